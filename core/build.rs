@@ -1,0 +1,5 @@
+// The till's migrations are embedded with include_dir!, which cargo does not
+// track: rebuild when any of them changes.
+fn main() {
+    println!("cargo:rerun-if-changed=../migrations/till");
+}

@@ -1,0 +1,323 @@
+//! Product CSV import and export.
+//!
+//! Header: `sku,name,price,barcode,tax_class,cost,reorder_point,supplier`.
+//! Several barcodes go in one field separated by `;`. `supplier` is a
+//! supplier id or a supplier's exact name. Import adds new SKUs and updates
+//! existing ones; a file with any bad row is rejected whole, and the error
+//! names the row (the line number in the file) and the field.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use shopsync_types::{ImportSummary, Progress};
+
+use crate::error::{CoreError, Result};
+use crate::ops::catalog_ops::{NewProduct, validate_product};
+use crate::ops::lookup;
+use crate::store::Store;
+
+pub const HEADER: [&str; 8] = [
+    "sku",
+    "name",
+    "price",
+    "barcode",
+    "tax_class",
+    "cost",
+    "reorder_point",
+    "supplier",
+];
+
+fn row_error(row: u64, e: CoreError) -> CoreError {
+    match e {
+        CoreError::Invalid { field, message } => CoreError::CsvRow {
+            row,
+            field: field.unwrap_or_else(|| "row".into()),
+            message,
+        },
+        CoreError::NotFound { what, key } => CoreError::CsvRow {
+            row,
+            field: what.replace(' ', "_"),
+            message: format!("{what} '{key}' not found"),
+        },
+        CoreError::Conflict(message) => CoreError::CsvRow {
+            row,
+            field: if message.starts_with("barcode") {
+                "barcode".into()
+            } else {
+                "sku".into()
+            },
+            message,
+        },
+        other => other,
+    }
+}
+
+fn opt(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+impl Store {
+    pub fn import_products_csv(
+        &mut self,
+        path: &Path,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<ImportSummary> {
+        let file = std::fs::File::open(path)
+            .map_err(|e| CoreError::io(format!("cannot read {}", path.display()), e))?;
+        self.import_products_reader(file, progress)
+    }
+
+    pub fn import_products_reader(
+        &mut self,
+        input: impl std::io::Read,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<ImportSummary> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(false)
+            .trim(csv::Trim::All)
+            .from_reader(input);
+        let headers = reader
+            .headers()
+            .map_err(|e| CoreError::CsvRow {
+                row: 1,
+                field: "header".into(),
+                message: e.to_string(),
+            })?
+            .clone();
+        let mut col: HashMap<&str, usize> = HashMap::new();
+        for name in HEADER {
+            let idx = headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+            match idx {
+                Some(i) => {
+                    col.insert(name, i);
+                }
+                None if name == "sku" || name == "name" || name == "price" => {
+                    return Err(CoreError::CsvRow {
+                        row: 1,
+                        field: name.into(),
+                        message: format!("the header has no '{name}' column"),
+                    });
+                }
+                None => {}
+            }
+        }
+        if let Some(unknown) = headers
+            .iter()
+            .find(|h| !HEADER.iter().any(|k| k.eq_ignore_ascii_case(h)))
+        {
+            return Err(CoreError::CsvRow {
+                row: 1,
+                field: unknown.to_string(),
+                message: format!("unknown column '{unknown}'"),
+            });
+        }
+        let suppliers = self.suppliers()?;
+        let currency = self.currency;
+        let mut seen_skus: HashSet<String> = HashSet::new();
+        let mut seen_barcodes: HashSet<String> = HashSet::new();
+        let mut items: Vec<(Option<String>, NewProduct)> = Vec::new();
+        let mut summary = ImportSummary {
+            added: 0,
+            updated: 0,
+            unchanged: 0,
+        };
+
+        for (i, rec) in reader.records().enumerate() {
+            let row = rec
+                .as_ref()
+                .ok()
+                .and_then(|r| r.position())
+                .map_or(i as u64 + 2, |p| p.line());
+            let rec = rec.map_err(|e| CoreError::CsvRow {
+                row,
+                field: "row".into(),
+                message: e.to_string(),
+            })?;
+            let get = |name: &str| col.get(name).and_then(|&i| rec.get(i)).unwrap_or("");
+            let money = |field: &str| -> Result<Option<i64>> {
+                opt(get(field))
+                    .map(|t| {
+                        currency.parse(&t).map_err(|e| CoreError::CsvRow {
+                            row,
+                            field: field.into(),
+                            message: e.to_string(),
+                        })
+                    })
+                    .transpose()
+            };
+            let price = money("price")?.ok_or_else(|| CoreError::CsvRow {
+                row,
+                field: "price".into(),
+                message: "price is required".into(),
+            })?;
+            let reorder_point = opt(get("reorder_point"))
+                .map(|t| {
+                    t.parse::<i64>().map_err(|_| CoreError::CsvRow {
+                        row,
+                        field: "reorder_point".into(),
+                        message: format!("'{t}' is not a whole number"),
+                    })
+                })
+                .transpose()?;
+            let supplier = match opt(get("supplier")) {
+                None => None,
+                Some(s) => {
+                    let by_id = suppliers.iter().find(|x| x.id == s);
+                    let by_name: Vec<_> = suppliers.iter().filter(|x| x.name == s).collect();
+                    match (by_id, by_name.as_slice()) {
+                        (Some(x), _) => Some(x.id.clone()),
+                        (None, [x]) => Some(x.id.clone()),
+                        (None, []) => {
+                            return Err(CoreError::CsvRow {
+                                row,
+                                field: "supplier".into(),
+                                message: format!("supplier '{s}' not found"),
+                            });
+                        }
+                        (None, _) => {
+                            return Err(CoreError::CsvRow {
+                                row,
+                                field: "supplier".into(),
+                                message: format!("several suppliers are named '{s}': use the id"),
+                            });
+                        }
+                    }
+                }
+            };
+            let product = NewProduct {
+                sku: get("sku").to_string(),
+                name: get("name").to_string(),
+                price,
+                cost: money("cost")?,
+                barcodes: get("barcode")
+                    .split(';')
+                    .map(str::trim)
+                    .filter(|b| !b.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+                tax_class: opt(get("tax_class")),
+                supplier,
+                category: None,
+                reorder_point,
+            };
+            if !seen_skus.insert(product.sku.to_lowercase()) {
+                return Err(CoreError::CsvRow {
+                    row,
+                    field: "sku".into(),
+                    message: format!("SKU '{}' appears twice in the file", product.sku),
+                });
+            }
+            for b in &product.barcodes {
+                if !seen_barcodes.insert(b.to_lowercase()) {
+                    return Err(CoreError::CsvRow {
+                        row,
+                        field: "barcode".into(),
+                        message: format!("barcode '{b}' appears twice in the file"),
+                    });
+                }
+            }
+            let existing = lookup::by_sku(&self.conn, currency, &product.sku)?;
+            let mut product = product;
+            if let Some(e) = &existing {
+                product.category = e.category.clone();
+            }
+            validate_product(
+                &self.conn,
+                &product,
+                existing.as_ref().map(|e| e.id.as_str()),
+            )
+            .map_err(|e| row_error(row, e))?;
+            match existing {
+                Some(e) => {
+                    let same = e.name == product.name.trim()
+                        && e.price.minor == product.price
+                        && e.cost.map(|c| c.minor) == product.cost
+                        && e.barcodes == product.barcodes
+                        && e.tax_class == product.tax_class
+                        && e.supplier == product.supplier
+                        && e.reorder_point == product.reorder_point
+                        && e.sku == product.sku.trim();
+                    if same {
+                        summary.unchanged += 1;
+                    } else {
+                        summary.updated += 1;
+                        items.push((Some(e.id), product));
+                    }
+                }
+                None => {
+                    summary.added += 1;
+                    items.push((None, product));
+                }
+            }
+            if i % 1000 == 0 {
+                progress(Progress {
+                    stage: "checking rows".into(),
+                    done: i as u64,
+                    total: 0,
+                });
+            }
+        }
+        let total = items.len() as u64;
+        progress(Progress {
+            stage: "importing".into(),
+            done: 0,
+            total,
+        });
+        self.upsert_products(items, &mut |done| {
+            progress(Progress {
+                stage: "importing".into(),
+                done,
+                total,
+            })
+        })?;
+        progress(Progress {
+            stage: "done".into(),
+            done: total,
+            total,
+        });
+        Ok(summary)
+    }
+
+    /// Writes active products as CSV. Returns how many were written.
+    pub fn export_products_csv(&self, out: impl std::io::Write) -> Result<u64> {
+        let suppliers = self.suppliers()?;
+        let mut w = csv::Writer::from_writer(out);
+        let csv_err =
+            |e: csv::Error| CoreError::io("cannot write CSV", std::io::Error::other(e.to_string()));
+        w.write_record(HEADER).map_err(csv_err)?;
+        let mut n = 0;
+        for p in self.search_products("", u32::MAX, false)? {
+            let supplier = p.supplier.as_ref().map(|id| {
+                let name = suppliers
+                    .iter()
+                    .find(|s| &s.id == id)
+                    .map(|s| s.name.clone());
+                let unique = name
+                    .as_ref()
+                    .is_some_and(|nm| suppliers.iter().filter(|s| &s.name == nm).count() == 1);
+                if unique {
+                    name.unwrap_or_default()
+                } else {
+                    id.clone()
+                }
+            });
+            w.write_record([
+                p.sku.clone(),
+                p.name.clone(),
+                p.price.to_string(),
+                p.barcodes.join(";"),
+                p.tax_class.clone().unwrap_or_default(),
+                p.cost.map(|c| c.to_string()).unwrap_or_default(),
+                p.reorder_point.map(|r| r.to_string()).unwrap_or_default(),
+                supplier.unwrap_or_default(),
+            ])
+            .map_err(csv_err)?;
+            n += 1;
+        }
+        w.flush()
+            .map_err(|e| CoreError::io("cannot write CSV", e))?;
+        Ok(n)
+    }
+}

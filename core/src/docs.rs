@@ -1,0 +1,306 @@
+//! Automerge documents backed by the SQLite change log.
+//!
+//! A document in memory is its last snapshot plus every change stored after
+//! it. Only documents that are written are loaded (the catalog for catalog
+//! edits, this till's current ledger partition for sales); other partitions are
+//! read from the change log when syncing or rebuilding. Before each use a
+//! loaded document catches up with changes another process may have committed
+//! to the same file, so two processes on one store never fork a document.
+
+use std::collections::{HashMap, HashSet};
+
+use automerge::{ActorId, AutoCommit, Change, ChangeHash, transaction::CommitOptions};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::error::{CoreError, Result};
+use crate::ids::DocId;
+
+/// Write a snapshot once a loaded document has this many changes on top of
+/// its last one, so start-up never replays a long history.
+pub const SNAPSHOT_EVERY: u64 = 1_000;
+
+pub struct LoadedDoc {
+    pub doc: AutoCommit,
+    /// Highest `doc_changes.seq` of this document applied to `doc`.
+    pub upto_seq: i64,
+    pub since_snapshot: u64,
+}
+
+pub struct DocCache {
+    actor: ActorId,
+    docs: HashMap<String, LoadedDoc>,
+    /// Documents changed in memory by the open transaction: dropped if it rolls back.
+    dirty: HashSet<String>,
+}
+
+impl DocCache {
+    pub fn new(actor: ActorId) -> Self {
+        DocCache {
+            actor,
+            docs: HashMap::new(),
+            dirty: HashSet::new(),
+        }
+    }
+
+    /// The document, loaded and caught up with the database.
+    pub fn get(&mut self, conn: &Connection, doc_id: &DocId) -> Result<&mut LoadedDoc> {
+        let key = doc_id.to_string();
+        if !self.docs.contains_key(&key) {
+            let loaded = load(conn, &key, Some(&self.actor))?;
+            self.docs.insert(key.clone(), loaded);
+        }
+        let entry = self
+            .docs
+            .get_mut(&key)
+            .ok_or_else(|| CoreError::Corrupt(format!("document {key} vanished from cache")))?;
+        catch_up(conn, &key, entry)?;
+        Ok(entry)
+    }
+
+    /// Makes one local change to a document and appends it to the change log
+    /// inside the caller's transaction. `Ok(None)` if `edit` changed nothing.
+    pub fn commit_local(
+        &mut self,
+        conn: &Connection,
+        doc_id: &DocId,
+        time_ms: i64,
+        edit: impl FnOnce(&mut AutoCommit) -> Result<()>,
+    ) -> Result<Option<ChangeHash>> {
+        let key = doc_id.to_string();
+        ensure_document(conn, doc_id)?;
+        self.dirty.insert(key);
+        let entry = self.get(conn, doc_id)?;
+        if let Err(e) = edit(&mut entry.doc) {
+            entry.doc.rollback();
+            return Err(e);
+        }
+        let options = CommitOptions::default().with_time(time_ms.div_euclid(1000));
+        let Some(hash) = entry.doc.commit_with(options) else {
+            return Ok(None);
+        };
+        let mut change = entry
+            .doc
+            .get_last_local_change()
+            .ok_or_else(|| CoreError::Corrupt("committed change is missing".into()))?;
+        let seq = insert_change(conn, &doc_id.to_string(), &hash, &change.bytes(), true)?;
+        entry.upto_seq = seq;
+        entry.since_snapshot += 1;
+        Ok(Some(hash))
+    }
+
+    /// Stores changes received from elsewhere (a bundle, a server). Changes
+    /// already known are skipped, so replays are harmless; a change whose
+    /// dependencies are neither stored nor in the batch rejects the batch.
+    ///
+    /// Returns the new changes. With `materialize`, the document is loaded and
+    /// the changes applied to it, and the heads before are returned so the
+    /// caller can diff.
+    pub fn apply_remote(
+        &mut self,
+        conn: &Connection,
+        doc_id: &DocId,
+        changes: Vec<Change>,
+        materialize: bool,
+    ) -> Result<RemoteApplied> {
+        let key = doc_id.to_string();
+        ensure_document(conn, doc_id)?;
+        let mut exists =
+            conn.prepare_cached("SELECT 1 FROM doc_changes WHERE doc_id = ?1 AND hash = ?2")?;
+        let mut new: Vec<Change> = Vec::new();
+        let mut seen: HashSet<ChangeHash> = HashSet::new();
+        let mut known = 0u64;
+        for change in changes {
+            let hash = change.hash();
+            if !seen.insert(hash) {
+                known += 1;
+                continue;
+            }
+            if exists.exists(params![key, hash.0.as_slice()])? {
+                known += 1;
+            } else {
+                new.push(change);
+            }
+        }
+        for change in &new {
+            for dep in change.deps() {
+                if !seen.contains(dep) && !exists.exists(params![key, dep.0.as_slice()])? {
+                    return Err(CoreError::Corrupt(format!(
+                        "a change to {key} depends on {dep}, which is neither stored here nor sent with it"
+                    )));
+                }
+            }
+        }
+        let heads_before = if materialize || self.docs.contains_key(&key) {
+            self.dirty.insert(key.clone());
+            let entry = self.get(conn, doc_id)?;
+            Some(entry.doc.get_heads())
+        } else {
+            None
+        };
+        let mut last_seq = None;
+        for change in &mut new {
+            let hash = change.hash();
+            last_seq = Some(insert_change(conn, &key, &hash, &change.bytes(), false)?);
+        }
+        if let (Some(entry), Some(seq)) = (self.docs.get_mut(&key), last_seq) {
+            entry.doc.apply_changes(new.iter().cloned())?;
+            entry.upto_seq = seq;
+            entry.since_snapshot += new.len() as u64;
+        }
+        Ok(RemoteApplied {
+            new,
+            known,
+            heads_before,
+        })
+    }
+
+    pub fn loaded(&mut self, doc_id: &DocId) -> Option<&mut LoadedDoc> {
+        self.docs.get_mut(&doc_id.to_string())
+    }
+
+    /// The transaction committed: what is in memory is on disk.
+    pub fn clear_dirty(&mut self) {
+        self.dirty.clear();
+    }
+
+    /// The transaction rolled back: forget in-memory state it touched.
+    pub fn discard_dirty(&mut self) {
+        for key in self.dirty.drain() {
+            self.docs.remove(&key);
+        }
+    }
+
+    /// Keeps `keep` and drops other loaded documents (memory stays bounded).
+    pub fn retain(&mut self, keep: &[&DocId]) {
+        let keep: HashSet<String> = keep.iter().map(|d| d.to_string()).collect();
+        self.docs.retain(|k, _| keep.contains(k));
+    }
+
+    /// Saves a snapshot of each loaded document that has grown enough since
+    /// its last one.
+    pub fn snapshot_due(&mut self, conn: &Connection) -> Result<usize> {
+        let mut written = 0;
+        for (key, entry) in &mut self.docs {
+            if entry.since_snapshot >= SNAPSHOT_EVERY {
+                let bytes = entry.doc.save();
+                conn.execute(
+                    "INSERT INTO doc_snapshots (doc_id, bytes, upto_seq) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (doc_id) DO UPDATE SET bytes = excluded.bytes, upto_seq = excluded.upto_seq",
+                    params![key, bytes, entry.upto_seq],
+                )?;
+                entry.since_snapshot = 0;
+                written += 1;
+            }
+        }
+        Ok(written)
+    }
+}
+
+pub struct RemoteApplied {
+    pub new: Vec<Change>,
+    pub known: u64,
+    pub heads_before: Option<Vec<ChangeHash>>,
+}
+
+/// Loads a document from its snapshot and the changes stored after it.
+pub fn load(conn: &Connection, key: &str, actor: Option<&ActorId>) -> Result<LoadedDoc> {
+    let snapshot: Option<(Vec<u8>, i64)> = conn
+        .prepare_cached("SELECT bytes, upto_seq FROM doc_snapshots WHERE doc_id = ?1")?
+        .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (mut doc, upto_seq) = match snapshot {
+        Some((bytes, upto)) => (AutoCommit::load(&bytes)?, upto),
+        None => (AutoCommit::new(), 0),
+    };
+    if let Some(actor) = actor {
+        doc.set_actor(actor.clone());
+    }
+    let mut entry = LoadedDoc {
+        doc,
+        upto_seq,
+        since_snapshot: 0,
+    };
+    catch_up(conn, key, &mut entry)?;
+    Ok(entry)
+}
+
+fn catch_up(conn: &Connection, key: &str, entry: &mut LoadedDoc) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, bytes FROM doc_changes WHERE doc_id = ?1 AND seq > ?2 ORDER BY seq",
+    )?;
+    let mut rows = stmt.query(params![key, entry.upto_seq])?;
+    let mut changes = Vec::new();
+    let mut last = entry.upto_seq;
+    while let Some(row) = rows.next()? {
+        last = row.get(0)?;
+        let bytes: Vec<u8> = row.get(1)?;
+        changes.push(decode_change(&bytes)?);
+    }
+    if !changes.is_empty() {
+        entry.since_snapshot += changes.len() as u64;
+        entry.doc.apply_changes_batch(changes)?;
+        entry.upto_seq = last;
+    }
+    Ok(())
+}
+
+pub fn decode_change(bytes: &[u8]) -> Result<Change> {
+    Change::try_from(bytes)
+        .map_err(|e| CoreError::Corrupt(format!("a change does not decode: {e}")))
+}
+
+pub fn ensure_document(conn: &Connection, doc_id: &DocId) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO documents (doc_id, kind, till_id) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![doc_id.to_string(), doc_id.kind(), doc_id.till()])?;
+    Ok(())
+}
+
+fn insert_change(
+    conn: &Connection,
+    key: &str,
+    hash: &ChangeHash,
+    bytes: &[u8],
+    local: bool,
+) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO doc_changes (doc_id, hash, bytes, local) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![key, hash.0.as_slice(), bytes, local])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Every stored change of a document, snapshot included, in an order that
+/// respects dependencies.
+pub fn all_changes(conn: &Connection, key: &str) -> Result<Vec<Change>> {
+    let has_snapshot: bool = conn
+        .prepare_cached("SELECT 1 FROM doc_snapshots WHERE doc_id = ?1")?
+        .exists([key])?;
+    if has_snapshot {
+        let mut loaded = load(conn, key, None)?;
+        return Ok(loaded.doc.get_changes(&[]));
+    }
+    let mut stmt =
+        conn.prepare_cached("SELECT bytes FROM doc_changes WHERE doc_id = ?1 ORDER BY seq")?;
+    let rows = stmt.query_map([key], |r| r.get::<_, Vec<u8>>(0))?;
+    let mut out = Vec::new();
+    for bytes in rows {
+        out.push(decode_change(&bytes?)?);
+    }
+    Ok(out)
+}
+
+/// Ids of every document stored, of one kind or all.
+pub fn document_ids(conn: &Connection) -> Result<Vec<DocId>> {
+    let mut stmt = conn.prepare("SELECT doc_id FROM documents ORDER BY doc_id")?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for id in rows {
+        let id = id?;
+        out.push(
+            DocId::parse(&id).ok_or_else(|| CoreError::Corrupt(format!("bad document id {id}")))?,
+        );
+    }
+    Ok(out)
+}

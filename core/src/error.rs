@@ -1,0 +1,109 @@
+//! The core's error type. Every operation either commits completely or
+//! returns one of these and changes nothing.
+
+use shopsync_types::{ErrorCode, ErrorInfo, MoneyError};
+
+pub type Result<T, E = CoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("{message}")]
+    Invalid {
+        field: Option<String>,
+        message: String,
+    },
+    #[error("{what} '{key}' not found")]
+    NotFound { what: &'static str, key: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Payment(String),
+    #[error("row {row}: {field}: {message}")]
+    CsvRow {
+        row: u64,
+        field: String,
+        message: String,
+    },
+    #[error("{0}")]
+    Corrupt(String),
+    #[error("no store in {0}: run `shopsync init` first")]
+    NotInitialized(String),
+    #[error("there is already a store in {0}")]
+    AlreadyInitialized(String),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("document error: {0}")]
+    Automerge(#[from] automerge::AutomergeError),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl CoreError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        CoreError::Invalid {
+            field: Some(field.into()),
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(what: &'static str, key: impl Into<String>) -> Self {
+        CoreError::NotFound {
+            what,
+            key: key.into(),
+        }
+    }
+
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        CoreError::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            CoreError::Invalid { .. } | CoreError::CsvRow { .. } => ErrorCode::InvalidInput,
+            CoreError::NotFound { .. } => ErrorCode::NotFound,
+            CoreError::Conflict(_) | CoreError::AlreadyInitialized(_) => ErrorCode::Conflict,
+            CoreError::Payment(_) => ErrorCode::Payment,
+            CoreError::Corrupt(_) => ErrorCode::CorruptData,
+            CoreError::NotInitialized(_) => ErrorCode::NotInitialized,
+            CoreError::Sqlite(_) | CoreError::Migration(_) | CoreError::Io { .. } => {
+                ErrorCode::Storage
+            }
+            CoreError::Automerge(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// The error as the UI and `--json` callers see it.
+    pub fn info(&self) -> ErrorInfo {
+        let (row, field) = match self {
+            CoreError::Invalid { field, .. } => (None, field.clone()),
+            CoreError::CsvRow { row, field, .. } => (Some(*row), Some(field.clone())),
+            _ => (None, None),
+        };
+        ErrorInfo {
+            code: self.code(),
+            message: self.to_string(),
+            row,
+            field,
+        }
+    }
+}
+
+impl From<CoreError> for ErrorInfo {
+    fn from(e: CoreError) -> Self {
+        e.info()
+    }
+}
+
+/// Money parsing errors name the field they came from.
+pub fn money_err(field: &str) -> impl Fn(MoneyError) -> CoreError + '_ {
+    move |e| CoreError::invalid(field, format!("{field}: {e}"))
+}

@@ -1,0 +1,193 @@
+//! Identifiers of stores, tills, records and documents.
+
+use chrono::{DateTime, Datelike, Utc};
+
+/// A fresh random identifier (UUID v7: time-ordered, so ids sort by creation).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Ledger partitions hold at most this many records; a busier till-month
+/// continues in `{yyyy-mm}.2`, `{yyyy-mm}.3`, … so no document grows past what
+/// loads in a fraction of a second.
+pub const PARTITION_MAX_RECORDS: u64 = 50_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DocId {
+    Catalog {
+        store: String,
+    },
+    Ledger {
+        store: String,
+        till: String,
+        /// `yyyy-mm`, or `yyyy-mm.N` for overflow partitions.
+        period: String,
+    },
+    Customer {
+        customer: String,
+    },
+    Public {
+        store: String,
+    },
+    Orders {
+        store: String,
+    },
+}
+
+impl DocId {
+    pub fn catalog(store: &str) -> Self {
+        DocId::Catalog {
+            store: store.to_string(),
+        }
+    }
+
+    pub fn ledger(store: &str, till: &str, at: DateTime<Utc>, part: u32) -> Self {
+        let month = format!("{:04}-{:02}", at.year(), at.month());
+        let period = if part <= 1 {
+            month
+        } else {
+            format!("{month}.{part}")
+        };
+        DocId::Ledger {
+            store: store.to_string(),
+            till: till.to_string(),
+            period,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            DocId::Catalog { .. } => "catalog",
+            DocId::Ledger { .. } => "ledger",
+            DocId::Customer { .. } => "customer",
+            DocId::Public { .. } => "public",
+            DocId::Orders { .. } => "orders",
+        }
+    }
+
+    pub fn store(&self) -> Option<&str> {
+        match self {
+            DocId::Catalog { store }
+            | DocId::Ledger { store, .. }
+            | DocId::Public { store }
+            | DocId::Orders { store } => Some(store),
+            DocId::Customer { .. } => None,
+        }
+    }
+
+    pub fn till(&self) -> Option<&str> {
+        match self {
+            DocId::Ledger { till, .. } => Some(till),
+            _ => None,
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        let parts: Vec<&str> = text.split('/').collect();
+        let ok =
+            |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        match parts.as_slice() {
+            ["store", store, "catalog"] if ok(store) => Some(DocId::catalog(store)),
+            ["store", store, "public"] if ok(store) => Some(DocId::Public {
+                store: store.to_string(),
+            }),
+            ["store", store, "orders"] if ok(store) => Some(DocId::Orders {
+                store: store.to_string(),
+            }),
+            ["store", store, "ledger", till, period]
+                if ok(store) && ok(till) && valid_period(period) =>
+            {
+                Some(DocId::Ledger {
+                    store: store.to_string(),
+                    till: till.to_string(),
+                    period: period.to_string(),
+                })
+            }
+            ["customer", customer] if ok(customer) => Some(DocId::Customer {
+                customer: customer.to_string(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+fn valid_period(p: &str) -> bool {
+    let (month, part) = match p.split_once('.') {
+        Some((m, n)) => (m, Some(n)),
+        None => (p, None),
+    };
+    let b = month.as_bytes();
+    let month_ok = b.len() == 7
+        && b[4] == b'-'
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[5..].iter().all(u8::is_ascii_digit);
+    let part_ok = part.is_none_or(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()));
+    month_ok && part_ok
+}
+
+impl std::fmt::Display for DocId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DocId::Catalog { store } => write!(f, "store/{store}/catalog"),
+            DocId::Ledger {
+                store,
+                till,
+                period,
+            } => write!(f, "store/{store}/ledger/{till}/{period}"),
+            DocId::Customer { customer } => write!(f, "customer/{customer}"),
+            DocId::Public { store } => write!(f, "store/{store}/public"),
+            DocId::Orders { store } => write!(f, "store/{store}/orders"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn doc_ids_round_trip() {
+        let at = Utc
+            .with_ymd_and_hms(2026, 3, 9, 12, 0, 0)
+            .single()
+            .unwrap_or_default();
+        let ids = [
+            DocId::catalog("s1"),
+            DocId::ledger("s1", "t1", at, 1),
+            DocId::ledger("s1", "t1", at, 3),
+            DocId::Customer {
+                customer: "c1".into(),
+            },
+            DocId::Public { store: "s1".into() },
+            DocId::Orders { store: "s1".into() },
+        ];
+        for id in ids {
+            assert_eq!(DocId::parse(&id.to_string()), Some(id.clone()), "{id}");
+        }
+        assert_eq!(
+            DocId::ledger("s", "t", at, 1).to_string(),
+            "store/s/ledger/t/2026-03"
+        );
+        assert_eq!(
+            DocId::ledger("s", "t", at, 2).to_string(),
+            "store/s/ledger/t/2026-03.2"
+        );
+    }
+
+    #[test]
+    fn rejects_malformed_doc_ids() {
+        for bad in [
+            "",
+            "store//catalog",
+            "store/s/catalog/x",
+            "store/s/ledger/t/2026-3",
+            "store/s/ledger/t/2026-03.",
+            "store/../catalog",
+            "customer/",
+            "other/x",
+        ] {
+            assert_eq!(DocId::parse(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! ShopSync's core: the documents, the till's local store, every operation,
+//! the projections and bundles. It knows nothing of Tauri or HTTP servers.
+
+pub mod bundle;
+pub mod catalog;
+pub mod csv_io;
+pub mod db;
+pub mod demo;
+pub mod docs;
+pub mod error;
+pub mod ids;
+pub mod ops;
+pub mod pricing;
+pub mod projection;
+pub mod queries;
+pub mod rebuild;
+pub mod records;
+pub mod store;
+
+pub use error::{CoreError, Result};
+pub use ops::*;
+pub use queries::SalesFilter;
+pub use records::AdjustReason;
+pub use shopsync_types as types;
+pub use store::{InitOptions, Store};

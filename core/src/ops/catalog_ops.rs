@@ -1,0 +1,449 @@
+//! Catalog operations: products, suppliers, tax classes, store settings.
+
+use rusqlite::Connection;
+use shopsync_types::{Product, Supplier, TaxClass};
+
+use super::lookup;
+use crate::catalog::{self, Field, PRODUCT, SUPPLIER, TAX_CLASS};
+use crate::error::{CoreError, Result};
+use crate::ids::new_id;
+use crate::store::Store;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewProduct {
+    pub sku: String,
+    pub name: String,
+    pub price: i64,
+    pub cost: Option<i64>,
+    pub barcodes: Vec<String>,
+    pub tax_class: Option<String>,
+    pub supplier: Option<String>,
+    pub category: Option<String>,
+    pub reorder_point: Option<i64>,
+}
+
+/// Fields to change; `None` leaves a field alone, `Some(None)` clears it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProductEdit {
+    pub sku: Option<String>,
+    pub name: Option<String>,
+    pub price: Option<i64>,
+    pub cost: Option<Option<i64>>,
+    pub barcodes: Option<Vec<String>>,
+    pub tax_class: Option<Option<String>>,
+    pub supplier: Option<Option<String>>,
+    pub category: Option<Option<String>>,
+    pub reorder_point: Option<Option<i64>>,
+    pub active: Option<bool>,
+}
+
+impl ProductEdit {
+    pub fn is_empty(&self) -> bool {
+        *self == ProductEdit::default()
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewSupplier {
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SupplierEdit {
+    pub name: Option<String>,
+    pub phone: Option<Option<String>>,
+    pub email: Option<Option<String>>,
+    pub notes: Option<Option<String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewTaxClass {
+    pub id: String,
+    pub name: String,
+    pub rate_bp: u32,
+    pub inclusive: bool,
+}
+
+/// Checks a product's fields; `own_id` is the product being edited, if any.
+pub(crate) fn validate_product(
+    conn: &Connection,
+    p: &NewProduct,
+    own_id: Option<&str>,
+) -> Result<()> {
+    let sku = p.sku.trim();
+    if sku.is_empty() {
+        return Err(CoreError::invalid("sku", "SKU must not be empty"));
+    }
+    if sku.len() > 64
+        || sku
+            .chars()
+            .any(|c| c.is_whitespace() || c == ',' || c.is_control())
+    {
+        return Err(CoreError::invalid(
+            "sku",
+            format!("SKU '{sku}' must be at most 64 characters without spaces or commas"),
+        ));
+    }
+    if p.name.trim().is_empty() {
+        return Err(CoreError::invalid("name", "name must not be empty"));
+    }
+    if p.price < 0 {
+        return Err(CoreError::invalid("price", "price must not be negative"));
+    }
+    if p.cost.is_some_and(|c| c < 0) {
+        return Err(CoreError::invalid("cost", "cost must not be negative"));
+    }
+    if p.reorder_point.is_some_and(|r| r < 0) {
+        return Err(CoreError::invalid(
+            "reorder_point",
+            "reorder point must not be negative",
+        ));
+    }
+    for code in &p.barcodes {
+        if code.is_empty()
+            || code.len() > 64
+            || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err(CoreError::invalid(
+                "barcode",
+                format!("barcode '{code}' must be letters, digits or '-' (at most 64)"),
+            ));
+        }
+        let holder: Option<String> = conn
+            .prepare_cached("SELECT product_id FROM product_barcodes WHERE barcode = ?1 AND product_id IS NOT ?2")?
+            .query_row(rusqlite::params![code, own_id], |r| r.get(0))
+            .ok();
+        if holder.is_some() {
+            return Err(CoreError::Conflict(format!(
+                "barcode '{code}' is already used by another product"
+            )));
+        }
+    }
+    let taken: bool = conn
+        .prepare_cached("SELECT 1 FROM products WHERE sku = ?1 AND id IS NOT ?2")?
+        .exists(rusqlite::params![sku, own_id])?;
+    if taken {
+        return Err(CoreError::Conflict(format!(
+            "SKU '{sku}' is already used by another product"
+        )));
+    }
+    if let Some(tc) = &p.tax_class {
+        if lookup::tax_rule(conn, tc)?.is_none() {
+            return Err(CoreError::not_found("tax class", tc.clone()));
+        }
+    }
+    if let Some(s) = &p.supplier {
+        if !lookup::supplier_exists(conn, s)? {
+            return Err(CoreError::not_found("supplier", s.clone()));
+        }
+    }
+    Ok(())
+}
+
+fn product_fields(p: &NewProduct) -> Vec<(&'static str, Field)> {
+    vec![
+        ("sku", Field::Str(p.sku.trim().to_string())),
+        ("name", Field::Str(p.name.trim().to_string())),
+        ("price", Field::Int(p.price)),
+        ("cost", Field::opt_int(p.cost)),
+        ("barcodes", Field::Str(p.barcodes.join(","))),
+        ("tax_class", Field::opt_str(p.tax_class.clone())),
+        ("supplier", Field::opt_str(p.supplier.clone())),
+        ("category", Field::opt_str(p.category.clone())),
+        ("reorder_point", Field::opt_int(p.reorder_point)),
+    ]
+}
+
+fn apply_edit(current: &Product, edit: &ProductEdit) -> NewProduct {
+    NewProduct {
+        sku: edit.sku.clone().unwrap_or_else(|| current.sku.clone()),
+        name: edit.name.clone().unwrap_or_else(|| current.name.clone()),
+        price: edit.price.unwrap_or(current.price.minor),
+        cost: edit.cost.unwrap_or(current.cost.map(|c| c.minor)),
+        barcodes: edit
+            .barcodes
+            .clone()
+            .unwrap_or_else(|| current.barcodes.clone()),
+        tax_class: edit
+            .tax_class
+            .clone()
+            .unwrap_or_else(|| current.tax_class.clone()),
+        supplier: edit
+            .supplier
+            .clone()
+            .unwrap_or_else(|| current.supplier.clone()),
+        category: edit
+            .category
+            .clone()
+            .unwrap_or_else(|| current.category.clone()),
+        reorder_point: edit.reorder_point.unwrap_or(current.reorder_point),
+    }
+}
+
+/// The fields of `after` that differ from `before`, as catalog fields.
+fn changed_fields(
+    before: &NewProduct,
+    after: &NewProduct,
+    active: Option<bool>,
+    was_active: bool,
+) -> Vec<(&'static str, Field)> {
+    let old = product_fields(before);
+    let mut out: Vec<(&'static str, Field)> = product_fields(after)
+        .into_iter()
+        .zip(old)
+        .filter(|((_, new), (_, old))| new != old)
+        .map(|(new, _)| new)
+        .collect();
+    if let Some(a) = active.filter(|a| *a != was_active) {
+        out.push(("active", Field::Bool(a)));
+    }
+    out
+}
+
+impl Store {
+    pub fn add_product(&mut self, p: NewProduct) -> Result<Product> {
+        validate_product(&self.conn, &p, None)?;
+        let id = new_id();
+        let key = format!("{PRODUCT}{id}");
+        self.write(|w| {
+            w.catalog_edit(|doc| {
+                let mut fields = product_fields(&p);
+                fields.push(("active", Field::Bool(true)));
+                catalog::create_entity(doc, &key, &fields)?;
+                Ok(vec![key.clone()])
+            })
+        })?;
+        self.product_by_id(&id)
+    }
+
+    /// Adds or updates many products in one transaction (CSV import, demo
+    /// data), as several catalog changes of bounded size.
+    pub(crate) fn upsert_products(
+        &mut self,
+        items: Vec<(Option<String>, NewProduct)>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<()> {
+        self.write(|w| {
+            let mut done = 0u64;
+            for chunk in items.chunks(2_000) {
+                w.catalog_edit(|doc| {
+                    let mut touched = Vec::with_capacity(chunk.len());
+                    for (existing, p) in chunk {
+                        let key = format!("{PRODUCT}{}", existing.clone().unwrap_or_else(new_id));
+                        if existing.is_some() {
+                            catalog::update_entity(doc, &key, &product_fields(p))?;
+                        } else {
+                            let mut fields = product_fields(p);
+                            fields.push(("active", Field::Bool(true)));
+                            catalog::create_entity(doc, &key, &fields)?;
+                        }
+                        touched.push(key);
+                    }
+                    Ok(touched)
+                })?;
+                done += chunk.len() as u64;
+                progress(done);
+            }
+            Ok(())
+        })
+    }
+
+    pub fn edit_product(&mut self, sku: &str, edit: ProductEdit) -> Result<Product> {
+        if edit.is_empty() {
+            return Err(CoreError::invalid(
+                "edit",
+                "nothing to change: name at least one field",
+            ));
+        }
+        let current = lookup::by_sku(&self.conn, self.currency, sku)?
+            .ok_or_else(|| CoreError::not_found("product", sku.trim()))?;
+        let before = apply_edit(&current, &ProductEdit::default());
+        let after = apply_edit(&current, &edit);
+        validate_product(&self.conn, &after, Some(&current.id))?;
+        let fields = changed_fields(&before, &after, edit.active, current.active);
+        let fields = if fields.is_empty() && !current.conflicts.is_empty() {
+            // Re-setting a conflicted field to the value shown resolves it.
+            product_fields(&after)
+                .into_iter()
+                .filter(|(n, _)| current.conflicts.iter().any(|c| c == n))
+                .collect()
+        } else {
+            fields
+        };
+        let key = format!("{PRODUCT}{}", current.id);
+        if !fields.is_empty() {
+            self.write(|w| {
+                w.catalog_edit(|doc| {
+                    catalog::update_entity(doc, &key, &fields)?;
+                    Ok(vec![key.clone()])
+                })
+            })?;
+        }
+        self.product_by_id(&current.id)
+    }
+
+    /// Archived products stay in history and reports but cannot be sold.
+    pub fn archive_product(&mut self, sku: &str) -> Result<Product> {
+        self.edit_product(
+            sku,
+            ProductEdit {
+                active: Some(false),
+                ..ProductEdit::default()
+            },
+        )
+    }
+
+    pub fn add_supplier(&mut self, s: NewSupplier) -> Result<Supplier> {
+        if s.name.trim().is_empty() {
+            return Err(CoreError::invalid(
+                "name",
+                "supplier name must not be empty",
+            ));
+        }
+        let id = new_id();
+        let key = format!("{SUPPLIER}{id}");
+        self.write(|w| {
+            w.catalog_edit(|doc| {
+                catalog::create_entity(
+                    doc,
+                    &key,
+                    &[
+                        ("name", Field::Str(s.name.trim().to_string())),
+                        ("phone", Field::opt_str(s.phone.clone())),
+                        ("email", Field::opt_str(s.email.clone())),
+                        ("notes", Field::opt_str(s.notes.clone())),
+                    ],
+                )?;
+                Ok(vec![key.clone()])
+            })
+        })?;
+        self.supplier(&id)
+    }
+
+    pub fn edit_supplier(&mut self, id: &str, e: SupplierEdit) -> Result<Supplier> {
+        if !lookup::supplier_exists(&self.conn, id)? {
+            return Err(CoreError::not_found("supplier", id));
+        }
+        let mut fields = Vec::new();
+        if let Some(name) = e.name {
+            if name.trim().is_empty() {
+                return Err(CoreError::invalid(
+                    "name",
+                    "supplier name must not be empty",
+                ));
+            }
+            fields.push(("name", Field::Str(name.trim().to_string())));
+        }
+        if let Some(v) = e.phone {
+            fields.push(("phone", Field::opt_str(v)));
+        }
+        if let Some(v) = e.email {
+            fields.push(("email", Field::opt_str(v)));
+        }
+        if let Some(v) = e.notes {
+            fields.push(("notes", Field::opt_str(v)));
+        }
+        if fields.is_empty() {
+            return Err(CoreError::invalid(
+                "edit",
+                "nothing to change: name at least one field",
+            ));
+        }
+        let key = format!("{SUPPLIER}{id}");
+        self.write(|w| {
+            w.catalog_edit(|doc| {
+                catalog::update_entity(doc, &key, &fields)?;
+                Ok(vec![key.clone()])
+            })
+        })?;
+        self.supplier(id)
+    }
+
+    /// Creates or replaces a tax class. Rates are in basis points (2000 = 20 %).
+    pub fn set_tax_class(&mut self, t: NewTaxClass) -> Result<TaxClass> {
+        let id = t.id.trim().to_string();
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(CoreError::invalid(
+                "id",
+                "tax class id must be letters, digits, '-' or '_'",
+            ));
+        }
+        if t.rate_bp > 10_000 {
+            return Err(CoreError::invalid("rate", "a tax rate cannot exceed 100 %"));
+        }
+        let key = format!("{TAX_CLASS}{id}");
+        let name = if t.name.trim().is_empty() {
+            id.clone()
+        } else {
+            t.name.trim().to_string()
+        };
+        let exists = lookup::tax_rule(&self.conn, &id)?.is_some();
+        self.write(|w| {
+            w.catalog_edit(|doc| {
+                let fields = [
+                    ("name", Field::Str(name.clone())),
+                    ("rate_bp", Field::Int(i64::from(t.rate_bp))),
+                    ("inclusive", Field::Bool(t.inclusive)),
+                ];
+                if exists {
+                    catalog::update_entity(doc, &key, &fields)?;
+                } else {
+                    catalog::create_entity(doc, &key, &fields)?;
+                }
+                Ok(vec![key.clone()])
+            })
+        })?;
+        self.tax_classes()?
+            .into_iter()
+            .find(|c| c.id == id)
+            .ok_or_else(|| CoreError::not_found("tax class", id))
+    }
+
+    /// Store-wide settings replicated with the catalog: `store_name`,
+    /// `receipt_header`, `receipt_footer`.
+    pub fn set_setting(&mut self, name: &str, value: &str) -> Result<()> {
+        const ALLOWED: &[&str] = &["store_name", "receipt_header", "receipt_footer"];
+        if !ALLOWED.contains(&name) {
+            return Err(CoreError::invalid(
+                "setting",
+                format!("unknown setting '{name}'; settable: {}", ALLOWED.join(", ")),
+            ));
+        }
+        if name == "store_name" && value.trim().is_empty() {
+            return Err(CoreError::invalid(
+                "store_name",
+                "store name must not be empty",
+            ));
+        }
+        let key = format!("{}{name}", catalog::SETTING);
+        self.write(|w| {
+            w.catalog_edit(|doc| {
+                catalog::set_setting(doc, name, value.trim())?;
+                Ok(vec![key.clone()])
+            })
+        })?;
+        self.reload_info()
+    }
+
+    /// Renames this till (local: the till's name is part of its sale numbers).
+    pub fn rename_till(&mut self, name: &str) -> Result<()> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(CoreError::invalid(
+                "till name",
+                "till name must not be empty",
+            ));
+        }
+        self.conn
+            .execute("UPDATE meta SET value = ?1 WHERE key = 'till_name'", [name])?;
+        self.info.till_name = name.to_string();
+        Ok(())
+    }
+}

@@ -1,0 +1,16 @@
+//! Every till operation: validate, change the document(s), append the
+//! change(s), update the projections, commit — or change nothing and return a
+//! typed error.
+
+pub mod catalog_ops;
+pub mod count;
+pub mod lookup;
+pub mod refund;
+pub mod sell;
+pub mod stock;
+
+pub use catalog_ops::{NewProduct, NewSupplier, NewTaxClass, ProductEdit, SupplierEdit};
+pub use count::CountScope;
+pub use refund::RefundRequest;
+pub use sell::{CartLine, TenderInput};
+pub use stock::ReceiveLine;

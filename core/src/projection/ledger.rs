@@ -1,0 +1,206 @@
+//! Ledger projection: sales, refunds, stock records, movements, counts and
+//! stock levels. Every function here gives the same rows whatever order the
+//! records arrive in (records from several tills sync in any order).
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::error::Result;
+use crate::records::{CountLine, Record};
+
+pub fn apply(conn: &Connection, till_id: &str, record: &Record) -> Result<()> {
+    match record {
+        Record::Sale(s) => {
+            let items: i64 = s.lines.iter().map(|l| l.qty).sum();
+            let paid: i64 = s.tenders.iter().map(|t| t.amount).sum();
+            let inserted = conn
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO sales (id, number, till_id, at, items, subtotal, discount, tax, total, paid, change)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                )?
+                .execute(params![s.id, s.number, till_id, s.at, items, s.subtotal, s.discount, s.tax, s.total, paid, s.change])?;
+            if inserted == 0 {
+                return Ok(());
+            }
+            let mut line_stmt = conn.prepare_cached(
+                "INSERT INTO sale_lines (sale_id, line_no, product_id, sku, name, qty, unit_price, override_reason,
+                                         discount, tax_class, tax_rate_bp, tax_inclusive, tax, total)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            )?;
+            for (i, l) in s.lines.iter().enumerate() {
+                line_stmt.execute(params![
+                    s.id,
+                    i as i64 + 1,
+                    l.product_id,
+                    l.sku,
+                    l.name,
+                    l.qty,
+                    l.unit_price,
+                    l.override_reason,
+                    l.discount,
+                    l.tax_class,
+                    l.tax_rate_bp,
+                    l.tax_inclusive,
+                    l.tax,
+                    l.total
+                ])?;
+            }
+            let mut tender_stmt = conn.prepare_cached(
+                "INSERT INTO sale_tenders (sale_id, idx, kind, amount) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for (i, t) in s.tenders.iter().enumerate() {
+                tender_stmt.execute(params![s.id, i as i64, t.kind.as_str(), t.amount])?;
+            }
+            for (i, l) in s.lines.iter().enumerate() {
+                movement(conn, &s.id, i, &l.product_id, s.at, -l.qty, "sale")?;
+            }
+        }
+        Record::Refund(r) => {
+            let inserted = conn
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO refunds (id, sale_id, till_id, at, amount, tax, tender)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?
+                .execute(params![
+                    r.id,
+                    r.sale_id,
+                    till_id,
+                    r.at,
+                    r.amount,
+                    r.tax,
+                    r.tender.as_str()
+                ])?;
+            if inserted == 0 {
+                return Ok(());
+            }
+            let mut line_stmt = conn.prepare_cached(
+                "INSERT INTO refund_lines (refund_id, sale_id, line_no, qty, amount, tax) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for l in &r.lines {
+                line_stmt.execute(params![r.id, r.sale_id, l.line_no, l.qty, l.amount, l.tax])?;
+            }
+            if r.restock {
+                for (i, l) in r.lines.iter().enumerate() {
+                    movement(conn, &r.id, i, &l.product_id, r.at, l.qty, "refund")?;
+                }
+            }
+        }
+        Record::Receipt(r) => {
+            if stock_record(
+                conn,
+                &r.id,
+                "receipt",
+                till_id,
+                r.at,
+                r.supplier_id.as_deref(),
+                None,
+            )? {
+                for (i, l) in r.lines.iter().enumerate() {
+                    movement(conn, &r.id, i, &l.product_id, r.at, l.qty, "receipt")?;
+                }
+            }
+        }
+        Record::Adjustment(a) => {
+            if stock_record(
+                conn,
+                &a.id,
+                "adjustment",
+                till_id,
+                a.at,
+                None,
+                Some(a.reason.as_str()),
+            )? {
+                movement(
+                    conn,
+                    &a.id,
+                    0,
+                    &a.product_id,
+                    a.at,
+                    a.delta,
+                    a.reason.as_str(),
+                )?;
+            }
+        }
+        Record::Count(c) => {
+            if stock_record(conn, &c.id, "count", till_id, c.at, None, None)? {
+                for line in &c.lines {
+                    count_line(conn, &c.id, line)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn stock_record(
+    conn: &Connection,
+    id: &str,
+    kind: &str,
+    till_id: &str,
+    at: i64,
+    supplier: Option<&str>,
+    reason: Option<&str>,
+) -> Result<bool> {
+    let n = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO stock_records (id, kind, till_id, at, supplier_id, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![id, kind, till_id, at, supplier, reason])?;
+    Ok(n > 0)
+}
+
+/// Records a movement and, unless a count dated at or after it already
+/// covers it, adds it to the product's stock level.
+fn movement(
+    conn: &Connection,
+    record_id: &str,
+    idx: usize,
+    product_id: &str,
+    at: i64,
+    delta: i64,
+    kind: &str,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO stock_movements (record_id, idx, product_id, at, delta, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![record_id, idx as i64, product_id, at, delta, kind])?;
+    conn.prepare_cached(
+        "INSERT INTO stock_levels (product_id, on_hand) VALUES (?1, ?2)
+         ON CONFLICT (product_id) DO UPDATE SET on_hand = on_hand + excluded.on_hand
+         WHERE count_at IS NULL OR ?3 > count_at",
+    )?
+    .execute(params![product_id, delta, at])?;
+    Ok(())
+}
+
+/// A count line says "stock at `at` was `counted`". If it is the latest
+/// count of the product (by count time, then record id), stock becomes the
+/// counted quantity plus every movement dated after it.
+fn count_line(conn: &Connection, record_id: &str, line: &CountLine) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO stock_counts (record_id, product_id, at, counted, expected) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![record_id, line.product_id, line.at, line.counted, line.expected])?;
+    let current: Option<(Option<i64>, Option<String>)> = conn
+        .prepare_cached("SELECT count_at, count_record_id FROM stock_levels WHERE product_id = ?1")?
+        .query_row([&line.product_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let newer = match &current {
+        Some((Some(at), Some(rid))) => (line.at, record_id) > (*at, rid.as_str()),
+        _ => true,
+    };
+    if !newer {
+        return Ok(());
+    }
+    let after: i64 = conn
+        .prepare_cached(
+            "SELECT COALESCE(SUM(delta), 0) FROM stock_movements WHERE product_id = ?1 AND at > ?2",
+        )?
+        .query_row(params![line.product_id, line.at], |r| r.get(0))?;
+    conn.prepare_cached(
+        "INSERT INTO stock_levels (product_id, on_hand, count_at, count_record_id) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (product_id) DO UPDATE SET on_hand = excluded.on_hand, count_at = excluded.count_at,
+             count_record_id = excluded.count_record_id",
+    )?
+    .execute(params![line.product_id, line.counted + after, line.at, record_id])?;
+    Ok(())
+}

@@ -1,0 +1,469 @@
+//! Read-only queries over the projections.
+
+use chrono::{DateTime, Local, NaiveDate, TimeZone, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use shopsync_types::{
+    Product, RefundSummary, SaleDetail, SaleSummary, StockLevel, StockStatus, Supplier, TaxClass,
+    TaxTotal, TenderKind, TenderView, ZReport,
+};
+
+use crate::error::{CoreError, Result};
+use crate::ops::lookup::{self, PRODUCT_COLUMNS, product_from_row};
+use crate::ops::sell::line_view;
+use crate::records::SaleLine;
+use crate::store::Store;
+
+/// Stock of a product as of time `t`: the latest count at or before `t`
+/// plus movements after that count and up to `t`.
+pub(crate) fn stock_at(conn: &Connection, product_id: &str, t: i64) -> Result<i64> {
+    let count: Option<(i64, i64)> = conn
+        .prepare_cached(
+            "SELECT at, counted FROM stock_counts WHERE product_id = ?1 AND at <= ?2
+             ORDER BY at DESC, record_id DESC LIMIT 1",
+        )?
+        .query_row(params![product_id, t], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (from, base) = count.unwrap_or((i64::MIN, 0));
+    let moved: i64 = conn
+        .prepare_cached(
+            "SELECT COALESCE(SUM(delta), 0) FROM stock_movements WHERE product_id = ?1 AND at > ?2 AND at <= ?3",
+        )?
+        .query_row(params![product_id, from, t], |r| r.get(0))?;
+    Ok(base + moved)
+}
+
+fn tender_kind(s: &str) -> TenderKind {
+    match s {
+        "cash" => TenderKind::Cash,
+        "card" => TenderKind::Card,
+        _ => TenderKind::Other,
+    }
+}
+
+fn ms_to_utc(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// Start of a local calendar day, in UTC milliseconds.
+pub fn local_day_start(date: NaiveDate) -> i64 {
+    let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+    Local.from_local_datetime(&midnight).earliest().map_or_else(
+        || midnight.and_utc().timestamp_millis(),
+        |t| t.timestamp_millis(),
+    )
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SalesFilter {
+    /// First local day included.
+    pub from: Option<NaiveDate>,
+    /// Last local day included.
+    pub to: Option<NaiveDate>,
+    pub till_id: Option<String>,
+    /// Only sales with a line of this SKU.
+    pub sku: Option<String>,
+    pub limit: Option<u32>,
+}
+
+impl Store {
+    pub fn product_by_id(&self, id: &str) -> Result<Product> {
+        lookup::by_id(&self.conn, self.currency, id)?
+            .ok_or_else(|| CoreError::not_found("product", id))
+    }
+
+    pub fn product(&self, sku: &str) -> Result<Product> {
+        lookup::by_sku(&self.conn, self.currency, sku)?
+            .ok_or_else(|| CoreError::not_found("product", sku.trim()))
+    }
+
+    /// A product by SKU or barcode (what a scanner sends).
+    pub fn product_by_code(&self, code: &str) -> Result<Product> {
+        lookup::by_code(&self.conn, self.currency, code)
+    }
+
+    /// Products matching a search: exact SKU or barcode first, then SKU and
+    /// barcode prefixes, then names containing words that start with each
+    /// typed word. An empty query lists products by name.
+    pub fn search_products(
+        &self,
+        query: &str,
+        limit: u32,
+        include_archived: bool,
+    ) -> Result<Vec<Product>> {
+        let c = self.currency;
+        let q = query.trim();
+        let active = if include_archived {
+            ""
+        } else {
+            "AND active = 1"
+        };
+        if q.is_empty() {
+            return Ok(self
+                .conn
+                .prepare_cached(&format!(
+                    "SELECT {PRODUCT_COLUMNS} FROM products WHERE 1 = 1 {active} ORDER BY name, sku LIMIT ?1"
+                ))?
+                .query_map([limit], |r| product_from_row(r, c))?
+                .collect::<rusqlite::Result<_>>()?);
+        }
+        let upper = format!("{q}\u{10FFFF}");
+        let mut out: Vec<Product> = Vec::new();
+        let push = |p: Product, out: &mut Vec<Product>| {
+            if !out.iter().any(|x| x.id == p.id) {
+                out.push(p);
+            }
+        };
+        let by_sku = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {PRODUCT_COLUMNS} FROM products WHERE sku >= ?1 AND sku < ?2 {active} ORDER BY sku LIMIT ?3"
+            ))?
+            .query_map(params![q, upper, limit], |r| product_from_row(r, c))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let by_barcode = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {PRODUCT_COLUMNS} FROM products WHERE id IN
+                   (SELECT product_id FROM product_barcodes WHERE barcode >= ?1 AND barcode < ?2 ORDER BY barcode LIMIT ?3)
+                 {active} ORDER BY sku"
+            ))?
+            .query_map(params![q, upper, limit], |r| product_from_row(r, c))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let exact =
+            |p: &Product| p.sku.eq_ignore_ascii_case(q) || p.barcodes.iter().any(|b| b == q);
+        for p in by_sku.iter().chain(by_barcode.iter()).filter(|p| exact(p)) {
+            push(p.clone(), &mut out);
+        }
+        for p in by_sku.into_iter().chain(by_barcode) {
+            push(p, &mut out);
+        }
+        let fts: Vec<String> = q
+            .split(|ch: char| !ch.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(|w| format!("\"{w}\"*"))
+            .collect();
+        if !fts.is_empty() && out.len() < limit as usize {
+            let by_name = self
+                .conn
+                .prepare_cached(&format!(
+                    "SELECT {} FROM products p JOIN
+                       (SELECT rowid AS r, rank FROM products_fts WHERE products_fts MATCH ?1 ORDER BY rank LIMIT ?2) f
+                       ON p.pk = f.r
+                     WHERE 1 = 1 {active} ORDER BY f.rank, p.name",
+                    PRODUCT_COLUMNS.split(", ").map(|col| format!("p.{col}")).collect::<Vec<_>>().join(", ")
+                ))?
+                .query_map(params![fts.join(" "), limit], |r| product_from_row(r, c))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            for p in by_name {
+                push(p, &mut out);
+            }
+        }
+        out.truncate(limit as usize);
+        Ok(out)
+    }
+
+    pub fn suppliers(&self) -> Result<Vec<Supplier>> {
+        Ok(self
+            .conn
+            .prepare("SELECT id, name, phone, email, notes FROM suppliers ORDER BY name, id")?
+            .query_map([], |r| {
+                Ok(Supplier {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    phone: r.get(2)?,
+                    email: r.get(3)?,
+                    notes: r.get(4)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn supplier(&self, id: &str) -> Result<Supplier> {
+        self.suppliers()?
+            .into_iter()
+            .find(|s| s.id == id)
+            .ok_or_else(|| CoreError::not_found("supplier", id))
+    }
+
+    pub fn tax_classes(&self) -> Result<Vec<TaxClass>> {
+        Ok(self
+            .conn
+            .prepare("SELECT id, name, rate_bp, inclusive FROM tax_classes ORDER BY id")?
+            .query_map([], |r| {
+                Ok(TaxClass {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    rate_bp: r.get(2)?,
+                    inclusive: r.get(3)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn settings(&self) -> Result<Vec<(String, String)>> {
+        Ok(self
+            .conn
+            .prepare("SELECT key, value FROM settings ORDER BY key")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Stock levels of active products (and archived ones still holding stock).
+    pub fn stock_levels(&self, sku: Option<&str>, low_only: bool) -> Result<Vec<StockLevel>> {
+        let product_filter = match sku {
+            Some(s) => {
+                let p = self.product(s)?;
+                format!("p.id = '{}'", p.id.replace('\'', "''"))
+            }
+            None => "(p.active = 1 OR COALESCE(s.on_hand, 0) <> 0)".to_string(),
+        };
+        let low = if low_only {
+            "AND (COALESCE(s.on_hand, 0) < 0 OR (p.reorder_point IS NOT NULL AND COALESCE(s.on_hand, 0) <= p.reorder_point))"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT p.id, p.sku, p.name, COALESCE(s.on_hand, 0), p.reorder_point, s.count_at
+             FROM products p LEFT JOIN stock_levels s ON s.product_id = p.id
+             WHERE {product_filter} {low} ORDER BY p.sku"
+        );
+        Ok(self
+            .conn
+            .prepare(&sql)?
+            .query_map([], |r| {
+                let on_hand: i64 = r.get(3)?;
+                let reorder: Option<i64> = r.get(4)?;
+                let status = if on_hand < 0 {
+                    StockStatus::Negative
+                } else if reorder.is_some_and(|rp| on_hand <= rp) {
+                    StockStatus::Low
+                } else {
+                    StockStatus::Ok
+                };
+                Ok(StockLevel {
+                    product_id: r.get(0)?,
+                    sku: r.get(1)?,
+                    name: r.get(2)?,
+                    on_hand,
+                    reorder_point: reorder,
+                    status,
+                    last_counted_at: r.get::<_, Option<i64>>(5)?.map(ms_to_utc),
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Products whose stock is below zero: two tills sold the last unit.
+    pub fn negative_stock_alerts(&self) -> Result<Vec<StockLevel>> {
+        Ok(self
+            .stock_levels(None, true)?
+            .into_iter()
+            .filter(|s| s.status == StockStatus::Negative)
+            .collect())
+    }
+
+    pub fn sales(&self, f: &SalesFilter) -> Result<Vec<SaleSummary>> {
+        let from = f.from.map_or(i64::MIN, local_day_start);
+        let to =
+            f.to.and_then(|d| d.succ_opt())
+                .map_or(i64::MAX, local_day_start);
+        let sql = "SELECT s.id, s.number, s.till_id, s.at, s.items, s.total, s.tax,
+                          COALESCE((SELECT SUM(amount) FROM refunds r WHERE r.sale_id = s.id), 0)
+                   FROM sales s
+                   WHERE s.at >= ?1 AND s.at < ?2 AND (?3 IS NULL OR s.till_id = ?3)
+                     AND (?4 IS NULL OR EXISTS (SELECT 1 FROM sale_lines l WHERE l.sale_id = s.id AND l.sku = ?4))
+                   ORDER BY s.at DESC, s.id DESC LIMIT ?5";
+        let c = self.currency;
+        Ok(self
+            .conn
+            .prepare_cached(sql)?
+            .query_map(
+                params![from, to, f.till_id, f.sku, f.limit.unwrap_or(1000)],
+                |r| {
+                    Ok(SaleSummary {
+                        sale_id: r.get(0)?,
+                        number: r.get(1)?,
+                        till_id: r.get(2)?,
+                        at: ms_to_utc(r.get(3)?),
+                        items: r.get(4)?,
+                        total: c.amount(r.get(5)?),
+                        tax: c.amount(r.get(6)?),
+                        refunded: c.amount(r.get(7)?),
+                    })
+                },
+            )?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn sale(&self, sale_id: &str) -> Result<SaleDetail> {
+        let c = self.currency;
+        let id = sale_id.trim();
+        let head: Option<(SaleSummary, i64, i64, i64)> = self
+            .conn
+            .query_row(
+                "SELECT s.id, s.number, s.till_id, s.at, s.items, s.total, s.tax,
+                        COALESCE((SELECT SUM(amount) FROM refunds r WHERE r.sale_id = s.id), 0),
+                        s.subtotal, s.discount, s.change
+                 FROM sales s WHERE s.id = ?1",
+                [id],
+                |r| {
+                    Ok((
+                        SaleSummary {
+                            sale_id: r.get(0)?,
+                            number: r.get(1)?,
+                            till_id: r.get(2)?,
+                            at: ms_to_utc(r.get(3)?),
+                            items: r.get(4)?,
+                            total: c.amount(r.get(5)?),
+                            tax: c.amount(r.get(6)?),
+                            refunded: c.amount(r.get(7)?),
+                        },
+                        r.get(8)?,
+                        r.get(9)?,
+                        r.get(10)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let (summary, subtotal, discount, change) =
+            head.ok_or_else(|| CoreError::not_found("sale", id))?;
+        let lines = self
+            .conn
+            .prepare(
+                "SELECT l.product_id, l.sku, l.name, l.qty, l.unit_price, l.override_reason, l.discount, l.tax_class,
+                        l.tax_rate_bp, l.tax_inclusive, l.tax, l.total,
+                        COALESCE((SELECT SUM(r.qty) FROM refund_lines r WHERE r.sale_id = l.sale_id AND r.line_no = l.line_no), 0)
+                 FROM sale_lines l WHERE l.sale_id = ?1 ORDER BY l.line_no",
+            )?
+            .query_map([id], |r| {
+                Ok((
+                    SaleLine {
+                        product_id: r.get(0)?,
+                        sku: r.get(1)?,
+                        name: r.get(2)?,
+                        qty: r.get(3)?,
+                        unit_price: r.get(4)?,
+                        override_reason: r.get(5)?,
+                        discount_bp: 0,
+                        discount: r.get(6)?,
+                        tax_class: r.get(7)?,
+                        tax_rate_bp: r.get(8)?,
+                        tax_inclusive: r.get(9)?,
+                        tax: r.get(10)?,
+                        total: r.get(11)?,
+                    },
+                    r.get::<_, i64>(12)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?
+            .iter()
+            .enumerate()
+            .map(|(i, (l, refunded))| line_view(c, i, l, *refunded))
+            .collect();
+        let tenders = self
+            .conn
+            .prepare("SELECT kind, amount FROM sale_tenders WHERE sale_id = ?1 ORDER BY idx")?
+            .query_map([id], |r| {
+                Ok(TenderView {
+                    kind: tender_kind(&r.get::<_, String>(0)?),
+                    amount: c.amount(r.get(1)?),
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let refunds = self
+            .conn
+            .prepare(
+                "SELECT id, at, amount, tender FROM refunds WHERE sale_id = ?1 ORDER BY at, id",
+            )?
+            .query_map([id], |r| {
+                Ok(RefundSummary {
+                    refund_id: r.get(0)?,
+                    at: ms_to_utc(r.get(1)?),
+                    amount: c.amount(r.get(2)?),
+                    tender: tender_kind(&r.get::<_, String>(3)?),
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(SaleDetail {
+            summary,
+            subtotal: c.amount(subtotal),
+            discount: c.amount(discount),
+            lines,
+            tenders,
+            change: c.amount(change),
+            refunds,
+        })
+    }
+
+    /// The day's totals (all tills) for a local calendar day.
+    pub fn z_report(&self, date: NaiveDate) -> Result<ZReport> {
+        let c = self.currency;
+        let from = local_day_start(date);
+        let to = date.succ_opt().map_or(i64::MAX, local_day_start);
+        let range = params![from, to];
+        let (count, items, gross, discounts, totals, change): (i64, i64, i64, i64, i64, i64) = self.conn.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(items), 0), COALESCE(SUM(subtotal), 0), COALESCE(SUM(discount), 0),
+                    COALESCE(SUM(total), 0), COALESCE(SUM(change), 0)
+             FROM sales WHERE at >= ?1 AND at < ?2",
+            range,
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+        )?;
+        let tax = self
+            .conn
+            .prepare(
+                "SELECT l.tax_class, l.tax_rate_bp, SUM(l.total - l.tax), SUM(l.tax)
+                 FROM sale_lines l JOIN sales s ON s.id = l.sale_id
+                 WHERE s.at >= ?1 AND s.at < ?2 GROUP BY l.tax_class, l.tax_rate_bp ORDER BY l.tax_rate_bp, l.tax_class",
+            )?
+            .query_map(range, |r| {
+                Ok(TaxTotal { tax_class: r.get(0)?, rate_bp: r.get(1)?, taxable: c.amount(r.get(2)?), tax: c.amount(r.get(3)?) })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let by_kind = |sql: &str| -> Result<Vec<TenderView>> {
+            Ok(self
+                .conn
+                .prepare(sql)?
+                .query_map(range, |r| {
+                    Ok(TenderView {
+                        kind: tender_kind(&r.get::<_, String>(0)?),
+                        amount: c.amount(r.get(1)?),
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?)
+        };
+        let tenders = by_kind(
+            "SELECT t.kind, SUM(t.amount) FROM sale_tenders t JOIN sales s ON s.id = t.sale_id
+             WHERE s.at >= ?1 AND s.at < ?2 GROUP BY t.kind ORDER BY t.kind",
+        )?;
+        let refunds_by_tender = by_kind(
+            "SELECT tender, SUM(amount) FROM refunds WHERE at >= ?1 AND at < ?2 GROUP BY tender ORDER BY tender",
+        )?;
+        let (refunds_count, refunds_total): (i64, i64) = self.conn.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM refunds WHERE at >= ?1 AND at < ?2",
+            range,
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let sum_kind = |v: &[TenderView]| {
+            v.iter()
+                .filter(|t| t.kind == TenderKind::Cash)
+                .map(|t| t.amount.minor)
+                .sum::<i64>()
+        };
+        let cash_expected = sum_kind(&tenders) - change - sum_kind(&refunds_by_tender);
+        Ok(ZReport {
+            date,
+            sales_count: count,
+            items_sold: items,
+            gross_sales: c.amount(gross),
+            discounts: c.amount(discounts),
+            tax,
+            tenders,
+            change_given: c.amount(change),
+            refunds_count,
+            refunds_total: c.amount(refunds_total),
+            refunds_by_tender,
+            net_sales: c.amount(totals - refunds_total),
+            cash_expected: c.amount(cash_expected),
+        })
+    }
+}

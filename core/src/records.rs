@@ -1,0 +1,238 @@
+//! Ledger records: what a till appends to its ledger partition. Each record is
+//! stored in the partition document as one immutable bytes value under its id
+//! (see docs/DOCUMENTS.md): a schema-version byte followed by the record as JSON.
+//! Records are never edited; a refund or a correction is a new record.
+
+use serde::{Deserialize, Serialize};
+use shopsync_types::TenderKind;
+
+use crate::error::{CoreError, Result};
+
+pub const RECORD_SCHEMA_VERSION: u8 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Record {
+    Sale(SaleRecord),
+    Refund(RefundRecord),
+    Receipt(ReceiptRecord),
+    Adjustment(AdjustmentRecord),
+    Count(CountRecord),
+}
+
+impl Record {
+    pub fn id(&self) -> &str {
+        match self {
+            Record::Sale(r) => &r.id,
+            Record::Refund(r) => &r.id,
+            Record::Receipt(r) => &r.id,
+            Record::Adjustment(r) => &r.id,
+            Record::Count(r) => &r.id,
+        }
+    }
+
+    pub fn at(&self) -> i64 {
+        match self {
+            Record::Sale(r) => r.at,
+            Record::Refund(r) => r.at,
+            Record::Receipt(r) => r.at,
+            Record::Adjustment(r) => r.at,
+            Record::Count(r) => r.at,
+        }
+    }
+
+    pub fn encode(&self) -> Result<Vec<u8>> {
+        let mut out = vec![RECORD_SCHEMA_VERSION];
+        serde_json::to_writer(&mut out, self)
+            .map_err(|e| CoreError::Corrupt(format!("cannot encode record: {e}")))?;
+        Ok(out)
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Self> {
+        match bytes.split_first() {
+            Some((&RECORD_SCHEMA_VERSION, json)) => serde_json::from_slice(json)
+                .map_err(|e| CoreError::Corrupt(format!("ledger record does not decode: {e}"))),
+            Some((v, _)) => Err(CoreError::Corrupt(format!(
+                "ledger record has schema version {v}; this version of ShopSync reads {RECORD_SCHEMA_VERSION}"
+            ))),
+            None => Err(CoreError::Corrupt("empty ledger record".into())),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaleRecord {
+    pub id: String,
+    /// Receipt number, `{till name}-{seq}`.
+    pub number: String,
+    pub seq: u64,
+    pub at: i64,
+    pub lines: Vec<SaleLine>,
+    pub tenders: Vec<Tender>,
+    pub subtotal: i64,
+    pub discount: i64,
+    pub tax: i64,
+    pub total: i64,
+    pub change: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaleLine {
+    pub product_id: String,
+    pub sku: String,
+    pub name: String,
+    pub qty: i64,
+    pub unit_price: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub override_reason: Option<String>,
+    /// Line discount in basis points of the line amount (1000 = 10 %).
+    pub discount_bp: u32,
+    pub discount: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_class: Option<String>,
+    pub tax_rate_bp: u32,
+    pub tax_inclusive: bool,
+    pub tax: i64,
+    /// What the customer pays for the line, tax included.
+    pub total: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tender {
+    pub kind: TenderKind,
+    pub amount: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundRecord {
+    pub id: String,
+    pub sale_id: String,
+    pub at: i64,
+    pub lines: Vec<RefundLine>,
+    pub amount: i64,
+    pub tax: i64,
+    pub tender: TenderKind,
+    /// Whether the goods went back on the shelf.
+    pub restock: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundLine {
+    /// 1-based line number in the sale.
+    pub line_no: u32,
+    pub product_id: String,
+    pub qty: i64,
+    pub amount: i64,
+    pub tax: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptRecord {
+    pub id: String,
+    pub at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplier_id: Option<String>,
+    pub lines: Vec<ReceiptLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptLine {
+    pub product_id: String,
+    pub qty: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_cost: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdjustReason {
+    Damaged,
+    Lost,
+    Found,
+    Correction,
+}
+
+impl AdjustReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdjustReason::Damaged => "damaged",
+            AdjustReason::Lost => "lost",
+            AdjustReason::Found => "found",
+            AdjustReason::Correction => "correction",
+        }
+    }
+}
+
+impl std::str::FromStr for AdjustReason {
+    type Err = CoreError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "damaged" => Ok(AdjustReason::Damaged),
+            "lost" => Ok(AdjustReason::Lost),
+            "found" => Ok(AdjustReason::Found),
+            "correction" => Ok(AdjustReason::Correction),
+            other => Err(CoreError::invalid(
+                "reason",
+                format!("unknown reason '{other}': use damaged, lost, found or correction"),
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdjustmentRecord {
+    pub id: String,
+    pub at: i64,
+    pub product_id: String,
+    pub delta: i64,
+    pub reason: AdjustReason,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountRecord {
+    pub id: String,
+    /// When the count was posted.
+    pub at: i64,
+    pub started_at: i64,
+    pub lines: Vec<CountLine>,
+}
+
+/// "Stock of `product_id` at `at` was `counted`."
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountLine {
+    pub product_id: String,
+    pub at: i64,
+    pub counted: i64,
+    /// What this till expected at `at`, for the variance report only.
+    pub expected: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_round_trip_with_version_byte() -> Result<()> {
+        let r = Record::Adjustment(AdjustmentRecord {
+            id: "a1".into(),
+            at: 5,
+            product_id: "p".into(),
+            delta: -2,
+            reason: AdjustReason::Damaged,
+            note: None,
+        });
+        let bytes = r.encode()?;
+        assert_eq!(bytes[0], RECORD_SCHEMA_VERSION);
+        assert_eq!(Record::decode(&bytes)?, r);
+        Ok(())
+    }
+
+    #[test]
+    fn rejects_unknown_versions_and_garbage() {
+        assert!(Record::decode(&[]).is_err());
+        assert!(Record::decode(&[9, b'{', b'}']).is_err());
+        assert!(Record::decode(&[1, b'x']).is_err());
+    }
+}

@@ -1,0 +1,337 @@
+//! A till's store: one SQLite file holding the documents' change log,
+//! snapshots, projections and this device's local state.
+
+use std::path::{Path, PathBuf};
+
+use automerge::{ActorId, ROOT, ReadDoc, ScalarValue, transaction::Transactable};
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use shopsync_types::{Currency, StoreInfo};
+
+use crate::catalog;
+use crate::db;
+use crate::docs::DocCache;
+use crate::error::{CoreError, Result};
+use crate::ids::{DocId, PARTITION_MAX_RECORDS, new_id};
+use crate::projection;
+use crate::records::Record;
+
+pub struct InitOptions {
+    pub store_name: String,
+    pub till_name: String,
+    pub currency: String,
+}
+
+pub struct Store {
+    pub(crate) conn: Connection,
+    pub(crate) path: PathBuf,
+    pub(crate) info: StoreInfo,
+    pub(crate) currency: Currency,
+    pub(crate) docs: DocCache,
+    /// Fixed time for tests and generated history; `None` is the system clock.
+    pub(crate) fixed_now: Option<i64>,
+}
+
+impl Store {
+    /// Creates a new store with this device as its first till.
+    pub fn init(path: &Path, opts: InitOptions) -> Result<Store> {
+        let currency = Currency::from_code(&opts.currency)
+            .map_err(|e| CoreError::invalid("currency", e.to_string()))?;
+        let store_name = required("store name", &opts.store_name)?;
+        let store_id = new_id();
+        let mut store = Self::create(path, &store_id, &opts.till_name)?;
+        store.write(|w| {
+            w.catalog_edit(|doc| {
+                catalog::set_setting(doc, "store_name", &store_name)?;
+                catalog::set_setting(doc, "currency", currency.code())?;
+                Ok(vec![
+                    format!("{}store_name", catalog::SETTING),
+                    format!("{}currency", catalog::SETTING),
+                ])
+            })
+        })?;
+        store.reload_info()?;
+        Ok(store)
+    }
+
+    /// Creates the file and this till's identity for an existing store id;
+    /// the documents arrive afterwards (bundle import or sync).
+    pub(crate) fn create(path: &Path, store_id: &str, till_name: &str) -> Result<Store> {
+        let till_name = required("till name", till_name)?;
+        if path.exists() {
+            let conn = db::open(path)?;
+            let has: bool = conn
+                .prepare("SELECT 1 FROM meta WHERE key = 'store_id'")?
+                .exists([])?;
+            if has {
+                return Err(CoreError::AlreadyInitialized(path.display().to_string()));
+            }
+        }
+        let conn = db::open(path)?;
+        let till_id = new_id();
+        let actor = ActorId::random();
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let mut put = conn.prepare("INSERT INTO meta (key, value) VALUES (?1, ?2)")?;
+        put.execute(["store_id", store_id])?;
+        put.execute(["till_id", &till_id])?;
+        put.execute(["till_name", &till_name])?;
+        put.execute(["actor", &actor.to_hex_string()])?;
+        put.execute(["sale_seq", "0"])?;
+        drop(put);
+        conn.execute_batch("COMMIT")?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            info: StoreInfo {
+                store_id: store_id.to_string(),
+                store_name: String::new(),
+                till_id,
+                till_name,
+                currency: "XXX".into(),
+            },
+            currency: Currency::from_code("XXX").map_err(|e| CoreError::Corrupt(e.to_string()))?,
+            docs: DocCache::new(actor),
+            fixed_now: None,
+        })
+    }
+
+    pub fn open(path: &Path) -> Result<Store> {
+        if !path.exists() {
+            return Err(CoreError::NotInitialized(path.display().to_string()));
+        }
+        let conn = db::open(path)?;
+        let meta = |key: &str| -> Result<String> {
+            conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| {
+                r.get::<_, String>(0)
+            })
+            .optional()?
+            .ok_or_else(|| CoreError::NotInitialized(path.display().to_string()))
+        };
+        let actor = ActorId::from(
+            hex_decode(&meta("actor")?)
+                .ok_or_else(|| CoreError::Corrupt("bad actor id in meta".into()))?,
+        );
+        let info = StoreInfo {
+            store_id: meta("store_id")?,
+            store_name: String::new(),
+            till_id: meta("till_id")?,
+            till_name: meta("till_name")?,
+            currency: "XXX".into(),
+        };
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+            info,
+            currency: Currency::from_code("XXX").map_err(|e| CoreError::Corrupt(e.to_string()))?,
+            docs: DocCache::new(actor),
+            fixed_now: None,
+        };
+        store.reload_info()?;
+        Ok(store)
+    }
+
+    /// Re-reads the store name and currency from the settings projection.
+    pub(crate) fn reload_info(&mut self) -> Result<()> {
+        let setting = |key: &str| -> Result<Option<String>> {
+            Ok(self
+                .conn
+                .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                    r.get(0)
+                })
+                .optional()?)
+        };
+        self.info.store_name = setting("store_name")?.unwrap_or_default();
+        if let Some(code) = setting("currency")? {
+            self.currency =
+                Currency::from_code(&code).map_err(|e| CoreError::Corrupt(e.to_string()))?;
+            self.info.currency = self.currency.code().to_string();
+        }
+        Ok(())
+    }
+
+    pub fn info(&self) -> &StoreInfo {
+        &self.info
+    }
+
+    pub fn currency(&self) -> Currency {
+        self.currency
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The underlying connection, for read-only queries by tests and tools.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Pins the clock (tests, generated history). `None` returns to real time.
+    pub fn set_now(&mut self, at: Option<DateTime<Utc>>) {
+        self.fixed_now = at.map(|t| t.timestamp_millis());
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.fixed_now
+            .unwrap_or_else(|| Utc::now().timestamp_millis())
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction: documents, change log and
+    /// projections commit together or not at all. On success, snapshots that
+    /// have become due are written in a second transaction (the business
+    /// write is already durable by then).
+    pub(crate) fn write<T>(&mut self, f: impl FnOnce(&mut Writer<'_>) -> Result<T>) -> Result<T> {
+        let now = self.now_ms();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut w = Writer {
+            conn: &tx,
+            docs: &mut self.docs,
+            info: &self.info,
+            now,
+        };
+        let out = match f(&mut w) {
+            Ok(v) => v,
+            Err(e) => {
+                drop(tx);
+                self.docs.discard_dirty();
+                return Err(e);
+            }
+        };
+        if let Err(e) = tx.commit() {
+            self.docs.discard_dirty();
+            return Err(e.into());
+        }
+        self.docs.clear_dirty();
+        if let Err(e) = self.snapshot_due() {
+            tracing::warn!("could not write a snapshot (will retry): {e}");
+        }
+        Ok(out)
+    }
+
+    fn snapshot_due(&mut self) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let n = self.docs.snapshot_due(&tx)?;
+        if n > 0 {
+            tx.commit()?;
+        }
+        Ok(())
+    }
+}
+
+fn required(what: &str, value: &str) -> Result<String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(CoreError::invalid(
+            what,
+            format!("{what} must not be empty"),
+        ));
+    }
+    Ok(v.to_string())
+}
+
+fn hex_decode(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// The open write transaction, with the documents it may change.
+pub(crate) struct Writer<'a> {
+    pub conn: &'a Connection,
+    pub docs: &'a mut DocCache,
+    pub info: &'a StoreInfo,
+    pub now: i64,
+}
+
+impl Writer<'_> {
+    /// Edits the catalog and re-projects the root keys `edit` reports touching.
+    pub fn catalog_edit(
+        &mut self,
+        edit: impl FnOnce(&mut automerge::AutoCommit) -> Result<Vec<String>>,
+    ) -> Result<()> {
+        let doc_id = DocId::catalog(&self.info.store_id);
+        let mut touched = Vec::new();
+        self.docs
+            .commit_local(self.conn, &doc_id, self.now, |doc| {
+                touched = edit(doc)?;
+                Ok(())
+            })?;
+        let entry = self.docs.get(self.conn, &doc_id)?;
+        for key in touched {
+            projection::catalog::project_key(self.conn, &entry.doc, &key)?;
+        }
+        Ok(())
+    }
+
+    /// Appends a record to this till's ledger and projects it.
+    pub fn append(&mut self, record: &Record) -> Result<()> {
+        let doc_id = self.partition_for(record.at())?;
+        let bytes = record.encode()?;
+        let id = record.id().to_string();
+        self.docs
+            .commit_local(self.conn, &doc_id, self.now, |doc| {
+                doc.put(ROOT, id.as_str(), ScalarValue::Bytes(bytes))?;
+                Ok(())
+            })?;
+        self.docs
+            .retain(&[&doc_id, &DocId::catalog(&self.info.store_id)]);
+        projection::ledger::apply(self.conn, &self.info.till_id, record)
+    }
+
+    /// This till's partition for a record dated `at`: the month's latest
+    /// part, or a new part once that one is full.
+    fn partition_for(&mut self, at: i64) -> Result<DocId> {
+        let when = DateTime::<Utc>::from_timestamp_millis(at)
+            .ok_or_else(|| CoreError::invalid("time", "record time is out of range"))?;
+        let base = DocId::ledger(&self.info.store_id, &self.info.till_id, when, 1).to_string();
+        let parts: Vec<String> = self
+            .conn
+            .prepare_cached(
+                "SELECT doc_id FROM documents WHERE doc_id = ?1 OR doc_id LIKE ?1 || '.%'",
+            )?
+            .query_map(params![base], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let part = parts
+            .iter()
+            .map(|d| {
+                d.rsplit_once('.')
+                    .and_then(|(_, n)| n.parse::<u32>().ok())
+                    .unwrap_or(1)
+            })
+            .max()
+            .unwrap_or(1);
+        let doc_id = DocId::ledger(&self.info.store_id, &self.info.till_id, when, part);
+        if parts.is_empty() {
+            return Ok(doc_id);
+        }
+        let entry = self.docs.get(self.conn, &doc_id)?;
+        if entry.doc.length(ROOT) as u64 >= PARTITION_MAX_RECORDS {
+            return Ok(DocId::ledger(
+                &self.info.store_id,
+                &self.info.till_id,
+                when,
+                part + 1,
+            ));
+        }
+        Ok(doc_id)
+    }
+
+    /// The next sale number of this till (stored with the sale, never reused).
+    pub fn next_sale_seq(&mut self) -> Result<u64> {
+        let seq: u64 = self
+            .conn
+            .prepare_cached("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'sale_seq' RETURNING value")?
+            .query_row([], |r| r.get::<_, String>(0))?
+            .parse()
+            .map_err(|_| CoreError::Corrupt("sale counter is not a number".into()))?;
+        Ok(seq)
+    }
+}

@@ -1,0 +1,12 @@
+//! Types shared by the core, the CLI's JSON output, the desktop shell and the
+//! wasm UI. Nothing here touches SQLite, Automerge, files or the network, so the
+//! crate builds for `wasm32-unknown-unknown` and both sides of the IPC boundary
+//! agree on every shape.
+
+pub mod error;
+pub mod money;
+pub mod views;
+
+pub use error::{ErrorCode, ErrorInfo};
+pub use money::{Amount, Currency, MoneyError};
+pub use views::*;

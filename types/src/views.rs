@@ -1,0 +1,271 @@
+//! What queries and operations return. Amounts are [`Amount`]s (decimal strings
+//! in JSON), quantities whole units, times UTC.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::money::Amount;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreInfo {
+    pub store_id: String,
+    pub store_name: String,
+    pub till_id: String,
+    pub till_name: String,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Product {
+    pub id: String,
+    pub sku: String,
+    pub name: String,
+    pub price: Amount,
+    pub cost: Option<Amount>,
+    pub barcodes: Vec<String>,
+    pub tax_class: Option<String>,
+    pub supplier: Option<String>,
+    pub category: Option<String>,
+    pub reorder_point: Option<i64>,
+    pub active: bool,
+    /// Fields edited concurrently on two devices; the shown value is one of
+    /// them until a manager sets the field again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Supplier {
+    pub id: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaxClass {
+    pub id: String,
+    pub name: String,
+    /// Rate in basis points: 2000 is 20 %.
+    pub rate_bp: u32,
+    /// Whether prices of this class already include the tax.
+    pub inclusive: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StockStatus {
+    Ok,
+    Low,
+    Negative,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockLevel {
+    pub product_id: String,
+    pub sku: String,
+    pub name: String,
+    pub on_hand: i64,
+    pub reorder_point: Option<i64>,
+    pub status: StockStatus,
+    pub last_counted_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TenderKind {
+    Cash,
+    Card,
+    Other,
+}
+
+impl TenderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TenderKind::Cash => "cash",
+            TenderKind::Card => "card",
+            TenderKind::Other => "other",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenderView {
+    pub kind: TenderKind,
+    pub amount: Amount,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaleSummary {
+    pub sale_id: String,
+    /// Human-readable receipt number: till name and sequence.
+    pub number: String,
+    pub till_id: String,
+    pub at: DateTime<Utc>,
+    pub items: i64,
+    pub total: Amount,
+    pub tax: Amount,
+    pub refunded: Amount,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaleLineView {
+    pub line_no: u32,
+    pub product_id: String,
+    pub sku: String,
+    pub name: String,
+    pub qty: i64,
+    pub unit_price: Amount,
+    pub price_override_reason: Option<String>,
+    pub discount: Amount,
+    pub tax_class: Option<String>,
+    pub tax_rate_bp: u32,
+    pub tax: Amount,
+    pub total: Amount,
+    pub refunded_qty: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundSummary {
+    pub refund_id: String,
+    pub at: DateTime<Utc>,
+    pub amount: Amount,
+    pub tender: TenderKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaleDetail {
+    #[serde(flatten)]
+    pub summary: SaleSummary,
+    pub subtotal: Amount,
+    pub discount: Amount,
+    pub lines: Vec<SaleLineView>,
+    pub tenders: Vec<TenderView>,
+    pub change: Amount,
+    pub refunds: Vec<RefundSummary>,
+}
+
+/// What `sell` answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaleReceipt {
+    pub sale_id: String,
+    pub number: String,
+    pub total: Amount,
+    pub tax: Amount,
+    pub paid: Amount,
+    pub change: Amount,
+}
+
+/// A cart priced without being recorded, for the till's running total.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaleQuote {
+    pub lines: Vec<SaleLineView>,
+    pub subtotal: Amount,
+    pub discount: Amount,
+    pub tax: Amount,
+    pub total: Amount,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundReceipt {
+    pub refund_id: String,
+    pub sale_id: String,
+    pub amount: Amount,
+    pub tender: TenderKind,
+    pub lines: Vec<RefundLineView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundLineView {
+    pub sku: String,
+    pub qty: i64,
+    pub amount: Amount,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CountStatus {
+    Open,
+    Posted,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountLineView {
+    pub product_id: String,
+    pub sku: String,
+    pub name: String,
+    /// Stock the till expected when the product was counted (or now, if not yet counted).
+    pub expected: i64,
+    /// `None` until counted; counted zero is `Some(0)`.
+    pub counted: Option<i64>,
+    pub difference: Option<i64>,
+    /// Difference valued at cost (or price when there is no cost).
+    pub difference_value: Option<Amount>,
+    pub counted_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountView {
+    pub count_id: String,
+    pub started_at: DateTime<Utc>,
+    pub status: CountStatus,
+    pub whole_store: bool,
+    pub lines: Vec<CountLineView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaxTotal {
+    pub tax_class: Option<String>,
+    pub rate_bp: u32,
+    pub taxable: Amount,
+    pub tax: Amount,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZReport {
+    pub date: NaiveDate,
+    pub sales_count: i64,
+    pub items_sold: i64,
+    pub gross_sales: Amount,
+    pub discounts: Amount,
+    pub tax: Vec<TaxTotal>,
+    pub tenders: Vec<TenderView>,
+    pub change_given: Amount,
+    pub refunds_count: i64,
+    pub refunds_total: Amount,
+    pub refunds_by_tender: Vec<TenderView>,
+    pub net_sales: Amount,
+    /// Cash that should be in the drawer from the day's trade: cash taken,
+    /// less change given, less cash refunded.
+    pub cash_expected: Amount,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportSummary {
+    pub added: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleImportSummary {
+    pub documents: u64,
+    pub new_changes: u64,
+    pub known_changes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyReport {
+    pub tables_compared: u64,
+    pub rows_compared: u64,
+    pub differences: Vec<String>,
+}
+
+/// Progress of long work (import, rebuild, demo data), for a progress bar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    pub stage: String,
+    pub done: u64,
+    pub total: u64,
+}
