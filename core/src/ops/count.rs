@@ -18,11 +18,11 @@ pub enum CountScope {
     Products(Vec<String>),
 }
 
-fn session(conn: &Connection, id: &str) -> Result<(i64, bool, Option<i64>)> {
+fn session(conn: &Connection, id: &str) -> Result<(i64, bool, Option<i64>, Option<String>)> {
     conn.query_row(
-        "SELECT started_at, whole_store, posted_at FROM count_sessions WHERE id = ?1",
+        "SELECT started_at, whole_store, posted_at, record_id FROM count_sessions WHERE id = ?1",
         [id.trim()],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )
     .optional()?
     .ok_or_else(|| CoreError::not_found("count", id.trim()))
@@ -66,7 +66,7 @@ impl Store {
         code: &str,
         counted: i64,
     ) -> Result<CountLineView> {
-        let (_, whole, posted) = session(&self.conn, count_id)?;
+        let (_, whole, posted, _) = session(&self.conn, count_id)?;
         if posted.is_some() {
             return Err(CoreError::Conflict(format!(
                 "count {} is already posted",
@@ -105,7 +105,7 @@ impl Store {
 
     /// The count with expected, counted and difference for each product.
     pub fn count_view(&self, count_id: &str) -> Result<CountView> {
-        let (started_at, whole, posted) = session(&self.conn, count_id)?;
+        let (started_at, whole, posted, record_id) = session(&self.conn, count_id)?;
         let c = self.currency;
         let sql = if whole {
             "SELECT p.id, p.sku, p.name, COALESCE(p.cost, p.price), l.counted, l.counted_at
@@ -133,7 +133,20 @@ impl Store {
         let now = self.now_ms();
         let mut lines = Vec::with_capacity(rows.len());
         for (id, sku, name, value, counted, counted_at) in rows {
-            let expected = stock_at(&self.conn, &id, counted_at.unwrap_or(now))?;
+            // Once posted, the count itself is in the stock history: show what
+            // was expected when it was posted.
+            let posted_expected: Option<i64> = match &record_id {
+                Some(rid) => self
+                    .conn
+                    .prepare_cached("SELECT expected FROM stock_counts WHERE record_id = ?1 AND product_id = ?2")?
+                    .query_row(params![rid, id], |r| r.get(0))
+                    .optional()?,
+                None => None,
+            };
+            let expected = match posted_expected {
+                Some(e) => e,
+                None => stock_at(&self.conn, &id, counted_at.unwrap_or(now))?,
+            };
             let difference = counted.map(|n| n - expected);
             lines.push(CountLineView {
                 product_id: id,
