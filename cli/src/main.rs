@@ -1,1 +1,44 @@
-fn main() {}
+//! `shopsync`: the core on the command line. Exit status 0 on success;
+//! otherwise 1 with a one-line error on stderr (JSON with `--json`).
+
+mod args;
+mod commands;
+mod output;
+mod parse;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SHOPSYNC_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = args::Cli::parse();
+    let json = cli.json;
+    match commands::run(cli) {
+        Ok(out) => {
+            let mut stdout = std::io::stdout().lock();
+            let text = if json { out.json } else { out.human };
+            if writeln!(stdout, "{}", text.trim_end()).is_err() {
+                return ExitCode::from(1);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let info = e.info();
+            let line = if json {
+                serde_json::json!({ "error": info }).to_string()
+            } else {
+                format!("error: {}", info.message.replace('\n', " "))
+            };
+            let _ = writeln!(std::io::stderr(), "{line}");
+            ExitCode::from(1)
+        }
+    }
+}

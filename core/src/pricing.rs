@@ -4,7 +4,7 @@
 //! away from zero, once per line, at the last step that produces it. Tax is
 //! computed per line, so a receipt's tax is the sum of its lines' tax.
 
-use shopsync_types::TenderKind;
+use shopsync_types::{Currency, TenderKind};
 
 use crate::error::{CoreError, Result};
 use crate::records::Tender;
@@ -78,7 +78,8 @@ pub fn price_line(
 
 /// Checks tenders against a total and returns the change due. Change is only
 /// ever given from cash: card and other tenders may not exceed what is due.
-pub fn settle(total: i64, tenders: &[Tender]) -> Result<i64> {
+pub fn settle(total: i64, tenders: &[Tender], currency: Currency) -> Result<i64> {
+    let money = |m: i64| currency.amount(m).to_string();
     if tenders.is_empty() {
         return Err(CoreError::Payment("no payment given".into()));
     }
@@ -106,9 +107,9 @@ pub fn settle(total: i64, tenders: &[Tender]) -> Result<i64> {
     if paid < total {
         return Err(CoreError::Payment(format!(
             "payment is short by {} (total {}, paid {})",
-            total - paid,
-            total,
-            paid
+            money(total - paid),
+            money(total),
+            money(paid)
         )));
     }
     Ok(paid - total)
@@ -130,6 +131,11 @@ pub fn pro_rata(whole: i64, done: i64, now: i64, of: i64) -> i64 {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    const EUR: Currency = Currency {
+        code: *b"EUR",
+        decimals: 2,
+    };
 
     fn cash(a: i64) -> Tender {
         Tender {
@@ -245,28 +251,28 @@ mod tests {
 
     #[test]
     fn settles_split_tender_with_cash_change() -> Result<()> {
-        assert_eq!(settle(1230, &[card(1000), cash(500)])?, 270);
-        assert_eq!(settle(1230, &[cash(1230)])?, 0);
+        assert_eq!(settle(1230, &[card(1000), cash(500)], EUR)?, 270);
+        assert_eq!(settle(1230, &[cash(1230)], EUR)?, 0);
         Ok(())
     }
 
     #[test]
     fn rejects_short_or_card_overpayment() {
         assert!(matches!(
-            settle(1230, &[cash(1000)]),
+            settle(1230, &[cash(1000)], EUR),
             Err(CoreError::Payment(_))
         ));
         assert!(matches!(
-            settle(1230, &[card(1300)]),
+            settle(1230, &[card(1300)], EUR),
             Err(CoreError::Payment(_))
         ));
-        assert!(matches!(settle(1230, &[]), Err(CoreError::Payment(_))));
+        assert!(matches!(settle(1230, &[], EUR), Err(CoreError::Payment(_))));
         assert!(matches!(
-            settle(1230, &[cash(0), card(1230)]),
+            settle(1230, &[cash(0), card(1230)], EUR),
             Err(CoreError::Invalid { .. })
         ));
         assert!(matches!(
-            settle(1230, &[cash(-5), card(1235)]),
+            settle(1230, &[cash(-5), card(1235)], EUR),
             Err(CoreError::Invalid { .. })
         ));
     }

@@ -173,7 +173,7 @@ impl Store {
                 amount: t.amount,
             })
             .collect();
-        let change = settle(priced.total, &tenders)?;
+        let change = settle(priced.total, &tenders, self.currency)?;
         let till_name = self.info.till_name.clone();
         let record = self.write(|w| {
             let seq = w.next_sale_seq()?;

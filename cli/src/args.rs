@@ -1,0 +1,349 @@
+//! The command line, as clap sees it. Kept stable: scripts depend on it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "shopsync",
+    version,
+    about = "ShopSync: an offline-first till and stock system, on the command line"
+)]
+pub struct Cli {
+    /// The store file (default: the platform data directory, e.g. ~/.local/share/shopsync/shopsync.db).
+    #[arg(long, global = true, env = "SHOPSYNC_DB")]
+    pub db: Option<PathBuf>,
+    /// Print one JSON value on stdout (errors as JSON on stderr).
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create a store with this device as its first till, or join a store from a bundle.
+    Init(InitArgs),
+    /// Show this store and till.
+    Info,
+    /// Products: add, edit, archive, list, import, export.
+    #[command(subcommand)]
+    Product(ProductCmd),
+    /// Suppliers (the vendor list).
+    #[command(subcommand)]
+    Supplier(SupplierCmd),
+    /// Tax classes.
+    #[command(subcommand, name = "tax-class")]
+    TaxClass(TaxClassCmd),
+    /// Store settings (store_name, receipt_header, receipt_footer).
+    #[command(subcommand)]
+    Setting(SettingCmd),
+    /// Record a sale: `sell SKU[xQTY][@PRICE] … --pay cash:AMOUNT …`.
+    Sell(SellArgs),
+    /// Price a cart without recording it.
+    Quote(QuoteArgs),
+    /// Refund all or some lines of an earlier sale.
+    Refund(RefundArgs),
+    /// Receive a delivery: `receive [--supplier ID] SKUxQTY[@COST] …`.
+    Receive(ReceiveArgs),
+    /// Add or remove stock with a reason: `adjust SKU DELTA --reason damaged|lost|found|correction`.
+    Adjust(AdjustArgs),
+    /// Stock counts: start, record, show, post.
+    #[command(subcommand)]
+    Count(CountCmd),
+    /// Stock levels: all, one SKU, or `--low` (at/below reorder point, and negative).
+    Stock(StockArgs),
+    /// Sales history.
+    Sales(SalesArgs),
+    /// One sale in full.
+    Sale { sale_id: String },
+    /// Reports.
+    #[command(subcommand)]
+    Report(ReportCmd),
+    /// Bundles: the store's documents in one file (offline sync, new tills).
+    #[command(subcommand)]
+    Bundle(BundleCmd),
+    /// Rebuild the projections from the documents.
+    Rebuild(RebuildArgs),
+    /// Fill the store with realistic demo data (creates a store if there is none).
+    Demo(DemoArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    #[arg(long, required_unless_present = "from_bundle")]
+    pub store_name: Option<String>,
+    #[arg(long)]
+    pub till: String,
+    #[arg(long, default_value = "EUR")]
+    pub currency: String,
+    /// Join the store in this bundle as a new till.
+    #[arg(long, value_name = "FILE")]
+    pub from_bundle: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProductCmd {
+    Add(ProductAddArgs),
+    /// Change fields of a product; `none` clears an optional field.
+    Edit(ProductEditArgs),
+    /// Stop selling a product (it stays in history).
+    Archive {
+        sku: String,
+    },
+    List {
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long, default_value_t = 1000)]
+        limit: u32,
+        /// Include archived products.
+        #[arg(long)]
+        all: bool,
+    },
+    Show {
+        sku: String,
+    },
+    /// Import products from CSV (header: sku,name,price,barcode,tax_class,cost,reorder_point,supplier).
+    Import {
+        file: PathBuf,
+    },
+    Export {
+        file: PathBuf,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct ProductAddArgs {
+    #[arg(long)]
+    pub sku: String,
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub price: String,
+    /// May be given several times.
+    #[arg(long)]
+    pub barcode: Vec<String>,
+    #[arg(long)]
+    pub tax_class: Option<String>,
+    #[arg(long)]
+    pub cost: Option<String>,
+    #[arg(long)]
+    pub reorder_point: Option<i64>,
+    #[arg(long)]
+    pub supplier: Option<String>,
+    #[arg(long)]
+    pub category: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ProductEditArgs {
+    pub sku: String,
+    #[arg(long = "sku")]
+    pub new_sku: Option<String>,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub price: Option<String>,
+    /// Replaces the barcodes; give several times for several, `none` for none.
+    #[arg(long)]
+    pub barcode: Vec<String>,
+    #[arg(long)]
+    pub tax_class: Option<String>,
+    #[arg(long)]
+    pub cost: Option<String>,
+    #[arg(long, allow_hyphen_values = true)]
+    pub reorder_point: Option<String>,
+    #[arg(long)]
+    pub supplier: Option<String>,
+    #[arg(long)]
+    pub category: Option<String>,
+    #[arg(long)]
+    pub active: Option<bool>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SupplierCmd {
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        notes: Option<String>,
+    },
+    Edit {
+        id: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        notes: Option<String>,
+    },
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TaxClassCmd {
+    /// Create or change a tax class: `tax-class set std --rate 20 --inclusive`.
+    Set {
+        id: String,
+        /// Percent, e.g. 20 or 5.5.
+        #[arg(long)]
+        rate: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Prices include this tax (the default: shelf prices are what customers pay).
+        #[arg(long, conflicts_with = "exclusive")]
+        inclusive: bool,
+        /// Tax is added on top of prices.
+        #[arg(long)]
+        exclusive: bool,
+    },
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SettingCmd {
+    Set { key: String, value: String },
+    List,
+}
+
+#[derive(Args, Debug)]
+pub struct QuoteArgs {
+    /// `SKU[xQTY][@PRICE]`; a barcode works in place of a SKU.
+    #[arg(required = true)]
+    pub items: Vec<String>,
+    /// `SKU:PERCENT` line discount, e.g. MILK:10.
+    #[arg(long)]
+    pub discount: Vec<String>,
+    /// Why a price was overridden (for `@PRICE` items).
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct SellArgs {
+    #[command(flatten)]
+    pub cart: QuoteArgs,
+    /// `cash:AMOUNT`, `card:AMOUNT` or `other:AMOUNT`; several for a split tender.
+    #[arg(long, required = true)]
+    pub pay: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RefundArgs {
+    pub sale_id: String,
+    /// `SKUxQTY` to refund; none refunds everything not yet refunded.
+    pub items: Vec<String>,
+    /// How the money goes back (default: cash if the sale took cash, else its tender).
+    #[arg(long = "to")]
+    pub tender: Option<String>,
+    /// The goods do not go back on the shelf.
+    #[arg(long)]
+    pub no_restock: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ReceiveArgs {
+    #[arg(long)]
+    pub supplier: Option<String>,
+    #[arg(required = true)]
+    pub items: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct AdjustArgs {
+    pub sku: String,
+    /// +N or -N units.
+    #[arg(allow_hyphen_values = true)]
+    pub delta: String,
+    #[arg(long)]
+    pub reason: String,
+    #[arg(long)]
+    pub note: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CountCmd {
+    /// Start a count of the whole store, or of the SKUs named.
+    Start { skus: Vec<String> },
+    /// Record the counted quantity of one product.
+    Record {
+        count_id: String,
+        sku: String,
+        #[arg(allow_hyphen_values = true)]
+        qty: String,
+    },
+    /// Expected, counted and difference of each product.
+    Show { count_id: String },
+    /// Post the count: counted products take the counted quantity.
+    Post { count_id: String },
+    /// Counts not yet posted.
+    List,
+}
+
+#[derive(Args, Debug)]
+pub struct StockArgs {
+    pub sku: Option<String>,
+    #[arg(long, conflicts_with = "sku")]
+    pub low: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SalesArgs {
+    /// First day (YYYY-MM-DD, local time).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day, included.
+    #[arg(long)]
+    pub to: Option<String>,
+    #[arg(long)]
+    pub till: Option<String>,
+    #[arg(long)]
+    pub sku: Option<String>,
+    #[arg(long, default_value_t = 100)]
+    pub limit: u32,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReportCmd {
+    /// The day's totals by tender and tax (default: today).
+    Z {
+        #[arg(long)]
+        date: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BundleCmd {
+    Export { file: PathBuf },
+    Import { file: PathBuf },
+}
+
+#[derive(Args, Debug)]
+pub struct RebuildArgs {
+    /// Rebuild in a scratch copy and report differences; the store is not changed.
+    #[arg(long)]
+    pub verify: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    #[arg(long, default_value_t = 2000)]
+    pub products: u32,
+    #[arg(long, default_value_t = 28)]
+    pub days: u32,
+    #[arg(long, default_value_t = 3)]
+    pub tills: u32,
+    /// Sales per till per day.
+    #[arg(long, default_value_t = 120)]
+    pub sales_per_day: u32,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}

@@ -1,0 +1,581 @@
+//! Each command: parse arguments into core types, call the core, render.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+use shopsync_core::demo::DemoOptions;
+use shopsync_core::types::{Currency, Progress};
+use shopsync_core::{
+    AdjustReason, CartLine, CoreError, CountScope, InitOptions, NewProduct, NewSupplier,
+    NewTaxClass, ProductEdit, ReceiveLine, RefundRequest, Result, SalesFilter, Store, SupplierEdit,
+    TenderInput,
+};
+
+use crate::args::*;
+use crate::output::{self, Output};
+use crate::parse;
+
+fn default_db() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("shopsync")
+        .join("shopsync.db")
+}
+
+/// Progress on stderr when a person is watching; scripts see nothing.
+fn progress() -> impl FnMut(Progress) {
+    let tty = std::io::stderr().is_terminal();
+    let mut last = std::time::Instant::now();
+    move |p: Progress| {
+        if tty && (last.elapsed().as_millis() > 200 || p.done == p.total) {
+            last = std::time::Instant::now();
+            if p.total > 0 {
+                eprint!("\r{}: {}/{}   ", p.stage, p.done, p.total);
+            } else {
+                eprint!("\r{}: {}   ", p.stage, p.done);
+            }
+            if p.done == p.total && p.total > 0 {
+                eprintln!();
+            }
+        }
+    }
+}
+
+fn money(c: Currency, field: &str, text: &str) -> Result<i64> {
+    c.parse(text)
+        .map_err(shopsync_core::error::money_err(field))
+}
+
+/// `none` (or empty) clears an optional field.
+fn clearable(text: Option<String>) -> Option<Option<String>> {
+    text.map(|t| {
+        if t.is_empty() || t.eq_ignore_ascii_case("none") {
+            None
+        } else {
+            Some(t)
+        }
+    })
+}
+
+fn cart(store: &Store, args: &QuoteArgs) -> Result<Vec<CartLine>> {
+    let known = |code: &str| store.product_by_code(code).is_ok();
+    let mut lines = Vec::new();
+    for token in &args.items {
+        let (code, qty, price) = parse::item(token, store.currency(), &known)?;
+        lines.push(CartLine {
+            code,
+            qty,
+            unit_price: price,
+            override_reason: price.and(args.reason.clone()),
+            discount_bp: 0,
+        });
+    }
+    for d in &args.discount {
+        let (sku, bp) = parse::discount(d)?;
+        let target = store.product_by_code(&sku)?;
+        let mut applied = false;
+        for line in &mut lines {
+            if store
+                .product_by_code(&line.code)
+                .is_ok_and(|p| p.id == target.id)
+            {
+                line.discount_bp = bp;
+                applied = true;
+            }
+        }
+        if !applied {
+            return Err(CoreError::invalid(
+                "discount",
+                format!("'{sku}' is not in this sale"),
+            ));
+        }
+    }
+    Ok(lines)
+}
+
+fn open(db: &Path) -> Result<Store> {
+    Store::open(db)
+}
+
+pub fn run(cli: Cli) -> Result<Output> {
+    let db = cli.db.clone().unwrap_or_else(default_db);
+    match cli.command {
+        Command::Init(a) => {
+            let store = Store::init_or_join(
+                &db,
+                InitOptions {
+                    store_name: a.store_name.unwrap_or_default(),
+                    till_name: a.till,
+                    currency: a.currency,
+                },
+                a.from_bundle.as_deref(),
+            )?;
+            let info = store.info().clone();
+            Output::new(
+                format!(
+                    "store {} ({}) created in {}\ntill {} ({})",
+                    info.store_name,
+                    info.store_id,
+                    db.display(),
+                    info.till_name,
+                    info.till_id
+                ),
+                &info,
+            )
+        }
+        Command::Info => {
+            let store = open(&db)?;
+            let info = store.info().clone();
+            Output::new(
+                format!(
+                    "store {} ({})\ntill  {} ({})\ncurrency {}\nfile {}",
+                    info.store_name,
+                    info.store_id,
+                    info.till_name,
+                    info.till_id,
+                    info.currency,
+                    db.display()
+                ),
+                &info,
+            )
+        }
+        Command::Product(cmd) => product(&db, cmd),
+        Command::Supplier(cmd) => supplier(&db, cmd),
+        Command::TaxClass(cmd) => {
+            let mut store = open(&db)?;
+            match cmd {
+                TaxClassCmd::Set {
+                    id,
+                    rate,
+                    name,
+                    inclusive: _,
+                    exclusive,
+                } => {
+                    let t = store.set_tax_class(NewTaxClass {
+                        id,
+                        name: name.unwrap_or_default(),
+                        rate_bp: parse::percent_bp(&rate, "rate")?,
+                        inclusive: !exclusive,
+                    })?;
+                    Output::new(
+                        format!(
+                            "tax class {} ({}): {} bp, {}",
+                            t.id,
+                            t.name,
+                            t.rate_bp,
+                            if t.inclusive {
+                                "inclusive"
+                            } else {
+                                "exclusive"
+                            }
+                        ),
+                        &t,
+                    )
+                }
+                TaxClassCmd::List => {
+                    let list = store.tax_classes()?;
+                    let human: String = list
+                        .iter()
+                        .map(|t| {
+                            format!(
+                                "{:<10} {:>6.2}%  {}  {}\n",
+                                t.id,
+                                f64::from(t.rate_bp) / 100.0,
+                                if t.inclusive {
+                                    "inclusive"
+                                } else {
+                                    "exclusive"
+                                },
+                                t.name
+                            )
+                        })
+                        .collect();
+                    Output::new(human, &list)
+                }
+            }
+        }
+        Command::Setting(cmd) => {
+            let mut store = open(&db)?;
+            match cmd {
+                SettingCmd::Set { key, value } => {
+                    store.set_setting(&key, &value)?;
+                    Output::new(
+                        format!("{key} = {value}"),
+                        &json!({ "key": key, "value": value }),
+                    )
+                }
+                SettingCmd::List => {
+                    let list = store.settings()?;
+                    let human: String = list.iter().map(|(k, v)| format!("{k} = {v}\n")).collect();
+                    let map: serde_json::Map<String, serde_json::Value> =
+                        list.into_iter().map(|(k, v)| (k, v.into())).collect();
+                    Output::new(human, &map)
+                }
+            }
+        }
+        Command::Sell(a) => {
+            let mut store = open(&db)?;
+            let lines = cart(&store, &a.cart)?;
+            let mut tenders = Vec::new();
+            for p in &a.pay {
+                let (kind, amount) = parse::tender(p, store.currency())?;
+                tenders.push(TenderInput { kind, amount });
+            }
+            let r = store.sell(&lines, &tenders)?;
+            Output::new(
+                format!(
+                    "sale {} ({})\ntotal  {}\nchange {}",
+                    r.number, r.sale_id, r.total, r.change
+                ),
+                &r,
+            )
+        }
+        Command::Quote(a) => {
+            let store = open(&db)?;
+            let q = store.quote(&cart(&store, &a)?)?;
+            let mut human: String = q
+                .lines
+                .iter()
+                .map(|l| format!("{:>3} × {:<28} {:>9}\n", l.qty, l.name, l.total))
+                .collect();
+            human.push_str(&format!("tax {}\ntotal {}", q.tax, q.total));
+            Output::new(human, &q)
+        }
+        Command::Refund(a) => {
+            let mut store = open(&db)?;
+            let known = |code: &str| store.product_by_code(code).is_ok();
+            let mut lines = Vec::new();
+            for token in &a.items {
+                let (code, qty, price) = parse::item(token, store.currency(), &known)?;
+                if price.is_some() {
+                    return Err(CoreError::invalid(
+                        "items",
+                        "a refund takes SKUxQTY; amounts follow from the sale",
+                    ));
+                }
+                lines.push((code, qty));
+            }
+            let tender = a.tender.as_deref().map(parse::tender_kind).transpose()?;
+            let r = store.refund(
+                &a.sale_id,
+                RefundRequest {
+                    lines,
+                    tender,
+                    restock: !a.no_restock,
+                },
+            )?;
+            Output::new(
+                format!(
+                    "refund {} of {} to {}",
+                    r.refund_id,
+                    r.amount,
+                    r.tender.as_str()
+                ),
+                &r,
+            )
+        }
+        Command::Receive(a) => {
+            let mut store = open(&db)?;
+            let known = |code: &str| store.product_by_code(code).is_ok();
+            let mut lines = Vec::new();
+            for token in &a.items {
+                let (code, qty, cost) = parse::item(token, store.currency(), &known)?;
+                lines.push(ReceiveLine {
+                    code,
+                    qty,
+                    unit_cost: cost,
+                });
+            }
+            let id = store.receive(a.supplier.as_deref(), &lines)?;
+            Output::new(format!("received ({id})"), &json!({ "receipt_id": id }))
+        }
+        Command::Adjust(a) => {
+            let mut store = open(&db)?;
+            let delta = parse::quantity(&a.delta, "delta")?;
+            let reason: AdjustReason = a.reason.parse()?;
+            let id = store.adjust(&a.sku, delta, reason, a.note)?;
+            let level = store.stock_levels(Some(&a.sku), false)?;
+            let on_hand = level.first().map_or(0, |l| l.on_hand);
+            Output::new(
+                format!("adjusted {} by {delta}: {on_hand} on hand", a.sku),
+                &json!({ "adjustment_id": id, "sku": a.sku, "on_hand": on_hand }),
+            )
+        }
+        Command::Count(cmd) => count(&db, cmd),
+        Command::Stock(a) => {
+            let store = open(&db)?;
+            let list = store.stock_levels(a.sku.as_deref(), a.low)?;
+            Output::new(output::stock(&list), &list)
+        }
+        Command::Sales(a) => {
+            let store = open(&db)?;
+            let filter = SalesFilter {
+                from: a.from.as_deref().map(parse::date).transpose()?,
+                to: a.to.as_deref().map(parse::date).transpose()?,
+                till_id: a.till,
+                sku: a.sku,
+                limit: Some(a.limit),
+            };
+            let list = store.sales(&filter)?;
+            Output::new(output::sales(&list), &list)
+        }
+        Command::Sale { sale_id } => {
+            let store = open(&db)?;
+            let d = store.sale(&sale_id)?;
+            Output::new(output::sale(&d), &d)
+        }
+        Command::Report(ReportCmd::Z { date }) => {
+            let store = open(&db)?;
+            let date = match date {
+                Some(d) => parse::date(&d)?,
+                None => chrono::Local::now().date_naive(),
+            };
+            let z = store.z_report(date)?;
+            Output::new(output::z_report(&z), &z)
+        }
+        Command::Bundle(BundleCmd::Export { file }) => {
+            let store = open(&db)?;
+            store.export_bundle_to(&file)?;
+            let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+            Output::new(
+                format!("wrote {} ({size} bytes)", file.display()),
+                &json!({ "file": file, "bytes": size }),
+            )
+        }
+        Command::Bundle(BundleCmd::Import { file }) => {
+            let mut store = open(&db)?;
+            let s = store.import_bundle_from(&file)?;
+            Output::new(
+                format!(
+                    "{} documents: {} new changes, {} already here",
+                    s.documents, s.new_changes, s.known_changes
+                ),
+                &s,
+            )
+        }
+        Command::Rebuild(a) => {
+            let mut store = open(&db)?;
+            let mut p = progress();
+            if a.verify {
+                let r = store.verify(&mut p)?;
+                if !r.differences.is_empty() {
+                    return Err(CoreError::Corrupt(format!(
+                        "rebuilt projections differ from the live ones in {} places: {}",
+                        r.differences.len(),
+                        r.differences.join("; ")
+                    )));
+                }
+                Output::new(
+                    format!(
+                        "ok: {} tables, {} rows identical after a rebuild",
+                        r.tables_compared, r.rows_compared
+                    ),
+                    &r,
+                )
+            } else {
+                store.rebuild(&mut p)?;
+                Output::new("projections rebuilt", &json!({ "rebuilt": true }))
+            }
+        }
+        Command::Demo(a) => {
+            let mut store = if db.exists() {
+                open(&db)?
+            } else {
+                Store::init(
+                    &db,
+                    InitOptions {
+                        store_name: "Demo Corner Shop".into(),
+                        till_name: "Till 1".into(),
+                        currency: "EUR".into(),
+                    },
+                )?
+            };
+            let opts = DemoOptions {
+                products: a.products,
+                days: a.days,
+                tills: a.tills,
+                sales_per_day: a.sales_per_day,
+                seed: a.seed,
+            };
+            let s = store.demo(&opts, &mut progress())?;
+            Output::new(
+                format!(
+                    "demo store {}: {} products, {} suppliers, {} sales over {} tills",
+                    s.store_id, s.products, s.suppliers, s.sales, s.tills
+                ),
+                &s,
+            )
+        }
+    }
+}
+
+fn product(db: &Path, cmd: ProductCmd) -> Result<Output> {
+    let mut store = open(db)?;
+    let c = store.currency();
+    match cmd {
+        ProductCmd::Add(a) => {
+            let p = store.add_product(NewProduct {
+                sku: a.sku,
+                name: a.name,
+                price: money(c, "price", &a.price)?,
+                cost: a.cost.as_deref().map(|t| money(c, "cost", t)).transpose()?,
+                barcodes: a.barcode,
+                tax_class: a.tax_class,
+                supplier: a.supplier,
+                category: a.category,
+                reorder_point: a.reorder_point,
+            })?;
+            Output::new(output::product(&p), &p)
+        }
+        ProductCmd::Edit(a) => {
+            let barcodes = if a.barcode.is_empty() {
+                None
+            } else if a.barcode.iter().all(|b| b.eq_ignore_ascii_case("none")) {
+                Some(Vec::new())
+            } else {
+                Some(a.barcode)
+            };
+            let edit = ProductEdit {
+                sku: a.new_sku,
+                name: a.name,
+                price: a
+                    .price
+                    .as_deref()
+                    .map(|t| money(c, "price", t))
+                    .transpose()?,
+                cost: clearable(a.cost)
+                    .map(|v| v.map(|t| money(c, "cost", &t)).transpose())
+                    .transpose()?,
+                barcodes,
+                tax_class: clearable(a.tax_class),
+                supplier: clearable(a.supplier),
+                category: clearable(a.category),
+                reorder_point: clearable(a.reorder_point)
+                    .map(|v| v.map(|t| parse::quantity(&t, "reorder_point")).transpose())
+                    .transpose()?,
+                active: a.active,
+            };
+            let p = store.edit_product(&a.sku, edit)?;
+            Output::new(output::product(&p), &p)
+        }
+        ProductCmd::Archive { sku } => {
+            let p = store.archive_product(&sku)?;
+            Output::new(format!("{} archived", p.sku), &p)
+        }
+        ProductCmd::List { search, limit, all } => {
+            let list = store.search_products(search.as_deref().unwrap_or(""), limit, all)?;
+            Output::new(output::products(&list), &list)
+        }
+        ProductCmd::Show { sku } => {
+            let p = store.product(&sku)?;
+            Output::new(output::product(&p), &p)
+        }
+        ProductCmd::Import { file } => {
+            let s = store.import_products_csv(&file, &mut progress())?;
+            Output::new(
+                format!(
+                    "{} added, {} updated, {} unchanged",
+                    s.added, s.updated, s.unchanged
+                ),
+                &s,
+            )
+        }
+        ProductCmd::Export { file } => {
+            let tmp = file.with_extension("partial");
+            let out = std::fs::File::create(&tmp)
+                .map_err(|e| CoreError::io(format!("cannot write {}", tmp.display()), e))?;
+            let n = store.export_products_csv(out)?;
+            std::fs::rename(&tmp, &file)
+                .map_err(|e| CoreError::io(format!("cannot write {}", file.display()), e))?;
+            Output::new(
+                format!("wrote {n} products to {}", file.display()),
+                &json!({ "file": file, "products": n }),
+            )
+        }
+    }
+}
+
+fn supplier(db: &Path, cmd: SupplierCmd) -> Result<Output> {
+    let mut store = open(db)?;
+    match cmd {
+        SupplierCmd::Add {
+            name,
+            phone,
+            email,
+            notes,
+        } => {
+            let s = store.add_supplier(NewSupplier {
+                name,
+                phone,
+                email,
+                notes,
+            })?;
+            Output::new(format!("supplier {} ({})", s.name, s.id), &s)
+        }
+        SupplierCmd::Edit {
+            id,
+            name,
+            phone,
+            email,
+            notes,
+        } => {
+            let s = store.edit_supplier(
+                &id,
+                SupplierEdit {
+                    name,
+                    phone: clearable(phone),
+                    email: clearable(email),
+                    notes: clearable(notes),
+                },
+            )?;
+            Output::new(format!("supplier {} ({})", s.name, s.id), &s)
+        }
+        SupplierCmd::List => {
+            let list = store.suppliers()?;
+            Output::new(output::suppliers(&list), &list)
+        }
+    }
+}
+
+fn count(db: &Path, cmd: CountCmd) -> Result<Output> {
+    let mut store = open(db)?;
+    match cmd {
+        CountCmd::Start { skus } => {
+            let scope = if skus.is_empty() {
+                CountScope::WholeStore
+            } else {
+                CountScope::Products(skus)
+            };
+            let id = store.count_start(scope)?;
+            Output::new(format!("count {id} started"), &json!({ "count_id": id }))
+        }
+        CountCmd::Record { count_id, sku, qty } => {
+            let qty = parse::quantity(&qty, "qty")?;
+            let line = store.count_record(&count_id, &sku, qty)?;
+            Output::new(
+                format!("{}: counted {qty}, expected {}", line.sku, line.expected),
+                &line,
+            )
+        }
+        CountCmd::Show { count_id } => {
+            let v = store.count_view(&count_id)?;
+            Output::new(output::count(&v), &v)
+        }
+        CountCmd::Post { count_id } => {
+            let v = store.count_post(&count_id)?;
+            Output::new(output::count(&v), &v)
+        }
+        CountCmd::List => {
+            let ids = store.open_counts()?;
+            Output::new(
+                if ids.is_empty() {
+                    "no open counts".to_string()
+                } else {
+                    ids.join("\n")
+                },
+                &ids,
+            )
+        }
+    }
+}

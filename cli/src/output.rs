@@ -1,0 +1,255 @@
+//! Human-readable rendering of results (the JSON form is the serialized value).
+
+use std::fmt::Write;
+
+use shopsync_core::types::{
+    CountView, Product, SaleDetail, SaleSummary, StockLevel, StockStatus, Supplier, ZReport,
+};
+
+pub struct Output {
+    pub human: String,
+    pub json: String,
+}
+
+impl Output {
+    pub fn new(
+        human: impl Into<String>,
+        value: &impl serde::Serialize,
+    ) -> shopsync_core::Result<Output> {
+        let json = serde_json::to_string_pretty(value)
+            .map_err(|e| shopsync_core::CoreError::Corrupt(format!("cannot encode output: {e}")))?;
+        Ok(Output {
+            human: human.into(),
+            json,
+        })
+    }
+}
+
+pub fn products(list: &[Product]) -> String {
+    let mut s = String::new();
+    for p in list {
+        let _ = writeln!(
+            s,
+            "{:<14} {:>9}  {}{}",
+            p.sku,
+            p.price,
+            p.name,
+            if p.active { "" } else { "  (archived)" }
+        );
+    }
+    if list.is_empty() {
+        s.push_str("no products\n");
+    }
+    s
+}
+
+pub fn product(p: &Product) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "{} — {}", p.sku, p.name);
+    let _ = writeln!(s, "  id:            {}", p.id);
+    let _ = writeln!(s, "  price:         {}", p.price);
+    if let Some(c) = p.cost {
+        let _ = writeln!(s, "  cost:          {c}");
+    }
+    if !p.barcodes.is_empty() {
+        let _ = writeln!(s, "  barcodes:      {}", p.barcodes.join(", "));
+    }
+    if let Some(t) = &p.tax_class {
+        let _ = writeln!(s, "  tax class:     {t}");
+    }
+    if let Some(r) = p.reorder_point {
+        let _ = writeln!(s, "  reorder point: {r}");
+    }
+    if let Some(sup) = &p.supplier {
+        let _ = writeln!(s, "  supplier:      {sup}");
+    }
+    if !p.active {
+        let _ = writeln!(s, "  archived");
+    }
+    if !p.conflicts.is_empty() {
+        let _ = writeln!(
+            s,
+            "  conflicting edits on: {} (edit the field to settle it)",
+            p.conflicts.join(", ")
+        );
+    }
+    s
+}
+
+pub fn suppliers(list: &[Supplier]) -> String {
+    let mut s = String::new();
+    for x in list {
+        let _ = writeln!(
+            s,
+            "{}  {}{}",
+            x.id,
+            x.name,
+            x.phone
+                .as_ref()
+                .map(|p| format!("  {p}"))
+                .unwrap_or_default()
+        );
+    }
+    if list.is_empty() {
+        s.push_str("no suppliers\n");
+    }
+    s
+}
+
+pub fn stock(list: &[StockLevel]) -> String {
+    let mut s = String::new();
+    for l in list {
+        let flag = match l.status {
+            StockStatus::Ok => "",
+            StockStatus::Low => "  LOW",
+            StockStatus::Negative => "  NEGATIVE",
+        };
+        let _ = writeln!(s, "{:<14} {:>7}  {}{flag}", l.sku, l.on_hand, l.name);
+    }
+    if list.is_empty() {
+        s.push_str("nothing to show\n");
+    }
+    s
+}
+
+pub fn sales(list: &[SaleSummary]) -> String {
+    let mut s = String::new();
+    for x in list {
+        let refunded = if x.refunded.minor != 0 {
+            format!("  refunded {}", x.refunded)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            s,
+            "{}  {:<14} {:>3} items {:>10}{refunded}  {}",
+            x.at.format("%Y-%m-%d %H:%M"),
+            x.number,
+            x.items,
+            x.total,
+            x.sale_id
+        );
+    }
+    if list.is_empty() {
+        s.push_str("no sales\n");
+    }
+    s
+}
+
+pub fn sale(d: &SaleDetail) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Sale {}  ({})  {}",
+        d.summary.number,
+        d.summary.sale_id,
+        d.summary.at.format("%Y-%m-%d %H:%M:%S UTC")
+    );
+    for l in &d.lines {
+        let _ = write!(
+            s,
+            "  {:>3} × {:<28} @ {:>8} = {:>9}",
+            l.qty, l.name, l.unit_price, l.total
+        );
+        if l.discount.minor != 0 {
+            let _ = write!(s, "  (discount {})", l.discount);
+        }
+        if let Some(r) = &l.price_override_reason {
+            let _ = write!(s, "  (price override: {r})");
+        }
+        if l.refunded_qty != 0 {
+            let _ = write!(s, "  ({} refunded)", l.refunded_qty);
+        }
+        s.push('\n');
+    }
+    let _ = writeln!(
+        s,
+        "  subtotal {}  discount {}  tax {}  total {}",
+        d.subtotal, d.discount, d.summary.tax, d.summary.total
+    );
+    for t in &d.tenders {
+        let _ = writeln!(s, "  paid {} {}", t.kind.as_str(), t.amount);
+    }
+    let _ = writeln!(s, "  change {}", d.change);
+    for r in &d.refunds {
+        let _ = writeln!(
+            s,
+            "  refund {} {} to {} ({})",
+            r.at.format("%Y-%m-%d %H:%M"),
+            r.amount,
+            r.tender.as_str(),
+            r.refund_id
+        );
+    }
+    s
+}
+
+pub fn count(c: &CountView) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Count {} ({:?}, started {})",
+        c.count_id,
+        c.status,
+        c.started_at.format("%Y-%m-%d %H:%M")
+    );
+    let _ = writeln!(
+        s,
+        "  {:<14} {:>8} {:>8} {:>8} {:>10}",
+        "sku", "expected", "counted", "diff", "value"
+    );
+    for l in &c.lines {
+        let opt = |v: Option<i64>| v.map_or_else(|| "-".to_string(), |n| n.to_string());
+        let _ = writeln!(
+            s,
+            "  {:<14} {:>8} {:>8} {:>8} {:>10}",
+            l.sku,
+            l.expected,
+            opt(l.counted),
+            opt(l.difference),
+            l.difference_value
+                .map_or_else(|| "-".to_string(), |v| v.to_string())
+        );
+    }
+    s
+}
+
+pub fn z_report(z: &ZReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "Z report {}", z.date);
+    let _ = writeln!(
+        s,
+        "  sales          {:>6}   items {}",
+        z.sales_count, z.items_sold
+    );
+    let _ = writeln!(s, "  gross sales    {:>12}", z.gross_sales.to_string());
+    let _ = writeln!(s, "  discounts      {:>12}", z.discounts.to_string());
+    for t in &z.tax {
+        let _ = writeln!(
+            s,
+            "  tax {:<10} {:>5.2}%  taxable {:>10}  tax {:>9}",
+            t.tax_class.clone().unwrap_or_else(|| "none".into()),
+            f64::from(t.rate_bp) / 100.0,
+            t.taxable.to_string(),
+            t.tax.to_string()
+        );
+    }
+    for t in &z.tenders {
+        let _ = writeln!(
+            s,
+            "  taken {:<8} {:>12}",
+            t.kind.as_str(),
+            t.amount.to_string()
+        );
+    }
+    let _ = writeln!(s, "  change given   {:>12}", z.change_given.to_string());
+    let _ = writeln!(
+        s,
+        "  refunds        {:>6}   {:>12}",
+        z.refunds_count,
+        z.refunds_total.to_string()
+    );
+    let _ = writeln!(s, "  net sales      {:>12}", z.net_sales.to_string());
+    let _ = writeln!(s, "  cash expected  {:>12}", z.cash_expected.to_string());
+    s
+}
