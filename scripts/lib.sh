@@ -1,0 +1,60 @@
+# Shared helpers for the scripts: install only what is missing, from the
+# package registries (Debian, crates.io) and nothing else.
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export ROOT
+
+# Reuse one target directory across runs and clones on this machine: a cold
+# build of everything takes many minutes on 2 cores.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/shopsync/target}"
+mkdir -p "$CARGO_TARGET_DIR"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# ensure_apt PKG... : installs the Debian packages that are not installed yet.
+ensure_apt() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing Debian packages: ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+# The version of a crate as pinned in Cargo.lock.
+locked_version() {
+  awk -v name="$1" '$1=="name" && $3=="\""name"\"" {getline; gsub(/"/,"",$3); print $3; exit}' "$ROOT/Cargo.lock"
+}
+
+ensure_wasm_toolchain() {
+  if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
+    say "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+  local want
+  want="$(locked_version wasm-bindgen)"
+  if [ -n "$want" ] && ! wasm-bindgen --version 2>/dev/null | grep -q " $want\$"; then
+    say "installing wasm-bindgen-cli $want (a few minutes, once)"
+    # Not --locked: a locked dependency of 0.2.130 is missing from the registry.
+    cargo install wasm-bindgen-cli --version "=$want"
+  fi
+}
+
+ensure_tauri_driver() {
+  if ! command -v tauri-driver >/dev/null 2>&1; then
+    say "installing tauri-driver (once)"
+    cargo install tauri-driver --locked
+  fi
+}
+
+# Debian packages the desktop app needs to build and to be driven in tests.
+DESKTOP_PACKAGES=(pkg-config libwebkit2gtk-4.1-dev libssl-dev)
+E2E_PACKAGES=(xvfb webkit2gtk-driver imagemagick)
