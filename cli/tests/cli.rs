@@ -1,0 +1,391 @@
+//! The CLI contract, driven through the real `shopsync` binary on real files.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+type R = Result<(), Box<dyn std::error::Error>>;
+
+struct Till {
+    db: PathBuf,
+}
+
+struct Run {
+    ok: bool,
+    stdout: String,
+    stderr: String,
+}
+
+impl Till {
+    fn new(dir: &Path, name: &str) -> Till {
+        Till {
+            db: dir.join(format!("{name}.db")),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Result<Run, Box<dyn std::error::Error>> {
+        let out = Command::new(env!("CARGO_BIN_EXE_shopsync"))
+            .arg("--db")
+            .arg(&self.db)
+            .args(args)
+            .output()?;
+        Ok(Run {
+            ok: out.status.success(),
+            stdout: String::from_utf8(out.stdout)?,
+            stderr: String::from_utf8(out.stderr)?,
+        })
+    }
+
+    /// Runs with `--json`, expects success, returns the parsed value.
+    fn json(&self, args: &[&str]) -> Result<Value, Box<dyn std::error::Error>> {
+        let mut full = vec!["--json"];
+        full.extend_from_slice(args);
+        let r = self.run(&full)?;
+        if !r.ok {
+            return Err(format!("shopsync {args:?} failed: {}", r.stderr).into());
+        }
+        Ok(serde_json::from_str(&r.stdout)?)
+    }
+
+    /// Expects failure with exactly one line on stderr; returns it.
+    fn fails(&self, args: &[&str]) -> Result<String, Box<dyn std::error::Error>> {
+        let r = self.run(args)?;
+        if r.ok {
+            return Err(format!("shopsync {args:?} should have failed: {}", r.stdout).into());
+        }
+        assert_eq!(
+            r.stderr.trim_end().lines().count(),
+            1,
+            "one-line error expected: {:?}",
+            r.stderr
+        );
+        assert!(
+            r.stdout.is_empty(),
+            "nothing on stdout on failure: {:?}",
+            r.stdout
+        );
+        Ok(r.stderr.trim_end().to_string())
+    }
+
+    fn on_hand(&self, sku: &str) -> Result<i64, Box<dyn std::error::Error>> {
+        let v = self.json(&["stock", sku])?;
+        let arr = v.as_array().ok_or("stock is not an array")?;
+        assert_eq!(arr.len(), 1);
+        assert_eq!(arr[0]["sku"], sku);
+        arr[0]["on_hand"]
+            .as_i64()
+            .ok_or_else(|| "on_hand is not an integer".into())
+    }
+}
+
+fn setup(dir: &Path) -> Result<Till, Box<dyn std::error::Error>> {
+    let t = Till::new(dir, "t1");
+    let init = t.json(&[
+        "init",
+        "--store-name",
+        "Corner Shop",
+        "--till",
+        "T1",
+        "--currency",
+        "EUR",
+    ])?;
+    assert!(init["store_id"].as_str().is_some_and(|s| s.len() == 36));
+    t.json(&["tax-class", "set", "std", "--rate", "20", "--exclusive"])?;
+    let sup = t.json(&[
+        "supplier",
+        "add",
+        "--name",
+        "Northside Dairy",
+        "--phone",
+        "0123",
+    ])?;
+    let sup_id = sup["id"].as_str().ok_or("supplier id")?.to_string();
+    t.json(&[
+        "product",
+        "add",
+        "--sku",
+        "MILK",
+        "--name",
+        "Whole milk 1L",
+        "--price",
+        "1.99",
+        "--barcode",
+        "4000000000017",
+        "--tax-class",
+        "std",
+        "--cost",
+        "0.80",
+        "--reorder-point",
+        "5",
+        "--supplier",
+        &sup_id,
+    ])?;
+    t.json(&[
+        "product",
+        "add",
+        "--sku",
+        "BREAD",
+        "--name",
+        "Sourdough loaf",
+        "--price",
+        "3.50",
+    ])?;
+    t.json(&["receive", "--supplier", &sup_id, "MILKx10", "BREADx4@1.20"])?;
+    Ok(t)
+}
+
+#[test]
+fn sells_refunds_and_reports_with_the_documented_json() -> R {
+    let dir = tempfile::tempdir()?;
+    let t = setup(dir.path())?;
+
+    let list = t.json(&["product", "list"])?;
+    let first = &list.as_array().ok_or("product list")?[0];
+    assert!(first["sku"].is_string() && first["name"].is_string());
+    assert!(first["price"].is_string(), "prices are decimal strings");
+
+    // Barcode in place of a SKU, a line discount, split tender.
+    let sale = t.json(&[
+        "sell",
+        "4000000000017x3",
+        "BREAD",
+        "--discount",
+        "BREAD:10",
+        "--pay",
+        "card:5",
+        "--pay",
+        "cash:10",
+    ])?;
+    // 3 × 1.99 = 5.97 + 20 % = 7.16; bread 3.50 − 0.35 = 3.15 untaxed; total 10.31; change 4.69.
+    assert_eq!(sale["total"], "10.31");
+    assert_eq!(sale["change"], "4.69");
+    let sale_id = sale["sale_id"].as_str().ok_or("sale_id")?.to_string();
+    assert_eq!(t.on_hand("MILK")?, 7);
+
+    let detail = t.json(&["sale", &sale_id])?;
+    assert_eq!(detail["lines"].as_array().map(Vec::len), Some(2));
+    assert_eq!(detail["tenders"][0]["kind"], "card");
+
+    let refund = t.json(&["refund", &sale_id, "MILKx2"])?;
+    assert_eq!(refund["amount"], "4.77");
+    assert_eq!(refund["tender"], "cash");
+    assert_eq!(t.on_hand("MILK")?, 9);
+    let err = t.fails(&["refund", &sale_id, "MILKx2"])?;
+    assert!(err.contains("1 left to refund"), "{err}");
+
+    let z = t.json(&["report", "z"])?;
+    assert_eq!(z["sales_count"], 1);
+    assert_eq!(z["refunds_total"], "4.77");
+    assert_eq!(z["net_sales"], "5.54");
+
+    let sales = t.json(&["sales"])?;
+    assert_eq!(sales.as_array().map(Vec::len), Some(1));
+    let stock = t.json(&["stock"])?;
+    assert!(
+        stock
+            .as_array()
+            .is_some_and(|a| a.iter().all(|s| s["on_hand"].is_i64()))
+    );
+
+    let verify = t.json(&["rebuild", "--verify"])?;
+    assert_eq!(verify["differences"].as_array().map(Vec::len), Some(0));
+    Ok(())
+}
+
+#[test]
+fn counts_and_adjusts_stock() -> R {
+    let dir = tempfile::tempdir()?;
+    let t = setup(dir.path())?;
+    t.json(&["adjust", "MILK", "-2", "--reason", "damaged"])?;
+    assert_eq!(t.on_hand("MILK")?, 8);
+    let count = t.json(&["count", "start", "MILK", "BREAD"])?;
+    let id = count["count_id"].as_str().ok_or("count_id")?.to_string();
+    t.json(&["count", "record", &id, "MILK", "6"])?;
+    let posted = t.json(&["count", "post", &id])?;
+    let milk = posted["lines"]
+        .as_array()
+        .and_then(|l| l.iter().find(|x| x["sku"] == "MILK"))
+        .ok_or("milk line")?;
+    assert_eq!(milk["difference"], -2);
+    // BREAD was in the count but not counted: its stock is untouched.
+    assert_eq!(t.on_hand("MILK")?, 6);
+    assert_eq!(t.on_hand("BREAD")?, 4);
+    let low = t.json(&["stock", "--low"])?;
+    assert_eq!(
+        low.as_array()
+            .map(|a| a.iter().filter(|s| s["sku"] == "MILK").count()),
+        Some(0)
+    );
+    t.json(&["adjust", "MILK", "-2", "--reason", "lost"])?;
+    let low = t.json(&["stock", "--low"])?;
+    assert_eq!(low[0]["sku"], "MILK");
+    assert_eq!(low[0]["status"], "low");
+    Ok(())
+}
+
+#[test]
+fn bad_input_is_a_one_line_error_and_changes_nothing() -> R {
+    let dir = tempfile::tempdir()?;
+    let t = setup(dir.path())?;
+    let before = t.json(&["stock"])?;
+    assert!(
+        t.fails(&["sell", "NOPE", "--pay", "cash:5"])?
+            .contains("not found")
+    );
+    assert!(
+        t.fails(&["sell", "MILKx0", "--pay", "cash:5"])?
+            .contains("above zero")
+    );
+    assert!(
+        t.fails(&["sell", "MILKx-1", "--pay", "cash:5"])?
+            .contains("above zero")
+    );
+    assert!(
+        t.fails(&["sell", "MILK", "--pay", "cash:1"])?
+            .contains("short by 1.39")
+    );
+    assert!(
+        t.fails(&["sell", "MILK", "--pay", "cash:1.999"])?
+            .contains("decimal places")
+    );
+    assert!(
+        t.fails(&["adjust", "MILK", "0", "--reason", "lost"])?
+            .contains("zero")
+    );
+    assert!(
+        t.fails(&["adjust", "MILK", "1", "--reason", "stolen"])?
+            .contains("unknown reason")
+    );
+    assert!(
+        t.fails(&[
+            "product", "add", "--sku", "MILK", "--name", "Again", "--price", "1"
+        ])?
+        .contains("already used")
+    );
+    let json_err = t.run(&["--json", "sale", "nope"])?;
+    let v: Value = serde_json::from_str(json_err.stderr.trim())?;
+    assert_eq!(v["error"]["code"], "not_found");
+    assert_eq!(t.json(&["stock"])?, before);
+    assert_eq!(t.json(&["sales"])?.as_array().map(Vec::len), Some(0));
+    let missing = Till::new(dir.path(), "missing");
+    assert!(missing.fails(&["stock"])?.contains("shopsync init"));
+    Ok(())
+}
+
+#[test]
+fn csv_import_rejects_a_bad_file_whole_and_round_trips() -> R {
+    let dir = tempfile::tempdir()?;
+    let t = setup(dir.path())?;
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "sku,name,price,barcode,tax_class,cost,reorder_point,supplier\nTEA,Green tea,2.40,,std,,,\nJAM,Jam,two euros,,,,,\n",
+    )?;
+    let err = t.fails(&["product", "import", bad.to_str().ok_or("path")?])?;
+    assert!(err.contains("row 3") && err.contains("price"), "{err}");
+    assert!(
+        t.fails(&["product", "show", "TEA"])?.contains("not found"),
+        "nothing imported"
+    );
+
+    let good = dir.path().join("good.csv");
+    std::fs::write(
+        &good,
+        "sku,name,price,barcode,tax_class,cost,reorder_point,supplier\nTEA,Green tea,2.40,5000000000011;5000000000028,std,1.10,3,Northside Dairy\nMILK,Whole milk 1L,2.09,4000000000017,std,0.80,5,Northside Dairy\n",
+    )?;
+    let s = t.json(&["product", "import", good.to_str().ok_or("path")?])?;
+    assert_eq!(
+        (s["added"].as_u64(), s["updated"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let tea = t.json(&["product", "show", "TEA"])?;
+    assert_eq!(tea["barcodes"].as_array().map(Vec::len), Some(2));
+    let out = dir.path().join("out.csv");
+    t.json(&["product", "export", out.to_str().ok_or("path")?])?;
+    let again = t.json(&["product", "import", out.to_str().ok_or("path")?])?;
+    assert_eq!(
+        (
+            again["added"].as_u64(),
+            again["updated"].as_u64(),
+            again["unchanged"].as_u64()
+        ),
+        (Some(0), Some(0), Some(3))
+    );
+    Ok(())
+}
+
+#[test]
+fn bundles_make_a_second_till_and_merge_both_ways() -> R {
+    let dir = tempfile::tempdir()?;
+    let t1 = setup(dir.path())?;
+    let b1 = dir.path().join("t1.bundle");
+    t1.json(&["bundle", "export", b1.to_str().ok_or("path")?])?;
+    let t2 = Till::new(dir.path(), "t2");
+    let info = t2.json(&[
+        "init",
+        "--from-bundle",
+        b1.to_str().ok_or("path")?,
+        "--till",
+        "T2",
+    ])?;
+    assert_eq!(info["till_name"], "T2");
+    assert_eq!(t2.on_hand("MILK")?, 10);
+
+    t1.json(&["sell", "MILKx4", "--pay", "cash:20"])?;
+    t2.json(&["sell", "MILKx3", "--pay", "card:7.16"])?;
+    let b2 = dir.path().join("t2.bundle");
+    t2.json(&["bundle", "export", b2.to_str().ok_or("path")?])?;
+    t1.json(&["bundle", "export", b1.to_str().ok_or("path")?])?;
+    t1.json(&["bundle", "import", b2.to_str().ok_or("path")?])?;
+    let first = t2.json(&["bundle", "import", b1.to_str().ok_or("path")?])?;
+    assert!(first["new_changes"].as_u64().is_some_and(|n| n > 0));
+    let twice = t2.json(&["bundle", "import", b1.to_str().ok_or("path")?])?;
+    assert_eq!(twice["new_changes"], 0);
+    assert_eq!(t1.on_hand("MILK")?, 3);
+    assert_eq!(t2.on_hand("MILK")?, 3);
+    assert_eq!(t1.json(&["sales"])?.as_array().map(Vec::len), Some(2));
+
+    let corrupt = dir.path().join("corrupt.bundle");
+    let mut bytes = std::fs::read(&b2)?;
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&corrupt, bytes)?;
+    assert!(
+        t1.fails(&["bundle", "import", corrupt.to_str().ok_or("path")?])?
+            .contains("damaged")
+    );
+    Ok(())
+}
+
+#[test]
+fn demo_fills_a_store() -> R {
+    let dir = tempfile::tempdir()?;
+    let t = Till::new(dir.path(), "demo");
+    let d = t.json(&[
+        "demo",
+        "--products",
+        "50",
+        "--days",
+        "2",
+        "--tills",
+        "2",
+        "--sales-per-day",
+        "10",
+    ])?;
+    assert!(d["store_id"].is_string());
+    assert_eq!(d["products"], 50);
+    assert!(d["sales"].as_u64().is_some_and(|n| n > 0));
+    assert!(
+        t.json(&["sales", "--limit", "1000"])?
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+    );
+    assert_eq!(
+        t.json(&["rebuild", "--verify"])?["differences"]
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
+    Ok(())
+}
