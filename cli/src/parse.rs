@@ -24,18 +24,15 @@ pub fn item(
     };
     let mut code = head.to_string();
     let mut qty = 1;
-    if !is_known(head) {
-        if let Some((sku, q)) = head.rsplit_once(['x', 'X']) {
-            let qty_text = q.trim_start_matches(['+', '-']);
-            if !sku.is_empty()
-                && !qty_text.is_empty()
-                && qty_text.bytes().all(|b| b.is_ascii_digit())
-            {
-                qty = q.parse::<i64>().map_err(|_| {
-                    CoreError::invalid("qty", format!("{token}: quantity is too large"))
-                })?;
-                code = sku.to_string();
-            }
+    if !is_known(head)
+        && let Some((sku, q)) = head.rsplit_once(['x', 'X'])
+    {
+        let qty_text = q.trim_start_matches(['+', '-']);
+        if !sku.is_empty() && !qty_text.is_empty() && qty_text.bytes().all(|b| b.is_ascii_digit()) {
+            qty = q.parse::<i64>().map_err(|_| {
+                CoreError::invalid("qty", format!("{token}: quantity is too large"))
+            })?;
+            code = sku.to_string();
         }
     }
     if code.is_empty() {

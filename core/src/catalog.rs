@@ -125,10 +125,10 @@ pub fn read_entity(doc: &AutoCommit, key: &str) -> Result<Option<Entity>> {
         if all.len() > 1 {
             entity.conflicts.push(field.clone());
         }
-        if let Some((value, _)) = doc.get(&obj, field.as_str())? {
-            if let Some(f) = Field::from_value(&value) {
-                entity.fields.push((field, f));
-            }
+        if let Some((value, _)) = doc.get(&obj, field.as_str())?
+            && let Some(f) = Field::from_value(&value)
+        {
+            entity.fields.push((field, f));
         }
     }
     entity.conflicts.sort();

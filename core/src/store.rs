@@ -57,6 +57,17 @@ impl Store {
     /// Creates the file and this till's identity for an existing store id;
     /// the documents arrive afterwards (bundle import or sync).
     pub(crate) fn create(path: &Path, store_id: &str, till_name: &str) -> Result<Store> {
+        Self::create_with_till(path, store_id, &new_id(), till_name)
+    }
+
+    /// Like `create`, with a till id chosen beforehand (a sync server learns
+    /// it at enrolment, before the local file exists).
+    pub(crate) fn create_with_till(
+        path: &Path,
+        store_id: &str,
+        till_id: &str,
+        till_name: &str,
+    ) -> Result<Store> {
         let till_name = required("till name", till_name)?;
         if path.exists() {
             let conn = db::open(path)?;
@@ -68,7 +79,7 @@ impl Store {
             }
         }
         let conn = db::open(path)?;
-        let till_id = new_id();
+        let till_id = till_id.to_string();
         let actor = ActorId::random();
         conn.execute_batch("BEGIN IMMEDIATE")?;
         let mut put = conn.prepare("INSERT INTO meta (key, value) VALUES (?1, ?2)")?;
@@ -234,7 +245,7 @@ fn required(what: &str, value: &str) -> Result<String> {
 }
 
 fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())

@@ -130,15 +130,15 @@ pub(crate) fn validate_product(
             "SKU '{sku}' is already used by another product"
         )));
     }
-    if let Some(tc) = &p.tax_class {
-        if lookup::tax_rule(conn, tc)?.is_none() {
-            return Err(CoreError::not_found("tax class", tc.clone()));
-        }
+    if let Some(tc) = &p.tax_class
+        && lookup::tax_rule(conn, tc)?.is_none()
+    {
+        return Err(CoreError::not_found("tax class", tc.clone()));
     }
-    if let Some(s) = &p.supplier {
-        if !lookup::supplier_exists(conn, s)? {
-            return Err(CoreError::not_found("supplier", s.clone()));
-        }
+    if let Some(s) = &p.supplier
+        && !lookup::supplier_exists(conn, s)?
+    {
+        return Err(CoreError::not_found("supplier", s.clone()));
     }
     Ok(())
 }

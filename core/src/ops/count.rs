@@ -18,6 +18,9 @@ pub enum CountScope {
     Products(Vec<String>),
 }
 
+/// (product id, sku, name, unit value, counted, counted at)
+type CountRow = (String, String, String, i64, Option<i64>, Option<i64>);
+
 fn session(conn: &Connection, id: &str) -> Result<(i64, bool, Option<i64>, Option<String>)> {
     conn.query_row(
         "SELECT started_at, whole_store, posted_at, record_id FROM count_sessions WHERE id = ?1",
@@ -116,7 +119,7 @@ impl Store {
              FROM count_session_lines l JOIN products p ON p.id = l.product_id
              WHERE l.count_id = ?1 ORDER BY p.sku"
         };
-        let rows: Vec<(String, String, String, i64, Option<i64>, Option<i64>)> = self
+        let rows: Vec<CountRow> = self
             .conn
             .prepare(sql)?
             .query_map([count_id.trim()], |r| {

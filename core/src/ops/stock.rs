@@ -22,10 +22,10 @@ impl Store {
                 "a delivery needs at least one line",
             ));
         }
-        if let Some(s) = supplier {
-            if !lookup::supplier_exists(&self.conn, s)? {
-                return Err(CoreError::not_found("supplier", s));
-            }
+        if let Some(s) = supplier
+            && !lookup::supplier_exists(&self.conn, s)?
+        {
+            return Err(CoreError::not_found("supplier", s));
         }
         let mut lines = Vec::with_capacity(items.len());
         for item in items {

@@ -42,12 +42,12 @@ pub const PROJECTION_TABLES: &[(&str, &str)] = &[
 pub fn records_in_change(change: &Change) -> Vec<Record> {
     let mut out = Vec::new();
     for op in change.decode().operations {
-        if let automerge::legacy::OpType::Put(ScalarValue::Bytes(bytes)) = &op.action {
-            if matches!(op.obj, automerge::legacy::ObjectId::Root) {
-                match Record::decode(bytes) {
-                    Ok(r) => out.push(r),
-                    Err(e) => tracing::warn!("skipping a ledger value: {e}"),
-                }
+        if let automerge::legacy::OpType::Put(ScalarValue::Bytes(bytes)) = &op.action
+            && matches!(op.obj, automerge::legacy::ObjectId::Root)
+        {
+            match Record::decode(bytes) {
+                Ok(r) => out.push(r),
+                Err(e) => tracing::warn!("skipping a ledger value: {e}"),
             }
         }
     }
@@ -57,12 +57,12 @@ pub fn records_in_change(change: &Change) -> Vec<Record> {
 pub fn records_in_doc(doc: &AutoCommit) -> Result<Vec<Record>> {
     let mut out = Vec::new();
     for key in doc.keys(ROOT) {
-        if let Some((Value::Scalar(s), _)) = doc.get(ROOT, key.as_str())? {
-            if let ScalarValue::Bytes(bytes) = s.as_ref() {
-                match Record::decode(bytes) {
-                    Ok(r) => out.push(r),
-                    Err(e) => tracing::warn!("skipping ledger value {key}: {e}"),
-                }
+        if let Some((Value::Scalar(s), _)) = doc.get(ROOT, key.as_str())?
+            && let ScalarValue::Bytes(bytes) = s.as_ref()
+        {
+            match Record::decode(bytes) {
+                Ok(r) => out.push(r),
+                Err(e) => tracing::warn!("skipping ledger value {key}: {e}"),
             }
         }
     }
