@@ -136,8 +136,10 @@ fn scenario() -> impl Strategy<Value = (usize, Vec<i64>, Vec<Step>)> {
         })
 }
 
+/// Twenty minutes before the end of a month: longer runs cross into the next
+/// month, so tills write to a second ledger partition.
 fn base_time() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 6, 10, 9, 0, 0)
+    Utc.with_ymd_and_hms(2026, 6, 30, 23, 40, 0)
         .single()
         .unwrap_or_default()
 }
