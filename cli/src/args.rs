@@ -68,6 +68,38 @@ pub enum Command {
     Rebuild(RebuildArgs),
     /// Fill the store with realistic demo data (creates a store if there is none).
     Demo(DemoArgs),
+    /// Enrol this till with a sync server: a till with a store uploads it, a new till downloads it.
+    Enrol(EnrolArgs),
+    /// Sync with the server once; `--watch` keeps syncing in the background; `status` shows the state.
+    Sync(SyncArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct EnrolArgs {
+    /// The server, e.g. https://sync.example.com or http://127.0.0.1:8787.
+    #[arg(long)]
+    pub server: String,
+    /// The one-time code from `shopsync-server store create` or `enrol-code create`.
+    #[arg(long)]
+    pub code: String,
+    /// Name of this till (needed when it has no store yet).
+    #[arg(long)]
+    pub till: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct SyncArgs {
+    #[command(subcommand)]
+    pub cmd: Option<SyncCmd>,
+    /// Keep syncing: on local changes, on the server's notices, with backoff when offline.
+    #[arg(long)]
+    pub watch: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SyncCmd {
+    /// Online/offline, last success, changes waiting, last error.
+    Status,
 }
 
 #[derive(Args, Debug)]

@@ -140,6 +140,8 @@ pub fn run(cli: Cli) -> Result<Output> {
                 &info,
             )
         }
+        Command::Enrol(a) => crate::sync_cmd::enrol(&db, a),
+        Command::Sync(a) => crate::sync_cmd::sync(&db, a, cli.json),
         Command::Product(cmd) => product(&db, cmd),
         Command::Supplier(cmd) => supplier(&db, cmd),
         Command::TaxClass(cmd) => {

@@ -36,6 +36,12 @@ pub enum CoreError {
     Migration(#[from] rusqlite_migration::Error),
     #[error("document error: {0}")]
     Automerge(#[from] automerge::AutomergeError),
+    /// Talking to a sync server failed (it may work later).
+    #[error("{0}")]
+    Network(String),
+    /// The sync server refused this device's credentials or rights.
+    #[error("{0}")]
+    Unauthorized(String),
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -78,6 +84,8 @@ impl CoreError {
                 ErrorCode::Storage
             }
             CoreError::Automerge(_) => ErrorCode::Internal,
+            CoreError::Network(_) => ErrorCode::Network,
+            CoreError::Unauthorized(_) => ErrorCode::Unauthorized,
         }
     }
 

@@ -1,6 +1,7 @@
 //! ShopSync's core: the documents, the till's local store, every operation,
 //! the projections and bundles. It knows nothing of Tauri or HTTP servers.
 
+pub mod access;
 pub mod bundle;
 pub mod catalog;
 pub mod csv_io;
@@ -16,6 +17,7 @@ pub mod queries;
 pub mod rebuild;
 pub mod records;
 pub mod store;
+pub mod sync;
 
 pub use error::{CoreError, Result};
 pub use ops::*;

@@ -1,0 +1,146 @@
+//! `shopsync enrol` and `shopsync sync [--watch | status]`.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use serde_json::json;
+use shopsync_core::sync::client::{self, Client, SyncWorker, WorkerOptions, WorkerState};
+use shopsync_core::types::Progress;
+use shopsync_core::{Result, Store};
+
+use crate::args::{EnrolArgs, SyncArgs, SyncCmd};
+use crate::output::Output;
+
+/// Progress on stderr when a person watches, or always with `SHOPSYNC_PROGRESS=1`.
+fn progress() -> impl FnMut(Progress) {
+    let show = std::io::stderr().is_terminal() || std::env::var_os("SHOPSYNC_PROGRESS").is_some();
+    let mut last = std::time::Instant::now();
+    move |p: Progress| {
+        if show && (last.elapsed().as_millis() > 200 || p.done == p.total) {
+            last = std::time::Instant::now();
+            let pct = (p.done * 100).checked_div(p.total).unwrap_or(0);
+            eprint!("\r{}: {}/{} ({pct}%)   ", p.stage, p.done, p.total);
+            if p.done == p.total {
+                eprintln!();
+            }
+        }
+    }
+}
+
+fn when(ms: Option<i64>) -> String {
+    ms.and_then(chrono::DateTime::<chrono::Utc>::from_timestamp_millis)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_else(|| "never".into())
+}
+
+pub fn enrol(db: &Path, a: EnrolArgs) -> Result<Output> {
+    let (_store, report) =
+        client::enrol(db, &a.server, &a.code, a.till.as_deref(), &mut progress())?;
+    let what = if report.uploaded {
+        format!(
+            "uploaded this till's store: {} changes sent",
+            report.sync.sent_changes
+        )
+    } else {
+        format!(
+            "downloaded the store: {} changes received",
+            report.sync.received_new
+        )
+    };
+    Output::new(
+        format!(
+            "enrolled as {} device {} of store {} ({})\n{what}",
+            report.role, report.device_id, report.store_name, report.store_id
+        ),
+        &report,
+    )
+}
+
+pub fn sync(db: &Path, a: SyncArgs, json_mode: bool) -> Result<Output> {
+    match a.cmd {
+        Some(SyncCmd::Status) => {
+            let store = Store::open(db)?;
+            let s = store.sync_status()?;
+            let human = if s.enrolled {
+                format!(
+                    "server:          {}\ndevice:          {} ({})\nstate:           {}\nlast success:    {}\nchanges waiting: {}\nlast error:      {}",
+                    s.server.clone().unwrap_or_default(),
+                    s.device_id.clone().unwrap_or_default(),
+                    s.role.map(|r| r.as_str()).unwrap_or(""),
+                    match s.online {
+                        Some(true) => "online",
+                        Some(false) => "offline",
+                        None => "not synced yet",
+                    },
+                    when(s.last_success),
+                    s.changes_waiting,
+                    s.last_error.clone().unwrap_or_else(|| "none".into()),
+                )
+            } else {
+                format!(
+                    "not enrolled with a sync server ({} local changes)",
+                    s.changes_waiting
+                )
+            };
+            Output::new(human, &s)
+        }
+        None if a.watch => watch(db, json_mode),
+        None => {
+            let mut store = Store::open(db)?;
+            let client = Client::for_store(&store)?;
+            let report = store.sync_now(&client, &mut progress())?;
+            Output::new(
+                format!(
+                    "synced in {} ms: {} sent, {} received, {} round trip(s)",
+                    report.millis, report.acked, report.received_new, report.round_trips
+                ),
+                &report,
+            )
+        }
+    }
+}
+
+/// Syncs in the background until interrupted (or revoked), printing a line
+/// per attempt.
+fn watch(db: &Path, json_mode: bool) -> Result<Output> {
+    let (tx, rx) = std::sync::mpsc::channel::<WorkerState>();
+    let worker = SyncWorker::spawn(db.to_path_buf(), WorkerOptions::default(), move |s| {
+        let _ = tx.send(s.clone());
+    })?;
+    for state in rx {
+        if state.syncing {
+            continue;
+        }
+        let line = if json_mode {
+            json!({
+                "online": state.status.online,
+                "changes_waiting": state.status.changes_waiting,
+                "last_error": state.status.last_error,
+                "report": state.last_report,
+            })
+            .to_string()
+        } else {
+            match (&state.last_report, &state.status.last_error) {
+                (Some(r), _) => format!(
+                    "{} synced: {} sent, {} received, {} waiting",
+                    when(state.status.last_attempt),
+                    r.acked,
+                    r.received_new,
+                    state.status.changes_waiting
+                ),
+                (None, Some(e)) => format!("{} {e}", when(state.status.last_attempt)),
+                (None, None) => continue,
+            }
+        };
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+        if state.stopped {
+            break;
+        }
+    }
+    drop(worker);
+    Err(shopsync_core::CoreError::Unauthorized(
+        "sync stopped: the server no longer accepts this device".into(),
+    ))
+}

@@ -1,0 +1,712 @@
+//! The HTTP side of syncing: a blocking reqwest (rustls) client, one sync
+//! (`sync_now`), enrolment, the notice stream and the background worker.
+//!
+//! Network I/O never happens inside a SQLite transaction: the outbox is read,
+//! the request sent, and only then is the answer applied in one short
+//! transaction. The worker runs on its own thread with its own connection,
+//! so a sale never waits for it.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use serde::Serialize;
+use shopsync_types::Progress;
+use thiserror::Error;
+
+use super::wire::{self, SyncRequest, SyncResponse, WireError, limits};
+use super::{EnrolRequest, EnrolResponse, NETWORK_PREFIX, SyncConfig, SyncStatus};
+use crate::error::CoreError;
+use crate::ids::new_id;
+use crate::store::Store;
+
+#[derive(Debug, Error)]
+pub enum SyncError {
+    /// The server could not be reached, or the connection broke: try later.
+    #[error("{NETWORK_PREFIX}: {0}")]
+    Network(String),
+    /// The server answered with an error status.
+    #[error("the server refused the request ({status}): {message}")]
+    Refused { status: u16, message: String },
+    #[error("the server's answer does not decode: {0}")]
+    Protocol(#[from] WireError),
+    #[error("this till is not enrolled with a sync server: run `shopsync enrol` first")]
+    NotEnrolled,
+    #[error(transparent)]
+    Core(#[from] CoreError),
+}
+
+impl SyncError {
+    /// Worth retrying later with the same request.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            SyncError::Network(_) | SyncError::Protocol(_) => true,
+            SyncError::Refused { status, .. } => *status >= 500 || *status == 429 || *status == 408,
+            SyncError::NotEnrolled => false,
+            // A busy database or a change we could not apply may pass.
+            SyncError::Core(e) => matches!(e, CoreError::Sqlite(_) | CoreError::Io { .. }),
+        }
+    }
+
+    /// The device is no longer allowed (revoked, or a bad token).
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(
+            self,
+            SyncError::Refused {
+                status: 401 | 403,
+                ..
+            }
+        )
+    }
+}
+
+impl From<SyncError> for CoreError {
+    fn from(e: SyncError) -> Self {
+        match e {
+            SyncError::Core(c) => c,
+            e @ SyncError::Network(_) => CoreError::Network(e.to_string()),
+            e if e.is_unauthorized() => CoreError::Unauthorized(e.to_string()),
+            e @ SyncError::Refused { .. } => CoreError::Conflict(e.to_string()),
+            e @ SyncError::Protocol(_) => CoreError::Network(e.to_string()),
+            e @ SyncError::NotEnrolled => CoreError::Conflict(e.to_string()),
+        }
+    }
+}
+
+fn network(e: reqwest::Error) -> SyncError {
+    let mut msg = e.to_string();
+    let mut src = std::error::Error::source(&e);
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    SyncError::Network(msg)
+}
+
+/// Installs rustls' ring provider once (reqwest and the server use rustls
+/// without a built-in provider).
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// A connection to one sync server.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::blocking::Client,
+    base: String,
+    token: Option<String>,
+}
+
+impl Client {
+    pub fn new(server: &str, token: Option<&str>) -> Result<Client, SyncError> {
+        install_crypto_provider();
+        let base = server.trim_end_matches('/').to_string();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(SyncError::Core(CoreError::invalid(
+                "server",
+                format!("the server address must start with http:// or https:// (got '{server}')"),
+            )));
+        }
+        let http = reqwest::blocking::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(120))
+            .user_agent(concat!("shopsync/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(network)?;
+        Ok(Client {
+            http,
+            base,
+            token: token.map(str::to_string),
+        })
+    }
+
+    pub fn for_store(store: &Store) -> Result<Client, SyncError> {
+        let cfg = store.sync_config()?.ok_or(SyncError::NotEnrolled)?;
+        Client::new(&cfg.server, Some(&cfg.token))
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    fn auth(&self, rb: reqwest::blocking::RequestBuilder) -> reqwest::blocking::RequestBuilder {
+        match &self.token {
+            Some(t) => rb.bearer_auth(t),
+            None => rb,
+        }
+    }
+
+    fn refused(resp: reqwest::blocking::Response) -> SyncError {
+        let status = resp.status().as_u16();
+        let body = resp.text().unwrap_or_default();
+        let message = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
+            .unwrap_or_else(|| body.chars().take(200).collect());
+        SyncError::Refused { status, message }
+    }
+
+    pub fn enrol(&self, req: &EnrolRequest) -> Result<EnrolResponse, SyncError> {
+        let resp = self
+            .http
+            .post(format!("{}/v1/enrol", self.base))
+            .json(req)
+            .send()
+            .map_err(network)?;
+        if !resp.status().is_success() {
+            return Err(Self::refused(resp));
+        }
+        resp.json().map_err(network)
+    }
+
+    /// One request/response of the protocol. Returns the answer and the
+    /// bytes sent and received on the wire (bodies only).
+    pub fn exchange(&self, req: &SyncRequest) -> Result<(SyncResponse, usize, usize), SyncError> {
+        let body = req.encode();
+        let (body, gz) = if body.len() > 512 {
+            (wire::gzip(&body), true)
+        } else {
+            (body, false)
+        };
+        let sent = body.len();
+        let mut rb = self
+            .auth(self.http.post(format!("{}/v1/sync", self.base)))
+            .header(reqwest::header::CONTENT_TYPE, wire::CONTENT_TYPE)
+            .header(reqwest::header::ACCEPT_ENCODING, "gzip");
+        if gz {
+            rb = rb.header(reqwest::header::CONTENT_ENCODING, "gzip");
+        }
+        let resp = rb.body(body).send().map_err(network)?;
+        if !resp.status().is_success() {
+            return Err(Self::refused(resp));
+        }
+        let gz = resp
+            .headers()
+            .get(reqwest::header::CONTENT_ENCODING)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
+        let mut raw = Vec::new();
+        resp.take(limits::MAX_RESPONSE_DECODED_BYTES as u64 + 1)
+            .read_to_end(&mut raw)
+            .map_err(|e| SyncError::Network(format!("reading the answer: {e}")))?;
+        let received = raw.len();
+        let data = if gz {
+            wire::gunzip(&raw, limits::MAX_RESPONSE_DECODED_BYTES)?
+        } else {
+            raw
+        };
+        Ok((SyncResponse::decode(&data)?, sent, received))
+    }
+
+    /// Opens the notice stream (`GET /v1/events`).
+    pub fn events(&self, idle_timeout: Duration) -> Result<Notices, SyncError> {
+        let resp = self
+            .auth(self.http.get(format!("{}/v1/events", self.base)))
+            .header(reqwest::header::ACCEPT, "text/event-stream")
+            .timeout(idle_timeout)
+            .send()
+            .map_err(network)?;
+        if !resp.status().is_success() {
+            return Err(Self::refused(resp));
+        }
+        Ok(Notices {
+            reader: BufReader::new(resp),
+        })
+    }
+}
+
+/// A server-sent-events stream of notices.
+pub struct Notices {
+    reader: BufReader<reqwest::blocking::Response>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// A document this device can see changed; the store's head is now this.
+    Changed(u64),
+    Heartbeat,
+}
+
+impl Notices {
+    /// The next notice; an error when the stream ends or breaks.
+    pub fn next_notice(&mut self) -> Result<Notice, SyncError> {
+        let mut event = String::new();
+        let mut data = String::new();
+        loop {
+            let mut line = String::new();
+            let n = self
+                .reader
+                .read_line(&mut line)
+                .map_err(|e| SyncError::Network(format!("notice stream: {e}")))?;
+            if n == 0 {
+                return Err(SyncError::Network("the notice stream ended".into()));
+            }
+            let line = line.trim_end_matches(['\r', '\n']);
+            if line.is_empty() {
+                match event.as_str() {
+                    "changed" => return Ok(Notice::Changed(data.trim().parse().unwrap_or(0))),
+                    "heartbeat" => return Ok(Notice::Heartbeat),
+                    _ => {}
+                }
+                event.clear();
+                data.clear();
+            } else if let Some(v) = line.strip_prefix("event:") {
+                event = v.trim().to_string();
+            } else if let Some(v) = line.strip_prefix("data:") {
+                data.push_str(v.trim());
+            }
+        }
+    }
+}
+
+/// What one `sync_now` did.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct SyncReport {
+    pub round_trips: u64,
+    pub sent_changes: u64,
+    pub acked: u64,
+    pub received_new: u64,
+    pub received_known: u64,
+    pub bytes_up: u64,
+    pub bytes_down: u64,
+    pub cursor: u64,
+    pub millis: u64,
+}
+
+impl Store {
+    /// Syncs until both sides have everything: uploads the outbox in pages,
+    /// downloads in pages, applies each page in one transaction.
+    pub fn sync_now(
+        &mut self,
+        client: &Client,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<SyncReport, SyncError> {
+        let result = self.sync_pages(client, progress);
+        let err = result.as_ref().err().map(ToString::to_string);
+        if let Err(e) = self.record_sync_attempt(err.as_deref()) {
+            tracing::warn!("could not record the sync status: {e}");
+        }
+        result
+    }
+
+    fn sync_pages(
+        &mut self,
+        client: &Client,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<SyncReport, SyncError> {
+        let started = Instant::now();
+        let mut report = SyncReport::default();
+        let start_cursor = self.sync_cursor()?;
+        let waiting = self.sync_waiting()?;
+        loop {
+            let outbox = self.sync_outbox(limits::CLIENT_BATCH_BYTES)?;
+            let req = SyncRequest::new(self.sync_cursor()?, outbox.docs.clone());
+            let (resp, up, down) = client.exchange(&req)?;
+            report.round_trips += 1;
+            report.bytes_up += up as u64;
+            report.bytes_down += down as u64;
+            report.sent_changes += outbox.changes as u64;
+            let more = resp.more;
+            let head = resp.head;
+            let cursor = resp.cursor;
+            let applied = self.apply_sync_response(&outbox, resp)?;
+            if (applied.acked as usize) < outbox.changes {
+                return Err(SyncError::Refused {
+                    status: 500,
+                    message: format!(
+                        "the server acknowledged {} of {} changes",
+                        applied.acked, outbox.changes
+                    ),
+                });
+            }
+            report.acked += applied.acked;
+            report.received_new += applied.new_changes;
+            report.received_known += applied.known_changes;
+            report.cursor = cursor;
+            if waiting > 0 {
+                progress(Progress {
+                    stage: "uploading".into(),
+                    done: report.acked.min(waiting),
+                    total: waiting,
+                });
+            }
+            if head > start_cursor && (more || report.received_new > 0) {
+                progress(Progress {
+                    stage: "downloading".into(),
+                    done: cursor.saturating_sub(start_cursor).min(head - start_cursor),
+                    total: head - start_cursor,
+                });
+            }
+            if !more && !outbox.more {
+                break;
+            }
+        }
+        report.millis = started.elapsed().as_millis() as u64;
+        Ok(report)
+    }
+}
+
+/// What `enrol` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnrolReport {
+    pub device_id: String,
+    pub store_id: String,
+    pub store_name: String,
+    pub role: crate::access::Role,
+    pub till_id: String,
+    /// The till had a store and uploaded it (rather than downloading one).
+    pub uploaded: bool,
+    pub sync: SyncReport,
+}
+
+/// Enrols the till at `path` with a server, then syncs: a till with a store
+/// uploads its whole history; a new one downloads the store, building its
+/// projections.
+pub fn enrol(
+    path: &Path,
+    server: &str,
+    code: &str,
+    till_name: Option<&str>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(Store, EnrolReport), SyncError> {
+    let client = Client::new(server, None)?;
+    let existing = match Store::open(path) {
+        Ok(s) => Some(s),
+        Err(CoreError::NotInitialized(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let (mut store, resp, uploaded) = match existing {
+        Some(store) => {
+            if let Some(cfg) = store.sync_config()? {
+                return Err(CoreError::Conflict(format!(
+                    "this till is already enrolled with {} as device {}",
+                    cfg.server, cfg.device_id
+                ))
+                .into());
+            }
+            let resp = client.enrol(&EnrolRequest {
+                protocol: wire::PROTOCOL_VERSION,
+                code: code.trim().to_string(),
+                till_id: store.info().till_id.clone(),
+                till_name: store.info().till_name.clone(),
+                store_id: Some(store.info().store_id.clone()),
+            })?;
+            (store, resp, true)
+        }
+        None => {
+            let name = till_name
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .ok_or_else(|| {
+                    CoreError::invalid("till", "a new till needs a name: --till NAME")
+                })?;
+            let till_id = new_id();
+            let resp = client.enrol(&EnrolRequest {
+                protocol: wire::PROTOCOL_VERSION,
+                code: code.trim().to_string(),
+                till_id: till_id.clone(),
+                till_name: name.to_string(),
+                store_id: None,
+            })?;
+            let store = Store::create_with_till(path, &resp.store_id, &till_id, name)?;
+            (store, resp, false)
+        }
+    };
+    store.set_sync_config(&SyncConfig {
+        server: client.base().to_string(),
+        device_id: resp.device_id.clone(),
+        token: resp.token.clone(),
+        role: resp.role,
+    })?;
+    let authed = Client::new(server, Some(&resp.token))?;
+    let sync = store.sync_now(&authed, progress)?;
+    let report = EnrolReport {
+        device_id: resp.device_id,
+        store_id: resp.store_id,
+        store_name: store.info().store_name.clone(),
+        role: resp.role,
+        till_id: resp.till_id,
+        uploaded,
+        sync,
+    };
+    Ok((store, report))
+}
+
+/// Settings of the background worker.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// How often the worker looks for local writes made by other connections.
+    pub poll: Duration,
+    /// A sync at least this often even when nothing seems to have changed.
+    pub idle_sync: Duration,
+    pub min_backoff: Duration,
+    pub max_backoff: Duration,
+    /// Listen to the server's notices (SSE).
+    pub notices: bool,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        WorkerOptions {
+            poll: Duration::from_millis(500),
+            idle_sync: Duration::from_secs(60),
+            min_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(60),
+            notices: true,
+        }
+    }
+}
+
+/// What the worker reports after every attempt.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkerState {
+    pub status: SyncStatus,
+    pub syncing: bool,
+    pub last_report: Option<SyncReport>,
+    /// Revoked or refused for good: the worker has stopped trying.
+    pub stopped: bool,
+}
+
+enum Wake {
+    Nudge,
+    Stop,
+}
+
+/// The till's background sync: wakes on local writes (`nudge`, or a change of
+/// the database seen by polling), on the server's notices, and on a timer;
+/// retries with exponential backoff and jitter.
+pub struct SyncWorker {
+    tx: mpsc::Sender<Wake>,
+    state: Arc<Mutex<Option<WorkerState>>>,
+    thread: Option<JoinHandle<()>>,
+    notices: Option<JoinHandle<()>>,
+    stop_notices: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl SyncWorker {
+    /// Starts the worker on its own thread with its own connection to `path`.
+    /// `on_state` is called after every attempt (for the UI's indicator).
+    pub fn spawn(
+        path: PathBuf,
+        opts: WorkerOptions,
+        on_state: impl Fn(&WorkerState) + Send + 'static,
+    ) -> Result<SyncWorker, SyncError> {
+        let store = Store::open(&path)?;
+        let client = Client::for_store(&store)?;
+        let (tx, rx) = mpsc::channel();
+        let state = Arc::new(Mutex::new(None));
+        let stop_notices = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let notices = if opts.notices {
+            let tx = tx.clone();
+            let client = client.clone();
+            let stop = stop_notices.clone();
+            let (min, max) = (opts.min_backoff, opts.max_backoff);
+            Some(
+                std::thread::Builder::new()
+                    .name("shopsync-notices".into())
+                    .spawn(move || listen_notices(client, tx, stop, min, max))
+                    .map_err(|e| CoreError::io("cannot start the notice thread", e))?,
+            )
+        } else {
+            None
+        };
+        let st = state.clone();
+        let thread = std::thread::Builder::new()
+            .name("shopsync-sync".into())
+            .spawn(move || run_worker(store, client, rx, opts, st, on_state))
+            .map_err(|e| CoreError::io("cannot start the sync thread", e))?;
+        Ok(SyncWorker {
+            tx,
+            state,
+            thread: Some(thread),
+            notices,
+            stop_notices,
+        })
+    }
+
+    /// Something changed locally: sync soon.
+    pub fn nudge(&self) {
+        let _ = self.tx.send(Wake::Nudge);
+    }
+
+    pub fn state(&self) -> Option<WorkerState> {
+        self.state.lock().ok().and_then(|s| s.clone())
+    }
+
+    /// Stops the worker and waits for it (an exchange in flight finishes).
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        self.stop_notices
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = self.tx.send(Wake::Stop);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        // The notice thread notices `stop` at its next heartbeat; do not wait.
+        self.notices.take();
+    }
+}
+
+impl Drop for SyncWorker {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn jittered(base: Duration) -> Duration {
+    let ms = base.as_millis() as u64;
+    let jitter = rand::rng().random_range(0..=ms / 2 + 1);
+    Duration::from_millis(ms / 2 + jitter + ms / 4)
+}
+
+fn listen_notices(
+    client: Client,
+    tx: mpsc::Sender<Wake>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    min: Duration,
+    max: Duration,
+) {
+    let mut backoff = min;
+    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+        match client.events(Duration::from_secs(90)) {
+            Ok(mut stream) => {
+                backoff = min;
+                loop {
+                    if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                        return;
+                    }
+                    match stream.next_notice() {
+                        Ok(Notice::Changed(_)) => {
+                            if tx.send(Wake::Nudge).is_err() {
+                                return;
+                            }
+                        }
+                        Ok(Notice::Heartbeat) => {}
+                        Err(_) => break,
+                    }
+                }
+            }
+            Err(e) if e.is_unauthorized() => {
+                let _ = tx.send(Wake::Nudge);
+                return;
+            }
+            Err(_) => {}
+        }
+        std::thread::sleep(jittered(backoff));
+        backoff = (backoff * 2).min(max);
+    }
+}
+
+fn run_worker(
+    mut store: Store,
+    client: Client,
+    rx: mpsc::Receiver<Wake>,
+    opts: WorkerOptions,
+    state: Arc<Mutex<Option<WorkerState>>>,
+    on_state: impl Fn(&WorkerState),
+) {
+    let mut backoff: Option<Duration> = None;
+    let mut last_sync = Instant::now();
+    let mut due = true;
+    let mut last_seen = local_version(&store);
+    let mut stopped = false;
+    loop {
+        if due && !stopped {
+            publish(&store, &state, &on_state, true, None, false);
+            let result = store.sync_now(&client, &mut |_| {});
+            last_sync = Instant::now();
+            last_seen = local_version(&store);
+            let report = match result {
+                Ok(r) => {
+                    backoff = None;
+                    Some(r)
+                }
+                Err(e) => {
+                    tracing::info!("sync failed: {e}");
+                    if e.is_unauthorized() {
+                        // Revoked, or a bad token: only a new enrolment helps.
+                        stopped = true;
+                    } else {
+                        let next = if e.is_retryable() {
+                            backoff.map_or(opts.min_backoff, |b| (b * 2).min(opts.max_backoff))
+                        } else {
+                            opts.max_backoff
+                        };
+                        backoff = Some(next);
+                    }
+                    None
+                }
+            };
+            publish(&store, &state, &on_state, false, report, stopped);
+            due = false;
+        }
+        let wait = match backoff {
+            Some(b) => jittered(b),
+            None => opts.poll,
+        };
+        match rx.recv_timeout(wait) {
+            Ok(Wake::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+            Ok(Wake::Nudge) => {
+                // A burst of nudges (a busy till) becomes one sync.
+                while let Ok(w) = rx.try_recv() {
+                    if matches!(w, Wake::Stop) {
+                        return;
+                    }
+                }
+                if backoff.is_none() {
+                    due = true;
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                if backoff.is_some() {
+                    due = true;
+                } else {
+                    let v = local_version(&store);
+                    if v != last_seen || last_sync.elapsed() >= opts.idle_sync {
+                        due = true;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Changes when anything is committed to the change log.
+fn local_version(store: &Store) -> i64 {
+    store
+        .connection()
+        .query_row("SELECT COALESCE(MAX(seq), 0) FROM doc_changes", [], |r| {
+            r.get(0)
+        })
+        .unwrap_or(-1)
+}
+
+fn publish(
+    store: &Store,
+    state: &Mutex<Option<WorkerState>>,
+    on_state: &impl Fn(&WorkerState),
+    syncing: bool,
+    report: Option<SyncReport>,
+    stopped: bool,
+) {
+    let Ok(status) = store.sync_status() else {
+        return;
+    };
+    let ws = WorkerState {
+        status,
+        syncing,
+        last_report: report,
+        stopped,
+    };
+    on_state(&ws);
+    if let Ok(mut s) = state.lock() {
+        *s = Some(ws);
+    }
+}

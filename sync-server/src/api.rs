@@ -1,0 +1,392 @@
+//! The HTTP API: thin handlers over `Storage`. See docs/PROTOCOL.md.
+
+use std::collections::HashSet;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+
+use automerge::Change;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures_util::Stream;
+use shopsync_core::access;
+use shopsync_core::ids::DocId;
+use shopsync_core::sync::wire::{self, SyncRequest, SyncResponse, limits};
+use shopsync_core::sync::{EnrolRequest, EnrolResponse};
+
+use crate::AppState;
+use crate::auth::{Device, new_token, sha256};
+use crate::error::ApiError;
+use crate::storage::{DocBatch, EnrolInput, NewChange, Storage};
+
+pub fn router<S: Storage>(state: Arc<AppState<S>>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(metrics::<S>))
+        .route("/v1/enrol", post(enrol::<S>))
+        .route("/v1/sync", post(sync::<S>))
+        .route("/v1/events", get(events::<S>))
+        .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
+        .layer(DefaultBodyLimit::max(limits::MAX_REQUEST_BYTES))
+        .layer(middleware::from_fn_with_state(state.clone(), count::<S>))
+        .with_state(state)
+}
+
+async fn count<S: Storage>(
+    State(st): State<Arc<AppState<S>>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    st.metrics.requests.fetch_add(1, Relaxed);
+    let resp = next.run(req).await;
+    if resp.status().is_client_error() {
+        st.metrics.responses_4xx.fetch_add(1, Relaxed);
+    } else if resp.status().is_server_error() {
+        st.metrics.responses_5xx.fetch_add(1, Relaxed);
+    }
+    resp
+}
+
+async fn metrics<S: Storage>(State(st): State<Arc<AppState<S>>>) -> Result<Response, ApiError> {
+    let t = st.storage.totals().await?;
+    let body = st.metrics.render(t.documents, t.changes, t.devices);
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response())
+}
+
+fn valid_id(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// Codes are shown as `XXXX-XXXX-XXXX`; dashes, spaces and case do not matter.
+pub fn normalise_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+async fn enrol<S: Storage>(
+    State(st): State<Arc<AppState<S>>>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    payload: Result<Json<EnrolRequest>, JsonRejection>,
+) -> Result<Json<EnrolResponse>, ApiError> {
+    let ip = addr.ip();
+    if !st.limiter.allow(ip) {
+        return Err(ApiError::TooManyRequests);
+    }
+    let result = enrol_inner(&st, payload).await;
+    if result.is_err() {
+        st.limiter.failed(ip);
+    }
+    result
+}
+
+async fn enrol_inner<S: Storage>(
+    st: &AppState<S>,
+    payload: Result<Json<EnrolRequest>, JsonRejection>,
+) -> Result<Json<EnrolResponse>, ApiError> {
+    let Json(req) = payload?;
+    if req.protocol != wire::PROTOCOL_VERSION {
+        return Err(ApiError::BadRequest(format!(
+            "protocol version {} is not supported (this server speaks {})",
+            req.protocol,
+            wire::PROTOCOL_VERSION
+        )));
+    }
+    if !valid_id(&req.till_id) {
+        return Err(ApiError::BadRequest(
+            "till_id must be 1-64 letters, digits or dashes".into(),
+        ));
+    }
+    let till_name = req.till_name.trim().to_string();
+    if till_name.is_empty() || till_name.len() > 100 {
+        return Err(ApiError::BadRequest(
+            "till_name must be 1-100 characters".into(),
+        ));
+    }
+    if let Some(s) = &req.store_id
+        && !valid_id(s)
+    {
+        return Err(ApiError::BadRequest(
+            "store_id must be 1-64 letters, digits or dashes".into(),
+        ));
+    }
+    let code = normalise_code(&req.code);
+    if code.is_empty() || code.len() > 64 {
+        return Err(ApiError::BadRequest("an enrolment code is required".into()));
+    }
+    let device_id = uuid::Uuid::new_v4().to_string();
+    let (token, token_hash) = new_token(&device_id);
+    let enrolled = st
+        .storage
+        .enrol(EnrolInput {
+            code_hash: sha256(code.as_bytes()),
+            till_id: req.till_id.clone(),
+            till_name,
+            store_id: req.store_id.clone(),
+            device_id: device_id.clone(),
+            token_hash,
+            now_ms: chrono::Utc::now().timestamp_millis(),
+        })
+        .await?;
+    st.metrics.enrolments.fetch_add(1, Relaxed);
+    tracing::info!(
+        device = %device_id,
+        store = %enrolled.store.store_id,
+        role = %enrolled.role,
+        "device enrolled"
+    );
+    Ok(Json(EnrolResponse {
+        device_id,
+        token,
+        store_id: enrolled.store.store_id,
+        store_name: enrolled.store.name,
+        role: enrolled.role,
+        till_id: req.till_id,
+    }))
+}
+
+struct Validated {
+    since: u64,
+    batch: Vec<DocBatch>,
+    hashes: Vec<[u8; 32]>,
+}
+
+/// Decompresses, decodes and checks a whole request before anything is
+/// read or written: every document id against the caller's rights, every
+/// change decoded.
+fn validate(device: &Device, gz: bool, body: &[u8]) -> Result<Validated, ApiError> {
+    let decoded;
+    let data = if gz {
+        decoded = wire::gunzip(body, limits::MAX_REQUEST_DECODED_BYTES)?;
+        &decoded[..]
+    } else {
+        body
+    };
+    let req = SyncRequest::decode(data)?;
+    let me = device.principal();
+    let mut batch = Vec::with_capacity(req.docs.len());
+    let mut hashes = Vec::with_capacity(req.change_count());
+    for doc in req.docs {
+        let id = DocId::parse(&doc.doc_id).ok_or_else(|| {
+            ApiError::BadRequest(format!("'{}' is not a document id", doc.doc_id))
+        })?;
+        if !access::can_write(&me, &id) {
+            return Err(ApiError::Forbidden(format!(
+                "this device ({} of store {}) may not write {id}",
+                device.role, device.store.store_id
+            )));
+        }
+        let mut changes = Vec::with_capacity(doc.changes.len());
+        for (i, bytes) in doc.changes.into_iter().enumerate() {
+            let change = Change::try_from(&bytes[..]).map_err(|e| {
+                ApiError::BadRequest(format!("change {i} of {id} does not decode: {e}"))
+            })?;
+            let hash = change.hash().0;
+            hashes.push(hash);
+            changes.push(NewChange {
+                hash,
+                deps: change.deps().iter().map(|d| d.0).collect(),
+                bytes,
+            });
+        }
+        batch.push(DocBatch {
+            doc_id: id.to_string(),
+            changes,
+        });
+    }
+    Ok(Validated {
+        since: req.since,
+        batch,
+        hashes,
+    })
+}
+
+fn is_gzip(headers: &HeaderMap, name: header::HeaderName) -> bool {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|p| p.trim().eq_ignore_ascii_case("gzip")))
+}
+
+async fn sync<S: Storage>(
+    State(st): State<Arc<AppState<S>>>,
+    device: Device,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let started = Instant::now();
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge(limits::MAX_REQUEST_BYTES)
+        } else {
+            ApiError::BadRequest(format!("cannot read the request body: {}", e.body_text()))
+        }
+    })?;
+    let ctype = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !ctype.starts_with(wire::CONTENT_TYPE) {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "a sync request has Content-Type {}",
+            wire::CONTENT_TYPE
+        )));
+    }
+    st.metrics.bytes_in.fetch_add(body.len() as u64, Relaxed);
+    let gz_in = is_gzip(&headers, header::CONTENT_ENCODING);
+    let dev = device.clone();
+    let v = tokio::task::spawn_blocking(move || validate(&dev, gz_in, &body))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let store_pk = device.store.pk;
+    let received = v.hashes.len() as u64;
+    if received > 0 {
+        st.metrics.changes_received.fetch_add(received, Relaxed);
+        let stored = st.storage.store_changes(store_pk, v.batch).await?;
+        st.metrics
+            .changes_stored
+            .fetch_add(stored.new_changes, Relaxed);
+        if stored.new_changes > 0 {
+            let _ = st.notices.send((store_pk, stored.head));
+        }
+    }
+    let head = st.storage.head(store_pk).await?;
+    // A cursor from the future (the server was restored from a backup):
+    // start again from zero; the client skips what it has.
+    let since = if v.since > head { 0 } else { v.since };
+    let exclude: HashSet<[u8; 32]> = v.hashes.iter().copied().collect();
+    let page = st
+        .storage
+        .changes_since(store_pk, since, exclude, st.options.page_bytes)
+        .await?;
+    let me = device.principal();
+    let docs = page
+        .docs
+        .into_iter()
+        .filter(|(id, _)| DocId::parse(id).is_some_and(|d| access::can_read(&me, &d)))
+        .map(|(doc_id, changes)| wire::DocChanges { doc_id, changes })
+        .collect();
+    let resp = SyncResponse {
+        version: wire::PROTOCOL_VERSION,
+        cursor: page.cursor,
+        head: page.head,
+        more: page.more,
+        acked: v.hashes,
+        docs,
+    };
+    st.metrics.changes_sent.fetch_add(page.changes, Relaxed);
+    let gz_out = is_gzip(&headers, header::ACCEPT_ENCODING);
+    let body = tokio::task::spawn_blocking(move || {
+        let raw = resp.encode();
+        if gz_out && raw.len() > 1024 {
+            (wire::gzip(&raw), true)
+        } else {
+            (raw, false)
+        }
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    st.metrics.bytes_out.fetch_add(body.0.len() as u64, Relaxed);
+    st.metrics.sync_requests.fetch_add(1, Relaxed);
+    st.metrics.observe_sync(started.elapsed());
+    let mut response = (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(wire::CONTENT_TYPE),
+        )],
+        body.0,
+    )
+        .into_response();
+    if body.1 {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    Ok(response)
+}
+
+struct StreamState<S: Storage> {
+    st: Arc<AppState<S>>,
+    device_id: String,
+    store_pk: i64,
+    rx: tokio::sync::broadcast::Receiver<(i64, u64)>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+    heartbeat: tokio::time::Interval,
+    check: tokio::time::Interval,
+    done: bool,
+}
+
+impl<S: Storage> Drop for StreamState<S> {
+    fn drop(&mut self) {
+        self.st.metrics.event_streams.fetch_sub(1, Relaxed);
+    }
+}
+
+async fn events<S: Storage>(
+    State(st): State<Arc<AppState<S>>>,
+    device: Device,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    st.metrics.event_streams.fetch_add(1, Relaxed);
+    let mut heartbeat = tokio::time::interval(st.options.heartbeat);
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut check = tokio::time::interval(st.options.revocation_check);
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let state = StreamState {
+        rx: st.notices.subscribe(),
+        shutdown: st.shutdown.clone(),
+        st: st.clone(),
+        device_id: device.device_id,
+        store_pk: device.store.pk,
+        heartbeat,
+        check,
+        done: false,
+    };
+    let stream = futures_util::stream::unfold(state, |mut s| async move {
+        if s.done {
+            return None;
+        }
+        loop {
+            tokio::select! {
+                msg = s.rx.recv() => match msg {
+                    Ok((pk, head)) if pk == s.store_pk => {
+                        return Some((Ok(Event::default().event("changed").data(head.to_string())), s));
+                    }
+                    Ok(_) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        return Some((Ok(Event::default().event("changed").data("0")), s));
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                },
+                _ = s.heartbeat.tick() => {
+                    return Some((Ok(Event::default().event("heartbeat").data("")), s));
+                }
+                _ = s.check.tick() => {
+                    // A revoked device loses its stream within a second.
+                    match s.st.storage.device(s.device_id.clone()).await {
+                        Ok(Some(d)) if !d.revoked => continue,
+                        Ok(_) => {
+                            s.done = true;
+                            return Some((Ok(Event::default().event("revoked").data("")), s));
+                        }
+                        Err(e) => {
+                            tracing::warn!("revocation check failed: {e}");
+                            continue;
+                        }
+                    }
+                }
+                _ = s.shutdown.changed() => return None,
+            }
+        }
+    });
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(3600)))
+}

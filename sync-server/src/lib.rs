@@ -1,0 +1,165 @@
+//! ShopSync's sync server: a library (this crate) with a thin binary.
+//!
+//! Tests and embedders call [`serve`] with a listener they bound themselves
+//! (e.g. `127.0.0.1:0`) and a shutdown future.
+
+pub mod admin;
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod metrics;
+pub mod sqlite;
+pub mod storage;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{broadcast, watch};
+
+pub use sqlite::SqliteStorage;
+pub use storage::Storage;
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Heartbeat interval of notice streams.
+    pub heartbeat: Duration,
+    /// How often an open notice stream re-checks its device (revocation).
+    pub revocation_check: Duration,
+    /// Changes per response page, in bytes (before compression).
+    pub page_bytes: u64,
+    /// Serve HTTPS from these PEM files (certificate chain, private key).
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Failed enrolment attempts allowed per client address per minute.
+    pub enrol_attempts_per_minute: u32,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            heartbeat: Duration::from_secs(15),
+            revocation_check: Duration::from_secs(1),
+            page_bytes: shopsync_core::sync::wire::limits::RESPONSE_PAGE_BYTES as u64,
+            tls: None,
+            enrol_attempts_per_minute: 10,
+        }
+    }
+}
+
+/// Failed enrolment attempts per client address, in one-minute windows.
+pub struct Limiter {
+    per_minute: u32,
+    seen: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+impl Limiter {
+    fn new(per_minute: u32) -> Self {
+        Limiter {
+            per_minute,
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn allow(&self, ip: IpAddr) -> bool {
+        let Ok(seen) = self.seen.lock() else {
+            return false;
+        };
+        match seen.get(&ip) {
+            Some((start, n)) if start.elapsed() < Duration::from_secs(60) => *n < self.per_minute,
+            _ => true,
+        }
+    }
+
+    pub fn failed(&self, ip: IpAddr) {
+        if let Ok(mut seen) = self.seen.lock() {
+            if seen.len() > 10_000 {
+                seen.retain(|_, (start, _)| start.elapsed() < Duration::from_secs(60));
+            }
+            let e = seen.entry(ip).or_insert((Instant::now(), 0));
+            if e.0.elapsed() >= Duration::from_secs(60) {
+                *e = (Instant::now(), 0);
+            }
+            e.1 += 1;
+        }
+    }
+}
+
+pub struct AppState<S: Storage> {
+    pub storage: S,
+    pub metrics: metrics::Metrics,
+    /// (store pk, new head): a document of that store changed.
+    pub notices: broadcast::Sender<(i64, u64)>,
+    pub options: ServeOptions,
+    pub limiter: Limiter,
+    pub shutdown: watch::Receiver<bool>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot use the listener: {0}")]
+    Listener(std::io::Error),
+    #[error("cannot load the TLS certificate or key: {0}")]
+    Tls(std::io::Error),
+    #[error("the server stopped with an error: {0}")]
+    Io(std::io::Error),
+}
+
+/// Serves the API on `listener` until `shutdown` completes.
+pub async fn serve<S: Storage>(
+    listener: std::net::TcpListener,
+    storage: S,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    shopsync_core::sync::client::install_crypto_provider();
+    listener
+        .set_nonblocking(true)
+        .map_err(ServeError::Listener)?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (notices, _) = broadcast::channel(1024);
+    let tls = options.tls.clone();
+    let state = Arc::new(AppState {
+        storage,
+        metrics: metrics::Metrics::default(),
+        notices,
+        limiter: Limiter::new(options.enrol_attempts_per_minute),
+        options,
+        shutdown: stop_rx,
+    });
+    let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    match tls {
+        None => {
+            let listener =
+                tokio::net::TcpListener::from_std(listener).map_err(ServeError::Listener)?;
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    shutdown.await;
+                    let _ = stop_tx.send(true);
+                })
+                .await
+                .map_err(ServeError::Io)
+        }
+        Some((cert, key)) => {
+            let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                .await
+                .map_err(ServeError::Tls)?;
+            let handle = axum_server::Handle::new();
+            let h = handle.clone();
+            tokio::spawn(async move {
+                shutdown.await;
+                let _ = stop_tx.send(true);
+                h.graceful_shutdown(Some(Duration::from_secs(10)));
+            });
+            axum_server::from_tcp_rustls(listener, config)
+                .map_err(ServeError::Listener)?
+                .handle(handle)
+                .serve(app)
+                .await
+                .map_err(ServeError::Io)
+        }
+    }
+}

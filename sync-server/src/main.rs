@@ -1,0 +1,259 @@
+//! `shopsync-server`: the sync server and its admin commands.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use serde_json::json;
+use shopsync_core::access::Role;
+use shopsync_server::{ServeOptions, SqliteStorage, admin};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "shopsync-server",
+    version,
+    about = "ShopSync sync server and its admin commands"
+)]
+struct Cli {
+    /// The server's database file.
+    #[arg(
+        long,
+        global = true,
+        env = "SHOPSYNC_SERVER_DB",
+        default_value = "shopsync-server.db"
+    )]
+    db: PathBuf,
+    /// Print one JSON value on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Stores: `store create --name NAME` prints the store id and a manager enrolment code.
+    #[command(subcommand)]
+    Store(StoreCmd),
+    /// Enrolment codes: `enrol-code create --store ID --role manager|till`.
+    #[command(subcommand, name = "enrol-code")]
+    EnrolCode(CodeCmd),
+    /// Devices: `device list --store ID`, `device revoke DEVICE_ID`.
+    #[command(subcommand)]
+    Device(DeviceCmd),
+    /// Serve the sync API.
+    Serve(ServeArgs),
+    /// Copy the database to a new file while the server runs (VACUUM INTO).
+    Backup { to: PathBuf },
+}
+
+#[derive(Subcommand, Debug)]
+enum StoreCmd {
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Hours the manager code stays valid.
+        #[arg(long, default_value_t = 72)]
+        ttl_hours: u64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum CodeCmd {
+    Create {
+        #[arg(long)]
+        store: String,
+        #[arg(long, value_parser = ["manager", "till"])]
+        role: String,
+        #[arg(long, default_value_t = 72)]
+        ttl_hours: u64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum DeviceCmd {
+    List {
+        #[arg(long)]
+        store: String,
+    },
+    Revoke {
+        device_id: String,
+    },
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(long, env = "SHOPSYNC_LISTEN", default_value = "127.0.0.1:8787")]
+    listen: String,
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key).
+    #[arg(long, env = "SHOPSYNC_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key for --tls-cert.
+    #[arg(long, env = "SHOPSYNC_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Seconds between heartbeats on notice streams.
+    #[arg(long, env = "SHOPSYNC_HEARTBEAT_SECS", default_value_t = 15)]
+    heartbeat_secs: u64,
+}
+
+impl std::fmt::Debug for ServeArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeArgs")
+            .field("listen", &self.listen)
+            .field("tls_cert", &self.tls_cert)
+            .field("tls_key", &self.tls_key.as_ref().map(|_| "<redacted>"))
+            .field("heartbeat_secs", &self.heartbeat_secs)
+            .finish()
+    }
+}
+
+fn print(json_mode: bool, value: serde_json::Value, human: String) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json_mode {
+        writeln!(out, "{value}")?;
+    } else {
+        writeln!(out, "{}", human.trim_end())?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SHOPSYNC_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let storage = SqliteStorage::open(&cli.db)
+        .with_context(|| format!("cannot open the server database {}", cli.db.display()))?;
+    let j = cli.json;
+    match cli.command {
+        Cmd::Store(StoreCmd::Create { name, ttl_hours }) => {
+            let (store, code) =
+                admin::create_store(&storage, &name, Duration::from_secs(ttl_hours * 3600)).await?;
+            print(
+                j,
+                json!({ "store_id": store.store_id, "name": store.name, "enrol_code": code }),
+                format!(
+                    "store {} created ({})\nmanager enrolment code: {code} (valid {ttl_hours} h, single use)\n\
+                     on the first till: shopsync enrol --server URL --code {code}",
+                    store.store_id, store.name
+                ),
+            )
+        }
+        Cmd::EnrolCode(CodeCmd::Create {
+            store,
+            role,
+            ttl_hours,
+        }) => {
+            let role = Role::parse(&role).context("role must be manager or till")?;
+            let code = admin::create_code(
+                &storage,
+                &store,
+                role,
+                Duration::from_secs(ttl_hours * 3600),
+            )
+            .await?;
+            print(
+                j,
+                json!({ "enrol_code": code, "store_id": store, "role": role }),
+                format!(
+                    "{role} enrolment code for store {store}: {code} (valid {ttl_hours} h, single use)"
+                ),
+            )
+        }
+        Cmd::Device(DeviceCmd::List { store }) => {
+            let devices = admin::list_devices(&storage, &store).await?;
+            let mut human = String::new();
+            for d in &devices {
+                human.push_str(&format!(
+                    "{}  {:<8} {:<20} till {}{}\n",
+                    d.device_id,
+                    d.role.as_str(),
+                    d.till_name,
+                    d.till_id,
+                    if d.revoked { "  (revoked)" } else { "" }
+                ));
+            }
+            if devices.is_empty() {
+                human.push_str("no devices\n");
+            }
+            print(j, serde_json::to_value(&devices)?, human)
+        }
+        Cmd::Device(DeviceCmd::Revoke { device_id }) => {
+            admin::revoke(&storage, &device_id).await?;
+            print(
+                j,
+                json!({ "device_id": device_id, "revoked": true }),
+                format!("device {device_id} revoked"),
+            )
+        }
+        Cmd::Backup { to } => {
+            admin::backup(&storage, &to).await?;
+            print(
+                j,
+                json!({ "backup": to }),
+                format!("backed up to {}", to.display()),
+            )
+        }
+        Cmd::Serve(args) => {
+            tracing::info!(db = %cli.db.display(), config = ?args, "starting");
+            let listener = std::net::TcpListener::bind(&args.listen)
+                .with_context(|| format!("cannot listen on {}", args.listen))?;
+            let addr = listener.local_addr()?;
+            let scheme = if args.tls_cert.is_some() {
+                "https"
+            } else {
+                "http"
+            };
+            print(
+                j,
+                json!({ "listening": format!("{scheme}://{addr}") }),
+                format!("listening on {scheme}://{addr}"),
+            )?;
+            let options = ServeOptions {
+                heartbeat: Duration::from_secs(args.heartbeat_secs.max(1)),
+                tls: args.tls_cert.zip(args.tls_key),
+                ..ServeOptions::default()
+            };
+            shopsync_server::serve(listener, storage, options, shutdown_signal()).await?;
+            tracing::info!("stopped");
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

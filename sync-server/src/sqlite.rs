@@ -1,0 +1,539 @@
+//! The embedded default backend: one SQLite file (WAL, synchronous=FULL).
+//! One writer connection (SQLite has one writer anyway) and a small pool of
+//! readers; every call runs on tokio's blocking pool.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use include_dir::{Dir, include_dir};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite_migration::Migrations;
+use shopsync_core::access::Role;
+
+use crate::storage::*;
+
+static MIGRATIONS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../migrations/server-sqlite");
+
+const READERS: usize = 4;
+
+#[derive(Clone)]
+pub struct SqliteStorage {
+    path: PathBuf,
+    writer: Arc<Mutex<Connection>>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "cache_size", -64_000)?;
+    Ok(())
+}
+
+fn backend<E: std::fmt::Display>(e: E) -> StorageError {
+    StorageError::Backend(e.to_string())
+}
+
+fn hash32(v: Vec<u8>) -> [u8; 32] {
+    let mut h = [0u8; 32];
+    if v.len() == 32 {
+        h.copy_from_slice(&v);
+    }
+    h
+}
+
+impl SqliteStorage {
+    /// Opens (creating if needed) the database and applies migrations.
+    pub fn open(path: &Path) -> StorageResult<SqliteStorage> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(backend)?;
+        }
+        let mut conn = Connection::open(path)?;
+        configure(&conn)?;
+        let migrations = Migrations::from_directory(&MIGRATIONS).map_err(backend)?;
+        migrations.to_latest(&mut conn).map_err(backend)?;
+        Ok(SqliteStorage {
+            path: path.to_path_buf(),
+            writer: Arc::new(Mutex::new(conn)),
+            readers: Arc::new(Mutex::new(Vec::new())),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> StorageResult<T> + Send + 'static,
+    ) -> StorageResult<T> {
+        let writer = self.writer.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = writer
+                .lock()
+                .map_err(|_| StorageError::Backend("writer lock poisoned".into()))?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(backend)?
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> StorageResult<T> + Send + 'static,
+    ) -> StorageResult<T> {
+        let readers = self.readers.clone();
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = readers.lock().ok().and_then(|mut p| p.pop());
+            let conn = match pooled {
+                Some(c) => c,
+                None => {
+                    let c = Connection::open(&path)?;
+                    configure(&c)?;
+                    c
+                }
+            };
+            let out = f(&conn);
+            if let Ok(mut p) = readers.lock()
+                && p.len() < READERS
+            {
+                p.push(conn);
+            }
+            out
+        })
+        .await
+        .map_err(backend)?
+    }
+}
+
+fn store_by_id(conn: &Connection, store_id: &str) -> StorageResult<Option<StoreRow>> {
+    Ok(conn
+        .prepare_cached("SELECT pk, store_id, name FROM stores WHERE store_id = ?1")?
+        .query_row([store_id], |r| {
+            Ok(StoreRow {
+                pk: r.get(0)?,
+                store_id: r.get(1)?,
+                name: r.get(2)?,
+            })
+        })
+        .optional()?)
+}
+
+fn role_of(text: &str) -> rusqlite::Result<Role> {
+    Role::parse(text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            format!("unknown role {text}").into(),
+        )
+    })
+}
+
+fn head_of(conn: &Connection, store_pk: i64) -> StorageResult<u64> {
+    let head: i64 = conn
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM changes WHERE store_pk = ?1")?
+        .query_row([store_pk], |r| r.get(0))?;
+    Ok(head.max(0) as u64)
+}
+
+impl Storage for SqliteStorage {
+    async fn create_store(&self, name: String, now_ms: i64) -> StorageResult<StoreRow> {
+        self.write(move |conn| {
+            let store_id = shopsync_core::ids::new_id();
+            conn.execute(
+                "INSERT INTO stores (store_id, name, created_at) VALUES (?1, ?2, ?3)",
+                params![store_id, name, now_ms],
+            )?;
+            Ok(StoreRow {
+                pk: conn.last_insert_rowid(),
+                store_id,
+                name,
+            })
+        })
+        .await
+    }
+
+    async fn find_store(&self, store_id: String) -> StorageResult<Option<StoreRow>> {
+        self.read(move |conn| store_by_id(conn, &store_id)).await
+    }
+
+    async fn create_enrol_code(
+        &self,
+        store_id: String,
+        role: Role,
+        code_hash: [u8; 32],
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> StorageResult<()> {
+        self.write(move |conn| {
+            let store = store_by_id(conn, &store_id)?
+                .ok_or_else(|| StorageError::NotFound(format!("no store '{store_id}'")))?;
+            conn.execute(
+                "INSERT INTO enrol_codes (code_hash, store_pk, role, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    code_hash.as_slice(),
+                    store.pk,
+                    role.as_str(),
+                    now_ms,
+                    expires_ms
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn enrol(&self, input: EnrolInput) -> StorageResult<Enrolled> {
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let code: Option<(i64, String, i64, Option<i64>)> = tx
+                .query_row(
+                    "SELECT store_pk, role, expires_at, used_at FROM enrol_codes WHERE code_hash = ?1",
+                    [input.code_hash.as_slice()],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            let Some((store_pk, role, expires_at, used_at)) = code else {
+                return Err(StorageError::BadCode("unknown enrolment code".into()));
+            };
+            if used_at.is_some() {
+                return Err(StorageError::BadCode("this enrolment code has been used already".into()));
+            }
+            if expires_at < input.now_ms {
+                return Err(StorageError::BadCode("this enrolment code has expired".into()));
+            }
+            let role = role_of(&role)?;
+            let mut store: StoreRow = tx.query_row(
+                "SELECT pk, store_id, name FROM stores WHERE pk = ?1",
+                [store_pk],
+                |r| Ok(StoreRow { pk: r.get(0)?, store_id: r.get(1)?, name: r.get(2)? }),
+            )?;
+            let devices: i64 =
+                tx.query_row("SELECT COUNT(*) FROM devices WHERE store_pk = ?1", [store_pk], |r| r.get(0))?;
+            let documents: i64 =
+                tx.query_row("SELECT COUNT(*) FROM documents WHERE store_pk = ?1", [store_pk], |r| r.get(0))?;
+            let empty = devices == 0 && documents == 0;
+            match &input.store_id {
+                Some(id) if *id == store.store_id => {}
+                Some(id) if empty => {
+                    if role != Role::Manager {
+                        return Err(StorageError::Conflict(
+                            "this server store is empty: the first till to join must use the manager code from `store create`".into(),
+                        ));
+                    }
+                    if store_by_id(&tx, id)?.is_some() {
+                        return Err(StorageError::Conflict(format!(
+                            "store {id} already exists on this server under another name: enrol with a code of that store"
+                        )));
+                    }
+                    tx.execute("UPDATE stores SET store_id = ?1 WHERE pk = ?2", params![id, store_pk])?;
+                    store.store_id = id.clone();
+                }
+                Some(id) => {
+                    return Err(StorageError::Conflict(format!(
+                        "this till belongs to store {id}, but the code is for store {} which already has data",
+                        store.store_id
+                    )));
+                }
+                None if empty => {
+                    return Err(StorageError::Conflict(
+                        "this server store is empty: first enrol a till that has the store (it uploads it), then new tills can join".into(),
+                    ));
+                }
+                None => {}
+            }
+            let taken: bool = tx
+                .prepare("SELECT 1 FROM devices WHERE store_pk = ?1 AND till_id = ?2")?
+                .exists(params![store_pk, input.till_id])?;
+            if taken {
+                return Err(StorageError::Conflict(format!(
+                    "till {} is already enrolled in this store (revoke it and enrol as a new till)",
+                    input.till_id
+                )));
+            }
+            tx.execute(
+                "UPDATE enrol_codes SET used_at = ?1, used_by = ?2 WHERE code_hash = ?3",
+                params![input.now_ms, input.device_id, input.code_hash.as_slice()],
+            )?;
+            tx.execute(
+                "INSERT INTO devices (device_id, store_pk, role, till_id, till_name, token_hash, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    input.device_id,
+                    store_pk,
+                    role.as_str(),
+                    input.till_id,
+                    input.till_name,
+                    input.token_hash.as_slice(),
+                    input.now_ms
+                ],
+            )?;
+            tx.commit()?;
+            Ok(Enrolled { store, role })
+        })
+        .await
+    }
+
+    async fn device(&self, device_id: String) -> StorageResult<Option<DeviceAuth>> {
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT d.device_id, d.token_hash, d.revoked_at IS NOT NULL, d.role, d.till_id,
+                            s.pk, s.store_id, s.name
+                     FROM devices d JOIN stores s ON s.pk = d.store_pk WHERE d.device_id = ?1",
+                )?
+                .query_row([device_id], |r| {
+                    Ok(DeviceAuth {
+                        device_id: r.get(0)?,
+                        token_hash: hash32(r.get(1)?),
+                        revoked: r.get(2)?,
+                        role: role_of(&r.get::<_, String>(3)?)?,
+                        till_id: r.get(4)?,
+                        store: StoreRow {
+                            pk: r.get(5)?,
+                            store_id: r.get(6)?,
+                            name: r.get(7)?,
+                        },
+                    })
+                })
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn list_devices(&self, store_id: String) -> StorageResult<Vec<DeviceRow>> {
+        self.read(move |conn| {
+            let store = store_by_id(conn, &store_id)?
+                .ok_or_else(|| StorageError::NotFound(format!("no store '{store_id}'")))?;
+            let mut stmt = conn.prepare(
+                "SELECT device_id, role, revoked_at IS NOT NULL, till_id, till_name, created_at
+                 FROM devices WHERE store_pk = ?1 ORDER BY created_at, device_id",
+            )?;
+            let rows = stmt.query_map([store.pk], |r| {
+                Ok(DeviceRow {
+                    device_id: r.get(0)?,
+                    role: role_of(&r.get::<_, String>(1)?)?,
+                    revoked: r.get(2)?,
+                    till_id: r.get(3)?,
+                    till_name: r.get(4)?,
+                    created_at: r.get(5)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn revoke_device(&self, device_id: String, now_ms: i64) -> StorageResult<bool> {
+        self.write(move |conn| {
+            let exists = conn
+                .prepare("SELECT 1 FROM devices WHERE device_id = ?1")?
+                .exists([&device_id])?;
+            conn.execute(
+                "UPDATE devices SET revoked_at = ?1 WHERE device_id = ?2 AND revoked_at IS NULL",
+                params![now_ms, device_id],
+            )?;
+            Ok(exists)
+        })
+        .await
+    }
+
+    async fn store_changes(&self, store_pk: i64, batch: Vec<DocBatch>) -> StorageResult<Stored> {
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut out = Stored::default();
+            {
+                let mut find_doc = tx.prepare_cached(
+                    "SELECT pk, store_pk, heads FROM documents WHERE doc_id = ?1",
+                )?;
+                let mut new_doc = tx.prepare_cached(
+                    "INSERT INTO documents (store_pk, doc_id, heads, changes) VALUES (?1, ?2, x'', 0)",
+                )?;
+                let mut exists =
+                    tx.prepare_cached("SELECT 1 FROM changes WHERE doc_pk = ?1 AND hash = ?2")?;
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO changes (store_pk, doc_pk, hash, bytes) VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                let mut update_doc = tx.prepare_cached(
+                    "UPDATE documents SET heads = ?1, changes = changes + ?2 WHERE pk = ?3",
+                )?;
+                for doc in batch {
+                    let found: Option<(i64, i64, Vec<u8>)> = find_doc
+                        .query_row([&doc.doc_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                        .optional()?;
+                    let (doc_pk, heads) = match found {
+                        Some((pk, owner, heads)) => {
+                            if owner != store_pk {
+                                return Err(StorageError::Invalid(format!(
+                                    "document {} belongs to another store",
+                                    doc.doc_id
+                                )));
+                            }
+                            (pk, heads)
+                        }
+                        None => {
+                            new_doc.execute(params![store_pk, doc.doc_id])?;
+                            out.new_documents += 1;
+                            (tx.last_insert_rowid(), Vec::new())
+                        }
+                    };
+                    let mut heads: Vec<[u8; 32]> =
+                        heads.chunks_exact(32).map(|c| hash32(c.to_vec())).collect();
+                    let mut seen: HashSet<[u8; 32]> = HashSet::new();
+                    let mut added = 0i64;
+                    for change in doc.changes {
+                        if !seen.insert(change.hash)
+                            || exists.exists(params![doc_pk, change.hash.as_slice()])?
+                        {
+                            out.known_changes += 1;
+                            continue;
+                        }
+                        for dep in &change.deps {
+                            if !seen.contains(dep)
+                                && !exists.exists(params![doc_pk, dep.as_slice()])?
+                            {
+                                return Err(StorageError::Invalid(format!(
+                                    "a change to {} depends on {}, which the server does not have and the request does not carry before it",
+                                    doc.doc_id,
+                                    hex(dep)
+                                )));
+                            }
+                        }
+                        insert.execute(params![
+                            store_pk,
+                            doc_pk,
+                            change.hash.as_slice(),
+                            change.bytes
+                        ])?;
+                        heads.retain(|h| !change.deps.contains(h));
+                        heads.push(change.hash);
+                        added += 1;
+                    }
+                    if added > 0 {
+                        heads.sort_unstable();
+                        let flat: Vec<u8> = heads.concat();
+                        update_doc.execute(params![flat, added, doc_pk])?;
+                        out.new_changes += added as u64;
+                    }
+                }
+            }
+            out.head = head_of(&tx, store_pk)?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn changes_since(
+        &self,
+        store_pk: i64,
+        since: u64,
+        exclude: HashSet<[u8; 32]>,
+        max_bytes: u64,
+    ) -> StorageResult<Page> {
+        self.read(move |conn| {
+            let tx = conn.unchecked_transaction()?;
+            let head = head_of(&tx, store_pk)?;
+            let mut page = Page {
+                cursor: since,
+                head,
+                ..Page::default()
+            };
+            let mut index: HashMap<i64, usize> = HashMap::new();
+            let mut names: HashMap<i64, String> = HashMap::new();
+            {
+                let mut doc_name =
+                    tx.prepare_cached("SELECT doc_id FROM documents WHERE pk = ?1")?;
+                let mut stmt = tx.prepare_cached(
+                    "SELECT seq, doc_pk, hash, bytes FROM changes
+                     WHERE store_pk = ?1 AND seq > ?2 ORDER BY seq",
+                )?;
+                let mut rows = stmt.query(params![store_pk, since.min(i64::MAX as u64) as i64])?;
+                while let Some(row) = rows.next()? {
+                    let seq: i64 = row.get(0)?;
+                    let hash = row.get_ref(2)?.as_blob().map_err(backend)?;
+                    if hash.len() == 32 && exclude.contains(&hash32(hash.to_vec())) {
+                        page.cursor = seq as u64;
+                        continue;
+                    }
+                    let bytes = row.get_ref(3)?.as_blob().map_err(backend)?;
+                    if page.changes > 0 && page.bytes + bytes.len() as u64 > max_bytes {
+                        page.more = true;
+                        break;
+                    }
+                    let doc_pk: i64 = row.get(1)?;
+                    let i = match index.get(&doc_pk) {
+                        Some(i) => *i,
+                        None => {
+                            let name: String = match names.get(&doc_pk) {
+                                Some(n) => n.clone(),
+                                None => {
+                                    let n: String = doc_name.query_row([doc_pk], |r| r.get(0))?;
+                                    names.insert(doc_pk, n.clone());
+                                    n
+                                }
+                            };
+                            page.docs.push((name, Vec::new()));
+                            index.insert(doc_pk, page.docs.len() - 1);
+                            page.docs.len() - 1
+                        }
+                    };
+                    page.bytes += bytes.len() as u64;
+                    page.changes += 1;
+                    page.docs[i].1.push(bytes.to_vec());
+                    page.cursor = seq as u64;
+                }
+            }
+            tx.commit()?;
+            Ok(page)
+        })
+        .await
+    }
+
+    async fn head(&self, store_pk: i64) -> StorageResult<u64> {
+        self.read(move |conn| head_of(conn, store_pk)).await
+    }
+
+    async fn totals(&self) -> StorageResult<Totals> {
+        self.read(|conn| {
+            let count = |sql: &str| -> StorageResult<u64> {
+                let n: i64 = conn.query_row(sql, [], |r| r.get(0))?;
+                Ok(n.max(0) as u64)
+            };
+            Ok(Totals {
+                stores: count("SELECT COUNT(*) FROM stores")?,
+                devices: count("SELECT COUNT(*) FROM devices WHERE revoked_at IS NULL")?,
+                documents: count("SELECT COUNT(*) FROM documents")?,
+                changes: count("SELECT COALESCE(MAX(seq), 0) FROM changes")?,
+            })
+        })
+        .await
+    }
+
+    async fn backup(&self, to: &Path) -> StorageResult<()> {
+        let to = to.to_path_buf();
+        self.read(move |conn| {
+            if to.exists() {
+                return Err(StorageError::Conflict(format!(
+                    "{} exists already: choose a new file",
+                    to.display()
+                )));
+            }
+            let target = to
+                .to_str()
+                .ok_or_else(|| StorageError::Invalid("the backup path is not UTF-8".into()))?;
+            conn.execute("VACUUM INTO ?1", [target])?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,196 @@
+//! The server's storage, behind a trait so a PostgreSQL backend can follow
+//! without touching the handlers. Every method is one atomic unit of work.
+//!
+//! Contract for implementations:
+//! - `store_changes` validates dependencies and writes a whole batch in one
+//!   transaction, or nothing;
+//! - sequence numbers (`seq`) grow with commit order, so a reader that has
+//!   seen seq N will never later see a new change with seq <= N (SQLite gets
+//!   this from its single writer; PostgreSQL needs a per-store counter taken
+//!   under a row lock in the same transaction).
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::path::Path;
+
+use shopsync_core::access::Role;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    /// The input cannot be stored (missing dependencies, a bad code).
+    #[error("{0}")]
+    Invalid(String),
+    /// The enrolment code is unknown, used or expired.
+    #[error("{0}")]
+    BadCode(String),
+    /// The database failed; details are logged, not shown to clients.
+    #[error("storage backend: {0}")]
+    Backend(String),
+}
+
+impl From<rusqlite::Error> for StorageError {
+    fn from(e: rusqlite::Error) -> Self {
+        StorageError::Backend(e.to_string())
+    }
+}
+
+pub type StorageResult<T> = Result<T, StorageError>;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreRow {
+    pub pk: i64,
+    pub store_id: String,
+    pub name: String,
+}
+
+/// What an enrolling device asks for (the code is already normalised).
+#[derive(Debug, Clone)]
+pub struct EnrolInput {
+    pub code_hash: [u8; 32],
+    pub till_id: String,
+    pub till_name: String,
+    pub store_id: Option<String>,
+    pub device_id: String,
+    pub token_hash: [u8; 32],
+    pub now_ms: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Enrolled {
+    pub store: StoreRow,
+    pub role: Role,
+}
+
+/// A device as authentication sees it.
+#[derive(Debug, Clone)]
+pub struct DeviceAuth {
+    pub device_id: String,
+    pub token_hash: [u8; 32],
+    pub revoked: bool,
+    pub role: Role,
+    pub till_id: String,
+    pub store: StoreRow,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DeviceRow {
+    pub device_id: String,
+    pub role: Role,
+    pub revoked: bool,
+    pub till_id: String,
+    pub till_name: String,
+    pub created_at: i64,
+}
+
+/// A change already decoded and checked against the caller's rights.
+#[derive(Debug, Clone)]
+pub struct NewChange {
+    pub hash: [u8; 32],
+    pub deps: Vec<[u8; 32]>,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DocBatch {
+    pub doc_id: String,
+    pub changes: Vec<NewChange>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Stored {
+    pub new_changes: u64,
+    pub known_changes: u64,
+    pub new_documents: u64,
+    /// The store's highest seq after the write.
+    pub head: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    pub docs: Vec<(String, Vec<Vec<u8>>)>,
+    pub changes: u64,
+    pub bytes: u64,
+    pub cursor: u64,
+    pub head: u64,
+    pub more: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Totals {
+    pub stores: u64,
+    pub devices: u64,
+    pub documents: u64,
+    pub changes: u64,
+}
+
+pub trait Storage: Send + Sync + 'static {
+    fn create_store(
+        &self,
+        name: String,
+        now_ms: i64,
+    ) -> impl Future<Output = StorageResult<StoreRow>> + Send;
+
+    fn find_store(
+        &self,
+        store_id: String,
+    ) -> impl Future<Output = StorageResult<Option<StoreRow>>> + Send;
+
+    /// Stores a code's hash for `store_id`.
+    fn create_enrol_code(
+        &self,
+        store_id: String,
+        role: Role,
+        code_hash: [u8; 32],
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> impl Future<Output = StorageResult<()>> + Send;
+
+    /// Uses a code (once) and creates the device; an empty store adopts the
+    /// enrolling till's store id.
+    fn enrol(&self, input: EnrolInput) -> impl Future<Output = StorageResult<Enrolled>> + Send;
+
+    fn device(
+        &self,
+        device_id: String,
+    ) -> impl Future<Output = StorageResult<Option<DeviceAuth>>> + Send;
+
+    fn list_devices(
+        &self,
+        store_id: String,
+    ) -> impl Future<Output = StorageResult<Vec<DeviceRow>>> + Send;
+
+    /// Marks a device revoked; false if it does not exist.
+    fn revoke_device(
+        &self,
+        device_id: String,
+        now_ms: i64,
+    ) -> impl Future<Output = StorageResult<bool>> + Send;
+
+    /// Stores a validated batch: all of it, or nothing.
+    fn store_changes(
+        &self,
+        store_pk: i64,
+        batch: Vec<DocBatch>,
+    ) -> impl Future<Output = StorageResult<Stored>> + Send;
+
+    /// Changes of the store with seq > `since`, oldest first, skipping
+    /// `exclude`, up to about `max_bytes`.
+    fn changes_since(
+        &self,
+        store_pk: i64,
+        since: u64,
+        exclude: HashSet<[u8; 32]>,
+        max_bytes: u64,
+    ) -> impl Future<Output = StorageResult<Page>> + Send;
+
+    fn head(&self, store_pk: i64) -> impl Future<Output = StorageResult<u64>> + Send;
+
+    fn totals(&self) -> impl Future<Output = StorageResult<Totals>> + Send;
+
+    /// A consistent copy of the database, taken while it serves.
+    fn backup(&self, to: &Path) -> impl Future<Output = StorageResult<()>> + Send;
+}
