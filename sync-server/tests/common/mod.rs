@@ -1,0 +1,243 @@
+//! Shared helpers: a real server process on 127.0.0.1 (port 0), its admin
+//! commands, and tills driven through the core with the real sync client.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use shopsync_core::sync::client::{self, Client, SyncReport};
+use shopsync_core::types::TenderKind;
+use shopsync_core::{CartLine, InitOptions, NewProduct, ReceiveLine, Store, TenderInput};
+
+pub type R = Result<(), Box<dyn std::error::Error>>;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_shopsync-server");
+
+pub struct Server {
+    pub db: PathBuf,
+    pub url: String,
+    pub addr: String,
+    child: Child,
+}
+
+impl Server {
+    /// Starts `shopsync-server serve` on a free port and waits for its address.
+    pub fn start(db: &Path) -> Server {
+        Self::start_on(db, "127.0.0.1:0")
+    }
+
+    pub fn start_on(db: &Path, listen: &str) -> Server {
+        let mut child = Command::new(BIN)
+            .args(["--db"])
+            .arg(db)
+            .args(["serve", "--listen", listen, "--heartbeat-secs", "1"])
+            .env("SHOPSYNC_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn server");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read address");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .to_string();
+        let addr = url.trim_start_matches("http://").to_string();
+        Server {
+            db: db.to_path_buf(),
+            url,
+            addr,
+            child,
+        }
+    }
+
+    /// SIGKILL: no graceful anything.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts again on the same file and port.
+    pub fn restart(&mut self) {
+        self.kill();
+        let again = Server::start_on(&self.db, &self.addr);
+        *self = again;
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn admin(&self, args: &[&str]) -> serde_json::Value {
+        admin(&self.db, args)
+    }
+
+    /// Creates a store; returns (store id, manager code).
+    pub fn create_store(&self, name: &str) -> (String, String) {
+        let v = self.admin(&["store", "create", "--name", name]);
+        (
+            v["store_id"].as_str().unwrap().to_string(),
+            v["enrol_code"].as_str().unwrap().to_string(),
+        )
+    }
+
+    pub fn code(&self, store: &str, role: &str) -> String {
+        let v = self.admin(&["enrol-code", "create", "--store", store, "--role", role]);
+        v["enrol_code"].as_str().unwrap().to_string()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Runs an admin command with `--json` and parses its output.
+pub fn admin(db: &Path, args: &[&str]) -> serde_json::Value {
+    let out = Command::new(BIN)
+        .arg("--db")
+        .arg(db)
+        .arg("--json")
+        .args(args)
+        .env("SHOPSYNC_LOG", "warn")
+        .output()
+        .expect("run admin");
+    assert!(
+        out.status.success(),
+        "admin {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("admin json")
+}
+
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+pub fn m(minutes: i64) -> Option<DateTime<Utc>> {
+    Some(t0() + Duration::minutes(minutes))
+}
+
+/// A till with a store, product P (reorder point 2) and `stock` received.
+pub fn first_till(path: &Path, stock: i64) -> Store {
+    let mut s = Store::init(
+        path,
+        InitOptions {
+            store_name: "Corner Shop".into(),
+            till_name: "A".into(),
+            currency: "EUR".into(),
+        },
+    )
+    .unwrap();
+    s.set_now(m(0));
+    s.add_product(NewProduct {
+        sku: "P".into(),
+        name: "Product P".into(),
+        price: 100,
+        reorder_point: Some(2),
+        ..NewProduct::default()
+    })
+    .unwrap();
+    if stock > 0 {
+        s.receive(
+            None,
+            &[ReceiveLine {
+                code: "P".into(),
+                qty: stock,
+                unit_cost: None,
+            }],
+        )
+        .unwrap();
+    }
+    s
+}
+
+pub fn enrol(path: &Path, server: &Server, code: &str, till: Option<&str>) -> Store {
+    let (s, _) = client::enrol(path, &server.url, code, till, &mut |_| {}).unwrap();
+    s
+}
+
+pub fn sync(s: &mut Store) -> Result<SyncReport, client::SyncError> {
+    let c = Client::for_store(s)?;
+    s.sync_now(&c, &mut |_| {})
+}
+
+pub fn sell(s: &mut Store, when: i64, qty: i64) -> String {
+    s.set_now(m(when));
+    s.sell(
+        &[CartLine::new("P", qty)],
+        &[TenderInput {
+            kind: TenderKind::Cash,
+            amount: 100 * qty,
+        }],
+    )
+    .unwrap()
+    .sale_id
+}
+
+pub fn stock(s: &Store) -> i64 {
+    s.stock_levels(Some("P"), false).unwrap()[0].on_hand
+}
+
+/// Identical projections, and each equal to a rebuild from its documents.
+pub fn assert_same(stores: &[&Store]) {
+    for pair in stores.windows(2) {
+        let (diffs, _) =
+            shopsync_core::projection::rebuild::compare(pair[0].connection(), pair[1].connection())
+                .unwrap();
+        assert!(
+            diffs.is_empty(),
+            "{} and {} differ: {diffs:?}",
+            pair[0].info().till_name,
+            pair[1].info().till_name
+        );
+    }
+    for s in stores {
+        let report = s.verify(&mut |_| {}).unwrap();
+        assert!(
+            report.differences.is_empty(),
+            "incremental != rebuild on {}: {:?}",
+            s.info().till_name,
+            report.differences
+        );
+    }
+}
+
+/// A server with a store adopted by till A (uploaded), and till B joined.
+pub struct Shop {
+    pub dir: tempfile::TempDir,
+    pub server: Server,
+    pub store_id: String,
+    pub a: Store,
+    pub b: Store,
+}
+
+pub fn shop(stock: i64) -> Shop {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("server.db"));
+    let (_, code) = server.create_store("Corner Shop");
+    let a_path = dir.path().join("a.db");
+    drop(first_till(&a_path, stock));
+    let mut a = enrol(&a_path, &server, &code, None);
+    a.set_now(m(0));
+    let store_id = a.info().store_id.clone();
+    let b_code = server.code(&store_id, "till");
+    let mut b = enrol(&dir.path().join("b.db"), &server, &b_code, Some("B"));
+    b.set_now(m(0));
+    Shop {
+        dir,
+        server,
+        store_id,
+        a,
+        b,
+    }
+}
