@@ -4,6 +4,7 @@
 //! agree on every shape.
 
 pub mod error;
+pub mod ipc;
 pub mod money;
 pub mod views;
 

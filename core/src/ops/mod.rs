@@ -3,8 +3,10 @@
 //! typed error.
 
 pub mod catalog_ops;
+pub mod chart;
 pub mod count;
 pub mod lookup;
+pub mod parked;
 pub mod refund;
 pub mod sell;
 pub mod stock;

@@ -1,0 +1,268 @@
+//! Drives the real till window over WebDriver: `tauri-driver` (which runs
+//! WebKitWebDriver) launches the built `shopsync-app` on a store file of
+//! the test's own, on free ports; the test talks to it with fantoccini.
+//!
+//! Needs: the app built (`cargo build -p shopsync-app`, in the same target
+//! directory and profile as this crate, or `SHOPSYNC_APP_BIN`), the UI built
+//! into `ui/dist`, `tauri-driver` on the PATH (or `TAURI_DRIVER`), and a
+//! display (Xvfb). `scripts/e2e.sh` arranges all of it.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+
+pub use fantoccini;
+
+/// How long any single wait may take before the test fails.
+pub const TIMEOUT: Duration = Duration::from_secs(20);
+const POLL: Duration = Duration::from_millis(25);
+
+/// The repository root (screenshots go to `docs/screenshots/` there).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// The app binary: `SHOPSYNC_APP_BIN`, else next to this test's own target dir.
+pub fn app_binary() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("SHOPSYNC_APP_BIN") {
+        return Ok(PathBuf::from(p));
+    }
+    let exe = std::env::current_exe()?;
+    // target/<profile>/deps/<test> or target/<profile>/examples/<bin>
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .ok_or_else(|| anyhow!("cannot locate the target directory from {}", exe.display()))?;
+    let bin = profile_dir.join("shopsync-app");
+    if !bin.exists() {
+        bail!(
+            "{} is missing: build it with `cargo build -p shopsync-app` (same profile), or set SHOPSYNC_APP_BIN",
+            bin.display()
+        );
+    }
+    Ok(bin)
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// One running app with its WebDriver session.
+pub struct App {
+    pub client: Client,
+    driver: Option<Child>,
+    pub db: PathBuf,
+}
+
+impl App {
+    /// Launches the app on `db` (which may not exist yet: first launch).
+    pub async fn launch(db: &Path) -> Result<App> {
+        let app = app_binary()?;
+        let driver_bin = std::env::var_os("TAURI_DRIVER").unwrap_or_else(|| "tauri-driver".into());
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let log_path = db.with_extension("driver.log");
+        let log = std::fs::File::create(&log_path)?;
+        let driver = Command::new(&driver_bin)
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .env("SHOPSYNC_DB", db)
+            .stdout(Stdio::from(log.try_clone()?))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .with_context(|| format!("cannot start {}: is tauri-driver installed?", Path::new(&driver_bin).display()))?;
+        let mut driver = driver;
+        let caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(serde_json::json!({
+            "browserName": "wry",
+            "tauri:options": {
+                "application": app,
+                "args": ["--db", db],
+            }
+        }))?;
+        let url = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        let client = loop {
+            match ClientBuilder::native().capabilities(caps.clone()).connect(&url).await {
+                Ok(c) => break c,
+                Err(e) => {
+                    if started.elapsed() > Duration::from_secs(60) {
+                        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+                        stop_driver(&mut driver).await;
+                        bail!("no WebDriver session after 60 s: {e}\n{log}");
+                    }
+                    tokio::time::sleep(POLL * 4).await;
+                }
+            }
+        };
+        let me = App {
+            client,
+            driver: Some(driver),
+            db: db.to_path_buf(),
+        };
+        me.wait_attr("app", "data-ready", "true").await?;
+        Ok(me)
+    }
+
+    /// Ends the session and stops tauri-driver with SIGTERM (it then stops
+    /// WebKitWebDriver; SIGKILL would orphan it).
+    pub async fn stop(&mut self) {
+        if let Some(mut d) = self.driver.take() {
+            let _ = self.client.clone().close().await;
+            stop_driver(&mut d).await;
+        }
+    }
+
+    /// Waits for an element by `data-testid`.
+    pub async fn el(&self, testid: &str) -> Result<Element> {
+        let css = format!("[data-testid='{testid}']");
+        let started = Instant::now();
+        loop {
+            if let Ok(e) = self.client.find(Locator::Css(&css)).await {
+                return Ok(e);
+            }
+            if started.elapsed() > TIMEOUT {
+                let _ = self.screenshot(&format!("failure-{testid}")).await;
+                bail!("no element [data-testid='{testid}'] after {TIMEOUT:?}");
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    pub async fn exists(&self, testid: &str) -> bool {
+        self.client
+            .find(Locator::Css(&format!("[data-testid='{testid}']")))
+            .await
+            .is_ok()
+    }
+
+    pub async fn click(&self, testid: &str) -> Result<()> {
+        let started = Instant::now();
+        loop {
+            let e = self.el(testid).await?;
+            let enabled = e.prop("disabled").await.ok().flatten().is_none_or(|d| d != "true");
+            if enabled {
+                match e.click().await {
+                    Ok(()) => return Ok(()),
+                    Err(err) if started.elapsed() > TIMEOUT => bail!("cannot click {testid}: {err}"),
+                    Err(_) => {}
+                }
+            } else if started.elapsed() > TIMEOUT {
+                bail!("{testid} stayed disabled");
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Replaces an input's text.
+    pub async fn fill(&self, testid: &str, text: &str) -> Result<()> {
+        let e = self.el(testid).await?;
+        e.clear().await?;
+        e.send_keys(text).await?;
+        Ok(())
+    }
+
+    /// Types into an input (what a keyboard or a barcode scanner does).
+    pub async fn type_keys(&self, testid: &str, text: &str) -> Result<()> {
+        self.el(testid).await?.send_keys(text).await?;
+        Ok(())
+    }
+
+    pub async fn text(&self, testid: &str) -> Result<String> {
+        Ok(self.el(testid).await?.text().await?)
+    }
+
+    /// Waits until the element's text satisfies `ok`; returns it.
+    pub async fn wait_text(&self, testid: &str, ok: impl Fn(&str) -> bool) -> Result<String> {
+        let started = Instant::now();
+        let mut last = String::new();
+        loop {
+            if let Ok(e) = self.client.find(Locator::Css(&format!("[data-testid='{testid}']"))).await {
+                if let Ok(t) = e.text().await {
+                    if ok(&t) {
+                        return Ok(t);
+                    }
+                    last = t;
+                }
+            }
+            if started.elapsed() > TIMEOUT {
+                let _ = self.screenshot(&format!("failure-{testid}")).await;
+                bail!("[data-testid='{testid}'] text never matched; last: {last:?}");
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    pub async fn wait_attr(&self, testid: &str, attr: &str, want: &str) -> Result<()> {
+        let started = Instant::now();
+        loop {
+            if let Ok(e) = self.client.find(Locator::Css(&format!("[data-testid='{testid}']"))).await {
+                if e.attr(attr).await.ok().flatten().as_deref() == Some(want) {
+                    return Ok(());
+                }
+            }
+            if started.elapsed() > TIMEOUT {
+                let _ = self.screenshot(&format!("failure-{testid}")).await;
+                bail!("[data-testid='{testid}'] {attr} never became {want:?}");
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    pub async fn value(&self, testid: &str) -> Result<String> {
+        Ok(self.el(testid).await?.prop("value").await?.unwrap_or_default())
+    }
+
+    pub async fn wait_value(&self, testid: &str, want: &str) -> Result<()> {
+        let started = Instant::now();
+        loop {
+            if self.value(testid).await.is_ok_and(|v| v == want) {
+                return Ok(());
+            }
+            if started.elapsed() > TIMEOUT {
+                bail!("[data-testid='{testid}'] value never became {want:?}");
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Saves a PNG of the window to `docs/screenshots/<name>.png`.
+    pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        let png = self.client.screenshot().await?;
+        let dir = repo_root().join("docs").join("screenshots");
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png)?;
+        Ok(path)
+    }
+
+    pub async fn nav(&self, page: &str) -> Result<()> {
+        self.click(&format!("nav-{page}")).await?;
+        self.el(&format!("page-{page}")).await?;
+        Ok(())
+    }
+}
+
+async fn stop_driver(d: &mut Child) {
+    let _ = Command::new("kill").args(["-TERM", &d.id().to_string()]).status();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = d.try_wait() {
+            return;
+        }
+        tokio::time::sleep(POLL * 4).await;
+    }
+    let _ = d.kill();
+    let _ = d.wait();
+}
+
+/// The Enter key, as WebDriver sends it.
+pub fn enter() -> String {
+    char::from(fantoccini::key::Key::Enter).to_string()
+}

@@ -1,0 +1,390 @@
+//! End-to-end tests in the real till window (tauri-driver + WebKitWebDriver,
+//! under Xvfb). Each test gets a fresh store in its own temp folder.
+//!
+//! Ignored by a plain `cargo test`: they need the built app and UI, the
+//! WebDriver tools and a display. Run them with `scripts/e2e.sh`.
+
+use std::path::Path;
+
+use anyhow::Result;
+use chrono::{Duration, TimeZone, Utc};
+use shopsync_core::{
+    CartLine, InitOptions, NewProduct, NewSupplier, NewTaxClass, ReceiveLine, Store, TenderInput,
+    types::TenderKind,
+};
+use shopsync_e2e::{App, enter};
+
+const COFFEE_BARCODE: &str = "4006381333931";
+const MILK_BARCODE: &str = "5000112637922";
+
+/// A small shop: two products with barcodes, ten of each in stock.
+fn seed(db: &Path) -> Result<Store> {
+    let mut s = Store::init(
+        db,
+        InitOptions {
+            store_name: "Corner Shop".into(),
+            till_name: "Till 1".into(),
+            currency: "EUR".into(),
+        },
+    )?;
+    s.set_tax_class(NewTaxClass {
+        id: "std".into(),
+        name: "Standard".into(),
+        rate_bp: 2000,
+        inclusive: true,
+    })?;
+    let supplier = s.add_supplier(NewSupplier {
+        name: "Fresh Farms".into(),
+        phone: Some("+44 20 7946 0000".into()),
+        ..NewSupplier::default()
+    })?;
+    s.add_product(NewProduct {
+        sku: "COFFEE".into(),
+        name: "Ground Coffee 250g".into(),
+        price: 350,
+        cost: Some(200),
+        barcodes: vec![COFFEE_BARCODE.into()],
+        tax_class: Some("std".into()),
+        supplier: Some(supplier.id.clone()),
+        category: None,
+        reorder_point: Some(3),
+    })?;
+    s.add_product(NewProduct {
+        sku: "MILK".into(),
+        name: "Whole Milk 1L".into(),
+        price: 120,
+        cost: Some(80),
+        barcodes: vec![MILK_BARCODE.into()],
+        tax_class: Some("std".into()),
+        supplier: Some(supplier.id),
+        category: None,
+        reorder_point: Some(4),
+    })?;
+    s.set_setting("receipt_footer", "Returns within 30 days with this receipt.")?;
+    s.receive(
+        None,
+        &[
+            ReceiveLine { code: "COFFEE".into(), qty: 10, unit_cost: Some(200) },
+            ReceiveLine { code: "MILK".into(), qty: 10, unit_cost: Some(80) },
+        ],
+    )?;
+    Ok(s)
+}
+
+fn temp_db() -> Result<(tempfile::TempDir, std::path::PathBuf)> {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("till.db");
+    Ok((dir, db))
+}
+
+/// Runs a scenario, always stopping the app.
+async fn with_app<F, Fut>(db: &Path, f: F) -> Result<()>
+where
+    F: FnOnce(App) -> Fut,
+    Fut: std::future::Future<Output = (App, Result<()>)>,
+{
+    let app = App::launch(db).await?;
+    let (mut app, result) = f(app).await;
+    app.stop().await;
+    result
+}
+
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/e2e.sh"]
+async fn scanned_sale_with_split_tender_shows_change() -> Result<()> {
+    let (_dir, db) = temp_db()?;
+    drop(seed(&db)?);
+    with_app(&db, |app| async move {
+        let r = async {
+            app.el("page-sell").await?;
+            // A scanner types digits then Enter; the same code twice adds one.
+            app.type_keys("sell-search", &format!("{COFFEE_BARCODE}{}", enter())).await?;
+            app.el("cart-line-0").await?;
+            app.type_keys("sell-search", &format!("{COFFEE_BARCODE}{}", enter())).await?;
+            app.wait_value("line-qty-0", "2").await?;
+            app.type_keys("sell-search", &format!("{MILK_BARCODE}{}", enter())).await?;
+            app.el("cart-line-1").await?;
+            app.wait_text("total", |t| t == "8.20").await?;
+            app.screenshot("sell").await?;
+
+            app.click("pay").await?;
+            app.el("pay-dialog").await?;
+            app.fill("tender-amount", "5.00").await?;
+            app.click("tender-card").await?;
+            app.wait_text("pay-remaining", |t| t == "3.20").await?;
+            app.fill("tender-amount", "10").await?;
+            app.click("tender-cash").await?;
+            app.wait_text("pay-change", |t| t == "6.80").await?;
+            app.screenshot("pay").await?;
+            app.click("pay-complete").await?;
+            app.wait_text("change-due", |t| t == "6.80").await?;
+            app.wait_text("receipt-total", |t| t == "8.20").await?;
+            let receipt = app.text("receipt").await?;
+            anyhow::ensure!(receipt.contains("Card") && receipt.contains("Cash"), "receipt lacks tenders: {receipt}");
+            app.screenshot("receipt").await?;
+            app.click("new-sale").await?;
+            app.el("cart-empty").await?;
+            Ok(())
+        }
+        .await;
+        (app, r)
+    })
+    .await?;
+    // The sale is on disk with both tenders.
+    let s = Store::open(&db)?;
+    let sales = s.sales(&shopsync_core::SalesFilter::default())?;
+    anyhow::ensure!(sales.len() == 1, "expected one sale, found {}", sales.len());
+    let detail = s.sale(&sales[0].sale_id)?;
+    anyhow::ensure!(detail.tenders.len() == 2 && detail.change.minor == 680, "{detail:?}");
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/e2e.sh"]
+async fn refund_some_then_all_lines() -> Result<()> {
+    let (_dir, db) = temp_db()?;
+    let mut s = seed(&db)?;
+    s.sell(
+        &[CartLine::new("COFFEE", 2), CartLine::new("MILK", 1)],
+        &[TenderInput { kind: TenderKind::Cash, amount: 1000 }],
+    )?;
+    drop(s);
+    with_app(&db, |app| async move {
+        let r = async {
+            app.nav("sales").await?;
+            app.click("sale-row-0").await?;
+            app.el("sale-detail").await?;
+            app.fill("refund-qty-0", "1").await?;
+            app.click("refund-selected").await?;
+            app.wait_text("message-text", |t| t.contains("Refunded 3.50")).await?;
+            app.wait_text("sale-line-refunded-0", |t| t == "1").await?;
+            app.click("refund-all").await?;
+            app.wait_text("message-text", |t| t.contains("Refunded 4.70")).await?;
+            app.wait_text("sale-refunded", |t| t == "8.20").await?;
+            // Nothing is left to refund: the core says so, the UI shows it.
+            app.click("refund-all").await?;
+            app.wait_text("message-text", |t| t.contains("nothing left to refund")).await?;
+            app.nav("stock").await?;
+            app.wait_text("stock-onhand-COFFEE", |t| t == "10").await?;
+            Ok(())
+        }
+        .await;
+        (app, r)
+    })
+    .await
+}
+
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/e2e.sh"]
+async fn stock_count_posts_a_variance() -> Result<()> {
+    let (_dir, db) = temp_db()?;
+    drop(seed(&db)?);
+    with_app(&db, |app| async move {
+        let r = async {
+            app.nav("stock").await?;
+            app.click("stock-tab-count").await?;
+            app.click("count-start").await?;
+            app.el("count-panel").await?;
+            app.type_keys("count-code", &format!("{COFFEE_BARCODE}{}", enter())).await?;
+            app.type_keys("count-qty", &format!("7{}", enter())).await?;
+            app.wait_text("count-diff-COFFEE", |t| t == "-3").await?;
+            app.wait_text("count-variance-value", |t| t == "-6.00").await?;
+            app.screenshot("stock-count").await?;
+            app.click("count-post").await?;
+            app.wait_text("count-status", |t| t == "posted").await?;
+            app.click("stock-tab-levels").await?;
+            app.wait_text("stock-onhand-COFFEE", |t| t == "7").await?;
+            app.wait_text("stock-onhand-MILK", |t| t == "10").await?;
+            Ok(())
+        }
+        .await;
+        (app, r)
+    })
+    .await?;
+    let s = Store::open(&db)?;
+    let level = s.stock_levels(Some("COFFEE"), false)?;
+    anyhow::ensure!(level.first().map(|l| l.on_hand) == Some(7), "{level:?}");
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/e2e.sh"]
+async fn csv_import_with_a_bad_row_imports_nothing() -> Result<()> {
+    let (dir, db) = temp_db()?;
+    drop(seed(&db)?);
+    let csv = dir.path().join("products.csv");
+    std::fs::write(
+        &csv,
+        "sku,name,price,barcode,tax_class\nTEA,Green Tea,2.10,111222333,std\nJAM,Strawberry Jam,not-a-price,,std\nBREAD,Sourdough,3.00,,std\n",
+    )?;
+    let good = dir.path().join("good.csv");
+    std::fs::write(&good, "sku,name,price,barcode,tax_class\nTEA,Green Tea,2.10,111222333,std\n")?;
+    let csv_text = csv.display().to_string();
+    let good_text = good.display().to_string();
+    with_app(&db, |app| async move {
+        let r = async {
+            app.nav("products").await?;
+            app.fill("csv-path", &csv_text).await?;
+            app.click("csv-import").await?;
+            app.wait_attr("csv-result", "data-state", "error").await?;
+            app.wait_text("csv-error-row", |t| t == "Row 3").await?;
+            let msg = app.text("csv-error-message").await?;
+            anyhow::ensure!(msg.contains("price"), "error should name the price: {msg}");
+            app.screenshot("products-import-error").await?;
+            // Nothing from the file was imported, not even the good first row.
+            app.fill("products-search", "TEA").await?;
+            app.wait_text("products-table", |t| !t.contains("Green Tea")).await?;
+            anyhow::ensure!(!app.exists("product-row-TEA").await, "TEA was imported");
+            // The corrected file goes in.
+            app.fill("csv-path", &good_text).await?;
+            app.click("csv-import").await?;
+            app.wait_attr("csv-result", "data-state", "done").await?;
+            app.el("product-row-TEA").await?;
+            Ok(())
+        }
+        .await;
+        (app, r)
+    })
+    .await?;
+    let s = Store::open(&db)?;
+    anyhow::ensure!(s.product("JAM").is_err() && s.product("BREAD").is_err());
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/e2e.sh"]
+async fn stock_level_updates_after_a_sale() -> Result<()> {
+    let (_dir, db) = temp_db()?;
+    drop(seed(&db)?);
+    with_app(&db, |app| async move {
+        let r = async {
+            app.nav("stock").await?;
+            app.wait_text("stock-onhand-COFFEE", |t| t == "10").await?;
+            app.nav("sell").await?;
+            // Search by name, pick the result with Enter, pay exact cash.
+            app.type_keys("sell-search", "coffee").await?;
+            app.wait_attr("search-results", "data-query", "coffee").await?;
+            app.type_keys("sell-search", &enter()).await?;
+            app.el("cart-line-0").await?;
+            app.wait_text("total", |t| t == "3.50").await?;
+            app.click("pay").await?;
+            app.click("pay-exact-cash").await?;
+            app.wait_text("change-due", |t| t == "0.00").await?;
+            app.click("new-sale").await?;
+            app.nav("stock").await?;
+            app.wait_text("stock-onhand-COFFEE", |t| t == "9").await?;
+            app.screenshot("stock").await?;
+            Ok(())
+        }
+        .await;
+        (app, r)
+    })
+    .await
+}
+
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/e2e.sh"]
+async fn park_and_resume_a_cart() -> Result<()> {
+    let (_dir, db) = temp_db()?;
+    drop(seed(&db)?);
+    with_app(&db, |app| async move {
+        let r = async {
+            app.type_keys("sell-search", &format!("{MILK_BARCODE}{}", enter())).await?;
+            app.el("cart-line-0").await?;
+            app.click("park-cart").await?;
+            app.el("cart-empty").await?;
+            app.wait_text("parked-open", |t| t.contains("(1)")).await?;
+            app.click("parked-open").await?;
+            app.click("resume-0").await?;
+            app.el("cart-line-0").await?;
+            app.wait_text("total", |t| t == "1.20").await?;
+            Ok(())
+        }
+        .await;
+        (app, r)
+    })
+    .await
+}
+
+/// First launch, then every screen with some history, for the README.
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/e2e.sh"]
+async fn first_launch_and_screens() -> Result<()> {
+    let (_dir, db) = temp_db()?;
+    let db2 = db.clone();
+    with_app(&db, |app| async move {
+        let r = async {
+            app.el("page-first-launch").await?;
+            app.screenshot("first-launch").await?;
+            app.fill("setup-store-name", "Riverside Grocer").await?;
+            app.click("setup-create").await?;
+            app.el("page-sell").await?;
+            app.wait_text("store-name", |t| t.contains("Riverside Grocer")).await?;
+            app.wait_text("sync-indicator", |t| t.contains("offline")).await?;
+            Ok(())
+        }
+        .await;
+        (app, r)
+    })
+    .await?;
+    // Some history for the Sales screen and its charts.
+    {
+        std::fs::remove_file(&db2).ok();
+        for suffix in ["-wal", "-shm"] {
+            std::fs::remove_file(format!("{}{suffix}", db2.display())).ok();
+        }
+        let mut s = seed(&db2)?;
+        let today = chrono::Local::now().date_naive();
+        for day in 0..7i64 {
+            for (i, hour) in [9u32, 11, 12, 13, 17, 18].iter().enumerate() {
+                if (day as usize + i) % 3 == 0 {
+                    continue;
+                }
+                let date = today - Duration::days(day);
+                let at = chrono::Local
+                    .from_local_datetime(&date.and_hms_opt(*hour, 15, 0).unwrap_or_default())
+                    .earliest()
+                    .map_or_else(Utc::now, |t| t.with_timezone(&Utc));
+                s.set_now(Some(at));
+                s.sell(
+                    &[CartLine::new("MILK", 1 + (i as i64 % 2))],
+                    &[TenderInput { kind: TenderKind::Card, amount: 240 }],
+                )?;
+            }
+        }
+        s.set_now(None);
+    }
+    with_app(&db2, |app| async move {
+        let r = async {
+            app.type_keys("sell-search", "milk").await?;
+            app.wait_attr("search-results", "data-query", "milk").await?;
+            app.type_keys("sell-search", &enter()).await?;
+            app.el("cart-line-0").await?;
+            app.screenshot("sell-search").await?;
+            app.nav("products").await?;
+            app.click("product-row-COFFEE").await?;
+            app.el("product-form").await?;
+            app.screenshot("products").await?;
+            app.nav("stock").await?;
+            app.el("stock-row-COFFEE").await?;
+            app.screenshot("stock-levels").await?;
+            app.nav("sales").await?;
+            app.el("chart-day").await?;
+            app.click("sale-row-0").await?;
+            app.el("sale-detail").await?;
+            app.click("z-run").await?;
+            app.el("z-report").await?;
+            app.screenshot("sales").await?;
+            app.nav("suppliers").await?;
+            app.el("supplier-row-0").await?;
+            app.screenshot("suppliers").await?;
+            app.nav("settings").await?;
+            app.wait_value("settings-store-name", "Corner Shop").await?;
+            app.screenshot("settings").await?;
+            Ok(())
+        }
+        .await;
+        (app, r)
+    })
+    .await
+}

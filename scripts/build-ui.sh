@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds the Leptos UI into ui/dist: cargo (wasm32) + wasm-bindgen --target web
+# + the static files. No trunk, no wasm-opt (Debian's binaryen breaks the wasm).
+# Usage: scripts/build-ui.sh [--debug]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+profile=release
+[[ "${1:-}" == "--debug" ]] && profile=debug
+target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
+
+want=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3; exit}' Cargo.lock)
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [[ "$have" != "$want" ]]; then
+  echo "wasm-bindgen-cli $want is needed (found: ${have:-none}):" >&2
+  echo "  cargo install wasm-bindgen-cli --version $want" >&2
+  exit 1
+fi
+
+flags=()
+[[ $profile == release ]] && flags+=(--release)
+cargo build -p shopsync-ui --target wasm32-unknown-unknown "${flags[@]}"
+rm -rf ui/dist
+mkdir -p ui/dist
+wasm-bindgen --target web --no-typescript --out-dir ui/dist --out-name shopsync_ui \
+  "$target_dir/wasm32-unknown-unknown/$profile/shopsync-ui.wasm"
+cp ui/static/* ui/dist/
+echo "UI built into ui/dist ($profile)"

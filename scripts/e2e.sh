@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# End-to-end tests of the till in its real window: builds the UI and the app,
+# starts a private Xvfb display, runs the WebDriver tests (tauri-driver +
+# WebKitWebDriver on free ports), saving screenshots to docs/screenshots/.
+#
+#   scripts/e2e.sh            the e2e tests (debug build)
+#   scripts/e2e.sh --bench    the app benchmark instead (release build)
+#
+# Needs: libwebkit2gtk-4.1-dev, xvfb, webkit2gtk-driver, the wasm32 target,
+# wasm-bindgen-cli at the Cargo.lock version, tauri-driver
+# (scripts/run-app.sh --install-only installs all of them on Debian/Ubuntu).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=test
+[[ "${1:-}" == "--bench" ]] && mode=bench
+export PATH="$HOME/.cargo/bin:$PATH"
+
+command -v tauri-driver >/dev/null || { echo "tauri-driver is missing: cargo install tauri-driver --locked" >&2; exit 1; }
+command -v WebKitWebDriver >/dev/null || { echo "WebKitWebDriver is missing: apt-get install webkit2gtk-driver" >&2; exit 1; }
+
+if [[ $mode == bench ]]; then
+  scripts/build-ui.sh
+  cargo build -p shopsync-app --release
+  cargo build -p shopsync-e2e --release --examples
+else
+  scripts/build-ui.sh
+  cargo build -p shopsync-app
+  cargo build -p shopsync-e2e --tests
+fi
+
+tmp=$(mktemp -d)
+xvfb_pid=
+cleanup() {
+  [[ -n "$xvfb_pid" ]] && kill -TERM "$xvfb_pid" 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+if [[ -z "${DISPLAY:-}" || "${E2E_OWN_DISPLAY:-1}" == 1 ]]; then
+  # Xvfb picks a free display number and writes it to fd 3: no fixed display.
+  Xvfb -displayfd 3 -screen 0 1366x900x24 -nolisten tcp 3>"$tmp/display" 2>"$tmp/xvfb.log" &
+  xvfb_pid=$!
+  for _ in $(seq 1 200); do
+    [[ -s "$tmp/display" ]] && break
+    kill -0 "$xvfb_pid" 2>/dev/null || { cat "$tmp/xvfb.log" >&2; exit 1; }
+    sleep 0.05
+  done
+  [[ -s "$tmp/display" ]] || { echo "Xvfb did not start" >&2; exit 1; }
+  export DISPLAY=":$(head -n1 "$tmp/display")"
+fi
+echo "display $DISPLAY"
+
+if [[ $mode == bench ]]; then
+  cargo run -p shopsync-e2e --release --example app_bench
+else
+  cargo test -p shopsync-e2e --test till -- --ignored --test-threads=1 "${@}"
+fi

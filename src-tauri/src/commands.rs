@@ -1,0 +1,421 @@
+//! The commands the UI invokes: each one adapts its IPC types and hands the
+//! work to the core (through [`AppState`], on a blocking thread). Errors
+//! reach the UI as `ErrorInfo` (code, message, row, field).
+
+use shopsync_core::demo::DemoOptions;
+use shopsync_core::{CountScope, InitOptions, SalesFilter, Store};
+use shopsync_types::ipc::*;
+use shopsync_types::{
+    CountLineView, CountView, ImportSummary, Product, RefundReceipt, SaleDetail, SaleQuote,
+    SaleReceipt, SaleSummary, StockLevel, Supplier, TaxClass, ZReport,
+};
+use tauri::{AppHandle, State};
+
+use crate::convert;
+use crate::state::{AppState, CmdResult};
+
+type S<'a> = State<'a, AppState>;
+
+pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        app_status,
+        create_store,
+        join_store,
+        create_demo_store,
+        search_products,
+        product_by_code,
+        quote,
+        sell,
+        park_cart,
+        parked_carts,
+        resume_parked_cart,
+        add_product,
+        edit_product,
+        archive_product,
+        import_products_csv,
+        export_products_csv,
+        stock_levels,
+        receive,
+        adjust,
+        count_start,
+        count_record,
+        count_view,
+        count_post,
+        open_counts,
+        sales,
+        sale,
+        refund,
+        z_report,
+        sales_chart,
+        suppliers,
+        add_supplier,
+        edit_supplier,
+        tax_classes,
+        set_tax_class,
+        settings,
+        save_settings,
+        sync_status,
+        rebuild,
+    ]
+}
+
+// --- the store itself ---------------------------------------------------------
+
+#[tauri::command]
+async fn app_status(state: S<'_>) -> CmdResult<AppStatus> {
+    Ok(AppStatus {
+        db_path: state.db_path.display().to_string(),
+        store: state.info().await?,
+        busy: state.busy(),
+    })
+}
+
+#[tauri::command]
+async fn create_store(state: S<'_>, req: NewStoreInput) -> CmdResult<shopsync_types::StoreInfo> {
+    state
+        .create(move |path| {
+            Store::init(
+                path,
+                InitOptions {
+                    store_name: req.store_name,
+                    till_name: req.till_name,
+                    currency: req.currency,
+                },
+            )
+        })
+        .await
+}
+
+#[tauri::command]
+async fn join_store(state: S<'_>, req: JoinInput) -> CmdResult<shopsync_types::StoreInfo> {
+    state
+        .create(move |path| {
+            Store::init_from_bundle(path, std::path::Path::new(req.bundle_path.trim()), &req.till_name)
+        })
+        .await
+}
+
+/// A demo store in one click: a new store filled with products, suppliers
+/// and four weeks of sales.
+#[tauri::command]
+async fn create_demo_store(app: AppHandle, state: S<'_>) -> CmdResult<shopsync_core::demo::DemoSummary> {
+    if state.info().await?.is_some() {
+        return Err(crate::state::error(
+            shopsync_types::ErrorCode::Conflict,
+            "this till already has a store",
+        ));
+    }
+    state
+        .job(app, "demo store", |path, progress| {
+            let mut s = Store::init(
+                path,
+                InitOptions {
+                    store_name: "Demo Corner Shop".into(),
+                    till_name: "Till 1".into(),
+                    currency: "EUR".into(),
+                },
+            )?;
+            s.demo(&DemoOptions::default(), progress)
+        })
+        .await
+}
+
+#[tauri::command]
+async fn rebuild(app: AppHandle, state: S<'_>) -> CmdResult<()> {
+    state
+        .job(app, "rebuild", |path, progress| Store::open(path)?.rebuild(progress))
+        .await
+}
+
+// --- selling ------------------------------------------------------------------
+
+#[tauri::command]
+async fn search_products(state: S<'_>, req: SearchInput) -> CmdResult<Vec<Product>> {
+    state
+        .with(move |s| s.search_products(&req.query, req.limit.min(500), req.include_archived))
+        .await
+}
+
+#[tauri::command]
+async fn product_by_code(state: S<'_>, req: IdInput) -> CmdResult<Product> {
+    state.with(move |s| s.product_by_code(&req.id)).await
+}
+
+#[tauri::command]
+async fn quote(state: S<'_>, req: Vec<CartLineInput>) -> CmdResult<SaleQuote> {
+    state.with(move |s| s.quote(&convert::cart(s.currency(), &req)?)).await
+}
+
+#[tauri::command]
+async fn sell(state: S<'_>, req: SellInput) -> CmdResult<SaleReceipt> {
+    state
+        .with(move |s| {
+            let c = s.currency();
+            s.sell(&convert::cart(c, &req.lines)?, &convert::tenders(c, &req.tenders)?)
+        })
+        .await
+}
+
+#[tauri::command]
+async fn park_cart(state: S<'_>, req: ParkInput) -> CmdResult<ParkedCart> {
+    state.with(move |s| s.park_cart(&req.label, &req.lines)).await
+}
+
+#[tauri::command]
+async fn parked_carts(state: S<'_>) -> CmdResult<Vec<ParkedCart>> {
+    state.with(|s| s.parked_carts()).await
+}
+
+#[tauri::command]
+async fn resume_parked_cart(state: S<'_>, req: IdInput) -> CmdResult<ParkedCart> {
+    state.with(move |s| s.resume_parked_cart(&req.id)).await
+}
+
+// --- products -----------------------------------------------------------------
+
+#[tauri::command]
+async fn add_product(state: S<'_>, req: ProductInput) -> CmdResult<Product> {
+    state
+        .with(move |s| s.add_product(convert::new_product(s.currency(), req)?))
+        .await
+}
+
+#[tauri::command]
+async fn edit_product(state: S<'_>, req: EditProductInput) -> CmdResult<Product> {
+    state
+        .with(move |s| s.edit_product(&req.sku, convert::product_edit(s.currency(), req.product)?))
+        .await
+}
+
+#[tauri::command]
+async fn archive_product(state: S<'_>, req: IdInput) -> CmdResult<Product> {
+    state.with(move |s| s.archive_product(&req.id)).await
+}
+
+#[tauri::command]
+async fn import_products_csv(app: AppHandle, state: S<'_>, req: PathInput) -> CmdResult<ImportSummary> {
+    state
+        .job(app, "CSV import", move |path, progress| {
+            Store::open(path)?.import_products_csv(std::path::Path::new(req.path.trim()), progress)
+        })
+        .await
+}
+
+#[tauri::command]
+async fn export_products_csv(state: S<'_>, req: PathInput) -> CmdResult<u64> {
+    state
+        .with(move |s| {
+            let path = req.path.trim().to_string();
+            let file = std::fs::File::create(&path)
+                .map_err(|e| shopsync_core::CoreError::io(format!("cannot write {path}"), e))?;
+            s.export_products_csv(std::io::BufWriter::new(file))
+        })
+        .await
+}
+
+// --- stock --------------------------------------------------------------------
+
+#[tauri::command]
+async fn stock_levels(state: S<'_>, req: StockQuery) -> CmdResult<Vec<StockLevel>> {
+    state
+        .with(move |s| {
+            let q = req.query.trim().to_lowercase();
+            Ok(s.stock_levels(None, req.low_only)?
+                .into_iter()
+                .filter(|l| {
+                    q.is_empty() || l.sku.to_lowercase().contains(&q) || l.name.to_lowercase().contains(&q)
+                })
+                .take(req.limit as usize)
+                .collect())
+        })
+        .await
+}
+
+#[tauri::command]
+async fn receive(state: S<'_>, req: ReceiveInput) -> CmdResult<String> {
+    state
+        .with(move |s| {
+            let lines = convert::receive(s.currency(), &req)?;
+            s.receive(req.supplier.as_deref().filter(|x| !x.is_empty()), &lines)
+        })
+        .await
+}
+
+#[tauri::command]
+async fn adjust(state: S<'_>, req: AdjustInput) -> CmdResult<String> {
+    state
+        .with(move |s| s.adjust(&req.code, req.delta, req.reason.parse()?, req.note))
+        .await
+}
+
+#[tauri::command]
+async fn count_start(state: S<'_>, req: CountStartInput) -> CmdResult<CountView> {
+    state
+        .with(move |s| {
+            let scope = if req.whole_store {
+                CountScope::WholeStore
+            } else {
+                CountScope::Products(req.codes)
+            };
+            let id = s.count_start(scope)?;
+            s.count_view(&id)
+        })
+        .await
+}
+
+#[tauri::command]
+async fn count_record(state: S<'_>, req: CountRecordInput) -> CmdResult<CountLineView> {
+    state
+        .with(move |s| s.count_record(&req.count_id, &req.code, req.counted))
+        .await
+}
+
+#[tauri::command]
+async fn count_view(state: S<'_>, req: IdInput) -> CmdResult<CountView> {
+    state.with(move |s| s.count_view(&req.id)).await
+}
+
+#[tauri::command]
+async fn count_post(state: S<'_>, req: IdInput) -> CmdResult<CountView> {
+    state.with(move |s| s.count_post(&req.id)).await
+}
+
+#[tauri::command]
+async fn open_counts(state: S<'_>) -> CmdResult<Vec<String>> {
+    state.with(|s| s.open_counts()).await
+}
+
+// --- sales --------------------------------------------------------------------
+
+#[tauri::command]
+async fn sales(state: S<'_>, req: SalesQuery) -> CmdResult<Vec<SaleSummary>> {
+    state
+        .with(move |s| {
+            s.sales(&SalesFilter {
+                from: req.from,
+                to: req.to,
+                till_id: None,
+                sku: req.sku.filter(|x| !x.trim().is_empty()),
+                limit: req.limit,
+            })
+        })
+        .await
+}
+
+#[tauri::command]
+async fn sale(state: S<'_>, req: IdInput) -> CmdResult<SaleDetail> {
+    state.with(move |s| s.sale(&req.id)).await
+}
+
+#[tauri::command]
+async fn refund(state: S<'_>, req: RefundInput) -> CmdResult<RefundReceipt> {
+    state
+        .with(move |s| s.refund(&req.sale_id, convert::refund(&req)))
+        .await
+}
+
+#[tauri::command]
+async fn z_report(state: S<'_>, req: DateInput) -> CmdResult<ZReport> {
+    state.with(move |s| s.z_report(req.date)).await
+}
+
+#[tauri::command]
+async fn sales_chart(state: S<'_>, req: DateRangeInput) -> CmdResult<SalesChart> {
+    state.with(move |s| s.sales_chart(req.to, req.from, req.to)).await
+}
+
+// --- suppliers and settings ----------------------------------------------------
+
+#[tauri::command]
+async fn suppliers(state: S<'_>) -> CmdResult<Vec<Supplier>> {
+    state.with(|s| s.suppliers()).await
+}
+
+#[tauri::command]
+async fn add_supplier(state: S<'_>, req: SupplierInput) -> CmdResult<Supplier> {
+    state.with(move |s| s.add_supplier(convert::new_supplier(req))).await
+}
+
+#[tauri::command]
+async fn edit_supplier(state: S<'_>, req: EditSupplierInput) -> CmdResult<Supplier> {
+    state
+        .with(move |s| s.edit_supplier(&req.id, convert::supplier_edit(req.supplier)))
+        .await
+}
+
+#[tauri::command]
+async fn tax_classes(state: S<'_>) -> CmdResult<Vec<TaxClass>> {
+    state.with(|s| s.tax_classes()).await
+}
+
+#[tauri::command]
+async fn set_tax_class(state: S<'_>, req: TaxClassInput) -> CmdResult<TaxClass> {
+    state.with(move |s| s.set_tax_class(convert::tax_class(req)?)).await
+}
+
+#[tauri::command]
+async fn settings(state: S<'_>) -> CmdResult<SettingsView> {
+    state
+        .with(|s| {
+            let all = s.settings()?;
+            let get = |k: &str| {
+                all.iter()
+                    .find(|(key, _)| key == k)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default()
+            };
+            Ok(SettingsView {
+                store_name: s.info().store_name.clone(),
+                till_name: s.info().till_name.clone(),
+                currency: s.info().currency.clone(),
+                receipt_header: get("receipt_header"),
+                receipt_footer: get("receipt_footer"),
+            })
+        })
+        .await
+}
+
+#[tauri::command]
+async fn save_settings(state: S<'_>, req: SettingsInput) -> CmdResult<()> {
+    state
+        .with(move |s| {
+            let current = s.settings()?;
+            let get = |k: &str| current.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+            for (key, value) in [
+                ("store_name", &req.store_name),
+                ("receipt_header", &req.receipt_header),
+                ("receipt_footer", &req.receipt_footer),
+            ] {
+                if get(key).unwrap_or_default() != value.trim() {
+                    s.set_setting(key, value)?;
+                }
+            }
+            if s.info().till_name != req.till_name.trim() {
+                s.rename_till(&req.till_name)?;
+            }
+            Ok(())
+        })
+        .await
+}
+
+/// The sync indicator: enrolment, the last attempt, changes waiting.
+#[tauri::command]
+async fn sync_status(state: S<'_>) -> CmdResult<SyncStatusView> {
+    state
+        .with(|s| {
+            let st = s.sync_status()?;
+            let state = match (st.enrolled, st.online, &st.last_error) {
+                (false, _, _) | (true, None, _) => SyncState::Offline,
+                (true, Some(true), _) => SyncState::Online,
+                (true, Some(false), Some(_)) => SyncState::Error,
+                (true, Some(false), None) => SyncState::Offline,
+            };
+            Ok(SyncStatusView {
+                state,
+                pending_changes: st.changes_waiting,
+                last_sync: st.last_success.and_then(chrono::DateTime::from_timestamp_millis),
+                message: st.last_error,
+            })
+        })
+        .await
+}

@@ -1,0 +1,146 @@
+//! From the IPC input types (money as typed text) to the core's inputs
+//! (integer minor units), with the store's currency.
+
+use shopsync_core::error::money_err;
+use shopsync_core::{
+    CartLine, CoreError, NewProduct, NewSupplier, NewTaxClass, ProductEdit, ReceiveLine,
+    RefundRequest, Result, SupplierEdit, TenderInput,
+};
+use shopsync_types::Currency;
+use shopsync_types::ipc::{
+    CartLineInput, ProductInput, ReceiveInput, RefundInput, SupplierInput, TaxClassInput,
+    TenderInput as TenderText,
+};
+
+fn money(c: Currency, field: &str, text: &str) -> Result<i64> {
+    c.parse(text).map_err(money_err(field))
+}
+
+fn opt_money(c: Currency, field: &str, text: Option<&str>) -> Result<Option<i64>> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => money(c, field, t).map(Some),
+        None => Ok(None),
+    }
+}
+
+fn opt_text(s: Option<String>) -> Option<String> {
+    s.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+pub fn cart(c: Currency, lines: &[CartLineInput]) -> Result<Vec<CartLine>> {
+    lines
+        .iter()
+        .map(|l| {
+            if l.discount_bp > 10_000 {
+                return Err(CoreError::invalid("discount", "a discount cannot exceed 100 %"));
+            }
+            Ok(CartLine {
+                code: l.code.clone(),
+                qty: l.qty,
+                unit_price: opt_money(c, "price", l.unit_price.as_deref())?,
+                override_reason: opt_text(l.override_reason.clone()),
+                discount_bp: l.discount_bp,
+            })
+        })
+        .collect()
+}
+
+pub fn tenders(c: Currency, tenders: &[TenderText]) -> Result<Vec<TenderInput>> {
+    tenders
+        .iter()
+        .map(|t| {
+            Ok(TenderInput {
+                kind: t.kind,
+                amount: money(c, "tender", &t.amount)?,
+            })
+        })
+        .collect()
+}
+
+pub fn new_product(c: Currency, p: ProductInput) -> Result<NewProduct> {
+    Ok(NewProduct {
+        sku: p.sku.trim().to_string(),
+        name: p.name.trim().to_string(),
+        price: money(c, "price", &p.price)?,
+        cost: opt_money(c, "cost", p.cost.as_deref())?,
+        barcodes: p
+            .barcodes
+            .iter()
+            .map(|b| b.trim().to_string())
+            .filter(|b| !b.is_empty())
+            .collect(),
+        tax_class: opt_text(p.tax_class),
+        supplier: opt_text(p.supplier),
+        category: opt_text(p.category),
+        reorder_point: p.reorder_point,
+    })
+}
+
+/// An edit that sets every field to what the form shows.
+pub fn product_edit(c: Currency, p: ProductInput) -> Result<ProductEdit> {
+    let n = new_product(c, p)?;
+    Ok(ProductEdit {
+        sku: Some(n.sku),
+        name: Some(n.name),
+        price: Some(n.price),
+        cost: Some(n.cost),
+        barcodes: Some(n.barcodes),
+        tax_class: Some(n.tax_class),
+        supplier: Some(n.supplier),
+        category: Some(n.category),
+        reorder_point: Some(n.reorder_point),
+        active: None,
+    })
+}
+
+pub fn receive(c: Currency, r: &ReceiveInput) -> Result<Vec<ReceiveLine>> {
+    r.lines
+        .iter()
+        .map(|l| {
+            Ok(ReceiveLine {
+                code: l.code.clone(),
+                qty: l.qty,
+                unit_cost: opt_money(c, "cost", l.unit_cost.as_deref())?,
+            })
+        })
+        .collect()
+}
+
+pub fn refund(r: &RefundInput) -> RefundRequest {
+    RefundRequest {
+        lines: r.lines.iter().map(|l| (l.code.clone(), l.qty)).collect(),
+        tender: r.tender,
+        restock: true,
+    }
+}
+
+pub fn new_supplier(s: SupplierInput) -> NewSupplier {
+    NewSupplier {
+        name: s.name,
+        phone: opt_text(s.phone),
+        email: opt_text(s.email),
+        notes: opt_text(s.notes),
+    }
+}
+
+pub fn supplier_edit(s: SupplierInput) -> SupplierEdit {
+    SupplierEdit {
+        name: Some(s.name),
+        phone: Some(opt_text(s.phone)),
+        email: Some(opt_text(s.email)),
+        notes: Some(opt_text(s.notes)),
+    }
+}
+
+/// "20" or "5.5" percent to basis points.
+pub fn tax_class(t: TaxClassInput) -> Result<NewTaxClass> {
+    let bp = shopsync_types::money::parse_minor(&t.rate, 2).map_err(money_err("rate"))?;
+    let rate_bp = u32::try_from(bp)
+        .map_err(|_| CoreError::invalid("rate", "a tax rate cannot be negative"))?;
+    Ok(NewTaxClass {
+        id: t.id,
+        name: t.name,
+        rate_bp,
+        inclusive: t.inclusive,
+    })
+}

@@ -1,0 +1,51 @@
+//! ShopSync's desktop till. Everything happens in the core; this binary only
+//! opens the store and hands commands to it.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod convert;
+mod state;
+
+use std::path::PathBuf;
+
+use state::AppState;
+
+/// The store file: `SHOPSYNC_DB`, else `--db <path>`, else the user's data folder.
+fn db_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("SHOPSYNC_DB").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let mut args = std::env::args_os().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--db" {
+            if let Some(p) = args.next() {
+                return PathBuf::from(p);
+            }
+        }
+    }
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("shopsync")
+        .join("till.db")
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let state = AppState::new(db_path());
+    let result = tauri::Builder::default()
+        .manage(state)
+        .invoke_handler(commands::handler())
+        .run(tauri::generate_context!("../tauri.conf.json"));
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("shopsync-app: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,306 @@
+//! Arguments and results of the desktop app's commands and events, shared by
+//! the Tauri shell (`src-tauri`) and the wasm UI (`ui`). Money typed at the
+//! till travels as the decimal text the cashier typed ("12.30"); the shell
+//! parses it with the store's currency so the UI never does money arithmetic
+//! it could get wrong.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::money::Amount;
+use crate::views::{StoreInfo, TenderKind};
+
+/// Where the app's store file is and what is in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppStatus {
+    pub db_path: String,
+    /// `None` until a store is created or joined (first launch).
+    pub store: Option<StoreInfo>,
+    /// A long job (import, demo, rebuild) is running.
+    pub busy: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewStoreInput {
+    pub store_name: String,
+    pub till_name: String,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinInput {
+    pub bundle_path: String,
+    pub till_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchInput {
+    pub query: String,
+    pub limit: u32,
+    #[serde(default)]
+    pub include_archived: bool,
+}
+
+/// One line of the cart as the till holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartLineInput {
+    /// SKU or barcode.
+    pub code: String,
+    pub qty: i64,
+    /// A typed price instead of the catalog price (decimal text).
+    #[serde(default)]
+    pub unit_price: Option<String>,
+    #[serde(default)]
+    pub override_reason: Option<String>,
+    /// Line discount in basis points (1000 = 10 %).
+    #[serde(default)]
+    pub discount_bp: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenderInput {
+    pub kind: TenderKind,
+    /// Decimal text, as typed.
+    pub amount: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SellInput {
+    pub lines: Vec<CartLineInput>,
+    pub tenders: Vec<TenderInput>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParkInput {
+    pub label: String,
+    pub lines: Vec<CartLineInput>,
+}
+
+/// A cart put aside at the till (local to this till; survives restarts).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParkedCart {
+    pub id: String,
+    pub label: String,
+    pub parked_at: DateTime<Utc>,
+    pub lines: Vec<CartLineInput>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductInput {
+    pub sku: String,
+    pub name: String,
+    pub price: String,
+    #[serde(default)]
+    pub cost: Option<String>,
+    #[serde(default)]
+    pub barcodes: Vec<String>,
+    #[serde(default)]
+    pub tax_class: Option<String>,
+    #[serde(default)]
+    pub supplier: Option<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub reorder_point: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditProductInput {
+    /// The product's current SKU.
+    pub sku: String,
+    pub product: ProductInput,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PathInput {
+    pub path: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockQuery {
+    /// Matches SKU or name (case-insensitive substring); empty for all.
+    #[serde(default)]
+    pub query: String,
+    #[serde(default)]
+    pub low_only: bool,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiveLineInput {
+    pub code: String,
+    pub qty: i64,
+    #[serde(default)]
+    pub unit_cost: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiveInput {
+    #[serde(default)]
+    pub supplier: Option<String>,
+    pub lines: Vec<ReceiveLineInput>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdjustInput {
+    pub code: String,
+    pub delta: i64,
+    /// damaged, lost, found or correction.
+    pub reason: String,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountStartInput {
+    pub whole_store: bool,
+    #[serde(default)]
+    pub codes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountRecordInput {
+    pub count_id: String,
+    pub code: String,
+    pub counted: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdInput {
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SalesQuery {
+    #[serde(default)]
+    pub from: Option<NaiveDate>,
+    #[serde(default)]
+    pub to: Option<NaiveDate>,
+    #[serde(default)]
+    pub sku: Option<String>,
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundLineInput {
+    pub code: String,
+    pub qty: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundInput {
+    pub sale_id: String,
+    /// Empty refunds everything not yet refunded.
+    #[serde(default)]
+    pub lines: Vec<RefundLineInput>,
+    #[serde(default)]
+    pub tender: Option<TenderKind>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DateInput {
+    pub date: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DateRangeInput {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+/// One bar of a sales chart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChartBucket {
+    /// "09" for an hour, "2026-11-21" for a day.
+    pub label: String,
+    pub sales: i64,
+    pub total: Amount,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SalesChart {
+    /// 24 buckets, hours 00–23 of `date` (local time).
+    pub by_hour: Vec<ChartBucket>,
+    /// One bucket per day of the range, oldest first.
+    pub by_day: Vec<ChartBucket>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupplierInput {
+    pub name: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditSupplierInput {
+    pub id: String,
+    pub supplier: SupplierInput,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaxClassInput {
+    pub id: String,
+    pub name: String,
+    /// Percent as decimal text ("20", "5.5").
+    pub rate: String,
+    pub inclusive: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsView {
+    pub store_name: String,
+    pub till_name: String,
+    pub currency: String,
+    pub receipt_header: String,
+    pub receipt_footer: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsInput {
+    pub store_name: String,
+    pub till_name: String,
+    pub receipt_header: String,
+    pub receipt_footer: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncState {
+    Online,
+    Syncing,
+    Offline,
+    Error,
+}
+
+/// What the always-visible sync indicator shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncStatusView {
+    pub state: SyncState,
+    /// Local changes the server has not acknowledged yet.
+    pub pending_changes: u64,
+    #[serde(default)]
+    pub last_sync: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// Event `job-progress`: progress of a long job (import, demo, rebuild).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobProgress {
+    pub job: String,
+    pub stage: String,
+    pub done: u64,
+    pub total: u64,
+}
+
+/// Event name for [`JobProgress`].
+pub const EVENT_JOB_PROGRESS: &str = "job-progress";
+/// Event name sent (no payload) when the data changed behind the UI's back
+/// (a long job finished, a sync brought changes).
+pub const EVENT_DATA_CHANGED: &str = "data-changed";

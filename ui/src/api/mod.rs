@@ -1,0 +1,238 @@
+//! The only place that talks to the Tauri shell: one typed function per
+//! command, over `window.__TAURI__.core.invoke` (declared with `catch`, so a
+//! rejected command is an `Err(ErrorInfo)`, never a panic), and the event
+//! listener.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use shopsync_types::ipc::*;
+use shopsync_types::{
+    CountLineView, CountView, ErrorCode, ErrorInfo, ImportSummary, Product, RefundReceipt,
+    SaleDetail, SaleQuote, SaleReceipt, SaleSummary, StockLevel, StoreInfo, Supplier, TaxClass,
+    ZReport,
+};
+use wasm_bindgen::prelude::*;
+
+
+pub type ApiResult<T> = Result<T, ErrorInfo>;
+
+fn internal(message: impl Into<String>) -> ErrorInfo {
+    ErrorInfo {
+        code: ErrorCode::Internal,
+        message: message.into(),
+        row: None,
+        field: None,
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+mod ffi {
+    use wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen]
+    extern "C" {
+        #[wasm_bindgen(catch, js_namespace = ["window", "__TAURI__", "core"], js_name = invoke)]
+        pub async fn invoke(cmd: &str, args: JsValue) -> Result<JsValue, JsValue>;
+
+        #[wasm_bindgen(catch, js_namespace = ["window", "__TAURI__", "event"], js_name = listen)]
+        pub async fn listen(event: &str, handler: &js_sys::Function) -> Result<JsValue, JsValue>;
+    }
+}
+
+/// Native builds (clippy, `cargo check` of the workspace) have no webview.
+#[cfg(not(target_arch = "wasm32"))]
+mod ffi {
+    use wasm_bindgen::JsValue;
+
+    pub async fn invoke(_cmd: &str, _args: JsValue) -> Result<JsValue, JsValue> {
+        Err(JsValue::NULL)
+    }
+
+    pub async fn listen(_event: &str, _handler: &js_sys::Function) -> Result<JsValue, JsValue> {
+        Err(JsValue::NULL)
+    }
+}
+
+#[derive(Serialize)]
+struct Req<'a, T: Serialize + ?Sized> {
+    req: &'a T,
+}
+
+async fn call_raw<R: DeserializeOwned>(cmd: &str, args: JsValue) -> ApiResult<R> {
+    match ffi::invoke(cmd, args).await {
+        Ok(v) => serde_wasm_bindgen::from_value(v)
+            .map_err(|e| internal(format!("unexpected answer to {cmd}: {e}"))),
+        Err(e) => Err(serde_wasm_bindgen::from_value::<ErrorInfo>(e.clone()).unwrap_or_else(
+            |_| {
+                internal(
+                    e.as_string()
+                        .unwrap_or_else(|| format!("{cmd} failed: {e:?}")),
+                )
+            },
+        )),
+    }
+}
+
+async fn call<A: Serialize + ?Sized, R: DeserializeOwned>(cmd: &str, req: &A) -> ApiResult<R> {
+    let ser = serde_wasm_bindgen::Serializer::json_compatible();
+    let args = Req { req }
+        .serialize(&ser)
+        .map_err(|e| internal(format!("cannot send {cmd}: {e}")))?;
+    call_raw(cmd, args).await
+}
+
+async fn call0<R: DeserializeOwned>(cmd: &str) -> ApiResult<R> {
+    call_raw(cmd, js_sys::Object::new().into()).await
+}
+
+/// Listens to a shell event for the app's lifetime.
+pub async fn listen<T: DeserializeOwned + 'static>(event: &str, mut f: impl FnMut(T) + 'static) {
+    let closure = Closure::<dyn FnMut(JsValue)>::new(move |ev: JsValue| {
+        let payload = js_sys::Reflect::get(&ev, &JsValue::from_str("payload")).unwrap_or(JsValue::NULL);
+        if let Ok(v) = serde_wasm_bindgen::from_value::<T>(payload) {
+            f(v);
+        }
+    });
+    let _ = ffi::listen(event, closure.as_ref().unchecked_ref()).await;
+    closure.forget();
+}
+
+fn id(id: &str) -> IdInput {
+    IdInput { id: id.to_string() }
+}
+
+pub async fn app_status() -> ApiResult<AppStatus> {
+    call0("app_status").await
+}
+pub async fn create_store(req: &NewStoreInput) -> ApiResult<StoreInfo> {
+    call("create_store", req).await
+}
+pub async fn join_store(req: &JoinInput) -> ApiResult<StoreInfo> {
+    call("join_store", req).await
+}
+pub async fn create_demo_store() -> ApiResult<serde_json_free::Ignored> {
+    call0("create_demo_store").await
+}
+pub async fn rebuild() -> ApiResult<()> {
+    call0("rebuild").await
+}
+pub async fn search_products(query: &str, limit: u32, include_archived: bool) -> ApiResult<Vec<Product>> {
+    call(
+        "search_products",
+        &SearchInput {
+            query: query.to_string(),
+            limit,
+            include_archived,
+        },
+    )
+    .await
+}
+pub async fn product_by_code(code: &str) -> ApiResult<Product> {
+    call("product_by_code", &id(code)).await
+}
+pub async fn quote(lines: &[CartLineInput]) -> ApiResult<SaleQuote> {
+    call("quote", lines).await
+}
+pub async fn sell(req: &SellInput) -> ApiResult<SaleReceipt> {
+    call("sell", req).await
+}
+pub async fn park_cart(req: &ParkInput) -> ApiResult<ParkedCart> {
+    call("park_cart", req).await
+}
+pub async fn parked_carts() -> ApiResult<Vec<ParkedCart>> {
+    call0("parked_carts").await
+}
+pub async fn resume_parked_cart(cart_id: &str) -> ApiResult<ParkedCart> {
+    call("resume_parked_cart", &id(cart_id)).await
+}
+pub async fn add_product(req: &ProductInput) -> ApiResult<Product> {
+    call("add_product", req).await
+}
+pub async fn edit_product(req: &EditProductInput) -> ApiResult<Product> {
+    call("edit_product", req).await
+}
+pub async fn archive_product(sku: &str) -> ApiResult<Product> {
+    call("archive_product", &id(sku)).await
+}
+pub async fn import_products_csv(path: &str) -> ApiResult<ImportSummary> {
+    call("import_products_csv", &PathInput { path: path.to_string() }).await
+}
+pub async fn export_products_csv(path: &str) -> ApiResult<u64> {
+    call("export_products_csv", &PathInput { path: path.to_string() }).await
+}
+pub async fn stock_levels(req: &StockQuery) -> ApiResult<Vec<StockLevel>> {
+    call("stock_levels", req).await
+}
+pub async fn receive(req: &ReceiveInput) -> ApiResult<String> {
+    call("receive", req).await
+}
+pub async fn adjust(req: &AdjustInput) -> ApiResult<String> {
+    call("adjust", req).await
+}
+pub async fn count_start(req: &CountStartInput) -> ApiResult<CountView> {
+    call("count_start", req).await
+}
+pub async fn count_record(req: &CountRecordInput) -> ApiResult<CountLineView> {
+    call("count_record", req).await
+}
+pub async fn count_view(count_id: &str) -> ApiResult<CountView> {
+    call("count_view", &id(count_id)).await
+}
+pub async fn count_post(count_id: &str) -> ApiResult<CountView> {
+    call("count_post", &id(count_id)).await
+}
+pub async fn open_counts() -> ApiResult<Vec<String>> {
+    call0("open_counts").await
+}
+pub async fn sales(req: &SalesQuery) -> ApiResult<Vec<SaleSummary>> {
+    call("sales", req).await
+}
+pub async fn sale(sale_id: &str) -> ApiResult<SaleDetail> {
+    call("sale", &id(sale_id)).await
+}
+pub async fn refund(req: &RefundInput) -> ApiResult<RefundReceipt> {
+    call("refund", req).await
+}
+pub async fn z_report(date: chrono::NaiveDate) -> ApiResult<ZReport> {
+    call("z_report", &DateInput { date }).await
+}
+pub async fn sales_chart(from: chrono::NaiveDate, to: chrono::NaiveDate) -> ApiResult<SalesChart> {
+    call("sales_chart", &DateRangeInput { from, to }).await
+}
+pub async fn suppliers() -> ApiResult<Vec<Supplier>> {
+    call0("suppliers").await
+}
+pub async fn add_supplier(req: &SupplierInput) -> ApiResult<Supplier> {
+    call("add_supplier", req).await
+}
+pub async fn edit_supplier(req: &EditSupplierInput) -> ApiResult<Supplier> {
+    call("edit_supplier", req).await
+}
+pub async fn tax_classes() -> ApiResult<Vec<TaxClass>> {
+    call0("tax_classes").await
+}
+pub async fn set_tax_class(req: &TaxClassInput) -> ApiResult<TaxClass> {
+    call("set_tax_class", req).await
+}
+pub async fn settings() -> ApiResult<SettingsView> {
+    call0("settings").await
+}
+pub async fn save_settings(req: &SettingsInput) -> ApiResult<()> {
+    call("save_settings", req).await
+}
+pub async fn sync_status() -> ApiResult<SyncStatusView> {
+    call0("sync_status").await
+}
+
+/// Results the UI does not read.
+pub mod serde_json_free {
+    /// Accepts any answer.
+    #[derive(Debug, Clone, Copy, Default)]
+    pub struct Ignored;
+
+    impl<'de> serde::Deserialize<'de> for Ignored {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            serde::de::IgnoredAny::deserialize(d).map(|_| Ignored)
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! The app shell: first launch or the till's screens, the navigation, the
+//! message line, job progress and the sync indicator.
+
+use leptos::prelude::*;
+use shopsync_types::ipc::{EVENT_DATA_CHANGED, EVENT_JOB_PROGRESS, JobProgress};
+use shopsync_types::{ErrorInfo, StoreInfo};
+
+use crate::api;
+use crate::components::sync::SyncIndicator;
+use crate::pages;
+use crate::util::{describe, spawn};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    Sell,
+    Products,
+    Stock,
+    Sales,
+    Suppliers,
+    Settings,
+}
+
+impl Page {
+    pub const ALL: [Page; 6] = [
+        Page::Sell,
+        Page::Products,
+        Page::Stock,
+        Page::Sales,
+        Page::Suppliers,
+        Page::Settings,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Page::Sell => "Sell",
+            Page::Products => "Products",
+            Page::Stock => "Stock",
+            Page::Sales => "Sales",
+            Page::Suppliers => "Suppliers",
+            Page::Settings => "Settings",
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Page::Sell => "sell",
+            Page::Products => "products",
+            Page::Stock => "stock",
+            Page::Sales => "sales",
+            Page::Suppliers => "suppliers",
+            Page::Settings => "settings",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MsgKind {
+    Info,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Msg {
+    pub kind: MsgKind,
+    pub text: String,
+}
+
+/// App-wide state, passed to every page.
+#[derive(Clone, Copy)]
+pub struct Ctx {
+    pub page: RwSignal<Page>,
+    pub info: RwSignal<Option<StoreInfo>>,
+    pub message: RwSignal<Option<Msg>>,
+    pub progress: RwSignal<Option<JobProgress>>,
+    /// Bumped when data changed behind the page's back (a job finished).
+    pub data_version: RwSignal<u64>,
+    /// A dialog is open: the sell screen leaves the focus alone.
+    pub dialog_open: RwSignal<bool>,
+}
+
+impl Ctx {
+    pub fn error(&self, e: &ErrorInfo) {
+        self.message.set(Some(Msg {
+            kind: MsgKind::Error,
+            text: describe(e),
+        }));
+    }
+
+    pub fn info(&self, text: impl Into<String>) {
+        self.message.set(Some(Msg {
+            kind: MsgKind::Info,
+            text: text.into(),
+        }));
+    }
+
+    pub fn clear(&self) {
+        self.message.set(None);
+    }
+
+    pub fn decimals(&self) -> u8 {
+        self.info
+            .with_untracked(|i| {
+                i.as_ref()
+                    .and_then(|i| shopsync_types::Currency::from_code(&i.currency).ok())
+            })
+            .map_or(2, |c| c.decimals)
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let ctx = Ctx {
+        page: RwSignal::new(Page::Sell),
+        info: RwSignal::new(None),
+        message: RwSignal::new(None),
+        progress: RwSignal::new(None),
+        data_version: RwSignal::new(0),
+        dialog_open: RwSignal::new(false),
+    };
+    let loaded = RwSignal::new(false);
+    let db_path = RwSignal::new(String::new());
+
+    spawn(async move {
+        api::listen::<JobProgress>(EVENT_JOB_PROGRESS, move |p| ctx.progress.set(Some(p))).await;
+        api::listen::<serde_json_value::Any>(EVENT_DATA_CHANGED, move |_| {
+            ctx.progress.set(None);
+            ctx.data_version.update(|v| *v += 1);
+        })
+        .await;
+    });
+    spawn(async move {
+        match api::app_status().await {
+            Ok(s) => {
+                db_path.set(s.db_path);
+                ctx.info.set(s.store);
+            }
+            Err(e) => ctx.error(&e),
+        }
+        loaded.set(true);
+    });
+
+    // F-key navigation works everywhere.
+    let _keys = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ctx.dialog_open.get_untracked() || ctx.info.get_untracked().is_none() {
+            return;
+        }
+        let page = match ev.key().as_str() {
+            "F1" => Some(Page::Sell),
+            _ if ev.alt_key() => match ev.key().as_str() {
+                "1" => Some(Page::Sell),
+                "2" => Some(Page::Products),
+                "3" => Some(Page::Stock),
+                "4" => Some(Page::Sales),
+                "5" => Some(Page::Suppliers),
+                "6" => Some(Page::Settings),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(p) = page {
+            ev.prevent_default();
+            ctx.page.set(p);
+        }
+    });
+
+    view! {
+        <div class="app" data-testid="app" data-ready=move || loaded.get().to_string()>
+            <header class="topbar">
+                <div class="brand" data-testid="store-name">
+                    {move || ctx.info.get().map(|i| format!("{} · {}", i.store_name, i.till_name)).unwrap_or_else(|| "ShopSync".into())}
+                </div>
+                <nav class="nav">
+                    {move || ctx.info.get().is_some().then(|| Page::ALL.iter().enumerate().map(|(i, p)| {
+                        let p = *p;
+                        view! {
+                            <button
+                                class="nav-btn"
+                                class:active=move || ctx.page.get() == p
+                                data-testid=format!("nav-{}", p.key())
+                                title=format!("Alt+{}", i + 1)
+                                on:click=move |_| { ctx.clear(); ctx.page.set(p) }
+                            >
+                                {p.label()}
+                            </button>
+                        }
+                    }).collect_view())}
+                </nav>
+                <SyncIndicator ctx=ctx />
+            </header>
+            <Message ctx=ctx />
+            <JobBar ctx=ctx />
+            <main class="content">
+                {move || {
+                    if !loaded.get() {
+                        return view! { <p class="muted">"Opening the till…"</p> }.into_any();
+                    }
+                    if ctx.info.get().is_none() {
+                        return view! { <pages::first_launch::FirstLaunch ctx=ctx db_path=db_path /> }.into_any();
+                    }
+                    match ctx.page.get() {
+                        Page::Sell => view! { <pages::sell::SellPage ctx=ctx /> }.into_any(),
+                        Page::Products => view! { <pages::products::ProductsPage ctx=ctx /> }.into_any(),
+                        Page::Stock => view! { <pages::stock::StockPage ctx=ctx /> }.into_any(),
+                        Page::Sales => view! { <pages::sales::SalesPage ctx=ctx /> }.into_any(),
+                        Page::Suppliers => view! { <pages::suppliers::SuppliersPage ctx=ctx /> }.into_any(),
+                        Page::Settings => view! { <pages::settings::SettingsPage ctx=ctx db_path=db_path /> }.into_any(),
+                    }
+                }}
+            </main>
+        </div>
+    }
+}
+
+#[component]
+fn Message(ctx: Ctx) -> impl IntoView {
+    move || {
+        ctx.message.get().map(|m| {
+            let class = match m.kind {
+                MsgKind::Info => "message info",
+                MsgKind::Error => "message error",
+            };
+            view! {
+                <div class=class role="alert" data-testid="message" data-kind=match m.kind { MsgKind::Info => "info", MsgKind::Error => "error" }>
+                    <span data-testid="message-text">{m.text}</span>
+                    <button class="link" data-testid="message-close" on:click=move |_| ctx.clear()>"×"</button>
+                </div>
+            }
+        })
+    }
+}
+
+#[component]
+fn JobBar(ctx: Ctx) -> impl IntoView {
+    move || {
+        ctx.progress.get().map(|p| {
+            let pct = if p.total > 0 { (p.done * 100 / p.total).min(100) } else { 0 };
+            view! {
+                <div class="jobbar" data-testid="job-progress">
+                    <span>{format!("{}: {} {}/{}", p.job, p.stage, p.done, p.total)}</span>
+                    <div class="bar"><div class="fill" style=format!("width:{pct}%")></div></div>
+                </div>
+            }
+        })
+    }
+}
+
+/// Any event payload (the UI only needs to know the event happened).
+pub mod serde_json_value {
+    #[derive(Debug, Clone, Copy, Default)]
+    pub struct Any;
+
+    impl<'de> serde::Deserialize<'de> for Any {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            serde::de::IgnoredAny::deserialize(d).map(|_| Any)
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! The always-visible sync indicator: small and calm, never a dialog.
+
+use leptos::prelude::*;
+use shopsync_types::ipc::{SyncState, SyncStatusView};
+
+use crate::api;
+use crate::app::Ctx;
+use crate::util::spawn;
+
+#[component]
+pub fn SyncIndicator(ctx: Ctx) -> impl IntoView {
+    let status = RwSignal::new(None::<SyncStatusView>);
+    let refresh = move || {
+        if ctx.info.get_untracked().is_none() {
+            return;
+        }
+        spawn(async move {
+            if let Ok(s) = api::sync_status().await {
+                status.set(Some(s));
+            }
+        });
+    };
+    Effect::new(move |_| {
+        ctx.info.track();
+        ctx.data_version.track();
+        refresh();
+    });
+    let handle = set_interval_with_handle(refresh, std::time::Duration::from_secs(3)).ok();
+    on_cleanup(move || {
+        if let Some(h) = handle {
+            h.clear();
+        }
+    });
+    move || {
+        let s = status.get();
+        let (class, text) = match &s {
+            None => ("sync offline", "offline".to_string()),
+            Some(s) => {
+                let waiting = if s.pending_changes > 0 {
+                    format!(" · {} changes waiting", s.pending_changes)
+                } else {
+                    String::new()
+                };
+                match s.state {
+                    SyncState::Online => ("sync online", format!("online{waiting}")),
+                    SyncState::Syncing => ("sync syncing", format!("syncing{waiting}")),
+                    SyncState::Offline => ("sync offline", format!("offline{waiting}")),
+                    SyncState::Error => (
+                        "sync error",
+                        format!("sync error{waiting}: {}", s.message.clone().unwrap_or_default()),
+                    ),
+                }
+            }
+        };
+        view! {
+            <div class=class data-testid="sync-indicator" title="Sync status">
+                <span class="dot"></span>
+                {text}
+            </div>
+        }
+    }
+}

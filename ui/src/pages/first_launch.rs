@@ -1,0 +1,101 @@
+//! First launch: create a store, join one from a bundle file, or open a
+//! demo store in one click.
+
+use leptos::prelude::*;
+use shopsync_types::ipc::{JoinInput, NewStoreInput};
+
+use crate::api;
+use crate::app::Ctx;
+use crate::util::{spawn, value};
+
+#[component]
+pub fn FirstLaunch(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
+    let store_name = RwSignal::new(String::new());
+    let till_name = RwSignal::new("Till 1".to_string());
+    let currency = RwSignal::new("EUR".to_string());
+    let bundle_path = RwSignal::new(String::new());
+    let join_till = RwSignal::new("Till 2".to_string());
+    let busy = RwSignal::new(false);
+
+    let create = move || {
+        let req = NewStoreInput {
+            store_name: store_name.get_untracked(),
+            till_name: till_name.get_untracked(),
+            currency: currency.get_untracked(),
+        };
+        busy.set(true);
+        spawn(async move {
+            match api::create_store(&req).await {
+                Ok(info) => {
+                    ctx.info(format!("Store \"{}\" created.", info.store_name));
+                    ctx.info.set(Some(info));
+                }
+                Err(e) => ctx.error(&e),
+            }
+            busy.set(false);
+        });
+    };
+    let join = move || {
+        let req = JoinInput {
+            bundle_path: bundle_path.get_untracked(),
+            till_name: join_till.get_untracked(),
+        };
+        busy.set(true);
+        spawn(async move {
+            match api::join_store(&req).await {
+                Ok(info) => {
+                    ctx.info(format!("Joined \"{}\" as {}.", info.store_name, info.till_name));
+                    ctx.info.set(Some(info));
+                }
+                Err(e) => ctx.error(&e),
+            }
+            busy.set(false);
+        });
+    };
+    let demo = move || {
+        busy.set(true);
+        ctx.info("Creating the demo store: products, suppliers and four weeks of sales…");
+        spawn(async move {
+            match api::create_demo_store().await {
+                Ok(_) => match api::app_status().await {
+                    Ok(s) => {
+                        ctx.clear();
+                        ctx.progress.set(None);
+                        ctx.info.set(s.store);
+                    }
+                    Err(e) => ctx.error(&e),
+                },
+                Err(e) => ctx.error(&e),
+            }
+            busy.set(false);
+        });
+    };
+
+    view! {
+        <div class="first-launch" data-testid="page-first-launch">
+            <h1>"Welcome to ShopSync"</h1>
+            <p class="muted">"This till keeps the whole shop on its own disk, at " <code>{move || db_path.get()}</code> "."</p>
+            <div class="cards">
+                <form class="card" on:submit=move |ev| { ev.prevent_default(); create(); }>
+                    <h2>"New store"</h2>
+                    <label>"Store name"<input type="text" data-testid="setup-store-name" prop:value=move || store_name.get() on:input=move |ev| store_name.set(value(&ev)) /></label>
+                    <label>"Till name"<input type="text" data-testid="setup-till-name" prop:value=move || till_name.get() on:input=move |ev| till_name.set(value(&ev)) /></label>
+                    <label>"Currency"<input type="text" maxlength="3" data-testid="setup-currency" prop:value=move || currency.get() on:input=move |ev| currency.set(value(&ev)) /></label>
+                    <button class="big-btn primary" type="submit" data-testid="setup-create" disabled=move || busy.get()>"Create store"</button>
+                </form>
+                <form class="card" on:submit=move |ev| { ev.prevent_default(); join(); }>
+                    <h2>"Join from a bundle"</h2>
+                    <p class="muted small">"A bundle file exported from another till of the shop."</p>
+                    <label>"Bundle file"<input type="text" placeholder="/path/to/shop.bundle" data-testid="setup-bundle-path" prop:value=move || bundle_path.get() on:input=move |ev| bundle_path.set(value(&ev)) /></label>
+                    <label>"This till's name"<input type="text" data-testid="setup-join-till" prop:value=move || join_till.get() on:input=move |ev| join_till.set(value(&ev)) /></label>
+                    <button class="big-btn" type="submit" data-testid="setup-join" disabled=move || busy.get()>"Join store"</button>
+                </form>
+                <div class="card">
+                    <h2>"Try it"</h2>
+                    <p class="muted small">"A demo corner shop with 2,000 products, suppliers and four weeks of sales on three tills."</p>
+                    <button class="big-btn" data-testid="setup-demo" disabled=move || busy.get() on:click=move |_| demo()>"Open the demo store"</button>
+                </div>
+            </div>
+        </div>
+    }
+}

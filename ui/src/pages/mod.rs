@@ -1,0 +1,9 @@
+//! One module per screen.
+
+pub mod first_launch;
+pub mod products;
+pub mod sales;
+pub mod sell;
+pub mod settings;
+pub mod stock;
+pub mod suppliers;

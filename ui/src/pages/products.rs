@@ -1,0 +1,283 @@
+//! Products: list, search, add, edit, archive; CSV import and export.
+
+use leptos::prelude::*;
+use shopsync_types::ipc::{EditProductInput, ProductInput};
+use shopsync_types::{ErrorInfo, Product, Supplier, TaxClass};
+
+use crate::api;
+use crate::app::Ctx;
+use crate::util::{describe, money, spawn, value};
+
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Form {
+    /// The SKU of the product being edited; `None` adds a new one.
+    editing: Option<String>,
+    sku: String,
+    name: String,
+    price: String,
+    cost: String,
+    barcodes: String,
+    tax_class: String,
+    supplier: String,
+    reorder_point: String,
+    active: bool,
+}
+
+impl Form {
+    fn from_product(p: &Product) -> Self {
+        Form {
+            editing: Some(p.sku.clone()),
+            sku: p.sku.clone(),
+            name: p.name.clone(),
+            price: p.price.to_string(),
+            cost: p.cost.map(|c| c.to_string()).unwrap_or_default(),
+            barcodes: p.barcodes.join(", "),
+            tax_class: p.tax_class.clone().unwrap_or_default(),
+            supplier: p.supplier.clone().unwrap_or_default(),
+            reorder_point: p.reorder_point.map(|r| r.to_string()).unwrap_or_default(),
+            active: p.active,
+        }
+    }
+
+    fn input(&self) -> Result<ProductInput, String> {
+        let reorder_point = match self.reorder_point.trim() {
+            "" => None,
+            t => Some(t.parse::<i64>().map_err(|_| format!("reorder point '{t}' is not a whole number"))?),
+        };
+        let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        Ok(ProductInput {
+            sku: self.sku.trim().to_string(),
+            name: self.name.trim().to_string(),
+            price: self.price.trim().to_string(),
+            cost: opt(&self.cost),
+            barcodes: self
+                .barcodes
+                .split([',', ';', ' '])
+                .map(str::trim)
+                .filter(|b| !b.is_empty())
+                .map(str::to_string)
+                .collect(),
+            tax_class: opt(&self.tax_class),
+            supplier: opt(&self.supplier),
+            category: None,
+            reorder_point,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum ImportState {
+    Idle,
+    Running,
+    Done(String),
+    Failed(ErrorInfo),
+}
+
+#[component]
+pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
+    let query = RwSignal::new(String::new());
+    let archived = RwSignal::new(false);
+    let list = RwSignal::new(Vec::<Product>::new());
+    let form = RwSignal::new(None::<Form>);
+    let taxes = RwSignal::new(Vec::<TaxClass>::new());
+    let suppliers = RwSignal::new(Vec::<Supplier>::new());
+    let csv_path = RwSignal::new(String::new());
+    let export_path = RwSignal::new(String::new());
+    let import_state = RwSignal::new(ImportState::Idle);
+    let seq = StoredValue::new(0u64);
+
+    let load = move || {
+        let q = query.get_untracked();
+        let a = archived.get_untracked();
+        seq.update_value(|s| *s += 1);
+        let mine = seq.get_value();
+        spawn(async move {
+            let r = api::search_products(&q, 200, a).await;
+            if seq.get_value() != mine {
+                return;
+            }
+            match r {
+                Ok(l) => list.set(l),
+                Err(e) => ctx.error(&e),
+            }
+        });
+    };
+    Effect::new(move |_| {
+        ctx.data_version.track();
+        load();
+        spawn(async move {
+            if let Ok(t) = api::tax_classes().await {
+                taxes.set(t);
+            }
+            if let Ok(s) = api::suppliers().await {
+                suppliers.set(s);
+            }
+        });
+    });
+
+    let save = move || {
+        let Some(f) = form.get_untracked() else { return };
+        let input = match f.input() {
+            Ok(i) => i,
+            Err(m) => {
+                ctx.info(m);
+                return;
+            }
+        };
+        spawn(async move {
+            let r = match &f.editing {
+                Some(sku) => api::edit_product(&EditProductInput { sku: sku.clone(), product: input }).await,
+                None => api::add_product(&input).await,
+            };
+            match r {
+                Ok(p) => {
+                    ctx.info(format!("Saved {} ({}).", p.name, p.sku));
+                    form.set(Some(Form::from_product(&p)));
+                    load();
+                }
+                Err(e) => ctx.error(&e),
+            }
+        });
+    };
+    let archive = move || {
+        let Some(sku) = form.get_untracked().and_then(|f| f.editing) else { return };
+        spawn(async move {
+            match api::archive_product(&sku).await {
+                Ok(p) => {
+                    ctx.info(format!("Archived {}: it stays in history but can no longer be sold.", p.sku));
+                    form.set(None);
+                    load();
+                }
+                Err(e) => ctx.error(&e),
+            }
+        });
+    };
+    let import = move || {
+        let path = csv_path.get_untracked();
+        import_state.set(ImportState::Running);
+        spawn(async move {
+            match api::import_products_csv(&path).await {
+                Ok(s) => {
+                    import_state.set(ImportState::Done(format!(
+                        "Imported: {} added, {} updated, {} unchanged.",
+                        s.added, s.updated, s.unchanged
+                    )));
+                    load();
+                }
+                Err(e) => import_state.set(ImportState::Failed(e)),
+            }
+        });
+    };
+    let export = move || {
+        let path = export_path.get_untracked();
+        spawn(async move {
+            match api::export_products_csv(&path).await {
+                Ok(n) => ctx.info(format!("Exported {n} products to {path}.")),
+                Err(e) => ctx.error(&e),
+            }
+        });
+    };
+
+    let field = move |label: &'static str, testid: &'static str, get: fn(&Form) -> String, set: fn(&mut Form, String)| {
+        view! {
+            <label>{label}
+                <input type="text" data-testid=testid
+                    prop:value=move || form.with(|f| f.as_ref().map(get).unwrap_or_default())
+                    on:input=move |ev| { let v = value(&ev); form.update(|f| if let Some(f) = f { set(f, v) }); } />
+            </label>
+        }
+    };
+
+    let form_view = move || {
+        form.get().map(|f| {
+            let editing = f.editing.clone();
+            view! {
+                <form class="card product-form" data-testid="product-form" on:submit=move |ev| { ev.prevent_default(); save(); }>
+                    <h2>{match &editing { Some(s) => format!("Edit {s}"), None => "New product".to_string() }}</h2>
+                    {(!f.active && editing.is_some()).then(|| view! { <p class="badge">"archived"</p> })}
+                    {field("SKU", "product-sku", |f| f.sku.clone(), |f, v| f.sku = v)}
+                    {field("Name", "product-name", |f| f.name.clone(), |f, v| f.name = v)}
+                    {field("Price", "product-price", |f| f.price.clone(), |f, v| f.price = v)}
+                    {field("Cost", "product-cost", |f| f.cost.clone(), |f, v| f.cost = v)}
+                    {field("Barcodes (comma-separated)", "product-barcodes", |f| f.barcodes.clone(), |f, v| f.barcodes = v)}
+                    <label>"Tax class"
+                        <select data-testid="product-tax" on:change=move |ev| { let v = value(&ev); form.update(|f| if let Some(f) = f { f.tax_class = v }); }>
+                            <option value="" selected=f.tax_class.is_empty()>"(none)"</option>
+                            {taxes.get().into_iter().map(|t| { let sel = t.id == f.tax_class; view! { <option value=t.id.clone() selected=sel>{format!("{} ({}%)", t.name, shopsync_types::money::format_minor(i64::from(t.rate_bp), 2))}</option> } }).collect_view()}
+                        </select>
+                    </label>
+                    <label>"Supplier"
+                        <select data-testid="product-supplier" on:change=move |ev| { let v = value(&ev); form.update(|f| if let Some(f) = f { f.supplier = v }); }>
+                            <option value="" selected=f.supplier.is_empty()>"(none)"</option>
+                            {suppliers.get().into_iter().map(|s| { let sel = s.id == f.supplier; view! { <option value=s.id.clone() selected=sel>{s.name.clone()}</option> } }).collect_view()}
+                        </select>
+                    </label>
+                    {field("Reorder point", "product-reorder", |f| f.reorder_point.clone(), |f, v| f.reorder_point = v)}
+                    <div class="pay-row end">
+                        <button class="btn" type="button" on:click=move |_| form.set(None)>"Close"</button>
+                        {editing.is_some().then(|| view! { <button class="btn danger" type="button" data-testid="product-archive" on:click=move |_| archive()>"Archive"</button> })}
+                        <button class="btn primary" type="submit" data-testid="product-save">"Save"</button>
+                    </div>
+                </form>
+            }
+        })
+    };
+
+    view! {
+        <div class="page" data-testid="page-products">
+            <div class="toolbar">
+                <input type="search" class="grow" placeholder="Search products by name, SKU or barcode" data-testid="products-search"
+                    prop:value=move || query.get() on:input=move |ev| { query.set(value(&ev)); load(); } />
+                <label class="inline"><input type="checkbox" data-testid="products-archived" prop:checked=move || archived.get()
+                    on:change=move |ev| { archived.set(event_target_checked(&ev)); load(); } />"archived too"</label>
+                <button class="btn primary" data-testid="product-new" on:click=move |_| form.set(Some(Form { active: true, ..Form::default() }))>"Add product"</button>
+            </div>
+            <div class="split">
+                <div class="grow scroll">
+                    <table class="list" data-testid="products-table">
+                        <thead><tr><th>"SKU"</th><th>"Name"</th><th class="num">"Price"</th><th>"Barcodes"</th><th>"Tax"</th><th></th></tr></thead>
+                        <tbody>
+                        {move || list.get().into_iter().map(|p| {
+                            let p2 = p.clone();
+                            view! {
+                                <tr class="clickable" class:archived=!p.active data-testid=format!("product-row-{}", p.sku) on:click=move |_| form.set(Some(Form::from_product(&p2)))>
+                                    <td>{p.sku.clone()}</td><td>{p.name.clone()}</td><td class="num">{money(&p.price)}</td>
+                                    <td class="small">{p.barcodes.join(", ")}</td><td>{p.tax_class.clone().unwrap_or_default()}</td>
+                                    <td>{(!p.active).then_some("archived")}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+                <div class="side">
+                    {form_view}
+                    <div class="card">
+                        <h2>"Import CSV"</h2>
+                        <p class="muted small">"Columns: sku,name,price,barcode,tax_class,cost,reorder_point,supplier. A file with any bad row is rejected whole."</p>
+                        <label>"CSV file"<input type="text" placeholder="/path/to/products.csv" data-testid="csv-path" prop:value=move || csv_path.get() on:input=move |ev| csv_path.set(value(&ev)) /></label>
+                        <button class="btn primary" data-testid="csv-import" disabled=move || import_state.get() == ImportState::Running on:click=move |_| import()>"Import"</button>
+                        {move || match import_state.get() {
+                            ImportState::Idle => ().into_any(),
+                            ImportState::Running => view! { <p data-testid="csv-result" data-state="running">"Importing…"</p> }.into_any(),
+                            ImportState::Done(t) => view! { <p class="ok" data-testid="csv-result" data-state="done">{t}</p> }.into_any(),
+                            ImportState::Failed(e) => view! {
+                                <div class="message error" data-testid="csv-result" data-state="error">
+                                    <strong>"Nothing was imported. "</strong>
+                                    {e.row.map(|r| view! { <span data-testid="csv-error-row">{format!("Row {r}")}</span> })}
+                                    {e.field.clone().map(|f| view! { <span>{format!(", field {f}")}</span> })}
+                                    <div data-testid="csv-error-message">{describe(&e)}</div>
+                                </div>
+                            }.into_any(),
+                        }}
+                    </div>
+                    <div class="card">
+                        <h2>"Export CSV"</h2>
+                        <label>"Save to"<input type="text" placeholder="/path/to/export.csv" data-testid="csv-export-path" prop:value=move || export_path.get() on:input=move |ev| export_path.set(value(&ev)) /></label>
+                        <button class="btn" data-testid="csv-export" on:click=move |_| export()>"Export"</button>
+                    </div>
+                </div>
+            </div>
+        </div>
+    }
+}

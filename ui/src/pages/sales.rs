@@ -1,0 +1,215 @@
+//! Sales: history with filters, a sale in full, refunds (all or some
+//! lines), the Z report of a day, and charts of sales by hour and by day.
+
+use chrono::NaiveDate;
+use leptos::prelude::*;
+use shopsync_types::ipc::{RefundInput, RefundLineInput, SalesChart, SalesQuery};
+use shopsync_types::{SaleDetail, SaleSummary, TenderKind, ZReport};
+
+use crate::api;
+use crate::app::Ctx;
+use crate::components::chart::BarChart;
+use crate::util::{local_time, money, spawn, today, value};
+
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
+}
+
+fn kind(k: TenderKind) -> &'static str {
+    match k {
+        TenderKind::Cash => "cash",
+        TenderKind::Card => "card",
+        TenderKind::Other => "other",
+    }
+}
+
+#[component]
+pub fn SalesPage(ctx: Ctx) -> impl IntoView {
+    let to = RwSignal::new(today().format("%Y-%m-%d").to_string());
+    let from = RwSignal::new((today() - chrono::Duration::days(13)).format("%Y-%m-%d").to_string());
+    let sku = RwSignal::new(String::new());
+    let list = RwSignal::new(Vec::<SaleSummary>::new());
+    let detail = RwSignal::new(None::<SaleDetail>);
+    let refund_qty = RwSignal::new(Vec::<(String, i64)>::new());
+    let z_date = RwSignal::new(today().format("%Y-%m-%d").to_string());
+    let z = RwSignal::new(None::<ZReport>);
+    let chart = RwSignal::new(None::<SalesChart>);
+
+    let load = move || {
+        let q = SalesQuery {
+            from: parse_date(&from.get_untracked()),
+            to: parse_date(&to.get_untracked()),
+            sku: Some(sku.get_untracked()).filter(|s| !s.trim().is_empty()),
+            limit: Some(200),
+        };
+        spawn(async move {
+            match api::sales(&q).await {
+                Ok(l) => list.set(l),
+                Err(e) => ctx.error(&e),
+            }
+            let (Some(f), Some(t)) = (q.from, q.to) else { return };
+            match api::sales_chart(f, t).await {
+                Ok(c) => chart.set(Some(c)),
+                Err(e) => ctx.error(&e),
+            }
+        });
+    };
+    Effect::new(move |_| {
+        ctx.data_version.track();
+        load();
+    });
+    let open = move |id: String| {
+        spawn(async move {
+            match api::sale(&id).await {
+                Ok(d) => {
+                    refund_qty.set(d.lines.iter().map(|l| (l.sku.clone(), 0)).collect());
+                    detail.set(Some(d));
+                }
+                Err(e) => ctx.error(&e),
+            }
+        });
+    };
+    let do_refund = move |all: bool| {
+        let Some(d) = detail.get_untracked() else { return };
+        let lines: Vec<RefundLineInput> = if all {
+            Vec::new()
+        } else {
+            refund_qty
+                .get_untracked()
+                .into_iter()
+                .filter(|(_, q)| *q > 0)
+                .map(|(code, qty)| RefundLineInput { code, qty })
+                .collect()
+        };
+        if !all && lines.is_empty() {
+            ctx.info("Type how many of a line to refund, or refund the whole sale.");
+            return;
+        }
+        let req = RefundInput { sale_id: d.summary.sale_id.clone(), lines, tender: None };
+        spawn(async move {
+            match api::refund(&req).await {
+                Ok(r) => {
+                    ctx.info(format!("Refunded {} to {} for sale {}.", r.amount, kind(r.tender), d.summary.number));
+                    open(req.sale_id.clone());
+                    load();
+                }
+                Err(e) => ctx.error(&e),
+            }
+        });
+    };
+    let run_z = move || {
+        let Some(d) = parse_date(&z_date.get_untracked()) else {
+            ctx.info("Pick a day for the Z report.");
+            return;
+        };
+        spawn(async move {
+            match api::z_report(d).await {
+                Ok(r) => z.set(Some(r)),
+                Err(e) => ctx.error(&e),
+            }
+        });
+    };
+
+    let detail_view = move || {
+        detail.get().map(|d| {
+            let refunded_total = d.refunds.iter().map(|r| r.amount.minor).sum::<i64>();
+            view! {
+                <div class="card" data-testid="sale-detail" data-number=d.summary.number.clone()>
+                    <h2>{format!("Sale {}", d.summary.number)}</h2>
+                    <p class="muted">{local_time(&d.summary.at)}</p>
+                    <table class="list">
+                        <thead><tr><th>"Item"</th><th class="num">"Qty"</th><th class="num">"Price"</th><th class="num">"Total"</th><th class="num">"Refunded"</th><th>"Refund"</th></tr></thead>
+                        <tbody>
+                        {d.lines.iter().enumerate().map(|(i, l)| {
+                            let left = l.qty - l.refunded_qty;
+                            view! {
+                                <tr data-testid=format!("sale-line-{i}")>
+                                    <td>{l.name.clone()}<div class="muted small">{l.sku.clone()}</div></td>
+                                    <td class="num">{l.qty}</td><td class="num">{money(&l.unit_price)}</td><td class="num">{money(&l.total)}</td>
+                                    <td class="num" data-testid=format!("sale-line-refunded-{i}")>{l.refunded_qty}</td>
+                                    <td>{(left > 0).then(|| view! {
+                                        <input type="number" min="0" max=left.to_string() class="narrow" data-testid=format!("refund-qty-{i}") value="0"
+                                            on:input=move |ev| { let n = value(&ev).trim().parse::<i64>().unwrap_or(0); refund_qty.update(|v| if let Some(x) = v.get_mut(i) { x.1 = n }); } />
+                                    })}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                        </tbody>
+                    </table>
+                    <div class="r-row"><span>"Tax"</span><span>{money(&d.summary.tax)}</span></div>
+                    <div class="r-row strong"><span>"Total"</span><span data-testid="sale-total">{money(&d.summary.total)}</span></div>
+                    {d.tenders.iter().map(|t| view! { <div class="r-row"><span>{kind(t.kind)}</span><span>{money(&t.amount)}</span></div> }).collect_view()}
+                    <div class="r-row"><span>"Change"</span><span>{money(&d.change)}</span></div>
+                    <div class="r-row"><span>"Refunded"</span><span data-testid="sale-refunded">{shopsync_types::money::format_minor(refunded_total, d.summary.total.decimals)}</span></div>
+                    <div class="pay-row end">
+                        <button class="btn" on:click=move |_| detail.set(None)>"Close"</button>
+                        <button class="btn" data-testid="refund-selected" on:click=move |_| do_refund(false)>"Refund selected"</button>
+                        <button class="btn danger" data-testid="refund-all" on:click=move |_| do_refund(true)>"Refund all"</button>
+                    </div>
+                </div>
+            }
+        })
+    };
+
+    let z_view = move || {
+        z.get().map(|r| view! {
+            <div class="zreport" data-testid="z-report">
+                <div class="r-row"><span>"Sales"</span><span data-testid="z-sales-count">{r.sales_count}</span></div>
+                <div class="r-row"><span>"Items sold"</span><span>{r.items_sold}</span></div>
+                <div class="r-row"><span>"Gross sales"</span><span>{money(&r.gross_sales)}</span></div>
+                <div class="r-row"><span>"Discounts"</span><span>{money(&r.discounts)}</span></div>
+                {r.tax.iter().map(|t| view! { <div class="r-row"><span>{format!("Tax {} ({}%)", t.tax_class.clone().unwrap_or_else(|| "none".into()), shopsync_types::money::format_minor(i64::from(t.rate_bp), 2))}</span><span>{money(&t.tax)}</span></div> }).collect_view()}
+                {r.tenders.iter().map(|t| view! { <div class="r-row"><span>{format!("Taken by {}", kind(t.kind))}</span><span>{money(&t.amount)}</span></div> }).collect_view()}
+                <div class="r-row"><span>"Change given"</span><span>{money(&r.change_given)}</span></div>
+                <div class="r-row"><span>{format!("Refunds ({})", r.refunds_count)}</span><span>{money(&r.refunds_total)}</span></div>
+                <div class="r-row strong"><span>"Net sales"</span><span data-testid="z-net">{money(&r.net_sales)}</span></div>
+                <div class="r-row strong"><span>"Cash expected in drawer"</span><span>{money(&r.cash_expected)}</span></div>
+            </div>
+        })
+    };
+
+    view! {
+        <div class="page" data-testid="page-sales">
+            <div class="toolbar">
+                <label class="inline">"From"<input type="date" data-testid="sales-from" prop:value=move || from.get() on:change=move |ev| { from.set(value(&ev)); load(); } /></label>
+                <label class="inline">"To"<input type="date" data-testid="sales-to" prop:value=move || to.get() on:change=move |ev| { to.set(value(&ev)); load(); } /></label>
+                <input type="search" placeholder="with SKU" data-testid="sales-sku" prop:value=move || sku.get() on:input=move |ev| sku.set(value(&ev))
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" { load() } />
+                <button class="btn" data-testid="sales-refresh" on:click=move |_| load()>"Show"</button>
+            </div>
+            <div class="split">
+                <div class="grow scroll">
+                    <table class="list" data-testid="sales-table">
+                        <thead><tr><th>"Number"</th><th>"Time"</th><th class="num">"Items"</th><th class="num">"Total"</th><th class="num">"Refunded"</th></tr></thead>
+                        <tbody>
+                        {move || list.get().into_iter().enumerate().map(|(i, s)| {
+                            let id = s.sale_id.clone();
+                            view! {
+                                <tr class="clickable" data-testid=format!("sale-row-{i}") data-number=s.number.clone() on:click=move |_| open(id.clone())>
+                                    <td>{s.number.clone()}</td><td>{local_time(&s.at)}</td><td class="num">{s.items}</td>
+                                    <td class="num">{money(&s.total)}</td><td class="num">{(s.refunded.minor != 0).then(|| money(&s.refunded))}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                        </tbody>
+                    </table>
+                    {move || chart.get().map(|c| view! {
+                        <BarChart title=format!("Sales by hour, {}", to.get_untracked()) buckets=c.by_hour testid="chart-hour" label_every=2 />
+                        <BarChart title="Sales by day".to_string() buckets=c.by_day testid="chart-day" label_every=1 />
+                    })}
+                </div>
+                <div class="side">
+                    {detail_view}
+                    <div class="card">
+                        <h2>"Z report"</h2>
+                        <div class="pay-row">
+                            <input type="date" data-testid="z-date" prop:value=move || z_date.get() on:change=move |ev| z_date.set(value(&ev)) />
+                            <button class="btn" data-testid="z-run" on:click=move |_| run_z()>"Show"</button>
+                        </div>
+                        {z_view}
+                    </div>
+                </div>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,135 @@
+//! Settings: store and till names, receipt header and footer, tax classes,
+//! and maintenance (rebuild the local projections).
+
+use leptos::prelude::*;
+use shopsync_types::TaxClass;
+use shopsync_types::ipc::{SettingsInput, TaxClassInput};
+
+use crate::api;
+use crate::app::Ctx;
+use crate::util::{spawn, value};
+
+#[component]
+pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
+    let store_name = RwSignal::new(String::new());
+    let till_name = RwSignal::new(String::new());
+    let currency = RwSignal::new(String::new());
+    let header = RwSignal::new(String::new());
+    let footer = RwSignal::new(String::new());
+    let taxes = RwSignal::new(Vec::<TaxClass>::new());
+    let tax_id = RwSignal::new(String::new());
+    let tax_name = RwSignal::new(String::new());
+    let tax_rate = RwSignal::new(String::new());
+    let tax_incl = RwSignal::new(true);
+    let load = move || {
+        spawn(async move {
+            match api::settings().await {
+                Ok(s) => {
+                    store_name.set(s.store_name);
+                    till_name.set(s.till_name);
+                    currency.set(s.currency);
+                    header.set(s.receipt_header);
+                    footer.set(s.receipt_footer);
+                }
+                Err(e) => ctx.error(&e),
+            }
+            if let Ok(t) = api::tax_classes().await {
+                taxes.set(t);
+            }
+        })
+    };
+    Effect::new(move |_| {
+        ctx.data_version.track();
+        load();
+    });
+    let save = move || {
+        let req = SettingsInput {
+            store_name: store_name.get_untracked(),
+            till_name: till_name.get_untracked(),
+            receipt_header: header.get_untracked(),
+            receipt_footer: footer.get_untracked(),
+        };
+        spawn(async move {
+            match api::save_settings(&req).await {
+                Ok(()) => {
+                    ctx.info("Settings saved.");
+                    if let Ok(s) = api::app_status().await {
+                        ctx.info.set(s.store);
+                    }
+                }
+                Err(e) => ctx.error(&e),
+            }
+        });
+    };
+    let save_tax = move || {
+        let req = TaxClassInput { id: tax_id.get_untracked(), name: tax_name.get_untracked(), rate: tax_rate.get_untracked(), inclusive: tax_incl.get_untracked() };
+        spawn(async move {
+            match api::set_tax_class(&req).await {
+                Ok(t) => {
+                    ctx.info(format!("Tax class {} saved.", t.id));
+                    for s in [tax_id, tax_name, tax_rate] {
+                        s.set(String::new());
+                    }
+                    load();
+                }
+                Err(e) => ctx.error(&e),
+            }
+        });
+    };
+    let rebuild = move || {
+        spawn(async move {
+            match api::rebuild().await {
+                Ok(()) => ctx.info("Projections rebuilt from the documents."),
+                Err(e) => ctx.error(&e),
+            }
+        });
+    };
+    let text = move |label: &'static str, testid: &'static str, sig: RwSignal<String>| view! {
+        <label>{label}<input type="text" data-testid=testid prop:value=move || sig.get() on:input=move |ev| sig.set(value(&ev)) /></label>
+    };
+    view! {
+        <div class="page" data-testid="page-settings">
+            <div class="split">
+                <form class="card" on:submit=move |ev| { ev.prevent_default(); save(); }>
+                    <h2>"Store"</h2>
+                    {text("Store name", "settings-store-name", store_name)}
+                    {text("This till's name", "settings-till-name", till_name)}
+                    <p class="muted small">"Currency: " {move || currency.get()} " · store file: " <code>{move || db_path.get()}</code></p>
+                    <label>"Receipt header"<textarea data-testid="settings-header" prop:value=move || header.get() on:input=move |ev| header.set(value(&ev))></textarea></label>
+                    <label>"Receipt footer (returns policy)"<textarea data-testid="settings-footer" prop:value=move || footer.get() on:input=move |ev| footer.set(value(&ev))></textarea></label>
+                    <button class="btn primary" type="submit" data-testid="settings-save">"Save"</button>
+                </form>
+                <div class="card">
+                    <h2>"Tax classes"</h2>
+                    <table class="list" data-testid="tax-table">
+                        <thead><tr><th>"Id"</th><th>"Name"</th><th class="num">"Rate"</th><th>"Prices"</th></tr></thead>
+                        <tbody>
+                        {move || taxes.get().into_iter().map(|t| {
+                            let t2 = t.clone();
+                            view! {
+                                <tr class="clickable" on:click=move |_| { tax_id.set(t2.id.clone()); tax_name.set(t2.name.clone()); tax_rate.set(shopsync_types::money::format_minor(i64::from(t2.rate_bp), 2)); tax_incl.set(t2.inclusive); }>
+                                    <td>{t.id.clone()}</td><td>{t.name.clone()}</td>
+                                    <td class="num">{format!("{}%", shopsync_types::money::format_minor(i64::from(t.rate_bp), 2))}</td>
+                                    <td>{if t.inclusive { "include tax" } else { "exclude tax" }}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                        </tbody>
+                    </table>
+                    <form on:submit=move |ev| { ev.prevent_default(); save_tax(); }>
+                        {text("Id", "tax-id", tax_id)}
+                        {text("Name", "tax-name", tax_name)}
+                        {text("Rate %", "tax-rate", tax_rate)}
+                        <label class="inline"><input type="checkbox" data-testid="tax-inclusive" prop:checked=move || tax_incl.get() on:change=move |ev| tax_incl.set(event_target_checked(&ev)) />"prices include this tax"</label>
+                        <button class="btn primary" type="submit" data-testid="tax-save">"Save tax class"</button>
+                    </form>
+                </div>
+                <div class="card">
+                    <h2>"Maintenance"</h2>
+                    <p class="muted small">"Rebuild the local tables from the documents. The till keeps selling meanwhile."</p>
+                    <button class="btn" data-testid="rebuild" on:click=move |_| rebuild()>"Rebuild projections"</button>
+                </div>
+            </div>
+        </div>
+    }
+}

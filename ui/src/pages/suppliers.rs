@@ -1,0 +1,97 @@
+//! Suppliers: the vendor list.
+
+use leptos::prelude::*;
+use shopsync_types::Supplier;
+use shopsync_types::ipc::{EditSupplierInput, SupplierInput};
+
+use crate::api;
+use crate::app::Ctx;
+use crate::util::{spawn, value};
+
+#[component]
+pub fn SuppliersPage(ctx: Ctx) -> impl IntoView {
+    let list = RwSignal::new(Vec::<Supplier>::new());
+    let editing = RwSignal::new(None::<String>);
+    let name = RwSignal::new(String::new());
+    let phone = RwSignal::new(String::new());
+    let email = RwSignal::new(String::new());
+    let notes = RwSignal::new(String::new());
+    let load = move || {
+        spawn(async move {
+            match api::suppliers().await {
+                Ok(l) => list.set(l),
+                Err(e) => ctx.error(&e),
+            }
+        })
+    };
+    Effect::new(move |_| {
+        ctx.data_version.track();
+        load();
+    });
+    let reset = move || {
+        editing.set(None);
+        for s in [name, phone, email, notes] {
+            s.set(String::new());
+        }
+    };
+    let save = move || {
+        let opt = |s: RwSignal<String>| Some(s.get_untracked()).filter(|v| !v.trim().is_empty());
+        let input = SupplierInput { name: name.get_untracked(), phone: opt(phone), email: opt(email), notes: opt(notes) };
+        let id = editing.get_untracked();
+        spawn(async move {
+            let r = match id {
+                Some(id) => api::edit_supplier(&EditSupplierInput { id, supplier: input }).await,
+                None => api::add_supplier(&input).await,
+            };
+            match r {
+                Ok(s) => {
+                    ctx.info(format!("Saved supplier {}.", s.name));
+                    reset();
+                    load();
+                }
+                Err(e) => ctx.error(&e),
+            }
+        });
+    };
+    let input = move |label: &'static str, testid: &'static str, sig: RwSignal<String>| view! {
+        <label>{label}<input type="text" data-testid=testid prop:value=move || sig.get() on:input=move |ev| sig.set(value(&ev)) /></label>
+    };
+    view! {
+        <div class="page" data-testid="page-suppliers">
+            <div class="split">
+                <div class="grow scroll">
+                    <table class="list" data-testid="suppliers-table">
+                        <thead><tr><th>"Name"</th><th>"Phone"</th><th>"Email"</th><th>"Notes"</th></tr></thead>
+                        <tbody>
+                        {move || list.get().into_iter().enumerate().map(|(i, s)| {
+                            let s2 = s.clone();
+                            view! {
+                                <tr class="clickable" data-testid=format!("supplier-row-{i}") on:click=move |_| {
+                                    editing.set(Some(s2.id.clone()));
+                                    name.set(s2.name.clone());
+                                    phone.set(s2.phone.clone().unwrap_or_default());
+                                    email.set(s2.email.clone().unwrap_or_default());
+                                    notes.set(s2.notes.clone().unwrap_or_default());
+                                }>
+                                    <td>{s.name.clone()}</td><td>{s.phone.clone()}</td><td>{s.email.clone()}</td><td class="small">{s.notes.clone()}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+                <form class="card side" on:submit=move |ev| { ev.prevent_default(); save(); }>
+                    <h2>{move || if editing.get().is_some() { "Edit supplier" } else { "New supplier" }}</h2>
+                    {input("Name", "supplier-name", name)}
+                    {input("Phone", "supplier-phone", phone)}
+                    {input("Email", "supplier-email", email)}
+                    {input("Notes", "supplier-notes", notes)}
+                    <div class="pay-row end">
+                        <button class="btn" type="button" on:click=move |_| reset()>"Clear"</button>
+                        <button class="btn primary" type="submit" data-testid="supplier-save">"Save"</button>
+                    </div>
+                </form>
+            </div>
+        </div>
+    }
+}
