@@ -348,7 +348,7 @@ async fn first_launch_and_screens() -> Result<()> {
                 s.set_now(Some(at));
                 s.sell(
                     &[CartLine::new("MILK", 1 + (i as i64 % 2))],
-                    &[TenderInput { kind: TenderKind::Card, amount: 240 }],
+                    &[TenderInput { kind: TenderKind::Cash, amount: 500 }],
                 )?;
             }
         }

@@ -178,7 +178,14 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
                 <button class="btn" data-testid="sales-refresh" on:click=move |_| load()>"Show"</button>
             </div>
             <div class="split">
-                <div class="grow scroll">
+                <div class="grow">
+                    {move || chart.get().map(|c| view! {
+                        <div class="charts">
+                            <BarChart title=format!("Sales by hour, {}", to.get_untracked()) buckets=c.by_hour testid="chart-hour" label_every=3 />
+                            <BarChart title="Sales by day".to_string() buckets=c.by_day testid="chart-day" label_every=2 />
+                        </div>
+                    })}
+                    <div class="scroll sales-list">
                     <table class="list" data-testid="sales-table">
                         <thead><tr><th>"Number"</th><th>"Time"</th><th class="num">"Items"</th><th class="num">"Total"</th><th class="num">"Refunded"</th></tr></thead>
                         <tbody>
@@ -193,10 +200,7 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
                         }).collect_view()}
                         </tbody>
                     </table>
-                    {move || chart.get().map(|c| view! {
-                        <BarChart title=format!("Sales by hour, {}", to.get_untracked()) buckets=c.by_hour testid="chart-hour" label_every=2 />
-                        <BarChart title="Sales by day".to_string() buckets=c.by_day testid="chart-day" label_every=1 />
-                    })}
+                    </div>
                 </div>
                 <div class="side">
                     {detail_view}
