@@ -287,11 +287,22 @@ impl Writer<'_> {
         let doc_id = self.partition_for(record.at())?;
         let bytes = record.encode()?;
         let id = record.id().to_string();
-        self.docs
+        let len_before = self
+            .docs
+            .loaded(&doc_id)
+            .and_then(|e| e.root_len.filter(|(seq, _)| *seq == e.upto_seq));
+        let committed = self
+            .docs
             .commit_local(self.conn, &doc_id, self.now, |doc| {
                 doc.put(ROOT, id.as_str(), ScalarValue::Bytes(bytes))?;
                 Ok(())
             })?;
+        // One new key (record ids are fresh): keep the count current.
+        if let (Some((_, n)), Some(_)) = (len_before, committed)
+            && let Some(entry) = self.docs.loaded(&doc_id)
+        {
+            entry.root_len = Some((entry.upto_seq, n + 1));
+        }
         self.docs
             .retain(&[&doc_id, &DocId::catalog(&self.info.store_id)]);
         projection::ledger::apply(self.conn, &self.info.till_id, record)
@@ -324,7 +335,15 @@ impl Writer<'_> {
             return Ok(doc_id);
         }
         let entry = self.docs.get(self.conn, &doc_id)?;
-        if entry.doc.length(ROOT) as u64 >= PARTITION_MAX_RECORDS {
+        let len = match entry.root_len {
+            Some((seq, n)) if seq == entry.upto_seq => n,
+            _ => {
+                let n = entry.doc.length(ROOT) as u64;
+                entry.root_len = Some((entry.upto_seq, n));
+                n
+            }
+        };
+        if len >= PARTITION_MAX_RECORDS {
             return Ok(DocId::ledger(
                 &self.info.store_id,
                 &self.info.till_id,
