@@ -1,1 +1,533 @@
-fn main() {}
+//! `shopsync-load`: a load generator. Starts a real `shopsync-server` on
+//! loopback (the binary next to this one), enrols N simulated tills spread
+//! over several stores, and has each upload pre-generated sales (real ledger
+//! records in real Automerge changes) in batches through the real protocol,
+//! downloading what the other tills of its store sent, as a till does.
+//! Prints sales merged per second, p50/p99 sync latency and the server's peak
+//! memory; with `--bootstrap-sales M`, also the time a new till (the real
+//! client and store) takes to download and project an M-sale store.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow};
+use automerge::{AutoCommit, ROOT, ScalarValue, transaction::Transactable};
+use clap::Parser;
+use shopsync_core::access::Role;
+use shopsync_core::ids::new_id;
+use shopsync_core::records::{Record, SaleRecord};
+use shopsync_core::sync::EnrolRequest;
+use shopsync_core::sync::client::{self, Client};
+use shopsync_core::sync::wire::{self, DocChanges, SyncRequest};
+use shopsync_core::types::TenderKind;
+use shopsync_core::{CartLine, InitOptions, NewProduct, ReceiveLine, Store, TenderInput};
+use shopsync_server::{SqliteStorage, admin};
+
+#[derive(Parser, Debug)]
+#[command(name = "shopsync-load", about = "Load generator for shopsync-server")]
+struct Args {
+    /// Simulated tills.
+    #[arg(long, default_value_t = 50)]
+    tills: usize,
+    /// Stores the tills are spread over (tills of one store download each other's sales).
+    #[arg(long, default_value_t = 10)]
+    stores: usize,
+    /// Sales each till uploads.
+    #[arg(long, default_value_t = 2_000)]
+    sales: usize,
+    /// Sales per sync request.
+    #[arg(long, default_value_t = 50)]
+    batch: usize,
+    /// Also measure a new till bootstrapping a store of this many sales (0: skip).
+    #[arg(long, default_value_t = 0)]
+    bootstrap_sales: usize,
+    /// Work directory (default: a new folder in the system temp dir, removed at the end).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+}
+
+struct ServerProc {
+    child: Child,
+    url: String,
+}
+
+impl Drop for ServerProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server(db: &Path) -> Result<ServerProc> {
+    let exe = std::env::current_exe()?;
+    let bin = exe
+        .parent()
+        .ok_or_else(|| anyhow!("no parent dir"))?
+        .join("shopsync-server");
+    let mut child = Command::new(&bin)
+        .arg("--db")
+        .arg(db)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("SHOPSYNC_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot start {}", bin.display()))?;
+    let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line)?;
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .ok_or_else(|| anyhow!("unexpected server output {line:?}"))?
+        .to_string();
+    Ok(ServerProc { child, url })
+}
+
+fn vm_hwm(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM"))
+                .map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// A real till with a catalog of three products, one sale made: its sale
+/// record is the template for generated ones.
+fn template(path: &Path) -> Result<(Store, SaleRecord)> {
+    let mut s = Store::init(
+        path,
+        InitOptions {
+            store_name: "Load Test Shop".into(),
+            till_name: "T".into(),
+            currency: "EUR".into(),
+        },
+    )?;
+    let mut cart = Vec::new();
+    for (sku, price) in [("MILK", 129), ("BREAD", 249), ("EGGS", 319)] {
+        s.add_product(NewProduct {
+            sku: sku.into(),
+            name: format!("Product {sku}"),
+            price,
+            ..NewProduct::default()
+        })?;
+        s.receive(
+            None,
+            &[ReceiveLine {
+                code: sku.into(),
+                qty: 1_000,
+                unit_cost: None,
+            }],
+        )?;
+        cart.push(CartLine::new(sku, 1));
+    }
+    let receipt = s.sell(
+        &cart,
+        &[TenderInput {
+            kind: TenderKind::Card,
+            amount: 697,
+        }],
+    )?;
+    let bytes: Vec<u8> = s.connection().query_row(
+        "SELECT bytes FROM doc_changes WHERE doc_id LIKE '%/ledger/%' ORDER BY seq DESC LIMIT 1",
+        [],
+        |r| r.get(0),
+    )?;
+    let change = shopsync_core::docs::decode_change(&bytes)?;
+    let record = shopsync_core::projection::rebuild::records_in_change(&change)
+        .into_iter()
+        .find_map(|r| match r {
+            Record::Sale(s) if s.id == receipt.sale_id => Some(s),
+            _ => None,
+        })
+        .ok_or_else(|| anyhow!("template sale not found"))?;
+    Ok((s, record))
+}
+
+/// `n` sales of one till as Automerge changes, one change per sale, in
+/// partitions of at most 50,000 records.
+fn generate(store: &str, till: &str, tpl: &SaleRecord, n: usize) -> Result<Vec<DocChanges>> {
+    let mut out = Vec::new();
+    let mut done = 0;
+    let mut part = 1;
+    while done < n {
+        let take = (n - done).min(50_000);
+        let doc_id = if part == 1 {
+            format!("store/{store}/ledger/{till}/2026-05")
+        } else {
+            format!("store/{store}/ledger/{till}/2026-05.{part}")
+        };
+        let mut doc = AutoCommit::new();
+        let mut changes = Vec::with_capacity(take);
+        for i in done..done + take {
+            let mut r = tpl.clone();
+            r.id = new_id();
+            r.seq = i as u64 + 1;
+            r.number = format!("L-{:06}", i + 1);
+            r.at = tpl.at + i as i64 * 1000;
+            let bytes = Record::Sale(r).encode()?;
+            let id = new_id();
+            doc.put(ROOT, id.as_str(), ScalarValue::Bytes(bytes))?;
+            doc.commit();
+            let c = doc
+                .get_last_local_change()
+                .ok_or_else(|| anyhow!("no change"))?;
+            changes.push(c.raw_bytes().to_vec());
+        }
+        out.push(DocChanges { doc_id, changes });
+        done += take;
+        part += 1;
+    }
+    Ok(out)
+}
+
+struct SimTill {
+    client: Client,
+    store_id: String,
+    till_id: String,
+    docs: Vec<DocChanges>,
+    cursor: u64,
+}
+
+fn enrol_sim(url: &str, code: &str, store_id: Option<String>) -> Result<(Client, String, String)> {
+    let till_id = new_id();
+    let resp = Client::new(url, None)?.enrol(&EnrolRequest {
+        protocol: wire::PROTOCOL_VERSION,
+        code: code.into(),
+        till_id: till_id.clone(),
+        till_name: format!("sim-{}", &till_id[till_id.len() - 6..]),
+        store_id,
+    })?;
+    Ok((Client::new(url, Some(&resp.token))?, resp.store_id, till_id))
+}
+
+/// Uploads every change of `till` in batches; returns per-request latencies.
+fn run_till(t: &mut SimTill, batch: usize) -> Result<(Vec<Duration>, u64)> {
+    let mut lat = Vec::new();
+    let mut down = 0u64;
+    let docs = std::mem::take(&mut t.docs);
+    for doc in docs {
+        for chunk in doc.changes.chunks(batch.max(1)) {
+            let mut req = SyncRequest::new(
+                t.cursor,
+                vec![DocChanges {
+                    doc_id: doc.doc_id.clone(),
+                    changes: chunk.to_vec(),
+                }],
+            );
+            loop {
+                let started = Instant::now();
+                let (resp, _, _) = t.client.exchange(&req)?;
+                lat.push(started.elapsed());
+                down += resp.change_count() as u64;
+                t.cursor = resp.cursor;
+                if !resp.more {
+                    break;
+                }
+                req = SyncRequest::new(t.cursor, vec![]);
+            }
+        }
+    }
+    Ok((lat, down))
+}
+
+fn pct(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)].as_secs_f64() * 1000.0
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let own_dir = args.dir.is_none();
+    let dir = args.dir.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("shopsync-load-{}", std::process::id()))
+    });
+    std::fs::create_dir_all(&dir)?;
+    let result = run(&args, &dir);
+    if own_dir {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    result
+}
+
+fn run(args: &Args, dir: &Path) -> Result<()> {
+    let db = dir.join("server.db");
+    let server = start_server(&db)?;
+    let pid = server.child.id();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let storage = SqliteStorage::open(&db)?;
+    let ttl = Duration::from_secs(3600);
+    let (_, tpl) = template(&dir.join("template.db"))?;
+    println!(
+        "shopsync-load: {} tills over {} stores, {} sales each, {} sales per request",
+        args.tills, args.stores, args.sales, args.batch
+    );
+
+    // Enrol the simulated tills: the first of each store adopts a new store id.
+    let stores = args.stores.clamp(1, args.tills.max(1));
+    let mut tills: Vec<SimTill> = Vec::new();
+    for s in 0..stores {
+        let (store, code) =
+            rt.block_on(admin::create_store(&storage, &format!("load {s}"), ttl))?;
+        let _ = store;
+        let (client, store_id, till_id) = enrol_sim(&server.url, &code, Some(new_id()))?;
+        tills.push(SimTill {
+            client,
+            store_id,
+            till_id,
+            docs: Vec::new(),
+            cursor: 0,
+        });
+    }
+    while tills.len() < args.tills {
+        let s = tills.len() % stores;
+        let store_id = tills[s].store_id.clone();
+        let code = rt.block_on(admin::create_code(&storage, &store_id, Role::Till, ttl))?;
+        let (client, store_id, till_id) = enrol_sim(&server.url, &code, None)?;
+        tills.push(SimTill {
+            client,
+            store_id,
+            till_id,
+            docs: Vec::new(),
+            cursor: 0,
+        });
+    }
+
+    // Pre-generate every till's sales (not timed).
+    let gen_started = Instant::now();
+    let next = Mutex::new(0usize);
+    let slots: Vec<Mutex<Option<Result<Vec<DocChanges>>>>> =
+        (0..tills.len()).map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                loop {
+                    let i = {
+                        let Ok(mut n) = next.lock() else { return };
+                        let i = *n;
+                        *n += 1;
+                        i
+                    };
+                    if i >= tills.len() {
+                        return;
+                    }
+                    let g = generate(&tills[i].store_id, &tills[i].till_id, &tpl, args.sales);
+                    if let Ok(mut slot) = slots[i].lock() {
+                        *slot = Some(g);
+                    }
+                }
+            });
+        }
+    });
+    for (t, slot) in tills.iter_mut().zip(slots) {
+        t.docs = slot
+            .into_inner()
+            .map_err(|_| anyhow!("poisoned"))?
+            .ok_or_else(|| anyhow!("not generated"))??;
+    }
+    let bytes: usize = tills
+        .iter()
+        .flat_map(|t| t.docs.iter())
+        .flat_map(|d| d.changes.iter())
+        .map(Vec::len)
+        .sum();
+    let total_sales = args.sales * tills.len();
+    println!(
+        "generated {total_sales} sales ({:.0} bytes per change) in {:.1} s",
+        bytes as f64 / total_sales.max(1) as f64,
+        gen_started.elapsed().as_secs_f64()
+    );
+
+    // Timed: every till uploads concurrently.
+    let started = Instant::now();
+    let results: Vec<Result<(Vec<Duration>, u64)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = tills
+            .iter_mut()
+            .map(|t| scope.spawn(move || run_till(t, args.batch)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow!("till thread panicked")))
+            })
+            .collect()
+    });
+    let elapsed = started.elapsed();
+    let mut lat = Vec::new();
+    let mut downloaded = 0;
+    for r in results {
+        let (l, d) = r?;
+        lat.extend(l);
+        downloaded += d;
+    }
+    lat.sort();
+    println!(
+        "merged {total_sales} sales in {:.2} s: {:.0} sales/s; {} sync requests, latency p50 {:.1} ms, p99 {:.1} ms; {} changes downloaded by tills",
+        elapsed.as_secs_f64(),
+        total_sales as f64 / elapsed.as_secs_f64(),
+        lat.len(),
+        pct(&lat, 0.50),
+        pct(&lat, 0.99),
+        downloaded
+    );
+
+    // Idle sync of a caught-up till: one round trip.
+    if let Some(t) = tills.first_mut() {
+        let req = SyncRequest::new(t.cursor, vec![]);
+        let (resp, up, down) = t.client.exchange(&req)?;
+        let (resp2, up2, down2) = t.client.exchange(&SyncRequest::new(resp.cursor, vec![]))?;
+        println!(
+            "idle sync: 1 round trip, request body {up2} B, response body {down2} B (+ HTTP headers ~250 B), {} changes (catch-up before it: {} changes, {up}+{down} B)",
+            resp2.change_count(),
+            resp.change_count()
+        );
+    }
+    println!("server peak memory (VmHWM): {}", vm_hwm(pid));
+
+    if args.bootstrap_sales > 0 {
+        bootstrap(args, dir, &server.url, &rt, &storage, &tpl)?;
+        println!(
+            "server peak memory (VmHWM) after bootstrap: {}",
+            vm_hwm(pid)
+        );
+    }
+    Ok(())
+}
+
+fn bootstrap(
+    args: &Args,
+    dir: &Path,
+    url: &str,
+    rt: &tokio::runtime::Runtime,
+    storage: &SqliteStorage,
+    tpl: &SaleRecord,
+) -> Result<()> {
+    let ttl = Duration::from_secs(3600);
+    // A real till makes the store (catalog + one sale) and uploads it.
+    let (_, code) = rt.block_on(admin::create_store(storage, "bootstrap", ttl))?;
+    let first = dir.join("first.db");
+    let (mut manager, _) = template(&first)?;
+    drop(manager);
+    let (m, _) = client::enrol(&first, url, &code, None, &mut |_| {})?;
+    manager = m;
+    let store_id = manager.info().store_id.clone();
+    // Simulated tills fill it with sales (50,000 per till-partition).
+    let per_till = 50_000usize;
+    let n_tills = args.bootstrap_sales.div_ceil(per_till);
+    let fill_started = Instant::now();
+    let next = Mutex::new(0usize);
+    let errors: Mutex<Vec<anyhow::Error>> = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                loop {
+                    let i = {
+                        let Ok(mut n) = next.lock() else { return };
+                        let i = *n;
+                        *n += 1;
+                        i
+                    };
+                    if i >= n_tills {
+                        return;
+                    }
+                    let n = per_till.min(args.bootstrap_sales - i * per_till);
+                    let work = || -> Result<()> {
+                        let code = rt_code(storage, &store_id)?;
+                        let (client, _, till_id) = enrol_sim(url, &code, None)?;
+                        let docs = generate(&store_id, &till_id, tpl, n)?;
+                        let mut t = SimTill {
+                            client,
+                            store_id: store_id.clone(),
+                            till_id,
+                            docs,
+                            cursor: u64::MAX,
+                        };
+                        // Upload only: a cursor at the head skips downloads.
+                        let head = t.client.exchange(&SyncRequest::new(0, vec![]))?.0.head;
+                        t.cursor = head;
+                        let docs = std::mem::take(&mut t.docs);
+                        for doc in docs {
+                            for chunk in doc.changes.chunks(5_000) {
+                                let req = SyncRequest::new(
+                                    t.cursor,
+                                    vec![DocChanges {
+                                        doc_id: doc.doc_id.clone(),
+                                        changes: chunk.to_vec(),
+                                    }],
+                                );
+                                let (resp, _, _) = t.client.exchange(&req)?;
+                                t.cursor = resp.head;
+                            }
+                        }
+                        Ok(())
+                    };
+                    if let Err(e) = work()
+                        && let Ok(mut errs) = errors.lock()
+                    {
+                        errs.push(e);
+                    }
+                }
+            });
+        }
+    });
+    if let Some(e) = errors
+        .into_inner()
+        .map_err(|_| anyhow!("poisoned"))?
+        .into_iter()
+        .next()
+    {
+        return Err(e);
+    }
+    println!(
+        "bootstrap store: {} sales uploaded by {n_tills} tills in {:.1} s (generation included)",
+        args.bootstrap_sales,
+        fill_started.elapsed().as_secs_f64()
+    );
+    // The new till: real client, real store, projections built.
+    let code = rt.block_on(admin::create_code(storage, &store_id, Role::Till, ttl))?;
+    let started = Instant::now();
+    let mut last = Instant::now();
+    let (new_till, report) =
+        client::enrol(&dir.join("new.db"), url, &code, Some("New"), &mut |p| {
+            if last.elapsed() > Duration::from_secs(2) {
+                last = Instant::now();
+                eprintln!("  {}: {}/{}", p.stage, p.done, p.total);
+            }
+        })?;
+    let took = started.elapsed();
+    let sales: i64 = new_till
+        .connection()
+        .query_row("SELECT COUNT(*) FROM sales", [], |r| r.get(0))?;
+    println!(
+        "new till bootstrapped {sales} sales ({} changes, {} round trips, {:.0} MB on the wire) in {:.1} s",
+        report.sync.received_new,
+        report.sync.round_trips,
+        report.sync.bytes_down as f64 / 1e6,
+        took.as_secs_f64()
+    );
+    std::io::stdout().flush()?;
+    Ok(())
+}
+
+fn rt_code(storage: &SqliteStorage, store_id: &str) -> Result<String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    Ok(rt.block_on(admin::create_code(
+        storage,
+        store_id,
+        Role::Till,
+        Duration::from_secs(3600),
+    ))?)
+}
