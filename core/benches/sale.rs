@@ -222,11 +222,13 @@ fn interleaved(label: &str, store: &mut Store, base: &mut Baseline, rounds: usiz
     b.sort_by(f64::total_cmp);
     let p = common::percentile;
     println!(
-        "{label:<34} shopsync mean {ma:6.2} ms p50 {:6.2} p99 {:6.2} | baseline mean {mb:6.2} ms p50 {:6.2} p99 {:6.2} | ratio mean {:.2} p50 {:.2}",
+        "{label:<34} shopsync mean {ma:6.2} ms p50 {:6.2} p99 {:6.2} max {:7.2} | baseline mean {mb:6.2} ms p50 {:6.2} p99 {:6.2} max {:7.2} | ratio mean {:.2} p50 {:.2}",
         p(&a, 50.0),
         p(&a, 99.0),
+        p(&a, 100.0),
         p(&b, 50.0),
         p(&b, 99.0),
+        p(&b, 100.0),
         ma / mb,
         p(&a, 50.0) / p(&b, 50.0),
     );
@@ -308,6 +310,11 @@ fn bench_parts(c: &mut Criterion) {
     g.bench_function("automerge_map_length_20k", |b| {
         b.iter(|| black_box(doc.length(ROOT)))
     });
+    g.sample_size(20);
+    g.bench_function("automerge_save_20k_doc", |b| {
+        b.iter(|| black_box(doc.save().len()))
+    });
+    g.sample_size(100);
     let mut i = 20_000u64;
     g.bench_function("automerge_put_commit_in_20k_doc", |b| {
         b.iter(|| {
