@@ -27,7 +27,7 @@ fn pct(v: &[f64], p: f64) -> f64 {
     s.get(i).copied().unwrap_or(f64::NAN)
 }
 
-fn make_store(path: &PathBuf, products: u32, days: u32) -> Result<f64> {
+fn make_store(path: &std::path::Path, products: u32, days: u32) -> Result<f64> {
     let started = Instant::now();
     let mut s = Store::init(
         path,
@@ -73,7 +73,10 @@ check();
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let products: u32 = std::env::var("BENCH_PRODUCTS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let products: u32 = std::env::var("BENCH_PRODUCTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
     let dir = tempfile::tempdir()?;
 
     // --- search on a big catalog ---------------------------------------
@@ -90,8 +93,26 @@ async fn main() -> Result<()> {
     app.el("sell-search").await?;
     app.client.execute(PROBE, vec![]).await?;
     let words = [
-        "org", "fresh", "choc", "smoked", "dark", "tea", "oat", "rice", "bean", "apple", "sk", "cla",
-        "sparkling", "wholegrain", "free", "lemon", "milk", "coffee", "pasta", "bread",
+        "org",
+        "fresh",
+        "choc",
+        "smoked",
+        "dark",
+        "tea",
+        "oat",
+        "rice",
+        "bean",
+        "apple",
+        "sk",
+        "cla",
+        "sparkling",
+        "wholegrain",
+        "free",
+        "lemon",
+        "milk",
+        "coffee",
+        "pasta",
+        "bread",
     ];
     let mut times = Vec::new();
     for (i, w) in words.iter().cycle().take(40).enumerate() {
@@ -100,9 +121,14 @@ async fn main() -> Result<()> {
         // Clear with Escape (the scan field clears itself), then type the query.
         let field = app.el("sell-search").await?;
         field.clear().await?;
-        app.client.execute("window.__shown = {}; return true;", vec![]).await?;
+        app.client
+            .execute("window.__shown = {}; return true;", vec![])
+            .await?;
         field.send_keys(&q).await?;
-        let ms = app.client.execute_async(WAIT, vec![serde_json::json!(q)]).await?;
+        let ms = app
+            .client
+            .execute_async(WAIT, vec![serde_json::json!(q)])
+            .await?;
         let ms = ms.as_f64().unwrap_or(-1.0);
         if ms >= 0.0 {
             times.push(ms);
@@ -123,14 +149,19 @@ async fn main() -> Result<()> {
 
     // --- cold start with the demo store ----------------------------------
     let demo = dir.path().join("demo.db");
-    let secs = make_store(&demo, DemoOptions::default().products, DemoOptions::default().days)?;
+    let secs = make_store(
+        &demo,
+        DemoOptions::default().products,
+        DemoOptions::default().days,
+    )?;
     println!("created the demo store (default options) in {secs:.1} s");
     let mut starts = Vec::new();
     for _ in 0..3 {
         let t = Instant::now();
         let mut app = App::launch(&demo).await?;
         app.el("sell-search").await?;
-        app.wait_text("store-name", |t| t.contains("Bench Shop")).await?;
+        app.wait_text("store-name", |t| t.contains("Bench Shop"))
+            .await?;
         starts.push(t.elapsed().as_secs_f64() * 1000.0);
         app.stop().await;
         tokio::time::sleep(Duration::from_millis(200)).await;

@@ -72,24 +72,39 @@ impl App {
         let log_path = db.with_extension("driver.log");
         let log = std::fs::File::create(&log_path)?;
         let driver = Command::new(&driver_bin)
-            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
             .env("SHOPSYNC_DB", db)
             .stdout(Stdio::from(log.try_clone()?))
             .stderr(Stdio::from(log))
             .spawn()
-            .with_context(|| format!("cannot start {}: is tauri-driver installed?", Path::new(&driver_bin).display()))?;
+            .with_context(|| {
+                format!(
+                    "cannot start {}: is tauri-driver installed?",
+                    Path::new(&driver_bin).display()
+                )
+            })?;
         let mut driver = driver;
-        let caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(serde_json::json!({
-            "browserName": "wry",
-            "tauri:options": {
-                "application": app,
-                "args": ["--db", db],
-            }
-        }))?;
+        let caps: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_value(serde_json::json!({
+                "browserName": "wry",
+                "tauri:options": {
+                    "application": app,
+                    "args": ["--db", db],
+                }
+            }))?;
         let url = format!("http://127.0.0.1:{port}");
         let started = Instant::now();
         let client = loop {
-            match ClientBuilder::native().capabilities(caps.clone()).connect(&url).await {
+            match ClientBuilder::native()
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
                 Ok(c) => break c,
                 Err(e) => {
                     if started.elapsed() > Duration::from_secs(60) {
@@ -146,7 +161,12 @@ impl App {
         let started = Instant::now();
         loop {
             let e = self.el(testid).await?;
-            let enabled = e.prop("disabled").await.ok().flatten().is_none_or(|d| d != "true");
+            let enabled = e
+                .prop("disabled")
+                .await
+                .ok()
+                .flatten()
+                .is_none_or(|d| d != "true");
             if enabled {
                 match e.click().await {
                     Ok(()) => return Ok(()),
@@ -154,7 +174,12 @@ impl App {
                         // WebKitWebDriver refuses some elements (table rows);
                         // a DOM click is what a tap does there.
                         let arg = serde_json::to_value(&e)?;
-                        if self.client.execute("arguments[0].click(); return true;", vec![arg]).await.is_ok() {
+                        if self
+                            .client
+                            .execute("arguments[0].click(); return true;", vec![arg])
+                            .await
+                            .is_ok()
+                        {
                             return Ok(());
                         }
                         if started.elapsed() > TIMEOUT {
@@ -192,13 +217,16 @@ impl App {
         let started = Instant::now();
         let mut last = String::new();
         loop {
-            if let Ok(e) = self.client.find(Locator::Css(&format!("[data-testid='{testid}']"))).await {
-                if let Ok(t) = e.text().await {
-                    if ok(&t) {
-                        return Ok(t);
-                    }
-                    last = t;
+            if let Ok(e) = self
+                .client
+                .find(Locator::Css(&format!("[data-testid='{testid}']")))
+                .await
+                && let Ok(t) = e.text().await
+            {
+                if ok(&t) {
+                    return Ok(t);
                 }
+                last = t;
             }
             if started.elapsed() > TIMEOUT {
                 let _ = self.screenshot(&format!("failure-{testid}")).await;
@@ -211,10 +239,13 @@ impl App {
     pub async fn wait_attr(&self, testid: &str, attr: &str, want: &str) -> Result<()> {
         let started = Instant::now();
         loop {
-            if let Ok(e) = self.client.find(Locator::Css(&format!("[data-testid='{testid}']"))).await {
-                if e.attr(attr).await.ok().flatten().as_deref() == Some(want) {
-                    return Ok(());
-                }
+            if let Ok(e) = self
+                .client
+                .find(Locator::Css(&format!("[data-testid='{testid}']")))
+                .await
+                && e.attr(attr).await.ok().flatten().as_deref() == Some(want)
+            {
+                return Ok(());
             }
             if started.elapsed() > TIMEOUT {
                 let _ = self.screenshot(&format!("failure-{testid}")).await;
@@ -225,7 +256,12 @@ impl App {
     }
 
     pub async fn value(&self, testid: &str) -> Result<String> {
-        Ok(self.el(testid).await?.prop("value").await?.unwrap_or_default())
+        Ok(self
+            .el(testid)
+            .await?
+            .prop("value")
+            .await?
+            .unwrap_or_default())
     }
 
     pub async fn wait_value(&self, testid: &str, want: &str) -> Result<()> {
@@ -259,7 +295,9 @@ impl App {
 }
 
 async fn stop_driver(d: &mut Child) {
-    let _ = Command::new("kill").args(["-TERM", &d.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-TERM", &d.id().to_string()])
+        .status();
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         if let Ok(Some(_)) = d.try_wait() {

@@ -60,12 +60,23 @@ fn seed(db: &Path) -> Result<Store> {
         category: None,
         reorder_point: Some(4),
     })?;
-    s.set_setting("receipt_footer", "Returns within 30 days with this receipt.")?;
+    s.set_setting(
+        "receipt_footer",
+        "Returns within 30 days with this receipt.",
+    )?;
     s.receive(
         None,
         &[
-            ReceiveLine { code: "COFFEE".into(), qty: 10, unit_cost: Some(200) },
-            ReceiveLine { code: "MILK".into(), qty: 10, unit_cost: Some(80) },
+            ReceiveLine {
+                code: "COFFEE".into(),
+                qty: 10,
+                unit_cost: Some(200),
+            },
+            ReceiveLine {
+                code: "MILK".into(),
+                qty: 10,
+                unit_cost: Some(80),
+            },
         ],
     )?;
     Ok(s)
@@ -98,11 +109,14 @@ async fn scanned_sale_with_split_tender_shows_change() -> Result<()> {
         let r = async {
             app.el("page-sell").await?;
             // A scanner types digits then Enter; the same code twice adds one.
-            app.type_keys("sell-search", &format!("{COFFEE_BARCODE}{}", enter())).await?;
+            app.type_keys("sell-search", &format!("{COFFEE_BARCODE}{}", enter()))
+                .await?;
             app.el("cart-line-0").await?;
-            app.type_keys("sell-search", &format!("{COFFEE_BARCODE}{}", enter())).await?;
+            app.type_keys("sell-search", &format!("{COFFEE_BARCODE}{}", enter()))
+                .await?;
             app.wait_value("line-qty-0", "2").await?;
-            app.type_keys("sell-search", &format!("{MILK_BARCODE}{}", enter())).await?;
+            app.type_keys("sell-search", &format!("{MILK_BARCODE}{}", enter()))
+                .await?;
             app.el("cart-line-1").await?;
             app.wait_text("total", |t| t == "8.20").await?;
             app.screenshot("sell").await?;
@@ -120,7 +134,10 @@ async fn scanned_sale_with_split_tender_shows_change() -> Result<()> {
             app.wait_text("change-due", |t| t == "6.80").await?;
             app.wait_text("receipt-total", |t| t == "8.20").await?;
             let receipt = app.text("receipt").await?;
-            anyhow::ensure!(receipt.contains("Card") && receipt.contains("Cash"), "receipt lacks tenders: {receipt}");
+            anyhow::ensure!(
+                receipt.contains("Card") && receipt.contains("Cash"),
+                "receipt lacks tenders: {receipt}"
+            );
             app.screenshot("receipt").await?;
             app.click("new-sale").await?;
             app.el("cart-empty").await?;
@@ -135,7 +152,10 @@ async fn scanned_sale_with_split_tender_shows_change() -> Result<()> {
     let sales = s.sales(&shopsync_core::SalesFilter::default())?;
     anyhow::ensure!(sales.len() == 1, "expected one sale, found {}", sales.len());
     let detail = s.sale(&sales[0].sale_id)?;
-    anyhow::ensure!(detail.tenders.len() == 2 && detail.change.minor == 680, "{detail:?}");
+    anyhow::ensure!(
+        detail.tenders.len() == 2 && detail.change.minor == 680,
+        "{detail:?}"
+    );
     Ok(())
 }
 
@@ -146,7 +166,10 @@ async fn refund_some_then_all_lines() -> Result<()> {
     let mut s = seed(&db)?;
     s.sell(
         &[CartLine::new("COFFEE", 2), CartLine::new("MILK", 1)],
-        &[TenderInput { kind: TenderKind::Cash, amount: 1000 }],
+        &[TenderInput {
+            kind: TenderKind::Cash,
+            amount: 1000,
+        }],
     )?;
     drop(s);
     with_app(&db, |app| async move {
@@ -156,14 +179,17 @@ async fn refund_some_then_all_lines() -> Result<()> {
             app.el("sale-detail").await?;
             app.fill("refund-qty-0", "1").await?;
             app.click("refund-selected").await?;
-            app.wait_text("message-text", |t| t.contains("Refunded 3.50")).await?;
+            app.wait_text("message-text", |t| t.contains("Refunded 3.50"))
+                .await?;
             app.wait_text("sale-line-refunded-0", |t| t == "1").await?;
             app.click("refund-all").await?;
-            app.wait_text("message-text", |t| t.contains("Refunded 4.70")).await?;
+            app.wait_text("message-text", |t| t.contains("Refunded 4.70"))
+                .await?;
             app.wait_text("sale-refunded", |t| t == "8.20").await?;
             // Nothing is left to refund: the core says so, the UI shows it.
             app.click("refund-all").await?;
-            app.wait_text("message-text", |t| t.contains("nothing left to refund")).await?;
+            app.wait_text("message-text", |t| t.contains("nothing left to refund"))
+                .await?;
             app.nav("stock").await?;
             app.wait_text("stock-onhand-COFFEE", |t| t == "10").await?;
             Ok(())
@@ -185,10 +211,12 @@ async fn stock_count_posts_a_variance() -> Result<()> {
             app.click("stock-tab-count").await?;
             app.click("count-start").await?;
             app.el("count-panel").await?;
-            app.type_keys("count-code", &format!("{COFFEE_BARCODE}{}", enter())).await?;
+            app.type_keys("count-code", &format!("{COFFEE_BARCODE}{}", enter()))
+                .await?;
             app.type_keys("count-qty", &format!("7{}", enter())).await?;
             app.wait_text("count-diff-COFFEE", |t| t == "-3").await?;
-            app.wait_text("count-variance-value", |t| t == "-6.00").await?;
+            app.wait_text("count-variance-value", |t| t == "-6.00")
+                .await?;
             app.screenshot("stock-count").await?;
             app.click("count-post").await?;
             app.wait_text("count-status", |t| t == "posted").await?;
@@ -218,7 +246,10 @@ async fn csv_import_with_a_bad_row_imports_nothing() -> Result<()> {
         "sku,name,price,barcode,tax_class\nTEA,Green Tea,2.10,111222333,std\nJAM,Strawberry Jam,not-a-price,,std\nBREAD,Sourdough,3.00,,std\n",
     )?;
     let good = dir.path().join("good.csv");
-    std::fs::write(&good, "sku,name,price,barcode,tax_class\nTEA,Green Tea,2.10,111222333,std\n")?;
+    std::fs::write(
+        &good,
+        "sku,name,price,barcode,tax_class\nTEA,Green Tea,2.10,111222333,std\n",
+    )?;
     let csv_text = csv.display().to_string();
     let good_text = good.display().to_string();
     with_app(&db, |app| async move {
@@ -233,7 +264,8 @@ async fn csv_import_with_a_bad_row_imports_nothing() -> Result<()> {
             app.screenshot("products-import-error").await?;
             // Nothing from the file was imported, not even the good first row.
             app.fill("products-search", "TEA").await?;
-            app.wait_text("products-table", |t| !t.contains("Green Tea")).await?;
+            app.wait_text("products-table", |t| !t.contains("Green Tea"))
+                .await?;
             anyhow::ensure!(!app.exists("product-row-TEA").await, "TEA was imported");
             // The corrected file goes in.
             app.fill("csv-path", &good_text).await?;
@@ -263,7 +295,8 @@ async fn stock_level_updates_after_a_sale() -> Result<()> {
             app.nav("sell").await?;
             // Search by name, pick the result with Enter, pay exact cash.
             app.type_keys("sell-search", "coffee").await?;
-            app.wait_attr("search-results", "data-query", "coffee").await?;
+            app.wait_attr("search-results", "data-query", "coffee")
+                .await?;
             app.type_keys("sell-search", &enter()).await?;
             app.el("cart-line-0").await?;
             app.wait_text("total", |t| t == "3.50").await?;
@@ -289,7 +322,8 @@ async fn park_and_resume_a_cart() -> Result<()> {
     drop(seed(&db)?);
     with_app(&db, |app| async move {
         let r = async {
-            app.type_keys("sell-search", &format!("{MILK_BARCODE}{}", enter())).await?;
+            app.type_keys("sell-search", &format!("{MILK_BARCODE}{}", enter()))
+                .await?;
             app.el("cart-line-0").await?;
             app.click("park-cart").await?;
             app.el("cart-empty").await?;
@@ -319,8 +353,10 @@ async fn first_launch_and_screens() -> Result<()> {
             app.fill("setup-store-name", "Riverside Grocer").await?;
             app.click("setup-create").await?;
             app.el("page-sell").await?;
-            app.wait_text("store-name", |t| t.contains("Riverside Grocer")).await?;
-            app.wait_text("sync-indicator", |t| t.contains("offline")).await?;
+            app.wait_text("store-name", |t| t.contains("Riverside Grocer"))
+                .await?;
+            app.wait_text("sync-indicator", |t| t.contains("offline"))
+                .await?;
             Ok(())
         }
         .await;
@@ -337,7 +373,7 @@ async fn first_launch_and_screens() -> Result<()> {
         let today = chrono::Local::now().date_naive();
         for day in 0..7i64 {
             for (i, hour) in [9u32, 11, 12, 13, 17, 18].iter().enumerate() {
-                if (day as usize + i) % 3 == 0 {
+                if (day as usize + i).is_multiple_of(3) {
                     continue;
                 }
                 let date = today - Duration::days(day);
@@ -348,7 +384,10 @@ async fn first_launch_and_screens() -> Result<()> {
                 s.set_now(Some(at));
                 s.sell(
                     &[CartLine::new("MILK", 1 + (i as i64 % 2))],
-                    &[TenderInput { kind: TenderKind::Cash, amount: 500 }],
+                    &[TenderInput {
+                        kind: TenderKind::Cash,
+                        amount: 500,
+                    }],
                 )?;
             }
         }
@@ -357,7 +396,8 @@ async fn first_launch_and_screens() -> Result<()> {
     with_app(&db2, |app| async move {
         let r = async {
             app.type_keys("sell-search", "milk").await?;
-            app.wait_attr("search-results", "data-query", "milk").await?;
+            app.wait_attr("search-results", "data-query", "milk")
+                .await?;
             app.type_keys("sell-search", &enter()).await?;
             app.el("cart-line-0").await?;
             app.screenshot("sell-search").await?;

@@ -90,7 +90,11 @@ async fn create_store(state: S<'_>, req: NewStoreInput) -> CmdResult<shopsync_ty
 async fn join_store(state: S<'_>, req: JoinInput) -> CmdResult<shopsync_types::StoreInfo> {
     state
         .create(move |path| {
-            Store::init_from_bundle(path, std::path::Path::new(req.bundle_path.trim()), &req.till_name)
+            Store::init_from_bundle(
+                path,
+                std::path::Path::new(req.bundle_path.trim()),
+                &req.till_name,
+            )
         })
         .await
 }
@@ -98,7 +102,10 @@ async fn join_store(state: S<'_>, req: JoinInput) -> CmdResult<shopsync_types::S
 /// A demo store in one click: a new store filled with products, suppliers
 /// and four weeks of sales.
 #[tauri::command]
-async fn create_demo_store(app: AppHandle, state: S<'_>) -> CmdResult<shopsync_core::demo::DemoSummary> {
+async fn create_demo_store(
+    app: AppHandle,
+    state: S<'_>,
+) -> CmdResult<shopsync_core::demo::DemoSummary> {
     if state.info().await?.is_some() {
         return Err(crate::state::error(
             shopsync_types::ErrorCode::Conflict,
@@ -123,7 +130,9 @@ async fn create_demo_store(app: AppHandle, state: S<'_>) -> CmdResult<shopsync_c
 #[tauri::command]
 async fn rebuild(app: AppHandle, state: S<'_>) -> CmdResult<()> {
     state
-        .job(app, "rebuild", |path, progress| Store::open(path)?.rebuild(progress))
+        .job(app, "rebuild", |path, progress| {
+            Store::open(path)?.rebuild(progress)
+        })
         .await
 }
 
@@ -143,7 +152,9 @@ async fn product_by_code(state: S<'_>, req: IdInput) -> CmdResult<Product> {
 
 #[tauri::command]
 async fn quote(state: S<'_>, req: Vec<CartLineInput>) -> CmdResult<SaleQuote> {
-    state.with(move |s| s.quote(&convert::cart(s.currency(), &req)?)).await
+    state
+        .with(move |s| s.quote(&convert::cart(s.currency(), &req)?))
+        .await
 }
 
 #[tauri::command]
@@ -151,14 +162,19 @@ async fn sell(state: S<'_>, req: SellInput) -> CmdResult<SaleReceipt> {
     state
         .with(move |s| {
             let c = s.currency();
-            s.sell(&convert::cart(c, &req.lines)?, &convert::tenders(c, &req.tenders)?)
+            s.sell(
+                &convert::cart(c, &req.lines)?,
+                &convert::tenders(c, &req.tenders)?,
+            )
         })
         .await
 }
 
 #[tauri::command]
 async fn park_cart(state: S<'_>, req: ParkInput) -> CmdResult<ParkedCart> {
-    state.with(move |s| s.park_cart(&req.label, &req.lines)).await
+    state
+        .with(move |s| s.park_cart(&req.label, &req.lines))
+        .await
 }
 
 #[tauri::command]
@@ -193,7 +209,11 @@ async fn archive_product(state: S<'_>, req: IdInput) -> CmdResult<Product> {
 }
 
 #[tauri::command]
-async fn import_products_csv(app: AppHandle, state: S<'_>, req: PathInput) -> CmdResult<ImportSummary> {
+async fn import_products_csv(
+    app: AppHandle,
+    state: S<'_>,
+    req: PathInput,
+) -> CmdResult<ImportSummary> {
     state
         .job(app, "CSV import", move |path, progress| {
             Store::open(path)?.import_products_csv(std::path::Path::new(req.path.trim()), progress)
@@ -223,7 +243,9 @@ async fn stock_levels(state: S<'_>, req: StockQuery) -> CmdResult<Vec<StockLevel
             Ok(s.stock_levels(None, req.low_only)?
                 .into_iter()
                 .filter(|l| {
-                    q.is_empty() || l.sku.to_lowercase().contains(&q) || l.name.to_lowercase().contains(&q)
+                    q.is_empty()
+                        || l.sku.to_lowercase().contains(&q)
+                        || l.name.to_lowercase().contains(&q)
                 })
                 .take(req.limit as usize)
                 .collect())
@@ -321,7 +343,9 @@ async fn z_report(state: S<'_>, req: DateInput) -> CmdResult<ZReport> {
 
 #[tauri::command]
 async fn sales_chart(state: S<'_>, req: DateRangeInput) -> CmdResult<SalesChart> {
-    state.with(move |s| s.sales_chart(req.to, req.from, req.to)).await
+    state
+        .with(move |s| s.sales_chart(req.to, req.from, req.to))
+        .await
 }
 
 // --- suppliers and settings ----------------------------------------------------
@@ -333,7 +357,9 @@ async fn suppliers(state: S<'_>) -> CmdResult<Vec<Supplier>> {
 
 #[tauri::command]
 async fn add_supplier(state: S<'_>, req: SupplierInput) -> CmdResult<Supplier> {
-    state.with(move |s| s.add_supplier(convert::new_supplier(req))).await
+    state
+        .with(move |s| s.add_supplier(convert::new_supplier(req)))
+        .await
 }
 
 #[tauri::command]
@@ -350,7 +376,9 @@ async fn tax_classes(state: S<'_>) -> CmdResult<Vec<TaxClass>> {
 
 #[tauri::command]
 async fn set_tax_class(state: S<'_>, req: TaxClassInput) -> CmdResult<TaxClass> {
-    state.with(move |s| s.set_tax_class(convert::tax_class(req)?)).await
+    state
+        .with(move |s| s.set_tax_class(convert::tax_class(req)?))
+        .await
 }
 
 #[tauri::command]
@@ -380,7 +408,12 @@ async fn save_settings(state: S<'_>, req: SettingsInput) -> CmdResult<()> {
     state
         .with(move |s| {
             let current = s.settings()?;
-            let get = |k: &str| current.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+            let get = |k: &str| {
+                current
+                    .iter()
+                    .find(|(key, _)| key == k)
+                    .map(|(_, v)| v.as_str())
+            };
             for (key, value) in [
                 ("store_name", &req.store_name),
                 ("receipt_header", &req.receipt_header),
@@ -413,7 +446,9 @@ async fn sync_status(state: S<'_>) -> CmdResult<SyncStatusView> {
             Ok(SyncStatusView {
                 state,
                 pending_changes: st.changes_waiting,
-                last_sync: st.last_success.and_then(chrono::DateTime::from_timestamp_millis),
+                last_sync: st
+                    .last_success
+                    .and_then(chrono::DateTime::from_timestamp_millis),
                 message: st.last_error,
             })
         })

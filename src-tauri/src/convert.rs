@@ -32,7 +32,10 @@ pub fn cart(c: Currency, lines: &[CartLineInput]) -> Result<Vec<CartLine>> {
         .iter()
         .map(|l| {
             if l.discount_bp > 10_000 {
-                return Err(CoreError::invalid("discount", "a discount cannot exceed 100 %"));
+                return Err(CoreError::invalid(
+                    "discount",
+                    "a discount cannot exceed 100 %",
+                ));
             }
             Ok(CartLine {
                 code: l.code.clone(),

@@ -17,16 +17,24 @@ fn db_path() -> PathBuf {
     }
     let mut args = std::env::args_os().skip(1);
     while let Some(a) = args.next() {
-        if a == "--db" {
-            if let Some(p) = args.next() {
-                return PathBuf::from(p);
-            }
+        if a == "--db"
+            && let Some(p) = args.next()
+        {
+            return PathBuf::from(p);
         }
     }
     dirs::data_dir()
         .unwrap_or_else(|| PathBuf::from("."))
         .join("shopsync")
         .join("till.db")
+}
+
+/// The embedded configuration and UI. Tauri's macro expands to code that
+/// calls `process::exit` on a malformed embedded asset (a build defect,
+/// not a user action), hence the scoped allow.
+#[allow(clippy::disallowed_methods)]
+fn context() -> tauri::Context<tauri::Wry> {
+    tauri::generate_context!("../tauri.conf.json")
 }
 
 fn main() -> std::process::ExitCode {
@@ -40,7 +48,7 @@ fn main() -> std::process::ExitCode {
     let result = tauri::Builder::default()
         .manage(state)
         .invoke_handler(commands::handler())
-        .run(tauri::generate_context!("../tauri.conf.json"));
+        .run(context());
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -233,7 +233,7 @@ fn Message(ctx: Ctx) -> impl IntoView {
 fn JobBar(ctx: Ctx) -> impl IntoView {
     move || {
         ctx.progress.get().map(|p| {
-            let pct = if p.total > 0 { (p.done * 100 / p.total).min(100) } else { 0 };
+            let pct = (p.done * 100).checked_div(p.total).unwrap_or(0).min(100);
             view! {
                 <div class="jobbar" data-testid="job-progress">
                     <span>{format!("{}: {} {}/{}", p.job, p.stage, p.done, p.total)}</span>

@@ -30,10 +30,10 @@ pub fn local_time(t: &chrono::DateTime<chrono::Utc>) -> String {
 /// An error as the cashier reads it: message, and the row/field when known.
 pub fn describe(e: &ErrorInfo) -> String {
     let mut s = e.message.clone();
-    if let Some(row) = e.row {
-        if !s.contains(&format!("row {row}")) {
-            s = format!("row {row}: {s}");
-        }
+    if let Some(row) = e.row
+        && !s.contains(&format!("row {row}"))
+    {
+        s = format!("row {row}: {s}");
     }
     s
 }

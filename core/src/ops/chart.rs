@@ -11,7 +11,12 @@ use crate::store::Store;
 
 impl Store {
     /// Sales of `date` by hour, and of `from..=to` by day.
-    pub fn sales_chart(&self, date: NaiveDate, from: NaiveDate, to: NaiveDate) -> Result<SalesChart> {
+    pub fn sales_chart(
+        &self,
+        date: NaiveDate,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<SalesChart> {
         if to < from || (to - from).num_days() > 366 {
             return Err(CoreError::invalid(
                 "to",
@@ -32,7 +37,11 @@ impl Store {
              FROM sales WHERE at >= ?1 AND at < ?2 GROUP BY 1",
         )?;
         let rows = stmt.query_map(params![local_day_start(date), day_end(date)], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
         })?;
         for row in rows {
             let (h, n, total) = row?;

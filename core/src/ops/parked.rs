@@ -24,14 +24,21 @@ impl Store {
     /// Parks a cart under a label (an empty label gets the time).
     pub fn park_cart(&mut self, label: &str, lines: &[CartLineInput]) -> Result<ParkedCart> {
         if lines.is_empty() {
-            return Err(CoreError::invalid("lines", "the cart is empty: nothing to park"));
+            return Err(CoreError::invalid(
+                "lines",
+                "the cart is empty: nothing to park",
+            ));
         }
         let json = serde_json::to_string(lines)
             .map_err(|e| CoreError::Corrupt(format!("cart does not encode: {e}")))?;
         let now = self.now_ms();
         let label = match label.trim() {
             "" => chrono::DateTime::from_timestamp_millis(now)
-                .map(|t| t.with_timezone(&chrono::Local).format("Cart %H:%M").to_string())
+                .map(|t| {
+                    t.with_timezone(&chrono::Local)
+                        .format("Cart %H:%M")
+                        .to_string()
+                })
                 .unwrap_or_else(|| "Cart".into()),
             l => l.to_string(),
         };
@@ -47,7 +54,9 @@ impl Store {
     pub fn parked_carts(&self) -> Result<Vec<ParkedCart>> {
         let rows: Vec<(String, i64, String, String)> = self
             .conn
-            .prepare("SELECT id, parked_at, label, cart_json FROM parked_carts ORDER BY parked_at, id")?
+            .prepare(
+                "SELECT id, parked_at, label, cart_json FROM parked_carts ORDER BY parked_at, id",
+            )?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
             .collect::<rusqlite::Result<_>>()?;
         rows.into_iter()
@@ -65,7 +74,8 @@ impl Store {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()?;
-        let (id, at, label, json) = row.ok_or_else(|| CoreError::not_found("parked cart", id.trim()))?;
+        let (id, at, label, json) =
+            row.ok_or_else(|| CoreError::not_found("parked cart", id.trim()))?;
         tx.execute("DELETE FROM parked_carts WHERE id = ?1", [&id])?;
         tx.commit()?;
         decode(id, at, label, &json)

@@ -13,7 +13,6 @@ use shopsync_types::{
 };
 use wasm_bindgen::prelude::*;
 
-
 pub type ApiResult<T> = Result<T, ErrorInfo>;
 
 fn internal(message: impl Into<String>) -> ErrorInfo {
@@ -62,14 +61,14 @@ async fn call_raw<R: DeserializeOwned>(cmd: &str, args: JsValue) -> ApiResult<R>
     match ffi::invoke(cmd, args).await {
         Ok(v) => serde_wasm_bindgen::from_value(v)
             .map_err(|e| internal(format!("unexpected answer to {cmd}: {e}"))),
-        Err(e) => Err(serde_wasm_bindgen::from_value::<ErrorInfo>(e.clone()).unwrap_or_else(
-            |_| {
+        Err(e) => Err(
+            serde_wasm_bindgen::from_value::<ErrorInfo>(e.clone()).unwrap_or_else(|_| {
                 internal(
                     e.as_string()
                         .unwrap_or_else(|| format!("{cmd} failed: {e:?}")),
                 )
-            },
-        )),
+            }),
+        ),
     }
 }
 
@@ -88,7 +87,8 @@ async fn call0<R: DeserializeOwned>(cmd: &str) -> ApiResult<R> {
 /// Listens to a shell event for the app's lifetime.
 pub async fn listen<T: DeserializeOwned + 'static>(event: &str, mut f: impl FnMut(T) + 'static) {
     let closure = Closure::<dyn FnMut(JsValue)>::new(move |ev: JsValue| {
-        let payload = js_sys::Reflect::get(&ev, &JsValue::from_str("payload")).unwrap_or(JsValue::NULL);
+        let payload =
+            js_sys::Reflect::get(&ev, &JsValue::from_str("payload")).unwrap_or(JsValue::NULL);
         if let Ok(v) = serde_wasm_bindgen::from_value::<T>(payload) {
             f(v);
         }
@@ -116,7 +116,11 @@ pub async fn create_demo_store() -> ApiResult<serde_json_free::Ignored> {
 pub async fn rebuild() -> ApiResult<()> {
     call0("rebuild").await
 }
-pub async fn search_products(query: &str, limit: u32, include_archived: bool) -> ApiResult<Vec<Product>> {
+pub async fn search_products(
+    query: &str,
+    limit: u32,
+    include_archived: bool,
+) -> ApiResult<Vec<Product>> {
     call(
         "search_products",
         &SearchInput {
@@ -155,10 +159,22 @@ pub async fn archive_product(sku: &str) -> ApiResult<Product> {
     call("archive_product", &id(sku)).await
 }
 pub async fn import_products_csv(path: &str) -> ApiResult<ImportSummary> {
-    call("import_products_csv", &PathInput { path: path.to_string() }).await
+    call(
+        "import_products_csv",
+        &PathInput {
+            path: path.to_string(),
+        },
+    )
+    .await
 }
 pub async fn export_products_csv(path: &str) -> ApiResult<u64> {
-    call("export_products_csv", &PathInput { path: path.to_string() }).await
+    call(
+        "export_products_csv",
+        &PathInput {
+            path: path.to_string(),
+        },
+    )
+    .await
 }
 pub async fn stock_levels(req: &StockQuery) -> ApiResult<Vec<StockLevel>> {
     call("stock_levels", req).await

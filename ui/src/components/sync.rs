@@ -47,7 +47,10 @@ pub fn SyncIndicator(ctx: Ctx) -> impl IntoView {
                     SyncState::Offline => ("sync offline", format!("offline{waiting}")),
                     SyncState::Error => (
                         "sync error",
-                        format!("sync error{waiting}: {}", s.message.clone().unwrap_or_default()),
+                        format!(
+                            "sync error{waiting}: {}",
+                            s.message.clone().unwrap_or_default()
+                        ),
                     ),
                 }
             }

@@ -44,7 +44,10 @@ pub fn FirstLaunch(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
         spawn(async move {
             match api::join_store(&req).await {
                 Ok(info) => {
-                    ctx.info(format!("Joined \"{}\" as {}.", info.store_name, info.till_name));
+                    ctx.info(format!(
+                        "Joined \"{}\" as {}.",
+                        info.store_name, info.till_name
+                    ));
                     ctx.info.set(Some(info));
                 }
                 Err(e) => ctx.error(&e),

@@ -42,7 +42,10 @@ impl Form {
     fn input(&self) -> Result<ProductInput, String> {
         let reorder_point = match self.reorder_point.trim() {
             "" => None,
-            t => Some(t.parse::<i64>().map_err(|_| format!("reorder point '{t}' is not a whole number"))?),
+            t => Some(
+                t.parse::<i64>()
+                    .map_err(|_| format!("reorder point '{t}' is not a whole number"))?,
+            ),
         };
         let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
         Ok(ProductInput {
@@ -116,7 +119,9 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
     });
 
     let save = move || {
-        let Some(f) = form.get_untracked() else { return };
+        let Some(f) = form.get_untracked() else {
+            return;
+        };
         let input = match f.input() {
             Ok(i) => i,
             Err(m) => {
@@ -126,7 +131,13 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
         };
         spawn(async move {
             let r = match &f.editing {
-                Some(sku) => api::edit_product(&EditProductInput { sku: sku.clone(), product: input }).await,
+                Some(sku) => {
+                    api::edit_product(&EditProductInput {
+                        sku: sku.clone(),
+                        product: input,
+                    })
+                    .await
+                }
                 None => api::add_product(&input).await,
             };
             match r {
@@ -140,11 +151,16 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
         });
     };
     let archive = move || {
-        let Some(sku) = form.get_untracked().and_then(|f| f.editing) else { return };
+        let Some(sku) = form.get_untracked().and_then(|f| f.editing) else {
+            return;
+        };
         spawn(async move {
             match api::archive_product(&sku).await {
                 Ok(p) => {
-                    ctx.info(format!("Archived {}: it stays in history but can no longer be sold.", p.sku));
+                    ctx.info(format!(
+                        "Archived {}: it stays in history but can no longer be sold.",
+                        p.sku
+                    ));
                     form.set(None);
                     load();
                 }
@@ -178,7 +194,10 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
         });
     };
 
-    let field = move |label: &'static str, testid: &'static str, get: fn(&Form) -> String, set: fn(&mut Form, String)| {
+    let field = move |label: &'static str,
+                      testid: &'static str,
+                      get: fn(&Form) -> String,
+                      set: fn(&mut Form, String)| {
         view! {
             <label>{label}
                 <input type="text" data-testid=testid

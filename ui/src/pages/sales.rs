@@ -26,7 +26,11 @@ fn kind(k: TenderKind) -> &'static str {
 #[component]
 pub fn SalesPage(ctx: Ctx) -> impl IntoView {
     let to = RwSignal::new(today().format("%Y-%m-%d").to_string());
-    let from = RwSignal::new((today() - chrono::Duration::days(13)).format("%Y-%m-%d").to_string());
+    let from = RwSignal::new(
+        (today() - chrono::Duration::days(13))
+            .format("%Y-%m-%d")
+            .to_string(),
+    );
     let sku = RwSignal::new(String::new());
     let list = RwSignal::new(Vec::<SaleSummary>::new());
     let detail = RwSignal::new(None::<SaleDetail>);
@@ -47,7 +51,9 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
                 Ok(l) => list.set(l),
                 Err(e) => ctx.error(&e),
             }
-            let (Some(f), Some(t)) = (q.from, q.to) else { return };
+            let (Some(f), Some(t)) = (q.from, q.to) else {
+                return;
+            };
             match api::sales_chart(f, t).await {
                 Ok(c) => chart.set(Some(c)),
                 Err(e) => ctx.error(&e),
@@ -70,7 +76,9 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
         });
     };
     let do_refund = move |all: bool| {
-        let Some(d) = detail.get_untracked() else { return };
+        let Some(d) = detail.get_untracked() else {
+            return;
+        };
         let lines: Vec<RefundLineInput> = if all {
             Vec::new()
         } else {
@@ -85,11 +93,20 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
             ctx.info("Type how many of a line to refund, or refund the whole sale.");
             return;
         }
-        let req = RefundInput { sale_id: d.summary.sale_id.clone(), lines, tender: None };
+        let req = RefundInput {
+            sale_id: d.summary.sale_id.clone(),
+            lines,
+            tender: None,
+        };
         spawn(async move {
             match api::refund(&req).await {
                 Ok(r) => {
-                    ctx.info(format!("Refunded {} to {} for sale {}.", r.amount, kind(r.tender), d.summary.number));
+                    ctx.info(format!(
+                        "Refunded {} to {} for sale {}.",
+                        r.amount,
+                        kind(r.tender),
+                        d.summary.number
+                    ));
                     open(req.sale_id.clone());
                     load();
                 }

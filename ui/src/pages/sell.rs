@@ -3,7 +3,9 @@
 //! barcode scanner types digits then Enter, which adds the product.
 
 use leptos::prelude::*;
-use shopsync_types::ipc::{CartLineInput, ParkInput, ParkedCart, SellInput, TenderInput, SettingsView};
+use shopsync_types::ipc::{
+    CartLineInput, ParkInput, ParkedCart, SellInput, SettingsView, TenderInput,
+};
 use shopsync_types::{ErrorCode, Product, SaleDetail, SaleQuote, TenderKind};
 
 use crate::api;
@@ -139,7 +141,10 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
         }
         let mut idx = 0;
         cart.update(|c| {
-            if let Some(i) = c.iter().position(|l| l.code == p.sku && l.unit_price.is_none() && l.discount_bp == 0) {
+            if let Some(i) = c
+                .iter()
+                .position(|l| l.code == p.sku && l.unit_price.is_none() && l.discount_bp == 0)
+            {
                 c[i].qty += 1;
                 idx = i;
             } else {
@@ -188,7 +193,9 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
                 Ok(p) => add_product(p),
                 Err(e) if e.code == ErrorCode::NotFound => {
                     let pick = (results_for.get_untracked() == code)
-                        .then(|| results.with_untracked(|r| r.get(sel_result.get_untracked()).cloned()))
+                        .then(|| {
+                            results.with_untracked(|r| r.get(sel_result.get_untracked()).cloned())
+                        })
                         .flatten();
                     match pick {
                         Some(p) => add_product(p),
@@ -212,7 +219,13 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
                 c.remove(i);
             }
         });
-        sel_line.set(cart.with_untracked(|c| if c.is_empty() { None } else { Some(i.min(c.len() - 1)) }));
+        sel_line.set(cart.with_untracked(|c| {
+            if c.is_empty() {
+                None
+            } else {
+                Some(i.min(c.len() - 1))
+            }
+        }));
     };
 
     let set_qty = move |i: usize, qty: i64| {
@@ -234,7 +247,12 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
             return;
         }
         spawn(async move {
-            match api::park_cart(&ParkInput { label: String::new(), lines }).await {
+            match api::park_cart(&ParkInput {
+                label: String::new(),
+                lines,
+            })
+            .await
+            {
                 Ok(p) => {
                     cart.set(Vec::new());
                     sel_line.set(None);
@@ -288,11 +306,18 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
         let tender_list: Vec<TenderInput> = tenders
             .get_untracked()
             .into_iter()
-            .map(|(kind, a)| TenderInput { kind, amount: minor_text(a, dec) })
+            .map(|(kind, a)| TenderInput {
+                kind,
+                amount: minor_text(a, dec),
+            })
             .collect();
         busy.set(true);
         spawn(async move {
-            let r = api::sell(&SellInput { lines, tenders: tender_list }).await;
+            let r = api::sell(&SellInput {
+                lines,
+                tenders: tender_list,
+            })
+            .await;
             match r {
                 Ok(receipt) => {
                     cart.set(Vec::new());
@@ -426,12 +451,20 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
             (Mode::Cart, "F2" | "F3") => {
                 ev.prevent_default();
                 if let Some(i) = sel_line.get_untracked() {
-                    let id = if key == "F2" { format!("line-qty-{i}") } else { format!("line-discount-{i}") };
-                    if let Some(el) = document().query_selector(&format!("[data-testid='{id}']")).ok().flatten() {
-                        if let Ok(input) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(el) {
-                            let _ = input.focus();
-                            input.select();
-                        }
+                    let id = if key == "F2" {
+                        format!("line-qty-{i}")
+                    } else {
+                        format!("line-discount-{i}")
+                    };
+                    if let Some(el) = document()
+                        .query_selector(&format!("[data-testid='{id}']"))
+                        .ok()
+                        .flatten()
+                        && let Ok(input) =
+                            wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(el)
+                    {
+                        let _ = input.focus();
+                        input.select();
                     }
                 }
             }
@@ -570,7 +603,8 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
         }
     };
 
-    let dialog = move || match mode.get() {
+    let dialog = move || {
+        match mode.get() {
         Mode::Cart => ().into_any(),
         Mode::Pay => {
             let total = total_minor();
@@ -664,6 +698,7 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
             </div>
         }.into_any(),
         Mode::Receipt(r) => view! { <ReceiptView r=*r ctx=ctx on_new=move || new_sale() /> }.into_any(),
+    }
     };
 
     view! {
@@ -691,12 +726,26 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
 }
 
 #[component]
-fn ReceiptView(r: Receipt, ctx: Ctx, on_new: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+fn ReceiptView(
+    r: Receipt,
+    ctx: Ctx,
+    on_new: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let s = r.sale;
     let settings = r.settings;
-    let store = ctx.info.get_untracked().map(|i| (i.store_name, i.till_name)).unwrap_or_default();
-    let header = settings.as_ref().map(|x| x.receipt_header.clone()).unwrap_or_default();
-    let footer = settings.as_ref().map(|x| x.receipt_footer.clone()).unwrap_or_default();
+    let store = ctx
+        .info
+        .get_untracked()
+        .map(|i| (i.store_name, i.till_name))
+        .unwrap_or_default();
+    let header = settings
+        .as_ref()
+        .map(|x| x.receipt_header.clone())
+        .unwrap_or_default();
+    let footer = settings
+        .as_ref()
+        .map(|x| x.receipt_footer.clone())
+        .unwrap_or_default();
     let change = s.change;
     view! {
         <div class="overlay">

@@ -62,7 +62,12 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
         });
     };
     let save_tax = move || {
-        let req = TaxClassInput { id: tax_id.get_untracked(), name: tax_name.get_untracked(), rate: tax_rate.get_untracked(), inclusive: tax_incl.get_untracked() };
+        let req = TaxClassInput {
+            id: tax_id.get_untracked(),
+            name: tax_name.get_untracked(),
+            rate: tax_rate.get_untracked(),
+            inclusive: tax_incl.get_untracked(),
+        };
         spawn(async move {
             match api::set_tax_class(&req).await {
                 Ok(t) => {
@@ -84,8 +89,10 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
             }
         });
     };
-    let text = move |label: &'static str, testid: &'static str, sig: RwSignal<String>| view! {
-        <label>{label}<input type="text" data-testid=testid prop:value=move || sig.get() on:input=move |ev| sig.set(value(&ev)) /></label>
+    let text = move |label: &'static str, testid: &'static str, sig: RwSignal<String>| {
+        view! {
+            <label>{label}<input type="text" data-testid=testid prop:value=move || sig.get() on:input=move |ev| sig.set(value(&ev)) /></label>
+        }
     };
     view! {
         <div class="page" data-testid="page-settings">

@@ -3,7 +3,9 @@
 //! variance, post).
 
 use leptos::prelude::*;
-use shopsync_types::ipc::{AdjustInput, CountRecordInput, CountStartInput, ReceiveInput, ReceiveLineInput, StockQuery};
+use shopsync_types::ipc::{
+    AdjustInput, CountRecordInput, CountStartInput, ReceiveInput, ReceiveLineInput, StockQuery,
+};
 use shopsync_types::{CountStatus, CountView, StockLevel, StockStatus, Supplier};
 
 use crate::api;
@@ -39,7 +41,11 @@ fn Levels(ctx: Ctx) -> impl IntoView {
     let load = move || {
         seq.update_value(|s| *s += 1);
         let mine = seq.get_value();
-        let req = StockQuery { query: query.get_untracked(), low_only: low_only.get_untracked(), limit: 300 };
+        let req = StockQuery {
+            query: query.get_untracked(),
+            low_only: low_only.get_untracked(),
+            limit: 300,
+        };
         spawn(async move {
             let r = api::stock_levels(&req).await;
             if seq.get_value() != mine {
@@ -112,7 +118,13 @@ fn Receive(ctx: Ctx) -> impl IntoView {
             return;
         };
         let cost_text = Some(cost.get_untracked().trim().to_string()).filter(|s| !s.is_empty());
-        lines.update(|l| l.push(ReceiveLineInput { code: c, qty: q, unit_cost: cost_text }));
+        lines.update(|l| {
+            l.push(ReceiveLineInput {
+                code: c,
+                qty: q,
+                unit_cost: cost_text,
+            })
+        });
         code.set(String::new());
         qty.set("1".into());
         cost.set(String::new());
@@ -184,7 +196,10 @@ fn Adjust(ctx: Ctx) -> impl IntoView {
         spawn(async move {
             match api::adjust(&req).await {
                 Ok(_) => {
-                    ctx.info(format!("Stock of {} adjusted by {} ({}).", req.code, req.delta, req.reason));
+                    ctx.info(format!(
+                        "Stock of {} adjusted by {} ({}).",
+                        req.code, req.delta, req.reason
+                    ));
                     code.set(String::new());
                     delta.set(String::new());
                     note.set(String::new());
@@ -257,17 +272,28 @@ fn Count(ctx: Ctx) -> impl IntoView {
         });
     };
     let record = move || {
-        let Some(id) = count.get_untracked().map(|c| c.count_id) else { return };
+        let Some(id) = count.get_untracked().map(|c| c.count_id) else {
+            return;
+        };
         let Ok(n) = counted.get_untracked().trim().parse::<i64>() else {
             ctx.info("Type the counted quantity (a whole number).");
             focus(qty_ref);
             return;
         };
-        let req = CountRecordInput { count_id: id.clone(), code: code.get_untracked(), counted: n };
+        let req = CountRecordInput {
+            count_id: id.clone(),
+            code: code.get_untracked(),
+            counted: n,
+        };
         spawn(async move {
             match api::count_record(&req).await {
                 Ok(line) => {
-                    ctx.info(format!("Counted {} × {} (expected {}).", line.counted.unwrap_or_default(), line.sku, line.expected));
+                    ctx.info(format!(
+                        "Counted {} × {} (expected {}).",
+                        line.counted.unwrap_or_default(),
+                        line.sku,
+                        line.expected
+                    ));
                     if let Ok(v) = api::count_view(&id).await {
                         count.set(Some(v));
                     }
@@ -280,7 +306,9 @@ fn Count(ctx: Ctx) -> impl IntoView {
         });
     };
     let post = move || {
-        let Some(id) = count.get_untracked().map(|c| c.count_id) else { return };
+        let Some(id) = count.get_untracked().map(|c| c.count_id) else {
+            return;
+        };
         spawn(async move {
             match api::count_post(&id).await {
                 Ok(v) => {
@@ -291,7 +319,8 @@ fn Count(ctx: Ctx) -> impl IntoView {
             }
         });
     };
-    move || match count.get() {
+    move || {
+        match count.get() {
         None => view! {
             <div class="card wide" data-testid="count-start-panel">
                 <h2>"Stock count"</h2>
@@ -354,5 +383,6 @@ fn Count(ctx: Ctx) -> impl IntoView {
                 </div>
             }.into_any()
         }
+    }
     }
 }

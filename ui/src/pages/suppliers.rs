@@ -36,11 +36,22 @@ pub fn SuppliersPage(ctx: Ctx) -> impl IntoView {
     };
     let save = move || {
         let opt = |s: RwSignal<String>| Some(s.get_untracked()).filter(|v| !v.trim().is_empty());
-        let input = SupplierInput { name: name.get_untracked(), phone: opt(phone), email: opt(email), notes: opt(notes) };
+        let input = SupplierInput {
+            name: name.get_untracked(),
+            phone: opt(phone),
+            email: opt(email),
+            notes: opt(notes),
+        };
         let id = editing.get_untracked();
         spawn(async move {
             let r = match id {
-                Some(id) => api::edit_supplier(&EditSupplierInput { id, supplier: input }).await,
+                Some(id) => {
+                    api::edit_supplier(&EditSupplierInput {
+                        id,
+                        supplier: input,
+                    })
+                    .await
+                }
                 None => api::add_supplier(&input).await,
             };
             match r {
@@ -53,8 +64,10 @@ pub fn SuppliersPage(ctx: Ctx) -> impl IntoView {
             }
         });
     };
-    let input = move |label: &'static str, testid: &'static str, sig: RwSignal<String>| view! {
-        <label>{label}<input type="text" data-testid=testid prop:value=move || sig.get() on:input=move |ev| sig.set(value(&ev)) /></label>
+    let input = move |label: &'static str, testid: &'static str, sig: RwSignal<String>| {
+        view! {
+            <label>{label}<input type="text" data-testid=testid prop:value=move || sig.get() on:input=move |ev| sig.set(value(&ev)) /></label>
+        }
     };
     view! {
         <div class="page" data-testid="page-suppliers">
