@@ -366,12 +366,13 @@ fn demo_fills_a_store() -> R {
         "demo",
         "--products",
         "50",
+        // Over a week, so other tills' partitions are flushed more than once.
         "--days",
-        "2",
+        "9",
         "--tills",
         "2",
         "--sales-per-day",
-        "10",
+        "6",
     ])?;
     assert!(d["store_id"].is_string());
     assert_eq!(d["products"], 50);
@@ -380,6 +381,20 @@ fn demo_fills_a_store() -> R {
         t.json(&["sales", "--limit", "1000"])?
             .as_array()
             .is_some_and(|a| !a.is_empty())
+    );
+    let bundle = dir.path().join("demo.bundle");
+    t.json(&["bundle", "export", bundle.to_str().ok_or("path")?])?;
+    let t2 = Till::new(dir.path(), "demo2");
+    t2.json(&[
+        "init",
+        "--from-bundle",
+        bundle.to_str().ok_or("path")?,
+        "--till",
+        "T9",
+    ])?;
+    assert_eq!(
+        t2.json(&["sales", "--limit", "10000"])?,
+        t.json(&["sales", "--limit", "10000"])?
     );
     assert_eq!(
         t.json(&["rebuild", "--verify"])?["differences"]

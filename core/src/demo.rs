@@ -5,7 +5,7 @@
 use automerge::{
     ActorId, AutoCommit, ROOT, ScalarValue, transaction::CommitOptions, transaction::Transactable,
 };
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use shopsync_types::{Progress, TenderKind};
@@ -396,11 +396,19 @@ impl Store {
             let till_id = new_id();
             let actor = ActorId::random();
             let mut seq = 0u64;
-            let mut partition: Option<(DocId, AutoCommit)> = None;
-            let flush = |store: &mut Store, part: Option<(DocId, AutoCommit)>| -> Result<()> {
-                if let Some((id, mut doc)) = part {
-                    let changes = doc.get_changes(&[]);
-                    store.write(|w| apply_document(w.conn, w.docs, &id, changes).map(|_| ()))?;
+            // One document per partition for the whole month: a weekly flush
+            // sends only the changes made since the last one. (Starting a new
+            // document with the same actor would reuse sequence numbers.)
+            let mut partition: Option<(DocId, AutoCommit, Vec<automerge::ChangeHash>)> = None;
+            let flush = |store: &mut Store,
+                         part: &mut Option<(DocId, AutoCommit, Vec<automerge::ChangeHash>)>|
+             -> Result<()> {
+                if let Some((id, doc, sent)) = part.as_mut() {
+                    let changes = doc.get_changes(sent);
+                    if !changes.is_empty() {
+                        store.write(|w| apply_document(w.conn, w.docs, id, changes).map(|_| ()))?;
+                    }
+                    *sent = doc.get_heads();
                 }
                 Ok(())
             };
@@ -408,9 +416,13 @@ impl Store {
                 for at in day_times(&mut rng, day).into_iter().filter(|t| *t < now) {
                     let when = DateTime::<Utc>::from_timestamp_millis(at).unwrap_or_default();
                     let doc_id = DocId::ledger(&self.info.store_id, &till_id, when, 1);
-                    if partition.as_ref().is_none_or(|(id, _)| *id != doc_id) {
-                        flush(self, partition.take())?;
-                        partition = Some((doc_id, AutoCommit::new().with_actor(actor.clone())));
+                    if partition.as_ref().is_none_or(|(id, _, _)| *id != doc_id) {
+                        flush(self, &mut partition)?;
+                        partition = Some((
+                            doc_id,
+                            AutoCommit::new().with_actor(actor.clone()),
+                            Vec::new(),
+                        ));
                     }
                     seq += 1;
                     let sale = make_sale(
@@ -421,7 +433,7 @@ impl Store {
                         seq,
                         at,
                     )?;
-                    if let Some((_, doc)) = partition.as_mut() {
+                    if let Some((_, doc, _)) = partition.as_mut() {
                         doc.put(
                             ROOT,
                             sale.id.as_str(),
@@ -432,7 +444,7 @@ impl Store {
                     made += 1;
                 }
                 if day % 7 == 6 {
-                    flush(self, partition.take())?;
+                    flush(self, &mut partition)?;
                 }
                 progress(Progress {
                     stage: "sales".into(),
@@ -440,9 +452,8 @@ impl Store {
                     total: total_sales,
                 });
             }
-            flush(self, partition.take())?;
+            flush(self, &mut partition)?;
         }
-        let _ = Duration::zero();
         Ok(DemoSummary {
             store_id: self.info.store_id.clone(),
             products: products.len() as u64,

@@ -30,6 +30,7 @@ pub struct Store {
     pub(crate) docs: DocCache,
     /// Fixed time for tests and generated history; `None` is the system clock.
     pub(crate) fixed_now: Option<i64>,
+    auto_snapshot: bool,
 }
 
 impl Store {
@@ -103,6 +104,7 @@ impl Store {
             currency: Currency::from_code("XXX").map_err(|e| CoreError::Corrupt(e.to_string()))?,
             docs: DocCache::new(actor),
             fixed_now: None,
+            auto_snapshot: true,
         })
     }
 
@@ -136,6 +138,7 @@ impl Store {
             currency: Currency::from_code("XXX").map_err(|e| CoreError::Corrupt(e.to_string()))?,
             docs: DocCache::new(actor),
             fixed_now: None,
+            auto_snapshot: true,
         };
         store.reload_info()?;
         Ok(store)
@@ -188,9 +191,11 @@ impl Store {
     }
 
     /// Runs `f` in one IMMEDIATE transaction: documents, change log and
-    /// projections commit together or not at all. On success, snapshots that
-    /// have become due are written in a second transaction (the business
-    /// write is already durable by then).
+    /// projections commit together or not at all. On success, unless the
+    /// caller takes snapshots itself (`set_auto_snapshot(false)` and
+    /// `maintenance()` off the sale path), snapshots that have become due are
+    /// written in a second transaction (the business write is already durable
+    /// by then).
     pub(crate) fn write<T>(&mut self, f: impl FnOnce(&mut Writer<'_>) -> Result<T>) -> Result<T> {
         let now = self.now_ms();
         let tx = self
@@ -215,13 +220,23 @@ impl Store {
             return Err(e.into());
         }
         self.docs.clear_dirty();
-        if let Err(e) = self.snapshot_due() {
-            tracing::warn!("could not write a snapshot (will retry): {e}");
+        if self.auto_snapshot {
+            if let Err(e) = self.maintenance() {
+                tracing::warn!("could not write a snapshot (will retry): {e}");
+            }
         }
         Ok(out)
     }
 
-    fn snapshot_due(&mut self) -> Result<()> {
+    /// Whether writes take due snapshots themselves (the default). A till app
+    /// turns this off and calls [`Store::maintenance`] when the counter is
+    /// idle, so a sale never waits for a snapshot.
+    pub fn set_auto_snapshot(&mut self, on: bool) {
+        self.auto_snapshot = on;
+    }
+
+    /// Writes the snapshots that have become due. Returns how many.
+    pub fn maintenance(&mut self) -> Result<usize> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -229,7 +244,7 @@ impl Store {
         if n > 0 {
             tx.commit()?;
         }
-        Ok(())
+        Ok(n)
     }
 }
 
