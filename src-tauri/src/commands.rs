@@ -55,6 +55,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         settings,
         save_settings,
         sync_status,
+        sync_now,
+        enrol,
         rebuild,
     ]
 }
@@ -434,23 +436,38 @@ async fn save_settings(state: S<'_>, req: SettingsInput) -> CmdResult<()> {
 /// The sync indicator: enrolment, the last attempt, changes waiting.
 #[tauri::command]
 async fn sync_status(state: S<'_>) -> CmdResult<SyncStatusView> {
+    let (syncing, stopped) = state.sync_state().unwrap_or((false, false));
     state
-        .with(|s| {
-            let st = s.sync_status()?;
-            let state = match (st.enrolled, st.online, &st.last_error) {
-                (false, _, _) | (true, None, _) => SyncState::Offline,
-                (true, Some(true), _) => SyncState::Online,
-                (true, Some(false), Some(_)) => SyncState::Error,
-                (true, Some(false), None) => SyncState::Offline,
-            };
-            Ok(SyncStatusView {
-                state,
-                pending_changes: st.changes_waiting,
-                last_sync: st
-                    .last_success
-                    .and_then(chrono::DateTime::from_timestamp_millis),
-                message: st.last_error,
-            })
-        })
+        .with(move |s| Ok(crate::state::sync_view(&s.sync_status()?, syncing, stopped)))
         .await
+}
+
+/// Syncs now (the background sync also runs by itself).
+#[tauri::command]
+async fn sync_now(state: S<'_>) -> CmdResult<bool> {
+    Ok(state.nudge_sync())
+}
+
+/// Enrols this till with a sync server, then starts the background sync.
+#[tauri::command]
+async fn enrol(
+    app: AppHandle,
+    state: S<'_>,
+    req: EnrolInput,
+) -> CmdResult<shopsync_types::StoreInfo> {
+    let info = state
+        .job(app.clone(), "enrolment", move |path, progress| {
+            let till = Some(req.till_name.trim()).filter(|t| !t.is_empty());
+            let (store, _report) = shopsync_core::sync::client::enrol(
+                path,
+                req.server.trim(),
+                req.code.trim(),
+                till,
+                progress,
+            )?;
+            Ok(store.info().clone())
+        })
+        .await?;
+    state.start_sync(&app);
+    Ok(info)
 }

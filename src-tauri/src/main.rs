@@ -44,9 +44,15 @@ fn main() -> std::process::ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
+    shopsync_core::sync::client::install_crypto_provider();
     let state = AppState::new(db_path());
     let result = tauri::Builder::default()
         .manage(state)
+        .setup(|app| {
+            use tauri::Manager;
+            app.state::<AppState>().start_sync(app.handle());
+            Ok(())
+        })
         .invoke_handler(commands::handler())
         .run(context());
     match result {

@@ -10,7 +10,12 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use shopsync_core::Store;
-use shopsync_types::ipc::{EVENT_DATA_CHANGED, EVENT_JOB_PROGRESS, JobProgress};
+use shopsync_core::sync::SyncStatus;
+use shopsync_core::sync::client::{SyncWorker, WorkerOptions};
+use shopsync_types::ipc::{
+    EVENT_DATA_CHANGED, EVENT_JOB_PROGRESS, EVENT_SYNC_STATE, JobProgress, SyncState,
+    SyncStatusView,
+};
 use shopsync_types::{ErrorCode, ErrorInfo, Progress};
 use tauri::{AppHandle, Emitter};
 
@@ -20,6 +25,31 @@ pub struct AppState {
     pub db_path: PathBuf,
     store: Arc<Mutex<Option<Store>>>,
     job: Arc<Mutex<Option<String>>>,
+    /// The background sync, once the till is enrolled with a server.
+    sync: Mutex<Option<SyncWorker>>,
+}
+
+/// What the indicator shows for a sync status.
+pub fn sync_view(st: &SyncStatus, syncing: bool, stopped: bool) -> SyncStatusView {
+    let state = if stopped {
+        SyncState::Error
+    } else if syncing {
+        SyncState::Syncing
+    } else {
+        match (st.enrolled, st.online, &st.last_error) {
+            (true, Some(true), _) => SyncState::Online,
+            (true, Some(false), Some(_)) => SyncState::Error,
+            _ => SyncState::Offline,
+        }
+    };
+    SyncStatusView {
+        state,
+        pending_changes: st.changes_waiting,
+        last_sync: st
+            .last_success
+            .and_then(chrono::DateTime::from_timestamp_millis),
+        message: st.last_error.clone(),
+    }
 }
 
 pub fn error(code: ErrorCode, message: impl Into<String>) -> ErrorInfo {
@@ -62,7 +92,55 @@ impl AppState {
             db_path,
             store: Arc::new(Mutex::new(store)),
             job: Arc::new(Mutex::new(None)),
+            sync: Mutex::new(None),
         }
+    }
+
+    /// Starts the background sync if this till is enrolled (and it is not
+    /// running yet). It has its own connection; a sale never waits on it.
+    pub fn start_sync(&self, app: &AppHandle) {
+        let enrolled = lock(&self.store)
+            .as_ref()
+            .and_then(|s| s.sync_config().ok().flatten())
+            .is_some();
+        let mut worker = lock(&self.sync);
+        if !enrolled || worker.is_some() {
+            return;
+        }
+        let emitter = app.clone();
+        let spawned =
+            SyncWorker::spawn(self.db_path.clone(), WorkerOptions::default(), move |st| {
+                let _ = emitter.emit(
+                    EVENT_SYNC_STATE,
+                    sync_view(&st.status, st.syncing, st.stopped),
+                );
+                if st.last_report.as_ref().is_some_and(|r| r.received_new > 0) {
+                    let _ = emitter.emit(EVENT_DATA_CHANGED, ());
+                }
+            });
+        match spawned {
+            Ok(w) => *worker = Some(w),
+            Err(e) => tracing::warn!("cannot start the background sync: {e}"),
+        }
+    }
+
+    /// Asks the background sync to run now; false when there is none.
+    pub fn nudge_sync(&self) -> bool {
+        match lock(&self.sync).as_ref() {
+            Some(w) => {
+                w.nudge();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The background sync's live state, when it runs.
+    pub fn sync_state(&self) -> Option<(bool, bool)> {
+        lock(&self.sync)
+            .as_ref()
+            .and_then(SyncWorker::state)
+            .map(|s| (s.syncing, s.stopped))
     }
 
     pub fn busy(&self) -> Option<String> {

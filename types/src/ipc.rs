@@ -290,6 +290,16 @@ pub struct SyncStatusView {
     pub message: Option<String>,
 }
 
+/// Enrol this till with a sync server (a new till downloads the store; a
+/// till with a store uploads it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolInput {
+    pub server: String,
+    /// The one-time enrolment code from the shop's manager.
+    pub code: String,
+    pub till_name: String,
+}
+
 /// Event `job-progress`: progress of a long job (import, demo, rebuild).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobProgress {
@@ -301,6 +311,9 @@ pub struct JobProgress {
 
 /// Event name for [`JobProgress`].
 pub const EVENT_JOB_PROGRESS: &str = "job-progress";
+/// Event name for [`SyncStatusView`], sent by the background sync after
+/// every attempt.
+pub const EVENT_SYNC_STATE: &str = "sync-state";
 /// Event name sent (no payload) when the data changed behind the UI's back
 /// (a long job finished, a sync brought changes).
 pub const EVENT_DATA_CHANGED: &str = "data-changed";

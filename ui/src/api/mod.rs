@@ -239,6 +239,12 @@ pub async fn save_settings(req: &SettingsInput) -> ApiResult<()> {
 pub async fn sync_status() -> ApiResult<SyncStatusView> {
     call0("sync_status").await
 }
+pub async fn sync_now() -> ApiResult<bool> {
+    call0("sync_now").await
+}
+pub async fn enrol(req: &EnrolInput) -> ApiResult<StoreInfo> {
+    call("enrol", req).await
+}
 
 /// Results the UI does not read.
 pub mod serde_json_free {

@@ -34,7 +34,7 @@ pub fn BarChart(
             let x = left + slot * i as f64 + (slot - bar_w) / 2.0;
             let y = top + plot_h - h;
             let show_label = label_every <= 1 || i % label_every == 0;
-            let label = if b.label.len() > 5 { b.label[5..].to_string() } else { b.label.clone() };
+            let label = b.label.get(5..).filter(|l| !l.is_empty()).unwrap_or(&b.label).to_string();
             let tip = format!("{}: {} ({} sales)", b.label, b.total, b.sales);
             view! {
                 <g>

@@ -1,7 +1,7 @@
 //! The always-visible sync indicator: small and calm, never a dialog.
 
 use leptos::prelude::*;
-use shopsync_types::ipc::{SyncState, SyncStatusView};
+use shopsync_types::ipc::{EVENT_SYNC_STATE, SyncState, SyncStatusView};
 
 use crate::api;
 use crate::app::Ctx;
@@ -24,6 +24,9 @@ pub fn SyncIndicator(ctx: Ctx) -> impl IntoView {
         ctx.info.track();
         ctx.data_version.track();
         refresh();
+    });
+    spawn(async move {
+        api::listen::<SyncStatusView>(EVENT_SYNC_STATE, move |s| status.set(Some(s))).await;
     });
     let handle = set_interval_with_handle(refresh, std::time::Duration::from_secs(3)).ok();
     on_cleanup(move || {
@@ -56,7 +59,14 @@ pub fn SyncIndicator(ctx: Ctx) -> impl IntoView {
             }
         };
         view! {
-            <div class=class data-testid="sync-indicator" title="Sync status">
+            <div class=class data-testid="sync-indicator" title="Sync status (click to sync now)" role="button"
+                on:click=move |_| spawn(async move {
+                    match api::sync_now().await {
+                        Ok(true) => ctx.info("Syncing…"),
+                        Ok(false) => ctx.info("This till is not connected to a sync server: see Settings."),
+                        Err(e) => ctx.error(&e),
+                    }
+                })>
                 <span class="dot"></span>
                 {text}
             </div>

@@ -2,7 +2,7 @@
 //! demo store in one click.
 
 use leptos::prelude::*;
-use shopsync_types::ipc::{JoinInput, NewStoreInput};
+use shopsync_types::ipc::{EnrolInput, JoinInput, NewStoreInput};
 
 use crate::api;
 use crate::app::Ctx;
@@ -16,6 +16,8 @@ pub fn FirstLaunch(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
     let bundle_path = RwSignal::new(String::new());
     let join_till = RwSignal::new("Till 2".to_string());
     let busy = RwSignal::new(false);
+    let server = RwSignal::new(String::new());
+    let code = RwSignal::new(String::new());
 
     let create = move || {
         let req = NewStoreInput {
@@ -48,6 +50,28 @@ pub fn FirstLaunch(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
                         "Joined \"{}\" as {}.",
                         info.store_name, info.till_name
                     ));
+                    ctx.info.set(Some(info));
+                }
+                Err(e) => ctx.error(&e),
+            }
+            busy.set(false);
+        });
+    };
+    let enrol = move || {
+        let req = EnrolInput {
+            server: server.get_untracked(),
+            code: code.get_untracked(),
+            till_name: join_till.get_untracked(),
+        };
+        busy.set(true);
+        spawn(async move {
+            match api::enrol(&req).await {
+                Ok(info) => {
+                    ctx.info(format!(
+                        "Joined \"{}\" from {}.",
+                        info.store_name, req.server
+                    ));
+                    ctx.progress.set(None);
                     ctx.info.set(Some(info));
                 }
                 Err(e) => ctx.error(&e),
@@ -92,6 +116,10 @@ pub fn FirstLaunch(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
                     <label>"Bundle file"<input type="text" placeholder="/path/to/shop.bundle" data-testid="setup-bundle-path" prop:value=move || bundle_path.get() on:input=move |ev| bundle_path.set(value(&ev)) /></label>
                     <label>"This till's name"<input type="text" data-testid="setup-join-till" prop:value=move || join_till.get() on:input=move |ev| join_till.set(value(&ev)) /></label>
                     <button class="big-btn" type="submit" data-testid="setup-join" disabled=move || busy.get()>"Join store"</button>
+                    <h2 class="mt">"…or from a sync server"</h2>
+                    <label>"Server URL"<input type="text" placeholder="https://sync.example.com" data-testid="setup-server" prop:value=move || server.get() on:input=move |ev| server.set(value(&ev)) /></label>
+                    <label>"Enrolment code"<input type="text" data-testid="setup-code" prop:value=move || code.get() on:input=move |ev| code.set(value(&ev)) /></label>
+                    <button class="big-btn" type="button" data-testid="setup-enrol" disabled=move || busy.get() on:click=move |_| enrol()>"Join via server"</button>
                 </form>
                 <div class="card">
                     <h2>"Try it"</h2>

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use shopsync_types::TaxClass;
-use shopsync_types::ipc::{SettingsInput, TaxClassInput};
+use shopsync_types::ipc::{EnrolInput, SettingsInput, TaxClassInput};
 
 use crate::api;
 use crate::app::Ctx;
@@ -21,6 +21,8 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
     let tax_name = RwSignal::new(String::new());
     let tax_rate = RwSignal::new(String::new());
     let tax_incl = RwSignal::new(true);
+    let server = RwSignal::new(String::new());
+    let code = RwSignal::new(String::new());
     let load = move || {
         spawn(async move {
             match api::settings().await {
@@ -89,6 +91,26 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
             }
         });
     };
+    let enrol = move || {
+        let req = EnrolInput {
+            server: server.get_untracked(),
+            code: code.get_untracked(),
+            till_name: till_name.get_untracked(),
+        };
+        spawn(async move {
+            match api::enrol(&req).await {
+                Ok(info) => {
+                    ctx.info(format!(
+                        "Connected: this till syncs the store \"{}\" with {}.",
+                        info.store_name, req.server
+                    ));
+                    code.set(String::new());
+                    ctx.info.set(Some(info));
+                }
+                Err(e) => ctx.error(&e),
+            }
+        });
+    };
     let text = move |label: &'static str, testid: &'static str, sig: RwSignal<String>| {
         view! {
             <label>{label}<input type="text" data-testid=testid prop:value=move || sig.get() on:input=move |ev| sig.set(value(&ev)) /></label>
@@ -129,6 +151,15 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
                         {text("Rate %", "tax-rate", tax_rate)}
                         <label class="inline"><input type="checkbox" data-testid="tax-inclusive" prop:checked=move || tax_incl.get() on:change=move |ev| tax_incl.set(event_target_checked(&ev)) />"prices include this tax"</label>
                         <button class="btn primary" type="submit" data-testid="tax-save">"Save tax class"</button>
+                    </form>
+                </div>
+                <div class="card">
+                    <h2>"Sync"</h2>
+                    <p class="muted small">"Connect this till to the shop's sync server with a one-time code from the manager. The till keeps working offline; it syncs in the background whenever it can."</p>
+                    <form on:submit=move |ev| { ev.prevent_default(); enrol(); }>
+                        {text("Server URL", "sync-server", server)}
+                        {text("Enrolment code", "sync-code", code)}
+                        <button class="btn primary" type="submit" data-testid="sync-enrol">"Connect"</button>
                     </form>
                 </div>
                 <div class="card">

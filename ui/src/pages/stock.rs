@@ -335,7 +335,7 @@ fn Count(ctx: Ctx) -> impl IntoView {
                 {move || (!open.get().is_empty()).then(|| view! {
                     <h3>"Open counts"</h3>
                     <ul>{open.get().into_iter().enumerate().map(|(i, id)| { let id2 = id.clone(); view! {
-                        <li><button class="link" data-testid=format!("count-resume-{i}") on:click=move |_| resume(id2.clone())>{format!("Resume count {}", &id[..id.len().min(8)])}</button></li>
+                        <li><button class="link" data-testid=format!("count-resume-{i}") on:click=move |_| resume(id2.clone())>{format!("Resume count {}", id.chars().take(8).collect::<String>())}</button></li>
                     } }).collect_view()}</ul>
                 })}
             </div>
