@@ -136,15 +136,20 @@ impl App {
 
     /// Waits for an element by `data-testid`.
     pub async fn el(&self, testid: &str) -> Result<Element> {
+        self.el_within(testid, TIMEOUT).await
+    }
+
+    /// Waits for an element by `data-testid`, at most `timeout`.
+    pub async fn el_within(&self, testid: &str, timeout: Duration) -> Result<Element> {
         let css = format!("[data-testid='{testid}']");
         let started = Instant::now();
         loop {
             if let Ok(e) = self.client.find(Locator::Css(&css)).await {
                 return Ok(e);
             }
-            if started.elapsed() > TIMEOUT {
+            if started.elapsed() > timeout {
                 let _ = self.screenshot(&format!("failure-{testid}")).await;
-                bail!("no element [data-testid='{testid}'] after {TIMEOUT:?}");
+                bail!("no element [data-testid='{testid}'] after {timeout:?}");
             }
             tokio::time::sleep(POLL).await;
         }
@@ -311,5 +316,10 @@ async fn stop_driver(d: &mut Child) {
 
 /// The Enter key, as WebDriver sends it.
 pub fn enter() -> String {
-    char::from(fantoccini::key::Key::Enter).to_string()
+    key(fantoccini::key::Key::Enter)
+}
+
+/// Any special key (F9, Escape…), as WebDriver sends it.
+pub fn key(k: fantoccini::key::Key) -> String {
+    char::from(k).to_string()
 }

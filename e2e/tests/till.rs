@@ -12,7 +12,8 @@ use shopsync_core::{
     CartLine, InitOptions, NewProduct, NewSupplier, NewTaxClass, ReceiveLine, Store, TenderInput,
     types::TenderKind,
 };
-use shopsync_e2e::{App, enter};
+use shopsync_e2e::fantoccini::key::Key;
+use shopsync_e2e::{App, enter, key};
 
 const COFFEE_BARCODE: &str = "4006381333931";
 const MILK_BARCODE: &str = "5000112637922";
@@ -421,6 +422,69 @@ async fn first_launch_and_screens() -> Result<()> {
             app.nav("settings").await?;
             app.wait_value("settings-store-name", "Corner Shop").await?;
             app.screenshot("settings").await?;
+            Ok(())
+        }
+        .await;
+        (app, r)
+    })
+    .await
+}
+
+/// A whole sale with the keyboard alone: scan, F9 to pay, Enter takes the
+/// rest in cash, Enter completes, Enter starts the next sale.
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/e2e.sh"]
+async fn keyboard_only_sale() -> Result<()> {
+    let (_dir, db) = temp_db()?;
+    drop(seed(&db)?);
+    with_app(&db, |app| async move {
+        let r = async {
+            app.type_keys("sell-search", &format!("{MILK_BARCODE}{}", enter()))
+                .await?;
+            app.el("cart-line-0").await?;
+            app.type_keys("sell-search", &key(Key::F9)).await?;
+            app.el("pay-dialog").await?;
+            app.type_keys("tender-amount", &enter()).await?;
+            app.el("tender-0").await?;
+            app.type_keys("tender-amount", &enter()).await?;
+            app.wait_text("change-due", |t| t == "0.00").await?;
+            app.client
+                .active_element()
+                .await?
+                .send_keys(&enter())
+                .await?;
+            app.el("cart-empty").await?;
+            Ok(())
+        }
+        .await;
+        (app, r)
+    })
+    .await?;
+    let s = Store::open(&db)?;
+    anyhow::ensure!(s.sales(&shopsync_core::SalesFilter::default())?.len() == 1);
+    Ok(())
+}
+
+/// First launch → "Open the demo store": progress is shown, then the Sell
+/// screen of the demo shop.
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/e2e.sh"]
+async fn demo_store_in_one_click() -> Result<()> {
+    let (_dir, db) = temp_db()?;
+    with_app(&db, |app| async move {
+        let r = async {
+            app.click("setup-demo").await?;
+            app.el_within("page-sell", std::time::Duration::from_secs(240))
+                .await?;
+            app.wait_text("store-name", |t| t.contains("Demo Corner Shop"))
+                .await?;
+            app.type_keys("sell-search", "fresh").await?;
+            app.wait_attr("search-results", "data-query", "fresh")
+                .await?;
+            app.nav("sales").await?;
+            app.el("sale-row-0").await?;
+            app.el("chart-day").await?;
+            app.screenshot("demo-sales").await?;
             Ok(())
         }
         .await;

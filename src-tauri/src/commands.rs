@@ -346,7 +346,7 @@ async fn z_report(state: S<'_>, req: DateInput) -> CmdResult<ZReport> {
 #[tauri::command]
 async fn sales_chart(state: S<'_>, req: DateRangeInput) -> CmdResult<SalesChart> {
     state
-        .with(move |s| s.sales_chart(req.to, req.from, req.to))
+        .with(move |s| s.sales_chart(req.day.unwrap_or(req.to), req.from, req.to))
         .await
 }
 

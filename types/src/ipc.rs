@@ -207,6 +207,9 @@ pub struct DateInput {
 pub struct DateRangeInput {
     pub from: NaiveDate,
     pub to: NaiveDate,
+    /// The day of the by-hour chart (default: `to`).
+    #[serde(default)]
+    pub day: Option<NaiveDate>,
 }
 
 /// One bar of a sales chart.

@@ -212,8 +212,12 @@ pub async fn refund(req: &RefundInput) -> ApiResult<RefundReceipt> {
 pub async fn z_report(date: chrono::NaiveDate) -> ApiResult<ZReport> {
     call("z_report", &DateInput { date }).await
 }
-pub async fn sales_chart(from: chrono::NaiveDate, to: chrono::NaiveDate) -> ApiResult<SalesChart> {
-    call("sales_chart", &DateRangeInput { from, to }).await
+pub async fn sales_chart(
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    day: Option<chrono::NaiveDate>,
+) -> ApiResult<SalesChart> {
+    call("sales_chart", &DateRangeInput { from, to, day }).await
 }
 pub async fn suppliers() -> ApiResult<Vec<Supplier>> {
     call0("suppliers").await

@@ -38,6 +38,7 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
     let z_date = RwSignal::new(today().format("%Y-%m-%d").to_string());
     let z = RwSignal::new(None::<ZReport>);
     let chart = RwSignal::new(None::<SalesChart>);
+    let hour_day = RwSignal::new(String::new());
 
     let load = move || {
         let q = SalesQuery {
@@ -54,8 +55,28 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
             let (Some(f), Some(t)) = (q.from, q.to) else {
                 return;
             };
-            match api::sales_chart(f, t).await {
-                Ok(c) => chart.set(Some(c)),
+            match api::sales_chart(f, t, None).await {
+                Ok(c) => {
+                    // A day without sales yet: chart the hours of the last day that had some.
+                    let quiet = c.by_hour.iter().all(|b| b.sales == 0);
+                    let last = c
+                        .by_day
+                        .iter()
+                        .rev()
+                        .find(|b| b.sales > 0)
+                        .and_then(|b| parse_date(&b.label));
+                    match (quiet, last) {
+                        (true, Some(d)) if d != t => {
+                            let c = api::sales_chart(f, t, Some(d)).await.unwrap_or(c);
+                            hour_day.set(d.format("%Y-%m-%d").to_string());
+                            chart.set(Some(c));
+                        }
+                        _ => {
+                            hour_day.set(t.format("%Y-%m-%d").to_string());
+                            chart.set(Some(c));
+                        }
+                    }
+                }
                 Err(e) => ctx.error(&e),
             }
         });
@@ -198,7 +219,7 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
                 <div class="grow">
                     {move || chart.get().map(|c| view! {
                         <div class="charts">
-                            <BarChart title=format!("Sales by hour, {}", to.get_untracked()) buckets=c.by_hour testid="chart-hour" label_every=3 />
+                            <BarChart title=format!("Sales by hour, {}", hour_day.get_untracked()) buckets=c.by_hour testid="chart-hour" label_every=3 />
                             <BarChart title="Sales by day".to_string() buckets=c.by_day testid="chart-day" label_every=2 />
                         </div>
                     })}
