@@ -357,7 +357,8 @@ impl Storage for SqliteStorage {
                 let mut exists =
                     tx.prepare_cached("SELECT 1 FROM changes WHERE doc_pk = ?1 AND hash = ?2")?;
                 let mut insert = tx.prepare_cached(
-                    "INSERT INTO changes (store_pk, doc_pk, hash, bytes) VALUES (?1, ?2, ?3, ?4)",
+                    "INSERT INTO changes (store_pk, doc_pk, hash, bytes) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (doc_pk, hash) DO NOTHING",
                 )?;
                 let mut update_doc = tx.prepare_cached(
                     "UPDATE documents SET heads = ?1, changes = changes + ?2 WHERE pk = ?3",
@@ -387,12 +388,12 @@ impl Storage for SqliteStorage {
                     let mut seen: HashSet<[u8; 32]> = HashSet::new();
                     let mut added = 0i64;
                     for change in doc.changes {
-                        if !seen.insert(change.hash)
-                            || exists.exists(params![doc_pk, change.hash.as_slice()])?
-                        {
+                        if seen.contains(&change.hash) {
                             out.known_changes += 1;
                             continue;
                         }
+                        // A known change's dependencies are stored, so this
+                        // check passes for it too; the insert then skips it.
                         for dep in &change.deps {
                             if !seen.contains(dep)
                                 && !exists.exists(params![doc_pk, dep.as_slice()])?
@@ -404,12 +405,17 @@ impl Storage for SqliteStorage {
                                 )));
                             }
                         }
-                        insert.execute(params![
+                        seen.insert(change.hash);
+                        let inserted = insert.execute(params![
                             store_pk,
                             doc_pk,
                             change.hash.as_slice(),
                             change.bytes
                         ])?;
+                        if inserted == 0 {
+                            out.known_changes += 1;
+                            continue;
+                        }
                         heads.retain(|h| !change.deps.contains(h));
                         heads.push(change.hash);
                         added += 1;

@@ -94,6 +94,10 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// Environment variable naming a PEM file of an extra trusted root
+/// certificate (for a server with a private CA or a self-signed certificate).
+pub const CA_FILE_ENV: &str = "SHOPSYNC_CA_FILE";
+
 /// A connection to one sync server.
 #[derive(Clone)]
 pub struct Client {
@@ -112,12 +116,22 @@ impl Client {
                 format!("the server address must start with http:// or https:// (got '{server}')"),
             )));
         }
-        let http = reqwest::blocking::Client::builder()
+        let mut builder = reqwest::blocking::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(120))
-            .user_agent(concat!("shopsync/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(network)?;
+            .user_agent(concat!("shopsync/", env!("CARGO_PKG_VERSION")));
+        // A private CA (a self-hosted server with its own certificate).
+        if let Some(path) = std::env::var_os(CA_FILE_ENV) {
+            let pem = std::fs::read(&path).map_err(|e| {
+                CoreError::io(
+                    format!("cannot read {CA_FILE_ENV}={}", path.to_string_lossy()),
+                    e,
+                )
+            })?;
+            let cert = reqwest::Certificate::from_pem(&pem).map_err(network)?;
+            builder = builder.add_root_certificate(cert);
+        }
+        let http = builder.build().map_err(network)?;
         Ok(Client {
             http,
             base,

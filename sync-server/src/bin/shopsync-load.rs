@@ -174,10 +174,11 @@ fn generate(store: &str, till: &str, tpl: &SaleRecord, n: usize) -> Result<Vec<D
             let id = new_id();
             doc.put(ROOT, id.as_str(), ScalarValue::Bytes(bytes))?;
             doc.commit();
-            let c = doc
+            let mut c = doc
                 .get_last_local_change()
                 .ok_or_else(|| anyhow!("no change"))?;
-            changes.push(c.raw_bytes().to_vec());
+            // As a till stores and sends it (compressed when large).
+            changes.push(c.bytes().to_vec());
         }
         out.push(DocChanges { doc_id, changes });
         done += take;
