@@ -3,8 +3,8 @@
 # starts a private Xvfb display, runs the WebDriver tests (tauri-driver +
 # WebKitWebDriver on free ports), saving screenshots to docs/screenshots/.
 #
-#   scripts/e2e.sh            the e2e tests (debug build)
-#   scripts/e2e.sh --bench    the app benchmark instead (release build)
+#   scripts/e2e.sh [filter]   the e2e tests (release build; optional test-name filter)
+#   scripts/e2e.sh --bench    the app benchmark instead
 #
 # Needs: libwebkit2gtk-4.1-dev, xvfb, webkit2gtk-driver, the wasm32 target,
 # wasm-bindgen-cli at the Cargo.lock version, tauri-driver
@@ -18,14 +18,14 @@ export PATH="$HOME/.cargo/bin:$PATH"
 command -v tauri-driver >/dev/null || { echo "tauri-driver is missing: cargo install tauri-driver --locked" >&2; exit 1; }
 command -v WebKitWebDriver >/dev/null || { echo "WebKitWebDriver is missing: apt-get install webkit2gtk-driver" >&2; exit 1; }
 
+# Release builds: what a shop runs, and the core's Automerge work is 10-50x
+# slower unoptimised (a long CSV import would hold each write far longer).
+scripts/build-ui.sh
+cargo build -p shopsync-app --release
 if [[ $mode == bench ]]; then
-  scripts/build-ui.sh
-  cargo build -p shopsync-app --release
   cargo build -p shopsync-e2e --release --examples
 else
-  scripts/build-ui.sh
-  cargo build -p shopsync-app
-  cargo build -p shopsync-e2e --tests
+  cargo build -p shopsync-e2e --release --tests
 fi
 
 tmp=$(mktemp -d)
@@ -53,5 +53,5 @@ echo "display $DISPLAY"
 if [[ $mode == bench ]]; then
   cargo run -p shopsync-e2e --release --example app_bench
 else
-  cargo test -p shopsync-e2e --test till -- --ignored --test-threads=1 "${@}"
+  cargo test -p shopsync-e2e --release --test till -- --ignored --test-threads=1 "${@}"
 fi

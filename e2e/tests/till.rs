@@ -492,3 +492,59 @@ async fn demo_store_in_one_click() -> Result<()> {
     })
     .await
 }
+
+/// The till keeps selling while a long CSV import writes: the import runs
+/// on its own connection off the UI thread, and the sale completes.
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/e2e.sh"]
+async fn sale_completes_while_a_csv_import_runs() -> Result<()> {
+    let (dir, db) = temp_db()?;
+    drop(seed(&db)?);
+    let csv = dir.path().join("big.csv");
+    let mut text = String::from("sku,name,price,barcode,tax_class\n");
+    for i in 0..20_000 {
+        text.push_str(&format!("BULK{i:05},Bulk item {i},1.{:02},,std\n", i % 100));
+    }
+    std::fs::write(&csv, text)?;
+    let csv_text = csv.display().to_string();
+    with_app(&db, |app| async move {
+        let r = async {
+            app.nav("products").await?;
+            app.fill("csv-path", &csv_text).await?;
+            app.click("csv-import").await?;
+            app.wait_text("job-progress", |t| t.contains("importing"))
+                .await?;
+            app.nav("sell").await?;
+            app.type_keys("sell-search", &format!("{MILK_BARCODE}{}", enter()))
+                .await?;
+            app.el("cart-line-0").await?;
+            app.click("pay").await?;
+            app.click("pay-exact-cash").await?;
+            app.el_within("change-due", std::time::Duration::from_secs(60))
+                .await?;
+            let import_running = app.exists("job-progress").await;
+            app.click("new-sale").await?;
+            app.nav("products").await?;
+            // The import finishes too (its progress bar goes away).
+            let started = std::time::Instant::now();
+            while app.exists("job-progress").await {
+                anyhow::ensure!(
+                    started.elapsed().as_secs() < 180,
+                    "the import never finished"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            app.fill("products-search", "BULK19999").await?;
+            app.el("product-row-BULK19999").await?;
+            eprintln!("sale completed while the import was still running: {import_running}");
+            Ok(())
+        }
+        .await;
+        (app, r)
+    })
+    .await?;
+    let s = Store::open(&db)?;
+    anyhow::ensure!(s.sales(&shopsync_core::SalesFilter::default())?.len() == 1);
+    anyhow::ensure!(s.product("BULK19999").is_ok());
+    Ok(())
+}

@@ -115,7 +115,7 @@ async fn create_demo_store(
         ));
     }
     state
-        .job(app, "demo store", |path, progress| {
+        .job(app, "demo store", false, |path, progress| {
             let mut s = Store::init(
                 path,
                 InitOptions {
@@ -132,7 +132,7 @@ async fn create_demo_store(
 #[tauri::command]
 async fn rebuild(app: AppHandle, state: S<'_>) -> CmdResult<()> {
     state
-        .job(app, "rebuild", |path, progress| {
+        .job(app, "rebuild", false, |path, progress| {
             Store::open(path)?.rebuild(progress)
         })
         .await
@@ -217,7 +217,7 @@ async fn import_products_csv(
     req: PathInput,
 ) -> CmdResult<ImportSummary> {
     state
-        .job(app, "CSV import", move |path, progress| {
+        .job(app, "CSV import", true, move |path, progress| {
             Store::open(path)?.import_products_csv(std::path::Path::new(req.path.trim()), progress)
         })
         .await
@@ -456,7 +456,7 @@ async fn enrol(
     req: EnrolInput,
 ) -> CmdResult<shopsync_types::StoreInfo> {
     let info = state
-        .job(app.clone(), "enrolment", move |path, progress| {
+        .job(app.clone(), "enrolment", false, move |path, progress| {
             let till = Some(req.till_name.trim()).filter(|t| !t.is_empty());
             let (store, _report) = shopsync_core::sync::client::enrol(
                 path,

@@ -25,6 +25,11 @@ pub struct AppState {
     pub db_path: PathBuf,
     store: Arc<Mutex<Option<Store>>>,
     job: Arc<Mutex<Option<String>>>,
+    /// Held by every command while it uses the store. A long job that
+    /// commits in chunks passes through it between chunks, so a sale that
+    /// is waiting for the database goes first (SQLite's busy handler alone
+    /// is not fair: the job could take the lock again at once).
+    gate: Arc<Mutex<()>>,
     /// The background sync, once the till is enrolled with a server.
     sync: Mutex<Option<SyncWorker>>,
 }
@@ -92,6 +97,7 @@ impl AppState {
             db_path,
             store: Arc::new(Mutex::new(store)),
             job: Arc::new(Mutex::new(None)),
+            gate: Arc::new(Mutex::new(())),
             sync: Mutex::new(None),
         }
     }
@@ -154,7 +160,9 @@ impl AppState {
         F: FnOnce(&mut Store) -> shopsync_core::Result<T> + Send + 'static,
     {
         let store = self.store.clone();
+        let gate = self.gate.clone();
         blocking(move || {
+            let _turn = lock(&gate);
             let mut guard = lock(&store);
             let s = guard.as_mut().ok_or_else(|| {
                 error(
@@ -195,8 +203,16 @@ impl AppState {
 
     /// Runs a long job on its own connection to the store file, reporting
     /// progress as `job-progress` events; then reopens the till's store so
-    /// it sees everything the job wrote.
-    pub async fn job<T, F>(&self, app: AppHandle, name: &'static str, f: F) -> CmdResult<T>
+    /// it sees everything the job wrote. With `yields`, the job's progress
+    /// callback (which must run between its transactions) lets waiting
+    /// commands go first.
+    pub async fn job<T, F>(
+        &self,
+        app: AppHandle,
+        name: &'static str,
+        yields: bool,
+        f: F,
+    ) -> CmdResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&std::path::Path, &mut dyn FnMut(Progress)) -> shopsync_core::Result<T>
@@ -217,8 +233,12 @@ impl AppState {
         let store = self.store.clone();
         let job = self.job.clone();
         let emitter = app.clone();
+        let gate = self.gate.clone();
         let result = blocking(move || {
             let mut report = |p: Progress| {
+                if yields {
+                    drop(lock(&gate));
+                }
                 let _ = emitter.emit(
                     EVENT_JOB_PROGRESS,
                     JobProgress {

@@ -219,16 +219,20 @@ impl Store {
         self.product_by_id(&id)
     }
 
-    /// Adds or updates many products in one transaction (CSV import, demo
-    /// data), as several catalog changes of bounded size.
+    /// Adds or updates many products (CSV import, demo data) as catalog
+    /// changes of bounded size, each chunk committed in its own transaction
+    /// so that another connection's writes (a sale at the till) get the
+    /// database between chunks instead of waiting for the whole import.
+    /// Callers validate every item first; `progress` runs between chunks,
+    /// outside any transaction.
     pub(crate) fn upsert_products(
         &mut self,
         items: Vec<(Option<String>, NewProduct)>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<()> {
-        self.write(|w| {
-            let mut done = 0u64;
-            for chunk in items.chunks(2_000) {
+        let mut done = 0u64;
+        for chunk in items.chunks(2_000) {
+            self.write(|w| {
                 w.catalog_edit(|doc| {
                     let mut touched = Vec::with_capacity(chunk.len());
                     for (existing, p) in chunk {
@@ -243,12 +247,12 @@ impl Store {
                         touched.push(key);
                     }
                     Ok(touched)
-                })?;
-                done += chunk.len() as u64;
-                progress(done);
-            }
-            Ok(())
-        })
+                })
+            })?;
+            done += chunk.len() as u64;
+            progress(done);
+        }
+        Ok(())
     }
 
     pub fn edit_product(&mut self, sku: &str, edit: ProductEdit) -> Result<Product> {
