@@ -316,49 +316,72 @@ impl Store {
         let mut report = SyncReport::default();
         let start_cursor = self.sync_cursor()?;
         let waiting = self.sync_waiting()?;
-        loop {
-            let outbox = self.sync_outbox(limits::CLIENT_BATCH_BYTES)?;
-            let req = SyncRequest::new(self.sync_cursor()?, outbox.docs.clone());
-            let (resp, up, down) = client.exchange(&req)?;
-            report.round_trips += 1;
-            report.bytes_up += up as u64;
-            report.bytes_down += down as u64;
-            report.sent_changes += outbox.changes as u64;
-            let more = resp.more;
-            let head = resp.head;
-            let cursor = resp.cursor;
-            let applied = self.apply_sync_response(&outbox, resp)?;
-            if (applied.acked as usize) < outbox.changes {
-                return Err(SyncError::Refused {
-                    status: 500,
-                    message: format!(
-                        "the server acknowledged {} of {} changes",
-                        applied.acked, outbox.changes
+        type Exchanged = Result<(SyncResponse, usize, usize), SyncError>;
+        std::thread::scope(|scope| -> Result<(), SyncError> {
+            // While a downloaded page is applied, the next one is fetched.
+            let mut prefetch: Option<std::thread::ScopedJoinHandle<'_, Exchanged>> = None;
+            loop {
+                let (outbox, exchanged) = match prefetch.take() {
+                    Some(h) => (
+                        super::Outbox::default(),
+                        h.join().unwrap_or_else(|_| {
+                            Err(SyncError::Network("the download thread failed".into()))
+                        }),
                     ),
-                });
+                    None => {
+                        let outbox = self.sync_outbox(limits::CLIENT_BATCH_BYTES)?;
+                        let req = SyncRequest::new(self.sync_cursor()?, outbox.docs.clone());
+                        let r = client.exchange(&req);
+                        (outbox, r)
+                    }
+                };
+                let (resp, up, down) = exchanged?;
+                report.round_trips += 1;
+                report.bytes_up += up as u64;
+                report.bytes_down += down as u64;
+                report.sent_changes += outbox.changes as u64;
+                let more = resp.more;
+                let head = resp.head;
+                let cursor = resp.cursor;
+                if resp.acked.len() < outbox.changes {
+                    return Err(SyncError::Refused {
+                        status: 500,
+                        message: format!(
+                            "the server acknowledged {} of {} changes",
+                            resp.acked.len(),
+                            outbox.changes
+                        ),
+                    });
+                }
+                if more && !outbox.more {
+                    let c = client.clone();
+                    prefetch =
+                        Some(scope.spawn(move || c.exchange(&SyncRequest::new(cursor, vec![]))));
+                }
+                let applied = self.apply_sync_response(&outbox, resp)?;
+                report.acked += applied.acked;
+                report.received_new += applied.new_changes;
+                report.received_known += applied.known_changes;
+                report.cursor = cursor;
+                if waiting > 0 {
+                    progress(Progress {
+                        stage: "uploading".into(),
+                        done: report.acked.min(waiting),
+                        total: waiting,
+                    });
+                }
+                if head > start_cursor && (more || report.received_new > 0) {
+                    progress(Progress {
+                        stage: "downloading".into(),
+                        done: cursor.saturating_sub(start_cursor).min(head - start_cursor),
+                        total: head - start_cursor,
+                    });
+                }
+                if !more && !outbox.more {
+                    return Ok(());
+                }
             }
-            report.acked += applied.acked;
-            report.received_new += applied.new_changes;
-            report.received_known += applied.known_changes;
-            report.cursor = cursor;
-            if waiting > 0 {
-                progress(Progress {
-                    stage: "uploading".into(),
-                    done: report.acked.min(waiting),
-                    total: waiting,
-                });
-            }
-            if head > start_cursor && (more || report.received_new > 0) {
-                progress(Progress {
-                    stage: "downloading".into(),
-                    done: cursor.saturating_sub(start_cursor).min(head - start_cursor),
-                    total: head - start_cursor,
-                });
-            }
-            if !more && !outbox.more {
-                break;
-            }
-        }
+        })?;
         report.millis = started.elapsed().as_millis() as u64;
         Ok(report)
     }
