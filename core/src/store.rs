@@ -220,10 +220,10 @@ impl Store {
             return Err(e.into());
         }
         self.docs.clear_dirty();
-        if self.auto_snapshot {
-            if let Err(e) = self.maintenance() {
-                tracing::warn!("could not write a snapshot (will retry): {e}");
-            }
+        if self.auto_snapshot
+            && let Err(e) = self.maintenance()
+        {
+            tracing::warn!("could not write a snapshot (will retry): {e}");
         }
         Ok(out)
     }
