@@ -115,7 +115,8 @@ pub async fn serve<S: Storage>(
     options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    shopsync_core::sync::client::install_crypto_provider();
+    // rustls without a built-in provider: use ring (no C toolchain needed).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     listener
         .set_nonblocking(true)
         .map_err(ServeError::Listener)?;
