@@ -96,6 +96,30 @@ pub struct SyncStatus {
     pub cursor: u64,
 }
 
+impl SyncStatus {
+    /// What the app's sync indicator shows (`syncing`: an attempt is running).
+    pub fn view(&self, syncing: bool) -> shopsync_types::ipc::SyncStatusView {
+        use shopsync_types::ipc::{SyncState, SyncStatusView};
+        let state = if syncing {
+            SyncState::Syncing
+        } else {
+            match (self.online, &self.last_error) {
+                (Some(true), _) => SyncState::Online,
+                (Some(false), Some(e)) if !e.starts_with(NETWORK_PREFIX) => SyncState::Error,
+                _ => SyncState::Offline,
+            }
+        };
+        SyncStatusView {
+            state,
+            pending_changes: self.changes_waiting,
+            last_sync: self
+                .last_success
+                .and_then(chrono::DateTime::<Utc>::from_timestamp_millis),
+            message: self.last_error.clone(),
+        }
+    }
+}
+
 pub(crate) const NETWORK_PREFIX: &str = "cannot reach the server";
 
 const KEY_SERVER: &str = "sync.server";
