@@ -19,9 +19,18 @@ fi
 flags=()
 [[ $profile == release ]] && flags+=(--release)
 cargo build -p shopsync-ui --target wasm32-unknown-unknown "${flags[@]}"
-rm -rf ui/dist
-mkdir -p ui/dist
-wasm-bindgen --target web --no-typescript --out-dir ui/dist --out-name shopsync_ui \
+# Build into a scratch folder and copy only files that changed: the app
+# embeds ui/dist and recompiles whenever it changes.
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+wasm-bindgen --target web --no-typescript --out-dir "$stage" --out-name shopsync_ui \
   "$target_dir/wasm32-unknown-unknown/$profile/shopsync-ui.wasm"
-cp ui/static/* ui/dist/
+cp ui/static/* "$stage"/
+mkdir -p ui/dist
+for f in "$stage"/*; do
+  cmp -s "$f" "ui/dist/$(basename "$f")" || cp "$f" ui/dist/
+done
+for f in ui/dist/*; do
+  [[ -e "$stage/$(basename "$f")" ]] || rm -f "$f"
+done
 echo "UI built into ui/dist ($profile)"
