@@ -120,6 +120,9 @@ impl SyncStatus {
     }
 }
 
+/// Received changes applied per local transaction.
+const APPLY_CHUNK: usize = 2_000;
+
 pub(crate) const NETWORK_PREFIX: &str = "cannot reach the server";
 
 const KEY_SERVER: &str = "sync.server";
@@ -322,49 +325,82 @@ impl Store {
         }
         let cursor = resp.cursor;
         let acked_hashes = resp.acked;
-        let mut catalog_changed = false;
-        let applied = self.write(|w| {
-            let mut a = Applied::default();
-            let max_before: i64 =
-                w.conn
-                    .query_row("SELECT COALESCE(MAX(seq), 0) FROM doc_changes", [], |r| {
-                        r.get(0)
-                    })?;
-            let mut mark = w.conn.prepare_cached(
-                "UPDATE doc_changes SET acked = 1 WHERE doc_id = ?1 AND hash = ?2",
-            )?;
-            for h in &acked_hashes {
-                if let Some(doc) = sent_docs.get(h) {
-                    a.acked += mark.execute(params![doc, h.as_slice()])? as u64;
+        // Applied in transactions of at most APPLY_CHUNK changes, so a sale on
+        // another connection never waits long for the write lock; the cursor
+        // moves in the last one. A failure part-way leaves the cursor where it
+        // was: the next sync receives the page again and skips what is stored.
+        let mut chunks: Vec<Vec<(DocId, Vec<automerge::Change>)>> = vec![Vec::new()];
+        let mut in_chunk = 0usize;
+        for (id, changes) in decoded {
+            let mut rest = changes;
+            while !rest.is_empty() {
+                if in_chunk >= APPLY_CHUNK {
+                    chunks.push(Vec::new());
+                    in_chunk = 0;
                 }
+                let take = rest.len().min(APPLY_CHUNK - in_chunk);
+                let tail = rest.split_off(take);
+                in_chunk += rest.len();
+                if let Some(c) = chunks.last_mut() {
+                    c.push((id.clone(), rest));
+                }
+                rest = tail;
             }
-            for (id, changes) in decoded {
-                let hashes: Vec<[u8; 32]> = changes.iter().map(|c| c.hash().0).collect();
-                if matches!(id, DocId::Catalog { .. }) {
-                    catalog_changed = true;
-                }
-                let (new, known) = apply_document(w.conn, w.docs, &id, changes)?;
-                a.new_changes += new;
-                a.known_changes += known;
-                if known > 0 {
-                    // Copies we already held unacknowledged (from a bundle).
-                    let key = id.to_string();
-                    for h in &hashes {
-                        mark.execute(params![key, h.as_slice()])?;
+        }
+        let mut catalog_changed = false;
+        let mut applied = Applied::default();
+        let last = chunks.len() - 1;
+        for (n, chunk) in chunks.into_iter().enumerate() {
+            let a = self.write(|w| {
+                let mut a = Applied::default();
+                let max_before: i64 =
+                    w.conn
+                        .query_row("SELECT COALESCE(MAX(seq), 0) FROM doc_changes", [], |r| {
+                            r.get(0)
+                        })?;
+                let mut mark = w.conn.prepare_cached(
+                    "UPDATE doc_changes SET acked = 1 WHERE doc_id = ?1 AND hash = ?2",
+                )?;
+                if n == 0 {
+                    for h in &acked_hashes {
+                        if let Some(doc) = sent_docs.get(h) {
+                            a.acked += mark.execute(params![doc, h.as_slice()])? as u64;
+                        }
                     }
                 }
-            }
-            w.conn.execute(
-                "UPDATE doc_changes SET acked = 1 WHERE acked = 0 AND seq > ?1",
-                [max_before],
-            )?;
-            w.conn.execute(
-                "INSERT INTO meta (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                params![KEY_CURSOR, cursor.to_string()],
-            )?;
-            Ok(a)
-        })?;
+                for (id, changes) in chunk {
+                    let hashes: Vec<[u8; 32]> = changes.iter().map(|c| c.hash().0).collect();
+                    if matches!(id, DocId::Catalog { .. }) {
+                        catalog_changed = true;
+                    }
+                    let (new, known) = apply_document(w.conn, w.docs, &id, changes)?;
+                    a.new_changes += new;
+                    a.known_changes += known;
+                    if known > 0 {
+                        // Copies we already held unacknowledged (from a bundle).
+                        let key = id.to_string();
+                        for h in &hashes {
+                            mark.execute(params![key, h.as_slice()])?;
+                        }
+                    }
+                }
+                w.conn.execute(
+                    "UPDATE doc_changes SET acked = 1 WHERE acked = 0 AND seq > ?1",
+                    [max_before],
+                )?;
+                if n == last {
+                    w.conn.execute(
+                        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        params![KEY_CURSOR, cursor.to_string()],
+                    )?;
+                }
+                Ok(a)
+            })?;
+            applied.acked += a.acked;
+            applied.new_changes += a.new_changes;
+            applied.known_changes += a.known_changes;
+        }
         let keep = DocId::catalog(&store_id);
         self.docs.retain(&[&keep]);
         if catalog_changed {
