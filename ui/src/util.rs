@@ -42,11 +42,18 @@ pub fn spawn(f: impl std::future::Future<Output = ()> + 'static) {
     leptos::task::spawn_local(f);
 }
 
-/// Puts the keyboard focus in an input.
+/// Puts the keyboard focus in an input, unless it has it already: keys a
+/// scanner is typing at that moment must not be selected and overwritten.
 pub fn focus(r: NodeRef<leptos::html::Input>) {
     if let Some(el) = r.get_untracked() {
-        let _ = el.focus();
-        el.select();
+        let focused = document().active_element().is_some_and(|a| {
+            let a: &wasm_bindgen::JsValue = a.as_ref();
+            let e: &wasm_bindgen::JsValue = el.as_ref();
+            a == e
+        });
+        if !focused {
+            let _ = el.focus();
+        }
     }
 }
 

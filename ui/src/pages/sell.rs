@@ -160,10 +160,15 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
         });
         sel_line.set(Some(idx));
         ctx.clear();
+        focus(search_ref);
+    };
+    // Empties the scan field (at once on Enter: the scanner may already be
+    // typing the next code while this one is looked up).
+    let clear_search = move || {
+        search_seq.update_value(|s| *s += 1);
         query.set(String::new());
         results.set(Vec::new());
         results_for.set(String::new());
-        focus(search_ref);
     };
 
     let open_pay = move || {
@@ -188,22 +193,31 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
             open_pay();
             return;
         }
+        let pick = (results_for.get_untracked() == code)
+            .then(|| results.with_untracked(|r| r.get(sel_result.get_untracked()).cloned()))
+            .flatten();
+        clear_search();
+        if let Some(el) = search_ref.get_untracked() {
+            el.set_value("");
+        }
         spawn(async move {
             match api::product_by_code(&code).await {
                 Ok(p) => add_product(p),
                 Err(e) if e.code == ErrorCode::NotFound => {
-                    let pick = (results_for.get_untracked() == code)
-                        .then(|| {
-                            results.with_untracked(|r| r.get(sel_result.get_untracked()).cloned())
-                        })
-                        .flatten();
                     match pick {
                         Some(p) => add_product(p),
                         None => {
                             // Maybe the results for this text are still on their way.
                             match api::search_products(&code, 1, false).await {
                                 Ok(mut list) if !list.is_empty() => add_product(list.remove(0)),
-                                _ => ctx.error(&e),
+                                _ => {
+                                    ctx.error(&e);
+                                    // Give the text back to correct it, unless more was typed.
+                                    if query.get_untracked().is_empty() {
+                                        query.set(code.clone());
+                                        run_search(code);
+                                    }
+                                }
                             }
                         }
                     }
@@ -531,7 +545,7 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
                             class:selected=move || sel_result.get() == i
                             data-testid=format!("result-{i}")
                             data-sku=p.sku.clone()
-                            on:click=move |_| add_product(p2.clone())
+                            on:click=move |_| { clear_search(); add_product(p2.clone()) }
                         >
                             <span class="r-name">{p.name.clone()}</span>
                             <span class="r-sku">{p.sku.clone()}</span>
