@@ -34,27 +34,14 @@ pub struct AppState {
     sync: Mutex<Option<SyncWorker>>,
 }
 
-/// What the indicator shows for a sync status.
+/// What the indicator shows for a sync status (the core's view; a worker
+/// that gave up for good, e.g. a revoked device, shows as an error).
 pub fn sync_view(st: &SyncStatus, syncing: bool, stopped: bool) -> SyncStatusView {
-    let state = if stopped {
-        SyncState::Error
-    } else if syncing {
-        SyncState::Syncing
-    } else {
-        match (st.enrolled, st.online, &st.last_error) {
-            (true, Some(true), _) => SyncState::Online,
-            (true, Some(false), Some(_)) => SyncState::Error,
-            _ => SyncState::Offline,
-        }
-    };
-    SyncStatusView {
-        state,
-        pending_changes: st.changes_waiting,
-        last_sync: st
-            .last_success
-            .and_then(chrono::DateTime::from_timestamp_millis),
-        message: st.last_error.clone(),
+    let mut view = st.view(syncing);
+    if stopped {
+        view.state = SyncState::Error;
     }
+    view
 }
 
 pub fn error(code: ErrorCode, message: impl Into<String>) -> ErrorInfo {
