@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end tests of the till in its real window: builds the UI and the app,
 # starts a private Xvfb display, runs the WebDriver tests (tauri-driver +
-# WebKitWebDriver on free ports), saving screenshots to docs/screenshots/.
+# WebKitWebDriver on free ports). Screenshots go to the target directory
+# (e2e-screenshots/); scripts/screenshots.sh refreshes the README's pictures.
 #
 #   scripts/e2e.sh [filter]   the e2e tests (release build; optional test-name filter)
 #   scripts/e2e.sh --bench    the app benchmark instead

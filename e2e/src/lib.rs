@@ -22,7 +22,7 @@ pub use fantoccini;
 pub const TIMEOUT: Duration = Duration::from_secs(20);
 const POLL: Duration = Duration::from_millis(25);
 
-/// The repository root (screenshots go to `docs/screenshots/` there).
+/// The repository root.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -49,6 +49,22 @@ pub fn app_binary() -> Result<PathBuf> {
         );
     }
     Ok(bin)
+}
+
+/// Where screenshots go: `SHOPSYNC_SCREENSHOTS_DIR` (the README's pictures
+/// are refreshed by `scripts/screenshots.sh`, which points it at
+/// `docs/screenshots/`), else `e2e-screenshots/` in the target directory, so a
+/// test run never changes a tracked file.
+pub fn screenshot_dir() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("SHOPSYNC_SCREENSHOTS_DIR") {
+        return Ok(PathBuf::from(p));
+    }
+    let exe = std::env::current_exe()?;
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .ok_or_else(|| anyhow!("cannot locate the target directory from {}", exe.display()))?;
+    Ok(profile_dir.join("e2e-screenshots"))
 }
 
 fn free_port() -> Result<u16> {
@@ -282,10 +298,10 @@ impl App {
         }
     }
 
-    /// Saves a PNG of the window to `docs/screenshots/<name>.png`.
+    /// Saves a PNG of the window as `<name>.png` in [`screenshot_dir`].
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
         let png = self.client.screenshot().await?;
-        let dir = repo_root().join("docs").join("screenshots");
+        let dir = screenshot_dir()?;
         std::fs::create_dir_all(&dir)?;
         let path = dir.join(format!("{name}.png"));
         std::fs::write(&path, png)?;

@@ -465,6 +465,118 @@ async fn keyboard_only_sale() -> Result<()> {
     Ok(())
 }
 
+/// F5 is "exact cash" on the payment dialog (and the webview's reload key):
+/// it completes the sale, and the screen keeps answering every key after it
+/// (it used to panic inside the UI and leave the Sell screen dead).
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/e2e.sh"]
+async fn f5_pays_exact_cash_and_the_till_keeps_working() -> Result<()> {
+    let (_dir, db) = temp_db()?;
+    drop(seed(&db)?);
+    with_app(&db, |app| async move {
+        let r = async {
+            app.type_keys("sell-search", &format!("{MILK_BARCODE}{}", enter()))
+                .await?;
+            app.el("cart-line-0").await?;
+            app.type_keys("sell-search", &key(Key::F9)).await?;
+            app.el("pay-dialog").await?;
+            app.type_keys("tender-amount", &key(Key::F5)).await?;
+            app.wait_text("change-due", |t| t == "0.00").await?;
+            anyhow::ensure!(!app.exists("ui-panic").await, "the UI panicked on F5");
+            app.client
+                .active_element()
+                .await?
+                .send_keys(&key(Key::Escape))
+                .await?;
+            app.el("cart-empty").await?;
+            // The next sale opens its payment with F9 again, and Alt+3 changes screen.
+            app.type_keys("sell-search", &format!("{COFFEE_BARCODE}{}", enter()))
+                .await?;
+            app.el("cart-line-0").await?;
+            app.type_keys("sell-search", &key(Key::F9)).await?;
+            app.el("pay-dialog").await?;
+            app.type_keys("tender-amount", &key(Key::F5)).await?;
+            app.wait_text("change-due", |t| t == "0.00").await?;
+            app.client
+                .active_element()
+                .await?
+                .send_keys(&key(Key::Escape))
+                .await?;
+            app.el("cart-empty").await?;
+            app.type_keys("sell-search", &format!("{}3", key(Key::Alt)))
+                .await?;
+            app.el("page-stock").await?;
+            Ok(())
+        }
+        .await;
+        (app, r)
+    })
+    .await?;
+    let s = Store::open(&db)?;
+    let sales = s.sales(&shopsync_core::SalesFilter::default())?;
+    anyhow::ensure!(
+        sales.len() == 2,
+        "expected 2 sales on disk, found {}",
+        sales.len()
+    );
+    Ok(())
+}
+
+/// Reloads the page and waits for the new one to be ready.
+async fn reload(app: &App) -> Result<()> {
+    app.client
+        .execute("window.__before_reload = true; location.reload();", vec![])
+        .await?;
+    let deadline = std::time::Instant::now() + shopsync_e2e::TIMEOUT;
+    loop {
+        let gone = app
+            .client
+            .execute("return window.__before_reload === undefined;", vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        if gone {
+            break;
+        }
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "the page did not reload"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    app.wait_attr("app", "data-ready", "true").await
+}
+
+/// A reload (F5 is cancelled, but a webview may still reload) comes back to
+/// the same screen with the cart.
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/e2e.sh"]
+async fn a_reload_keeps_the_screen_and_the_cart() -> Result<()> {
+    let (_dir, db) = temp_db()?;
+    drop(seed(&db)?);
+    with_app(&db, |app| async move {
+        let r = async {
+            app.type_keys("sell-search", &format!("{MILK_BARCODE}{}", enter()))
+                .await?;
+            app.type_keys("sell-search", &format!("{COFFEE_BARCODE}{}", enter()))
+                .await?;
+            app.el("cart-line-1").await?;
+            app.wait_text("total", |t| t == "4.70").await?;
+            reload(&app).await?;
+            app.el("cart-line-1").await?;
+            app.wait_text("total", |t| t == "4.70").await?;
+            app.nav("stock").await?;
+            reload(&app).await?;
+            app.el("page-stock").await?;
+            Ok(())
+        }
+        .await;
+        (app, r)
+    })
+    .await
+}
+
 /// First launch → "Open the demo store": progress is shown, then the Sell
 /// screen of the demo shop.
 #[tokio::test]

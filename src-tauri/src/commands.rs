@@ -58,6 +58,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         sync_now,
         enrol,
         rebuild,
+        report_ui_error,
     ]
 }
 
@@ -136,6 +137,13 @@ async fn rebuild(app: AppHandle, state: S<'_>) -> CmdResult<()> {
             Store::open(path)?.rebuild(progress)
         })
         .await
+}
+
+/// The UI hit a panic: it shows a reload screen; the log keeps what happened.
+#[tauri::command]
+fn report_ui_error(req: UiErrorInput) {
+    let message: String = req.message.chars().take(4_000).collect();
+    tracing::error!(target: "ui", "the till screen panicked: {}", message.escape_debug());
 }
 
 // --- selling ------------------------------------------------------------------

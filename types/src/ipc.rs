@@ -170,6 +170,12 @@ pub struct IdInput {
     pub id: String,
 }
 
+/// A panic or other failure inside the UI, for the shell's log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UiErrorInput {
+    pub message: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SalesQuery {
     #[serde(default)]

@@ -7,6 +7,7 @@ use shopsync_types::{ErrorInfo, StoreInfo};
 
 use crate::api;
 use crate::components::sync::SyncIndicator;
+use crate::guard;
 use crate::pages;
 use crate::util::{describe, spawn};
 
@@ -39,6 +40,10 @@ impl Page {
             Page::Suppliers => "Suppliers",
             Page::Settings => "Settings",
         }
+    }
+
+    pub fn from_key(key: &str) -> Option<Page> {
+        Page::ALL.into_iter().find(|p| p.key() == key)
     }
 
     pub fn key(self) -> &'static str {
@@ -110,13 +115,19 @@ impl Ctx {
 #[component]
 pub fn App() -> impl IntoView {
     let ctx = Ctx {
-        page: RwSignal::new(Page::Sell),
+        // A reload (it should never happen; see guard.rs) comes back to the same screen.
+        page: RwSignal::new(
+            guard::recall(guard::PAGE_KEY)
+                .and_then(|k| Page::from_key(&k))
+                .unwrap_or(Page::Sell),
+        ),
         info: RwSignal::new(None),
         message: RwSignal::new(None),
         progress: RwSignal::new(None),
         data_version: RwSignal::new(0),
         dialog_open: RwSignal::new(false),
     };
+    Effect::new(move |_| guard::remember(guard::PAGE_KEY, ctx.page.get().key()));
     let loaded = RwSignal::new(false);
     let db_path = RwSignal::new(String::new());
 

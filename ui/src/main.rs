@@ -3,9 +3,11 @@
 mod api;
 mod app;
 mod components;
+mod guard;
 mod pages;
 mod util;
 
 fn main() {
+    guard::install();
     leptos::mount::mount_to_body(app::App);
 }

@@ -33,6 +33,10 @@ mod ffi {
         #[wasm_bindgen(catch, js_namespace = ["window", "__TAURI__", "core"], js_name = invoke)]
         pub async fn invoke(cmd: &str, args: JsValue) -> Result<JsValue, JsValue>;
 
+        /// The same command, its promise left alone.
+        #[wasm_bindgen(catch, js_namespace = ["window", "__TAURI__", "core"], js_name = invoke)]
+        pub fn invoke_nowait(cmd: &str, args: JsValue) -> Result<js_sys::Promise, JsValue>;
+
         #[wasm_bindgen(catch, js_namespace = ["window", "__TAURI__", "event"], js_name = listen)]
         pub async fn listen(event: &str, handler: &js_sys::Function) -> Result<JsValue, JsValue>;
     }
@@ -48,6 +52,10 @@ mod ffi {
     }
 
     pub async fn listen(_event: &str, _handler: &js_sys::Function) -> Result<JsValue, JsValue> {
+        Err(JsValue::NULL)
+    }
+
+    pub fn invoke_nowait(_cmd: &str, _args: JsValue) -> Result<js_sys::Promise, JsValue> {
         Err(JsValue::NULL)
     }
 }
@@ -115,6 +123,17 @@ pub async fn create_demo_store() -> ApiResult<serde_json_free::Ignored> {
 }
 pub async fn rebuild() -> ApiResult<()> {
     call0("rebuild").await
+}
+/// Sends a UI failure to the shell's log without waiting (it may be called
+/// from the panic hook, where the async runtime cannot be trusted).
+pub fn report_ui_error(message: &str) {
+    let req = UiErrorInput {
+        message: message.to_string(),
+    };
+    let ser = serde_wasm_bindgen::Serializer::json_compatible();
+    if let Ok(args) = (Req { req: &req }).serialize(&ser) {
+        drop(ffi::invoke_nowait("report_ui_error", args));
+    }
 }
 pub async fn search_products(
     query: &str,

@@ -10,6 +10,7 @@ use shopsync_types::{ErrorCode, Product, SaleDetail, SaleQuote, TenderKind};
 
 use crate::api;
 use crate::app::Ctx;
+use crate::guard;
 use crate::util::{focus, local_time, minor_text, money, parse_money, spawn, value};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -61,7 +62,16 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
     let results_for = RwSignal::new(String::new());
     let sel_result = RwSignal::new(0usize);
     let search_seq = StoredValue::new(0u64);
-    let cart = RwSignal::new(Vec::<CartLineInput>::new());
+    let cart = RwSignal::new(
+        guard::recall(guard::CART_KEY)
+            .and_then(|json| serde_json::from_str::<Vec<CartLineInput>>(&json).ok())
+            .unwrap_or_default(),
+    );
+    Effect::new(move |_| {
+        if let Ok(json) = cart.with(serde_json::to_string) {
+            guard::remember(guard::CART_KEY, &json);
+        }
+    });
     let quote = RwSignal::new(None::<SaleQuote>);
     let quote_seq = StoredValue::new(0u64);
     let sel_line = RwSignal::new(None::<usize>);
@@ -484,7 +494,13 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
             }
             (Mode::Pay, "F5") => {
                 ev.prevent_default();
-                tenders.update(|t| t.push((TenderKind::Cash, remaining())));
+                // Read what is due before taking the write lock: reading
+                // `tenders` inside its own update panicked and left the
+                // screen dead.
+                let due = remaining();
+                if due > 0 {
+                    tenders.update(|t| t.push((TenderKind::Cash, due)));
+                }
                 complete();
             }
             (Mode::Pay | Mode::Price(_) | Mode::Parked(_), "Escape") => {
