@@ -57,4 +57,4 @@ ensure_tauri_driver() {
 
 # Debian packages the desktop app needs to build and to be driven in tests.
 DESKTOP_PACKAGES=(pkg-config libwebkit2gtk-4.1-dev libssl-dev)
-E2E_PACKAGES=(xvfb webkit2gtk-driver imagemagick)
+E2E_PACKAGES=(xvfb webkit2gtk-driver imagemagick xdotool)

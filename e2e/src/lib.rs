@@ -308,6 +308,53 @@ impl App {
         Ok(path)
     }
 
+    /// Presses keys as a real keyboard does: X events through XTEST
+    /// (`xdotool`), which reach the webview the way a USB keyboard's do —
+    /// unlike WebDriver's keys, which are synthesised inside the page, so
+    /// the webview's own accelerators (F5 reloads) never see them.
+    /// Each item is an xdotool key name (`F9`, `Return`, `alt+3`) or, as
+    /// `type:TEXT`, text to type.
+    pub async fn x_keys(&self, keys: &[&str]) -> Result<()> {
+        // `timeout`: a missing window must fail the test, not hang it.
+        let focus = Command::new("timeout")
+            .args([
+                "10",
+                "xdotool",
+                "search",
+                "--sync",
+                "--onlyvisible",
+                "--name",
+                "ShopSync",
+                "windowfocus",
+                "--sync",
+            ])
+            .output()
+            .context("cannot run xdotool: apt-get install xdotool")?;
+        if !focus.status.success() {
+            bail!(
+                "xdotool could not focus the till window: {}",
+                String::from_utf8_lossy(&focus.stderr)
+            );
+        }
+        for k in keys {
+            let out = match k.strip_prefix("type:") {
+                Some(text) => Command::new("xdotool")
+                    .args(["type", "--delay", "20", text])
+                    .output()?,
+                None => Command::new("xdotool")
+                    .args(["key", "--delay", "20", k])
+                    .output()?,
+            };
+            if !out.status.success() {
+                bail!("xdotool {k}: {}", String::from_utf8_lossy(&out.stderr));
+            }
+            // Let the webview handle one key before the next, as a person's
+            // keyboard does.
+            tokio::time::sleep(Duration::from_millis(60)).await;
+        }
+        Ok(())
+    }
+
     pub async fn nav(&self, page: &str) -> Result<()> {
         self.click(&format!("nav-{page}")).await?;
         self.el(&format!("page-{page}")).await?;

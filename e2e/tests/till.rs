@@ -522,6 +522,59 @@ async fn f5_pays_exact_cash_and_the_till_keeps_working() -> Result<()> {
     Ok(())
 }
 
+/// The same with real key events (X events, as a USB keyboard sends them):
+/// scan, F9, F5 pays exact cash, Esc starts the next sale, Alt+3 and Alt+1
+/// change screens, and a second sale goes through the same keys.
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver, xdotool and a display: run scripts/e2e.sh"]
+async fn real_keyboard_f_keys_sell_twice() -> Result<()> {
+    let (_dir, db) = temp_db()?;
+    drop(seed(&db)?);
+    with_app(&db, |app| async move {
+        let r = async {
+            app.el("page-sell").await?;
+            let scan = format!("type:{MILK_BARCODE}");
+            app.x_keys(&[&scan, "Return"]).await?;
+            app.el("cart-line-0").await?;
+            app.x_keys(&["F9"]).await?;
+            app.el("pay-dialog").await?;
+            app.x_keys(&["F5"]).await?;
+            app.wait_text("change-due", |t| t == "0.00").await?;
+            anyhow::ensure!(!app.exists("ui-panic").await, "the UI panicked on F5");
+            app.x_keys(&["Escape"]).await?;
+            app.el("cart-empty").await?;
+            app.x_keys(&["alt+3"]).await?;
+            app.el("page-stock").await?;
+            app.x_keys(&["alt+1"]).await?;
+            app.el("page-sell").await?;
+            let scan = format!("type:{COFFEE_BARCODE}");
+            app.x_keys(&[&scan, "Return", "F9"]).await?;
+            app.el("pay-dialog").await?;
+            app.x_keys(&["F5"]).await?;
+            app.wait_text("change-due", |t| t == "0.00").await?;
+            app.x_keys(&["Escape"]).await?;
+            app.el("cart-empty").await?;
+            // Reload and zoom keys do nothing to a till at work.
+            app.x_keys(&[&scan, "Return", "F5", "ctrl+r", "ctrl+plus"])
+                .await?;
+            app.el("cart-line-0").await?;
+            app.wait_text("total", |t| t == "3.50").await?;
+            Ok(())
+        }
+        .await;
+        (app, r)
+    })
+    .await?;
+    let s = Store::open(&db)?;
+    let sales = s.sales(&shopsync_core::SalesFilter::default())?;
+    anyhow::ensure!(
+        sales.len() == 2,
+        "expected 2 sales on disk, found {}",
+        sales.len()
+    );
+    Ok(())
+}
+
 /// Reloads the page and waits for the new one to be ready.
 async fn reload(app: &App) -> Result<()> {
     app.client
