@@ -82,6 +82,7 @@ pub fn sync(db: &Path, a: SyncArgs, json_mode: bool) -> Result<Output> {
                     s.changes_waiting
                 )
             };
+            let human = human + &crate::output::clock_flags(&s.clock_flags);
             Output::new(human, &s)
         }
         None if a.watch => watch(db, json_mode),
