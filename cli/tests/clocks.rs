@@ -100,7 +100,12 @@ fn store(dir: &Path, stock: &str) -> Result<Till, Box<dyn std::error::Error>> {
     Ok(a)
 }
 
-fn join(a: &Till, dir: &Path, name: &str, offset: &'static str) -> Result<Till, Box<dyn std::error::Error>> {
+fn join(
+    a: &Till,
+    dir: &Path,
+    name: &str,
+    offset: &'static str,
+) -> Result<Till, Box<dyn std::error::Error>> {
     let bundle = dir.join("join.bundle");
     let path = bundle.to_str().ok_or("path")?;
     a.json(&["bundle", "export", path])?;

@@ -409,7 +409,9 @@ impl Store {
                 if let Some((id, doc, sent)) = part.as_mut() {
                     let changes = doc.get_changes(sent);
                     if !changes.is_empty() {
-                        store.write(|w| apply_document(w.conn, w.docs, id, changes, w.now).map(|_| ()))?;
+                        store.write(|w| {
+                            apply_document(w.conn, w.docs, id, changes, w.now).map(|_| ())
+                        })?;
                     }
                     *sent = doc.get_heads();
                 }

@@ -187,7 +187,9 @@ fn count_line(conn: &Connection, record_id: &str, line: &CountLine) -> Result<()
     )?
     .execute(params![record_id, line.product_id, line.at, line.counted, line.expected, hlc])?;
     let current: Option<(Option<i64>, Option<String>)> = conn
-        .prepare_cached("SELECT count_hlc, count_record_id FROM stock_levels WHERE product_id = ?1")?
+        .prepare_cached(
+            "SELECT count_hlc, count_record_id FROM stock_levels WHERE product_id = ?1",
+        )?
         .query_row([&line.product_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let newer = match &current {
