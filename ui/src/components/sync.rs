@@ -43,8 +43,9 @@ pub fn SyncIndicator(ctx: Ctx) -> impl IntoView {
             .map(|s| s.clock_warnings.join("\n"))
             .filter(|w| !w.is_empty())
             .map(|w| {
+                let title = w.clone();
                 view! {
-                    <span class="clock-warning" data-testid="clock-warning" title=w.clone()>
+                    <span class="clock-warning" data-testid="clock-warning" title=title>
                         " · clock wrong: "{w}
                     </span>
                 }
