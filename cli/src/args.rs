@@ -100,6 +100,9 @@ pub struct SyncArgs {
 pub enum SyncCmd {
     /// Online/offline, last success, changes waiting, last error.
     Status,
+    /// How many minutes ahead of this till's clock another till's records
+    /// may be dated before that till is flagged (shows it; sets it if given).
+    ClockLimit { minutes: Option<i64> },
 }
 
 #[derive(Args, Debug)]

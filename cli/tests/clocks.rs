@@ -175,3 +175,25 @@ fn a_till_a_year_ahead_and_one_two_hours_behind_converge_to_the_shelf() -> R {
     }
     Ok(())
 }
+
+#[test]
+fn the_clock_limit_is_shown_set_and_checked() -> R {
+    let dir = tempfile::tempdir()?;
+    let a = store(dir.path(), "1")?;
+    let shown = a.json(&["sync", "clock-limit"])?;
+    assert_eq!(shown["clock_limit_ms"], 600_000, "10 minutes by default");
+    let set = a.json(&["sync", "clock-limit", "30"])?;
+    assert_eq!(set["clock_limit_ms"], 1_800_000);
+    let out = Command::new(env!("CARGO_BIN_EXE_shopsync"))
+        .arg("--db")
+        .arg(&a.db)
+        .args(["sync", "clock-limit", "0"])
+        .output()?;
+    assert!(!out.status.success());
+    assert!(String::from_utf8(out.stderr)?.contains("must be positive"));
+    assert_eq!(
+        a.json(&["sync", "clock-limit"])?["clock_limit_ms"],
+        1_800_000
+    );
+    Ok(())
+}

@@ -30,6 +30,11 @@ pub const DEFAULT_SKEW_LIMIT_MS: i64 = 10 * 60 * 1000;
 /// A flag is shown for this long after the last record that raised it.
 pub const FLAG_SHOWN_FOR_MS: i64 = 24 * 60 * 60 * 1000;
 
+/// Stamps beyond the year 3000 are not believed: a till never raises its
+/// own clock to them (a broken or hostile record must not push every till's
+/// stamps to the end of time).
+pub const MAX_STAMP: i64 = 32_503_680_000_000;
+
 const KEY_SEEN: &str = "clock.hlc_seen";
 const KEY_LIMIT: &str = "clock.skew_limit_ms";
 
@@ -108,8 +113,13 @@ pub(crate) fn tick(conn: &Connection, now: i64) -> Result<i64> {
     Ok(stamp)
 }
 
-/// Raises the highest stamp seen to `stamp` (never lowers it).
+/// Raises the highest stamp seen to `stamp` (never lowers it; stamps past
+/// [`MAX_STAMP`] are ignored).
 pub(crate) fn observe(conn: &Connection, stamp: i64) -> Result<()> {
+    if stamp > MAX_STAMP {
+        tracing::warn!("ignoring a causal stamp past the year 3000 ({stamp})");
+        return Ok(());
+    }
     conn.prepare_cached(
         "INSERT INTO meta (key, value) VALUES (?1, CAST(?2 AS TEXT))
          ON CONFLICT (key) DO UPDATE SET value = CAST(?2 AS TEXT)
@@ -128,6 +138,38 @@ pub(crate) fn observe_record(conn: &Connection, record: &Record) -> Result<()> {
         }
     }
     observe(conn, top)
+}
+
+/// What is wrong with a record's causal stamps, if anything (for record
+/// validation): a till stamps `at <= hlc <= MAX_STAMP`, on the record and on
+/// each count line. Records without stamps (older versions) pass.
+pub fn stamp_problem(record: &Record) -> Option<String> {
+    let bad = |what: &str, at: i64, hlc: Option<i64>| -> Option<String> {
+        let h = hlc?;
+        if h < at {
+            Some(format!("{what}: hlc {h} is before its date {at}"))
+        } else if h > MAX_STAMP {
+            Some(format!("{what}: hlc {h} is past the year 3000"))
+        } else {
+            None
+        }
+    };
+    let own = if record.has_stamp() {
+        Some(record.hlc())
+    } else {
+        None
+    };
+    if let Some(p) = bad("record", record.at(), own) {
+        return Some(p);
+    }
+    if let Record::Count(c) = record {
+        for (i, line) in c.lines.iter().enumerate() {
+            if let Some(p) = bad(&format!("count line {}", i + 1), line.at, line.hlc) {
+                return Some(p);
+            }
+        }
+    }
+    None
 }
 
 fn skew_limit(conn: &Connection) -> Result<i64> {
@@ -241,6 +283,35 @@ mod tests {
         assert_eq!(human_duration(365 * 86_400_000 + 86_400_000), "1 y 1 d");
         assert_eq!(human_duration(2 * 3_600_000), "2 h 0 min");
         assert_eq!(human_duration(-(12 * 60_000 + 5_000)), "12 min 5 s");
+    }
+
+    #[test]
+    fn stamps_past_the_year_3000_are_ignored_and_reported() -> Result<()> {
+        let conn = Connection::open_in_memory()?;
+        conn.execute_batch("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT")?;
+        observe(&conn, i64::MAX)?;
+        assert_eq!(
+            seen(&conn)?,
+            None,
+            "a stamp at the end of time is not believed"
+        );
+        assert_eq!(tick(&conn, 100)?, 100);
+        let adj = |at: i64, hlc: Option<i64>| {
+            Record::Adjustment(crate::records::AdjustmentRecord {
+                id: "a".into(),
+                at,
+                product_id: "p".into(),
+                delta: 1,
+                reason: crate::records::AdjustReason::Found,
+                note: None,
+                hlc,
+            })
+        };
+        assert_eq!(stamp_problem(&adj(5, None)), None);
+        assert_eq!(stamp_problem(&adj(5, Some(9))), None);
+        assert!(stamp_problem(&adj(5, Some(4))).is_some());
+        assert!(stamp_problem(&adj(5, Some(i64::MAX))).is_some());
+        Ok(())
     }
 
     #[test]
