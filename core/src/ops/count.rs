@@ -222,7 +222,8 @@ impl Store {
     }
 
     /// Posts the counted lines to the ledger. Stock of each counted product
-    /// becomes its counted quantity plus every movement dated after it was counted.
+    /// becomes its counted quantity plus every movement after it was counted
+    /// (by causal stamp, see `crate::clock`).
     pub fn count_post(&mut self, count_id: &str) -> Result<CountView> {
         let view = self.count_view(count_id)?;
         if view.status == CountStatus::Posted {
