@@ -303,6 +303,28 @@ mod tests {
     }
 
     #[test]
+    fn records_of_older_versions_have_no_stamp_and_order_by_date() -> Result<()> {
+        let old = br#"{"kind":"count","id":"c","at":50,"started_at":40,
+            "lines":[{"product_id":"p","at":45,"counted":3,"expected":4}]}"#;
+        let mut bytes = vec![RECORD_SCHEMA_VERSION];
+        bytes.extend_from_slice(old);
+        let r = Record::decode(&bytes)?;
+        assert!(!r.has_stamp());
+        assert_eq!(r.hlc(), 50);
+        let Record::Count(c) = &r else {
+            return Err(CoreError::Corrupt("not a count".into()));
+        };
+        assert_eq!(c.lines[0].stamp(), 45);
+        // Stamped records keep their stamp through encoding.
+        let mut stamped = r.clone();
+        stamped.stamp_if_missing(70);
+        stamped.stamp_if_missing(99);
+        let again = Record::decode(&stamped.encode()?)?;
+        assert_eq!(again.hlc(), 70);
+        Ok(())
+    }
+
+    #[test]
     fn rejects_unknown_versions_and_garbage() {
         assert!(Record::decode(&[]).is_err());
         assert!(Record::decode(&[9, b'{', b'}']).is_err());
