@@ -7,7 +7,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-ensure_apt build-essential "${DESKTOP_PACKAGES[@]}" "${E2E_PACKAGES[@]}"
+ensure_apt build-essential "${DESKTOP_PACKAGES[@]}" "${E2E_PACKAGES[@]}" "${CLOCK_TEST_PACKAGES[@]}"
 ensure_wasm_toolchain
 ensure_tauri_driver
 

@@ -100,6 +100,9 @@ pub struct SyncArgs {
 pub enum SyncCmd {
     /// Online/offline, last success, changes waiting, last error.
     Status,
+    /// How many minutes ahead of this till's clock another till's records
+    /// may be dated before that till is flagged (shows it; sets it if given).
+    ClockLimit { minutes: Option<i64> },
 }
 
 #[derive(Args, Debug)]
@@ -305,12 +308,16 @@ pub struct AdjustArgs {
 pub enum CountCmd {
     /// Start a count of the whole store, or of the SKUs named.
     Start { skus: Vec<String> },
-    /// Record the counted quantity of one product.
+    /// Record the counted quantity of one product. On a line already
+    /// recorded this corrects the quantity and keeps the time it was counted.
     Record {
         count_id: String,
         sku: String,
         #[arg(allow_hyphen_values = true)]
         qty: String,
+        /// The product was counted again: the line takes the time of now.
+        #[arg(long)]
+        recount: bool,
     },
     /// Expected, counted and difference of each product.
     Show { count_id: String },

@@ -127,17 +127,24 @@ pub fn run(cli: Cli) -> Result<Output> {
         Command::Info => {
             let store = open(&db)?;
             let info = store.info().clone();
+            // -- clocks (issue 7, part 2) --
+            let flags = store.clock_flags()?;
+            let mut json = json!(info);
+            if let Some(obj) = json.as_object_mut() {
+                obj.insert("clock_flags".into(), json!(flags));
+            }
             Output::new(
                 format!(
-                    "store {} ({})\ntill  {} ({})\ncurrency {}\nfile {}",
+                    "store {} ({})\ntill  {} ({})\ncurrency {}\nfile {}{}",
                     info.store_name,
                     info.store_id,
                     info.till_name,
                     info.till_id,
                     info.currency,
-                    db.display()
+                    db.display(),
+                    crate::output::clock_flags(&flags)
                 ),
-                &info,
+                &json,
             )
         }
         Command::Enrol(a) => crate::sync_cmd::enrol(&db, a),
@@ -552,9 +559,18 @@ fn count(db: &Path, cmd: CountCmd) -> Result<Output> {
             let id = store.count_start(scope)?;
             Output::new(format!("count {id} started"), &json!({ "count_id": id }))
         }
-        CountCmd::Record { count_id, sku, qty } => {
+        CountCmd::Record {
+            count_id,
+            sku,
+            qty,
+            recount,
+        } => {
             let qty = parse::quantity(&qty, "qty")?;
-            let line = store.count_record(&count_id, &sku, qty)?;
+            let line = if recount {
+                store.count_recount(&count_id, &sku, qty)?
+            } else {
+                store.count_record(&count_id, &sku, qty)?
+            };
             Output::new(
                 format!("{}: counted {qty}, expected {}", line.sku, line.expected),
                 &line,

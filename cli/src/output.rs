@@ -25,6 +25,15 @@ impl Output {
     }
 }
 
+/// Clock flags (issue 7, part 2): one line each after a heading, or nothing.
+pub fn clock_flags(flags: &[shopsync_core::clock::ClockFlag]) -> String {
+    let mut s = String::new();
+    for f in flags {
+        let _ = write!(s, "\nclock warning: {}", f.message());
+    }
+    s
+}
+
 pub fn products(list: &[Product]) -> String {
     let mut s = String::new();
     for p in list {

@@ -82,7 +82,23 @@ pub fn sync(db: &Path, a: SyncArgs, json_mode: bool) -> Result<Output> {
                     s.changes_waiting
                 )
             };
+            let human = human + &crate::output::clock_flags(&s.clock_flags);
             Output::new(human, &s)
+        }
+        // -- clocks (issue 7, part 2) --
+        Some(SyncCmd::ClockLimit { minutes }) => {
+            let mut store = Store::open(db)?;
+            if let Some(m) = minutes {
+                store.set_clock_skew_limit_ms(m.saturating_mul(60_000))?;
+            }
+            let ms = store.clock_skew_limit_ms()?;
+            Output::new(
+                format!(
+                    "records dated more than {} ahead of this till's clock flag their till",
+                    shopsync_core::clock::human_duration(ms)
+                ),
+                &json!({ "clock_limit_ms": ms }),
+            )
         }
         None if a.watch => watch(db, json_mode),
         None => {

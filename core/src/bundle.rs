@@ -177,12 +177,14 @@ pub(crate) fn touched_root_keys(patches: &[Patch]) -> BTreeSet<String> {
 }
 
 /// Stores remote changes for one document and updates the projections.
-/// Returns (new, already known).
+/// `now` is this till's clock (records dated too far ahead of it flag their
+/// till, see `crate::clock`). Returns (new, already known).
 pub(crate) fn apply_document(
     conn: &Connection,
     cache: &mut DocCache,
     id: &DocId,
     changes: Vec<Change>,
+    now: i64,
 ) -> Result<(u64, u64)> {
     match id {
         DocId::Catalog { .. } => {
@@ -202,6 +204,7 @@ pub(crate) fn apply_document(
             let applied = cache.apply_remote(conn, id, changes, false)?;
             for change in &applied.new {
                 for record in projection::rebuild::records_in_change(change) {
+                    crate::clock::check_remote(conn, till, &record, now)?;
                     projection::ledger::apply(conn, till, &record)?;
                 }
             }
@@ -254,7 +257,7 @@ impl Store {
                 known_changes: 0,
             };
             for (id, changes) in bundle.docs {
-                let (new, known) = apply_document(w.conn, w.docs, &id, changes)?;
+                let (new, known) = apply_document(w.conn, w.docs, &id, changes, w.now)?;
                 s.documents += 1;
                 s.new_changes += new;
                 s.known_changes += known;

@@ -56,6 +56,31 @@ mod tests {
     }
 
     #[test]
+    fn the_clocks_migration_stamps_old_rows_with_their_dates() -> Result<()> {
+        let mut conn = Connection::open_in_memory()?;
+        migrations()?.to_version(&mut conn, 1)?;
+        conn.execute_batch(
+            "INSERT INTO stock_movements (record_id, idx, product_id, at, delta, kind) VALUES ('s', 0, 'p', 70, -1, 'sale');
+             INSERT INTO stock_counts (record_id, product_id, at, counted, expected) VALUES ('c', 'p', 50, 3, 4);
+             INSERT INTO stock_levels (product_id, on_hand, count_at, count_record_id) VALUES ('p', 2, 50, 'c');
+             INSERT INTO sales (id, number, till_id, at, items, subtotal, discount, tax, total, paid, change)
+                 VALUES ('s', 'A-000001', 't', 90, 1, 1, 0, 0, 1, 1, 0);",
+        )?;
+        migrate(&mut conn)?;
+        let one = |sql: &str| -> Result<i64> { Ok(conn.query_row(sql, [], |r| r.get(0))?) };
+        assert_eq!(one("SELECT hlc FROM stock_movements")?, 70);
+        assert_eq!(one("SELECT hlc FROM stock_counts")?, 50);
+        assert_eq!(one("SELECT count_hlc FROM stock_levels")?, 50);
+        let seen: String = conn.query_row(
+            "SELECT value FROM meta WHERE key = 'clock.hlc_seen'",
+            [],
+            |r| r.get(0),
+        )?;
+        assert_eq!(seen, "90", "the highest date already projected");
+        Ok(())
+    }
+
+    #[test]
     fn opens_with_wal_and_full_sync() -> Result<()> {
         let dir = tempfile::tempdir().map_err(|e| CoreError::io("tempdir", e))?;
         let conn = open(&dir.path().join("till.db"))?;

@@ -211,6 +211,8 @@ fn make_sale(
         tax,
         total,
         change,
+        // Generated history is dated in the past: its causal stamp is its date.
+        hlc: Some(at),
     })
 }
 
@@ -340,6 +342,7 @@ impl Store {
                 at: start - 3_600_000,
                 supplier_id: supplier,
                 lines: receipt_lines,
+                hlc: Some(start - 3_600_000),
             }))
         })?;
 
@@ -406,7 +409,9 @@ impl Store {
                 if let Some((id, doc, sent)) = part.as_mut() {
                     let changes = doc.get_changes(sent);
                     if !changes.is_empty() {
-                        store.write(|w| apply_document(w.conn, w.docs, id, changes).map(|_| ()))?;
+                        store.write(|w| {
+                            apply_document(w.conn, w.docs, id, changes, w.now).map(|_| ())
+                        })?;
                     }
                     *sent = doc.get_heads();
                 }

@@ -15,20 +15,23 @@ use crate::store::Store;
 
 /// Stock of a product as of time `t`: the latest count at or before `t`
 /// plus movements after that count and up to `t`.
-pub(crate) fn stock_at(conn: &Connection, product_id: &str, t: i64) -> Result<i64> {
+/// Stock of a product as of causal stamp `stamp` (see `crate::clock`): the
+/// latest count stamped at or before it plus the movements stamped after that
+/// count, up to `stamp`.
+pub(crate) fn stock_at(conn: &Connection, product_id: &str, stamp: i64) -> Result<i64> {
     let count: Option<(i64, i64)> = conn
         .prepare_cached(
-            "SELECT at, counted FROM stock_counts WHERE product_id = ?1 AND at <= ?2
-             ORDER BY at DESC, record_id DESC LIMIT 1",
+            "SELECT hlc, counted FROM stock_counts WHERE product_id = ?1 AND hlc <= ?2
+             ORDER BY hlc DESC, record_id DESC LIMIT 1",
         )?
-        .query_row(params![product_id, t], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(params![product_id, stamp], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let (from, base) = count.unwrap_or((i64::MIN, 0));
     let moved: i64 = conn
         .prepare_cached(
-            "SELECT COALESCE(SUM(delta), 0) FROM stock_movements WHERE product_id = ?1 AND at > ?2 AND at <= ?3",
+            "SELECT COALESCE(SUM(delta), 0) FROM stock_movements WHERE product_id = ?1 AND hlc > ?2 AND hlc <= ?3",
         )?
-        .query_row(params![product_id, from, t], |r| r.get(0))?;
+        .query_row(params![product_id, from, stamp], |r| r.get(0))?;
     Ok(base + moved)
 }
 

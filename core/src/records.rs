@@ -41,6 +41,41 @@ impl Record {
         }
     }
 
+    /// The record's causal stamp, or its date for records of older versions.
+    pub fn hlc(&self) -> i64 {
+        let stamp = match self {
+            Record::Sale(r) => r.hlc,
+            Record::Refund(r) => r.hlc,
+            Record::Receipt(r) => r.hlc,
+            Record::Adjustment(r) => r.hlc,
+            Record::Count(r) => r.hlc,
+        };
+        stamp.unwrap_or_else(|| self.at())
+    }
+
+    /// Whether the record carries a causal stamp (records of older versions do not).
+    pub fn has_stamp(&self) -> bool {
+        match self {
+            Record::Sale(r) => r.hlc.is_some(),
+            Record::Refund(r) => r.hlc.is_some(),
+            Record::Receipt(r) => r.hlc.is_some(),
+            Record::Adjustment(r) => r.hlc.is_some(),
+            Record::Count(r) => r.hlc.is_some(),
+        }
+    }
+
+    /// Stamps a record that has no causal stamp yet.
+    pub(crate) fn stamp_if_missing(&mut self, hlc: i64) {
+        let slot = match self {
+            Record::Sale(r) => &mut r.hlc,
+            Record::Refund(r) => &mut r.hlc,
+            Record::Receipt(r) => &mut r.hlc,
+            Record::Adjustment(r) => &mut r.hlc,
+            Record::Count(r) => &mut r.hlc,
+        };
+        slot.get_or_insert(hlc);
+    }
+
     pub fn encode(&self) -> Result<Vec<u8>> {
         let mut out = vec![RECORD_SCHEMA_VERSION];
         serde_json::to_writer(&mut out, self)
@@ -74,6 +109,11 @@ pub struct SaleRecord {
     pub tax: i64,
     pub total: i64,
     pub change: i64,
+    /// Causal stamp (hybrid logical clock, see `crate::clock`): orders
+    /// stock movements against counts. `None` in records of older versions,
+    /// which are ordered by `at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hlc: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,6 +154,11 @@ pub struct RefundRecord {
     pub tender: TenderKind,
     /// Whether the goods went back on the shelf.
     pub restock: bool,
+    /// Causal stamp (hybrid logical clock, see `crate::clock`): orders
+    /// stock movements against counts. `None` in records of older versions,
+    /// which are ordered by `at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hlc: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,6 +178,11 @@ pub struct ReceiptRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supplier_id: Option<String>,
     pub lines: Vec<ReceiptLine>,
+    /// Causal stamp (hybrid logical clock, see `crate::clock`): orders
+    /// stock movements against counts. `None` in records of older versions,
+    /// which are ordered by `at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hlc: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -188,6 +238,11 @@ pub struct AdjustmentRecord {
     pub reason: AdjustReason,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Causal stamp (hybrid logical clock, see `crate::clock`): orders
+    /// stock movements against counts. `None` in records of older versions,
+    /// which are ordered by `at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hlc: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -197,9 +252,15 @@ pub struct CountRecord {
     pub at: i64,
     pub started_at: i64,
     pub lines: Vec<CountLine>,
+    /// Causal stamp (hybrid logical clock, see `crate::clock`): orders
+    /// stock movements against counts. `None` in records of older versions,
+    /// which are ordered by `at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hlc: Option<i64>,
 }
 
-/// "Stock of `product_id` at `at` was `counted`."
+/// "Stock of `product_id` at `at` was `counted`." Ordered against stock
+/// movements by `hlc` (see `crate::clock`), not by `at`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CountLine {
     pub product_id: String,
@@ -207,6 +268,17 @@ pub struct CountLine {
     pub counted: i64,
     /// What this till expected at `at`, for the variance report only.
     pub expected: i64,
+    /// Causal stamp of the moment the line was counted (see `crate::clock`);
+    /// `None` in counts of older versions, which are ordered by `at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hlc: Option<i64>,
+}
+
+impl CountLine {
+    /// The line's causal stamp, or its date for counts of older versions.
+    pub fn stamp(&self) -> i64 {
+        self.hlc.unwrap_or(self.at)
+    }
 }
 
 #[cfg(test)]
@@ -222,10 +294,33 @@ mod tests {
             delta: -2,
             reason: AdjustReason::Damaged,
             note: None,
+            hlc: None,
         });
         let bytes = r.encode()?;
         assert_eq!(bytes[0], RECORD_SCHEMA_VERSION);
         assert_eq!(Record::decode(&bytes)?, r);
+        Ok(())
+    }
+
+    #[test]
+    fn records_of_older_versions_have_no_stamp_and_order_by_date() -> Result<()> {
+        let old = br#"{"kind":"count","id":"c","at":50,"started_at":40,
+            "lines":[{"product_id":"p","at":45,"counted":3,"expected":4}]}"#;
+        let mut bytes = vec![RECORD_SCHEMA_VERSION];
+        bytes.extend_from_slice(old);
+        let r = Record::decode(&bytes)?;
+        assert!(!r.has_stamp());
+        assert_eq!(r.hlc(), 50);
+        let Record::Count(c) = &r else {
+            return Err(CoreError::Corrupt("not a count".into()));
+        };
+        assert_eq!(c.lines[0].stamp(), 45);
+        // Stamped records keep their stamp through encoding.
+        let mut stamped = r.clone();
+        stamped.stamp_if_missing(70);
+        stamped.stamp_if_missing(99);
+        let again = Record::decode(&stamped.encode()?)?;
+        assert_eq!(again.hlc(), 70);
         Ok(())
     }
 

@@ -299,6 +299,12 @@ impl Writer<'_> {
 
     /// Appends a record to this till's ledger and projects it.
     pub fn append(&mut self, record: &Record) -> Result<()> {
+        // The causal stamp (crate::clock), unless the operation set one.
+        let mut stamped = record.clone();
+        if !stamped.has_stamp() {
+            stamped.stamp_if_missing(crate::clock::tick(self.conn, self.now)?);
+        }
+        let record = &stamped;
         let doc_id = self.partition_for(record.at())?;
         let bytes = record.encode()?;
         let id = record.id().to_string();

@@ -297,6 +297,11 @@ pub struct SyncStatusView {
     pub last_sync: Option<DateTime<Utc>>,
     #[serde(default)]
     pub message: Option<String>,
+    // -- clocks (issue 7, part 2) --
+    /// One line per till whose records arrived dated too far ahead of this
+    /// till's clock (which till, by how much).
+    #[serde(default)]
+    pub clock_warnings: Vec<String>,
 }
 
 /// Enrol this till with a sync server (a new till downloads the store; a

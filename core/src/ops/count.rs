@@ -6,6 +6,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use shopsync_types::{CountLineView, CountStatus, CountView};
 
 use super::lookup;
+use crate::clock;
 use crate::error::{CoreError, Result};
 use crate::ids::new_id;
 use crate::queries::stock_at;
@@ -18,8 +19,16 @@ pub enum CountScope {
     Products(Vec<String>),
 }
 
-/// (product id, sku, name, unit value, counted, counted at)
-type CountRow = (String, String, String, i64, Option<i64>, Option<i64>);
+/// (product id, sku, name, unit value, counted, counted at, counted stamp)
+type CountRow = (
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
 
 fn session(conn: &Connection, id: &str) -> Result<(i64, bool, Option<i64>, Option<String>)> {
     conn.query_row(
@@ -62,12 +71,36 @@ impl Store {
         Ok(id)
     }
 
-    /// Records (or corrects) the counted quantity of one product, as of now.
+    /// Records the counted quantity of one product, as of now. On a line
+    /// already counted this is a correction: the quantity changes, the time
+    /// it was counted does not (use [`Store::count_recount`] when the product
+    /// is counted again).
     pub fn count_record(
         &mut self,
         count_id: &str,
         code: &str,
         counted: i64,
+    ) -> Result<CountLineView> {
+        self.count_line(count_id, code, counted, false)
+    }
+
+    /// Records the counted quantity of a product counted again: the line
+    /// takes the new quantity and the time of this count.
+    pub fn count_recount(
+        &mut self,
+        count_id: &str,
+        code: &str,
+        counted: i64,
+    ) -> Result<CountLineView> {
+        self.count_line(count_id, code, counted, true)
+    }
+
+    fn count_line(
+        &mut self,
+        count_id: &str,
+        code: &str,
+        counted: i64,
+        recount: bool,
     ) -> Result<CountLineView> {
         let (_, whole, posted, _) = session(&self.conn, count_id)?;
         if posted.is_some() {
@@ -94,11 +127,22 @@ impl Store {
             ));
         }
         let now = self.now_ms();
-        self.conn.execute(
-            "INSERT INTO count_session_lines (count_id, product_id, counted, counted_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (count_id, product_id) DO UPDATE SET counted = excluded.counted, counted_at = excluded.counted_at",
-            params![count_id.trim(), product.id, counted, now],
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // The line's causal stamp: after every movement this till has seen.
+        let stamp = clock::tick(&tx, now)?;
+        tx.execute(
+            "INSERT INTO count_session_lines (count_id, product_id, counted, counted_at, counted_hlc)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (count_id, product_id) DO UPDATE SET counted = excluded.counted,
+                 counted_at = CASE WHEN ?6 OR counted IS NULL OR counted_at IS NULL
+                                   THEN excluded.counted_at ELSE counted_at END,
+                 counted_hlc = CASE WHEN ?6 OR counted IS NULL OR counted_at IS NULL
+                                    THEN excluded.counted_hlc ELSE counted_hlc END",
+            params![count_id.trim(), product.id, counted, now, stamp, recount],
         )?;
+        tx.commit()?;
         let view = self.count_view(count_id)?;
         view.lines
             .into_iter()
@@ -111,11 +155,11 @@ impl Store {
         let (started_at, whole, posted, record_id) = session(&self.conn, count_id)?;
         let c = self.currency;
         let sql = if whole {
-            "SELECT p.id, p.sku, p.name, COALESCE(p.cost, p.price), l.counted, l.counted_at
+            "SELECT p.id, p.sku, p.name, COALESCE(p.cost, p.price), l.counted, l.counted_at, l.counted_hlc
              FROM products p LEFT JOIN count_session_lines l ON l.product_id = p.id AND l.count_id = ?1
              WHERE p.active = 1 OR l.counted IS NOT NULL ORDER BY p.sku"
         } else {
-            "SELECT p.id, p.sku, p.name, COALESCE(p.cost, p.price), l.counted, l.counted_at
+            "SELECT p.id, p.sku, p.name, COALESCE(p.cost, p.price), l.counted, l.counted_at, l.counted_hlc
              FROM count_session_lines l JOIN products p ON p.id = l.product_id
              WHERE l.count_id = ?1 ORDER BY p.sku"
         };
@@ -130,12 +174,14 @@ impl Store {
                     r.get(3)?,
                     r.get(4)?,
                     r.get(5)?,
+                    r.get(6)?,
                 ))
             })?
             .collect::<rusqlite::Result<_>>()?;
         let now = self.now_ms();
         let mut lines = Vec::with_capacity(rows.len());
-        for (id, sku, name, value, counted, counted_at) in rows {
+        let next_stamp = clock::peek(&self.conn, now)?;
+        for (id, sku, name, value, counted, counted_at, counted_hlc) in rows {
             // Once posted, the count itself is in the stock history: show what
             // was expected when it was posted.
             let posted_expected: Option<i64> = match &record_id {
@@ -148,7 +194,7 @@ impl Store {
             };
             let expected = match posted_expected {
                 Some(e) => e,
-                None => stock_at(&self.conn, &id, counted_at.unwrap_or(now))?,
+                None => stock_at(&self.conn, &id, counted_hlc.unwrap_or(next_stamp))?,
             };
             let difference = counted.map(|n| n - expected);
             lines.push(CountLineView {
@@ -176,7 +222,8 @@ impl Store {
     }
 
     /// Posts the counted lines to the ledger. Stock of each counted product
-    /// becomes its counted quantity plus every movement dated after it was counted.
+    /// becomes its counted quantity plus every movement after it was counted
+    /// (by causal stamp, see `crate::clock`).
     pub fn count_post(&mut self, count_id: &str) -> Result<CountView> {
         let view = self.count_view(count_id)?;
         if view.status == CountStatus::Posted {
@@ -185,6 +232,14 @@ impl Store {
                 view.count_id
             )));
         }
+        let stamps: std::collections::HashMap<String, i64> = self
+            .conn
+            .prepare(
+                "SELECT product_id, counted_hlc FROM count_session_lines
+                 WHERE count_id = ?1 AND counted_hlc IS NOT NULL",
+            )?
+            .query_map([view.count_id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
         let lines: Vec<CountLine> = view
             .lines
             .iter()
@@ -194,6 +249,7 @@ impl Store {
                     at: l.counted_at?.timestamp_millis(),
                     counted: l.counted?,
                     expected: l.expected,
+                    hlc: stamps.get(&l.product_id).copied(),
                 })
             })
             .collect();
@@ -209,6 +265,7 @@ impl Store {
                 at: w.now,
                 started_at,
                 lines,
+                hlc: None,
             }))?;
             w.conn.execute(
                 "UPDATE count_sessions SET posted_at = ?1, record_id = ?2 WHERE id = ?3",

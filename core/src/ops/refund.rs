@@ -146,6 +146,7 @@ impl Store {
             lines,
             tender,
             restock: req.restock,
+            hlc: None,
         };
         let record = self.write(|w| {
             let mut r = record;

@@ -189,6 +189,7 @@ impl Store {
                 tax: priced.tax,
                 total: priced.total,
                 change,
+                hlc: None,
             };
             w.append(&Record::Sale(record.clone()))?;
             Ok(record)

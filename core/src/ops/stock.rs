@@ -47,6 +47,7 @@ impl Store {
                 at: w.now,
                 supplier_id,
                 lines,
+                hlc: None,
             }))
         })?;
         Ok(id)
@@ -76,6 +77,7 @@ impl Store {
                 delta,
                 reason,
                 note,
+                hlc: None,
             }))
         })?;
         Ok(id)

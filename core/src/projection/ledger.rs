@@ -1,6 +1,7 @@
 //! Ledger projection: sales, refunds, stock records, movements, counts and
 //! stock levels. Every function here gives the same rows whatever order the
-//! records arrive in (records from several tills sync in any order).
+//! records arrive in (records from several tills sync in any order). Counts
+//! and movements are ordered by causal stamp (`crate::clock`), not by date.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -8,6 +9,8 @@ use crate::error::Result;
 use crate::records::{CountLine, Record};
 
 pub fn apply(conn: &Connection, till_id: &str, record: &Record) -> Result<()> {
+    crate::clock::observe_record(conn, record)?;
+    let hlc = record.hlc();
     match record {
         Record::Sale(s) => {
             let items: i64 = s.lines.iter().map(|l| l.qty).sum();
@@ -51,7 +54,7 @@ pub fn apply(conn: &Connection, till_id: &str, record: &Record) -> Result<()> {
                 tender_stmt.execute(params![s.id, i as i64, t.kind.as_str(), t.amount])?;
             }
             for (i, l) in s.lines.iter().enumerate() {
-                movement(conn, &s.id, i, &l.product_id, s.at, -l.qty, "sale")?;
+                movement(conn, &s.id, i, &l.product_id, (s.at, hlc), -l.qty, "sale")?;
             }
         }
         Record::Refund(r) => {
@@ -80,7 +83,7 @@ pub fn apply(conn: &Connection, till_id: &str, record: &Record) -> Result<()> {
             }
             if r.restock {
                 for (i, l) in r.lines.iter().enumerate() {
-                    movement(conn, &r.id, i, &l.product_id, r.at, l.qty, "refund")?;
+                    movement(conn, &r.id, i, &l.product_id, (r.at, hlc), l.qty, "refund")?;
                 }
             }
         }
@@ -95,7 +98,7 @@ pub fn apply(conn: &Connection, till_id: &str, record: &Record) -> Result<()> {
                 None,
             )? {
                 for (i, l) in r.lines.iter().enumerate() {
-                    movement(conn, &r.id, i, &l.product_id, r.at, l.qty, "receipt")?;
+                    movement(conn, &r.id, i, &l.product_id, (r.at, hlc), l.qty, "receipt")?;
                 }
             }
         }
@@ -114,7 +117,7 @@ pub fn apply(conn: &Connection, till_id: &str, record: &Record) -> Result<()> {
                     &a.id,
                     0,
                     &a.product_id,
-                    a.at,
+                    (a.at, hlc),
                     a.delta,
                     a.reason.as_str(),
                 )?;
@@ -148,44 +151,49 @@ fn stock_record(
     Ok(n > 0)
 }
 
-/// Records a movement and, unless a count dated at or after it already
-/// covers it, adds it to the product's stock level.
+/// Records a movement and, unless the product's latest count already covers
+/// it (the count's causal stamp is at or after the movement's), adds it to the
+/// product's stock level. `when` is (date, causal stamp).
 fn movement(
     conn: &Connection,
     record_id: &str,
     idx: usize,
     product_id: &str,
-    at: i64,
+    when: (i64, i64),
     delta: i64,
     kind: &str,
 ) -> Result<()> {
+    let (at, hlc) = when;
     conn.prepare_cached(
-        "INSERT INTO stock_movements (record_id, idx, product_id, at, delta, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO stock_movements (record_id, idx, product_id, at, delta, kind, hlc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
-    .execute(params![record_id, idx as i64, product_id, at, delta, kind])?;
+    .execute(params![record_id, idx as i64, product_id, at, delta, kind, hlc])?;
     conn.prepare_cached(
         "INSERT INTO stock_levels (product_id, on_hand) VALUES (?1, ?2)
          ON CONFLICT (product_id) DO UPDATE SET on_hand = on_hand + excluded.on_hand
-         WHERE count_at IS NULL OR ?3 > count_at",
+         WHERE count_hlc IS NULL OR ?3 > count_hlc",
     )?
-    .execute(params![product_id, delta, at])?;
+    .execute(params![product_id, delta, hlc])?;
     Ok(())
 }
 
-/// A count line says "stock at `at` was `counted`". If it is the latest
-/// count of the product (by count time, then record id), stock becomes the
-/// counted quantity plus every movement dated after it.
+/// A count line says "stock when this line was counted was `counted`". If it
+/// is the latest count of the product (by causal stamp, then record id),
+/// stock becomes the counted quantity plus every movement stamped after it.
 fn count_line(conn: &Connection, record_id: &str, line: &CountLine) -> Result<()> {
+    let hlc = line.stamp();
     conn.prepare_cached(
-        "INSERT INTO stock_counts (record_id, product_id, at, counted, expected) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO stock_counts (record_id, product_id, at, counted, expected, hlc) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
-    .execute(params![record_id, line.product_id, line.at, line.counted, line.expected])?;
+    .execute(params![record_id, line.product_id, line.at, line.counted, line.expected, hlc])?;
     let current: Option<(Option<i64>, Option<String>)> = conn
-        .prepare_cached("SELECT count_at, count_record_id FROM stock_levels WHERE product_id = ?1")?
+        .prepare_cached(
+            "SELECT count_hlc, count_record_id FROM stock_levels WHERE product_id = ?1",
+        )?
         .query_row([&line.product_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let newer = match &current {
-        Some((Some(at), Some(rid))) => (line.at, record_id) > (*at, rid.as_str()),
+        Some((Some(h), Some(rid))) => (hlc, record_id) > (*h, rid.as_str()),
         _ => true,
     };
     if !newer {
@@ -193,14 +201,14 @@ fn count_line(conn: &Connection, record_id: &str, line: &CountLine) -> Result<()
     }
     let after: i64 = conn
         .prepare_cached(
-            "SELECT COALESCE(SUM(delta), 0) FROM stock_movements WHERE product_id = ?1 AND at > ?2",
+            "SELECT COALESCE(SUM(delta), 0) FROM stock_movements WHERE product_id = ?1 AND hlc > ?2",
         )?
-        .query_row(params![line.product_id, line.at], |r| r.get(0))?;
+        .query_row(params![line.product_id, hlc], |r| r.get(0))?;
     conn.prepare_cached(
-        "INSERT INTO stock_levels (product_id, on_hand, count_at, count_record_id) VALUES (?1, ?2, ?3, ?4)
+        "INSERT INTO stock_levels (product_id, on_hand, count_at, count_record_id, count_hlc) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (product_id) DO UPDATE SET on_hand = excluded.on_hand, count_at = excluded.count_at,
-             count_record_id = excluded.count_record_id",
+             count_record_id = excluded.count_record_id, count_hlc = excluded.count_hlc",
     )?
-    .execute(params![line.product_id, line.counted + after, line.at, record_id])?;
+    .execute(params![line.product_id, line.counted + after, line.at, record_id, hlc])?;
     Ok(())
 }

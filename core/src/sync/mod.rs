@@ -94,6 +94,10 @@ pub struct SyncStatus {
     pub changes_waiting: u64,
     /// The highest server sequence number received.
     pub cursor: u64,
+    // -- clocks (issue 7, part 2) --
+    /// Tills whose records arrived dated too far ahead of this till's clock.
+    #[serde(default)]
+    pub clock_flags: Vec<crate::clock::ClockFlag>,
 }
 
 impl SyncStatus {
@@ -116,6 +120,7 @@ impl SyncStatus {
                 .last_success
                 .and_then(chrono::DateTime::<Utc>::from_timestamp_millis),
             message: self.last_error.clone(),
+            clock_warnings: self.clock_flags.iter().map(|f| f.message()).collect(),
         }
     }
 }
@@ -373,7 +378,7 @@ impl Store {
                     if matches!(id, DocId::Catalog { .. }) {
                         catalog_changed = true;
                     }
-                    let (new, known) = apply_document(w.conn, w.docs, &id, changes)?;
+                    let (new, known) = apply_document(w.conn, w.docs, &id, changes, w.now)?;
                     a.new_changes += new;
                     a.known_changes += known;
                     if known > 0 {
@@ -442,6 +447,7 @@ impl Store {
             last_error,
             changes_waiting: self.sync_waiting()?,
             cursor: self.sync_cursor()?,
+            clock_flags: self.clock_flags()?,
         })
     }
 

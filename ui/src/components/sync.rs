@@ -36,6 +36,20 @@ pub fn SyncIndicator(ctx: Ctx) -> impl IntoView {
     });
     move || {
         let s = status.get();
+        // Clocks (issue 7, part 2): another till's records arrived dated
+        // too far ahead of this till's clock.
+        let clocks = s
+            .as_ref()
+            .map(|s| s.clock_warnings.join("\n"))
+            .filter(|w| !w.is_empty())
+            .map(|w| {
+                let title = w.clone();
+                view! {
+                    <span class="clock-warning" data-testid="clock-warning" title=title>
+                        " · clock wrong: "{w}
+                    </span>
+                }
+            });
         let (class, text) = match &s {
             None => ("sync offline", "offline".to_string()),
             Some(s) => {
@@ -69,6 +83,7 @@ pub fn SyncIndicator(ctx: Ctx) -> impl IntoView {
                 })>
                 <span class="dot"></span>
                 {text}
+                {clocks}
             </div>
         }
     }
