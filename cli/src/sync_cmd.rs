@@ -82,6 +82,7 @@ pub fn sync(db: &Path, a: SyncArgs, json_mode: bool) -> Result<Output> {
                     s.changes_waiting
                 )
             };
+            let human = format!("{human}{}", quarantine_lines(s.quarantined, &s.quarantine));
             Output::new(human, &s)
         }
         None if a.watch => watch(db, json_mode),
@@ -143,4 +144,26 @@ fn watch(db: &Path, json_mode: bool) -> Result<Output> {
     Err(shopsync_core::CoreError::Unauthorized(
         "sync stopped: the server no longer accepts this device".into(),
     ))
+}
+
+/// The quarantine, as `sync status` and `rebuild --verify` print it (issue 7,
+/// part 3): the count and the first few records, with why.
+pub fn quarantine_lines(count: u64, shown: &[shopsync_core::types::QuarantinedRecord]) -> String {
+    if count == 0 {
+        return String::new();
+    }
+    let mut out = format!("\nquarantined:     {count} record(s) kept but left out of the projections");
+    for q in shown {
+        out.push_str(&format!(
+            "\n  {} in {}: {}: {}",
+            q.record.escape_debug(),
+            q.document,
+            q.rule,
+            q.reason.escape_debug()
+        ));
+    }
+    if count > shown.len() as u64 {
+        out.push_str(&format!("\n  … and {} more", count - shown.len() as u64));
+    }
+    out
 }

@@ -187,6 +187,7 @@ fn validate(device: &Device, gz: bool, body: &[u8]) -> Result<Validated, ApiErro
             )));
         }
         let mut changes = Vec::with_capacity(doc.changes.len());
+        let mut decoded = Vec::with_capacity(doc.changes.len());
         for (i, bytes) in doc.changes.into_iter().enumerate() {
             let change = Change::try_from(&bytes[..]).map_err(|e| {
                 ApiError::BadRequest(format!("change {i} of {id} does not decode: {e}"))
@@ -198,7 +199,11 @@ fn validate(device: &Device, gz: bool, body: &[u8]) -> Result<Validated, ApiErro
                 deps: change.deps().iter().map(|d| d.0).collect(),
                 bytes,
             });
+            decoded.push(change);
         }
+        // Every ledger record and catalog entry is checked before anything
+        // of the request is stored (issue 7, part 3).
+        shopsync_core::validate::validate_changes(&id, &decoded).map_err(ApiError::InvalidRecord)?;
         batch.push(DocBatch {
             doc_id: id.to_string(),
             changes,

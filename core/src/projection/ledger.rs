@@ -19,7 +19,7 @@ pub fn apply(conn: &Connection, till_id: &str, record: &Record) -> Result<()> {
                 )?
                 .execute(params![s.id, s.number, till_id, s.at, items, s.subtotal, s.discount, s.tax, s.total, paid, s.change])?;
             if inserted == 0 {
-                return Ok(());
+                return same_record(conn, "sales", &s.id, till_id, s.at);
             }
             let mut line_stmt = conn.prepare_cached(
                 "INSERT INTO sale_lines (sale_id, line_no, product_id, sku, name, qty, unit_price, override_reason,
@@ -70,7 +70,7 @@ pub fn apply(conn: &Connection, till_id: &str, record: &Record) -> Result<()> {
                     r.tender.as_str()
                 ])?;
             if inserted == 0 {
-                return Ok(());
+                return same_record(conn, "refunds", &r.id, till_id, r.at);
             }
             let mut line_stmt = conn.prepare_cached(
                 "INSERT INTO refund_lines (refund_id, sale_id, line_no, qty, amount, tax) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -145,7 +145,26 @@ fn stock_record(
             "INSERT OR IGNORE INTO stock_records (id, kind, till_id, at, supplier_id, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?
         .execute(params![id, kind, till_id, at, supplier, reason])?;
+    if n == 0 {
+        same_record(conn, "stock_records", id, till_id, at)?;
+    }
     Ok(n > 0)
+}
+
+/// A record id already projected must be the same record seen again (same
+/// till, same time), not another record reusing the id: that one is refused
+/// and the caller quarantines it (issue 7, part 3).
+fn same_record(conn: &Connection, table: &str, id: &str, till_id: &str, at: i64) -> Result<()> {
+    let existing: Option<(String, i64)> = conn
+        .prepare_cached(&format!("SELECT till_id, at FROM {table} WHERE id = ?1"))?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match existing {
+        Some((t, a)) if t != till_id || a != at => Err(crate::error::CoreError::Conflict(format!(
+            "record id {id} is already used by another record (of till {t})"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Records a movement and, unless a count dated at or after it already

@@ -94,6 +94,13 @@ pub struct SyncStatus {
     pub changes_waiting: u64,
     /// The highest server sequence number received.
     pub cursor: u64,
+    // -- quarantine (issue 7, part 3) --
+    /// Records received that are kept but left out of the projections.
+    #[serde(default)]
+    pub quarantined: u64,
+    /// The first few of them.
+    #[serde(default)]
+    pub quarantine: Vec<shopsync_types::QuarantinedRecord>,
 }
 
 impl SyncStatus {
@@ -116,6 +123,8 @@ impl SyncStatus {
                 .last_success
                 .and_then(chrono::DateTime::<Utc>::from_timestamp_millis),
             message: self.last_error.clone(),
+            quarantined: self.quarantined,
+            quarantine: self.quarantine.clone(),
         }
     }
 }
@@ -442,6 +451,8 @@ impl Store {
             last_error,
             changes_waiting: self.sync_waiting()?,
             cursor: self.sync_cursor()?,
+            quarantined: crate::quarantine::count(&self.conn)?,
+            quarantine: crate::quarantine::list(&self.conn, crate::quarantine::SHOWN)?,
         })
     }
 
