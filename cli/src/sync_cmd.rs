@@ -152,7 +152,8 @@ pub fn quarantine_lines(count: u64, shown: &[shopsync_core::types::QuarantinedRe
     if count == 0 {
         return String::new();
     }
-    let mut out = format!("\nquarantined:     {count} record(s) kept but left out of the projections");
+    let mut out =
+        format!("\nquarantined:     {count} record(s) kept but left out of the projections");
     for q in shown {
         out.push_str(&format!(
             "\n  {} in {}: {}: {}",

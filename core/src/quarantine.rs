@@ -102,10 +102,10 @@ fn is_record_fault(e: &CoreError) -> bool {
     use rusqlite::ErrorCode as C;
     match e {
         CoreError::Sqlite(rusqlite::Error::SqliteFailure(f, msg)) => {
-            matches!(
-                f.code,
-                C::ConstraintViolation | C::TooBig | C::TypeMismatch
-            ) || msg.as_deref().is_some_and(|m| m.contains("integer overflow"))
+            matches!(f.code, C::ConstraintViolation | C::TooBig | C::TypeMismatch)
+                || msg
+                    .as_deref()
+                    .is_some_and(|m| m.contains("integer overflow"))
         }
         CoreError::Sqlite(
             rusqlite::Error::IntegralValueOutOfRange(..)

@@ -252,7 +252,11 @@ pub fn check_record(key: &str, record: &Record) -> Check {
                 id(key, "product id", &l.product_id)?;
                 text(key, "sku", &l.sku)?;
                 text(key, "name", &l.name)?;
-                text(key, "override reason", l.override_reason.as_deref().unwrap_or(""))?;
+                text(
+                    key,
+                    "override reason",
+                    l.override_reason.as_deref().unwrap_or(""),
+                )?;
                 if let Some(t) = &l.tax_class {
                     id(key, "tax class", t)?;
                 }
@@ -352,7 +356,8 @@ pub fn decode_record(key: &str, bytes: &[u8]) -> std::result::Result<Record, Vio
         }
         None => return Err(Violation::new(key, Rule::Decode, "the record is empty")),
     }
-    let record = Record::decode(bytes).map_err(|e| Violation::new(key, Rule::Decode, e.to_string()))?;
+    let record =
+        Record::decode(bytes).map_err(|e| Violation::new(key, Rule::Decode, e.to_string()))?;
     check_record(key, &record)?;
     Ok(record)
 }
@@ -541,9 +546,11 @@ fn check_field(record: &str, field: &str, ty: Option<Ty>, value: &ScalarValue) -
         _ => None,
     };
     match (ty, value) {
-        (_, ScalarValue::Str(s)) if s.len() > MAX_TEXT_LEN => {
-            Err(Violation::new(record, Rule::Bounds, format!("field {field} is over {MAX_TEXT_LEN} bytes")))
-        }
+        (_, ScalarValue::Str(s)) if s.len() > MAX_TEXT_LEN => Err(Violation::new(
+            record,
+            Rule::Bounds,
+            format!("field {field} is over {MAX_TEXT_LEN} bytes"),
+        )),
         (Some(Ty::Str | Ty::OptStr) | None, ScalarValue::Str(_)) => Ok(()),
         (Some(Ty::OptStr | Ty::OptInt(_)) | None, ScalarValue::Null) => Ok(()),
         (Some(Ty::Bool) | None, ScalarValue::Boolean(_)) => Ok(()),
@@ -583,7 +590,10 @@ fn validate_catalog(changes: &[Change]) -> Check {
                             return Err(Violation::new(
                                 key,
                                 Rule::FieldType,
-                                format!("a catalog entry must be a map, not {}", action_name(other)),
+                                format!(
+                                    "a catalog entry must be a map, not {}",
+                                    action_name(other)
+                                ),
                             ));
                         }
                         (other, None) => {

@@ -16,6 +16,7 @@ use shopsync_core::types::TenderKind;
 use shopsync_core::{CartLine, InitOptions, NewProduct, ReceiveLine, Store, TenderInput};
 
 type R = Result<(), Box<dyn std::error::Error>>;
+type Rogue = Result<(DocId, Vec<Vec<u8>>), Box<dyn std::error::Error>>;
 
 const T: i64 = 1_780_000_000_000;
 
@@ -67,13 +68,9 @@ fn put(doc: &mut AutoCommit, key: &str, bytes: Vec<u8>) -> Result<(), automerge:
 /// The ledger of a misbehaving till "rogue", written with automerge
 /// directly (bypassing every check of the till): good records and bad ones
 /// mixed in the same changes. Returns the document id and its changes.
-fn quarantine_rogue_ledger(
-    store_id: &str,
-    milk: &str,
-    taken_sale_id: &str,
-) -> Result<(DocId, Vec<Vec<u8>>), Box<dyn std::error::Error>> {
-    let doc_id = DocId::parse(&format!("store/{store_id}/ledger/rogue/2026-05"))
-        .ok_or("bad document id")?;
+fn quarantine_rogue_ledger(store_id: &str, milk: &str, taken_sale_id: &str) -> Rogue {
+    let doc_id =
+        DocId::parse(&format!("store/{store_id}/ledger/rogue/2026-05")).ok_or("bad document id")?;
     let mut doc = AutoCommit::new();
     let receipt = |id: &str, qty: i64| {
         Record::Receipt(ReceiptRecord {
@@ -88,7 +85,11 @@ fn quarantine_rogue_ledger(
         })
     };
     // Change 1: a good receipt of 5, then a count naming MILK twice.
-    put(&mut doc, "good-receipt", receipt("good-receipt", 5).encode()?)?;
+    put(
+        &mut doc,
+        "good-receipt",
+        receipt("good-receipt", 5).encode()?,
+    )?;
     let line = CountLine {
         product_id: milk.into(),
         at: T,
@@ -220,17 +221,27 @@ fn a_page_with_bad_records_applies_the_good_ones_and_moves_the_cursor() -> R {
     assert_eq!(milk_stock(&b)?, 8);
     let (doc_id, changes) = quarantine_rogue_ledger(&b.info().store_id, &milk, &sale_id)?;
 
-    let applied = b.apply_sync_response(&Outbox::default(), quarantine_page(&doc_id, changes.clone(), 42))?;
+    let applied = b.apply_sync_response(
+        &Outbox::default(),
+        quarantine_page(&doc_id, changes.clone(), 42),
+    )?;
     assert_eq!(applied.new_changes, 3, "every change is stored");
-    assert_eq!(b.sync_cursor()?, 42, "the cursor moves past the bad records");
+    assert_eq!(
+        b.sync_cursor()?,
+        42,
+        "the cursor moves past the bad records"
+    );
     // 8 + 5 received − 1 damaged; nothing of the bad records.
     assert_eq!(milk_stock(&b)?, 12);
     assert_eq!(quarantined(&b)?, quarantine_expected(&sale_id));
     let status = b.sync_status()?;
     assert!(
-        status.quarantine.iter().all(|q| q.till.as_deref() == Some("rogue")
-            && q.document == doc_id.to_string()
-            && !q.reason.is_empty())
+        status
+            .quarantine
+            .iter()
+            .all(|q| q.till.as_deref() == Some("rogue")
+                && q.document == doc_id.to_string()
+                && !q.reason.is_empty())
     );
     assert_eq!(status.view(false).quarantined, 6);
     // Till A's sale is untouched by the receipt that reuses its id.
@@ -318,13 +329,16 @@ fn the_validation_rules_name_the_record_and_the_rule() -> R {
     let mut doc = AutoCommit::new();
     put(&mut doc, "r1", vec![1, b'{', b'}'])?;
     doc.commit();
-    put(&mut doc, "r1", vec![1, b'{', b'}'])?;
+    put(&mut doc, "r1", vec![1, b'[', b']'])?;
     doc.commit();
     let two = doc.get_changes(&[]);
     let err = shopsync_core::validate::validate_changes(&doc_id, &two[1..])
         .err()
         .ok_or("accepted a rewrite")?;
-    assert_eq!((err.record.as_str(), err.rule.as_str()), ("r1", "rewritten"));
+    assert_eq!(
+        (err.record.as_str(), err.rule.as_str()),
+        ("r1", "rewritten")
+    );
     let mut doc = AutoCommit::new();
     doc.put_object(ROOT, "r2", automerge::ObjType::Map)?;
     doc.commit();
@@ -344,7 +358,10 @@ fn the_validation_rules_name_the_record_and_the_rule() -> R {
     let err = shopsync_core::validate::validate_changes(&catalog, &doc.get_changes(&[]))
         .err()
         .ok_or("accepted an unknown key")?;
-    assert_eq!((err.record.as_str(), err.rule.as_str()), ("widget/1", "unknown_key"));
+    assert_eq!(
+        (err.record.as_str(), err.rule.as_str()),
+        ("widget/1", "unknown_key")
+    );
     let mut doc = AutoCommit::new();
     let p = doc.put_object(ROOT, "product/p1", automerge::ObjType::Map)?;
     doc.put(&p, "sku", "X")?;
@@ -353,6 +370,9 @@ fn the_validation_rules_name_the_record_and_the_rule() -> R {
     let err = shopsync_core::validate::validate_changes(&catalog, &doc.get_changes(&[]))
         .err()
         .ok_or("accepted a price that is text")?;
-    assert_eq!((err.record.as_str(), err.rule.as_str()), ("product/p1", "field_type"));
+    assert_eq!(
+        (err.record.as_str(), err.rule.as_str()),
+        ("product/p1", "field_type")
+    );
     Ok(())
 }

@@ -203,7 +203,8 @@ fn validate(device: &Device, gz: bool, body: &[u8]) -> Result<Validated, ApiErro
         }
         // Every ledger record and catalog entry is checked before anything
         // of the request is stored (issue 7, part 3).
-        shopsync_core::validate::validate_changes(&id, &decoded).map_err(ApiError::InvalidRecord)?;
+        shopsync_core::validate::validate_changes(&id, &decoded)
+            .map_err(ApiError::InvalidRecord)?;
         batch.push(DocBatch {
             doc_id: id.to_string(),
             changes,

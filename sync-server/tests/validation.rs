@@ -123,7 +123,11 @@ fn invalid_records_are_refused_with_422_and_nothing_is_stored() -> R {
     assert_eq!(e["record"], "c-bad", "{body}");
     assert_eq!(e["rule"], "duplicate_product", "{body}");
     assert!(e["message"].as_str().unwrap().contains("c-bad"), "{body}");
-    assert_eq!(validation_state(&s.server.db), before, "a refused request stored something");
+    assert_eq!(
+        validation_state(&s.server.db),
+        before,
+        "a refused request stored something"
+    );
 
     // Catalog: a key of no known kind, and a price that is text.
     let mut cat = AutoCommit::new();
@@ -195,9 +199,15 @@ fn a_till_whose_change_is_refused_shows_why() -> R {
     )?;
     let err = sync(&mut s.a).unwrap_err().to_string();
     assert!(err.contains("422"), "{err}");
-    assert!(err.contains("x-bad") && err.contains("schema_version"), "{err}");
+    assert!(
+        err.contains("x-bad") && err.contains("schema_version"),
+        "{err}"
+    );
     let status = s.a.sync_status()?;
     let last = status.last_error.unwrap_or_default();
-    assert!(last.contains("x-bad") && last.contains("schema_version"), "{last}");
+    assert!(
+        last.contains("x-bad") && last.contains("schema_version"),
+        "{last}"
+    );
     Ok(())
 }
