@@ -176,6 +176,7 @@ fn validate(device: &Device, gz: bool, body: &[u8]) -> Result<Validated, ApiErro
     let me = device.principal();
     let mut batch = Vec::with_capacity(req.docs.len());
     let mut hashes = Vec::with_capacity(req.change_count());
+    let mut to_check = Vec::with_capacity(req.docs.len());
     for doc in req.docs {
         let id = DocId::parse(&doc.doc_id).ok_or_else(|| {
             ApiError::BadRequest(format!("'{}' is not a document id", doc.doc_id))
@@ -201,14 +202,17 @@ fn validate(device: &Device, gz: bool, body: &[u8]) -> Result<Validated, ApiErro
             });
             decoded.push(change);
         }
-        // Every ledger record and catalog entry is checked before anything
-        // of the request is stored (issue 7, part 3).
-        shopsync_core::validate::validate_changes(&id, &decoded)
-            .map_err(ApiError::InvalidRecord)?;
+        to_check.push((id.clone(), decoded));
         batch.push(DocBatch {
             doc_id: id.to_string(),
             changes,
         });
+    }
+    // Every ledger record and catalog entry is checked, once every document
+    // passed the access checks, before anything of the request is stored
+    // (issue 7, part 3).
+    for (id, decoded) in &to_check {
+        shopsync_core::validate::validate_changes(id, decoded).map_err(ApiError::InvalidRecord)?;
     }
     Ok(Validated {
         since: req.since,
