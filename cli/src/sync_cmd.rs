@@ -157,14 +157,22 @@ pub fn quarantine_lines(count: u64, shown: &[shopsync_core::types::QuarantinedRe
     for q in shown {
         out.push_str(&format!(
             "\n  {} in {}: {}: {}",
-            q.record.escape_debug(),
-            q.document,
-            q.rule,
-            q.reason.escape_debug()
+            printable(&q.record),
+            printable(&q.document),
+            printable(&q.rule),
+            printable(&q.reason)
         ));
     }
     if count > shown.len() as u64 {
         out.push_str(&format!("\n  … and {} more", count - shown.len() as u64));
     }
     out
+}
+
+/// Text from another device, with control characters (terminal escapes)
+/// shown as `?`.
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }

@@ -80,7 +80,7 @@ fn in_savepoint(
             if !is_record_fault(&e) {
                 return Err(e);
             }
-            tracing::warn!("quarantining record {key} of {doc}: {e}");
+            tracing::debug!("quarantining record {key} of {doc}: {e}");
             put(
                 conn,
                 doc,

@@ -154,7 +154,7 @@ fn id(record: &str, field: &str, value: &str) -> Check {
             Rule::BadId,
             format!(
                 "{field} '{}' is not 1-{MAX_ID_LEN} letters, digits, '-', '_', '.' or ':'",
-                value.escape_debug()
+                value
             ),
         ))
     }
@@ -229,7 +229,7 @@ pub fn check_record(key: &str, record: &Record) -> Check {
             Rule::KeyMismatch,
             format!(
                 "the record's id '{}' is not the key it is stored under",
-                record.id().escape_debug()
+                record.id()
             ),
         ));
     }
@@ -527,7 +527,7 @@ fn root_kind(key: &str) -> std::result::Result<Option<(Kind, &str)>, Violation> 
         Rule::UnknownKey,
         format!(
             "'{}' is not a catalog key ({PRODUCT}, {SUPPLIER}, {TAX_CLASS}, {CATEGORY} or {SETTING}…)",
-            key.escape_debug()
+            key
         ),
     ))
 }

@@ -244,6 +244,17 @@ fn a_page_with_bad_records_applies_the_good_ones_and_moves_the_cursor() -> R {
                 && !q.reason.is_empty())
     );
     assert_eq!(status.view(false).quarantined, 6);
+    let reused = b
+        .verify(&mut |_| {})?
+        .quarantined
+        .into_iter()
+        .find(|q| q.record == sale_id)
+        .ok_or("the reused id is not quarantined")?;
+    assert!(
+        reused.reason.contains("already used by another record"),
+        "{}",
+        reused.reason
+    );
     // Till A's sale is untouched by the receipt that reuses its id.
     let sales = b.sales(&shopsync_core::SalesFilter::default())?;
     assert_eq!(sales.len(), 1);

@@ -8,6 +8,7 @@ use crate::error::Result;
 use crate::records::{CountLine, Record};
 
 pub fn apply(conn: &Connection, till_id: &str, record: &Record) -> Result<()> {
+    id_not_taken(conn, record.id(), till_id, record.at())?;
     match record {
         Record::Sale(s) => {
             let items: i64 = s.lines.iter().map(|l| l.qty).sum();
@@ -19,7 +20,7 @@ pub fn apply(conn: &Connection, till_id: &str, record: &Record) -> Result<()> {
                 )?
                 .execute(params![s.id, s.number, till_id, s.at, items, s.subtotal, s.discount, s.tax, s.total, paid, s.change])?;
             if inserted == 0 {
-                return same_record(conn, "sales", &s.id, till_id, s.at);
+                return Ok(());
             }
             let mut line_stmt = conn.prepare_cached(
                 "INSERT INTO sale_lines (sale_id, line_no, product_id, sku, name, qty, unit_price, override_reason,
@@ -70,7 +71,7 @@ pub fn apply(conn: &Connection, till_id: &str, record: &Record) -> Result<()> {
                     r.tender.as_str()
                 ])?;
             if inserted == 0 {
-                return same_record(conn, "refunds", &r.id, till_id, r.at);
+                return Ok(());
             }
             let mut line_stmt = conn.prepare_cached(
                 "INSERT INTO refund_lines (refund_id, sale_id, line_no, qty, amount, tax) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -131,6 +132,26 @@ pub fn apply(conn: &Connection, till_id: &str, record: &Record) -> Result<()> {
     Ok(())
 }
 
+/// A record id already projected must be the same record seen again (same
+/// till, same time), not another record, of any kind, reusing the id: that
+/// one is refused, and the caller quarantines it (issue 7, part 3).
+fn id_not_taken(conn: &Connection, id: &str, till_id: &str, at: i64) -> Result<()> {
+    let existing: Option<(String, i64)> = conn
+        .prepare_cached(
+            "SELECT till_id, at FROM sales WHERE id = ?1
+             UNION ALL SELECT till_id, at FROM refunds WHERE id = ?1
+             UNION ALL SELECT till_id, at FROM stock_records WHERE id = ?1 LIMIT 1",
+        )?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match existing {
+        Some((t, a)) if t != till_id || a != at => Err(crate::error::CoreError::Conflict(format!(
+            "record id {id} is already used by another record (of till {t})"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 fn stock_record(
     conn: &Connection,
     id: &str,
@@ -145,26 +166,7 @@ fn stock_record(
             "INSERT OR IGNORE INTO stock_records (id, kind, till_id, at, supplier_id, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?
         .execute(params![id, kind, till_id, at, supplier, reason])?;
-    if n == 0 {
-        same_record(conn, "stock_records", id, till_id, at)?;
-    }
     Ok(n > 0)
-}
-
-/// A record id already projected must be the same record seen again (same
-/// till, same time), not another record reusing the id: that one is refused
-/// and the caller quarantines it (issue 7, part 3).
-fn same_record(conn: &Connection, table: &str, id: &str, till_id: &str, at: i64) -> Result<()> {
-    let existing: Option<(String, i64)> = conn
-        .prepare_cached(&format!("SELECT till_id, at FROM {table} WHERE id = ?1"))?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    match existing {
-        Some((t, a)) if t != till_id || a != at => Err(crate::error::CoreError::Conflict(format!(
-            "record id {id} is already used by another record (of till {t})"
-        ))),
-        _ => Ok(()),
-    }
 }
 
 /// Records a movement and, unless a count dated at or after it already
