@@ -211,3 +211,69 @@ fn a_till_whose_change_is_refused_shows_why() -> R {
     );
     Ok(())
 }
+
+#[test]
+fn a_record_no_projection_can_apply_is_quarantined_and_sync_goes_on() -> R {
+    let mut s = shop(5);
+    let sale_id = sell(&mut s.a, 1, 1);
+    sync(&mut s.a)?;
+    sync(&mut s.b)?;
+    assert_eq!(stock(&s.a), 4);
+    let product = s.a.stock_levels(Some("P"), false)?[0].product_id.clone();
+    // Till B (a bug, a tampered file) writes a receipt under the id of A's
+    // sale, next to a good receipt: both pass the server's rules.
+    let b_till = s.b.info().till_id.clone();
+    let ledger = format!("store/{}/ledger/{b_till}/2026-05", s.store_id);
+    let at = t0().timestamp_millis();
+    let receipt = |id: &str, qty: i64| {
+        Record::Receipt(ReceiptRecord {
+            id: id.into(),
+            at,
+            supplier_id: None,
+            lines: vec![ReceiptLine {
+                product_id: product.clone(),
+                qty,
+                unit_cost: None,
+            }],
+        })
+        .encode()
+        .unwrap()
+    };
+    let mut doc = AutoCommit::new();
+    doc.put(ROOT, "b-good", ScalarValue::Bytes(receipt("b-good", 3)))?;
+    doc.put(
+        ROOT,
+        sale_id.as_str(),
+        ScalarValue::Bytes(receipt(&sale_id, 50)),
+    )?;
+    doc.commit();
+    let change = doc.get_last_local_change().unwrap();
+    s.b.connection().execute(
+        "INSERT OR IGNORE INTO documents (doc_id, kind, till_id) VALUES (?1, 'ledger', ?2)",
+        rusqlite::params![ledger, b_till],
+    )?;
+    s.b.connection().execute(
+        "INSERT INTO doc_changes (doc_id, hash, bytes, local) VALUES (?1, ?2, ?3, 1)",
+        rusqlite::params![ledger, change.hash().0.as_slice(), change.raw_bytes()],
+    )?;
+    sync(&mut s.b)?;
+
+    // Till A applies the good receipt, quarantines the other, moves on.
+    let first = sync(&mut s.a)?;
+    assert_eq!(first.received_new, 1, "{first:?}");
+    assert_eq!(stock(&s.a), 7);
+    let status = s.a.sync_status()?;
+    assert_eq!(status.quarantined, 1);
+    assert_eq!(status.quarantine[0].record, sale_id);
+    assert_eq!(status.quarantine[0].till.as_deref(), Some(b_till.as_str()));
+    assert!(status.last_error.is_none(), "{:?}", status.last_error);
+    // The next sync does not fetch the page again.
+    let again = sync(&mut s.a)?;
+    assert_eq!(again.received_new, 0, "{again:?}");
+    assert_eq!(s.a.sync_status()?.quarantined, 1);
+    // A's sale still stands, and a rebuild agrees with what A holds.
+    let report = s.a.verify(&mut |_| {})?;
+    assert!(report.differences.is_empty(), "{:?}", report.differences);
+    assert_eq!(report.quarantined.len(), 1);
+    Ok(())
+}
