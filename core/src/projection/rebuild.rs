@@ -39,8 +39,9 @@ pub const PROJECTION_TABLES: &[(&str, &str)] = &[
 ];
 
 /// The ledger records in one change (puts of bytes values at the root).
-/// Values that do not decode as a record are skipped: they come from a newer
-/// schema or a broken peer, and a rebuild skips them the same way.
+/// Values that do not decode as a record are skipped. For tools only: the
+/// till applies and rebuilds through `validate::ledger_items` and
+/// `quarantine`, which check every rule and quarantine what fails.
 pub fn records_in_change(change: &Change) -> Vec<Record> {
     let mut out = Vec::new();
     for op in change.decode().operations {
