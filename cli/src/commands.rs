@@ -377,8 +377,13 @@ pub fn run(cli: Cli) -> Result<Output> {
                 }
                 Output::new(
                     format!(
-                        "ok: {} tables, {} rows identical after a rebuild",
-                        r.tables_compared, r.rows_compared
+                        "ok: {} tables, {} rows identical after a rebuild{}",
+                        r.tables_compared,
+                        r.rows_compared,
+                        crate::sync_cmd::quarantine_lines(
+                            r.quarantined.len() as u64,
+                            &r.quarantined[..r.quarantined.len().min(20)]
+                        )
                     ),
                     &r,
                 )

@@ -83,6 +83,7 @@ pub fn sync(db: &Path, a: SyncArgs, json_mode: bool) -> Result<Output> {
                 )
             };
             let human = human + &crate::output::clock_flags(&s.clock_flags);
+            let human = format!("{human}{}", quarantine_lines(s.quarantined, &s.quarantine));
             Output::new(human, &s)
         }
         // -- clocks (issue 7, part 2) --
@@ -159,4 +160,35 @@ fn watch(db: &Path, json_mode: bool) -> Result<Output> {
     Err(shopsync_core::CoreError::Unauthorized(
         "sync stopped: the server no longer accepts this device".into(),
     ))
+}
+
+/// The quarantine, as `sync status` and `rebuild --verify` print it (issue 7,
+/// part 3): the count and the first few records, with why.
+pub fn quarantine_lines(count: u64, shown: &[shopsync_core::types::QuarantinedRecord]) -> String {
+    if count == 0 {
+        return String::new();
+    }
+    let mut out =
+        format!("\nquarantined:     {count} record(s) kept but left out of the projections");
+    for q in shown {
+        out.push_str(&format!(
+            "\n  {} in {}: {}: {}",
+            printable(&q.record),
+            printable(&q.document),
+            printable(&q.rule),
+            printable(&q.reason)
+        ));
+    }
+    if count > shown.len() as u64 {
+        out.push_str(&format!("\n  … and {} more", count - shown.len() as u64));
+    }
+    out
+}
+
+/// Text from another device, with control characters (terminal escapes)
+/// shown as `?`.
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }

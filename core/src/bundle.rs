@@ -19,7 +19,6 @@ use shopsync_types::BundleImportSummary;
 use crate::docs::{self, DocCache};
 use crate::error::{CoreError, Result};
 use crate::ids::DocId;
-use crate::projection;
 use crate::store::{InitOptions, Store};
 
 const MAGIC: &[u8] = b"SHOPSYNC-BUNDLE\n";
@@ -194,19 +193,19 @@ pub(crate) fn apply_document(
                 let before = applied.heads_before.unwrap_or_default();
                 let after = entry.doc.get_heads();
                 let patches = entry.doc.diff(&before, &after);
+                let doc_key = id.to_string();
                 for key in touched_root_keys(&patches) {
-                    projection::catalog::project_key(conn, &entry.doc, &key)?;
+                    crate::quarantine::project_catalog_key(conn, &doc_key, &entry.doc, &key)?;
                 }
             }
             Ok((applied.new.len() as u64, applied.known))
         }
         DocId::Ledger { till, .. } => {
             let applied = cache.apply_remote(conn, id, changes, false)?;
+            let doc_key = id.to_string();
             for change in &applied.new {
-                for record in projection::rebuild::records_in_change(change) {
-                    crate::clock::check_remote(conn, till, &record, now)?;
-                    projection::ledger::apply(conn, till, &record)?;
-                }
+                // One bad record is quarantined, never a reason to stop.
+                crate::quarantine::apply_ledger_change(conn, &doc_key, till, change, Some(now))?;
             }
             Ok((applied.new.len() as u64, applied.known))
         }

@@ -14,11 +14,13 @@ pub mod ids;
 pub mod ops;
 pub mod pricing;
 pub mod projection;
+pub mod quarantine;
 pub mod queries;
 pub mod rebuild;
 pub mod records;
 pub mod store;
 pub mod sync;
+pub mod validate;
 
 pub use error::{CoreError, Result};
 pub use ops::*;

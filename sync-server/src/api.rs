@@ -176,6 +176,7 @@ fn validate(device: &Device, gz: bool, body: &[u8]) -> Result<Validated, ApiErro
     let me = device.principal();
     let mut batch = Vec::with_capacity(req.docs.len());
     let mut hashes = Vec::with_capacity(req.change_count());
+    let mut to_check = Vec::with_capacity(req.docs.len());
     for doc in req.docs {
         let id = DocId::parse(&doc.doc_id).ok_or_else(|| {
             ApiError::BadRequest(format!("'{}' is not a document id", doc.doc_id))
@@ -187,6 +188,7 @@ fn validate(device: &Device, gz: bool, body: &[u8]) -> Result<Validated, ApiErro
             )));
         }
         let mut changes = Vec::with_capacity(doc.changes.len());
+        let mut decoded = Vec::with_capacity(doc.changes.len());
         for (i, bytes) in doc.changes.into_iter().enumerate() {
             let change = Change::try_from(&bytes[..]).map_err(|e| {
                 ApiError::BadRequest(format!("change {i} of {id} does not decode: {e}"))
@@ -198,11 +200,19 @@ fn validate(device: &Device, gz: bool, body: &[u8]) -> Result<Validated, ApiErro
                 deps: change.deps().iter().map(|d| d.0).collect(),
                 bytes,
             });
+            decoded.push(change);
         }
+        to_check.push((id.clone(), decoded));
         batch.push(DocBatch {
             doc_id: id.to_string(),
             changes,
         });
+    }
+    // Every ledger record and catalog entry is checked, once every document
+    // passed the access checks, before anything of the request is stored
+    // (issue 7, part 3).
+    for (id, decoded) in &to_check {
+        shopsync_core::validate::validate_changes(id, decoded).map_err(ApiError::InvalidRecord)?;
     }
     Ok(Validated {
         since: req.since,

@@ -34,6 +34,10 @@ pub enum ApiError {
     /// Logged in full; the client sees a generic message.
     #[error("internal error: {0}")]
     Internal(String),
+    /// A change holds a record that breaks a validation rule (issue 7,
+    /// part 3): 422 naming the document, the record and the rule.
+    #[error("{0}")]
+    InvalidRecord(shopsync_core::validate::RecordError),
 }
 
 impl ApiError {
@@ -51,6 +55,7 @@ impl ApiError {
             ApiError::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             ApiError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            ApiError::InvalidRecord(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_record"),
         }
     }
 }
@@ -68,11 +73,14 @@ impl IntoResponse for ApiError {
                 other.to_string()
             }
         };
-        (
-            status,
-            Json(json!({ "error": { "code": code, "message": message } })),
-        )
-            .into_response()
+        let body = match &self {
+            ApiError::InvalidRecord(e) => json!({ "error": {
+                "code": code, "message": message,
+                "document": e.document, "record": e.record, "rule": e.rule.as_str(),
+            } }),
+            _ => json!({ "error": { "code": code, "message": message } }),
+        };
+        (status, Json(body)).into_response()
     }
 }
 

@@ -74,12 +74,42 @@ fn change(key: &str) -> Vec<u8> {
     doc.get_last_local_change().unwrap().raw_bytes().to_vec()
 }
 
+/// A valid ledger record stored under `key` (the server validates ledgers).
+fn record_bytes(key: &str) -> automerge::ScalarValue {
+    use shopsync_core::records::{AdjustReason, AdjustmentRecord, Record};
+    let r = Record::Adjustment(AdjustmentRecord {
+        hlc: None,
+        id: key.into(),
+        at: 1_780_000_000_000,
+        product_id: "p".into(),
+        delta: 1,
+        reason: AdjustReason::Found,
+        note: None,
+    });
+    automerge::ScalarValue::Bytes(r.encode().unwrap())
+}
+
+/// A fresh change to `doc_id` whose content passes the server's validation
+/// (a record in a ledger, a setting in a catalog).
+fn valid_change(doc_id: &str, key: &str) -> Vec<u8> {
+    let mut doc = AutoCommit::new();
+    if doc_id.contains("/ledger/") {
+        doc.put(ROOT, key, record_bytes(key)).unwrap();
+    } else if doc_id.ends_with("/catalog") {
+        doc.put(ROOT, format!("setting/{key}"), "x").unwrap();
+    } else {
+        doc.put(ROOT, key, "x").unwrap();
+    }
+    doc.commit();
+    doc.get_last_local_change().unwrap().raw_bytes().to_vec()
+}
+
 fn write_req(doc_id: &str) -> SyncRequest {
     SyncRequest::new(
         u64::MAX,
         vec![DocChanges {
             doc_id: doc_id.to_string(),
-            changes: vec![change(&format!("k{}", rand_suffix()))],
+            changes: vec![valid_change(doc_id, &format!("k{}", rand_suffix()))],
         }],
     )
 }
@@ -313,9 +343,9 @@ fn malformed_input_is_refused_whole_and_the_server_stays_up() -> R {
     bad_id.docs[0].doc_id = "store/../catalog".into();
     let mut missing_dep = {
         let mut doc = AutoCommit::new();
-        doc.put(ROOT, "one", 1).unwrap();
+        doc.put(ROOT, "one", record_bytes("one")).unwrap();
         doc.commit();
-        doc.put(ROOT, "two", 2).unwrap();
+        doc.put(ROOT, "two", record_bytes("two")).unwrap();
         doc.commit();
         let second = doc.get_last_local_change().unwrap().raw_bytes().to_vec();
         SyncRequest::new(

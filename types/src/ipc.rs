@@ -302,6 +302,14 @@ pub struct SyncStatusView {
     /// till's clock (which till, by how much).
     #[serde(default)]
     pub clock_warnings: Vec<String>,
+    // -- quarantine (issue 7, part 3) --
+    /// Records received from other tills that are kept but left out of the
+    /// projections because they break a rule (see docs/DOCUMENTS.md).
+    #[serde(default)]
+    pub quarantined: u64,
+    /// The first few of them, for a tooltip or a details panel.
+    #[serde(default)]
+    pub quarantine: Vec<crate::QuarantinedRecord>,
 }
 
 /// Enrol this till with a sync server (a new till downloads the store; a

@@ -6,8 +6,10 @@
 pub mod error;
 pub mod ipc;
 pub mod money;
+pub mod quarantine;
 pub mod views;
 
 pub use error::{ErrorCode, ErrorInfo};
 pub use money::{Amount, Currency, MoneyError};
+pub use quarantine::QuarantinedRecord;
 pub use views::*;

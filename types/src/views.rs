@@ -260,6 +260,11 @@ pub struct VerifyReport {
     pub tables_compared: u64,
     pub rows_compared: u64,
     pub differences: Vec<String>,
+    // -- quarantine (issue 7, part 3) --
+    /// Records the rebuild left out of the projections (the same as the live
+    /// store's when the two agree).
+    #[serde(default)]
+    pub quarantined: Vec<crate::QuarantinedRecord>,
 }
 
 /// Progress of long work (import, rebuild, demo data), for a progress bar.

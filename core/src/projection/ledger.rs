@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::records::{CountLine, Record};
 
 pub fn apply(conn: &Connection, till_id: &str, record: &Record) -> Result<()> {
+    id_not_taken(conn, record.id(), till_id, record.at())?;
     crate::clock::observe_record(conn, record)?;
     let hlc = record.hlc();
     match record {
@@ -132,6 +133,26 @@ pub fn apply(conn: &Connection, till_id: &str, record: &Record) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A record id already projected must be the same record seen again (same
+/// till, same time), not another record, of any kind, reusing the id: that
+/// one is refused, and the caller quarantines it (issue 7, part 3).
+fn id_not_taken(conn: &Connection, id: &str, till_id: &str, at: i64) -> Result<()> {
+    let existing: Option<(String, i64)> = conn
+        .prepare_cached(
+            "SELECT till_id, at FROM sales WHERE id = ?1
+             UNION ALL SELECT till_id, at FROM refunds WHERE id = ?1
+             UNION ALL SELECT till_id, at FROM stock_records WHERE id = ?1 LIMIT 1",
+        )?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match existing {
+        Some((t, a)) if t != till_id || a != at => Err(crate::error::CoreError::Conflict(format!(
+            "record id {id} is already used by another record (of till {t})"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 fn stock_record(

@@ -34,11 +34,14 @@ pub const PROJECTION_TABLES: &[(&str, &str)] = &[
     ("stock_movements", "*"),
     ("stock_counts", "*"),
     ("stock_levels", "*"),
+    // quarantine (issue 7, part 3): first_seen is when this replica saw it
+    ("quarantine", "doc_id, record_key, till_id, rule, reason"),
 ];
 
 /// The ledger records in one change (puts of bytes values at the root).
-/// Values that do not decode as a record are skipped: they come from a newer
-/// schema or a broken peer, and a rebuild skips them the same way.
+/// Values that do not decode as a record are skipped. For tools only: the
+/// till applies and rebuilds through `validate::ledger_items` and
+/// `quarantine`, which check every rule and quarantine what fails.
 pub fn records_in_change(change: &Change) -> Vec<Record> {
     let mut out = Vec::new();
     for op in change.decode().operations {
@@ -71,6 +74,7 @@ pub fn records_in_doc(doc: &AutoCommit) -> Result<Vec<Record>> {
 
 /// Empties every projection and fills it again from the stored documents.
 pub fn rebuild(conn: &Connection, progress: &mut dyn FnMut(u64, u64)) -> Result<()> {
+    crate::quarantine::save_first_seen(conn)?;
     for (table, _) in PROJECTION_TABLES {
         conn.execute(&format!("DELETE FROM {table}"), [])?;
     }
@@ -81,18 +85,23 @@ pub fn rebuild(conn: &Connection, progress: &mut dyn FnMut(u64, u64)) -> Result<
         match id {
             DocId::Catalog { .. } => {
                 let loaded = docs::load(conn, &key, None)?;
-                super::catalog::project_all(conn, &loaded.doc)?;
+                for root_key in crate::catalog::keys(&loaded.doc) {
+                    crate::quarantine::project_catalog_key(conn, &key, &loaded.doc, &root_key)?;
+                }
             }
             DocId::Ledger { till, .. } => {
-                let loaded = docs::load(conn, &key, None)?;
-                for record in records_in_doc(&loaded.doc)? {
-                    super::ledger::apply(conn, till, &record)?;
+                // Change by change, in the order they were stored, with the
+                // same checks as when they arrived: the same records are
+                // projected and the same are quarantined.
+                for change in docs::all_changes(conn, &key)? {
+                    crate::quarantine::apply_ledger_change(conn, &key, till, &change, None)?;
                 }
             }
             _ => {}
         }
         progress(i as u64 + 1, total);
     }
+    crate::quarantine::restore_first_seen(conn)?;
     Ok(())
 }
 
@@ -154,9 +163,11 @@ pub fn verify(
     rebuild(&copy, progress)?;
     copy.execute_batch("COMMIT")?;
     let (differences, rows) = compare(conn, &copy)?;
+    let quarantined = crate::quarantine::list(&copy, usize::MAX)?;
     Ok(VerifyReport {
         tables_compared: PROJECTION_TABLES.len() as u64,
         rows_compared: rows,
         differences,
+        quarantined,
     })
 }

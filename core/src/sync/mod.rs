@@ -98,6 +98,13 @@ pub struct SyncStatus {
     /// Tills whose records arrived dated too far ahead of this till's clock.
     #[serde(default)]
     pub clock_flags: Vec<crate::clock::ClockFlag>,
+    // -- quarantine (issue 7, part 3) --
+    /// Records received that are kept but left out of the projections.
+    #[serde(default)]
+    pub quarantined: u64,
+    /// The first few of them.
+    #[serde(default)]
+    pub quarantine: Vec<shopsync_types::QuarantinedRecord>,
 }
 
 impl SyncStatus {
@@ -121,6 +128,8 @@ impl SyncStatus {
                 .and_then(chrono::DateTime::<Utc>::from_timestamp_millis),
             message: self.last_error.clone(),
             clock_warnings: self.clock_flags.iter().map(|f| f.message()).collect(),
+            quarantined: self.quarantined,
+            quarantine: self.quarantine.clone(),
         }
     }
 }
@@ -448,6 +457,8 @@ impl Store {
             changes_waiting: self.sync_waiting()?,
             cursor: self.sync_cursor()?,
             clock_flags: self.clock_flags()?,
+            quarantined: crate::quarantine::count(&self.conn)?,
+            quarantine: crate::quarantine::list(&self.conn, crate::quarantine::SHOWN)?,
         })
     }
 

@@ -171,8 +171,9 @@ fn generate(store: &str, till: &str, tpl: &SaleRecord, n: usize) -> Result<Vec<D
             r.number = format!("L-{:06}", i + 1);
             r.at = tpl.at + i as i64 * 1000;
             r.hlc = Some(r.at);
+            // The key is the record's own id (the server checks it).
+            let id = r.id.clone();
             let bytes = Record::Sale(r).encode()?;
-            let id = new_id();
             doc.put(ROOT, id.as_str(), ScalarValue::Bytes(bytes))?;
             doc.commit();
             let mut c = doc

@@ -53,11 +53,15 @@ pub fn SyncIndicator(ctx: Ctx) -> impl IntoView {
         let (class, text) = match &s {
             None => ("sync offline", "offline".to_string()),
             Some(s) => {
-                let waiting = if s.pending_changes > 0 {
+                let mut waiting = if s.pending_changes > 0 {
                     format!(" · {} changes waiting", s.pending_changes)
                 } else {
                     String::new()
                 };
+                // Quarantined records (issue 7, part 3): shown, never hidden.
+                if s.quarantined > 0 {
+                    waiting.push_str(&format!(" · {} records quarantined", s.quarantined));
+                }
                 match s.state {
                     SyncState::Online => ("sync online", format!("online{waiting}")),
                     SyncState::Syncing => ("sync syncing", format!("syncing{waiting}")),
@@ -72,8 +76,21 @@ pub fn SyncIndicator(ctx: Ctx) -> impl IntoView {
                 }
             }
         };
+        let title = match &s {
+            Some(s) if s.quarantined > 0 => {
+                let mut t = format!(
+                    "Sync status (click to sync now)\n{} records received from other tills break a rule; they are kept but left out of stock and sales:",
+                    s.quarantined
+                );
+                for q in &s.quarantine {
+                    t.push_str(&format!("\n{} in {}: {}", q.record, q.document, q.reason));
+                }
+                t
+            }
+            _ => "Sync status (click to sync now)".to_string(),
+        };
         view! {
-            <div class=class data-testid="sync-indicator" title="Sync status (click to sync now)" role="button"
+            <div class=class data-testid="sync-indicator" title=title role="button"
                 on:click=move |_| spawn(async move {
                     match api::sync_now().await {
                         Ok(true) => ctx.info("Syncing…"),

@@ -1,0 +1,649 @@
+//! Validation of ledger records and catalog entries (issue 7, part 3), shared
+//! by the sync server (which refuses an invalid change with 422) and the till
+//! (which quarantines a record it cannot apply instead of stopping).
+//!
+//! Everything here reads the operations of a change (`Change::decode`), never
+//! a whole document, so checking a request costs what reading it costs.
+//! The rules are listed in docs/DOCUMENTS.md ("Validation and quarantine").
+
+use std::collections::{HashMap, HashSet};
+
+use automerge::legacy::{Key, ObjectId, OpType};
+use automerge::{Change, ObjType, ScalarValue};
+use serde::Serialize;
+
+use crate::catalog::{CATEGORY, PRODUCT, SETTING, SUPPLIER, TAX_CLASS};
+use crate::ids::DocId;
+use crate::records::{RECORD_SCHEMA_VERSION, Record};
+
+/// Largest quantity (units) on one line or movement.
+pub const MAX_QTY: i64 = 1_000_000_000;
+/// Largest amount (minor units) of one line, tender or total.
+pub const MAX_AMOUNT: i64 = 10_000_000_000_000;
+/// Most lines (or tenders) in one record. With the bounds above, no sum over
+/// one record, nor over any realistic number of records, can overflow i64.
+pub const MAX_LINES: usize = 10_000;
+/// Largest tax rate or discount, in basis points (1000 %).
+pub const MAX_BP: u32 = 100_000;
+/// Record times are milliseconds since 1970 and before the year 10000.
+pub const MAX_AT: i64 = 253_402_300_799_999;
+/// Longest id, in bytes.
+pub const MAX_ID_LEN: usize = 64;
+/// Longest free-text field (names, notes, numbers), in bytes.
+pub const MAX_TEXT_LEN: usize = 1_000;
+
+/// The rule a record breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    /// A ledger value is not a bytes value at the root (a nested object, a
+    /// string, a counter, a delete).
+    NotARecord,
+    /// The record's schema version is not one this version reads.
+    SchemaVersion,
+    /// The record's bytes do not decode as a record.
+    Decode,
+    /// The root key is not the record's own id.
+    KeyMismatch,
+    /// An id is empty, too long or has characters other than letters,
+    /// digits, `-`, `_`, `.` and `:`.
+    BadId,
+    /// A quantity, amount, rate, time or count of lines is out of bounds.
+    Bounds,
+    /// A refund names the same sale line twice, or a line number 0.
+    DuplicateLine,
+    /// A count names the same product twice.
+    DuplicateProduct,
+    /// A ledger record is put again over an existing one (records are never
+    /// edited).
+    Rewritten,
+    /// One record id is put twice with different content.
+    ConflictingDuplicate,
+    /// A catalog root key of no known kind.
+    UnknownKey,
+    /// A catalog field of the wrong type or shape.
+    FieldType,
+    /// The record passed these rules, but the till's projection could not
+    /// apply it (e.g. its id is already used by another record).
+    Projection,
+}
+
+impl Rule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::NotARecord => "not_a_record",
+            Rule::SchemaVersion => "schema_version",
+            Rule::Decode => "decode",
+            Rule::KeyMismatch => "key_mismatch",
+            Rule::BadId => "bad_id",
+            Rule::Bounds => "bounds",
+            Rule::DuplicateLine => "duplicate_line",
+            Rule::DuplicateProduct => "duplicate_product",
+            Rule::Rewritten => "rewritten",
+            Rule::ConflictingDuplicate => "conflicting_duplicate",
+            Rule::UnknownKey => "unknown_key",
+            Rule::FieldType => "field_type",
+            Rule::Projection => "projection",
+        }
+    }
+}
+
+impl std::fmt::Display for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A broken rule in one record of a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// The record id (ledger) or root key (catalog); for an operation below
+    /// the root of a ledger, `(nested)`.
+    pub record: String,
+    pub rule: Rule,
+    pub detail: String,
+}
+
+impl Violation {
+    fn new(record: impl Into<String>, rule: Rule, detail: impl Into<String>) -> Self {
+        Violation {
+            record: record.into(),
+            rule,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// A change refused because of one of its records: names the document, the
+/// record and the rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("document {document}, record '{record}': {rule}: {detail}")]
+pub struct RecordError {
+    pub document: String,
+    pub record: String,
+    pub rule: Rule,
+    pub detail: String,
+}
+
+impl RecordError {
+    pub fn new(document: &DocId, v: Violation) -> Self {
+        RecordError {
+            document: document.to_string(),
+            record: v.record,
+            rule: v.rule,
+            detail: v.detail,
+        }
+    }
+}
+
+type Check = std::result::Result<(), Violation>;
+
+pub fn valid_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= MAX_ID_LEN
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+fn id(record: &str, field: &str, value: &str) -> Check {
+    if valid_id(value) {
+        Ok(())
+    } else {
+        Err(Violation::new(
+            record,
+            Rule::BadId,
+            format!(
+                "{field} '{}' is not 1-{MAX_ID_LEN} letters, digits, '-', '_', '.' or ':'",
+                value
+            ),
+        ))
+    }
+}
+
+fn bound(record: &str, field: &str, value: i64, max: i64) -> Check {
+    if value.checked_abs().is_some_and(|v| v <= max) {
+        Ok(())
+    } else {
+        Err(Violation::new(
+            record,
+            Rule::Bounds,
+            format!("{field} {value} is outside -{max}..={max}"),
+        ))
+    }
+}
+
+fn bp(record: &str, field: &str, value: u32) -> Check {
+    if value <= MAX_BP {
+        Ok(())
+    } else {
+        Err(Violation::new(
+            record,
+            Rule::Bounds,
+            format!("{field} {value} is over {MAX_BP} basis points"),
+        ))
+    }
+}
+
+fn at(record: &str, field: &str, value: i64) -> Check {
+    if (0..=MAX_AT).contains(&value) {
+        Ok(())
+    } else {
+        Err(Violation::new(
+            record,
+            Rule::Bounds,
+            format!("{field} {value} is not a time between 1970 and 9999"),
+        ))
+    }
+}
+
+fn text(record: &str, field: &str, value: &str) -> Check {
+    if value.len() <= MAX_TEXT_LEN {
+        Ok(())
+    } else {
+        Err(Violation::new(
+            record,
+            Rule::Bounds,
+            format!("{field} is over {MAX_TEXT_LEN} bytes"),
+        ))
+    }
+}
+
+fn lines(record: &str, field: &str, n: usize) -> Check {
+    if n <= MAX_LINES {
+        Ok(())
+    } else {
+        Err(Violation::new(
+            record,
+            Rule::Bounds,
+            format!("{n} {field} is over the limit of {MAX_LINES}"),
+        ))
+    }
+}
+
+/// The kind-specific rules of a decoded record stored under `key`.
+pub fn check_record(key: &str, record: &Record) -> Check {
+    id(key, "record id", key)?;
+    if record.id() != key {
+        return Err(Violation::new(
+            key,
+            Rule::KeyMismatch,
+            format!(
+                "the record's id '{}' is not the key it is stored under",
+                record.id()
+            ),
+        ));
+    }
+    match record {
+        Record::Sale(s) => {
+            text(key, "number", &s.number)?;
+            at(key, "at", s.at)?;
+            lines(key, "lines", s.lines.len())?;
+            lines(key, "tenders", s.tenders.len())?;
+            for (f, v) in [
+                ("subtotal", s.subtotal),
+                ("discount", s.discount),
+                ("tax", s.tax),
+                ("total", s.total),
+                ("change", s.change),
+            ] {
+                bound(key, f, v, MAX_AMOUNT)?;
+            }
+            for l in &s.lines {
+                id(key, "product id", &l.product_id)?;
+                text(key, "sku", &l.sku)?;
+                text(key, "name", &l.name)?;
+                text(
+                    key,
+                    "override reason",
+                    l.override_reason.as_deref().unwrap_or(""),
+                )?;
+                if let Some(t) = &l.tax_class {
+                    id(key, "tax class", t)?;
+                }
+                bound(key, "qty", l.qty, MAX_QTY)?;
+                for (f, v) in [
+                    ("unit_price", l.unit_price),
+                    ("line discount", l.discount),
+                    ("line tax", l.tax),
+                    ("line total", l.total),
+                ] {
+                    bound(key, f, v, MAX_AMOUNT)?;
+                }
+                bp(key, "discount_bp", l.discount_bp)?;
+                bp(key, "tax_rate_bp", l.tax_rate_bp)?;
+            }
+            for t in &s.tenders {
+                bound(key, "tender amount", t.amount, MAX_AMOUNT)?;
+            }
+        }
+        Record::Refund(r) => {
+            id(key, "sale id", &r.sale_id)?;
+            at(key, "at", r.at)?;
+            lines(key, "lines", r.lines.len())?;
+            bound(key, "amount", r.amount, MAX_AMOUNT)?;
+            bound(key, "tax", r.tax, MAX_AMOUNT)?;
+            let mut seen = HashSet::new();
+            for l in &r.lines {
+                if l.line_no == 0 || !seen.insert(l.line_no) {
+                    return Err(Violation::new(
+                        key,
+                        Rule::DuplicateLine,
+                        format!(
+                            "sale line {} is refunded twice in one refund (or is not a line number)",
+                            l.line_no
+                        ),
+                    ));
+                }
+                id(key, "product id", &l.product_id)?;
+                bound(key, "qty", l.qty, MAX_QTY)?;
+                bound(key, "line amount", l.amount, MAX_AMOUNT)?;
+                bound(key, "line tax", l.tax, MAX_AMOUNT)?;
+            }
+        }
+        Record::Receipt(r) => {
+            at(key, "at", r.at)?;
+            if let Some(s) = &r.supplier_id {
+                id(key, "supplier id", s)?;
+            }
+            lines(key, "lines", r.lines.len())?;
+            for l in &r.lines {
+                id(key, "product id", &l.product_id)?;
+                bound(key, "qty", l.qty, MAX_QTY)?;
+                if let Some(c) = l.unit_cost {
+                    bound(key, "unit_cost", c, MAX_AMOUNT)?;
+                }
+            }
+        }
+        Record::Adjustment(a) => {
+            at(key, "at", a.at)?;
+            id(key, "product id", &a.product_id)?;
+            bound(key, "delta", a.delta, MAX_QTY)?;
+            text(key, "note", a.note.as_deref().unwrap_or(""))?;
+        }
+        Record::Count(c) => {
+            at(key, "at", c.at)?;
+            at(key, "started_at", c.started_at)?;
+            lines(key, "lines", c.lines.len())?;
+            let mut seen = HashSet::new();
+            for l in &c.lines {
+                id(key, "product id", &l.product_id)?;
+                if !seen.insert(l.product_id.as_str()) {
+                    return Err(Violation::new(
+                        key,
+                        Rule::DuplicateProduct,
+                        format!("product {} is counted twice in one count", l.product_id),
+                    ));
+                }
+                at(key, "line at", l.at)?;
+                bound(key, "counted", l.counted, MAX_QTY)?;
+                bound(key, "expected", l.expected, MAX_QTY)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Decodes the bytes stored under `key` and checks every rule of a record.
+pub fn decode_record(key: &str, bytes: &[u8]) -> std::result::Result<Record, Violation> {
+    match bytes.first() {
+        Some(&RECORD_SCHEMA_VERSION) => {}
+        Some(v) => {
+            return Err(Violation::new(
+                key,
+                Rule::SchemaVersion,
+                format!("schema version {v}; this version reads {RECORD_SCHEMA_VERSION}"),
+            ));
+        }
+        None => return Err(Violation::new(key, Rule::Decode, "the record is empty")),
+    }
+    let record =
+        Record::decode(bytes).map_err(|e| Violation::new(key, Rule::Decode, e.to_string()))?;
+    check_record(key, &record)?;
+    Ok(record)
+}
+
+/// One root operation of a ledger change: the record it puts, or why it is
+/// not a valid record.
+pub type LedgerItem = std::result::Result<Record, Violation>;
+
+/// Every operation of a ledger change, checked: a valid record for each put
+/// of a new record, a violation for anything else.
+pub fn ledger_items(change: &Change) -> Vec<LedgerItem> {
+    let mut out = Vec::new();
+    for op in change.decode().operations {
+        let key = match &op.key {
+            Key::Map(k) => k.to_string(),
+            Key::Seq(_) => "(nested)".to_string(),
+        };
+        if !matches!(op.obj, ObjectId::Root) {
+            out.push(Err(Violation::new(
+                "(nested)",
+                Rule::NotARecord,
+                "a ledger holds only bytes values at its root, not nested objects",
+            )));
+            continue;
+        }
+        match &op.action {
+            OpType::Put(ScalarValue::Bytes(bytes)) => {
+                if !op.pred.is_empty() {
+                    out.push(Err(Violation::new(
+                        key,
+                        Rule::Rewritten,
+                        "a ledger record is put over an existing one; records are never edited",
+                    )));
+                } else {
+                    out.push(decode_record(&key, bytes));
+                }
+            }
+            OpType::Delete => out.push(Err(Violation::new(
+                key,
+                Rule::NotARecord,
+                "a ledger record is deleted; ledgers are append-only",
+            ))),
+            other => out.push(Err(Violation::new(
+                key,
+                Rule::NotARecord,
+                format!("a ledger value must be bytes, not {}", action_name(other)),
+            ))),
+        }
+    }
+    out
+}
+
+fn action_name(action: &OpType) -> &'static str {
+    match action {
+        OpType::Make(ObjType::Map) => "a map",
+        OpType::Make(ObjType::Table) => "a table",
+        OpType::Make(ObjType::List) => "a list",
+        OpType::Make(ObjType::Text) => "a text",
+        OpType::Delete => "a delete",
+        OpType::Increment(_) => "a counter increment",
+        OpType::Put(ScalarValue::Str(_)) => "a string",
+        OpType::Put(ScalarValue::Int(_)) | OpType::Put(ScalarValue::Uint(_)) => "a number",
+        OpType::Put(ScalarValue::Boolean(_)) => "a boolean",
+        OpType::Put(ScalarValue::Null) => "null",
+        OpType::Put(_) => "a value of another type",
+        #[allow(unreachable_patterns)]
+        _ => "a mark",
+    }
+}
+
+/// Checks every change sent for one document: every ledger record, every
+/// catalog entry. Other documents are not checked here.
+pub fn validate_changes(doc: &DocId, changes: &[Change]) -> std::result::Result<(), RecordError> {
+    match doc {
+        DocId::Ledger { .. } => validate_ledger(changes),
+        DocId::Catalog { .. } => validate_catalog(changes),
+        _ => Ok(()),
+    }
+    .map_err(|v| RecordError::new(doc, v))
+}
+
+fn validate_ledger(changes: &[Change]) -> Check {
+    // A record id put twice in one batch (e.g. by two forks of one till)
+    // must carry the same bytes.
+    let mut seen: HashMap<String, Vec<u8>> = HashMap::new();
+    for change in changes {
+        for op in change.decode().operations {
+            if let (ObjectId::Root, Key::Map(k), OpType::Put(ScalarValue::Bytes(b))) =
+                (&op.obj, &op.key, &op.action)
+            {
+                match seen.get(k.as_str()) {
+                    Some(prev) if prev != b => {
+                        return Err(Violation::new(
+                            k.to_string(),
+                            Rule::ConflictingDuplicate,
+                            "the record id is put twice with different content",
+                        ));
+                    }
+                    Some(_) => {}
+                    None => {
+                        seen.insert(k.to_string(), b.clone());
+                    }
+                }
+            }
+        }
+        for item in ledger_items(change) {
+            item?;
+        }
+    }
+    Ok(())
+}
+
+/// The kinds of catalog entity and the type of each known field.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Product,
+    Supplier,
+    TaxClass,
+    Category,
+}
+
+#[derive(Clone, Copy)]
+enum Ty {
+    Str,
+    OptStr,
+    Int(i64),
+    OptInt(i64),
+    Bool,
+}
+
+fn field_type(kind: Kind, field: &str) -> Option<Ty> {
+    Some(match (kind, field) {
+        (Kind::Product, "sku" | "name" | "barcodes") => Ty::Str,
+        (Kind::Product, "price") => Ty::Int(MAX_AMOUNT),
+        (Kind::Product, "cost") => Ty::OptInt(MAX_AMOUNT),
+        (Kind::Product, "reorder_point") => Ty::OptInt(MAX_QTY),
+        (Kind::Product, "tax_class" | "supplier" | "category") => Ty::OptStr,
+        (Kind::Product, "active") => Ty::Bool,
+        (Kind::Supplier, "name") => Ty::Str,
+        (Kind::Supplier, "phone" | "email" | "notes") => Ty::OptStr,
+        (Kind::TaxClass, "name") => Ty::Str,
+        (Kind::TaxClass, "rate_bp") => Ty::Int(i64::from(MAX_BP)),
+        (Kind::TaxClass, "inclusive") => Ty::Bool,
+        (Kind::Category, "name") => Ty::Str,
+        _ => return None,
+    })
+}
+
+fn root_kind(key: &str) -> std::result::Result<Option<(Kind, &str)>, Violation> {
+    for (prefix, kind) in [
+        (PRODUCT, Kind::Product),
+        (SUPPLIER, Kind::Supplier),
+        (TAX_CLASS, Kind::TaxClass),
+        (CATEGORY, Kind::Category),
+    ] {
+        if let Some(rest) = key.strip_prefix(prefix) {
+            id(key, "catalog id", rest)?;
+            return Ok(Some((kind, rest)));
+        }
+    }
+    if let Some(name) = key.strip_prefix(SETTING) {
+        id(key, "setting name", name)?;
+        return Ok(None);
+    }
+    Err(Violation::new(
+        key,
+        Rule::UnknownKey,
+        format!(
+            "'{}' is not a catalog key ({PRODUCT}, {SUPPLIER}, {TAX_CLASS}, {CATEGORY} or {SETTING}…)",
+            key
+        ),
+    ))
+}
+
+fn check_field(record: &str, field: &str, ty: Option<Ty>, value: &ScalarValue) -> Check {
+    let bad = |what: &str| {
+        Err(Violation::new(
+            record,
+            Rule::FieldType,
+            format!("field {field} {what}"),
+        ))
+    };
+    let int = match value {
+        ScalarValue::Int(i) => Some(*i),
+        ScalarValue::Uint(u) => Some(i64::try_from(*u).unwrap_or(i64::MAX)),
+        _ => None,
+    };
+    match (ty, value) {
+        (_, ScalarValue::Str(s)) if s.len() > MAX_TEXT_LEN => Err(Violation::new(
+            record,
+            Rule::Bounds,
+            format!("field {field} is over {MAX_TEXT_LEN} bytes"),
+        )),
+        (Some(Ty::Str | Ty::OptStr) | None, ScalarValue::Str(_)) => Ok(()),
+        (Some(Ty::OptStr | Ty::OptInt(_)) | None, ScalarValue::Null) => Ok(()),
+        (Some(Ty::Bool) | None, ScalarValue::Boolean(_)) => Ok(()),
+        (Some(Ty::Int(max) | Ty::OptInt(max)), _) if int.is_some() => {
+            bound(record, field, int.unwrap_or(i64::MAX), max)
+        }
+        (None, _) if int.is_some() => Ok(()),
+        (Some(Ty::Str), _) => bad("must be text"),
+        (Some(Ty::OptStr), _) => bad("must be text or null"),
+        (Some(Ty::Int(_)), _) => bad("must be a whole number"),
+        (Some(Ty::OptInt(_)), _) => bad("must be a whole number or null"),
+        (Some(Ty::Bool), _) => bad("must be true or false"),
+        (None, _) => bad("must be text, a number, a boolean or null"),
+    }
+}
+
+fn validate_catalog(changes: &[Change]) -> Check {
+    for change in changes {
+        let expanded = change.decode();
+        let start = expanded.start_op.get();
+        // Entity maps created in this change, by the counter of the op that
+        // made them, so their fields can be checked by kind.
+        let mut made: HashMap<u64, (Kind, String)> = HashMap::new();
+        for (i, op) in expanded.operations.iter().enumerate() {
+            let counter = start + i as u64;
+            match (&op.obj, &op.key) {
+                (ObjectId::Root, Key::Map(k)) => {
+                    let key = k.as_str();
+                    let kind = root_kind(key)?;
+                    match (&op.action, kind) {
+                        (OpType::Delete, _) => {}
+                        (OpType::Make(ObjType::Map), Some((kind, _))) => {
+                            made.insert(counter, (kind, key.to_string()));
+                        }
+                        (OpType::Put(v), None) => check_field(key, "value", Some(Ty::Str), v)?,
+                        (other, Some(_)) => {
+                            return Err(Violation::new(
+                                key,
+                                Rule::FieldType,
+                                format!(
+                                    "a catalog entry must be a map, not {}",
+                                    action_name(other)
+                                ),
+                            ));
+                        }
+                        (other, None) => {
+                            return Err(Violation::new(
+                                key,
+                                Rule::FieldType,
+                                format!("a setting must be text, not {}", action_name(other)),
+                            ));
+                        }
+                    }
+                }
+                (ObjectId::Root, Key::Seq(_)) => {
+                    return Err(Violation::new(
+                        "(root)",
+                        Rule::FieldType,
+                        "the catalog's root is a map",
+                    ));
+                }
+                (ObjectId::Id(obj), key) => {
+                    let entity = (obj.1 == expanded.actor_id)
+                        .then(|| made.get(&obj.0))
+                        .flatten();
+                    let record = entity
+                        .map(|(_, k)| k.clone())
+                        .unwrap_or_else(|| "(entry)".to_string());
+                    let Key::Map(field) = key else {
+                        return Err(Violation::new(
+                            record,
+                            Rule::FieldType,
+                            "a catalog entry is a map, not a list",
+                        ));
+                    };
+                    let ty = entity.and_then(|(kind, _)| field_type(*kind, field.as_str()));
+                    match &op.action {
+                        OpType::Delete => {}
+                        OpType::Put(v) => check_field(&record, field.as_str(), ty, v)?,
+                        other => {
+                            return Err(Violation::new(
+                                record,
+                                Rule::FieldType,
+                                format!(
+                                    "field {field} must be a plain value, not {}",
+                                    action_name(other)
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
