@@ -75,13 +75,14 @@ impl StreamSlots {
 
     pub fn release(&self, device: &str) {
         if let Ok(mut open) = self.open.lock() {
-            open.0 = open.0.saturating_sub(1);
-            if let Some(n) = open.1.get_mut(device) {
-                *n = n.saturating_sub(1);
-                if *n == 0 {
-                    open.1.remove(device);
-                }
+            let Some(n) = open.1.get_mut(device) else {
+                return;
+            };
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.1.remove(device);
             }
+            open.0 = open.0.saturating_sub(1);
         }
     }
 }
