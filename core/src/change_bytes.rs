@@ -117,8 +117,7 @@ pub fn check_change_bytes(bytes: &[u8], limit: usize) -> Result<usize, ChangeByt
         }
         CHUNK_COMPRESSED => {
             let data = &bytes[header.data_start..];
-            let mut decoder =
-                flate2::bufread::DeflateDecoder::new(data).take(limit as u64 + 1);
+            let mut decoder = flate2::bufread::DeflateDecoder::new(data).take(limit as u64 + 1);
             let inflated = std::io::copy(&mut decoder, &mut std::io::sink())
                 .map_err(|e| ChangeBytesError::Deflate(e.to_string()))?;
             if inflated > limit as u64 {
@@ -145,8 +144,12 @@ mod tests {
 
     fn change_with(value_len: usize) -> Change {
         let mut doc = AutoCommit::new();
-        doc.put(ROOT, "v", automerge::ScalarValue::Bytes(vec![0u8; value_len]))
-            .unwrap();
+        doc.put(
+            ROOT,
+            "v",
+            automerge::ScalarValue::Bytes(vec![0u8; value_len]),
+        )
+        .unwrap();
         doc.commit();
         doc.get_last_local_change().unwrap()
     }
@@ -164,7 +167,10 @@ mod tests {
         }
         // A large value is stored compressed (chunk type 2).
         let mut big = change_with(100_000);
-        assert_eq!(parse_header(&big.bytes()).unwrap().chunk_type, CHUNK_COMPRESSED);
+        assert_eq!(
+            parse_header(&big.bytes()).unwrap().chunk_type,
+            CHUNK_COMPRESSED
+        );
     }
 
     #[test]
@@ -193,7 +199,10 @@ mod tests {
         let mut change = change_with(10);
         let raw = change.bytes().to_vec();
         let lim = MAX_INFLATED_CHANGE_BYTES;
-        assert_eq!(check_change_bytes(&[], lim), Err(ChangeBytesError::Truncated));
+        assert_eq!(
+            check_change_bytes(&[], lim),
+            Err(ChangeBytesError::Truncated)
+        );
         assert_eq!(
             check_change_bytes(b"junkjunkjunk", lim),
             Err(ChangeBytesError::BadMagic)
@@ -204,13 +213,22 @@ mod tests {
         );
         let mut extra = raw.clone();
         extra.push(0);
-        assert_eq!(check_change_bytes(&extra, lim), Err(ChangeBytesError::TrailingBytes));
+        assert_eq!(
+            check_change_bytes(&extra, lim),
+            Err(ChangeBytesError::TrailingBytes)
+        );
         let mut doc_chunk = raw.clone();
         doc_chunk[8] = 0;
-        assert_eq!(check_change_bytes(&doc_chunk, lim), Err(ChangeBytesError::NotAChange(0)));
+        assert_eq!(
+            check_change_bytes(&doc_chunk, lim),
+            Err(ChangeBytesError::NotAChange(0))
+        );
         let mut endless = raw[..9].to_vec();
         endless.extend([0xff; 11]);
-        assert_eq!(check_change_bytes(&endless, lim), Err(ChangeBytesError::BadLength));
+        assert_eq!(
+            check_change_bytes(&endless, lim),
+            Err(ChangeBytesError::BadLength)
+        );
         let mut bad_deflate = raw[..8].to_vec();
         bad_deflate.extend([2, 3, 0xff, 0xff, 0xff]);
         assert!(matches!(

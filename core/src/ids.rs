@@ -121,7 +121,11 @@ fn valid_period(p: &str) -> bool {
         && b[4] == b'-'
         && b[..4].iter().all(u8::is_ascii_digit)
         && b[5..].iter().all(u8::is_ascii_digit);
-    let month_ok = month_ok && matches!(&month[5..], "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08" | "09" | "10" | "11" | "12");
+    let month_ok = month_ok
+        && matches!(
+            &month[5..],
+            "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08" | "09" | "10" | "11" | "12"
+        );
     month_ok && part.is_none_or(valid_part)
 }
 
@@ -135,7 +139,8 @@ fn valid_part(n: &str) -> bool {
         && n.len() <= 3
         && !n.starts_with('0')
         && n.bytes().all(|c| c.is_ascii_digit())
-        && n.parse::<u32>().is_ok_and(|v| (2..=MAX_PARTITION).contains(&v))
+        && n.parse::<u32>()
+            .is_ok_and(|v| (2..=MAX_PARTITION).contains(&v))
 }
 
 impl std::fmt::Display for DocId {

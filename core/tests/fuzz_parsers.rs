@@ -262,7 +262,8 @@ proptest! {
 #[test]
 fn corpus_replays() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-corpus");
-    let targets: [(&str, fn(&[u8])); 5] = [
+    type Target = fn(&[u8]);
+    let targets: [(&str, Target); 5] = [
         ("wire", wire_target),
         ("bundle", bundle_target),
         ("record", record_target),

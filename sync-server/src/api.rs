@@ -24,9 +24,9 @@ use shopsync_core::sync::wire::{self, SyncRequest, SyncResponse, limits};
 use shopsync_core::sync::{EnrolRequest, EnrolResponse};
 
 use crate::AppState;
-use crate::guard;
 use crate::auth::{Device, new_token, sha256};
 use crate::error::ApiError;
+use crate::guard;
 use crate::storage::{DocBatch, EnrolInput, NewChange, Storage};
 
 pub fn router<S: Storage>(state: Arc<AppState<S>>) -> Router {

@@ -6,8 +6,8 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
-pub mod error;
 pub mod enrolment;
+pub mod error;
 pub mod guard;
 pub mod metrics;
 pub mod sqlite;

@@ -136,7 +136,10 @@ impl std::fmt::Debug for ServeArgs {
             .field("tls_key", &self.tls_key.as_ref().map(|_| "<redacted>"))
             .field("heartbeat_secs", &self.heartbeat_secs)
             .field("metrics_listen", &self.metrics_listen)
-            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<redacted>"),
+            )
             .field("request_timeout_secs", &self.request_timeout_secs)
             .field("max_streams_per_device", &self.max_streams_per_device)
             .field("max_streams", &self.max_streams)

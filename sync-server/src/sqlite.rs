@@ -454,7 +454,8 @@ impl Storage for SqliteStorage {
         prefix: String,
         candidates: Vec<String>,
     ) -> StorageResult<(u64, u64)> {
-        self.count_documents_impl(store_pk, prefix, candidates).await
+        self.count_documents_impl(store_pk, prefix, candidates)
+            .await
     }
 
     async fn backup(&self, to: &Path) -> StorageResult<()> {
@@ -561,7 +562,6 @@ mod tests {
             )
             .await
             .unwrap();
-        let took = started.elapsed();
         assert_eq!(out.new_changes, N);
         let heads = stored_heads(&st, &doc_id);
         assert_eq!(heads.len() as u64, N);
@@ -588,8 +588,9 @@ mod tests {
         assert!(heads.contains(&fake_hash(N)));
         assert!(!heads.contains(&fake_hash(0)));
         assert!(heads.contains(&fake_hash(N - 1)));
-        // Generous bound, far above the linear cost; quadratic tracking
-        // (N^2/2 comparisons) does not fit in it.
-        assert!(took < std::time::Duration::from_secs(60), "{took:?}");
+        // Both writes take about 2 s in a debug build here; with the heads
+        // in a Vec (N^2/2 comparisons) they took 81 s.
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_secs(30), "{took:?}");
     }
 }

@@ -258,10 +258,20 @@ fn the_server_assigns_till_ids_and_only_a_code_made_for_a_till_claims_its_histor
     let err = client::enrol(&d_path, &s.server.url, &plain, None, &mut |_| {})
         .err()
         .unwrap();
-    assert!(err.to_string().contains(&format!("--till-id {d_till}")), "{err}");
+    assert!(
+        err.to_string().contains(&format!("--till-id {d_till}")),
+        "{err}"
+    );
     // A code made for another till is refused too.
     let v = s.server.admin(&[
-        "enrol-code", "create", "--store", &s.store_id, "--role", "till", "--till-id", "someone-else",
+        "enrol-code",
+        "create",
+        "--store",
+        &s.store_id,
+        "--role",
+        "till",
+        "--till-id",
+        "someone-else",
     ]);
     let err = client::enrol(
         &d_path,
@@ -285,7 +295,14 @@ fn the_server_assigns_till_ids_and_only_a_code_made_for_a_till_claims_its_histor
     assert_eq!(status, 409, "{body}");
     // The code made for it works: its id and its sale are kept.
     let v = s.server.admin(&[
-        "enrol-code", "create", "--store", &s.store_id, "--role", "till", "--till-id", &d_till,
+        "enrol-code",
+        "create",
+        "--store",
+        &s.store_id,
+        "--role",
+        "till",
+        "--till-id",
+        &d_till,
     ]);
     let d = enrol(&d_path, &s.server, v["enrol_code"].as_str().unwrap(), None);
     assert_eq!(d.info().till_id, d_till);
@@ -324,7 +341,12 @@ fn metrics_need_a_token_or_their_own_listener() -> R {
     let url = format!("{}/metrics", s.server.url);
     assert_eq!(http().get(&url).send()?.status().as_u16(), 401);
     assert_eq!(
-        http().get(&url).bearer_auth("wrong").send()?.status().as_u16(),
+        http()
+            .get(&url)
+            .bearer_auth("wrong")
+            .send()?
+            .status()
+            .as_u16(),
         401
     );
     let ok = http().get(&url).bearer_auth(TEST_METRICS_TOKEN).send()?;
@@ -377,7 +399,10 @@ fn uploads_past_a_quota_get_429() -> R {
         &dir.path().join("bytes.db"),
         &["--quota-bytes-per-day", "100"],
     );
-    let v = admin(&dir.path().join("bytes.db"), &["store", "create", "--name", "S"]);
+    let v = admin(
+        &dir.path().join("bytes.db"),
+        &["store", "create", "--name", "S"],
+    );
     let a_path = dir.path().join("a.db");
     drop(first_till(&a_path, 1));
     let err = client::enrol(
@@ -390,7 +415,10 @@ fn uploads_past_a_quota_get_429() -> R {
     .err()
     .unwrap();
     assert!(err.to_string().contains("429"), "{err}");
-    assert!(err.to_string().contains("quota of 100 bytes a day"), "{err}");
+    assert!(
+        err.to_string().contains("quota of 100 bytes a day"),
+        "{err}"
+    );
     assert_eq!(changes_stored(&dir.path().join("bytes.db")), 0);
     // Ledger documents per device.
     let db = dir.path().join("docs.db");
@@ -461,7 +489,10 @@ fn device_names_are_shown_escaped() -> R {
         .output()?;
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout)?;
-    assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{text:?}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
     assert!(text.contains("Evil\\u{1b}]0;pwned\\u{7}"), "{text}");
     Ok(())
 }

@@ -40,7 +40,11 @@ pub fn check_server_url(url: &str, allow_insecure_http: bool) -> Result<()> {
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host_port = authority.rsplit('@').next().unwrap_or("");
     let host = if host_port.starts_with('[') {
-        host_port.split(']').next().map(|h| format!("{h}]")).unwrap_or_default()
+        host_port
+            .split(']')
+            .next()
+            .map(|h| format!("{h}]"))
+            .unwrap_or_default()
     } else {
         host_port.split(':').next().unwrap_or("").to_string()
     };
@@ -100,7 +104,8 @@ mod tests {
         ] {
             let err = check_server_url(bad, false).err();
             assert!(
-                err.as_ref().is_some_and(|e| e.to_string().contains("allow-insecure-http")),
+                err.as_ref()
+                    .is_some_and(|e| e.to_string().contains("allow-insecure-http")),
                 "{bad}: {err:?}"
             );
             assert!(check_server_url(bad, true).is_ok(), "{bad}");
