@@ -273,6 +273,7 @@ fn validate(device: &Device, gz: bool, body: &[u8]) -> Result<Validated, ApiErro
             changes.push(NewChange {
                 hash,
                 deps: change.deps().iter().map(|d| d.0).collect(),
+                inflated_len: change.raw_bytes().len() as u64,
                 bytes,
             });
         }

@@ -278,7 +278,7 @@ impl Storage for SqliteStorage {
                 let mut exists =
                     tx.prepare_cached("SELECT 1 FROM changes WHERE doc_pk = ?1 AND hash = ?2")?;
                 let mut insert = tx.prepare_cached(
-                    "INSERT INTO changes (store_pk, doc_pk, hash, bytes) VALUES (?1, ?2, ?3, ?4)
+                    "INSERT INTO changes (store_pk, doc_pk, hash, bytes, inflated) VALUES (?1, ?2, ?3, ?4, ?5)
                      ON CONFLICT (doc_pk, hash) DO NOTHING",
                 )?;
                 let mut update_doc = tx.prepare_cached(
@@ -334,7 +334,8 @@ impl Storage for SqliteStorage {
                             store_pk,
                             doc_pk,
                             change.hash.as_slice(),
-                            change.bytes
+                            change.bytes,
+                            change.inflated_len.min(i64::MAX as u64) as i64
                         ])?;
                         if inserted == 0 {
                             out.known_changes += 1;
@@ -379,11 +380,12 @@ impl Storage for SqliteStorage {
             };
             let mut index: HashMap<i64, usize> = HashMap::new();
             let mut names: HashMap<i64, String> = HashMap::new();
+            let mut page_inflated = 0u64;
             {
                 let mut doc_name =
                     tx.prepare_cached("SELECT doc_id FROM documents WHERE pk = ?1")?;
                 let mut stmt = tx.prepare_cached(
-                    "SELECT seq, doc_pk, hash, bytes FROM changes
+                    "SELECT seq, doc_pk, hash, bytes, COALESCE(inflated, length(bytes)) FROM changes
                      WHERE store_pk = ?1 AND seq > ?2 ORDER BY seq",
                 )?;
                 let mut rows = stmt.query(params![store_pk, since.min(i64::MAX as u64) as i64])?;
@@ -395,10 +397,15 @@ impl Storage for SqliteStorage {
                         continue;
                     }
                     let bytes = row.get_ref(3)?.as_blob().map_err(backend)?;
-                    if page.changes > 0 && page.bytes + bytes.len() as u64 > max_bytes {
+                    let inflated = row.get::<_, i64>(4)?.max(0) as u64;
+                    if page.changes > 0
+                        && (page.bytes + bytes.len() as u64 > max_bytes
+                            || page_inflated + inflated > PAGE_INFLATED_BYTES)
+                    {
                         page.more = true;
                         break;
                     }
+                    page_inflated += inflated;
                     let doc_pk: i64 = row.get(1)?;
                     let i = match index.get(&doc_pk) {
                         Some(i) => *i,
@@ -549,6 +556,7 @@ mod tests {
                 hash: fake_hash(i),
                 deps: Vec::new(),
                 bytes: vec![1],
+                inflated_len: 1,
             })
             .collect();
         let started = std::time::Instant::now();
@@ -573,6 +581,7 @@ mod tests {
             hash: fake_hash(N),
             deps: (0..N / 2).map(fake_hash).collect(),
             bytes: vec![2],
+            inflated_len: 1,
         };
         st.store_changes(
             store.pk,
@@ -592,5 +601,44 @@ mod tests {
         // in a Vec (N^2/2 comparisons) they took 81 s.
         let took = started.elapsed();
         assert!(took < std::time::Duration::from_secs(30), "{took:?}");
+    }
+
+    /// Answer pages are bounded by the changes' inflated size too, not only
+    /// by their size on the wire.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn answer_pages_stop_before_their_changes_inflate_past_the_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = SqliteStorage::open(&dir.path().join("s.db")).unwrap();
+        let store = st.create_store("S".into(), 0).await.unwrap();
+        let doc_id = format!("store/{}/catalog", store.store_id);
+        // 20 changes of 10 KiB on the wire, each inflating to 8 MiB.
+        let changes: Vec<NewChange> = (0..20)
+            .map(|i| NewChange {
+                hash: fake_hash(i),
+                deps: Vec::new(),
+                bytes: vec![0; 10 * 1024],
+                inflated_len: 8 * 1024 * 1024,
+            })
+            .collect();
+        st.store_changes(store.pk, vec![DocBatch { doc_id, changes }])
+            .await
+            .unwrap();
+        let page = st
+            .changes_since(store.pk, 0, HashSet::new(), 8 * 1024 * 1024)
+            .await
+            .unwrap();
+        assert_eq!(page.changes, 8, "64 MiB inflated");
+        assert!(page.more);
+        let rest = st
+            .changes_since(store.pk, page.cursor, HashSet::new(), 8 * 1024 * 1024)
+            .await
+            .unwrap();
+        assert_eq!(rest.changes, 8);
+        // One change over the bound alone still makes a page (never stuck).
+        let one = st
+            .changes_since(store.pk, rest.cursor + 3, HashSet::new(), 1)
+            .await
+            .unwrap();
+        assert_eq!(one.changes, 1);
     }
 }

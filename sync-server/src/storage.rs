@@ -101,7 +101,15 @@ pub struct NewChange {
     pub hash: [u8; 32],
     pub deps: Vec<[u8; 32]>,
     pub bytes: Vec<u8>,
+    // -- hostile bodies --
+    /// The change's size once inflated (its stored size if not compressed).
+    pub inflated_len: u64,
 }
+
+/// An answer page also stops before its changes inflate past this (a page
+/// of 8 MiB of compressed changes could otherwise inflate to gigabytes in
+/// the till that downloads it).
+pub const PAGE_INFLATED_BYTES: u64 = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct DocBatch {

@@ -9,3 +9,8 @@ ALTER TABLE enrol_codes ADD COLUMN till_id TEXT;
 -- new till the key derived from the code): the same code and key sent again
 -- after a lost answer get the same device back, with a fresh token.
 ALTER TABLE devices ADD COLUMN enrol_key TEXT;
+
+-- The inflated size of each change (a compressed change is much bigger in a
+-- till's memory than on the wire): answer pages are bounded by it too.
+-- NULL for changes stored before: their stored size counts.
+ALTER TABLE changes ADD COLUMN inflated INTEGER;
