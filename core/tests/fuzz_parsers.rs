@@ -300,3 +300,38 @@ fn corpus_bombs_are_refused() {
     let lying = std::fs::read(root.join("wire/lying-change-count.bin")).unwrap();
     assert!(SyncRequest::decode(&lying).is_err());
 }
+
+/// A hand-made bundle whose compressed changes (each within the per-change
+/// limit) together inflate far past the bundle's size is refused.
+#[test]
+fn a_bundle_of_compressed_bombs_is_refused() {
+    use automerge::{AutoCommit, ROOT, transaction::Transactable};
+    let mut doc = AutoCommit::new();
+    doc.put(
+        ROOT,
+        "blob",
+        automerge::ScalarValue::Bytes(vec![0u8; 7 << 20]),
+    )
+    .unwrap();
+    doc.commit();
+    let one = doc.get_last_local_change().unwrap().bytes().to_vec();
+    // The same change ten times: decoding counts each copy.
+    let changes = vec![one; 10];
+    let put = |out: &mut Vec<u8>, b: &[u8]| {
+        out.extend_from_slice(&(b.len() as u32).to_le_bytes());
+        out.extend_from_slice(b);
+    };
+    let mut body = b"SHOPSYNC-BUNDLE\n".to_vec();
+    body.extend_from_slice(&1u32.to_le_bytes());
+    put(&mut body, b"s1");
+    body.extend_from_slice(&1u32.to_le_bytes());
+    put(&mut body, b"store/s1/catalog");
+    body.extend_from_slice(&(changes.len() as u32).to_le_bytes());
+    for c in &changes {
+        put(&mut body, c);
+    }
+    let bundle = reseal(body);
+    assert!(bundle.len() < 1 << 20, "{}", bundle.len());
+    let err = Bundle::decode(&bundle).err().unwrap();
+    assert!(err.to_string().contains("inflate to more than"), "{err}");
+}
