@@ -76,7 +76,7 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 pub struct EnrolArgs {
-    /// The server, e.g. https://sync.example.com or http://127.0.0.1:8787.
+    /// The server, e.g. https://sync.example.com (or http://127.0.0.1:8787 on this machine).
     #[arg(long)]
     pub server: String,
     /// The one-time code from `shopsync-server store create` or `enrol-code create`.
@@ -85,6 +85,10 @@ pub struct EnrolArgs {
     /// Name of this till (needed when it has no store yet).
     #[arg(long)]
     pub till: Option<String>,
+    /// Allow http:// to a server that is not on this machine (the token then
+    /// crosses the network in clear; remembered for this till's syncs).
+    #[arg(long, env = "SHOPSYNC_ALLOW_HTTP", value_parser = clap::builder::BoolishValueParser::new())]
+    pub allow_insecure_http: bool,
 }
 
 #[derive(Args, Debug)]

@@ -34,8 +34,14 @@ fn when(ms: Option<i64>) -> String {
 }
 
 pub fn enrol(db: &Path, a: EnrolArgs) -> Result<Output> {
-    let (_store, report) =
-        client::enrol(db, &a.server, &a.code, a.till.as_deref(), &mut progress())?;
+    let (_store, report) = client::enrol_with(
+        db,
+        &a.server,
+        &a.code,
+        a.till.as_deref(),
+        a.allow_insecure_http,
+        &mut progress(),
+    )?;
     let what = if report.uploaded {
         format!(
             "uploaded this till's store: {} changes sent",

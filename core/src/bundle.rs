@@ -67,6 +67,12 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// How many bytes the changes of a bundle of `len` bytes may inflate to:
+/// twice its size, and 64 MiB more.
+pub fn inflated_budget(len: usize) -> usize {
+    len.saturating_mul(2).saturating_add(64 * 1024 * 1024)
+}
+
 fn truncated() -> CoreError {
     CoreError::Corrupt("the bundle is truncated".into())
 }
@@ -117,6 +123,11 @@ impl Bundle {
         let store_id = r.string()?;
         let n_docs = r.u32()?;
         let mut docs = Vec::new();
+        // ShopSync writes bundle changes uncompressed, so their inflated size
+        // is about the bundle's: a bundle whose changes inflate to much more
+        // is built to exhaust memory (see `change_bytes`).
+        let budget = inflated_budget(data.len());
+        let mut inflated = 0usize;
         for _ in 0..n_docs {
             let id_text = r.string()?;
             let id = DocId::parse(&id_text).ok_or_else(|| {
@@ -130,7 +141,14 @@ impl Bundle {
             let n = r.u32()?;
             let mut changes = Vec::new();
             for _ in 0..n {
-                changes.push(docs::decode_change(r.bytes()?)?);
+                let change = docs::decode_change(r.bytes()?)?;
+                inflated = inflated.saturating_add(change.raw_bytes().len());
+                if inflated > budget {
+                    return Err(CoreError::Corrupt(format!(
+                        "the bundle's changes inflate to more than {budget} bytes, far more than the bundle itself: refused"
+                    )));
+                }
+                changes.push(change);
             }
             docs.push((id, changes));
         }

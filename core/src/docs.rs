@@ -239,7 +239,7 @@ fn catch_up(conn: &Connection, key: &str, entry: &mut LoadedDoc) -> Result<()> {
     while let Some(row) = rows.next()? {
         last = row.get(0)?;
         let bytes: Vec<u8> = row.get(1)?;
-        changes.push(decode_change(&bytes)?);
+        changes.push(decode_stored_change(&bytes)?);
     }
     if !changes.is_empty() {
         entry.since_snapshot += changes.len() as u64;
@@ -249,9 +249,22 @@ fn catch_up(conn: &Connection, key: &str, entry: &mut LoadedDoc) -> Result<()> {
     Ok(())
 }
 
+/// Decodes a change that came from outside (a server, a bundle), refusing
+/// one that would inflate past
+/// [`crate::change_bytes::MAX_INFLATED_CHANGE_BYTES`] (see `change_bytes`).
 pub fn decode_change(bytes: &[u8]) -> Result<Change> {
+    crate::change_bytes::decode_change_bounded(
+        bytes,
+        crate::change_bytes::MAX_INFLATED_CHANGE_BYTES,
+    )
+    .map_err(|e| CoreError::Corrupt(format!("a change does not decode: {e}")))
+}
+
+/// Decodes a change read from this till's own change log: it was checked
+/// (bounded) when it came in, or made here.
+fn decode_stored_change(bytes: &[u8]) -> Result<Change> {
     Change::try_from(bytes)
-        .map_err(|e| CoreError::Corrupt(format!("a change does not decode: {e}")))
+        .map_err(|e| CoreError::Corrupt(format!("a stored change does not decode: {e}")))
 }
 
 pub fn ensure_document(conn: &Connection, doc_id: &DocId) -> Result<()> {
@@ -291,7 +304,7 @@ pub fn all_changes(conn: &Connection, key: &str) -> Result<Vec<Change>> {
     let rows = stmt.query_map([key], |r| r.get::<_, Vec<u8>>(0))?;
     let mut out = Vec::new();
     for bytes in rows {
-        out.push(decode_change(&bytes?)?);
+        out.push(decode_stored_change(&bytes?)?);
     }
     Ok(out)
 }

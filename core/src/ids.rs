@@ -121,8 +121,26 @@ fn valid_period(p: &str) -> bool {
         && b[4] == b'-'
         && b[..4].iter().all(u8::is_ascii_digit)
         && b[5..].iter().all(u8::is_ascii_digit);
-    let part_ok = part.is_none_or(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()));
-    month_ok && part_ok
+    let month_ok = month_ok
+        && matches!(
+            &month[5..],
+            "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08" | "09" | "10" | "11" | "12"
+        );
+    month_ok && part.is_none_or(valid_part)
+}
+
+/// Overflow partitions are numbered 2..=999 (`DocId::ledger` never writes
+/// `.1`), written without leading zeros, so one partition has one name and
+/// a hostile id cannot carry a thousand digits.
+pub const MAX_PARTITION: u32 = 999;
+
+fn valid_part(n: &str) -> bool {
+    !n.is_empty()
+        && n.len() <= 3
+        && !n.starts_with('0')
+        && n.bytes().all(|c| c.is_ascii_digit())
+        && n.parse::<u32>()
+            .is_ok_and(|v| (2..=MAX_PARTITION).contains(&v))
 }
 
 impl std::fmt::Display for DocId {
@@ -156,6 +174,7 @@ mod tests {
             DocId::catalog("s1"),
             DocId::ledger("s1", "t1", at, 1),
             DocId::ledger("s1", "t1", at, 3),
+            DocId::ledger("s1", "t1", at, 999),
             DocId::Customer {
                 customer: "c1".into(),
             },
@@ -183,6 +202,14 @@ mod tests {
             "store/s/catalog/x",
             "store/s/ledger/t/2026-3",
             "store/s/ledger/t/2026-03.",
+            // Partition suffixes are small numbers: 2..=999, no leading zero.
+            "store/s/ledger/t/2026-03.0",
+            "store/s/ledger/t/2026-03.1",
+            "store/s/ledger/t/2026-03.02",
+            "store/s/ledger/t/2026-03.1000",
+            "store/s/ledger/t/2026-03.99999999999999999999999",
+            "store/s/ledger/t/2026-13",
+            "store/s/ledger/t/2026-00",
             "store/../catalog",
             "customer/",
             "other/x",

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod bundle;
 pub mod catalog;
+pub mod change_bytes;
 pub mod clock;
 pub mod csv_io;
 pub mod db;

@@ -38,6 +38,28 @@ pub async fn create_code<S: Storage>(
     role: Role,
     ttl: Duration,
 ) -> Result<String, StorageError> {
+    create_code_for(storage, store_id, role, ttl, None).await
+}
+
+/// Creates an enrolment code; with `till_id`, one that only that till (an
+/// offline till bringing its history) can use.
+pub async fn create_code_for<S: Storage>(
+    storage: &S,
+    store_id: &str,
+    role: Role,
+    ttl: Duration,
+    till_id: Option<&str>,
+) -> Result<String, StorageError> {
+    if let Some(t) = till_id
+        && (t.is_empty()
+            || t.len() > 64
+            || !t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+    {
+        return Err(StorageError::Invalid(
+            "--till-id must be 1-64 letters, digits or dashes (`shopsync info` on the till shows it)"
+                .into(),
+        ));
+    }
     let code = new_code();
     let now = now_ms();
     storage
@@ -47,6 +69,7 @@ pub async fn create_code<S: Storage>(
             sha256(normalise_code(&code).as_bytes()),
             now,
             now + ttl.as_millis() as i64,
+            till_id.map(str::to_string),
         )
         .await?;
     Ok(code)

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
-use automerge::Change;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
@@ -19,6 +18,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::Stream;
 use shopsync_core::access;
+use shopsync_core::change_bytes::{self, ChangeBytesError};
 use shopsync_core::ids::DocId;
 use shopsync_core::sync::wire::{self, SyncRequest, SyncResponse, limits};
 use shopsync_core::sync::{EnrolRequest, EnrolResponse};
@@ -26,19 +26,70 @@ use shopsync_core::sync::{EnrolRequest, EnrolResponse};
 use crate::AppState;
 use crate::auth::{Device, new_token, sha256};
 use crate::error::ApiError;
+use crate::guard;
 use crate::storage::{DocBatch, EnrolInput, NewChange, Storage};
 
 pub fn router<S: Storage>(state: Arc<AppState<S>>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
-        .route("/metrics", get(metrics::<S>))
-        .route("/v1/enrol", post(enrol::<S>))
+        .route("/metrics", get(metrics_with_token::<S>))
+        .route(
+            "/v1/enrol",
+            post(enrol::<S>).layer(DefaultBodyLimit::max(guard::ENROL_BODY_BYTES)),
+        )
         .route("/v1/sync", post(sync::<S>))
         .route("/v1/events", get(events::<S>))
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .layer(DefaultBodyLimit::max(limits::MAX_REQUEST_BYTES))
+        .layer(middleware::from_fn_with_state(state.clone(), timeout::<S>))
         .layer(middleware::from_fn_with_state(state.clone(), count::<S>))
         .with_state(state)
+}
+
+/// `GET /metrics` alone, for a separate listener (`--metrics-listen`).
+pub fn metrics_router<S: Storage>(state: Arc<AppState<S>>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::<S>))
+        .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
+        .with_state(state)
+}
+
+/// A request whose answer is not ready within the timeout gets 408 (a slow
+/// or stalled upload no longer holds its connection and memory forever).
+async fn timeout<S: Storage>(
+    State(st): State<Arc<AppState<S>>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let limit = st.options.guard.request_timeout;
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => ApiError::Timeout(limit.as_secs()).into_response(),
+    }
+}
+
+/// `GET /metrics` on the public listener: only with the metrics token.
+async fn metrics_with_token<S: Storage>(
+    State(st): State<Arc<AppState<S>>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Some(expected) = st.options.guard.metrics_token.as_deref() else {
+        return Err(ApiError::NotFound(
+            "metrics are not served on this listener (see --metrics-listen, --metrics-token)"
+                .into(),
+        ));
+    };
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !guard::token_matches(presented, expected) {
+        return Err(ApiError::Unauthorized(
+            "the metrics token is required (Authorization: Bearer …)".into(),
+        ));
+    }
+    metrics(State(st)).await
 }
 
 async fn count<S: Storage>(
@@ -94,7 +145,13 @@ async fn enrol_inner<S: Storage>(
     st: &AppState<S>,
     payload: Result<Json<EnrolRequest>, JsonRejection>,
 ) -> Result<Json<EnrolResponse>, ApiError> {
-    let Json(req) = payload?;
+    let Json(req) = payload.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge(guard::ENROL_BODY_BYTES)
+        } else {
+            ApiError::from(e)
+        }
+    })?;
     if req.protocol != wire::PROTOCOL_VERSION {
         return Err(ApiError::BadRequest(format!(
             "protocol version {} is not supported (this server speaks {})",
@@ -136,13 +193,24 @@ async fn enrol_inner<S: Storage>(
             device_id: device_id.clone(),
             token_hash,
             now_ms: chrono::Utc::now().timestamp_millis(),
+            assigned_till_id: shopsync_core::ids::new_id(),
         })
         .await?;
+    // A retry after a lost answer gets the device made the first time; the
+    // token (`{device}.{secret}`) then names that device.
+    let token = match token.split_once('.') {
+        Some((_, secret)) if enrolled.device_id != device_id => {
+            format!("{}.{secret}", enrolled.device_id)
+        }
+        _ => token,
+    };
+    let device_id = enrolled.device_id.clone();
     st.metrics.enrolments.fetch_add(1, Relaxed);
     tracing::info!(
         device = %device_id,
         store = %enrolled.store.store_id,
         role = %enrolled.role,
+        till_name = %guard::printable(&req.till_name),
         "device enrolled"
     );
     Ok(Json(EnrolResponse {
@@ -151,7 +219,7 @@ async fn enrol_inner<S: Storage>(
         store_id: enrolled.store.store_id,
         store_name: enrolled.store.name,
         role: enrolled.role,
-        till_id: req.till_id,
+        till_id: enrolled.till_id,
     }))
 }
 
@@ -190,14 +258,24 @@ fn validate(device: &Device, gz: bool, body: &[u8]) -> Result<Validated, ApiErro
         let mut changes = Vec::with_capacity(doc.changes.len());
         let mut decoded = Vec::with_capacity(doc.changes.len());
         for (i, bytes) in doc.changes.into_iter().enumerate() {
-            let change = Change::try_from(&bytes[..]).map_err(|e| {
-                ApiError::BadRequest(format!("change {i} of {id} does not decode: {e}"))
+            // Bounded: a compressed change that would inflate past the
+            // limit is refused before it is inflated (413).
+            let change = change_bytes::decode_change_bounded(
+                &bytes,
+                change_bytes::MAX_INFLATED_CHANGE_BYTES,
+            )
+            .map_err(|e| match e {
+                ChangeBytesError::TooLarge { .. } => {
+                    ApiError::ChangeTooLarge(format!("change {i} of {id}: {e}"))
+                }
+                e => ApiError::BadRequest(format!("change {i} of {id} does not decode: {e}")),
             })?;
             let hash = change.hash().0;
             hashes.push(hash);
             changes.push(NewChange {
                 hash,
                 deps: change.deps().iter().map(|d| d.0).collect(),
+                inflated_len: change.raw_bytes().len() as u64,
                 bytes,
             });
             decoded.push(change);
@@ -219,6 +297,49 @@ fn validate(device: &Device, gz: bool, body: &[u8]) -> Result<Validated, ApiErro
         batch,
         hashes,
     })
+}
+
+/// Per-device quotas (429): ledger documents of the device's till, and
+/// bytes of changes uploaded per UTC day. Checked before anything is stored.
+async fn check_quotas<S: Storage>(
+    st: &AppState<S>,
+    device: &Device,
+    batch: &[DocBatch],
+) -> Result<(), ApiError> {
+    let g = &st.options.guard;
+    let prefix = format!("store/{}/ledger/{}/", device.store.store_id, device.till_id);
+    let candidates: Vec<String> = batch
+        .iter()
+        .filter(|d| d.doc_id.starts_with(&prefix))
+        .map(|d| d.doc_id.clone())
+        .collect();
+    if !candidates.is_empty() {
+        let (existing, new) = st
+            .storage
+            .count_documents(device.store.pk, prefix, candidates)
+            .await?;
+        if new > 0 && existing + new > g.documents_per_device {
+            return Err(ApiError::Quota(format!(
+                "this device's till would have {} ledger documents, over the quota of {} (--quota-documents)",
+                existing + new,
+                g.documents_per_device
+            )));
+        }
+    }
+    let bytes: u64 = batch
+        .iter()
+        .flat_map(|d| d.changes.iter())
+        .map(|c| c.bytes.len() as u64)
+        .sum();
+    let day = chrono::Utc::now().timestamp().div_euclid(86_400);
+    st.daily_bytes
+        .charge(&device.device_id, day, bytes, g.bytes_per_day)
+        .map_err(|used| {
+            ApiError::Quota(format!(
+                "this device has uploaded {used} bytes of changes today (UTC); {bytes} more would pass the quota of {} bytes a day (--quota-bytes-per-day): try again tomorrow",
+                g.bytes_per_day
+            ))
+        })
 }
 
 fn is_gzip(headers: &HeaderMap, name: header::HeaderName) -> bool {
@@ -261,6 +382,7 @@ async fn sync<S: Storage>(
     let store_pk = device.store.pk;
     let received = v.hashes.len() as u64;
     if received > 0 {
+        check_quotas(&st, &device, &v.batch).await?;
         st.metrics.changes_received.fetch_add(received, Relaxed);
         let stored = st.storage.store_changes(store_pk, v.batch).await?;
         st.metrics
@@ -339,13 +461,25 @@ struct StreamState<S: Storage> {
 impl<S: Storage> Drop for StreamState<S> {
     fn drop(&mut self) {
         self.st.metrics.event_streams.fetch_sub(1, Relaxed);
+        self.st.streams.release(&self.device_id);
     }
 }
 
 async fn events<S: Storage>(
     State(st): State<Arc<AppState<S>>>,
     device: Device,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let g = &st.options.guard;
+    st.streams
+        .take(&device.device_id, g.streams_per_device, g.streams_total)
+        .map_err(|refused| match refused {
+            guard::SlotRefused::Device(n) => ApiError::Quota(format!(
+                "this device has {n} notice streams open already (the most one device may hold)"
+            )),
+            guard::SlotRefused::Total(n) => ApiError::Quota(format!(
+                "the server has {n} notice streams open (its limit): try again later"
+            )),
+        })?;
     st.metrics.event_streams.fetch_add(1, Relaxed);
     let mut heartbeat = tokio::time::interval(st.options.heartbeat);
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -398,5 +532,5 @@ async fn events<S: Storage>(
             }
         }
     });
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(3600)))
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(3600))))
 }

@@ -25,10 +25,19 @@ pub enum ApiError {
     Conflict(String),
     #[error("the request body is over the limit of {0} bytes")]
     TooLarge(usize),
+    /// One change (or a quota of one device) is too big: 413 with a message.
+    #[error("{0}")]
+    ChangeTooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("too many attempts: wait a minute and try again")]
     TooManyRequests,
+    /// A quota or a cap is reached (429 with a message naming it).
+    #[error("{0}")]
+    Quota(String),
+    /// The request did not complete in time (408).
+    #[error("the request did not complete within {0} s")]
+    Timeout(u64),
     #[error("{0}")]
     Unprocessable(String),
     /// Logged in full; the client sees a generic message.
@@ -48,11 +57,16 @@ impl ApiError {
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
-            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ApiError::TooLarge(_) | ApiError::ChangeTooLarge(_) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
+            }
             ApiError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
-            ApiError::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            ApiError::TooManyRequests | ApiError::Quota(_) => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_requests")
+            }
+            ApiError::Timeout(_) => (StatusCode::REQUEST_TIMEOUT, "timeout"),
             ApiError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             ApiError::InvalidRecord(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_record"),

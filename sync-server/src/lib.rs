@@ -6,7 +6,9 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod enrolment;
 pub mod error;
+pub mod guard;
 pub mod metrics;
 pub mod sqlite;
 pub mod storage;
@@ -36,6 +38,8 @@ pub struct ServeOptions {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Failed enrolment attempts allowed per client address per minute.
     pub enrol_attempts_per_minute: u32,
+    // -- hostile bodies: quotas, stream caps, timeouts, metrics access --
+    pub guard: guard::GuardOptions,
 }
 
 impl Default for ServeOptions {
@@ -46,6 +50,7 @@ impl Default for ServeOptions {
             page_bytes: shopsync_core::sync::wire::limits::RESPONSE_PAGE_BYTES as u64,
             tls: None,
             enrol_attempts_per_minute: 10,
+            guard: guard::GuardOptions::default(),
         }
     }
 }
@@ -96,6 +101,9 @@ pub struct AppState<S: Storage> {
     pub options: ServeOptions,
     pub limiter: Limiter,
     pub shutdown: watch::Receiver<bool>,
+    // -- hostile bodies --
+    pub streams: guard::StreamSlots,
+    pub daily_bytes: guard::DailyBytes,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -115,6 +123,18 @@ pub async fn serve<S: Storage>(
     options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    serve_with_metrics(listener, None, storage, options, shutdown).await
+}
+
+/// Like [`serve`], and serves `GET /metrics` (no token) on
+/// `metrics_listener` too, for a monitoring network the public never reaches.
+pub async fn serve_with_metrics<S: Storage>(
+    listener: std::net::TcpListener,
+    metrics_listener: Option<std::net::TcpListener>,
+    storage: S,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
     // rustls without a built-in provider: use ring (no C toolchain needed).
     let _ = rustls::crypto::ring::default_provider().install_default();
     listener
@@ -130,7 +150,25 @@ pub async fn serve<S: Storage>(
         limiter: Limiter::new(options.enrol_attempts_per_minute),
         options,
         shutdown: stop_rx,
+        streams: guard::StreamSlots::default(),
+        daily_bytes: guard::DailyBytes::default(),
     });
+    if let Some(ml) = metrics_listener {
+        ml.set_nonblocking(true).map_err(ServeError::Listener)?;
+        let ml = tokio::net::TcpListener::from_std(ml).map_err(ServeError::Listener)?;
+        let app = api::metrics_router(state.clone());
+        let mut stop = state.shutdown.clone();
+        tokio::spawn(async move {
+            let served = axum::serve(ml, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::error!("the metrics listener stopped: {e}");
+            }
+        });
+    }
     let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
     match tls {
         None => {

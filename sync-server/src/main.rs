@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use serde_json::json;
 use shopsync_core::access::Role;
+use shopsync_server::guard::{GuardOptions, printable};
 use shopsync_server::{ServeOptions, SqliteStorage, admin};
 
 #[derive(Parser, Debug)]
@@ -69,6 +70,11 @@ enum CodeCmd {
         role: String,
         #[arg(long, default_value_t = 72)]
         ttl_hours: u64,
+        /// Make the code for this till id only: an offline till bringing its
+        /// own history (`shopsync info` shows its till id). Without it, the
+        /// server gives the enrolling till a new till id.
+        #[arg(long)]
+        till_id: Option<String>,
     },
 }
 
@@ -97,6 +103,29 @@ struct ServeArgs {
     /// Seconds between heartbeats on notice streams.
     #[arg(long, env = "SHOPSYNC_HEARTBEAT_SECS", default_value_t = 15)]
     heartbeat_secs: u64,
+    // -- hostile bodies: limits, quotas, metrics access --
+    /// Serve GET /metrics (no token) on this address too, e.g. 127.0.0.1:9787.
+    #[arg(long, env = "SHOPSYNC_METRICS_LISTEN")]
+    metrics_listen: Option<String>,
+    /// Serve GET /metrics on the main listener to callers presenting this
+    /// bearer token (without it, /metrics is not served there).
+    #[arg(long, env = "SHOPSYNC_METRICS_TOKEN")]
+    metrics_token: Option<String>,
+    /// Seconds a request may take before it is answered 408.
+    #[arg(long, env = "SHOPSYNC_REQUEST_TIMEOUT_SECS", default_value_t = 120)]
+    request_timeout_secs: u64,
+    /// Open notice streams one device may hold.
+    #[arg(long, env = "SHOPSYNC_MAX_STREAMS_PER_DEVICE", default_value_t = 4)]
+    max_streams_per_device: usize,
+    /// Open notice streams in total.
+    #[arg(long, env = "SHOPSYNC_MAX_STREAMS", default_value_t = 10_000)]
+    max_streams: usize,
+    /// Ledger documents (month partitions) one device's till may have.
+    #[arg(long, env = "SHOPSYNC_QUOTA_DOCUMENTS", default_value_t = 5_000)]
+    quota_documents: u64,
+    /// Bytes of changes one device may upload per UTC day.
+    #[arg(long, env = "SHOPSYNC_QUOTA_BYTES_PER_DAY", default_value_t = 1024 * 1024 * 1024)]
+    quota_bytes_per_day: u64,
 }
 
 impl std::fmt::Debug for ServeArgs {
@@ -106,6 +135,16 @@ impl std::fmt::Debug for ServeArgs {
             .field("tls_cert", &self.tls_cert)
             .field("tls_key", &self.tls_key.as_ref().map(|_| "<redacted>"))
             .field("heartbeat_secs", &self.heartbeat_secs)
+            .field("metrics_listen", &self.metrics_listen)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("request_timeout_secs", &self.request_timeout_secs)
+            .field("max_streams_per_device", &self.max_streams_per_device)
+            .field("max_streams", &self.max_streams)
+            .field("quota_documents", &self.quota_documents)
+            .field("quota_bytes_per_day", &self.quota_bytes_per_day)
             .finish()
     }
 }
@@ -159,20 +198,26 @@ async fn run(cli: Cli) -> Result<()> {
             store,
             role,
             ttl_hours,
+            till_id,
         }) => {
             let role = Role::parse(&role).context("role must be manager or till")?;
-            let code = admin::create_code(
+            let code = admin::create_code_for(
                 &storage,
                 &store,
                 role,
                 Duration::from_secs(ttl_hours * 3600),
+                till_id.as_deref(),
             )
             .await?;
+            let for_till = till_id
+                .as_deref()
+                .map(|t| format!(", only for till {t}"))
+                .unwrap_or_default();
             print(
                 j,
-                json!({ "enrol_code": code, "store_id": store, "role": role }),
+                json!({ "enrol_code": code, "store_id": store, "role": role, "till_id": till_id }),
                 format!(
-                    "{role} enrolment code for store {store}: {code} (valid {ttl_hours} h, single use)"
+                    "{role} enrolment code for store {store}: {code} (valid {ttl_hours} h, single use{for_till})"
                 ),
             )
         }
@@ -184,7 +229,7 @@ async fn run(cli: Cli) -> Result<()> {
                     "{}  {:<8} {:<20} till {}{}\n",
                     d.device_id,
                     d.role.as_str(),
-                    d.till_name,
+                    printable(&d.till_name),
                     d.till_id,
                     if d.revoked { "  (revoked)" } else { "" }
                 ));
@@ -225,12 +270,42 @@ async fn run(cli: Cli) -> Result<()> {
                 json!({ "listening": format!("{scheme}://{addr}") }),
                 format!("listening on {scheme}://{addr}"),
             )?;
+            let metrics_listener = match &args.metrics_listen {
+                Some(a) => {
+                    let l = std::net::TcpListener::bind(a)
+                        .with_context(|| format!("cannot listen on {a} for metrics"))?;
+                    let maddr = l.local_addr()?;
+                    print(
+                        j,
+                        json!({ "metrics": format!("http://{maddr}/metrics") }),
+                        format!("metrics on http://{maddr}/metrics"),
+                    )?;
+                    Some(l)
+                }
+                None => None,
+            };
+            let guard = GuardOptions {
+                request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
+                streams_per_device: args.max_streams_per_device.max(1),
+                streams_total: args.max_streams.max(1),
+                documents_per_device: args.quota_documents,
+                bytes_per_day: args.quota_bytes_per_day,
+                metrics_token: args.metrics_token.filter(|t| !t.is_empty()),
+            };
             let options = ServeOptions {
                 heartbeat: Duration::from_secs(args.heartbeat_secs.max(1)),
                 tls: args.tls_cert.zip(args.tls_key),
+                guard,
                 ..ServeOptions::default()
             };
-            shopsync_server::serve(listener, storage, options, shutdown_signal()).await?;
+            shopsync_server::serve_with_metrics(
+                listener,
+                metrics_listener,
+                storage,
+                options,
+                shutdown_signal(),
+            )
+            .await?;
             tracing::info!("stopped");
             Ok(())
         }

@@ -110,7 +110,7 @@ impl SqliteStorage {
     }
 }
 
-fn store_by_id(conn: &Connection, store_id: &str) -> StorageResult<Option<StoreRow>> {
+pub(crate) fn store_by_id(conn: &Connection, store_id: &str) -> StorageResult<Option<StoreRow>> {
     Ok(conn
         .prepare_cached("SELECT pk, store_id, name FROM stores WHERE store_id = ?1")?
         .query_row([store_id], |r| {
@@ -123,7 +123,7 @@ fn store_by_id(conn: &Connection, store_id: &str) -> StorageResult<Option<StoreR
         .optional()?)
 }
 
-fn role_of(text: &str) -> rusqlite::Result<Role> {
+pub(crate) fn role_of(text: &str) -> rusqlite::Result<Role> {
     Role::parse(text).ok_or_else(|| {
         rusqlite::Error::FromSqlConversionFailure(
             0,
@@ -168,19 +168,21 @@ impl Storage for SqliteStorage {
         code_hash: [u8; 32],
         now_ms: i64,
         expires_ms: i64,
+        till_id: Option<String>,
     ) -> StorageResult<()> {
         self.write(move |conn| {
             let store = store_by_id(conn, &store_id)?
                 .ok_or_else(|| StorageError::NotFound(format!("no store '{store_id}'")))?;
             conn.execute(
-                "INSERT INTO enrol_codes (code_hash, store_pk, role, created_at, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO enrol_codes (code_hash, store_pk, role, created_at, expires_at, till_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
                     code_hash.as_slice(),
                     store.pk,
                     role.as_str(),
                     now_ms,
-                    expires_ms
+                    expires_ms,
+                    till_id
                 ],
             )?;
             Ok(())
@@ -191,90 +193,9 @@ impl Storage for SqliteStorage {
     async fn enrol(&self, input: EnrolInput) -> StorageResult<Enrolled> {
         self.write(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let code: Option<(i64, String, i64, Option<i64>)> = tx
-                .query_row(
-                    "SELECT store_pk, role, expires_at, used_at FROM enrol_codes WHERE code_hash = ?1",
-                    [input.code_hash.as_slice()],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-                )
-                .optional()?;
-            let Some((store_pk, role, expires_at, used_at)) = code else {
-                return Err(StorageError::BadCode("unknown enrolment code".into()));
-            };
-            if used_at.is_some() {
-                return Err(StorageError::BadCode("this enrolment code has been used already".into()));
-            }
-            if expires_at < input.now_ms {
-                return Err(StorageError::BadCode("this enrolment code has expired".into()));
-            }
-            let role = role_of(&role)?;
-            let mut store: StoreRow = tx.query_row(
-                "SELECT pk, store_id, name FROM stores WHERE pk = ?1",
-                [store_pk],
-                |r| Ok(StoreRow { pk: r.get(0)?, store_id: r.get(1)?, name: r.get(2)? }),
-            )?;
-            let devices: i64 =
-                tx.query_row("SELECT COUNT(*) FROM devices WHERE store_pk = ?1", [store_pk], |r| r.get(0))?;
-            let documents: i64 =
-                tx.query_row("SELECT COUNT(*) FROM documents WHERE store_pk = ?1", [store_pk], |r| r.get(0))?;
-            let empty = devices == 0 && documents == 0;
-            match &input.store_id {
-                Some(id) if *id == store.store_id => {}
-                Some(id) if empty => {
-                    if role != Role::Manager {
-                        return Err(StorageError::Conflict(
-                            "this server store is empty: the first till to join must use the manager code from `store create`".into(),
-                        ));
-                    }
-                    if store_by_id(&tx, id)?.is_some() {
-                        return Err(StorageError::Conflict(format!(
-                            "store {id} already exists on this server under another name: enrol with a code of that store"
-                        )));
-                    }
-                    tx.execute("UPDATE stores SET store_id = ?1 WHERE pk = ?2", params![id, store_pk])?;
-                    store.store_id = id.clone();
-                }
-                Some(id) => {
-                    return Err(StorageError::Conflict(format!(
-                        "this till belongs to store {id}, but the code is for store {} which already has data",
-                        store.store_id
-                    )));
-                }
-                None if empty => {
-                    return Err(StorageError::Conflict(
-                        "this server store is empty: first enrol a till that has the store (it uploads it), then new tills can join".into(),
-                    ));
-                }
-                None => {}
-            }
-            let taken: bool = tx
-                .prepare("SELECT 1 FROM devices WHERE store_pk = ?1 AND till_id = ?2")?
-                .exists(params![store_pk, input.till_id])?;
-            if taken {
-                return Err(StorageError::Conflict(format!(
-                    "till {} is already enrolled in this store (revoke it and enrol as a new till)",
-                    input.till_id
-                )));
-            }
-            tx.execute(
-                "UPDATE enrol_codes SET used_at = ?1, used_by = ?2 WHERE code_hash = ?3",
-                params![input.now_ms, input.device_id, input.code_hash.as_slice()],
-            )?;
-            tx.execute(
-                "INSERT INTO devices (device_id, store_pk, role, till_id, till_name, token_hash, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    input.device_id,
-                    store_pk,
-                    role.as_str(),
-                    input.till_id,
-                    input.till_name,
-                    input.token_hash.as_slice(),
-                    input.now_ms
-                ],
-            )?;
+            let out = crate::enrolment::enrol_tx(&tx, &input)?;
             tx.commit()?;
-            Ok(Enrolled { store, role })
+            Ok(out)
         })
         .await
     }
@@ -357,7 +278,7 @@ impl Storage for SqliteStorage {
                 let mut exists =
                     tx.prepare_cached("SELECT 1 FROM changes WHERE doc_pk = ?1 AND hash = ?2")?;
                 let mut insert = tx.prepare_cached(
-                    "INSERT INTO changes (store_pk, doc_pk, hash, bytes) VALUES (?1, ?2, ?3, ?4)
+                    "INSERT INTO changes (store_pk, doc_pk, hash, bytes, inflated) VALUES (?1, ?2, ?3, ?4, ?5)
                      ON CONFLICT (doc_pk, hash) DO NOTHING",
                 )?;
                 let mut update_doc = tx.prepare_cached(
@@ -383,7 +304,10 @@ impl Storage for SqliteStorage {
                             (tx.last_insert_rowid(), Vec::new())
                         }
                     };
-                    let mut heads: Vec<[u8; 32]> =
+                    // A set, so each new change updates the heads in time
+                    // proportional to its own dependencies (a Vec here made
+                    // a request of N dependency-free changes cost N^2).
+                    let mut heads: HashSet<[u8; 32]> =
                         heads.chunks_exact(32).map(|c| hash32(c.to_vec())).collect();
                     let mut seen: HashSet<[u8; 32]> = HashSet::new();
                     let mut added = 0i64;
@@ -410,17 +334,21 @@ impl Storage for SqliteStorage {
                             store_pk,
                             doc_pk,
                             change.hash.as_slice(),
-                            change.bytes
+                            change.bytes,
+                            change.inflated_len.min(i64::MAX as u64) as i64
                         ])?;
                         if inserted == 0 {
                             out.known_changes += 1;
                             continue;
                         }
-                        heads.retain(|h| !change.deps.contains(h));
-                        heads.push(change.hash);
+                        for dep in &change.deps {
+                            heads.remove(dep);
+                        }
+                        heads.insert(change.hash);
                         added += 1;
                     }
                     if added > 0 {
+                        let mut heads: Vec<[u8; 32]> = heads.into_iter().collect();
                         heads.sort_unstable();
                         let flat: Vec<u8> = heads.concat();
                         update_doc.execute(params![flat, added, doc_pk])?;
@@ -452,11 +380,12 @@ impl Storage for SqliteStorage {
             };
             let mut index: HashMap<i64, usize> = HashMap::new();
             let mut names: HashMap<i64, String> = HashMap::new();
+            let mut page_inflated = 0u64;
             {
                 let mut doc_name =
                     tx.prepare_cached("SELECT doc_id FROM documents WHERE pk = ?1")?;
                 let mut stmt = tx.prepare_cached(
-                    "SELECT seq, doc_pk, hash, bytes FROM changes
+                    "SELECT seq, doc_pk, hash, bytes, COALESCE(inflated, length(bytes)) FROM changes
                      WHERE store_pk = ?1 AND seq > ?2 ORDER BY seq",
                 )?;
                 let mut rows = stmt.query(params![store_pk, since.min(i64::MAX as u64) as i64])?;
@@ -468,10 +397,15 @@ impl Storage for SqliteStorage {
                         continue;
                     }
                     let bytes = row.get_ref(3)?.as_blob().map_err(backend)?;
-                    if page.changes > 0 && page.bytes + bytes.len() as u64 > max_bytes {
+                    let inflated = row.get::<_, i64>(4)?.max(0) as u64;
+                    if page.changes > 0
+                        && (page.bytes + bytes.len() as u64 > max_bytes
+                            || page_inflated + inflated > PAGE_INFLATED_BYTES)
+                    {
                         page.more = true;
                         break;
                     }
+                    page_inflated += inflated;
                     let doc_pk: i64 = row.get(1)?;
                     let i = match index.get(&doc_pk) {
                         Some(i) => *i,
@@ -521,6 +455,16 @@ impl Storage for SqliteStorage {
         .await
     }
 
+    async fn count_documents(
+        &self,
+        store_pk: i64,
+        prefix: String,
+        candidates: Vec<String>,
+    ) -> StorageResult<(u64, u64)> {
+        self.count_documents_impl(store_pk, prefix, candidates)
+            .await
+    }
+
     async fn backup(&self, to: &Path) -> StorageResult<()> {
         let to = to.to_path_buf();
         self.read(move |conn| {
@@ -540,6 +484,161 @@ impl Storage for SqliteStorage {
     }
 }
 
+impl SqliteStorage {
+    /// See [`Storage::count_documents`].
+    async fn count_documents_impl(
+        &self,
+        store_pk: i64,
+        prefix: String,
+        candidates: Vec<String>,
+    ) -> StorageResult<(u64, u64)> {
+        self.read(move |conn| {
+            // A range on the unique doc_id index: ids are ASCII, so every id
+            // with the prefix sorts below prefix + U+FFFF.
+            let upper = format!("{prefix}\u{ffff}");
+            let existing: i64 = conn
+                .prepare_cached(
+                    "SELECT COUNT(*) FROM documents WHERE doc_id >= ?1 AND doc_id < ?2 AND store_pk = ?3",
+                )?
+                .query_row(params![prefix, upper, store_pk], |r| r.get(0))?;
+            let mut exists = conn.prepare_cached("SELECT 1 FROM documents WHERE doc_id = ?1")?;
+            let mut new = 0u64;
+            for c in &candidates {
+                if !exists.exists([c])? {
+                    new += 1;
+                }
+            }
+            Ok((existing.max(0) as u64, new))
+        })
+        .await
+    }
+}
+
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn fake_hash(i: u64) -> [u8; 32] {
+        let mut h = [0u8; 32];
+        h[..8].copy_from_slice(&i.to_le_bytes());
+        h[31] = 0xaa;
+        h
+    }
+
+    fn stored_heads(st: &SqliteStorage, doc_id: &str) -> Vec<[u8; 32]> {
+        let conn = st.writer.lock().unwrap();
+        let flat: Vec<u8> = conn
+            .query_row(
+                "SELECT heads FROM documents WHERE doc_id = ?1",
+                [doc_id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        flat.chunks_exact(32).map(|c| hash32(c.to_vec())).collect()
+    }
+
+    /// Heads tracking is linear: a request of many dependency-free changes
+    /// (each one a head) is stored in one pass, and the heads are right.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn many_dependency_free_changes_keep_exact_heads() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = SqliteStorage::open(&dir.path().join("s.db")).unwrap();
+        let store = st.create_store("S".into(), 0).await.unwrap();
+        let doc_id = format!("store/{}/catalog", store.store_id);
+        const N: u64 = 50_000;
+        let changes: Vec<NewChange> = (0..N)
+            .map(|i| NewChange {
+                hash: fake_hash(i),
+                deps: Vec::new(),
+                bytes: vec![1],
+                inflated_len: 1,
+            })
+            .collect();
+        let started = std::time::Instant::now();
+        let out = st
+            .store_changes(
+                store.pk,
+                vec![DocBatch {
+                    doc_id: doc_id.clone(),
+                    changes,
+                }],
+            )
+            .await
+            .unwrap();
+        assert_eq!(out.new_changes, N);
+        let heads = stored_heads(&st, &doc_id);
+        assert_eq!(heads.len() as u64, N);
+        let mut want: Vec<[u8; 32]> = (0..N).map(fake_hash).collect();
+        want.sort_unstable();
+        assert_eq!(heads, want);
+        // One change that merges half of them: the other half stay heads.
+        let merge = NewChange {
+            hash: fake_hash(N),
+            deps: (0..N / 2).map(fake_hash).collect(),
+            bytes: vec![2],
+            inflated_len: 1,
+        };
+        st.store_changes(
+            store.pk,
+            vec![DocBatch {
+                doc_id: doc_id.clone(),
+                changes: vec![merge],
+            }],
+        )
+        .await
+        .unwrap();
+        let heads = stored_heads(&st, &doc_id);
+        assert_eq!(heads.len() as u64, N / 2 + 1);
+        assert!(heads.contains(&fake_hash(N)));
+        assert!(!heads.contains(&fake_hash(0)));
+        assert!(heads.contains(&fake_hash(N - 1)));
+        // Both writes take about 2 s in a debug build here; with the heads
+        // in a Vec (N^2/2 comparisons) they took 81 s.
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_secs(30), "{took:?}");
+    }
+
+    /// Answer pages are bounded by the changes' inflated size too, not only
+    /// by their size on the wire.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn answer_pages_stop_before_their_changes_inflate_past_the_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = SqliteStorage::open(&dir.path().join("s.db")).unwrap();
+        let store = st.create_store("S".into(), 0).await.unwrap();
+        let doc_id = format!("store/{}/catalog", store.store_id);
+        // 20 changes of 10 KiB on the wire, each inflating to 8 MiB.
+        let changes: Vec<NewChange> = (0..20)
+            .map(|i| NewChange {
+                hash: fake_hash(i),
+                deps: Vec::new(),
+                bytes: vec![0; 10 * 1024],
+                inflated_len: 8 * 1024 * 1024,
+            })
+            .collect();
+        st.store_changes(store.pk, vec![DocBatch { doc_id, changes }])
+            .await
+            .unwrap();
+        let page = st
+            .changes_since(store.pk, 0, HashSet::new(), 8 * 1024 * 1024)
+            .await
+            .unwrap();
+        assert_eq!(page.changes, 8, "64 MiB inflated");
+        assert!(page.more);
+        let rest = st
+            .changes_since(store.pk, page.cursor, HashSet::new(), 8 * 1024 * 1024)
+            .await
+            .unwrap();
+        assert_eq!(rest.changes, 8);
+        // One change over the bound alone still makes a page (never stuck).
+        let one = st
+            .changes_since(store.pk, rest.cursor + 3, HashSet::new(), 1)
+            .await
+            .unwrap();
+        assert_eq!(one.changes, 1);
+    }
 }

@@ -57,12 +57,21 @@ pub struct EnrolInput {
     pub device_id: String,
     pub token_hash: [u8; 32],
     pub now_ms: i64,
+    // -- hostile bodies: server-assigned till ids, idempotent enrolment --
+    /// The till id the server gives a new till (one with no store).
+    pub assigned_till_id: String,
 }
 
 #[derive(Debug, Clone)]
 pub struct Enrolled {
     pub store: StoreRow,
     pub role: Role,
+    // -- hostile bodies: server-assigned till ids, idempotent enrolment --
+    /// The device: the new one, or the one this code enrolled before (a
+    /// retry after a lost answer), whose token is now replaced.
+    pub device_id: String,
+    /// The till id the device writes as.
+    pub till_id: String,
 }
 
 /// A device as authentication sees it.
@@ -92,7 +101,15 @@ pub struct NewChange {
     pub hash: [u8; 32],
     pub deps: Vec<[u8; 32]>,
     pub bytes: Vec<u8>,
+    // -- hostile bodies --
+    /// The change's size once inflated (its stored size if not compressed).
+    pub inflated_len: u64,
 }
+
+/// An answer page also stops before its changes inflate past this (a page
+/// of 8 MiB of compressed changes could otherwise inflate to gigabytes in
+/// the till that downloads it).
+pub const PAGE_INFLATED_BYTES: u64 = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct DocBatch {
@@ -139,7 +156,8 @@ pub trait Storage: Send + Sync + 'static {
         store_id: String,
     ) -> impl Future<Output = StorageResult<Option<StoreRow>>> + Send;
 
-    /// Stores a code's hash for `store_id`.
+    /// Stores a code's hash for `store_id`; with `till_id`, the code may
+    /// only enrol that till (an offline till bringing its history).
     fn create_enrol_code(
         &self,
         store_id: String,
@@ -147,6 +165,7 @@ pub trait Storage: Send + Sync + 'static {
         code_hash: [u8; 32],
         now_ms: i64,
         expires_ms: i64,
+        till_id: Option<String>,
     ) -> impl Future<Output = StorageResult<()>> + Send;
 
     /// Uses a code (once) and creates the device; an empty store adopts the
@@ -193,4 +212,15 @@ pub trait Storage: Send + Sync + 'static {
 
     /// A consistent copy of the database, taken while it serves.
     fn backup(&self, to: &Path) -> impl Future<Output = StorageResult<()>> + Send;
+
+    // -- hostile bodies: quotas --
+
+    /// How many documents of the store have ids starting with `prefix`, and
+    /// how many of `candidates` the store does not have yet.
+    fn count_documents(
+        &self,
+        store_pk: i64,
+        prefix: String,
+        candidates: Vec<String>,
+    ) -> impl Future<Output = StorageResult<(u64, u64)>> + Send;
 }

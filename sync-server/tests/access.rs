@@ -476,6 +476,7 @@ fn malformed_input_is_refused_whole_and_the_server_stays_up() -> R {
     let metrics = http
         .client
         .get(format!("{}/metrics", s.server.url))
+        .bearer_auth(TEST_METRICS_TOKEN)
         .send()?
         .text()?;
     let stored: u64 = metrics

@@ -21,7 +21,6 @@ use thiserror::Error;
 use super::wire::{self, SyncRequest, SyncResponse, WireError, limits};
 use super::{EnrolRequest, EnrolResponse, NETWORK_PREFIX, SyncConfig, SyncStatus};
 use crate::error::CoreError;
-use crate::ids::new_id;
 use crate::store::Store;
 
 #[derive(Debug, Error)]
@@ -107,7 +106,19 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client for `server`; `http://` only to loopback unless
+    /// `SHOPSYNC_ALLOW_HTTP=1` (see `transport`).
     pub fn new(server: &str, token: Option<&str>) -> Result<Client, SyncError> {
+        Client::with_insecure_http(server, token, super::transport::env_allows_http())
+    }
+
+    /// Like [`Client::new`]; `allow_insecure_http` also allows `http://`
+    /// to a server that is not on this machine.
+    pub fn with_insecure_http(
+        server: &str,
+        token: Option<&str>,
+        allow_insecure_http: bool,
+    ) -> Result<Client, SyncError> {
         install_crypto_provider();
         let base = server.trim_end_matches('/').to_string();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
@@ -116,6 +127,7 @@ impl Client {
                 format!("the server address must start with http:// or https:// (got '{server}')"),
             )));
         }
+        super::transport::check_server_url(&base, allow_insecure_http)?;
         let mut builder = reqwest::blocking::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(120))
@@ -141,7 +153,8 @@ impl Client {
 
     pub fn for_store(store: &Store) -> Result<Client, SyncError> {
         let cfg = store.sync_config()?.ok_or(SyncError::NotEnrolled)?;
-        Client::new(&cfg.server, Some(&cfg.token))
+        let allow = super::transport::env_allows_http() || store.sync_allows_insecure_http()?;
+        Client::with_insecure_http(&cfg.server, Some(&cfg.token), allow)
     }
 
     pub fn base(&self) -> &str {
@@ -410,7 +423,38 @@ pub fn enrol(
     till_name: Option<&str>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(Store, EnrolReport), SyncError> {
-    let client = Client::new(server, None)?;
+    enrol_with(path, server, code, till_name, false, progress)
+}
+
+/// The key a new till sends as `till_id` when it enrols: derived from the
+/// code, so running the same enrolment again after a lost answer is the
+/// same request (the server answers with the same device). The server gives
+/// the till its real till id.
+pub fn new_till_enrol_key(code: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let normalised: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    let digest = Sha256::digest(format!("shopsync new till:{normalised}").as_bytes());
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("new-{hex}")
+}
+
+/// [`enrol`], with `allow_insecure_http` (`--allow-insecure-http`): allows
+/// `http://` to a server that is not on this machine, and remembers it for
+/// this till's later syncs.
+pub fn enrol_with(
+    path: &Path,
+    server: &str,
+    code: &str,
+    till_name: Option<&str>,
+    allow_insecure_http: bool,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(Store, EnrolReport), SyncError> {
+    let allow = allow_insecure_http || super::transport::env_allows_http();
+    let client = Client::with_insecure_http(server, None, allow)?;
     let existing = match Store::open(path) {
         Ok(s) => Some(s),
         Err(CoreError::NotInitialized(_)) => None,
@@ -441,25 +485,35 @@ pub fn enrol(
                 .ok_or_else(|| {
                     CoreError::invalid("till", "a new till needs a name: --till NAME")
                 })?;
-            let till_id = new_id();
+            // The server assigns a new till's id; what we send is the
+            // request key (see `new_till_enrol_key`).
             let resp = client.enrol(&EnrolRequest {
                 protocol: wire::PROTOCOL_VERSION,
                 code: code.trim().to_string(),
-                till_id: till_id.clone(),
+                till_id: new_till_enrol_key(code),
                 till_name: name.to_string(),
                 store_id: None,
             })?;
-            let store = Store::create_with_till(path, &resp.store_id, &till_id, name)?;
+            let store = Store::create_with_till(path, &resp.store_id, &resp.till_id, name)?;
             (store, resp, false)
         }
     };
+    if resp.till_id != store.info().till_id {
+        return Err(CoreError::Conflict(format!(
+            "the server enrolled this till as till {}, but it is till {}",
+            resp.till_id,
+            store.info().till_id
+        ))
+        .into());
+    }
     store.set_sync_config(&SyncConfig {
         server: client.base().to_string(),
         device_id: resp.device_id.clone(),
         token: resp.token.clone(),
         role: resp.role,
     })?;
-    let authed = Client::new(server, Some(&resp.token))?;
+    store.set_sync_allows_insecure_http(allow_insecure_http)?;
+    let authed = Client::with_insecure_http(server, Some(&resp.token), allow)?;
     let sync = store.sync_now(&authed, progress)?;
     let report = EnrolReport {
         device_id: resp.device_id,

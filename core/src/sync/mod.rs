@@ -7,6 +7,7 @@
 
 #[cfg(feature = "sync")]
 pub mod client;
+pub mod transport;
 pub mod wire;
 
 use std::collections::HashMap;

@@ -206,7 +206,12 @@ fn enrol_sim(url: &str, code: &str, store_id: Option<String>) -> Result<(Client,
         till_name: format!("sim-{}", &till_id[till_id.len() - 6..]),
         store_id,
     })?;
-    Ok((Client::new(url, Some(&resp.token))?, resp.store_id, till_id))
+    // A new till (no store) writes as the till id the server gave it.
+    Ok((
+        Client::new(url, Some(&resp.token))?,
+        resp.store_id,
+        resp.till_id,
+    ))
 }
 
 /// Uploads every change of `till` in batches; returns per-request latencies.

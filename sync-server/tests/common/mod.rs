@@ -15,6 +15,9 @@ pub type R = Result<(), Box<dyn std::error::Error>>;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_shopsync-server");
 
+/// `/metrics` on the public listener needs this token (hostile bodies).
+pub const TEST_METRICS_TOKEN: &str = "test-metrics-token";
+
 pub struct Server {
     pub db: PathBuf,
     pub url: String,
@@ -34,6 +37,7 @@ impl Server {
             .arg(db)
             .args(["serve", "--listen", listen, "--heartbeat-secs", "1"])
             .env("SHOPSYNC_LOG", "warn")
+            .env("SHOPSYNC_METRICS_TOKEN", TEST_METRICS_TOKEN)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
