@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod metrics;
+pub mod restore;
 pub mod sqlite;
 pub mod storage;
 

@@ -92,6 +92,9 @@ pub struct NewChange {
     pub hash: [u8; 32],
     pub deps: Vec<[u8; 32]>,
     pub bytes: Vec<u8>,
+    // restore: the change's Automerge actor and sequence number.
+    pub actor: Vec<u8>,
+    pub actor_seq: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -191,6 +194,10 @@ pub trait Storage: Send + Sync + 'static {
 
     fn totals(&self) -> impl Future<Output = StorageResult<Totals>> + Send;
 
-    /// A consistent copy of the database, taken while it serves.
+    /// restore: this database's epoch (identity per database lifetime).
+    fn epoch(&self) -> String;
+
+    /// A consistent copy of the database, taken while it serves. restore:
+    /// the copy gets a fresh epoch.
     fn backup(&self, to: &Path) -> impl Future<Output = StorageResult<()>> + Send;
 }

@@ -7,6 +7,7 @@
 
 #[cfg(feature = "sync")]
 pub mod client;
+pub mod epoch;
 pub mod wire;
 
 use std::collections::HashMap;
@@ -209,6 +210,7 @@ impl Store {
         for k in [KEY_LAST_SUCCESS, KEY_LAST_ATTEMPT, KEY_LAST_ERROR] {
             self.meta_del(k)?;
         }
+        self.meta_del(epoch::KEY_EPOCH)?; // restore: a new server, a new epoch
         tx.commit()?;
         Ok(())
     }
