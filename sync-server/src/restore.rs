@@ -200,3 +200,81 @@ pub async fn stale_request<S: crate::storage::Storage>(
     }
     Ok(Some(response))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use automerge::transaction::Transactable;
+    use automerge::{ActorId, AutoCommit, ROOT};
+
+    use super::*;
+
+    /// A change by `actor` putting `value`.
+    fn change(actor: &ActorId, value: i64) -> automerge::Change {
+        let mut doc = AutoCommit::new().with_actor(actor.clone());
+        doc.put(ROOT, "x", value).unwrap();
+        doc.get_last_local_change().unwrap().clone()
+    }
+
+    #[test]
+    fn changes_stored_before_the_migration_get_their_actor_and_an_old_fork_still_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.db");
+        drop(crate::sqlite::SqliteStorage::open(&path).unwrap());
+        let actor = ActorId::random();
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "INSERT INTO stores (pk, store_id, name, created_at) VALUES (1, 's', 'S', 0);
+                 INSERT INTO documents (pk, store_pk, doc_id, heads) VALUES (1, 1, 'd', x'');",
+            )
+            .unwrap();
+            // As an older server stored them: no actor, and a fork.
+            for v in [1, 2] {
+                let mut c = change(&actor, v);
+                conn.execute(
+                    "INSERT INTO changes (store_pk, doc_pk, hash, bytes) VALUES (1, 1, ?1, ?2)",
+                    params![c.hash().0.as_slice(), c.bytes().to_vec()],
+                )
+                .unwrap();
+            }
+        }
+        let storage = crate::sqlite::SqliteStorage::open(&path).unwrap();
+        drop(storage);
+        let conn = Connection::open(&path).unwrap();
+        let filled: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM changes WHERE actor = ?1 AND actor_seq = 1",
+                [actor.to_bytes()],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(filled, 2);
+        let third = change(&actor, 3);
+        let err = check_fork(&conn, 1, "d", actor.to_bytes(), 1, &third.hash().0).unwrap_err();
+        assert!(matches!(err, StorageError::Conflict(m) if m.contains("forked actor")));
+    }
+
+    #[test]
+    fn a_backup_and_a_restore_each_start_a_new_epoch() {
+        let dir = tempfile::tempdir().unwrap();
+        let live = dir.path().join("live.db");
+        let storage = crate::sqlite::SqliteStorage::open(&live).unwrap();
+        let first = crate::storage::Storage::epoch(&storage);
+        let backup = dir.path().join("backup.db");
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(crate::storage::Storage::backup(&storage, &backup))
+            .unwrap();
+        drop(storage);
+        let in_backup = epoch(&Connection::open(&backup).unwrap()).unwrap();
+        assert_ne!(in_backup, first);
+        let restored = restore_file(&backup, &live).unwrap();
+        assert_ne!(restored, in_backup);
+        assert_ne!(restored, first);
+        let reopened = crate::sqlite::SqliteStorage::open(&live).unwrap();
+        assert_eq!(crate::storage::Storage::epoch(&reopened), restored);
+    }
+}

@@ -4,8 +4,9 @@
 -- this migration are filled in when the server opens the database.
 ALTER TABLE changes ADD COLUMN actor BLOB;
 ALTER TABLE changes ADD COLUMN actor_seq INTEGER;
-CREATE UNIQUE INDEX changes_doc_actor_seq ON changes (doc_pk, actor, actor_seq)
-    WHERE actor IS NOT NULL;
+-- Not UNIQUE: a database from before this migration may already hold a
+-- fork (an older server stored both changes); it must still open.
+CREATE INDEX changes_doc_actor_seq ON changes (doc_pk, actor, actor_seq);
 
 -- restore: the server's epoch, its identity for this database's lifetime.
 -- `backup` writes a fresh one into the copy and `restore` another one into
