@@ -131,18 +131,29 @@ pub fn sales(list: &[SaleSummary]) -> String {
         };
         let _ = writeln!(
             s,
-            "{}  {:<14} {:>3} items {:>10}{refunded}  {}",
+            "{}  {:<14} {:>3} items {:>10}{refunded}  {}{}",
             x.at.format("%Y-%m-%d %H:%M"),
             x.number,
             x.items,
             x.total,
-            x.sale_id
+            x.sale_id,
+            same_number_flag(&x.same_number)
         );
     }
     if list.is_empty() {
         s.push_str("no sales\n");
     }
     s
+}
+
+/// restore: the flag `sales` prints after a sale whose number another sale
+/// of the same till also has.
+fn same_number_flag(others: &[String]) -> String {
+    if others.is_empty() {
+        String::new()
+    } else {
+        format!("  DUPLICATE NUMBER (also {})", others.join(", "))
+    }
 }
 
 pub fn sale(d: &SaleDetail) -> String {
@@ -154,6 +165,14 @@ pub fn sale(d: &SaleDetail) -> String {
         d.summary.sale_id,
         d.summary.at.format("%Y-%m-%d %H:%M:%S UTC")
     );
+    if !d.summary.same_number.is_empty() {
+        let _ = writeln!(
+            s,
+            "  CONFLICT: number {} was also given to sale {} (a till restored from a backup or a cloned disk numbered both)",
+            d.summary.number,
+            d.summary.same_number.join(", ")
+        );
+    }
     for l in &d.lines {
         let _ = write!(
             s,

@@ -112,13 +112,17 @@ pub fn sync(db: &Path, a: SyncArgs, json_mode: bool) -> Result<Output> {
             let mut store = Store::open(db)?;
             let client = Client::for_store(&store)?;
             let report = store.sync_now(&client, &mut progress())?;
-            Output::new(
-                format!(
-                    "synced in {} ms: {} sent, {} received, {} round trip(s)",
-                    report.millis, report.acked, report.received_new, report.round_trips
-                ),
-                &report,
-            )
+            let mut human = format!(
+                "synced in {} ms: {} sent, {} received, {} round trip(s)",
+                report.millis, report.acked, report.received_new, report.round_trips
+            );
+            if report.server_restored {
+                // restore
+                human.push_str(
+                    "\nthe server had been restored from a backup: this till sent everything again",
+                );
+            }
+            Output::new(human, &report)
         }
     }
 }

@@ -277,7 +277,9 @@ impl Store {
             f.to.and_then(|d| d.succ_opt())
                 .map_or(i64::MAX, local_day_start);
         let sql = "SELECT s.id, s.number, s.till_id, s.at, s.items, s.total, s.tax,
-                          COALESCE((SELECT SUM(amount) FROM refunds r WHERE r.sale_id = s.id), 0)
+                          COALESCE((SELECT SUM(amount) FROM refunds r WHERE r.sale_id = s.id), 0),
+                          (SELECT group_concat(d.id) FROM sales d
+                           WHERE d.till_id = s.till_id AND d.number = s.number AND d.id <> s.id)
                    FROM sales s
                    WHERE s.at >= ?1 AND s.at < ?2 AND (?3 IS NULL OR s.till_id = ?3)
                      AND (?4 IS NULL OR EXISTS (SELECT 1 FROM sale_lines l WHERE l.sale_id = s.id AND l.sku = ?4))
@@ -298,6 +300,7 @@ impl Store {
                         total: c.amount(r.get(5)?),
                         tax: c.amount(r.get(6)?),
                         refunded: c.amount(r.get(7)?),
+                        same_number: id_list(r.get(8)?),
                     })
                 },
             )?
@@ -312,7 +315,9 @@ impl Store {
             .query_row(
                 "SELECT s.id, s.number, s.till_id, s.at, s.items, s.total, s.tax,
                         COALESCE((SELECT SUM(amount) FROM refunds r WHERE r.sale_id = s.id), 0),
-                        s.subtotal, s.discount, s.change
+                        s.subtotal, s.discount, s.change,
+                        (SELECT group_concat(d.id) FROM sales d
+                         WHERE d.till_id = s.till_id AND d.number = s.number AND d.id <> s.id)
                  FROM sales s WHERE s.id = ?1",
                 [id],
                 |r| {
@@ -326,6 +331,7 @@ impl Store {
                             total: c.amount(r.get(5)?),
                             tax: c.amount(r.get(6)?),
                             refunded: c.amount(r.get(7)?),
+                            same_number: id_list(r.get(11)?),
                         },
                         r.get(8)?,
                         r.get(9)?,
@@ -475,4 +481,16 @@ impl Store {
             cash_expected: c.amount(cash_expected),
         })
     }
+}
+
+/// restore: a comma-separated list of ids from `group_concat`, sorted.
+fn id_list(ids: Option<String>) -> Vec<String> {
+    let mut out: Vec<String> = ids
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    out.sort();
+    out
 }

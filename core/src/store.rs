@@ -120,10 +120,12 @@ impl Store {
             .optional()?
             .ok_or_else(|| CoreError::NotInitialized(path.display().to_string()))
         };
-        let actor = ActorId::from(
-            hex_decode(&meta("actor")?)
-                .ok_or_else(|| CoreError::Corrupt("bad actor id in meta".into()))?,
-        );
+        // restore: a fresh Automerge actor for every open (see
+        // docs/DOCUMENTS.md, "Actors"): a till restored from a backup or a
+        // cloned disk can then never reuse an (actor, seq) pair. `meta.actor`
+        // (the first actor) stays for information only.
+        meta("actor")?;
+        let actor = ActorId::random();
         let info = StoreInfo {
             store_id: meta("store_id")?,
             store_name: String::new(),
@@ -259,16 +261,6 @@ fn required(what: &str, value: &str) -> Result<String> {
     Ok(v.to_string())
 }
 
-fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
 /// The open write transaction, with the documents it may change.
 pub(crate) struct Writer<'a> {
     pub conn: &'a Connection,
@@ -376,11 +368,18 @@ impl Writer<'_> {
     }
 
     /// The next sale number of this till (stored with the sale, never reused).
+    /// restore: it continues past the highest number of this till found in
+    /// any sale the till holds (its own file may be an old backup while its
+    /// later sales came back by sync or bundle).
     pub fn next_sale_seq(&mut self) -> Result<u64> {
         let seq: u64 = self
             .conn
-            .prepare_cached("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'sale_seq' RETURNING value")?
-            .query_row([], |r| r.get::<_, String>(0))?
+            .prepare_cached(
+                "UPDATE meta SET value = MAX(CAST(value AS INTEGER),
+                     COALESCE((SELECT MAX(seq) FROM sales WHERE till_id = ?1), 0)) + 1
+                 WHERE key = 'sale_seq' RETURNING value",
+            )?
+            .query_row([&self.info.till_id], |r| r.get::<_, String>(0))?
             .parse()
             .map_err(|_| CoreError::Corrupt("sale counter is not a number".into()))?;
         Ok(seq)

@@ -276,6 +276,8 @@ fn validate(device: &Device, gz: bool, body: &[u8]) -> Result<Validated, ApiErro
                 hash,
                 deps: change.deps().iter().map(|d| d.0).collect(),
                 inflated_len: change.raw_bytes().len() as u64,
+                actor: change.actor_id().to_bytes().to_vec(),
+                actor_seq: change.seq(),
                 bytes,
             });
             decoded.push(change);
@@ -380,6 +382,10 @@ async fn sync<S: Storage>(
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
     let store_pk = device.store.pk;
+    // restore: a request from another lifetime of the database stores nothing.
+    if let Some(resp) = crate::restore::stale_request(&st, &headers, v.since, store_pk).await? {
+        return Ok(resp);
+    }
     let received = v.hashes.len() as u64;
     if received > 0 {
         check_quotas(&st, &device, &v.batch).await?;
@@ -443,6 +449,12 @@ async fn sync<S: Storage>(
         response
             .headers_mut()
             .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    // restore: the epoch, so a till can tell a restored server.
+    if let Ok(epoch) = HeaderValue::from_str(&st.storage.epoch()) {
+        response
+            .headers_mut()
+            .insert(crate::restore::EPOCH_HEADER, epoch);
     }
     Ok(response)
 }

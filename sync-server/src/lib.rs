@@ -10,6 +10,7 @@ pub mod enrolment;
 pub mod error;
 pub mod guard;
 pub mod metrics;
+pub mod restore;
 pub mod sqlite;
 pub mod storage;
 

@@ -48,6 +48,9 @@ enum Cmd {
     Serve(ServeArgs),
     /// Copy the database to a new file while the server runs (VACUUM INTO).
     Backup { to: PathBuf },
+    /// Put a backup in place of the database (stop the server first); the
+    /// restored database gets a new epoch, so tills send everything again.
+    Restore { from: PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
@@ -177,6 +180,20 @@ fn main() -> Result<()> {
 }
 
 async fn run(cli: Cli) -> Result<()> {
+    // restore: replaces the database file, so it runs before opening it.
+    if let Cmd::Restore { from } = &cli.command {
+        let epoch = shopsync_server::restore::restore_file(from, &cli.db)
+            .with_context(|| format!("cannot restore {}", from.display()))?;
+        return print(
+            cli.json,
+            json!({ "restored": from, "db": cli.db, "epoch": epoch }),
+            format!(
+                "restored {} into {} (new epoch {epoch}: tills send everything again on their next sync)",
+                from.display(),
+                cli.db.display()
+            ),
+        );
+    }
     let storage = SqliteStorage::open(&cli.db)
         .with_context(|| format!("cannot open the server database {}", cli.db.display()))?;
     let j = cli.json;
@@ -255,6 +272,7 @@ async fn run(cli: Cli) -> Result<()> {
                 format!("backed up to {}", to.display()),
             )
         }
+        Cmd::Restore { .. } => Ok(()),
         Cmd::Serve(args) => {
             tracing::info!(db = %cli.db.display(), config = ?args, "starting");
             let listener = std::net::TcpListener::bind(&args.listen)

@@ -104,6 +104,9 @@ pub struct NewChange {
     // -- hostile bodies --
     /// The change's size once inflated (its stored size if not compressed).
     pub inflated_len: u64,
+    // restore: the change's Automerge actor and sequence number.
+    pub actor: Vec<u8>,
+    pub actor_seq: u64,
 }
 
 /// An answer page also stops before its changes inflate past this (a page
@@ -210,7 +213,11 @@ pub trait Storage: Send + Sync + 'static {
 
     fn totals(&self) -> impl Future<Output = StorageResult<Totals>> + Send;
 
-    /// A consistent copy of the database, taken while it serves.
+    /// restore: this database's epoch (identity per database lifetime).
+    fn epoch(&self) -> String;
+
+    /// A consistent copy of the database, taken while it serves. restore:
+    /// the copy gets a fresh epoch.
     fn backup(&self, to: &Path) -> impl Future<Output = StorageResult<()>> + Send;
 
     // -- hostile bodies: quotas --

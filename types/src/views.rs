@@ -107,6 +107,12 @@ pub struct SaleSummary {
     pub total: Amount,
     pub tax: Amount,
     pub refunded: Amount,
+    // restore: sale numbers handed out twice.
+    /// Other sales of the same till with the same number (a till restored
+    /// from a backup, or a cloned disk, numbered them while it could not
+    /// know of each other). Empty normally.
+    #[serde(default)]
+    pub same_number: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

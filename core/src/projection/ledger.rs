@@ -18,10 +18,10 @@ pub fn apply(conn: &Connection, till_id: &str, record: &Record) -> Result<()> {
             let paid: i64 = s.tenders.iter().map(|t| t.amount).sum();
             let inserted = conn
                 .prepare_cached(
-                    "INSERT OR IGNORE INTO sales (id, number, till_id, at, items, subtotal, discount, tax, total, paid, change)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                    "INSERT OR IGNORE INTO sales (id, number, till_id, at, items, subtotal, discount, tax, total, paid, change, seq)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 )?
-                .execute(params![s.id, s.number, till_id, s.at, items, s.subtotal, s.discount, s.tax, s.total, paid, s.change])?;
+                .execute(params![s.id, s.number, till_id, s.at, items, s.subtotal, s.discount, s.tax, s.total, paid, s.change, i64::try_from(s.seq).unwrap_or(i64::MAX)])?;
             if inserted == 0 {
                 return Ok(());
             }

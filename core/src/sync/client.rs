@@ -18,6 +18,7 @@ use serde::Serialize;
 use shopsync_types::Progress;
 use thiserror::Error;
 
+use super::epoch::EPOCH_HEADER;
 use super::wire::{self, SyncRequest, SyncResponse, WireError, limits};
 use super::{EnrolRequest, EnrolResponse, NETWORK_PREFIX, SyncConfig, SyncStatus};
 use crate::error::CoreError;
@@ -194,6 +195,19 @@ impl Client {
     /// One request/response of the protocol. Returns the answer and the
     /// bytes sent and received on the wire (bodies only).
     pub fn exchange(&self, req: &SyncRequest) -> Result<(SyncResponse, usize, usize), SyncError> {
+        self.exchange_with_epoch(req, None)
+            .map(|(r, up, down, _)| (r, up, down))
+    }
+
+    /// restore: like [`Client::exchange`], naming the server epoch the
+    /// request's cursor belongs to (`known`) and returning the server's
+    /// epoch (the `shopsync-epoch` header; `None` from a server that sends
+    /// none).
+    pub fn exchange_with_epoch(
+        &self,
+        req: &SyncRequest,
+        known: Option<&str>,
+    ) -> Result<(SyncResponse, usize, usize, Option<String>), SyncError> {
         let body = req.encode();
         let (body, gz) = if body.len() > 512 {
             (wire::gzip(&body), true)
@@ -208,6 +222,9 @@ impl Client {
         if gz {
             rb = rb.header(reqwest::header::CONTENT_ENCODING, "gzip");
         }
+        if let Some(e) = known {
+            rb = rb.header(EPOCH_HEADER, e);
+        }
         let resp = rb.body(body).send().map_err(network)?;
         if !resp.status().is_success() {
             return Err(Self::refused(resp));
@@ -216,6 +233,11 @@ impl Client {
             .headers()
             .get(reqwest::header::CONTENT_ENCODING)
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
+        let epoch = resp
+            .headers()
+            .get(EPOCH_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let mut raw = Vec::new();
         resp.take(limits::MAX_RESPONSE_DECODED_BYTES as u64 + 1)
             .read_to_end(&mut raw)
@@ -226,7 +248,7 @@ impl Client {
         } else {
             raw
         };
-        Ok((SyncResponse::decode(&data)?, sent, received))
+        Ok((SyncResponse::decode(&data)?, sent, received, epoch))
     }
 
     /// Opens the notice stream (`GET /v1/events`).
@@ -302,6 +324,10 @@ pub struct SyncReport {
     pub bytes_down: u64,
     pub cursor: u64,
     pub millis: u64,
+    // restore
+    /// The server had been restored (a new epoch, or its head below this
+    /// till's cursor): everything was sent again and downloaded from 0.
+    pub server_restored: bool,
 }
 
 impl Store {
@@ -329,26 +355,53 @@ impl Store {
         let mut report = SyncReport::default();
         let start_cursor = self.sync_cursor()?;
         let waiting = self.sync_waiting()?;
-        type Exchanged = Result<(SyncResponse, usize, usize), SyncError>;
+        type Exchanged = Result<(SyncResponse, usize, usize, Option<String>), SyncError>;
+        // restore: the cursor each request carried, and whether this sync
+        // already started again after meeting a restored server.
+        let mut prefetch_since = 0u64;
+        let mut reset = false;
         std::thread::scope(|scope| -> Result<(), SyncError> {
             // While a downloaded page is applied, the next one is fetched.
             let mut prefetch: Option<std::thread::ScopedJoinHandle<'_, Exchanged>> = None;
             loop {
+                let since;
                 let (outbox, exchanged) = match prefetch.take() {
-                    Some(h) => (
-                        super::Outbox::default(),
-                        h.join().unwrap_or_else(|_| {
-                            Err(SyncError::Network("the download thread failed".into()))
-                        }),
-                    ),
+                    Some(h) => {
+                        since = prefetch_since;
+                        (
+                            super::Outbox::default(),
+                            h.join().unwrap_or_else(|_| {
+                                Err(SyncError::Network("the download thread failed".into()))
+                            }),
+                        )
+                    }
                     None => {
                         let outbox = self.sync_outbox(limits::CLIENT_BATCH_BYTES)?;
-                        let req = SyncRequest::new(self.sync_cursor()?, outbox.docs.clone());
-                        let r = client.exchange(&req);
+                        since = self.sync_cursor()?;
+                        let req = SyncRequest::new(since, outbox.docs.clone());
+                        let known = self.server_epoch()?;
+                        let r = client.exchange_with_epoch(&req, known.as_deref());
                         (outbox, r)
                     }
                 };
-                let (resp, up, down) = exchanged?;
+                let (resp, up, down, epoch) = exchanged?;
+                // restore: a restored server (new epoch, or a head below our
+                // cursor): everything goes back in the outbox, the cursor to 0,
+                // and this answer is dropped.
+                if self.check_server_epoch(epoch.as_deref(), since, resp.head)?
+                    == super::epoch::EpochCheck::Reset
+                {
+                    if reset {
+                        return Err(SyncError::Refused {
+                            status: 409,
+                            message: "the server's epoch changed twice during one sync".into(),
+                        });
+                    }
+                    reset = true;
+                    report.server_restored = true;
+                    report.round_trips += 1;
+                    continue;
+                }
                 report.round_trips += 1;
                 report.bytes_up += up as u64;
                 report.bytes_down += down as u64;
@@ -368,8 +421,11 @@ impl Store {
                 }
                 if more && !outbox.more {
                     let c = client.clone();
-                    prefetch =
-                        Some(scope.spawn(move || c.exchange(&SyncRequest::new(cursor, vec![]))));
+                    prefetch_since = cursor;
+                    let known = self.server_epoch()?;
+                    prefetch = Some(scope.spawn(move || {
+                        c.exchange_with_epoch(&SyncRequest::new(cursor, vec![]), known.as_deref())
+                    }));
                 }
                 let applied = self.apply_sync_response(&outbox, resp)?;
                 report.acked += applied.acked;

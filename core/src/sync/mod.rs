@@ -7,6 +7,7 @@
 
 #[cfg(feature = "sync")]
 pub mod client;
+pub mod epoch;
 pub mod transport;
 pub mod wire;
 
@@ -224,6 +225,7 @@ impl Store {
         for k in [KEY_LAST_SUCCESS, KEY_LAST_ATTEMPT, KEY_LAST_ERROR] {
             self.meta_del(k)?;
         }
+        self.meta_del(epoch::KEY_EPOCH)?; // restore: a new server, a new epoch
         tx.commit()?;
         Ok(())
     }

@@ -155,6 +155,12 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
                 <div class="card" data-testid="sale-detail" data-number=d.summary.number.clone()>
                     <h2>{format!("Sale {}", d.summary.number)}</h2>
                     <p class="muted">{local_time(&d.summary.at)}</p>
+                    {(!d.summary.same_number.is_empty()).then(|| view! {
+                        <p class="error" data-testid="sale-same-number">{format!(
+                            "Number {} was also given to sale {} (a till restored from a backup or a cloned disk numbered both).",
+                            d.summary.number, d.summary.same_number.join(", ")
+                        )}</p>
+                    })}
                     <table class="list">
                         <thead><tr><th>"Item"</th><th class="num">"Qty"</th><th class="num">"Price"</th><th class="num">"Total"</th><th class="num">"Refunded"</th><th>"Refund"</th></tr></thead>
                         <tbody>
@@ -231,7 +237,7 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
                             let id = s.sale_id.clone();
                             view! {
                                 <tr class="clickable" data-testid=format!("sale-row-{i}") data-number=s.number.clone() on:click=move |_| open(id.clone())>
-                                    <td>{s.number.clone()}</td><td>{local_time(&s.at)}</td><td class="num">{s.items}</td>
+                                    <td>{s.number.clone()}{(!s.same_number.is_empty()).then(|| view! { <span class="error" data-testid=format!("sale-same-number-{i}") title="another sale of this till has the same number">" (duplicate number)"</span> })}</td><td>{local_time(&s.at)}</td><td class="num">{s.items}</td>
                                     <td class="num">{money(&s.total)}</td><td class="num">{(s.refunded.minor != 0).then(|| money(&s.refunded))}</td>
                                 </tr>
                             }
