@@ -16,6 +16,7 @@ pub mod projection;
 pub mod queries;
 pub mod rebuild;
 pub mod records;
+pub mod refund_conflicts;
 pub mod store;
 pub mod sync;
 

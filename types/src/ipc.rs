@@ -291,6 +291,11 @@ pub struct SyncStatusView {
     pub last_sync: Option<DateTime<Utc>>,
     #[serde(default)]
     pub message: Option<String>,
+    // money: till-role devices do not edit the catalog
+    /// This device is enrolled as a till: catalog edits are refused (the app
+    /// hides its catalog controls).
+    #[serde(default)]
+    pub catalog_read_only: bool,
 }
 
 /// Enrol this till with a sync server (a new till downloads the store; a

@@ -398,6 +398,13 @@ pub struct EnrolReport {
     /// The till had a store and uploaded it (rather than downloading one).
     pub uploaded: bool,
     pub sync: SyncReport,
+    // money: catalog edits made before enrolling as a till
+    /// Catalog changes made on this device before it was enrolled as a till:
+    /// the server takes catalog changes from managers only, so they are
+    /// never sent and stay on this device.
+    pub unsent_catalog_changes: u64,
+    /// What happened to them, for people; `None` when there are none.
+    pub catalog_note: Option<String>,
 }
 
 /// Enrols the till at `path` with a server, then syncs: a till with a store
@@ -461,6 +468,14 @@ pub fn enrol(
     })?;
     let authed = Client::new(server, Some(&resp.token))?;
     let sync = store.sync_now(&authed, progress)?;
+    let unsent_catalog_changes = store.unsendable_catalog_changes()?;
+    let catalog_note = (unsent_catalog_changes > 0).then(|| {
+        format!(
+            "{unsent_catalog_changes} catalog change(s) made on this device before enrolment were not sent: \
+             a till may not change the catalog, so they stay on this device only. \
+             Make them again on a manager's device (or enrol this device with a manager's code)."
+        )
+    });
     let report = EnrolReport {
         device_id: resp.device_id,
         store_id: resp.store_id,
@@ -469,6 +484,8 @@ pub fn enrol(
         till_id: resp.till_id,
         uploaded,
         sync,
+        unsent_catalog_changes,
+        catalog_note,
     };
     Ok((store, report))
 }

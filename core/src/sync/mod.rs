@@ -116,6 +116,7 @@ impl SyncStatus {
                 .last_success
                 .and_then(chrono::DateTime::<Utc>::from_timestamp_millis),
             message: self.last_error.clone(),
+            catalog_read_only: self.role == Some(Role::Till),
         }
     }
 }
