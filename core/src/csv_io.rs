@@ -163,14 +163,14 @@ impl Store {
                 existing.as_ref().and_then(|e| e.reorder_point)
             } else {
                 opt(get("reorder_point"))
-                .map(|t| {
-                    t.parse::<i64>().map_err(|_| CoreError::CsvRow {
-                        row,
-                        field: "reorder_point".into(),
-                        message: format!("'{t}' is not a whole number"),
+                    .map(|t| {
+                        t.parse::<i64>().map_err(|_| CoreError::CsvRow {
+                            row,
+                            field: "reorder_point".into(),
+                            message: format!("'{t}' is not a whole number"),
+                        })
                     })
-                })
-                .transpose()?
+                    .transpose()?
             };
             let supplier = match opt(get("supplier")) {
                 None if !has("supplier") => existing.as_ref().and_then(|e| e.supplier.clone()),

@@ -85,11 +85,13 @@ pub(crate) fn in_range(
         .collect::<rusqlite::Result<_>>()?;
     Ok(rows
         .into_iter()
-        .map(|(sale_id, number, excess_qty, excess_amount)| OverRefundedSale {
-            sale_id,
-            number,
-            excess_qty,
-            excess_amount: currency.amount(excess_amount),
-        })
+        .map(
+            |(sale_id, number, excess_qty, excess_amount)| OverRefundedSale {
+                sale_id,
+                number,
+                excess_qty,
+                excess_amount: currency.amount(excess_amount),
+            },
+        )
         .collect())
 }

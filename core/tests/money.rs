@@ -93,8 +93,12 @@ fn double_refund(dir: &tempfile::TempDir) -> Result<(Store, Store, String), Core
     let mut b = money_second_till(dir, &a)?;
     a.set_now(money_at(5));
     b.set_now(money_at(6));
-    a.refund(&sale, RefundRequest::default())?;
-    b.refund(&sale, RefundRequest::default())?;
+    let restock = || RefundRequest {
+        restock: true,
+        ..RefundRequest::default()
+    };
+    a.refund(&sale, restock())?;
+    b.refund(&sale, restock())?;
     money_send(&a, &mut b)?;
     money_send(&b, &mut a)?;
     Ok((a, b, sale))
@@ -110,7 +114,13 @@ fn refund_of_an_over_refunded_sale_says_nothing_left_and_writes_nothing() -> R {
 
     // Before the fix this wrote a refund of -2 units for -4.00.
     let err = a
-        .refund(&sale, RefundRequest::default())
+        .refund(
+            &sale,
+            RefundRequest {
+                restock: true,
+                ..RefundRequest::default()
+            },
+        )
         .err()
         .ok_or("a third refund must be refused")?;
     assert!(matches!(err, CoreError::NothingToRefund(_)), "{err:?}");
@@ -143,11 +153,21 @@ fn over_refund_is_a_conflict_in_sale_sales_and_z_report() -> R {
         assert!(d.summary.over_refunded);
         assert_eq!(d.refund_conflicts.len(), 1);
         let c = &d.refund_conflicts[0];
-        assert_eq!((c.line_no, c.sku.as_str(), c.sold, c.refunded), (1, "P", 2, 4));
+        assert_eq!(
+            (c.line_no, c.sku.as_str(), c.sold, c.refunded),
+            (1, "P", 2, 4)
+        );
         assert_eq!(c.excess_amount.minor, 400);
         let tills: Vec<&str> = c.refunds.iter().map(|r| r.till_id.as_str()).collect();
-        assert_eq!(tills, vec![a.info().till_id.as_str(), b.info().till_id.as_str()]);
-        assert!(c.refunds.iter().all(|r| r.qty == 2 && r.amount.minor == 400));
+        assert_eq!(
+            tills,
+            vec![a.info().till_id.as_str(), b.info().till_id.as_str()]
+        );
+        assert!(
+            c.refunds
+                .iter()
+                .all(|r| r.qty == 2 && r.amount.minor == 400)
+        );
         // Every refund names its till.
         assert!(d.refunds.iter().all(|r| !r.till_id.is_empty()));
 
@@ -207,7 +227,11 @@ fn a_sale_refunded_once_has_no_conflict() -> R {
     assert!(!d.summary.over_refunded);
     assert!(d.refund_conflicts.is_empty());
     assert!(!a.sales(&SalesFilter::default())?[0].over_refunded);
-    assert!(a.z_report(money_t0().date_naive())?.over_refunded.is_empty());
+    assert!(
+        a.z_report(money_t0().date_naive())?
+            .over_refunded
+            .is_empty()
+    );
     Ok(())
 }
 
@@ -295,7 +319,10 @@ fn tax_class_set_changes_only_the_fields_given() -> R {
         inclusive: Some(true),
         ..TaxClassEdit::default()
     })?;
-    assert_eq!((t.rate_bp, t.inclusive, t.name.as_str()), (2100, true, "Standard"));
+    assert_eq!(
+        (t.rate_bp, t.inclusive, t.name.as_str()),
+        (2100, true, "Standard")
+    );
 
     // A new class: rate required, name defaults to the id, inclusive by default.
     let err = s
@@ -311,7 +338,10 @@ fn tax_class_set_changes_only_the_fields_given() -> R {
         rate_bp: Some(550),
         ..TaxClassEdit::default()
     })?;
-    assert_eq!((t.name.as_str(), t.rate_bp, t.inclusive), ("red", 550, true));
+    assert_eq!(
+        (t.name.as_str(), t.rate_bp, t.inclusive),
+        ("red", 550, true)
+    );
     // Nothing to change is an error, not a silent rewrite.
     assert!(
         s.update_tax_class(TaxClassEdit {
@@ -503,6 +533,8 @@ fn stores_take_only_iso_4217_currencies() -> R {
     .ok_or("an unknown currency must be refused")?;
     assert_eq!(err.code(), ErrorCode::InvalidInput);
     assert!(err.to_string().contains("ISO 4217"), "{err}");
-    assert!(!dir.path().join("abc.db").exists() || Store::open(&dir.path().join("abc.db")).is_err());
+    assert!(
+        !dir.path().join("abc.db").exists() || Store::open(&dir.path().join("abc.db")).is_err()
+    );
     Ok(())
 }

@@ -201,7 +201,9 @@ async fn add_product(state: S<'_>, req: ProductInput) -> CmdResult<Product> {
 #[tauri::command]
 async fn edit_product(state: S<'_>, req: EditProductInput) -> CmdResult<Product> {
     state
-        .with(move |s| s.edit_product_ref(&req.sku, convert::product_edit(s.currency(), req.product)?))
+        .with(move |s| {
+            s.edit_product_ref(&req.sku, convert::product_edit(s.currency(), req.product)?)
+        })
         .await
 }
 

@@ -32,8 +32,8 @@ impl Currency {
         if bytes.len() != 3 || !bytes.iter().all(u8::is_ascii_uppercase) {
             return Err(MoneyError::BadCurrency(code.to_string()));
         }
-        let decimals = iso4217_minor_unit(&upper)
-            .ok_or_else(|| MoneyError::UnknownCurrency(upper.clone()))?;
+        let decimals =
+            iso4217_minor_unit(&upper).ok_or_else(|| MoneyError::UnknownCurrency(upper.clone()))?;
         Ok(Currency {
             code: [bytes[0], bytes[1], bytes[2]],
             decimals,
@@ -113,10 +113,7 @@ const ISO_4217: &[(&str, u8)] = &[
 
 /// The minor unit (decimals) of an ISO 4217 code, `None` if it is unknown.
 pub fn iso4217_minor_unit(code: &str) -> Option<u8> {
-    ISO_4217
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, d)| *d)
+    ISO_4217.iter().find(|(c, _)| *c == code).map(|(_, d)| *d)
 }
 
 pub fn parse_minor(text: &str, decimals: u8) -> Result<i64, MoneyError> {
@@ -289,7 +286,11 @@ mod tests {
     fn the_currency_table_is_sorted_and_has_no_duplicates() {
         let (active, withdrawn) = ISO_4217.split_at(ISO_4217.len() - 5);
         assert!(active.windows(2).all(|w| w[0].0 < w[1].0));
-        assert!(withdrawn.iter().all(|(c, _)| !active.iter().any(|(a, _)| a == c)));
+        assert!(
+            withdrawn
+                .iter()
+                .all(|(c, _)| !active.iter().any(|(a, _)| a == c))
+        );
         assert!(active.len() >= 150, "ISO 4217 has about 155 active codes");
     }
 

@@ -62,8 +62,9 @@ pub(crate) fn by_ref(conn: &Connection, currency: Currency, reference: &str) -> 
             .query_map([sku.trim()], |row| row.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         return match n.checked_sub(1).and_then(|i| ids.get(i)) {
-            Some(id) => lookup::by_id(conn, currency, id)?
-                .ok_or_else(|| CoreError::not_found("product", r)),
+            Some(id) => {
+                lookup::by_id(conn, currency, id)?.ok_or_else(|| CoreError::not_found("product", r))
+            }
             None => Err(CoreError::not_found("product", r)),
         };
     }
@@ -185,16 +186,17 @@ impl Store {
         if !kept.active {
             return Err(CoreError::invalid(
                 "product",
-                format!("the product to keep ({}, {}) is archived", kept.sku, kept.id),
+                format!(
+                    "the product to keep ({}, {}) is archived",
+                    kept.sku, kept.id
+                ),
             ));
         }
-        let on_hand: i64 = self
-            .conn
-            .query_row(
-                "SELECT COALESCE((SELECT on_hand FROM stock_levels WHERE product_id = ?1), 0)",
-                [&gone.id],
-                |r| r.get(0),
-            )?;
+        let on_hand: i64 = self.conn.query_row(
+            "SELECT COALESCE((SELECT on_hand FROM stock_levels WHERE product_id = ?1), 0)",
+            [&gone.id],
+            |r| r.get(0),
+        )?;
         let mut barcodes = kept.barcodes.clone();
         for b in &gone.barcodes {
             if !barcodes.contains(b) {
@@ -203,15 +205,25 @@ impl Store {
         }
         let keep_key = format!("{PRODUCT}{}", kept.id);
         let gone_key = format!("{PRODUCT}{}", gone.id);
-        let note = format!("merged {} ({}) into {} ({})", gone.sku, gone.id, kept.sku, kept.id);
+        let note = format!(
+            "merged {} ({}) into {} ({})",
+            gone.sku, gone.id, kept.sku, kept.id
+        );
         self.write(|w| {
             w.catalog_edit(|doc| {
                 catalog::update_entity(
                     doc,
                     &gone_key,
-                    &[("barcodes", Field::Str(String::new())), ("active", Field::Bool(false))],
+                    &[
+                        ("barcodes", Field::Str(String::new())),
+                        ("active", Field::Bool(false)),
+                    ],
                 )?;
-                catalog::update_entity(doc, &keep_key, &[("barcodes", Field::Str(barcodes.join(",")))])?;
+                catalog::update_entity(
+                    doc,
+                    &keep_key,
+                    &[("barcodes", Field::Str(barcodes.join(",")))],
+                )?;
                 Ok(vec![gone_key.clone(), keep_key.clone()])
             })?;
             if on_hand != 0 {
