@@ -380,7 +380,7 @@ fn sku_clash_is_shown_on_both_products() -> R {
     let shown = a.product("DUP")?;
     assert_eq!(shown.sku_clash.len(), 1);
     // Each can be named: by id, or SKU#n.
-    let mut ids = vec![pa.clone(), pb.clone()];
+    let mut ids = [pa.clone(), pb.clone()];
     ids.sort();
     assert_eq!(a.product_by_ref("DUP#1")?.id, ids[0]);
     assert_eq!(a.product_by_ref("DUP#2")?.id, ids[1]);
