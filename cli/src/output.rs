@@ -192,11 +192,16 @@ pub fn sale(d: &SaleDetail) -> String {
     for r in &d.refunds {
         let _ = writeln!(
             s,
-            "  refund {} {} to {} ({})",
+            "  refund {} {} to {} ({}){}",
             r.at.format("%Y-%m-%d %H:%M"),
             r.amount,
             r.tender.as_str(),
-            r.refund_id
+            r.refund_id,
+            if r.till_id.is_empty() {
+                String::new()
+            } else {
+                format!(" on till {}", r.till_id)
+            }
         );
     }
     for c in &d.refund_conflicts {
