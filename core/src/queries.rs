@@ -115,9 +115,7 @@ impl Store {
                 ))?
                 .query_map([limit], |r| product_from_row(r, c))?
                 .collect::<rusqlite::Result<_>>()?;
-            for p in &mut all {
-                crate::ops::catalog_fixes::fill_sku_clash(&self.conn, p)?;
-            }
+            crate::ops::catalog_fixes::fill_sku_clashes(&self.conn, &mut all)?;
             return Ok(all);
         }
         let upper = format!("{q}\u{10FFFF}");
@@ -173,9 +171,7 @@ impl Store {
             }
         }
         out.truncate(limit as usize);
-        for p in &mut out {
-            crate::ops::catalog_fixes::fill_sku_clash(&self.conn, p)?;
-        }
+        crate::ops::catalog_fixes::fill_sku_clashes(&self.conn, &mut out)?;
         Ok(out)
     }
 

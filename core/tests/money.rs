@@ -390,6 +390,30 @@ fn sku_clash_is_shown_on_both_products() -> R {
 }
 
 #[test]
+fn sku_clash_is_shown_in_a_whole_catalog_listing() -> R {
+    let dir = tempfile::tempdir()?;
+    let (mut a, _b, pa, pb) = money_sku_clash(&dir)?;
+    let mut csv = String::from("sku,name,price\n");
+    for i in 0..=shopsync_core::ops::catalog_fixes::CLASH_LOOKUPS_MAX {
+        csv.push_str(&format!("BULK{i:04},Bulk {i},1.00\n"));
+    }
+    a.import_products_reader(csv.as_bytes(), &mut |_| {})?;
+    let all = a.search_products("", u32::MAX, false)?;
+    assert!(all.len() > shopsync_core::ops::catalog_fixes::CLASH_LOOKUPS_MAX);
+    let clashing: Vec<(&str, &Vec<String>)> = all
+        .iter()
+        .filter(|p| !p.sku_clash.is_empty())
+        .map(|p| (p.id.as_str(), &p.sku_clash))
+        .collect();
+    assert_eq!(clashing.len(), 2);
+    for (id, others) in clashing {
+        let other = if id == pa { &pb } else { &pa };
+        assert_eq!(others, &vec![other.clone()]);
+    }
+    Ok(())
+}
+
+#[test]
 fn a_clashing_product_can_be_renamed_by_id_and_edited() -> R {
     let dir = tempfile::tempdir()?;
     let (mut a, _b, pa, pb) = money_sku_clash(&dir)?;

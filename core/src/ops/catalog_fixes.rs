@@ -47,6 +47,41 @@ pub(crate) fn fill_sku_clash(conn: &Connection, p: &mut Product) -> Result<()> {
     Ok(())
 }
 
+/// Up to this many products (a page of search results: the app asks for
+/// 200), clashes are looked up one product at a time.
+pub const CLASH_LOOKUPS_MAX: usize = 250;
+
+/// [`fill_sku_clash`] for many products: one look-up each for a page of
+/// results, one pass over the SKU index for a whole catalog (CSV export).
+pub(crate) fn fill_sku_clashes(conn: &Connection, products: &mut [Product]) -> Result<()> {
+    if products.len() <= CLASH_LOOKUPS_MAX {
+        for p in products.iter_mut() {
+            fill_sku_clash(conn, p)?;
+        }
+        return Ok(());
+    }
+    let clashing: Vec<(String, String)> = conn
+        .prepare_cached(
+            "SELECT lower(sku), id FROM products WHERE active = 1 AND sku IN
+               (SELECT sku FROM products WHERE active = 1 GROUP BY sku HAVING COUNT(*) > 1)
+             ORDER BY id",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    if clashing.is_empty() {
+        return Ok(());
+    }
+    for p in products.iter_mut().filter(|p| p.active) {
+        let sku = p.sku.to_ascii_lowercase();
+        p.sku_clash = clashing
+            .iter()
+            .filter(|(s, id)| *s == sku && *id != p.id)
+            .map(|(_, id)| id.clone())
+            .collect();
+    }
+    Ok(())
+}
+
 /// A product named by id, or by SKU; `SKU#n` names the n-th (1-based, by
 /// id) active product of a clashing SKU, as `product show SKU` lists them.
 pub(crate) fn by_ref(conn: &Connection, currency: Currency, reference: &str) -> Result<Product> {
