@@ -32,6 +32,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         add_product,
         edit_product,
         archive_product,
+        merge_products,
         import_products_csv,
         export_products_csv,
         stock_levels,
@@ -210,6 +211,13 @@ async fn edit_product(state: S<'_>, req: EditProductInput) -> CmdResult<Product>
 #[tauri::command]
 async fn archive_product(state: S<'_>, req: IdInput) -> CmdResult<Product> {
     state.with(move |s| s.archive_product(&req.id)).await
+}
+
+#[tauri::command]
+async fn merge_products(state: S<'_>, req: MergeProductsInput) -> CmdResult<Product> {
+    state
+        .with(move |s| s.merge_products(&req.keep, &req.other).map(|m| m.kept))
+        .await
 }
 
 #[tauri::command]

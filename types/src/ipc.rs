@@ -325,3 +325,13 @@ pub const EVENT_SYNC_STATE: &str = "sync-state";
 /// Event name sent (no payload) when the data changed behind the UI's back
 /// (a long job finished, a sync brought changes).
 pub const EVENT_DATA_CHANGED: &str = "data-changed";
+
+// money: merge two products sharing a SKU ------------------------------------
+
+/// Merge `other` into `keep` (ids): `other` is archived, its barcodes and
+/// stock on hand move to `keep`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergeProductsInput {
+    pub keep: String,
+    pub other: String,
+}

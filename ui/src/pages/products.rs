@@ -1,7 +1,7 @@
 //! Products: list, search, add, edit, archive; CSV import and export.
 
 use leptos::prelude::*;
-use shopsync_types::ipc::{EditProductInput, ProductInput};
+use shopsync_types::ipc::{EditProductInput, MergeProductsInput, ProductInput};
 use shopsync_types::{ErrorInfo, Product, Supplier, TaxClass};
 
 use crate::api;
@@ -21,6 +21,8 @@ struct Form {
     supplier: String,
     reorder_point: String,
     active: bool,
+    /// Other products with the same SKU (made on two tills offline).
+    sku_clash: Vec<String>,
 }
 
 impl Form {
@@ -36,6 +38,7 @@ impl Form {
             supplier: p.supplier.clone().unwrap_or_default(),
             reorder_point: p.reorder_point.map(|r| r.to_string()).unwrap_or_default(),
             active: p.active,
+            sku_clash: p.sku_clash.clone(),
         }
     }
 
@@ -155,6 +158,24 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
             }
         });
     };
+    let merge = move |other: String| {
+        let Some(keep) = form.get_untracked().and_then(|f| f.editing) else {
+            return;
+        };
+        spawn(async move {
+            match api::merge_products(&MergeProductsInput { keep, other }).await {
+                Ok(p) => {
+                    ctx.info(format!(
+                        "Merged into {} ({}): the other product is archived, its stock and barcodes moved here.",
+                        p.name, p.sku
+                    ));
+                    form.set(Some(Form::from_product(&p)));
+                    load();
+                }
+                Err(e) => ctx.error(&e),
+            }
+        });
+    };
     let archive = move || {
         let Some(sku) = form.get_untracked().and_then(|f| f.editing) else {
             return;
@@ -219,6 +240,16 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
                 <form class="card product-form" data-testid="product-form" on:submit=move |ev| { ev.prevent_default(); save(); }>
                     <h2>{match &editing { Some(_) => format!("Edit {}", f.sku), None => "New product".to_string() }}</h2>
                     {(!f.active && editing.is_some()).then(|| view! { <p class="badge">"archived"</p> })}
+                    {(!f.sku_clash.is_empty()).then(|| view! {
+                        <div class="message error" data-testid="product-sku-clash">
+                            <div>{format!("Another product also has SKU {}: look-ups find only one. Change the SKU here, or merge:", f.sku)}</div>
+                            {f.sku_clash.iter().map(|other| {
+                                let other = other.clone();
+                                let label = format!("Merge {other} into this one");
+                                view! { <button class="btn" type="button" data-testid=format!("product-merge-{other}") disabled=move || read_only.get() on:click=move |_| merge(other.clone())>{label}</button> }
+                            }).collect_view()}
+                        </div>
+                    })}
                     {field("SKU", "product-sku", |f| f.sku.clone(), |f, v| f.sku = v)}
                     {field("Name", "product-name", |f| f.name.clone(), |f, v| f.name = v)}
                     {field("Price", "product-price", |f| f.price.clone(), |f, v| f.price = v)}
