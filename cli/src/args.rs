@@ -140,8 +140,17 @@ pub enum ProductCmd {
         #[arg(long)]
         all: bool,
     },
+    /// A product by SKU, id, or SKU#n (the n-th product sharing a SKU).
     Show {
         sku: String,
+    },
+    /// Merge two products (one SKU made on two tills offline): OTHER is
+    /// archived, its barcodes and stock on hand move to KEEP.
+    Merge {
+        /// Id (or SKU#n) of the product to keep.
+        keep: String,
+        /// Id (or SKU#n) of the product to archive.
+        other: String,
     },
     /// Import products from CSV (header: sku,name,price,barcode,tax_class,cost,reorder_point,supplier).
     Import {
@@ -177,6 +186,7 @@ pub struct ProductAddArgs {
 
 #[derive(Args, Debug)]
 pub struct ProductEditArgs {
+    /// The product: id, SKU, or SKU#n (the n-th product sharing a SKU).
     pub sku: String,
     #[arg(long = "sku")]
     pub new_sku: Option<String>,
@@ -229,15 +239,17 @@ pub enum SupplierCmd {
 
 #[derive(Subcommand, Debug)]
 pub enum TaxClassCmd {
-    /// Create or change a tax class: `tax-class set std --rate 20 --inclusive`.
+    /// Create a tax class, or change only the given fields of an existing
+    /// one: `tax-class set std --rate 20 --exclusive`.
     Set {
         id: String,
-        /// Percent, e.g. 20 or 5.5.
+        /// Percent, e.g. 20 or 5.5 (required for a new class).
         #[arg(long)]
-        rate: String,
+        rate: Option<String>,
+        /// Defaults to the id for a new class.
         #[arg(long)]
         name: Option<String>,
-        /// Prices include this tax (the default: shelf prices are what customers pay).
+        /// Prices include this tax (the default for a new class: shelf prices are what customers pay).
         #[arg(long, conflicts_with = "exclusive")]
         inclusive: bool,
         /// Tax is added on top of prices.

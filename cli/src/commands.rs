@@ -8,8 +8,8 @@ use shopsync_core::demo::DemoOptions;
 use shopsync_core::types::{Currency, Progress};
 use shopsync_core::{
     AdjustReason, CartLine, CoreError, CountScope, InitOptions, NewProduct, NewSupplier,
-    NewTaxClass, ProductEdit, ReceiveLine, RefundRequest, Result, SalesFilter, Store, SupplierEdit,
-    TenderInput,
+    ProductEdit, ReceiveLine, RefundRequest, Result, SalesFilter, Store, SupplierEdit,
+    TaxClassEdit, TenderInput,
 };
 
 use crate::args::*;
@@ -158,14 +158,23 @@ pub fn run(cli: Cli) -> Result<Output> {
                     id,
                     rate,
                     name,
-                    inclusive: _,
+                    inclusive,
                     exclusive,
                 } => {
-                    let t = store.set_tax_class(NewTaxClass {
+                    let t = store.update_tax_class(TaxClassEdit {
                         id,
-                        name: name.unwrap_or_default(),
-                        rate_bp: parse::percent_bp(&rate, "rate")?,
-                        inclusive: !exclusive,
+                        name,
+                        rate_bp: rate
+                            .as_deref()
+                            .map(|r| parse::percent_bp(r, "rate"))
+                            .transpose()?,
+                        inclusive: if inclusive {
+                            Some(true)
+                        } else if exclusive {
+                            Some(false)
+                        } else {
+                            None
+                        },
                     })?;
                     Output::new(
                         format!(
@@ -470,7 +479,7 @@ fn product(db: &Path, cmd: ProductCmd) -> Result<Output> {
                     .transpose()?,
                 active: a.active,
             };
-            let p = store.edit_product(&a.sku, edit)?;
+            let p = store.edit_product_ref(&a.sku, edit)?;
             Output::new(output::product(&p), &p)
         }
         ProductCmd::Archive { sku } => {
@@ -482,8 +491,18 @@ fn product(db: &Path, cmd: ProductCmd) -> Result<Output> {
             Output::new(output::products(&list), &list)
         }
         ProductCmd::Show { sku } => {
-            let p = store.product(&sku)?;
+            let p = store.product_by_ref(&sku)?;
             Output::new(output::product(&p), &p)
+        }
+        ProductCmd::Merge { keep, other } => {
+            let m = store.merge_products(&keep, &other)?;
+            Output::new(
+                format!(
+                    "{} ({}) merged into {} ({}): archived, {} in stock moved",
+                    m.archived.sku, m.archived.id, m.kept.sku, m.kept.id, m.moved_stock
+                ),
+                &m,
+            )
         }
         ProductCmd::Import { file } => {
             let s = store.import_products_csv(&file, &mut progress())?;

@@ -39,11 +39,16 @@ pub fn products(list: &[Product]) -> String {
     for p in list {
         let _ = writeln!(
             s,
-            "{:<14} {:>9}  {}{}",
+            "{:<14} {:>9}  {}{}{}",
             p.sku,
             p.price,
             p.name,
-            if p.active { "" } else { "  (archived)" }
+            if p.active { "" } else { "  (archived)" },
+            if p.sku_clash.is_empty() {
+                String::new()
+            } else {
+                format!("  SKU CLASH {} ({})", p.sku, p.id)
+            }
         );
     }
     if list.is_empty() {
@@ -80,6 +85,14 @@ pub fn product(p: &Product) -> String {
             s,
             "  conflicting edits on: {} (edit the field to settle it)",
             p.conflicts.join(", ")
+        );
+    }
+    if !p.sku_clash.is_empty() {
+        let _ = writeln!(
+            s,
+            "  SKU clash: {} is also the SKU of {} (made on two tills offline; `product edit ID --sku NEW` renames one, `product merge KEEP_ID OTHER_ID` merges them)",
+            p.sku,
+            p.sku_clash.join(", ")
         );
     }
     s
@@ -131,13 +144,18 @@ pub fn sales(list: &[SaleSummary]) -> String {
         };
         let _ = writeln!(
             s,
-            "{}  {:<14} {:>3} items {:>10}{refunded}  {}{}",
+            "{}  {:<14} {:>3} items {:>10}{refunded}  {}{}{}",
             x.at.format("%Y-%m-%d %H:%M"),
             x.number,
             x.items,
             x.total,
             x.sale_id,
-            same_number_flag(&x.same_number)
+            same_number_flag(&x.same_number),
+            if x.over_refunded {
+                "  OVER-REFUNDED"
+            } else {
+                ""
+            }
         );
     }
     if list.is_empty() {
@@ -202,12 +220,36 @@ pub fn sale(d: &SaleDetail) -> String {
     for r in &d.refunds {
         let _ = writeln!(
             s,
-            "  refund {} {} to {} ({})",
+            "  refund {} {} to {} ({}){}",
             r.at.format("%Y-%m-%d %H:%M"),
             r.amount,
             r.tender.as_str(),
-            r.refund_id
+            r.refund_id,
+            if r.till_id.is_empty() {
+                String::new()
+            } else {
+                format!(" on till {}", r.till_id)
+            }
         );
+    }
+    for c in &d.refund_conflicts {
+        let _ = writeln!(
+            s,
+            "  CONFLICT line {} {}: sold {}, refunded {} ({} refunded too much) by:",
+            c.line_no, c.sku, c.sold, c.refunded, c.excess_amount
+        );
+        for r in &c.refunds {
+            let _ = writeln!(
+                s,
+                "    {} × {} = {}  refund {} on till {} at {}",
+                r.qty,
+                c.sku,
+                r.amount,
+                r.refund_id,
+                r.till_id,
+                r.at.format("%Y-%m-%d %H:%M")
+            );
+        }
     }
     s
 }
@@ -279,5 +321,23 @@ pub fn z_report(z: &ZReport) -> String {
     );
     let _ = writeln!(s, "  net sales      {:>12}", z.net_sales.to_string());
     let _ = writeln!(s, "  cash expected  {:>12}", z.cash_expected.to_string());
+    if !z.over_refunded.is_empty() {
+        let _ = writeln!(
+            s,
+            "  OVER-REFUNDED  {:>6}   {:>12}  (refunded beyond what was sold)",
+            z.over_refunded.len(),
+            z.over_refunded_total.to_string()
+        );
+        for o in &z.over_refunded {
+            let _ = writeln!(
+                s,
+                "    {:<14} {:>3} units {:>12}  {}",
+                o.number,
+                o.excess_qty,
+                o.excess_amount.to_string(),
+                o.sale_id
+            );
+        }
+    }
     s
 }

@@ -53,6 +53,11 @@ pub fn enrol(db: &Path, a: EnrolArgs) -> Result<Output> {
             report.sync.received_new
         )
     };
+    let mut what = what;
+    if let Some(note) = &report.catalog_note {
+        what.push('\n');
+        what.push_str(note);
+    }
     Output::new(
         format!(
             "enrolled as {} device {} of store {} ({})\n{what}",

@@ -4,7 +4,9 @@
 //! Several barcodes go in one field separated by `;`. `supplier` is a
 //! supplier id or a supplier's exact name. Import adds new SKUs and updates
 //! existing ones; a file with any bad row is rejected whole, and the error
-//! names the row (the line number in the file) and the field.
+//! names the row (the line number in the file) and the field. Only `sku`,
+//! `name` and `price` are required: an absent optional column leaves that
+//! field of existing products unchanged, an empty cell clears it.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -136,6 +138,11 @@ impl Store {
                 message: e.to_string(),
             })?;
             let get = |name: &str| col.get(name).and_then(|&i| rec.get(i)).unwrap_or("");
+            // A column absent from the file leaves that field of an existing
+            // product unchanged; an empty cell clears it. New products get
+            // the default (none) for an absent column.
+            let has = |name: &str| col.contains_key(name);
+            let existing = lookup::by_sku(&self.conn, currency, get("sku"))?;
             let money = |field: &str| -> Result<Option<i64>> {
                 opt(get(field))
                     .map(|t| {
@@ -152,16 +159,21 @@ impl Store {
                 field: "price".into(),
                 message: "price is required".into(),
             })?;
-            let reorder_point = opt(get("reorder_point"))
-                .map(|t| {
-                    t.parse::<i64>().map_err(|_| CoreError::CsvRow {
-                        row,
-                        field: "reorder_point".into(),
-                        message: format!("'{t}' is not a whole number"),
+            let reorder_point = if !has("reorder_point") {
+                existing.as_ref().and_then(|e| e.reorder_point)
+            } else {
+                opt(get("reorder_point"))
+                    .map(|t| {
+                        t.parse::<i64>().map_err(|_| CoreError::CsvRow {
+                            row,
+                            field: "reorder_point".into(),
+                            message: format!("'{t}' is not a whole number"),
+                        })
                     })
-                })
-                .transpose()?;
+                    .transpose()?
+            };
             let supplier = match opt(get("supplier")) {
+                None if !has("supplier") => existing.as_ref().and_then(|e| e.supplier.clone()),
                 None => None,
                 Some(s) => {
                     let by_id = suppliers.iter().find(|x| x.id == s);
@@ -190,14 +202,29 @@ impl Store {
                 sku: get("sku").to_string(),
                 name: get("name").to_string(),
                 price,
-                cost: money("cost")?,
-                barcodes: get("barcode")
-                    .split(';')
-                    .map(str::trim)
-                    .filter(|b| !b.is_empty())
-                    .map(str::to_string)
-                    .collect(),
-                tax_class: opt(get("tax_class")),
+                cost: if has("cost") {
+                    money("cost")?
+                } else {
+                    existing.as_ref().and_then(|e| e.cost.map(|c| c.minor))
+                },
+                barcodes: if has("barcode") {
+                    get("barcode")
+                        .split(';')
+                        .map(str::trim)
+                        .filter(|b| !b.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                } else {
+                    existing
+                        .as_ref()
+                        .map(|e| e.barcodes.clone())
+                        .unwrap_or_default()
+                },
+                tax_class: if has("tax_class") {
+                    opt(get("tax_class"))
+                } else {
+                    existing.as_ref().and_then(|e| e.tax_class.clone())
+                },
                 supplier,
                 category: None,
                 reorder_point,
@@ -218,7 +245,6 @@ impl Store {
                     });
                 }
             }
-            let existing = lookup::by_sku(&self.conn, currency, &product.sku)?;
             let mut product = product;
             if let Some(e) = &existing {
                 product.category = e.category.clone();

@@ -48,6 +48,17 @@ pub enum CoreError {
         #[source]
         source: std::io::Error,
     },
+    // money: refunds and till-role catalog edits ------------------------------
+    /// Every line of the sale is already refunded (or over-refunded after two
+    /// tills refunded it offline).
+    #[error("sale {0} has nothing left to refund")]
+    NothingToRefund(String),
+    /// This device is enrolled as a till: the server takes catalog changes
+    /// from managers only, so a catalog edit here would never reach another till.
+    #[error(
+        "this device is enrolled as a till: catalog edits (products, suppliers, tax classes, settings) are made on a manager's device"
+    )]
+    CatalogReadOnly,
 }
 
 impl CoreError {
@@ -86,6 +97,8 @@ impl CoreError {
             CoreError::Automerge(_) => ErrorCode::Internal,
             CoreError::Network(_) => ErrorCode::Network,
             CoreError::Unauthorized(_) => ErrorCode::Unauthorized,
+            CoreError::NothingToRefund(_) => ErrorCode::Payment,
+            CoreError::CatalogReadOnly => ErrorCode::Unauthorized,
         }
     }
 

@@ -19,6 +19,7 @@ pub mod quarantine;
 pub mod queries;
 pub mod rebuild;
 pub mod records;
+pub mod refund_conflicts;
 pub mod store;
 pub mod sync;
 pub mod validate;

@@ -76,13 +76,17 @@ const NAME_CANDIDATES: u32 = 200;
 
 impl Store {
     pub fn product_by_id(&self, id: &str) -> Result<Product> {
-        lookup::by_id(&self.conn, self.currency, id)?
-            .ok_or_else(|| CoreError::not_found("product", id))
+        let mut p = lookup::by_id(&self.conn, self.currency, id)?
+            .ok_or_else(|| CoreError::not_found("product", id))?;
+        crate::ops::catalog_fixes::fill_sku_clash(&self.conn, &mut p)?;
+        Ok(p)
     }
 
     pub fn product(&self, sku: &str) -> Result<Product> {
-        lookup::by_sku(&self.conn, self.currency, sku)?
-            .ok_or_else(|| CoreError::not_found("product", sku.trim()))
+        let mut p = lookup::by_sku(&self.conn, self.currency, sku)?
+            .ok_or_else(|| CoreError::not_found("product", sku.trim()))?;
+        crate::ops::catalog_fixes::fill_sku_clash(&self.conn, &mut p)?;
+        Ok(p)
     }
 
     /// A product by SKU or barcode (what a scanner sends).
@@ -107,13 +111,15 @@ impl Store {
             "AND active = 1"
         };
         if q.is_empty() {
-            return Ok(self
+            let mut all: Vec<Product> = self
                 .conn
                 .prepare_cached(&format!(
                     "SELECT {PRODUCT_COLUMNS} FROM products WHERE 1 = 1 {active} ORDER BY name, sku LIMIT ?1"
                 ))?
                 .query_map([limit], |r| product_from_row(r, c))?
-                .collect::<rusqlite::Result<_>>()?);
+                .collect::<rusqlite::Result<_>>()?;
+            crate::ops::catalog_fixes::fill_sku_clashes(&self.conn, &mut all)?;
+            return Ok(all);
         }
         let upper = format!("{q}\u{10FFFF}");
         let mut out: Vec<Product> = Vec::new();
@@ -168,6 +174,7 @@ impl Store {
             }
         }
         out.truncate(limit as usize);
+        crate::ops::catalog_fixes::fill_sku_clashes(&self.conn, &mut out)?;
         Ok(out)
     }
 
@@ -279,15 +286,17 @@ impl Store {
         let sql = "SELECT s.id, s.number, s.till_id, s.at, s.items, s.total, s.tax,
                           COALESCE((SELECT SUM(amount) FROM refunds r WHERE r.sale_id = s.id), 0),
                           (SELECT group_concat(d.id) FROM sales d
-                           WHERE d.till_id = s.till_id AND d.number = s.number AND d.id <> s.id)
+                           WHERE d.till_id = s.till_id AND d.number = s.number AND d.id <> s.id),
+                          {over}
                    FROM sales s
                    WHERE s.at >= ?1 AND s.at < ?2 AND (?3 IS NULL OR s.till_id = ?3)
                      AND (?4 IS NULL OR EXISTS (SELECT 1 FROM sale_lines l WHERE l.sale_id = s.id AND l.sku = ?4))
                    ORDER BY s.at DESC, s.id DESC LIMIT ?5";
+        let sql = sql.replace("{over}", crate::refund_conflicts::OVER_REFUNDED_SQL);
         let c = self.currency;
         Ok(self
             .conn
-            .prepare_cached(sql)?
+            .prepare_cached(&sql)?
             .query_map(
                 params![from, to, f.till_id, f.sku, f.limit.unwrap_or(1000)],
                 |r| {
@@ -301,6 +310,7 @@ impl Store {
                         tax: c.amount(r.get(6)?),
                         refunded: c.amount(r.get(7)?),
                         same_number: id_list(r.get(8)?),
+                        over_refunded: r.get(9)?,
                     })
                 },
             )?
@@ -332,6 +342,7 @@ impl Store {
                             tax: c.amount(r.get(6)?),
                             refunded: c.amount(r.get(7)?),
                             same_number: id_list(r.get(11)?),
+                            over_refunded: false,
                         },
                         r.get(8)?,
                         r.get(9)?,
@@ -388,7 +399,7 @@ impl Store {
         let refunds = self
             .conn
             .prepare(
-                "SELECT id, at, amount, tender FROM refunds WHERE sale_id = ?1 ORDER BY at, id",
+                "SELECT id, at, amount, tender, till_id FROM refunds WHERE sale_id = ?1 ORDER BY at, id",
             )?
             .query_map([id], |r| {
                 Ok(RefundSummary {
@@ -396,9 +407,13 @@ impl Store {
                     at: ms_to_utc(r.get(1)?),
                     amount: c.amount(r.get(2)?),
                     tender: tender_kind(&r.get::<_, String>(3)?),
+                    till_id: r.get(4)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
+        let refund_conflicts = crate::refund_conflicts::for_sale(&self.conn, c, id)?;
+        let mut summary = summary;
+        summary.over_refunded = !refund_conflicts.is_empty();
         Ok(SaleDetail {
             summary,
             subtotal: c.amount(subtotal),
@@ -407,6 +422,7 @@ impl Store {
             tenders,
             change: c.amount(change),
             refunds,
+            refund_conflicts,
         })
     }
 
@@ -465,6 +481,8 @@ impl Store {
                 .sum::<i64>()
         };
         let cash_expected = sum_kind(&tenders) - change - sum_kind(&refunds_by_tender);
+        let over_refunded = crate::refund_conflicts::in_range(&self.conn, c, from, to)?;
+        let over_refunded_total = over_refunded.iter().map(|o| o.excess_amount.minor).sum();
         Ok(ZReport {
             date,
             sales_count: count,
@@ -479,6 +497,8 @@ impl Store {
             refunds_by_tender,
             net_sales: c.amount(totals - refunds_total),
             cash_expected: c.amount(cash_expected),
+            over_refunded,
+            over_refunded_total: c.amount(over_refunded_total),
         })
     }
 }

@@ -101,7 +101,7 @@ impl Store {
                 till_name,
                 currency: "XXX".into(),
             },
-            currency: Currency::from_code("XXX").map_err(|e| CoreError::Corrupt(e.to_string()))?,
+            currency: Currency::NONE,
             docs: DocCache::new(actor),
             fixed_now: None,
             auto_snapshot: true,
@@ -137,7 +137,7 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             info,
-            currency: Currency::from_code("XXX").map_err(|e| CoreError::Corrupt(e.to_string()))?,
+            currency: Currency::NONE,
             docs: DocCache::new(actor),
             fixed_now: None,
             auto_snapshot: true,
@@ -275,6 +275,7 @@ impl Writer<'_> {
         &mut self,
         edit: impl FnOnce(&mut automerge::AutoCommit) -> Result<Vec<String>>,
     ) -> Result<()> {
+        crate::ops::catalog_fixes::ensure_catalog_writable(self.conn)?;
         let doc_id = DocId::catalog(&self.info.store_id);
         let mut touched = Vec::new();
         self.docs

@@ -493,6 +493,30 @@ fn run(n: usize, skew: &[i64], steps: &[Step]) -> Result<(), BoxErr> {
             return Err(format!("stock levels differ: {:?} against {:?}", levels[0], l).into());
         }
     }
+    // money: no refund line of zero or fewer units is ever written, and every
+    // replica flags the same over-refunded sales.
+    let mut flags = Vec::new();
+    for (i, r) in replicas.iter().enumerate() {
+        let bad: i64 = r.store.connection().query_row(
+            "SELECT COUNT(*) FROM refund_lines WHERE qty <= 0",
+            [],
+            |row| row.get(0),
+        )?;
+        if bad > 0 {
+            return Err(format!("R{i}: {bad} refund lines of zero or fewer units").into());
+        }
+        let mut f: Vec<(String, bool)> = r
+            .store
+            .sales(&SalesFilter::default())?
+            .into_iter()
+            .map(|s| (s.sale_id, s.over_refunded))
+            .collect();
+        f.sort();
+        flags.push(f);
+    }
+    if flags.iter().any(|f| f != &flags[0]) {
+        return Err(format!("over-refunded flags differ: {flags:?}").into());
+    }
     Ok(())
 }
 

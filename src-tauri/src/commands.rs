@@ -32,6 +32,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         add_product,
         edit_product,
         archive_product,
+        merge_products,
         import_products_csv,
         export_products_csv,
         stock_levels,
@@ -209,13 +210,22 @@ async fn add_product(state: S<'_>, req: ProductInput) -> CmdResult<Product> {
 #[tauri::command]
 async fn edit_product(state: S<'_>, req: EditProductInput) -> CmdResult<Product> {
     state
-        .with(move |s| s.edit_product(&req.sku, convert::product_edit(s.currency(), req.product)?))
+        .with(move |s| {
+            s.edit_product_ref(&req.sku, convert::product_edit(s.currency(), req.product)?)
+        })
         .await
 }
 
 #[tauri::command]
 async fn archive_product(state: S<'_>, req: IdInput) -> CmdResult<Product> {
     state.with(move |s| s.archive_product(&req.id)).await
+}
+
+#[tauri::command]
+async fn merge_products(state: S<'_>, req: MergeProductsInput) -> CmdResult<Product> {
+    state
+        .with(move |s| s.merge_products(&req.keep, &req.other).map(|m| m.kept))
+        .await
 }
 
 #[tauri::command]

@@ -310,6 +310,11 @@ pub struct SyncStatusView {
     /// The first few of them, for a tooltip or a details panel.
     #[serde(default)]
     pub quarantine: Vec<crate::QuarantinedRecord>,
+    // money: till-role devices do not edit the catalog
+    /// This device is enrolled as a till: catalog edits are refused (the app
+    /// hides its catalog controls).
+    #[serde(default)]
+    pub catalog_read_only: bool,
 }
 
 /// Enrol this till with a sync server (a new till downloads the store; a
@@ -339,3 +344,13 @@ pub const EVENT_SYNC_STATE: &str = "sync-state";
 /// Event name sent (no payload) when the data changed behind the UI's back
 /// (a long job finished, a sync brought changes).
 pub const EVENT_DATA_CHANGED: &str = "data-changed";
+
+// money: merge two products sharing a SKU ------------------------------------
+
+/// Merge `other` into `keep` (ids): `other` is archived, its barcodes and
+/// stock on hand move to `keep`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergeProductsInput {
+    pub keep: String,
+    pub other: String,
+}

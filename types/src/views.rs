@@ -32,6 +32,11 @@ pub struct Product {
     /// them until a manager sets the field again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conflicts: Vec<String>,
+    // money: SKU clashes
+    /// Ids of other products with the same SKU (created on two tills
+    /// offline). Look-ups by SKU find only one of them: rename or merge.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sku_clash: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,6 +118,11 @@ pub struct SaleSummary {
     /// know of each other). Empty normally.
     #[serde(default)]
     pub same_number: Vec<String>,
+    // money: refund conflicts
+    /// More of a line was refunded than sold (two tills refunded the sale
+    /// offline); `SaleDetail::refund_conflicts` says who refunded what.
+    #[serde(default)]
+    pub over_refunded: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,6 +148,10 @@ pub struct RefundSummary {
     pub at: DateTime<Utc>,
     pub amount: Amount,
     pub tender: TenderKind,
+    // money: refund conflicts
+    /// The till that made the refund.
+    #[serde(default)]
+    pub till_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,6 +164,10 @@ pub struct SaleDetail {
     pub tenders: Vec<TenderView>,
     pub change: Amount,
     pub refunds: Vec<RefundSummary>,
+    // money: refund conflicts
+    /// Lines refunded more than sold, with every refund of each.
+    #[serde(default)]
+    pub refund_conflicts: Vec<RefundConflict>,
 }
 
 /// What `sell` answers.
@@ -245,6 +263,13 @@ pub struct ZReport {
     /// Cash that should be in the drawer from the day's trade: cash taken,
     /// less change given, less cash refunded.
     pub cash_expected: Amount,
+    // money: refund conflicts
+    /// Sales refunded on this day whose refunds now exceed what was sold.
+    #[serde(default)]
+    pub over_refunded: Vec<OverRefundedSale>,
+    /// What was refunded beyond the sold amounts of those sales.
+    #[serde(default)]
+    pub over_refunded_total: Amount,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -279,4 +304,39 @@ pub struct Progress {
     pub stage: String,
     pub done: u64,
     pub total: u64,
+}
+
+// money: refund conflicts -------------------------------------------------------
+
+/// One refund's share of a sale line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundShare {
+    pub refund_id: String,
+    pub till_id: String,
+    pub at: DateTime<Utc>,
+    pub qty: i64,
+    pub amount: Amount,
+}
+
+/// A sale line whose refunds add up to more than was sold: tills refunded
+/// the same sale without seeing each other's refunds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundConflict {
+    pub line_no: u32,
+    pub sku: String,
+    pub sold: i64,
+    pub refunded: i64,
+    /// Refunded beyond the line's total.
+    pub excess_amount: Amount,
+    pub refunds: Vec<RefundShare>,
+}
+
+/// A sale in the Z report whose refunds exceed what was sold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OverRefundedSale {
+    pub sale_id: String,
+    pub number: String,
+    /// Units refunded beyond those sold, over all its lines.
+    pub excess_qty: i64,
+    pub excess_amount: Amount,
 }

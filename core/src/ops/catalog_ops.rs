@@ -123,7 +123,12 @@ pub(crate) fn validate_product(
         }
     }
     let taken: bool = conn
-        .prepare_cached("SELECT 1 FROM products WHERE sku = ?1 AND id IS NOT ?2")?
+        // A product keeping the SKU it already has clashes with nothing new
+        // (two tills may have created one SKU twice: see `sku_clash`).
+        .prepare_cached(
+            "SELECT 1 FROM products WHERE sku = ?1 AND id IS NOT ?2
+               AND NOT EXISTS (SELECT 1 FROM products WHERE id IS ?2 AND sku = ?1)",
+        )?
         .exists(rusqlite::params![sku, own_id])?;
     if taken {
         return Err(CoreError::Conflict(format!(
@@ -264,6 +269,19 @@ impl Store {
         }
         let current = lookup::by_sku(&self.conn, self.currency, sku)?
             .ok_or_else(|| CoreError::not_found("product", sku.trim()))?;
+        self.edit_product_id(&current.id, edit)
+    }
+
+    /// Edits the product with this id (see `edit_product_ref`).
+    pub(crate) fn edit_product_id(&mut self, id: &str, edit: ProductEdit) -> Result<Product> {
+        if edit.is_empty() {
+            return Err(CoreError::invalid(
+                "edit",
+                "nothing to change: name at least one field",
+            ));
+        }
+        let current = lookup::by_id(&self.conn, self.currency, id)?
+            .ok_or_else(|| CoreError::not_found("product", id))?;
         let before = apply_edit(&current, &ProductEdit::default());
         let after = apply_edit(&current, &edit);
         validate_product(&self.conn, &after, Some(&current.id))?;
@@ -290,8 +308,9 @@ impl Store {
     }
 
     /// Archived products stay in history and reports but cannot be sold.
+    /// `sku` may also be a product id or `SKU#n` (see `edit_product_ref`).
     pub fn archive_product(&mut self, sku: &str) -> Result<Product> {
-        self.edit_product(
+        self.edit_product_ref(
             sku,
             ProductEdit {
                 active: Some(false),

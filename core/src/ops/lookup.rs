@@ -23,6 +23,7 @@ pub(crate) fn product_from_row(row: &Row<'_>, currency: Currency) -> rusqlite::R
         reorder_point: row.get(9)?,
         active: row.get(10)?,
         conflicts: split_list(&conflicts),
+        sku_clash: Vec::new(),
     })
 }
 

@@ -2,6 +2,7 @@
 //! change(s), update the projections, commit — or change nothing and return a
 //! typed error.
 
+pub mod catalog_fixes;
 pub mod catalog_ops;
 pub mod chart;
 pub mod count;
@@ -11,6 +12,7 @@ pub mod refund;
 pub mod sell;
 pub mod stock;
 
+pub use catalog_fixes::{MergeReport, TaxClassEdit};
 pub use catalog_ops::{NewProduct, NewSupplier, NewTaxClass, ProductEdit, SupplierEdit};
 pub use count::CountScope;
 pub use refund::RefundRequest;

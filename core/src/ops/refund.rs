@@ -64,7 +64,9 @@ impl Store {
         let mut take: Vec<i64> = vec![0; sold.len()];
         if req.lines.is_empty() {
             for (i, l) in sold.iter().enumerate() {
-                take[i] = l.qty - l.refunded;
+                // Two tills refunding the same sale offline can leave more
+                // refunded than sold: that line has nothing left, never less.
+                take[i] = (l.qty - l.refunded).max(0);
             }
         } else {
             for (code, qty) in &req.lines {
@@ -99,10 +101,8 @@ impl Store {
                 }
             }
         }
-        if take.iter().all(|n| *n == 0) {
-            return Err(CoreError::Payment(format!(
-                "sale {sale_id} has nothing left to refund"
-            )));
+        if take.iter().all(|n| *n <= 0) {
+            return Err(CoreError::NothingToRefund(sale_id.to_string()));
         }
 
         let tender = match req.tender {
@@ -125,7 +125,7 @@ impl Store {
 
         let mut lines = Vec::new();
         for (l, n) in sold.iter_mut().zip(take) {
-            if n == 0 {
+            if n <= 0 {
                 continue;
             }
             lines.push(RefundLine {

@@ -467,6 +467,13 @@ pub struct EnrolReport {
     /// The till had a store and uploaded it (rather than downloading one).
     pub uploaded: bool,
     pub sync: SyncReport,
+    // money: catalog edits made before enrolling as a till
+    /// Catalog changes made on this device before it was enrolled as a till:
+    /// the server takes catalog changes from managers only, so they are
+    /// never sent and stay on this device.
+    pub unsent_catalog_changes: u64,
+    /// What happened to them, for people; `None` when there are none.
+    pub catalog_note: Option<String>,
 }
 
 /// Enrols the till at `path` with a server, then syncs: a till with a store
@@ -571,6 +578,14 @@ pub fn enrol_with(
     store.set_sync_allows_insecure_http(allow_insecure_http)?;
     let authed = Client::with_insecure_http(server, Some(&resp.token), allow)?;
     let sync = store.sync_now(&authed, progress)?;
+    let unsent_catalog_changes = store.unsendable_catalog_changes()?;
+    let catalog_note = (unsent_catalog_changes > 0).then(|| {
+        format!(
+            "{unsent_catalog_changes} catalog change(s) made on this device before enrolment were not sent: \
+             a till may not change the catalog, so they stay on this device only. \
+             Make them again on a manager's device (or enrol this device with a manager's code)."
+        )
+    });
     let report = EnrolReport {
         device_id: resp.device_id,
         store_id: resp.store_id,
@@ -579,6 +594,8 @@ pub fn enrol_with(
         till_id: resp.till_id,
         uploaded,
         sync,
+        unsent_catalog_changes,
+        catalog_note,
     };
     Ok((store, report))
 }

@@ -132,6 +132,7 @@ impl SyncStatus {
             clock_warnings: self.clock_flags.iter().map(|f| f.message()).collect(),
             quarantined: self.quarantined,
             quarantine: self.quarantine.clone(),
+            catalog_read_only: self.role == Some(Role::Till),
         }
     }
 }

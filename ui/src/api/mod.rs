@@ -177,6 +177,9 @@ pub async fn edit_product(req: &EditProductInput) -> ApiResult<Product> {
 pub async fn archive_product(sku: &str) -> ApiResult<Product> {
     call("archive_product", &id(sku)).await
 }
+pub async fn merge_products(req: &MergeProductsInput) -> ApiResult<Product> {
+    call("merge_products", req).await
+}
 pub async fn import_products_csv(path: &str) -> ApiResult<ImportSummary> {
     call(
         "import_products_csv",

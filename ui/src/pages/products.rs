@@ -1,7 +1,7 @@
 //! Products: list, search, add, edit, archive; CSV import and export.
 
 use leptos::prelude::*;
-use shopsync_types::ipc::{EditProductInput, ProductInput};
+use shopsync_types::ipc::{EditProductInput, MergeProductsInput, ProductInput};
 use shopsync_types::{ErrorInfo, Product, Supplier, TaxClass};
 
 use crate::api;
@@ -10,7 +10,7 @@ use crate::util::{describe, money, spawn, value};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Form {
-    /// The SKU of the product being edited; `None` adds a new one.
+    /// The id of the product being edited; `None` adds a new one.
     editing: Option<String>,
     sku: String,
     name: String,
@@ -21,12 +21,14 @@ struct Form {
     supplier: String,
     reorder_point: String,
     active: bool,
+    /// Other products with the same SKU (made on two tills offline).
+    sku_clash: Vec<String>,
 }
 
 impl Form {
     fn from_product(p: &Product) -> Self {
         Form {
-            editing: Some(p.sku.clone()),
+            editing: Some(p.id.clone()),
             sku: p.sku.clone(),
             name: p.name.clone(),
             price: p.price.to_string(),
@@ -36,6 +38,7 @@ impl Form {
             supplier: p.supplier.clone().unwrap_or_default(),
             reorder_point: p.reorder_point.map(|r| r.to_string()).unwrap_or_default(),
             active: p.active,
+            sku_clash: p.sku_clash.clone(),
         }
     }
 
@@ -87,6 +90,8 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
     let csv_path = RwSignal::new(String::new());
     let export_path = RwSignal::new(String::new());
     let import_state = RwSignal::new(ImportState::Idle);
+    // money: a till-role device cannot edit the catalog.
+    let read_only = RwSignal::new(false);
     let seq = StoredValue::new(0u64);
 
     let load = move || {
@@ -109,6 +114,9 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
         ctx.data_version.track();
         load();
         spawn(async move {
+            if let Ok(st) = api::sync_status().await {
+                read_only.set(st.catalog_read_only);
+            }
             if let Ok(t) = api::tax_classes().await {
                 taxes.set(t);
             }
@@ -143,6 +151,24 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
             match r {
                 Ok(p) => {
                     ctx.info(format!("Saved {} ({}).", p.name, p.sku));
+                    form.set(Some(Form::from_product(&p)));
+                    load();
+                }
+                Err(e) => ctx.error(&e),
+            }
+        });
+    };
+    let merge = move |other: String| {
+        let Some(keep) = form.get_untracked().and_then(|f| f.editing) else {
+            return;
+        };
+        spawn(async move {
+            match api::merge_products(&MergeProductsInput { keep, other }).await {
+                Ok(p) => {
+                    ctx.info(format!(
+                        "Merged into {} ({}): the other product is archived, its stock and barcodes moved here.",
+                        p.name, p.sku
+                    ));
                     form.set(Some(Form::from_product(&p)));
                     load();
                 }
@@ -212,8 +238,18 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
             let editing = f.editing.clone();
             view! {
                 <form class="card product-form" data-testid="product-form" on:submit=move |ev| { ev.prevent_default(); save(); }>
-                    <h2>{match &editing { Some(s) => format!("Edit {s}"), None => "New product".to_string() }}</h2>
+                    <h2>{match &editing { Some(_) => format!("Edit {}", f.sku), None => "New product".to_string() }}</h2>
                     {(!f.active && editing.is_some()).then(|| view! { <p class="badge">"archived"</p> })}
+                    {(!f.sku_clash.is_empty()).then(|| view! {
+                        <div class="message error" data-testid="product-sku-clash">
+                            <div>{format!("Another product also has SKU {}: look-ups find only one. Change the SKU here, or merge:", f.sku)}</div>
+                            {f.sku_clash.iter().map(|other| {
+                                let other = other.clone();
+                                let label = format!("Merge {other} into this one");
+                                view! { <button class="btn" type="button" data-testid=format!("product-merge-{other}") disabled=move || read_only.get() on:click=move |_| merge(other.clone())>{label}</button> }
+                            }).collect_view()}
+                        </div>
+                    })}
                     {field("SKU", "product-sku", |f| f.sku.clone(), |f, v| f.sku = v)}
                     {field("Name", "product-name", |f| f.name.clone(), |f, v| f.name = v)}
                     {field("Price", "product-price", |f| f.price.clone(), |f, v| f.price = v)}
@@ -234,8 +270,8 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
                     {field("Reorder point", "product-reorder", |f| f.reorder_point.clone(), |f, v| f.reorder_point = v)}
                     <div class="pay-row end">
                         <button class="btn" type="button" on:click=move |_| form.set(None)>"Close"</button>
-                        {editing.is_some().then(|| view! { <button class="btn danger" type="button" data-testid="product-archive" on:click=move |_| archive()>"Archive"</button> })}
-                        <button class="btn primary" type="submit" data-testid="product-save">"Save"</button>
+                        {editing.is_some().then(|| view! { <button class="btn danger" type="button" data-testid="product-archive" disabled=move || read_only.get() on:click=move |_| archive()>"Archive"</button> })}
+                        <button class="btn primary" type="submit" data-testid="product-save" disabled=move || read_only.get()>"Save"</button>
                     </div>
                 </form>
             }
@@ -249,7 +285,8 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
                     prop:value=move || query.get() on:input=move |ev| { query.set(value(&ev)); load(); } />
                 <label class="inline"><input type="checkbox" data-testid="products-archived" prop:checked=move || archived.get()
                     on:change=move |ev| { archived.set(event_target_checked(&ev)); load(); } />"archived too"</label>
-                <button class="btn primary" data-testid="product-new" on:click=move |_| form.set(Some(Form { active: true, ..Form::default() }))>"Add product"</button>
+                {move || (!read_only.get()).then(|| view! { <button class="btn primary" data-testid="product-new" on:click=move |_| form.set(Some(Form { active: true, ..Form::default() }))>"Add product"</button> })}
+                {move || read_only.get().then(|| view! { <span class="muted small" data-testid="catalog-read-only">"This device is a till: products are changed on a manager's device."</span> })}
             </div>
             <div class="split">
                 <div class="grow scroll">
@@ -262,7 +299,8 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
                                 <tr class="clickable" class:archived=!p.active data-testid=format!("product-row-{}", p.sku) on:click=move |_| form.set(Some(Form::from_product(&p2)))>
                                     <td>{p.sku.clone()}</td><td>{p.name.clone()}</td><td class="num">{money(&p.price)}</td>
                                     <td class="small">{p.barcodes.join(", ")}</td><td>{p.tax_class.clone().unwrap_or_default()}</td>
-                                    <td>{(!p.active).then_some("archived")}</td>
+                                    <td>{(!p.active).then_some("archived")}
+                                        {(!p.sku_clash.is_empty()).then(|| view! { <span class="badge" data-testid=format!("product-sku-clash-{}", p.id) title=format!("Another product has this SKU ({}): rename one or merge them", p.sku_clash.join(", "))>"SKU clash"</span> })}</td>
                                 </tr>
                             }
                         }).collect_view()}
@@ -271,9 +309,9 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
                 </div>
                 <div class="side">
                     {form_view}
-                    <div class="card">
+                    <div class="card" style:display=move || if read_only.get() { "none" } else { "" }>
                         <h2>"Import CSV"</h2>
-                        <p class="muted small">"Columns: sku,name,price,barcode,tax_class,cost,reorder_point,supplier. A file with any bad row is rejected whole."</p>
+                        <p class="muted small">"Columns: sku,name,price,barcode,tax_class,cost,reorder_point,supplier. A column left out leaves that field unchanged; an empty cell clears it. A file with any bad row is rejected whole."</p>
                         <label>"CSV file"<input type="text" placeholder="/path/to/products.csv" data-testid="csv-path" prop:value=move || csv_path.get() on:input=move |ev| csv_path.set(value(&ev)) /></label>
                         <button class="btn primary" data-testid="csv-import" disabled=move || import_state.get() == ImportState::Running on:click=move |_| import()>"Import"</button>
                         {move || match import_state.get() {

@@ -185,6 +185,17 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
                     {d.tenders.iter().map(|t| view! { <div class="r-row"><span>{kind(t.kind)}</span><span>{money(&t.amount)}</span></div> }).collect_view()}
                     <div class="r-row"><span>"Change"</span><span>{money(&d.change)}</span></div>
                     <div class="r-row"><span>"Refunded"</span><span data-testid="sale-refunded">{shopsync_types::money::format_minor(refunded_total, d.summary.total.decimals)}</span></div>
+                    {(!d.refund_conflicts.is_empty()).then(|| view! {
+                        <div class="message error" data-testid="sale-refund-conflict">
+                            <strong>"Refunded more than sold (tills refunded this sale without seeing each other)"</strong>
+                            {d.refund_conflicts.iter().map(|c| view! {
+                                <div>{format!("{}: sold {}, refunded {} ({} too much)", c.sku, c.sold, c.refunded, c.excess_amount)}</div>
+                                {c.refunds.iter().map(|r| view! {
+                                    <div class="small">{format!("{} × {} = {} by till {} ({}), {}", r.qty, c.sku, r.amount, r.till_id, r.refund_id, local_time(&r.at))}</div>
+                                }).collect_view()}
+                            }).collect_view()}
+                        </div>
+                    })}
                     <div class="pay-row end">
                         <button class="btn" on:click=move |_| detail.set(None)>"Close"</button>
                         <button class="btn" data-testid="refund-selected" on:click=move |_| do_refund(false)>"Refund selected"</button>
@@ -208,6 +219,10 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
                 <div class="r-row"><span>{format!("Refunds ({})", r.refunds_count)}</span><span>{money(&r.refunds_total)}</span></div>
                 <div class="r-row strong"><span>"Net sales"</span><span data-testid="z-net">{money(&r.net_sales)}</span></div>
                 <div class="r-row strong"><span>"Cash expected in drawer"</span><span>{money(&r.cash_expected)}</span></div>
+                {(!r.over_refunded.is_empty()).then(|| view! {
+                    <div class="r-row error" data-testid="z-over-refunded"><span>{format!("Over-refunded sales ({})", r.over_refunded.len())}</span><span>{money(&r.over_refunded_total)}</span></div>
+                    {r.over_refunded.iter().map(|o| view! { <div class="r-row small"><span>{format!("{}: {} units", o.number, o.excess_qty)}</span><span>{money(&o.excess_amount)}</span></div> }).collect_view()}
+                })}
             </div>
         })
     };
@@ -238,7 +253,8 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
                             view! {
                                 <tr class="clickable" data-testid=format!("sale-row-{i}") data-number=s.number.clone() on:click=move |_| open(id.clone())>
                                     <td>{s.number.clone()}{(!s.same_number.is_empty()).then(|| view! { <span class="error" data-testid=format!("sale-same-number-{i}") title="another sale of this till has the same number">" (duplicate number)"</span> })}</td><td>{local_time(&s.at)}</td><td class="num">{s.items}</td>
-                                    <td class="num">{money(&s.total)}</td><td class="num">{(s.refunded.minor != 0).then(|| money(&s.refunded))}</td>
+                                    <td class="num">{money(&s.total)}</td><td class="num">{(s.refunded.minor != 0).then(|| money(&s.refunded))}
+                                        {s.over_refunded.then(|| view! { <span class="badge" data-testid=format!("sale-over-refunded-{i}") title="Refunded more than sold">"over-refunded"</span> })}</td>
                                 </tr>
                             }
                         }).collect_view()}
