@@ -27,9 +27,21 @@ fn enrolling_as_a_till_reports_catalog_edits_that_stay_local_and_then_refuses_mo
     let c_path = s.dir.path().join("c.db");
     let mut c = Store::init_from_bundle(&c_path, &bundle, "C")?;
     c.add_product(money_local_product("LOCAL"))?;
+    let c_till = c.info().till_id.clone();
     drop(c);
 
-    let code = s.server.code(&s.store_id, "till");
+    // A till bringing its own history needs a code made for its till id.
+    let v = s.server.admin(&[
+        "enrol-code",
+        "create",
+        "--store",
+        &s.store_id,
+        "--role",
+        "till",
+        "--till-id",
+        &c_till,
+    ]);
+    let code = v["enrol_code"].as_str().ok_or("no code")?.to_string();
     let (mut c, report) = client::enrol(&c_path, &s.server.url, &code, None, &mut |_| {})?;
     assert!(report.unsent_catalog_changes >= 1, "{report:?}");
     let note = report
