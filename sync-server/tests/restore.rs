@@ -115,12 +115,32 @@ fn restore_files(from: &std::path::Path, to: &std::path::Path) -> R {
 }
 
 /// Two changes by one actor with one seq and different content.
+/// Two first changes of one actor with different content: each a valid
+/// ledger record (the server validates records before it looks for forks).
 fn restore_fork() -> (Vec<u8>, Vec<u8>) {
+    let record = |delta: i64| {
+        let id = shopsync_core::ids::new_id();
+        let bytes =
+            shopsync_core::records::Record::Adjustment(shopsync_core::records::AdjustmentRecord {
+                id: id.clone(),
+                at: t0().timestamp_millis(),
+                product_id: shopsync_core::ids::new_id(),
+                delta,
+                reason: shopsync_core::records::AdjustReason::Found,
+                note: None,
+                hlc: None,
+            })
+            .encode()
+            .unwrap();
+        (id, automerge::ScalarValue::Bytes(bytes))
+    };
     let actor = ActorId::random();
     let mut one = AutoCommit::new().with_actor(actor.clone());
-    one.put(ROOT, "x", 1).unwrap();
+    let (k1, v1) = record(1);
+    one.put(ROOT, k1.as_str(), v1).unwrap();
     let mut two = AutoCommit::new().with_actor(actor);
-    two.put(ROOT, "x", 2).unwrap();
+    let (k2, v2) = record(2);
+    two.put(ROOT, k2.as_str(), v2).unwrap();
     (
         one.get_last_local_change().unwrap().bytes().to_vec(),
         two.get_last_local_change().unwrap().bytes().to_vec(),
