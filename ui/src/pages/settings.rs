@@ -23,8 +23,14 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
     let tax_incl = RwSignal::new(true);
     let server = RwSignal::new(String::new());
     let code = RwSignal::new(String::new());
+    // A till-role device cannot edit the catalog (store settings and tax
+    // classes are in it).
+    let read_only = RwSignal::new(false);
     let load = move || {
         spawn(async move {
+            if let Ok(st) = api::sync_status().await {
+                read_only.set(st.catalog_read_only);
+            }
             match api::settings().await {
                 Ok(s) => {
                     store_name.set(s.store_name);
@@ -126,7 +132,8 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
                     <p class="muted small">"Currency: " {move || currency.get()} " · store file: " <code>{move || db_path.get()}</code></p>
                     <label>"Receipt header"<textarea data-testid="settings-header" prop:value=move || header.get() on:input=move |ev| header.set(value(&ev))></textarea></label>
                     <label>"Receipt footer (returns policy)"<textarea data-testid="settings-footer" prop:value=move || footer.get() on:input=move |ev| footer.set(value(&ev))></textarea></label>
-                    <button class="btn primary" type="submit" data-testid="settings-save">"Save"</button>
+                    <button class="btn primary" type="submit" data-testid="settings-save" disabled=move || read_only.get()>"Save"</button>
+                    {move || read_only.get().then(|| view! { <p class="muted small" data-testid="settings-read-only">"This device is a till: the store's settings and tax classes are changed on a manager's device."</p> })}
                 </form>
                 <div class="card">
                     <h2>"Tax classes"</h2>
@@ -150,7 +157,7 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
                         {text("Name", "tax-name", tax_name)}
                         {text("Rate %", "tax-rate", tax_rate)}
                         <label class="inline"><input type="checkbox" data-testid="tax-inclusive" prop:checked=move || tax_incl.get() on:change=move |ev| tax_incl.set(event_target_checked(&ev)) />"prices include this tax"</label>
-                        <button class="btn primary" type="submit" data-testid="tax-save">"Save tax class"</button>
+                        <button class="btn primary" type="submit" data-testid="tax-save" disabled=move || read_only.get()>"Save tax class"</button>
                     </form>
                 </div>
                 <div class="card">

@@ -16,11 +16,16 @@ pub fn SuppliersPage(ctx: Ctx) -> impl IntoView {
     let phone = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
     let notes = RwSignal::new(String::new());
+    // A till-role device cannot edit the catalog (the vendor list is in it).
+    let read_only = RwSignal::new(false);
     let load = move || {
         spawn(async move {
             match api::suppliers().await {
                 Ok(l) => list.set(l),
                 Err(e) => ctx.error(&e),
+            }
+            if let Ok(st) = api::sync_status().await {
+                read_only.set(st.catalog_read_only);
             }
         })
     };
@@ -101,8 +106,9 @@ pub fn SuppliersPage(ctx: Ctx) -> impl IntoView {
                     {input("Notes", "supplier-notes", notes)}
                     <div class="pay-row end">
                         <button class="btn" type="button" on:click=move |_| reset()>"Clear"</button>
-                        <button class="btn primary" type="submit" data-testid="supplier-save">"Save"</button>
+                        <button class="btn primary" type="submit" data-testid="supplier-save" disabled=move || read_only.get()>"Save"</button>
                     </div>
+                    {move || read_only.get().then(|| view! { <p class="muted small" data-testid="suppliers-read-only">"This device is a till: suppliers are changed on a manager's device."</p> })}
                 </form>
             </div>
         </div>
