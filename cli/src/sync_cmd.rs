@@ -95,6 +95,14 @@ pub fn sync(db: &Path, a: SyncArgs, json_mode: bool) -> Result<Output> {
             };
             let human = human + &crate::output::clock_flags(&s.clock_flags);
             let human = format!("{human}{}", quarantine_lines(s.quarantined, &s.quarantine));
+            let human = if s.refused_changes > 0 {
+                format!(
+                    "{human}\nrefused:         {} received change(s) not stored: a forked actor (an older version on a restored or cloned disk); see docs/OPERATIONS.md",
+                    s.refused_changes
+                )
+            } else {
+                human
+            };
             Output::new(human, &s)
         }
         // -- clocks (issue 7, part 2) --

@@ -141,21 +141,74 @@ impl DocCache {
         } else {
             None
         };
-        let mut last_seq = None;
+        if self.docs.contains_key(&key) {
+            let new = self.apply_loaded(conn, doc_id, new)?;
+            return Ok(RemoteApplied {
+                new,
+                known,
+                heads_before,
+            });
+        }
         for change in &mut new {
             let hash = change.hash();
-            last_seq = Some(insert_change(conn, &key, &hash, &change.bytes(), false)?);
-        }
-        if let (Some(entry), Some(seq)) = (self.docs.get_mut(&key), last_seq) {
-            entry.doc.apply_changes(new.iter().cloned())?;
-            entry.upto_seq = seq;
-            entry.since_snapshot += new.len() as u64;
+            insert_change(conn, &key, &hash, &change.bytes(), false)?;
         }
         Ok(RemoteApplied {
             new,
             known,
             heads_before,
         })
+    }
+
+    /// Applies received changes to a loaded document, then stores them. A
+    /// change Automerge refuses (a forked actor: an actor and sequence number
+    /// it already has, with other content, written by an older version from a
+    /// restored or cloned disk) is never stored — stored, it would make the
+    /// document fail to load from then on — but kept aside in
+    /// `refused_changes` and reported; the others go on.
+    fn apply_loaded(
+        &mut self,
+        conn: &Connection,
+        doc_id: &DocId,
+        mut new: Vec<Change>,
+    ) -> Result<Vec<Change>> {
+        let key = doc_id.to_string();
+        let entry = self.get(conn, doc_id)?;
+        if entry.doc.apply_changes(new.iter().cloned()).is_ok() {
+            let mut last_seq = None;
+            for change in &mut new {
+                let hash = change.hash();
+                last_seq = Some(insert_change(conn, &key, &hash, &change.bytes(), false)?);
+            }
+            let n = new.len() as u64;
+            if let (Some(entry), Some(seq)) = (self.docs.get_mut(&key), last_seq) {
+                entry.upto_seq = seq;
+                entry.since_snapshot += n;
+            }
+            return Ok(new);
+        }
+        // One at a time, from what is stored (the failed batch may have
+        // left the document in memory half-applied).
+        self.docs.remove(&key);
+        let mut stored = Vec::with_capacity(new.len());
+        for mut change in new {
+            let entry = self.get(conn, doc_id)?;
+            match entry.doc.apply_changes(std::iter::once(change.clone())) {
+                Ok(()) => {
+                    let hash = change.hash();
+                    let seq = insert_change(conn, &key, &hash, &change.bytes(), false)?;
+                    entry.upto_seq = seq;
+                    entry.since_snapshot += 1;
+                    stored.push(change);
+                }
+                Err(e) => {
+                    tracing::warn!("refusing a change to {key}: {e}");
+                    refuse_change(conn, &key, &change, &e.to_string())?;
+                    self.docs.remove(&key);
+                }
+            }
+        }
+        Ok(stored)
     }
 
     pub fn loaded(&mut self, doc_id: &DocId) -> Option<&mut LoadedDoc> {
@@ -273,6 +326,31 @@ pub fn ensure_document(conn: &Connection, doc_id: &DocId) -> Result<()> {
     )?
     .execute(params![doc_id.to_string(), doc_id.kind(), doc_id.till()])?;
     Ok(())
+}
+
+/// Keeps a change this till will not store (see `apply_loaded`).
+fn refuse_change(conn: &Connection, key: &str, change: &Change, reason: &str) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO refused_changes (doc_id, hash, bytes, reason, first_seen)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        key,
+        change.hash().0.as_slice(),
+        change.raw_bytes(),
+        reason,
+        chrono::Utc::now().timestamp_millis()
+    ])?;
+    Ok(())
+}
+
+/// How many received changes this till refused to store (forked actors).
+pub fn refused_changes(conn: &Connection) -> Result<u64> {
+    Ok(
+        conn.query_row("SELECT COUNT(*) FROM refused_changes", [], |r| {
+            r.get::<_, i64>(0)
+        })? as u64,
+    )
 }
 
 fn insert_change(

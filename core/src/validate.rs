@@ -23,6 +23,9 @@ pub const MAX_AMOUNT: i64 = 10_000_000_000_000;
 /// Most lines (or tenders) in one record. With the bounds above, no sum over
 /// one record, nor over any realistic number of records, can overflow i64.
 pub const MAX_LINES: usize = 10_000;
+/// The highest sale number a till may give (a record claiming more would
+/// push every later number of that till past what SQLite can count).
+pub const MAX_SALE_SEQ: i64 = 1_000_000_000;
 /// Largest tax rate or discount, in basis points (1000 %).
 pub const MAX_BP: u32 = 100_000;
 /// Record times are milliseconds since 1970 and before the year 10000.
@@ -172,6 +175,18 @@ fn bound(record: &str, field: &str, value: i64, max: i64) -> Check {
     }
 }
 
+fn positive(record: &str, field: &str, value: i64) -> Check {
+    if value >= 1 {
+        Ok(())
+    } else {
+        Err(Violation::new(
+            record,
+            Rule::Bounds,
+            format!("{field} {value} is not a positive number of units"),
+        ))
+    }
+}
+
 fn bp(record: &str, field: &str, value: u32) -> Check {
     if value <= MAX_BP {
         Ok(())
@@ -233,9 +248,22 @@ pub fn check_record(key: &str, record: &Record) -> Check {
             ),
         ));
     }
+    // Causal stamps: `at <= hlc <= year 3000`. A stamp far in the future
+    // would order a count after every later movement, on every till.
+    if let Some(problem) = crate::clock::stamp_problem(record) {
+        return Err(Violation::new(key, Rule::Bounds, problem));
+    }
     match record {
         Record::Sale(s) => {
             text(key, "number", &s.number)?;
+            let seq = i64::try_from(s.seq).unwrap_or(i64::MAX);
+            if seq > MAX_SALE_SEQ {
+                return Err(Violation::new(
+                    key,
+                    Rule::Bounds,
+                    format!("sale number {} is past {MAX_SALE_SEQ}", s.seq),
+                ));
+            }
             at(key, "at", s.at)?;
             lines(key, "lines", s.lines.len())?;
             lines(key, "tenders", s.tenders.len())?;
@@ -261,6 +289,7 @@ pub fn check_record(key: &str, record: &Record) -> Check {
                     id(key, "tax class", t)?;
                 }
                 bound(key, "qty", l.qty, MAX_QTY)?;
+                positive(key, "qty", l.qty)?;
                 for (f, v) in [
                     ("unit_price", l.unit_price),
                     ("line discount", l.discount),
@@ -296,6 +325,8 @@ pub fn check_record(key: &str, record: &Record) -> Check {
                 }
                 id(key, "product id", &l.product_id)?;
                 bound(key, "qty", l.qty, MAX_QTY)?;
+                // Never a refund of zero or fewer units (an old version wrote -2).
+                positive(key, "qty", l.qty)?;
                 bound(key, "line amount", l.amount, MAX_AMOUNT)?;
                 bound(key, "line tax", l.tax, MAX_AMOUNT)?;
             }

@@ -107,6 +107,11 @@ pub struct SyncStatus {
     /// The first few of them.
     #[serde(default)]
     pub quarantine: Vec<shopsync_types::QuarantinedRecord>,
+    // -- forked actors arriving at a till --
+    /// Received changes this till refused to store (a forked actor from an
+    /// older version); see docs/OPERATIONS.md.
+    #[serde(default)]
+    pub refused_changes: u64,
 }
 
 impl SyncStatus {
@@ -130,7 +135,7 @@ impl SyncStatus {
                 .and_then(chrono::DateTime::<Utc>::from_timestamp_millis),
             message: self.last_error.clone(),
             clock_warnings: self.clock_flags.iter().map(|f| f.message()).collect(),
-            quarantined: self.quarantined,
+            quarantined: self.quarantined + self.refused_changes,
             quarantine: self.quarantine.clone(),
             catalog_read_only: self.role == Some(Role::Till),
         }
@@ -463,6 +468,7 @@ impl Store {
             clock_flags: self.clock_flags()?,
             quarantined: crate::quarantine::count(&self.conn)?,
             quarantine: crate::quarantine::list(&self.conn, crate::quarantine::SHOWN)?,
+            refused_changes: crate::docs::refused_changes(&self.conn)?,
         })
     }
 

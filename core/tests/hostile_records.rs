@@ -1,0 +1,246 @@
+//! Records from another device built to hurt a till (found by an adversarial
+//! review of issue 7): a stamp far in the future, a sale number near the top
+//! of what SQLite counts, a refund of fewer than one unit, and a forked
+//! actor in the catalog. Each is refused or set aside; the till keeps
+//! selling, its stock stays right and its documents keep loading.
+
+use automerge::{AutoCommit, ROOT, ScalarValue, transaction::Transactable};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use shopsync_core::bundle::Bundle;
+use shopsync_core::ids::DocId;
+use shopsync_core::records::{CountLine, CountRecord, Record, RefundLine, RefundRecord};
+use shopsync_core::types::TenderKind;
+use shopsync_core::{
+    CartLine, CountScope, InitOptions, NewProduct, ReceiveLine, Store, TenderInput,
+};
+
+type R = Result<(), Box<dyn std::error::Error>>;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+fn minutes(m: i64) -> Option<DateTime<Utc>> {
+    Some(t0() + Duration::minutes(m))
+}
+
+/// Till A with 40 of P.
+fn hostile_records_till(dir: &std::path::Path) -> Result<Store, Box<dyn std::error::Error>> {
+    let mut a = Store::init(
+        &dir.join("a.db"),
+        InitOptions {
+            store_name: "S".into(),
+            till_name: "A".into(),
+            currency: "EUR".into(),
+        },
+    )?;
+    a.set_now(minutes(0));
+    a.add_product(NewProduct {
+        sku: "P".into(),
+        name: "P".into(),
+        price: 100,
+        ..NewProduct::default()
+    })?;
+    a.receive(
+        None,
+        &[ReceiveLine {
+            code: "P".into(),
+            qty: 40,
+            unit_cost: None,
+        }],
+    )?;
+    Ok(a)
+}
+
+fn stock(s: &Store) -> Result<i64, Box<dyn std::error::Error>> {
+    Ok(s.stock_levels(Some("P"), false)?
+        .first()
+        .ok_or("no P")?
+        .on_hand)
+}
+
+fn sell_one(s: &mut Store) -> Result<String, Box<dyn std::error::Error>> {
+    Ok(s.sell(
+        &[CartLine::new("P", 1)],
+        &[TenderInput {
+            kind: TenderKind::Cash,
+            amount: 100,
+        }],
+    )?
+    .number)
+}
+
+/// One record in another till's ledger, as a bundle.
+fn hostile_bundle(store: &Store, record: &Record) -> Result<Bundle, Box<dyn std::error::Error>> {
+    let store_id = store.info().store_id.clone();
+    let doc_id = DocId::parse(&format!(
+        "store/{store_id}/ledger/01a00000-0000-7000-8000-000000000001/2026-05"
+    ))
+    .ok_or("doc id")?;
+    let mut doc = AutoCommit::new();
+    doc.put(ROOT, record.id(), ScalarValue::Bytes(record.encode()?))?;
+    doc.commit();
+    Ok(Bundle {
+        store_id,
+        docs: vec![(doc_id, doc.get_changes(&[]))],
+    })
+}
+
+#[test]
+fn a_count_stamped_in_the_far_future_is_quarantined_and_a_recount_counts() -> R {
+    let dir = tempfile::tempdir()?;
+    let mut a = hostile_records_till(dir.path())?;
+    let pid = a.stock_levels(Some("P"), false)?[0].product_id.clone();
+    let t = t0().timestamp_millis();
+    let count = Record::Count(CountRecord {
+        hlc: Some(i64::MAX),
+        id: "hostile-count".into(),
+        at: t,
+        started_at: t,
+        lines: vec![CountLine {
+            hlc: Some(i64::MAX),
+            product_id: pid,
+            at: t,
+            counted: 1000,
+            expected: 0,
+        }],
+    });
+    a.import_bundle(hostile_bundle(&a, &count)?)?;
+    assert_eq!(stock(&a)?, 40, "the hostile count changed nothing");
+    assert_eq!(a.sync_status()?.quarantined, 1);
+    a.set_now(minutes(90));
+    let id = a.count_start(CountScope::Products(vec!["P".into()]))?;
+    a.count_recount(&id, "P", 38)?;
+    a.count_post(&id)?;
+    a.receive(
+        None,
+        &[ReceiveLine {
+            code: "P".into(),
+            qty: 5,
+            unit_cost: None,
+        }],
+    )?;
+    assert_eq!(stock(&a)?, 43);
+    Ok(())
+}
+
+#[test]
+fn a_sale_number_past_the_limit_is_quarantined_and_the_till_keeps_numbering() -> R {
+    let dir = tempfile::tempdir()?;
+    let mut a = hostile_records_till(dir.path())?;
+    a.set_now(minutes(30));
+    let first = sell_one(&mut a)?;
+    // A copy of the till's own sale, renumbered near i64::MAX, put back into
+    // its own ledger by a bundle (a tampered file, a bug).
+    let bundle = a.export_bundle()?;
+    let (ledger, changes) = bundle
+        .docs
+        .iter()
+        .find(|(d, _)| matches!(d, DocId::Ledger { .. }))
+        .cloned()
+        .ok_or("no ledger")?;
+    let mut doc = AutoCommit::new();
+    doc.apply_changes(changes)?;
+    let records = shopsync_core::projection::rebuild::records_in_doc(&doc)?;
+    let Some(Record::Sale(mut sale)) = records.into_iter().find(|r| matches!(r, Record::Sale(_)))
+    else {
+        return Err("no sale".into());
+    };
+    sale.id = "hostile-sale".into();
+    sale.seq = i64::MAX as u64;
+    let heads = doc.get_heads();
+    doc.put(
+        ROOT,
+        "hostile-sale",
+        ScalarValue::Bytes(Record::Sale(sale).encode()?),
+    )?;
+    doc.commit();
+    a.import_bundle(Bundle {
+        store_id: a.info().store_id.clone(),
+        docs: vec![(ledger, doc.get_changes(&heads))],
+    })?;
+    assert_eq!(a.sync_status()?.quarantined, 1);
+    let next = sell_one(&mut a)?;
+    assert_ne!(next, first);
+    assert!(next.ends_with("000002"), "{next}");
+    Ok(())
+}
+
+#[test]
+fn a_refund_of_fewer_than_one_unit_from_another_till_is_quarantined() -> R {
+    let dir = tempfile::tempdir()?;
+    let mut a = hostile_records_till(dir.path())?;
+    a.set_now(minutes(30));
+    let sale = a.sell(
+        &[CartLine::new("P", 2)],
+        &[TenderInput {
+            kind: TenderKind::Cash,
+            amount: 200,
+        }],
+    )?;
+    let pid = a.stock_levels(Some("P"), false)?[0].product_id.clone();
+    let refund = Record::Refund(RefundRecord {
+        hlc: None,
+        id: "hostile-refund".into(),
+        sale_id: sale.sale_id.clone(),
+        at: t0().timestamp_millis() + 60_000,
+        lines: vec![RefundLine {
+            line_no: 1,
+            product_id: pid,
+            qty: -2,
+            amount: -200,
+            tax: 0,
+        }],
+        amount: -200,
+        tax: 0,
+        tender: TenderKind::Cash,
+        restock: true,
+    });
+    a.import_bundle(hostile_bundle(&a, &refund)?)?;
+    assert_eq!(a.sync_status()?.quarantined, 1);
+    assert_eq!(stock(&a)?, 38, "two sold, nothing taken out by the refund");
+    Ok(())
+}
+
+/// An older version reused an actor: two catalog changes with the same actor
+/// and sequence number and different content. The till stores one, refuses
+/// the other, and the catalog still loads: the till sells and rebuilds.
+#[test]
+fn a_forked_catalog_change_is_refused_and_the_catalog_still_loads() -> R {
+    let dir = tempfile::tempdir()?;
+    let mut a = hostile_records_till(dir.path())?;
+    let store_id = a.info().store_id.clone();
+    let bundle = a.export_bundle()?;
+    let (catalog, changes) = bundle
+        .docs
+        .iter()
+        .find(|(d, _)| matches!(d, DocId::Catalog { .. }))
+        .cloned()
+        .ok_or("no catalog")?;
+    let mut base = AutoCommit::new();
+    base.apply_changes(changes)?;
+    let actor = automerge::ActorId::random();
+    let mut forked = Vec::new();
+    for name in ["first", "second"] {
+        let mut doc = base.fork().with_actor(actor.clone());
+        let heads = doc.get_heads();
+        doc.put(ROOT, "setting/receipt_footer", name)?;
+        doc.commit();
+        forked.extend(doc.get_changes(&heads));
+    }
+    a.import_bundle(Bundle {
+        store_id,
+        docs: vec![(catalog, forked)],
+    })?;
+    assert_eq!(a.sync_status()?.refused_changes, 1);
+    drop(a);
+    let mut a = Store::open(&dir.path().join("a.db"))?;
+    a.set_now(minutes(40));
+    sell_one(&mut a)?;
+    a.set_setting("receipt_footer", "Thank you")?;
+    a.rebuild(&mut |_| {})?;
+    assert_eq!(stock(&a)?, 39);
+    Ok(())
+}
