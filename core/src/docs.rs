@@ -86,6 +86,15 @@ impl DocCache {
             .doc
             .get_last_local_change()
             .ok_or_else(|| CoreError::Corrupt("committed change is missing".into()))?;
+        // The server's rules, here: a change it would refuse must never
+        // reach the outbox, where it would stop this till's sync for good.
+        // (The caller's transaction rolls back and drops the document.)
+        if let Err(e) = crate::validate::validate_changes(doc_id, std::slice::from_ref(&change)) {
+            return Err(CoreError::invalid(
+                "record",
+                format!("{} ({}): {}", e.record, e.rule.as_str(), e.detail),
+            ));
+        }
         let seq = insert_change(conn, &doc_id.to_string(), &hash, &change.bytes(), true)?;
         entry.upto_seq = seq;
         entry.since_snapshot += 1;

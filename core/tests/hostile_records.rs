@@ -244,3 +244,38 @@ fn a_forked_catalog_change_is_refused_and_the_catalog_still_loads() -> R {
     assert_eq!(stock(&a)?, 39);
     Ok(())
 }
+
+/// What the server would refuse (a name over 1,000 bytes, a tax class id
+/// over 64 characters) is refused at the till, before it reaches the outbox
+/// where a 422 would stop this till's sync for good; nothing changes.
+#[test]
+fn a_write_the_server_would_refuse_is_refused_locally_and_changes_nothing() -> R {
+    let dir = tempfile::tempdir()?;
+    let mut a = hostile_records_till(dir.path())?;
+    let waiting = |a: &Store| -> Result<i64, Box<dyn std::error::Error>> {
+        Ok(a.connection()
+            .query_row("SELECT COUNT(*) FROM doc_changes", [], |r| r.get(0))?)
+    };
+    let before = waiting(&a)?;
+    let long_name = a.add_product(NewProduct {
+        sku: "LONG".into(),
+        name: "é".repeat(501),
+        price: 100,
+        ..NewProduct::default()
+    });
+    assert!(long_name.is_err(), "a 1,002-byte name was accepted");
+    assert!(a.product("LONG").is_err());
+    let long_id = a.set_tax_class(shopsync_core::NewTaxClass {
+        id: "t".repeat(68),
+        name: "Too long".into(),
+        rate_bp: 500,
+        inclusive: true,
+    });
+    assert!(long_id.is_err(), "a 68-character id was accepted");
+    assert_eq!(waiting(&a)?, before, "nothing reached the change log");
+    // The till still works.
+    a.set_now(minutes(5));
+    sell_one(&mut a)?;
+    assert_eq!(stock(&a)?, 39);
+    Ok(())
+}
