@@ -245,6 +245,7 @@ fn validate(device: &Device, gz: bool, body: &[u8]) -> Result<Validated, ApiErro
     let mut batch = Vec::with_capacity(req.docs.len());
     let mut hashes = Vec::with_capacity(req.change_count());
     let mut to_check = Vec::with_capacity(req.docs.len());
+    let mut inflate_budget = limits::MAX_REQUEST_INFLATED_BYTES;
     for doc in req.docs {
         let id = DocId::parse(&doc.doc_id).ok_or_else(|| {
             ApiError::BadRequest(format!("'{}' is not a document id", doc.doc_id))
@@ -260,16 +261,19 @@ fn validate(device: &Device, gz: bool, body: &[u8]) -> Result<Validated, ApiErro
         for (i, bytes) in doc.changes.into_iter().enumerate() {
             // Bounded: a compressed change that would inflate past the
             // limit is refused before it is inflated (413).
-            let change = change_bytes::decode_change_bounded(
-                &bytes,
-                change_bytes::MAX_INFLATED_CHANGE_BYTES,
-            )
+            // Bounded twice: each change, and all of the request's changes
+            // together (inflation stops as soon as either limit is passed).
+            let limit = change_bytes::MAX_INFLATED_CHANGE_BYTES.min(inflate_budget);
+            let change = change_bytes::decode_change_bounded(&bytes, limit)
             .map_err(|e| match e {
-                ChangeBytesError::TooLarge { .. } => {
-                    ApiError::ChangeTooLarge(format!("change {i} of {id}: {e}"))
-                }
+                ChangeBytesError::TooLarge { .. } => ApiError::ChangeTooLarge(format!(
+                    "change {i} of {id}: {e} (one change may inflate to {} bytes, a request's changes to {} together)",
+                    change_bytes::MAX_INFLATED_CHANGE_BYTES,
+                    limits::MAX_REQUEST_INFLATED_BYTES
+                )),
                 e => ApiError::BadRequest(format!("change {i} of {id} does not decode: {e}")),
             })?;
+            inflate_budget = inflate_budget.saturating_sub(change.raw_bytes().len());
             let hash = change.hash().0;
             hashes.push(hash);
             changes.push(NewChange {

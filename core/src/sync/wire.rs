@@ -27,6 +27,12 @@ pub mod limits {
     pub const MAX_REQUEST_BYTES: usize = 32 * 1024 * 1024;
     /// Largest request body after decompression.
     pub const MAX_REQUEST_DECODED_BYTES: usize = 64 * 1024 * 1024;
+    /// What all the changes of one request (or one answer page) may inflate
+    /// to together: each change is bounded on its own too, but many small
+    /// bodies that each inflate to the per-change limit would otherwise add
+    /// up to gigabytes of memory and minutes of CPU.
+    /// (16 times a client batch: far above what records compress to.)
+    pub const MAX_REQUEST_INFLATED_BYTES: usize = 128 * 1024 * 1024;
     /// Changes a client puts in one request (it sends the rest next time).
     pub const CLIENT_BATCH_BYTES: usize = 8 * 1024 * 1024;
     /// Changes the server puts in one response page before `more`.
