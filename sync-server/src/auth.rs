@@ -87,6 +87,15 @@ impl<S: Storage> FromRequestParts<Arc<AppState<S>>> for Device {
                 "this device has been revoked".into(),
             ));
         }
+        // Its answer reached it: an enrolment retry may no longer hand this
+        // device a new token (a code seen by someone else must not let them
+        // take the device over).
+        if dev.enrol_retry_open {
+            state
+                .storage
+                .close_enrol_retry(dev.device_id.clone())
+                .await?;
+        }
         Ok(Device {
             device_id: dev.device_id,
             role: dev.role,

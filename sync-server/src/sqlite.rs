@@ -210,7 +210,7 @@ impl Storage for SqliteStorage {
             Ok(conn
                 .prepare_cached(
                     "SELECT d.device_id, d.token_hash, d.revoked_at IS NOT NULL, d.role, d.till_id,
-                            s.pk, s.store_id, s.name
+                            s.pk, s.store_id, s.name, d.enrol_key IS NOT NULL
                      FROM devices d JOIN stores s ON s.pk = d.store_pk WHERE d.device_id = ?1",
                 )?
                 .query_row([device_id], |r| {
@@ -225,9 +225,21 @@ impl Storage for SqliteStorage {
                             store_id: r.get(6)?,
                             name: r.get(7)?,
                         },
+                        enrol_retry_open: r.get(8)?,
                     })
                 })
                 .optional()?)
+        })
+        .await
+    }
+
+    async fn close_enrol_retry(&self, device_id: String) -> StorageResult<()> {
+        self.write(move |conn| {
+            conn.execute(
+                "UPDATE devices SET enrol_key = NULL WHERE device_id = ?1",
+                [device_id],
+            )?;
+            Ok(())
         })
         .await
     }

@@ -83,6 +83,9 @@ pub struct DeviceAuth {
     pub role: Role,
     pub till_id: String,
     pub store: StoreRow,
+    /// The enrolment that made this device may still be retried (its answer
+    /// may have been lost): true until the device's token is first used.
+    pub enrol_retry_open: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -179,6 +182,13 @@ pub trait Storage: Send + Sync + 'static {
         &self,
         device_id: String,
     ) -> impl Future<Output = StorageResult<Option<DeviceAuth>>> + Send;
+
+    /// The device's token has been used: its enrolment can no longer be
+    /// retried (whoever else holds the code cannot take the device over).
+    fn close_enrol_retry(
+        &self,
+        device_id: String,
+    ) -> impl Future<Output = StorageResult<()>> + Send;
 
     fn list_devices(
         &self,

@@ -197,6 +197,26 @@ fn a_change_that_inflates_past_the_limit_is_refused_413_and_not_stored() -> R {
     Ok(())
 }
 
+/// Once a device has used its token, its code is spent for good: whoever
+/// else saw the code (shell history, a note) cannot enrol again and take the
+/// device over, and the real till keeps syncing.
+#[test]
+fn a_used_code_cannot_take_over_a_device_that_has_synced() -> R {
+    let s = shop(1);
+    let code = s.server.code(&s.store_id, "till");
+    let dir = tempfile::tempdir()?;
+    let mut c = enrol(&dir.path().join("c.db"), &s.server, &code, Some("C"));
+    sync(&mut c)?;
+    let thief = serde_json::json!({
+        "protocol": 1, "code": code, "till_id": new_till_enrol_key(&code),
+        "till_name": "Other", "store_id": null
+    });
+    let (status, body) = post_enrol(&s.server.url, &thief);
+    assert_ne!(status, 200, "the code was used again: {body}");
+    sync(&mut c)?;
+    Ok(())
+}
+
 #[test]
 fn enrolment_retried_after_a_lost_answer_gets_the_same_device() -> R {
     let dir = tempfile::tempdir()?;
