@@ -107,6 +107,9 @@ pub enum SyncCmd {
     /// How many minutes ahead of this till's clock another till's records
     /// may be dated before that till is flagged (shows it; sets it if given).
     ClockLimit { minutes: Option<i64> },
+    /// Forget the sync server (for a server restored from a backup that no
+    /// longer knows this till): keeps all data; `enrol` again afterwards.
+    Forget,
 }
 
 #[derive(Args, Debug)]

@@ -69,6 +69,21 @@ pub fn enrol(db: &Path, a: EnrolArgs) -> Result<Output> {
 
 pub fn sync(db: &Path, a: SyncArgs, json_mode: bool) -> Result<Output> {
     match a.cmd {
+        Some(SyncCmd::Forget) => {
+            let mut store = Store::open(db)?;
+            let server = store.forget_sync_server()?;
+            let human = match &server {
+                Some(s) => format!(
+                    "forgot {s}: every change will be sent again after the next `enrol` (use a code made for till {})",
+                    store.info().till_id
+                ),
+                None => "this till was not enrolled".to_string(),
+            };
+            Output::new(
+                human,
+                &json!({ "forgot": server, "till_id": store.info().till_id }),
+            )
+        }
         Some(SyncCmd::Status) => {
             let store = Store::open(db)?;
             let s = store.sync_status()?;

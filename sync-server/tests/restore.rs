@@ -16,6 +16,51 @@ fn restore_sales(s: &shopsync_core::Store) -> usize {
     s.sales(&SalesFilter::default()).unwrap().len()
 }
 
+/// A till enrolled after the backup is unknown to the restored server: its
+/// syncs are refused (401). It forgets the server, enrols again with a code
+/// made for its till id, and its sales reach every till.
+#[test]
+fn a_till_enrolled_after_the_backup_forgets_the_server_and_enrols_again() -> R {
+    let mut s = shop(20);
+    let backup = s.dir.path().join("backup.db");
+    s.server.admin(&["backup", backup.to_str().unwrap()]);
+    let code = s.server.code(&s.store_id, "till");
+    let c_path = s.dir.path().join("c.db");
+    let mut c = enrol(&c_path, &s.server, &code, Some("C"));
+    sell(&mut c, 2, 1);
+    sync(&mut c)?;
+    s.server.kill();
+    admin(&s.server.db, &["restore", backup.to_str().unwrap()]);
+    let addr = s.server.addr.clone();
+    s.server = Server::start_on(&s.server.db, &addr);
+    assert!(sync(&mut c).is_err(), "the restored server does not know C");
+    let forgot = c.forget_sync_server()?;
+    assert_eq!(forgot.as_deref(), Some(s.server.url.as_str()));
+    assert!(
+        c.sync_status()?.changes_waiting > 0,
+        "everything goes again"
+    );
+    let c_till = c.info().till_id.clone();
+    drop(c);
+    let v = s.server.admin(&[
+        "enrol-code",
+        "create",
+        "--store",
+        &s.store_id,
+        "--role",
+        "till",
+        "--till-id",
+        &c_till,
+    ]);
+    let code = v["enrol_code"].as_str().unwrap().to_string();
+    let mut c = enrol(&c_path, &s.server, &code, None);
+    sync(&mut c)?;
+    sync(&mut s.a)?;
+    assert_eq!(restore_sales(&s.a), 1, "C's sale reached A");
+    assert_eq!(c.sync_status()?.changes_waiting, 0);
+    Ok(())
+}
+
 #[test]
 fn a_server_restored_from_backup_loses_no_change_and_strands_no_till() -> R {
     let mut s = shop(20);

@@ -236,6 +236,20 @@ impl Store {
         Ok(())
     }
 
+    /// Forgets the sync server (after a server restore that no longer knows
+    /// this device): the till keeps every document and sale, marks every
+    /// change as not yet sent, and can `enrol` again with a new code made for
+    /// its till id. Returns the server it was enrolled with.
+    pub fn forget_sync_server(&mut self) -> Result<Option<String>> {
+        let before = self.sync_config()?.map(|c| c.server);
+        let tx = self.conn.unchecked_transaction()?;
+        self.conn
+            .execute("DELETE FROM meta WHERE key LIKE 'sync.%'", [])?;
+        self.conn.execute("UPDATE doc_changes SET acked = 0", [])?;
+        tx.commit()?;
+        Ok(before)
+    }
+
     /// The highest server sequence number this till has fully received.
     pub fn sync_cursor(&self) -> Result<u64> {
         Ok(self
