@@ -65,14 +65,22 @@ pub fn backfill_actors(conn: &mut Connection) -> StorageResult<u64> {
             let mut set =
                 tx.prepare("UPDATE changes SET actor = ?1, actor_seq = ?2 WHERE seq = ?3")?;
             for (seq, bytes) in rows {
-                let change = automerge::Change::try_from(&bytes[..]).map_err(|e| {
-                    StorageError::Backend(format!("stored change {seq} does not decode: {e}"))
-                })?;
-                set.execute(params![
-                    change.actor_id().to_bytes(),
-                    change.seq() as i64,
-                    seq
-                ])?;
+                // Bounded: an old server may hold a decompression bomb; such
+                // a row is marked (empty actor) instead of stopping start-up.
+                match shopsync_core::change_bytes::decode_change_bounded(
+                    &bytes,
+                    shopsync_core::change_bytes::MAX_INFLATED_CHANGE_BYTES,
+                ) {
+                    Ok(change) => set.execute(params![
+                        change.actor_id().to_bytes(),
+                        change.seq() as i64,
+                        seq
+                    ])?,
+                    Err(e) => {
+                        tracing::warn!("stored change {seq} does not decode ({e}); not indexed");
+                        set.execute(params![Vec::<u8>::new(), -1i64, seq])?
+                    }
+                };
                 done += 1;
             }
         }

@@ -345,6 +345,10 @@ impl Store {
             }
         }
         let mut decoded = Vec::with_capacity(resp.docs.len());
+        // A page's changes together may inflate to no more than a request's
+        // (the server's pages stay well under it): a hostile server or proxy
+        // cannot make the till decode gigabytes.
+        let mut inflate_budget = limits::MAX_REQUEST_INFLATED_BYTES;
         for d in resp.docs {
             let id = DocId::parse(&d.doc_id).ok_or_else(|| {
                 CoreError::Corrupt(format!("the server sent a bad document id '{}'", d.doc_id))
@@ -356,7 +360,15 @@ impl Store {
             }
             let mut changes = Vec::with_capacity(d.changes.len());
             for c in &d.changes {
-                changes.push(decode_change(c)?);
+                let limit = crate::change_bytes::MAX_INFLATED_CHANGE_BYTES.min(inflate_budget);
+                let change = crate::change_bytes::decode_change_bounded(c, limit).map_err(|e| {
+                    CoreError::Corrupt(format!(
+                        "the server's answer does not decode: {e} (a page's changes may inflate to {} bytes together)",
+                        limits::MAX_REQUEST_INFLATED_BYTES
+                    ))
+                })?;
+                inflate_budget = inflate_budget.saturating_sub(change.raw_bytes().len());
+                changes.push(change);
             }
             decoded.push((id, changes));
         }
