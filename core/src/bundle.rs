@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use automerge::{Change, Patch, PatchAction, Prop, ROOT};
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 use shopsync_types::BundleImportSummary;
 
@@ -219,7 +219,17 @@ pub(crate) fn apply_document(
             Ok((applied.new.len() as u64, applied.known))
         }
         DocId::Ledger { till, .. } => {
-            let applied = cache.apply_remote(conn, id, changes, false)?;
+            // This till's own partitions are loaded to write to them: a
+            // forked change there (an older version on a restored copy of
+            // this till) is refused rather than stored, so the partition
+            // keeps loading. Other tills' partitions are never loaded here.
+            let own = conn
+                .query_row("SELECT value FROM meta WHERE key = 'till_id'", [], |r| {
+                    r.get::<_, String>(0)
+                })
+                .optional()?
+                .is_some_and(|t| t == *till);
+            let applied = cache.apply_remote(conn, id, changes, own)?;
             let doc_key = id.to_string();
             for change in &applied.new {
                 // One bad record is quarantined, never a reason to stop.

@@ -279,3 +279,56 @@ fn a_write_the_server_would_refuse_is_refused_locally_and_changes_nothing() -> R
     assert_eq!(stock(&a)?, 39);
     Ok(())
 }
+
+/// A restored copy of this till, run by an older version, forked its own
+/// ledger partition (same actor and sequence number, other sale). The fork
+/// arrives by bundle: it is refused, and the till keeps selling into that
+/// partition (it used to fail to load it from then on).
+#[test]
+fn a_forked_change_to_this_tills_own_partition_is_refused_and_it_keeps_selling() -> R {
+    let dir = tempfile::tempdir()?;
+    let mut a = hostile_records_till(dir.path())?;
+    a.set_now(minutes(10));
+    sell_one(&mut a)?;
+    let till = a.info().till_id.clone();
+    let bundle = a.export_bundle()?;
+    let (ledger, changes) = bundle
+        .docs
+        .iter()
+        .find(|(d, _)| matches!(d, DocId::Ledger { till: t, .. } if *t == till))
+        .cloned()
+        .ok_or("no own ledger")?;
+    let (last, earlier) = changes.split_last().ok_or("no changes")?;
+    let mut doc = AutoCommit::new();
+    doc.apply_changes(earlier.to_vec())?;
+    let mut doc = doc.with_actor(last.actor_id().clone());
+    let heads = doc.get_heads();
+    let records = shopsync_core::projection::rebuild::records_in_change(last);
+    let Some(Record::Sale(mut sale)) = records.into_iter().next() else {
+        return Err("the last change is not a sale".into());
+    };
+    sale.id = "forked-sale".into();
+    doc.put(
+        ROOT,
+        "forked-sale",
+        ScalarValue::Bytes(Record::Sale(sale).encode()?),
+    )?;
+    doc.commit();
+    let forked = doc.get_changes(&heads);
+    assert_eq!(forked.len(), 1);
+    assert_eq!(forked[0].seq(), last.seq(), "same actor and seq: a fork");
+    // Reopened: the partition is not in memory when the fork arrives.
+    drop(a);
+    let mut a = Store::open(&dir.path().join("a.db"))?;
+    a.import_bundle(Bundle {
+        store_id: a.info().store_id.clone(),
+        docs: vec![(ledger, forked)],
+    })?;
+    assert_eq!(a.sync_status()?.refused_changes, 1);
+    drop(a);
+    let mut a = Store::open(&dir.path().join("a.db"))?;
+    a.set_now(minutes(20));
+    sell_one(&mut a)?;
+    assert_eq!(stock(&a)?, 38);
+    Ok(())
+}
