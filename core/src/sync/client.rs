@@ -24,6 +24,9 @@ use super::{EnrolRequest, EnrolResponse, NETWORK_PREFIX, SyncConfig, SyncStatus}
 use crate::error::CoreError;
 use crate::store::Store;
 
+/// The smallest upload batch after timeouts (408) on a slow link.
+const MIN_BATCH_BYTES: usize = 64 * 1024;
+
 #[derive(Debug, Error)]
 pub enum SyncError {
     /// The server could not be reached, or the connection broke: try later.
@@ -360,6 +363,9 @@ impl Store {
         // already started again after meeting a restored server.
         let mut prefetch_since = 0u64;
         let mut reset = false;
+        // A batch the server could not read in time (408: a slow link) is
+        // sent again in halves, down to MIN_BATCH_BYTES.
+        let mut batch = limits::CLIENT_BATCH_BYTES;
         std::thread::scope(|scope| -> Result<(), SyncError> {
             // While a downloaded page is applied, the next one is fetched.
             let mut prefetch: Option<std::thread::ScopedJoinHandle<'_, Exchanged>> = None;
@@ -376,11 +382,22 @@ impl Store {
                         )
                     }
                     None => {
-                        let outbox = self.sync_outbox(limits::CLIENT_BATCH_BYTES)?;
+                        let outbox = self.sync_outbox(batch)?;
                         since = self.sync_cursor()?;
                         let req = SyncRequest::new(since, outbox.docs.clone());
                         let known = self.server_epoch()?;
                         let r = client.exchange_with_epoch(&req, known.as_deref());
+                        if matches!(r, Err(SyncError::Refused { status: 408, .. }))
+                            && outbox.changes > 1
+                            && batch > MIN_BATCH_BYTES
+                        {
+                            batch = (batch / 2).max(MIN_BATCH_BYTES);
+                            tracing::info!(
+                                "the server timed out reading {} changes: sending batches of {batch} bytes",
+                                outbox.changes
+                            );
+                            continue;
+                        }
                         (outbox, r)
                     }
                 };

@@ -32,10 +32,16 @@ impl Server {
     }
 
     pub fn start_on(db: &Path, listen: &str) -> Server {
+        Self::start_with(db, listen, &[])
+    }
+
+    /// Like `start_on`, with more `serve` flags.
+    pub fn start_with(db: &Path, listen: &str, extra: &[&str]) -> Server {
         let mut child = Command::new(BIN)
             .args(["--db"])
             .arg(db)
             .args(["serve", "--listen", listen, "--heartbeat-secs", "1"])
+            .args(extra)
             .env("SHOPSYNC_LOG", "warn")
             .env("SHOPSYNC_METRICS_TOKEN", TEST_METRICS_TOKEN)
             .stdout(Stdio::piped())
