@@ -236,6 +236,61 @@ async fn stock_count_posts_a_variance() -> Result<()> {
     Ok(())
 }
 
+/// A corrected count line keeps the time it was counted; a product ticked
+/// "counted again" takes a new one (stock is reconciled at that time).
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/e2e.sh"]
+async fn counting_again_takes_a_new_time_and_a_correction_keeps_it() -> Result<()> {
+    let (_dir, db) = temp_db()?;
+    drop(seed(&db)?);
+    with_app(&db, |app| async move {
+        let r = async {
+            app.nav("stock").await?;
+            app.click("stock-tab-count").await?;
+            app.click("count-start").await?;
+            app.el("count-panel").await?;
+            for (code, n) in [(COFFEE_BARCODE, 8), (MILK_BARCODE, 9)] {
+                app.type_keys("count-code", &format!("{code}{}", enter()))
+                    .await?;
+                app.type_keys("count-qty", &format!("{n}{}", enter()))
+                    .await?;
+            }
+            app.wait_text("count-diff-MILK", |t| t == "-1").await?;
+            tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+            app.type_keys("count-code", &format!("{COFFEE_BARCODE}{}", enter()))
+                .await?;
+            app.type_keys("count-qty", &format!("7{}", enter())).await?;
+            app.wait_text("count-diff-COFFEE", |t| t == "-3").await?;
+            app.click("count-again").await?;
+            app.type_keys("count-code", &format!("{MILK_BARCODE}{}", enter()))
+                .await?;
+            app.type_keys("count-qty", &format!("10{}", enter()))
+                .await?;
+            app.wait_text("count-diff-MILK", |t| t == "+0").await?;
+            app.click("count-post").await?;
+            app.wait_text("count-status", |t| t == "posted").await?;
+            Ok(())
+        }
+        .await;
+        (app, r)
+    })
+    .await?;
+    let s = Store::open(&db)?;
+    let at = |sku: &str| -> Result<i64> {
+        Ok(s.connection().query_row(
+            "SELECT c.at FROM stock_counts c JOIN products p ON p.id = c.product_id WHERE p.sku = ?1",
+            [sku],
+            |r| r.get(0),
+        )?)
+    };
+    let (coffee, milk) = (at("COFFEE")?, at("MILK")?);
+    anyhow::ensure!(
+        milk - coffee >= 1_000,
+        "the correction kept its first time and the recount took a new one: coffee {coffee}, milk {milk}"
+    );
+    Ok(())
+}
+
 #[tokio::test]
 #[ignore = "needs the built app, tauri-driver and a display: run scripts/e2e.sh"]
 async fn csv_import_with_a_bad_row_imports_nothing() -> Result<()> {

@@ -308,7 +308,13 @@ async fn count_start(state: S<'_>, req: CountStartInput) -> CmdResult<CountView>
 #[tauri::command]
 async fn count_record(state: S<'_>, req: CountRecordInput) -> CmdResult<CountLineView> {
     state
-        .with(move |s| s.count_record(&req.count_id, &req.code, req.counted))
+        .with(move |s| {
+            if req.recount {
+                s.count_recount(&req.count_id, &req.code, req.counted)
+            } else {
+                s.count_record(&req.count_id, &req.code, req.counted)
+            }
+        })
         .await
 }
 

@@ -163,6 +163,10 @@ pub struct CountRecordInput {
     pub count_id: String,
     pub code: String,
     pub counted: i64,
+    /// The product was counted again (a new counted time); otherwise a
+    /// line already recorded is a correction and keeps its counted time.
+    #[serde(default)]
+    pub recount: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

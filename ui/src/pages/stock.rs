@@ -232,6 +232,8 @@ fn Count(ctx: Ctx) -> impl IntoView {
     let codes = RwSignal::new(String::new());
     let code = RwSignal::new(String::new());
     let counted = RwSignal::new(String::new());
+    // Counting a product again (a new counted time), not correcting it.
+    let recount = RwSignal::new(false);
     let code_ref = NodeRef::<leptos::html::Input>::new();
     let qty_ref = NodeRef::<leptos::html::Input>::new();
     spawn(async move {
@@ -284,6 +286,7 @@ fn Count(ctx: Ctx) -> impl IntoView {
             count_id: id.clone(),
             code: code.get_untracked(),
             counted: n,
+            recount: recount.get_untracked(),
         };
         spawn(async move {
             match api::count_record(&req).await {
@@ -299,6 +302,7 @@ fn Count(ctx: Ctx) -> impl IntoView {
                     }
                     code.set(String::new());
                     counted.set(String::new());
+                    recount.set(false);
                     focus(code_ref);
                 }
                 Err(e) => ctx.error(&e),
@@ -354,6 +358,9 @@ fn Count(ctx: Ctx) -> impl IntoView {
                                 on:input=move |ev| code.set(value(&ev)) on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" { ev.prevent_default(); focus(qty_ref) } />
                             <input node_ref=qty_ref type="number" min="0" class="narrow" placeholder="counted" data-testid="count-qty" prop:value=move || counted.get()
                                 on:input=move |ev| counted.set(value(&ev)) on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" { ev.prevent_default(); record() } />
+                            <label class="inline" title="Counted the shelf again: the line takes a new counted time. Unticked, a line already recorded is corrected and keeps its time.">
+                                <input type="checkbox" data-testid="count-again" prop:checked=move || recount.get() on:change=move |ev| recount.set(event_target_checked(&ev)) />"counted again"
+                            </label>
                             <button class="btn" data-testid="count-record" on:click=move |_| record()>"Record"</button>
                         </div>
                     })}
