@@ -9,7 +9,7 @@ use shopsync_types::{Currency, Product, TaxClass};
 use super::catalog_ops::ProductEdit;
 use super::lookup;
 use crate::access::Role;
-use crate::catalog::{self, Field, PRODUCT, TAX_CLASS};
+use crate::catalog::{self, Field, PRODUCT};
 use crate::error::{CoreError, Result};
 use crate::ids::new_id;
 use crate::records::{AdjustReason, AdjustmentRecord, Record};
@@ -173,21 +173,7 @@ impl Store {
             fields.push(("rate_bp", Field::Int(i64::from(rate))));
             fields.push(("inclusive", Field::Bool(e.inclusive.unwrap_or(true))));
         }
-        let key = format!("{TAX_CLASS}{id}");
-        self.write(|w| {
-            w.catalog_edit(|doc| {
-                if exists {
-                    catalog::update_entity(doc, &key, &fields)?;
-                } else {
-                    catalog::create_entity(doc, &key, &fields)?;
-                }
-                Ok(vec![key.clone()])
-            })
-        })?;
-        self.tax_classes()?
-            .into_iter()
-            .find(|c| c.id == id)
-            .ok_or_else(|| CoreError::not_found("tax class", id))
+        self.write_tax_class(id, exists, fields)
     }
 
     /// A product by id, SKU, or `SKU#n` (the n-th product sharing a SKU),

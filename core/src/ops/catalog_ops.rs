@@ -401,20 +401,30 @@ impl Store {
         if t.rate_bp > 10_000 {
             return Err(CoreError::invalid("rate", "a tax rate cannot exceed 100 %"));
         }
-        let key = format!("{TAX_CLASS}{id}");
         let name = if t.name.trim().is_empty() {
             id.clone()
         } else {
             t.name.trim().to_string()
         };
         let exists = lookup::tax_rule(&self.conn, &id)?.is_some();
+        let fields = vec![
+            ("name", Field::Str(name)),
+            ("rate_bp", Field::Int(i64::from(t.rate_bp))),
+            ("inclusive", Field::Bool(t.inclusive)),
+        ];
+        self.write_tax_class(id, exists, fields)
+    }
+
+    /// Creates tax class `id`, or sets the given fields of an existing one.
+    pub(crate) fn write_tax_class(
+        &mut self,
+        id: String,
+        exists: bool,
+        fields: Vec<(&'static str, Field)>,
+    ) -> Result<TaxClass> {
+        let key = format!("{TAX_CLASS}{id}");
         self.write(|w| {
             w.catalog_edit(|doc| {
-                let fields = [
-                    ("name", Field::Str(name.clone())),
-                    ("rate_bp", Field::Int(i64::from(t.rate_bp))),
-                    ("inclusive", Field::Bool(t.inclusive)),
-                ];
                 if exists {
                     catalog::update_entity(doc, &key, &fields)?;
                 } else {
