@@ -328,28 +328,12 @@ fn the_server_assigns_till_ids_and_only_a_code_made_for_a_till_claims_its_histor
         "{err}"
     );
     // A code made for another till is refused too.
-    let v = s.server.admin(&[
-        "enrol-code",
-        "create",
-        "--store",
-        &s.store_id,
-        "--role",
-        "till",
-        "--till-id",
-        "someone-else",
-    ]);
-    let err = client::enrol(
-        &d_path,
-        &s.server.url,
-        v["enrol_code"].as_str().unwrap(),
-        None,
-        &mut |_| {},
-    )
-    .err()
-    .unwrap();
+    let bound_new = s.server.code_for_till(&s.store_id, "someone-else");
+    let err = client::enrol(&d_path, &s.server.url, &bound_new, None, &mut |_| {})
+        .err()
+        .unwrap();
     assert!(err.to_string().contains("--till-id"), "{err}");
     // ... and a new till cannot use a code made for a till with history.
-    let bound_new = v["enrol_code"].as_str().unwrap().to_string();
     let (status, body) = post_enrol(
         &s.server.url,
         &serde_json::json!({
@@ -359,17 +343,8 @@ fn the_server_assigns_till_ids_and_only_a_code_made_for_a_till_claims_its_histor
     );
     assert_eq!(status, 409, "{body}");
     // The code made for it works: its id and its sale are kept.
-    let v = s.server.admin(&[
-        "enrol-code",
-        "create",
-        "--store",
-        &s.store_id,
-        "--role",
-        "till",
-        "--till-id",
-        &d_till,
-    ]);
-    let d = enrol(&d_path, &s.server, v["enrol_code"].as_str().unwrap(), None);
+    let code = s.server.code_for_till(&s.store_id, &d_till);
+    let d = enrol(&d_path, &s.server, &code, None);
     assert_eq!(d.info().till_id, d_till);
     sync(&mut s.a)?;
     assert_eq!(stock(&s.a), 3);

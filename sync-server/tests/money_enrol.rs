@@ -31,17 +31,7 @@ fn enrolling_as_a_till_reports_catalog_edits_that_stay_local_and_then_refuses_mo
     drop(c);
 
     // A till bringing its own history needs a code made for its till id.
-    let v = s.server.admin(&[
-        "enrol-code",
-        "create",
-        "--store",
-        &s.store_id,
-        "--role",
-        "till",
-        "--till-id",
-        &c_till,
-    ]);
-    let code = v["enrol_code"].as_str().ok_or("no code")?.to_string();
+    let code = s.server.code_for_till(&s.store_id, &c_till);
     let (mut c, report) = client::enrol(&c_path, &s.server.url, &code, None, &mut |_| {})?;
     assert!(report.unsent_catalog_changes >= 1, "{report:?}");
     let note = report

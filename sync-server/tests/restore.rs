@@ -42,17 +42,7 @@ fn a_till_enrolled_after_the_backup_forgets_the_server_and_enrols_again() -> R {
     );
     let c_till = c.info().till_id.clone();
     drop(c);
-    let v = s.server.admin(&[
-        "enrol-code",
-        "create",
-        "--store",
-        &s.store_id,
-        "--role",
-        "till",
-        "--till-id",
-        &c_till,
-    ]);
-    let code = v["enrol_code"].as_str().unwrap().to_string();
+    let code = s.server.code_for_till(&s.store_id, &c_till);
     let mut c = enrol(&c_path, &s.server, &code, None);
     sync(&mut c)?;
     sync(&mut s.a)?;

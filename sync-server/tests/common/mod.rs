@@ -101,6 +101,21 @@ impl Server {
         let v = self.admin(&["enrol-code", "create", "--store", store, "--role", role]);
         v["enrol_code"].as_str().unwrap().to_string()
     }
+
+    /// A till code made for one till id (a till bringing its own history).
+    pub fn code_for_till(&self, store: &str, till_id: &str) -> String {
+        let v = self.admin(&[
+            "enrol-code",
+            "create",
+            "--store",
+            store,
+            "--role",
+            "till",
+            "--till-id",
+            till_id,
+        ]);
+        v["enrol_code"].as_str().unwrap().to_string()
+    }
 }
 
 impl Drop for Server {
