@@ -98,12 +98,16 @@ pub(crate) fn seen(conn: &Connection) -> Result<Option<i64>> {
     .transpose()
 }
 
-/// The stamp the next local event would take, without taking it.
+/// The stamp the next local event would take, without taking it. Never
+/// past [`MAX_STAMP`]: a record stamped at the limit (valid, but hostile)
+/// must not push this till's stamps out of bounds, which would make every
+/// later sale fail validation.
 pub(crate) fn peek(conn: &Connection, now: i64) -> Result<i64> {
-    Ok(match seen(conn)? {
+    let next = match seen(conn)? {
         Some(s) => now.max(s.saturating_add(1)),
         None => now,
-    })
+    };
+    Ok(next.min(MAX_STAMP.max(now)))
 }
 
 /// Takes a stamp for a local event: `max(now, seen + 1)`, and remembers it.

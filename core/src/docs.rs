@@ -134,7 +134,28 @@ impl DocCache {
                 new.push(change);
             }
         }
-        for change in &new {
+        // A change built on a refused one (a forked actor's later changes)
+        // is refused too: it could never be applied, and waiting for its
+        // dependency would stop every later sync or bundle import.
+        let mut was_refused =
+            conn.prepare_cached("SELECT 1 FROM refused_changes WHERE doc_id = ?1 AND hash = ?2")?;
+        let mut refused_here: HashSet<ChangeHash> = HashSet::new();
+        let mut kept = Vec::with_capacity(new.len());
+        for change in new {
+            let mut on_refused = false;
+            for dep in change.deps() {
+                if refused_here.contains(dep)
+                    || was_refused.exists(params![key, dep.0.as_slice()])?
+                {
+                    on_refused = true;
+                    break;
+                }
+            }
+            if on_refused {
+                refused_here.insert(change.hash());
+                refuse_change(conn, &key, &change, "depends on a refused change")?;
+                continue;
+            }
             for dep in change.deps() {
                 if !seen.contains(dep) && !exists.exists(params![key, dep.0.as_slice()])? {
                     return Err(CoreError::Corrupt(format!(
@@ -142,8 +163,10 @@ impl DocCache {
                     )));
                 }
             }
+            kept.push(change);
         }
-        let heads_before = if materialize || self.docs.contains_key(&key) {
+        let mut new = kept;
+        let heads_before = if (materialize && !new.is_empty()) || self.docs.contains_key(&key) {
             self.dirty.insert(key.clone());
             let entry = self.get(conn, doc_id)?;
             Some(entry.doc.get_heads())
@@ -200,7 +223,13 @@ impl DocCache {
         // left the document in memory half-applied).
         self.docs.remove(&key);
         let mut stored = Vec::with_capacity(new.len());
+        let mut refused: HashSet<ChangeHash> = HashSet::new();
         for mut change in new {
+            if change.deps().iter().any(|d| refused.contains(d)) {
+                refused.insert(change.hash());
+                refuse_change(conn, &key, &change, "depends on a refused change")?;
+                continue;
+            }
             let entry = self.get(conn, doc_id)?;
             match entry.doc.apply_changes(std::iter::once(change.clone())) {
                 Ok(()) => {
@@ -212,6 +241,7 @@ impl DocCache {
                 }
                 Err(e) => {
                     tracing::warn!("refusing a change to {key}: {e}");
+                    refused.insert(change.hash());
                     refuse_change(conn, &key, &change, &e.to_string())?;
                     self.docs.remove(&key);
                 }

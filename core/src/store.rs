@@ -377,7 +377,7 @@ impl Writer<'_> {
             .conn
             .prepare_cached(
                 "UPDATE meta SET value = MAX(CAST(value AS INTEGER),
-                     COALESCE((SELECT MAX(seq) FROM sales WHERE till_id = ?1), 0)) + 1
+                     COALESCE((SELECT MAX(seq) FROM sales WHERE till_id = ?1 AND seq < 1000000000), 0)) + 1
                  WHERE key = 'sale_seq' RETURNING value",
             )?
             .query_row([&self.info.till_id], |r| r.get::<_, String>(0))?

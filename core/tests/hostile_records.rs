@@ -332,3 +332,98 @@ fn a_forked_change_to_this_tills_own_partition_is_refused_and_it_keeps_selling()
     assert_eq!(stock(&a)?, 38);
     Ok(())
 }
+
+/// A valid record stamped at the very limit (the year 3000) does not push
+/// this till's own stamps out of bounds: it keeps selling.
+#[test]
+fn a_record_stamped_at_the_limit_does_not_stop_the_till_selling() -> R {
+    let dir = tempfile::tempdir()?;
+    let mut a = hostile_records_till(dir.path())?;
+    let pid = a.stock_levels(Some("P"), false)?[0].product_id.clone();
+    let t = t0().timestamp_millis();
+    let receipt = Record::Receipt(shopsync_core::records::ReceiptRecord {
+        hlc: Some(shopsync_core::clock::MAX_STAMP),
+        id: "stamped-at-the-limit".into(),
+        at: t,
+        supplier_id: None,
+        lines: vec![shopsync_core::records::ReceiptLine {
+            product_id: pid,
+            qty: 1,
+            unit_cost: None,
+        }],
+    });
+    a.import_bundle(hostile_bundle(&a, &receipt)?)?;
+    assert_eq!(a.sync_status()?.quarantined, 0, "the record is valid");
+    a.set_now(minutes(5));
+    sell_one(&mut a)?;
+    sell_one(&mut a)?;
+    assert_eq!(stock(&a)?, 39);
+    Ok(())
+}
+
+/// A change built on a refused (forked) change, arriving later, is refused
+/// too instead of failing the whole import for ever.
+#[test]
+fn a_change_built_on_a_refused_one_is_refused_too() -> R {
+    let dir = tempfile::tempdir()?;
+    let mut a = hostile_records_till(dir.path())?;
+    let store_id = a.info().store_id.clone();
+    let bundle = a.export_bundle()?;
+    let (catalog, changes) = bundle
+        .docs
+        .iter()
+        .find(|(d, _)| matches!(d, DocId::Catalog { .. }))
+        .cloned()
+        .ok_or("no catalog")?;
+    let mut base = AutoCommit::new();
+    base.apply_changes(changes)?;
+    let actor = automerge::ActorId::random();
+    let mut first = base.fork().with_actor(actor.clone());
+    let h = first.get_heads();
+    first.put(ROOT, "setting/receipt_footer", "first")?;
+    first.commit();
+    let mut second = base.fork().with_actor(actor);
+    let h2 = second.get_heads();
+    second.put(ROOT, "setting/receipt_footer", "second")?;
+    second.commit();
+    let fork = second.get_changes(&h2);
+    let h3 = second.get_heads();
+    second.put(ROOT, "setting/receipt_header", "on top of the fork")?;
+    second.commit();
+    let descendant = second.get_changes(&h3);
+    let mut batch = first.get_changes(&h);
+    batch.extend(fork);
+    a.import_bundle(Bundle {
+        store_id: store_id.clone(),
+        docs: vec![(catalog.clone(), batch)],
+    })?;
+    assert_eq!(a.sync_status()?.refused_changes, 1);
+    a.import_bundle(Bundle {
+        store_id,
+        docs: vec![(catalog, descendant)],
+    })?;
+    assert_eq!(a.sync_status()?.refused_changes, 2);
+    a.set_now(minutes(5));
+    sell_one(&mut a)?;
+    Ok(())
+}
+
+/// A CSV row over the server's text limit rejects the whole file, naming the
+/// row, before anything is written (it used to commit the earlier chunks).
+#[test]
+fn a_csv_row_over_the_text_limit_rejects_the_file_naming_the_row() -> R {
+    let dir = tempfile::tempdir()?;
+    let mut a = hostile_records_till(dir.path())?;
+    let mut csv = String::from("sku,name,price\n");
+    for i in 0..2_500 {
+        csv.push_str(&format!("S{i},Product {i},1.00\n"));
+    }
+    csv.push_str(&format!("LONG,{},1.00\n", "x".repeat(1_001)));
+    let err = a
+        .import_products_reader(csv.as_bytes(), &mut |_| {})
+        .err()
+        .ok_or("the file was accepted")?;
+    assert!(err.to_string().contains("1001 bytes"), "{err}");
+    assert!(a.product("S1").is_err(), "nothing of the file was written");
+    Ok(())
+}

@@ -426,8 +426,12 @@ impl Storage for SqliteStorage {
                 let mut doc_name =
                     tx.prepare_cached("SELECT doc_id FROM documents WHERE pk = ?1")?;
                 let mut stmt = tx.prepare_cached(
+                    // A change marked undecodable by the upgrade back-fill
+                    // (actor_seq -1: a bomb stored by an older server) is
+                    // never served: every till would stop on it.
                     "SELECT seq, doc_pk, hash, bytes, COALESCE(inflated, length(bytes)) FROM changes
-                     WHERE store_pk = ?1 AND seq > ?2 ORDER BY seq",
+                     WHERE store_pk = ?1 AND seq > ?2 AND (actor_seq IS NULL OR actor_seq >= 0)
+                     ORDER BY seq",
                 )?;
                 let mut rows = stmt.query(params![store_pk, since.min(i64::MAX as u64) as i64])?;
                 while let Some(row) = rows.next()? {

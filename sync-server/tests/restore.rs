@@ -40,6 +40,14 @@ fn a_till_enrolled_after_the_backup_forgets_the_server_and_enrols_again() -> R {
         c.sync_status()?.changes_waiting > 0,
         "everything goes again"
     );
+    // Still a till: forgetting the server does not open the catalog.
+    let edit = c.add_product(shopsync_core::NewProduct {
+        sku: "AFTER".into(),
+        name: "After forget".into(),
+        price: 100,
+        ..shopsync_core::NewProduct::default()
+    });
+    assert!(edit.is_err(), "a till-role device edited the catalog");
     let c_till = c.info().till_id.clone();
     drop(c);
     let code = s.server.code_for_till(&s.store_id, &c_till);

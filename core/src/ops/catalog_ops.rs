@@ -90,6 +90,29 @@ pub(crate) fn validate_product(
     if p.name.trim().is_empty() {
         return Err(CoreError::invalid("name", "name must not be empty"));
     }
+    // The server's limits (validate.rs), checked before anything is written:
+    // a CSV row that breaks them rejects the file, naming the row.
+    if p.name.trim().len() > crate::validate::MAX_TEXT_LEN {
+        return Err(CoreError::invalid(
+            "name",
+            format!(
+                "name is {} bytes long; at most {} are allowed",
+                p.name.trim().len(),
+                crate::validate::MAX_TEXT_LEN
+            ),
+        ));
+    }
+    let barcodes_len: usize = p.barcodes.iter().map(|b| b.len() + 1).sum();
+    if barcodes_len > crate::validate::MAX_TEXT_LEN {
+        return Err(CoreError::invalid(
+            "barcode",
+            format!(
+                "{} barcodes are too many for one product (at most {} bytes together)",
+                p.barcodes.len(),
+                crate::validate::MAX_TEXT_LEN
+            ),
+        ));
+    }
     if p.price < 0 {
         return Err(CoreError::invalid("price", "price must not be negative"));
     }
@@ -453,6 +476,16 @@ impl Store {
             return Err(CoreError::invalid(
                 "store_name",
                 "store name must not be empty",
+            ));
+        }
+        if value.trim().len() > crate::validate::MAX_TEXT_LEN {
+            return Err(CoreError::invalid(
+                name,
+                format!(
+                    "{name} is {} bytes long; at most {} are allowed",
+                    value.trim().len(),
+                    crate::validate::MAX_TEXT_LEN
+                ),
             ));
         }
         let key = format!("{}{name}", catalog::SETTING);

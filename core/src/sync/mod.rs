@@ -243,8 +243,12 @@ impl Store {
     pub fn forget_sync_server(&mut self) -> Result<Option<String>> {
         let before = self.sync_config()?.map(|c| c.server);
         let tx = self.conn.unchecked_transaction()?;
-        self.conn
-            .execute("DELETE FROM meta WHERE key LIKE 'sync.%'", [])?;
+        // The role stays: a till-role device must not gain catalog edits
+        // (which would never sync) by forgetting its server.
+        self.conn.execute(
+            "DELETE FROM meta WHERE key LIKE 'sync.%' AND key NOT IN ('sync.role', 'sync.allow_insecure_http')",
+            [],
+        )?;
         self.conn.execute("UPDATE doc_changes SET acked = 0", [])?;
         tx.commit()?;
         Ok(before)

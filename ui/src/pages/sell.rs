@@ -336,12 +336,21 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
             })
             .collect();
         busy.set(true);
+        // While the sale is in flight the kept cart is cleared: a reload now
+        // must not bring back a cart that may already be a sale (it would be
+        // sold twice). A refused sale keeps the cart and stores it again.
+        guard::remember(guard::CART_KEY, "[]");
         spawn(async move {
             let r = api::sell(&SellInput {
-                lines,
+                lines: lines.clone(),
                 tenders: tender_list,
             })
             .await;
+            if r.is_err()
+                && let Ok(json) = serde_json::to_string(&lines)
+            {
+                guard::remember(guard::CART_KEY, &json);
+            }
             match r {
                 Ok(receipt) => {
                     cart.set(Vec::new());
