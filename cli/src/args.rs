@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
     about = "ShopSync: an offline-first till and stock system, on the command line"
 )]
 pub struct Cli {
-    /// The store file (default: the platform data directory, e.g. ~/.local/share/shopsync/shopsync.db).
+    /// The store file (default: the platform data directory, e.g. ~/.local/share/shopsync/shopsync.db, the same file the app opens).
     #[arg(long, global = true, env = "SHOPSYNC_DB")]
     pub db: Option<PathBuf>,
     /// Print one JSON value on stdout (errors as JSON on stderr).

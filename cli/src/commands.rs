@@ -17,10 +17,11 @@ use crate::output::{self, Output};
 use crate::parse;
 
 fn default_db() -> PathBuf {
-    dirs::data_dir()
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("shopsync")
-        .join("shopsync.db")
+    shopsync_core::store_file::default_store_file(
+        &dirs::data_dir()
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join("shopsync"),
+    )
 }
 
 /// Progress on stderr when a person is watching; scripts see nothing.

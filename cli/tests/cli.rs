@@ -404,3 +404,31 @@ fn demo_fills_a_store() -> R {
     );
     Ok(())
 }
+
+/// Without `--db` the CLI opens the app's store: `shopsync.db` in the data
+/// folder, or the app's older `till.db` there when it is the only one.
+#[test]
+fn without_db_the_cli_opens_the_apps_store() -> R {
+    let home = tempfile::tempdir()?;
+    let data = home.path().join("data");
+    let folder = data.join("shopsync");
+    std::fs::create_dir_all(&folder)?;
+    let app_store = Till {
+        db: folder.join("till.db"),
+    };
+    app_store.json(&["init", "--store-name", "App Shop", "--till", "Counter"])?;
+    let out = Command::new(env!("CARGO_BIN_EXE_shopsync"))
+        .args(["--json", "info"])
+        .env_remove("SHOPSYNC_DB")
+        .env("HOME", home.path())
+        .env("XDG_DATA_HOME", &data)
+        .output()?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let info: Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(info["store_name"], "App Shop", "{info}");
+    Ok(())
+}

@@ -21,6 +21,7 @@ pub mod rebuild;
 pub mod records;
 pub mod refund_conflicts;
 pub mod store;
+pub mod store_file;
 pub mod sync;
 pub mod validate;
 

@@ -23,10 +23,11 @@ fn db_path() -> PathBuf {
             return PathBuf::from(p);
         }
     }
-    dirs::data_dir()
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("shopsync")
-        .join("till.db")
+    shopsync_core::store_file::default_store_file(
+        &dirs::data_dir()
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join("shopsync"),
+    )
 }
 
 /// The embedded configuration and UI. Tauri's macro expands to code that
