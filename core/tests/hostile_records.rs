@@ -88,6 +88,19 @@ fn hostile_bundle(store: &Store, record: &Record) -> Result<Bundle, Box<dyn std:
     })
 }
 
+/// The till's catalog, as its id and a document holding all its changes.
+fn hostile_catalog(a: &Store) -> Result<(DocId, AutoCommit), Box<dyn std::error::Error>> {
+    let bundle = a.export_bundle()?;
+    let (catalog, changes) = bundle
+        .docs
+        .into_iter()
+        .find(|(d, _)| matches!(d, DocId::Catalog { .. }))
+        .ok_or("no catalog")?;
+    let mut base = AutoCommit::new();
+    base.apply_changes(changes)?;
+    Ok((catalog, base))
+}
+
 #[test]
 fn a_count_stamped_in_the_far_future_is_quarantined_and_a_recount_counts() -> R {
     let dir = tempfile::tempdir()?;
@@ -212,15 +225,7 @@ fn a_forked_catalog_change_is_refused_and_the_catalog_still_loads() -> R {
     let dir = tempfile::tempdir()?;
     let mut a = hostile_records_till(dir.path())?;
     let store_id = a.info().store_id.clone();
-    let bundle = a.export_bundle()?;
-    let (catalog, changes) = bundle
-        .docs
-        .iter()
-        .find(|(d, _)| matches!(d, DocId::Catalog { .. }))
-        .cloned()
-        .ok_or("no catalog")?;
-    let mut base = AutoCommit::new();
-    base.apply_changes(changes)?;
+    let (catalog, mut base) = hostile_catalog(&a)?;
     let actor = automerge::ActorId::random();
     let mut forked = Vec::new();
     for name in ["first", "second"] {
@@ -271,7 +276,11 @@ fn a_write_the_server_would_refuse_is_refused_locally_and_changes_nothing() -> R
         rate_bp: 500,
         inclusive: true,
     });
-    assert!(long_id.is_err(), "a 68-character id was accepted");
+    let err = long_id.err().ok_or("a 68-character id was accepted")?;
+    assert!(
+        err.to_string().contains("1 to 64"),
+        "a clear message: {err}"
+    );
     assert_eq!(waiting(&a)?, before, "nothing reached the change log");
     // The till still works.
     a.set_now(minutes(5));
@@ -368,15 +377,7 @@ fn a_change_built_on_a_refused_one_is_refused_too() -> R {
     let dir = tempfile::tempdir()?;
     let mut a = hostile_records_till(dir.path())?;
     let store_id = a.info().store_id.clone();
-    let bundle = a.export_bundle()?;
-    let (catalog, changes) = bundle
-        .docs
-        .iter()
-        .find(|(d, _)| matches!(d, DocId::Catalog { .. }))
-        .cloned()
-        .ok_or("no catalog")?;
-    let mut base = AutoCommit::new();
-    base.apply_changes(changes)?;
+    let (catalog, mut base) = hostile_catalog(&a)?;
     let actor = automerge::ActorId::random();
     let mut first = base.fork().with_actor(actor.clone());
     let h = first.get_heads();

@@ -129,17 +129,7 @@ impl Store {
     /// one. A new class needs a rate; its name defaults to its id and it is
     /// inclusive unless told otherwise.
     pub fn update_tax_class(&mut self, e: TaxClassEdit) -> Result<TaxClass> {
-        let id = e.id.trim().to_string();
-        if id.is_empty()
-            || !id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(CoreError::invalid(
-                "id",
-                "tax class id must be letters, digits, '-' or '_'",
-            ));
-        }
+        let id = super::catalog_ops::tax_class_id(&e.id)?;
         if e.rate_bp.is_some_and(|r| r > 10_000) {
             return Err(CoreError::invalid("rate", "a tax rate cannot exceed 100 %"));
         }

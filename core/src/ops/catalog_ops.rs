@@ -68,6 +68,24 @@ pub struct NewTaxClass {
 }
 
 /// Checks a product's fields; `own_id` is the product being edited, if any.
+/// A tax class id as typed: letters, digits, `-` or `_`, at most 64 (the
+/// server's id limit).
+pub(crate) fn tax_class_id(raw: &str) -> Result<String> {
+    let id = raw.trim().to_string();
+    if id.is_empty()
+        || id.len() > crate::validate::MAX_ID_LEN
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(CoreError::invalid(
+            "id",
+            "tax class id must be 1 to 64 letters, digits, '-' or '_'",
+        ));
+    }
+    Ok(id)
+}
+
 pub(crate) fn validate_product(
     conn: &Connection,
     p: &NewProduct,
@@ -410,17 +428,7 @@ impl Store {
 
     /// Creates or replaces a tax class. Rates are in basis points (2000 = 20 %).
     pub fn set_tax_class(&mut self, t: NewTaxClass) -> Result<TaxClass> {
-        let id = t.id.trim().to_string();
-        if id.is_empty()
-            || !id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(CoreError::invalid(
-                "id",
-                "tax class id must be letters, digits, '-' or '_'",
-            ));
-        }
+        let id = tax_class_id(&t.id)?;
         if t.rate_bp > 10_000 {
             return Err(CoreError::invalid("rate", "a tax rate cannot exceed 100 %"));
         }
