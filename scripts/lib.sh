@@ -57,6 +57,6 @@ ensure_tauri_driver() {
 
 # Debian packages the desktop app needs to build and to be driven in tests.
 DESKTOP_PACKAGES=(pkg-config libwebkit2gtk-4.1-dev libssl-dev)
-E2E_PACKAGES=(xvfb webkit2gtk-driver imagemagick xdotool)
+E2E_PACKAGES=(xvfb webkit2gtk-driver imagemagick xdotool procps)
 # cli/tests/clocks.rs runs tills with wrong clocks under faketime.
 CLOCK_TEST_PACKAGES=(faketime)

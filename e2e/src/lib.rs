@@ -315,6 +315,16 @@ impl App {
     /// Each item is an xdotool key name (`F9`, `Return`, `alt+3`) or, as
     /// `type:TEXT`, text to type.
     pub async fn x_keys(&self, keys: &[&str]) -> Result<()> {
+        // This test's app, found by its own store path: the window of the
+        // previous test's app may still be closing under the same title.
+        let pgrep = Command::new("pgrep")
+            .args(["-n", "-f", &self.db.to_string_lossy()])
+            .output()
+            .context("cannot run pgrep")?;
+        let pid = String::from_utf8_lossy(&pgrep.stdout).trim().to_string();
+        if pid.is_empty() {
+            bail!("no app process runs on {}", self.db.display());
+        }
         // `timeout`: a missing window must fail the test, not hang it.
         let focus = Command::new("timeout")
             .args([
@@ -323,6 +333,8 @@ impl App {
                 "search",
                 "--sync",
                 "--onlyvisible",
+                "--pid",
+                &pid,
                 "--name",
                 "ShopSync",
                 "windowfocus",
@@ -336,6 +348,13 @@ impl App {
                 String::from_utf8_lossy(&focus.stderr)
             );
         }
+        // X focus reaches the web page a moment later; keys typed before
+        // that are lost (seen on a cold CI machine).
+        self.wait_js_true(
+            "return document.hasFocus();",
+            "the page to have keyboard focus",
+        )
+        .await?;
         for k in keys {
             let out = match k.strip_prefix("type:") {
                 Some(text) => Command::new("xdotool")
@@ -353,6 +372,31 @@ impl App {
             tokio::time::sleep(Duration::from_millis(60)).await;
         }
         Ok(())
+    }
+
+    /// Waits until the element `testid` has the keyboard focus.
+    pub async fn wait_focused(&self, testid: &str) -> Result<()> {
+        let js = format!(
+            "const e = document.activeElement; return !!e && e.dataset.testid === '{testid}';"
+        );
+        self.wait_js_true(&js, &format!("[data-testid='{testid}'] to have the focus"))
+            .await
+    }
+
+    /// Polls a script returning a boolean until it returns true.
+    async fn wait_js_true(&self, js: &str, what: &str) -> Result<()> {
+        let started = Instant::now();
+        loop {
+            let v = self.client.execute(js, vec![]).await?;
+            if v.as_bool() == Some(true) {
+                return Ok(());
+            }
+            if started.elapsed() > TIMEOUT {
+                let _ = self.screenshot("failure-focus").await;
+                bail!("waited {TIMEOUT:?} for {what}");
+            }
+            tokio::time::sleep(POLL).await;
+        }
     }
 
     pub async fn nav(&self, page: &str) -> Result<()> {

@@ -588,6 +588,7 @@ async fn real_keyboard_f_keys_sell_twice() -> Result<()> {
     with_app(&db, |app| async move {
         let r = async {
             app.el("page-sell").await?;
+            app.wait_focused("sell-search").await?;
             let scan = format!("type:{MILK_BARCODE}");
             app.x_keys(&[&scan, "Return"]).await?;
             app.el("cart-line-0").await?;
@@ -602,6 +603,7 @@ async fn real_keyboard_f_keys_sell_twice() -> Result<()> {
             app.el("page-stock").await?;
             app.x_keys(&["alt+1"]).await?;
             app.el("page-sell").await?;
+            app.wait_focused("sell-search").await?;
             let scan = format!("type:{COFFEE_BARCODE}");
             app.x_keys(&[&scan, "Return", "F9"]).await?;
             app.el("pay-dialog").await?;
