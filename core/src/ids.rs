@@ -4,7 +4,47 @@ use chrono::{DateTime, Datelike, Utc};
 
 /// A fresh random identifier (UUID v7: time-ordered, so ids sort by creation).
 pub fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
+    match seeded_bytes() {
+        Some(b) => uuid::Builder::from_random_bytes(b).into_uuid().to_string(),
+        None => uuid::Uuid::now_v7().to_string(),
+    }
+}
+
+/// A fresh Automerge actor (see `Store::open`: one per open).
+pub fn new_actor() -> automerge::ActorId {
+    match seeded_bytes() {
+        Some(b) => automerge::ActorId::from(b),
+        None => automerge::ActorId::random(),
+    }
+}
+
+thread_local! {
+    /// (counter, generator) when ids on this thread are reproducible.
+    static SEEDED: std::cell::RefCell<Option<(u64, rand::rngs::StdRng)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Makes record ids and actors made on this thread reproducible from `seed`
+/// (`None`: random again). For the shop simulator, which replays a seeded
+/// history exactly; ids still sort by creation on this thread.
+pub fn seed_ids_on_this_thread(seed: Option<u64>) {
+    use rand::SeedableRng;
+    SEEDED.with(|s| *s.borrow_mut() = seed.map(|v| (0, rand::rngs::StdRng::seed_from_u64(v))));
+}
+
+fn seeded_bytes() -> Option<[u8; 16]> {
+    use rand::Rng;
+    SEEDED.with(|s| {
+        let mut s = s.borrow_mut();
+        let (counter, rng) = s.as_mut()?;
+        *counter += 1;
+        let mut b = [0u8; 16];
+        rng.fill(&mut b[..]);
+        // 48 bits of counter first (as v7 puts its time there): ids sort by
+        // creation; the version and variant bits come after.
+        b[..6].copy_from_slice(&counter.to_be_bytes()[2..]);
+        Some(b)
+    })
 }
 
 /// Ledger partitions hold at most this many records; a busier till-month

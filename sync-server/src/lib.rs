@@ -107,6 +107,27 @@ pub struct AppState<S: Storage> {
     pub daily_bytes: guard::DailyBytes,
 }
 
+/// The state every handler shares. `shutdown` turning true ends notice
+/// streams. [`serve`] builds it; an embedder that drives [`api::router`]
+/// itself (the shop simulator, in process) builds it here.
+pub fn app_state<S: Storage>(
+    storage: S,
+    options: ServeOptions,
+    shutdown: watch::Receiver<bool>,
+) -> Arc<AppState<S>> {
+    let (notices, _) = broadcast::channel(1024);
+    Arc::new(AppState {
+        storage,
+        metrics: metrics::Metrics::default(),
+        notices,
+        limiter: Limiter::new(options.enrol_attempts_per_minute),
+        options,
+        shutdown,
+        streams: guard::StreamSlots::default(),
+        daily_bytes: guard::DailyBytes::default(),
+    })
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("cannot use the listener: {0}")]
@@ -142,18 +163,8 @@ pub async fn serve_with_metrics<S: Storage>(
         .set_nonblocking(true)
         .map_err(ServeError::Listener)?;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let (notices, _) = broadcast::channel(1024);
     let tls = options.tls.clone();
-    let state = Arc::new(AppState {
-        storage,
-        metrics: metrics::Metrics::default(),
-        notices,
-        limiter: Limiter::new(options.enrol_attempts_per_minute),
-        options,
-        shutdown: stop_rx,
-        streams: guard::StreamSlots::default(),
-        daily_bytes: guard::DailyBytes::default(),
-    });
+    let state = app_state(storage, options, stop_rx);
     if let Some(ml) = metrics_listener {
         ml.set_nonblocking(true).map_err(ServeError::Listener)?;
         let ml = tokio::net::TcpListener::from_std(ml).map_err(ServeError::Listener)?;

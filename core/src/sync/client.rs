@@ -101,6 +101,65 @@ pub fn install_crypto_provider() {
 /// certificate (for a server with a private CA or a self-signed certificate).
 pub const CA_FILE_ENV: &str = "SHOPSYNC_CA_FILE";
 
+/// One answer to a sync request, with what came with it.
+#[derive(Debug)]
+pub struct Exchanged {
+    pub response: SyncResponse,
+    /// Body bytes sent and received.
+    pub sent: usize,
+    pub received: usize,
+    /// The server's epoch (`shopsync-epoch`), if it sent one.
+    pub epoch: Option<String>,
+    /// The server's clock when it answered (`shopsync-time`, milliseconds).
+    pub server_time_ms: Option<i64>,
+}
+
+/// How a till reaches a sync server: HTTP ([`Client`]) in the app and the
+/// CLI; the shop simulator passes its in-process server through the same
+/// sync and enrolment code.
+pub trait Transport: Clone + Send {
+    /// `POST /v1/enrol`.
+    fn enrol(&self, req: &EnrolRequest) -> Result<EnrolResponse, SyncError>;
+
+    /// One `POST /v1/sync` naming the server epoch the request's cursor
+    /// belongs to (`known`).
+    fn exchange_with_epoch(
+        &self,
+        req: &SyncRequest,
+        known: Option<&str>,
+    ) -> Result<Exchanged, SyncError>;
+
+    /// The same server, authenticated with a device's token.
+    fn with_token(&self, token: &str) -> Result<Self, SyncError>;
+
+    /// The server's address as the till records it.
+    fn base(&self) -> &str;
+}
+
+impl Transport for Client {
+    fn enrol(&self, req: &EnrolRequest) -> Result<EnrolResponse, SyncError> {
+        Client::enrol(self, req)
+    }
+
+    fn exchange_with_epoch(
+        &self,
+        req: &SyncRequest,
+        known: Option<&str>,
+    ) -> Result<Exchanged, SyncError> {
+        Client::exchange_with_epoch(self, req, known)
+    }
+
+    fn with_token(&self, token: &str) -> Result<Self, SyncError> {
+        let mut c = self.clone();
+        c.token = Some(token.to_string());
+        Ok(c)
+    }
+
+    fn base(&self) -> &str {
+        &self.base
+    }
+}
+
 /// A connection to one sync server.
 #[derive(Clone)]
 pub struct Client {
@@ -199,7 +258,7 @@ impl Client {
     /// bytes sent and received on the wire (bodies only).
     pub fn exchange(&self, req: &SyncRequest) -> Result<(SyncResponse, usize, usize), SyncError> {
         self.exchange_with_epoch(req, None)
-            .map(|(r, up, down, _)| (r, up, down))
+            .map(|e| (e.response, e.sent, e.received))
     }
 
     /// restore: like [`Client::exchange`], naming the server epoch the
@@ -210,7 +269,7 @@ impl Client {
         &self,
         req: &SyncRequest,
         known: Option<&str>,
-    ) -> Result<(SyncResponse, usize, usize, Option<String>), SyncError> {
+    ) -> Result<Exchanged, SyncError> {
         let body = req.encode();
         let (body, gz) = if body.len() > 512 {
             (wire::gzip(&body), true)
@@ -241,6 +300,11 @@ impl Client {
             .get(EPOCH_HEADER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
+        let server_time_ms = resp
+            .headers()
+            .get(super::clock_check::TIME_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
         let mut raw = Vec::new();
         resp.take(limits::MAX_RESPONSE_DECODED_BYTES as u64 + 1)
             .read_to_end(&mut raw)
@@ -251,7 +315,13 @@ impl Client {
         } else {
             raw
         };
-        Ok((SyncResponse::decode(&data)?, sent, received, epoch))
+        Ok(Exchanged {
+            response: SyncResponse::decode(&data)?,
+            sent,
+            received,
+            epoch,
+            server_time_ms,
+        })
     }
 
     /// Opens the notice stream (`GET /v1/events`).
@@ -336,9 +406,9 @@ pub struct SyncReport {
 impl Store {
     /// Syncs until both sides have everything: uploads the outbox in pages,
     /// downloads in pages, applies each page in one transaction.
-    pub fn sync_now(
+    pub fn sync_now<T: Transport>(
         &mut self,
-        client: &Client,
+        client: &T,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<SyncReport, SyncError> {
         let result = self.sync_pages(client, progress);
@@ -349,16 +419,16 @@ impl Store {
         result
     }
 
-    fn sync_pages(
+    fn sync_pages<T: Transport>(
         &mut self,
-        client: &Client,
+        client: &T,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<SyncReport, SyncError> {
         let started = Instant::now();
         let mut report = SyncReport::default();
         let start_cursor = self.sync_cursor()?;
         let waiting = self.sync_waiting()?;
-        type Exchanged = Result<(SyncResponse, usize, usize, Option<String>), SyncError>;
+        type Answered = Result<Exchanged, SyncError>;
         // restore: the cursor each request carried, and whether this sync
         // already started again after meeting a restored server.
         let mut prefetch_since = 0u64;
@@ -368,7 +438,7 @@ impl Store {
         let mut batch = limits::CLIENT_BATCH_BYTES;
         std::thread::scope(|scope| -> Result<(), SyncError> {
             // While a downloaded page is applied, the next one is fetched.
-            let mut prefetch: Option<std::thread::ScopedJoinHandle<'_, Exchanged>> = None;
+            let mut prefetch: Option<std::thread::ScopedJoinHandle<'_, Answered>> = None;
             loop {
                 let since;
                 let (outbox, exchanged) = match prefetch.take() {
@@ -401,7 +471,17 @@ impl Store {
                         (outbox, r)
                     }
                 };
-                let (resp, up, down, epoch) = exchanged?;
+                let Exchanged {
+                    response: resp,
+                    sent: up,
+                    received: down,
+                    epoch,
+                    server_time_ms,
+                } = exchanged?;
+                // A clock far off the server's is flagged against this till.
+                if let Some(t) = server_time_ms {
+                    self.check_clock_against_server(t)?;
+                }
                 // restore: a restored server (new epoch, or a head below our
                 // cursor): everything goes back in the outbox, the cursor to 0,
                 // and this answer is dropped.
@@ -535,6 +615,26 @@ pub fn enrol_with(
 ) -> Result<(Store, EnrolReport), SyncError> {
     let allow = allow_insecure_http || super::transport::env_allows_http();
     let client = Client::with_insecure_http(server, None, allow)?;
+    enrol_via(
+        path,
+        &client,
+        code,
+        till_name,
+        allow_insecure_http,
+        progress,
+    )
+}
+
+/// Enrols the till at `path` through `client` (any [`Transport`]), then
+/// syncs; see [`enrol`]. `allow_insecure_http` is remembered for later syncs.
+pub fn enrol_via<T: Transport>(
+    path: &Path,
+    client: &T,
+    code: &str,
+    till_name: Option<&str>,
+    allow_insecure_http: bool,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(Store, EnrolReport), SyncError> {
     let existing = match Store::open(path) {
         Ok(s) => Some(s),
         Err(CoreError::NotInitialized(_)) => None,
@@ -593,7 +693,7 @@ pub fn enrol_with(
         role: resp.role,
     })?;
     store.set_sync_allows_insecure_http(allow_insecure_http)?;
-    let authed = Client::with_insecure_http(server, Some(&resp.token), allow)?;
+    let authed = client.with_token(&resp.token)?;
     let sync = store.sync_now(&authed, progress)?;
     let unsent_catalog_changes = store.unsendable_catalog_changes()?;
     let catalog_note = (unsent_catalog_changes > 0).then(|| {
