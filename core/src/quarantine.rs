@@ -34,6 +34,9 @@ pub(crate) fn apply_ledger_change(
         match item {
             Ok(record) => {
                 let key = record.id().to_string();
+                if !projection::id_clash::settle(conn, doc, till, &record)? {
+                    continue;
+                }
                 in_savepoint(conn, doc, &key, Some(till), |c| {
                     projection::ledger::apply(c, till, &record)?;
                     if let Some(now) = arrived_at {

@@ -69,6 +69,9 @@ pub enum Rule {
     /// The record passed these rules, but the till's projection could not
     /// apply it (e.g. its id is already used by another record).
     Projection,
+    /// Records of more than one till use this id: none of them counts
+    /// (`projection::id_clash`).
+    IdClash,
 }
 
 impl Rule {
@@ -87,6 +90,7 @@ impl Rule {
             Rule::UnknownKey => "unknown_key",
             Rule::FieldType => "field_type",
             Rule::Projection => "projection",
+            Rule::IdClash => crate::projection::id_clash::RULE,
         }
     }
 }

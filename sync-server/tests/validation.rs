@@ -263,22 +263,36 @@ fn a_record_no_projection_can_apply_is_quarantined_and_sync_goes_on() -> R {
     )?;
     sync(&mut s.b)?;
 
-    // Till A applies the good receipt, quarantines the other, moves on.
+    // Till A applies the good receipt and moves on. The receipt reusing its
+    // sale's id sets both aside (neither counts, whichever arrived first:
+    // see core/src/projection/id_clash.rs): 4 + 3 received + 1 not sold.
     let first = sync(&mut s.a)?;
     assert_eq!(first.received_new, 1, "{first:?}");
-    assert_eq!(stock(&s.a), 7);
+    assert_eq!(stock(&s.a), 8);
     let status = s.a.sync_status()?;
-    assert_eq!(status.quarantined, 1);
-    assert_eq!(status.quarantine[0].record, sale_id);
-    assert_eq!(status.quarantine[0].till.as_deref(), Some(b_till.as_str()));
+    assert_eq!(status.quarantined, 2);
+    assert!(
+        status
+            .quarantine
+            .iter()
+            .all(|q| q.record == sale_id && q.rule == "id_clash"),
+        "{:?}",
+        status.quarantine
+    );
+    assert!(
+        status
+            .quarantine
+            .iter()
+            .any(|q| q.till.as_deref() == Some(b_till.as_str()))
+    );
     assert!(status.last_error.is_none(), "{:?}", status.last_error);
     // The next sync does not fetch the page again.
     let again = sync(&mut s.a)?;
     assert_eq!(again.received_new, 0, "{again:?}");
-    assert_eq!(s.a.sync_status()?.quarantined, 1);
-    // A's sale still stands, and a rebuild agrees with what A holds.
+    assert_eq!(s.a.sync_status()?.quarantined, 2);
+    // A rebuild agrees with what A holds.
     let report = s.a.verify(&mut |_| {})?;
     assert!(report.differences.is_empty(), "{:?}", report.differences);
-    assert_eq!(report.quarantined.len(), 1);
+    assert_eq!(report.quarantined.len(), 2);
     Ok(())
 }

@@ -3,5 +3,6 @@
 //! from the documents alone (`rebuild`), which must give exactly the same rows.
 
 pub mod catalog;
+pub mod id_clash;
 pub mod ledger;
 pub mod rebuild;
