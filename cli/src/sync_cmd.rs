@@ -118,6 +118,9 @@ pub fn sync(db: &Path, a: SyncArgs, json_mode: bool) -> Result<Output> {
             } else {
                 human
             };
+            let human = s.held_for_others.iter().fold(human, |h, held| {
+                format!("{h}\nheld:            {}", held.message())
+            });
             Output::new(human, &s)
         }
         // -- clocks (issue 7, part 2) --

@@ -303,7 +303,8 @@ pub struct SyncStatusView {
     pub message: Option<String>,
     // -- clocks (issue 7, part 2) --
     /// One line per till whose records arrived dated too far ahead of this
-    /// till's clock (which till, by how much).
+    /// till's clock (which till, by how much), and per device whose changes
+    /// this till holds from a bundle while the server does not.
     #[serde(default)]
     pub clock_warnings: Vec<String>,
     // -- quarantine (issue 7, part 3) --
