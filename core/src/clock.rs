@@ -42,6 +42,10 @@ const KEY_LIMIT: &str = "clock.skew_limit_ms";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClockFlag {
     pub till_id: String,
+    /// The flag is about this till's own clock: it stamped an event while
+    /// its clock was behind records it had already seen.
+    #[serde(default)]
+    pub own: bool,
     /// The till's name as its receipts show it, when it has sold anything.
     pub till_name: Option<String>,
     /// How far ahead of this till's clock its latest flagged record was dated.
@@ -53,6 +57,13 @@ pub struct ClockFlag {
 impl ClockFlag {
     /// One line for people: which till, how far ahead, what it means.
     pub fn message(&self) -> String {
+        if self.own {
+            return format!(
+                "this till's clock was {} off the server's clock or behind records it had already seen: \
+                 set it right (counts are ordered by the clocks of the tills that made them)",
+                human_duration(self.ahead_ms)
+            );
+        }
         let who = match &self.till_name {
             Some(n) => format!("till {n} ({})", self.till_id),
             None => format!("till {}", self.till_id),
@@ -110,8 +121,21 @@ pub(crate) fn peek(conn: &Connection, now: i64) -> Result<i64> {
     Ok(next.min(MAX_STAMP.max(now)))
 }
 
-/// Takes a stamp for a local event: `max(now, seen + 1)`, and remembers it.
-pub(crate) fn tick(conn: &Connection, now: i64) -> Result<i64> {
+/// Takes a stamp for a local event of till `own`: `max(now, seen + 1)`,
+/// and remembers it. A clock far behind what this till has already seen is
+/// flagged against this till itself (found by the shop simulator: a till
+/// whose clock went slow while offline, and was set right before it synced,
+/// was never flagged by anyone, yet its counts were misordered).
+pub(crate) fn tick(conn: &Connection, now: i64, own: &str) -> Result<i64> {
+    if let Some(s) = seen(conn)? {
+        let behind = s.saturating_sub(now);
+        let limit = skew_limit(conn)?;
+        // Unless another till is already flagged as that far ahead: then its
+        // clock is the fast one, and pushed this till's stamps forward.
+        if behind > limit && !explained_by_another(conn, own, behind - limit)? {
+            flag(conn, own, behind, now)?;
+        }
+    }
     let stamp = peek(conn, now)?;
     observe(conn, stamp)?;
     Ok(stamp)
@@ -202,6 +226,22 @@ pub(crate) fn check_remote(
     if ahead <= skew_limit(conn)? {
         return Ok(());
     }
+    flag(conn, till_id, ahead, now)
+}
+
+/// Whether another till is flagged as at least `ahead` ahead of this one.
+fn explained_by_another(conn: &Connection, own: &str, ahead: i64) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM clock_flags WHERE till_id <> ?1 AND ahead_ms >= ?2")?
+        .exists(params![own, ahead])?)
+}
+
+/// Flags this till's own clock, off by `off` milliseconds.
+pub(crate) fn flag_own(conn: &Connection, own: &str, off: i64, now: i64) -> Result<()> {
+    flag(conn, own, off, now)
+}
+
+fn flag(conn: &Connection, till_id: &str, ahead: i64, now: i64) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO clock_flags (till_id, ahead_ms, seen_at) VALUES (?1, ?2, ?3)
          ON CONFLICT (till_id) DO UPDATE SET
@@ -231,6 +271,7 @@ impl Store {
         let mut out = Vec::with_capacity(rows.len());
         for (till_id, ahead_ms, seen_at) in rows {
             out.push(ClockFlag {
+                own: till_id == self.info.till_id,
                 till_name: till_name(&self.conn, &till_id)?,
                 till_id,
                 ahead_ms,
@@ -299,7 +340,7 @@ mod tests {
             None,
             "a stamp at the end of time is not believed"
         );
-        assert_eq!(tick(&conn, 100)?, 100);
+        assert_eq!(tick(&conn, 100, "t")?, 100);
         let adj = |at: i64, hlc: Option<i64>| {
             Record::Adjustment(crate::records::AdjustmentRecord {
                 id: "a".into(),
@@ -322,13 +363,17 @@ mod tests {
     fn stamps_never_go_back() -> Result<()> {
         let conn = Connection::open_in_memory()?;
         conn.execute_batch("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT")?;
-        assert_eq!(tick(&conn, 100)?, 100);
-        assert_eq!(tick(&conn, 100)?, 101, "same millisecond: one more");
+        assert_eq!(tick(&conn, 100, "t")?, 100);
+        assert_eq!(tick(&conn, 100, "t")?, 101, "same millisecond: one more");
         observe(&conn, 5_000)?;
-        assert_eq!(tick(&conn, 200)?, 5_001, "a clock behind what was seen");
+        assert_eq!(
+            tick(&conn, 200, "t")?,
+            5_001,
+            "a clock behind what was seen"
+        );
         observe(&conn, 10)?;
         assert_eq!(seen(&conn)?, Some(5_001), "observing lower changes nothing");
-        assert_eq!(tick(&conn, 9_000)?, 9_000);
+        assert_eq!(tick(&conn, 9_000, "t")?, 9_000);
         Ok(())
     }
 }

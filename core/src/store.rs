@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use automerge::{ActorId, ROOT, ReadDoc, ScalarValue, transaction::Transactable};
+use automerge::{ROOT, ReadDoc, ScalarValue, transaction::Transactable};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use shopsync_types::{Currency, StoreInfo};
@@ -63,7 +63,7 @@ impl Store {
 
     /// Like `create`, with a till id chosen beforehand (a sync server learns
     /// it at enrolment, before the local file exists).
-    pub(crate) fn create_with_till(
+    pub fn create_with_till(
         path: &Path,
         store_id: &str,
         till_id: &str,
@@ -81,7 +81,7 @@ impl Store {
         }
         let conn = db::open(path)?;
         let till_id = till_id.to_string();
-        let actor = ActorId::random();
+        let actor = crate::ids::new_actor();
         conn.execute_batch("BEGIN IMMEDIATE")?;
         let mut put = conn.prepare("INSERT INTO meta (key, value) VALUES (?1, ?2)")?;
         put.execute(["store_id", store_id])?;
@@ -125,7 +125,7 @@ impl Store {
         // cloned disk can then never reuse an (actor, seq) pair. `meta.actor`
         // (the first actor) stays for information only.
         meta("actor")?;
-        let actor = ActorId::random();
+        let actor = crate::ids::new_actor();
         let info = StoreInfo {
             store_id: meta("store_id")?,
             store_name: String::new(),
@@ -295,7 +295,7 @@ impl Writer<'_> {
         // The causal stamp (crate::clock), unless the operation set one.
         let mut stamped = record.clone();
         if !stamped.has_stamp() {
-            stamped.stamp_if_missing(crate::clock::tick(self.conn, self.now)?);
+            stamped.stamp_if_missing(crate::clock::tick(self.conn, self.now, &self.info.till_id)?);
         }
         let record = &stamped;
         let doc_id = self.partition_for(record.at())?;

@@ -460,6 +460,11 @@ async fn sync<S: Storage>(
             .headers_mut()
             .insert(crate::restore::EPOCH_HEADER, epoch);
     }
+    // The server's clock, a second opinion on the till's.
+    response.headers_mut().insert(
+        shopsync_core::sync::clock_check::TIME_HEADER,
+        HeaderValue::from(chrono::Utc::now().timestamp_millis()),
+    );
     Ok(response)
 }
 

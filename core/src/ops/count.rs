@@ -131,7 +131,7 @@ impl Store {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         // The line's causal stamp: after every movement this till has seen.
-        let stamp = clock::tick(&tx, now)?;
+        let stamp = clock::tick(&tx, now, &self.info.till_id)?;
         tx.execute(
             "INSERT INTO count_session_lines (count_id, product_id, counted, counted_at, counted_hlc)
              VALUES (?1, ?2, ?3, ?4, ?5)

@@ -1,0 +1,214 @@
+//! Defects the shop simulator found (sim/regressions.txt replays the
+//! histories; these pin each fix down in the core alone).
+
+use automerge::{AutoCommit, ROOT, ScalarValue, transaction::Transactable};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use shopsync_core::access::Role;
+use shopsync_core::bundle::Bundle;
+use shopsync_core::ids::DocId;
+use shopsync_core::records::{Record, RefundLine, RefundRecord};
+use shopsync_core::sync::SyncConfig;
+use shopsync_core::types::TenderKind;
+use shopsync_core::{
+    CartLine, InitOptions, NewProduct, ReceiveLine, SalesFilter, Store, TenderInput,
+};
+
+type R = Result<(), Box<dyn std::error::Error>>;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 1, 8, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+fn minutes(m: i64) -> Option<DateTime<Utc>> {
+    Some(t0() + Duration::minutes(m))
+}
+
+/// Till A with 10 of P, its bundle at that point, and B made from it.
+fn two_tills(dir: &std::path::Path) -> Result<(Store, Store), Box<dyn std::error::Error>> {
+    let mut a = Store::init(
+        &dir.join("a.db"),
+        InitOptions {
+            store_name: "S".into(),
+            till_name: "A".into(),
+            currency: "EUR".into(),
+        },
+    )?;
+    a.set_now(minutes(0));
+    a.add_product(NewProduct {
+        sku: "P".into(),
+        name: "P".into(),
+        price: 100,
+        ..NewProduct::default()
+    })?;
+    a.receive(
+        None,
+        &[ReceiveLine {
+            code: "P".into(),
+            qty: 10,
+            unit_cost: None,
+        }],
+    )?;
+    let path = dir.join("a.bundle");
+    a.export_bundle_to(&path)?;
+    let mut b = Store::init_from_bundle(&dir.join("b.db"), &path, "B")?;
+    b.set_now(minutes(0));
+    Ok((a, b))
+}
+
+fn sell_one(s: &mut Store) -> Result<String, Box<dyn std::error::Error>> {
+    Ok(s.sell(
+        &[CartLine::new("P", 1)],
+        &[TenderInput {
+            kind: TenderKind::Cash,
+            amount: 100,
+        }],
+    )?
+    .sale_id)
+}
+
+/// A hostile till's ledger holding a refund that reuses `id`.
+fn reusing(store: &Store, id: &str) -> Result<Bundle, Box<dyn std::error::Error>> {
+    let store_id = store.info().store_id.clone();
+    let doc_id = DocId::parse(&format!(
+        "store/{store_id}/ledger/01a00000-0000-7000-8000-00000000beef/2026-06"
+    ))
+    .ok_or("doc id")?;
+    let at = (t0() + Duration::minutes(3)).timestamp_millis();
+    let r = Record::Refund(RefundRecord {
+        id: id.to_string(),
+        sale_id: id.to_string(),
+        at,
+        lines: vec![RefundLine {
+            line_no: 1,
+            product_id: "no-such-product".into(),
+            qty: 1,
+            amount: 100,
+            tax: 0,
+        }],
+        amount: 100,
+        tax: 0,
+        tender: TenderKind::Cash,
+        restock: true,
+        hlc: Some(at),
+    });
+    let mut doc = AutoCommit::new();
+    doc.put(ROOT, id, ScalarValue::Bytes(r.encode()?))?;
+    doc.commit();
+    Ok(Bundle {
+        store_id,
+        docs: vec![(doc_id, doc.get_changes(&[]))],
+    })
+}
+
+fn rows(s: &Store, sql: &str) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    Ok(s.connection()
+        .prepare(sql)?
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+#[test]
+fn a_record_id_used_by_two_tills_is_set_aside_whatever_arrives_first() -> R {
+    let dir = tempfile::tempdir()?;
+    let (mut a, mut b) = two_tills(dir.path())?;
+    a.set_now(minutes(2));
+    let sale = sell_one(&mut a)?;
+    // B meets the hostile record first, then A's sale; A the other way round.
+    b.import_bundle(reusing(&a, &sale)?)?;
+    b.import_bundle(a.export_bundle()?)?;
+    a.import_bundle(reusing(&a, &sale)?)?;
+    for (name, s) in [("A", &a), ("B", &b)] {
+        assert!(
+            s.sales(&SalesFilter::default())?.is_empty(),
+            "{name}: neither record counts"
+        );
+        let clashed = rows(
+            s,
+            "SELECT record_key FROM quarantine WHERE rule = 'id_clash' ORDER BY till_id",
+        )?;
+        assert_eq!(
+            clashed,
+            vec![sale.clone(), sale.clone()],
+            "{name}: both set aside"
+        );
+        assert_eq!(
+            s.stock_levels(Some("P"), false)?[0].on_hand,
+            10,
+            "{name}: the set-aside sale moved no stock"
+        );
+        let v = s.verify(&mut |_| {})?;
+        assert!(v.differences.is_empty(), "{name}: {:?}", v.differences);
+    }
+    let (diffs, _) = shopsync_core::projection::rebuild::compare(a.connection(), b.connection())?;
+    assert!(diffs.is_empty(), "{diffs:?}");
+    Ok(())
+}
+
+#[test]
+fn a_till_holding_another_tills_changes_says_so_and_a_manager_would_send_them() -> R {
+    let dir = tempfile::tempdir()?;
+    let (mut a, mut b) = two_tills(dir.path())?;
+    let cfg = |role| SyncConfig {
+        server: "https://sync.example".into(),
+        device_id: "d".into(),
+        token: "t".into(),
+        role,
+    };
+    b.set_sync_config(&cfg(Role::Till))?;
+    a.set_now(minutes(5));
+    sell_one(&mut a)?;
+    b.import_bundle(a.export_bundle()?)?;
+    // (B also holds A's catalog from the bundle it was made from: no server
+    // has confirmed it either.)
+    let held = b.sync_status()?.held_for_others;
+    let of_a = held
+        .iter()
+        .find(|h| h.till_id.as_deref() == Some(a.info().till_id.as_str()))
+        .ok_or("A's sale is not reported")?;
+    assert!(of_a.changes >= 1);
+    assert!(of_a.message().contains("manager"), "{}", of_a.message());
+    let waiting_as_till = b.sync_outbox(usize::MAX)?.changes;
+    // The same device enrolled as a manager relays them instead.
+    b.set_sync_config(&cfg(Role::Manager))?;
+    assert!(b.sync_status()?.held_for_others.is_empty());
+    assert!(
+        b.sync_outbox(usize::MAX)?.changes > waiting_as_till,
+        "a manager's outbox carries the other till's changes"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_till_whose_clock_is_far_behind_what_it_has_seen_flags_itself() -> R {
+    let dir = tempfile::tempdir()?;
+    let (_a, mut b) = two_tills(dir.path())?;
+    b.set_clock_skew_limit_ms(60_000)?;
+    // B saw A's receipt at 08:00; its clock now says a day earlier.
+    b.set_now(Some(t0() - Duration::days(1)));
+    assert!(b.clock_flags()?.is_empty());
+    sell_one(&mut b)?;
+    let flags = b.clock_flags()?;
+    assert_eq!(flags.len(), 1, "{flags:?}");
+    assert!(flags[0].own, "the flag is about this till's own clock");
+    assert!(flags[0].ahead_ms >= 24 * 3600 * 1000 - 1);
+    assert!(flags[0].message().contains("set it right"));
+    Ok(())
+}
+
+#[test]
+fn a_till_far_off_the_servers_clock_flags_itself() -> R {
+    let dir = tempfile::tempdir()?;
+    let (_a, mut b) = two_tills(dir.path())?;
+    b.set_clock_skew_limit_ms(60_000)?;
+    b.set_now(minutes(10));
+    let server = (t0() + Duration::minutes(10)).timestamp_millis();
+    b.check_clock_against_server(server + 30_000)?;
+    assert!(b.clock_flags()?.is_empty(), "within the limit");
+    b.check_clock_against_server(server - 52 * 60_000)?;
+    let flags = b.clock_flags()?;
+    assert_eq!(flags.len(), 1);
+    assert!(flags[0].own);
+    Ok(())
+}
