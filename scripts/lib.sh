@@ -1,5 +1,5 @@
 # Shared helpers for the scripts: install only what is missing, from the
-# package registries (Debian, crates.io) and nothing else.
+# package registries (Debian's archive, the Rust crate registry) and nothing else.
 # shellcheck shell=bash
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

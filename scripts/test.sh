@@ -2,7 +2,7 @@
 # Runs every ShopSync test: unit, property, crash-safety, CLI, server and
 # end-to-end tests in the real desktop window. On a fresh Debian machine it
 # first installs what is missing (Debian packages, the wasm target,
-# wasm-bindgen-cli and tauri-driver from crates.io).
+# wasm-bindgen-cli and tauri-driver from the Rust crate registry).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -13,6 +13,12 @@ ensure_tauri_driver
 
 say "unit, property, integration and server tests"
 cargo test --workspace --locked
+
+# The shop simulator, optimised (Automerge is 10-50x slower unoptimised):
+# seeded histories of tills, server and faults checked against the shelves.
+# SIM_SEEDS=10000 for a long run (docs/TESTING.md).
+say "the shop simulator: ${SIM_SEEDS:-300} seeded histories"
+cargo run --release --locked -p shopsync-sim -- --seeds "${SIM_SEEDS:-300}"
 
 if [ -x scripts/e2e.sh ]; then
   say "end-to-end tests in the real window (Xvfb + WebDriver)"

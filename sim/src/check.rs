@@ -1,0 +1,248 @@
+//! What must hold once every till has synced fully (docs/TESTING.md, "The
+//! shop simulator"). Each check returns the first thing it finds wrong.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::{Result, anyhow, bail};
+use shopsync_core::projection::rebuild::compare;
+use shopsync_core::{SalesFilter, Store};
+
+use crate::world::World;
+
+pub fn all(w: &mut World) -> Result<()> {
+    documents_load(w)?;
+    same_everywhere(w)?;
+    sales_kept(w)?;
+    numbers(w)?;
+    refunds(w)?;
+    hostile_set_aside(w)?;
+    shelves(w)?;
+    Ok(())
+}
+
+/// Every till's documents load (a restart of every till, then a rebuild of
+/// a scratch copy that equals the live projections).
+fn documents_load(w: &mut World) -> Result<()> {
+    for t in &mut w.tills {
+        t.store = None;
+        let s = Store::open(&t.path).map_err(|e| anyhow!("{} does not open: {e}", t.name))?;
+        let v = s
+            .verify(&mut |_| {})
+            .map_err(|e| anyhow!("{}'s documents do not rebuild: {e}", t.name))?;
+        if !v.differences.is_empty() {
+            bail!(
+                "{}'s projections differ from a rebuild of its documents: {}",
+                t.name,
+                clip(&v.differences.join("; "))
+            );
+        }
+        t.store = Some(s);
+    }
+    Ok(())
+}
+
+/// Every till shows the same stock, sales, refunds, counts and conflicts.
+fn same_everywhere(w: &mut World) -> Result<()> {
+    let (first, rest) = w
+        .tills
+        .split_first_mut()
+        .ok_or_else(|| anyhow!("no tills"))?;
+    let a = first.store()?;
+    for t in rest {
+        let name = t.name.clone();
+        let b = t.store()?;
+        let (diffs, _) = compare(a.connection(), b.connection())?;
+        if !diffs.is_empty() {
+            bail!(
+                "T0 and {name} disagree after syncing fully: {}",
+                clip(&diffs.join("; "))
+            );
+        }
+    }
+    Ok(())
+}
+
+/// No sale a till completed is missing, unless a restore took the only copy;
+/// no sale appears that no till completed.
+fn sales_kept(w: &mut World) -> Result<()> {
+    let clashed = clashed_ids(w)?;
+    let sales = w.tills[0].store()?.sales(&SalesFilter::default())?;
+    let have: BTreeSet<String> = sales.iter().map(|s| s.sale_id.clone()).collect();
+    for (id, seen) in &w.sales {
+        if !have.contains(id) && !w.maybe_lost.contains(id) && !clashed.contains(id) {
+            bail!(
+                "sale {id} (till {}, step {}) is missing after syncing",
+                seen.till,
+                seen.step
+            );
+        }
+    }
+    for id in &have {
+        if !w.sales.contains_key(id) {
+            bail!("sale {id} is in the projections but no till completed it");
+        }
+    }
+    Ok(())
+}
+
+/// A sale number given twice is flagged on both sales.
+fn numbers(w: &mut World) -> Result<()> {
+    let sales = w.tills[0].store()?.sales(&SalesFilter::default())?;
+    let mut by_number: BTreeMap<&str, Vec<&shopsync_core::types::SaleSummary>> = BTreeMap::new();
+    for s in &sales {
+        by_number.entry(s.number.as_str()).or_default().push(s);
+    }
+    for (number, group) in by_number {
+        if group.len() > 1 && group.iter().any(|s| s.same_number.is_empty()) {
+            bail!(
+                "sale number {number} was given to {} sales without being flagged",
+                group.len()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// No refund of nothing or of a negative amount; a line refunded beyond
+/// what was sold shows as a conflict.
+fn refunds(w: &mut World) -> Result<()> {
+    let s = w.tills[0].store()?;
+    let conn = s.connection();
+    let bad: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM refunds r WHERE r.amount <= 0
+         OR EXISTS (SELECT 1 FROM refund_lines l WHERE l.refund_id = r.id AND l.qty <= 0)",
+        [],
+        |r| r.get(0),
+    )?;
+    if bad > 0 {
+        bail!("{bad} refund(s) of nothing or of a negative amount");
+    }
+    let over: Vec<String> = conn
+        .prepare(
+            "SELECT DISTINCT l.sale_id FROM sale_lines l
+             WHERE l.qty < (SELECT COALESCE(SUM(r.qty), 0) FROM refund_lines r
+                            WHERE r.sale_id = l.sale_id AND r.line_no = l.line_no)",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let sales = s.sales(&SalesFilter::default())?;
+    for id in over {
+        let shown = sales.iter().any(|x| x.sale_id == id && x.over_refunded);
+        if !shown {
+            bail!("sale {id} is refunded beyond what was sold and no conflict shows it");
+        }
+    }
+    Ok(())
+}
+
+/// A hostile till's records that reached the tills are set aside, never
+/// projected.
+fn hostile_set_aside(w: &mut World) -> Result<()> {
+    let hostile = w.hostile_till.clone();
+    let s = w.tills[0].store()?;
+    // A record reusing the id of a sale a restore destroyed everywhere
+    // clashes with nothing: it is a refund of an unknown sale, which a till
+    // must accept (the sale may still arrive). Any other is a failure.
+    let projected: Vec<String> = s
+        .connection()
+        .prepare(
+            "SELECT id FROM sales WHERE till_id = ?1
+             UNION ALL SELECT id FROM refunds WHERE till_id = ?1
+             UNION ALL SELECT id FROM stock_records WHERE till_id = ?1",
+        )?
+        .query_map([&hostile], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let unexplained = projected
+        .iter()
+        .filter(|id| !w.maybe_lost.contains(*id))
+        .count();
+    if unexplained > 0 {
+        bail!("{unexplained} record(s) of the hostile till were projected");
+    }
+    // An honest record is set aside only when the hostile till reused its id.
+    let honest_quarantined: i64 = s.connection().query_row(
+        "SELECT COUNT(*) FROM quarantine q WHERE q.till_id IS NOT ?1
+         AND NOT (q.rule = 'id_clash' AND EXISTS (SELECT 1 FROM quarantine h
+                  WHERE h.record_key = q.record_key AND h.till_id = ?1))",
+        [&hostile],
+        |r| r.get(0),
+    )?;
+    if honest_quarantined > 0 {
+        bail!("{honest_quarantined} honest record(s) were quarantined");
+    }
+    Ok(())
+}
+
+/// Stock equals the shelves, unless the difference is explained: a restore
+/// lost a record of that product, or a clock was wrong and a till flagged it.
+fn shelves(w: &mut World) -> Result<()> {
+    let clashed = clashed_ids(w)?;
+    let set_aside: BTreeSet<usize> = w
+        .made
+        .iter()
+        .filter(|m| m.id.as_ref().is_some_and(|id| clashed.contains(id)))
+        .flat_map(|m| m.products.iter().copied())
+        .collect();
+    let mut flagged = false;
+    for t in &mut w.tills {
+        let n: i64 =
+            t.store()?
+                .connection()
+                .query_row("SELECT COUNT(*) FROM clock_flags", [], |r| r.get(0))?;
+        flagged |= n > 0;
+    }
+    let levels = w.tills[0].store()?.stock_levels(None, false)?;
+    for (p, sku) in w.skus.iter().enumerate() {
+        let on_hand = levels
+            .iter()
+            .find(|l| &l.sku == sku)
+            .map_or(0, |l| l.on_hand);
+        let shelf = w.shelves[p];
+        if on_hand == shelf {
+            continue;
+        }
+        if w.lost_products.contains(&p) || set_aside.contains(&p) {
+            continue;
+        }
+        if (w.clocks_were_wrong && flagged) || w.clock_wrong_unseen {
+            continue;
+        }
+        bail!(
+            "{sku}: the tills say {on_hand}, the shelf holds {shelf}, and nothing reported explains it{}",
+            if w.clocks_were_wrong {
+                " (a clock was wrong, but no till flagged it)"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(())
+}
+
+/// Honest record ids set aside because the hostile till reused them (the
+/// quarantine shows them).
+fn clashed_ids(w: &mut World) -> Result<BTreeSet<String>> {
+    let hostile = w.hostile_till.clone();
+    let s = w.tills[0].store()?;
+    let ids: BTreeSet<String> = s
+        .connection()
+        .prepare(
+            "SELECT DISTINCT record_key FROM quarantine WHERE rule = 'id_clash' AND till_id = ?1",
+        )?
+        .query_map([&hostile], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(ids)
+}
+
+/// At most this much of a long difference list goes into a failure.
+pub fn clip(s: &str) -> String {
+    const MAX: usize = 1200;
+    if s.len() <= MAX {
+        return s.to_string();
+    }
+    let mut end = MAX;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} more bytes)", &s[..end], s.len() - end)
+}

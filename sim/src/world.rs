@@ -1,0 +1,932 @@
+//! One history played out: the shop's shelves and customers, the tills (the
+//! real `Store` on SQLite files), the in-process server and the faults.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow, bail};
+use chrono::{DateTime, TimeZone, Utc};
+use shopsync_core::access::Role;
+use shopsync_core::error::CoreError;
+use shopsync_core::sync::client::{SyncError, enrol_via};
+use shopsync_core::types::TenderKind;
+use shopsync_core::{
+    AdjustReason, CartLine, CountScope, InitOptions, NewProduct, ProductEdit, ReceiveLine,
+    RefundRequest, SalesFilter, Store, TenderInput,
+};
+
+use crate::schedule::{Crash, Event, History};
+use crate::server::{Link, Server};
+
+/// When every history starts (tills' clocks add their offsets).
+pub fn start_time() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 1, 8, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+/// A clock limit low enough that clocks wrong by seconds are flagged.
+pub const SKEW_LIMIT_MS: i64 = 2_000;
+
+pub struct Till {
+    pub name: String,
+    pub path: PathBuf,
+    pub store: Option<Store>,
+    pub offset_ms: i64,
+    pub link: Link,
+    /// Copies of the file: (step taken, path).
+    pub copies: Vec<(usize, PathBuf)>,
+    /// The till worked with a wrong clock since it last synced.
+    pub worked_wrong: bool,
+}
+
+impl Till {
+    pub fn store(&mut self) -> Result<&mut Store> {
+        self.store
+            .as_mut()
+            .ok_or_else(|| anyhow!("{} is not running", self.name))
+    }
+}
+
+/// A sale as the shop saw it happen.
+#[derive(Debug, Clone)]
+pub struct SaleSeen {
+    pub till: usize,
+    pub step: usize,
+    /// (product index, sku, sold, still held by the customer)
+    pub lines: Vec<(usize, String, i64, i64)>,
+}
+
+/// A record a till made, for deciding later whether a restore lost it.
+#[derive(Debug, Clone)]
+pub struct Made {
+    pub till: usize,
+    pub step: usize,
+    pub id: Option<String>,
+    pub products: Vec<usize>,
+}
+
+pub struct World {
+    pub dir: tempfile::TempDir,
+    pub server: Arc<Server>,
+    pub store_id: String,
+    pub tills: Vec<Till>,
+    pub hostile: Option<Link>,
+    pub hostile_till: String,
+    pub skus: Vec<String>,
+    pub shelves: Vec<i64>,
+    pub sales: BTreeMap<String, SaleSeen>,
+    pub made: Vec<Made>,
+    /// Products whose records a restore may have lost (made after the copy
+    /// the till went back to, before the restore).
+    pub lost_products: BTreeSet<usize>,
+    pub maybe_lost: BTreeSet<String>,
+    pub clocks_were_wrong: bool,
+    /// A till worked with a wrong clock and was set right before it synced:
+    /// nothing could tell (docs/TESTING.md, known limits).
+    pub clock_wrong_unseen: bool,
+    pub clock: Arc<std::sync::atomic::AtomicI64>,
+    pub server_copies: Vec<PathBuf>,
+    pub now_ms: i64,
+    pub step: usize,
+    pub trace: Vec<String>,
+    /// Records the hostile till uploaded that the server stored.
+    pub hostile_stored: Vec<String>,
+}
+
+/// Errors an operation may meet for reasons the shop would understand (an
+/// unknown product on a till that has not synced the catalog yet, a refund
+/// the till knows is done): the customer is turned away, nothing changes.
+fn benign(e: &CoreError) -> bool {
+    matches!(
+        e,
+        CoreError::Invalid { .. }
+            | CoreError::NotFound { .. }
+            | CoreError::Conflict(_)
+            | CoreError::NothingToRefund(_)
+            | CoreError::CatalogReadOnly
+            | CoreError::Payment(_)
+    )
+}
+
+impl World {
+    pub fn new(h: &History) -> Result<World> {
+        let dir = tempfile::tempdir()?;
+        let server = Server::start(dir.path())?;
+        let manager_code = server.create_store("Simulated shop")?;
+        let now_ms = start_time().timestamp_millis();
+        let mut rng_shelf = h.seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+        let mut shelves = Vec::new();
+        let mut skus = Vec::new();
+        // The manager's till: the catalog and the first delivery.
+        let path0 = dir.path().join("till0.db");
+        {
+            let mut s = Store::init(
+                &path0,
+                InitOptions {
+                    store_name: "Simulated shop".into(),
+                    till_name: "T0".into(),
+                    currency: "EUR".into(),
+                },
+            )?;
+            s.set_now(DateTime::from_timestamp_millis(now_ms));
+            for p in 0..h.products {
+                let sku = format!("P{p}");
+                rng_shelf = rng_shelf
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let price = 100 + ((rng_shelf >> 33) % 900) as i64;
+                s.add_product(NewProduct {
+                    sku: sku.clone(),
+                    name: format!("Product {p}"),
+                    price,
+                    barcodes: vec![format!("400000000{p:04}")],
+                    ..NewProduct::default()
+                })?;
+                let qty = 5 + ((rng_shelf >> 40) % 30) as i64;
+                s.receive(
+                    None,
+                    &[ReceiveLine {
+                        code: sku.clone(),
+                        qty,
+                        unit_cost: None,
+                    }],
+                )?;
+                shelves.push(qty);
+                skus.push(sku);
+            }
+        }
+        let clock = Arc::new(std::sync::atomic::AtomicI64::new(now_ms));
+        let link0 = Link::new(server.clone(), clock.clone());
+        let (s0, _) = enrol_via(&path0, &link0, &manager_code, None, false, &mut |_| {})
+            .map_err(|e| anyhow!("enrolling the manager's till: {e}"))?;
+        let store_id = s0.info().store_id.clone();
+        let token = s0
+            .sync_config()?
+            .map(|c| c.token)
+            .ok_or_else(|| anyhow!("no token"))?;
+        let mut tills = vec![Till {
+            name: "T0".into(),
+            path: path0,
+            store: Some(s0),
+            offset_ms: 0,
+            link: link0.with_token_for_sim(&token),
+            copies: Vec::new(),
+            worked_wrong: false,
+        }];
+        for k in 1..h.tills {
+            let path = dir.path().join(format!("till{k}.db"));
+            let till_id = shopsync_core::ids::new_id();
+            let name = format!("T{k}");
+            drop(Store::create_with_till(&path, &store_id, &till_id, &name)?);
+            let code = server.code_for(&store_id, Role::Till, &till_id)?;
+            let link = Link::new(server.clone(), clock.clone());
+            let (s, _) = enrol_via(&path, &link, &code, None, false, &mut |_| {})
+                .map_err(|e| anyhow!("enrolling till {k}: {e}"))?;
+            let token = s
+                .sync_config()?
+                .map(|c| c.token)
+                .ok_or_else(|| anyhow!("no token"))?;
+            tills.push(Till {
+                name,
+                path,
+                store: Some(s),
+                offset_ms: 0,
+                link: link.with_token_for_sim(&token),
+                copies: Vec::new(),
+                worked_wrong: false,
+            });
+        }
+        for t in &mut tills {
+            t.store()?.set_clock_skew_limit_ms(SKEW_LIMIT_MS)?;
+        }
+        let hostile_till = shopsync_core::ids::new_id();
+        let mut w = World {
+            dir,
+            server,
+            store_id,
+            tills,
+            hostile: None,
+            hostile_till,
+            skus,
+            shelves,
+            sales: BTreeMap::new(),
+            made: Vec::new(),
+            lost_products: BTreeSet::new(),
+            maybe_lost: BTreeSet::new(),
+            clocks_were_wrong: false,
+            clock_wrong_unseen: false,
+            clock,
+            server_copies: Vec::new(),
+            now_ms,
+            step: 0,
+            trace: Vec::new(),
+            hostile_stored: Vec::new(),
+        };
+        w.hostile = Some(w.enrol_hostile()?);
+        Ok(w)
+    }
+
+    fn enrol_hostile(&mut self) -> Result<Link> {
+        use shopsync_core::sync::EnrolRequest;
+        use shopsync_core::sync::client::Transport;
+        let code = self
+            .server
+            .code_for(&self.store_id, Role::Till, &self.hostile_till)?;
+        let link = Link::new(self.server.clone(), self.clock.clone());
+        let resp = link
+            .enrol(&EnrolRequest {
+                protocol: shopsync_core::sync::wire::PROTOCOL_VERSION,
+                code,
+                till_id: self.hostile_till.clone(),
+                till_name: "H".into(),
+                store_id: Some(self.store_id.clone()),
+            })
+            .map_err(|e| anyhow!("enrolling the hostile till: {e}"))?;
+        Ok(link.with_token_for_sim(&resp.token))
+    }
+
+    /// Sets till `t`'s clock to the simulated time plus its offset.
+    fn tick(&mut self, t: usize) -> Result<&mut Store> {
+        let now = self.now_ms + self.tills[t].offset_ms;
+        if self.tills[t].offset_ms != 0 {
+            self.tills[t].worked_wrong = true;
+        }
+        let s = self.tills[t].store()?;
+        s.set_now(DateTime::from_timestamp_millis(now));
+        Ok(s)
+    }
+
+    fn note(&mut self, s: String) {
+        self.trace.push(format!("  {s}"));
+    }
+
+    fn made(&mut self, till: usize, id: Option<String>, products: Vec<usize>) {
+        self.made.push(Made {
+            till,
+            step: self.step,
+            id,
+            products,
+        });
+    }
+
+    /// An operation's error: benign ones are noted, others end the history.
+    fn refused(&mut self, what: &str, e: CoreError) -> Result<()> {
+        if benign(&e) {
+            self.note(format!("refused: {e}"));
+            Ok(())
+        } else {
+            Err(anyhow!("{what} failed: {e}"))
+        }
+    }
+
+    pub fn apply(&mut self, dt: u32, e: &Event) -> Result<()> {
+        self.now_ms += i64::from(dt);
+        self.clock
+            .store(self.now_ms, std::sync::atomic::Ordering::Relaxed);
+        self.trace.push(format!("#{} {e}", self.step));
+        let n = self.tills.len();
+        let valid = |t: usize| t < n;
+        match e {
+            Event::Sell { till, items } if valid(*till) => self.sell(*till, items)?,
+            Event::Refund {
+                till,
+                pick,
+                qty,
+                restock,
+            } if valid(*till) => self.refund(*till, *pick, *qty, *restock)?,
+            Event::MistakenRefund { till, pick } if valid(*till) => {
+                self.mistaken_refund(*till, *pick)?
+            }
+            Event::Receive { till, product, qty } if valid(*till) => {
+                let Some(sku) = self.skus.get(*product).cloned() else {
+                    return Ok(());
+                };
+                let r = self.tick(*till)?.receive(
+                    None,
+                    &[ReceiveLine {
+                        code: sku,
+                        qty: *qty,
+                        unit_cost: None,
+                    }],
+                );
+                match r {
+                    Ok(id) => {
+                        self.shelves[*product] += qty;
+                        self.made(*till, Some(id), vec![*product]);
+                    }
+                    Err(e) => self.refused("a delivery", e)?,
+                }
+            }
+            Event::Damage { till, product, qty } if valid(*till) => {
+                let Some(sku) = self.skus.get(*product).cloned() else {
+                    return Ok(());
+                };
+                let q = (*qty).min(self.shelves[*product]);
+                if q == 0 {
+                    self.note("the shelf is empty".into());
+                    return Ok(());
+                }
+                match self
+                    .tick(*till)?
+                    .adjust(&sku, -q, AdjustReason::Damaged, None)
+                {
+                    Ok(id) => {
+                        self.shelves[*product] -= q;
+                        self.made(*till, Some(id), vec![*product]);
+                    }
+                    Err(e) => self.refused("an adjustment", e)?,
+                }
+            }
+            Event::CountLine {
+                till,
+                product,
+                recount,
+            } if valid(*till) => self.count_line(*till, *product, *recount)?,
+            Event::CountPost { till } if valid(*till) => {
+                let s = self.tick(*till)?;
+                let open = s.open_counts()?;
+                let Some(id) = open.first().cloned() else {
+                    return Ok(());
+                };
+                let products: Vec<String> = s
+                    .count_view(&id)?
+                    .lines
+                    .iter()
+                    .filter(|l| l.counted.is_some())
+                    .map(|l| l.sku.clone())
+                    .collect();
+                match self.tick(*till)?.count_post(&id) {
+                    Ok(_) => {
+                        let idx = products
+                            .iter()
+                            .filter_map(|sku| self.skus.iter().position(|s| s == sku))
+                            .collect();
+                        self.made(*till, None, idx);
+                    }
+                    Err(e) => self.refused("posting a count", e)?,
+                }
+            }
+            Event::PriceChange { product, price } => {
+                let Some(sku) = self.skus.get(*product).cloned() else {
+                    return Ok(());
+                };
+                let r = self.tick(0)?.edit_product(
+                    &sku,
+                    ProductEdit {
+                        price: Some(*price),
+                        ..ProductEdit::default()
+                    },
+                );
+                if let Err(e) = r {
+                    self.refused("a price change", e)?;
+                }
+            }
+            Event::NewProduct => {
+                let p = self.skus.len();
+                let sku = format!("P{p}");
+                let r = self.tick(0)?.add_product(NewProduct {
+                    sku: sku.clone(),
+                    name: format!("Product {p}"),
+                    price: 250,
+                    ..NewProduct::default()
+                });
+                match r {
+                    Ok(_) => {
+                        self.skus.push(sku);
+                        self.shelves.push(0);
+                    }
+                    Err(e) => self.refused("a new product", e)?,
+                }
+            }
+            Event::Park { till, product } if valid(*till) => {
+                let Some(sku) = self.skus.get(*product).cloned() else {
+                    return Ok(());
+                };
+                let lines = [shopsync_core::types::ipc::CartLineInput {
+                    code: sku,
+                    qty: 1,
+                    unit_price: None,
+                    override_reason: None,
+                    discount_bp: 0,
+                }];
+                if let Err(e) = self.tick(*till)?.park_cart("sim", &lines) {
+                    self.refused("parking a cart", e)?;
+                }
+            }
+            Event::Resume { till } if valid(*till) => {
+                let s = self.tick(*till)?;
+                if let Some(c) = s.parked_carts()?.first().cloned()
+                    && let Err(e) = s.resume_parked_cart(&c.id)
+                {
+                    self.refused("resuming a cart", e)?;
+                }
+            }
+            Event::Sync { till, faults } if valid(*till) => {
+                self.sync(*till, faults)?;
+            }
+            Event::DeliverLate { till } if valid(*till) => {
+                let n = self.tills[*till].link.deliver_delayed()?;
+                self.note(format!("{n} late request(s) arrived"));
+            }
+            Event::Bundle { from, to } if valid(*from) && valid(*to) && from != to => {
+                let b = self.tick(*from)?.export_bundle()?;
+                if let Err(e) = self.tick(*to)?.import_bundle(b) {
+                    return Err(anyhow!("importing a bundle failed: {e}"));
+                }
+            }
+            Event::Crash { till, product, how } if valid(*till) => {
+                self.crash(*till, *product, *how)?;
+            }
+            Event::Backup { till } if valid(*till) => {
+                let k = self.tills[*till].copies.len();
+                let to = self
+                    .dir
+                    .path()
+                    .join(format!("till{till}.copy{k}-step{}.db", self.step));
+                let to_s = to.to_string_lossy().to_string();
+                self.tills[*till]
+                    .store()?
+                    .connection()
+                    .execute("VACUUM INTO ?1", [to_s])?;
+                let step = self.step;
+                self.tills[*till].copies.push((step, to));
+            }
+            Event::Restore { till, pick } if valid(*till) => self.restore(*till, *pick)?,
+            Event::Clock { till, offset_ms } if valid(*till) => {
+                if self.tills[*till].worked_wrong && *offset_ms == 0 {
+                    self.clock_wrong_unseen = true;
+                }
+                self.tills[*till].offset_ms = *offset_ms;
+                if *offset_ms != 0 {
+                    self.clocks_were_wrong = true;
+                }
+            }
+            Event::ServerBackup => {
+                let to = self
+                    .dir
+                    .path()
+                    .join(format!("server.copy-step{}.db", self.step));
+                self.server.backup(&to)?;
+                self.server_copies.push(to);
+            }
+            Event::ServerRestore => {
+                if let Some(from) = self.server_copies.last().cloned() {
+                    self.server.restore(&from)?;
+                } else {
+                    self.note("no backup to restore".into());
+                }
+            }
+            Event::Hostile { kind } => self.hostile(*kind)?,
+            Event::Offline { till, offline } if valid(*till) => {
+                let mut st = self.tills[*till]
+                    .link
+                    .state
+                    .lock()
+                    .map_err(|_| anyhow!("link lock"))?;
+                st.offline = *offline;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn sell(&mut self, till: usize, items: &[(usize, i64)]) -> Result<()> {
+        let mut want: BTreeMap<usize, i64> = BTreeMap::new();
+        for (p, q) in items {
+            if *p >= self.skus.len() {
+                continue;
+            }
+            let have = self.shelves[*p] - want.get(p).copied().unwrap_or(0);
+            let q = (*q).min(have);
+            if q > 0 {
+                *want.entry(*p).or_default() += q;
+            }
+        }
+        if want.is_empty() {
+            self.note("the shelves are empty".into());
+            return Ok(());
+        }
+        let cart: Vec<CartLine> = want
+            .iter()
+            .map(|(p, q)| CartLine::new(self.skus[*p].clone(), *q))
+            .collect();
+        let s = self.tick(till)?;
+        let total = match s.quote(&cart) {
+            Ok(q) => q.total.minor,
+            Err(e) => return self.refused("pricing a cart", e),
+        };
+        let r = self.tick(till)?.sell(
+            &cart,
+            &[TenderInput {
+                kind: TenderKind::Cash,
+                amount: total,
+            }],
+        );
+        match r {
+            Ok(receipt) => {
+                let mut lines = Vec::new();
+                for (p, q) in &want {
+                    self.shelves[*p] -= q;
+                    lines.push((*p, self.skus[*p].clone(), *q, *q));
+                }
+                self.note(format!("sale {} ({})", receipt.number, receipt.sale_id));
+                self.sales.insert(
+                    receipt.sale_id.clone(),
+                    SaleSeen {
+                        till,
+                        step: self.step,
+                        lines,
+                    },
+                );
+                self.made(till, Some(receipt.sale_id), want.keys().copied().collect());
+                Ok(())
+            }
+            Err(e) => self.refused("a sale", e),
+        }
+    }
+
+    /// The sales till `t` knows, oldest first.
+    fn known_sales(&mut self, till: usize) -> Result<Vec<String>> {
+        let mut v: Vec<(DateTime<Utc>, String)> = self
+            .tick(till)?
+            .sales(&SalesFilter::default())?
+            .into_iter()
+            .map(|s| (s.at, s.sale_id))
+            .collect();
+        v.sort();
+        Ok(v.into_iter().map(|(_, id)| id).collect())
+    }
+
+    fn refund(&mut self, till: usize, pick: usize, qty: i64, restock: bool) -> Result<()> {
+        let known = self.known_sales(till)?;
+        let candidates: Vec<String> = known
+            .into_iter()
+            .filter(|id| {
+                self.sales
+                    .get(id)
+                    .is_some_and(|s| s.lines.iter().any(|l| l.3 > 0))
+            })
+            .collect();
+        if candidates.is_empty() {
+            self.note("no sale to return goods of".into());
+            return Ok(());
+        }
+        let id = candidates[pick % candidates.len()].clone();
+        let Some(sale) = self.sales.get(&id).cloned() else {
+            return Ok(());
+        };
+        let Some(li) = sale.lines.iter().position(|l| l.3 > 0) else {
+            return Ok(());
+        };
+        let (p, sku, _, held) = sale.lines[li].clone();
+        let q = qty.min(held);
+        let r = self.tick(till)?.refund(
+            &id,
+            RefundRequest {
+                lines: vec![(sku, q)],
+                tender: None,
+                restock,
+            },
+        );
+        match r {
+            Ok(rc) => {
+                if let Some(s) = self.sales.get_mut(&id) {
+                    s.lines[li].3 -= q;
+                }
+                if restock {
+                    self.shelves[p] += q;
+                }
+                self.note(format!("refund {}", rc.refund_id));
+                self.made(till, Some(rc.refund_id), vec![p]);
+                Ok(())
+            }
+            Err(e) => self.refused("a refund", e),
+        }
+    }
+
+    fn mistaken_refund(&mut self, till: usize, pick: usize) -> Result<()> {
+        let known = self.known_sales(till)?;
+        let candidates: Vec<String> = known
+            .into_iter()
+            .filter(|id| {
+                self.sales
+                    .get(id)
+                    .is_some_and(|s| s.lines.iter().any(|l| l.3 < l.2))
+            })
+            .collect();
+        if candidates.is_empty() {
+            return Ok(());
+        }
+        let id = candidates[pick % candidates.len()].clone();
+        let Some(sale) = self.sales.get(&id).cloned() else {
+            return Ok(());
+        };
+        let Some(line) = sale.lines.iter().find(|l| l.3 < l.2) else {
+            return Ok(());
+        };
+        let r = self.tick(till)?.refund(
+            &id,
+            RefundRequest {
+                lines: vec![(line.1.clone(), line.2 - line.3)],
+                tender: None,
+                restock: false,
+            },
+        );
+        match r {
+            Ok(rc) => {
+                self.note(format!("refund {} (nothing came back)", rc.refund_id));
+                self.made(till, Some(rc.refund_id), vec![line.0]);
+                Ok(())
+            }
+            Err(e) => self.refused("a refund", e),
+        }
+    }
+
+    fn count_line(&mut self, till: usize, product: usize, recount: bool) -> Result<()> {
+        let Some(sku) = self.skus.get(product).cloned() else {
+            return Ok(());
+        };
+        let shelf = self.shelves[product];
+        let s = self.tick(till)?;
+        let id = match s.open_counts()?.first().cloned() {
+            Some(id) => id,
+            None => match s.count_start(CountScope::WholeStore) {
+                Ok(id) => id,
+                Err(e) => return self.refused("starting a count", e),
+            },
+        };
+        let counted_before = s
+            .count_view(&id)?
+            .lines
+            .iter()
+            .any(|l| l.sku == sku && l.counted.is_some());
+        let r = if !counted_before {
+            s.count_record(&id, &sku, shelf)
+        } else if recount {
+            s.count_recount(&id, &sku, shelf)
+        } else {
+            self.note("already counted".into());
+            return Ok(());
+        };
+        match r {
+            Ok(_) => {
+                self.note(format!("counted {shelf}"));
+                Ok(())
+            }
+            Err(e) => self.refused("counting", e),
+        }
+    }
+
+    fn sync(&mut self, till: usize, faults: &[Option<crate::server::NetFault>]) -> Result<()> {
+        let link = self.tills[till].link.clone();
+        let (offline, planned) = {
+            let mut st = link.state.lock().map_err(|_| anyhow!("link lock"))?;
+            st.planned = faults.iter().copied().collect();
+            st.applied.clear();
+            (st.offline, faults.iter().any(Option::is_some))
+        };
+        let r = self.tick(till)?.sync_now(&link, &mut |_| {});
+        let applied = {
+            let mut st = link.state.lock().map_err(|_| anyhow!("link lock"))?;
+            st.planned.clear();
+            std::mem::take(&mut st.applied)
+        };
+        match r {
+            Ok(rep) => {
+                self.tills[till].worked_wrong = false;
+                self.note(format!(
+                    "synced: sent {}, received {}{}",
+                    rep.sent_changes,
+                    rep.received_new,
+                    if rep.server_restored {
+                        " (the server had been restored)"
+                    } else {
+                        ""
+                    }
+                ));
+                Ok(())
+            }
+            Err(e) if offline || (planned && !applied.is_empty()) => {
+                self.note(format!("sync failed as the network did: {e}"));
+                Ok(())
+            }
+            Err(e) => Err(anyhow!(
+                "till {till} could not sync on a working network: {e}"
+            )),
+        }
+    }
+
+    fn crash(&mut self, till: usize, product: usize, how: Crash) -> Result<()> {
+        let Some(sku) = self.skus.get(product).cloned() else {
+            return Ok(());
+        };
+        if self.shelves[product] == 0 {
+            return Ok(());
+        }
+        let s = self.tick(till)?;
+        // A commit hook that refuses: the transaction rolls back exactly as
+        // if the process had died before its commit reached the disk.
+        s.connection().commit_hook(Some(|| true))?;
+        let r = s.sell(
+            &[CartLine::new(sku, 1)],
+            &[TenderInput {
+                kind: TenderKind::Cash,
+                amount: i64::MAX / 4,
+            }],
+        );
+        s.connection().commit_hook(None::<fn() -> bool>)?;
+        if let Ok(rc) = r {
+            bail!(
+                "a sale ({}) reported success though its commit failed",
+                rc.number
+            );
+        }
+        match how {
+            Crash::Killed => {
+                self.tills[till].store = None;
+                self.tills[till].store =
+                    Some(Store::open(&self.tills[till].path).context("reopening after a crash")?);
+                self.note("restarted".into());
+            }
+            Crash::CommitFails => self.note("the till carries on".into()),
+        }
+        Ok(())
+    }
+
+    fn restore(&mut self, till: usize, pick: usize) -> Result<()> {
+        if self.tills[till].copies.is_empty() {
+            self.note("no copy to restore".into());
+            return Ok(());
+        }
+        let k = pick % self.tills[till].copies.len();
+        let (taken, from) = self.tills[till].copies[k].clone();
+        // Everything this till made after the copy may be gone.
+        for m in &self.made {
+            if m.till == till && m.step > taken {
+                self.lost_products.extend(m.products.iter().copied());
+                if let Some(id) = &m.id {
+                    self.maybe_lost.insert(id.clone());
+                }
+            }
+        }
+        let path = self.tills[till].path.clone();
+        self.tills[till].store = None;
+        for ext in ["-wal", "-shm"] {
+            let p = PathBuf::from(format!("{}{ext}", path.display()));
+            if p.exists() {
+                std::fs::remove_file(&p)?;
+            }
+        }
+        std::fs::copy(&from, &path)?;
+        self.tills[till].store = Some(Store::open(&path).context("opening a restored till")?);
+        self.note(format!("back to the copy of step {taken}"));
+        Ok(())
+    }
+
+    fn hostile(&mut self, kind: u8) -> Result<()> {
+        use automerge::{AutoCommit, ROOT, ScalarValue, transaction::Transactable};
+        use shopsync_core::records::{Record, RefundLine, RefundRecord};
+        use shopsync_core::sync::wire::{DocChanges, SyncRequest};
+        let Some(link) = self.hostile.clone() else {
+            return Ok(());
+        };
+        let at = self.now_ms;
+        let month = DateTime::from_timestamp_millis(at)
+            .unwrap_or_default()
+            .format("%Y-%m");
+        let doc_id = format!(
+            "store/{}/ledger/{}/{month}",
+            self.store_id, self.hostile_till
+        );
+        let honest_sale = self.sales.keys().next().cloned();
+        let mut doc = AutoCommit::new();
+        let refund = |id: String, qty: i64, hlc: i64| {
+            Record::Refund(RefundRecord {
+                id,
+                sale_id: honest_sale.clone().unwrap_or_else(|| "no-such-sale".into()),
+                at,
+                lines: vec![RefundLine {
+                    line_no: 1,
+                    product_id: "no-such-product".into(),
+                    qty,
+                    amount: 100,
+                    tax: 0,
+                }],
+                amount: 100,
+                tax: 0,
+                tender: TenderKind::Cash,
+                restock: true,
+                hlc: Some(hlc),
+            })
+        };
+        let (key, bytes): (String, Vec<u8>) = match kind {
+            0 => ("not-a-record".into(), b"\x01{ this is not json".to_vec()),
+            1 => {
+                let r = refund(shopsync_core::ids::new_id(), 1, i64::MAX);
+                (r.id().to_string(), r.encode()?)
+            }
+            2 if honest_sale.is_some() => {
+                // The id of an honest sale, reused.
+                let id = honest_sale.clone().unwrap_or_default();
+                let r = refund(id, 1, at);
+                (r.id().to_string(), r.encode()?)
+            }
+            _ => {
+                let r = refund(shopsync_core::ids::new_id(), 0, at);
+                (r.id().to_string(), r.encode()?)
+            }
+        };
+        doc.put(ROOT, key.as_str(), ScalarValue::Bytes(bytes))?;
+        doc.commit();
+        let changes: Vec<Vec<u8>> = doc
+            .get_changes(&[])
+            .iter()
+            .map(|c| c.raw_bytes().to_vec())
+            .collect();
+        let req = SyncRequest::new(u64::MAX / 2, vec![DocChanges { doc_id, changes }]);
+        let a = link.post_sync_body(req.encode())?;
+        self.note(format!("the server answered {}", a.status.as_u16()));
+        if a.status.is_success() {
+            self.hostile_stored.push(key);
+        } else if a.status.is_server_error() {
+            bail!("the server failed on a hostile record: {}", a.status);
+        }
+        Ok(())
+    }
+
+    /// Heals every fault and syncs every till until nothing moves. Then the
+    /// operator does what the tills ask: changes a till holds for another
+    /// device the server lacks (a bundle carried to a till later restored)
+    /// go back to that device in a bundle, and everyone syncs again.
+    pub fn settle(&mut self) -> Result<()> {
+        self.trace
+            .push("# the network heals; every till syncs until nothing moves".into());
+        for t in &self.tills {
+            let mut st = t.link.state.lock().map_err(|_| anyhow!("link lock"))?;
+            st.offline = false;
+            st.planned.clear();
+            st.delayed.clear();
+        }
+        self.sync_all()?;
+        let mut carried = false;
+        for holder in 0..self.tills.len() {
+            let held = self.tick(holder)?.sync_status()?.held_for_others;
+            for h in held {
+                // As the message says: to a manager's device, which relays.
+                let owner = 0;
+                self.trace.push(format!(
+                    "# till {holder} says: {}; the operator carries a bundle to till {owner}",
+                    h.message()
+                ));
+                let b = self.tick(holder)?.export_bundle()?;
+                self.tick(owner)?
+                    .import_bundle(b)
+                    .map_err(|e| anyhow!("the operator's bundle did not import: {e}"))?;
+                carried = true;
+            }
+        }
+        if carried {
+            self.sync_all()?;
+        }
+        for t in 0..self.tills.len() {
+            let held = self.tick(t)?.sync_status()?.held_for_others;
+            if let Some(h) = held.first() {
+                bail!(
+                    "till {t} still holds changes the server lacks after syncing: {}",
+                    h.message()
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn sync_all(&mut self) -> Result<()> {
+        for round in 0..4 {
+            let mut moved = false;
+            for t in 0..self.tills.len() {
+                let link = self.tills[t].link.clone();
+                let rep = self
+                    .tick(t)?
+                    .sync_now(&link, &mut |_| {})
+                    .map_err(|e: SyncError| anyhow!("till {t} could not sync once healed: {e}"))?;
+                if rep.received_new > 0 || rep.sent_changes > 0 {
+                    moved = true;
+                }
+            }
+            if !moved && round > 0 {
+                return Ok(());
+            }
+        }
+        bail!("the tills still exchange changes after 4 rounds of syncing")
+    }
+}
+
+impl Link {
+    /// This link, authenticated as a device.
+    pub fn with_token_for_sim(&self, token: &str) -> Link {
+        use shopsync_core::sync::client::Transport;
+        self.with_token(token).unwrap_or_else(|_| self.clone())
+    }
+}
