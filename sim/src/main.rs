@@ -66,6 +66,13 @@ fn main() -> ExitCode {
     let started = Instant::now();
     let mut failed = 0u64;
     for seed in args.first..args.first + args.seeds {
+        if seed > args.first && (seed - args.first) % 1000 == 0 {
+            println!(
+                "{} histories, {failed} failed, {:.0} s",
+                seed - args.first,
+                started.elapsed().as_secs_f64()
+            );
+        }
         let h = History::generate(seed, args.events);
         if let Err(f) = run(&h) {
             failed += 1;

@@ -725,23 +725,37 @@ impl World {
         if self.shelves[product] == 0 {
             return Ok(());
         }
+        let cart = [CartLine::new(sku, 1)];
         let s = self.tick(till)?;
+        let total = match s.quote(&cart) {
+            Ok(q) => q.total.minor,
+            Err(e) => return self.refused("pricing a cart", e),
+        };
         // A commit hook that refuses: the transaction rolls back exactly as
         // if the process had died before its commit reached the disk.
-        s.connection().commit_hook(Some(|| true))?;
+        let vetoed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let seen = vetoed.clone();
+        s.connection().commit_hook(Some(move || {
+            seen.store(true, std::sync::atomic::Ordering::Relaxed);
+            true
+        }))?;
         let r = s.sell(
-            &[CartLine::new(sku, 1)],
+            &cart,
             &[TenderInput {
                 kind: TenderKind::Cash,
-                amount: i64::MAX / 4,
+                amount: total,
             }],
         );
         s.connection().commit_hook(None::<fn() -> bool>)?;
-        if let Ok(rc) = r {
-            bail!(
+        match r {
+            Ok(rc) => bail!(
                 "a sale ({}) reported success though its commit failed",
                 rc.number
-            );
+            ),
+            Err(e) if !vetoed.load(std::sync::atomic::Ordering::Relaxed) => {
+                return self.refused("a sale", e);
+            }
+            Err(e) => self.note(format!("the sale failed at its commit: {e}")),
         }
         match how {
             Crash::Killed => {
