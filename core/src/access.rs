@@ -59,19 +59,15 @@ pub fn can_read(p: &Principal<'_>, doc: &DocId) -> bool {
 }
 
 /// A till writes only its own ledger partitions (and order statuses of its
-/// store); a manager also writes the catalog, and relays other tills'
-/// ledger changes it holds (from a bundle) that the server lacks: the only
-/// way a sale whose till was restored from an older backup, or destroyed,
-/// reaches everyone (found by the shop simulator). A till never makes
-/// records in another till's ledger; the manager only passes them on.
-/// The public catalog is derived by the server alone; customer documents
-/// belong to customers' devices.
+/// store); a manager also writes the catalog. The public catalog is derived
+/// by the server alone; customer documents belong to customers' devices.
+/// (Bundles are not signed: letting any device upload another till's ledger
+/// would let it forge that till's records, so changes of another till held
+/// here go back to that till: `sync::held`.)
 pub fn can_write(p: &Principal<'_>, doc: &DocId) -> bool {
     match doc {
         DocId::Catalog { store } => store == p.store && p.role == Role::Manager,
-        DocId::Ledger { store, till, .. } => {
-            store == p.store && (till == p.till || p.role == Role::Manager)
-        }
+        DocId::Ledger { store, till, .. } => store == p.store && till == p.till,
         DocId::Orders { store } => store == p.store,
         DocId::Public { .. } | DocId::Customer { .. } => false,
     }
@@ -116,8 +112,7 @@ mod tests {
         let cases = [
             (&manager, &catalog, true, true),
             (&manager, &own_t1, true, true),
-            // A manager relays another till's ledger changes it holds.
-            (&manager, &own_t2, true, true),
+            (&manager, &own_t2, true, false),
             (&till, &catalog, true, false),
             (&till, &own_t1, true, false),
             (&till, &own_t2, true, true),

@@ -37,6 +37,8 @@ pub const MAX_STAMP: i64 = 32_503_680_000_000;
 
 const KEY_SEEN: &str = "clock.hlc_seen";
 const KEY_LIMIT: &str = "clock.skew_limit_ms";
+/// The latest date of another till's record accepted as not ahead.
+const KEY_REMOTE_AT: &str = "clock.remote_at_seen";
 
 /// Another till's records arrived dated ahead of this till's clock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,7 +61,7 @@ impl ClockFlag {
     pub fn message(&self) -> String {
         if self.own {
             return format!(
-                "this till's clock was {} off the server's clock or behind records it had already seen: \
+                "this till's clock was {} off the server's clock, or went back behind records it had already accepted: \
                  set it right (counts are ordered by the clocks of the tills that made them)",
                 human_duration(self.ahead_ms)
             );
@@ -122,17 +124,18 @@ pub(crate) fn peek(conn: &Connection, now: i64) -> Result<i64> {
 }
 
 /// Takes a stamp for a local event of till `own`: `max(now, seen + 1)`,
-/// and remembers it. A clock far behind what this till has already seen is
+/// and remembers it. A clock that has gone back, past the limit, behind the
+/// date of a record from another till it accepted as not ahead of it, is
 /// flagged against this till itself (found by the shop simulator: a till
-/// whose clock went slow while offline, and was set right before it synced,
-/// was never flagged by anyone, yet its counts were misordered).
+/// whose clock went a year slow while offline was never flagged by anyone,
+/// yet its counts were misordered). Dates, not causal stamps: a stamp can
+/// be pushed ahead by a hostile or fast till without its date saying so.
 pub(crate) fn tick(conn: &Connection, now: i64, own: &str) -> Result<i64> {
-    if let Some(s) = seen(conn)? {
-        let behind = s.saturating_sub(now);
+    if let Some(latest) = meta_i64(conn, KEY_REMOTE_AT)? {
+        let behind = latest.saturating_sub(now);
         let limit = skew_limit(conn)?;
-        // Unless another till is already flagged as that far ahead: then its
-        // clock is the fast one, and pushed this till's stamps forward.
-        if behind > limit && !explained_by_another(conn, own, behind - limit)? {
+        // Unless another till is flagged, recently, as that far ahead.
+        if behind > limit && !explained_by_another(conn, own, behind - limit, now)? {
             flag(conn, own, behind, now)?;
         }
     }
@@ -224,16 +227,35 @@ pub(crate) fn check_remote(
     }
     let ahead = at.saturating_sub(now);
     if ahead <= skew_limit(conn)? {
+        // Accepted as not ahead of this till's clock: if this clock later
+        // reads far before it, this clock went back (see `tick`).
+        conn.prepare_cached(
+            "INSERT INTO meta (key, value) VALUES (?1, CAST(?2 AS TEXT))
+             ON CONFLICT (key) DO UPDATE SET value = CAST(?2 AS TEXT)
+             WHERE CAST(meta.value AS INTEGER) < ?2",
+        )?
+        .execute(params![KEY_REMOTE_AT, at])?;
         return Ok(());
     }
     flag(conn, till_id, ahead, now)
 }
 
-/// Whether another till is flagged as at least `ahead` ahead of this one.
-fn explained_by_another(conn: &Connection, own: &str, ahead: i64) -> Result<bool> {
+/// Whether another till is flagged, within the last day, as at least
+/// `ahead` ahead of this one.
+fn explained_by_another(conn: &Connection, own: &str, ahead: i64, now: i64) -> Result<bool> {
     Ok(conn
-        .prepare_cached("SELECT 1 FROM clock_flags WHERE till_id <> ?1 AND ahead_ms >= ?2")?
-        .exists(params![own, ahead])?)
+        .prepare_cached(
+            "SELECT 1 FROM clock_flags WHERE till_id <> ?1 AND ahead_ms >= ?2 AND seen_at >= ?3",
+        )?
+        .exists(params![own, ahead, now.saturating_sub(FLAG_SHOWN_FOR_MS)])?)
+}
+
+fn meta_i64(conn: &Connection, key: &str) -> Result<Option<i64>> {
+    let v: Option<String> = conn
+        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()?;
+    Ok(v.and_then(|s| s.parse().ok()))
 }
 
 /// Flags this till's own clock, off by `off` milliseconds.

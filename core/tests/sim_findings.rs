@@ -147,7 +147,7 @@ fn a_record_id_used_by_two_tills_is_set_aside_whatever_arrives_first() -> R {
 }
 
 #[test]
-fn a_till_holding_another_tills_changes_says_so_and_a_manager_would_send_them() -> R {
+fn a_till_holding_another_tills_changes_says_so_and_never_sends_them() -> R {
     let dir = tempfile::tempdir()?;
     let (mut a, mut b) = two_tills(dir.path())?;
     let cfg = |role| SyncConfig {
@@ -168,15 +168,30 @@ fn a_till_holding_another_tills_changes_says_so_and_a_manager_would_send_them() 
         .find(|h| h.till_id.as_deref() == Some(a.info().till_id.as_str()))
         .ok_or("A's sale is not reported")?;
     assert!(of_a.changes >= 1);
-    assert!(of_a.message().contains("manager"), "{}", of_a.message());
-    let waiting_as_till = b.sync_outbox(usize::MAX)?.changes;
-    // The same device enrolled as a manager relays them instead.
-    b.set_sync_config(&cfg(Role::Manager))?;
-    assert!(b.sync_status()?.held_for_others.is_empty());
     assert!(
-        b.sync_outbox(usize::MAX)?.changes > waiting_as_till,
-        "a manager's outbox carries the other till's changes"
+        of_a.message().contains("import it on that till"),
+        "{}",
+        of_a.message()
     );
+    // Never sent from here, even by a manager: only their till writes them.
+    b.set_sync_config(&cfg(Role::Manager))?;
+    assert!(
+        b.sync_status()?
+            .held_for_others
+            .iter()
+            .any(|h| h.till_id.as_deref() == Some(a.info().till_id.as_str())),
+        "a manager's device reports them too"
+    );
+    let out = b.sync_outbox(usize::MAX)?;
+    assert!(
+        out.docs
+            .iter()
+            .all(|d| !d.doc_id.contains(&a.info().till_id)),
+        "A's ledger is not in B's outbox"
+    );
+    // Carried back to A, they are A's own again and A sends them.
+    a.import_bundle(b.export_bundle()?)?;
+    assert!(a.sync_waiting()? >= 1);
     Ok(())
 }
 
@@ -210,5 +225,61 @@ fn a_till_far_off_the_servers_clock_flags_itself() -> R {
     let flags = b.clock_flags()?;
     assert_eq!(flags.len(), 1);
     assert!(flags[0].own);
+    Ok(())
+}
+
+#[test]
+fn a_stamp_far_ahead_of_its_date_does_not_make_an_honest_till_flag_itself() -> R {
+    let dir = tempfile::tempdir()?;
+    let (a, mut b) = two_tills(dir.path())?;
+    // A record dated now but stamped a year ahead (hostile, or relayed from
+    // a fast till through another): B's stamps move ahead, its clock did not.
+    let mut hostile = reusing(&a, "far-stamp")?;
+    let at = (t0() + Duration::minutes(1)).timestamp_millis();
+    let r = Record::Refund(RefundRecord {
+        id: "far-stamp".into(),
+        sale_id: "no-such-sale".into(),
+        at,
+        lines: vec![RefundLine {
+            line_no: 1,
+            product_id: "no-such-product".into(),
+            qty: 1,
+            amount: 100,
+            tax: 0,
+        }],
+        amount: 100,
+        tax: 0,
+        tender: TenderKind::Cash,
+        restock: false,
+        hlc: Some(at + 365 * 24 * 3600 * 1000),
+    });
+    let mut d = AutoCommit::new();
+    d.put(ROOT, "far-stamp", ScalarValue::Bytes(r.encode()?))?;
+    d.commit();
+    hostile.docs[0].1 = d.get_changes(&[]);
+    b.set_now(minutes(2));
+    b.import_bundle(hostile)?;
+    sell_one(&mut b)?;
+    assert!(
+        b.clock_flags()?.iter().all(|f| !f.own),
+        "{:?}",
+        b.clock_flags()?
+    );
+    Ok(())
+}
+
+#[test]
+fn a_fast_clock_set_right_does_not_keep_flagging_itself() -> R {
+    let dir = tempfile::tempdir()?;
+    let (_a, mut b) = two_tills(dir.path())?;
+    b.set_now(Some(t0() + Duration::days(365)));
+    sell_one(&mut b)?;
+    b.set_now(minutes(30));
+    sell_one(&mut b)?;
+    assert!(
+        b.clock_flags()?.iter().all(|f| !f.own),
+        "{:?}",
+        b.clock_flags()?
+    );
     Ok(())
 }

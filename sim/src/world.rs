@@ -93,6 +93,12 @@ pub struct World {
     pub trace: Vec<String>,
     /// Records the hostile till uploaded that the server stored.
     pub hostile_stored: Vec<String>,
+    /// Tills left holding hostile records a restored server lost (nobody
+    /// can carry them anywhere: docs/TESTING.md, known limits).
+    pub stranded: BTreeSet<usize>,
+    /// Products counted at some point (a wrong clock can misorder a count
+    /// against a movement; a product never counted is a plain sum).
+    pub counted: BTreeSet<usize>,
 }
 
 /// Errors an operation may meet for reasons the shop would understand (an
@@ -223,6 +229,8 @@ impl World {
             step: 0,
             trace: Vec::new(),
             hostile_stored: Vec::new(),
+            stranded: BTreeSet::new(),
+            counted: BTreeSet::new(),
         };
         w.hostile = Some(w.enrol_hostile()?);
         Ok(w)
@@ -672,6 +680,7 @@ impl World {
         };
         match r {
             Ok(_) => {
+                self.counted.insert(product);
                 self.note(format!("counted {shelf}"));
                 Ok(())
             }
@@ -872,8 +881,10 @@ impl World {
 
     /// Heals every fault and syncs every till until nothing moves. Then the
     /// operator does what the tills ask: changes a till holds for another
-    /// device the server lacks (a bundle carried to a till later restored)
-    /// go back to that device in a bundle, and everyone syncs again.
+    /// till the server lacks (a bundle carried to a till later restored) go
+    /// back to that till in a bundle (catalog edits to the manager's
+    /// device), and everyone syncs again. Nobody carries anything to the
+    /// hostile till: what a till holds of its records stays there.
     pub fn settle(&mut self) -> Result<()> {
         self.trace
             .push("# the network heals; every till syncs until nothing moves".into());
@@ -888,8 +899,25 @@ impl World {
         for holder in 0..self.tills.len() {
             let held = self.tick(holder)?.sync_status()?.held_for_others;
             for h in held {
-                // As the message says: to a manager's device, which relays.
-                let owner = 0;
+                let owner = match &h.till_id {
+                    None => Some(0),
+                    Some(id) => {
+                        let mut found = None;
+                        for (k, t) in self.tills.iter_mut().enumerate() {
+                            if &t.store()?.info().till_id == id {
+                                found = Some(k);
+                            }
+                        }
+                        found
+                    }
+                };
+                let Some(owner) = owner else {
+                    self.stranded.insert(holder);
+                    self.trace.push(format!(
+                        "# till {holder} holds records of the hostile till the restored server lost"
+                    ));
+                    continue;
+                };
                 self.trace.push(format!(
                     "# till {holder} says: {}; the operator carries a bundle to till {owner}",
                     h.message()
@@ -904,12 +932,19 @@ impl World {
         if carried {
             self.sync_all()?;
         }
+        let hostile = Some(self.hostile_till.clone());
         for t in 0..self.tills.len() {
-            let held = self.tick(t)?.sync_status()?.held_for_others;
-            if let Some(h) = held.first() {
+            let status = self.tick(t)?.sync_status()?;
+            if let Some(h) = status.held_for_others.iter().find(|h| h.till_id != hostile) {
                 bail!(
                     "till {t} still holds changes the server lacks after syncing: {}",
                     h.message()
+                );
+            }
+            if status.changes_waiting > 0 {
+                bail!(
+                    "till {t} still has {} change(s) the server has not acknowledged after syncing",
+                    status.changes_waiting
                 );
             }
         }

@@ -186,16 +186,14 @@ fn access_matrix() -> R {
             true,
             0,
         ),
-        // A manager relays other tills' ledger changes it holds (a bundle
-        // from a till later restored): it may write them.
         (
             "manager",
             Some(&a_tok),
             "other till's ledger",
             &ledger_b,
             true,
-            true,
-            0,
+            false,
+            403,
         ),
         (
             "manager",
@@ -336,7 +334,7 @@ fn malformed_input_is_refused_whole_and_the_server_stays_up() -> R {
         .changes
         .push(b"not an automerge change".to_vec());
     let mut forbidden_too = write_req(&a_ledger);
-    // (A manager relays other tills' ledgers; nobody writes the public catalog.)
+    // (Nobody writes the public catalog.)
     forbidden_too.docs.push(DocChanges {
         doc_id: format!("store/{}/public", s.store_id),
         changes: vec![change("sneaky")],

@@ -33,11 +33,14 @@ impl HeldChanges {
             Some(t) => format!("till {t}'s sales and stock records"),
             None => "catalog edits of a manager's device".to_string(),
         };
+        let there = match &self.till_id {
+            Some(_) => "import it on that till",
+            None => "import it on a manager's device",
+        };
         format!(
             "this till holds {} change(s) of {whose} (from a bundle) that the server does not have yet; \
-             they reach it when that device syncs. If that device was restored from a backup or is gone, \
-             export a bundle here and import it on a manager's device, which sends them on \
-             (docs/OPERATIONS.md, \"Restoring a till\")",
+             they reach it when that device syncs. If that device was restored from a backup, \
+             export a bundle here and {there}: it sends them itself (docs/OPERATIONS.md, \"Restoring a till\")",
             self.changes
         )
     }

@@ -153,36 +153,6 @@ impl SyncStatus {
     }
 }
 
-/// Another till's ledger change (a manager relays those it holds) goes out
-/// only if it passes the server's own record checks: one bad change from a
-/// bundle must not stop the manager's sync (the server would refuse the
-/// whole request). This till's own changes always go.
-fn relayable(doc_id: &str, own_till: &str, bytes: &[u8]) -> bool {
-    let Some(id) = DocId::parse(doc_id) else {
-        return false;
-    };
-    match &id {
-        DocId::Ledger { till, .. } if till != own_till => {
-            decode_change(bytes).is_ok_and(|c| crate::validate::validate_changes(&id, &[c]).is_ok())
-        }
-        _ => true,
-    }
-}
-
-fn relayed_together(doc_id: &str, own_till: &str, changes: &[Vec<u8>]) -> bool {
-    let Some(id) = DocId::parse(doc_id) else {
-        return false;
-    };
-    match &id {
-        DocId::Ledger { till, .. } if till != own_till => {
-            let decoded: std::result::Result<Vec<_>, _> =
-                changes.iter().map(|c| decode_change(c)).collect();
-            decoded.is_ok_and(|d| crate::validate::validate_changes(&id, &d).is_ok())
-        }
-        _ => true,
-    }
-}
-
 /// Received changes applied per local transaction.
 const APPLY_CHUNK: usize = 2_000;
 
@@ -335,9 +305,6 @@ impl Store {
                 continue;
             }
             let bytes: Vec<u8> = row.get(1)?;
-            if !relayable(&doc_id, &till, &bytes) {
-                continue;
-            }
             if out.changes > 0 && out.bytes + bytes.len() > max_bytes {
                 out.more = true;
                 break;
@@ -353,18 +320,6 @@ impl Store {
             });
             out.docs[i].changes.push(bytes);
         }
-        // Relayed changes of one document go only if they pass the server's
-        // checks together too (two changes putting one record id twice pass
-        // alone and fail together: found by the shop simulator, where a
-        // manager's sync then stopped for good).
-        out.docs.retain(|d| {
-            let keep = relayed_together(&d.doc_id, &till, &d.changes);
-            if !keep {
-                out.changes -= d.changes.len();
-                out.bytes -= d.changes.iter().map(Vec::len).sum::<usize>();
-            }
-            keep
-        });
         Ok(out)
     }
 
