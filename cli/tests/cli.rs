@@ -1,95 +1,18 @@
 //! The CLI contract, driven through the real `shopsync` binary on real files.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 
+use common::{BIN, E, R, Till, path};
 use serde_json::Value;
 
-type R = Result<(), Box<dyn std::error::Error>>;
-
-struct Till {
-    db: PathBuf,
-}
-
-struct Run {
-    ok: bool,
-    stdout: String,
-    stderr: String,
-}
-
-impl Till {
-    fn new(dir: &Path, name: &str) -> Till {
-        Till {
-            db: dir.join(format!("{name}.db")),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Result<Run, Box<dyn std::error::Error>> {
-        let out = Command::new(env!("CARGO_BIN_EXE_shopsync"))
-            .arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .output()?;
-        Ok(Run {
-            ok: out.status.success(),
-            stdout: String::from_utf8(out.stdout)?,
-            stderr: String::from_utf8(out.stderr)?,
-        })
-    }
-
-    /// Runs with `--json`, expects success, returns the parsed value.
-    fn json(&self, args: &[&str]) -> Result<Value, Box<dyn std::error::Error>> {
-        let mut full = vec!["--json"];
-        full.extend_from_slice(args);
-        let r = self.run(&full)?;
-        if !r.ok {
-            return Err(format!("shopsync {args:?} failed: {}", r.stderr).into());
-        }
-        Ok(serde_json::from_str(&r.stdout)?)
-    }
-
-    /// Expects failure with exactly one line on stderr; returns it.
-    fn fails(&self, args: &[&str]) -> Result<String, Box<dyn std::error::Error>> {
-        let r = self.run(args)?;
-        if r.ok {
-            return Err(format!("shopsync {args:?} should have failed: {}", r.stdout).into());
-        }
-        assert_eq!(
-            r.stderr.trim_end().lines().count(),
-            1,
-            "one-line error expected: {:?}",
-            r.stderr
-        );
-        assert!(
-            r.stdout.is_empty(),
-            "nothing on stdout on failure: {:?}",
-            r.stdout
-        );
-        Ok(r.stderr.trim_end().to_string())
-    }
-
-    fn on_hand(&self, sku: &str) -> Result<i64, Box<dyn std::error::Error>> {
-        let v = self.json(&["stock", sku])?;
-        let arr = v.as_array().ok_or("stock is not an array")?;
-        assert_eq!(arr.len(), 1);
-        assert_eq!(arr[0]["sku"], sku);
-        arr[0]["on_hand"]
-            .as_i64()
-            .ok_or_else(|| "on_hand is not an integer".into())
-    }
-}
-
-fn setup(dir: &Path) -> Result<Till, Box<dyn std::error::Error>> {
+/// Till T1 of "Corner Shop": a tax class, a supplier, MILK (taxed, with a
+/// barcode) and BREAD, both received from the supplier.
+fn setup(dir: &Path) -> Result<Till, E> {
     let t = Till::new(dir, "t1");
-    let init = t.json(&[
-        "init",
-        "--store-name",
-        "Corner Shop",
-        "--till",
-        "T1",
-        "--currency",
-        "EUR",
-    ])?;
+    let init = t.init("Corner Shop", "T1")?;
     assert!(init["store_id"].as_str().is_some_and(|s| s.len() == 36));
     t.json(&["tax-class", "set", "std", "--rate", "20", "--exclusive"])?;
     let sup = t.json(&[
@@ -121,16 +44,7 @@ fn setup(dir: &Path) -> Result<Till, Box<dyn std::error::Error>> {
         "--supplier",
         &sup_id,
     ])?;
-    t.json(&[
-        "product",
-        "add",
-        "--sku",
-        "BREAD",
-        "--name",
-        "Sourdough loaf",
-        "--price",
-        "3.50",
-    ])?;
+    t.add_product("BREAD", "Sourdough loaf", "3.50")?;
     t.json(&["receive", "--supplier", &sup_id, "MILKx10", "BREADx4@1.20"])?;
     Ok(t)
 }
@@ -282,7 +196,7 @@ fn csv_import_rejects_a_bad_file_whole_and_round_trips() -> R {
         &bad,
         "sku,name,price,barcode,tax_class,cost,reorder_point,supplier\nTEA,Green tea,2.40,,std,,,\nJAM,Jam,two euros,,,,,\n",
     )?;
-    let err = t.fails(&["product", "import", bad.to_str().ok_or("path")?])?;
+    let err = t.fails(&["product", "import", path(&bad)?])?;
     assert!(err.contains("row 3") && err.contains("price"), "{err}");
     assert!(
         t.fails(&["product", "show", "TEA"])?.contains("not found"),
@@ -294,7 +208,7 @@ fn csv_import_rejects_a_bad_file_whole_and_round_trips() -> R {
         &good,
         "sku,name,price,barcode,tax_class,cost,reorder_point,supplier\nTEA,Green tea,2.40,5000000000011;5000000000028,std,1.10,3,Northside Dairy\nMILK,Whole milk 1L,2.09,4000000000017,std,0.80,5,Northside Dairy\n",
     )?;
-    let s = t.json(&["product", "import", good.to_str().ok_or("path")?])?;
+    let s = t.json(&["product", "import", path(&good)?])?;
     assert_eq!(
         (s["added"].as_u64(), s["updated"].as_u64()),
         (Some(1), Some(1))
@@ -302,8 +216,8 @@ fn csv_import_rejects_a_bad_file_whole_and_round_trips() -> R {
     let tea = t.json(&["product", "show", "TEA"])?;
     assert_eq!(tea["barcodes"].as_array().map(Vec::len), Some(2));
     let out = dir.path().join("out.csv");
-    t.json(&["product", "export", out.to_str().ok_or("path")?])?;
-    let again = t.json(&["product", "import", out.to_str().ok_or("path")?])?;
+    t.json(&["product", "export", path(&out)?])?;
+    let again = t.json(&["product", "import", path(&out)?])?;
     assert_eq!(
         (
             again["added"].as_u64(),
@@ -319,28 +233,21 @@ fn csv_import_rejects_a_bad_file_whole_and_round_trips() -> R {
 fn bundles_make_a_second_till_and_merge_both_ways() -> R {
     let dir = tempfile::tempdir()?;
     let t1 = setup(dir.path())?;
-    let b1 = dir.path().join("t1.bundle");
-    t1.json(&["bundle", "export", b1.to_str().ok_or("path")?])?;
     let t2 = Till::new(dir.path(), "t2");
-    let info = t2.json(&[
-        "init",
-        "--from-bundle",
-        b1.to_str().ok_or("path")?,
-        "--till",
-        "T2",
-    ])?;
+    let info = t2.join(&t1, "T2")?;
+    let b1 = t1.bundle();
     assert_eq!(info["till_name"], "T2");
     assert_eq!(t2.on_hand("MILK")?, 10);
 
     t1.json(&["sell", "MILKx4", "--pay", "cash:20"])?;
     t2.json(&["sell", "MILKx3", "--pay", "card:7.16"])?;
     let b2 = dir.path().join("t2.bundle");
-    t2.json(&["bundle", "export", b2.to_str().ok_or("path")?])?;
-    t1.json(&["bundle", "export", b1.to_str().ok_or("path")?])?;
-    t1.json(&["bundle", "import", b2.to_str().ok_or("path")?])?;
-    let first = t2.json(&["bundle", "import", b1.to_str().ok_or("path")?])?;
+    t2.json(&["bundle", "export", path(&b2)?])?;
+    t1.json(&["bundle", "export", path(&b1)?])?;
+    t1.json(&["bundle", "import", path(&b2)?])?;
+    let first = t2.json(&["bundle", "import", path(&b1)?])?;
     assert!(first["new_changes"].as_u64().is_some_and(|n| n > 0));
-    let twice = t2.json(&["bundle", "import", b1.to_str().ok_or("path")?])?;
+    let twice = t2.json(&["bundle", "import", path(&b1)?])?;
     assert_eq!(twice["new_changes"], 0);
     assert_eq!(t1.on_hand("MILK")?, 3);
     assert_eq!(t2.on_hand("MILK")?, 3);
@@ -352,7 +259,7 @@ fn bundles_make_a_second_till_and_merge_both_ways() -> R {
     bytes[mid] ^= 0xff;
     std::fs::write(&corrupt, bytes)?;
     assert!(
-        t1.fails(&["bundle", "import", corrupt.to_str().ok_or("path")?])?
+        t1.fails(&["bundle", "import", path(&corrupt)?])?
             .contains("damaged")
     );
     Ok(())
@@ -382,16 +289,8 @@ fn demo_fills_a_store() -> R {
             .as_array()
             .is_some_and(|a| !a.is_empty())
     );
-    let bundle = dir.path().join("demo.bundle");
-    t.json(&["bundle", "export", bundle.to_str().ok_or("path")?])?;
     let t2 = Till::new(dir.path(), "demo2");
-    t2.json(&[
-        "init",
-        "--from-bundle",
-        bundle.to_str().ok_or("path")?,
-        "--till",
-        "T9",
-    ])?;
+    t2.join(&t, "T9")?;
     assert_eq!(
         t2.json(&["sales", "--limit", "10000"])?,
         t.json(&["sales", "--limit", "10000"])?
@@ -413,11 +312,9 @@ fn without_db_the_cli_opens_the_apps_store() -> R {
     let data = home.path().join("data");
     let folder = data.join("shopsync");
     std::fs::create_dir_all(&folder)?;
-    let app_store = Till {
-        db: folder.join("till.db"),
-    };
+    let app_store = Till::new(&folder, "till");
     app_store.json(&["init", "--store-name", "App Shop", "--till", "Counter"])?;
-    let out = Command::new(env!("CARGO_BIN_EXE_shopsync"))
+    let out = Command::new(BIN)
         .args(["--json", "info"])
         .env_remove("SHOPSYNC_DB")
         .env("HOME", home.path())

@@ -3,76 +3,12 @@
 //! behind, exchanging bundles. Needs Debian's `faketime` (scripts/test.sh
 //! installs it); without it the test says so and passes without running.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 
-use serde_json::Value;
-
-type R = Result<(), Box<dyn std::error::Error>>;
-
-/// A till whose clock is off by `offset` (a faketime offset such as `+365d`).
-struct Till {
-    db: PathBuf,
-    offset: Option<&'static str>,
-}
-
-impl Till {
-    fn new(dir: &Path, name: &str, offset: Option<&'static str>) -> Till {
-        Till {
-            db: dir.join(format!("{name}.db")),
-            offset,
-        }
-    }
-
-    fn json(&self, args: &[&str]) -> Result<Value, Box<dyn std::error::Error>> {
-        let bin = env!("CARGO_BIN_EXE_shopsync");
-        let mut cmd = match self.offset {
-            Some(off) => {
-                let mut c = Command::new("faketime");
-                c.args(["-f", off, bin]);
-                c
-            }
-            None => Command::new(bin),
-        };
-        let out = cmd
-            .arg("--db")
-            .arg(&self.db)
-            .arg("--json")
-            .args(args)
-            .output()?;
-        if !out.status.success() {
-            return Err(format!(
-                "shopsync {args:?} failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-            .into());
-        }
-        Ok(serde_json::from_slice(&out.stdout)?)
-    }
-
-    fn on_hand(&self, sku: &str) -> Result<i64, Box<dyn std::error::Error>> {
-        let v = self.json(&["stock", sku])?;
-        v[0]["on_hand"]
-            .as_i64()
-            .ok_or_else(|| "on_hand is not an integer".into())
-    }
-
-    fn count(&self, sku: &str, qty: &str) -> R {
-        let started = self.json(&["count", "start", sku])?;
-        let id = started["count_id"].as_str().ok_or("count_id")?.to_string();
-        self.json(&["count", "record", &id, sku, qty])?;
-        self.json(&["count", "post", &id])?;
-        Ok(())
-    }
-
-    fn send_to(&self, other: &Till, dir: &Path) -> R {
-        let bundle = dir.join("exchange.bundle");
-        let path = bundle.to_str().ok_or("path")?;
-        self.json(&["bundle", "export", path])?;
-        other.json(&["bundle", "import", path])?;
-        Ok(())
-    }
-}
+use common::{E, R, Till};
 
 fn have_faketime() -> bool {
     Command::new("faketime")
@@ -82,35 +18,18 @@ fn have_faketime() -> bool {
 }
 
 /// A (right clock) with P in stock, and a till joined from A's bundle.
-fn store(dir: &Path, stock: &str) -> Result<Till, Box<dyn std::error::Error>> {
-    let a = Till::new(dir, "a", None);
-    a.json(&[
-        "init",
-        "--store-name",
-        "Clock Shop",
-        "--till",
-        "A",
-        "--currency",
-        "EUR",
-    ])?;
-    a.json(&[
-        "product", "add", "--sku", "P", "--name", "Product", "--price", "1.00",
-    ])?;
+fn store(dir: &Path, stock: &str) -> Result<Till, E> {
+    let a = Till::new(dir, "a");
+    a.init("Clock Shop", "A")?;
+    a.add_product("P", "Product", "1.00")?;
     a.json(&["receive", &format!("Px{stock}")])?;
     Ok(a)
 }
 
-fn join(
-    a: &Till,
-    dir: &Path,
-    name: &str,
-    offset: &'static str,
-) -> Result<Till, Box<dyn std::error::Error>> {
-    let bundle = dir.join("join.bundle");
-    let path = bundle.to_str().ok_or("path")?;
-    a.json(&["bundle", "export", path])?;
-    let t = Till::new(dir, name, Some(offset));
-    t.json(&["init", "--from-bundle", path, "--till", name])?;
+/// Till `name` made from A's bundle, its clock off by `offset`.
+fn join(a: &Till, dir: &Path, name: &str, offset: &'static str) -> Result<Till, E> {
+    let t = Till::faked(dir, name, Some(offset));
+    t.join(a, name)?;
     Ok(t)
 }
 
@@ -130,12 +49,12 @@ fn a_till_a_year_ahead_and_one_two_hours_behind_converge_to_the_shelf() -> R {
     let a = store(dir.path(), "40")?;
     let fast = join(&a, dir.path(), "F", "+365d")?;
     fast.count("P", "50")?;
-    fast.send_to(&a, dir.path())?;
+    fast.send_to(&a)?;
     assert_eq!(a.on_hand("P")?, 50);
     a.json(&["receive", "Px100"])?;
     a.json(&["sell", "Px3", "--pay", "cash:3"])?;
     assert_eq!(a.on_hand("P")?, 147, "the shelf holds 50 + 100 − 3");
-    a.send_to(&fast, dir.path())?;
+    a.send_to(&fast)?;
     assert_eq!(fast.on_hand("P")?, 147);
     // A names the fast till, a year ahead, in `sync status` and `info`.
     let status = a.json(&["sync", "status"])?;
@@ -166,11 +85,11 @@ fn a_till_a_year_ahead_and_one_two_hours_behind_converge_to_the_shelf() -> R {
     let a = store(dir.path(), "20")?;
     let slow = join(&a, dir.path(), "S", "-2h")?;
     a.count("P", "10")?;
-    a.send_to(&slow, dir.path())?;
+    a.send_to(&slow)?;
     assert_eq!(slow.on_hand("P")?, 10);
     slow.json(&["sell", "Px3", "--pay", "cash:3"])?;
     assert_eq!(slow.on_hand("P")?, 7, "the shelf holds 10 − 3");
-    slow.send_to(&a, dir.path())?;
+    slow.send_to(&a)?;
     assert_eq!(a.on_hand("P")?, 7);
     let flags = slow.json(&["sync", "status"])?["clock_flags"].clone();
     assert_eq!(flags[0]["till_id"], a.json(&["info"])?["till_id"]);
@@ -189,13 +108,9 @@ fn the_clock_limit_is_shown_set_and_checked() -> R {
     assert_eq!(shown["clock_limit_ms"], 600_000, "10 minutes by default");
     let set = a.json(&["sync", "clock-limit", "30"])?;
     assert_eq!(set["clock_limit_ms"], 1_800_000);
-    let out = Command::new(env!("CARGO_BIN_EXE_shopsync"))
-        .arg("--db")
-        .arg(&a.db)
-        .args(["sync", "clock-limit", "0"])
-        .output()?;
-    assert!(!out.status.success());
-    assert!(String::from_utf8(out.stderr)?.contains("must be positive"));
+    let out = a.run(&["sync", "clock-limit", "0"])?;
+    assert!(!out.ok);
+    assert!(out.stderr.contains("must be positive"));
     assert_eq!(
         a.json(&["sync", "clock-limit"])?["clock_limit_ms"],
         1_800_000

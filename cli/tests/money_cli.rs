@@ -2,104 +2,21 @@
 //! offline, tax classes changed field by field, one SKU made on two tills,
 //! CSV columns left out, currencies.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-use serde_json::Value;
+use std::path::Path;
 
-type R = Result<(), Box<dyn std::error::Error>>;
-type E = Box<dyn std::error::Error>;
+use common::{E, R, Till, exchange, path};
 
-struct MoneyTill {
-    db: PathBuf,
-}
-
-impl MoneyTill {
-    fn run(&self, args: &[&str]) -> Result<(bool, String, String), E> {
-        let out = Command::new(env!("CARGO_BIN_EXE_shopsync"))
-            .arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .output()?;
-        Ok((
-            out.status.success(),
-            String::from_utf8(out.stdout)?,
-            String::from_utf8(out.stderr)?,
-        ))
-    }
-
-    fn json(&self, args: &[&str]) -> Result<Value, E> {
-        let mut full = vec!["--json"];
-        full.extend_from_slice(args);
-        let (ok, out, err) = self.run(&full)?;
-        if !ok {
-            return Err(format!("shopsync {args:?} failed: {err}").into());
-        }
-        Ok(serde_json::from_str(&out)?)
-    }
-
-    fn human(&self, args: &[&str]) -> Result<String, E> {
-        let (ok, out, err) = self.run(args)?;
-        if !ok {
-            return Err(format!("shopsync {args:?} failed: {err}").into());
-        }
-        Ok(out)
-    }
-
-    fn fails(&self, args: &[&str]) -> Result<String, E> {
-        let (ok, out, err) = self.run(args)?;
-        if ok {
-            return Err(format!("shopsync {args:?} should have failed: {out}").into());
-        }
-        assert_eq!(err.trim_end().lines().count(), 1, "one-line error: {err:?}");
-        Ok(err.trim_end().to_string())
-    }
-
-    fn on_hand(&self, sku: &str) -> Result<i64, E> {
-        let v = self.json(&["stock", sku])?;
-        v[0]["on_hand"].as_i64().ok_or_else(|| "on_hand".into())
-    }
-}
-
-fn money_tills(dir: &Path) -> Result<(MoneyTill, MoneyTill), E> {
-    let t1 = MoneyTill {
-        db: dir.join("t1.db"),
-    };
-    t1.json(&[
-        "init",
-        "--store-name",
-        "Shop",
-        "--till",
-        "T1",
-        "--currency",
-        "EUR",
-    ])?;
-    t1.json(&[
-        "product", "add", "--sku", "P", "--name", "P", "--price", "2.00",
-    ])?;
+/// T1 of "Shop" with 10 of P (2.00), and T2 made from T1's bundle.
+fn money_tills(dir: &Path) -> Result<(Till, Till), E> {
+    let t1 = Till::new(dir, "t1");
+    t1.init("Shop", "T1")?;
+    t1.add_product("P", "P", "2.00")?;
     t1.json(&["receive", "Px10"])?;
-    let t2 = MoneyTill {
-        db: dir.join("t2.db"),
-    };
-    money_exchange(dir, &t1, &t2, true)?;
+    let t2 = Till::new(dir, "t2");
+    t2.join(&t1, "T2")?;
     Ok((t1, t2))
-}
-
-/// Sends t1's documents to t2 (creating t2 when `create`) and back.
-fn money_exchange(dir: &Path, t1: &MoneyTill, t2: &MoneyTill, create: bool) -> R {
-    let b1 = dir.join("t1.bundle");
-    let b2 = dir.join("t2.bundle");
-    let p1 = b1.to_str().ok_or("path")?;
-    let p2 = b2.to_str().ok_or("path")?;
-    t1.json(&["bundle", "export", p1])?;
-    if create {
-        t2.json(&["init", "--from-bundle", p1, "--till", "T2"])?;
-        return Ok(());
-    }
-    t2.json(&["bundle", "import", p1])?;
-    t2.json(&["bundle", "export", p2])?;
-    t1.json(&["bundle", "import", p2])?;
-    Ok(())
 }
 
 #[test]
@@ -108,10 +25,10 @@ fn double_offline_refund_is_flagged_and_a_third_is_refused() -> R {
     let (t1, t2) = money_tills(dir.path())?;
     let sale = t1.json(&["sell", "Px2", "--pay", "cash:4"])?;
     let sale = sale["sale_id"].as_str().ok_or("sale_id")?.to_string();
-    money_exchange(dir.path(), &t1, &t2, false)?;
+    exchange(&t1, &t2)?;
     t1.json(&["refund", &sale])?;
     t2.json(&["refund", &sale])?;
-    money_exchange(dir.path(), &t1, &t2, false)?;
+    exchange(&t1, &t2)?;
     let stock = t1.on_hand("P")?;
 
     let err = t1.fails(&["refund", &sale])?;
@@ -144,9 +61,7 @@ fn double_offline_refund_is_flagged_and_a_third_is_refused() -> R {
 #[test]
 fn tax_class_set_changes_only_the_flags_given() -> R {
     let dir = tempfile::tempdir()?;
-    let t = MoneyTill {
-        db: dir.path().join("t.db"),
-    };
+    let t = Till::new(dir.path(), "t");
     t.json(&["init", "--store-name", "Shop", "--till", "T1"])?;
     t.json(&[
         "tax-class",
@@ -176,15 +91,11 @@ fn tax_class_set_changes_only_the_flags_given() -> R {
 fn sku_made_on_two_tills_is_shown_and_merged_with_its_stock() -> R {
     let dir = tempfile::tempdir()?;
     let (t1, t2) = money_tills(dir.path())?;
-    let a = t1.json(&[
-        "product", "add", "--sku", "DUP", "--name", "Dup A", "--price", "1",
-    ])?;
-    let b = t2.json(&[
-        "product", "add", "--sku", "DUP", "--name", "Dup B", "--price", "1",
-    ])?;
+    let a = t1.add_product("DUP", "Dup A", "1")?;
+    let b = t2.add_product("DUP", "Dup B", "1")?;
     t1.json(&["receive", "DUPx3"])?;
     t2.json(&["receive", "DUPx4"])?;
-    money_exchange(dir.path(), &t1, &t2, false)?;
+    exchange(&t1, &t2)?;
     let (a, b) = (
         a["id"].as_str().ok_or("id")?.to_string(),
         b["id"].as_str().ok_or("id")?.to_string(),
@@ -207,9 +118,7 @@ fn sku_made_on_two_tills_is_shown_and_merged_with_its_stock() -> R {
 #[test]
 fn csv_without_optional_columns_keeps_those_fields() -> R {
     let dir = tempfile::tempdir()?;
-    let t = MoneyTill {
-        db: dir.path().join("t.db"),
-    };
+    let t = Till::new(dir.path(), "t");
     t.json(&["init", "--store-name", "Shop", "--till", "T1"])?;
     t.json(&["tax-class", "set", "std", "--rate", "20", "--exclusive"])?;
     t.json(&[
@@ -230,7 +139,7 @@ fn csv_without_optional_columns_keeps_those_fields() -> R {
     ])?;
     let csv = dir.path().join("p.csv");
     std::fs::write(&csv, "sku,name,price\nMILK,Milk,2.09\n")?;
-    t.json(&["product", "import", csv.to_str().ok_or("path")?])?;
+    t.json(&["product", "import", path(&csv)?])?;
     let p = t.json(&["product", "show", "MILK"])?;
     assert_eq!(p["price"], "2.09");
     assert_eq!(p["barcodes"][0], "4000000000017");
@@ -242,9 +151,7 @@ fn csv_without_optional_columns_keeps_those_fields() -> R {
 #[test]
 fn init_refuses_unknown_currencies_and_knows_zero_decimal_ones() -> R {
     let dir = tempfile::tempdir()?;
-    let bad = MoneyTill {
-        db: dir.path().join("bad.db"),
-    };
+    let bad = Till::new(dir.path(), "bad");
     let err = bad.fails(&[
         "init",
         "--store-name",
@@ -255,9 +162,7 @@ fn init_refuses_unknown_currencies_and_knows_zero_decimal_ones() -> R {
         "ABC",
     ])?;
     assert!(err.contains("ISO 4217"), "{err}");
-    let t = MoneyTill {
-        db: dir.path().join("xpf.db"),
-    };
+    let t = Till::new(dir.path(), "xpf");
     t.json(&[
         "init",
         "--store-name",
@@ -267,9 +172,7 @@ fn init_refuses_unknown_currencies_and_knows_zero_decimal_ones() -> R {
         "--currency",
         "XPF",
     ])?;
-    let p = t.json(&[
-        "product", "add", "--sku", "A", "--name", "A", "--price", "150",
-    ])?;
+    let p = t.add_product("A", "A", "150")?;
     assert_eq!(p["price"], "150");
     assert!(
         t.fails(&[

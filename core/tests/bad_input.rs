@@ -2,18 +2,19 @@
 //! exactly as it was: every table of the SQLite file is dumped before and
 //! after each refused call and compared.
 
+mod common;
+
 use std::path::Path;
 
+use common::{R, Till, card, cash, product, standard_tax};
 use rusqlite::Connection;
 use rusqlite::types::Value;
 use shopsync_core::bundle::Bundle;
-use shopsync_core::types::{ErrorCode, TenderKind};
+use shopsync_core::types::ErrorCode;
 use shopsync_core::{
-    AdjustReason, CartLine, CoreError, CountScope, InitOptions, NewProduct, NewSupplier,
-    NewTaxClass, ProductEdit, ReceiveLine, RefundRequest, Store, TenderInput,
+    AdjustReason, CartLine, CoreError, CountScope, NewProduct, NewSupplier, NewTaxClass,
+    ProductEdit, ReceiveLine, RefundRequest, Store,
 };
-
-type R = Result<(), Box<dyn std::error::Error>>;
 
 /// Every table (but SQLite's own and the full-text index's shadow tables),
 /// every row, sorted.
@@ -72,20 +73,6 @@ fn refused<T: std::fmt::Debug>(
     Ok(err)
 }
 
-fn cash(amount: i64) -> TenderInput {
-    TenderInput {
-        kind: TenderKind::Cash,
-        amount,
-    }
-}
-
-fn card(amount: i64) -> TenderInput {
-    TenderInput {
-        kind: TenderKind::Card,
-        amount,
-    }
-}
-
 /// A store with a supplier, a taxed and an untaxed product, stock, a sale
 /// (with a partial refund) and an open count, so that every table has rows.
 struct Fixture {
@@ -98,20 +85,14 @@ struct Fixture {
 
 fn fixture() -> Result<Fixture, Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
-    let mut s = Store::init(
-        &dir.path().join("till.db"),
-        InitOptions {
-            store_name: "Strict Shop".into(),
-            till_name: "T1".into(),
-            currency: "EUR".into(),
-        },
-    )?;
-    s.set_tax_class(NewTaxClass {
-        id: "std".into(),
-        name: "Standard".into(),
-        rate_bp: 2000,
-        inclusive: false,
-    })?;
+    let mut s = Till {
+        file: "till.db",
+        store: "Strict Shop",
+        name: "T1",
+        ..Till::default()
+    }
+    .open(dir.path())?;
+    standard_tax(&mut s)?;
     let sup = s.add_supplier(NewSupplier {
         name: "Acme".into(),
         ..NewSupplier::default()
@@ -125,12 +106,7 @@ fn fixture() -> Result<Fixture, Box<dyn std::error::Error>> {
         supplier: Some(sup.id.clone()),
         ..NewProduct::default()
     })?;
-    s.add_product(NewProduct {
-        sku: "SPONGE".into(),
-        name: "Sponge".into(),
-        price: 100,
-        ..NewProduct::default()
-    })?;
+    s.add_product(product("SPONGE", "Sponge", 100))?;
     s.receive(
         Some(&sup.id),
         &[
@@ -315,12 +291,7 @@ fn bad_refunds_are_refused_and_change_nothing() -> R {
             )
         },
     )?;
-    s.add_product(NewProduct {
-        sku: "EXTRA".into(),
-        name: "Extra".into(),
-        price: 1,
-        ..NewProduct::default()
-    })?;
+    s.add_product(product("EXTRA", "Extra", 1))?;
     refused(
         s,
         "refund of a product not on the sale",
@@ -528,12 +499,7 @@ fn corrupt_and_foreign_bundles_are_refused_and_change_nothing() -> R {
     let mut t2 = Store::init_from_bundle(&dir.join("t2.db"), &good, "T2")?;
     t2.sell(&[CartLine::new("SOAP", 1)], &[cash(300)])?;
     t2.sell(&[CartLine::new("SPONGE", 1)], &[cash(100)])?;
-    t2.add_product(NewProduct {
-        sku: "T2NEW".into(),
-        name: "From T2".into(),
-        price: 5,
-        ..NewProduct::default()
-    })?;
+    t2.add_product(product("T2NEW", "From T2", 5))?;
     let bytes = t2.export_bundle()?.encode()?;
     let s = &mut f.store;
 
@@ -595,20 +561,14 @@ fn corrupt_and_foreign_bundles_are_refused_and_change_nothing() -> R {
     )?;
 
     // A bundle of another store.
-    let mut other = Store::init(
-        &dir.join("foreign.db"),
-        InitOptions {
-            store_name: "Other Shop".into(),
-            till_name: "X".into(),
-            currency: "EUR".into(),
-        },
-    )?;
-    other.add_product(NewProduct {
-        sku: "SOAP".into(),
-        name: "Their soap".into(),
-        price: 1,
-        ..NewProduct::default()
-    })?;
+    let other = Till {
+        file: "foreign.db",
+        store: "Other Shop",
+        name: "X",
+        stock: vec![(product("SOAP", "Their soap", 1), 0)],
+        ..Till::default()
+    }
+    .open(&dir)?;
     let foreign = dir.join("foreign.bundle");
     other.export_bundle_to(&foreign)?;
     refused(
@@ -767,12 +727,7 @@ fn bad_stock_and_catalog_input_is_refused_and_changes_nothing() -> R {
         },
     )?;
 
-    let new = |sku: &str, name: &str| NewProduct {
-        sku: sku.into(),
-        name: name.into(),
-        price: 100,
-        ..NewProduct::default()
-    };
+    let new = |sku: &str, name: &str| product(sku, name, 100);
     refused(
         s,
         "empty product name",

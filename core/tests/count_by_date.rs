@@ -5,81 +5,37 @@
 //! a count made without knowledge of each other are ordered by their tills'
 //! clocks. Tills exchange bundles; their clocks are pinned with `set_now`.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+mod common;
+
+use chrono::Duration;
+use common::{R, Till, m, on_hand, product, receive, sell_cash, send, t0, till_from};
 use shopsync_core::bundle::Bundle;
-use shopsync_core::types::{StockStatus, TenderKind};
-use shopsync_core::{
-    CartLine, CoreError, CountScope, InitOptions, NewProduct, ReceiveLine, Store, TenderInput,
-};
-
-type R = Result<(), Box<dyn std::error::Error>>;
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0)
-        .single()
-        .unwrap_or_default()
-}
-
-/// Minutes after the start of the test day.
-fn m(minutes: i64) -> Option<DateTime<Utc>> {
-    Some(t0() + Duration::minutes(minutes))
-}
+use shopsync_core::types::StockStatus;
+use shopsync_core::{CoreError, CountScope, NewProduct, Store};
 
 /// Till A with product P received `stock` units, and till B made from A's bundle.
 fn two_tills(dir: &tempfile::TempDir, stock: i64) -> Result<(Store, Store), CoreError> {
-    let mut a = Store::init(
-        &dir.path().join("a.db"),
-        InitOptions {
-            store_name: "Two Tills".into(),
-            till_name: "A".into(),
-            currency: "EUR".into(),
+    common::two_tills(
+        dir.path(),
+        Till {
+            store: "Two Tills",
+            now: m(0),
+            stock: vec![(
+                NewProduct {
+                    reorder_point: Some(2),
+                    ..product("P", "Product P", 100)
+                },
+                stock,
+            )],
+            ..Till::default()
         },
-    )?;
-    a.set_now(m(0));
-    a.add_product(NewProduct {
-        sku: "P".into(),
-        name: "Product P".into(),
-        price: 100,
-        reorder_point: Some(2),
-        ..NewProduct::default()
-    })?;
-    if stock > 0 {
-        a.receive(
-            None,
-            &[ReceiveLine {
-                code: "P".into(),
-                qty: stock,
-                unit_cost: None,
-            }],
-        )?;
-    }
-    let bundle = dir.path().join("a.bundle");
-    a.export_bundle_to(&bundle)?;
-    let mut b = Store::init_from_bundle(&dir.path().join("b.db"), &bundle, "B")?;
-    b.set_now(m(0));
-    Ok((a, b))
+    )
 }
 
-/// Sends everything `from` has to `to`; returns how many changes were new.
-fn send(from: &Store, to: &mut Store) -> Result<u64, CoreError> {
-    let bundle = Bundle::decode(&from.export_bundle()?.encode()?)?;
-    Ok(to.import_bundle(bundle)?.new_changes)
-}
-
+/// Sells `qty` of P for cash at minute `when`; returns the sale id.
 fn sell(s: &mut Store, when: i64, qty: i64) -> Result<String, CoreError> {
     s.set_now(m(when));
-    Ok(s.sell(
-        &[CartLine::new("P", qty)],
-        &[TenderInput {
-            kind: TenderKind::Cash,
-            amount: 100 * qty,
-        }],
-    )?
-    .sale_id)
-}
-
-fn stock(s: &Store) -> Result<i64, CoreError> {
-    Ok(s.stock_levels(Some("P"), false)?[0].on_hand)
+    Ok(sell_cash(s, "P", qty, 100 * qty)?.sale_id)
 }
 
 fn count(s: &mut Store, start: i64, record: i64, post: i64, counted: i64) -> R {
@@ -111,15 +67,15 @@ fn same_everywhere(a: &Store, b: &Store) -> R {
 fn movements_from_the_other_till_count_by_their_date() -> R {
     let dir = tempfile::tempdir()?;
     let (mut a, mut b) = two_tills(&dir, 20)?;
-    assert_eq!(stock(&b)?, 20);
+    assert_eq!(on_hand(&b, "P")?, 20);
 
     // Before the count:
     sell(&mut b, 10, 2)?; // B, synced to A before the count
     send(&b, &mut a)?;
-    assert_eq!(stock(&a)?, 18);
+    assert_eq!(on_hand(&a, "P")?, 18);
     sell(&mut b, 20, 3)?; // B, reaches A only after the count
     sell(&mut a, 30, 1)?; // A itself
-    assert_eq!(stock(&a)?, 17, "A has not seen B's second sale yet");
+    assert_eq!(on_hand(&a, "P")?, 17, "A has not seen B's second sale yet");
 
     // A counts at 09:00 what is really on the shelf: 20 − 2 − 3 − 1 = 14.
     // Recorded at minute 60, a sale at 61 (before posting at 62) is after it.
@@ -132,40 +88,37 @@ fn movements_from_the_other_till_count_by_their_date() -> R {
     sell(&mut a, 61, 1)?;
     a.set_now(m(62));
     a.count_post(&id)?;
-    assert_eq!(stock(&a)?, 13, "14 counted − 1 sold after the count");
+    assert_eq!(on_hand(&a, "P")?, 13, "14 counted − 1 sold after the count");
 
     // After the count:
     sell(&mut a, 70, 1)?;
-    assert_eq!(stock(&a)?, 12);
+    assert_eq!(on_hand(&a, "P")?, 12);
     sell(&mut b, 80, 2)?; // B, after the count, not yet at A
-    assert_eq!(stock(&b)?, 13, "B: 20 − 2 − 3 − 2 (it has not seen A yet)");
+    assert_eq!(
+        on_hand(&b, "P")?,
+        13,
+        "B: 20 − 2 − 3 − 2 (it has not seen A yet)"
+    );
 
     // B's bundle reaches A: the sale at 20 is inside the count, the one at
     // 80 comes after it.
     assert!(send(&b, &mut a)? > 0);
-    assert_eq!(stock(&a)?, 10);
+    assert_eq!(on_hand(&a, "P")?, 10);
     // A's bundle reaches B: the count arrives after B's own later sale.
     assert!(send(&a, &mut b)? > 0);
-    assert_eq!(stock(&b)?, 10);
+    assert_eq!(on_hand(&b, "P")?, 10);
     let level = &b.stock_levels(Some("P"), false)?[0];
     assert_eq!(level.last_counted_at, m(60));
 
     // B has seen the count now: a sale it makes is after the count even
     // when B's clock reads a time before it (B's clock was set back).
     sell(&mut b, 40, 5)?;
-    assert_eq!(stock(&b)?, 5, "made after B saw the count: after it");
+    assert_eq!(on_hand(&b, "P")?, 5, "made after B saw the count: after it");
     b.set_now(m(90));
-    b.receive(
-        None,
-        &[ReceiveLine {
-            code: "P".into(),
-            qty: 6,
-            unit_cost: None,
-        }],
-    )?;
-    assert_eq!(stock(&b)?, 11);
+    receive(&mut b, "P", 6)?;
+    assert_eq!(on_hand(&b, "P")?, 11);
     send(&b, &mut a)?;
-    assert_eq!(stock(&a)?, 11);
+    assert_eq!(on_hand(&a, "P")?, 11);
     // Nothing more to exchange.
     assert_eq!(send(&a, &mut b)?, 0);
     assert_eq!(send(&b, &mut a)?, 0);
@@ -182,16 +135,16 @@ fn sales_arriving_before_the_count_is_posted_elsewhere() -> R {
     sell(&mut a, 6, 1)?;
     send(&b, &mut a)?;
     send(&a, &mut b)?;
-    assert_eq!((stock(&a)?, stock(&b)?), (8, 8));
+    assert_eq!((on_hand(&a, "P")?, on_hand(&b, "P")?), (8, 8));
     count(&mut a, 10, 11, 12, 7)?; // one missing on the shelf
-    assert_eq!(stock(&a)?, 7);
+    assert_eq!(on_hand(&a, "P")?, 7);
     sell(&mut b, 9, 1)?; // B, dated before the count
     sell(&mut b, 15, 2)?; // B, after the count, before it knows of it
-    assert_eq!(stock(&b)?, 5);
+    assert_eq!(on_hand(&b, "P")?, 5);
     send(&a, &mut b)?;
-    assert_eq!(stock(&b)?, 5, "7 counted − 2 sold at minute 15");
+    assert_eq!(on_hand(&b, "P")?, 5, "7 counted − 2 sold at minute 15");
     send(&b, &mut a)?;
-    assert_eq!(stock(&a)?, 5);
+    assert_eq!(on_hand(&a, "P")?, 5);
     same_everywhere(&a, &b)
 }
 
@@ -210,16 +163,16 @@ fn the_later_dated_count_wins_whatever_the_arrival_order() -> R {
     sell(&mut a, 35, 1)?; // after both
     a.set_now(m(40));
     a.count_post(&id)?;
-    assert_eq!(stock(&a)?, 6, "A alone: 8 counted − 2 sold after");
-    assert_eq!(stock(&b)?, 6);
+    assert_eq!(on_hand(&a, "P")?, 6, "A alone: 8 counted − 2 sold after");
+    assert_eq!(on_hand(&b, "P")?, 6);
     send(&a, &mut b)?;
     assert_eq!(
-        stock(&b)?,
+        on_hand(&b, "P")?,
         5,
         "B's count (minute 31) wins: 6 − 1 sold at 35"
     );
     send(&b, &mut a)?;
-    assert_eq!(stock(&a)?, 5);
+    assert_eq!(on_hand(&a, "P")?, 5);
     let counts: i64 = a
         .connection()
         .query_row("SELECT COUNT(*) FROM stock_counts", [], |r| r.get(0))?;
@@ -231,16 +184,16 @@ fn the_later_dated_count_wins_whatever_the_arrival_order() -> R {
 fn both_tills_sell_the_last_unit_offline() -> R {
     let dir = tempfile::tempdir()?;
     let (mut a, mut b) = two_tills(&dir, 1)?;
-    assert_eq!((stock(&a)?, stock(&b)?), (1, 1));
+    assert_eq!((on_hand(&a, "P")?, on_hand(&b, "P")?), (1, 1));
     // Both sales succeed: a till never refuses a sale for lack of stock.
     sell(&mut a, 10, 1)?;
     sell(&mut b, 11, 1)?;
-    assert_eq!((stock(&a)?, stock(&b)?), (0, 0));
+    assert_eq!((on_hand(&a, "P")?, on_hand(&b, "P")?), (0, 0));
     assert!(a.negative_stock_alerts()?.is_empty());
     send(&a, &mut b)?;
     send(&b, &mut a)?;
     for s in [&a, &b] {
-        assert_eq!(stock(s)?, -1, "on {}", s.info().till_name);
+        assert_eq!(on_hand(s, "P")?, -1, "on {}", s.info().till_name);
         let alerts = s.negative_stock_alerts()?;
         assert_eq!(alerts.len(), 1, "on {}", s.info().till_name);
         assert_eq!(alerts[0].sku, "P");
@@ -267,17 +220,6 @@ fn clock_at(s: &mut Store, minutes: i64, offset: Duration) {
     s.set_now(Some(t0() + Duration::minutes(minutes) + offset));
 }
 
-fn receive(s: &mut Store, qty: i64) -> Result<String, CoreError> {
-    s.receive(
-        None,
-        &[ReceiveLine {
-            code: "P".into(),
-            qty,
-            unit_cost: None,
-        }],
-    )
-}
-
 fn count_now(s: &mut Store, counted: i64) -> R {
     let id = s.count_start(CountScope::Products(vec!["P".into()]))?;
     s.count_record(&id, "P", counted)?;
@@ -293,25 +235,25 @@ fn a_count_from_a_till_a_year_ahead_does_not_freeze_stock() -> R {
     // B's clock runs a year ahead. The shelf really holds 50.
     clock_at(&mut b, 10, year);
     count_now(&mut b, 50)?;
-    assert_eq!(stock(&b)?, 50);
+    assert_eq!(on_hand(&b, "P")?, 50);
     a.set_now(m(20));
     send(&b, &mut a)?;
-    assert_eq!(stock(&a)?, 50);
+    assert_eq!(on_hand(&a, "P")?, 50);
 
     // A has seen the count: what it receives and sells afterwards is after it.
     a.set_now(m(30));
-    receive(&mut a, 100)?;
+    receive(&mut a, "P", 100)?;
     sell(&mut a, 31, 3)?;
-    assert_eq!(stock(&a)?, 147, "50 counted + 100 received − 3 sold");
+    assert_eq!(on_hand(&a, "P")?, 147, "50 counted + 100 received − 3 sold");
     send(&a, &mut b)?;
-    assert_eq!(stock(&b)?, 147);
+    assert_eq!(on_hand(&b, "P")?, 147);
 
     // A correct recount is not ignored either, and keeps human dates.
     a.set_now(m(40));
     count_now(&mut a, 145)?;
-    assert_eq!(stock(&a)?, 145);
+    assert_eq!(on_hand(&a, "P")?, 145);
     send(&a, &mut b)?;
-    assert_eq!(stock(&b)?, 145);
+    assert_eq!(on_hand(&b, "P")?, 145);
     let level = &a.stock_levels(Some("P"), false)?[0];
     assert_eq!(level.last_counted_at, m(40), "dates stay this year's");
     let sales = a.sales(&shopsync_core::SalesFilter::default())?;
@@ -346,19 +288,13 @@ fn a_till_two_hours_slow_sells_after_the_count_it_has_seen() -> R {
     count_now(&mut a, 10)?;
     clock_at(&mut b, 70, slow);
     send(&a, &mut b)?;
-    assert_eq!(stock(&b)?, 10);
+    assert_eq!(on_hand(&b, "P")?, 10);
     clock_at(&mut b, 75, slow);
-    b.sell(
-        &[CartLine::new("P", 3)],
-        &[TenderInput {
-            kind: TenderKind::Cash,
-            amount: 300,
-        }],
-    )?;
-    assert_eq!(stock(&b)?, 7, "sold after B saw the count");
+    sell_cash(&mut b, "P", 3, 300)?;
+    assert_eq!(on_hand(&b, "P")?, 7, "sold after B saw the count");
     a.set_now(m(80));
     send(&b, &mut a)?;
-    assert_eq!(stock(&a)?, 7);
+    assert_eq!(on_hand(&a, "P")?, 7);
 
     // B's own clock is the wrong one: A's records look ahead to B.
     let flags = b.clock_flags()?;
@@ -415,7 +351,11 @@ fn correcting_a_count_line_keeps_its_time_and_a_recount_takes_a_new_one() -> R {
     assert_eq!(line.expected, 20, "expected when it was counted");
     a.set_now(m(14));
     a.count_post(&id)?;
-    assert_eq!(stock(&a)?, 14, "15 counted − 1 sold after it was counted");
+    assert_eq!(
+        on_hand(&a, "P")?,
+        14,
+        "15 counted − 1 sold after it was counted"
+    );
 
     a.set_now(m(20));
     let id = a.count_start(CountScope::Products(vec!["P".into()]))?;
@@ -428,7 +368,11 @@ fn correcting_a_count_line_keeps_its_time_and_a_recount_takes_a_new_one() -> R {
     assert_eq!(line.expected, 13);
     a.set_now(m(24));
     a.count_post(&id)?;
-    assert_eq!(stock(&a)?, 12, "the sale at 22 is inside the recount");
+    assert_eq!(
+        on_hand(&a, "P")?,
+        12,
+        "the sale at 22 is inside the recount"
+    );
     let level = &a.stock_levels(Some("P"), false)?[0];
     assert_eq!(level.last_counted_at, m(23));
     Ok(())
@@ -485,9 +429,7 @@ mod random_clocks {
     ) -> Result<(tempfile::TempDir, Vec<Store>, i64), BoxErr> {
         let dir = tempfile::tempdir()?;
         let (a, b) = two_tills(&dir, 30)?;
-        let bundle = dir.path().join("a2.bundle");
-        a.export_bundle_to(&bundle)?;
-        let c = Store::init_from_bundle(&dir.path().join("c.db"), &bundle, "C")?;
+        let c = till_from(dir.path(), &a, "C", None)?;
         let mut tills = vec![a, b, c];
         let mut truth = 30;
         let mut real = 0i64;
@@ -501,18 +443,12 @@ mod random_clocks {
             match *st {
                 Step::Sell { till, qty } => {
                     set(&mut tills[till], real, till);
-                    tills[till].sell(
-                        &[CartLine::new("P", qty)],
-                        &[TenderInput {
-                            kind: TenderKind::Cash,
-                            amount: 100 * qty,
-                        }],
-                    )?;
+                    sell_cash(&mut tills[till], "P", qty, 100 * qty)?;
                     truth -= qty;
                 }
                 Step::Receive { till, qty } => {
                     set(&mut tills[till], real, till);
-                    receive(&mut tills[till], qty)?;
+                    receive(&mut tills[till], "P", qty)?;
                     truth += qty;
                 }
                 Step::Count { till } => {
@@ -605,7 +541,7 @@ mod random_clocks {
                 .map_err(|e| TestCaseError::fail(e.to_string()))?;
             agree(&tills).map_err(|e| TestCaseError::fail(e.to_string()))?;
             for (k, t) in tills.iter().enumerate() {
-                let on_hand = stock(t).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let on_hand = on_hand(t, "P").map_err(|e| TestCaseError::fail(e.to_string()))?;
                 prop_assert_eq!(on_hand, truth, "till {} of {:?}", k, offsets);
             }
         }

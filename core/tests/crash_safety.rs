@@ -6,16 +6,16 @@
 //! SQLite's integrity check, holds every reported sale, and that its
 //! projections equal a rebuild from the documents. Many rounds on one file.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{R, Till, cash, on_hand, product};
 use rand::Rng;
-use shopsync_core::types::TenderKind;
-use shopsync_core::{CartLine, InitOptions, NewProduct, ReceiveLine, Store, TenderInput};
-
-type R = Result<(), Box<dyn std::error::Error>>;
+use shopsync_core::{CartLine, NewProduct, Store};
 
 const ENV: &str = "SHOPSYNC_CRASH_DB";
 const ROUNDS: usize = 24;
@@ -40,10 +40,7 @@ fn child_sell_loop() -> R {
     };
     let mut store = Store::open(Path::new(&path))?;
     let cart = cart();
-    let pay = [TenderInput {
-        kind: TenderKind::Cash,
-        amount: 100_000,
-    }];
+    let pay = [cash(100_000)];
     let mut out = std::io::stdout();
     loop {
         let receipt = store.sell(&cart, &pay)?;
@@ -53,38 +50,32 @@ fn child_sell_loop() -> R {
     }
 }
 
-fn setup(path: &Path) -> R {
-    let mut s = Store::init(
-        path,
-        InitOptions {
-            store_name: "Crash Shop".into(),
-            till_name: "T1".into(),
-            currency: "EUR".into(),
-        },
-    )?;
-    for (sku, price, barcode) in [
+/// The till at `dir/till.db`: three products, a million of each in stock.
+fn setup(dir: &Path) -> R {
+    let stock = [
         ("CR-A", 150, None),
         ("CR-B", 275, None),
         ("CR-C", 99, Some("4000000000031")),
-    ] {
-        s.add_product(NewProduct {
-            sku: sku.into(),
-            name: format!("Crash product {sku}"),
-            price,
+    ]
+    .into_iter()
+    .map(|(sku, price, barcode)| {
+        let p = NewProduct {
             barcodes: barcode
                 .map(|b: &str| vec![b.to_string()])
                 .unwrap_or_default(),
-            ..NewProduct::default()
-        })?;
-        s.receive(
-            None,
-            &[ReceiveLine {
-                code: sku.into(),
-                qty: 1_000_000,
-                unit_cost: None,
-            }],
-        )?;
+            ..product(sku, &format!("Crash product {sku}"), price)
+        };
+        (p, 1_000_000)
+    })
+    .collect();
+    Till {
+        file: "till.db",
+        store: "Crash Shop",
+        name: "T1",
+        stock,
+        ..Till::default()
     }
+    .open(dir)?;
     Ok(())
 }
 
@@ -182,7 +173,7 @@ fn check(db: &Path, expect: &[String]) -> Result<i64, Box<dyn std::error::Error>
     assert_eq!(movements, sales * 3);
     assert_eq!(numbers, sales, "sale numbers are never reused");
     // Stock is consistent with the sales recorded.
-    let a = store.stock_levels(Some("CR-A"), false)?[0].on_hand;
+    let a = on_hand(&store, "CR-A")?;
     assert_eq!(a, 1_000_000 - sales);
     Ok(sales)
 }
@@ -194,8 +185,8 @@ fn sales_survive_sigkill() -> R {
     }
     let started = Instant::now();
     let dir = tempfile::tempdir()?;
+    setup(dir.path())?;
     let db = dir.path().join("till.db");
-    setup(&db)?;
     let mut rng = rand::rng();
     let mut all: Vec<String> = Vec::new();
     let mut last_count = 0i64;

@@ -11,15 +11,18 @@
 //! `tests/fuzz-corpus/{target}/` and replayed by `corpus_replays`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
+use common::{Till, product};
 use proptest::prelude::*;
+use shopsync_core::Store;
 use shopsync_core::bundle::Bundle;
 use shopsync_core::change_bytes::{self, MAX_INFLATED_CHANGE_BYTES};
 use shopsync_core::records::Record;
 use shopsync_core::sync::wire::{self, DocChanges, SyncRequest, SyncResponse};
-use shopsync_core::{InitOptions, NewProduct, Store};
 
 fn cases() -> u32 {
     std::env::var("FUZZ_CASES")
@@ -74,14 +77,13 @@ fn csv_store() -> &'static Mutex<(tempfile::TempDir, Store)> {
     static STORE: OnceLock<Mutex<(tempfile::TempDir, Store)>> = OnceLock::new();
     STORE.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::init(
-            &dir.path().join("fuzz.db"),
-            InitOptions {
-                store_name: "Fuzz".into(),
-                till_name: "T".into(),
-                currency: "EUR".into(),
-            },
-        )
+        let store = Till {
+            file: "fuzz.db",
+            store: "Fuzz",
+            name: "T",
+            ..Till::default()
+        }
+        .open(dir.path())
         .unwrap();
         Mutex::new((dir, store))
     })
@@ -120,23 +122,15 @@ fn valid_bundle() -> &'static Vec<u8> {
     static BUNDLE: OnceLock<Vec<u8>> = OnceLock::new();
     BUNDLE.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::init(
-            &dir.path().join("b.db"),
-            InitOptions {
-                store_name: "Bundle".into(),
-                till_name: "T".into(),
-                currency: "EUR".into(),
-            },
-        )
+        let store = Till {
+            file: "b.db",
+            store: "Bundle",
+            name: "T",
+            stock: vec![(product("P", "Product", 100), 0)],
+            ..Till::default()
+        }
+        .open(dir.path())
         .unwrap();
-        store
-            .add_product(NewProduct {
-                sku: "P".into(),
-                name: "Product".into(),
-                price: 100,
-                ..NewProduct::default()
-            })
-            .unwrap();
         store.export_bundle().unwrap().encode().unwrap()
     })
 }

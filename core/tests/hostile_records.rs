@@ -4,72 +4,24 @@
 //! actor in the catalog. Each is refused or set aside; the till keeps
 //! selling, its stock stays right and its documents keep loading.
 
+mod common;
+
 use automerge::{AutoCommit, ROOT, ScalarValue, transaction::Transactable};
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use common::{R, Till, m, on_hand, product, receive, sell_cash, t0};
 use shopsync_core::bundle::Bundle;
 use shopsync_core::ids::DocId;
 use shopsync_core::records::{CountLine, CountRecord, Record, RefundLine, RefundRecord};
 use shopsync_core::types::TenderKind;
-use shopsync_core::{
-    CartLine, CountScope, InitOptions, NewProduct, ReceiveLine, Store, TenderInput,
-};
-
-type R = Result<(), Box<dyn std::error::Error>>;
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0)
-        .single()
-        .unwrap_or_default()
-}
-
-fn minutes(m: i64) -> Option<DateTime<Utc>> {
-    Some(t0() + Duration::minutes(m))
-}
+use shopsync_core::{CoreError, CountScope, NewProduct, Store};
 
 /// Till A with 40 of P.
-fn hostile_records_till(dir: &std::path::Path) -> Result<Store, Box<dyn std::error::Error>> {
-    let mut a = Store::init(
-        &dir.join("a.db"),
-        InitOptions {
-            store_name: "S".into(),
-            till_name: "A".into(),
-            currency: "EUR".into(),
-        },
-    )?;
-    a.set_now(minutes(0));
-    a.add_product(NewProduct {
-        sku: "P".into(),
-        name: "P".into(),
-        price: 100,
-        ..NewProduct::default()
-    })?;
-    a.receive(
-        None,
-        &[ReceiveLine {
-            code: "P".into(),
-            qty: 40,
-            unit_cost: None,
-        }],
-    )?;
-    Ok(a)
-}
-
-fn stock(s: &Store) -> Result<i64, Box<dyn std::error::Error>> {
-    Ok(s.stock_levels(Some("P"), false)?
-        .first()
-        .ok_or("no P")?
-        .on_hand)
-}
-
-fn sell_one(s: &mut Store) -> Result<String, Box<dyn std::error::Error>> {
-    Ok(s.sell(
-        &[CartLine::new("P", 1)],
-        &[TenderInput {
-            kind: TenderKind::Cash,
-            amount: 100,
-        }],
-    )?
-    .number)
+fn hostile_records_till(dir: &std::path::Path) -> Result<Store, CoreError> {
+    Till {
+        now: m(0),
+        stock: vec![(product("P", "P", 100), 40)],
+        ..Till::default()
+    }
+    .open(dir)
 }
 
 /// One record in another till's ledger, as a bundle.
@@ -121,21 +73,14 @@ fn a_count_stamped_in_the_far_future_is_quarantined_and_a_recount_counts() -> R 
         }],
     });
     a.import_bundle(hostile_bundle(&a, &count)?)?;
-    assert_eq!(stock(&a)?, 40, "the hostile count changed nothing");
+    assert_eq!(on_hand(&a, "P")?, 40, "the hostile count changed nothing");
     assert_eq!(a.sync_status()?.quarantined, 1);
-    a.set_now(minutes(90));
+    a.set_now(m(90));
     let id = a.count_start(CountScope::Products(vec!["P".into()]))?;
     a.count_recount(&id, "P", 38)?;
     a.count_post(&id)?;
-    a.receive(
-        None,
-        &[ReceiveLine {
-            code: "P".into(),
-            qty: 5,
-            unit_cost: None,
-        }],
-    )?;
-    assert_eq!(stock(&a)?, 43);
+    receive(&mut a, "P", 5)?;
+    assert_eq!(on_hand(&a, "P")?, 43);
     Ok(())
 }
 
@@ -143,8 +88,8 @@ fn a_count_stamped_in_the_far_future_is_quarantined_and_a_recount_counts() -> R 
 fn a_sale_number_past_the_limit_is_quarantined_and_the_till_keeps_numbering() -> R {
     let dir = tempfile::tempdir()?;
     let mut a = hostile_records_till(dir.path())?;
-    a.set_now(minutes(30));
-    let first = sell_one(&mut a)?;
+    a.set_now(m(30));
+    let first = sell_cash(&mut a, "P", 1, 100)?.number;
     // A copy of the till's own sale, renumbered near i64::MAX, put back into
     // its own ledger by a bundle (a tampered file, a bug).
     let bundle = a.export_bundle()?;
@@ -175,7 +120,7 @@ fn a_sale_number_past_the_limit_is_quarantined_and_the_till_keeps_numbering() ->
         docs: vec![(ledger, doc.get_changes(&heads))],
     })?;
     assert_eq!(a.sync_status()?.quarantined, 1);
-    let next = sell_one(&mut a)?;
+    let next = sell_cash(&mut a, "P", 1, 100)?.number;
     assert_ne!(next, first);
     assert!(next.ends_with("000002"), "{next}");
     Ok(())
@@ -185,14 +130,8 @@ fn a_sale_number_past_the_limit_is_quarantined_and_the_till_keeps_numbering() ->
 fn a_refund_of_fewer_than_one_unit_from_another_till_is_quarantined() -> R {
     let dir = tempfile::tempdir()?;
     let mut a = hostile_records_till(dir.path())?;
-    a.set_now(minutes(30));
-    let sale = a.sell(
-        &[CartLine::new("P", 2)],
-        &[TenderInput {
-            kind: TenderKind::Cash,
-            amount: 200,
-        }],
-    )?;
+    a.set_now(m(30));
+    let sale = sell_cash(&mut a, "P", 2, 200)?;
     let pid = a.stock_levels(Some("P"), false)?[0].product_id.clone();
     let refund = Record::Refund(RefundRecord {
         hlc: None,
@@ -213,7 +152,11 @@ fn a_refund_of_fewer_than_one_unit_from_another_till_is_quarantined() -> R {
     });
     a.import_bundle(hostile_bundle(&a, &refund)?)?;
     assert_eq!(a.sync_status()?.quarantined, 1);
-    assert_eq!(stock(&a)?, 38, "two sold, nothing taken out by the refund");
+    assert_eq!(
+        on_hand(&a, "P")?,
+        38,
+        "two sold, nothing taken out by the refund"
+    );
     Ok(())
 }
 
@@ -242,11 +185,11 @@ fn a_forked_catalog_change_is_refused_and_the_catalog_still_loads() -> R {
     assert_eq!(a.sync_status()?.refused_changes, 1);
     drop(a);
     let mut a = Store::open(&dir.path().join("a.db"))?;
-    a.set_now(minutes(40));
-    sell_one(&mut a)?;
+    a.set_now(m(40));
+    sell_cash(&mut a, "P", 1, 100)?;
     a.set_setting("receipt_footer", "Thank you")?;
     a.rebuild(&mut |_| {})?;
-    assert_eq!(stock(&a)?, 39);
+    assert_eq!(on_hand(&a, "P")?, 39);
     Ok(())
 }
 
@@ -283,9 +226,9 @@ fn a_write_the_server_would_refuse_is_refused_locally_and_changes_nothing() -> R
     );
     assert_eq!(waiting(&a)?, before, "nothing reached the change log");
     // The till still works.
-    a.set_now(minutes(5));
-    sell_one(&mut a)?;
-    assert_eq!(stock(&a)?, 39);
+    a.set_now(m(5));
+    sell_cash(&mut a, "P", 1, 100)?;
+    assert_eq!(on_hand(&a, "P")?, 39);
     Ok(())
 }
 
@@ -297,8 +240,8 @@ fn a_write_the_server_would_refuse_is_refused_locally_and_changes_nothing() -> R
 fn a_forked_change_to_this_tills_own_partition_is_refused_and_it_keeps_selling() -> R {
     let dir = tempfile::tempdir()?;
     let mut a = hostile_records_till(dir.path())?;
-    a.set_now(minutes(10));
-    sell_one(&mut a)?;
+    a.set_now(m(10));
+    sell_cash(&mut a, "P", 1, 100)?;
     let till = a.info().till_id.clone();
     let bundle = a.export_bundle()?;
     let (ledger, changes) = bundle
@@ -336,9 +279,9 @@ fn a_forked_change_to_this_tills_own_partition_is_refused_and_it_keeps_selling()
     assert_eq!(a.sync_status()?.refused_changes, 1);
     drop(a);
     let mut a = Store::open(&dir.path().join("a.db"))?;
-    a.set_now(minutes(20));
-    sell_one(&mut a)?;
-    assert_eq!(stock(&a)?, 38);
+    a.set_now(m(20));
+    sell_cash(&mut a, "P", 1, 100)?;
+    assert_eq!(on_hand(&a, "P")?, 38);
     Ok(())
 }
 
@@ -363,10 +306,10 @@ fn a_record_stamped_at_the_limit_does_not_stop_the_till_selling() -> R {
     });
     a.import_bundle(hostile_bundle(&a, &receipt)?)?;
     assert_eq!(a.sync_status()?.quarantined, 0, "the record is valid");
-    a.set_now(minutes(5));
-    sell_one(&mut a)?;
-    sell_one(&mut a)?;
-    assert_eq!(stock(&a)?, 39);
+    a.set_now(m(5));
+    sell_cash(&mut a, "P", 1, 100)?;
+    sell_cash(&mut a, "P", 1, 100)?;
+    assert_eq!(on_hand(&a, "P")?, 39);
     Ok(())
 }
 
@@ -404,8 +347,8 @@ fn a_change_built_on_a_refused_one_is_refused_too() -> R {
         docs: vec![(catalog, descendant)],
     })?;
     assert_eq!(a.sync_status()?.refused_changes, 2);
-    a.set_now(minutes(5));
-    sell_one(&mut a)?;
+    a.set_now(m(5));
+    sell_cash(&mut a, "P", 1, 100)?;
     Ok(())
 }
 

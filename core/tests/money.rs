@@ -2,77 +2,45 @@
 //! offline, CSV columns left out, tax classes changed field by field, one SKU
 //! created on two tills, catalog edits on a till-role device, currencies.
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+mod common;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use common::{
+    R, Till, after, at, on_hand, product, receive, sell_cash, send, standard_tax, till_from,
+    verify_clean,
+};
 use shopsync_core::access::Role;
-use shopsync_core::bundle::Bundle;
 use shopsync_core::sync::SyncConfig;
-use shopsync_core::types::{ErrorCode, TenderKind};
+use shopsync_core::types::ErrorCode;
 use shopsync_core::{
-    CartLine, CoreError, InitOptions, NewProduct, NewTaxClass, ProductEdit, ReceiveLine,
-    RefundRequest, SalesFilter, Store, TaxClassEdit, TenderInput,
+    CoreError, InitOptions, NewProduct, ProductEdit, RefundRequest, SalesFilter, Store,
+    TaxClassEdit,
 };
 
-type R = Result<(), Box<dyn std::error::Error>>;
-
+/// This file's test day, 2026-03-10 10:00 UTC.
 fn money_t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 10, 10, 0, 0)
-        .single()
-        .unwrap_or_default()
+    at(2026, 3, 10, 10, 0)
 }
 
-fn money_at(minutes: i64) -> Option<DateTime<Utc>> {
-    Some(money_t0() + chrono::Duration::minutes(minutes))
-}
-
+/// Till A of "Money Shop" at `dir/file`, its clock at the start of the day.
 fn money_store(dir: &tempfile::TempDir, file: &str) -> Result<Store, CoreError> {
-    let mut s = Store::init(
-        &dir.path().join(file),
-        InitOptions {
-            store_name: "Money Shop".into(),
-            till_name: "A".into(),
-            currency: "EUR".into(),
-        },
-    )?;
-    s.set_now(money_at(0));
-    Ok(s)
-}
-
-fn money_product(sku: &str, price: i64) -> NewProduct {
-    NewProduct {
-        sku: sku.into(),
-        name: format!("Product {sku}"),
-        price,
-        ..NewProduct::default()
+    Till {
+        file,
+        store: "Money Shop",
+        now: after(money_t0(), 0),
+        ..Till::default()
     }
+    .open(dir.path())
 }
 
-fn money_receive(s: &mut Store, code: &str, qty: i64) -> Result<String, CoreError> {
-    s.receive(
-        None,
-        &[ReceiveLine {
-            code: code.into(),
-            qty,
-            unit_cost: None,
-        }],
-    )
+/// A product named after its SKU.
+fn money_product(sku: &str, price: i64) -> NewProduct {
+    product(sku, &format!("Product {sku}"), price)
 }
 
 /// Till B made from till A's bundle.
 fn money_second_till(dir: &tempfile::TempDir, a: &Store) -> Result<Store, CoreError> {
-    let bundle = dir.path().join("a.bundle");
-    a.export_bundle_to(&bundle)?;
-    let mut b = Store::init_from_bundle(&dir.path().join("b.db"), &bundle, "B")?;
-    b.set_now(money_at(0));
-    Ok(b)
-}
-
-fn money_send(from: &Store, to: &mut Store) -> Result<u64, CoreError> {
-    let bundle = Bundle::decode(&from.export_bundle()?.encode()?)?;
-    Ok(to.import_bundle(bundle)?.new_changes)
-}
-
-fn money_on_hand(s: &Store, sku: &str) -> Result<i64, CoreError> {
-    Ok(s.stock_levels(Some(sku), false)?[0].on_hand)
+    till_from(dir.path(), a, "B", after(money_t0(), 0))
 }
 
 /// A sells 2 × P (2.00 each, cash); B sees the sale; A and B each refund
@@ -80,27 +48,19 @@ fn money_on_hand(s: &Store, sku: &str) -> Result<i64, CoreError> {
 fn double_refund(dir: &tempfile::TempDir) -> Result<(Store, Store, String), CoreError> {
     let mut a = money_store(dir, "a.db")?;
     a.add_product(money_product("P", 200))?;
-    money_receive(&mut a, "P", 10)?;
-    let sale = a
-        .sell(
-            &[CartLine::new("P", 2)],
-            &[TenderInput {
-                kind: TenderKind::Cash,
-                amount: 400,
-            }],
-        )?
-        .sale_id;
+    receive(&mut a, "P", 10)?;
+    let sale = sell_cash(&mut a, "P", 2, 400)?.sale_id;
     let mut b = money_second_till(dir, &a)?;
-    a.set_now(money_at(5));
-    b.set_now(money_at(6));
+    a.set_now(after(money_t0(), 5));
+    b.set_now(after(money_t0(), 6));
     let restock = || RefundRequest {
         restock: true,
         ..RefundRequest::default()
     };
     a.refund(&sale, restock())?;
     b.refund(&sale, restock())?;
-    money_send(&a, &mut b)?;
-    money_send(&b, &mut a)?;
+    send(&a, &mut b)?;
+    send(&b, &mut a)?;
     Ok((a, b, sale))
 }
 
@@ -108,7 +68,7 @@ fn double_refund(dir: &tempfile::TempDir) -> Result<(Store, Store, String), Core
 fn refund_of_an_over_refunded_sale_says_nothing_left_and_writes_nothing() -> R {
     let dir = tempfile::tempdir()?;
     let (mut a, _b, sale) = double_refund(&dir)?;
-    let stock_before = money_on_hand(&a, "P")?;
+    let stock_before = on_hand(&a, "P")?;
     let refunded_before = a.sale(&sale)?.summary.refunded;
     assert_eq!(stock_before, 10 - 2 + 4, "both refunds restocked");
 
@@ -137,7 +97,7 @@ fn refund_of_an_over_refunded_sale_says_nothing_left_and_writes_nothing() -> R {
     .err()
     .ok_or("refunding one more unit must be refused")?;
 
-    assert_eq!(money_on_hand(&a, "P")?, stock_before);
+    assert_eq!(on_hand(&a, "P")?, stock_before);
     let d = a.sale(&sale)?;
     assert_eq!(d.summary.refunded, refunded_before);
     assert_eq!(d.refunds.len(), 2);
@@ -186,8 +146,7 @@ fn over_refund_is_a_conflict_in_sale_sales_and_z_report() -> R {
         assert!(s.z_report(other)?.over_refunded.is_empty());
 
         // Rebuilt projections say the same.
-        let v = s.verify(&mut |_| {})?;
-        assert!(v.differences.is_empty(), "{:?}", v.differences);
+        verify_clean(s)?;
     }
     Ok(())
 }
@@ -197,10 +156,8 @@ fn refund_conflict_appears_whatever_order_records_arrive_in() -> R {
     let dir = tempfile::tempdir()?;
     let (a, b, sale) = double_refund(&dir)?;
     // Till C only ever sees B's refund first, then the rest.
-    let b_bundle = dir.path().join("b.bundle");
-    b.export_bundle_to(&b_bundle)?;
-    let mut c = Store::init_from_bundle(&dir.path().join("c.db"), &b_bundle, "C")?;
-    money_send(&a, &mut c)?;
+    let mut c = till_from(dir.path(), &b, "C", None)?;
+    send(&a, &mut c)?;
     let d = c.sale(&sale)?;
     assert_eq!(d.refund_conflicts, a.sale(&sale)?.refund_conflicts);
     c.rebuild(&mut |_| {})?;
@@ -213,15 +170,7 @@ fn a_sale_refunded_once_has_no_conflict() -> R {
     let dir = tempfile::tempdir()?;
     let mut a = money_store(&dir, "a.db")?;
     a.add_product(money_product("P", 200))?;
-    let sale = a
-        .sell(
-            &[CartLine::new("P", 2)],
-            &[TenderInput {
-                kind: TenderKind::Cash,
-                amount: 400,
-            }],
-        )?
-        .sale_id;
+    let sale = sell_cash(&mut a, "P", 2, 400)?.sale_id;
     a.refund(&sale, RefundRequest::default())?;
     let d = a.sale(&sale)?;
     assert!(!d.summary.over_refunded);
@@ -236,12 +185,7 @@ fn a_sale_refunded_once_has_no_conflict() -> R {
 }
 
 fn money_full_product(s: &mut Store) -> Result<(), CoreError> {
-    s.set_tax_class(NewTaxClass {
-        id: "std".into(),
-        name: "Standard".into(),
-        rate_bp: 2000,
-        inclusive: false,
-    })?;
+    standard_tax(s)?;
     s.add_product(NewProduct {
         sku: "MILK".into(),
         name: "Milk".into(),
@@ -299,12 +243,7 @@ fn csv_empty_cell_clears_the_field() -> R {
 fn tax_class_set_changes_only_the_fields_given() -> R {
     let dir = tempfile::tempdir()?;
     let mut s = money_store(&dir, "a.db")?;
-    s.set_tax_class(NewTaxClass {
-        id: "std".into(),
-        name: "Standard".into(),
-        rate_bp: 2000,
-        inclusive: false,
-    })?;
+    standard_tax(&mut s)?;
     let t = s.update_tax_class(TaxClassEdit {
         id: "std".into(),
         rate_bp: Some(2100),
@@ -359,10 +298,10 @@ fn money_sku_clash(dir: &tempfile::TempDir) -> Result<(Store, Store, String, Str
     let mut b = money_second_till(dir, &a)?;
     let pa = a.add_product(money_product("DUP", 100))?.id;
     let pb = b.add_product(money_product("DUP", 150))?.id;
-    money_receive(&mut a, "DUP", 3)?;
-    money_receive(&mut b, "DUP", 4)?;
-    money_send(&a, &mut b)?;
-    money_send(&b, &mut a)?;
+    receive(&mut a, "DUP", 3)?;
+    receive(&mut b, "DUP", 4)?;
+    send(&a, &mut b)?;
+    send(&b, &mut a)?;
     Ok((a, b, pa, pb))
 }
 
@@ -436,8 +375,8 @@ fn a_clashing_product_can_be_renamed_by_id_and_edited() -> R {
     assert_eq!(p.sku, "DUP-B");
     assert!(p.sku_clash.is_empty());
     assert!(a.product_by_id(&pa)?.sku_clash.is_empty());
-    assert_eq!(money_on_hand(&a, "DUP-B")?, 4);
-    assert_eq!(money_on_hand(&a, "DUP")?, 3);
+    assert_eq!(on_hand(&a, "DUP-B")?, 4);
+    assert_eq!(on_hand(&a, "DUP")?, 3);
     Ok(())
 }
 
@@ -449,7 +388,7 @@ fn merging_a_sku_clash_keeps_all_stock() -> R {
     assert_eq!(m.moved_stock, 4);
     assert!(!m.archived.active);
     assert!(m.kept.sku_clash.is_empty());
-    assert_eq!(money_on_hand(&a, "DUP")?, 7);
+    assert_eq!(on_hand(&a, "DUP")?, 7);
     let total: i64 = a
         .stock_levels(None, false)?
         .iter()
@@ -457,12 +396,11 @@ fn merging_a_sku_clash_keeps_all_stock() -> R {
         .map(|l| l.on_hand)
         .sum();
     assert_eq!(total, 7, "no unit lost or made up");
-    money_send(&a, &mut b)?;
-    assert_eq!(money_on_hand(&b, "DUP")?, 7);
+    send(&a, &mut b)?;
+    assert_eq!(on_hand(&b, "DUP")?, 7);
     assert_eq!(b.product("DUP")?.id, pa);
     assert!(a.merge_products(&pa, &pa).is_err());
-    let v = b.verify(&mut |_| {})?;
-    assert!(v.differences.is_empty(), "{:?}", v.differences);
+    verify_clean(&b)?;
     Ok(())
 }
 
@@ -517,7 +455,7 @@ fn a_till_role_device_refuses_catalog_edits_and_changes_nothing() -> R {
     )?;
     assert_eq!(s.search_products("", 100, true)?, before);
     // Selling and stock work stay allowed.
-    money_receive(&mut s, "P", 2)?;
+    receive(&mut s, "P", 2)?;
     // Its own catalog changes from before enrolment will never be sent.
     assert!(s.unsendable_catalog_changes()? > 0);
     Ok(())

@@ -1,31 +1,27 @@
 //! Every operation through the public `Store` API, with exact amounts and
 //! stock levels checked after each step.
 
-use chrono::{DateTime, Local, NaiveDate, TimeZone, Utc};
+mod common;
+
+use chrono::{DateTime, Local, NaiveDate, Utc};
+use common::{R, Till, at, card, cash, on_hand, product, receive, standard_tax, verify_clean};
 use shopsync_core::types::{CountStatus, StockStatus, TenderKind};
 use shopsync_core::{
-    AdjustReason, CartLine, CoreError, CountScope, InitOptions, NewProduct, NewSupplier,
-    NewTaxClass, ProductEdit, ReceiveLine, RefundRequest, SalesFilter, Store, SupplierEdit,
-    TenderInput,
+    AdjustReason, CartLine, CoreError, CountScope, NewProduct, NewSupplier, NewTaxClass,
+    ProductEdit, ReceiveLine, RefundRequest, SalesFilter, Store, SupplierEdit,
 };
 
-type R = Result<(), Box<dyn std::error::Error>>;
-
+/// Till T1 of "Ops Shop" at `dir/file`, with a standard (20 %, exclusive)
+/// and a reduced (10 %, inclusive) tax class.
 fn new_store(dir: &tempfile::TempDir, file: &str) -> Result<Store, CoreError> {
-    let mut s = Store::init(
-        &dir.path().join(file),
-        InitOptions {
-            store_name: "Ops Shop".into(),
-            till_name: "T1".into(),
-            currency: "EUR".into(),
-        },
-    )?;
-    s.set_tax_class(NewTaxClass {
-        id: "std".into(),
-        name: "Standard".into(),
-        rate_bp: 2000,
-        inclusive: false,
-    })?;
+    let mut s = Till {
+        file,
+        store: "Ops Shop",
+        name: "T1",
+        ..Till::default()
+    }
+    .open(dir.path())?;
+    standard_tax(&mut s)?;
     s.set_tax_class(NewTaxClass {
         id: "incl".into(),
         name: "Reduced, included".into(),
@@ -35,60 +31,8 @@ fn new_store(dir: &tempfile::TempDir, file: &str) -> Result<Store, CoreError> {
     Ok(s)
 }
 
-fn product(sku: &str, name: &str, price: i64) -> NewProduct {
-    NewProduct {
-        sku: sku.into(),
-        name: name.into(),
-        price,
-        ..NewProduct::default()
-    }
-}
-
-fn cash(amount: i64) -> TenderInput {
-    TenderInput {
-        kind: TenderKind::Cash,
-        amount,
-    }
-}
-
-fn card(amount: i64) -> TenderInput {
-    TenderInput {
-        kind: TenderKind::Card,
-        amount,
-    }
-}
-
-fn on_hand(s: &Store, sku: &str) -> Result<i64, CoreError> {
-    let levels = s.stock_levels(Some(sku), false)?;
-    assert_eq!(levels.len(), 1, "one stock line for {sku}");
-    Ok(levels[0].on_hand)
-}
-
-fn receive(s: &mut Store, sku: &str, qty: i64) -> Result<String, CoreError> {
-    s.receive(
-        None,
-        &[ReceiveLine {
-            code: sku.into(),
-            qty,
-            unit_cost: None,
-        }],
-    )
-}
-
-fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(y, m, d, h, min, 0)
-        .single()
-        .unwrap_or_default()
-}
-
 fn local_date(t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&Local).date_naive()
-}
-
-fn verify_clean(s: &Store) -> R {
-    let report = s.verify(&mut |_| {})?;
-    assert!(report.differences.is_empty(), "{:?}", report.differences);
-    Ok(())
 }
 
 #[test]

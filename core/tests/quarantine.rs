@@ -3,7 +3,11 @@
 //! applies the good ones around them and moves its cursor on; a bundle import
 //! and a rebuild do exactly the same.
 
+mod common;
+
 use automerge::{AutoCommit, ROOT, ScalarValue, transaction::Transactable};
+use common::{R, Till, on_hand, product, sell_cash, till_from, verify_clean};
+use shopsync_core::Store;
 use shopsync_core::bundle::Bundle;
 use shopsync_core::ids::DocId;
 use shopsync_core::records::{
@@ -13,9 +17,6 @@ use shopsync_core::records::{
 use shopsync_core::sync::Outbox;
 use shopsync_core::sync::wire::{DocChanges, PROTOCOL_VERSION, SyncResponse};
 use shopsync_core::types::TenderKind;
-use shopsync_core::{CartLine, InitOptions, NewProduct, ReceiveLine, Store, TenderInput};
-
-type R = Result<(), Box<dyn std::error::Error>>;
 type Rogue = Result<(DocId, Vec<Vec<u8>>), Box<dyn std::error::Error>>;
 
 const T: i64 = 1_780_000_000_000;
@@ -25,39 +26,16 @@ const T: i64 = 1_780_000_000_000;
 fn quarantine_two_tills(
     dir: &std::path::Path,
 ) -> Result<(Store, Store, String, String), Box<dyn std::error::Error>> {
-    let mut a = Store::init(
-        &dir.join("a.db"),
-        InitOptions {
-            store_name: "Corner Shop".into(),
-            till_name: "A".into(),
-            currency: "EUR".into(),
-        },
-    )?;
-    let milk = a.add_product(NewProduct {
-        sku: "MILK".into(),
-        name: "Milk".into(),
-        price: 100,
-        ..NewProduct::default()
-    })?;
-    a.receive(
-        None,
-        &[ReceiveLine {
-            code: "MILK".into(),
-            qty: 10,
-            unit_cost: None,
-        }],
-    )?;
-    let sale = a.sell(
-        &[CartLine::new("MILK", 2)],
-        &[TenderInput {
-            kind: TenderKind::Cash,
-            amount: 200,
-        }],
-    )?;
-    let bundle = dir.join("a.bundle");
-    a.export_bundle_to(&bundle)?;
-    let b = Store::init_from_bundle(&dir.join("b.db"), &bundle, "B")?;
-    Ok((a, b, milk.id, sale.sale_id))
+    let mut a = Till {
+        store: "Corner Shop",
+        stock: vec![(product("MILK", "Milk", 100), 10)],
+        ..Till::default()
+    }
+    .open(dir)?;
+    let milk = a.product("MILK")?.id;
+    let sale = sell_cash(&mut a, "MILK", 2, 200)?;
+    let b = till_from(dir, &a, "B", None)?;
+    Ok((a, b, milk, sale.sale_id))
 }
 
 fn put(doc: &mut AutoCommit, key: &str, bytes: Vec<u8>) -> Result<(), automerge::AutomergeError> {
@@ -182,10 +160,6 @@ fn quarantine_page(doc_id: &DocId, changes: Vec<Vec<u8>>, cursor: u64) -> SyncRe
     }
 }
 
-fn milk_stock(s: &Store) -> Result<i64, Box<dyn std::error::Error>> {
-    Ok(s.stock_levels(Some("MILK"), false)?[0].on_hand)
-}
-
 /// (record, rule) of every quarantined record, sorted.
 fn quarantined(s: &Store) -> Result<Vec<(String, String)>, Box<dyn std::error::Error>> {
     let status = s.sync_status()?;
@@ -228,7 +202,7 @@ fn quarantine_expected(taken_sale_id: &str) -> Vec<(String, String)> {
 fn a_page_with_bad_records_applies_the_good_ones_and_moves_the_cursor() -> R {
     let dir = tempfile::tempdir()?;
     let (_a, mut b, milk, sale_id) = quarantine_two_tills(dir.path())?;
-    assert_eq!(milk_stock(&b)?, 8);
+    assert_eq!(on_hand(&b, "MILK")?, 8);
     let (doc_id, changes) = quarantine_rogue_ledger(&b.info().store_id, &milk, &sale_id)?;
 
     let applied = b.apply_sync_response(
@@ -243,7 +217,7 @@ fn a_page_with_bad_records_applies_the_good_ones_and_moves_the_cursor() -> R {
     );
     // 10 received + 5 received − 1 damaged; A's sale of 2 is set aside with
     // the record that reused its id; nothing of the bad records.
-    assert_eq!(milk_stock(&b)?, 14);
+    assert_eq!(on_hand(&b, "MILK")?, 14);
     assert_eq!(quarantined(&b)?, quarantine_expected(&sale_id));
     let status = b.sync_status()?;
     assert!(status.quarantine.iter().all(|q| (q.rule == "id_clash"
@@ -275,11 +249,10 @@ fn a_page_with_bad_records_applies_the_good_ones_and_moves_the_cursor() -> R {
 
     // A rebuild gives the same projections and the same quarantine, and
     // keeps when each record was first seen.
-    let report = b.verify(&mut |_| {})?;
-    assert!(report.differences.is_empty(), "{:?}", report.differences);
+    verify_clean(&b)?;
     let seen_before = b.sync_status()?.quarantine;
     b.rebuild(&mut |_| {})?;
-    assert_eq!(milk_stock(&b)?, 14);
+    assert_eq!(on_hand(&b, "MILK")?, 14);
     assert_eq!(quarantined(&b)?, quarantine_expected(&sale_id));
     assert_eq!(b.sync_status()?.quarantine, seen_before);
     Ok(())
@@ -304,7 +277,7 @@ fn a_bundle_with_bad_records_imports_and_quarantines_them() -> R {
 
     let summary = b.import_bundle_from(&path)?;
     assert_eq!(summary.new_changes, 3);
-    assert_eq!(milk_stock(&b)?, 14);
+    assert_eq!(on_hand(&b, "MILK")?, 14);
     assert_eq!(quarantined(&b)?, quarantine_expected(&sale_id));
     // Importing it again changes nothing.
     let again = b.import_bundle_from(&path)?;
@@ -312,10 +285,8 @@ fn a_bundle_with_bad_records_imports_and_quarantines_them() -> R {
     assert_eq!(quarantined(&b)?, quarantine_expected(&sale_id));
 
     // A till made from a bundle that holds the bad records gets the same.
-    let full = dir.path().join("b.bundle");
-    b.export_bundle_to(&full)?;
-    let c = Store::init_from_bundle(&dir.path().join("c.db"), &full, "C")?;
-    assert_eq!(milk_stock(&c)?, 14);
+    let c = till_from(dir.path(), &b, "C", None)?;
+    assert_eq!(on_hand(&c, "MILK")?, 14);
     assert_eq!(quarantined(&c)?, quarantine_expected(&sale_id));
     let (diffs, _) = shopsync_core::projection::rebuild::compare(b.connection(), c.connection())?;
     assert!(diffs.is_empty(), "{diffs:?}");

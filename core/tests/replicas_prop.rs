@@ -2,14 +2,16 @@
 //! random orders end up with identical projections, and on each of them the
 //! incrementally maintained projections equal a rebuild from the documents.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+mod common;
+
+use chrono::{DateTime, Duration, Utc};
+use common::{Till, at, cash, receive, send, till_from};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
-use shopsync_core::bundle::Bundle;
 use shopsync_core::types::{ErrorCode, TenderKind};
 use shopsync_core::{
-    AdjustReason, CartLine, CoreError, CountScope, InitOptions, NewProduct, NewTaxClass,
-    ProductEdit, ReceiveLine, RefundRequest, SalesFilter, Store, TenderInput,
+    AdjustReason, CartLine, CoreError, CountScope, NewProduct, NewTaxClass, ProductEdit,
+    RefundRequest, SalesFilter, Store, TenderInput,
 };
 
 type BoxErr = Box<dyn std::error::Error>;
@@ -139,9 +141,7 @@ fn scenario() -> impl Strategy<Value = (usize, Vec<i64>, Vec<Step>)> {
 /// Twenty minutes before the end of a month: longer runs cross into the next
 /// month, so tills write to a second ledger partition.
 fn base_time() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 6, 30, 23, 40, 0)
-        .single()
-        .unwrap_or_default()
+    at(2026, 6, 30, 23, 40)
 }
 
 /// Errors a valid call may give for random input (a refund of a refunded
@@ -188,12 +188,6 @@ impl Replica {
             Some(skus[i % skus.len()].clone())
         })
     }
-}
-
-fn send(from: &Store, to: &mut Store) -> Result<u64, BoxErr> {
-    // Through the byte format, as on a USB stick.
-    let bundle = Bundle::decode(&from.export_bundle()?.encode()?)?;
-    Ok(to.import_bundle(bundle)?.new_changes)
 }
 
 fn apply(r: &mut Replica, idx: usize, op: &Op, others: &mut [&mut Replica]) -> Result<(), BoxErr> {
@@ -263,10 +257,7 @@ fn apply(r: &mut Replica, idx: usize, op: &Op, others: &mut [&mut Replica]) -> R
                     amount: total.max(1),
                 }
             } else {
-                TenderInput {
-                    kind: TenderKind::Cash,
-                    amount: total + 50,
-                }
+                cash(total + 50)
             };
             r.store.sell(&cart, &[tender])?;
         }
@@ -294,14 +285,7 @@ fn apply(r: &mut Replica, idx: usize, op: &Op, others: &mut [&mut Replica]) -> R
         }
         Op::Receive { product, qty } => {
             if let Some(sku) = r.pick(*product)? {
-                r.store.receive(
-                    None,
-                    &[ReceiveLine {
-                        code: sku,
-                        qty: *qty,
-                        unit_cost: None,
-                    }],
-                )?;
+                receive(&mut r.store, &sku, *qty)?;
             }
         }
         Op::Adjust {
@@ -379,15 +363,14 @@ fn apply(r: &mut Replica, idx: usize, op: &Op, others: &mut [&mut Replica]) -> R
 
 fn run(n: usize, skew: &[i64], steps: &[Step]) -> Result<(), BoxErr> {
     let dir = tempfile::tempdir()?;
-    let mut first = Store::init(
-        &dir.path().join("r0.db"),
-        InitOptions {
-            store_name: "Replicated".into(),
-            till_name: "R0".into(),
-            currency: "EUR".into(),
-        },
-    )?;
-    first.set_now(Some(base_time()));
+    let mut first = Till {
+        file: "r0.db",
+        store: "Replicated",
+        name: "R0",
+        now: Some(base_time()),
+        ..Till::default()
+    }
+    .open(dir.path())?;
     first.set_tax_class(NewTaxClass {
         id: "vat".into(),
         name: "VAT".into(),
@@ -402,19 +385,13 @@ fn run(n: usize, skew: &[i64], steps: &[Step]) -> Result<(), BoxErr> {
         reorder_point: Some(2),
         ..NewProduct::default()
     })?;
-    let bundle = dir.path().join("seed.bundle");
-    first.export_bundle_to(&bundle)?;
     let mut replicas = vec![Replica {
         store: first,
         open_count: None,
         added: 0,
     }];
     for i in 1..n {
-        let store = Store::init_from_bundle(
-            &dir.path().join(format!("r{i}.db")),
-            &bundle,
-            &format!("R{i}"),
-        )?;
+        let store = till_from(dir.path(), &replicas[0].store, &format!("R{i}"), None)?;
         replicas.push(Replica {
             store,
             open_count: None,

@@ -3,42 +3,24 @@
 //! content), sale numbers continue past every number of this till the
 //! restored file receives, and a number handed out twice is flagged.
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use shopsync_core::types::TenderKind;
-use shopsync_core::{
-    CartLine, InitOptions, NewProduct, ReceiveLine, SalesFilter, Store, TenderInput,
-};
-
-type R = Result<(), Box<dyn std::error::Error>>;
+use common::{R, Till, product, sell_cash};
+use shopsync_core::{SalesFilter, Store};
 
 /// A store with one product in stock, closed, at `dir/till.db`.
 fn restore_fixture(dir: &Path) -> Result<PathBuf, Box<dyn std::error::Error>> {
-    let path = dir.join("till.db");
-    let mut s = Store::init(
-        &path,
-        InitOptions {
-            store_name: "Corner Shop".into(),
-            till_name: "A".into(),
-            currency: "EUR".into(),
-        },
-    )?;
-    s.add_product(NewProduct {
-        sku: "MILK".into(),
-        name: "Milk".into(),
-        price: 100,
-        ..NewProduct::default()
-    })?;
-    s.receive(
-        None,
-        &[ReceiveLine {
-            code: "MILK".into(),
-            qty: 50,
-            unit_cost: None,
-        }],
-    )?;
-    Ok(path)
+    Till {
+        file: "till.db",
+        store: "Corner Shop",
+        stock: vec![(product("MILK", "Milk", 100), 50)],
+        ..Till::default()
+    }
+    .open(dir)?;
+    Ok(dir.join("till.db"))
 }
 
 /// Copies a closed store file (the backup, or the disk image).
@@ -56,16 +38,9 @@ fn restore_copy(from: &Path, to: &Path) -> R {
     Ok(())
 }
 
+/// Opens the till at `path` and sells one MILK; returns the sale number.
 fn restore_sell(path: &Path) -> Result<String, Box<dyn std::error::Error>> {
-    let mut s = Store::open(path)?;
-    let r = s.sell(
-        &[CartLine::new("MILK", 1)],
-        &[TenderInput {
-            kind: TenderKind::Cash,
-            amount: 100,
-        }],
-    )?;
-    Ok(r.number)
+    Ok(sell_cash(&mut Store::open(path)?, "MILK", 1, 100)?.number)
 }
 
 /// (document, actor, seq) → the hashes of the changes that carry it.
@@ -141,13 +116,7 @@ fn two_processes_on_one_file_never_fork_a_document() -> R {
     let mut cli = Store::open(&till)?;
     for _ in 0..3 {
         for s in [&mut app, &mut cli] {
-            s.sell(
-                &[CartLine::new("MILK", 1)],
-                &[TenderInput {
-                    kind: TenderKind::Cash,
-                    amount: 100,
-                }],
-            )?;
+            sell_cash(s, "MILK", 1, 100)?;
         }
     }
     drop((app, cli));

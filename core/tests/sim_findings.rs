@@ -1,71 +1,35 @@
 //! Defects the shop simulator found (sim/regressions.txt replays the
 //! histories; these pin each fix down in the core alone).
 
+mod common;
+
 use automerge::{AutoCommit, ROOT, ScalarValue, transaction::Transactable};
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
+use common::{R, Till, after, at, product, sell_cash};
 use shopsync_core::access::Role;
 use shopsync_core::bundle::Bundle;
 use shopsync_core::ids::DocId;
 use shopsync_core::records::{Record, RefundLine, RefundRecord};
 use shopsync_core::sync::SyncConfig;
 use shopsync_core::types::TenderKind;
-use shopsync_core::{
-    CartLine, InitOptions, NewProduct, ReceiveLine, SalesFilter, Store, TenderInput,
-};
+use shopsync_core::{CoreError, SalesFilter, Store};
 
-type R = Result<(), Box<dyn std::error::Error>>;
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 6, 1, 8, 0, 0)
-        .single()
-        .unwrap_or_default()
-}
-
-fn minutes(m: i64) -> Option<DateTime<Utc>> {
-    Some(t0() + Duration::minutes(m))
+/// This file's test day, 2026-06-01 08:00 UTC (`reusing` writes into June's
+/// ledger).
+fn june() -> DateTime<Utc> {
+    at(2026, 6, 1, 8, 0)
 }
 
 /// Till A with 10 of P, its bundle at that point, and B made from it.
-fn two_tills(dir: &std::path::Path) -> Result<(Store, Store), Box<dyn std::error::Error>> {
-    let mut a = Store::init(
-        &dir.join("a.db"),
-        InitOptions {
-            store_name: "S".into(),
-            till_name: "A".into(),
-            currency: "EUR".into(),
+fn two_tills(dir: &std::path::Path) -> Result<(Store, Store), CoreError> {
+    common::two_tills(
+        dir,
+        Till {
+            now: after(june(), 0),
+            stock: vec![(product("P", "P", 100), 10)],
+            ..Till::default()
         },
-    )?;
-    a.set_now(minutes(0));
-    a.add_product(NewProduct {
-        sku: "P".into(),
-        name: "P".into(),
-        price: 100,
-        ..NewProduct::default()
-    })?;
-    a.receive(
-        None,
-        &[ReceiveLine {
-            code: "P".into(),
-            qty: 10,
-            unit_cost: None,
-        }],
-    )?;
-    let path = dir.join("a.bundle");
-    a.export_bundle_to(&path)?;
-    let mut b = Store::init_from_bundle(&dir.join("b.db"), &path, "B")?;
-    b.set_now(minutes(0));
-    Ok((a, b))
-}
-
-fn sell_one(s: &mut Store) -> Result<String, Box<dyn std::error::Error>> {
-    Ok(s.sell(
-        &[CartLine::new("P", 1)],
-        &[TenderInput {
-            kind: TenderKind::Cash,
-            amount: 100,
-        }],
-    )?
-    .sale_id)
+    )
 }
 
 /// A hostile till's ledger holding a refund that reuses `id`.
@@ -75,7 +39,7 @@ fn reusing(store: &Store, id: &str) -> Result<Bundle, Box<dyn std::error::Error>
         "store/{store_id}/ledger/01a00000-0000-7000-8000-00000000beef/2026-06"
     ))
     .ok_or("doc id")?;
-    let at = (t0() + Duration::minutes(3)).timestamp_millis();
+    let at = (june() + Duration::minutes(3)).timestamp_millis();
     let r = Record::Refund(RefundRecord {
         id: id.to_string(),
         sale_id: id.to_string(),
@@ -113,8 +77,8 @@ fn rows(s: &Store, sql: &str) -> Result<Vec<String>, Box<dyn std::error::Error>>
 fn a_record_id_used_by_two_tills_is_set_aside_whatever_arrives_first() -> R {
     let dir = tempfile::tempdir()?;
     let (mut a, mut b) = two_tills(dir.path())?;
-    a.set_now(minutes(2));
-    let sale = sell_one(&mut a)?;
+    a.set_now(after(june(), 2));
+    let sale = sell_cash(&mut a, "P", 1, 100)?.sale_id;
     // B meets the hostile record first, then A's sale; A the other way round.
     b.import_bundle(reusing(&a, &sale)?)?;
     b.import_bundle(a.export_bundle()?)?;
@@ -157,8 +121,8 @@ fn a_till_holding_another_tills_changes_says_so_and_never_sends_them() -> R {
         role,
     };
     b.set_sync_config(&cfg(Role::Till))?;
-    a.set_now(minutes(5));
-    sell_one(&mut a)?;
+    a.set_now(after(june(), 5));
+    sell_cash(&mut a, "P", 1, 100)?;
     b.import_bundle(a.export_bundle()?)?;
     // (B also holds A's catalog from the bundle it was made from: no server
     // has confirmed it either.)
@@ -201,9 +165,9 @@ fn a_till_whose_clock_is_far_behind_what_it_has_seen_flags_itself() -> R {
     let (_a, mut b) = two_tills(dir.path())?;
     b.set_clock_skew_limit_ms(60_000)?;
     // B saw A's receipt at 08:00; its clock now says a day earlier.
-    b.set_now(Some(t0() - Duration::days(1)));
+    b.set_now(Some(june() - Duration::days(1)));
     assert!(b.clock_flags()?.is_empty());
-    sell_one(&mut b)?;
+    sell_cash(&mut b, "P", 1, 100)?;
     let flags = b.clock_flags()?;
     assert_eq!(flags.len(), 1, "{flags:?}");
     assert!(flags[0].own, "the flag is about this till's own clock");
@@ -217,8 +181,8 @@ fn a_till_far_off_the_servers_clock_flags_itself() -> R {
     let dir = tempfile::tempdir()?;
     let (_a, mut b) = two_tills(dir.path())?;
     b.set_clock_skew_limit_ms(60_000)?;
-    b.set_now(minutes(10));
-    let server = (t0() + Duration::minutes(10)).timestamp_millis();
+    b.set_now(after(june(), 10));
+    let server = (june() + Duration::minutes(10)).timestamp_millis();
     b.check_clock_against_server(server + 30_000)?;
     assert!(b.clock_flags()?.is_empty(), "within the limit");
     b.check_clock_against_server(server - 52 * 60_000)?;

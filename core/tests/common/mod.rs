@@ -1,0 +1,199 @@
+//! Shared setup for the core's integration tests: a fixed test day, tills
+//! with products in stock, a second till made from a bundle, cash sales and
+//! stock reads. Each test file declares `mod common;` and imports what it
+//! uses.
+
+// Every test binary compiles its own copy of this module and uses only part
+// of it; the rest would warn as dead code there.
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use shopsync_core::bundle::Bundle;
+use shopsync_core::types::{SaleReceipt, TenderKind};
+use shopsync_core::{
+    CartLine, CoreError, InitOptions, NewProduct, NewTaxClass, ReceiveLine, Store, TenderInput,
+};
+
+/// What a test returns: any error fails it.
+pub type R = Result<(), Box<dyn std::error::Error>>;
+
+/// The instant `y-mo-d h:mi` UTC (the epoch if there is no such instant).
+pub fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, mo, d, h, mi, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+/// The start of the test day: 2026-05-04 08:00 UTC.
+pub fn t0() -> DateTime<Utc> {
+    at(2026, 5, 4, 8, 0)
+}
+
+/// `minutes` after `start`, as `Store::set_now` takes it.
+pub fn after(start: DateTime<Utc>, minutes: i64) -> Option<DateTime<Utc>> {
+    Some(start + Duration::minutes(minutes))
+}
+
+/// `minutes` after the start of the test day, as `Store::set_now` takes it.
+pub fn m(minutes: i64) -> Option<DateTime<Utc>> {
+    after(t0(), minutes)
+}
+
+/// A product with a SKU, a name and a price in minor units; nothing else set.
+pub fn product(sku: &str, name: &str, price: i64) -> NewProduct {
+    NewProduct {
+        sku: sku.into(),
+        name: name.into(),
+        price,
+        ..NewProduct::default()
+    }
+}
+
+/// Adds tax class `std`, "Standard": 20 % on top of the price.
+pub fn standard_tax(s: &mut Store) -> Result<(), CoreError> {
+    s.set_tax_class(NewTaxClass {
+        id: "std".into(),
+        name: "Standard".into(),
+        rate_bp: 2000,
+        inclusive: false,
+    })?;
+    Ok(())
+}
+
+/// A new till: `Till::default()` is till "A" of store "S" (EUR) at `a.db`.
+pub struct Till<'a> {
+    /// The file name, in the directory given to `open`.
+    pub file: &'a str,
+    /// The store's name.
+    pub store: &'a str,
+    /// The till's name.
+    pub name: &'a str,
+    /// The till's clock, pinned with `set_now` before anything is written;
+    /// `None` leaves the real clock.
+    pub now: Option<DateTime<Utc>>,
+    /// Products added in order, each followed by a receipt of that many
+    /// units (none for 0).
+    pub stock: Vec<(NewProduct, i64)>,
+}
+
+impl Default for Till<'_> {
+    fn default() -> Self {
+        Till {
+            file: "a.db",
+            store: "S",
+            name: "A",
+            now: None,
+            stock: Vec::new(),
+        }
+    }
+}
+
+impl Till<'_> {
+    /// Creates the store at `dir/file`, sets its clock, adds and receives the stock.
+    pub fn open(self, dir: &Path) -> Result<Store, CoreError> {
+        let mut s = Store::init(
+            &dir.join(self.file),
+            InitOptions {
+                store_name: self.store.into(),
+                till_name: self.name.into(),
+                currency: "EUR".into(),
+            },
+        )?;
+        if self.now.is_some() {
+            s.set_now(self.now);
+        }
+        for (p, qty) in self.stock {
+            let sku = p.sku.clone();
+            s.add_product(p)?;
+            if qty > 0 {
+                receive(&mut s, &sku, qty)?;
+            }
+        }
+        Ok(s)
+    }
+}
+
+/// Till `name` made from `from`'s bundle (written to `dir/<from's till>.bundle`)
+/// at `dir/<name>.db` (names lowercased), its clock pinned to `now` if given.
+pub fn till_from(
+    dir: &Path,
+    from: &Store,
+    name: &str,
+    now: Option<DateTime<Utc>>,
+) -> Result<Store, CoreError> {
+    let bundle = dir.join(format!("{}.bundle", from.info().till_name.to_lowercase()));
+    from.export_bundle_to(&bundle)?;
+    let mut s = Store::init_from_bundle(
+        &dir.join(format!("{}.db", name.to_lowercase())),
+        &bundle,
+        name,
+    )?;
+    if now.is_some() {
+        s.set_now(now);
+    }
+    Ok(s)
+}
+
+/// Till A made from `a`, and till B made from A's bundle with A's clock.
+pub fn two_tills(dir: &Path, a: Till) -> Result<(Store, Store), CoreError> {
+    let now = a.now;
+    let a = a.open(dir)?;
+    let b = till_from(dir, &a, "B", now)?;
+    Ok((a, b))
+}
+
+/// Sends everything `from` has to `to` through the bundle's byte format (as
+/// on a USB stick); returns how many changes were new.
+pub fn send(from: &Store, to: &mut Store) -> Result<u64, CoreError> {
+    let bundle = Bundle::decode(&from.export_bundle()?.encode()?)?;
+    Ok(to.import_bundle(bundle)?.new_changes)
+}
+
+/// A cash tender of `amount` minor units.
+pub fn cash(amount: i64) -> TenderInput {
+    TenderInput {
+        kind: TenderKind::Cash,
+        amount,
+    }
+}
+
+/// A card tender of `amount` minor units.
+pub fn card(amount: i64) -> TenderInput {
+    TenderInput {
+        kind: TenderKind::Card,
+        amount,
+    }
+}
+
+/// Sells `qty` of `code`, paid with `paid` minor units in cash.
+pub fn sell_cash(s: &mut Store, code: &str, qty: i64, paid: i64) -> Result<SaleReceipt, CoreError> {
+    s.sell(&[CartLine::new(code, qty)], &[cash(paid)])
+}
+
+/// Receives `qty` of `code` from no supplier at no cost; returns the receipt id.
+pub fn receive(s: &mut Store, code: &str, qty: i64) -> Result<String, CoreError> {
+    s.receive(
+        None,
+        &[ReceiveLine {
+            code: code.into(),
+            qty,
+            unit_cost: None,
+        }],
+    )
+}
+
+/// The on-hand stock of `sku`, from its one stock line.
+pub fn on_hand(s: &Store, sku: &str) -> Result<i64, CoreError> {
+    let levels = s.stock_levels(Some(sku), false)?;
+    assert_eq!(levels.len(), 1, "one stock line for {sku}");
+    Ok(levels[0].on_hand)
+}
+
+/// Asserts that the incrementally kept projections equal a rebuild.
+pub fn verify_clean(s: &Store) -> R {
+    let report = s.verify(&mut |_| {})?;
+    assert!(report.differences.is_empty(), "{:?}", report.differences);
+    Ok(())
+}
