@@ -199,7 +199,7 @@ fn a_stamp_far_ahead_of_its_date_does_not_make_an_honest_till_flag_itself() -> R
     // A record dated now but stamped a year ahead (hostile, or relayed from
     // a fast till through another): B's stamps move ahead, its clock did not.
     let mut hostile = reusing(&a, "far-stamp")?;
-    let at = (t0() + Duration::minutes(1)).timestamp_millis();
+    let at = (june() + Duration::minutes(1)).timestamp_millis();
     let r = Record::Refund(RefundRecord {
         id: "far-stamp".into(),
         sale_id: "no-such-sale".into(),
@@ -221,9 +221,9 @@ fn a_stamp_far_ahead_of_its_date_does_not_make_an_honest_till_flag_itself() -> R
     d.put(ROOT, "far-stamp", ScalarValue::Bytes(r.encode()?))?;
     d.commit();
     hostile.docs[0].1 = d.get_changes(&[]);
-    b.set_now(minutes(2));
+    b.set_now(after(june(), 2));
     b.import_bundle(hostile)?;
-    sell_one(&mut b)?;
+    sell_cash(&mut b, "P", 1, 100)?;
     assert!(
         b.clock_flags()?.iter().all(|f| !f.own),
         "{:?}",
@@ -236,10 +236,10 @@ fn a_stamp_far_ahead_of_its_date_does_not_make_an_honest_till_flag_itself() -> R
 fn a_fast_clock_set_right_does_not_keep_flagging_itself() -> R {
     let dir = tempfile::tempdir()?;
     let (_a, mut b) = two_tills(dir.path())?;
-    b.set_now(Some(t0() + Duration::days(365)));
-    sell_one(&mut b)?;
-    b.set_now(minutes(30));
-    sell_one(&mut b)?;
+    b.set_now(Some(june() + Duration::days(365)));
+    sell_cash(&mut b, "P", 1, 100)?;
+    b.set_now(after(june(), 30));
+    sell_cash(&mut b, "P", 1, 100)?;
     assert!(
         b.clock_flags()?.iter().all(|f| !f.own),
         "{:?}",
