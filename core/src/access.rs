@@ -14,6 +14,10 @@ pub enum Role {
     Till,
     /// A manager's till: everything a till does, and edits the catalog.
     Manager,
+    /// A customer's device: its own `customer/{id}` document and shops'
+    /// public catalogs, nothing of any store's own documents. (The server
+    /// has no customer sign-up yet: no device is enrolled with this role.)
+    Customer,
 }
 
 impl Role {
@@ -21,6 +25,7 @@ impl Role {
         match self {
             Role::Till => "till",
             Role::Manager => "manager",
+            Role::Customer => "customer",
         }
     }
 
@@ -28,6 +33,7 @@ impl Role {
         match text {
             "till" => Some(Role::Till),
             "manager" => Some(Role::Manager),
+            "customer" => Some(Role::Customer),
             _ => None,
         }
     }
@@ -39,32 +45,72 @@ impl std::fmt::Display for Role {
     }
 }
 
-/// An authenticated device: its role, its store and its till id.
+/// An authenticated device: its role, its store and its till id (for a
+/// till or a manager), or its customer id (for a customer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Principal<'a> {
     pub role: Role,
+    /// The store of a till or a manager; not used for a customer.
     pub store: &'a str,
+    /// The till id of a till or a manager; not used for a customer.
     pub till: &'a str,
+    /// The customer whose device this is. Only looked at for
+    /// [`Role::Customer`]: a till or a manager is nobody's customer device,
+    /// whatever this says; a customer device without it reads public
+    /// catalogs only.
+    pub customer: Option<&'a str>,
 }
 
-/// A device reads every document of its own store, and nothing else.
+impl<'a> Principal<'a> {
+    /// A customer's device.
+    pub fn customer(customer: &'a str) -> Self {
+        Principal {
+            role: Role::Customer,
+            store: "",
+            till: "",
+            customer: Some(customer),
+        }
+    }
+
+    /// True for a customer device of `customer`.
+    fn is_customer(&self, customer: &str) -> bool {
+        self.role == Role::Customer && self.customer == Some(customer)
+    }
+}
+
+/// A till or a manager reads every document of its own store, and nothing
+/// else. A customer device reads its own customer document and the public
+/// catalog of any store (whether a store publishes one is checked where
+/// public catalogs are made), and nothing else: no catalog, ledger or
+/// orders of a store, no other customer's document.
 pub fn can_read(p: &Principal<'_>, doc: &DocId) -> bool {
-    match doc {
-        DocId::Catalog { store }
-        | DocId::Ledger { store, .. }
-        | DocId::Public { store }
-        | DocId::Orders { store } => store == p.store,
-        DocId::Customer { .. } => false,
+    match p.role {
+        Role::Till | Role::Manager => match doc {
+            DocId::Catalog { store }
+            | DocId::Ledger { store, .. }
+            | DocId::Public { store }
+            | DocId::Orders { store } => store == p.store,
+            DocId::Customer { .. } => false,
+        },
+        Role::Customer => match doc {
+            DocId::Customer { customer } => p.is_customer(customer),
+            DocId::Public { .. } => true,
+            DocId::Catalog { .. } | DocId::Ledger { .. } | DocId::Orders { .. } => false,
+        },
     }
 }
 
 /// A till writes only its own ledger partitions (and order statuses of its
 /// store); a manager also writes the catalog. The public catalog is derived
-/// by the server alone; customer documents belong to customers' devices.
+/// by the server alone; customer documents belong to customers' devices:
+/// a customer device writes its own customer document and nothing else.
 /// (Bundles are not signed: letting any device upload another till's ledger
 /// would let it forge that till's records, so changes of another till held
 /// here go back to that till: `sync::held`.)
 pub fn can_write(p: &Principal<'_>, doc: &DocId) -> bool {
+    if p.role == Role::Customer {
+        return matches!(doc, DocId::Customer { customer } if p.is_customer(customer));
+    }
     match doc {
         DocId::Catalog { store } => store == p.store && p.role == Role::Manager,
         DocId::Ledger { store, till, .. } => store == p.store && till == p.till,
@@ -90,16 +136,19 @@ mod tests {
             role: Role::Manager,
             store: "s1",
             till: "t1",
+            customer: None,
         };
         let till = Principal {
             role: Role::Till,
             store: "s1",
             till: "t2",
+            customer: None,
         };
         let stranger = Principal {
             role: Role::Manager,
             store: "s2",
             till: "t9",
+            customer: None,
         };
         let catalog = DocId::catalog("s1");
         let own_t1 = DocId::ledger("s1", "t1", at(), 1);
@@ -127,5 +176,85 @@ mod tests {
         }
         assert_eq!(Role::parse("manager"), Some(Role::Manager));
         assert_eq!(Role::parse("admin"), None);
+        for role in [Role::Till, Role::Manager, Role::Customer] {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+    }
+
+    /// Every document kind, of two stores and two customers.
+    fn all_docs() -> Vec<DocId> {
+        let mut docs = Vec::new();
+        for s in ["s1", "s2"] {
+            docs.push(DocId::catalog(s));
+            docs.push(DocId::ledger(s, "t1", at(), 1));
+            docs.push(DocId::ledger(s, "t1", at(), 2));
+            docs.push(DocId::Public { store: s.into() });
+            docs.push(DocId::Orders { store: s.into() });
+        }
+        for c in ["c1", "c2"] {
+            docs.push(DocId::Customer { customer: c.into() });
+        }
+        docs
+    }
+
+    /// The whole customer × document × read/write matrix.
+    #[test]
+    fn customer_access_matrix() {
+        let c1 = Principal::customer("c1");
+        // A customer device that somehow carries a store and a till id
+        // still gets a customer's rights only.
+        let c1_with_store = Principal {
+            role: Role::Customer,
+            store: "s1",
+            till: "t1",
+            customer: Some("c1"),
+        };
+        let no_id = Principal {
+            role: Role::Customer,
+            store: "s1",
+            till: "t1",
+            customer: None,
+        };
+        for doc in all_docs() {
+            let (read, write) = match &doc {
+                DocId::Customer { customer } if customer == "c1" => (true, true),
+                DocId::Public { .. } => (true, false),
+                _ => (false, false),
+            };
+            for p in [&c1, &c1_with_store] {
+                assert_eq!(can_read(p, &doc), read, "read {p:?} {doc}");
+                assert_eq!(can_write(p, &doc), write, "write {p:?} {doc}");
+            }
+            let public = matches!(doc, DocId::Public { .. });
+            assert_eq!(can_read(&no_id, &doc), public, "read {no_id:?} {doc}");
+            assert!(!can_write(&no_id, &doc), "write {no_id:?} {doc}");
+        }
+    }
+
+    /// A till or a manager that names a customer is still a till or a
+    /// manager: its rights are exactly those without the name.
+    #[test]
+    fn store_devices_ignore_a_customer_id() {
+        for role in [Role::Till, Role::Manager] {
+            for till in ["t1", "t2"] {
+                let plain = Principal {
+                    role,
+                    store: "s1",
+                    till,
+                    customer: None,
+                };
+                let named = Principal {
+                    customer: Some("c1"),
+                    ..plain
+                };
+                for doc in all_docs() {
+                    assert_eq!(can_read(&named, &doc), can_read(&plain, &doc), "{doc}");
+                    assert_eq!(can_write(&named, &doc), can_write(&plain, &doc), "{doc}");
+                    if matches!(doc, DocId::Customer { .. }) {
+                        assert!(!can_read(&named, &doc) && !can_write(&named, &doc));
+                    }
+                }
+            }
+        }
     }
 }

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod change_bytes;
 pub mod clock;
 pub mod csv_io;
+pub mod customer;
 pub mod db;
 pub mod demo;
 pub mod docs;

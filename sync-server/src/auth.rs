@@ -35,6 +35,7 @@ impl Device {
             role: self.role,
             store: &self.store.store_id,
             till: &self.till_id,
+            customer: None,
         }
     }
 }

@@ -3,12 +3,14 @@
 //! crate builds for `wasm32-unknown-unknown` and both sides of the IPC boundary
 //! agree on every shape.
 
+pub mod customer;
 pub mod error;
 pub mod ipc;
 pub mod money;
 pub mod quarantine;
 pub mod views;
 
+pub use customer::{CustomerProfile, CustomerView, ItemWhat, ListItem, ShoppingList};
 pub use error::{ErrorCode, ErrorInfo};
 pub use money::{Amount, Currency, MoneyError};
 pub use quarantine::QuarantinedRecord;

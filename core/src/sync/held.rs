@@ -57,6 +57,7 @@ impl Store {
             role,
             store: &self.info.store_id,
             till: &self.info.till_id,
+            customer: None,
         };
         let mut by_writer: BTreeMap<Option<String>, u64> = BTreeMap::new();
         let mut stmt = self.conn.prepare_cached(

@@ -288,6 +288,7 @@ impl Store {
             role,
             store: &store,
             till: &till,
+            customer: None,
         };
         let mut out = Outbox::default();
         let mut index: HashMap<String, usize> = HashMap::new();
@@ -330,6 +331,7 @@ impl Store {
             role,
             store: &store,
             till: &till,
+            customer: None,
         };
         let mut stmt = self.conn.prepare_cached(
             "SELECT doc_id, COUNT(*) FROM doc_changes WHERE acked = 0 GROUP BY doc_id",

@@ -197,3 +197,52 @@ pub fn verify_clean(s: &Store) -> R {
     assert!(report.differences.is_empty(), "{:?}", report.differences);
     Ok(())
 }
+
+// -- customers: devices of one customer document ---------------------------
+
+/// `n` devices of one customer, each a copy of `doc` (and its history) with
+/// its own Automerge actor: device `i` writes as actor `[i + 1; 16]`.
+pub fn customer_devices(doc: &mut automerge::AutoCommit, n: u8) -> Vec<automerge::AutoCommit> {
+    (0..n)
+        .map(|i| doc.fork().with_actor(automerge::ActorId::from([i + 1; 16])))
+        .collect()
+}
+
+/// Device `to` receives everything device `from` has (one direction, as one
+/// device syncing with another).
+pub fn merge_into(
+    devices: &mut [automerge::AutoCommit],
+    from: usize,
+    to: usize,
+) -> Result<(), automerge::AutomergeError> {
+    if from == to {
+        return Ok(());
+    }
+    let (low, high) = devices.split_at_mut(from.max(to));
+    let (a, b) = (&mut low[from.min(to)], &mut high[0]);
+    if to < from { a.merge(b) } else { b.merge(a) }?;
+    Ok(())
+}
+
+/// Every device ends up with everything: the first device of `order`
+/// receives from each of the others in that order, then each of them
+/// receives from it. Asserts that all devices then have the same heads.
+pub fn merge_everyone(
+    devices: &mut [automerge::AutoCommit],
+    order: &[usize],
+) -> Result<(), automerge::AutomergeError> {
+    let Some((&hub, rest)) = order.split_first() else {
+        return Ok(());
+    };
+    for &d in rest {
+        merge_into(devices, d, hub)?;
+    }
+    for &d in rest {
+        merge_into(devices, hub, d)?;
+    }
+    let heads = devices[hub].get_heads();
+    for d in devices.iter_mut() {
+        assert_eq!(d.get_heads(), heads, "a device is missing changes");
+    }
+    Ok(())
+}
