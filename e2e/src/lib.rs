@@ -325,36 +325,7 @@ impl App {
         if pid.is_empty() {
             bail!("no app process runs on {}", self.db.display());
         }
-        // `timeout`: a missing window must fail the test, not hang it.
-        let focus = Command::new("timeout")
-            .args([
-                "10",
-                "xdotool",
-                "search",
-                "--sync",
-                "--onlyvisible",
-                "--pid",
-                &pid,
-                "--name",
-                "ShopSync",
-                "windowfocus",
-                "--sync",
-            ])
-            .output()
-            .context("cannot run xdotool: apt-get install xdotool")?;
-        if !focus.status.success() {
-            bail!(
-                "xdotool could not focus the till window: {}",
-                String::from_utf8_lossy(&focus.stderr)
-            );
-        }
-        // X focus reaches the web page a moment later; keys typed before
-        // that are lost (seen on a cold CI machine).
-        self.wait_js_true(
-            "return document.hasFocus();",
-            "the page to have keyboard focus",
-        )
-        .await?;
+        self.x_focus(&pid).await?;
         for k in keys {
             let out = match k.strip_prefix("type:") {
                 Some(text) => Command::new("xdotool")
@@ -372,6 +343,72 @@ impl App {
             tokio::time::sleep(Duration::from_millis(60)).await;
         }
         Ok(())
+    }
+
+    /// Gives the app window of `pid` the X keyboard focus and waits until
+    /// the page has it. Under Xvfb without a window manager this races with
+    /// the window's own start (seen on CI: focus set, page never focused), so
+    /// every visible window of the app is tried, the pointer is moved into
+    /// it (Xvfb's default focus follows the pointer), and the whole thing is
+    /// retried.
+    async fn x_focus(&self, pid: &str) -> Result<()> {
+        for _ in 0..8 {
+            // `timeout`: a missing window must fail the test, not hang it.
+            let found = Command::new("timeout")
+                .args([
+                    "10",
+                    "xdotool",
+                    "search",
+                    "--sync",
+                    "--onlyvisible",
+                    "--pid",
+                    pid,
+                    "--name",
+                    "ShopSync",
+                ])
+                .output()
+                .context("cannot run xdotool: apt-get install xdotool")?;
+            let windows: Vec<String> = String::from_utf8_lossy(&found.stdout)
+                .split_whitespace()
+                .map(str::to_string)
+                .collect();
+            if windows.is_empty() {
+                bail!(
+                    "xdotool found no window of the till: {}",
+                    String::from_utf8_lossy(&found.stderr)
+                );
+            }
+            for w in windows.iter().rev() {
+                let _ = Command::new("xdotool")
+                    .args(["windowfocus", "--sync", w])
+                    .output();
+                let _ = Command::new("xdotool")
+                    .args(["mousemove", "--window", w, "300", "200"])
+                    .output();
+                if self
+                    .js_true_within("return document.hasFocus();", Duration::from_secs(2))
+                    .await?
+                {
+                    return Ok(());
+                }
+            }
+        }
+        let _ = self.screenshot("failure-focus").await;
+        bail!("the till window never got the keyboard focus")
+    }
+
+    /// Polls a script returning a boolean for at most `within`.
+    async fn js_true_within(&self, js: &str, within: Duration) -> Result<bool> {
+        let started = Instant::now();
+        loop {
+            if self.client.execute(js, vec![]).await?.as_bool() == Some(true) {
+                return Ok(true);
+            }
+            if started.elapsed() > within {
+                return Ok(false);
+            }
+            tokio::time::sleep(POLL).await;
+        }
     }
 
     /// Waits until the element `testid` has the keyboard focus.
