@@ -325,12 +325,7 @@ impl Transport for Link {
         req: &SyncRequest,
         known: Option<&str>,
     ) -> Result<Exchanged, SyncError> {
-        let body = req.encode();
-        let (body, gz) = if body.len() > 512 {
-            (wire::gzip(&body), true)
-        } else {
-            (body, false)
-        };
+        let (body, gz) = req.body();
         let sent = body.len();
         let mut headers = vec![
             (

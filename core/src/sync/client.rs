@@ -270,12 +270,7 @@ impl Client {
         req: &SyncRequest,
         known: Option<&str>,
     ) -> Result<Exchanged, SyncError> {
-        let body = req.encode();
-        let (body, gz) = if body.len() > 512 {
-            (wire::gzip(&body), true)
-        } else {
-            (body, false)
-        };
+        let (body, gz) = req.body();
         let sent = body.len();
         let mut rb = self
             .auth(self.http.post(format!("{}/v1/sync", self.base)))

@@ -133,6 +133,17 @@ impl SyncRequest {
     pub fn change_count(&self) -> usize {
         self.docs.iter().map(|d| d.changes.len()).sum()
     }
+
+    /// The body as a client sends it: gzip-compressed (`true`) above 512
+    /// bytes, plain below.
+    pub fn body(&self) -> (Vec<u8>, bool) {
+        let body = self.encode();
+        if body.len() > 512 {
+            (gzip(&body), true)
+        } else {
+            (body, false)
+        }
+    }
 }
 
 impl SyncResponse {
