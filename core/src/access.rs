@@ -78,44 +78,51 @@ impl<'a> Principal<'a> {
     }
 }
 
-/// A till or a manager reads every document of its own store, and nothing
-/// else. A customer device reads its own customer document and the public
-/// catalog of any store (whether a store publishes one is checked where
-/// public catalogs are made), and nothing else: no catalog, ledger or
-/// orders of a store, no other customer's document.
+/// A till or a manager reads every document of its own store (its orders
+/// from every customer included), and nothing else. A customer device reads
+/// its own customer document, its own order documents with any store, and
+/// the public catalog of any store (whether a store publishes one is
+/// checked where public catalogs are made), and nothing else: no catalog or
+/// ledger of a store, no other customer's document or orders.
 pub fn can_read(p: &Principal<'_>, doc: &DocId) -> bool {
     match p.role {
         Role::Till | Role::Manager => match doc {
             DocId::Catalog { store }
             | DocId::Ledger { store, .. }
             | DocId::Public { store }
-            | DocId::Orders { store } => store == p.store,
+            | DocId::OrderRequests { store, .. }
+            | DocId::OrderStatus { store, .. } => store == p.store,
             DocId::Customer { .. } => false,
         },
         Role::Customer => match doc {
-            DocId::Customer { customer } => p.is_customer(customer),
+            DocId::Customer { customer }
+            | DocId::OrderRequests { customer, .. }
+            | DocId::OrderStatus { customer, .. } => p.is_customer(customer),
             DocId::Public { .. } => true,
-            DocId::Catalog { .. } | DocId::Ledger { .. } | DocId::Orders { .. } => false,
+            DocId::Catalog { .. } | DocId::Ledger { .. } => false,
         },
     }
 }
 
-/// A till writes only its own ledger partitions (and order statuses of its
-/// store); a manager also writes the catalog. The public catalog is derived
-/// by the server alone; customer documents belong to customers' devices:
-/// a customer device writes its own customer document and nothing else.
+/// A till writes only its own ledger partitions (and the order statuses of
+/// its store, for any customer); a manager also writes the catalog. The
+/// public catalog is derived by the server alone; a customer device writes
+/// its own customer document and its own order requests (to any store),
+/// nothing else: one kind of writer per document.
 /// (Bundles are not signed: letting any device upload another till's ledger
 /// would let it forge that till's records, so changes of another till held
 /// here go back to that till: `sync::held`.)
 pub fn can_write(p: &Principal<'_>, doc: &DocId) -> bool {
     if p.role == Role::Customer {
-        return matches!(doc, DocId::Customer { customer } if p.is_customer(customer));
+        return matches!(doc,
+            DocId::Customer { customer } | DocId::OrderRequests { customer, .. }
+                if p.is_customer(customer));
     }
     match doc {
         DocId::Catalog { store } => store == p.store && p.role == Role::Manager,
         DocId::Ledger { store, till, .. } => store == p.store && till == p.till,
-        DocId::Orders { store } => store == p.store,
-        DocId::Public { .. } | DocId::Customer { .. } => false,
+        DocId::OrderStatus { store, .. } => store == p.store,
+        DocId::Public { .. } | DocId::Customer { .. } | DocId::OrderRequests { .. } => false,
     }
 }
 
@@ -189,7 +196,10 @@ mod tests {
             docs.push(DocId::ledger(s, "t1", at(), 1));
             docs.push(DocId::ledger(s, "t1", at(), 2));
             docs.push(DocId::Public { store: s.into() });
-            docs.push(DocId::Orders { store: s.into() });
+            for c in ["c1", "c2"] {
+                docs.push(DocId::order_requests(s, c));
+                docs.push(DocId::order_status(s, c));
+            }
         }
         for c in ["c1", "c2"] {
             docs.push(DocId::Customer { customer: c.into() });
@@ -218,6 +228,8 @@ mod tests {
         for doc in all_docs() {
             let (read, write) = match &doc {
                 DocId::Customer { customer } if customer == "c1" => (true, true),
+                DocId::OrderRequests { customer, .. } if customer == "c1" => (true, true),
+                DocId::OrderStatus { customer, .. } if customer == "c1" => (true, false),
                 DocId::Public { .. } => (true, false),
                 _ => (false, false),
             };
@@ -256,5 +268,47 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A store's devices and order documents: every customer's orders of
+    /// their own store readable, statuses writable, requests never; another
+    /// store's orders neither.
+    #[test]
+    fn store_devices_and_orders() {
+        for role in [Role::Till, Role::Manager] {
+            let p = Principal {
+                role,
+                store: "s1",
+                till: "t1",
+                customer: None,
+            };
+            for c in ["c1", "c2"] {
+                let req = DocId::order_requests("s1", c);
+                let status = DocId::order_status("s1", c);
+                assert!(can_read(&p, &req) && !can_write(&p, &req), "{role} {req}");
+                assert!(
+                    can_read(&p, &status) && can_write(&p, &status),
+                    "{role} {status}"
+                );
+                for other in [DocId::order_requests("s2", c), DocId::order_status("s2", c)] {
+                    assert!(!can_read(&p, &other) && !can_write(&p, &other), "{other}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn order_document_ids_round_trip() {
+        for doc in all_docs() {
+            assert_eq!(DocId::parse(&doc.to_string()), Some(doc.clone()), "{doc}");
+        }
+        assert_eq!(
+            DocId::order_requests("s1", "c1").to_string(),
+            "store/s1/orders/c1/requests"
+        );
+        assert_eq!(DocId::parse("store/s1/orders"), None);
+        assert_eq!(DocId::parse("store/s1/orders/c1/other"), None);
+        assert_eq!(DocId::parse("store/s1/orders/c_1/status"), None);
+        assert_eq!(DocId::order_status("s1", "c1").customer(), Some("c1"));
     }
 }

@@ -237,6 +237,13 @@ pub(crate) fn apply_document(
             }
             Ok((applied.new.len() as u64, applied.known))
         }
+        DocId::OrderRequests { .. } | DocId::OrderStatus { .. } => {
+            let applied = cache.apply_remote(conn, id, changes, false)?;
+            if !applied.new.is_empty() {
+                crate::orders::project::project_doc(conn, id)?;
+            }
+            Ok((applied.new.len() as u64, applied.known))
+        }
         _ => {
             let applied = cache.apply_remote(conn, id, changes, false)?;
             Ok((applied.new.len() as u64, applied.known))

@@ -69,8 +69,17 @@ pub enum DocId {
     Public {
         store: String,
     },
-    Orders {
+    /// Pickup orders one customer sends one store, and their
+    /// cancellations: written by that customer's devices.
+    OrderRequests {
         store: String,
+        customer: String,
+    },
+    /// The store's answers to one customer's orders (accepted, ready,
+    /// rejected, collected): written by that store's devices.
+    OrderStatus {
+        store: String,
+        customer: String,
     },
 }
 
@@ -101,7 +110,7 @@ impl DocId {
             DocId::Ledger { .. } => "ledger",
             DocId::Customer { .. } => "customer",
             DocId::Public { .. } => "public",
-            DocId::Orders { .. } => "orders",
+            DocId::OrderRequests { .. } | DocId::OrderStatus { .. } => "orders",
         }
     }
 
@@ -110,8 +119,33 @@ impl DocId {
             DocId::Catalog { store }
             | DocId::Ledger { store, .. }
             | DocId::Public { store }
-            | DocId::Orders { store } => Some(store),
+            | DocId::OrderRequests { store, .. }
+            | DocId::OrderStatus { store, .. } => Some(store),
             DocId::Customer { .. } => None,
+        }
+    }
+
+    /// The customer a customer document or an order document belongs to.
+    pub fn customer(&self) -> Option<&str> {
+        match self {
+            DocId::Customer { customer }
+            | DocId::OrderRequests { customer, .. }
+            | DocId::OrderStatus { customer, .. } => Some(customer),
+            _ => None,
+        }
+    }
+
+    pub fn order_requests(store: &str, customer: &str) -> Self {
+        DocId::OrderRequests {
+            store: store.to_string(),
+            customer: customer.to_string(),
+        }
+    }
+
+    pub fn order_status(store: &str, customer: &str) -> Self {
+        DocId::OrderStatus {
+            store: store.to_string(),
+            customer: customer.to_string(),
         }
     }
 
@@ -131,9 +165,12 @@ impl DocId {
             ["store", store, "public"] if ok(store) => Some(DocId::Public {
                 store: store.to_string(),
             }),
-            ["store", store, "orders"] if ok(store) => Some(DocId::Orders {
-                store: store.to_string(),
-            }),
+            ["store", store, "orders", customer, "requests"] if ok(store) && ok(customer) => {
+                Some(DocId::order_requests(store, customer))
+            }
+            ["store", store, "orders", customer, "status"] if ok(store) && ok(customer) => {
+                Some(DocId::order_status(store, customer))
+            }
             ["store", store, "ledger", till, period]
                 if ok(store) && ok(till) && valid_period(period) =>
             {
@@ -194,7 +231,12 @@ impl std::fmt::Display for DocId {
             } => write!(f, "store/{store}/ledger/{till}/{period}"),
             DocId::Customer { customer } => write!(f, "customer/{customer}"),
             DocId::Public { store } => write!(f, "store/{store}/public"),
-            DocId::Orders { store } => write!(f, "store/{store}/orders"),
+            DocId::OrderRequests { store, customer } => {
+                write!(f, "store/{store}/orders/{customer}/requests")
+            }
+            DocId::OrderStatus { store, customer } => {
+                write!(f, "store/{store}/orders/{customer}/status")
+            }
         }
     }
 }
@@ -219,7 +261,8 @@ mod tests {
                 customer: "c1".into(),
             },
             DocId::Public { store: "s1".into() },
-            DocId::Orders { store: "s1".into() },
+            DocId::order_requests("s1", "c1"),
+            DocId::order_status("s1", "c1"),
         ];
         for id in ids {
             assert_eq!(DocId::parse(&id.to_string()), Some(id.clone()), "{id}");

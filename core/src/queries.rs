@@ -239,7 +239,11 @@ impl Store {
             ""
         };
         let sql = format!(
-            "SELECT p.id, p.sku, p.name, COALESCE(s.on_hand, 0), p.reorder_point, s.count_at
+            "SELECT p.id, p.sku, p.name, COALESCE(s.on_hand, 0), p.reorder_point, s.count_at,
+                    COALESCE((SELECT SUM(l.qty) FROM order_lines l
+                              JOIN orders o ON o.customer_id = l.customer_id AND o.id = l.order_id
+                              WHERE l.sku = p.sku AND l.unavailable = 0
+                                AND o.status IN ('accepted', 'ready')), 0)
              FROM products p LEFT JOIN stock_levels s ON s.product_id = p.id
              WHERE {product_filter} {low} ORDER BY p.sku"
         );
@@ -249,6 +253,7 @@ impl Store {
             .query_map([], |r| {
                 let on_hand: i64 = r.get(3)?;
                 let reorder: Option<i64> = r.get(4)?;
+                let reserved: i64 = r.get(6)?;
                 let status = if on_hand < 0 {
                     StockStatus::Negative
                 } else if reorder.is_some_and(|rp| on_hand <= rp) {
@@ -261,6 +266,8 @@ impl Store {
                     sku: r.get(1)?,
                     name: r.get(2)?,
                     on_hand,
+                    reserved,
+                    available: on_hand - reserved,
                     reorder_point: reorder,
                     status,
                     last_counted_at: r.get::<_, Option<i64>>(5)?.map(ms_to_utc),

@@ -112,7 +112,7 @@ pub struct Violation {
 }
 
 impl Violation {
-    fn new(record: impl Into<String>, rule: Rule, detail: impl Into<String>) -> Self {
+    pub(crate) fn new(record: impl Into<String>, rule: Rule, detail: impl Into<String>) -> Self {
         Violation {
             record: record.into(),
             rule,
@@ -143,7 +143,7 @@ impl RecordError {
     }
 }
 
-type Check = std::result::Result<(), Violation>;
+pub(crate) type Check = std::result::Result<(), Violation>;
 
 pub fn valid_id(s: &str) -> bool {
     !s.is_empty()
@@ -152,7 +152,7 @@ pub fn valid_id(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
-fn id(record: &str, field: &str, value: &str) -> Check {
+pub(crate) fn id(record: &str, field: &str, value: &str) -> Check {
     if valid_id(value) {
         Ok(())
     } else {
@@ -167,7 +167,7 @@ fn id(record: &str, field: &str, value: &str) -> Check {
     }
 }
 
-fn bound(record: &str, field: &str, value: i64, max: i64) -> Check {
+pub(crate) fn bound(record: &str, field: &str, value: i64, max: i64) -> Check {
     if value.checked_abs().is_some_and(|v| v <= max) {
         Ok(())
     } else {
@@ -179,7 +179,7 @@ fn bound(record: &str, field: &str, value: i64, max: i64) -> Check {
     }
 }
 
-fn positive(record: &str, field: &str, value: i64) -> Check {
+pub(crate) fn positive(record: &str, field: &str, value: i64) -> Check {
     if value >= 1 {
         Ok(())
     } else {
@@ -203,7 +203,7 @@ fn bp(record: &str, field: &str, value: u32) -> Check {
     }
 }
 
-fn at(record: &str, field: &str, value: i64) -> Check {
+pub(crate) fn at(record: &str, field: &str, value: i64) -> Check {
     if (0..=MAX_AT).contains(&value) {
         Ok(())
     } else {
@@ -215,7 +215,7 @@ fn at(record: &str, field: &str, value: i64) -> Check {
     }
 }
 
-fn text(record: &str, field: &str, value: &str) -> Check {
+pub(crate) fn text(record: &str, field: &str, value: &str) -> Check {
     if value.len() <= MAX_TEXT_LEN {
         Ok(())
     } else {
@@ -445,7 +445,7 @@ pub fn ledger_items(change: &Change) -> Vec<LedgerItem> {
     out
 }
 
-fn action_name(action: &OpType) -> &'static str {
+pub(crate) fn action_name(action: &OpType) -> &'static str {
     match action {
         OpType::Make(ObjType::Map) => "a map",
         OpType::Make(ObjType::Table) => "a table",
@@ -464,12 +464,16 @@ fn action_name(action: &OpType) -> &'static str {
 }
 
 /// Checks every change sent for one document: every ledger record, every
-/// catalog entry. Other documents are not checked here.
+/// catalog entry, every order record. Customer documents are checked by
+/// their own functions when written (`crate::customer`); public catalogs
+/// are written by the server alone.
 pub fn validate_changes(doc: &DocId, changes: &[Change]) -> std::result::Result<(), RecordError> {
     match doc {
         DocId::Ledger { .. } => validate_ledger(changes),
         DocId::Catalog { .. } => validate_catalog(changes),
-        _ => Ok(()),
+        DocId::OrderRequests { .. } => crate::orders::validate::changes(changes, true),
+        DocId::OrderStatus { .. } => crate::orders::validate::changes(changes, false),
+        DocId::Customer { .. } | DocId::Public { .. } => Ok(()),
     }
     .map_err(|v| RecordError::new(doc, v))
 }

@@ -7,11 +7,16 @@ pub mod customer;
 pub mod error;
 pub mod ipc;
 pub mod money;
+pub mod orders;
 pub mod quarantine;
 pub mod views;
 
 pub use customer::{CustomerProfile, CustomerView, ItemWhat, ListItem, ShoppingList};
 pub use error::{ErrorCode, ErrorInfo};
 pub use money::{Amount, Currency, MoneyError};
+pub use orders::{
+    Availability, OrderLineInput, OrderLineView, OrderStatus, OrderView, PublicCatalog,
+    PublicProduct,
+};
 pub use quarantine::QuarantinedRecord;
 pub use views::*;

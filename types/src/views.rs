@@ -72,6 +72,12 @@ pub struct StockLevel {
     pub sku: String,
     pub name: String,
     pub on_hand: i64,
+    /// Units accepted pickup orders hold back.
+    #[serde(default)]
+    pub reserved: i64,
+    /// On hand less reserved: what the shop can still sell or promise.
+    #[serde(default)]
+    pub available: i64,
     pub reorder_point: Option<i64>,
     pub status: StockStatus,
     pub last_counted_at: Option<DateTime<Utc>>,

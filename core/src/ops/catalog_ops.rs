@@ -471,13 +471,32 @@ impl Store {
     }
 
     /// Store-wide settings replicated with the catalog: `store_name`,
-    /// `receipt_header`, `receipt_footer`.
+    /// `receipt_header`, `receipt_footer`, and what customers see
+    /// (`publish`: true/false; `publish_detail`: band/count, see
+    /// `crate::public_catalog`).
     pub fn set_setting(&mut self, name: &str, value: &str) -> Result<()> {
-        const ALLOWED: &[&str] = &["store_name", "receipt_header", "receipt_footer"];
+        const ALLOWED: &[&str] = &[
+            "store_name",
+            "receipt_header",
+            "receipt_footer",
+            "publish",
+            "publish_detail",
+        ];
         if !ALLOWED.contains(&name) {
             return Err(CoreError::invalid(
                 "setting",
                 format!("unknown setting '{name}'; settable: {}", ALLOWED.join(", ")),
+            ));
+        }
+        let choices: &[&str] = match name {
+            "publish" => &["true", "false"],
+            "publish_detail" => &["band", "count"],
+            _ => &[],
+        };
+        if !choices.is_empty() && !choices.contains(&value.trim()) {
+            return Err(CoreError::invalid(
+                name,
+                format!("{name} is one of: {}", choices.join(", ")),
             ));
         }
         if name == "store_name" && value.trim().is_empty() {

@@ -165,6 +165,18 @@ impl Store {
 
     /// Records a sale. It is on disk (fsync'd) when this returns `Ok`.
     pub fn sell(&mut self, cart: &[CartLine], tenders: &[TenderInput]) -> Result<SaleReceipt> {
+        self.sell_with(cart, tenders, |_, _| Ok(()))
+    }
+
+    /// Records a sale and, in the same transaction, whatever `also` writes
+    /// about it (collecting a pickup order marks the order collected): both
+    /// are on disk, or neither.
+    pub(crate) fn sell_with(
+        &mut self,
+        cart: &[CartLine],
+        tenders: &[TenderInput],
+        also: impl FnOnce(&mut crate::store::Writer<'_>, &SaleRecord) -> Result<()>,
+    ) -> Result<SaleReceipt> {
         let priced = price_cart(&self.conn, self.currency, cart)?;
         let tenders: Vec<Tender> = tenders
             .iter()
@@ -192,6 +204,7 @@ impl Store {
                 hlc: None,
             };
             w.append(&Record::Sale(record.clone()))?;
+            also(w, &record)?;
             Ok(record)
         })?;
         let c = self.currency;

@@ -36,6 +36,8 @@ pub const PROJECTION_TABLES: &[(&str, &str)] = &[
     ("stock_levels", "*"),
     // quarantine (issue 7, part 3): first_seen is when this replica saw it
     ("quarantine", "doc_id, record_key, till_id, rule, reason"),
+    ("orders", "*"),
+    ("order_lines", "*"),
 ];
 
 /// The ledger records in one change (puts of bytes values at the root).
@@ -96,6 +98,9 @@ pub fn rebuild(conn: &Connection, progress: &mut dyn FnMut(u64, u64)) -> Result<
                 for change in docs::all_changes(conn, &key)? {
                     crate::quarantine::apply_ledger_change(conn, &key, till, &change, None)?;
                 }
+            }
+            DocId::OrderRequests { .. } | DocId::OrderStatus { .. } => {
+                crate::orders::project::project_doc(conn, id)?;
             }
             _ => {}
         }

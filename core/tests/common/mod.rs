@@ -246,3 +246,91 @@ pub fn merge_everyone(
     }
     Ok(())
 }
+
+/// A customer's device, as far as a till's tests need one: it writes its
+/// requests document for one store and hands the changes over as a bundle
+/// (a sync server would carry them).
+pub struct CustomerDevice {
+    pub customer: String,
+    pub requests: automerge::AutoCommit,
+}
+
+impl CustomerDevice {
+    pub fn new(customer: &str) -> Self {
+        CustomerDevice {
+            customer: customer.into(),
+            requests: automerge::AutoCommit::new(),
+        }
+    }
+
+    /// Sends an order of `(sku, qty)` lines (a SKU of "" is a free-text line
+    /// "something") to `till`'s store; returns the order id.
+    pub fn send(
+        &mut self,
+        till: &mut Store,
+        id: &str,
+        lines: &[(&str, i64)],
+    ) -> Result<String, CoreError> {
+        use shopsync_core::orders::records::{OrderRequest, RequestLine};
+        let order = OrderRequest {
+            id: id.into(),
+            customer_name: format!("Customer {}", self.customer),
+            list_id: None,
+            list_name: "Weekly".into(),
+            note: None,
+            sent_at: till.now_ms(),
+            lines: lines
+                .iter()
+                .enumerate()
+                .map(|(i, (sku, qty))| RequestLine {
+                    line: i as u32 + 1,
+                    sku: (!sku.is_empty()).then(|| sku.to_string()),
+                    text: if sku.is_empty() {
+                        "something".into()
+                    } else {
+                        sku.to_string()
+                    },
+                    qty: *qty,
+                })
+                .collect(),
+        };
+        shopsync_core::orders::customer_side::put_order(&mut self.requests, order)?;
+        self.requests.commit();
+        self.deliver(till)?;
+        Ok(id.into())
+    }
+
+    /// Cancels an order as this device sees it on `till`.
+    pub fn cancel(&mut self, till: &mut Store, id: &str) -> Result<(), CoreError> {
+        let current = till.order(id)?;
+        shopsync_core::orders::customer_side::put_cancel(
+            &mut self.requests,
+            &current,
+            Some("changed my mind"),
+            till.now_ms(),
+        )?;
+        self.requests.commit();
+        self.deliver(till)
+    }
+
+    /// Hands every change of the requests document to `till`.
+    pub fn deliver(&mut self, till: &mut Store) -> Result<(), CoreError> {
+        let store = till.info().store_id.clone();
+        let changes = self.requests.get_changes(&[]);
+        till.import_bundle(Bundle {
+            store_id: store.clone(),
+            docs: vec![(
+                shopsync_core::ids::DocId::order_requests(&store, &self.customer),
+                changes,
+            )],
+        })?;
+        Ok(())
+    }
+}
+
+/// (on hand, reserved, available) of `sku`.
+pub fn stock_of(s: &Store, sku: &str) -> Result<(i64, i64, i64), CoreError> {
+    let levels = s.stock_levels(Some(sku), false)?;
+    assert_eq!(levels.len(), 1, "one stock line for {sku}");
+    Ok((levels[0].on_hand, levels[0].reserved, levels[0].available))
+}
