@@ -393,13 +393,19 @@ async fn sync<S: Storage>(
     let received = v.hashes.len() as u64;
     if received > 0 {
         check_quotas(&st, &device, &v.batch).await?;
+        let doc_ids: Vec<String> = v.batch.iter().map(|d| d.doc_id.clone()).collect();
         st.metrics.changes_received.fetch_add(received, Relaxed);
         let stored = st.storage.store_changes(store_pk, v.batch).await?;
         st.metrics
             .changes_stored
             .fetch_add(stored.new_changes, Relaxed);
         if stored.new_changes > 0 {
-            let _ = st.notices.send((store_pk, stored.head));
+            let _ = st.notices.send(crate::Notice {
+                store_pk,
+                head: stored.head,
+                docs: Arc::new(doc_ids.clone()),
+            });
+            st.deriver.mark(store_pk, &device.store.store_id, &doc_ids);
         }
     }
     let head = st.storage.head(store_pk).await?;
@@ -472,7 +478,7 @@ struct StreamState<S: Storage> {
     st: Arc<AppState<S>>,
     device_id: String,
     store_pk: i64,
-    rx: tokio::sync::broadcast::Receiver<(i64, u64)>,
+    rx: tokio::sync::broadcast::Receiver<crate::Notice>,
     shutdown: tokio::sync::watch::Receiver<bool>,
     heartbeat: tokio::time::Interval,
     check: tokio::time::Interval,
@@ -523,8 +529,8 @@ async fn events<S: Storage>(
         loop {
             tokio::select! {
                 msg = s.rx.recv() => match msg {
-                    Ok((pk, head)) if pk == s.store_pk => {
-                        return Some((Ok(Event::default().event("changed").data(head.to_string())), s));
+                    Ok(n) if n.store_pk == s.store_pk => {
+                        return Some((Ok(Event::default().event("changed").data(n.head.to_string())), s));
                     }
                     Ok(_) => continue,
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {

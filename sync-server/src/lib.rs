@@ -10,8 +10,10 @@ pub mod enrolment;
 pub mod error;
 pub mod guard;
 pub mod metrics;
+pub mod public_derive;
 pub mod restore;
 pub mod sqlite;
+mod sqlite_docs;
 pub mod storage;
 
 use std::collections::HashMap;
@@ -41,6 +43,9 @@ pub struct ServeOptions {
     pub enrol_attempts_per_minute: u32,
     // -- hostile bodies: quotas, stream caps, timeouts, metrics access --
     pub guard: guard::GuardOptions,
+    /// Where the server keeps its replicas of shops to derive their public
+    /// catalogs (`None`: no public catalogs are derived).
+    pub public_dir: Option<PathBuf>,
 }
 
 impl Default for ServeOptions {
@@ -52,6 +57,7 @@ impl Default for ServeOptions {
             tls: None,
             enrol_attempts_per_minute: 10,
             guard: guard::GuardOptions::default(),
+            public_dir: None,
         }
     }
 }
@@ -94,11 +100,24 @@ impl Limiter {
     }
 }
 
+/// What a notice stream hears: new changes to documents of one store's
+/// scope (the customers' scope for customer documents).
+#[derive(Debug, Clone)]
+pub struct Notice {
+    pub store_pk: i64,
+    /// The store's highest seq after the write.
+    pub head: u64,
+    /// The documents that changed.
+    pub docs: Arc<Vec<String>>,
+}
+
 pub struct AppState<S: Storage> {
     pub storage: S,
     pub metrics: metrics::Metrics,
-    /// (store pk, new head): a document of that store changed.
-    pub notices: broadcast::Sender<(i64, u64)>,
+    /// Documents of a store changed.
+    pub notices: broadcast::Sender<Notice>,
+    /// Derives public catalogs as shops' changes arrive.
+    pub deriver: public_derive::Deriver,
     pub options: ServeOptions,
     pub limiter: Limiter,
     pub shutdown: watch::Receiver<bool>,
@@ -120,6 +139,7 @@ pub fn app_state<S: Storage>(
         storage,
         metrics: metrics::Metrics::default(),
         notices,
+        deriver: public_derive::Deriver::new(options.public_dir.clone()),
         limiter: Limiter::new(options.enrol_attempts_per_minute),
         options,
         shutdown,
@@ -165,6 +185,7 @@ pub async fn serve_with_metrics<S: Storage>(
     let (stop_tx, stop_rx) = watch::channel(false);
     let tls = options.tls.clone();
     let state = app_state(storage, options, stop_rx);
+    tokio::spawn(public_derive::run(state.clone()));
     if let Some(ml) = metrics_listener {
         ml.set_nonblocking(true).map_err(ServeError::Listener)?;
         let ml = tokio::net::TcpListener::from_std(ml).map_err(ServeError::Listener)?;

@@ -314,6 +314,9 @@ async fn run(cli: Cli) -> Result<()> {
                 heartbeat: Duration::from_secs(args.heartbeat_secs.max(1)),
                 tls: args.tls_cert.zip(args.tls_key),
                 guard,
+                // Replicas of the shops that publish, next to the database
+                // (caches: deleting them only costs a rebuild).
+                public_dir: Some(public_dir(&cli.db)),
                 ..ServeOptions::default()
             };
             shopsync_server::serve_with_metrics(
@@ -349,4 +352,11 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
+}
+
+/// Where replicas of publishing shops live: `{db}.public/`.
+fn public_dir(db: &std::path::Path) -> PathBuf {
+    let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".public");
+    db.with_file_name(name)
 }

@@ -514,6 +514,46 @@ impl Storage for SqliteStorage {
         self.epoch.as_ref().clone()
     }
 
+    async fn document_scope(&self, doc_id: String) -> StorageResult<Option<i64>> {
+        self.read(move |conn| crate::sqlite_docs::document_scope(conn, &doc_id))
+            .await
+    }
+
+    async fn document_changes_since(
+        &self,
+        doc_id: String,
+        since: u64,
+        exclude: HashSet<[u8; 32]>,
+        max_bytes: u64,
+    ) -> StorageResult<DocPage> {
+        self.read(move |conn| {
+            crate::sqlite_docs::document_changes_since(conn, &doc_id, since, &exclude, max_bytes)
+        })
+        .await
+    }
+
+    async fn set_shop_listing(
+        &self,
+        store_pk: i64,
+        name: String,
+        published: bool,
+        now_ms: i64,
+    ) -> StorageResult<()> {
+        self.write(move |conn| {
+            crate::sqlite_docs::set_shop_listing(conn, store_pk, &name, published, now_ms)
+        })
+        .await
+    }
+
+    async fn published_shops(
+        &self,
+        search: Option<String>,
+        limit: u32,
+    ) -> StorageResult<Vec<StoreRow>> {
+        self.read(move |conn| crate::sqlite_docs::published_shops(conn, search.as_deref(), limit))
+            .await
+    }
+
     async fn backup(&self, to: &Path) -> StorageResult<()> {
         let to = to.to_path_buf();
         self.read(move |conn| {

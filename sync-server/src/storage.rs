@@ -240,4 +240,49 @@ pub trait Storage: Send + Sync + 'static {
         prefix: String,
         candidates: Vec<String>,
     ) -> impl Future<Output = StorageResult<(u64, u64)>> + Send;
+
+    // -- customers: documents followed one by one, and shops to find --
+
+    /// The store whose scope holds `doc_id`, if the document exists.
+    fn document_scope(
+        &self,
+        doc_id: String,
+    ) -> impl Future<Output = StorageResult<Option<i64>>> + Send;
+
+    /// One document's changes with seq > `since`, oldest first, skipping
+    /// `exclude`, up to about `max_bytes` (at least one change).
+    fn document_changes_since(
+        &self,
+        doc_id: String,
+        since: u64,
+        exclude: HashSet<[u8; 32]>,
+        max_bytes: u64,
+    ) -> impl Future<Output = StorageResult<DocPage>> + Send;
+
+    /// Records whether a store publishes its catalog, under what name.
+    fn set_shop_listing(
+        &self,
+        store_pk: i64,
+        name: String,
+        published: bool,
+        now_ms: i64,
+    ) -> impl Future<Output = StorageResult<()>> + Send;
+
+    /// Shops that publish, by name, those whose name contains `search`
+    /// (any case) if given; at most `limit`.
+    fn published_shops(
+        &self,
+        search: Option<String>,
+        limit: u32,
+    ) -> impl Future<Output = StorageResult<Vec<StoreRow>>> + Send;
+}
+
+/// One document's changes after a cursor.
+#[derive(Debug, Clone, Default)]
+pub struct DocPage {
+    pub changes: Vec<Vec<u8>>,
+    pub bytes: u64,
+    /// The seq of the last change looked at (or `since`).
+    pub cursor: u64,
+    pub more: bool,
 }
