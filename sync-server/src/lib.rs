@@ -6,12 +6,14 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod customers;
 pub mod enrolment;
 pub mod error;
 pub mod guard;
 pub mod metrics;
 pub mod restore;
 pub mod sqlite;
+mod sqlite_customers;
 pub mod storage;
 
 use std::collections::HashMap;
@@ -37,8 +39,14 @@ pub struct ServeOptions {
     pub page_bytes: u64,
     /// Serve HTTPS from these PEM files (certificate chain, private key).
     pub tls: Option<(PathBuf, PathBuf)>,
-    /// Failed enrolment attempts allowed per client address per minute.
+    /// Failed enrolment attempts allowed per client address per minute
+    /// (customer device links count here too).
     pub enrol_attempts_per_minute: u32,
+    /// Customer sign-ups (`POST /v1/customers`, every attempt) allowed per
+    /// client address per minute.
+    pub signups_per_minute: u32,
+    /// How long a customer's link code stays valid.
+    pub link_code_ttl: Duration,
     // -- hostile bodies: quotas, stream caps, timeouts, metrics access --
     pub guard: guard::GuardOptions,
 }
@@ -51,12 +59,15 @@ impl Default for ServeOptions {
             page_bytes: shopsync_core::sync::wire::limits::RESPONSE_PAGE_BYTES as u64,
             tls: None,
             enrol_attempts_per_minute: 10,
+            signups_per_minute: 10,
+            link_code_ttl: Duration::from_secs(10 * 60),
             guard: guard::GuardOptions::default(),
         }
     }
 }
 
-/// Failed enrolment attempts per client address, in one-minute windows.
+/// Attempts per client address, in one-minute windows: failed enrolments
+/// and links (`AppState::limiter`), customer sign-ups (`AppState::signups`).
 pub struct Limiter {
     per_minute: u32,
     seen: Mutex<HashMap<IpAddr, (Instant, u32)>>,
@@ -80,6 +91,11 @@ impl Limiter {
         }
     }
 
+    /// Counts one attempt (a sign-up counts whether it succeeds or not).
+    pub fn record(&self, ip: IpAddr) {
+        self.failed(ip);
+    }
+
     pub fn failed(&self, ip: IpAddr) {
         if let Ok(mut seen) = self.seen.lock() {
             if seen.len() > 10_000 {
@@ -101,6 +117,8 @@ pub struct AppState<S: Storage> {
     pub notices: broadcast::Sender<(i64, u64)>,
     pub options: ServeOptions,
     pub limiter: Limiter,
+    /// Customer sign-ups per client address (each one counts).
+    pub signups: Limiter,
     pub shutdown: watch::Receiver<bool>,
     // -- hostile bodies --
     pub streams: guard::StreamSlots,
@@ -121,6 +139,7 @@ pub fn app_state<S: Storage>(
         metrics: metrics::Metrics::default(),
         notices,
         limiter: Limiter::new(options.enrol_attempts_per_minute),
+        signups: Limiter::new(options.signups_per_minute),
         options,
         shutdown,
         streams: guard::StreamSlots::default(),

@@ -8,6 +8,7 @@
 #[cfg(feature = "sync")]
 pub mod client;
 pub mod clock_check;
+pub mod customer_api;
 pub mod epoch;
 pub mod held;
 pub mod transport;
