@@ -211,7 +211,7 @@ impl Storage for SqliteStorage {
 
     async fn device(&self, device_id: String) -> StorageResult<Option<DeviceAuth>> {
         self.read(move |conn| {
-            Ok(conn
+            let till = conn
                 .prepare_cached(
                     "SELECT d.device_id, d.token_hash, d.revoked_at IS NOT NULL, d.role, d.till_id,
                             s.pk, s.store_id, s.name, d.enrol_key IS NOT NULL
@@ -233,11 +233,12 @@ impl Storage for SqliteStorage {
                         customer: None,
                     })
                 })
-                .optional()?
-                .map_or_else(
-                    || crate::sqlite_customers::customer_device_auth(conn, &device_id),
-                    |d| Ok(Some(d)),
-                )?)
+                .optional()?;
+            match till {
+                Some(d) => Ok(Some(d)),
+                // Not a till's or a manager's: a customer's?
+                None => crate::sqlite_customers::customer_device_auth(conn, &device_id),
+            }
         })
         .await
     }
@@ -571,8 +572,7 @@ impl Storage for SqliteStorage {
     }
 
     async fn customers_scope(&self) -> StorageResult<StoreRow> {
-        self.read(|conn| crate::sqlite_customers::customers_scope(conn))
-            .await
+        self.read(crate::sqlite_customers::customers_scope).await
     }
 
     async fn backup(&self, to: &Path) -> StorageResult<()> {
