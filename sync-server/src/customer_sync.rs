@@ -62,16 +62,21 @@ fn check(device: &Device, req: CustomerSyncRequest) -> Result<Vec<Checked>, ApiE
     let mut out = Vec::with_capacity(req.docs.len());
     let mut budget = limits::MAX_REQUEST_INFLATED_BYTES;
     for doc in req.docs {
-        let id = DocId::parse(&doc.doc_id)
-            .ok_or_else(|| ApiError::BadRequest(format!("'{}' is not a document id", doc.doc_id)))?;
+        let id = DocId::parse(&doc.doc_id).ok_or_else(|| {
+            ApiError::BadRequest(format!("'{}' is not a document id", doc.doc_id))
+        })?;
         if !seen.insert(doc.doc_id.clone()) {
             return Err(ApiError::BadRequest(format!("{id} is named twice")));
         }
         if !access::can_read(&me, &id) {
-            return Err(ApiError::Forbidden(format!("this device may not read {id}")));
+            return Err(ApiError::Forbidden(format!(
+                "this device may not read {id}"
+            )));
         }
         if !doc.changes.is_empty() && !access::can_write(&me, &id) {
-            return Err(ApiError::Forbidden(format!("this device may not write {id}")));
+            return Err(ApiError::Forbidden(format!(
+                "this device may not write {id}"
+            )));
         }
         let mut changes = Vec::with_capacity(doc.changes.len());
         let mut decoded = Vec::with_capacity(doc.changes.len());
@@ -79,12 +84,13 @@ fn check(device: &Device, req: CustomerSyncRequest) -> Result<Vec<Checked>, ApiE
             let bytes = customer_wire::decode_change(text)
                 .map_err(|e| ApiError::BadRequest(format!("change {i} of {id}: {e}")))?;
             let limit = change_bytes::MAX_INFLATED_CHANGE_BYTES.min(budget);
-            let change = change_bytes::decode_change_bounded(&bytes, limit).map_err(|e| match e {
-                ChangeBytesError::TooLarge { .. } => {
-                    ApiError::ChangeTooLarge(format!("change {i} of {id}: {e}"))
-                }
-                e => ApiError::BadRequest(format!("change {i} of {id} does not decode: {e}")),
-            })?;
+            let change =
+                change_bytes::decode_change_bounded(&bytes, limit).map_err(|e| match e {
+                    ChangeBytesError::TooLarge { .. } => {
+                        ApiError::ChangeTooLarge(format!("change {i} of {id}: {e}"))
+                    }
+                    e => ApiError::BadRequest(format!("change {i} of {id} does not decode: {e}")),
+                })?;
             budget = budget.saturating_sub(change.raw_bytes().len());
             changes.push(NewChange {
                 hash: change.hash().0,
@@ -96,7 +102,8 @@ fn check(device: &Device, req: CustomerSyncRequest) -> Result<Vec<Checked>, ApiE
             });
             decoded.push(change);
         }
-        shopsync_core::validate::validate_changes(&id, &decoded).map_err(ApiError::InvalidRecord)?;
+        shopsync_core::validate::validate_changes(&id, &decoded)
+            .map_err(ApiError::InvalidRecord)?;
         out.push(Checked {
             id,
             since: doc.since,
@@ -145,10 +152,14 @@ pub async fn sync<S: Storage>(
         };
         uploaded.extend(d.changes.iter().map(|c| c.hash));
         bytes += d.changes.iter().map(|c| c.bytes.len() as u64).sum::<u64>();
-        batches.entry(pk).or_insert_with(|| (store_id, Vec::new())).1.push(DocBatch {
-            doc_id: d.id.to_string(),
-            changes: d.changes.clone(),
-        });
+        batches
+            .entry(pk)
+            .or_insert_with(|| (store_id, Vec::new()))
+            .1
+            .push(DocBatch {
+                doc_id: d.id.to_string(),
+                changes: d.changes.clone(),
+            });
     }
     if bytes > 0 {
         let g = &st.options.guard;
@@ -168,7 +179,9 @@ pub async fn sync<S: Storage>(
             .changes_received
             .fetch_add(batch.iter().map(|b| b.changes.len() as u64).sum(), Relaxed);
         let stored = st.storage.store_changes(pk, batch).await?;
-        st.metrics.changes_stored.fetch_add(stored.new_changes, Relaxed);
+        st.metrics
+            .changes_stored
+            .fetch_add(stored.new_changes, Relaxed);
         if stored.new_changes > 0 {
             let _ = st.notices.send(crate::Notice {
                 store_pk: pk,
@@ -197,11 +210,17 @@ pub async fn sync<S: Storage>(
             .document_changes_since(d.id.to_string(), d.since, uploaded.clone(), left)
             .await?;
         left = left.saturating_sub(page.bytes.max(1));
-        st.metrics.changes_sent.fetch_add(page.changes.len() as u64, Relaxed);
+        st.metrics
+            .changes_sent
+            .fetch_add(page.changes.len() as u64, Relaxed);
         answers.push(DocAnswer {
             doc_id: d.id.to_string(),
             cursor: page.cursor,
-            changes: page.changes.iter().map(|c| customer_wire::encode_change(c)).collect(),
+            changes: page
+                .changes
+                .iter()
+                .map(|c| customer_wire::encode_change(c))
+                .collect(),
             more: page.more,
         });
     }
@@ -236,7 +255,9 @@ pub async fn shops<S: Storage>(
 ) -> Result<Json<ShopsResponse>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     if q.search.as_ref().is_some_and(|s| s.len() > 100) {
-        return Err(ApiError::BadRequest("search is at most 100 characters".into()));
+        return Err(ApiError::BadRequest(
+            "search is at most 100 characters".into(),
+        ));
     }
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
     let rows = st.storage.published_shops(q.search, limit).await?;

@@ -6,6 +6,8 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod customer_sync;
+pub mod customers;
 pub mod enrolment;
 pub mod error;
 pub mod guard;
@@ -13,6 +15,7 @@ pub mod metrics;
 pub mod public_derive;
 pub mod restore;
 pub mod sqlite;
+mod sqlite_customers;
 mod sqlite_docs;
 pub mod storage;
 
@@ -39,8 +42,14 @@ pub struct ServeOptions {
     pub page_bytes: u64,
     /// Serve HTTPS from these PEM files (certificate chain, private key).
     pub tls: Option<(PathBuf, PathBuf)>,
-    /// Failed enrolment attempts allowed per client address per minute.
+    /// Failed enrolment attempts allowed per client address per minute
+    /// (customer device links count here too).
     pub enrol_attempts_per_minute: u32,
+    /// Customer sign-ups (`POST /v1/customers`, every attempt) allowed per
+    /// client address per minute.
+    pub signups_per_minute: u32,
+    /// How long a customer's link code stays valid.
+    pub link_code_ttl: Duration,
     // -- hostile bodies: quotas, stream caps, timeouts, metrics access --
     pub guard: guard::GuardOptions,
     /// Where the server keeps its replicas of shops to derive their public
@@ -56,13 +65,16 @@ impl Default for ServeOptions {
             page_bytes: shopsync_core::sync::wire::limits::RESPONSE_PAGE_BYTES as u64,
             tls: None,
             enrol_attempts_per_minute: 10,
+            signups_per_minute: 10,
+            link_code_ttl: Duration::from_secs(10 * 60),
             guard: guard::GuardOptions::default(),
             public_dir: None,
         }
     }
 }
 
-/// Failed enrolment attempts per client address, in one-minute windows.
+/// Attempts per client address, in one-minute windows: failed enrolments
+/// and links (`AppState::limiter`), customer sign-ups (`AppState::signups`).
 pub struct Limiter {
     per_minute: u32,
     seen: Mutex<HashMap<IpAddr, (Instant, u32)>>,
@@ -84,6 +96,11 @@ impl Limiter {
             Some((start, n)) if start.elapsed() < Duration::from_secs(60) => *n < self.per_minute,
             _ => true,
         }
+    }
+
+    /// Counts one attempt (a sign-up counts whether it succeeds or not).
+    pub fn record(&self, ip: IpAddr) {
+        self.failed(ip);
     }
 
     pub fn failed(&self, ip: IpAddr) {
@@ -120,6 +137,8 @@ pub struct AppState<S: Storage> {
     pub deriver: public_derive::Deriver,
     pub options: ServeOptions,
     pub limiter: Limiter,
+    /// Customer sign-ups per client address (each one counts).
+    pub signups: Limiter,
     pub shutdown: watch::Receiver<bool>,
     // -- hostile bodies --
     pub streams: guard::StreamSlots,
@@ -141,6 +160,7 @@ pub fn app_state<S: Storage>(
         notices,
         deriver: public_derive::Deriver::new(options.public_dir.clone()),
         limiter: Limiter::new(options.enrol_attempts_per_minute),
+        signups: Limiter::new(options.signups_per_minute),
         options,
         shutdown,
         streams: guard::StreamSlots::default(),

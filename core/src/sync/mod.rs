@@ -8,6 +8,7 @@
 #[cfg(feature = "sync")]
 pub mod client;
 pub mod clock_check;
+pub mod customer_api;
 pub mod customer_wire;
 pub mod epoch;
 pub mod held;
