@@ -208,13 +208,18 @@ pub fn read(doc: &AutoCommit, store_id: &str) -> Result<PublicCatalog> {
 impl crate::Store {
     /// Derives the public catalog from this store's projections and writes
     /// what changed to `store/{store}/public` as one local change. Returns
-    /// the catalog and that change (`None`: the document already showed it).
+    /// the catalog and that change (`None`: the document already showed it,
+    /// or the shop never published).
     /// The sync server runs this on its own replica of each shop.
     pub fn refresh_public_catalog(&mut self) -> Result<(PublicCatalog, Option<automerge::Change>)> {
         let store_id = self.info().store_id.clone();
         let catalog = derive(self.connection(), &store_id)?;
         let doc_id = crate::ids::DocId::Public { store: store_id };
         let change = self.write(|w| {
+            // A shop that never published gets no public document at all.
+            if !catalog.published && w.docs.get(w.conn, &doc_id)?.doc.get(ROOT, SHOP)?.is_none() {
+                return Ok(None);
+            }
             let hash = w.docs.commit_local(w.conn, &doc_id, w.now, |doc| {
                 write(doc, &catalog)?;
                 Ok(())

@@ -5,14 +5,14 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -25,6 +25,7 @@ use shopsync_core::sync::{EnrolRequest, EnrolResponse};
 
 use crate::AppState;
 use crate::auth::{Device, new_token, sha256};
+use crate::customer_sync;
 use crate::customers;
 use crate::error::ApiError;
 use crate::guard;
@@ -56,6 +57,15 @@ pub fn router<S: Storage>(state: Arc<AppState<S>>) -> Router {
             "/v1/customers/devices/{device_id}/revoke",
             post(customers::revoke::<S>).layer(DefaultBodyLimit::max(guard::ENROL_BODY_BYTES)),
         )
+        // A customer's documents, shops and notices (customer_sync.rs).
+        .route(
+            "/v1/customer/sync",
+            post(customer_sync::sync::<S>).layer(DefaultBodyLimit::max(
+                shopsync_core::sync::customer_wire::MAX_REQUEST_BYTES,
+            )),
+        )
+        .route("/v1/customer/events", get(customer_sync::events::<S>))
+        .route("/v1/shops", get(customer_sync::shops::<S>))
         .route("/v1/sync", post(sync::<S>))
         .route("/v1/events", get(events::<S>))
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
@@ -503,24 +513,6 @@ async fn sync<S: Storage>(
     Ok(response)
 }
 
-struct StreamState<S: Storage> {
-    st: Arc<AppState<S>>,
-    device_id: String,
-    store_pk: i64,
-    rx: tokio::sync::broadcast::Receiver<crate::Notice>,
-    shutdown: tokio::sync::watch::Receiver<bool>,
-    heartbeat: tokio::time::Interval,
-    check: tokio::time::Interval,
-    done: bool,
-}
-
-impl<S: Storage> Drop for StreamState<S> {
-    fn drop(&mut self) {
-        self.st.metrics.event_streams.fetch_sub(1, Relaxed);
-        self.st.streams.release(&self.device_id);
-    }
-}
-
 async fn events<S: Storage>(
     State(st): State<Arc<AppState<S>>>,
     device: Device,
@@ -529,68 +521,6 @@ async fn events<S: Storage>(
         &device,
         "notice streams are for tills and managers, not customer devices",
     )?;
-    let g = &st.options.guard;
-    st.streams
-        .take(&device.device_id, g.streams_per_device, g.streams_total)
-        .map_err(|refused| match refused {
-            guard::SlotRefused::Device(n) => ApiError::Quota(format!(
-                "this device has {n} notice streams open already (the most one device may hold)"
-            )),
-            guard::SlotRefused::Total(n) => ApiError::Quota(format!(
-                "the server has {n} notice streams open (its limit): try again later"
-            )),
-        })?;
-    st.metrics.event_streams.fetch_add(1, Relaxed);
-    let mut heartbeat = tokio::time::interval(st.options.heartbeat);
-    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut check = tokio::time::interval(st.options.revocation_check);
-    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let state = StreamState {
-        rx: st.notices.subscribe(),
-        shutdown: st.shutdown.clone(),
-        st: st.clone(),
-        device_id: device.device_id,
-        store_pk: device.store.pk,
-        heartbeat,
-        check,
-        done: false,
-    };
-    let stream = futures_util::stream::unfold(state, |mut s| async move {
-        if s.done {
-            return None;
-        }
-        loop {
-            tokio::select! {
-                msg = s.rx.recv() => match msg {
-                    Ok(n) if n.store_pk == s.store_pk => {
-                        return Some((Ok(Event::default().event("changed").data(n.head.to_string())), s));
-                    }
-                    Ok(_) => continue,
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                        return Some((Ok(Event::default().event("changed").data("0")), s));
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-                },
-                _ = s.heartbeat.tick() => {
-                    return Some((Ok(Event::default().event("heartbeat").data("")), s));
-                }
-                _ = s.check.tick() => {
-                    // A revoked device loses its stream within a second.
-                    match s.st.storage.device(s.device_id.clone()).await {
-                        Ok(Some(d)) if !d.revoked => continue,
-                        Ok(_) => {
-                            s.done = true;
-                            return Some((Ok(Event::default().event("revoked").data("")), s));
-                        }
-                        Err(e) => {
-                            tracing::warn!("revocation check failed: {e}");
-                            continue;
-                        }
-                    }
-                }
-                _ = s.shutdown.changed() => return None,
-            }
-        }
-    });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(3600))))
+    let filter = crate::notices::Filter::Store(device.store.pk);
+    crate::notices::stream(st, device.device_id, filter)
 }

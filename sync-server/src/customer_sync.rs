@@ -271,3 +271,46 @@ pub async fn shops<S: Storage>(
             .collect(),
     }))
 }
+
+#[derive(Debug, serde::Deserialize)]
+pub struct EventsQuery {
+    /// Store ids whose public catalogs the device follows, comma-separated.
+    #[serde(default)]
+    watch: Option<String>,
+}
+
+/// `GET /v1/customer/events?watch=S1,S2`: a customer device's notices
+/// (`changed` with the changed document ids, `heartbeat`, `revoked`).
+pub async fn events<S: Storage>(
+    State(st): State<Arc<AppState<S>>>,
+    device: Device,
+    query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let customer = customer_of(&device)?.to_string();
+    let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let watch: HashSet<String> = q
+        .watch
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    if watch.len() > customer_wire::MAX_DOCS {
+        return Err(ApiError::BadRequest(format!(
+            "watch names at most {} shops",
+            customer_wire::MAX_DOCS
+        )));
+    }
+    if let Some(bad) = watch
+        .iter()
+        .find(|s| DocId::parse(&format!("store/{s}/public")).is_none())
+    {
+        return Err(ApiError::BadRequest(format!("'{bad}' is not a store id")));
+    }
+    crate::notices::stream(
+        st,
+        device.device_id,
+        crate::notices::Filter::Customer { customer, watch },
+    )
+}

@@ -12,6 +12,7 @@ pub mod enrolment;
 pub mod error;
 pub mod guard;
 pub mod metrics;
+pub mod notices;
 pub mod public_derive;
 pub mod restore;
 pub mod sqlite;

@@ -299,21 +299,31 @@ async fn catch_up_and_write<S: Storage>(
         r.refresh_public_catalog().map_err(DeriveError::from)
     })
     .await?;
-    if let Ok(mut u) = st.deriver.unpublished.lock() {
-        if catalog.published {
-            u.remove(&store_pk);
-        } else {
-            u.insert(store_pk);
-        }
+    let was_published = st
+        .deriver
+        .unpublished
+        .lock()
+        .map(|mut u| {
+            let was = !u.contains(&store_pk);
+            if catalog.published {
+                u.remove(&store_pk);
+            } else {
+                u.insert(store_pk);
+            }
+            was
+        })
+        .unwrap_or(true);
+    // A shop that never published is never listed (no row written).
+    if catalog.published || was_published || change.is_some() {
+        st.storage
+            .set_shop_listing(
+                store_pk,
+                catalog.name.clone(),
+                catalog.published,
+                chrono::Utc::now().timestamp_millis(),
+            )
+            .await?;
     }
-    st.storage
-        .set_shop_listing(
-            store_pk,
-            catalog.name.clone(),
-            catalog.published,
-            chrono::Utc::now().timestamp_millis(),
-        )
-        .await?;
     if let Some(mut change) = change {
         let doc_id = DocId::Public {
             store: store_id.to_string(),

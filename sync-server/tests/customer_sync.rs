@@ -1,0 +1,424 @@
+//! A customer's sync against the real server (issue 8): the public catalog
+//! the server derives from a shop's tills, live availability after a sale,
+//! an order's way from the customer to the tills and back, notices, and
+//! every refusal (another customer's documents, a store's own documents,
+//! forged statuses, bad bodies) changing nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use automerge::AutoCommit;
+use common::*;
+use serde_json::{Value, json};
+use shopsync_core::ids::DocId;
+use shopsync_core::orders::customer_side;
+use shopsync_core::orders::records::{OrderRequest, RequestLine};
+use shopsync_core::sync::customer_wire::{decode_change, encode_change};
+use shopsync_core::types::{Availability, OrderStatus, PublicCatalog};
+
+/// A customer's device without a local store: documents in memory and a
+/// cursor for each.
+struct Device {
+    url: String,
+    token: String,
+    customer: String,
+    docs: std::collections::BTreeMap<String, (AutoCommit, u64, usize)>,
+}
+
+impl Device {
+    fn sign_up(url: &str, name: &str) -> Device {
+        let v = sign_up(url, name, "phone");
+        Device {
+            url: url.into(),
+            token: v["token"].as_str().unwrap().into(),
+            customer: v["customer_id"].as_str().unwrap().into(),
+            docs: Default::default(),
+        }
+    }
+
+    fn doc(&mut self, id: &DocId) -> &mut AutoCommit {
+        &mut self
+            .docs
+            .entry(id.to_string())
+            .or_insert_with(|| (AutoCommit::new(), 0, 0))
+            .0
+    }
+
+    /// One sync of `ids` (uploading what is new locally). Status and answer.
+    fn sync(&mut self, ids: &[DocId]) -> (u16, Value) {
+        let mut docs = Vec::new();
+        for id in ids {
+            let (doc, since, sent) = self
+                .docs
+                .entry(id.to_string())
+                .or_insert_with(|| (AutoCommit::new(), 0, 0));
+            let changes: Vec<String> = doc
+                .get_changes(&[])
+                .into_iter()
+                .skip(*sent)
+                .map(|mut c| encode_change(&c.bytes()))
+                .collect();
+            docs.push(json!({ "doc_id": id.to_string(), "since": since, "changes": changes }));
+        }
+        let (status, v) = post_json(
+            &self.url,
+            "/v1/customer/sync",
+            Some(&self.token),
+            &json!({ "protocol": 1, "docs": docs }),
+        );
+        if status == 200 {
+            for (id, answer) in ids.iter().zip(v["docs"].as_array().unwrap()) {
+                let entry = self.docs.get_mut(&id.to_string()).unwrap();
+                let changes: Vec<automerge::Change> = answer["changes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| {
+                        automerge::Change::from_bytes(decode_change(c.as_str().unwrap()).unwrap())
+                            .unwrap()
+                    })
+                    .collect();
+                entry.0.apply_changes(changes).unwrap();
+                entry.1 = answer["cursor"].as_u64().unwrap();
+                entry.2 = entry.0.get_changes(&[]).len();
+            }
+        }
+        (status, v)
+    }
+
+    fn catalog(&mut self, store: &str) -> PublicCatalog {
+        let id = DocId::Public {
+            store: store.into(),
+        };
+        assert_eq!(self.sync(std::slice::from_ref(&id)).0, 200);
+        shopsync_core::public_catalog::read(self.doc(&id), store).unwrap()
+    }
+}
+
+fn wait_for(what: &str, mut ok: impl FnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    while !ok() {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "not within 5 s: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    start.elapsed()
+}
+
+fn availability(c: &PublicCatalog, sku: &str) -> Option<(Availability, Option<i64>)> {
+    c.products
+        .iter()
+        .find(|p| p.sku == sku)
+        .map(|p| (p.availability, p.count))
+}
+
+#[test]
+fn a_customer_sees_the_live_catalog_and_an_order_goes_to_the_shop_and_back() {
+    let mut shop = shop(10);
+    let store = shop.store_id.clone();
+    let mut ana = Device::sign_up(&shop.server.url, "Ana");
+
+    // Not published yet: not listed, and the public catalog is empty.
+    shop.a.set_setting("publish", "true").unwrap();
+    shop.a.set_setting("publish_detail", "count").unwrap();
+    sync(&mut shop.a).unwrap();
+    wait_for("the shop is listed", || {
+        let (s, v) = get_json(
+            &shop.server.url,
+            "/v1/shops?search=corner",
+            Some(&ana.token),
+        );
+        s == 200
+            && v["shops"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["store_id"] == store.as_str())
+    });
+    wait_for("the catalog shows P", || {
+        availability(&ana.catalog(&store), "P") == Some((Availability::InStock, Some(10)))
+    });
+    let cat = ana.catalog(&store);
+    assert_eq!(
+        (cat.name.as_str(), cat.currency.as_str(), cat.published),
+        ("Corner Shop", "EUR", true)
+    );
+    assert_eq!(cat.products[0].price, 100);
+
+    // A sale at till B: the customer sees it within 5 s.
+    sync(&mut shop.b).unwrap();
+    sell(&mut shop.b, 5, 8);
+    sync(&mut shop.b).unwrap();
+    let took = wait_for("availability after the sale", || {
+        availability(&ana.catalog(&store), "P") == Some((Availability::Low, Some(2)))
+    });
+    eprintln!("sale synced -> customer saw it in {took:?}");
+
+    // Ana orders 1 P and something free-text.
+    let requests = DocId::order_requests(&store, &ana.customer);
+    let status = DocId::order_status(&store, &ana.customer);
+    customer_side::put_order(
+        ana.doc(&requests),
+        OrderRequest {
+            id: "order-0001".into(),
+            customer_name: "Ana".into(),
+            list_id: None,
+            list_name: "Weekend".into(),
+            note: Some("after 5pm".into()),
+            sent_at: 1,
+            lines: vec![
+                RequestLine {
+                    line: 1,
+                    sku: Some("P".into()),
+                    text: "P".into(),
+                    qty: 1,
+                },
+                RequestLine {
+                    line: 2,
+                    sku: None,
+                    text: "bread".into(),
+                    qty: 1,
+                },
+            ],
+        },
+    )
+    .unwrap();
+    ana.doc(&requests).commit();
+    assert_eq!(ana.sync(&[requests.clone(), status.clone()]).0, 200);
+
+    sync(&mut shop.a).unwrap();
+    let order = shop.a.order("order-0001").unwrap();
+    assert_eq!(
+        (order.status, order.customer_name.as_str()),
+        (OrderStatus::Sent, "Ana")
+    );
+    shop.a.order_accept("order-0001", &["2".into()]).unwrap();
+    sync(&mut shop.a).unwrap();
+    // The reservation shows in the public catalog: 2 on hand, 1 reserved.
+    wait_for("availability after the reservation", || {
+        availability(&ana.catalog(&store), "P") == Some((Availability::Low, Some(1)))
+    });
+    assert_eq!(ana.sync(&[requests.clone(), status.clone()]).0, 200);
+    let seen = customer_side::orders(
+        &store,
+        &ana.customer,
+        &ana.docs[&requests.to_string()].0,
+        &ana.docs[&status.to_string()].0,
+    );
+    assert_eq!(seen[0].status, OrderStatus::Accepted);
+    assert!(seen[0].lines[1].unavailable);
+
+    // Till B never saw the order arrive directly: it shows it reserved.
+    sync(&mut shop.b).unwrap();
+    let levels = shop.b.stock_levels(Some("P"), false).unwrap();
+    assert_eq!(
+        (levels[0].on_hand, levels[0].reserved, levels[0].available),
+        (2, 1, 1)
+    );
+    shop.a.order_ready("order-0001").unwrap();
+    sync(&mut shop.a).unwrap();
+    sync(&mut shop.b).unwrap();
+    let (done, receipt) = shop
+        .b
+        .order_collect(
+            "order-0001",
+            &[shopsync_core::TenderInput {
+                kind: shopsync_core::types::TenderKind::Card,
+                amount: 100,
+            }],
+        )
+        .unwrap();
+    assert_eq!(done.status, OrderStatus::Collected);
+    assert_eq!(receipt.total.minor, 100);
+    sync(&mut shop.b).unwrap();
+    sync(&mut shop.a).unwrap();
+    assert_eq!(ana.sync(&[requests.clone(), status.clone()]).0, 200);
+    let seen = customer_side::orders(
+        &store,
+        &ana.customer,
+        &ana.docs[&requests.to_string()].0,
+        &ana.docs[&status.to_string()].0,
+    );
+    assert_eq!(seen[0].status, OrderStatus::Collected);
+    for till in [&shop.a, &shop.b] {
+        let l = till.stock_levels(Some("P"), false).unwrap();
+        assert_eq!((l[0].on_hand, l[0].reserved), (1, 0));
+    }
+    let day = t0().date_naive();
+    assert_eq!(shop.a.z_report(day).unwrap(), shop.b.z_report(day).unwrap());
+    assert_same(&[&shop.a, &shop.b]);
+}
+
+#[test]
+fn customers_are_refused_what_is_not_theirs_and_a_refusal_stores_nothing() {
+    let mut shop = shop(3);
+    let store = shop.store_id.clone();
+    sync(&mut shop.a).unwrap();
+    let mut ana = Device::sign_up(&shop.server.url, "Ana");
+    let mut bob = Device::sign_up(&shop.server.url, "Bob");
+    let url = shop.server.url.clone();
+    let post = |token: &str, body: Value| post_json(&url, "/v1/customer/sync", Some(token), &body);
+
+    // Reading a store's own documents, or another customer's.
+    for doc in [
+        DocId::catalog(&store).to_string(),
+        format!("store/{store}/ledger/{}/2026-05", shop.a.info().till_id),
+        format!("customer/{}", bob.customer),
+        DocId::order_status(&store, &bob.customer).to_string(),
+    ] {
+        let (s, v) = post(
+            &ana.token,
+            json!({ "protocol": 1, "docs": [{ "doc_id": doc }] }),
+        );
+        assert_eq!(s, 403, "{doc}: {v}");
+    }
+    // Writing a status (the shop's) or Bob's list.
+    let status = DocId::order_status(&store, &ana.customer);
+    let forged = shopsync_core::orders::records::OrderRecord::Accept(
+        shopsync_core::orders::records::Accept {
+            order: "order-1".into(),
+            till: "t".into(),
+            at: 1,
+            unavailable: vec![],
+        },
+    );
+    {
+        use automerge::transaction::Transactable;
+        let d = ana.doc(&status);
+        d.put(
+            automerge::ROOT,
+            "accept/order-1",
+            automerge::ScalarValue::Bytes(forged.encode().unwrap()),
+        )
+        .unwrap();
+        d.commit();
+    }
+    assert_eq!(ana.sync(std::slice::from_ref(&status)).0, 403);
+    let bobs = DocId::Customer {
+        customer: bob.customer.clone(),
+    };
+    {
+        use automerge::transaction::Transactable;
+        let d = ana.doc(&bobs);
+        d.put(automerge::ROOT, "profile/name", "Mallory").unwrap();
+        d.commit();
+    }
+    assert_eq!(ana.sync(std::slice::from_ref(&bobs)).0, 403);
+
+    // An order to a shop that does not exist; a malformed record; bad base64.
+    let nowhere = DocId::order_requests("no-such-shop", &ana.customer);
+    {
+        use automerge::transaction::Transactable;
+        let d = ana.doc(&nowhere);
+        d.put(
+            automerge::ROOT,
+            "order/x",
+            automerge::ScalarValue::Bytes(vec![1, b'{']),
+        )
+        .unwrap();
+        d.commit();
+    }
+    assert_eq!(
+        ana.sync(std::slice::from_ref(&nowhere)).0,
+        422,
+        "the record is checked first"
+    );
+    let (s, _) = post(
+        &ana.token,
+        json!({ "protocol": 1, "docs": [{ "doc_id": format!("customer/{}", ana.customer), "changes": ["%%%"] }] }),
+    );
+    assert_eq!(s, 400);
+    let (s, _) = post(&ana.token, json!({ "protocol": 7, "docs": [] }));
+    assert_eq!(s, 400);
+    // A till's token is not a customer's.
+    let till_token = shop.a.sync_config().unwrap().unwrap().token;
+    let (s, _) = post(&till_token, json!({ "protocol": 1, "docs": [] }));
+    assert_eq!(s, 403);
+
+    // Nothing of that was stored: Bob still reads an empty document.
+    let mine = DocId::Customer {
+        customer: bob.customer.clone(),
+    };
+    assert_eq!(bob.sync(std::slice::from_ref(&mine)).0, 200);
+    assert_eq!(
+        bob.docs[&mine.to_string()].1,
+        0,
+        "no change was stored for Bob"
+    );
+    let db = rusqlite::Connection::open(shop.dir.path().join("server.db")).unwrap();
+    let orders: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM documents WHERE doc_id LIKE '%/orders/%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(orders, 0);
+}
+
+#[test]
+fn two_devices_of_one_customer_share_their_document_and_hear_of_changes() {
+    let shop = shop(1);
+    let mut phone = Device::sign_up(&shop.server.url, "Ana");
+    let (s, v) = post_json(
+        &shop.server.url,
+        "/v1/customers/link-code",
+        Some(&phone.token),
+        &json!({}),
+    );
+    assert_eq!(s, 200);
+    let (s, v) = post_json(
+        &shop.server.url,
+        "/v1/customers/link",
+        None,
+        &json!({ "protocol": 1, "code": v["code"], "device_name": "laptop" }),
+    );
+    assert_eq!(s, 200, "{v}");
+    let mut laptop = Device {
+        url: shop.server.url.clone(),
+        token: v["token"].as_str().unwrap().into(),
+        customer: v["customer_id"].as_str().unwrap().into(),
+        docs: Default::default(),
+    };
+    assert_eq!(laptop.customer, phone.customer);
+    let mine = DocId::Customer {
+        customer: phone.customer.clone(),
+    };
+
+    // The laptop listens; the phone writes a list.
+    let resp = json_client()
+        .get(format!("{}/v1/customer/events", shop.server.url))
+        .bearer_auth(&laptop.token)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(resp).lines() {
+            let Ok(line) = line else { break };
+            let _ = tx.send(line);
+        }
+    });
+    shopsync_core::customer::create_list(phone.doc(&mine), "Groceries").unwrap();
+    phone.doc(&mine).commit();
+    assert_eq!(phone.sync(std::slice::from_ref(&mine)).0, 200);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut heard = false;
+    while Instant::now() < deadline && !heard {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
+            heard = line.starts_with("data:") && line.contains(&mine.to_string());
+        }
+    }
+    assert!(
+        heard,
+        "the laptop heard of the change to its customer document"
+    );
+    assert_eq!(laptop.sync(std::slice::from_ref(&mine)).0, 200);
+    let view = shopsync_core::customer::read(laptop.doc(&mine)).unwrap();
+    assert_eq!(view.lists[0].name, "Groceries");
+}
