@@ -35,6 +35,7 @@ mod read;
 mod tests;
 
 pub use favourites::{add as add_favourite, remove as remove_favourite};
+pub use input::store_id as check_store_id;
 pub use items::{
     add as add_item, remove as remove_item, set_checked, set_qty, set_text as set_item_text,
 };
