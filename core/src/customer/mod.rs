@@ -16,6 +16,7 @@
 //! | `profile/email` | str or null, last writer wins |
 //! | `favourite/{store_id}` | `true`; removing deletes the key (add wins) |
 //! | `list/{list_id}` | map: `name` (Text), `items` (map: item id → item map), `order` (list of item ids) |
+//! | `ordered/{store_id}` | `true`: the customer sent this shop an order (`ordered.rs`) |
 //!
 //! Item map: `kind` (`"text"` / `"product"`), `text` (Text) or `store` +
 //! `sku` (str), `qty` (int, last writer wins), `checked` (bool, last writer
@@ -29,6 +30,7 @@ mod items;
 mod layout;
 mod lists;
 mod order;
+mod ordered;
 mod profile;
 mod read;
 #[cfg(test)]
@@ -41,5 +43,6 @@ pub use items::{
 };
 pub use lists::{create as create_list, delete as delete_list, rename as rename_list};
 pub use order::{entry_counts as order_entry_counts, move_item};
+pub use ordered::{add as add_ordered_shop, list as ordered_shops};
 pub use profile::{set_email, set_name};
 pub use read::{customer as read, list as read_list};

@@ -35,8 +35,10 @@ impl CustomerStore {
         let (request, left_out) =
             customer_side::request_from_list(&list, &store, &order_id, &name, note, self.now_ms())?;
         let doc = DocId::order_requests(&store, &self.customer_id);
+        let own = self.own_doc();
         self.write(|w| {
             w.edit(&doc, |d| customer_side::put_order(d, request))?;
+            w.edit(&own, |d| crate::customer::add_ordered_shop(d, &store))?;
             Ok(())
         })?;
         let order = self.order_by_id(&order_id)?;

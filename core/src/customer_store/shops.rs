@@ -236,9 +236,11 @@ impl CustomerStore {
             })
     }
 
-    /// Shops this device has order documents with.
-    pub(crate) fn order_stores(&self) -> Result<Vec<String>> {
-        let mut out = Vec::new();
+    /// Shops this device has order documents with, and shops the customer
+    /// ordered from on any device.
+    pub(crate) fn order_stores(&mut self) -> Result<Vec<String>> {
+        let own = self.own_doc();
+        let mut out = crate::customer::ordered_shops(self.doc(&own)?);
         for doc in crate::docs::document_ids(&self.conn)? {
             if let DocId::OrderRequests { store, .. } | DocId::OrderStatus { store, .. } = doc
                 && !out.contains(&store)

@@ -228,13 +228,31 @@ impl CustomerStore {
         }
         let cursor = i64::try_from(cursor)
             .map_err(|_| CoreError::Corrupt(format!("cursor {cursor} is out of range")))?;
+        let hashes: Vec<[u8; 32]> = decoded.iter().map(|c| c.hash().0).collect();
         self.write(|w| {
+            let max_before: i64 =
+                w.conn
+                    .query_row("SELECT COALESCE(MAX(seq), 0) FROM doc_changes", [], |r| {
+                        r.get(0)
+                    })?;
             let (new, known) = if decoded.is_empty() {
                 (0, 0)
             } else {
                 let applied = w.docs.apply_remote(w.conn, &id, decoded, true)?;
                 (applied.new.len() as u64, applied.known)
             };
+            // What came from the server is on the server: never sent back
+            // (a copy of it held here unacknowledged included).
+            w.conn.execute(
+                "UPDATE doc_changes SET acked = 1 WHERE acked = 0 AND seq > ?1",
+                [max_before],
+            )?;
+            let mut mark = w.conn.prepare_cached(
+                "UPDATE doc_changes SET acked = 1 WHERE doc_id = ?1 AND hash = ?2",
+            )?;
+            for h in &hashes {
+                mark.execute(params![doc_id, h.as_slice()])?;
+            }
             w.conn
                 .prepare_cached(
                     "INSERT INTO doc_cursors (doc_id, cursor, synced_at) VALUES (?1, ?2, ?3)
