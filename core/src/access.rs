@@ -15,8 +15,8 @@ pub enum Role {
     /// A manager's till: everything a till does, and edits the catalog.
     Manager,
     /// A customer's device: its own `customer/{id}` document and shops'
-    /// public catalogs, nothing of any store's own documents. (The server
-    /// has no customer sign-up yet: no device is enrolled with this role.)
+    /// public catalogs, nothing of any store's own documents. (Customers
+    /// sign up on the server: docs/PROTOCOL.md, "Customer accounts".)
     Customer,
 }
 

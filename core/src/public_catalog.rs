@@ -204,3 +204,27 @@ pub fn read(doc: &AutoCommit, store_id: &str) -> Result<PublicCatalog> {
     out.products.sort_by_key(|p| p.sku.to_lowercase());
     Ok(out)
 }
+
+impl crate::Store {
+    /// Derives the public catalog from this store's projections and writes
+    /// what changed to `store/{store}/public` as one local change. Returns
+    /// the catalog and that change (`None`: the document already showed it).
+    /// The sync server runs this on its own replica of each shop.
+    pub fn refresh_public_catalog(&mut self) -> Result<(PublicCatalog, Option<automerge::Change>)> {
+        let store_id = self.info().store_id.clone();
+        let catalog = derive(self.connection(), &store_id)?;
+        let doc_id = crate::ids::DocId::Public { store: store_id };
+        let change = self.write(|w| {
+            let hash = w.docs.commit_local(w.conn, &doc_id, w.now, |doc| {
+                write(doc, &catalog)?;
+                Ok(())
+            })?;
+            let Some(hash) = hash else {
+                return Ok(None);
+            };
+            let loaded = w.docs.get(w.conn, &doc_id)?;
+            Ok(loaded.doc.get_change_by_hash(&hash))
+        })?;
+        Ok((catalog, change))
+    }
+}

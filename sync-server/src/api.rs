@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::Stream;
-use shopsync_core::access;
+use shopsync_core::access::{self, Role};
 use shopsync_core::change_bytes::{self, ChangeBytesError};
 use shopsync_core::ids::DocId;
 use shopsync_core::sync::wire::{self, SyncRequest, SyncResponse, limits};
@@ -25,6 +25,7 @@ use shopsync_core::sync::{EnrolRequest, EnrolResponse};
 
 use crate::AppState;
 use crate::auth::{Device, new_token, sha256};
+use crate::customers;
 use crate::error::ApiError;
 use crate::guard;
 use crate::storage::{DocBatch, EnrolInput, NewChange, Storage};
@@ -36,6 +37,24 @@ pub fn router<S: Storage>(state: Arc<AppState<S>>) -> Router {
         .route(
             "/v1/enrol",
             post(enrol::<S>).layer(DefaultBodyLimit::max(guard::ENROL_BODY_BYTES)),
+        )
+        // Customer accounts (customers.rs).
+        .route(
+            "/v1/customers",
+            post(customers::signup::<S>).layer(DefaultBodyLimit::max(guard::ENROL_BODY_BYTES)),
+        )
+        .route(
+            "/v1/customers/link-code",
+            post(customers::link_code::<S>).layer(DefaultBodyLimit::max(guard::ENROL_BODY_BYTES)),
+        )
+        .route(
+            "/v1/customers/link",
+            post(customers::link::<S>).layer(DefaultBodyLimit::max(guard::ENROL_BODY_BYTES)),
+        )
+        .route("/v1/customers/me", get(customers::me::<S>))
+        .route(
+            "/v1/customers/devices/{device_id}/revoke",
+            post(customers::revoke::<S>).layer(DefaultBodyLimit::max(guard::ENROL_BODY_BYTES)),
         )
         .route("/v1/sync", post(sync::<S>))
         .route("/v1/events", get(events::<S>))
@@ -348,6 +367,15 @@ async fn check_quotas<S: Storage>(
         })
 }
 
+/// The till endpoints (`/v1/sync`, `/v1/events`) refuse a customer's
+/// device with 403.
+fn refuse_customer(device: &Device, message: &str) -> Result<(), ApiError> {
+    if device.role == Role::Customer || device.customer.is_some() {
+        return Err(ApiError::Forbidden(message.to_string()));
+    }
+    Ok(())
+}
+
 fn is_gzip(headers: &HeaderMap, name: header::HeaderName) -> bool {
     headers
         .get(name)
@@ -362,6 +390,7 @@ async fn sync<S: Storage>(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
+    refuse_customer(&device, "customer devices sync with /v1/customer/sync")?;
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::TooLarge(limits::MAX_REQUEST_BYTES)
@@ -393,13 +422,19 @@ async fn sync<S: Storage>(
     let received = v.hashes.len() as u64;
     if received > 0 {
         check_quotas(&st, &device, &v.batch).await?;
+        let doc_ids: Vec<String> = v.batch.iter().map(|d| d.doc_id.clone()).collect();
         st.metrics.changes_received.fetch_add(received, Relaxed);
         let stored = st.storage.store_changes(store_pk, v.batch).await?;
         st.metrics
             .changes_stored
             .fetch_add(stored.new_changes, Relaxed);
         if stored.new_changes > 0 {
-            let _ = st.notices.send((store_pk, stored.head));
+            let _ = st.notices.send(crate::Notice {
+                store_pk,
+                head: stored.head,
+                docs: Arc::new(doc_ids.clone()),
+            });
+            st.deriver.mark(store_pk, &device.store.store_id, &doc_ids);
         }
     }
     let head = st.storage.head(store_pk).await?;
@@ -472,7 +507,7 @@ struct StreamState<S: Storage> {
     st: Arc<AppState<S>>,
     device_id: String,
     store_pk: i64,
-    rx: tokio::sync::broadcast::Receiver<(i64, u64)>,
+    rx: tokio::sync::broadcast::Receiver<crate::Notice>,
     shutdown: tokio::sync::watch::Receiver<bool>,
     heartbeat: tokio::time::Interval,
     check: tokio::time::Interval,
@@ -490,6 +525,10 @@ async fn events<S: Storage>(
     State(st): State<Arc<AppState<S>>>,
     device: Device,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    refuse_customer(
+        &device,
+        "notice streams are for tills and managers, not customer devices",
+    )?;
     let g = &st.options.guard;
     st.streams
         .take(&device.device_id, g.streams_per_device, g.streams_total)
@@ -523,8 +562,8 @@ async fn events<S: Storage>(
         loop {
             tokio::select! {
                 msg = s.rx.recv() => match msg {
-                    Ok((pk, head)) if pk == s.store_pk => {
-                        return Some((Ok(Event::default().event("changed").data(head.to_string())), s));
+                    Ok(n) if n.store_pk == s.store_pk => {
+                        return Some((Ok(Event::default().event("changed").data(n.head.to_string())), s));
                     }
                     Ok(_) => continue,
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {

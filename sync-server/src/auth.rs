@@ -27,6 +27,10 @@ pub struct Device {
     pub role: Role,
     pub till_id: String,
     pub store: StoreRow,
+    /// A customer's device: its customer id (role `Customer`, store the
+    /// reserved `~customers` row, till id empty). None for a till or a
+    /// manager.
+    pub customer: Option<String>,
 }
 
 impl Device {
@@ -35,7 +39,7 @@ impl Device {
             role: self.role,
             store: &self.store.store_id,
             till: &self.till_id,
-            customer: None,
+            customer: self.customer.as_deref(),
         }
     }
 }
@@ -102,6 +106,7 @@ impl<S: Storage> FromRequestParts<Arc<AppState<S>>> for Device {
             role: dev.role,
             till_id: dev.till_id,
             store: dev.store,
+            customer: dev.customer,
         })
     }
 }

@@ -6,12 +6,17 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod customer_sync;
+pub mod customers;
 pub mod enrolment;
 pub mod error;
 pub mod guard;
 pub mod metrics;
+pub mod public_derive;
 pub mod restore;
 pub mod sqlite;
+mod sqlite_customers;
+mod sqlite_docs;
 pub mod storage;
 
 use std::collections::HashMap;
@@ -37,10 +42,19 @@ pub struct ServeOptions {
     pub page_bytes: u64,
     /// Serve HTTPS from these PEM files (certificate chain, private key).
     pub tls: Option<(PathBuf, PathBuf)>,
-    /// Failed enrolment attempts allowed per client address per minute.
+    /// Failed enrolment attempts allowed per client address per minute
+    /// (customer device links count here too).
     pub enrol_attempts_per_minute: u32,
+    /// Customer sign-ups (`POST /v1/customers`, every attempt) allowed per
+    /// client address per minute.
+    pub signups_per_minute: u32,
+    /// How long a customer's link code stays valid.
+    pub link_code_ttl: Duration,
     // -- hostile bodies: quotas, stream caps, timeouts, metrics access --
     pub guard: guard::GuardOptions,
+    /// Where the server keeps its replicas of shops to derive their public
+    /// catalogs (`None`: no public catalogs are derived).
+    pub public_dir: Option<PathBuf>,
 }
 
 impl Default for ServeOptions {
@@ -51,12 +65,16 @@ impl Default for ServeOptions {
             page_bytes: shopsync_core::sync::wire::limits::RESPONSE_PAGE_BYTES as u64,
             tls: None,
             enrol_attempts_per_minute: 10,
+            signups_per_minute: 10,
+            link_code_ttl: Duration::from_secs(10 * 60),
             guard: guard::GuardOptions::default(),
+            public_dir: None,
         }
     }
 }
 
-/// Failed enrolment attempts per client address, in one-minute windows.
+/// Attempts per client address, in one-minute windows: failed enrolments
+/// and links (`AppState::limiter`), customer sign-ups (`AppState::signups`).
 pub struct Limiter {
     per_minute: u32,
     seen: Mutex<HashMap<IpAddr, (Instant, u32)>>,
@@ -80,6 +98,11 @@ impl Limiter {
         }
     }
 
+    /// Counts one attempt (a sign-up counts whether it succeeds or not).
+    pub fn record(&self, ip: IpAddr) {
+        self.failed(ip);
+    }
+
     pub fn failed(&self, ip: IpAddr) {
         if let Ok(mut seen) = self.seen.lock() {
             if seen.len() > 10_000 {
@@ -94,13 +117,28 @@ impl Limiter {
     }
 }
 
+/// What a notice stream hears: new changes to documents of one store's
+/// scope (the customers' scope for customer documents).
+#[derive(Debug, Clone)]
+pub struct Notice {
+    pub store_pk: i64,
+    /// The store's highest seq after the write.
+    pub head: u64,
+    /// The documents that changed.
+    pub docs: Arc<Vec<String>>,
+}
+
 pub struct AppState<S: Storage> {
     pub storage: S,
     pub metrics: metrics::Metrics,
-    /// (store pk, new head): a document of that store changed.
-    pub notices: broadcast::Sender<(i64, u64)>,
+    /// Documents of a store changed.
+    pub notices: broadcast::Sender<Notice>,
+    /// Derives public catalogs as shops' changes arrive.
+    pub deriver: public_derive::Deriver,
     pub options: ServeOptions,
     pub limiter: Limiter,
+    /// Customer sign-ups per client address (each one counts).
+    pub signups: Limiter,
     pub shutdown: watch::Receiver<bool>,
     // -- hostile bodies --
     pub streams: guard::StreamSlots,
@@ -120,7 +158,9 @@ pub fn app_state<S: Storage>(
         storage,
         metrics: metrics::Metrics::default(),
         notices,
+        deriver: public_derive::Deriver::new(options.public_dir.clone()),
         limiter: Limiter::new(options.enrol_attempts_per_minute),
+        signups: Limiter::new(options.signups_per_minute),
         options,
         shutdown,
         streams: guard::StreamSlots::default(),
@@ -165,6 +205,7 @@ pub async fn serve_with_metrics<S: Storage>(
     let (stop_tx, stop_rx) = watch::channel(false);
     let tls = options.tls.clone();
     let state = app_state(storage, options, stop_rx);
+    tokio::spawn(public_derive::run(state.clone()));
     if let Some(ml) = metrics_listener {
         ml.set_nonblocking(true).map_err(ServeError::Listener)?;
         let ml = tokio::net::TcpListener::from_std(ml).map_err(ServeError::Listener)?;

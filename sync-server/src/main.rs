@@ -41,7 +41,8 @@ enum Cmd {
     /// Enrolment codes: `enrol-code create --store ID --role manager|till`.
     #[command(subcommand, name = "enrol-code")]
     EnrolCode(CodeCmd),
-    /// Devices: `device list --store ID`, `device revoke DEVICE_ID`.
+    /// Devices: `device list --store ID`, `device revoke DEVICE_ID` (a till's,
+    /// a manager's or a customer's device).
     #[command(subcommand)]
     Device(DeviceCmd),
     /// Serve the sync API.
@@ -129,6 +130,9 @@ struct ServeArgs {
     /// Bytes of changes one device may upload per UTC day.
     #[arg(long, env = "SHOPSYNC_QUOTA_BYTES_PER_DAY", default_value_t = 1024 * 1024 * 1024)]
     quota_bytes_per_day: u64,
+    /// Customer sign-ups (POST /v1/customers) one client address may make per minute.
+    #[arg(long, env = "SHOPSYNC_SIGNUPS_PER_MINUTE", default_value_t = 10)]
+    signups_per_minute: u32,
 }
 
 impl std::fmt::Debug for ServeArgs {
@@ -148,6 +152,7 @@ impl std::fmt::Debug for ServeArgs {
             .field("max_streams", &self.max_streams)
             .field("quota_documents", &self.quota_documents)
             .field("quota_bytes_per_day", &self.quota_bytes_per_day)
+            .field("signups_per_minute", &self.signups_per_minute)
             .finish()
     }
 }
@@ -314,6 +319,10 @@ async fn run(cli: Cli) -> Result<()> {
                 heartbeat: Duration::from_secs(args.heartbeat_secs.max(1)),
                 tls: args.tls_cert.zip(args.tls_key),
                 guard,
+                // Replicas of the shops that publish, next to the database
+                // (caches: deleting them only costs a rebuild).
+                public_dir: Some(public_dir(&cli.db)),
+                signups_per_minute: args.signups_per_minute,
                 ..ServeOptions::default()
             };
             shopsync_server::serve_with_metrics(
@@ -349,4 +358,11 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
+}
+
+/// Where replicas of publishing shops live: `{db}.public/`.
+fn public_dir(db: &std::path::Path) -> PathBuf {
+    let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".public");
+    db.with_file_name(name)
 }

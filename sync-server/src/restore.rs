@@ -233,15 +233,17 @@ mod tests {
         {
             let conn = Connection::open(&path).unwrap();
             conn.execute_batch(
-                "INSERT INTO stores (pk, store_id, name, created_at) VALUES (1, 's', 'S', 0);
-                 INSERT INTO documents (pk, store_pk, doc_id, heads) VALUES (1, 1, 'd', x'');",
+                // Store pk 1000: a fresh database's pk 1 is the reserved
+                // `~customers` row (migration 04-customers).
+                "INSERT INTO stores (pk, store_id, name, created_at) VALUES (1000, 's', 'S', 0);
+                 INSERT INTO documents (pk, store_pk, doc_id, heads) VALUES (1, 1000, 'd', x'');",
             )
             .unwrap();
             // As an older server stored them: no actor, and a fork.
             for v in [1, 2] {
                 let mut c = change(&actor, v);
                 conn.execute(
-                    "INSERT INTO changes (store_pk, doc_pk, hash, bytes) VALUES (1, 1, ?1, ?2)",
+                    "INSERT INTO changes (store_pk, doc_pk, hash, bytes) VALUES (1000, 1, ?1, ?2)",
                     params![c.hash().0.as_slice(), c.bytes().to_vec()],
                 )
                 .unwrap();

@@ -39,7 +39,7 @@ fn backend<E: std::fmt::Display>(e: E) -> StorageError {
     StorageError::Backend(e.to_string())
 }
 
-fn hash32(v: Vec<u8>) -> [u8; 32] {
+pub(crate) fn hash32(v: Vec<u8>) -> [u8; 32] {
     let mut h = [0u8; 32];
     if v.len() == 32 {
         h.copy_from_slice(&v);
@@ -71,7 +71,7 @@ impl SqliteStorage {
         &self.path
     }
 
-    async fn write<T: Send + 'static>(
+    pub(crate) async fn write<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> StorageResult<T> + Send + 'static,
     ) -> StorageResult<T> {
@@ -86,7 +86,7 @@ impl SqliteStorage {
         .map_err(backend)?
     }
 
-    async fn read<T: Send + 'static>(
+    pub(crate) async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> StorageResult<T> + Send + 'static,
     ) -> StorageResult<T> {
@@ -115,9 +115,13 @@ impl SqliteStorage {
     }
 }
 
+/// A real store by id; never the reserved `~customers` row (no code, device
+/// listing or enrolment can name it).
 pub(crate) fn store_by_id(conn: &Connection, store_id: &str) -> StorageResult<Option<StoreRow>> {
     Ok(conn
-        .prepare_cached("SELECT pk, store_id, name FROM stores WHERE store_id = ?1")?
+        .prepare_cached(
+            "SELECT pk, store_id, name FROM stores WHERE store_id = ?1 AND substr(store_id, 1, 1) <> '~'",
+        )?
         .query_row([store_id], |r| {
             Ok(StoreRow {
                 pk: r.get(0)?,
@@ -207,13 +211,13 @@ impl Storage for SqliteStorage {
 
     async fn device(&self, device_id: String) -> StorageResult<Option<DeviceAuth>> {
         self.read(move |conn| {
-            Ok(conn
+            let till = conn
                 .prepare_cached(
                     "SELECT d.device_id, d.token_hash, d.revoked_at IS NOT NULL, d.role, d.till_id,
                             s.pk, s.store_id, s.name, d.enrol_key IS NOT NULL
                      FROM devices d JOIN stores s ON s.pk = d.store_pk WHERE d.device_id = ?1",
                 )?
-                .query_row([device_id], |r| {
+                .query_row([&device_id], |r| {
                     Ok(DeviceAuth {
                         device_id: r.get(0)?,
                         token_hash: hash32(r.get(1)?),
@@ -226,9 +230,15 @@ impl Storage for SqliteStorage {
                             name: r.get(7)?,
                         },
                         enrol_retry_open: r.get(8)?,
+                        customer: None,
                     })
                 })
-                .optional()?)
+                .optional()?;
+            match till {
+                Some(d) => Ok(Some(d)),
+                // Not a till's or a manager's: a customer's?
+                None => crate::sqlite_customers::customer_device_auth(conn, &device_id),
+            }
         })
         .await
     }
@@ -272,6 +282,12 @@ impl Storage for SqliteStorage {
             let exists = conn
                 .prepare("SELECT 1 FROM devices WHERE device_id = ?1")?
                 .exists([&device_id])?;
+            if !exists {
+                // A customer's device (`device revoke` works for those too).
+                return crate::sqlite_customers::revoke_customer_device(
+                    conn, None, &device_id, now_ms,
+                );
+            }
             conn.execute(
                 "UPDATE devices SET revoked_at = ?1 WHERE device_id = ?2 AND revoked_at IS NULL",
                 params![now_ms, device_id],
@@ -491,7 +507,8 @@ impl Storage for SqliteStorage {
                 Ok(n.max(0) as u64)
             };
             Ok(Totals {
-                stores: count("SELECT COUNT(*) FROM stores")?,
+                // Not the reserved `~customers` row.
+                stores: count("SELECT COUNT(*) FROM stores WHERE substr(store_id, 1, 1) <> '~'")?,
                 devices: count("SELECT COUNT(*) FROM devices WHERE revoked_at IS NULL")?,
                 documents: count("SELECT COUNT(*) FROM documents")?,
                 changes: count("SELECT COALESCE(MAX(seq), 0) FROM changes")?,
@@ -512,6 +529,90 @@ impl Storage for SqliteStorage {
 
     fn epoch(&self) -> String {
         self.epoch.as_ref().clone()
+    }
+
+    async fn document_scope(&self, doc_id: String) -> StorageResult<Option<i64>> {
+        self.read(move |conn| crate::sqlite_docs::document_scope(conn, &doc_id))
+            .await
+    }
+
+    async fn document_changes_since(
+        &self,
+        doc_id: String,
+        since: u64,
+        exclude: HashSet<[u8; 32]>,
+        max_bytes: u64,
+    ) -> StorageResult<DocPage> {
+        self.read(move |conn| {
+            crate::sqlite_docs::document_changes_since(conn, &doc_id, since, &exclude, max_bytes)
+        })
+        .await
+    }
+
+    async fn set_shop_listing(
+        &self,
+        store_pk: i64,
+        name: String,
+        published: bool,
+        now_ms: i64,
+    ) -> StorageResult<()> {
+        self.write(move |conn| {
+            crate::sqlite_docs::set_shop_listing(conn, store_pk, &name, published, now_ms)
+        })
+        .await
+    }
+
+    async fn create_customer(&self, input: NewCustomer) -> StorageResult<()> {
+        self.create_customer_impl(input).await
+    }
+
+    async fn create_link_code(
+        &self,
+        customer_id: String,
+        code_hash: [u8; 32],
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> StorageResult<()> {
+        self.create_link_code_impl(customer_id, code_hash, now_ms, expires_ms)
+            .await
+    }
+
+    async fn link_device(&self, input: LinkInput) -> StorageResult<String> {
+        self.link_device_impl(input).await
+    }
+
+    async fn customer(&self, customer_id: String) -> StorageResult<Option<CustomerRow>> {
+        self.customer_impl(customer_id).await
+    }
+
+    async fn revoke_customer_device(
+        &self,
+        customer_id: String,
+        device_id: String,
+        now_ms: i64,
+    ) -> StorageResult<bool> {
+        self.write(move |conn| {
+            crate::sqlite_customers::revoke_customer_device(
+                conn,
+                Some(&customer_id),
+                &device_id,
+                now_ms,
+            )
+        })
+        .await
+    }
+
+    async fn published_shops(
+        &self,
+        search: Option<String>,
+        limit: u32,
+    ) -> StorageResult<Vec<StoreRow>> {
+        self.read(move |conn| crate::sqlite_docs::published_shops(conn, search.as_deref(), limit))
+            .await
+    }
+
+    async fn customers_scope(&self) -> StorageResult<StoreRow> {
+        self.read(crate::sqlite_customers::customers_scope).await
     }
 
     async fn backup(&self, to: &Path) -> StorageResult<()> {

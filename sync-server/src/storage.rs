@@ -86,6 +86,54 @@ pub struct DeviceAuth {
     /// The enrolment that made this device may still be retried (its answer
     /// may have been lost): true until the device's token is first used.
     pub enrol_retry_open: bool,
+    /// A customer's device: the customer id (role `Customer`, store the
+    /// reserved `~customers` row, till id empty). None for a till or a
+    /// manager.
+    pub customer: Option<String>,
+}
+
+/// The store id of the reserved row that owns customers' documents (`~` is
+/// never valid in a real store id).
+pub const CUSTOMERS_STORE_ID: &str = "~customers";
+
+/// A new customer and its first device (fields already checked).
+#[derive(Debug, Clone)]
+pub struct NewCustomer {
+    pub customer_id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub device_id: String,
+    pub device_name: String,
+    pub token_hash: [u8; 32],
+    pub now_ms: i64,
+}
+
+/// A device joining a customer with a link code (already normalised).
+#[derive(Debug, Clone)]
+pub struct LinkInput {
+    pub code_hash: [u8; 32],
+    pub device_id: String,
+    pub device_name: String,
+    pub token_hash: [u8; 32],
+    pub now_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerDeviceRow {
+    pub device_id: String,
+    pub device_name: String,
+    pub created_at: i64,
+    pub revoked: bool,
+}
+
+/// A customer and its devices (oldest first), read together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerRow {
+    pub customer_id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub created_at: i64,
+    pub devices: Vec<CustomerDeviceRow>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -195,7 +243,8 @@ pub trait Storage: Send + Sync + 'static {
         store_id: String,
     ) -> impl Future<Output = StorageResult<Vec<DeviceRow>>> + Send;
 
-    /// Marks a device revoked; false if it does not exist.
+    /// Marks a device (a till's, a manager's or a customer's) revoked;
+    /// false if it does not exist.
     fn revoke_device(
         &self,
         device_id: String,
@@ -240,4 +289,86 @@ pub trait Storage: Send + Sync + 'static {
         prefix: String,
         candidates: Vec<String>,
     ) -> impl Future<Output = StorageResult<(u64, u64)>> + Send;
+
+    // -- customers: documents followed one by one, and shops to find --
+
+    /// The store whose scope holds `doc_id`, if the document exists.
+    fn document_scope(
+        &self,
+        doc_id: String,
+    ) -> impl Future<Output = StorageResult<Option<i64>>> + Send;
+
+    /// One document's changes with seq > `since`, oldest first, skipping
+    /// `exclude`, up to about `max_bytes` (at least one change).
+    fn document_changes_since(
+        &self,
+        doc_id: String,
+        since: u64,
+        exclude: HashSet<[u8; 32]>,
+        max_bytes: u64,
+    ) -> impl Future<Output = StorageResult<DocPage>> + Send;
+
+    /// Records whether a store publishes its catalog, under what name.
+    fn set_shop_listing(
+        &self,
+        store_pk: i64,
+        name: String,
+        published: bool,
+        now_ms: i64,
+    ) -> impl Future<Output = StorageResult<()>> + Send;
+
+    /// Shops that publish, by name, those whose name contains `search`
+    /// (any case) if given; at most `limit`.
+    fn published_shops(
+        &self,
+        search: Option<String>,
+        limit: u32,
+    ) -> impl Future<Output = StorageResult<Vec<StoreRow>>> + Send;
+
+    // -- customer accounts (docs/PROTOCOL.md, "Customer accounts") --
+
+    /// Creates a customer and its first device.
+    fn create_customer(&self, input: NewCustomer)
+    -> impl Future<Output = StorageResult<()>> + Send;
+
+    /// Stores a link code's hash for `customer_id`, valid until `expires_ms`.
+    fn create_link_code(
+        &self,
+        customer_id: String,
+        code_hash: [u8; 32],
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> impl Future<Output = StorageResult<()>> + Send;
+
+    /// Uses a link code (once) and creates the device; returns the
+    /// customer id. `BadCode` for an unknown, used or expired code.
+    fn link_device(&self, input: LinkInput) -> impl Future<Output = StorageResult<String>> + Send;
+
+    /// The customer and all its devices (revoked ones too); None if unknown.
+    fn customer(
+        &self,
+        customer_id: String,
+    ) -> impl Future<Output = StorageResult<Option<CustomerRow>>> + Send;
+
+    /// Revokes `device_id` if it is a device of `customer_id`; false if it
+    /// is not (unknown, or another customer's). Revoking twice is true.
+    fn revoke_customer_device(
+        &self,
+        customer_id: String,
+        device_id: String,
+        now_ms: i64,
+    ) -> impl Future<Output = StorageResult<bool>> + Send;
+
+    /// The reserved store row (`~customers`) that owns customers' documents.
+    fn customers_scope(&self) -> impl Future<Output = StorageResult<StoreRow>> + Send;
+}
+
+/// One document's changes after a cursor.
+#[derive(Debug, Clone, Default)]
+pub struct DocPage {
+    pub changes: Vec<Vec<u8>>,
+    pub bytes: u64,
+    /// The seq of the last change looked at (or `since`).
+    pub cursor: u64,
+    pub more: bool,
 }

@@ -8,6 +8,7 @@
 #[cfg(feature = "sync")]
 pub mod client;
 pub mod clock_check;
+pub mod customer_api;
 #[cfg(feature = "sync")]
 pub mod customer_client;
 pub mod customer_wire;

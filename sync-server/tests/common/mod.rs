@@ -266,3 +266,64 @@ pub fn shop(stock: i64) -> Shop {
         b,
     }
 }
+
+// -- customer accounts: JSON requests to the server --
+
+/// A blocking HTTP client (the crypto provider installed).
+pub fn json_client() -> reqwest::blocking::Client {
+    client::install_crypto_provider();
+    reqwest::blocking::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// Status and JSON answer (Null if the body is not JSON). An error answer
+/// must have the server's error shape.
+fn json_answer(resp: reqwest::blocking::Response) -> (u16, serde_json::Value) {
+    let status = resp.status().as_u16();
+    let bytes = resp.bytes().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+    if status >= 400 {
+        assert!(
+            v["error"]["code"].is_string() && v["error"]["message"].is_string(),
+            "error {status} without the error shape: {bytes:?}"
+        );
+    }
+    (status, v)
+}
+
+/// `POST {url}{path}` with a JSON body and, if given, a bearer token.
+pub fn post_json(
+    url: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let mut rb = json_client().post(format!("{url}{path}")).json(body);
+    if let Some(t) = token {
+        rb = rb.bearer_auth(t);
+    }
+    json_answer(rb.send().unwrap())
+}
+
+/// `GET {url}{path}` with, if given, a bearer token.
+pub fn get_json(url: &str, path: &str, token: Option<&str>) -> (u16, serde_json::Value) {
+    let mut rb = json_client().get(format!("{url}{path}"));
+    if let Some(t) = token {
+        rb = rb.bearer_auth(t);
+    }
+    json_answer(rb.send().unwrap())
+}
+
+/// Signs a customer up; panics unless the server answers 200.
+pub fn sign_up(url: &str, name: &str, device_name: &str) -> serde_json::Value {
+    let (status, v) = post_json(
+        url,
+        "/v1/customers",
+        None,
+        &serde_json::json!({ "protocol": 1, "name": name, "email": null, "device_name": device_name }),
+    );
+    assert_eq!(status, 200, "{v}");
+    v
+}

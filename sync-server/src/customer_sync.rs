@@ -1,0 +1,273 @@
+//! A customer's device syncs its documents one by one
+//! (`POST /v1/customer/sync`, JSON; see `shopsync_core::sync::customer_wire`
+//! and docs/PROTOCOL.md), and finds shops that publish (`GET /v1/shops`).
+//! Thin over `Storage`: decode and check everything first, then store, then
+//! read.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use shopsync_core::access::{self, Role};
+use shopsync_core::change_bytes::{self, ChangeBytesError};
+use shopsync_core::ids::DocId;
+use shopsync_core::sync::customer_wire::{
+    self, CustomerSyncRequest, CustomerSyncResponse, DocAnswer, ShopListing, ShopsResponse,
+};
+use shopsync_core::sync::wire::{self, limits};
+
+use crate::AppState;
+use crate::auth::Device;
+use crate::error::ApiError;
+use crate::storage::{DocBatch, NewChange, Storage};
+
+/// One requested document, checked.
+struct Checked {
+    id: DocId,
+    since: u64,
+    changes: Vec<NewChange>,
+}
+
+fn customer_of(device: &Device) -> Result<&str, ApiError> {
+    match (device.role, device.customer.as_deref()) {
+        (Role::Customer, Some(c)) => Ok(c),
+        _ => Err(ApiError::Forbidden(
+            "only a customer's device syncs with /v1/customer/sync (tills use /v1/sync)".into(),
+        )),
+    }
+}
+
+/// Decodes and checks a whole request: ids, rights, every change.
+fn check(device: &Device, req: CustomerSyncRequest) -> Result<Vec<Checked>, ApiError> {
+    if req.protocol != wire::PROTOCOL_VERSION {
+        return Err(ApiError::BadRequest(format!(
+            "protocol version {} is not supported (this server speaks {})",
+            req.protocol,
+            wire::PROTOCOL_VERSION
+        )));
+    }
+    if req.docs.len() > customer_wire::MAX_DOCS {
+        return Err(ApiError::BadRequest(format!(
+            "a request names at most {} documents",
+            customer_wire::MAX_DOCS
+        )));
+    }
+    let me = device.principal();
+    let mut seen = HashSet::new();
+    let mut out = Vec::with_capacity(req.docs.len());
+    let mut budget = limits::MAX_REQUEST_INFLATED_BYTES;
+    for doc in req.docs {
+        let id = DocId::parse(&doc.doc_id).ok_or_else(|| {
+            ApiError::BadRequest(format!("'{}' is not a document id", doc.doc_id))
+        })?;
+        if !seen.insert(doc.doc_id.clone()) {
+            return Err(ApiError::BadRequest(format!("{id} is named twice")));
+        }
+        if !access::can_read(&me, &id) {
+            return Err(ApiError::Forbidden(format!(
+                "this device may not read {id}"
+            )));
+        }
+        if !doc.changes.is_empty() && !access::can_write(&me, &id) {
+            return Err(ApiError::Forbidden(format!(
+                "this device may not write {id}"
+            )));
+        }
+        let mut changes = Vec::with_capacity(doc.changes.len());
+        let mut decoded = Vec::with_capacity(doc.changes.len());
+        for (i, text) in doc.changes.iter().enumerate() {
+            let bytes = customer_wire::decode_change(text)
+                .map_err(|e| ApiError::BadRequest(format!("change {i} of {id}: {e}")))?;
+            let limit = change_bytes::MAX_INFLATED_CHANGE_BYTES.min(budget);
+            let change =
+                change_bytes::decode_change_bounded(&bytes, limit).map_err(|e| match e {
+                    ChangeBytesError::TooLarge { .. } => {
+                        ApiError::ChangeTooLarge(format!("change {i} of {id}: {e}"))
+                    }
+                    e => ApiError::BadRequest(format!("change {i} of {id} does not decode: {e}")),
+                })?;
+            budget = budget.saturating_sub(change.raw_bytes().len());
+            changes.push(NewChange {
+                hash: change.hash().0,
+                deps: change.deps().iter().map(|d| d.0).collect(),
+                inflated_len: change.raw_bytes().len() as u64,
+                actor: change.actor_id().to_bytes().to_vec(),
+                actor_seq: change.seq(),
+                bytes,
+            });
+            decoded.push(change);
+        }
+        shopsync_core::validate::validate_changes(&id, &decoded)
+            .map_err(ApiError::InvalidRecord)?;
+        out.push(Checked {
+            id,
+            since: doc.since,
+            changes,
+        });
+    }
+    Ok(out)
+}
+
+pub async fn sync<S: Storage>(
+    State(st): State<Arc<AppState<S>>>,
+    device: Device,
+    body: Result<Json<CustomerSyncRequest>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let customer = customer_of(&device)?.to_string();
+    let Json(req) = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge(customer_wire::MAX_REQUEST_BYTES)
+        } else {
+            ApiError::from(e)
+        }
+    })?;
+    let dev = device.clone();
+    let docs = tokio::task::spawn_blocking(move || check(&dev, req))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+
+    // Where each uploaded document lives: the customer's own document in the
+    // customers' scope, order requests in their store's.
+    let scope = st.storage.customers_scope().await?;
+    let mut batches: BTreeMap<i64, (String, Vec<DocBatch>)> = BTreeMap::new();
+    let mut uploaded: HashSet<[u8; 32]> = HashSet::new();
+    let mut bytes = 0u64;
+    for d in &docs {
+        if d.changes.is_empty() {
+            continue;
+        }
+        let (pk, store_id) = match &d.id {
+            DocId::OrderRequests { store, .. } => {
+                let row = st.storage.find_store(store.clone()).await?.ok_or_else(|| {
+                    ApiError::NotFound(format!("there is no shop {store} on this server"))
+                })?;
+                (row.pk, row.store_id)
+            }
+            _ => (scope.pk, scope.store_id.clone()),
+        };
+        uploaded.extend(d.changes.iter().map(|c| c.hash));
+        bytes += d.changes.iter().map(|c| c.bytes.len() as u64).sum::<u64>();
+        batches
+            .entry(pk)
+            .or_insert_with(|| (store_id, Vec::new()))
+            .1
+            .push(DocBatch {
+                doc_id: d.id.to_string(),
+                changes: d.changes.clone(),
+            });
+    }
+    if bytes > 0 {
+        let g = &st.options.guard;
+        let day = chrono::Utc::now().timestamp().div_euclid(86_400);
+        st.daily_bytes
+            .charge(&device.device_id, day, bytes, g.bytes_per_day)
+            .map_err(|used| {
+                ApiError::Quota(format!(
+                    "this device has uploaded {used} bytes today (UTC); {bytes} more would pass the quota of {} bytes a day",
+                    g.bytes_per_day
+                ))
+            })?;
+    }
+    for (pk, (store_id, batch)) in batches {
+        let doc_ids: Vec<String> = batch.iter().map(|b| b.doc_id.clone()).collect();
+        st.metrics
+            .changes_received
+            .fetch_add(batch.iter().map(|b| b.changes.len() as u64).sum(), Relaxed);
+        let stored = st.storage.store_changes(pk, batch).await?;
+        st.metrics
+            .changes_stored
+            .fetch_add(stored.new_changes, Relaxed);
+        if stored.new_changes > 0 {
+            let _ = st.notices.send(crate::Notice {
+                store_pk: pk,
+                head: stored.head,
+                docs: Arc::new(doc_ids.clone()),
+            });
+            // A cancelled order gives its reservation back.
+            st.deriver.mark(pk, &store_id, &doc_ids);
+        }
+    }
+
+    let mut answers = Vec::with_capacity(docs.len());
+    let mut left = customer_wire::ANSWER_BYTES as u64;
+    for d in docs {
+        if left == 0 {
+            answers.push(DocAnswer {
+                doc_id: d.id.to_string(),
+                cursor: d.since,
+                changes: Vec::new(),
+                more: true,
+            });
+            continue;
+        }
+        let page = st
+            .storage
+            .document_changes_since(d.id.to_string(), d.since, uploaded.clone(), left)
+            .await?;
+        left = left.saturating_sub(page.bytes.max(1));
+        st.metrics
+            .changes_sent
+            .fetch_add(page.changes.len() as u64, Relaxed);
+        answers.push(DocAnswer {
+            doc_id: d.id.to_string(),
+            cursor: page.cursor,
+            changes: page
+                .changes
+                .iter()
+                .map(|c| customer_wire::encode_change(c))
+                .collect(),
+            more: page.more,
+        });
+    }
+    tracing::debug!(customer = %customer, docs = answers.len(), "customer sync");
+    st.metrics.sync_requests.fetch_add(1, Relaxed);
+    let mut response = Json(CustomerSyncResponse {
+        protocol: wire::PROTOCOL_VERSION,
+        docs: answers,
+    })
+    .into_response();
+    if let Ok(epoch) = HeaderValue::from_str(&st.storage.epoch()) {
+        response
+            .headers_mut()
+            .insert(crate::restore::EPOCH_HEADER, epoch);
+    }
+    Ok(response)
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct ShopsQuery {
+    #[serde(default)]
+    search: Option<String>,
+    #[serde(default)]
+    limit: Option<u32>,
+}
+
+/// `GET /v1/shops?search=Q`: shops that publish, by name (any device).
+pub async fn shops<S: Storage>(
+    State(st): State<Arc<AppState<S>>>,
+    _device: Device,
+    query: Result<Query<ShopsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<ShopsResponse>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    if q.search.as_ref().is_some_and(|s| s.len() > 100) {
+        return Err(ApiError::BadRequest(
+            "search is at most 100 characters".into(),
+        ));
+    }
+    let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    let rows = st.storage.published_shops(q.search, limit).await?;
+    Ok(Json(ShopsResponse {
+        shops: rows
+            .into_iter()
+            .map(|r| ShopListing {
+                store_id: r.store_id,
+                name: r.name,
+            })
+            .collect(),
+    }))
+}

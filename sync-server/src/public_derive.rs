@@ -1,0 +1,371 @@
+//! Each shop's public catalog, `store/{store}/public`, derived by the server
+//! as the shop's changes arrive.
+//!
+//! The server keeps a replica of each shop that publishes: a till's own
+//! store file (`{dir}/{store_id}.db`), fed the shop's change feed and
+//! projected by the core's projection code, the same code every till runs.
+//! From its projections `public_catalog::derive` makes the catalog and
+//! writes what changed to the public document as one change, which the
+//! server stores like any other (so customers sync it and get a notice).
+//!
+//! Work is batched: a store marked dirty is derived at most once per
+//! `DEBOUNCE`, however many sales arrive meanwhile. A store known not to
+//! publish is looked at again only when its catalog changes (where the
+//! `publish` setting lives). Replicas are caches: one that belongs to
+//! another lifetime of the database (an epoch it does not know) is thrown
+//! away and rebuilt from the feed.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+
+use shopsync_core::Store;
+use shopsync_core::bundle::Bundle;
+use shopsync_core::change_bytes::{MAX_INFLATED_CHANGE_BYTES, decode_change_bounded};
+use shopsync_core::ids::DocId;
+use tokio::sync::Notify;
+
+use crate::AppState;
+use crate::storage::{DocBatch, NewChange, Storage, StorageError};
+
+/// The least time between two derivations of one store.
+pub const DEBOUNCE: Duration = Duration::from_millis(200);
+
+const REPLICA_TILL_ID: &str = "server-public-catalog";
+const KEY_CURSOR: &str = "public.cursor";
+const KEY_EPOCH: &str = "public.epoch";
+
+#[derive(Default)]
+pub struct DeriveStats {
+    pub derivations: AtomicU64,
+    pub changes_applied: AtomicU64,
+    pub public_changes: AtomicU64,
+    /// Time spent catching replicas up and deriving, in microseconds.
+    pub busy_micros: AtomicU64,
+    pub failures: AtomicU64,
+}
+
+pub struct Deriver {
+    dir: Option<PathBuf>,
+    /// store pk → store id, waiting to be derived.
+    dirty: Mutex<HashMap<i64, String>>,
+    wake: Notify,
+    /// Stores whose last derivation found them not publishing.
+    unpublished: Mutex<HashSet<i64>>,
+    replicas: Mutex<HashMap<i64, Store>>,
+    pub stats: DeriveStats,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeriveError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("replica: {0}")]
+    Core(#[from] shopsync_core::CoreError),
+    #[error("a change in the feed does not decode: {0}")]
+    Decode(String),
+    #[error("the derivation task failed: {0}")]
+    Join(String),
+}
+
+impl Deriver {
+    /// `dir: None` derives nothing (an embedder without a place for replicas).
+    pub fn new(dir: Option<PathBuf>) -> Self {
+        Deriver {
+            dir,
+            dirty: Mutex::new(HashMap::new()),
+            wake: Notify::new(),
+            unpublished: Mutex::new(HashSet::new()),
+            replicas: Mutex::new(HashMap::new()),
+            stats: DeriveStats::default(),
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.dir.is_some()
+    }
+
+    /// New changes of a store arrived (`docs`: their document ids).
+    pub fn mark(&self, store_pk: i64, store_id: &str, docs: &[String]) {
+        if self.dir.is_none() || store_id.starts_with('~') {
+            return;
+        }
+        let catalog = DocId::catalog(store_id).to_string();
+        let public = DocId::Public {
+            store: store_id.to_string(),
+        }
+        .to_string();
+        if docs.iter().all(|d| *d == public) {
+            return;
+        }
+        let quiet = self
+            .unpublished
+            .lock()
+            .map(|u| u.contains(&store_pk))
+            .unwrap_or(false);
+        if quiet && !docs.contains(&catalog) {
+            return;
+        }
+        if let Ok(mut d) = self.dirty.lock() {
+            d.insert(store_pk, store_id.to_string());
+        }
+        self.wake.notify_one();
+    }
+
+    fn take_dirty(&self) -> Vec<(i64, String)> {
+        self.dirty
+            .lock()
+            .map(|mut d| d.drain().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Runs until shutdown: derives every store marked dirty, batching.
+pub async fn run<S: Storage>(st: std::sync::Arc<AppState<S>>) {
+    if !st.deriver.enabled() {
+        return;
+    }
+    let mut shutdown = st.shutdown.clone();
+    loop {
+        tokio::select! {
+            _ = st.deriver.wake.notified() => {}
+            _ = shutdown.changed() => return,
+        }
+        tokio::time::sleep(DEBOUNCE).await;
+        for (pk, store_id) in st.deriver.take_dirty() {
+            if let Err(e) = derive_store(&st, pk, &store_id).await {
+                st.deriver.stats.failures.fetch_add(1, Relaxed);
+                tracing::warn!(store = %store_id, "could not derive the public catalog: {e}");
+            }
+        }
+    }
+}
+
+fn replica_path(dir: &Path, store_id: &str) -> PathBuf {
+    dir.join(format!("{store_id}.db"))
+}
+
+fn meta(store: &Store, key: &str) -> Option<String> {
+    store
+        .connection()
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .ok()
+}
+
+fn set_meta(store: &Store, key: &str, value: &str) -> Result<(), DeriveError> {
+    store
+        .connection()
+        .execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )
+        .map_err(|e| DeriveError::Core(e.into()))?;
+    Ok(())
+}
+
+/// The replica of a store, opened or made, belonging to this epoch.
+fn open_replica(dir: &Path, store_id: &str, epoch: &str, head: u64) -> Result<Store, DeriveError> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        DeriveError::Core(shopsync_core::CoreError::Io {
+            context: format!("cannot create {}", dir.display()),
+            source: e,
+        })
+    })?;
+    let path = replica_path(dir, store_id);
+    if path.exists() {
+        if let Ok(store) = Store::open(&path) {
+            let cursor: u64 = meta(&store, KEY_CURSOR)
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(0);
+            if meta(&store, KEY_EPOCH).as_deref() == Some(epoch) && cursor <= head {
+                return Ok(store);
+            }
+        }
+        // Another lifetime of the database, or unreadable: start again.
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+    let store = Store::create_with_till(&path, store_id, REPLICA_TILL_ID, "public catalog")?;
+    set_meta(&store, KEY_EPOCH, epoch)?;
+    set_meta(&store, KEY_CURSOR, "0")?;
+    Ok(store)
+}
+
+/// Catches the store's replica up with the feed and writes its public
+/// catalog's changes, if any.
+pub async fn derive_store<S: Storage>(
+    st: &AppState<S>,
+    store_pk: i64,
+    store_id: &str,
+) -> Result<(), DeriveError> {
+    let Some(dir) = st.deriver.dir.clone() else {
+        return Ok(());
+    };
+    let started = Instant::now();
+    let head = st.storage.head(store_pk).await?;
+    let epoch = st.storage.epoch();
+    let taken = st
+        .deriver
+        .replicas
+        .lock()
+        .ok()
+        .and_then(|mut r| r.remove(&store_pk));
+    let mut replica = match taken {
+        Some(r) => Some(r),
+        None => {
+            let (dir, id, ep) = (dir.clone(), store_id.to_string(), epoch.clone());
+            Some(
+                tokio::task::spawn_blocking(move || open_replica(&dir, &id, &ep, head))
+                    .await
+                    .map_err(|e| DeriveError::Join(e.to_string()))??,
+            )
+        }
+    };
+    let result = catch_up_and_write(st, store_pk, store_id, &mut replica).await;
+    match replica {
+        Some(replica) => {
+            if let Ok(mut r) = st.deriver.replicas.lock() {
+                r.insert(store_pk, replica);
+            }
+        }
+        // Lost with a failed blocking task: reopened from its file next time.
+        None => tracing::warn!(store = %store_id, "the replica was dropped after a failure"),
+    }
+    st.deriver
+        .stats
+        .busy_micros
+        .fetch_add(started.elapsed().as_micros() as u64, Relaxed);
+    st.deriver.stats.derivations.fetch_add(1, Relaxed);
+    result
+}
+
+async fn catch_up_and_write<S: Storage>(
+    st: &AppState<S>,
+    store_pk: i64,
+    store_id: &str,
+    replica: &mut Option<Store>,
+) -> Result<(), DeriveError> {
+    loop {
+        let cursor: u64 = replica
+            .as_ref()
+            .and_then(|r| meta(r, KEY_CURSOR))
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let page = st
+            .storage
+            .changes_since(store_pk, cursor, HashSet::new(), st.options.page_bytes)
+            .await?;
+        if page.changes == 0 && page.cursor == cursor {
+            break;
+        }
+        let mut docs = Vec::with_capacity(page.docs.len());
+        for (doc_id, changes) in page.docs {
+            let Some(id) = DocId::parse(&doc_id) else {
+                continue;
+            };
+            let mut decoded = Vec::with_capacity(changes.len());
+            for bytes in changes {
+                decoded.push(
+                    decode_change_bounded(&bytes, MAX_INFLATED_CHANGE_BYTES)
+                        .map_err(|e| DeriveError::Decode(e.to_string()))?,
+                );
+            }
+            st.deriver
+                .stats
+                .changes_applied
+                .fetch_add(decoded.len() as u64, Relaxed);
+            docs.push((id, decoded));
+        }
+        let bundle = Bundle {
+            store_id: store_id.to_string(),
+            docs,
+        };
+        let new_cursor = page.cursor;
+        let more = page.more;
+        on_replica(replica, move |r| {
+            r.import_bundle(bundle)?;
+            set_meta(r, KEY_CURSOR, &new_cursor.to_string())
+        })
+        .await?;
+        if !more {
+            break;
+        }
+    }
+    let (catalog, change) = on_replica(replica, |r| {
+        r.refresh_public_catalog().map_err(DeriveError::from)
+    })
+    .await?;
+    if let Ok(mut u) = st.deriver.unpublished.lock() {
+        if catalog.published {
+            u.remove(&store_pk);
+        } else {
+            u.insert(store_pk);
+        }
+    }
+    st.storage
+        .set_shop_listing(
+            store_pk,
+            catalog.name.clone(),
+            catalog.published,
+            chrono::Utc::now().timestamp_millis(),
+        )
+        .await?;
+    if let Some(mut change) = change {
+        let doc_id = DocId::Public {
+            store: store_id.to_string(),
+        }
+        .to_string();
+        let bytes = change.bytes().to_vec();
+        let new = NewChange {
+            hash: change.hash().0,
+            deps: change.deps().iter().map(|d| d.0).collect(),
+            inflated_len: change.raw_bytes().len() as u64,
+            actor: change.actor_id().to_bytes().to_vec(),
+            actor_seq: change.seq(),
+            bytes,
+        };
+        let stored = st
+            .storage
+            .store_changes(
+                store_pk,
+                vec![DocBatch {
+                    doc_id: doc_id.clone(),
+                    changes: vec![new],
+                }],
+            )
+            .await?;
+        st.deriver.stats.public_changes.fetch_add(1, Relaxed);
+        if stored.new_changes > 0 {
+            let _ = st.notices.send(crate::Notice {
+                store_pk,
+                head: stored.head,
+                docs: std::sync::Arc::new(vec![doc_id]),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Runs blocking work on the replica on tokio's blocking pool (the replica
+/// moves there and back; a panic there loses it, and it is reopened from
+/// its file next time).
+async fn on_replica<T: Send + 'static>(
+    replica: &mut Option<Store>,
+    f: impl FnOnce(&mut Store) -> Result<T, DeriveError> + Send + 'static,
+) -> Result<T, DeriveError> {
+    let Some(mut r) = replica.take() else {
+        return Err(DeriveError::Join("no replica".into()));
+    };
+    let (r, out) = tokio::task::spawn_blocking(move || {
+        let out = f(&mut r);
+        (r, out)
+    })
+    .await
+    .map_err(|e| DeriveError::Join(e.to_string()))?;
+    *replica = Some(r);
+    out
+}
