@@ -95,7 +95,7 @@ impl CustomerStore {
         let mut shops: Vec<KnownShop> = out.into_values().collect();
         for s in &mut shops {
             if s.name.is_empty() {
-                let name = self.catalog_of(&s.store_id)?.name;
+                let name = self.stored_catalog(&s.store_id)?.name;
                 s.name = name;
             }
         }
@@ -189,7 +189,7 @@ impl CustomerStore {
             .conn
             .prepare_cached("SELECT 1 FROM doc_changes WHERE doc_id = ?1")?
             .exists([doc.to_string()])?;
-        let mut catalog = self.catalog_of(&id)?;
+        let mut catalog = self.stored_catalog(&id)?;
         if let Some(q) = search.map(str::trim).filter(|q| !q.is_empty()) {
             let q = q.to_lowercase();
             catalog.products.retain(|p| matches(p, &q));
@@ -201,8 +201,9 @@ impl CustomerStore {
         })
     }
 
-    /// The public catalog stored here (empty if never synced).
-    pub(crate) fn catalog_of(&mut self, store_id: &str) -> Result<PublicCatalog> {
+    /// The public catalog stored here (empty if never synced), without
+    /// marking the shop as looked at.
+    pub fn stored_catalog(&mut self, store_id: &str) -> Result<PublicCatalog> {
         let doc = DocId::Public {
             store: store_id.to_string(),
         };
@@ -212,7 +213,7 @@ impl CustomerStore {
     /// A product's SKU as the shop spells it, checked against the shop's
     /// catalog if this device has one (a shop never synced: as given).
     pub(crate) fn catalog_sku(&mut self, store_id: &str, sku: &str) -> Result<String> {
-        let catalog = self.catalog_of(store_id)?;
+        let catalog = self.stored_catalog(store_id)?;
         if catalog.products.is_empty() {
             return Ok(sku.to_string());
         }

@@ -75,7 +75,7 @@ pub trait CustomerTransport: Clone + Send + 'static {
 /// A customer's connection to one sync server.
 #[derive(Clone)]
 pub struct CustomerClient {
-    inner: Client,
+    pub(super) inner: Client,
 }
 
 impl CustomerClient {
@@ -102,7 +102,9 @@ impl CustomerClient {
         &self.inner.base
     }
 
-    fn read<T: DeserializeOwned>(resp: reqwest::blocking::Response) -> Result<T, SyncError> {
+    pub(super) fn read<T: DeserializeOwned>(
+        resp: reqwest::blocking::Response,
+    ) -> Result<T, SyncError> {
         if !resp.status().is_success() {
             return Err(Client::refused(resp));
         }

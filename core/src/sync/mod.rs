@@ -8,6 +8,8 @@
 #[cfg(feature = "sync")]
 pub mod client;
 pub mod clock_check;
+#[cfg(feature = "sync")]
+pub mod customer_account;
 pub mod customer_api;
 #[cfg(feature = "sync")]
 pub mod customer_client;
