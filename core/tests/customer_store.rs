@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use common::*;
+use common::R;
+use common::customers::*;
 use shopsync_core::customer_store::CustomerSyncConfig;
 use shopsync_core::orders::records::{Accept, OrderRecord, Step};
 use shopsync_core::sync::client::SyncError;

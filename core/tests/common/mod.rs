@@ -337,8 +337,6 @@ pub fn stock_of(s: &Store, sku: &str) -> Result<(i64, i64, i64), CoreError> {
 
 // customers ---------------------------------------------------------------
 
-pub use customers::*;
-
 /// A customer's devices and an in-process stand-in for the server's
 /// customer endpoints, so the real `sync_once` and `watch` run without HTTP.
 pub mod customers {
