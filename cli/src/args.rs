@@ -72,6 +72,8 @@ pub enum Command {
     Enrol(EnrolArgs),
     /// Sync with the server once; `--watch` keeps syncing in the background; `status` shows the state.
     Sync(SyncArgs),
+    /// A customer's device: shopping lists, favourite shops, catalogs, pickup orders (its own file: --db, default customer.db).
+    Customer(crate::customer_args::CustomerArgs),
 }
 
 #[derive(Args, Debug)]

@@ -100,8 +100,13 @@ fn open(db: &Path) -> Result<Store> {
 }
 
 pub fn run(cli: Cli) -> Result<Output> {
-    let db = cli.db.clone().unwrap_or_else(default_db);
+    // A customer's device has its own file, never the till's.
+    let db = cli.db.clone().unwrap_or_else(|| match cli.command {
+        Command::Customer(_) => crate::customer_cmd::default_file(),
+        _ => default_db(),
+    });
     match cli.command {
+        Command::Customer(a) => crate::customer_cmd::run(&db, a, cli.json),
         Command::Init(a) => {
             let store = Store::init_or_join(
                 &db,

@@ -3,6 +3,9 @@
 
 mod args;
 mod commands;
+mod customer_args;
+mod customer_cmd;
+mod customer_output;
 mod output;
 mod parse;
 mod sync_cmd;

@@ -8,6 +8,7 @@ pub mod change_bytes;
 pub mod clock;
 pub mod csv_io;
 pub mod customer;
+pub mod customer_store;
 pub mod db;
 pub mod demo;
 pub mod docs;
@@ -28,6 +29,7 @@ pub mod store_file;
 pub mod sync;
 pub mod validate;
 
+pub use customer_store::CustomerStore;
 pub use error::{CoreError, Result};
 pub use ops::*;
 pub use queries::SalesFilter;

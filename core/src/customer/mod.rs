@@ -16,6 +16,7 @@
 //! | `profile/email` | str or null, last writer wins |
 //! | `favourite/{store_id}` | `true`; removing deletes the key (add wins) |
 //! | `list/{list_id}` | map: `name` (Text), `items` (map: item id → item map), `order` (list of item ids) |
+//! | `ordered/{store_id}` | `true`: the customer sent this shop an order (`ordered.rs`) |
 //!
 //! Item map: `kind` (`"text"` / `"product"`), `text` (Text) or `store` +
 //! `sku` (str), `qty` (int, last writer wins), `checked` (bool, last writer
@@ -29,16 +30,19 @@ mod items;
 mod layout;
 mod lists;
 mod order;
+mod ordered;
 mod profile;
 mod read;
 #[cfg(test)]
 mod tests;
 
 pub use favourites::{add as add_favourite, remove as remove_favourite};
+pub use input::store_id as check_store_id;
 pub use items::{
     add as add_item, remove as remove_item, set_checked, set_qty, set_text as set_item_text,
 };
 pub use lists::{create as create_list, delete as delete_list, rename as rename_list};
 pub use order::{entry_counts as order_entry_counts, move_item};
+pub use ordered::{add as add_ordered_shop, list as ordered_shops};
 pub use profile::{set_email, set_name};
 pub use read::{customer as read, list as read_list};

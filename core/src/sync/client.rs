@@ -39,6 +39,11 @@ pub enum SyncError {
     Protocol(#[from] WireError),
     #[error("this till is not enrolled with a sync server: run `shopsync enrol` first")]
     NotEnrolled,
+    /// A customer's device without an account.
+    #[error(
+        "this device has no customer account: run `shopsync customer signup` (or `link` with a code from another device) first"
+    )]
+    NoCustomerAccount,
     #[error(transparent)]
     Core(#[from] CoreError),
 }
@@ -49,7 +54,7 @@ impl SyncError {
         match self {
             SyncError::Network(_) | SyncError::Protocol(_) => true,
             SyncError::Refused { status, .. } => *status >= 500 || *status == 429 || *status == 408,
-            SyncError::NotEnrolled => false,
+            SyncError::NotEnrolled | SyncError::NoCustomerAccount => false,
             // A busy database or a change we could not apply may pass.
             SyncError::Core(e) => matches!(e, CoreError::Sqlite(_) | CoreError::Io { .. }),
         }
@@ -75,12 +80,14 @@ impl From<SyncError> for CoreError {
             e if e.is_unauthorized() => CoreError::Unauthorized(e.to_string()),
             e @ SyncError::Refused { .. } => CoreError::Conflict(e.to_string()),
             e @ SyncError::Protocol(_) => CoreError::Network(e.to_string()),
-            e @ SyncError::NotEnrolled => CoreError::Conflict(e.to_string()),
+            e @ (SyncError::NotEnrolled | SyncError::NoCustomerAccount) => {
+                CoreError::Conflict(e.to_string())
+            }
         }
     }
 }
 
-fn network(e: reqwest::Error) -> SyncError {
+pub(crate) fn network(e: reqwest::Error) -> SyncError {
     let mut msg = e.to_string();
     let mut src = std::error::Error::source(&e);
     while let Some(s) = src {
@@ -163,9 +170,9 @@ impl Transport for Client {
 /// A connection to one sync server.
 #[derive(Clone)]
 pub struct Client {
-    http: reqwest::blocking::Client,
-    base: String,
-    token: Option<String>,
+    pub(crate) http: reqwest::blocking::Client,
+    pub(crate) base: String,
+    pub(crate) token: Option<String>,
 }
 
 impl Client {
@@ -224,14 +231,17 @@ impl Client {
         &self.base
     }
 
-    fn auth(&self, rb: reqwest::blocking::RequestBuilder) -> reqwest::blocking::RequestBuilder {
+    pub(crate) fn auth(
+        &self,
+        rb: reqwest::blocking::RequestBuilder,
+    ) -> reqwest::blocking::RequestBuilder {
         match &self.token {
             Some(t) => rb.bearer_auth(t),
             None => rb,
         }
     }
 
-    fn refused(resp: reqwest::blocking::Response) -> SyncError {
+    pub(crate) fn refused(resp: reqwest::blocking::Response) -> SyncError {
         let status = resp.status().as_u16();
         let body = resp.text().unwrap_or_default();
         let message = serde_json::from_str::<serde_json::Value>(&body)
@@ -321,8 +331,17 @@ impl Client {
 
     /// Opens the notice stream (`GET /v1/events`).
     pub fn events(&self, idle_timeout: Duration) -> Result<Notices, SyncError> {
+        self.event_stream("/v1/events", idle_timeout)
+    }
+
+    /// Opens a server-sent-events stream at `path` (with its query).
+    pub(crate) fn event_stream(
+        &self,
+        path: &str,
+        idle_timeout: Duration,
+    ) -> Result<Notices, SyncError> {
         let resp = self
-            .auth(self.http.get(format!("{}/v1/events", self.base)))
+            .auth(self.http.get(format!("{}{path}", self.base)))
             .header(reqwest::header::ACCEPT, "text/event-stream")
             .timeout(idle_timeout)
             .send()
@@ -351,6 +370,19 @@ pub enum Notice {
 impl Notices {
     /// The next notice; an error when the stream ends or breaks.
     pub fn next_notice(&mut self) -> Result<Notice, SyncError> {
+        loop {
+            let (event, data) = self.next_event()?;
+            match event.as_str() {
+                "changed" => return Ok(Notice::Changed(data.trim().parse().unwrap_or(0))),
+                "heartbeat" => return Ok(Notice::Heartbeat),
+                _ => {}
+            }
+        }
+    }
+
+    /// The next event of the stream, as (name, data); an error when the
+    /// stream ends or breaks.
+    pub(crate) fn next_event(&mut self) -> Result<(String, String), SyncError> {
         let mut event = String::new();
         let mut data = String::new();
         loop {
@@ -364,12 +396,9 @@ impl Notices {
             }
             let line = line.trim_end_matches(['\r', '\n']);
             if line.is_empty() {
-                match event.as_str() {
-                    "changed" => return Ok(Notice::Changed(data.trim().parse().unwrap_or(0))),
-                    "heartbeat" => return Ok(Notice::Heartbeat),
-                    _ => {}
+                if !event.is_empty() {
+                    return Ok((event, data));
                 }
-                event.clear();
                 data.clear();
             } else if let Some(v) = line.strip_prefix("event:") {
                 event = v.trim().to_string();

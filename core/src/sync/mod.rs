@@ -8,7 +8,11 @@
 #[cfg(feature = "sync")]
 pub mod client;
 pub mod clock_check;
+#[cfg(feature = "sync")]
+pub mod customer_account;
 pub mod customer_api;
+#[cfg(feature = "sync")]
+pub mod customer_client;
 pub mod customer_wire;
 pub mod epoch;
 pub mod held;

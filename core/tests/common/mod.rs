@@ -334,3 +334,204 @@ pub fn stock_of(s: &Store, sku: &str) -> Result<(i64, i64, i64), CoreError> {
     assert_eq!(levels.len(), 1, "one stock line for {sku}");
     Ok((levels[0].on_hand, levels[0].reserved, levels[0].available))
 }
+
+// customers ---------------------------------------------------------------
+
+/// A customer's devices and an in-process stand-in for the server's
+/// customer endpoints, so the real `sync_once` and `watch` run without HTTP.
+pub mod customers {
+    use std::collections::{HashMap, HashSet, VecDeque};
+    use std::path::Path;
+    use std::sync::{Arc, Mutex};
+
+    use automerge::{AutoCommit, Change, ROOT, ScalarValue, transaction::Transactable};
+    use shopsync_core::customer_store::CustomerSyncConfig;
+    use shopsync_core::orders::records::OrderRecord;
+    use shopsync_core::sync::client::SyncError;
+    use shopsync_core::sync::customer_client::{
+        CustomerNotice, CustomerNotices, CustomerTransport,
+    };
+    use shopsync_core::sync::customer_wire::{
+        CustomerSyncRequest, CustomerSyncResponse, DocAnswer, ShopListing, ShopsResponse,
+        decode_change, encode_change,
+    };
+    use shopsync_core::types::PublicCatalog;
+    use shopsync_core::{CoreError, CustomerStore};
+
+    /// The account every test device belongs to.
+    pub const CUSTOMER: &str = "0190a0c0-0000-7000-8000-00000000c001";
+    /// Two shops.
+    pub const SHOP_A: &str = "0190a0c0-0000-7000-8000-00000000a001";
+    pub const SHOP_B: &str = "0190a0c0-0000-7000-8000-00000000b001";
+
+    /// A device of [`CUSTOMER`] at `dir/<name>.db`, signed up (no server).
+    pub fn device(dir: &Path, name: &str) -> Result<CustomerStore, CoreError> {
+        let mut s = CustomerStore::create(&dir.join(format!("{name}.db")))?;
+        s.adopt_account(
+            &CustomerSyncConfig {
+                server: "http://127.0.0.1:1".into(),
+                customer_id: CUSTOMER.into(),
+                device_id: format!("device-{name}"),
+                token: format!("device-{name}.secret"),
+                allow_insecure_http: false,
+            },
+            Some("Ada"),
+        )?;
+        Ok(s)
+    }
+
+    #[derive(Default)]
+    pub struct FakeState {
+        /// Each document's changes in arrival order (the cursor is the count).
+        pub docs: HashMap<String, Vec<Vec<u8>>>,
+        seen: HashSet<(String, [u8; 32])>,
+        pub shops: Vec<ShopListing>,
+        /// Sync requests answered.
+        pub requests: u64,
+        /// Answer every sync with this status.
+        pub fail_with: Option<u16>,
+        /// Documents whose answers carry a change that is not base64.
+        pub garble: HashSet<String>,
+        /// At most this many changes per document per answer (`more` beyond).
+        pub page: Option<usize>,
+        /// What each `events` stream says, then it ends.
+        pub notices: VecDeque<CustomerNotice>,
+    }
+
+    /// The server's customer endpoints, in memory.
+    #[derive(Clone, Default)]
+    pub struct FakeServer {
+        pub state: Arc<Mutex<FakeState>>,
+    }
+
+    impl FakeServer {
+        pub fn with<T>(&self, f: impl FnOnce(&mut FakeState) -> T) -> T {
+            let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            f(&mut s)
+        }
+
+        /// Stores a change as if a shop (or the server) wrote it.
+        pub fn push(&self, doc: &str, change: Vec<u8>) {
+            self.with(|s| s.store(doc, change));
+        }
+
+        /// Stores a document's every change.
+        pub fn push_doc(&self, doc: &str, d: &mut AutoCommit) {
+            for c in d.get_changes(&[]) {
+                self.push(doc, c.raw_bytes().to_vec());
+            }
+        }
+
+        /// A shop's public catalog, as the server publishes it.
+        pub fn publish(&self, catalog: &PublicCatalog) -> Result<(), CoreError> {
+            let mut d = AutoCommit::new();
+            shopsync_core::public_catalog::write(&mut d, catalog)?;
+            d.commit();
+            self.push_doc(&format!("store/{}/public", catalog.store_id), &mut d);
+            Ok(())
+        }
+
+        /// A shop's status record for one of [`CUSTOMER`]'s orders.
+        pub fn shop_says(&self, store: &str, record: &OrderRecord) -> Result<(), CoreError> {
+            let doc = format!("store/{store}/orders/{CUSTOMER}/status");
+            let mut d = AutoCommit::new();
+            d.put(ROOT, record.key(), ScalarValue::Bytes(record.encode()?))?;
+            d.commit();
+            self.push_doc(&doc, &mut d);
+            Ok(())
+        }
+    }
+
+    impl FakeState {
+        fn store(&mut self, doc: &str, bytes: Vec<u8>) -> bool {
+            let Ok(c) = Change::try_from(bytes.as_slice()) else {
+                return false;
+            };
+            if !self.seen.insert((doc.to_string(), c.hash().0)) {
+                return false;
+            }
+            self.docs.entry(doc.to_string()).or_default().push(bytes);
+            true
+        }
+    }
+
+    struct Scripted(VecDeque<CustomerNotice>);
+
+    impl CustomerNotices for Scripted {
+        fn next_notice(&mut self) -> Result<CustomerNotice, SyncError> {
+            self.0
+                .pop_front()
+                .ok_or_else(|| SyncError::Network("the notice stream ended".into()))
+        }
+    }
+
+    impl CustomerTransport for FakeServer {
+        fn sync(&self, req: &CustomerSyncRequest) -> Result<CustomerSyncResponse, SyncError> {
+            self.with(|s| {
+                if let Some(status) = s.fail_with {
+                    return Err(SyncError::Refused {
+                        status,
+                        message: "refused by the test".into(),
+                    });
+                }
+                s.requests += 1;
+                let mut answers = Vec::new();
+                let mut uploaded: HashSet<Vec<u8>> = HashSet::new();
+                for d in &req.docs {
+                    for c in &d.changes {
+                        let bytes = decode_change(c).map_err(|e| SyncError::Refused {
+                            status: 400,
+                            message: e,
+                        })?;
+                        uploaded.insert(bytes.clone());
+                        s.store(&d.doc_id, bytes);
+                    }
+                }
+                for d in &req.docs {
+                    let all = s.docs.get(&d.doc_id).cloned().unwrap_or_default();
+                    let since = (d.since as usize).min(all.len());
+                    let end = match s.page {
+                        Some(p) => (since + p).min(all.len()),
+                        None => all.len(),
+                    };
+                    let mut changes: Vec<String> = all[since..end]
+                        .iter()
+                        .filter(|c| !uploaded.contains(*c))
+                        .map(|c| encode_change(c))
+                        .collect();
+                    if s.garble.contains(&d.doc_id) && !changes.is_empty() {
+                        changes[0] = "not base64!".into();
+                    }
+                    answers.push(DocAnswer {
+                        doc_id: d.doc_id.clone(),
+                        cursor: end as u64,
+                        changes,
+                        more: end < all.len(),
+                    });
+                }
+                Ok(CustomerSyncResponse {
+                    protocol: req.protocol,
+                    docs: answers,
+                })
+            })
+        }
+
+        fn shops(&self, search: Option<&str>) -> Result<ShopsResponse, SyncError> {
+            let q = search.unwrap_or("").to_lowercase();
+            Ok(ShopsResponse {
+                shops: self.with(|s| {
+                    s.shops
+                        .iter()
+                        .filter(|x| x.name.to_lowercase().contains(&q))
+                        .cloned()
+                        .collect()
+                }),
+            })
+        }
+
+        fn events(&self, _watch: &[String]) -> Result<Box<dyn CustomerNotices>, SyncError> {
+            let script = self.with(|s| std::mem::take(&mut s.notices));
+            Ok(Box::new(Scripted(script)))
+        }
+    }
+}
