@@ -460,7 +460,12 @@ async fn sync<S: Storage>(
     let docs = page
         .docs
         .into_iter()
-        .filter(|(id, _)| DocId::parse(id).is_some_and(|d| access::can_read(&me, &d)))
+        // The public catalog is for customers: a till has the real thing,
+        // and would only store a copy of every derivation.
+        .filter(|(id, _)| {
+            DocId::parse(id)
+                .is_some_and(|d| access::can_read(&me, &d) && !matches!(d, DocId::Public { .. }))
+        })
         .map(|(doc_id, changes)| wire::DocChanges { doc_id, changes })
         .collect();
     let resp = SyncResponse {
