@@ -138,7 +138,8 @@ async fn count<S: Storage>(
 
 async fn metrics<S: Storage>(State(st): State<Arc<AppState<S>>>) -> Result<Response, ApiError> {
     let t = st.storage.totals().await?;
-    let body = st.metrics.render(t.documents, t.changes, t.devices);
+    let mut body = st.metrics.render(t.documents, t.changes, t.devices);
+    st.deriver.stats.render(&mut body);
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response())
 }
 
