@@ -26,11 +26,15 @@ use crate::auth::Device;
 use crate::error::ApiError;
 use crate::storage::{DocBatch, NewChange, Storage};
 
+/// Changes one request may carry (a device sends the rest next time).
+pub const MAX_CHANGES: usize = 10_000;
+
 /// One requested document, checked.
 struct Checked {
     id: DocId,
     since: u64,
     changes: Vec<NewChange>,
+    decoded: Vec<automerge::Change>,
 }
 
 fn customer_of(device: &Device) -> Result<&str, ApiError> {
@@ -55,6 +59,12 @@ fn check(device: &Device, req: CustomerSyncRequest) -> Result<Vec<Checked>, ApiE
         return Err(ApiError::BadRequest(format!(
             "a request names at most {} documents",
             customer_wire::MAX_DOCS
+        )));
+    }
+    let total: usize = req.docs.iter().map(|d| d.changes.len()).sum();
+    if total > MAX_CHANGES {
+        return Err(ApiError::BadRequest(format!(
+            "a request carries at most {MAX_CHANGES} changes (send the rest next time)"
         )));
     }
     let me = device.principal();
@@ -108,6 +118,7 @@ fn check(device: &Device, req: CustomerSyncRequest) -> Result<Vec<Checked>, ApiE
             id,
             since: doc.since,
             changes,
+            decoded,
         });
     }
     Ok(out)
@@ -146,6 +157,13 @@ pub async fn sync<S: Storage>(
                 let row = st.storage.find_store(store.clone()).await?.ok_or_else(|| {
                     ApiError::NotFound(format!("there is no shop {store} on this server"))
                 })?;
+                // Only a shop that publishes takes orders from customers.
+                if !st.storage.shop_published(row.pk).await? {
+                    return Err(ApiError::Forbidden(format!(
+                        "shop {store} does not take orders from customers (it does not publish its catalog)"
+                    )));
+                }
+                no_rewritten_orders(&st, &d.id, &d.decoded).await?;
                 (row.pk, row.store_id)
             }
             _ => (scope.pk, scope.store_id.clone()),
@@ -164,11 +182,12 @@ pub async fn sync<S: Storage>(
     if bytes > 0 {
         let g = &st.options.guard;
         let day = chrono::Utc::now().timestamp().div_euclid(86_400);
+        // One quota for all of a customer's devices.
         st.daily_bytes
-            .charge(&device.device_id, day, bytes, g.bytes_per_day)
+            .charge(&format!("customer:{customer}"), day, bytes, g.bytes_per_day)
             .map_err(|used| {
                 ApiError::Quota(format!(
-                    "this device has uploaded {used} bytes today (UTC); {bytes} more would pass the quota of {} bytes a day",
+                    "this account has uploaded {used} bytes today (UTC); {bytes} more would pass the quota of {} bytes a day",
                     g.bytes_per_day
                 ))
             })?;
@@ -205,9 +224,16 @@ pub async fn sync<S: Storage>(
             });
             continue;
         }
+        // Only this document's own uploads are left out of its answer.
+        let exclude: HashSet<[u8; 32]> = d
+            .changes
+            .iter()
+            .map(|c| c.hash)
+            .filter(|h| uploaded.contains(h))
+            .collect();
         let page = st
             .storage
-            .document_changes_since(d.id.to_string(), d.since, uploaded.clone(), left)
+            .document_changes_since(d.id.to_string(), d.since, exclude, left)
             .await?;
         left = left.saturating_sub(page.bytes.max(1));
         st.metrics
@@ -237,6 +263,45 @@ pub async fn sync<S: Storage>(
             .insert(crate::restore::EPOCH_HEADER, epoch);
     }
     Ok(response)
+}
+
+/// Refuses a new put of an order already stored with other content.
+async fn no_rewritten_orders<S: Storage>(
+    st: &AppState<S>,
+    id: &DocId,
+    new: &[automerge::Change],
+) -> Result<(), ApiError> {
+    let mut stored = Vec::new();
+    let mut since = 0;
+    loop {
+        let page = st
+            .storage
+            .document_changes_since(id.to_string(), since, HashSet::new(), 16 * 1024 * 1024)
+            .await?;
+        stored.extend(page.changes);
+        since = page.cursor;
+        if !page.more {
+            break;
+        }
+    }
+    let new = new.to_vec();
+    let doc = id.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut decoded = Vec::with_capacity(stored.len());
+        for bytes in &stored {
+            decoded.push(
+                change_bytes::decode_change_bounded(bytes, change_bytes::MAX_INFLATED_CHANGE_BYTES)
+                    .map_err(|e| {
+                        ApiError::Internal(format!("a stored change does not decode: {e}"))
+                    })?,
+            );
+        }
+        shopsync_core::orders::validate::no_rewritten_orders(&decoded, &new).map_err(|v| {
+            ApiError::InvalidRecord(shopsync_core::validate::RecordError::new(&doc, v))
+        })
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
 #[derive(Debug, serde::Deserialize)]

@@ -171,6 +171,19 @@ pub async fn link_code<S: Storage>(
     State(st): State<Arc<AppState<S>>>,
     me: Customer,
 ) -> Result<Json<LinkCode>, ApiError> {
+    // Each device has its own notice streams: an account may not grow
+    // devices without bound.
+    let devices = st
+        .storage
+        .customer(me.customer_id.clone())
+        .await?
+        .map(|c| c.devices.iter().filter(|d| !d.revoked).count())
+        .unwrap_or(0);
+    if devices >= MAX_DEVICES {
+        return Err(ApiError::Quota(format!(
+            "this account has {devices} devices, the most it may have: revoke one first"
+        )));
+    }
     let code = new_code();
     let now = now_ms();
     let expires_at = now.saturating_add(st.options.link_code_ttl.as_millis() as i64);
@@ -184,6 +197,9 @@ pub async fn link_code<S: Storage>(
         .await?;
     Ok(Json(LinkCode { code, expires_at }))
 }
+
+/// Devices (not revoked) one customer may have.
+pub const MAX_DEVICES: usize = 20;
 
 /// `POST /v1/customers/link`: a new device of the customer whose code it
 /// is. Failures count in the enrolment limiter, like `/v1/enrol`.

@@ -89,7 +89,23 @@ impl Limiter {
         }
     }
 
+    /// One client: an IPv4 address, or an IPv6 /64 (one host usually holds
+    /// a whole /64, so counting single v6 addresses would count nothing).
+    fn client(ip: IpAddr) -> IpAddr {
+        match ip {
+            IpAddr::V4(_) => ip,
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => IpAddr::V4(v4),
+                None => {
+                    let s = v6.segments();
+                    IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+                }
+            },
+        }
+    }
+
     pub fn allow(&self, ip: IpAddr) -> bool {
+        let ip = Self::client(ip);
         let Ok(seen) = self.seen.lock() else {
             return false;
         };
@@ -105,9 +121,16 @@ impl Limiter {
     }
 
     pub fn failed(&self, ip: IpAddr) {
+        let ip = Self::client(ip);
         if let Ok(mut seen) = self.seen.lock() {
             if seen.len() > 10_000 {
                 seen.retain(|_, (start, _)| start.elapsed() < Duration::from_secs(60));
+            }
+            // Still full of clients seen this minute: refuse to grow (new
+            // clients are not counted until the minute turns; the ones
+            // counted stay limited).
+            if seen.len() > 100_000 && !seen.contains_key(&ip) {
+                return;
             }
             let e = seen.entry(ip).or_insert((Instant::now(), 0));
             if e.0.elapsed() >= Duration::from_secs(60) {

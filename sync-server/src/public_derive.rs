@@ -266,14 +266,27 @@ pub async fn derive_store<S: Storage>(
         }
     };
     let result = catch_up_and_write(st, store_pk, store_id, &mut replica).await;
-    match replica {
-        Some(replica) => {
+    match (replica, &result) {
+        (Some(replica), Ok(())) => {
             if let Ok(mut r) = st.deriver.replicas.lock() {
                 r.insert(store_pk, replica);
             }
         }
-        // Lost with a failed blocking task: reopened from its file next time.
-        None => tracing::warn!(store = %store_id, "the replica was dropped after a failure"),
+        // After any failure the replica may hold a public change the server
+        // never stored (every later one would depend on it and be refused):
+        // throw it away; the next derivation rebuilds it from the feed.
+        (replica, _) => {
+            drop(replica);
+            let path = replica_path(&dir, store_id);
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+            tracing::warn!(store = %store_id, "the replica was dropped after a failure; it will be rebuilt");
+            // Derive again soon, from a fresh replica.
+            if let Ok(mut d) = st.deriver.dirty.lock() {
+                d.insert(store_pk, store_id.to_string());
+            }
+        }
     }
     st.deriver
         .stats

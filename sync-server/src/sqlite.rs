@@ -602,6 +602,11 @@ impl Storage for SqliteStorage {
         .await
     }
 
+    async fn shop_published(&self, store_pk: i64) -> StorageResult<bool> {
+        self.read(move |conn| crate::sqlite_docs::shop_published(conn, store_pk))
+            .await
+    }
+
     async fn published_shops(
         &self,
         search: Option<String>,

@@ -84,6 +84,12 @@ pub(crate) fn set_shop_listing(
     Ok(())
 }
 
+pub(crate) fn shop_published(conn: &Connection, store_pk: i64) -> StorageResult<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM shop_listings WHERE store_pk = ?1 AND published = 1")?
+        .exists([store_pk])?)
+}
+
 pub(crate) fn published_shops(
     conn: &Connection,
     search: Option<&str>,

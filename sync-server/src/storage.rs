@@ -317,6 +317,9 @@ pub trait Storage: Send + Sync + 'static {
         now_ms: i64,
     ) -> impl Future<Output = StorageResult<()>> + Send;
 
+    /// Whether the store publishes its catalog now (as last derived).
+    fn shop_published(&self, store_pk: i64) -> impl Future<Output = StorageResult<bool>> + Send;
+
     /// Shops that publish, by name, those whose name contains `search`
     /// (any case) if given; at most `limit`.
     fn published_shops(

@@ -422,3 +422,89 @@ fn two_devices_of_one_customer_share_their_document_and_hear_of_changes() {
     let view = shopsync_core::customer::read(laptop.doc(&mine)).unwrap();
     assert_eq!(view.lists[0].name, "Groceries");
 }
+
+fn order(id: &str, sku: &str, qty: i64, name: &str) -> OrderRequest {
+    OrderRequest {
+        id: id.into(),
+        customer_name: name.into(),
+        list_id: None,
+        list_name: "List".into(),
+        note: None,
+        sent_at: 1,
+        lines: vec![RequestLine {
+            line: 1,
+            sku: Some(sku.into()),
+            text: sku.into(),
+            qty,
+        }],
+    }
+}
+
+#[test]
+fn orders_go_only_to_shops_that_publish_and_are_never_rewritten() {
+    let mut shop = shop(5);
+    let store = shop.store_id.clone();
+    sync(&mut shop.a).unwrap();
+    let mut ana = Device::sign_up(&shop.server.url, "Ana");
+    let requests = DocId::order_requests(&store, &ana.customer);
+
+    // The shop does not publish: it takes no orders.
+    customer_side::put_order(ana.doc(&requests), order("order-1", "P", 1, "Ana")).unwrap();
+    ana.doc(&requests).commit();
+    assert_eq!(ana.sync(std::slice::from_ref(&requests)).0, 403);
+    // No such shop.
+    let nowhere = DocId::order_requests("no-such-shop", &ana.customer);
+    customer_side::put_order(ana.doc(&nowhere), order("order-9", "P", 1, "Ana")).unwrap();
+    ana.doc(&nowhere).commit();
+    assert_eq!(ana.sync(std::slice::from_ref(&nowhere)).0, 404);
+    ana.docs.remove(&nowhere.to_string());
+
+    shop.a.set_setting("publish", "true").unwrap();
+    sync(&mut shop.a).unwrap();
+    wait_for("the shop publishes", || {
+        ana.sync(std::slice::from_ref(&requests)).0 == 200
+    });
+    sync(&mut shop.a).unwrap();
+    assert_eq!(shop.a.order("order-1").unwrap().lines[0].qty, 1);
+    shop.a.order_accept("order-1", &[]).unwrap();
+    sync(&mut shop.a).unwrap();
+
+    // Another device (another actor, not having seen the first put) sends
+    // the same order id with other lines: refused, the order unchanged.
+    let mut forger = Device {
+        url: ana.url.clone(),
+        token: ana.token.clone(),
+        customer: ana.customer.clone(),
+        docs: Default::default(),
+    };
+    customer_side::put_order(forger.doc(&requests), order("order-1", "P", 5, "Ana")).unwrap();
+    forger.doc(&requests).commit();
+    let (status, v) = forger.sync(std::slice::from_ref(&requests));
+    assert_eq!(status, 422, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("rewritten"),
+        "{v}"
+    );
+    // Names with terminal escapes never reach the shop's screens.
+    let mut sneaky = order("order-2", "P", 1, "Ana\u{1b}[2J");
+    sneaky.customer_name = "Ana\u{1b}[2J".into();
+    let fresh = DocId::order_requests(&store, &ana.customer);
+    let mut other = Device {
+        url: ana.url.clone(),
+        token: ana.token.clone(),
+        customer: ana.customer.clone(),
+        docs: Default::default(),
+    };
+    assert!(
+        customer_side::put_order(other.doc(&fresh), sneaky).is_err(),
+        "refused on the device"
+    );
+    sync(&mut shop.a).unwrap();
+    let o = shop.a.order("order-1").unwrap();
+    assert_eq!((o.lines[0].qty, o.status), (1, OrderStatus::Accepted));
+    let l = shop.a.stock_levels(Some("P"), false).unwrap();
+    assert_eq!(l[0].reserved, 1);
+}

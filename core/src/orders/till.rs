@@ -67,8 +67,18 @@ impl Store {
                 "give at least the first 4 characters of the order id",
             ));
         }
+        // An exact id first (another order whose id merely starts with it
+        // must not make it ambiguous), then a prefix.
+        let exact: Vec<(String, String)> = self
+            .conn
+            .prepare_cached("SELECT customer_id, id FROM orders WHERE id = ?1 LIMIT 2")?
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        if let [one] = exact.as_slice() {
+            return Ok(one.clone());
+        }
         let mut stmt = self.conn.prepare_cached(
-            "SELECT customer_id, id FROM orders WHERE id = ?1 OR substr(id, 1, length(?1)) = ?1 LIMIT 2",
+            "SELECT customer_id, id FROM orders WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2",
         )?;
         let found: Vec<(String, String)> = stmt
             .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?

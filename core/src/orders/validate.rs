@@ -15,6 +15,15 @@ use crate::validate::{Check, Rule, Violation, action_name, at, id};
 const MAX_ITEM_QTY: i64 = shopsync_types::customer::MAX_ITEM_QTY;
 
 fn text(record: &str, field: &str, value: &str, required: bool) -> Check {
+    // Names and notes reach the shop's screens and receipts: no escape
+    // sequences or other control characters (line breaks in a note are fine).
+    if value.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(Violation::new(
+            record,
+            Rule::Bounds,
+            format!("{field} holds a control character"),
+        ));
+    }
     if required && value.trim().is_empty() {
         return Err(Violation::new(
             record,
@@ -190,6 +199,50 @@ pub fn changes(changes: &[Change], requests: bool) -> Check {
                         format!("an order value must be bytes, not {}", action_name(other)),
                     ));
                 }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The values put under `order/` keys by `changes`, in order.
+fn order_puts(changes: &[Change]) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for change in changes {
+        for op in change.decode().operations {
+            if let (ObjectId::Root, Key::Map(k), OpType::Put(ScalarValue::Bytes(b))) =
+                (&op.obj, &op.key, &op.action)
+                && k.starts_with("order/")
+            {
+                out.push((k.to_string(), b.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// An order, once sent, is never replaced: a put of `order/{id}` that is
+/// concurrent with the stored one (an empty `pred`, from another actor)
+/// would otherwise win on every replica and change an order the shop has
+/// accepted. `stored` is every change the server holds of the requests
+/// document; `new` the changes being uploaded. The same bytes again are
+/// fine (a retry). Cancellations may differ (two devices cancelling at
+/// once both mean "cancelled").
+pub fn no_rewritten_orders(stored: &[Change], new: &[Change]) -> Check {
+    let mut seen: std::collections::HashMap<String, Vec<u8>> =
+        order_puts(stored).into_iter().collect();
+    for (key, bytes) in order_puts(new) {
+        match seen.get(&key) {
+            Some(prev) if *prev != bytes => {
+                return Err(Violation::new(
+                    key,
+                    Rule::Rewritten,
+                    "this order was sent already with other content; an order is never changed (cancel it and send a new one)",
+                ));
+            }
+            Some(_) => {}
+            None => {
+                seen.insert(key, bytes);
             }
         }
     }
