@@ -36,7 +36,7 @@ pub enum Command {
     /// Tax classes.
     #[command(subcommand, name = "tax-class")]
     TaxClass(TaxClassCmd),
-    /// Store settings (store_name, receipt_header, receipt_footer).
+    /// Store settings (store_name, receipt_header, receipt_footer, publish true|false, publish_detail band|count).
     #[command(subcommand)]
     Setting(SettingCmd),
     /// Record a sale: `sell SKU[xQTY][@PRICE] … --pay cash:AMOUNT …`.
@@ -58,6 +58,11 @@ pub enum Command {
     Sales(SalesArgs),
     /// One sale in full.
     Sale { sale_id: String },
+    /// Pickup orders customers sent: the open ones (sent, accepted, ready), or `--all`.
+    Orders(OrdersArgs),
+    /// One pickup order: show, accept, ready, reject, collect.
+    #[command(subcommand)]
+    Order(OrderCmd),
     /// Reports.
     #[command(subcommand)]
     Report(ReportCmd),
@@ -266,7 +271,13 @@ pub enum TaxClassCmd {
 
 #[derive(Subcommand, Debug)]
 pub enum SettingCmd {
-    Set { key: String, value: String },
+    /// Set one setting: store_name, receipt_header, receipt_footer,
+    /// publish (true|false: publish the catalog to customers),
+    /// publish_detail (band|count: show customers an availability band or the exact count).
+    Set {
+        key: String,
+        value: String,
+    },
     List,
 }
 
@@ -353,6 +364,50 @@ pub struct StockArgs {
     pub sku: Option<String>,
     #[arg(long, conflicts_with = "sku")]
     pub low: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct OrdersArgs {
+    /// Every order, also collected, rejected and cancelled ones.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OrderCmd {
+    /// One order with its lines (unavailable lines and shortfalls marked).
+    Show {
+        /// The order id, or at least its first 4 characters.
+        id: String,
+    },
+    /// Accept a sent order; its available lines reserve stock.
+    Accept {
+        /// The order id, or at least its first 4 characters.
+        id: String,
+        /// Lines the shop cannot supply, by SKU or line number (several allowed).
+        #[arg(long, num_args = 1..)]
+        unavailable: Vec<String>,
+    },
+    /// Mark an accepted order ready for pickup.
+    Ready {
+        /// The order id, or at least its first 4 characters.
+        id: String,
+    },
+    /// Reject an order that is not collected yet; the customer sees the reason.
+    Reject {
+        /// The order id, or at least its first 4 characters.
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Collect an accepted or ready order: its available product lines become a sale.
+    Collect {
+        /// The order id, or at least its first 4 characters.
+        id: String,
+        /// `cash:AMOUNT`, `card:AMOUNT` or `other:AMOUNT`; several for a split tender.
+        #[arg(long, required = true)]
+        pay: Vec<String>,
+    },
 }
 
 #[derive(Args, Debug)]

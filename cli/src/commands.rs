@@ -95,6 +95,16 @@ fn cart(store: &Store, args: &QuoteArgs) -> Result<Vec<CartLine>> {
     Ok(lines)
 }
 
+/// `--pay cash:AMOUNT …`, as `sell` and `order collect` take them.
+fn tenders(store: &Store, pay: &[String]) -> Result<Vec<TenderInput>> {
+    pay.iter()
+        .map(|p| {
+            let (kind, amount) = parse::tender(p, store.currency())?;
+            Ok(TenderInput { kind, amount })
+        })
+        .collect()
+}
+
 fn open(db: &Path) -> Result<Store> {
     Store::open(db)
 }
@@ -241,19 +251,9 @@ pub fn run(cli: Cli) -> Result<Output> {
         Command::Sell(a) => {
             let mut store = open(&db)?;
             let lines = cart(&store, &a.cart)?;
-            let mut tenders = Vec::new();
-            for p in &a.pay {
-                let (kind, amount) = parse::tender(p, store.currency())?;
-                tenders.push(TenderInput { kind, amount });
-            }
+            let tenders = tenders(&store, &a.pay)?;
             let r = store.sell(&lines, &tenders)?;
-            Output::new(
-                format!(
-                    "sale {} ({})\ntotal  {}\nchange {}",
-                    r.number, r.sale_id, r.total, r.change
-                ),
-                &r,
-            )
+            Output::new(output::receipt(&r), &r)
         }
         Command::Quote(a) => {
             let store = open(&db)?;
@@ -349,6 +349,12 @@ pub fn run(cli: Cli) -> Result<Output> {
             let d = store.sale(&sale_id)?;
             Output::new(output::sale(&d), &d)
         }
+        Command::Orders(a) => {
+            let store = open(&db)?;
+            let list = store.orders(a.all)?;
+            Output::new(output::orders(&list, a.all), &list)
+        }
+        Command::Order(cmd) => order(&db, cmd),
         Command::Report(ReportCmd::Z { date }) => {
             let store = open(&db)?;
             let date = match date {
@@ -530,6 +536,36 @@ fn product(db: &Path, cmd: ProductCmd) -> Result<Output> {
             Output::new(
                 format!("wrote {n} products to {}", file.display()),
                 &json!({ "file": file, "products": n }),
+            )
+        }
+    }
+}
+
+fn order(db: &Path, cmd: OrderCmd) -> Result<Output> {
+    let mut store = open(db)?;
+    match cmd {
+        OrderCmd::Show { id } => {
+            let o = store.order(&id)?;
+            Output::new(output::order(&o), &o)
+        }
+        OrderCmd::Accept { id, unavailable } => {
+            let o = store.order_accept(&id, &unavailable)?;
+            Output::new(output::order(&o), &o)
+        }
+        OrderCmd::Ready { id } => {
+            let o = store.order_ready(&id)?;
+            Output::new(output::order(&o), &o)
+        }
+        OrderCmd::Reject { id, reason } => {
+            let o = store.order_reject(&id, &reason)?;
+            Output::new(output::order(&o), &o)
+        }
+        OrderCmd::Collect { id, pay } => {
+            let tenders = tenders(&store, &pay)?;
+            let (o, r) = store.order_collect(&id, &tenders)?;
+            Output::new(
+                format!("{}\n{}", output::receipt(&r), output::order(&o)),
+                &json!({ "order": o, "receipt": r }),
             )
         }
     }

@@ -3,7 +3,8 @@
 use std::fmt::Write;
 
 use shopsync_core::types::{
-    CountView, Product, SaleDetail, SaleSummary, StockLevel, StockStatus, Supplier, ZReport,
+    CountView, OrderView, Product, SaleDetail, SaleReceipt, SaleSummary, StockLevel, StockStatus,
+    Supplier, ZReport,
 };
 
 pub struct Output {
@@ -120,16 +121,133 @@ pub fn suppliers(list: &[Supplier]) -> String {
 
 pub fn stock(list: &[StockLevel]) -> String {
     let mut s = String::new();
+    if list.is_empty() {
+        s.push_str("nothing to show\n");
+        return s;
+    }
+    let _ = writeln!(
+        s,
+        "{:<14} {:>7} {:>8} {:>9}  name",
+        "sku", "on hand", "reserved", "available"
+    );
     for l in list {
         let flag = match l.status {
             StockStatus::Ok => "",
             StockStatus::Low => "  LOW",
             StockStatus::Negative => "  NEGATIVE",
         };
-        let _ = writeln!(s, "{:<14} {:>7}  {}{flag}", l.sku, l.on_hand, l.name);
+        let _ = writeln!(
+            s,
+            "{:<14} {:>7} {:>8} {:>9}  {}{flag}",
+            l.sku, l.on_hand, l.reserved, l.available, l.name
+        );
     }
+    s
+}
+
+/// A sale just recorded (`sell`, `order collect`).
+pub fn receipt(r: &SaleReceipt) -> String {
+    format!(
+        "sale {} ({})\ntotal  {}\nchange {}",
+        r.number, r.sale_id, r.total, r.change
+    )
+}
+
+/// UTC milliseconds as local `YYYY-MM-DD HH:MM`.
+fn local_ms(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_else(|| ms.to_string())
+}
+
+/// The first 8 characters of an order id (any 4 or more find it).
+fn short_id(id: &str) -> &str {
+    id.char_indices().nth(8).map_or(id, |(i, _)| &id[..i])
+}
+
+fn clip(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_string()
+    } else {
+        let mut t: String = text.chars().take(width.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+pub fn orders(list: &[OrderView], all: bool) -> String {
+    let mut s = String::new();
     if list.is_empty() {
-        s.push_str("nothing to show\n");
+        s.push_str(if all {
+            "no orders\n"
+        } else {
+            "no open orders (`orders --all` shows collected, rejected and cancelled ones)\n"
+        });
+        return s;
+    }
+    let _ = writeln!(
+        s,
+        "{:<8}  {:<20} {:<16} {:<9} {:>5}  sent",
+        "id", "customer", "list", "status", "lines"
+    );
+    for o in list {
+        let _ = writeln!(
+            s,
+            "{:<8}  {:<20} {:<16} {:<9} {:>5}  {}",
+            short_id(&o.id),
+            clip(&o.customer_name, 20),
+            clip(&o.list_name, 16),
+            o.status.as_str(),
+            o.lines.len(),
+            local_ms(o.sent_at)
+        );
+    }
+    s
+}
+
+pub fn order(o: &OrderView) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "Order {}  {}", o.id, o.status.as_str().to_uppercase());
+    let _ = writeln!(s, "  customer  {}", o.customer_name);
+    let _ = writeln!(s, "  list      {}", o.list_name);
+    let _ = writeln!(s, "  sent      {}", local_ms(o.sent_at));
+    if o.status_at != o.sent_at {
+        let _ = writeln!(s, "  {:<9} {}", o.status.as_str(), local_ms(o.status_at));
+    }
+    if let Some(n) = &o.note {
+        let _ = writeln!(s, "  note      {n}");
+    }
+    if let Some(r) = &o.reason {
+        let _ = writeln!(s, "  reason    {r}");
+    }
+    if let Some(sale) = &o.sale_id {
+        let _ = writeln!(s, "  sale      {sale}");
+    }
+    let _ = writeln!(s, "  {:>4}  {:<14} {:>4}  item", "line", "sku", "qty");
+    for l in &o.lines {
+        let mut marks = String::new();
+        if l.unavailable {
+            marks.push_str("  UNAVAILABLE");
+        } else if l.sku.is_some() && l.product_id.is_none() {
+            marks.push_str("  NOT IN CATALOG");
+        } else if l.sku.is_none() {
+            marks.push_str("  (free text: not sold at collection)");
+        }
+        if l.shortfall > 0 {
+            let _ = write!(marks, "  SHORT {} (stock does not cover it)", l.shortfall);
+        }
+        let _ = writeln!(
+            s,
+            "  {:>4}  {:<14} {:>4}  {}{marks}",
+            l.line,
+            l.sku.as_deref().unwrap_or("-"),
+            l.qty,
+            l.text
+        );
     }
     s
 }

@@ -138,7 +138,8 @@ async fn count<S: Storage>(
 
 async fn metrics<S: Storage>(State(st): State<Arc<AppState<S>>>) -> Result<Response, ApiError> {
     let t = st.storage.totals().await?;
-    let body = st.metrics.render(t.documents, t.changes, t.devices);
+    let mut body = st.metrics.render(t.documents, t.changes, t.devices);
+    st.deriver.stats.render(&mut body);
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response())
 }
 
@@ -460,7 +461,12 @@ async fn sync<S: Storage>(
     let docs = page
         .docs
         .into_iter()
-        .filter(|(id, _)| DocId::parse(id).is_some_and(|d| access::can_read(&me, &d)))
+        // The public catalog is for customers: a till has the real thing,
+        // and would only store a copy of every derivation.
+        .filter(|(id, _)| {
+            DocId::parse(id)
+                .is_some_and(|d| access::can_read(&me, &d) && !matches!(d, DocId::Public { .. }))
+        })
         .map(|(doc_id, changes)| wire::DocChanges { doc_id, changes })
         .collect();
     let resp = SyncResponse {

@@ -47,6 +47,46 @@ pub struct DeriveStats {
     pub failures: AtomicU64,
 }
 
+impl DeriveStats {
+    /// Appends the counters in Prometheus' text format.
+    pub fn render(&self, out: &mut String) {
+        use std::fmt::Write;
+        let busy = self.busy_micros.load(Relaxed) as f64 / 1e6;
+        for (name, help, v) in [
+            (
+                "shopsync_public_derivations_total",
+                "public catalog derivations",
+                self.derivations.load(Relaxed) as f64,
+            ),
+            (
+                "shopsync_public_changes_total",
+                "changes written to public catalogs",
+                self.public_changes.load(Relaxed) as f64,
+            ),
+            (
+                "shopsync_public_replica_changes_total",
+                "changes applied to replicas",
+                self.changes_applied.load(Relaxed) as f64,
+            ),
+            (
+                "shopsync_public_failures_total",
+                "derivations that failed",
+                self.failures.load(Relaxed) as f64,
+            ),
+            (
+                "shopsync_public_busy_seconds_total",
+                "time spent catching replicas up and deriving",
+                busy,
+            ),
+        ] {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+            );
+        }
+    }
+}
+
 pub struct Deriver {
     dir: Option<PathBuf>,
     /// store pk → store id, waiting to be derived.

@@ -183,3 +183,69 @@ pub fn exchange(a: &Till, b: &Till) -> R {
     a.send_to(b)?;
     b.send_to(a)
 }
+
+/// A customer's phone, as far as the till's tests need one: it writes its
+/// requests document for one store and hands the changes to a till's file
+/// as a bundle, with the core (a sync server would carry them).
+pub struct Customer {
+    /// The customer id (letters and digits).
+    pub id: String,
+    requests: automerge::AutoCommit,
+}
+
+impl Customer {
+    pub fn new(id: &str) -> Customer {
+        Customer {
+            id: id.into(),
+            requests: automerge::AutoCommit::new(),
+        }
+    }
+
+    /// Sends order `order_id`, of `(sku, qty)` lines (a SKU of "" is a
+    /// free-text line "something"), from list `list` to `till`'s store.
+    pub fn send(&mut self, till: &Till, order_id: &str, list: &str, lines: &[(&str, i64)]) -> R {
+        use shopsync_core::orders::records::{OrderRequest, RequestLine};
+        let mut store = shopsync_core::Store::open(&till.db)?;
+        let order = OrderRequest {
+            id: order_id.into(),
+            customer_name: format!("Customer {}", self.id),
+            list_id: None,
+            list_name: list.into(),
+            note: None,
+            sent_at: store.now_ms(),
+            lines: lines
+                .iter()
+                .enumerate()
+                .map(|(i, (sku, qty))| RequestLine {
+                    line: i as u32 + 1,
+                    sku: (!sku.is_empty()).then(|| sku.to_string()),
+                    text: if sku.is_empty() {
+                        "something".into()
+                    } else {
+                        sku.to_string()
+                    },
+                    qty: *qty,
+                })
+                .collect(),
+        };
+        shopsync_core::orders::customer_side::put_order(&mut self.requests, order)?;
+        self.requests.commit();
+        let store_id = store.info().store_id.clone();
+        store.import_bundle(shopsync_core::bundle::Bundle {
+            store_id: store_id.clone(),
+            docs: vec![(
+                shopsync_core::ids::DocId::order_requests(&store_id, &self.id),
+                self.requests.get_changes(&[]),
+            )],
+        })?;
+        Ok(())
+    }
+}
+
+/// (on hand, reserved, available) of `sku`, from `stock SKU --json`.
+pub fn stock_of(till: &Till, sku: &str) -> Result<(i64, i64, i64), E> {
+    let v = till.json(&["stock", sku])?;
+    let l = &v.as_array().ok_or("stock is not an array")?[0];
+    let n = |k: &str| l[k].as_i64().ok_or(format!("{k} is not an integer"));
+    Ok((n("on_hand")?, n("reserved")?, n("available")?))
+}

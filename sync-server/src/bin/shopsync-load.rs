@@ -5,7 +5,12 @@
 //! downloading what the other tills of its store sent, as a till does.
 //! Prints sales merged per second, p50/p99 sync latency and the server's peak
 //! memory; with `--bootstrap-sales M`, also the time a new till (the real
-//! client and store) takes to download and project an M-sale store.
+//! client and store) takes to download and project an M-sale store; with
+//! `--publish`, every store publishes its catalog to a watching customer
+//! and it prints how soon customers see the sales (`load/publish.rs`).
+
+#[path = "load/publish.rs"]
+mod publish;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -44,10 +49,17 @@ struct Args {
     /// Also measure a new till bootstrapping a store of this many sales (0: skip).
     #[arg(long, default_value_t = 0)]
     bootstrap_sales: usize,
+    /// Every store publishes its catalog (exact counts) and a customer per
+    /// store watches it: prints the sale-synced → customer-sees-it latency
+    /// and the server's time spent deriving.
+    #[arg(long)]
+    publish: bool,
     /// Work directory (default: a new folder in the system temp dir, removed at the end).
     #[arg(long)]
     dir: Option<PathBuf>,
 }
+
+const METRICS_TOKEN: &str = "load-metrics";
 
 struct ServerProc {
     child: Child,
@@ -70,7 +82,8 @@ fn start_server(db: &Path) -> Result<ServerProc> {
     let mut child = Command::new(&bin)
         .arg("--db")
         .arg(db)
-        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--heartbeat-secs", "1"])
+        .args(["--metrics-token", METRICS_TOKEN])
         .env("SHOPSYNC_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()
@@ -215,7 +228,11 @@ fn enrol_sim(url: &str, code: &str, store_id: Option<String>) -> Result<(Client,
 }
 
 /// Uploads every change of `till` in batches; returns per-request latencies.
-fn run_till(t: &mut SimTill, batch: usize) -> Result<(Vec<Duration>, u64)> {
+fn run_till(
+    t: &mut SimTill,
+    batch: usize,
+    uploads: Option<&publish::Uploads>,
+) -> Result<(Vec<Duration>, u64)> {
     let mut lat = Vec::new();
     let mut down = 0u64;
     let docs = std::mem::take(&mut t.docs);
@@ -232,6 +249,11 @@ fn run_till(t: &mut SimTill, batch: usize) -> Result<(Vec<Duration>, u64)> {
                 let started = Instant::now();
                 let (resp, _, _) = t.client.exchange(&req)?;
                 lat.push(started.elapsed());
+                if let Some(u) = uploads
+                    && !req.docs.is_empty()
+                {
+                    u.record(&t.store_id, req.change_count() as u64);
+                }
                 down += resp.change_count() as u64;
                 t.cursor = resp.cursor;
                 if !resp.more {
@@ -275,7 +297,13 @@ fn run(args: &Args, dir: &Path) -> Result<()> {
         .build()?;
     let storage = SqliteStorage::open(&db)?;
     let ttl = Duration::from_secs(3600);
-    let (_, tpl) = template(&dir.join("template.db"))?;
+    let (mut tpl_store, tpl) = template(&dir.join("template.db"))?;
+    let seed = if args.publish {
+        Some(publish::seed(&mut tpl_store)?)
+    } else {
+        None
+    };
+    drop(tpl_store);
     println!(
         "shopsync-load: {} tills over {} stores, {} sales each, {} sales per request",
         args.tills, args.stores, args.sales, args.batch
@@ -356,12 +384,43 @@ fn run(args: &Args, dir: &Path) -> Result<()> {
         gen_started.elapsed().as_secs_f64()
     );
 
+    // Publishing: each store's first till uploads a catalog and stock, and a
+    // customer per store watches its public catalog (not timed).
+    let mut uploads = publish::Uploads::default();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut seen = std::collections::HashMap::new();
+    let mut watch_threads = Vec::new();
+    if let Some(seed) = &seed {
+        let mut watchers = Vec::new();
+        for t in tills.iter_mut().take(stores) {
+            let docs = publish::store_setup(seed, &t.store_id, &t.till_id)?;
+            let (resp, _, _) = t.client.exchange(&SyncRequest::new(0, docs))?;
+            t.cursor = resp.cursor;
+            watchers.push(publish::Watcher::sign_up(&server.url, &t.store_id)?);
+            uploads
+                .counters
+                .insert(t.store_id.clone(), std::sync::atomic::AtomicU64::new(0));
+        }
+        publish::wait_published(&mut watchers)?;
+        for (w, t) in watchers.into_iter().zip(tills.iter()) {
+            let log = std::sync::Arc::new(Mutex::new(Vec::new()));
+            seen.insert(t.store_id.clone(), log.clone());
+            let stop = stop.clone();
+            watch_threads.push(std::thread::spawn(move || w.watch(stop, log)));
+        }
+        // Let every stream open before the clock starts.
+        std::thread::sleep(Duration::from_millis(500));
+        println!("publishing: {stores} stores publish, one watching customer each");
+    }
+    let uploads = &uploads;
+    let publishing = seed.is_some();
+
     // Timed: every till uploads concurrently.
     let started = Instant::now();
     let results: Vec<Result<(Vec<Duration>, u64)>> = std::thread::scope(|scope| {
         let handles: Vec<_> = tills
             .iter_mut()
-            .map(|t| scope.spawn(move || run_till(t, args.batch)))
+            .map(|t| scope.spawn(move || run_till(t, args.batch, publishing.then_some(uploads))))
             .collect();
         handles
             .into_iter()
@@ -400,6 +459,47 @@ fn run(args: &Args, dir: &Path) -> Result<()> {
             resp2.change_count(),
             resp.change_count()
         );
+    }
+    if publishing {
+        // Give the last derivations time to reach the customers.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let (_, missed) = publish::latencies(uploads, &seen);
+            if missed == 0 || Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let all_seen = started.elapsed();
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let (lat, missed) = publish::latencies(uploads, &seen);
+        println!(
+            "public catalog: sale synced -> customer sees it: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms over {} uploads ({missed} never seen within 15 s)",
+            pct(&lat, 0.50),
+            pct(&lat, 0.99),
+            lat.last().map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0),
+            lat.len()
+        );
+        let m = publish::derive_metrics(&server.url, METRICS_TOKEN)?;
+        let get = |k: &str| m.get(k).copied().unwrap_or(0.0);
+        let busy = get("shopsync_public_busy_seconds_total");
+        println!(
+            "derivation: {:.0} derivations, {:.0} public changes, {:.0} changes applied to replicas, {:.0} failures; busy {:.2} s = {:.1}% of the {:.2} s merge",
+            get("shopsync_public_derivations_total"),
+            get("shopsync_public_changes_total"),
+            get("shopsync_public_replica_changes_total"),
+            get("shopsync_public_failures_total"),
+            busy,
+            100.0 * busy / elapsed.as_secs_f64(),
+            elapsed.as_secs_f64()
+        );
+        println!(
+            "(all uploads seen by customers {:.2} s after the start)",
+            all_seen.as_secs_f64()
+        );
+        for t in watch_threads {
+            let _ = t.join();
+        }
     }
     println!("server peak memory (VmHWM): {}", vm_hwm(pid));
 
