@@ -5,7 +5,7 @@
 #
 # Each step prints a line ("== …") and checks its outcome from the
 # commands' --json output; any mismatch stops the script with a non-zero
-# exit. scripts/test.sh runs it after the server tests.
+# exit. scripts/test.sh runs it after the unit, CLI and server tests.
 #
 #   scripts/demo-customers.sh          # build (debug) and run
 #   KEEP=1 scripts/demo-customers.sh   # keep the folder to look at the files
@@ -186,10 +186,11 @@ laptop sync >/dev/null
 check "ready on the laptop" "$(laptop orders)" "any(.id == \"$order\" and .status == \"ready\")"
 show phone customer orders
 
-step "the customer collects and pays at till 2"
+step "the customer collects at till 2 and pays for the milk"
 till2 sync >/dev/null
 collected="$(till2 order collect "$order" --pay cash:5)"
-check "collected" "$collected" 'tostring | contains("collected")'
+check "collected: 2 milk paid (bread unavailable)" "$collected" \
+  '.order.status == "collected" and .receipt.total == "3.98" and .receipt.change == "1.02"'
 till2 sync >/dev/null
 till1 sync >/dev/null
 phone sync >/dev/null
