@@ -171,11 +171,7 @@ impl Watcher {
     }
 
     /// Until `stop`: on every notice, fetch and record (when, sales seen).
-    pub fn watch(
-        mut self,
-        stop: Arc<AtomicBool>,
-        seen: Arc<Mutex<Vec<(Instant, u64)>>>,
-    ) -> Result<()> {
+    pub fn watch(mut self, stop: Arc<AtomicBool>, seen: Seen) -> Result<()> {
         let client = http()?;
         let resp = client
             .get(format!(
@@ -190,17 +186,20 @@ impl Watcher {
         while !stop.load(SeqCst) {
             let Some(line) = lines.next() else { break };
             let line = line?;
-            if line.starts_with("event: changed") {
-                if let Some(sold) = self.fetch(&client)?
-                    && let Ok(mut s) = seen.lock()
-                {
-                    s.push((Instant::now(), sold));
-                }
+            if line.starts_with("event: changed")
+                && let Some(sold) = self.fetch(&client)?
+                && let Ok(mut s) = seen.lock()
+            {
+                s.push((Instant::now(), sold));
             }
         }
         Ok(())
     }
 }
+
+/// When a customer saw its store's catalog change, and how many sales it
+/// showed then.
+pub type Seen = Arc<Mutex<Vec<(Instant, u64)>>>;
 
 /// Per store: when each upload returned and how many of the store's sales
 /// were stored by then (a lower bound: counted after each upload returns).
@@ -223,10 +222,7 @@ impl Uploads {
 
 /// For each upload: the time until its store's customer saw at least as
 /// many sales. Uploads never seen are counted separately.
-pub fn latencies(
-    uploads: &Uploads,
-    seen: &HashMap<String, Arc<Mutex<Vec<(Instant, u64)>>>>,
-) -> (Vec<Duration>, usize) {
+pub fn latencies(uploads: &Uploads, seen: &HashMap<String, Seen>) -> (Vec<Duration>, usize) {
     let mut out = Vec::new();
     let mut missed = 0;
     let log = uploads.log.lock().map(|l| l.clone()).unwrap_or_default();
