@@ -60,3 +60,5 @@ DESKTOP_PACKAGES=(pkg-config libwebkit2gtk-4.1-dev libssl-dev)
 E2E_PACKAGES=(xvfb webkit2gtk-driver imagemagick xdotool procps)
 # cli/tests/clocks.rs runs tills with wrong clocks under faketime.
 CLOCK_TEST_PACKAGES=(faketime)
+# scripts/demo-customers.sh checks the commands' --json output with jq.
+DEMO_PACKAGES=(jq)

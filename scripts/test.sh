@@ -7,12 +7,17 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-ensure_apt build-essential "${DESKTOP_PACKAGES[@]}" "${E2E_PACKAGES[@]}" "${CLOCK_TEST_PACKAGES[@]}"
+ensure_apt build-essential "${DESKTOP_PACKAGES[@]}" "${E2E_PACKAGES[@]}" "${CLOCK_TEST_PACKAGES[@]}" "${DEMO_PACKAGES[@]}"
 ensure_wasm_toolchain
 ensure_tauri_driver
 
 say "unit, property, integration and server tests"
 cargo test --workspace --locked
+
+# A customer's whole way with the real binaries: server, two tills, two
+# customer devices; exits non-zero on any mismatch.
+say "the customer demo: server, two tills, a customer's two devices"
+scripts/demo-customers.sh
 
 # The shop simulator, optimised (Automerge is 10-50x slower unoptimised):
 # seeded histories of tills, server and faults checked against the shelves.

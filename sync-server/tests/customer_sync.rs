@@ -97,18 +97,6 @@ impl Device {
     }
 }
 
-fn wait_for(what: &str, mut ok: impl FnMut() -> bool) -> Duration {
-    let start = Instant::now();
-    while !ok() {
-        assert!(
-            start.elapsed() < Duration::from_secs(5),
-            "not within 5 s: {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    start.elapsed()
-}
-
 fn availability(c: &PublicCatalog, sku: &str) -> Option<(Availability, Option<i64>)> {
     c.products
         .iter()

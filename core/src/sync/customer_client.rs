@@ -5,8 +5,8 @@
 //!
 //! HTTP is the till's [`Client`] (rustls, `http://` only to loopback unless
 //! allowed, a private CA from `SHOPSYNC_CA_FILE`, the server's error
-//! messages); tests drive the same sync code through their own
-//! [`CustomerTransport`]. As on a till, no network I/O happens inside a
+//! messages); tests run it against the real server process
+//! (`sync-server/tests/customer_client.rs`). As on a till, no network I/O happens inside a
 //! SQLite transaction: the request is read from the store, sent, and the
 //! answer applied afterwards (`customer_store::sync_state`).
 
@@ -41,14 +41,9 @@ pub enum CustomerNotice {
     Revoked,
 }
 
-/// A stream of customer notices.
-pub trait CustomerNotices: Send {
-    /// The next notice; an error when the stream ends or breaks.
-    fn next_notice(&mut self) -> Result<CustomerNotice, SyncError>;
-}
-
-impl CustomerNotices for Notices {
-    fn next_notice(&mut self) -> Result<CustomerNotice, SyncError> {
+impl Notices {
+    /// The next customer notice; an error when the stream ends or breaks.
+    fn next_customer_notice(&mut self) -> Result<CustomerNotice, SyncError> {
         loop {
             let (event, data) = self.next_event()?;
             match event.as_str() {
@@ -59,17 +54,6 @@ impl CustomerNotices for Notices {
             }
         }
     }
-}
-
-/// How a customer's device reaches the server: [`CustomerClient`] over
-/// HTTP, or a test's in-process server.
-pub trait CustomerTransport: Clone + Send + 'static {
-    /// `POST /v1/customer/sync`.
-    fn sync(&self, req: &CustomerSyncRequest) -> Result<CustomerSyncResponse, SyncError>;
-    /// `GET /v1/shops?search=Q`.
-    fn shops(&self, search: Option<&str>) -> Result<ShopsResponse, SyncError>;
-    /// `GET /v1/customer/events?watch=S1,S2`.
-    fn events(&self, watch: &[String]) -> Result<Box<dyn CustomerNotices>, SyncError>;
 }
 
 /// A customer's connection to one sync server.
@@ -149,27 +133,28 @@ impl CustomerClient {
             .map_err(network)?;
         Self::read(resp)
     }
-}
 
-impl CustomerTransport for CustomerClient {
-    fn sync(&self, req: &CustomerSyncRequest) -> Result<CustomerSyncResponse, SyncError> {
+    /// `POST /v1/customer/sync`.
+    pub fn sync(&self, req: &CustomerSyncRequest) -> Result<CustomerSyncResponse, SyncError> {
         self.post("/v1/customer/sync", req)
     }
 
-    fn shops(&self, search: Option<&str>) -> Result<ShopsResponse, SyncError> {
+    /// `GET /v1/shops?search=Q`.
+    pub fn shops(&self, search: Option<&str>) -> Result<ShopsResponse, SyncError> {
         match search.map(str::trim).filter(|s| !s.is_empty()) {
             Some(q) => self.get(&format!("/v1/shops?search={}", query_escape(q))),
             None => self.get("/v1/shops"),
         }
     }
 
-    fn events(&self, watch: &[String]) -> Result<Box<dyn CustomerNotices>, SyncError> {
+    /// `GET /v1/customer/events?watch=S1,S2`.
+    pub fn events(&self, watch: &[String]) -> Result<Notices, SyncError> {
         let list: Vec<String> = watch.iter().map(|s| query_escape(s)).collect();
         let stream = self.inner.event_stream(
             &format!("/v1/customer/events?watch={}", list.join(",")),
             Duration::from_secs(90),
         )?;
-        Ok(Box::new(stream))
+        Ok(stream)
     }
 }
 
@@ -188,9 +173,9 @@ fn query_escape(text: &str) -> String {
 
 /// Searches the server's shops and remembers them by name on this device
 /// (so `favourite add NAME` and `catalog NAME` work afterwards).
-pub fn search_shops<T: CustomerTransport>(
+pub fn search_shops(
     store: &mut CustomerStore,
-    transport: &T,
+    transport: &CustomerClient,
     search: Option<&str>,
 ) -> Result<Vec<ShopListing>, SyncError> {
     let answer = transport.shops(search)?;
@@ -222,9 +207,9 @@ pub struct CustomerSyncReport {
 /// Uploads every unacknowledged local change and downloads every followed
 /// document's new changes, repeating while the server says `more` or
 /// changes wait to be sent. Records the outcome for `last_sync`.
-pub fn sync_once<T: CustomerTransport>(
+pub fn sync_once(
     store: &mut CustomerStore,
-    transport: &T,
+    transport: &CustomerClient,
 ) -> Result<CustomerSyncReport, SyncError> {
     let result = sync_pages(store, transport);
     let err = result.as_ref().err().map(ToString::to_string);
@@ -234,9 +219,9 @@ pub fn sync_once<T: CustomerTransport>(
     result
 }
 
-fn sync_pages<T: CustomerTransport>(
+fn sync_pages(
     store: &mut CustomerStore,
-    transport: &T,
+    transport: &CustomerClient,
 ) -> Result<CustomerSyncReport, SyncError> {
     if store.sync_config()?.is_none() {
         return Err(SyncError::NoCustomerAccount);
@@ -318,9 +303,9 @@ enum Wake {
 /// Syncs now, then on every `changed` notice and at least every
 /// `opts.every`, until the device is revoked or `opts.stop` is set.
 /// `on_sync` sees every attempt's outcome; failures (offline) are retried.
-pub fn watch<T: CustomerTransport>(
+pub fn watch(
     store: &mut CustomerStore,
-    transport: &T,
+    transport: &CustomerClient,
     opts: &WatchOptions,
     mut on_sync: impl FnMut(&Result<CustomerSyncReport, SyncError>),
 ) -> Result<WatchEnd, SyncError> {
@@ -350,9 +335,9 @@ pub fn watch<T: CustomerTransport>(
     end
 }
 
-fn watch_loop<T: CustomerTransport>(
+fn watch_loop(
     store: &mut CustomerStore,
-    transport: &T,
+    transport: &CustomerClient,
     opts: &WatchOptions,
     rx: &mpsc::Receiver<Wake>,
     on_sync: &mut impl FnMut(&Result<CustomerSyncReport, SyncError>),
@@ -415,8 +400,8 @@ fn watch_loop<T: CustomerTransport>(
     }
 }
 
-fn listen<T: CustomerTransport>(
-    transport: T,
+fn listen(
+    transport: CustomerClient,
     stores: Vec<String>,
     tx: mpsc::Sender<Wake>,
     stop: Arc<AtomicBool>,
@@ -432,7 +417,7 @@ fn listen<T: CustomerTransport>(
                     if stop.load(Ordering::SeqCst) {
                         return;
                     }
-                    match stream.next_notice() {
+                    match stream.next_customer_notice() {
                         Ok(CustomerNotice::Changed(_)) => {
                             if tx.send(Wake::Changed).is_err() {
                                 return;

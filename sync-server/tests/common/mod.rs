@@ -7,9 +7,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use std::time::Instant;
+
 use shopsync_core::sync::client::{self, Client, SyncReport};
+use shopsync_core::sync::customer_account;
+use shopsync_core::sync::customer_client::{self, CustomerClient, CustomerSyncReport};
 use shopsync_core::types::TenderKind;
-use shopsync_core::{CartLine, InitOptions, NewProduct, ReceiveLine, Store, TenderInput};
+use shopsync_core::{
+    CartLine, CustomerStore, InitOptions, NewProduct, ReceiveLine, Store, TenderInput,
+};
 
 pub type R = Result<(), Box<dyn std::error::Error>>;
 
@@ -326,4 +332,66 @@ pub fn sign_up(url: &str, name: &str, device_name: &str) -> serde_json::Value {
     );
     assert_eq!(status, 200, "{v}");
     v
+}
+
+/// Polls `ok` every 50 ms until it holds; fails the test after 5 s (the
+/// server derives public catalogs asynchronously). Returns how long it took.
+pub fn wait_for(what: &str, mut ok: impl FnMut() -> bool) -> std::time::Duration {
+    let start = Instant::now();
+    while !ok() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "not within 5 s: {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    start.elapsed()
+}
+
+/// The shop publishes its catalog (`publish` on till A, synced); the server
+/// derives the public document from it asynchronously.
+pub fn publish(shop: &mut Shop) {
+    shop.a.set_setting("publish", "true").unwrap();
+    sync(&mut shop.a).unwrap();
+}
+
+// -- customer devices: the real CustomerStore and customer client --
+
+/// A client of `url` without a token (sign-up, link).
+pub fn customer_client(url: &str) -> CustomerClient {
+    CustomerClient::new(url, None, false).unwrap()
+}
+
+/// A new customer device at `path`, signed up as `name` through the real
+/// client (`customer_account::signup`).
+pub fn customer_signup(url: &str, path: &Path, name: &str) -> CustomerStore {
+    let mut s = CustomerStore::create(path).unwrap();
+    customer_account::signup(&mut s, &customer_client(url), name, None, false).unwrap();
+    s
+}
+
+/// A one-time link code made by `device` (`POST /v1/customers/link-code`).
+pub fn customer_link_code(device: &CustomerStore) -> String {
+    CustomerClient::for_store(device)
+        .unwrap()
+        .link_code()
+        .unwrap()
+        .code
+}
+
+/// The device at `path` (made if missing) linked to `device`'s account
+/// through the real client (`customer_account::link`).
+pub fn customer_link(url: &str, device: &CustomerStore, path: &Path) -> CustomerStore {
+    let code = customer_link_code(device);
+    let mut s = CustomerStore::open_or_create(path).unwrap();
+    customer_account::link(&mut s, &customer_client(url), &code, false).unwrap();
+    s
+}
+
+/// One `sync_once` of a customer device with its own client.
+pub fn customer_sync(
+    s: &mut CustomerStore,
+) -> Result<CustomerSyncReport, shopsync_core::sync::client::SyncError> {
+    let c = CustomerClient::for_store(s)?;
+    customer_client::sync_once(s, &c)
 }
