@@ -127,9 +127,28 @@ fn check(device: &Device, req: CustomerSyncRequest) -> Result<Vec<Checked>, ApiE
 pub async fn sync<S: Storage>(
     State(st): State<Arc<AppState<S>>>,
     device: Device,
+    headers: axum::http::HeaderMap,
     body: Result<Json<CustomerSyncRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let customer = customer_of(&device)?.to_string();
+    // A device whose cursors and acknowledgements belong to another life of
+    // the database (a restored server): nothing is stored or sent; the
+    // answer's epoch tells it to start again from nothing.
+    let epoch = st.storage.epoch();
+    if let Some(theirs) = headers
+        .get(crate::restore::EPOCH_HEADER)
+        .and_then(|v| v.to_str().ok())
+        && theirs != epoch
+    {
+        return Ok(with_epoch(
+            Json(CustomerSyncResponse {
+                protocol: wire::PROTOCOL_VERSION,
+                docs: Vec::new(),
+            })
+            .into_response(),
+            &epoch,
+        ));
+    }
     let Json(req) = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::TooLarge(customer_wire::MAX_REQUEST_BYTES)
@@ -252,17 +271,21 @@ pub async fn sync<S: Storage>(
     }
     tracing::debug!(customer = %customer, docs = answers.len(), "customer sync");
     st.metrics.sync_requests.fetch_add(1, Relaxed);
-    let mut response = Json(CustomerSyncResponse {
+    let response = Json(CustomerSyncResponse {
         protocol: wire::PROTOCOL_VERSION,
         docs: answers,
     })
     .into_response();
-    if let Ok(epoch) = HeaderValue::from_str(&st.storage.epoch()) {
+    Ok(with_epoch(response, &epoch))
+}
+
+fn with_epoch(mut response: Response, epoch: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(epoch) {
         response
             .headers_mut()
-            .insert(crate::restore::EPOCH_HEADER, epoch);
+            .insert(crate::restore::EPOCH_HEADER, v);
     }
-    Ok(response)
+    response
 }
 
 /// Refuses a new put of an order already stored with other content.

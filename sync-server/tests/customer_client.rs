@@ -118,6 +118,7 @@ fn two_devices_sign_up_link_and_keep_one_list_offline() -> R {
 #[test]
 fn lists_made_before_the_account_join_it() -> R {
     let mut shop = shop(3);
+    publish(&mut shop);
     let url = shop.server.url.clone();
     let store = shop.store_id.clone();
     let dir = shop.dir.path().to_path_buf();
@@ -542,4 +543,41 @@ fn watch_ends_when_stopped_and_when_the_device_is_revoked() -> R {
         Err(e) if e.is_unauthorized()
     ));
     Ok(())
+}
+
+/// The server restored from a backup taken before some of a customer's
+/// changes: the device notices the new epoch, sends everything again and
+/// keeps syncing (its later edits depend on changes the server lost).
+#[test]
+fn a_customer_device_recovers_from_a_restored_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(&dir.path().join("server.db"));
+    let mut phone = customer_signup(&server.url, &dir.path().join("phone.db"), "Ana");
+    let weekly = phone.new_list("Weekly").unwrap();
+    customer_sync(&mut phone).unwrap();
+    let backup = dir.path().join("backup.db");
+    server.admin(&["backup", backup.to_str().unwrap()]);
+    phone.add_item(&weekly.id, &text("milk"), 2).unwrap();
+    let party = phone.new_list("Party").unwrap();
+    let report = customer_sync(&mut phone).unwrap();
+    assert!(report.acked > 0 && !report.server_restored);
+
+    server.kill();
+    admin(&server.db, &["restore", backup.to_str().unwrap()]);
+    let addr = server.addr.clone();
+    server = Server::start_on(&server.db, &addr);
+    // An edit on top of changes the restored server never had.
+    phone.add_item(&party.id, &text("balloons"), 10).unwrap();
+    let report = customer_sync(&mut phone).unwrap();
+    assert!(report.server_restored, "{report:?}");
+    assert!(report.failed.is_empty(), "{report:?}");
+    assert_eq!(phone.changes_waiting().unwrap(), 0);
+    // A new device sees everything: nothing was lost.
+    let mut laptop = customer_link(&server.url, &phone, &dir.path().join("laptop.db"));
+    customer_sync(&mut laptop).unwrap();
+    let lists = laptop.lists().unwrap();
+    let names: Vec<&str> = lists.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["Weekly", "Party"]);
+    assert_eq!(laptop.list("Party").unwrap().items.len(), 1);
+    assert_eq!(laptop.list("Weekly").unwrap().items.len(), 1);
 }

@@ -300,3 +300,84 @@ impl CustomerStore {
         ))
     }
 }
+
+/// `meta` key of the server epoch this device's cursors belong to.
+const KEY_EPOCH: &str = "server_epoch";
+
+impl CustomerStore {
+    /// The server epoch this device's cursors belong to, if it synced.
+    pub fn server_epoch(&self) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [KEY_EPOCH], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    /// Notes the epoch a sync answer came with. A new epoch means the server
+    /// was restored from a backup: its sequence numbers and what it
+    /// acknowledged are no longer true. Then every cursor starts again at 0,
+    /// every change of a document this device writes is to be sent again
+    /// (the server keeps one copy of each), and the shops' public catalogs
+    /// are dropped (the restored server rebuilds them with new actors,
+    /// whose values would lose to the old ones kept here). Returns whether
+    /// it was new (the answer that carried it must not be applied).
+    pub fn note_server_epoch(&mut self, epoch: &str) -> Result<bool> {
+        let known: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [KEY_EPOCH], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if known.as_deref() == Some(epoch) {
+            return Ok(false);
+        }
+        let me_id = self.customer_id.clone();
+        let reset = known.is_some();
+        let public: Vec<String> = if reset {
+            crate::docs::document_ids(&self.conn)?
+                .into_iter()
+                .filter(|d| matches!(d, DocId::Public { .. }))
+                .map(|d| d.to_string())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        self.write(|w| {
+            if reset {
+                let me = Principal::customer(&me_id);
+                let docs: Vec<String> = w
+                    .conn
+                    .prepare("SELECT doc_id FROM documents")?
+                    .query_map([], |r| r.get::<_, String>(0))?
+                    .collect::<rusqlite::Result<_>>()?;
+                for d in docs {
+                    if DocId::parse(&d).is_some_and(|id| access::can_write(&me, &id)) {
+                        w.conn
+                            .execute("UPDATE doc_changes SET acked = 0 WHERE doc_id = ?1", [&d])?;
+                    }
+                }
+                for d in &public {
+                    w.conn
+                        .execute("DELETE FROM doc_changes WHERE doc_id = ?1", [d])?;
+                    w.conn
+                        .execute("DELETE FROM doc_snapshots WHERE doc_id = ?1", [d])?;
+                }
+                w.conn.execute("DELETE FROM doc_cursors", [])?;
+            }
+            w.conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![KEY_EPOCH, epoch],
+            )?;
+            Ok(())
+        })?;
+        if reset {
+            let keep = self.own_doc();
+            self.docs.retain(&[&keep]);
+            tracing::info!("the server was restored from a backup: syncing everything again");
+        }
+        Ok(reset)
+    }
+}

@@ -134,9 +134,29 @@ impl CustomerClient {
         Self::read(resp)
     }
 
-    /// `POST /v1/customer/sync`.
-    pub fn sync(&self, req: &CustomerSyncRequest) -> Result<CustomerSyncResponse, SyncError> {
-        self.post("/v1/customer/sync", req)
+    /// `POST /v1/customer/sync`: the answer and the server's epoch.
+    /// `known_epoch`: the epoch this device's cursors belong to; a server of
+    /// another epoch answers without storing anything.
+    pub fn sync(
+        &self,
+        req: &CustomerSyncRequest,
+        known_epoch: Option<&str>,
+    ) -> Result<(CustomerSyncResponse, Option<String>), SyncError> {
+        let mut rb = self.inner.auth(
+            self.inner
+                .http
+                .post(format!("{}/v1/customer/sync", self.inner.base)),
+        );
+        if let Some(e) = known_epoch {
+            rb = rb.header(super::epoch::EPOCH_HEADER, e);
+        }
+        let resp = rb.json(req).send().map_err(network)?;
+        let epoch = resp
+            .headers()
+            .get(super::epoch::EPOCH_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        Ok((Self::read(resp)?, epoch))
     }
 
     /// `GET /v1/shops?search=Q`.
@@ -202,6 +222,9 @@ pub struct CustomerSyncReport {
     /// time); the others were.
     pub failed: Vec<DocFailure>,
     pub millis: u64,
+    /// The server had been restored from a backup: everything was sent and
+    /// fetched again.
+    pub server_restored: bool,
 }
 
 /// Uploads every unacknowledged local change and downloads every followed
@@ -231,8 +254,20 @@ fn sync_pages(
     loop {
         let (request, pending) = store.sync_request()?;
         report.followed = pending.docs.len();
-        let answer = transport.sync(&request)?;
+        let known = store.server_epoch()?;
+        let (answer, epoch) = transport.sync(&request, known.as_deref())?;
         report.round_trips += 1;
+        // A restored server: start again from nothing (this answer was made
+        // for cursors of the server's earlier life).
+        if let Some(epoch) = epoch
+            && store.note_server_epoch(&epoch)?
+        {
+            report.server_restored = true;
+            if report.round_trips < MAX_ROUND_TRIPS {
+                continue;
+            }
+            break;
+        }
         let applied = store.apply_sync_answer(&pending, answer)?;
         report.acked += applied.acked;
         report.received_new += applied.new_changes;

@@ -353,6 +353,21 @@ pub fn wait_for(what: &str, mut ok: impl FnMut() -> bool) -> std::time::Duration
 pub fn publish(shop: &mut Shop) {
     shop.a.set_setting("publish", "true").unwrap();
     sync(&mut shop.a).unwrap();
+    // The server learns it when it derives the catalog (in the background).
+    let db = shop.server.db.clone();
+    let store = shop.store_id.clone();
+    wait_for("the shop publishes", || {
+        rusqlite::Connection::open(&db)
+            .and_then(|c| {
+                c.query_row(
+                    "SELECT COUNT(*) FROM shop_listings l JOIN stores s ON s.pk = l.store_pk
+                     WHERE s.store_id = ?1 AND l.published = 1",
+                    [&store],
+                    |r| r.get::<_, i64>(0),
+                )
+            })
+            .is_ok_and(|n| n == 1)
+    });
 }
 
 // -- customer devices: the real CustomerStore and customer client --
