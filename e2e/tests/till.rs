@@ -540,6 +540,16 @@ async fn a_pickup_order_is_accepted_made_ready_and_collected() -> Result<()> {
             app.wait_text("stock-onhand-COFFEE", |t| t == "10").await?;
             app.nav("sales").await?;
             app.wait_attr("sale-row-0", "data-number", &number).await?;
+
+            // What customers see: publish the catalog with exact counts.
+            app.nav("settings").await?;
+            app.wait_value("settings-store-name", "Corner Shop").await?;
+            app.click("settings-publish").await?;
+            app.click("settings-publish-detail-count").await?;
+            app.wait_value("settings-publish-detail", "count").await?;
+            app.click("settings-save").await?;
+            app.wait_text("message-text", |t| t.contains("Settings saved"))
+                .await?;
             Ok(number)
         }
         .await;
@@ -555,6 +565,17 @@ async fn a_pickup_order_is_accepted_made_ready_and_collected() -> Result<()> {
     anyhow::ensure!(
         sale.lines.len() == 1 && sale.lines[0].qty == 3 && sale.summary.total.minor == 360,
         "{sale:?}"
+    );
+    let settings = s.settings()?;
+    let setting = |k: &str| {
+        settings
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    };
+    anyhow::ensure!(
+        setting("publish") == Some("true") && setting("publish_detail") == Some("count"),
+        "{settings:?}"
     );
     let b = s.order(ORDER_B)?;
     anyhow::ensure!(

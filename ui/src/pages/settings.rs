@@ -143,8 +143,8 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
                         on:change=move |ev| publish.set(event_target_checked(&ev)) />"Publish catalog to customers"</label>
                     <label>"Show customers"
                         <select data-testid="settings-publish-detail" prop:value=move || publish_detail.get() on:change=move |ev| publish_detail.set(value(&ev))>
-                            <option value="band" selected=move || publish_detail.get() == "band">"availability band (in stock / low / out)"</option>
-                            <option value="count" selected=move || publish_detail.get() == "count">"exact count"</option>
+                            <option value="band" data-testid="settings-publish-detail-band" selected=move || publish_detail.get() == "band">"availability band (in stock / low / out)"</option>
+                            <option value="count" data-testid="settings-publish-detail-count" selected=move || publish_detail.get() == "count">"exact count"</option>
                         </select>
                     </label>
                     <button class="btn primary" type="submit" data-testid="settings-save" disabled=move || read_only.get()>"Save"</button>
