@@ -550,6 +550,9 @@ async fn a_pickup_order_is_accepted_made_ready_and_collected() -> Result<()> {
             app.click("settings-save").await?;
             app.wait_text("message-text", |t| t.contains("Settings saved"))
                 .await?;
+            // Alt+7 opens Orders from any screen (a real key event).
+            app.x_keys(&["alt+7"]).await?;
+            app.el("page-orders").await?;
             Ok(number)
         }
         .await;
