@@ -4,8 +4,29 @@
 # script is the one explicit way to change them.
 #
 #   scripts/screenshots.sh [test-name-filter]
+#
+# Each test saves its pictures under the names the README uses, e.g.
+# sell.png, pay.png, receipt.png (scanned_sale_with_split_tender_shows_change),
+# stock-levels.png, sales.png, settings.png (first_launch_and_screens), and
+# orders.png, the Orders screen with an order accepted and one line
+# unavailable (a_pickup_order_is_accepted_made_ready_and_collected):
+#
+#   scripts/screenshots.sh a_pickup_order   refreshes orders.png alone
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SHOPSYNC_SCREENSHOTS_DIR="$PWD/docs/screenshots"
 mkdir -p "$SHOPSYNC_SCREENSHOTS_DIR"
-exec scripts/e2e.sh "$@"
+stamp=$(mktemp)
+trap 'rm -f "$stamp"' EXIT
+scripts/e2e.sh "$@"
+# Every picture the README shows must exist; list those this run refreshed.
+missing=0
+for png in $(grep -o 'docs/screenshots/[a-z0-9-]*\.png' README.md | sort -u); do
+  if [[ ! -f "$png" ]]; then
+    echo "missing: $png (README.md shows it; no test wrote it)" >&2
+    missing=1
+  elif [[ "$png" -nt "$stamp" ]]; then
+    echo "refreshed: $png"
+  fi
+done
+exit "$missing"

@@ -458,6 +458,57 @@ async fn stop_driver(d: &mut Child) {
     let _ = d.wait();
 }
 
+/// A customer's phone sends a pickup order to the store in `db`, as a sync
+/// server would deliver it: the customer's requests document (one order,
+/// lines of `(SKU or None for free text, text, qty)`) imported into the
+/// till's file with the core, from this process, while the app may be
+/// running on the same file. One call per customer (each call starts that
+/// customer's document afresh).
+pub fn send_order(
+    db: &Path,
+    customer: &str,
+    order_id: &str,
+    list: &str,
+    lines: &[(Option<&str>, &str, i64)],
+) -> Result<()> {
+    use shopsync_core::orders::records::{OrderRequest, RequestLine};
+    let mut store = shopsync_core::Store::open(db)?;
+    let mut requests = automerge::AutoCommit::new();
+    let order = OrderRequest {
+        id: order_id.into(),
+        customer_name: customer.into(),
+        list_id: None,
+        list_name: list.into(),
+        note: None,
+        sent_at: store.now_ms(),
+        lines: lines
+            .iter()
+            .enumerate()
+            .map(|(i, (sku, text, qty))| RequestLine {
+                line: i as u32 + 1,
+                sku: sku.map(str::to_string),
+                text: text.to_string(),
+                qty: *qty,
+            })
+            .collect(),
+    };
+    shopsync_core::orders::customer_side::put_order(&mut requests, order)?;
+    requests.commit();
+    let store_id = store.info().store_id.clone();
+    let customer_id: String = customer
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    store.import_bundle(shopsync_core::bundle::Bundle {
+        store_id: store_id.clone(),
+        docs: vec![(
+            shopsync_core::ids::DocId::order_requests(&store_id, &customer_id),
+            requests.get_changes(&[]),
+        )],
+    })?;
+    Ok(())
+}
+
 /// The Enter key, as WebDriver sends it.
 pub fn enter() -> String {
     key(fantoccini::key::Key::Enter)

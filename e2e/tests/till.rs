@@ -13,7 +13,7 @@ use shopsync_core::{
     types::TenderKind,
 };
 use shopsync_e2e::fantoccini::key::Key;
-use shopsync_e2e::{App, enter, key};
+use shopsync_e2e::{App, enter, key, send_order};
 
 const COFFEE_BARCODE: &str = "4006381333931";
 const MILK_BARCODE: &str = "5000112637922";
@@ -87,6 +87,18 @@ fn temp_db() -> Result<(tempfile::TempDir, std::path::PathBuf)> {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("till.db");
     Ok((dir, db))
+}
+
+/// Runs a scenario that returns a value, always stopping the app.
+async fn with_app_value<T, F, Fut>(db: &Path, f: F) -> Result<T>
+where
+    F: FnOnce(App) -> Fut,
+    Fut: std::future::Future<Output = (App, Result<T>)>,
+{
+    let app = App::launch(db).await?;
+    let (mut app, result) = f(app).await;
+    app.stop().await;
+    result
 }
 
 /// Runs a scenario, always stopping the app.
@@ -394,6 +406,186 @@ async fn park_and_resume_a_cart() -> Result<()> {
         (app, r)
     })
     .await
+}
+
+const ORDER_A: &str = "0192f3a4-7b1c-7d2e-9f00-a1b2c3d4e5f6";
+const ORDER_B: &str = "0192f3a5-0c4d-7e1f-8a00-b2c3d4e5f6a7";
+
+/// Pickup orders at the till: orders written into the store file by
+/// another process while the app runs show up when the Orders screen opens
+/// and on Refresh; one is accepted with a line unavailable (stock reserved),
+/// made ready and collected as a sale; the other is rejected with a reason.
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/e2e.sh"]
+async fn a_pickup_order_is_accepted_made_ready_and_collected() -> Result<()> {
+    let (_dir, db) = temp_db()?;
+    drop(seed(&db)?);
+    let db2 = db.clone();
+    let sale_number = with_app_value(&db, |app| async move {
+        let r = async {
+            app.el("page-sell").await?;
+            app.wait_attr("orders-badge", "data-count", "0").await?;
+            // An order arrives (another process writes the file): the
+            // Orders screen reads it when it opens, the badge counts it.
+            send_order(
+                &app.db,
+                "Ana Lopez",
+                ORDER_A,
+                "Weekend",
+                &[
+                    (Some("COFFEE"), "Ground Coffee 250g", 2),
+                    (Some("MILK"), "Whole Milk 1L", 3),
+                    (None, "Fresh basil", 1),
+                ],
+            )?;
+            app.nav("orders").await?;
+            app.el(&format!("order-row-{ORDER_A}")).await?;
+            app.wait_attr("orders-badge", "data-count", "1").await?;
+            // A second one arrives while the screen is open: Refresh.
+            send_order(
+                &app.db,
+                "Ben Okafor",
+                ORDER_B,
+                "Party",
+                &[(Some("MILK"), "Whole Milk 1L", 6)],
+            )?;
+            app.click("orders-refresh").await?;
+            app.el(&format!("order-row-{ORDER_B}")).await?;
+            app.wait_attr("orders-badge", "data-count", "2").await?;
+
+            // Accept A with coffee (line 1) unavailable.
+            app.click(&format!("order-row-{ORDER_A}")).await?;
+            app.wait_attr("order-detail", "data-order", ORDER_A).await?;
+            app.click("order-line-unavailable-1").await?;
+            app.wait_text("order-accept", |t| t.contains("1 unavailable"))
+                .await?;
+            app.click("order-accept").await?;
+            app.wait_attr("order-detail", "data-status", "accepted")
+                .await?;
+            app.wait_attr("order-line-1", "data-unavailable", "true")
+                .await?;
+            app.wait_attr("order-line-2", "data-unavailable", "false")
+                .await?;
+            app.wait_text("message-text", |t| t.contains("1 line marked unavailable"))
+                .await?;
+            app.wait_attr("orders-badge", "data-count", "1").await?;
+            app.screenshot("orders").await?;
+
+            // Stock: three milk held back, coffee untouched.
+            app.nav("stock").await?;
+            app.wait_text("stock-reserved-MILK", |t| t == "3").await?;
+            app.wait_text("stock-available-MILK", |t| t == "7").await?;
+            app.wait_text("stock-onhand-MILK", |t| t == "10").await?;
+            app.wait_text("stock-reserved-COFFEE", |t| t == "0").await?;
+            app.wait_text("stock-available-COFFEE", |t| t == "10")
+                .await?;
+
+            // Ready, then collected: 3 milk at 1.20, paid with card and cash.
+            app.nav("orders").await?;
+            app.click(&format!("order-row-{ORDER_A}")).await?;
+            app.wait_attr("order-detail", "data-order", ORDER_A).await?;
+            app.click("order-ready").await?;
+            app.wait_attr("order-detail", "data-status", "ready")
+                .await?;
+            app.click("order-collect").await?;
+            app.el("collect-dialog").await?;
+            app.wait_text("collect-total", |t| t == "3.60").await?;
+            app.fill("collect-amount", "1.00").await?;
+            app.click("collect-card").await?;
+            app.wait_text("collect-remaining", |t| t == "2.60").await?;
+            app.fill("collect-amount", "5").await?;
+            app.click("collect-cash").await?;
+            app.wait_text("collect-change", |t| t == "2.40").await?;
+            app.click("collect-complete").await?;
+            app.el("collected-dialog").await?;
+            app.wait_text("collected-total", |t| t == "3.60").await?;
+            app.wait_text("collected-change", |t| t == "2.40").await?;
+            let number = app
+                .wait_text("collected-sale-number", |t| !t.is_empty())
+                .await?;
+            app.click("collected-done").await?;
+            // A collected order leaves the open list; "show all" has it.
+            app.wait_attr("order-detail", "data-order", ORDER_B).await?;
+            anyhow::ensure!(
+                !app.exists(&format!("order-row-{ORDER_A}")).await,
+                "a collected order is still listed as open"
+            );
+            app.click("orders-show-all").await?;
+            app.wait_attr(&format!("order-row-{ORDER_A}"), "data-status", "collected")
+                .await?;
+
+            // Reject B with a reason.
+            app.click(&format!("order-row-{ORDER_B}")).await?;
+            app.wait_attr("order-detail", "data-order", ORDER_B).await?;
+            app.click("order-reject").await?;
+            app.el("reject-dialog").await?;
+            // No reason: a clear error, nothing changes.
+            app.click("reject-confirm").await?;
+            app.wait_text("message-text", |t| t.contains("say why"))
+                .await?;
+            app.fill("reject-reason", "Out of milk until Monday")
+                .await?;
+            app.click("reject-confirm").await?;
+            app.wait_attr("order-detail", "data-status", "rejected")
+                .await?;
+            app.wait_text("order-reason", |t| t.contains("Out of milk until Monday"))
+                .await?;
+            app.wait_attr("orders-badge", "data-count", "0").await?;
+
+            // The sale and the stock after it.
+            app.nav("stock").await?;
+            app.wait_text("stock-onhand-MILK", |t| t == "7").await?;
+            app.wait_text("stock-reserved-MILK", |t| t == "0").await?;
+            app.wait_text("stock-available-MILK", |t| t == "7").await?;
+            app.wait_text("stock-onhand-COFFEE", |t| t == "10").await?;
+            app.nav("sales").await?;
+            app.wait_attr("sale-row-0", "data-number", &number).await?;
+
+            // What customers see: publish the catalog with exact counts.
+            app.nav("settings").await?;
+            app.wait_value("settings-store-name", "Corner Shop").await?;
+            app.click("settings-publish").await?;
+            app.click("settings-publish-detail-count").await?;
+            app.wait_value("settings-publish-detail", "count").await?;
+            app.click("settings-save").await?;
+            app.wait_text("message-text", |t| t.contains("Settings saved"))
+                .await?;
+            // Alt+7 opens Orders from any screen (a real key event).
+            app.x_keys(&["alt+7"]).await?;
+            app.el("page-orders").await?;
+            Ok(number)
+        }
+        .await;
+        (app, r)
+    })
+    .await?;
+    // On disk: A collected as that sale (milk only), B rejected.
+    let s = Store::open(&db2)?;
+    let a = s.order(ORDER_A)?;
+    anyhow::ensure!(a.status.as_str() == "collected", "{a:?}");
+    let sale = s.sale(a.sale_id.as_deref().unwrap_or_default())?;
+    anyhow::ensure!(sale.summary.number == sale_number, "{sale:?}");
+    anyhow::ensure!(
+        sale.lines.len() == 1 && sale.lines[0].qty == 3 && sale.summary.total.minor == 360,
+        "{sale:?}"
+    );
+    let settings = s.settings()?;
+    let setting = |k: &str| {
+        settings
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    };
+    anyhow::ensure!(
+        setting("publish") == Some("true") && setting("publish_detail") == Some("count"),
+        "{settings:?}"
+    );
+    let b = s.order(ORDER_B)?;
+    anyhow::ensure!(
+        b.status.as_str() == "rejected" && b.reason.as_deref() == Some("Out of milk until Monday"),
+        "{b:?}"
+    );
+    Ok(())
 }
 
 /// First launch, then every screen with some history, for the README.

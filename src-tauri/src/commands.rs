@@ -6,8 +6,8 @@ use shopsync_core::demo::DemoOptions;
 use shopsync_core::{CountScope, InitOptions, SalesFilter, Store};
 use shopsync_types::ipc::*;
 use shopsync_types::{
-    CountLineView, CountView, ImportSummary, Product, RefundReceipt, SaleDetail, SaleQuote,
-    SaleReceipt, SaleSummary, StockLevel, Supplier, TaxClass, ZReport,
+    CountLineView, CountView, ImportSummary, OrderView, Product, RefundReceipt, SaleDetail,
+    SaleQuote, SaleReceipt, SaleSummary, StockLevel, Supplier, TaxClass, ZReport,
 };
 use tauri::{AppHandle, State};
 
@@ -48,6 +48,14 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         refund,
         z_report,
         sales_chart,
+        orders,
+        new_order_count,
+        order,
+        order_accept,
+        order_ready,
+        order_reject,
+        order_quote,
+        order_collect,
         suppliers,
         add_supplier,
         edit_supplier,
@@ -374,6 +382,65 @@ async fn sales_chart(state: S<'_>, req: DateRangeInput) -> CmdResult<SalesChart>
         .await
 }
 
+// --- pickup orders ------------------------------------------------------------
+
+#[tauri::command]
+async fn orders(state: S<'_>, req: OrdersQuery) -> CmdResult<Vec<OrderView>> {
+    state.with(move |s| s.orders(req.all)).await
+}
+
+/// The badge on the Orders button: orders the shop has not looked at yet.
+#[tauri::command]
+async fn new_order_count(state: S<'_>) -> CmdResult<u64> {
+    state.with(|s| s.new_order_count()).await
+}
+
+#[tauri::command]
+async fn order(state: S<'_>, req: IdInput) -> CmdResult<OrderView> {
+    state.with(move |s| s.order(&req.id)).await
+}
+
+#[tauri::command]
+async fn order_accept(state: S<'_>, req: OrderAcceptInput) -> CmdResult<OrderView> {
+    state
+        .with(move |s| s.order_accept(&req.id, &req.unavailable))
+        .await
+}
+
+#[tauri::command]
+async fn order_ready(state: S<'_>, req: IdInput) -> CmdResult<OrderView> {
+    state.with(move |s| s.order_ready(&req.id)).await
+}
+
+#[tauri::command]
+async fn order_reject(state: S<'_>, req: OrderRejectInput) -> CmdResult<OrderView> {
+    state
+        .with(move |s| s.order_reject(&req.id, &req.reason))
+        .await
+}
+
+/// What collecting the order would sell, priced (the total to take).
+#[tauri::command]
+async fn order_quote(state: S<'_>, req: IdInput) -> CmdResult<SaleQuote> {
+    state
+        .with(move |s| {
+            let cart = s.order_cart(&req.id)?;
+            s.quote(&cart)
+        })
+        .await
+}
+
+#[tauri::command]
+async fn order_collect(state: S<'_>, req: OrderCollectInput) -> CmdResult<OrderCollected> {
+    state
+        .with(move |s| {
+            let tenders = convert::tenders(s.currency(), &req.tenders)?;
+            let (order, receipt) = s.order_collect(&req.id, &tenders)?;
+            Ok(OrderCollected { order, receipt })
+        })
+        .await
+}
+
 // --- suppliers and settings ----------------------------------------------------
 
 #[tauri::command]
@@ -424,6 +491,11 @@ async fn settings(state: S<'_>) -> CmdResult<SettingsView> {
                 currency: s.info().currency.clone(),
                 receipt_header: get("receipt_header"),
                 receipt_footer: get("receipt_footer"),
+                publish: get("publish") == "true",
+                publish_detail: match get("publish_detail").as_str() {
+                    "" => "band".to_string(),
+                    d => d.to_string(),
+                },
             })
         })
         .await
@@ -448,6 +520,14 @@ async fn save_settings(state: S<'_>, req: SettingsInput) -> CmdResult<()> {
                 if get(key).unwrap_or_default() != value.trim() {
                     s.set_setting(key, value)?;
                 }
+            }
+            let publish = if req.publish { "true" } else { "false" };
+            if get("publish").unwrap_or("false") != publish {
+                s.set_setting("publish", publish)?;
+            }
+            let detail = req.publish_detail.trim();
+            if !detail.is_empty() && get("publish_detail").unwrap_or("band") != detail {
+                s.set_setting("publish_detail", detail)?;
             }
             if s.info().till_name != req.till_name.trim() {
                 s.rename_till(&req.till_name)?;

@@ -272,6 +272,13 @@ pub struct SettingsView {
     pub currency: String,
     pub receipt_header: String,
     pub receipt_footer: String,
+    /// The shop publishes its catalog to customers (setting `publish`).
+    #[serde(default)]
+    pub publish: bool,
+    /// What customers see of stock: "band" (in stock / low / out, the
+    /// default) or "count" (setting `publish_detail`).
+    #[serde(default)]
+    pub publish_detail: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -280,6 +287,11 @@ pub struct SettingsInput {
     pub till_name: String,
     pub receipt_header: String,
     pub receipt_footer: String,
+    #[serde(default)]
+    pub publish: bool,
+    /// "band" or "count"; empty leaves it as it is.
+    #[serde(default)]
+    pub publish_detail: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -358,4 +370,42 @@ pub const EVENT_DATA_CHANGED: &str = "data-changed";
 pub struct MergeProductsInput {
     pub keep: String,
     pub other: String,
+}
+
+// pickup orders at the till ---------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct OrdersQuery {
+    /// Every order, not only the open ones (sent, accepted, ready).
+    #[serde(default)]
+    pub all: bool,
+}
+
+/// Accept an order; `unavailable` names the lines the shop cannot supply
+/// (by SKU or line number).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderAcceptInput {
+    pub id: String,
+    #[serde(default)]
+    pub unavailable: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderRejectInput {
+    pub id: String,
+    /// What the customer is told.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderCollectInput {
+    pub id: String,
+    pub tenders: Vec<TenderInput>,
+}
+
+/// An order collected at the till: the order, and the sale it became.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderCollected {
+    pub order: crate::OrderView,
+    pub receipt: crate::SaleReceipt,
 }

@@ -14,6 +14,7 @@ use crate::util::{describe, spawn};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Page {
     Sell,
+    Orders,
     Products,
     Stock,
     Sales,
@@ -22,8 +23,10 @@ pub enum Page {
 }
 
 impl Page {
-    pub const ALL: [Page; 6] = [
+    /// In the navigation's order.
+    pub const ALL: [Page; 7] = [
         Page::Sell,
+        Page::Orders,
         Page::Products,
         Page::Stock,
         Page::Sales,
@@ -34,11 +37,25 @@ impl Page {
     pub fn label(self) -> &'static str {
         match self {
             Page::Sell => "Sell",
+            Page::Orders => "Orders",
             Page::Products => "Products",
             Page::Stock => "Stock",
             Page::Sales => "Sales",
             Page::Suppliers => "Suppliers",
             Page::Settings => "Settings",
+        }
+    }
+
+    /// Its Alt+digit key (Orders came last, so the others kept theirs).
+    pub fn shortcut(self) -> char {
+        match self {
+            Page::Sell => '1',
+            Page::Products => '2',
+            Page::Stock => '3',
+            Page::Sales => '4',
+            Page::Suppliers => '5',
+            Page::Settings => '6',
+            Page::Orders => '7',
         }
     }
 
@@ -49,6 +66,7 @@ impl Page {
     pub fn key(self) -> &'static str {
         match self {
             Page::Sell => "sell",
+            Page::Orders => "orders",
             Page::Products => "products",
             Page::Stock => "stock",
             Page::Sales => "sales",
@@ -81,6 +99,8 @@ pub struct Ctx {
     pub data_version: RwSignal<u64>,
     /// A dialog is open: the sell screen leaves the focus alone.
     pub dialog_open: RwSignal<bool>,
+    /// Pickup orders nobody has looked at yet (the Orders button's badge).
+    pub new_orders: RwSignal<u64>,
 }
 
 impl Ctx {
@@ -96,6 +116,19 @@ impl Ctx {
             kind: MsgKind::Info,
             text: text.into(),
         }));
+    }
+
+    /// Re-reads the count of new pickup orders for the badge.
+    pub fn refresh_new_orders(&self) {
+        let me = *self;
+        spawn(async move {
+            if me.info.get_untracked().is_none() {
+                return;
+            }
+            if let Ok(n) = api::new_order_count().await {
+                me.new_orders.set(n);
+            }
+        });
     }
 
     pub fn clear(&self) {
@@ -126,6 +159,7 @@ pub fn App() -> impl IntoView {
         progress: RwSignal::new(None),
         data_version: RwSignal::new(0),
         dialog_open: RwSignal::new(false),
+        new_orders: RwSignal::new(0),
     };
     Effect::new(move |_| guard::remember(guard::PAGE_KEY, ctx.page.get().key()));
     let loaded = RwSignal::new(false);
@@ -150,6 +184,20 @@ pub fn App() -> impl IntoView {
         loaded.set(true);
     });
 
+    // The badge: when the store opens, when data changed behind the UI's
+    // back (a sync brought orders), on every change of screen, and every
+    // 30 s (another program may write the store file, e.g. the CLI).
+    Effect::new(move |_| {
+        ctx.data_version.track();
+        ctx.page.track();
+        ctx.info.track();
+        ctx.refresh_new_orders();
+    });
+    let _poll = set_interval_with_handle(
+        move || ctx.refresh_new_orders(),
+        std::time::Duration::from_secs(30),
+    );
+
     // F-key navigation works everywhere.
     let _keys = window_event_listener(leptos::ev::keydown, move |ev| {
         if ctx.dialog_open.get_untracked() || ctx.info.get_untracked().is_none() {
@@ -164,6 +212,7 @@ pub fn App() -> impl IntoView {
                 "4" => Some(Page::Sales),
                 "5" => Some(Page::Suppliers),
                 "6" => Some(Page::Settings),
+                "7" => Some(Page::Orders),
                 _ => None,
             },
             _ => None,
@@ -181,17 +230,25 @@ pub fn App() -> impl IntoView {
                     {move || ctx.info.get().map(|i| format!("{} · {}", i.store_name, i.till_name)).unwrap_or_else(|| "ShopSync".into())}
                 </div>
                 <nav class="nav">
-                    {move || ctx.info.get().is_some().then(|| Page::ALL.iter().enumerate().map(|(i, p)| {
+                    {move || ctx.info.get().is_some().then(|| Page::ALL.iter().map(|p| {
                         let p = *p;
                         view! {
                             <button
                                 class="nav-btn"
                                 class:active=move || ctx.page.get() == p
                                 data-testid=format!("nav-{}", p.key())
-                                title=format!("Alt+{}", i + 1)
+                                title=format!("Alt+{}", p.shortcut())
                                 on:click=move |_| { ctx.clear(); ctx.page.set(p) }
                             >
                                 {p.label()}
+                                {(p == Page::Orders).then(|| view! {
+                                    <span class="nav-badge" data-testid="orders-badge"
+                                        data-count=move || ctx.new_orders.get().to_string()
+                                        class:hidden=move || ctx.new_orders.get() == 0
+                                        title="new orders">
+                                        {move || ctx.new_orders.get().to_string()}
+                                    </span>
+                                })}
                             </button>
                         }
                     }).collect_view())}
@@ -210,6 +267,7 @@ pub fn App() -> impl IntoView {
                     }
                     match ctx.page.get() {
                         Page::Sell => view! { <pages::sell::SellPage ctx=ctx /> }.into_any(),
+                        Page::Orders => view! { <pages::orders::OrdersPage ctx=ctx /> }.into_any(),
                         Page::Products => view! { <pages::products::ProductsPage ctx=ctx /> }.into_any(),
                         Page::Stock => view! { <pages::stock::StockPage ctx=ctx /> }.into_any(),
                         Page::Sales => view! { <pages::sales::SalesPage ctx=ctx /> }.into_any(),

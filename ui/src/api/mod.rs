@@ -7,9 +7,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shopsync_types::ipc::*;
 use shopsync_types::{
-    CountLineView, CountView, ErrorCode, ErrorInfo, ImportSummary, Product, RefundReceipt,
-    SaleDetail, SaleQuote, SaleReceipt, SaleSummary, StockLevel, StoreInfo, Supplier, TaxClass,
-    ZReport,
+    CountLineView, CountView, ErrorCode, ErrorInfo, ImportSummary, OrderView, Product,
+    RefundReceipt, SaleDetail, SaleQuote, SaleReceipt, SaleSummary, StockLevel, StoreInfo,
+    Supplier, TaxClass, ZReport,
 };
 use wasm_bindgen::prelude::*;
 
@@ -240,6 +240,30 @@ pub async fn sales_chart(
     day: Option<chrono::NaiveDate>,
 ) -> ApiResult<SalesChart> {
     call("sales_chart", &DateRangeInput { from, to, day }).await
+}
+pub async fn orders(all: bool) -> ApiResult<Vec<OrderView>> {
+    call("orders", &OrdersQuery { all }).await
+}
+pub async fn new_order_count() -> ApiResult<u64> {
+    call0("new_order_count").await
+}
+pub async fn order(order_id: &str) -> ApiResult<OrderView> {
+    call("order", &id(order_id)).await
+}
+pub async fn order_accept(req: &OrderAcceptInput) -> ApiResult<OrderView> {
+    call("order_accept", req).await
+}
+pub async fn order_ready(order_id: &str) -> ApiResult<OrderView> {
+    call("order_ready", &id(order_id)).await
+}
+pub async fn order_reject(req: &OrderRejectInput) -> ApiResult<OrderView> {
+    call("order_reject", req).await
+}
+pub async fn order_quote(order_id: &str) -> ApiResult<SaleQuote> {
+    call("order_quote", &id(order_id)).await
+}
+pub async fn order_collect(req: &OrderCollectInput) -> ApiResult<OrderCollected> {
+    call("order_collect", req).await
 }
 pub async fn suppliers() -> ApiResult<Vec<Supplier>> {
     call0("suppliers").await

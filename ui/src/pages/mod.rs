@@ -1,6 +1,7 @@
 //! One module per screen.
 
 pub mod first_launch;
+pub mod orders;
 pub mod products;
 pub mod sales;
 pub mod sell;

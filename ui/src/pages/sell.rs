@@ -757,7 +757,7 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
                 {cart_view}
                 {totals_view}
                 <button class="big-btn primary pay-btn" data-testid="pay" title="F9 or Enter on an empty scan field" on:click=move |_| open_pay()>"Pay (F9)"</button>
-                <p class="muted small">"Keys: Enter adds · ↑↓ pick a result · F2 qty · F3 discount · F4 price · Del remove · F7 parked · F8 park · F9 pay · Alt+1…6 screens"</p>
+                <p class="muted small">"Keys: Enter adds · ↑↓ pick a result · F2 qty · F3 discount · F4 price · Del remove · F7 parked · F8 park · F9 pay · Alt+1…7 screens"</p>
             </section>
             {dialog}
         </div>

@@ -16,6 +16,8 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
     let currency = RwSignal::new(String::new());
     let header = RwSignal::new(String::new());
     let footer = RwSignal::new(String::new());
+    let publish = RwSignal::new(false);
+    let publish_detail = RwSignal::new("band".to_string());
     let taxes = RwSignal::new(Vec::<TaxClass>::new());
     let tax_id = RwSignal::new(String::new());
     let tax_name = RwSignal::new(String::new());
@@ -38,6 +40,8 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
                     currency.set(s.currency);
                     header.set(s.receipt_header);
                     footer.set(s.receipt_footer);
+                    publish.set(s.publish);
+                    publish_detail.set(s.publish_detail);
                 }
                 Err(e) => ctx.error(&e),
             }
@@ -56,6 +60,8 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
             till_name: till_name.get_untracked(),
             receipt_header: header.get_untracked(),
             receipt_footer: footer.get_untracked(),
+            publish: publish.get_untracked(),
+            publish_detail: publish_detail.get_untracked(),
         };
         spawn(async move {
             match api::save_settings(&req).await {
@@ -132,6 +138,15 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
                     <p class="muted small">"Currency: " {move || currency.get()} " · store file: " <code>{move || db_path.get()}</code></p>
                     <label>"Receipt header"<textarea data-testid="settings-header" prop:value=move || header.get() on:input=move |ev| header.set(value(&ev))></textarea></label>
                     <label>"Receipt footer (returns policy)"<textarea data-testid="settings-footer" prop:value=move || footer.get() on:input=move |ev| footer.set(value(&ev))></textarea></label>
+                    <h3>"Customers"</h3>
+                    <label class="inline"><input type="checkbox" data-testid="settings-publish" prop:checked=move || publish.get()
+                        on:change=move |ev| publish.set(event_target_checked(&ev)) />"Publish catalog to customers"</label>
+                    <label>"Show customers"
+                        <select data-testid="settings-publish-detail" prop:value=move || publish_detail.get() on:change=move |ev| publish_detail.set(value(&ev))>
+                            <option value="band" data-testid="settings-publish-detail-band" selected=move || publish_detail.get() == "band">"availability band (in stock / low / out)"</option>
+                            <option value="count" data-testid="settings-publish-detail-count" selected=move || publish_detail.get() == "count">"exact count"</option>
+                        </select>
+                    </label>
                     <button class="btn primary" type="submit" data-testid="settings-save" disabled=move || read_only.get()>"Save"</button>
                     {move || read_only.get().then(|| view! { <p class="muted small" data-testid="settings-read-only">"This device is a till: the store's settings and tax classes are changed on a manager's device."</p> })}
                 </form>

@@ -71,7 +71,7 @@ fn Levels(ctx: Ctx) -> impl IntoView {
                 <button class="btn" data-testid="stock-refresh" on:click=move |_| load()>"Refresh"</button>
             </div>
             <table class="list" data-testid="stock-table">
-                <thead><tr><th>"SKU"</th><th>"Name"</th><th class="num">"On hand"</th><th class="num">"Reorder at"</th><th>"Status"</th></tr></thead>
+                <thead><tr><th>"SKU"</th><th>"Name"</th><th class="num">"On hand"</th><th class="num" title="Held for accepted pickup orders">"Reserved"</th><th class="num" title="On hand less reserved">"Available"</th><th class="num">"Reorder at"</th><th>"Status"</th></tr></thead>
                 <tbody>
                 {move || rows.get().into_iter().map(|l| {
                     let (class, status) = match l.status {
@@ -83,6 +83,8 @@ fn Levels(ctx: Ctx) -> impl IntoView {
                         <tr class=class data-testid=format!("stock-row-{}", l.sku) data-status=status>
                             <td>{l.sku.clone()}</td><td>{l.name.clone()}</td>
                             <td class="num" data-testid=format!("stock-onhand-{}", l.sku)>{l.on_hand}</td>
+                            <td class="num" data-testid=format!("stock-reserved-{}", l.sku)>{l.reserved}</td>
+                            <td class="num" data-testid=format!("stock-available-{}", l.sku)>{l.available}</td>
                             <td class="num">{l.reorder_point.map(|r| r.to_string()).unwrap_or_default()}</td>
                             <td><span class=format!("badge {class}")>{status}</span></td>
                         </tr>
