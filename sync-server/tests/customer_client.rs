@@ -581,3 +581,138 @@ fn a_customer_device_recovers_from_a_restored_server() {
     assert_eq!(laptop.list("Party").unwrap().items.len(), 1);
     assert_eq!(laptop.list("Weekly").unwrap().items.len(), 1);
 }
+
+fn product(store: &str, sku: &str) -> ItemWhat {
+    ItemWhat::Product {
+        store_id: store.into(),
+        sku: sku.into(),
+    }
+}
+
+/// Issue 8's whole story with the engine the customer CLI runs, two
+/// customer devices and two tills of one shop against one server: a list
+/// kept on two devices offline converges, the customer sees the shop's
+/// catalog and a sale change it within 5 s, the list goes to the shop, till
+/// 1 accepts it with one line unavailable, till 2 shows the reservation,
+/// till 1 has it ready and the customer sees "ready", till 2 collects and
+/// takes the money, and stock and the Z report agree on both tills.
+#[test]
+fn the_whole_way_of_a_pickup_order() -> R {
+    let mut shop = shop(10);
+    shop.a.add_product(shopsync_core::NewProduct {
+        sku: "Q".into(),
+        name: "Product Q".into(),
+        price: 250,
+        ..Default::default()
+    })?;
+    shop.a.receive(
+        None,
+        &[shopsync_core::ReceiveLine {
+            code: "Q".into(),
+            qty: 5,
+            unit_cost: None,
+        }],
+    )?;
+    publish(&mut shop);
+    sync(&mut shop.b)?;
+    let url = shop.server.url.clone();
+    let store = shop.store_id.clone();
+    let dir = shop.dir.path().to_path_buf();
+    let mut phone = customer_signup(&url, &dir.join("phone.db"), "Ana");
+    let mut laptop = customer_link(&url, &phone, &dir.join("laptop.db"));
+
+    // The shop is found by name and its catalog arrives.
+    let client = CustomerClient::for_store(&phone)?;
+    let found = search_shops(&mut phone, &client, Some("corner"))?;
+    assert!(found.iter().any(|s| s.store_id == store), "{found:?}");
+    phone.add_favourite("Corner Shop")?;
+    wait_for_catalog(&mut phone, &store);
+    let p = |s: &mut CustomerStore| -> Availability {
+        s.catalog(&store, None)
+            .unwrap()
+            .catalog
+            .products
+            .iter()
+            .find(|p| p.sku == "P")
+            .unwrap()
+            .availability
+    };
+    assert_eq!(p(&mut phone), Availability::InStock);
+
+    // One list on two devices, edited offline on both.
+    phone.new_list("Weekly")?;
+    phone.add_item("Weekly", &product(&store, "P"), 2)?;
+    customer_sync(&mut phone)?;
+    customer_sync(&mut laptop)?;
+    phone.set_qty("Weekly", "P", 1)?;
+    laptop.add_item("Weekly", &product(&store, "Q"), 1)?;
+    laptop.add_item("Weekly", &text("basil"), 1)?;
+    for _ in 0..2 {
+        customer_sync(&mut laptop)?;
+        customer_sync(&mut phone)?;
+    }
+    assert_eq!(phone.list("Weekly")?, laptop.list("Weekly")?);
+    assert_eq!(phone.list("Weekly")?.items.len(), 3);
+
+    // A sale at till 2 leaves 2 of P: the customer sees "low" within 5 s.
+    sell(&mut shop.b, 5, 8);
+    sync(&mut shop.b)?;
+    wait_for("the sale in the customer's catalog", || {
+        customer_sync(&mut phone).unwrap();
+        p(&mut phone) == Availability::Low
+    });
+
+    // The list goes to the shop; till 1 accepts it without Q.
+    let sent = phone.send_order("Weekly", &store, Some("after 5pm"))?;
+    customer_sync(&mut phone)?;
+    sync(&mut shop.a)?;
+    let at_a = shop.a.order(&sent.order.id)?;
+    assert_eq!((at_a.customer_name.as_str(), at_a.lines.len()), ("Ana", 3));
+    shop.a.order_accept(&sent.order.id, &["Q".into()])?;
+    sync(&mut shop.a)?;
+    // Till 2 shows the reservation.
+    sync(&mut shop.b)?;
+    let levels = shop.b.stock_levels(Some("P"), false)?;
+    assert_eq!(
+        (levels[0].on_hand, levels[0].reserved, levels[0].available),
+        (2, 1, 1)
+    );
+    // Ready at till 1; the customer's other device sees it.
+    shop.a.order_ready(&sent.order.id)?;
+    sync(&mut shop.a)?;
+    customer_sync(&mut laptop)?;
+    let seen = laptop.order(&sent.order.id)?;
+    assert_eq!(seen.status, OrderStatus::Ready);
+    assert!(
+        seen.lines
+            .iter()
+            .any(|l| l.sku.as_deref() == Some("Q") && l.unavailable)
+    );
+
+    // Collected and paid at till 2.
+    sync(&mut shop.b)?;
+    let (done, receipt) = shop.b.order_collect(
+        &sent.order.id,
+        &[shopsync_core::TenderInput {
+            kind: shopsync_core::types::TenderKind::Cash,
+            amount: 500,
+        }],
+    )?;
+    assert_eq!(
+        (done.status, receipt.total.minor, receipt.change.minor),
+        (OrderStatus::Collected, 100, 400)
+    );
+    sync(&mut shop.b)?;
+    sync(&mut shop.a)?;
+    customer_sync(&mut phone)?;
+    assert_eq!(phone.order(&sent.order.id)?.status, OrderStatus::Collected);
+    for till in [&shop.a, &shop.b] {
+        let l = till.stock_levels(Some("P"), false)?;
+        assert_eq!((l[0].on_hand, l[0].reserved), (1, 0));
+    }
+    let day = t0().date_naive();
+    assert_eq!(shop.a.z_report(day)?, shop.b.z_report(day)?);
+    assert_eq!(shop.a.z_report(day)?.sales_count, 2);
+    assert_same(&[&shop.a, &shop.b]);
+    Ok(())
+}
