@@ -221,6 +221,9 @@ pub fn order(o: &OrderView) -> String {
     if let Some(n) = &o.note {
         let _ = writeln!(s, "  note      {n}");
     }
+    if let Some(c) = &o.conflict {
+        let _ = writeln!(s, "  CONFLICT  {c}");
+    }
     if let Some(r) = &o.reason {
         let _ = writeln!(s, "  reason    {r}");
     }

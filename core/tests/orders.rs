@@ -301,3 +301,32 @@ fn the_public_catalog_shows_availability_after_reservations_and_nothing_internal
     );
     Ok(())
 }
+
+#[test]
+fn two_tills_collecting_one_order_offline_show_a_conflict() -> R {
+    let dir = tempdir()?;
+    let (mut a, mut b) = shop(dir.path())?;
+    let mut phone = CustomerDevice::new("c1");
+    phone.send(&mut a, "order-1", &[("MILK", 2)])?;
+    a.order_accept("order-1", &[])?;
+    phone.deliver(&mut b)?;
+    send(&a, &mut b)?;
+    // Both offline: each takes the money.
+    let (_, sale_a) = a.order_collect("order-1", &[cash(500)])?;
+    let (_, sale_b) = b.order_collect("order-1", &[cash(500)])?;
+    send(&a, &mut b)?;
+    send(&b, &mut a)?;
+    for till in [&a, &b] {
+        let o = till.order("order-1")?;
+        assert_eq!(o.status, OrderStatus::Collected);
+        let c = o.conflict.ok_or("the conflict is shown")?;
+        assert!(
+            c.contains(&sale_a.sale_id) && c.contains(&sale_b.sale_id),
+            "{c}"
+        );
+        assert_eq!(stock_of(till, "MILK")?, (6, 0, 6), "both sales took stock");
+    }
+    assert_eq!(a.order("order-1")?, b.order("order-1")?);
+    verify_clean(&a)?;
+    verify_clean(&b)
+}

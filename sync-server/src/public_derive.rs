@@ -168,6 +168,28 @@ pub async fn run<S: Storage>(st: std::sync::Arc<AppState<S>>) {
         return;
     }
     let mut shutdown = st.shutdown.clone();
+    // Changes stored just before a stop were never derived: look at every
+    // shop that has a replica once at start (one that is caught up costs a
+    // query).
+    if let Some(dir) = st.deriver.dir.clone() {
+        let names: Vec<String> = std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                    .filter_map(|n| n.strip_suffix(".db").map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for store_id in names {
+            if let Ok(Some(row)) = st.storage.find_store(store_id.clone()).await
+                && let Ok(mut d) = st.deriver.dirty.lock()
+            {
+                d.insert(row.pk, row.store_id);
+            }
+        }
+        st.deriver.wake.notify_one();
+    }
     loop {
         tokio::select! {
             _ = st.deriver.wake.notified() => {}

@@ -69,6 +69,12 @@ pub struct OrderView {
     pub status_at: i64,
     /// The sale that collected it.
     pub sale_id: Option<String>,
+    /// Two devices took the same step differently while offline (two tills
+    /// collected it: two sales; or accepted it with other lines): what
+    /// happened, for the shop to put right. The order shows one of them,
+    /// the same on every device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflict: Option<String>,
     pub lines: Vec<OrderLineView>,
 }
 

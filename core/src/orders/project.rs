@@ -23,19 +23,23 @@ pub fn project_pair(conn: &Connection, store: &str, customer: &str) -> Result<()
         &DocId::order_status(store, customer).to_string(),
         None,
     )?;
-    let orders = fold(
+    let mut orders = fold(
         store,
         customer,
         &read_doc(&requests.doc),
         &read_doc(&status.doc),
     );
+    let conflicts = super::state::conflicts_by_order(&status.doc);
+    for o in &mut orders {
+        o.conflict = conflicts.get(&o.id).cloned();
+    }
     conn.prepare_cached("DELETE FROM order_lines WHERE customer_id = ?1")?
         .execute([customer])?;
     conn.prepare_cached("DELETE FROM orders WHERE customer_id = ?1")?
         .execute([customer])?;
     let mut insert_order = conn.prepare_cached(
-        "INSERT INTO orders (customer_id, id, customer_name, list_name, note, sent_at, status, reason, status_at, sale_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        "INSERT INTO orders (customer_id, id, customer_name, list_name, note, sent_at, status, reason, status_at, sale_id, conflict)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
     let mut insert_line = conn.prepare_cached(
         "INSERT INTO order_lines (customer_id, order_id, line_no, sku, text, qty, unavailable)
@@ -52,7 +56,8 @@ pub fn project_pair(conn: &Connection, store: &str, customer: &str) -> Result<()
             o.status.as_str(),
             o.reason,
             o.status_at,
-            o.sale_id
+            o.sale_id,
+            o.conflict
         ])?;
         for l in &o.lines {
             insert_line.execute(params![

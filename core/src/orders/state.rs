@@ -35,6 +35,74 @@ pub fn read_doc(doc: &AutoCommit) -> Vec<OrderRecord> {
     out
 }
 
+/// Keys of the document that hold more than one value (devices that put
+/// the same step concurrently), with every record put there.
+pub fn conflicting(doc: &AutoCommit) -> Vec<(String, Vec<OrderRecord>)> {
+    let mut out = Vec::new();
+    for key in doc.keys(ROOT) {
+        let Ok(all) = doc.get_all(ROOT, key.as_str()) else {
+            continue;
+        };
+        if all.len() < 2 {
+            continue;
+        }
+        let records: Vec<OrderRecord> = all
+            .iter()
+            .filter_map(|(v, _)| match v {
+                Value::Scalar(s) => match s.as_ref() {
+                    ScalarValue::Bytes(b) => OrderRecord::decode(b).ok(),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        out.push((key, records));
+    }
+    out
+}
+
+/// What a conflict means for the shop, if it changes anything.
+fn describe(records: &[OrderRecord]) -> Option<String> {
+    let sales: Vec<&str> = records
+        .iter()
+        .filter_map(|r| match r {
+            OrderRecord::Collect(c) => Some(c.sale_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    if sales.len() > 1 {
+        return Some(format!(
+            "collected {} times, by different tills (sales {}): refund the extra sale",
+            sales.len(),
+            sales.join(", ")
+        ));
+    }
+    let accepts: Vec<&Vec<u32>> = records
+        .iter()
+        .filter_map(|r| match r {
+            OrderRecord::Accept(a) => Some(&a.unavailable),
+            _ => None,
+        })
+        .collect();
+    if accepts.len() > 1 && accepts.windows(2).any(|w| w[0] != w[1]) {
+        return Some(
+            "accepted by two tills with different lines unavailable: check the lines".into(),
+        );
+    }
+    None
+}
+
+/// The conflicts of a status document, by order id.
+pub fn conflicts_by_order(status: &AutoCommit) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for (_, records) in conflicting(status) {
+        if let (Some(first), Some(text)) = (records.first(), describe(&records)) {
+            out.insert(first.order_id().to_string(), text);
+        }
+    }
+    out
+}
+
 /// The orders of one customer at one store, oldest first.
 pub fn fold(
     store_id: &str,
@@ -67,6 +135,7 @@ pub fn fold(
                 reason: None,
                 status_at: o.sent_at,
                 sale_id: None,
+                conflict: None,
                 lines: o
                     .lines
                     .iter()

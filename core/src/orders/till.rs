@@ -97,7 +97,7 @@ impl Store {
         let row = self
             .conn
             .prepare_cached(
-                "SELECT customer_name, list_name, note, sent_at, status, reason, status_at, sale_id
+                "SELECT customer_name, list_name, note, sent_at, status, reason, status_at, sale_id, conflict
                  FROM orders WHERE customer_id = ?1 AND id = ?2",
             )?
             .query_row(params![customer, id], |r| {
@@ -113,6 +113,7 @@ impl Store {
                     reason: r.get(5)?,
                     status_at: r.get(6)?,
                     sale_id: r.get(7)?,
+                    conflict: r.get(8)?,
                     lines: Vec::new(),
                 })
             })

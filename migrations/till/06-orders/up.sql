@@ -12,6 +12,8 @@ CREATE TABLE orders (
     reason        TEXT,
     status_at     INTEGER NOT NULL,
     sale_id       TEXT,
+    -- two devices took the same step differently offline (orders/state.rs)
+    conflict      TEXT,
     PRIMARY KEY (customer_id, id)
 ) STRICT;
 CREATE INDEX orders_id ON orders (id);

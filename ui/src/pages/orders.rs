@@ -421,6 +421,7 @@ pub fn OrdersPage(ctx: Ctx) -> impl IntoView {
                 <p class="muted small">"Order " <code>{id.chars().take(8).collect::<String>()}</code> " · sent " {sent_time(o.sent_at)}
                     " · " <span data-testid="order-status">{status_label(status)}</span></p>
                 {o.note.clone().map(|n| view! { <p data-testid="order-note">"Note: " {n}</p> })}
+                {o.conflict.clone().map(|c| view! { <p class="error" data-testid="order-conflict">"Conflict: " {c}</p> })}
                 {o.reason.clone().map(|r| view! { <p data-testid="order-reason">"Reason: " {r}</p> })}
                 {o.sale_id.clone().map(|s| view! { <p class="muted small" data-testid="order-sale">"Sale " <code>{s}</code></p> })}
                 {choosing.then(|| view! { <p class="muted small">"Tick the lines the shop cannot supply, then Accept."</p> })}
