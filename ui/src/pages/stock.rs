@@ -284,12 +284,20 @@ fn Count(ctx: Ctx) -> impl IntoView {
             focus(qty_ref);
             return;
         };
+        let sent_code = code.get_untracked();
+        let sent_qty = counted.get_untracked();
         let req = CountRecordInput {
             count_id: id.clone(),
-            code: code.get_untracked(),
+            code: sent_code.clone(),
             counted: n,
             recount: recount.get_untracked(),
         };
+        // Ready for the next scan at once: a scanner that fires while this
+        // line is being recorded must not lose its first digits to a
+        // clear that comes after them.
+        code.set(String::new());
+        counted.set(String::new());
+        focus(code_ref);
         spawn(async move {
             match api::count_record(&req).await {
                 Ok(line) => {
@@ -302,12 +310,16 @@ fn Count(ctx: Ctx) -> impl IntoView {
                     if let Ok(v) = api::count_view(&id).await {
                         count.set(Some(v));
                     }
-                    code.set(String::new());
-                    counted.set(String::new());
                     recount.set(false);
-                    focus(code_ref);
                 }
-                Err(e) => ctx.error(&e),
+                Err(e) => {
+                    ctx.error(&e);
+                    // Give the line back to correct, unless a new scan began.
+                    if code.get_untracked().is_empty() && counted.get_untracked().is_empty() {
+                        code.set(sent_code);
+                        counted.set(sent_qty);
+                    }
+                }
             }
         });
     };
