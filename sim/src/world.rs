@@ -1336,14 +1336,17 @@ impl Customer {
             let mut docs = Vec::new();
             for id in &ids {
                 self.doc(id);
-                let (doc, since, sent) = self
-                    .docs
+                let Customer { docs: all, actor, .. } = self;
+                let (doc, since, sent) = all
                     .get_mut(&id.to_string())
                     .ok_or_else(|| anyhow!("no document"))?;
+                // Only its own changes (after a restored server it sends
+                // them all again; never the shop's or the server's).
                 let changes: Vec<String> = doc
                     .get_changes(&[])
                     .into_iter()
                     .skip(*sent)
+                    .filter(|c| c.actor_id() == actor)
                     .map(|mut c| encode_change(&c.bytes()))
                     .collect();
                 docs.push(serde_json::json!({
