@@ -328,7 +328,7 @@ impl History {
                 known_products += 1;
             }
             steps.push((index, dt, e));
-            if !orng.random_bool(0.35) {
+            if !orng.random_bool(0.4) {
                 continue;
             }
             let dt = orng.random_range(1_000..60_000u32);
@@ -336,13 +336,13 @@ impl History {
             let customer = orng.random_range(0..customers);
             let pick = orng.random_range(0..1000);
             let e = match orng.random_range(0..100) {
-                0..20 => {
+                0..18 => {
                     let k = orng.random_range(1..=3);
                     let lines = (0..k)
                         .map(|_| {
                             (
                                 orng.random_range(0..known_products),
-                                orng.random_range(1..=4i64),
+                                orng.random_range(1..=2i64),
                             )
                         })
                         .collect();
@@ -352,8 +352,8 @@ impl History {
                         text: orng.random_bool(0.2),
                     }
                 }
-                20..26 => Event::Cancel { customer, pick },
-                26..40 => Event::Accept {
+                18..23 => Event::Cancel { customer, pick },
+                23..42 => Event::Accept {
                     till,
                     pick,
                     unavailable: if orng.random_bool(0.3) {
@@ -362,10 +362,10 @@ impl History {
                         0
                     },
                 },
-                40..48 => Event::Ready { till, pick },
-                48..53 => Event::Reject { till, pick },
-                53..65 => Event::Collect { till, pick },
-                65..92 => {
+                42..50 => Event::Ready { till, pick },
+                50..53 => Event::Reject { till, pick },
+                53..70 => Event::Collect { till, pick },
+                70..94 => {
                     let k = orng.random_range(1..=2);
                     let faults = (0..k)
                         .map(|_| {

@@ -647,7 +647,8 @@ impl World {
             Ok(()) => {
                 commit_at(doc, now);
                 self.note(format!("order {id}"));
-                Ok(())
+                // The phone sends it at once (as the customer's app does).
+                self.customer_sync(c, &[])
             }
             Err(e) => self.refused("an order", e),
         }
@@ -674,7 +675,7 @@ impl World {
             Ok(()) => {
                 commit_at(doc, now);
                 self.note(format!("cancelled {}", o.id));
-                Ok(())
+                self.customer_sync(c, &[])
             }
             Err(e) => self.refused("a cancellation", e),
         }
