@@ -84,11 +84,7 @@ pub fn orders_agree(w: &mut World) -> Result<()> {
     let store = w.store_id.clone();
     for (c, cu) in w.customers.iter_mut().enumerate() {
         let seen = keys(cu.orders(&store).iter().map(order_key).collect());
-        let at_till: Vec<OrderKey> = tills
-            .iter()
-            .filter(|k| k.0 == cu.id)
-            .cloned()
-            .collect();
+        let at_till: Vec<OrderKey> = tills.iter().filter(|k| k.0 == cu.id).cloned().collect();
         if seen != at_till {
             bail!(
                 "orders disagree: customer {c}'s documents give {}, {n0} has {}",
@@ -168,7 +164,10 @@ pub fn collected(w: &mut World) -> Result<()> {
                 |r| r.get(0),
             )?;
             if has == 0 {
-                bail!("order {}'s sale {sale} (collected) is missing on {name}", o.id);
+                bail!(
+                    "order {}'s sale {sale} (collected) is missing on {name}",
+                    o.id
+                );
             }
         }
     }

@@ -132,7 +132,10 @@ pub enum Event {
         text: bool,
     },
     /// A customer cancels an order it sees sent or accepted.
-    Cancel { customer: usize, pick: usize },
+    Cancel {
+        customer: usize,
+        pick: usize,
+    },
     /// A till accepts a sent order it knows; bit k of `unavailable`: line
     /// k+1 cannot be supplied.
     Accept {
@@ -141,12 +144,21 @@ pub enum Event {
         unavailable: u8,
     },
     /// A till marks an accepted order ready.
-    Ready { till: usize, pick: usize },
+    Ready {
+        till: usize,
+        pick: usize,
+    },
     /// A till rejects an open order.
-    Reject { till: usize, pick: usize },
+    Reject {
+        till: usize,
+        pick: usize,
+    },
     /// The customer collects an accepted or ready order at a till (a sale
     /// at the counter: the goods leave the shelves).
-    Collect { till: usize, pick: usize },
+    Collect {
+        till: usize,
+        pick: usize,
+    },
     /// A customer's device syncs its order documents (and the public
     /// catalog); each exchange may meet a fault.
     CustomerSync {
@@ -368,10 +380,7 @@ impl History {
                 70..94 => {
                     let k = orng.random_range(1..=2);
                     let faults = (0..k)
-                        .map(|_| {
-                            orng.random_bool(fault_rate)
-                                .then(|| net_fault(&mut orng))
-                        })
+                        .map(|_| orng.random_bool(fault_rate).then(|| net_fault(&mut orng)))
                         .collect();
                     Event::CustomerSync { customer, faults }
                 }

@@ -67,8 +67,7 @@ impl Server {
             ..ServeOptions::default()
         };
         let state = app_state(storage, options, self.stop_rx.clone());
-        *self.router.lock().map_err(|_| anyhow!("router lock"))? =
-            Some(api::router(state.clone()));
+        *self.router.lock().map_err(|_| anyhow!("router lock"))? = Some(api::router(state.clone()));
         *self.state.lock().map_err(|_| anyhow!("state lock"))? = Some(state);
         Ok(())
     }
@@ -362,7 +361,10 @@ impl Link {
         body: &serde_json::Value,
         epoch: Option<&str>,
     ) -> Result<Answer, SyncError> {
-        let mut headers = vec![(header::CONTENT_TYPE.as_str(), "application/json".to_string())];
+        let mut headers = vec![(
+            header::CONTENT_TYPE.as_str(),
+            "application/json".to_string(),
+        )];
         if let Some(e) = epoch {
             headers.push((EPOCH_HEADER, e.to_string()));
         }

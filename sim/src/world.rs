@@ -546,7 +546,9 @@ impl World {
                 let lines: Vec<String> = o
                     .lines
                     .iter()
-                    .filter(|l| l.line >= 1 && l.line <= 8 && unavailable & (1 << (l.line - 1)) != 0)
+                    .filter(|l| {
+                        l.line >= 1 && l.line <= 8 && unavailable & (1 << (l.line - 1)) != 0
+                    })
                     .map(|l| l.line.to_string())
                     .collect();
                 match self.tick(*till)?.order_accept(&o.id, &lines) {
@@ -743,7 +745,11 @@ impl World {
         }
     }
 
-    fn customer_sync(&mut self, c: usize, faults: &[Option<crate::server::NetFault>]) -> Result<()> {
+    fn customer_sync(
+        &mut self,
+        c: usize,
+        faults: &[Option<crate::server::NetFault>],
+    ) -> Result<()> {
         let store = self.store_id.clone();
         let link = self.customers[c].link.clone();
         let planned = faults.iter().any(Option::is_some);
@@ -1337,7 +1343,9 @@ impl Customer {
             let mut docs = Vec::new();
             for id in &ids {
                 self.doc(id);
-                let Customer { docs: all, actor, .. } = self;
+                let Customer {
+                    docs: all, actor, ..
+                } = self;
                 let (doc, since, sent) = all
                     .get_mut(&id.to_string())
                     .ok_or_else(|| anyhow!("no document"))?;
@@ -1366,7 +1374,10 @@ impl Customer {
                 bail!(
                     "the server answered {}: {}",
                     a.status,
-                    String::from_utf8_lossy(&a.body).chars().take(300).collect::<String>()
+                    String::from_utf8_lossy(&a.body)
+                        .chars()
+                        .take(300)
+                        .collect::<String>()
                 );
             }
             let epoch = a

@@ -198,7 +198,10 @@ fn the_checks_catch_an_order_the_customer_and_the_tills_see_differently() -> R {
     check::all(&mut w)?;
     customer_believes(&mut w, false)?;
     let err = err_of(check::all(&mut w));
-    assert!(err.contains("orders disagree"), "the orders check failed: {err}");
+    assert!(
+        err.contains("orders disagree"),
+        "the orders check failed: {err}"
+    );
     Ok(())
 }
 
