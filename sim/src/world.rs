@@ -1386,8 +1386,15 @@ impl Customer {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
             if epoch.is_some() && self.epoch.is_some() && epoch != self.epoch {
-                // Another life of the server's database: start again.
+                // Another life of the server's database: start again, as
+                // `CustomerStore::note_server_epoch` does: every cursor back
+                // to 0, its own changes sent again, and public catalogs
+                // thrown away (the restored server derives them anew, a
+                // history of its own).
                 self.epoch = epoch;
+                self.docs.retain(|id, _| {
+                    !matches!(DocId::parse(id), Some(DocId::Public { .. }))
+                });
                 for (_, since, sent) in self.docs.values_mut() {
                     *since = 0;
                     *sent = 0;
