@@ -1392,9 +1392,8 @@ impl Customer {
                 // thrown away (the restored server derives them anew, a
                 // history of its own).
                 self.epoch = epoch;
-                self.docs.retain(|id, _| {
-                    !matches!(DocId::parse(id), Some(DocId::Public { .. }))
-                });
+                self.docs
+                    .retain(|id, _| !matches!(DocId::parse(id), Some(DocId::Public { .. })));
                 for (_, since, sent) in self.docs.values_mut() {
                     *since = 0;
                     *sent = 0;
