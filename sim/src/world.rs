@@ -102,6 +102,11 @@ pub struct World {
     pub customers: Vec<Customer>,
     /// Orders collected: (order id, sale id, till).
     pub collects: Vec<(String, String, usize)>,
+    /// The server went back to a backup, and a till to an older copy: the
+    /// shop's status records of an order may then survive only on a
+    /// customer's phone (docs/TESTING.md, known limits).
+    pub server_restored: bool,
+    pub till_restored: bool,
     pub trace: Vec<String>,
     /// Records the hostile till uploaded that the server stored.
     pub hostile_stored: Vec<String>,
@@ -242,6 +247,8 @@ impl World {
             seq: 0,
             customers: Vec::new(),
             collects: Vec::new(),
+            server_restored: false,
+            till_restored: false,
             trace: Vec::new(),
             hostile_stored: Vec::new(),
             stranded: BTreeSet::new(),
@@ -514,6 +521,7 @@ impl World {
             Event::ServerRestore => {
                 if let Some(from) = self.server_copies.last().cloned() {
                     self.server.restore(&from)?;
+                    self.server_restored = true;
                 } else {
                     self.note("no backup to restore".into());
                 }
@@ -1064,6 +1072,7 @@ impl World {
         }
         let k = pick % self.tills[till].copies.len();
         let (taken, from) = self.tills[till].copies[k].clone();
+        self.till_restored = true;
         // Everything this till made after the copy may be gone.
         for m in &self.made {
             if m.till == till && m.step > taken {
