@@ -25,6 +25,14 @@ pub fn all(w: &mut World) -> Result<()> {
     Ok(())
 }
 
+/// The first till that is not stranded (the order checks compare with it;
+/// a stranded till is the known exception of `same_everywhere`).
+fn reference(w: &World) -> usize {
+    (0..w.tills.len())
+        .find(|k| !w.stranded.contains(k))
+        .unwrap_or(0)
+}
+
 /// What of an order every device must agree on.
 type OrderKey = (
     String,
@@ -115,8 +123,16 @@ fn lost_on_the_shop_side(w: &mut World) -> Result<BTreeSet<String>> {
     let ids: Vec<String> = w.customers.iter().map(|c| c.id.clone()).collect();
     for (k, cid) in ids.iter().enumerate() {
         let doc_id = DocId::order_status(&store, cid);
-        let till_doc =
-            shopsync_core::docs::load(w.tills[0].store()?.connection(), &doc_id.to_string(), None)?;
+        let till_doc = shopsync_core::docs::load(
+            {
+                let r = reference(w);
+                &mut w.tills[r]
+            }
+            .store()?
+            .connection(),
+            &doc_id.to_string(),
+            None,
+        )?;
         let have: BTreeSet<String> = read_doc(&till_doc.doc).iter().map(|r| r.key()).collect();
         let phone = read_doc(w.customers[k].doc(&doc_id));
         for r in phone {
@@ -137,12 +153,15 @@ pub fn reserved(w: &mut World) -> Result<()> {
     // Orders whose shop records survive only on a phone (the known limit
     // of `orders_agree`) count as the tills have them.
     let lost = lost_on_the_shop_side(w)?;
-    let mut orders: Vec<OrderView> = w.tills[0]
-        .store()?
-        .orders(true)?
-        .into_iter()
-        .filter(|o| lost.contains(&o.id))
-        .collect();
+    let mut orders: Vec<OrderView> = {
+        let r = reference(w);
+        &mut w.tills[r]
+    }
+    .store()?
+    .orders(true)?
+    .into_iter()
+    .filter(|o| lost.contains(&o.id))
+    .collect();
     for cu in &mut w.customers {
         orders.extend(
             cu.orders(&store)
@@ -195,7 +214,12 @@ pub fn reserved(w: &mut World) -> Result<()> {
 /// excused); an order collected by two tills shows a conflict naming both
 /// sales.
 pub fn collected(w: &mut World) -> Result<()> {
-    let orders = w.tills[0].store()?.orders(true)?;
+    let orders = {
+        let r = reference(w);
+        &mut w.tills[r]
+    }
+    .store()?
+    .orders(true)?;
     let stranded = w.stranded.clone();
     for o in orders.iter().filter(|o| o.status == OrderStatus::Collected) {
         let Some(sale) = &o.sale_id else {
@@ -252,7 +276,13 @@ pub fn public_catalog(w: &mut World) -> Result<()> {
     if !catalog.published {
         bail!("the public catalog says the shop does not publish");
     }
-    let levels = w.tills[0].store()?.stock_levels(None, false)?;
+    // A till that is not stranded (those agree with the server's feed).
+    let levels = {
+        let r = reference(w);
+        &mut w.tills[r]
+    }
+    .store()?
+    .stock_levels(None, false)?;
     for l in &levels {
         let want = shopsync_core::public_catalog::band(l.available, l.reorder_point);
         let shown = catalog.products.iter().find(|p| p.sku == l.sku);
