@@ -60,6 +60,12 @@ fn play(h: &History) -> Result<Vec<String>, Failure> {
 /// What kind of failure a message reports.
 fn kind_of(message: &str) -> &'static str {
     const KINDS: &[(&str, &str)] = &[
+        ("orders disagree", "orders"),
+        ("reserves", "reserved"),
+        ("available with", "reserved"),
+        ("(collected)", "collected"),
+        ("collected by two tills", "collected"),
+        ("public catalog", "public catalog"),
         ("differ from a rebuild", "rebuild"),
         ("does not open", "load"),
         ("do not rebuild", "load"),

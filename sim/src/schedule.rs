@@ -123,6 +123,50 @@ pub enum Event {
         till: usize,
         offline: bool,
     },
+    // -- pickup orders (drawn from a second stream of the seed) --
+    /// A customer sends a pickup order: lines of (product, quantity), and
+    /// a free-text line too if `text`.
+    Order {
+        customer: usize,
+        lines: Vec<(usize, i64)>,
+        text: bool,
+    },
+    /// A customer cancels an order it sees sent or accepted.
+    Cancel {
+        customer: usize,
+        pick: usize,
+    },
+    /// A till accepts a sent order it knows; bit k of `unavailable`: line
+    /// k+1 cannot be supplied.
+    Accept {
+        till: usize,
+        pick: usize,
+        unavailable: u8,
+    },
+    /// A till marks an accepted order ready.
+    Ready {
+        till: usize,
+        pick: usize,
+    },
+    /// A till rejects an open order.
+    Reject {
+        till: usize,
+        pick: usize,
+    },
+    /// The customer collects an accepted or ready order at a till (a sale
+    /// at the counter: the goods leave the shelves).
+    Collect {
+        till: usize,
+        pick: usize,
+    },
+    /// A customer's device syncs its order documents (and the public
+    /// catalog); each exchange may meet a fault.
+    CustomerSync {
+        customer: usize,
+        faults: Vec<Option<NetFault>>,
+    },
+    /// The server derives the public catalog (as its background task would).
+    Derive,
 }
 
 /// A whole history.
@@ -131,6 +175,8 @@ pub struct History {
     pub seed: u64,
     pub tills: usize,
     pub products: usize,
+    /// Customers signed up at the start (1 or 2).
+    pub customers: usize,
     /// (index in the seed's full history, milliseconds since the event
     /// before, the event).
     pub steps: Vec<(usize, u32, Event)>,
@@ -281,10 +327,73 @@ impl History {
             };
             steps.push((index, dt, e));
         }
+        // Pickup orders come from a second stream of the same seed, woven
+        // in after the shop's events with indices after theirs: the shop's
+        // events (and so every shrunk regression) stay what they were.
+        let mut orng = StdRng::seed_from_u64(seed ^ 0x6f72_6465_7273_0008);
+        let customers = orng.random_range(1..=2usize);
+        let base = std::mem::take(&mut steps);
+        let mut next = n;
+        let mut known_products = products;
+        for (index, dt, e) in base {
+            if e == Event::NewProduct {
+                known_products += 1;
+            }
+            steps.push((index, dt, e));
+            if !orng.random_bool(0.4) {
+                continue;
+            }
+            let dt = orng.random_range(1_000..60_000u32);
+            let till = orng.random_range(0..tills);
+            let customer = orng.random_range(0..customers);
+            let pick = orng.random_range(0..1000);
+            let e = match orng.random_range(0..100) {
+                0..18 => {
+                    let k = orng.random_range(1..=3);
+                    let lines = (0..k)
+                        .map(|_| {
+                            (
+                                orng.random_range(0..known_products),
+                                orng.random_range(1..=2i64),
+                            )
+                        })
+                        .collect();
+                    Event::Order {
+                        customer,
+                        lines,
+                        text: orng.random_bool(0.2),
+                    }
+                }
+                18..23 => Event::Cancel { customer, pick },
+                23..42 => Event::Accept {
+                    till,
+                    pick,
+                    unavailable: if orng.random_bool(0.3) {
+                        orng.random_range(1..8u8)
+                    } else {
+                        0
+                    },
+                },
+                42..50 => Event::Ready { till, pick },
+                50..53 => Event::Reject { till, pick },
+                53..70 => Event::Collect { till, pick },
+                70..94 => {
+                    let k = orng.random_range(1..=2);
+                    let faults = (0..k)
+                        .map(|_| orng.random_bool(fault_rate).then(|| net_fault(&mut orng)))
+                        .collect();
+                    Event::CustomerSync { customer, faults }
+                }
+                _ => Event::Derive,
+            };
+            steps.push((next, dt, e));
+            next += 1;
+        }
         History {
             seed,
             tills,
             products,
+            customers,
             steps,
         }
     }
@@ -400,6 +509,52 @@ impl fmt::Display for Event {
             Event::Hostile { kind } => {
                 write!(f, "a hostile till uploads a bad record (kind {kind})")
             }
+            Event::Order {
+                customer,
+                lines,
+                text,
+            } => {
+                write!(f, "customer {customer}: orders")?;
+                for (p, q) in lines {
+                    write!(f, " {q}×P{p}")?;
+                }
+                if *text {
+                    write!(f, " and something in free text")?;
+                }
+                Ok(())
+            }
+            Event::Cancel { customer, pick } => {
+                write!(f, "customer {customer}: cancels an order (pick {pick})")
+            }
+            Event::Accept {
+                till,
+                pick,
+                unavailable,
+            } => write!(
+                f,
+                "till {till}: accepts an order (pick {pick}, unavailable lines {unavailable:03b})"
+            ),
+            Event::Ready { till, pick } => {
+                write!(f, "till {till}: marks an order ready (pick {pick})")
+            }
+            Event::Reject { till, pick } => {
+                write!(f, "till {till}: rejects an order (pick {pick})")
+            }
+            Event::Collect { till, pick } => {
+                write!(f, "till {till}: a customer collects an order (pick {pick})")
+            }
+            Event::CustomerSync { customer, faults } => {
+                write!(f, "customer {customer}: syncs")?;
+                if faults.iter().any(Option::is_some) {
+                    let named: Vec<String> = faults
+                        .iter()
+                        .map(|x| x.map_or("ok".to_string(), |x| format!("{x:?}")))
+                        .collect();
+                    write!(f, " (network: {})", named.join(", "))?;
+                }
+                Ok(())
+            }
+            Event::Derive => write!(f, "server: derives the public catalog"),
             Event::Offline { till, offline } => write!(
                 f,
                 "till {till}: network {}",

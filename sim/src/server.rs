@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use axum::body::{Body, Bytes};
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
@@ -31,7 +31,10 @@ pub struct Answer {
 pub struct Server {
     rt: tokio::runtime::Runtime,
     router: Mutex<Option<axum::Router>>,
+    state: Mutex<Option<Arc<shopsync_server::AppState<SqliteStorage>>>>,
     path: PathBuf,
+    /// Where the deriver keeps its replicas (public catalogs).
+    public_dir: PathBuf,
     _stop: watch::Sender<bool>,
     stop_rx: watch::Receiver<bool>,
 }
@@ -45,7 +48,9 @@ impl Server {
         let server = Server {
             rt,
             router: Mutex::new(None),
+            state: Mutex::new(None),
             path: dir.join("server.db"),
+            public_dir: dir.join("public"),
             _stop: stop,
             stop_rx,
         };
@@ -55,9 +60,66 @@ impl Server {
 
     fn open(&self) -> Result<()> {
         let storage = SqliteStorage::open(&self.path).map_err(|e| anyhow!("{e}"))?;
-        let state = app_state(storage, ServeOptions::default(), self.stop_rx.clone());
-        *self.router.lock().map_err(|_| anyhow!("router lock"))? = Some(api::router(state));
+        // The deriver is enabled, but its background task is never started:
+        // the simulator derives at points of its own ([`Server::derive`]).
+        let options = ServeOptions {
+            public_dir: Some(self.public_dir.clone()),
+            ..ServeOptions::default()
+        };
+        let state = app_state(storage, options, self.stop_rx.clone());
+        *self.router.lock().map_err(|_| anyhow!("router lock"))? = Some(api::router(state.clone()));
+        *self.state.lock().map_err(|_| anyhow!("state lock"))? = Some(state);
         Ok(())
+    }
+
+    /// The server derives the store's public catalog now (as its background
+    /// task would after a write), deterministically.
+    pub fn derive(&self, store_id: &str) -> Result<()> {
+        let state = self
+            .state
+            .lock()
+            .map_err(|_| anyhow!("state lock"))?
+            .clone()
+            .ok_or_else(|| anyhow!("the server is stopped"))?;
+        self.rt.block_on(async move {
+            use shopsync_server::storage::Storage;
+            let row = state
+                .storage
+                .find_store(store_id.to_string())
+                .await
+                .map_err(|e| anyhow!("{e}"))?
+                .ok_or_else(|| anyhow!("no store {store_id}"))?;
+            shopsync_server::public_derive::derive_store(&state, row.pk, &row.store_id)
+                .await
+                .map_err(|e| anyhow!("deriving the public catalog: {e}"))
+        })
+    }
+
+    /// `POST /v1/customers`: a customer signs up; (customer id, token).
+    pub fn sign_up(&self, name: &str) -> Result<(String, String)> {
+        let body = serde_json::json!({
+            "protocol": 1, "name": name, "email": null, "device_name": "phone"
+        });
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(format!("{BASE}/v1/customers"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(serde_json::to_vec(&body)?))?;
+        let a = self.call(req)?;
+        if !a.status.is_success() {
+            bail!(
+                "signing up a customer: {} {}",
+                a.status,
+                String::from_utf8_lossy(&a.body)
+            );
+        }
+        let v: serde_json::Value = serde_json::from_slice(&a.body)?;
+        let id = v["customer_id"].as_str().unwrap_or_default().to_string();
+        let token = v["token"].as_str().unwrap_or_default().to_string();
+        if id.is_empty() || token.is_empty() {
+            bail!("signing up a customer: no id or token in {v}");
+        }
+        Ok((id, token))
     }
 
     fn storage(&self) -> Result<SqliteStorage> {
@@ -289,6 +351,25 @@ impl Link {
             self.send(r)?;
         }
         Ok(n)
+    }
+
+    /// `POST {path}` with a JSON body (a customer's sync), through this
+    /// link's faults; `epoch`: the server's epoch the device knows.
+    pub fn post_json(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        epoch: Option<&str>,
+    ) -> Result<Answer, SyncError> {
+        let mut headers = vec![(
+            header::CONTENT_TYPE.as_str(),
+            "application/json".to_string(),
+        )];
+        if let Some(e) = epoch {
+            headers.push((EPOCH_HEADER, e.to_string()));
+        }
+        let bytes = serde_json::to_vec(body).map_err(net)?;
+        self.through_faults(self.build(path, &headers, bytes))
     }
 
     /// A raw sync request body (a hostile device's upload).

@@ -141,3 +141,139 @@ fn the_checks_catch_a_till_that_differs_from_the_others() -> R {
     );
     Ok(())
 }
+
+/// Puts an order (and, with `accept`, the shop's acceptance of it) in
+/// customer 0's documents without syncing them: what only the customer
+/// believes.
+fn customer_believes(w: &mut World, accept: bool) -> anyhow::Result<String> {
+    use automerge::{ROOT, ScalarValue, transaction::Transactable};
+    use shopsync_core::ids::DocId;
+    use shopsync_core::orders::customer_side;
+    use shopsync_core::orders::records::{Accept, OrderRecord, OrderRequest, RequestLine};
+    let store = w.store_id.clone();
+    let sku = w.skus[0].clone();
+    let cu = &mut w.customers[0];
+    let id = "order-only-the-customer-knows".to_string();
+    let name = cu.name.clone();
+    customer_side::put_order(
+        cu.doc(&DocId::order_requests(&store, &cu.id)),
+        OrderRequest {
+            id: id.clone(),
+            customer_name: name,
+            list_id: None,
+            list_name: "Shopping".into(),
+            note: None,
+            sent_at: 1,
+            lines: vec![RequestLine {
+                line: 1,
+                sku: Some(sku),
+                text: "two".into(),
+                qty: 2,
+            }],
+        },
+    )?;
+    if accept {
+        let r = OrderRecord::Accept(Accept {
+            order: id.clone(),
+            till: "some-till".into(),
+            at: 2,
+            unavailable: Vec::new(),
+        });
+        cu.doc(&DocId::order_status(&store, &cu.id)).put(
+            ROOT,
+            r.key().as_str(),
+            ScalarValue::Bytes(r.encode()?),
+        )?;
+    }
+    Ok(id)
+}
+
+fn err_of(r: anyhow::Result<()>) -> String {
+    r.err().map(|e| e.to_string()).unwrap_or_default()
+}
+
+#[test]
+fn the_checks_catch_an_order_the_customer_and_the_tills_see_differently() -> R {
+    let mut w = settled(10_001)?;
+    check::all(&mut w)?;
+    customer_believes(&mut w, false)?;
+    let err = err_of(check::all(&mut w));
+    assert!(
+        err.contains("orders disagree"),
+        "the orders check failed: {err}"
+    );
+    Ok(())
+}
+
+#[test]
+fn the_checks_catch_reserved_stock_the_orders_do_not_explain() -> R {
+    let mut w = settled(10_002)?;
+    check::reserved(&mut w)?;
+    customer_believes(&mut w, true)?;
+    let err = err_of(check::reserved(&mut w));
+    assert!(
+        err.contains("reserves") && err.contains("accepted orders hold back"),
+        "the reserved check failed: {err}"
+    );
+    Ok(())
+}
+
+#[test]
+fn the_checks_catch_a_public_catalog_that_does_not_show_the_stock() -> R {
+    use shopsync_core::ids::DocId;
+    use shopsync_core::types::Availability;
+    let mut w = settled(10_003)?;
+    check::public_catalog(&mut w)?;
+    let store = w.store_id.clone();
+    let doc = w.customers[0].doc(&DocId::Public {
+        store: store.clone(),
+    });
+    let mut catalog = shopsync_core::public_catalog::read(doc, &store)?;
+    let p = &mut catalog.products[0];
+    p.availability = match p.availability {
+        Availability::InStock => Availability::Out,
+        _ => Availability::InStock,
+    };
+    shopsync_core::public_catalog::write(doc, &catalog)?;
+    let err = err_of(check::public_catalog(&mut w));
+    assert!(
+        err.contains("the public catalog shows"),
+        "the catalog check failed: {err}"
+    );
+    Ok(())
+}
+
+#[test]
+fn the_checks_catch_a_collected_orders_sale_missing_and_a_double_collection_unflagged() -> R {
+    // The first of these histories in which an order was collected.
+    let mut found = None;
+    for seed in 10_000..10_040 {
+        let w = settled(seed)?;
+        if !w.collects.is_empty() {
+            found = Some(w);
+            break;
+        }
+    }
+    let mut w = found.ok_or_else(|| anyhow::anyhow!("no history collected an order"))?;
+    check::all(&mut w)?;
+    let (order, sale, _) = w.collects[0].clone();
+    // Two tills collected it, and nothing shows the conflict.
+    w.collects.push((order.clone(), "another-sale".into(), 1));
+    let err = err_of(check::collected(&mut w));
+    assert!(
+        err.contains("collected by two tills"),
+        "the double collection check failed: {err}"
+    );
+    w.collects.pop();
+    // The sale of a collected order is gone from one till.
+    let last = w.tills.len() - 1;
+    let c = w.tills[last].store()?.connection();
+    c.execute_batch("PRAGMA foreign_keys = OFF")?;
+    assert_eq!(c.execute("DELETE FROM sales WHERE id = ?1", [&sale])?, 1);
+    let err = err_of(check::collected(&mut w));
+    assert!(
+        err.contains("(collected) is missing"),
+        "the collected sale check failed: {err}"
+    );
+    Ok(())
+}

@@ -132,17 +132,25 @@ fn put(doc: &mut AutoCommit, record: &OrderRecord) -> Result<()> {
     Ok(())
 }
 
-/// One customer's orders with one store, from the two documents.
+/// One customer's orders with one store, from the two documents, with the
+/// conflicts the tills show.
 pub fn orders(
     store_id: &str,
     customer_id: &str,
     requests: &AutoCommit,
     status: &AutoCommit,
 ) -> Vec<OrderView> {
-    fold(
+    let mut out = fold(
         store_id,
         customer_id,
         &read_doc(requests),
         &read_doc(status),
-    )
+    );
+    // The same conflicts the tills show (two tills collected, or accepted
+    // with different lines unavailable): the customer may have paid twice.
+    let conflicts = super::state::conflicts_by_order(status);
+    for o in &mut out {
+        o.conflict = conflicts.get(&o.id).cloned();
+    }
+    out
 }
