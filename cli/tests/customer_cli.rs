@@ -150,5 +150,10 @@ fn orders_offline_send_cancel_and_refusals() -> R {
     till.init("Corner Shop", "T1")?;
     let err = till.fails(&["customer", "list", "ls"])?;
     assert!(err.contains("till's store"), "{err}");
+    // Nor a customer's file as a till's: a plain error, the lists intact.
+    let before = c.json(&["customer", "list", "ls"])?;
+    let err = c.fails(&["stock"])?;
+    assert!(err.contains("customer's file"), "{err}");
+    assert_eq!(c.json(&["customer", "list", "ls"])?, before);
     Ok(())
 }

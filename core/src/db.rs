@@ -26,6 +26,20 @@ pub fn open(path: &Path) -> Result<Connection> {
     }
     let mut conn = Connection::open(path)?;
     configure(&conn)?;
+    // A customer's file (`shopsync customer --db`) must not meet the
+    // till's migrations: refused plainly, before anything is written.
+    if conn
+        .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'doc_cursors'")?
+        .exists([])?
+    {
+        return Err(CoreError::invalid(
+            "db",
+            format!(
+                "{} is a customer's file, not a till's store: give the till's own file with --db",
+                path.display()
+            ),
+        ));
+    }
     migrate(&mut conn)?;
     Ok(conn)
 }
