@@ -30,8 +30,10 @@ pub enum CoreError {
     NotInitialized(String),
     #[error("there is already a store in {0}")]
     AlreadyInitialized(String),
+    #[cfg(feature = "store")]
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[cfg(feature = "store")]
     #[error("database migration failed: {0}")]
     Migration(#[from] rusqlite_migration::Error),
     #[error("document error: {0}")]
@@ -91,9 +93,9 @@ impl CoreError {
             CoreError::Payment(_) => ErrorCode::Payment,
             CoreError::Corrupt(_) => ErrorCode::CorruptData,
             CoreError::NotInitialized(_) => ErrorCode::NotInitialized,
-            CoreError::Sqlite(_) | CoreError::Migration(_) | CoreError::Io { .. } => {
-                ErrorCode::Storage
-            }
+            #[cfg(feature = "store")]
+            CoreError::Sqlite(_) | CoreError::Migration(_) => ErrorCode::Storage,
+            CoreError::Io { .. } => ErrorCode::Storage,
             CoreError::Automerge(_) => ErrorCode::Internal,
             CoreError::Network(_) => ErrorCode::Network,
             CoreError::Unauthorized(_) => ErrorCode::Unauthorized,

@@ -16,11 +16,13 @@
 use std::collections::BTreeMap;
 
 use automerge::{AutoCommit, ROOT, ReadDoc, ScalarValue, Value, transaction::Transactable};
+#[cfg(feature = "store")]
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use shopsync_types::{Availability, PublicCatalog, PublicProduct};
 
 use crate::error::Result;
+#[cfg(feature = "store")]
 use crate::pricing::{TaxRule, price_line};
 
 const SHOP: &str = "shop";
@@ -37,6 +39,7 @@ struct Shop {
     published: bool,
 }
 
+#[cfg(feature = "store")]
 fn setting(conn: &Connection, key: &str) -> Result<Option<String>> {
     use rusqlite::OptionalExtension;
     Ok(conn
@@ -46,6 +49,7 @@ fn setting(conn: &Connection, key: &str) -> Result<Option<String>> {
         .optional()?)
 }
 
+#[cfg(feature = "store")]
 /// Whether the shop publishes, from its settings.
 pub fn publishes(conn: &Connection) -> Result<bool> {
     Ok(setting(conn, "publish")?.as_deref() == Some("true"))
@@ -65,6 +69,7 @@ pub fn band(available: i64, reorder_point: Option<i64>) -> Availability {
 /// The public catalog as a store's projections show it now. Availability
 /// counts what accepted pickup orders hold back as gone. A shop that does
 /// not publish gets an empty, unpublished catalog.
+#[cfg(feature = "store")]
 pub fn derive(conn: &Connection, store_id: &str) -> Result<PublicCatalog> {
     let name = setting(conn, "store_name")?.unwrap_or_default();
     let currency = setting(conn, "currency")?.unwrap_or_default();
@@ -205,6 +210,7 @@ pub fn read(doc: &AutoCommit, store_id: &str) -> Result<PublicCatalog> {
     Ok(out)
 }
 
+#[cfg(feature = "store")]
 impl crate::Store {
     /// Derives the public catalog from this store's projections and writes
     /// what changed to `store/{store}/public` as one local change. Returns

@@ -13,8 +13,10 @@
 //! `till.rs`) and the customer's device (`customer_side.rs`).
 
 pub mod customer_side;
+#[cfg(feature = "store")]
 pub mod project;
 pub mod records;
 pub mod state;
+#[cfg(feature = "store")]
 pub mod till;
 pub mod validate;

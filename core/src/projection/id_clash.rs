@@ -14,7 +14,7 @@ use crate::records::Record;
 use crate::validate::{Rule, Violation};
 
 /// The rule's name in the quarantine.
-pub const RULE: &str = "id_clash";
+pub const RULE: &str = crate::validate::ID_CLASH_RULE;
 
 fn reason(id: &str) -> String {
     format!(

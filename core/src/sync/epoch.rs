@@ -17,8 +17,7 @@ use crate::store::Store;
 
 pub(crate) const KEY_EPOCH: &str = "sync.server_epoch";
 
-/// The response header carrying the server's epoch.
-pub const EPOCH_HEADER: &str = "shopsync-epoch";
+pub use super::wire::EPOCH_HEADER;
 
 /// What a till does with the epoch of an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

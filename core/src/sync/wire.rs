@@ -17,6 +17,10 @@ use std::io::Read;
 use thiserror::Error;
 
 pub const PROTOCOL_VERSION: u16 = 1;
+
+/// The header carrying the server's epoch (see `epoch`), on answers and on
+/// requests that name the epoch their cursors belong to.
+pub const EPOCH_HEADER: &str = "shopsync-epoch";
 pub const CONTENT_TYPE: &str = "application/x-shopsync-sync";
 const REQUEST_MAGIC: &[u8; 4] = b"SSYQ";
 const RESPONSE_MAGIC: &[u8; 4] = b"SSYR";
