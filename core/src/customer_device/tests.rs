@@ -1,1 +1,296 @@
+use shopsync_types::ItemWhat;
+
 use super::*;
+use crate::customer;
+use crate::sync::customer_wire::DocAnswer;
+
+const T: i64 = 1_700_000_000_000;
+
+fn device_with_list(customer: &str) -> (Device, String) {
+    let mut d = Device::new(customer);
+    let list = d
+        .edit_own(T, |doc| customer::create_list(doc, "Weekly"))
+        .expect("a list");
+    (d, list)
+}
+
+/// The server's answer that acknowledges everything sent and brings
+/// `changes` for each document.
+fn answer(sent: &Sent, bring: &[(String, Vec<Vec<u8>>, u64)]) -> CustomerSyncResponse {
+    CustomerSyncResponse {
+        protocol: 1,
+        docs: sent
+            .docs
+            .iter()
+            .map(|id| {
+                let (changes, cursor) = bring
+                    .iter()
+                    .find(|(d, _, _)| d == id)
+                    .map(|(_, c, n)| (c.iter().map(|b| encode_change(b)).collect(), *n))
+                    .unwrap_or((Vec::new(), 0));
+                DocAnswer {
+                    doc_id: id.clone(),
+                    cursor,
+                    changes,
+                    more: false,
+                }
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn an_edit_is_pending_until_the_server_acknowledges_it() {
+    let (mut d, _) = device_with_list("c1");
+    assert_eq!(d.changes_waiting(), 1);
+    let (req, sent) = d.sync_request().expect("request");
+    let own = req
+        .docs
+        .iter()
+        .find(|r| r.doc_id == "customer/c1")
+        .expect("own document asked for");
+    assert_eq!(own.changes.len(), 1);
+    let applied = d.apply_answer(&sent, answer(&sent, &[])).expect("applied");
+    assert_eq!(applied.acked, 1);
+    assert_eq!(d.changes_waiting(), 0);
+    assert!(d.take_dirty().contains("customer/c1"));
+}
+
+#[test]
+fn a_failed_edit_changes_nothing() {
+    let (mut d, list) = device_with_list("c1");
+    let before = d.stored("customer/c1").expect("held");
+    let bad = d.edit_own(T, |doc| {
+        customer::add_item(doc, &list, &ItemWhat::Text { text: "Milk".into() }, 1)?;
+        customer::set_qty(doc, &list, "no-such-item", 2)
+    });
+    assert!(bad.is_err());
+    assert_eq!(d.stored("customer/c1").expect("held"), before);
+    assert_eq!(d.changes_waiting(), 1);
+}
+
+#[test]
+fn another_customers_documents_cannot_be_written() {
+    let mut d = Device::new("c1");
+    let other = DocId::Customer {
+        customer: "c2".into(),
+    };
+    let e = d.edit(&other, T, |doc| customer::create_list(doc, "Mine"));
+    assert!(matches!(e, Err(CoreError::Unauthorized(_))), "{e:?}");
+    let status = DocId::order_status("s1", "c1");
+    let e = d.edit(&status, T, |_| Ok(()));
+    assert!(matches!(e, Err(CoreError::Unauthorized(_))), "{e:?}");
+}
+
+#[test]
+fn stored_documents_load_with_their_pending_changes_and_cursor() {
+    let (mut a, list) = device_with_list("c1");
+    a.edit_own(T, |doc| {
+        customer::add_item(doc, &list, &ItemWhat::Text { text: "Milk".into() }, 2)
+    })
+    .expect("item");
+    let mut stored = a.stored("customer/c1").expect("held");
+    stored.cursor = 7;
+    let mut b = Device::new("c1");
+    b.load("customer/c1", stored).expect("loaded");
+    assert_eq!(b.changes_waiting(), 2);
+    let (req, _) = b.sync_request().expect("request");
+    let own = &req.docs[0];
+    assert_eq!((own.since, own.changes.len()), (7, 2));
+    let lists = b.view().expect("view").lists;
+    assert_eq!(lists[0].items[0].qty, 2);
+}
+
+#[test]
+fn merging_another_tabs_copy_keeps_both_edits_and_never_resends_acknowledged_ones() {
+    let (mut a, list) = device_with_list("c1");
+    // Tab A syncs: its list is acknowledged.
+    let (_, sent) = a.sync_request().expect("request");
+    a.apply_answer(&sent, answer(&sent, &[("customer/c1".into(), vec![], 3)]))
+        .expect("applied");
+    let stored_a = a.stored("customer/c1").expect("held");
+    // Tab B opened before that, from an older copy with the list pending.
+    let mut b = Device::new("c1");
+    let mut older = stored_a.clone();
+    older.pending = a_changes(&mut a);
+    b.load("customer/c1", older).expect("loaded");
+    b.edit_own(T, |doc| {
+        customer::add_item(doc, &list, &ItemWhat::Text { text: "Eggs".into() }, 1)
+    })
+    .expect("item");
+    // A saves again: it merges B's stored copy first.
+    let stored_b = b.stored("customer/c1").expect("held");
+    a.merge_stored("customer/c1", stored_b).expect("merged");
+    let items = a.view().expect("view").lists[0].items.clone();
+    assert_eq!(items.len(), 1, "B's item reached A");
+    // Only B's new change is pending on A: the list A had acknowledged is not.
+    assert_eq!(a.changes_waiting(), 1);
+    // The cursor stays A's.
+    assert_eq!(a.stored("customer/c1").expect("held").cursor, 3);
+}
+
+fn a_changes(d: &mut Device) -> Vec<Vec<u8>> {
+    d.docs
+        .get_mut("customer/c1")
+        .map(|e| {
+            e.doc
+                .get_changes(&[])
+                .iter()
+                .map(|c| c.raw_bytes().to_vec())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn changes_from_the_server_apply_and_move_the_cursor() {
+    let (mut a, _) = device_with_list("c1");
+    let mut b = Device::new("c1");
+    let (_, sent) = b.sync_request().expect("request");
+    let bring = vec![("customer/c1".to_string(), a_changes(&mut a), 12)];
+    let applied = b.apply_answer(&sent, answer(&sent, &bring)).expect("applied");
+    assert_eq!(applied.new_changes, 1);
+    assert_eq!(b.view().expect("view").lists.len(), 1);
+    let (req, _) = b.sync_request().expect("request");
+    assert_eq!(req.docs[0].since, 12);
+    // The same changes again are known, not new.
+    let (_, sent) = b.sync_request().expect("request");
+    let again = b.apply_answer(&sent, answer(&sent, &bring)).expect("applied");
+    assert_eq!((again.new_changes, again.known_changes), (0, 1));
+}
+
+#[test]
+fn a_change_with_a_missing_dependency_keeps_the_cursor() {
+    let (mut a, list) = device_with_list("c1");
+    a.edit_own(T, |doc| {
+        customer::add_item(doc, &list, &ItemWhat::Text { text: "Milk".into() }, 1)
+    })
+    .expect("item");
+    let all = a_changes(&mut a);
+    let mut b = Device::new("c1");
+    let (_, sent) = b.sync_request().expect("request");
+    // Only the second change: its dependency never came.
+    let bring = vec![("customer/c1".to_string(), vec![all[1].clone()], 9)];
+    let applied = b.apply_answer(&sent, answer(&sent, &bring)).expect("applied");
+    assert_eq!(applied.failed.len(), 1, "{applied:?}");
+    let (req, _) = b.sync_request().expect("request");
+    assert_eq!(req.docs[0].since, 0, "asked again from the start");
+}
+
+#[test]
+fn an_answer_for_a_document_not_asked_for_is_refused() {
+    let (mut d, _) = device_with_list("c1");
+    let (_, sent) = d.sync_request().expect("request");
+    let mut ans = answer(&sent, &[]);
+    ans.docs.push(DocAnswer {
+        doc_id: "customer/c2".into(),
+        ..DocAnswer::default()
+    });
+    assert!(d.apply_answer(&sent, ans).is_err());
+    assert_eq!(d.changes_waiting(), 1, "nothing acknowledged");
+}
+
+#[test]
+fn a_new_server_epoch_resends_everything_and_drops_public_catalogs() {
+    let (mut d, _) = device_with_list("c1");
+    d.edit_own(T, |doc| customer::add_favourite(doc, "s1"))
+        .expect("favourite");
+    assert!(!d.note_epoch("e1").expect("epoch"), "the first epoch is no reset");
+    let (_, sent) = d.sync_request().expect("request");
+    let public = vec![("store/s1/public".to_string(), public_changes(), 5)];
+    d.apply_answer(&sent, answer(&sent, &public)).expect("applied");
+    assert_eq!(d.changes_waiting(), 0);
+    assert!(d.catalog("s1").expect("read").is_some());
+    assert!(d.note_epoch("e2").expect("epoch"), "a restored server");
+    assert_eq!(d.changes_waiting(), 2, "both changes of the own document again");
+    assert!(d.catalog("s1").expect("read").is_none());
+    let (req, _) = d.sync_request().expect("request");
+    assert!(req.docs.iter().all(|r| r.since == 0));
+}
+
+fn public_changes() -> Vec<Vec<u8>> {
+    let mut doc = AutoCommit::new();
+    crate::public_catalog::write(
+        &mut doc,
+        &PublicCatalog {
+            store_id: "s1".into(),
+            name: "Corner Shop".into(),
+            currency: "EUR".into(),
+            published: true,
+            products: Vec::new(),
+        },
+    )
+    .expect("write");
+    doc.commit();
+    doc.get_changes(&[])
+        .iter()
+        .map(|c| c.raw_bytes().to_vec())
+        .collect()
+}
+
+#[test]
+fn followed_documents_are_the_own_orders_and_catalogs() {
+    let (mut d, list) = device_with_list("c1");
+    d.edit_own(T, |doc| {
+        customer::add_favourite(doc, "s1")?;
+        customer::add_item(doc, &list, &ItemWhat::Text { text: "Milk".into() }, 1)
+    })
+    .expect("edits");
+    d.look_at("s2").expect("look");
+    let ids: Vec<String> = d
+        .followed()
+        .expect("followed")
+        .iter()
+        .map(|d| d.to_string())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "customer/c1",
+            "store/s1/orders/c1/requests",
+            "store/s1/orders/c1/status",
+            "store/s1/public",
+            "store/s2/public",
+        ]
+    );
+}
+
+#[test]
+fn sending_a_list_writes_a_valid_order_and_cancelling_it_works() {
+    let (mut d, list) = device_with_list("c1");
+    d.edit_own(T, |doc| {
+        customer::add_item(doc, &list, &ItemWhat::Text { text: "Milk".into() }, 2)
+    })
+    .expect("item");
+    let (order, left_out) = d.send_order(&list, "s1", "Ann", None, T).expect("sent");
+    assert_eq!((order.lines.len(), left_out), (1, 0));
+    assert_eq!(order.status, shopsync_types::OrderStatus::Sent);
+    let (req, _) = d.sync_request().expect("request");
+    let requests = req
+        .docs
+        .iter()
+        .find(|r| r.doc_id == "store/s1/orders/c1/requests")
+        .expect("the order document is sent");
+    assert_eq!(requests.changes.len(), 1);
+    d.cancel_order(&order.id, None, T + 1).expect("cancelled");
+    assert_eq!(
+        d.orders()[0].status,
+        shopsync_types::OrderStatus::Cancelled
+    );
+    // A control character breaks the order rules: nothing is written.
+    let waiting = d.changes_waiting();
+    assert!(d.send_order(&list, "s1", "Ann\u{7}", None, T).is_err());
+    assert_eq!(d.changes_waiting(), waiting);
+}
+
+#[test]
+fn adopting_an_account_moves_the_local_documents() {
+    let (mut d, _) = device_with_list("local-1");
+    d.adopt_account("acct-9").expect("adopted");
+    assert_eq!(d.customer_id(), "acct-9");
+    assert_eq!(d.view().expect("view").lists.len(), 1);
+    let dirty = d.take_dirty();
+    assert!(dirty.contains("customer/local-1") && dirty.contains("customer/acct-9"));
+    assert!(d.stored("customer/local-1").is_none());
+    assert_eq!(d.changes_waiting(), 1, "the list is still to be sent");
+}

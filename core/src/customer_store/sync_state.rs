@@ -17,18 +17,16 @@
 use std::collections::{BTreeSet, HashMap};
 
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
-use serde::Serialize;
 
 use super::{CustomerStore, meta, meta_del, meta_set};
 use crate::access::{self, Principal};
 use crate::error::{CoreError, Result};
 use crate::ids::DocId;
 use crate::sync::customer_wire::{
-    CustomerSyncRequest, CustomerSyncResponse, DocRequest, MAX_DOCS, decode_change, encode_change,
+    CustomerSyncRequest, CustomerSyncResponse, DocRequest, decode_change, encode_change,
 };
 
-/// Upload at most this many change bytes (before base64) per request.
-pub const UPLOAD_BYTES: usize = 2 * 1024 * 1024;
+pub use crate::customer_device::UPLOAD_BYTES;
 
 const KEY_LAST_SUCCESS: &str = "sync.last_success";
 const KEY_LAST_ATTEMPT: &str = "sync.last_attempt";
@@ -45,41 +43,21 @@ pub struct Pending {
     pub more_to_send: bool,
 }
 
-/// A document whose received changes were not applied.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DocFailure {
-    pub doc_id: String,
-    pub error: String,
-}
-
-/// What applying one answer did.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
-pub struct AnswerApplied {
-    pub acked: u64,
-    pub new_changes: u64,
-    pub known_changes: u64,
-    pub failed: Vec<DocFailure>,
-    /// Some document has more changes waiting on the server.
-    pub more: bool,
-}
+pub use crate::customer_device::{AnswerApplied, DocFailure};
 
 impl CustomerStore {
-    /// The documents this device follows.
+    /// The documents this device follows
+    /// ([`crate::customer_device::followed_docs`]).
     pub fn followed(&mut self) -> Result<Vec<DocId>> {
-        let customer = self.customer_id.clone();
         let favourites: BTreeSet<String> = self.view()?.favourites.into_iter().collect();
-        let mut order_shops: BTreeSet<String> = self.order_stores()?.into_iter().collect();
-        order_shops.extend(favourites.iter().cloned());
-        let mut public: BTreeSet<String> = favourites;
-        public.extend(self.looked_at_shops()?);
-        let mut out = vec![self.own_doc()];
-        for s in &order_shops {
-            out.push(DocId::order_requests(s, &customer));
-            out.push(DocId::order_status(s, &customer));
-        }
-        out.extend(public.into_iter().map(|store| DocId::Public { store }));
-        out.truncate(MAX_DOCS);
-        Ok(out)
+        let ordered: BTreeSet<String> = self.order_stores()?.into_iter().collect();
+        let looked_at: BTreeSet<String> = self.looked_at_shops()?.into_iter().collect();
+        Ok(crate::customer_device::followed_docs(
+            &self.customer_id,
+            &favourites,
+            &ordered,
+            &looked_at,
+        ))
     }
 
     fn cursor(&self, doc: &str) -> Result<u64> {
