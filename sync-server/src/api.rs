@@ -32,7 +32,7 @@ use crate::guard;
 use crate::storage::{DocBatch, EnrolInput, NewChange, Storage};
 
 pub fn router<S: Storage>(state: Arc<AppState<S>>) -> Router {
-    Router::new()
+    let api = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics_with_token::<S>))
         .route(
@@ -67,8 +67,14 @@ pub fn router<S: Storage>(state: Arc<AppState<S>>) -> Router {
         .route("/v1/customer/events", get(customer_sync::events::<S>))
         .route("/v1/shops", get(customer_sync::shops::<S>))
         .route("/v1/sync", post(sync::<S>))
-        .route("/v1/events", get(events::<S>))
-        .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
+        .route("/v1/events", get(events::<S>));
+    let routes = if state.options.web_app {
+        api.merge(crate::web_app::routes())
+    } else {
+        api
+    };
+    routes
+        .fallback(not_found)
         .layer(DefaultBodyLimit::max(limits::MAX_REQUEST_BYTES))
         .layer(middleware::from_fn_with_state(state.clone(), timeout::<S>))
         .layer(middleware::from_fn_with_state(state.clone(), count::<S>))
@@ -79,8 +85,13 @@ pub fn router<S: Storage>(state: Arc<AppState<S>>) -> Router {
 pub fn metrics_router<S: Storage>(state: Arc<AppState<S>>) -> Router {
     Router::new()
         .route("/metrics", get(metrics::<S>))
-        .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
+        .fallback(not_found)
         .with_state(state)
+}
+
+/// The answer to a path no route serves.
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound("no such endpoint".into())
 }
 
 /// A request whose answer is not ready within the timeout gets 408 (a slow

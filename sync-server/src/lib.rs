@@ -19,6 +19,7 @@ pub mod sqlite;
 mod sqlite_customers;
 mod sqlite_docs;
 pub mod storage;
+pub mod web_app;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -56,6 +57,8 @@ pub struct ServeOptions {
     /// Where the server keeps its replicas of shops to derive their public
     /// catalogs (`None`: no public catalogs are derived).
     pub public_dir: Option<PathBuf>,
+    /// Serve the customer's web app at `/` (web_app.rs).
+    pub web_app: bool,
 }
 
 impl Default for ServeOptions {
@@ -70,6 +73,7 @@ impl Default for ServeOptions {
             link_code_ttl: Duration::from_secs(10 * 60),
             guard: guard::GuardOptions::default(),
             public_dir: None,
+            web_app: true,
         }
     }
 }

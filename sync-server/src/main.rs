@@ -133,6 +133,13 @@ struct ServeArgs {
     /// Customer sign-ups (POST /v1/customers) one client address may make per minute.
     #[arg(long, env = "SHOPSYNC_SIGNUPS_PER_MINUTE", default_value_t = 10)]
     signups_per_minute: u32,
+    /// Do not serve the customer's web app at / (it is served by default).
+    #[arg(
+        long,
+        env = "SHOPSYNC_NO_WEB_APP",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    no_web_app: bool,
 }
 
 impl std::fmt::Debug for ServeArgs {
@@ -153,6 +160,7 @@ impl std::fmt::Debug for ServeArgs {
             .field("quota_documents", &self.quota_documents)
             .field("quota_bytes_per_day", &self.quota_bytes_per_day)
             .field("signups_per_minute", &self.signups_per_minute)
+            .field("no_web_app", &self.no_web_app)
             .finish()
     }
 }
@@ -323,6 +331,7 @@ async fn run(cli: Cli) -> Result<()> {
                 // (caches: deleting them only costs a rebuild).
                 public_dir: Some(public_dir(&cli.db)),
                 signups_per_minute: args.signups_per_minute,
+                web_app: !args.no_web_app,
                 ..ServeOptions::default()
             };
             shopsync_server::serve_with_metrics(
