@@ -195,7 +195,7 @@ pub fn ListPage(id: String) -> impl IntoView {
             <button class="btn primary" type="submit" data-testid="item-add">"Add"</button>
         </form>
         <p class="muted small">"Products from a shop's catalog: open the shop on the Shops screen and tap Add."</p>
-        <section class="card" aria-labelledby="send-title">
+        <section class="card stack" aria-labelledby="send-title">
             <h3 id="send-title">"Send for pickup"</h3>
             <label for="send-shop">"Shop"</label>
             <select id="send-shop" data-testid="send-shop" on:change=move |ev| shop.set(event_target_value(&ev))>
