@@ -261,3 +261,20 @@ pub async fn adopt(ctx: Ctx, account: Account) -> Result<(), String> {
     ctx.rev.update(|r| *r += 1);
     Ok(())
 }
+
+/// Forgets the account on this browser (after the device was revoked):
+/// the lists stay here, and signing up or linking again takes them along.
+pub async fn forget_account(ctx: Ctx) -> Result<(), String> {
+    let Some(db) = db() else {
+        return Err("still loading".into());
+    };
+    persist::save(&db, &[], &[(KEY_ACCOUNT, None)])
+        .await
+        .map_err(|e| e.to_string())?;
+    ctx.account.set(None);
+    ctx.sync.update(|s| {
+        s.state = SyncState::Local;
+        s.message = None;
+    });
+    Ok(())
+}

@@ -128,8 +128,22 @@ fn Signed() -> impl IntoView {
             .or_else(|| ctx.account.get().and_then(|a| a.name))
             .unwrap_or_default()
     };
+    let revoked = move || ctx.sync.get().state == crate::session::SyncState::Revoked;
+    let forget = move |_| {
+        leptos::task::spawn_local(async move {
+            if let Err(e) = session::forget_account(ctx).await {
+                ctx.message.set(Some(e));
+            }
+        });
+    };
     view! {
         <h2>"Account"</h2>
+        <Show when=revoked>
+            <div class="card stack" role="alert" data-testid="revoked">
+                <p>"This device was removed from your account, so it no longer syncs. Your lists are still here."</p>
+                <button class="btn primary" data-testid="forget-account" on:click=forget>"Forget the account here, then sign up or link again"</button>
+            </div>
+        </Show>
         <div class="card stack">
             <p>"Signed in as " <strong data-testid="account-name">{name}</strong></p>
             <p class="muted small" data-testid="account-id">{move || ctx.account.get().map(|a| format!("customer {}", a.customer_id)).unwrap_or_default()}</p>

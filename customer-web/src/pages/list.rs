@@ -23,6 +23,24 @@ fn item_label(item: &ListItem) -> (String, Option<String>) {
     }
 }
 
+/// The item id and control of the focused element, if it is an item's control.
+fn focused_control() -> Option<(String, String)> {
+    let el = web_sys::window()?.document()?.active_element()?;
+    let control = el.get_attribute("data-testid")?;
+    let row = el.closest("[data-item-id]").ok()??;
+    Some((row.get_attribute("data-item-id")?, control))
+}
+
+fn refocus(item: &str, control: &str) {
+    let selector = format!("[data-item-id=\"{item}\"] [data-testid=\"{control}\"]");
+    let el = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector(&selector).ok().flatten());
+    if let Some(el) = el.and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok()) {
+        let _ = el.focus();
+    }
+}
+
 #[component]
 pub fn ListPage(id: String) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
@@ -54,7 +72,13 @@ pub fn ListPage(id: String) -> impl IntoView {
     };
     let op = move |f: Box<dyn FnOnce(&mut automerge::AutoCommit, &str) -> shopsync_core::Result<()>>| {
         let id = list_id.get_value();
+        // The rows are drawn again: keyboard focus goes back to the same
+        // control of the same item.
+        let focused = focused_control();
         session::edit(ctx, |d, now| d.edit_own(now, |doc| f(doc, &id)));
+        if let Some((item, control)) = focused {
+            request_animation_frame(move || refocus(&item, &control));
+        }
     };
 
     let items = move || {
@@ -71,7 +95,7 @@ pub fn ListPage(id: String) -> impl IntoView {
                     let checked = item.checked;
                     let check_label = format!("Got {label}");
                     view! {
-                        <li class="item" class:done=checked data-testid="item-row" data-item=label.clone() data-checked=checked.to_string()>
+                        <li class="item" class:done=checked data-testid="item-row" data-item=label.clone() data-item-id=item.id.clone() data-checked=checked.to_string()>
                             <input type="checkbox" class="tick" data-testid="item-check" prop:checked=checked aria-label=check_label
                                 on:change=move |ev| { let v = event_target_checked(&ev); let a = a.clone(); op(Box::new(move |doc, l| customer::set_checked(doc, l, &a, v))) } />
                             <span class="grow label">
