@@ -22,6 +22,7 @@ thread_local! {
     static RUNNING: Cell<bool> = const { Cell::new(false) };
     static AGAIN: Cell<bool> = const { Cell::new(false) };
     static SCHEDULED: Cell<bool> = const { Cell::new(false) };
+    static STARTED: Cell<bool> = const { Cell::new(false) };
 }
 
 fn set_timeout(ms: i32, f: impl FnOnce() + 'static) {
@@ -140,6 +141,9 @@ async fn pages(ctx: Ctx, token: &str) -> Result<Option<String>, NetError> {
 /// online, and the server's notices.
 pub fn start(ctx: Ctx) {
     now(ctx);
+    if STARTED.with(|s| s.replace(true)) {
+        return;
+    }
     tick(ctx);
     if let Some(w) = web_sys::window() {
         let cb = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || now(ctx));
@@ -192,8 +196,10 @@ fn futures_channel_oneshot() -> (impl FnOnce(()), impl std::future::Future<Outpu
 /// stream ends or the favourite shops change.
 async fn notices(ctx: Ctx) {
     let mut pause = 1_000;
+    // A revoked token is not tried again; a new account's is.
+    let mut dead: Option<String> = None;
     loop {
-        let Some(token) = ctx.token() else {
+        let Some(token) = ctx.token().filter(|t| Some(t) != dead.as_ref()) else {
             sleep(2_000).await;
             continue;
         };
@@ -217,7 +223,8 @@ async fn notices(ctx: Ctx) {
         })
         .await;
         if stop || matches!(result, Err(NetError::Unauthorized(_))) {
-            return;
+            dead = Some(token);
+            continue;
         }
         if watched() != watch {
             pause = 0;
