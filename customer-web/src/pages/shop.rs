@@ -107,7 +107,12 @@ pub fn ShopPage(id: String) -> impl IntoView {
         let currency = c.catalog.currency.clone();
         view! {
             <p class="muted" data-testid="catalog-count" data-query=q.clone() role="status">
-                {if total > SHOWN { format!("{total} products, the first {SHOWN} shown") } else { format!("{total} products") }}
+                {match total {
+                    0 => "No product matches.".to_string(),
+                    1 => "1 product".to_string(),
+                    n if n > SHOWN => format!("{n} products, the first {SHOWN} shown"),
+                    n => format!("{n} products"),
+                }}
             </p>
             <ul class="rows" data-testid="catalog" aria-label="Products">
                 {found.into_iter().take(SHOWN).map(|p| {
