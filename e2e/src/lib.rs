@@ -23,6 +23,7 @@ pub use fantoccini;
 
 mod app;
 mod page;
+pub mod web;
 
 pub use app::App;
 pub use page::Page;
