@@ -58,6 +58,8 @@ ensure_tauri_driver() {
 # Debian packages the desktop app needs to build and to be driven in tests.
 DESKTOP_PACKAGES=(pkg-config libwebkit2gtk-4.1-dev libssl-dev)
 E2E_PACKAGES=(xvfb webkit2gtk-driver imagemagick xdotool procps)
+# The customer's web app is tested in headless Chromium through chromedriver.
+WEB_E2E_PACKAGES=(chromium chromium-driver)
 # cli/tests/clocks.rs runs tills with wrong clocks under faketime.
 CLOCK_TEST_PACKAGES=(faketime)
 # scripts/demo-customers.sh checks the commands' --json output with jq.

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Runs every ShopSync test: unit, property, crash-safety, CLI, server and
-# end-to-end tests in the real desktop window. On a fresh Debian machine it
-# first installs what is missing (Debian packages, the wasm target,
-# wasm-bindgen-cli and tauri-driver from the Rust crate registry).
+# end-to-end tests in the real desktop window and in headless Chromium. On a
+# fresh Debian machine it first installs what is missing (Debian packages,
+# the wasm target, wasm-bindgen-cli and tauri-driver from the Rust crate
+# registry).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-ensure_apt build-essential "${DESKTOP_PACKAGES[@]}" "${E2E_PACKAGES[@]}" "${CLOCK_TEST_PACKAGES[@]}" "${DEMO_PACKAGES[@]}"
+ensure_apt build-essential "${DESKTOP_PACKAGES[@]}" "${E2E_PACKAGES[@]}" "${WEB_E2E_PACKAGES[@]}" "${CLOCK_TEST_PACKAGES[@]}" "${DEMO_PACKAGES[@]}"
 ensure_wasm_toolchain
 ensure_tauri_driver
 
@@ -28,4 +29,9 @@ cargo run --release --locked -p shopsync-sim -- --seeds "${SIM_SEEDS:-300}"
 if [ -x scripts/e2e.sh ]; then
   say "end-to-end tests in the real window (Xvfb + WebDriver)"
   scripts/e2e.sh
+fi
+
+if [ -x scripts/e2e-web.sh ]; then
+  say "the customer's web app in headless Chromium (chromedriver), against the real server"
+  scripts/e2e-web.sh
 fi
