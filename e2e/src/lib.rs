@@ -30,7 +30,8 @@ pub use page::Page;
 
 /// How long any single wait may take before the test fails.
 pub const TIMEOUT: Duration = Duration::from_secs(20);
-pub(crate) const POLL: Duration = Duration::from_millis(25);
+/// How often a wait looks again.
+pub const POLL: Duration = Duration::from_millis(25);
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
