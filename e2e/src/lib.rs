@@ -85,6 +85,29 @@ pub fn screenshot_dir() -> Result<PathBuf> {
     Ok(profile_dir()?.join("e2e-screenshots"))
 }
 
+/// How long one run of a command-line tool (`shopsync`, an admin command
+/// of `shopsync-server`) may take before it is killed: far more than a
+/// shop of thousands of products needs, so only a hang trips it.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// `bin` run under coreutils' `timeout`: killed after [`COMMAND_TIMEOUT`]
+/// (exit status 124), so a hung command fails the test instead of hanging it.
+pub fn bounded_command(bin: &Path) -> Command {
+    let mut cmd = Command::new("timeout");
+    cmd.arg("--kill-after=5")
+        .arg(COMMAND_TIMEOUT.as_secs().to_string())
+        .arg(bin);
+    cmd
+}
+
+/// Why a finished command failed: its stderr, or that it timed out.
+pub fn failure(out: &std::process::Output) -> String {
+    if out.status.code() == Some(124) {
+        return format!("timed out after {COMMAND_TIMEOUT:?}");
+    }
+    String::from_utf8_lossy(&out.stderr).trim_end().to_string()
+}
+
 /// A port nobody listens on now, on 127.0.0.1.
 pub fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())

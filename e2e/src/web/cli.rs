@@ -2,14 +2,14 @@
 //! customer's device.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use tempfile::TempDir;
 
 use super::Server;
-use crate::built_binary;
+use crate::{bounded_command, built_binary, failure};
 
 /// The CLI binary: `SHOPSYNC_CLI_BIN`, else the one built with the test.
 pub fn cli_binary() -> Result<PathBuf> {
@@ -49,11 +49,7 @@ impl Cli {
     pub fn run(&self, args: &[&str]) -> Result<Value> {
         let out = self.output(true, args)?;
         if !out.status.success() {
-            bail!(
-                "shopsync {} failed: {}",
-                self.describe(args),
-                String::from_utf8_lossy(&out.stderr).trim_end()
-            );
+            bail!("shopsync {} failed: {}", self.describe(args), failure(&out));
         }
         serde_json::from_slice(&out.stdout)
             .with_context(|| format!("shopsync {} printed no JSON", self.describe(args)))
@@ -64,19 +60,15 @@ impl Cli {
     pub fn text(&self, args: &[&str]) -> Result<String> {
         let out = self.output(false, args)?;
         if !out.status.success() {
-            bail!(
-                "shopsync {} failed: {}",
-                self.describe(args),
-                String::from_utf8_lossy(&out.stderr).trim_end()
-            );
+            bail!("shopsync {} failed: {}", self.describe(args), failure(&out));
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
     /// Runs a command and returns whatever happened (for a test that
-    /// expects it to fail).
+    /// expects it to fail); killed after [`crate::COMMAND_TIMEOUT`].
     pub fn output(&self, json: bool, args: &[&str]) -> Result<Output> {
-        let mut cmd = Command::new(&self.bin);
+        let mut cmd = bounded_command(&self.bin);
         cmd.arg("--db").arg(&self.db);
         if json {
             cmd.arg("--json");

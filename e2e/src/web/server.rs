@@ -10,7 +10,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::{POLL, TIMEOUT, built_binary, terminate};
+use crate::{POLL, TIMEOUT, bounded_command, built_binary, failure, terminate};
 
 /// How long a stopping server may take to close its connections before it
 /// is killed (open notice streams can hold a graceful shutdown).
@@ -114,9 +114,10 @@ impl Server {
     }
 
     /// Runs an admin command (`shopsync-server --db DB --json ARGS…`) and
-    /// returns its JSON. Works while the server runs.
+    /// returns its JSON. Works while the server runs. Killed after
+    /// [`crate::COMMAND_TIMEOUT`].
     pub fn admin(&self, args: &[&str]) -> Result<Value> {
-        let out = Command::new(&self.bin)
+        let out = bounded_command(&self.bin)
             .arg("--db")
             .arg(&self.db)
             .arg("--json")
@@ -124,10 +125,7 @@ impl Server {
             .output()
             .with_context(|| format!("cannot run {}", self.bin.display()))?;
         if !out.status.success() {
-            bail!(
-                "shopsync-server {args:?} failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            bail!("shopsync-server {args:?} failed: {}", failure(&out));
         }
         serde_json::from_slice(&out.stdout)
             .with_context(|| format!("shopsync-server {args:?} printed no JSON"))
