@@ -24,7 +24,12 @@ flags=(--profile "$profile")
 cargo build --locked -p shopsync-customer-web --target wasm32-unknown-unknown "${flags[@]}"
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
-wasm-bindgen --target web --no-typescript --out-dir "$stage" --out-name customer_web \
+# A phone downloads it: the release build drops the function names (about
+# a third of the file).
+strip=()
+[[ $profile == debug ]] || strip=(--remove-name-section --remove-producers-section)
+wasm-bindgen --target web --no-typescript "${strip[@]}" \
+  --out-dir "$stage" --out-name customer_web \
   "$target_dir/wasm32-unknown-unknown/$profile/shopsync-customer-web.wasm"
 cp -r customer-web/static/. "$stage"/
 build=$(cd "$stage" && find . -type f ! -name sw.js -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)

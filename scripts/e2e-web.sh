@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # End-to-end tests of the customer's web app in headless Chromium: builds
-# the web app (when scripts/build-customer-web.sh is there), the server,
+# the web app (scripts/build-customer-web.sh), the server,
 # the CLI and the tests (release), then runs e2e/tests/customer_web.rs. Each
 # test starts its own server on a free port, makes its shops with the CLI
 # and drives Chromium through chromedriver (no display needed).
 # Screenshots go to the target directory (release/e2e-screenshots/web/).
 #
 #   scripts/e2e-web.sh [filter] [more test-harness args]
+#   scripts/e2e-web.sh --bench   the browser benchmark instead (docs/PERFORMANCE.md)
 #
 # Needs Debian's chromium and chromium-driver (installed here if missing);
 # CHROMIUM and CHROMEDRIVER point at others.
@@ -17,17 +18,18 @@ cd "$ROOT"
 ensure_apt "${WEB_E2E_PACKAGES[@]}"
 
 # The app first: the server may embed what it serves at `/`.
-if [ -f scripts/build-customer-web.sh ]; then
-  say "building the customer's web app"
-  bash scripts/build-customer-web.sh
-else
-  say "no scripts/build-customer-web.sh yet: the server has no web app to serve (the harness's own tests still run)"
-fi
+say "building the customer's web app"
+scripts/build-customer-web.sh
 
 # Release builds: a shop of thousands of products is made with the CLI in
 # seconds (the core's Automerge work is 10-50x slower unoptimised).
 say "building shopsync-server, shopsync and the browser tests (release)"
 cargo build --release --locked -p shopsync-server --bin shopsync-server -p shopsync-cli --bin shopsync
+if [[ "${1:-}" == "--bench" ]]; then
+  say "the customer's web app's benchmark in headless Chromium"
+  cargo run --release --locked -p shopsync-e2e --example customer_web_bench
+  exit
+fi
 cargo build --release --locked -p shopsync-e2e --test customer_web
 
 say "the customer's web app in headless Chromium"

@@ -9,7 +9,10 @@
 # sell.png, pay.png, receipt.png (scanned_sale_with_split_tender_shows_change),
 # stock-levels.png, sales.png, settings.png (first_launch_and_screens), and
 # orders.png, the Orders screen with an order accepted and one line
-# unavailable (a_pickup_order_is_accepted_made_ready_and_collected):
+# unavailable (a_pickup_order_is_accepted_made_ready_and_collected). The
+# customer's web app's pictures (phone and desktop sizes) come from the
+# browser tests (scripts/e2e-web.sh) into web/: customer-catalog-phone.png,
+# customer-list-phone.png, customer-orders-phone.png, customer-list-desktop.png.
 #
 #   scripts/screenshots.sh a_pickup_order   refreshes orders.png alone
 set -euo pipefail
@@ -19,9 +22,10 @@ mkdir -p "$SHOPSYNC_SCREENSHOTS_DIR"
 stamp=$(mktemp)
 trap 'rm -f "$stamp"' EXIT
 scripts/e2e.sh "$@"
+scripts/e2e-web.sh "$@"
 # Every picture the README shows must exist; list those this run refreshed.
 missing=0
-for png in $(grep -o 'docs/screenshots/[a-z0-9-]*\.png' README.md | sort -u); do
+for png in $(grep -o 'docs/screenshots/[a-z0-9/-]*\.png' README.md | sort -u); do
   if [[ ! -f "$png" ]]; then
     echo "missing: $png (README.md shows it; no test wrote it)" >&2
     missing=1

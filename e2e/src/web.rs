@@ -12,7 +12,8 @@
 //! - [`Browser`]: one Chromium session ([`Viewport::PHONE`] or
 //!   [`Viewport::DESKTOP`]) on a [`Profile`] that a later `Browser` can
 //!   reopen (same IndexedDB); network off and on; the console log. It
-//!   derefs to [`crate::Page`] for the element helpers.
+//!   derefs to [`crate::Page`] for the element helpers; `screens.rs` adds
+//!   the app's own steps (sign up, make a list, favourite a shop…).
 //!
 //! Needs `shopsync-server` and `shopsync` built in the same target
 //! directory and profile as the test (or `SHOPSYNC_SERVER_BIN`,
@@ -21,11 +22,13 @@
 
 mod browser;
 mod cli;
+mod screens;
 mod server;
 mod shop;
 mod vendor;
 
 pub use browser::{Browser, ConsoleEntry, Profile, Viewport};
 pub use cli::{Cli, Customer};
+pub use screens::Item;
 pub use server::Server;
 pub use shop::{Product, Shop, product};

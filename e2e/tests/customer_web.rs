@@ -9,166 +9,13 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Context, Result, ensure};
 use serde_json::Value;
-use shopsync_e2e::fantoccini::Locator;
 use shopsync_e2e::web::{Browser, Server, Shop, product};
-use shopsync_e2e::{POLL, TIMEOUT};
+use shopsync_e2e::TIMEOUT;
 
 /// How long the page may take to show a shop's step (the issue's bound).
 const LIVE: Duration = Duration::from_secs(5);
-
-/// Opens the app and signs this browser up as `name`; returns the
-/// customer id.
-async fn sign_up(b: &Browser, server: &Server, name: &str) -> Result<String> {
-    b.goto(&format!("{}/#/account", server.url())).await?;
-    b.fill("signup-name", name).await?;
-    b.click("signup-submit").await?;
-    b.wait_attr("sync-indicator", "data-state", "synced").await?;
-    b.nav_web("account").await?;
-    let id = b.wait_text("account-id", |t| t.starts_with("customer ")).await?;
-    Ok(id.trim_start_matches("customer ").to_string())
-}
-
-trait WebPage {
-    async fn nav_web(&self, screen: &str) -> Result<()>;
-    async fn css(&self, css: &str) -> Result<shopsync_e2e::fantoccini::elements::Element>;
-    async fn click_css(&self, css: &str) -> Result<()>;
-    async fn wait_css_count(&self, css: &str, n: usize, within: Duration) -> Result<()>;
-    async fn make_list(&self, name: &str, items: &[&str]) -> Result<()>;
-    async fn open_list(&self, name: &str) -> Result<()>;
-    async fn items(&self) -> Result<Vec<(String, String, bool)>>;
-}
-
-impl WebPage for Browser {
-    /// Goes to a screen by the bottom navigation.
-    async fn nav_web(&self, screen: &str) -> Result<()> {
-        self.click(&format!("nav-{screen}")).await
-    }
-
-    /// Waits for an element by CSS.
-    async fn css(&self, css: &str) -> Result<shopsync_e2e::fantoccini::elements::Element> {
-        let started = Instant::now();
-        loop {
-            if let Ok(e) = self.client.find(Locator::Css(css)).await {
-                return Ok(e);
-            }
-            if started.elapsed() > TIMEOUT {
-                let _ = self.screenshot("failure-css").await;
-                bail!("no element {css} after {TIMEOUT:?}");
-            }
-            tokio::time::sleep(POLL).await;
-        }
-    }
-
-    async fn click_css(&self, css: &str) -> Result<()> {
-        let started = Instant::now();
-        loop {
-            let e = self.css(css).await?;
-            match e.click().await {
-                Ok(()) => return Ok(()),
-                Err(err) if started.elapsed() > TIMEOUT => bail!("cannot click {css}: {err}"),
-                Err(_) => tokio::time::sleep(POLL).await,
-            }
-        }
-    }
-
-    async fn wait_css_count(&self, css: &str, n: usize, within: Duration) -> Result<()> {
-        let started = Instant::now();
-        loop {
-            let found = self.client.find_all(Locator::Css(css)).await?.len();
-            if found == n {
-                return Ok(());
-            }
-            if started.elapsed() > within {
-                let _ = self.screenshot("failure-count").await;
-                bail!("{found} elements {css}, not {n}, after {within:?}");
-            }
-            tokio::time::sleep(POLL).await;
-        }
-    }
-
-    /// Makes a list on the Lists screen and adds free-text items.
-    async fn make_list(&self, name: &str, items: &[&str]) -> Result<()> {
-        self.nav_web("lists").await?;
-        self.fill("new-list-name", name).await?;
-        self.click("new-list-submit").await?;
-        self.wait_text("list-title", |t| t == name).await?;
-        for (i, item) in items.iter().enumerate() {
-            self.fill("item-new-text", item).await?;
-            self.click("item-add").await?;
-            self.wait_css_count("[data-testid=item-row]", i + 1, TIMEOUT)
-                .await?;
-        }
-        Ok(())
-    }
-
-    async fn open_list(&self, name: &str) -> Result<()> {
-        self.nav_web("lists").await?;
-        self.click_css(&format!("[data-testid=list-row][data-list-name='{name}']"))
-            .await?;
-        self.wait_text("list-title", |t| t == name).await?;
-        Ok(())
-    }
-
-    /// The open list's items: (text, quantity, ticked).
-    async fn items(&self) -> Result<Vec<(String, String, bool)>> {
-        let v = self
-            .js(
-                "return [...document.querySelectorAll('[data-testid=item-row]')].map(r =>
-                    [r.dataset.item, r.querySelector('[data-testid=item-qty]').textContent, r.dataset.checked === 'true']);",
-            )
-            .await?;
-        let rows = v.as_array().cloned().unwrap_or_default();
-        Ok(rows
-            .iter()
-            .map(|r| {
-                (
-                    r[0].as_str().unwrap_or_default().to_string(),
-                    r[1].as_str().unwrap_or_default().to_string(),
-                    r[2].as_bool().unwrap_or(false),
-                )
-            })
-            .collect())
-    }
-}
-
-/// Waits (at most `within`) until the open list shows `want`, in any order.
-async fn wait_items(b: &Browser, want: &[(&str, &str, bool)], within: Duration) -> Result<()> {
-    let started = Instant::now();
-    let mut want: Vec<(String, String, bool)> = want
-        .iter()
-        .map(|(t, q, c)| (t.to_string(), q.to_string(), *c))
-        .collect();
-    want.sort();
-    loop {
-        let mut got = b.items().await?;
-        got.sort();
-        if got == want {
-            return Ok(());
-        }
-        if started.elapsed() > within {
-            let _ = b.screenshot("failure-items").await;
-            bail!("items {got:?}, not {want:?}");
-        }
-        tokio::time::sleep(POLL).await;
-    }
-}
-
-/// Favourites the shop found by searching `query`, then opens its catalog.
-async fn favourite_and_open(b: &Browser, shop: &Shop, query: &str) -> Result<()> {
-    b.nav_web("shops").await?;
-    b.fill("shop-search", query).await?;
-    let row = format!(
-        "[data-testid=shop-results] [data-testid=shop-row][data-store-id='{}']",
-        shop.store_id
-    );
-    b.click_css(&format!("{row} [data-testid=shop-fav]")).await?;
-    b.css(&format!("{row} [data-testid=shop-fav][aria-pressed=true]"))
-        .await?;
-    b.click_css(&format!("{row} [data-testid=shop-open]")).await?;
-    Ok(())
-}
 
 /// What `fetch` from the open page gets for a customer sync request naming
 /// `docs`, with this browser's own token: the status.
@@ -198,8 +45,8 @@ async fn a_customer_signs_up_favourites_a_shop_and_searches_its_catalog() -> Res
     let server = Server::start()?;
     let shop = Shop::with_products(&server, "Corner Shop", 30)?;
     let phone = Browser::phone().await?;
-    sign_up(&phone, &server, "Ana").await?;
-    favourite_and_open(&phone, &shop, "corner").await?;
+    phone.sign_up(&server, "Ana").await?;
+    phone.favourite_and_open(&shop, "corner").await?;
 
     phone
         .wait_text("catalog-count", |t| t == "30 products")
@@ -248,7 +95,7 @@ async fn a_customer_signs_up_favourites_a_shop_and_searches_its_catalog() -> Res
         .await?;
     phone.screenshot("customer-catalog-phone").await?;
     phone.open_list("Shopping list").await?;
-    wait_items(&phone, &[(&one.name, "1", false)], TIMEOUT).await?;
+    phone.wait_items(&[(&one.name, "1", false)], TIMEOUT).await?;
     phone.screenshot("customer-list-phone").await?;
     phone.close().await?;
     Ok(())
@@ -259,11 +106,11 @@ async fn a_customer_signs_up_favourites_a_shop_and_searches_its_catalog() -> Res
 async fn two_devices_edit_one_list_one_of_them_offline_and_converge() -> Result<()> {
     let server = Server::start()?;
     let phone = Browser::phone().await?;
-    sign_up(&phone, &server, "Ben").await?;
+    phone.sign_up(&server, "Ben").await?;
     phone.make_list("Weekly", &["Milk"]).await?;
 
     // A code on the phone links the laptop.
-    phone.nav_web("account").await?;
+    phone.nav_to("account").await?;
     phone.click("link-code-make").await?;
     let code = phone.wait_text("link-code-shown", |t| t.len() >= 12).await?;
     let laptop = Browser::desktop().await?;
@@ -274,7 +121,7 @@ async fn two_devices_edit_one_list_one_of_them_offline_and_converge() -> Result<
         .css("[data-testid=list-row][data-list-name='Weekly']")
         .await?;
     laptop.open_list("Weekly").await?;
-    wait_items(&laptop, &[("Milk", "1", false)], TIMEOUT).await?;
+    laptop.wait_items(&[("Milk", "1", false)], TIMEOUT).await?;
 
     // The laptop loses its network and edits; the phone edits meanwhile.
     laptop.offline(true).await?;
@@ -283,7 +130,7 @@ async fn two_devices_edit_one_list_one_of_them_offline_and_converge() -> Result<
     laptop
         .click_css("[data-testid=item-row][data-item='Milk'] [data-testid=item-check]")
         .await?;
-    wait_items(&laptop, &[("Milk", "1", true), ("Eggs", "1", false)], TIMEOUT).await?;
+    laptop.wait_items(&[("Milk", "1", true), ("Eggs", "1", false)], TIMEOUT).await?;
     laptop
         .wait_attr("sync-indicator", "data-state", "offline")
         .await?;
@@ -294,14 +141,14 @@ async fn two_devices_edit_one_list_one_of_them_offline_and_converge() -> Result<
     phone
         .click_css("[data-testid=item-row][data-item='Milk'] [data-testid=item-inc]")
         .await?;
-    wait_items(&phone, &[("Milk", "2", false), ("Bread", "1", false)], TIMEOUT).await?;
-    phone.wait_attr("sync-indicator", "data-state", "synced").await?;
+    phone.wait_items(&[("Milk", "2", false), ("Bread", "1", false)], TIMEOUT).await?;
+    phone.wait_synced().await?;
 
     // Back online: both show everything, with no reload.
     laptop.offline(false).await?;
     let all = [("Milk", "2", true), ("Eggs", "1", false), ("Bread", "1", false)];
-    wait_items(&laptop, &all, TIMEOUT).await?;
-    wait_items(&phone, &all, TIMEOUT).await?;
+    laptop.wait_items(&all, TIMEOUT).await?;
+    phone.wait_items(&all, TIMEOUT).await?;
     laptop.screenshot("customer-list-desktop").await?;
     phone.close().await?;
     laptop.close().await?;
@@ -313,9 +160,9 @@ async fn two_devices_edit_one_list_one_of_them_offline_and_converge() -> Result<
 async fn the_app_opens_and_shows_the_lists_with_the_server_stopped() -> Result<()> {
     let mut server = Server::start()?;
     let phone = Browser::phone().await?;
-    sign_up(&phone, &server, "Cleo").await?;
+    phone.sign_up(&server, "Cleo").await?;
     phone.make_list("Party", &["Candles", "Juice"]).await?;
-    phone.wait_attr("sync-indicator", "data-state", "synced").await?;
+    phone.wait_synced().await?;
     // The service worker has the app cached once it controls the page.
     phone
         .wait_js_true(
@@ -325,12 +172,15 @@ async fn the_app_opens_and_shows_the_lists_with_the_server_stopped() -> Result<(
         .await?;
 
     server.stop();
+    // A reload comes back to the same screen.
     phone.reload().await?;
+    phone.wait_items(&[("Candles", "1", false), ("Juice", "1", false)], TIMEOUT).await?;
+    phone.wait_text("list-title", |t| t == "Party").await?;
+    phone.nav_to("lists").await?;
     phone
         .css("[data-testid=list-row][data-list-name='Party']")
         .await?;
     phone.open_list("Party").await?;
-    wait_items(&phone, &[("Candles", "1", false), ("Juice", "1", false)], TIMEOUT).await?;
     // Edits work with the server down, and wait to be sent.
     phone.fill("item-new-text", "Cake").await?;
     phone.click("item-add").await?;
@@ -342,9 +192,7 @@ async fn the_app_opens_and_shows_the_lists_with_the_server_stopped() -> Result<(
     let phone = phone.reopen().await?;
     phone.goto(&format!("{}/#/lists", server.url())).await?;
     phone.open_list("Party").await?;
-    wait_items(
-        &phone,
-        &[("Candles", "1", false), ("Juice", "1", false), ("Cake", "1", false)],
+    phone.wait_items(&[("Candles", "1", false), ("Juice", "1", false), ("Cake", "1", false)],
         TIMEOUT,
     )
     .await?;
@@ -352,12 +200,7 @@ async fn the_app_opens_and_shows_the_lists_with_the_server_stopped() -> Result<(
     // The server back: the edit made offline is sent.
     server.restart()?;
     phone.click("sync-indicator").await?;
-    phone
-        .wait_attr("sync-indicator", "data-state", "synced")
-        .await?;
-    phone
-        .wait_text("sync-indicator", |t| !t.contains("to send"))
-        .await?;
+    phone.wait_synced().await?;
     phone.close().await?;
     Ok(())
 }
@@ -392,8 +235,8 @@ async fn a_sent_list_shows_the_shops_steps_live() -> Result<()> {
     let server = Server::start()?;
     let shop = Shop::with_products(&server, "Corner Shop", 20)?;
     let phone = Browser::phone().await?;
-    sign_up(&phone, &server, "Dev").await?;
-    favourite_and_open(&phone, &shop, "corner").await?;
+    phone.sign_up(&server, "Dev").await?;
+    phone.favourite_and_open(&shop, "corner").await?;
     phone
         .wait_text("catalog-count", |t| t == "20 products")
         .await?;
@@ -410,9 +253,7 @@ async fn a_sent_list_shows_the_shops_steps_live() -> Result<()> {
     phone.open_list("Shopping list").await?;
     phone.fill("item-new-text", "Birthday candles").await?;
     phone.click("item-add").await?;
-    wait_items(
-        &phone,
-        &[(&a.name, "1", false), (&b.name, "1", false), ("Birthday candles", "1", false)],
+    phone.wait_items(&[(&a.name, "1", false), (&b.name, "1", false), ("Birthday candles", "1", false)],
         TIMEOUT,
     )
     .await?;
@@ -460,30 +301,26 @@ async fn a_customer_cannot_see_another_customers_lists_or_orders() -> Result<()>
     let server = Server::start()?;
     let shop = Shop::with_products(&server, "Corner Shop", 10)?;
     let ana_phone = Browser::phone().await?;
-    let ana = sign_up(&ana_phone, &server, "Ana").await?;
+    let ana = ana_phone.sign_up(&server, "Ana").await?;
     ana_phone.make_list("Secret plans", &["Gift"]).await?;
-    favourite_and_open(&ana_phone, &shop, "corner").await?;
+    ana_phone.favourite_and_open(&shop, "corner").await?;
     ana_phone.open_list("Secret plans").await?;
     ana_phone.click("send-submit").await?;
     ana_phone
         .css("[data-testid=order-row][data-status=sent]")
         .await?;
-    ana_phone
-        .wait_attr("sync-indicator", "data-state", "synced")
-        .await?;
+    ana_phone.wait_synced().await?;
     till_order(&shop)?;
 
     let bo_laptop = Browser::desktop().await?;
-    let bo = sign_up(&bo_laptop, &server, "Bo").await?;
+    let bo = bo_laptop.sign_up(&server, "Bo").await?;
     ensure!(ana != bo);
     // Bo favourites the same shop: he follows his own orders there, not Ana's.
-    favourite_and_open(&bo_laptop, &shop, "corner").await?;
-    bo_laptop
-        .wait_attr("sync-indicator", "data-state", "synced")
-        .await?;
-    bo_laptop.nav_web("lists").await?;
+    bo_laptop.favourite_and_open(&shop, "corner").await?;
+    bo_laptop.wait_synced().await?;
+    bo_laptop.nav_to("lists").await?;
     bo_laptop.el("lists-empty").await?;
-    bo_laptop.nav_web("orders").await?;
+    bo_laptop.nav_to("orders").await?;
     bo_laptop.el("orders-empty").await?;
     let text = bo_laptop.body_text().await?;
     ensure!(!text.contains("Secret plans") && !text.contains("Gift"), "{text}");
