@@ -228,6 +228,14 @@ pub fn sync_report(r: &CustomerSyncReport) -> String {
         "synced: {} sent, {} received, {} document(s) followed",
         r.acked, r.received_new, r.followed
     );
+    for f in &r.refused {
+        let _ = write!(
+            s,
+            "\nwarning: the server refused what was sent for {}: {}",
+            clean(&f.doc_id),
+            clean(&f.error)
+        );
+    }
     for f in &r.failed {
         let _ = write!(
             s,

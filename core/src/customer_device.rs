@@ -25,6 +25,8 @@ use crate::sync::customer_wire::{
 
 /// Upload at most this many change bytes (before base64) per request.
 pub const UPLOAD_BYTES: usize = 2 * 1024 * 1024;
+/// And at most this many changes (the server takes 10,000 a request).
+pub const UPLOAD_CHANGES: usize = 5_000;
 
 /// The documents a customer's device follows: its own document; the order
 /// documents (requests and status) with every shop it sent an order to or
@@ -43,15 +45,24 @@ pub fn followed_docs(
         out.push(DocId::order_requests(s, customer_id));
         out.push(DocId::order_status(s, customer_id));
     }
-    out.extend(
-        favourites
-            .union(looked_at)
-            .map(|store| DocId::Public {
-                store: store.clone(),
-            }),
-    );
+    out.extend(favourites.union(looked_at).map(|store| DocId::Public {
+        store: store.clone(),
+    }));
     out.truncate(MAX_DOCS);
     out
+}
+
+/// Orders carry the device's time: a clock before 1970 or after 9999 is
+/// wrong, and said so (the record rules would refuse it less plainly).
+fn check_clock(time_ms: i64) -> Result<()> {
+    if (0..=crate::validate::MAX_AT).contains(&time_ms) {
+        Ok(())
+    } else {
+        Err(CoreError::invalid(
+            "clock",
+            "this device's clock is wrong (before 1970 or after 9999): set the date, then send again",
+        ))
+    }
 }
 
 /// A document whose received changes were not applied.
@@ -68,6 +79,9 @@ pub struct AnswerApplied {
     pub new_changes: u64,
     pub known_changes: u64,
     pub failed: Vec<DocFailure>,
+    /// Documents whose uploaded changes the server refused: taken back here.
+    #[serde(default)]
+    pub refused: Vec<DocFailure>,
     /// Some document has more changes waiting on the server.
     pub more: bool,
 }
@@ -173,6 +187,11 @@ impl Device {
     /// Documents changed since the last call (to persist them).
     pub fn take_dirty(&mut self) -> BTreeSet<String> {
         std::mem::take(&mut self.dirty)
+    }
+
+    /// Marks documents to be saved again (a save that failed).
+    pub fn mark_dirty(&mut self, ids: impl IntoIterator<Item = String>) {
+        self.dirty.extend(ids);
     }
 
     /// Every document id held.
@@ -395,6 +414,7 @@ impl Device {
         time_ms: i64,
     ) -> Result<(OrderView, usize)> {
         crate::customer::check_store_id("shop", store_id)?;
+        check_clock(time_ms)?;
         let list = self
             .doc(&self.own_doc())
             .map(|d| crate::customer::read_list(d, list_id))
@@ -420,7 +440,13 @@ impl Device {
     }
 
     /// Cancels an order while the shop has not made it ready.
-    pub fn cancel_order(&mut self, order_id: &str, reason: Option<&str>, time_ms: i64) -> Result<()> {
+    pub fn cancel_order(
+        &mut self,
+        order_id: &str,
+        reason: Option<&str>,
+        time_ms: i64,
+    ) -> Result<()> {
+        check_clock(time_ms)?;
         let current = self
             .orders()
             .into_iter()
@@ -457,11 +483,14 @@ impl Device {
         let mut docs: Vec<DocRequest> = Vec::new();
         let mut ids: Vec<String> = self.followed()?.iter().map(DocId::to_string).collect();
         for (key, d) in &self.docs {
-            if !d.pending.is_empty() && !ids.contains(key) {
+            // A document this customer may not read (another customer id's,
+            // left by a tab that had not seen the sign-up) is never named.
+            let readable = DocId::parse(key).is_some_and(|id| access::can_read(&me, &id));
+            if !d.pending.is_empty() && readable && !ids.contains(key) {
                 ids.push(key.clone());
             }
         }
-        let mut bytes = 0usize;
+        let (mut bytes, mut count) = (0usize, 0usize);
         for key in ids {
             let mut req = DocRequest {
                 since: self.docs.get(&key).map_or(0, |d| d.cursor),
@@ -473,11 +502,12 @@ impl Device {
                 && writable
             {
                 for c in &d.pending {
-                    if bytes > 0 && bytes + c.len() > UPLOAD_BYTES {
+                    if bytes > 0 && (bytes + c.len() > UPLOAD_BYTES || count >= UPLOAD_CHANGES) {
                         sent.more_to_send = true;
                         break;
                     }
                     bytes += c.len();
+                    count += 1;
                     req.changes.push(encode_change(c));
                 }
                 if !req.changes.is_empty() {
@@ -511,7 +541,23 @@ impl Device {
             }
         }
         let mut out = AnswerApplied::default();
+        for d in &answer.docs {
+            if let Some(why) = &d.refused {
+                let taken_back = self.take_back_pending(&d.doc_id)?;
+                out.refused.push(DocFailure {
+                    doc_id: d.doc_id.clone(),
+                    error: format!("{why} ({taken_back} change(s) taken back)"),
+                });
+            }
+        }
         for (key, n) in &sent.uploaded {
+            if answer
+                .docs
+                .iter()
+                .any(|d| &d.doc_id == key && d.refused.is_some())
+            {
+                continue;
+            }
             if let Some(d) = self.docs.get_mut(key) {
                 let n = (*n).min(d.pending.len());
                 d.pending.drain(..n);
@@ -520,6 +566,9 @@ impl Device {
             }
         }
         for d in answer.docs {
+            if d.refused.is_some() {
+                continue;
+            }
             out.more |= d.more;
             match self.apply_doc(&d.doc_id, &d.changes, d.cursor) {
                 Ok((new, known)) => {
@@ -533,6 +582,33 @@ impl Device {
             }
         }
         Ok(out)
+    }
+
+    /// Takes back every change of `doc_id` the server has not acknowledged
+    /// (it refused some, and the rest build on them): the document is
+    /// rebuilt from the others, under a fresh actor. Returns how many went.
+    fn take_back_pending(&mut self, doc_id: &str) -> Result<usize> {
+        let Some(entry) = self.docs.get_mut(doc_id) else {
+            return Ok(0);
+        };
+        let mut drop = HashSet::new();
+        for bytes in &entry.pending {
+            if let Ok(c) = Change::from_bytes(bytes.clone()) {
+                drop.insert(c.hash());
+            }
+        }
+        let keep: Vec<Change> = entry
+            .doc
+            .get_changes(&[])
+            .into_iter()
+            .filter(|c| !drop.contains(&c.hash()))
+            .collect();
+        let mut doc = AutoCommit::new().with_actor(crate::ids::new_actor());
+        doc.apply_changes(keep)?;
+        entry.doc = doc;
+        let n = std::mem::take(&mut entry.pending).len();
+        self.dirty.insert(doc_id.to_string());
+        Ok(n)
     }
 
     fn apply_doc(&mut self, doc_id: &str, changes: &[String], cursor: u64) -> Result<(u64, u64)> {
@@ -594,25 +670,16 @@ impl Device {
         if !reset {
             return Ok(false);
         }
-        let customer = self.customer_id.clone();
-        let me = Principal::customer(&customer);
-        let keys: Vec<String> = self.docs.keys().cloned().collect();
-        for key in keys {
-            let id = DocId::parse(&key);
-            if matches!(id, Some(DocId::Public { .. })) {
-                self.forget(&key);
-                continue;
-            }
-            if let Some(d) = self.docs.get_mut(&key) {
-                d.cursor = 0;
-                if id.is_some_and(|id| access::can_write(&me, &id)) {
-                    // All of it again, including changes other devices
-                    // made: the server keeps one copy of each.
-                    d.pending = d.doc.get_changes(&[]).iter().map(|c| c.raw_bytes().to_vec()).collect();
-                }
-                self.dirty.insert(key);
-            }
+        let public: Vec<String> = self
+            .docs
+            .keys()
+            .filter(|k| matches!(DocId::parse(k), Some(DocId::Public { .. })))
+            .cloned()
+            .collect();
+        for key in public {
+            self.forget(&key);
         }
+        self.resend_everything();
         Ok(true)
     }
 
@@ -635,9 +702,23 @@ impl Device {
                 other => other,
             }
         };
+        let synced_before = self.epoch.is_some();
         let docs = std::mem::take(&mut self.docs);
         for (key, d) in docs {
-            let new_key = DocId::parse(&key).map(rename).map_or(key.clone(), |d| d.to_string());
+            // Orders made under an id that had synced (a forgotten account)
+            // were delivered as that account's: they stay with it.
+            if synced_before
+                && matches!(
+                    DocId::parse(&key),
+                    Some(DocId::OrderRequests { .. } | DocId::OrderStatus { .. })
+                )
+            {
+                self.dirty.insert(key);
+                continue;
+            }
+            let new_key = DocId::parse(&key)
+                .map(rename)
+                .map_or(key.clone(), |d| d.to_string());
             if new_key != key {
                 self.dirty.insert(key);
             }
@@ -655,7 +736,61 @@ impl Device {
             }
         }
         self.customer_id = customer_id.to_string();
+        if synced_before {
+            // The old id had synced (a forgotten account): what the server
+            // holds under it is not this account's; everything goes again.
+            self.resend_everything();
+        }
         Ok(())
+    }
+
+    /// Every cursor back to 0 and every change of a document this customer
+    /// writes pending again (the server keeps one copy of each).
+    fn resend_everything(&mut self) {
+        let customer = self.customer_id.clone();
+        let me = Principal::customer(&customer);
+        for (key, d) in &mut self.docs {
+            d.cursor = 0;
+            if DocId::parse(key).is_some_and(|id| access::can_write(&me, &id)) {
+                d.pending = d
+                    .doc
+                    .get_changes(&[])
+                    .iter()
+                    .map(|c| c.raw_bytes().to_vec())
+                    .collect();
+            }
+            self.dirty.insert(key.clone());
+        }
+    }
+
+    /// Merges customer documents held under other ids (a tab that had not
+    /// seen the sign-up kept writing under the local id) into this
+    /// customer's own document; their changes are to be sent.
+    pub fn absorb_stray_customer_docs(&mut self) -> Result<usize> {
+        let own = self.own_doc().to_string();
+        let strays: Vec<String> = self
+            .docs
+            .keys()
+            .filter(|k| *k != &own && matches!(DocId::parse(k), Some(DocId::Customer { .. })))
+            .cloned()
+            .collect();
+        for key in &strays {
+            if let Some(mut stray) = self.docs.remove(key) {
+                let actor = self.actor.clone();
+                let entry = self
+                    .docs
+                    .entry(own.clone())
+                    .or_insert_with(|| DeviceDoc::new(&actor));
+                let added = entry.doc.get_changes_added(&mut stray.doc);
+                entry.doc.merge(&mut stray.doc)?;
+                entry
+                    .pending
+                    .extend(added.iter().map(|c| c.raw_bytes().to_vec()));
+                self.dirty.insert(key.clone());
+                self.dirty.insert(own.clone());
+            }
+        }
+        Ok(strays.len())
     }
 }
 

@@ -266,6 +266,11 @@ impl DocCache {
         }
     }
 
+    /// Drops one loaded document (it is read from the file again).
+    pub fn forget(&mut self, doc_id: &DocId) {
+        self.docs.remove(&doc_id.to_string());
+    }
+
     /// Keeps `keep` and drops other loaded documents (memory stays bounded).
     pub fn retain(&mut self, keep: &[&DocId]) {
         let keep: HashSet<String> = keep.iter().map(|d| d.to_string()).collect();

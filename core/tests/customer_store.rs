@@ -64,7 +64,7 @@ fn answer(
                     doc_id: d.doc_id.clone(),
                     cursor: d.since + changes.len() as u64,
                     changes,
-                    more: false,
+                    ..DocAnswer::default()
                 }
             })
             .collect(),

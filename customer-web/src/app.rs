@@ -50,7 +50,11 @@ pub fn App() -> impl IntoView {
         let current = move || {
             let r = route.get();
             let t = target.get_value();
-            r == t || matches!((&r, &t), (Route::List(_), Route::Lists) | (Route::Shop(_), Route::Shops))
+            r == t
+                || matches!(
+                    (&r, &t),
+                    (Route::List(_), Route::Lists) | (Route::Shop(_), Route::Shops)
+                )
         };
         view! {
             <a href=to.href() data-testid=testid class:active=current

@@ -35,21 +35,29 @@ impl Catalog {
     }
 }
 
+/// Per shop: the document's heads (as bytes) and the catalog read at them.
+type Cache = HashMap<String, (Vec<u8>, Rc<Catalog>)>;
+
 thread_local! {
-    static CACHE: RefCell<HashMap<String, (Vec<u8>, Rc<Catalog>)>> = RefCell::new(HashMap::new());
+    static CACHE: RefCell<Cache> = RefCell::new(HashMap::new());
     /// Names from the server's shop search, for shops not synced yet.
     static NAMES: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
 }
 
 /// Notes a shop's name as the server's search gave it.
 pub fn remember_name(store_id: &str, name: &str) {
-    NAMES.with(|n| n.borrow_mut().insert(store_id.to_string(), name.to_string()));
+    NAMES.with(|n| {
+        n.borrow_mut()
+            .insert(store_id.to_string(), name.to_string())
+    });
 }
 
 /// A shop's catalog as last synced (`None`: never synced).
 pub fn get(store_id: &str) -> Option<Rc<Catalog>> {
     let doc_id = format!("store/{store_id}/public");
-    let heads = session::with_device(|d| Ok(d.heads(&doc_id))).ok().flatten()?;
+    let heads = session::with_device(|d| Ok(d.heads(&doc_id)))
+        .ok()
+        .flatten()?;
     let key: Vec<u8> = heads.iter().flat_map(|h| h.0).collect();
     if let Some(hit) = CACHE.with(|c| {
         c.borrow()
@@ -59,7 +67,9 @@ pub fn get(store_id: &str) -> Option<Rc<Catalog>> {
     }) {
         return Some(hit);
     }
-    let catalog = session::read(|d| d.catalog(store_id)).and_then(|r| r.ok()).flatten()?;
+    let catalog = session::read(|d| d.catalog(store_id))
+        .and_then(|r| r.ok())
+        .flatten()?;
     let haystack = catalog
         .products
         .iter()

@@ -17,6 +17,9 @@ use shopsync_core::sync::wire::{EPOCH_HEADER, PROTOCOL_VERSION};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
+/// The longest notice line (or notice) read from the stream.
+const MAX_NOTICE: usize = 64 * 1024;
+
 /// Why a request failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NetError {
@@ -57,7 +60,9 @@ async fn read<T: DeserializeOwned>(resp: Response) -> Result<T, NetError> {
             .ok()
             .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
             .unwrap_or_else(|| format!("the server answered {status}"));
-        return Err(if status == 401 || status == 403 {
+        // 401 alone means this device's token is no longer good (revoked);
+        // a 403 refuses one request, not the device.
+        return Err(if status == 401 {
             NetError::Unauthorized(message)
         } else if status == 502 || status == 503 || status == 504 {
             NetError::Offline(message)
@@ -120,7 +125,12 @@ pub async fn link(code: &str) -> Result<CustomerDeviceToken, NetError> {
 }
 
 pub async fn link_code(token: &str) -> Result<LinkCode, NetError> {
-    post("/v1/customers/link-code", Some(token), &serde_json::json!({})).await
+    post(
+        "/v1/customers/link-code",
+        Some(token),
+        &serde_json::json!({}),
+    )
+    .await
 }
 
 pub async fn shops(token: &str, search: &str) -> Result<Vec<ShopListing>, NetError> {
@@ -182,7 +192,9 @@ pub async fn events(
     let mut buf: Vec<u8> = Vec::new();
     let (mut event, mut data) = (String::new(), String::new());
     loop {
-        let chunk = JsFuture::from(reader.read()).await.map_err(|e| offline(format!("{e:?}")))?;
+        let chunk = JsFuture::from(reader.read())
+            .await
+            .map_err(|e| offline(format!("{e:?}")))?;
         let done = js_sys::Reflect::get(&chunk, &JsValue::from_str("done"))
             .ok()
             .and_then(|v| v.as_bool())
@@ -193,11 +205,6 @@ pub async fn events(
         let value = js_sys::Reflect::get(&chunk, &JsValue::from_str("value"))
             .map_err(|e| offline(format!("{e:?}")))?;
         buf.extend(js_sys::Uint8Array::new(&value).to_vec());
-        // Notices are small: a stream that sends a line longer than this
-        // is not the server's.
-        if buf.len() > 64 * 1024 {
-            return Err(NetError::Refused("a notice is too long".into()));
-        }
         while let Some(end) = buf.iter().position(|b| *b == b'\n') {
             let line: Vec<u8> = buf.drain(..=end).collect();
             let line = String::from_utf8_lossy(&line);
@@ -214,6 +221,11 @@ pub async fn events(
             } else if let Some(v) = line.strip_prefix("data:") {
                 data.push_str(v.trim());
             }
+        }
+        // Notices are small: a line or a notice longer than this is not
+        // the server's.
+        if buf.len() > MAX_NOTICE || data.len() > MAX_NOTICE {
+            return Err(NetError::Refused("a notice is too long".into()));
         }
     }
 }

@@ -57,7 +57,10 @@ pub async fn open() -> Result<Database, StorageError> {
 fn to_js(doc: &StoredDoc) -> Result<JsValue, StorageError> {
     let o = Object::new();
     let set = |k: &str, v: &JsValue| Reflect::set(&o, &JsValue::from_str(k), v).map_err(js_err);
-    set("snapshot", &Uint8Array::from(doc.snapshot.as_slice()).into())?;
+    set(
+        "snapshot",
+        &Uint8Array::from(doc.snapshot.as_slice()).into(),
+    )?;
     set("cursor", &JsValue::from_f64(doc.cursor as f64))?;
     let pending = Array::new();
     for c in &doc.pending {
@@ -96,8 +99,12 @@ pub async fn load_docs(db: &Database) -> Result<Vec<(String, StoredDoc)>, Storag
     let values = store.get_all(None, None)?.await?;
     let mut out = Vec::with_capacity(keys.len());
     for (k, v) in keys.iter().zip(values.iter()) {
-        if let Some(id) = k.as_string() {
-            out.push((id, from_js(v)?));
+        let Some(id) = k.as_string() else { continue };
+        match from_js(v) {
+            Ok(doc) => out.push((id, doc)),
+            // One damaged record must not keep the app from opening; the
+            // document comes again from the server.
+            Err(e) => web_sys::console::warn_1(&format!("document {id} was not read: {e}").into()),
         }
     }
     Ok(out)

@@ -6,7 +6,7 @@
 //! right after; the sync runs in the background (`sync.rs`) and never
 //! holds an edit up.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
 use std::rc::Rc;
 
@@ -100,6 +100,8 @@ impl Ctx {
 }
 
 thread_local! {
+    static SAVING: Cell<bool> = const { Cell::new(false) };
+    static SAVE_AGAIN: Cell<bool> = const { Cell::new(false) };
     static DEVICE: RefCell<Option<Device>> = const { RefCell::new(None) };
     static DB: RefCell<Option<Rc<idb::Database>>> = const { RefCell::new(None) };
 }
@@ -156,9 +158,21 @@ pub async fn boot(ctx: Ctx) -> Result<(), StorageError> {
             web_sys::console::warn_1(&format!("document {id} was not loaded: {e}").into());
         }
     }
-    device.take_dirty();
+    // Lists a tab kept writing under the local id after another tab
+    // signed up join the account's document (and are sent).
+    let strays = device.absorb_stray_customer_docs().unwrap_or(0);
+    if strays == 0 {
+        device.take_dirty();
+    }
     DEVICE.with(|d| *d.borrow_mut() = Some(device));
     DB.with(|d| *d.borrow_mut() = Some(Rc::new(db)));
+    if strays > 0 {
+        leptos::task::spawn_local(async move {
+            if let Err(e) = persist().await {
+                ctx.message.set(Some(e.to_string()));
+            }
+        });
+    }
     ctx.account.set(account);
     ctx.ready.set(true);
     refresh_waiting(ctx);
@@ -172,8 +186,30 @@ fn refresh_waiting(ctx: Ctx) {
 }
 
 /// Saves what changed since the last save: each changed document merged
-/// with what another tab may have stored, then written whole.
+/// with what another tab may have stored, then written whole. One save at
+/// a time (an older copy never overwrites a newer one); a save asked for
+/// meanwhile runs right after. What a failed save held is saved next time.
 pub async fn persist() -> Result<(), StorageError> {
+    if SAVING.with(|s| s.replace(true)) {
+        SAVE_AGAIN.with(|a| a.set(true));
+        return Ok(());
+    }
+    let mut result = Ok(());
+    loop {
+        SAVE_AGAIN.with(|a| a.set(false));
+        if let Err(e) = save_dirty().await {
+            result = Err(e);
+            break;
+        }
+        if !SAVE_AGAIN.with(|a| a.get()) {
+            break;
+        }
+    }
+    SAVING.with(|s| s.set(false));
+    result
+}
+
+async fn save_dirty() -> Result<(), StorageError> {
     let Some(db) = db() else { return Ok(()) };
     let dirty: BTreeSet<String> = DEVICE.with(|d| {
         d.borrow_mut()
@@ -181,13 +217,21 @@ pub async fn persist() -> Result<(), StorageError> {
             .map(Device::take_dirty)
             .unwrap_or_default()
     });
-    if dirty.is_empty() {
-        return Ok(());
+    let result = write_docs(&db, &dirty).await;
+    if result.is_err() {
+        let _ = write(|d| {
+            d.mark_dirty(dirty);
+            Ok(())
+        });
     }
+    result
+}
+
+async fn write_docs(db: &idb::Database, dirty: &BTreeSet<String>) -> Result<(), StorageError> {
     let mut docs = Vec::with_capacity(dirty.len());
-    for id in dirty {
+    for id in dirty.iter().cloned() {
         let held = read(|d| d.doc_ids().contains(&id)).unwrap_or(false);
-        if held && let Some(theirs) = persist::load_doc(&db, &id).await? {
+        if held && let Ok(Some(theirs)) = persist::load_doc(db, &id).await {
             // A failed merge keeps ours; the record is rewritten below.
             let _ = write(|d| d.merge_stored(&id, theirs));
         }
@@ -201,14 +245,7 @@ pub async fn persist() -> Result<(), StorageError> {
         )
     })
     .unwrap_or_default();
-    persist::save(&db, &docs, &[(KEY_EPOCH, epoch), (KEY_LOOKED_AT, looked)]).await?;
-    // Merging may have marked them again; they are saved.
-    DEVICE.with(|d| {
-        if let Some(dev) = d.borrow_mut().as_mut() {
-            dev.take_dirty();
-        }
-    });
-    Ok(())
+    persist::save(db, &docs, &[(KEY_EPOCH, epoch), (KEY_LOOKED_AT, looked)]).await
 }
 
 /// Applies one edit, redraws, saves it and asks for a sync. An error is
@@ -268,7 +305,10 @@ pub async fn forget_account(ctx: Ctx) -> Result<(), String> {
     let Some(db) = db() else {
         return Err("still loading".into());
     };
-    persist::save(&db, &[], &[(KEY_ACCOUNT, None)])
+    // The documents stay under this id, now a local one, until the device
+    // signs up or links again.
+    let id = read(|d| d.customer_id().to_string()).unwrap_or_default();
+    persist::save(&db, &[], &[(KEY_ACCOUNT, None), (KEY_LOCAL_ID, Some(id))])
         .await
         .map_err(|e| e.to_string())?;
     ctx.account.set(None);

@@ -121,8 +121,14 @@ async fn pages(ctx: Ctx, token: &str) -> Result<Option<String>, NetError> {
         }
         let applied = session::with_device(|d| d.apply_answer(&sent, answer))
             .map_err(|e| NetError::Refused(e.to_string()))?;
+        for r in &applied.refused {
+            ctx.message.set(Some(refusal_text(&r.doc_id, &r.error)));
+        }
         if let Some(f) = applied.failed.first() {
-            failed = Some(format!("changes to {} did not apply: {}", f.doc_id, f.error));
+            failed = Some(format!(
+                "changes to {} did not apply: {}",
+                f.doc_id, f.error
+            ));
         }
         if applied.new_changes > 0 || applied.acked > 0 {
             session::after_change(ctx);
@@ -130,11 +136,24 @@ async fn pages(ctx: Ctx, token: &str) -> Result<Option<String>, NetError> {
         session::persist()
             .await
             .map_err(|e| NetError::Refused(e.to_string()))?;
-        if !applied.more && !sent.more_to_send {
+        // A document that does not apply would come back the same on every
+        // round: the next sync asks again.
+        if (!applied.more && !sent.more_to_send) || !applied.failed.is_empty() {
             return Ok(failed);
         }
     }
     Ok(failed)
+}
+
+/// What the customer reads when the server refused what was sent.
+fn refusal_text(doc_id: &str, why: &str) -> String {
+    match shopsync_core::ids::DocId::parse(doc_id) {
+        Some(shopsync_core::ids::DocId::OrderRequests { store, .. }) => format!(
+            "Your order to {} was not delivered and is taken back: {why}",
+            crate::catalogs::shop_name(&store)
+        ),
+        _ => format!("The server did not take changes to {doc_id}: {why}"),
+    }
 }
 
 /// Starts the background triggers: every 30 s, when the browser is back
@@ -205,7 +224,9 @@ async fn notices(ctx: Ctx) {
         };
         let watch = watched();
         let mut stop = false;
+        let mut heard = false;
         let result = net::events(&token, &watch, |event, _data| {
+            heard = true;
             match event {
                 "changed" => now(ctx),
                 "revoked" => {
@@ -225,6 +246,11 @@ async fn notices(ctx: Ctx) {
         if stop || matches!(result, Err(NetError::Unauthorized(_))) {
             dead = Some(token);
             continue;
+        }
+        // A stream that worked starts again soon; one that never did waits
+        // longer each time (the server is away).
+        if heard {
+            pause = 1_000;
         }
         if watched() != watch {
             pause = 0;

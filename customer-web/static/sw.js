@@ -1,11 +1,13 @@
-// The service worker: the app's files are cached at install, and every
-// page load is answered from the cache at once (so the app opens with no
-// network), while a fresh copy is fetched in the background for the next
-// load. The server's API (/v1/…) is never cached: the app's data lives in
-// IndexedDB and syncs itself.
+// The service worker: the app's files are cached whole when a version
+// installs, and every load of the app is answered from that cache, so the
+// app opens with no network and never mixes the files of two versions. A
+// new version (a new sw.js: its cache name changes with every build)
+// installs in the background; boot.js then offers a reload. The server's
+// API (/v1/…) is never cached: the app's data lives in IndexedDB and syncs
+// itself.
 //
 // BUILD is replaced by scripts/build-customer-web.sh with a hash of the
-// app's files: a new build gets a new cache, and the old one is dropped.
+// app's files.
 const CACHE = 'shopsync-app-BUILD';
 const FILES = [
   '/',
@@ -20,8 +22,12 @@ const FILES = [
 ];
 
 self.addEventListener('install', (event) => {
+  // `cache: 'reload'`: the files of this version, not what the browser's
+  // HTTP cache may still hold of the last one.
   event.waitUntil(
-    caches.open(CACHE).then((c) => c.addAll(FILES)).then(() => self.skipWaiting()),
+    caches.open(CACHE)
+      .then((c) => c.addAll(FILES.map((f) => new Request(f, { cache: 'reload' }))))
+      .then(() => self.skipWaiting()),
   );
 });
 
@@ -40,19 +46,9 @@ self.addEventListener('fetch', (event) => {
     return;
   }
   event.respondWith(
-    caches.open(CACHE).then(async (cache) => {
-      const cached = await cache.match(event.request, { ignoreSearch: true });
-      const fresh = fetch(event.request)
-        .then((resp) => {
-          if (resp.ok) cache.put(event.request, resp.clone());
-          return resp;
-        })
-        .catch(() => undefined);
-      if (cached) {
-        event.waitUntil(fresh);
-        return cached;
-      }
-      return (await fresh) || new Response('offline', { status: 503 });
-    }),
+    caches.open(CACHE)
+      .then((cache) => cache.match(event.request, { ignoreSearch: true }))
+      .then((cached) => cached || fetch(event.request))
+      .catch(() => new Response('offline', { status: 503 })),
   );
 });

@@ -35,6 +35,10 @@ struct Checked {
     since: u64,
     changes: Vec<NewChange>,
     decoded: Vec<automerge::Change>,
+    /// Why this document's uploaded changes are not taken (they break a
+    /// record rule, or the shop takes no orders): the other documents go
+    /// on, and the device takes these back.
+    refused: Option<String>,
 }
 
 fn customer_of(device: &Device) -> Result<&str, ApiError> {
@@ -112,13 +116,15 @@ fn check(device: &Device, req: CustomerSyncRequest) -> Result<Vec<Checked>, ApiE
             });
             decoded.push(change);
         }
-        shopsync_core::validate::validate_changes(&id, &decoded)
-            .map_err(ApiError::InvalidRecord)?;
+        let refused = shopsync_core::validate::validate_changes(&id, &decoded)
+            .err()
+            .map(|e| e.to_string());
         out.push(Checked {
             id,
             since: doc.since,
             changes,
             decoded,
+            refused,
         });
     }
     Ok(out)
@@ -157,9 +163,30 @@ pub async fn sync<S: Storage>(
         }
     })?;
     let dev = device.clone();
-    let docs = tokio::task::spawn_blocking(move || check(&dev, req))
+    let mut docs = tokio::task::spawn_blocking(move || check(&dev, req))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
+    // Orders only go to a shop that exists and publishes, and are never
+    // put again with other content; a refused order does not hold up the
+    // customer's other documents.
+    for d in &mut docs {
+        if d.refused.is_none()
+            && !d.changes.is_empty()
+            && let DocId::OrderRequests { store, .. } = &d.id
+        {
+            d.refused = match st.storage.find_store(store.clone()).await? {
+                None => Some(format!("there is no shop {store} on this server")),
+                Some(row) if !st.storage.shop_published(row.pk).await? => Some(format!(
+                    "shop {store} does not take orders from customers (it does not publish its catalog)"
+                )),
+                Some(_) => match no_rewritten_orders(&st, &d.id, &d.decoded).await {
+                    Ok(()) => None,
+                    Err(ApiError::InvalidRecord(e)) => Some(e.to_string()),
+                    Err(e) => return Err(e),
+                },
+            };
+        }
+    }
 
     // Where each uploaded document lives: the customer's own document in the
     // customers' scope, order requests in their store's.
@@ -168,7 +195,7 @@ pub async fn sync<S: Storage>(
     let mut uploaded: HashSet<[u8; 32]> = HashSet::new();
     let mut bytes = 0u64;
     for d in &docs {
-        if d.changes.is_empty() {
+        if d.changes.is_empty() || d.refused.is_some() {
             continue;
         }
         let (pk, store_id) = match &d.id {
@@ -176,13 +203,6 @@ pub async fn sync<S: Storage>(
                 let row = st.storage.find_store(store.clone()).await?.ok_or_else(|| {
                     ApiError::NotFound(format!("there is no shop {store} on this server"))
                 })?;
-                // Only a shop that publishes takes orders from customers.
-                if !st.storage.shop_published(row.pk).await? {
-                    return Err(ApiError::Forbidden(format!(
-                        "shop {store} does not take orders from customers (it does not publish its catalog)"
-                    )));
-                }
-                no_rewritten_orders(&st, &d.id, &d.decoded).await?;
                 (row.pk, row.store_id)
             }
             _ => (scope.pk, scope.store_id.clone()),
@@ -234,12 +254,23 @@ pub async fn sync<S: Storage>(
     let mut answers = Vec::with_capacity(docs.len());
     let mut left = customer_wire::ANSWER_BYTES as u64;
     for d in docs {
+        if let Some(why) = d.refused {
+            tracing::debug!(customer = %customer, doc = %d.id, "refused: {why}");
+            answers.push(DocAnswer {
+                doc_id: d.id.to_string(),
+                cursor: d.since,
+                refused: Some(why),
+                ..DocAnswer::default()
+            });
+            continue;
+        }
         if left == 0 {
             answers.push(DocAnswer {
                 doc_id: d.id.to_string(),
                 cursor: d.since,
                 changes: Vec::new(),
                 more: true,
+                refused: None,
             });
             continue;
         }
@@ -267,6 +298,7 @@ pub async fn sync<S: Storage>(
                 .map(|c| customer_wire::encode_change(c))
                 .collect(),
             more: page.more,
+            refused: None,
         });
     }
     tracing::debug!(customer = %customer, docs = answers.len(), "customer sync");

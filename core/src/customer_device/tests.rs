@@ -32,7 +32,7 @@ fn answer(sent: &Sent, bring: &[(String, Vec<Vec<u8>>, u64)]) -> CustomerSyncRes
                     doc_id: id.clone(),
                     cursor,
                     changes,
-                    more: false,
+                    ..DocAnswer::default()
                 }
             })
             .collect(),
@@ -61,7 +61,14 @@ fn a_failed_edit_changes_nothing() {
     let (mut d, list) = device_with_list("c1");
     let before = d.stored("customer/c1").expect("held");
     let bad = d.edit_own(T, |doc| {
-        customer::add_item(doc, &list, &ItemWhat::Text { text: "Milk".into() }, 1)?;
+        customer::add_item(
+            doc,
+            &list,
+            &ItemWhat::Text {
+                text: "Milk".into(),
+            },
+            1,
+        )?;
         customer::set_qty(doc, &list, "no-such-item", 2)
     });
     assert!(bad.is_err());
@@ -86,7 +93,14 @@ fn another_customers_documents_cannot_be_written() {
 fn stored_documents_load_with_their_pending_changes_and_cursor() {
     let (mut a, list) = device_with_list("c1");
     a.edit_own(T, |doc| {
-        customer::add_item(doc, &list, &ItemWhat::Text { text: "Milk".into() }, 2)
+        customer::add_item(
+            doc,
+            &list,
+            &ItemWhat::Text {
+                text: "Milk".into(),
+            },
+            2,
+        )
     })
     .expect("item");
     let mut stored = a.stored("customer/c1").expect("held");
@@ -115,7 +129,14 @@ fn merging_another_tabs_copy_keeps_both_edits_and_never_resends_acknowledged_one
     older.pending = a_changes(&mut a);
     b.load("customer/c1", older).expect("loaded");
     b.edit_own(T, |doc| {
-        customer::add_item(doc, &list, &ItemWhat::Text { text: "Eggs".into() }, 1)
+        customer::add_item(
+            doc,
+            &list,
+            &ItemWhat::Text {
+                text: "Eggs".into(),
+            },
+            1,
+        )
     })
     .expect("item");
     // A saves again: it merges B's stored copy first.
@@ -148,14 +169,18 @@ fn changes_from_the_server_apply_and_move_the_cursor() {
     let mut b = Device::new("c1");
     let (_, sent) = b.sync_request().expect("request");
     let bring = vec![("customer/c1".to_string(), a_changes(&mut a), 12)];
-    let applied = b.apply_answer(&sent, answer(&sent, &bring)).expect("applied");
+    let applied = b
+        .apply_answer(&sent, answer(&sent, &bring))
+        .expect("applied");
     assert_eq!(applied.new_changes, 1);
     assert_eq!(b.view().expect("view").lists.len(), 1);
     let (req, _) = b.sync_request().expect("request");
     assert_eq!(req.docs[0].since, 12);
     // The same changes again are known, not new.
     let (_, sent) = b.sync_request().expect("request");
-    let again = b.apply_answer(&sent, answer(&sent, &bring)).expect("applied");
+    let again = b
+        .apply_answer(&sent, answer(&sent, &bring))
+        .expect("applied");
     assert_eq!((again.new_changes, again.known_changes), (0, 1));
 }
 
@@ -163,7 +188,14 @@ fn changes_from_the_server_apply_and_move_the_cursor() {
 fn a_change_with_a_missing_dependency_keeps_the_cursor() {
     let (mut a, list) = device_with_list("c1");
     a.edit_own(T, |doc| {
-        customer::add_item(doc, &list, &ItemWhat::Text { text: "Milk".into() }, 1)
+        customer::add_item(
+            doc,
+            &list,
+            &ItemWhat::Text {
+                text: "Milk".into(),
+            },
+            1,
+        )
     })
     .expect("item");
     let all = a_changes(&mut a);
@@ -171,7 +203,9 @@ fn a_change_with_a_missing_dependency_keeps_the_cursor() {
     let (_, sent) = b.sync_request().expect("request");
     // Only the second change: its dependency never came.
     let bring = vec![("customer/c1".to_string(), vec![all[1].clone()], 9)];
-    let applied = b.apply_answer(&sent, answer(&sent, &bring)).expect("applied");
+    let applied = b
+        .apply_answer(&sent, answer(&sent, &bring))
+        .expect("applied");
     assert_eq!(applied.failed.len(), 1, "{applied:?}");
     let (req, _) = b.sync_request().expect("request");
     assert_eq!(req.docs[0].since, 0, "asked again from the start");
@@ -195,14 +229,22 @@ fn a_new_server_epoch_resends_everything_and_drops_public_catalogs() {
     let (mut d, _) = device_with_list("c1");
     d.edit_own(T, |doc| customer::add_favourite(doc, "s1"))
         .expect("favourite");
-    assert!(!d.note_epoch("e1").expect("epoch"), "the first epoch is no reset");
+    assert!(
+        !d.note_epoch("e1").expect("epoch"),
+        "the first epoch is no reset"
+    );
     let (_, sent) = d.sync_request().expect("request");
     let public = vec![("store/s1/public".to_string(), public_changes(), 5)];
-    d.apply_answer(&sent, answer(&sent, &public)).expect("applied");
+    d.apply_answer(&sent, answer(&sent, &public))
+        .expect("applied");
     assert_eq!(d.changes_waiting(), 0);
     assert!(d.catalog("s1").expect("read").is_some());
     assert!(d.note_epoch("e2").expect("epoch"), "a restored server");
-    assert_eq!(d.changes_waiting(), 2, "both changes of the own document again");
+    assert_eq!(
+        d.changes_waiting(),
+        2,
+        "both changes of the own document again"
+    );
     assert!(d.catalog("s1").expect("read").is_none());
     let (req, _) = d.sync_request().expect("request");
     assert!(req.docs.iter().all(|r| r.since == 0));
@@ -233,7 +275,14 @@ fn followed_documents_are_the_own_orders_and_catalogs() {
     let (mut d, list) = device_with_list("c1");
     d.edit_own(T, |doc| {
         customer::add_favourite(doc, "s1")?;
-        customer::add_item(doc, &list, &ItemWhat::Text { text: "Milk".into() }, 1)
+        customer::add_item(
+            doc,
+            &list,
+            &ItemWhat::Text {
+                text: "Milk".into(),
+            },
+            1,
+        )
     })
     .expect("edits");
     d.look_at("s2").expect("look");
@@ -259,7 +308,14 @@ fn followed_documents_are_the_own_orders_and_catalogs() {
 fn sending_a_list_writes_a_valid_order_and_cancelling_it_works() {
     let (mut d, list) = device_with_list("c1");
     d.edit_own(T, |doc| {
-        customer::add_item(doc, &list, &ItemWhat::Text { text: "Milk".into() }, 2)
+        customer::add_item(
+            doc,
+            &list,
+            &ItemWhat::Text {
+                text: "Milk".into(),
+            },
+            2,
+        )
     })
     .expect("item");
     let (order, left_out) = d.send_order(&list, "s1", "Ann", None, T).expect("sent");
@@ -273,10 +329,7 @@ fn sending_a_list_writes_a_valid_order_and_cancelling_it_works() {
         .expect("the order document is sent");
     assert_eq!(requests.changes.len(), 1);
     d.cancel_order(&order.id, None, T + 1).expect("cancelled");
-    assert_eq!(
-        d.orders()[0].status,
-        shopsync_types::OrderStatus::Cancelled
-    );
+    assert_eq!(d.orders()[0].status, shopsync_types::OrderStatus::Cancelled);
     // A control character breaks the order rules: nothing is written.
     let waiting = d.changes_waiting();
     assert!(d.send_order(&list, "s1", "Ann\u{7}", None, T).is_err());
@@ -293,4 +346,105 @@ fn adopting_an_account_moves_the_local_documents() {
     assert!(dirty.contains("customer/local-1") && dirty.contains("customer/acct-9"));
     assert!(d.stored("customer/local-1").is_none());
     assert_eq!(d.changes_waiting(), 1, "the list is still to be sent");
+}
+
+#[test]
+fn a_refused_order_is_taken_back_and_the_rest_goes_on() {
+    let (mut d, list) = device_with_list("c1");
+    d.edit_own(T, |doc| {
+        customer::add_item(
+            doc,
+            &list,
+            &ItemWhat::Text {
+                text: "Milk".into(),
+            },
+            1,
+        )
+    })
+    .expect("item");
+    d.send_order(&list, "s1", "Ann", None, T).expect("sent");
+    assert_eq!(d.orders().len(), 1);
+    let (_, sent) = d.sync_request().expect("request");
+    let mut ans = answer(&sent, &[]);
+    for a in &mut ans.docs {
+        if a.doc_id == "store/s1/orders/c1/requests" {
+            a.refused = Some("shop s1 does not take orders".into());
+        }
+    }
+    let applied = d.apply_answer(&sent, ans).expect("applied");
+    assert_eq!(applied.refused.len(), 1, "{applied:?}");
+    assert!(applied.refused[0].error.contains("does not take orders"));
+    assert!(d.orders().is_empty(), "the order is taken back");
+    assert_eq!(d.changes_waiting(), 0, "the own document was acknowledged");
+    // The requests document works again afterwards.
+    d.send_order(&list, "s1", "Ann", None, T + 1)
+        .expect("sent again");
+    assert_eq!(d.orders().len(), 1);
+}
+
+#[test]
+fn an_account_forgotten_and_taken_again_sends_everything_but_its_orders() {
+    let (mut d, list) = device_with_list("acct-1");
+    d.edit_own(T, |doc| {
+        customer::add_item(
+            doc,
+            &list,
+            &ItemWhat::Text {
+                text: "Milk".into(),
+            },
+            1,
+        )
+    })
+    .expect("item");
+    d.send_order(&list, "s1", "Ann", None, T).expect("sent");
+    d.note_epoch("e1").expect("epoch");
+    let (_, sent) = d.sync_request().expect("request");
+    let bring: Vec<(String, Vec<Vec<u8>>, u64)> = vec![("customer/acct-1".into(), vec![], 40)];
+    d.apply_answer(&sent, answer(&sent, &bring))
+        .expect("applied");
+    assert_eq!(d.changes_waiting(), 0);
+    // Forgotten (revoked), then signed up as another account.
+    d.adopt_account("acct-2").expect("adopted");
+    let (req, _) = d.sync_request().expect("request");
+    let own = req
+        .docs
+        .iter()
+        .find(|r| r.doc_id == "customer/acct-2")
+        .expect("own");
+    assert_eq!(own.since, 0, "the old id's cursor means nothing here");
+    assert_eq!(
+        own.changes.len(),
+        3,
+        "every change of the own document again"
+    );
+    assert!(d.orders().is_empty(), "orders stay with the old account");
+    assert!(!req.docs.iter().any(|r| r.doc_id.contains("acct-1")));
+}
+
+#[test]
+fn a_request_carries_at_most_upload_changes() {
+    let (mut d, list) = device_with_list("c1");
+    d.edit_own(T, |doc| {
+        customer::add_item(
+            doc,
+            &list,
+            &ItemWhat::Text {
+                text: "Milk".into(),
+            },
+            1,
+        )
+    })
+    .expect("item");
+    let items = d.view().expect("view").lists[0].items.clone();
+    let item = items[0].id.clone();
+    for i in 0..(UPLOAD_CHANGES + 10) {
+        d.edit_own(T, |doc| {
+            customer::set_qty(doc, &list, &item, (i % 50) as i64 + 1)
+        })
+        .expect("qty");
+    }
+    let (req, sent) = d.sync_request().expect("request");
+    let n: usize = req.docs.iter().map(|r| r.changes.len()).sum();
+    assert_eq!(n, UPLOAD_CHANGES);
+    assert!(sent.more_to_send);
 }

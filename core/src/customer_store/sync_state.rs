@@ -26,7 +26,7 @@ use crate::sync::customer_wire::{
     CustomerSyncRequest, CustomerSyncResponse, DocRequest, decode_change, encode_change,
 };
 
-pub use crate::customer_device::UPLOAD_BYTES;
+pub use crate::customer_device::{UPLOAD_BYTES, UPLOAD_CHANGES};
 
 const KEY_LAST_SUCCESS: &str = "sync.last_success";
 const KEY_LAST_ATTEMPT: &str = "sync.last_attempt";
@@ -119,7 +119,9 @@ impl CustomerStore {
                 continue;
             }
             let change: Vec<u8> = r.get(2)?;
-            if !pending.seqs.is_empty() && bytes + change.len() > UPLOAD_BYTES {
+            if !pending.seqs.is_empty()
+                && (bytes + change.len() > UPLOAD_BYTES || pending.seqs.len() >= UPLOAD_CHANGES)
+            {
                 pending.more_to_send = true;
                 break;
             }
@@ -163,6 +165,29 @@ impl CustomerStore {
                 )));
             }
         }
+        // What the server refused is taken back: every change of that
+        // document it has not acknowledged (the rest build on the refused
+        // ones), and the snapshot that may hold them.
+        for d in answer.docs.iter().filter(|d| d.refused.is_some()) {
+            let id = DocId::parse(&d.doc_id)
+                .ok_or_else(|| CoreError::Corrupt(format!("bad document id '{}'", d.doc_id)))?;
+            let taken = self.write(|w| {
+                let n = w.conn.execute(
+                    "DELETE FROM doc_changes WHERE doc_id = ?1 AND acked = 0",
+                    [&d.doc_id],
+                )?;
+                w.conn
+                    .execute("DELETE FROM doc_snapshots WHERE doc_id = ?1", [&d.doc_id])?;
+                Ok(n)
+            })?;
+            self.docs.forget(&id);
+            let why = d.refused.clone().unwrap_or_default();
+            tracing::warn!("the server refused {}: {why}", d.doc_id);
+            out.refused.push(DocFailure {
+                doc_id: d.doc_id.clone(),
+                error: format!("{why} ({taken} change(s) taken back)"),
+            });
+        }
         {
             let tx = self
                 .conn
@@ -177,6 +202,9 @@ impl CustomerStore {
             tx.commit()?;
         }
         for d in answer.docs {
+            if d.refused.is_some() {
+                continue;
+            }
             out.more |= d.more;
             let key = d.doc_id.clone();
             match self.apply_doc(&d.doc_id, &d.changes, d.cursor) {

@@ -221,6 +221,9 @@ pub struct CustomerSyncReport {
     /// Documents whose received changes were not applied (asked again next
     /// time); the others were.
     pub failed: Vec<DocFailure>,
+    /// Documents whose uploaded changes the server refused (an order to a
+    /// shop that takes none): taken back on this device.
+    pub refused: Vec<DocFailure>,
     pub millis: u64,
     /// The server had been restored from a backup: everything was sent and
     /// fetched again.
@@ -277,6 +280,7 @@ fn sync_pages(
                 report.failed.push(f);
             }
         }
+        report.refused.extend(applied.refused);
         // The answer may name new documents to follow (an order sent or a
         // favourite added on another device): they are asked for at once.
         let newly_followed = store

@@ -10,7 +10,8 @@
 //!
 //! A request uploads the device's unacknowledged changes and asks for each
 //! listed document's changes after its cursor; `200` means every uploaded
-//! change is stored (a request is stored whole or not at all).
+//! change is stored, but those of a document the answer marks `refused`
+//! (an order the shop does not take, a record that breaks the rules).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -61,6 +62,11 @@ pub struct DocAnswer {
     /// More changes wait: ask again with `since = cursor`.
     #[serde(default)]
     pub more: bool,
+    /// The changes the request uploaded for this document were not stored,
+    /// and never will be as they are (an order to a shop that takes none,
+    /// or a record that breaks the rules): why. The device takes them back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
 }
 
 impl CustomerSyncRequest {

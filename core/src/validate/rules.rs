@@ -255,4 +255,3 @@ pub(crate) fn action_name(action: &OpType) -> &'static str {
         _ => "a mark",
     }
 }
-

@@ -26,7 +26,8 @@ fn Join() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let code = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
-    let finish = move |token: shopsync_core::sync::customer_api::CustomerDeviceToken, name: Option<String>| async move {
+    let finish = move |token: shopsync_core::sync::customer_api::CustomerDeviceToken,
+                       name: Option<String>| async move {
         let account = Account {
             customer_id: token.customer_id,
             device_id: token.device_id,

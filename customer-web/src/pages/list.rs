@@ -11,6 +11,9 @@ use crate::catalogs;
 use crate::route::{self, Route};
 use crate::session::{self, Ctx};
 
+/// One edit of the open list (the document, the list's id).
+type ItemEdit = Box<dyn FnOnce(&mut automerge::AutoCommit, &str) -> shopsync_core::Result<()>>;
+
 fn item_label(item: &ListItem) -> (String, Option<String>) {
     match &item.what {
         ItemWhat::Text { text } => (text.clone(), None),
@@ -36,7 +39,9 @@ fn refocus(item: &str, control: &str) {
     let el = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.query_selector(&selector).ok().flatten());
-    if let Some(el) = el.and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok()) {
+    if let Some(el) =
+        el.and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+    {
         let _ = el.focus();
     }
 }
@@ -70,7 +75,7 @@ pub fn ListPage(id: String) -> impl IntoView {
             new_text.set(String::new());
         }
     };
-    let op = move |f: Box<dyn FnOnce(&mut automerge::AutoCommit, &str) -> shopsync_core::Result<()>>| {
+    let op = move |f: ItemEdit| {
         let id = list_id.get_value();
         // The rows are drawn again: keyboard focus goes back to the same
         // control of the same item.
@@ -127,7 +132,9 @@ pub fn ListPage(id: String) -> impl IntoView {
     // Shops the list can go to: favourites, and the shops of its products.
     let shops = move || {
         ctx.rev.get();
-        let mut out: Vec<String> = session::read(|d| d.view().map(|v| v.favourites).unwrap_or_default()).unwrap_or_default();
+        let mut out: Vec<String> =
+            session::read(|d| d.view().map(|v| v.favourites).unwrap_or_default())
+                .unwrap_or_default();
         if let Some(l) = current() {
             for i in l.items {
                 if let ItemWhat::Product { store_id, .. } = i.what
@@ -141,25 +148,41 @@ pub fn ListPage(id: String) -> impl IntoView {
     };
     let send = move || {
         if ctx.account.get_untracked().is_none() {
-            ctx.message.set(Some("Sign up or link this device first: a shop needs to know who the order is from.".into()));
+            ctx.message.set(Some(
+                "Sign up or link this device first: a shop needs to know who the order is from."
+                    .into(),
+            ));
             return;
         }
         let chosen = shop.get_untracked();
-        let store = if chosen.is_empty() { shops().into_iter().next().unwrap_or_default() } else { chosen };
+        let store = if chosen.is_empty() {
+            shops().into_iter().next().unwrap_or_default()
+        } else {
+            chosen
+        };
         if store.is_empty() {
-            ctx.message.set(Some("Pick a shop first: favourite one on the Shops screen.".into()));
+            ctx.message.set(Some(
+                "Pick a shop first: favourite one on the Shops screen.".into(),
+            ));
             return;
         }
-        let name = session::read(|d| d.view().ok().and_then(|v| v.profile.name)).flatten()
+        let name = session::read(|d| d.view().ok().and_then(|v| v.profile.name))
+            .flatten()
             .or_else(|| ctx.account.get_untracked().and_then(|a| a.name))
             .unwrap_or_else(|| "Customer".into());
         let text = note.get_untracked();
-        let note_opt = Some(text.trim()).filter(|t| !t.is_empty()).map(str::to_string);
+        let note_opt = Some(text.trim())
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
         let id = list_id.get_value();
-        if let Some((_, left_out)) = session::edit(ctx, |d, now| d.send_order(&id, &store, &name, note_opt.as_deref(), now)) {
+        if let Some((_, left_out)) = session::edit(ctx, |d, now| {
+            d.send_order(&id, &store, &name, note_opt.as_deref(), now)
+        }) {
             note.set(String::new());
             if left_out > 0 {
-                ctx.message.set(Some(format!("Sent. {left_out} item(s) of other shops stayed on the list.")));
+                ctx.message.set(Some(format!(
+                    "Sent. {left_out} item(s) of other shops stayed on the list."
+                )));
             }
             route::go(&Route::Orders);
         }
@@ -167,20 +190,31 @@ pub fn ListPage(id: String) -> impl IntoView {
     let rename = move || {
         if let Some(n) = renaming.get_untracked() {
             let id = list_id.get_value();
-            if session::edit(ctx, |d, now| d.edit_own(now, |doc| customer::rename_list(doc, &id, &n))).is_some() {
+            if session::edit(ctx, |d, now| {
+                d.edit_own(now, |doc| customer::rename_list(doc, &id, &n))
+            })
+            .is_some()
+            {
                 renaming.set(None);
             }
         }
     };
     let delete = move || {
         let confirmed = web_sys::window()
-            .and_then(|w| w.confirm_with_message("Delete this list on all your devices?").ok())
+            .and_then(|w| {
+                w.confirm_with_message("Delete this list on all your devices?")
+                    .ok()
+            })
             .unwrap_or(false);
         if !confirmed {
             return;
         }
         let id = list_id.get_value();
-        if session::edit(ctx, |d, now| d.edit_own(now, |doc| customer::delete_list(doc, &id))).is_some() {
+        if session::edit(ctx, |d, now| {
+            d.edit_own(now, |doc| customer::delete_list(doc, &id))
+        })
+        .is_some()
+        {
             route::go(&Route::Lists);
         }
     };
@@ -223,6 +257,7 @@ pub fn ListPage(id: String) -> impl IntoView {
             <h3 id="send-title">"Send for pickup"</h3>
             <label for="send-shop">"Shop"</label>
             <select id="send-shop" data-testid="send-shop" on:change=move |ev| shop.set(event_target_value(&ev))>
+                {move || shops().is_empty().then(|| view! { <option value="">"No favourite shop yet (Shops screen)"</option> })}
                 {move || shops().into_iter().map(|s| {
                     let name = catalogs::shop_name(&s);
                     let selected = shop.get_untracked() == s;

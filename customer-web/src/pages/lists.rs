@@ -21,7 +21,9 @@ pub fn ListsPage() -> impl IntoView {
     };
     let lists = move || {
         ctx.rev.get();
-        let view = session::read(|d| d.view()).and_then(|r| r.ok()).unwrap_or_default();
+        let view = session::read(|d| d.view())
+            .and_then(|r| r.ok())
+            .unwrap_or_default();
         if view.lists.is_empty() {
             return view! { <p class="muted" data-testid="lists-empty">"No lists yet: make one below."</p> }.into_any();
         }

@@ -3,7 +3,7 @@
 //! collected, rejected) and a cancel button until the order is ready.
 
 use leptos::prelude::*;
-use shopsync_types::{OrderStatus, OrderView};
+use shopsync_types::{OrderLineView, OrderStatus, OrderView};
 
 use crate::catalogs;
 use crate::session::{self, Ctx};
@@ -24,6 +24,17 @@ fn status_text(o: &OrderView) -> String {
         OrderStatus::Rejected => "rejected by the shop".into(),
         OrderStatus::Cancelled => "cancelled".into(),
     }
+}
+
+/// A product line by the product's name in the shop's catalog (the order
+/// names it by SKU); free text as written.
+fn line_name(store_id: &str, l: &OrderLineView) -> String {
+    l.sku
+        .as_deref()
+        .and_then(|sku| {
+            catalogs::get(store_id).and_then(|c| c.product(sku).map(|p| p.name.clone()))
+        })
+        .unwrap_or_else(|| l.text.clone())
 }
 
 fn when(ms: i64) -> String {
@@ -59,7 +70,7 @@ pub fn OrdersPage() -> impl IntoView {
                             <ul class="lines">
                                 {o.lines.iter().map(|l| view! {
                                     <li data-testid="order-line" data-unavailable=l.unavailable.to_string() class:unavailable=l.unavailable>
-                                        {format!("{} × {}", l.qty, l.text)}
+                                        {format!("{} × {}", l.qty, line_name(&o.store_id, l))}
                                         {l.unavailable.then(|| view! { <span class="badge out">"unavailable"</span> })}
                                     </li>
                                 }).collect_view()}

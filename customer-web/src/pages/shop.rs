@@ -4,8 +4,8 @@
 
 use leptos::prelude::*;
 use shopsync_core::customer;
-use shopsync_types::customer::ItemWhat;
 use shopsync_types::Availability;
+use shopsync_types::customer::ItemWhat;
 use shopsync_types::orders::price_text;
 
 use crate::catalogs;
@@ -77,14 +77,22 @@ pub fn ShopPage(id: String) -> impl IntoView {
             })
         });
         if let Some(list) = done {
-            let list_name = lists().into_iter().find(|l| l.id == list).map(|l| l.name).unwrap_or_default();
-            ctx.message.set(Some(format!("{name} added to {list_name}.")));
+            let list_name = lists()
+                .into_iter()
+                .find(|l| l.id == list)
+                .map(|l| l.name)
+                .unwrap_or_default();
+            ctx.message
+                .set(Some(format!("{name} added to {list_name}.")));
         }
     };
 
     let header = move || {
         let c = catalog();
-        let name = c.as_ref().map(|c| c.catalog.name.clone()).filter(|n| !n.is_empty())
+        let name = c
+            .as_ref()
+            .map(|c| c.catalog.name.clone())
+            .filter(|n| !n.is_empty())
             .unwrap_or_else(|| catalogs::shop_name(&store.get_value()));
         view! {
             <div class="toolbar">

@@ -18,7 +18,12 @@ pub fn FavouriteButton(store_id: String) -> impl IntoView {
     let is_fav = move || {
         ctx.rev.get();
         let id = id.get_value();
-        session::read(|d| d.view().map(|v| v.favourites.contains(&id)).unwrap_or(false)).unwrap_or(false)
+        session::read(|d| {
+            d.view()
+                .map(|v| v.favourites.contains(&id))
+                .unwrap_or(false)
+        })
+        .unwrap_or(false)
     };
     let toggle = move |_| {
         let store = id.get_value();
@@ -78,7 +83,11 @@ pub fn ShopsPage() -> impl IntoView {
     });
 
     let row = move |store_id: String, name: String| {
-        let (id_attr, name_attr, href) = (store_id.clone(), name.clone(), Route::Shop(store_id.clone()).href());
+        let (id_attr, name_attr, href) = (
+            store_id.clone(),
+            name.clone(),
+            Route::Shop(store_id.clone()).href(),
+        );
         view! {
             <li class="row" data-testid="shop-row" data-store-id=id_attr data-shop-name=name_attr>
                 <a class="grow" href=href data-testid="shop-open">{name}</a>
@@ -88,7 +97,8 @@ pub fn ShopsPage() -> impl IntoView {
     };
     let favourites = move || {
         ctx.rev.get();
-        let favs = session::read(|d| d.view().map(|v| v.favourites).unwrap_or_default()).unwrap_or_default();
+        let favs = session::read(|d| d.view().map(|v| v.favourites).unwrap_or_default())
+            .unwrap_or_default();
         if favs.is_empty() {
             return view! { <p class="muted" data-testid="favourites-empty">"No favourite shops yet: search below and tap ☆."</p> }.into_any();
         }
@@ -98,7 +108,8 @@ pub fn ShopsPage() -> impl IntoView {
             </ul>
         }.into_any()
     };
-    let found = move || match results.get() {
+    let found = move || {
+        match results.get() {
         None => None,
         Some(list) if list.is_empty() => Some(view! { <p class="muted" data-testid="shops-none">"No shop by that name publishes its catalog here."</p> }.into_any()),
         Some(list) => Some(view! {
@@ -106,6 +117,7 @@ pub fn ShopsPage() -> impl IntoView {
                 {list.into_iter().map(|s| row(s.store_id, s.name)).collect_view()}
             </ul>
         }.into_any()),
+    }
     };
     view! {
         <h2>"Favourite shops"</h2>

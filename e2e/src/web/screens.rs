@@ -109,10 +109,8 @@ impl Browser {
     /// Opens a list from the Lists screen.
     pub async fn open_list(&self, name: &str) -> Result<()> {
         self.nav_to("lists").await?;
-        self.click_css(&format!(
-            "[data-testid=list-row][data-list-name='{name}']"
-        ))
-        .await?;
+        self.click_css(&format!("[data-testid=list-row][data-list-name='{name}']"))
+            .await?;
         self.wait_text("list-title", |t| t == name).await?;
         Ok(())
     }
@@ -172,10 +170,8 @@ impl Browser {
         );
         self.click_css(&format!("{row} [data-testid=shop-fav]"))
             .await?;
-        self.css(&format!(
-            "{row} [data-testid=shop-fav][aria-pressed=true]"
-        ))
-        .await?;
+        self.css(&format!("{row} [data-testid=shop-fav][aria-pressed=true]"))
+            .await?;
         self.click_css(&format!("{row} [data-testid=shop-open]"))
             .await?;
         Ok(())
