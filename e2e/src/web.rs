@@ -29,6 +29,6 @@ mod vendor;
 
 pub use browser::{Browser, ConsoleEntry, Profile, Viewport};
 pub use cli::{Cli, Customer};
-pub use screens::Item;
+pub use screens::{Item, Violation};
 pub use server::Server;
 pub use shop::{Product, Shop, product};
