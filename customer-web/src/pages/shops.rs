@@ -39,10 +39,12 @@ pub fn FavouriteButton(store_id: String) -> impl IntoView {
         });
     };
     view! {
+        // A toggle: its name stays "Favourite", aria-pressed says whether it is.
         <button class="btn fav" data-testid="shop-fav" aria-pressed=move || is_fav().to_string()
-            aria-label=move || if is_fav() { "Remove from favourites" } else { "Add to favourites" }
+            title=move || if is_fav() { "Remove from favourites" } else { "Add to favourites" }
             on:click=toggle>
-            {move || if is_fav() { "★ Favourite" } else { "☆ Favourite" }}
+            <span aria-hidden="true">{move || if is_fav() { "★ " } else { "☆ " }}</span>
+            "Favourite"
         </button>
     }
 }
