@@ -136,6 +136,9 @@ pub struct Device {
     looked_at: BTreeSet<String>,
     /// Documents changed since [`Device::take_dirty`].
     dirty: BTreeSet<String>,
+    /// Documents whose stored copy must be replaced, not merged with: they
+    /// had changes taken back, which the stored copy still holds.
+    overwrite: BTreeSet<String>,
 }
 
 impl Device {
@@ -150,6 +153,7 @@ impl Device {
             epoch: None,
             looked_at: BTreeSet::new(),
             dirty: BTreeSet::new(),
+            overwrite: BTreeSet::new(),
         }
     }
 
@@ -187,6 +191,18 @@ impl Device {
     /// Documents changed since the last call (to persist them).
     pub fn take_dirty(&mut self) -> BTreeSet<String> {
         std::mem::take(&mut self.dirty)
+    }
+
+    /// Whether the stored copy of `doc_id` must be replaced rather than
+    /// merged with ([`Device::merge_stored`] would bring back changes
+    /// taken back).
+    pub fn must_overwrite(&self, doc_id: &str) -> bool {
+        self.overwrite.contains(doc_id)
+    }
+
+    /// The stored copies of these documents were replaced.
+    pub fn overwritten(&mut self, ids: &BTreeSet<String>) {
+        self.overwrite.retain(|d| !ids.contains(d));
     }
 
     /// Marks documents to be saved again (a save that failed).
@@ -608,6 +624,7 @@ impl Device {
         entry.doc = doc;
         let n = std::mem::take(&mut entry.pending).len();
         self.dirty.insert(doc_id.to_string());
+        self.overwrite.insert(doc_id.to_string());
         Ok(n)
     }
 

@@ -230,8 +230,8 @@ async fn save_dirty() -> Result<(), StorageError> {
 async fn write_docs(db: &idb::Database, dirty: &BTreeSet<String>) -> Result<(), StorageError> {
     let mut docs = Vec::with_capacity(dirty.len());
     for id in dirty.iter().cloned() {
-        let held = read(|d| d.doc_ids().contains(&id)).unwrap_or(false);
-        if held && let Ok(Some(theirs)) = persist::load_doc(db, &id).await {
+        let merge = read(|d| d.doc_ids().contains(&id) && !d.must_overwrite(&id)).unwrap_or(false);
+        if merge && let Ok(Some(theirs)) = persist::load_doc(db, &id).await {
             // A failed merge keeps ours; the record is rewritten below.
             let _ = write(|d| d.merge_stored(&id, theirs));
         }
@@ -245,7 +245,12 @@ async fn write_docs(db: &idb::Database, dirty: &BTreeSet<String>) -> Result<(), 
         )
     })
     .unwrap_or_default();
-    persist::save(db, &docs, &[(KEY_EPOCH, epoch), (KEY_LOOKED_AT, looked)]).await
+    persist::save(db, &docs, &[(KEY_EPOCH, epoch), (KEY_LOOKED_AT, looked)]).await?;
+    let _ = write(|d| {
+        d.overwritten(dirty);
+        Ok(())
+    });
+    Ok(())
 }
 
 /// Applies one edit, redraws, saves it and asks for a sync. An error is

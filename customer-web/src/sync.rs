@@ -130,7 +130,7 @@ async fn pages(ctx: Ctx, token: &str) -> Result<Option<String>, NetError> {
                 f.doc_id, f.error
             ));
         }
-        if applied.new_changes > 0 || applied.acked > 0 {
+        if applied.new_changes > 0 || applied.acked > 0 || !applied.refused.is_empty() {
             session::after_change(ctx);
         }
         session::persist()

@@ -38,7 +38,33 @@ struct Checked {
     /// Why this document's uploaded changes are not taken (they break a
     /// record rule, or the shop takes no orders): the other documents go
     /// on, and the device takes these back.
-    refused: Option<String>,
+    refused: Option<Refusal>,
+}
+
+/// Why one document's uploaded changes are not taken.
+enum Refusal {
+    Record(shopsync_core::validate::RecordError),
+    NoShop(String),
+    NotPublishing(String),
+}
+
+impl Refusal {
+    fn message(&self) -> String {
+        match self {
+            Refusal::Record(e) => e.to_string(),
+            Refusal::NoShop(m) | Refusal::NotPublishing(m) => m.clone(),
+        }
+    }
+
+    /// The whole request's error, for a device that does not take
+    /// per-document refusals (it would drop what it sent as stored).
+    fn into_error(self) -> ApiError {
+        match self {
+            Refusal::Record(e) => ApiError::InvalidRecord(e),
+            Refusal::NoShop(m) => ApiError::NotFound(m),
+            Refusal::NotPublishing(m) => ApiError::Forbidden(m),
+        }
+    }
 }
 
 fn customer_of(device: &Device) -> Result<&str, ApiError> {
@@ -118,7 +144,7 @@ fn check(device: &Device, req: CustomerSyncRequest) -> Result<Vec<Checked>, ApiE
         }
         let refused = shopsync_core::validate::validate_changes(&id, &decoded)
             .err()
-            .map(|e| e.to_string());
+            .map(Refusal::Record);
         out.push(Checked {
             id,
             since: doc.since,
@@ -162,30 +188,53 @@ pub async fn sync<S: Storage>(
             ApiError::from(e)
         }
     })?;
+    let refusals = req.refusals;
     let dev = device.clone();
     let mut docs = tokio::task::spawn_blocking(move || check(&dev, req))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
     // Orders only go to a shop that exists and publishes, and are never
     // put again with other content; a refused order does not hold up the
-    // customer's other documents.
+    // customer's other documents. Changes the server already holds (a retry
+    // after a lost answer, everything sent again after a restore) are
+    // never refused: they are known, not new.
     for d in &mut docs {
-        if d.refused.is_none()
-            && !d.changes.is_empty()
-            && let DocId::OrderRequests { store, .. } = &d.id
-        {
-            d.refused = match st.storage.find_store(store.clone()).await? {
-                None => Some(format!("there is no shop {store} on this server")),
-                Some(row) if !st.storage.shop_published(row.pk).await? => Some(format!(
-                    "shop {store} does not take orders from customers (it does not publish its catalog)"
-                )),
-                Some(_) => match no_rewritten_orders(&st, &d.id, &d.decoded).await {
-                    Ok(()) => None,
-                    Err(ApiError::InvalidRecord(e)) => Some(e.to_string()),
-                    Err(e) => return Err(e),
-                },
-            };
+        let DocId::OrderRequests { store, .. } = &d.id else {
+            continue;
+        };
+        if d.changes.is_empty() {
+            continue;
         }
+        let stored = stored_changes(&st, &d.id).await?;
+        let held: HashSet<[u8; 32]> = stored_hashes(&stored)?;
+        let keep: Vec<bool> = d.changes.iter().map(|c| !held.contains(&c.hash)).collect();
+        let mut it = keep.iter();
+        d.changes.retain(|_| *it.next().unwrap_or(&true));
+        let mut it = keep.iter();
+        d.decoded.retain(|_| *it.next().unwrap_or(&true));
+        if d.changes.is_empty() {
+            d.refused = None;
+            continue;
+        }
+        if d.refused.is_some() {
+            continue;
+        }
+        d.refused = match st.storage.find_store(store.clone()).await? {
+            None => Some(Refusal::NoShop(format!(
+                "there is no shop {store} on this server"
+            ))),
+            Some(row) if !st.storage.shop_published(row.pk).await? => {
+                Some(Refusal::NotPublishing(format!(
+                    "shop {store} does not take orders from customers (it does not publish its catalog)"
+                )))
+            }
+            Some(_) => no_rewritten_orders(&d.id, stored, &d.decoded)
+                .await?
+                .map(Refusal::Record),
+        };
+    }
+    if !refusals && let Some(r) = docs.iter_mut().find_map(|d| d.refused.take()) {
+        return Err(r.into_error());
     }
 
     // Where each uploaded document lives: the customer's own document in the
@@ -255,6 +304,7 @@ pub async fn sync<S: Storage>(
     let mut left = customer_wire::ANSWER_BYTES as u64;
     for d in docs {
         if let Some(why) = d.refused {
+            let why = why.message();
             tracing::debug!(customer = %customer, doc = %d.id, "refused: {why}");
             answers.push(DocAnswer {
                 doc_id: d.id.to_string(),
@@ -320,12 +370,11 @@ fn with_epoch(mut response: Response, epoch: &str) -> Response {
     response
 }
 
-/// Refuses a new put of an order already stored with other content.
-async fn no_rewritten_orders<S: Storage>(
+/// Every stored change of one document, oldest first.
+async fn stored_changes<S: Storage>(
     st: &AppState<S>,
     id: &DocId,
-    new: &[automerge::Change],
-) -> Result<(), ApiError> {
+) -> Result<Vec<Vec<u8>>, ApiError> {
     let mut stored = Vec::new();
     let mut since = 0;
     loop {
@@ -339,21 +388,39 @@ async fn no_rewritten_orders<S: Storage>(
             break;
         }
     }
+    Ok(stored)
+}
+
+fn decode_stored(stored: &[Vec<u8>]) -> Result<Vec<automerge::Change>, ApiError> {
+    stored
+        .iter()
+        .map(|bytes| {
+            change_bytes::decode_change_bounded(bytes, change_bytes::MAX_INFLATED_CHANGE_BYTES)
+                .map_err(|e| ApiError::Internal(format!("a stored change does not decode: {e}")))
+        })
+        .collect()
+}
+
+fn stored_hashes(stored: &[Vec<u8>]) -> Result<HashSet<[u8; 32]>, ApiError> {
+    Ok(decode_stored(stored)?.iter().map(|c| c.hash().0).collect())
+}
+
+/// Why a new put of an order already stored with other content is
+/// refused, if one is.
+async fn no_rewritten_orders(
+    id: &DocId,
+    stored: Vec<Vec<u8>>,
+    new: &[automerge::Change],
+) -> Result<Option<shopsync_core::validate::RecordError>, ApiError> {
     let new = new.to_vec();
     let doc = id.clone();
     tokio::task::spawn_blocking(move || {
-        let mut decoded = Vec::with_capacity(stored.len());
-        for bytes in &stored {
-            decoded.push(
-                change_bytes::decode_change_bounded(bytes, change_bytes::MAX_INFLATED_CHANGE_BYTES)
-                    .map_err(|e| {
-                        ApiError::Internal(format!("a stored change does not decode: {e}"))
-                    })?,
-            );
-        }
-        shopsync_core::orders::validate::no_rewritten_orders(&decoded, &new).map_err(|v| {
-            ApiError::InvalidRecord(shopsync_core::validate::RecordError::new(&doc, v))
-        })
+        let decoded = decode_stored(&stored)?;
+        Ok(
+            shopsync_core::orders::validate::no_rewritten_orders(&decoded, &new)
+                .err()
+                .map(|v| shopsync_core::validate::RecordError::new(&doc, v)),
+        )
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?

@@ -66,7 +66,7 @@ impl Device {
             &self.url,
             "/v1/customer/sync",
             Some(&self.token),
-            &json!({ "protocol": 1, "docs": docs }),
+            &json!({ "protocol": 1, "docs": docs, "refusals": true }),
         );
         if status == 200 {
             for (id, answer) in ids.iter().zip(v["docs"].as_array().unwrap()) {
@@ -457,6 +457,21 @@ fn orders_go_only_to_shops_that_publish_and_are_never_rewritten() {
     let (s, v) = ana.sync(std::slice::from_ref(&requests));
     assert_eq!(s, 200, "{v}");
     assert!(refused(&v).contains("does not take orders"), "{v}");
+    // A device that does not say it takes refusals (an older one, which
+    // would drop the order as stored) gets the whole request refused.
+    let changes: Vec<String> = ana
+        .doc(&requests)
+        .get_changes(&[])
+        .into_iter()
+        .map(|mut c| encode_change(&c.bytes()))
+        .collect();
+    let (s, v) = post_json(
+        &shop.server.url,
+        "/v1/customer/sync",
+        Some(&ana.token),
+        &json!({ "protocol": 1, "docs": [{ "doc_id": requests.to_string(), "changes": changes }] }),
+    );
+    assert_eq!(s, 403, "{v}");
     // No such shop; and a refused order does not hold up the customer's
     // other documents in the same request.
     let nowhere = DocId::order_requests("no-such-shop", &ana.customer);

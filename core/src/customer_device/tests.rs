@@ -448,3 +448,37 @@ fn a_request_carries_at_most_upload_changes() {
     assert_eq!(n, UPLOAD_CHANGES);
     assert!(sent.more_to_send);
 }
+
+#[test]
+fn a_taken_back_document_is_stored_over_not_merged_with() {
+    let (mut d, list) = device_with_list("c1");
+    d.edit_own(T, |doc| {
+        customer::add_item(
+            doc,
+            &list,
+            &ItemWhat::Text {
+                text: "Milk".into(),
+            },
+            1,
+        )
+    })
+    .expect("item");
+    d.send_order(&list, "s1", "Ann", None, T).expect("sent");
+    let key = "store/s1/orders/c1/requests";
+    let before = d.stored(key).expect("held");
+    let (_, sent) = d.sync_request().expect("request");
+    let mut ans = answer(&sent, &[]);
+    for a in &mut ans.docs {
+        if a.doc_id == key {
+            a.refused = Some("no such shop".into());
+        }
+    }
+    d.apply_answer(&sent, ans).expect("applied");
+    assert!(d.must_overwrite(key));
+    // Merging the copy stored before would bring the order back: that is
+    // why the app overwrites it.
+    d.merge_stored(key, before).expect("merged");
+    assert_eq!(d.orders().len(), 1, "merging resurrects it");
+    d.overwritten(&[key.to_string()].into_iter().collect());
+    assert!(!d.must_overwrite(key));
+}

@@ -31,6 +31,11 @@ pub const ANSWER_BYTES: usize = 4 * 1024 * 1024;
 pub struct CustomerSyncRequest {
     pub protocol: u16,
     pub docs: Vec<DocRequest>,
+    /// This device takes a document's refusal in its answer (`refused`)
+    /// and takes those changes back; without it, a refusal fails the whole
+    /// request as before (an older device would drop the changes as stored).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub refusals: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -74,6 +79,7 @@ impl CustomerSyncRequest {
         CustomerSyncRequest {
             protocol: PROTOCOL_VERSION,
             docs,
+            refusals: true,
         }
     }
 }
