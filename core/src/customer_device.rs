@@ -95,6 +95,11 @@ pub struct StoredDoc {
     pub cursor: u64,
     /// Local changes the server has not acknowledged, oldest first.
     pub pending: Vec<Vec<u8>>,
+    /// The server epoch the cursor (and what was acknowledged) belongs to,
+    /// when it was saved: a copy saved by a tab that had not seen a server
+    /// restore is read as of that older life.
+    #[serde(default)]
+    pub epoch: Option<String>,
 }
 
 #[derive(Debug)]
@@ -232,8 +237,19 @@ impl Device {
     }
 
     fn absorb(&mut self, doc_id: &str, stored: StoredDoc, take_cursor: bool) -> Result<()> {
-        DocId::parse(doc_id)
+        let id = DocId::parse(doc_id)
             .ok_or_else(|| CoreError::Corrupt(format!("bad document id '{doc_id}'")))?;
+        // Saved under an epoch this device has left (a server restore): its
+        // cursor means nothing now and what it counted as acknowledged may
+        // be missing on the restored server; a public catalog of then would
+        // beat the rebuilt one.
+        let stale =
+            matches!((&stored.epoch, &self.epoch), (Some(theirs), Some(mine)) if theirs != mine);
+        if stale && matches!(id, DocId::Public { .. }) {
+            return Ok(());
+        }
+        let customer = self.customer_id.clone();
+        let writable = access::can_write(&Principal::customer(&customer), &id);
         let actor = self.actor.clone();
         let entry = self
             .docs
@@ -261,8 +277,18 @@ impl Device {
                 entry.pending.push(bytes);
             }
         }
-        if take_cursor {
+        if take_cursor && !stale {
             entry.cursor = entry.cursor.max(stored.cursor);
+        }
+        if stale && writable {
+            // Everything of it again (the server keeps one copy of each).
+            entry.pending = entry
+                .doc
+                .get_changes(&[])
+                .iter()
+                .map(|c| c.raw_bytes().to_vec())
+                .collect();
+            self.dirty.insert(doc_id.to_string());
         }
         Ok(())
     }
@@ -274,6 +300,7 @@ impl Device {
             snapshot: entry.doc.save(),
             cursor: entry.cursor,
             pending: entry.pending.clone(),
+            epoch: self.epoch.clone(),
         })
     }
 
@@ -780,11 +807,52 @@ impl Device {
         }
     }
 
-    /// Merges customer documents held under other ids (a tab that had not
+    /// Merges documents held under other customer ids (a tab that had not
     /// seen the sign-up kept writing under the local id) into this
-    /// customer's own document; their changes are to be sent.
+    /// customer's: lists into its own document, orders into its requests
+    /// to the same shop; their changes are to be sent. Returns how many.
     pub fn absorb_stray_customer_docs(&mut self) -> Result<usize> {
         let own = self.own_doc().to_string();
+        // Order documents under another id: requests move to this
+        // customer's (never delivered: that id had no account here), a
+        // status document there can hold nothing and goes.
+        let orders: Vec<(String, Option<DocId>)> = self
+            .docs
+            .keys()
+            .filter_map(|k| match DocId::parse(k) {
+                Some(DocId::OrderRequests { store, customer }) if customer != self.customer_id => {
+                    Some((
+                        k.clone(),
+                        Some(DocId::order_requests(&store, &self.customer_id)),
+                    ))
+                }
+                Some(DocId::OrderStatus { customer, .. }) if customer != self.customer_id => {
+                    Some((k.clone(), None))
+                }
+                _ => None,
+            })
+            .collect();
+        let moved = orders.len();
+        for (key, to) in orders {
+            let Some(mut stray) = self.docs.remove(&key) else {
+                continue;
+            };
+            self.dirty.insert(key);
+            if let Some(to) = to {
+                let to = to.to_string();
+                let actor = self.actor.clone();
+                let entry = self
+                    .docs
+                    .entry(to.clone())
+                    .or_insert_with(|| DeviceDoc::new(&actor));
+                let added = entry.doc.get_changes_added(&mut stray.doc);
+                entry.doc.merge(&mut stray.doc)?;
+                entry
+                    .pending
+                    .extend(added.iter().map(|c| c.raw_bytes().to_vec()));
+                self.dirty.insert(to);
+            }
+        }
         let strays: Vec<String> = self
             .docs
             .keys()
@@ -807,7 +875,7 @@ impl Device {
                 self.dirty.insert(own.clone());
             }
         }
-        Ok(strays.len())
+        Ok(strays.len() + moved)
     }
 }
 

@@ -67,6 +67,9 @@ fn to_js(doc: &StoredDoc) -> Result<JsValue, StorageError> {
         pending.push(&Uint8Array::from(c.as_slice()).into());
     }
     set("pending", &pending.into())?;
+    if let Some(e) = &doc.epoch {
+        set("epoch", &JsValue::from_str(e))?;
+    }
     Ok(o.into())
 }
 
@@ -88,6 +91,7 @@ fn from_js(v: &JsValue) -> Result<StoredDoc, StorageError> {
         snapshot: bytes(get("snapshot")?)?,
         cursor,
         pending,
+        epoch: get("epoch")?.as_string(),
     })
 }
 

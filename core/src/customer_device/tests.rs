@@ -482,3 +482,72 @@ fn a_taken_back_document_is_stored_over_not_merged_with() {
     d.overwritten(&[key.to_string()].into_iter().collect());
     assert!(!d.must_overwrite(key));
 }
+
+#[test]
+fn a_copy_saved_under_an_older_server_epoch_is_read_as_of_then() {
+    let (mut a, _) = device_with_list("c1");
+    a.edit_own(T, |doc| customer::add_favourite(doc, "s1"))
+        .expect("favourite");
+    a.note_epoch("e1").expect("epoch");
+    let (_, sent) = a.sync_request().expect("request");
+    let bring = vec![
+        ("customer/c1".to_string(), vec![], 30),
+        ("store/s1/public".to_string(), public_changes(), 31),
+    ];
+    a.apply_answer(&sent, answer(&sent, &bring))
+        .expect("applied");
+    let own = a.stored("customer/c1").expect("held");
+    let public = a.stored("store/s1/public").expect("held");
+    assert_eq!(own.epoch.as_deref(), Some("e1"));
+    // Another tab already on the restored server's epoch reads them.
+    let mut b = Device::new("c1");
+    b.set_epoch(Some("e2".into()));
+    b.load("customer/c1", own).expect("loaded");
+    b.load("store/s1/public", public).expect("loaded");
+    assert!(
+        b.catalog("s1").expect("read").is_none(),
+        "the old catalog is dropped"
+    );
+    let (req, _) = b.sync_request().expect("request");
+    let doc = req
+        .docs
+        .iter()
+        .find(|r| r.doc_id == "customer/c1")
+        .expect("own");
+    assert_eq!(doc.since, 0, "the old cursor means nothing now");
+    assert_eq!(doc.changes.len(), 2, "all of it again");
+}
+
+#[test]
+fn orders_sent_under_a_local_id_join_the_account() {
+    let (mut d, list) = device_with_list("local-1");
+    d.edit_own(T, |doc| {
+        customer::add_item(
+            doc,
+            &list,
+            &ItemWhat::Text {
+                text: "Milk".into(),
+            },
+            1,
+        )
+    })
+    .expect("item");
+    let local = d.stored("customer/local-1").expect("held");
+    d.send_order(&list, "s1", "Ann", None, T).expect("sent");
+    let order = d.stored("store/s1/orders/local-1/requests").expect("held");
+    // The account's device holds the stray copies a stale tab saved.
+    let mut acct = Device::new("acct-1");
+    acct.load("customer/local-1", local).expect("loaded");
+    acct.load("store/s1/orders/local-1/requests", order)
+        .expect("loaded");
+    assert_eq!(acct.absorb_stray_customer_docs().expect("absorbed"), 2);
+    assert_eq!(acct.view().expect("view").lists.len(), 1);
+    assert_eq!(acct.orders().len(), 1, "the order is the account's now");
+    let (req, _) = acct.sync_request().expect("request");
+    assert!(req.docs.iter().all(|r| !r.doc_id.contains("local-1")));
+    assert!(
+        req.docs
+            .iter()
+            .any(|r| r.doc_id == "store/s1/orders/acct-1/requests" && r.changes.len() == 1)
+    );
+}
