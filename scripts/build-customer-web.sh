@@ -6,18 +6,13 @@
 # the build. No trunk, no wasm-opt (Debian's binaryen breaks the wasm).
 # Usage: scripts/build-customer-web.sh [--debug]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
 profile=wasm-release
 [[ "${1:-}" == "--debug" ]] && profile=debug
 target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
 
-want=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3; exit}' Cargo.lock)
-have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
-if [[ "$have" != "$want" ]]; then
-  echo "wasm-bindgen-cli $want is needed (found: ${have:-none}):" >&2
-  echo "  cargo install wasm-bindgen-cli --version $want" >&2
-  exit 1
-fi
+require_wasm_bindgen
 
 flags=(--profile "$profile")
 [[ $profile == debug ]] && flags=()

@@ -48,6 +48,19 @@ ensure_wasm_toolchain() {
   fi
 }
 
+# Fails with the command to run unless wasm-bindgen-cli is at the version
+# Cargo.lock pins (the UI builds call it; ensure_wasm_toolchain installs it).
+require_wasm_bindgen() {
+  local want have
+  want="$(locked_version wasm-bindgen)"
+  have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+  if [[ "$have" != "$want" ]]; then
+    echo "wasm-bindgen-cli $want is needed (found: ${have:-none}):" >&2
+    echo "  cargo install wasm-bindgen-cli --version $want" >&2
+    exit 1
+  fi
+}
+
 ensure_tauri_driver() {
   if ! command -v tauri-driver >/dev/null 2>&1; then
     say "installing tauri-driver (once)"

@@ -52,6 +52,14 @@ pub fn followed_docs(
     out
 }
 
+/// Every change of a document, as bytes (to send it all again).
+fn all_changes(doc: &mut AutoCommit) -> Vec<Vec<u8>> {
+    doc.get_changes(&[])
+        .iter()
+        .map(|c| c.raw_bytes().to_vec())
+        .collect()
+}
+
 /// Orders carry the device's time: a clock before 1970 or after 9999 is
 /// wrong, and said so (the record rules would refuse it less plainly).
 fn check_clock(time_ms: i64) -> Result<()> {
@@ -282,12 +290,7 @@ impl Device {
         }
         if stale && writable {
             // Everything of it again (the server keeps one copy of each).
-            entry.pending = entry
-                .doc
-                .get_changes(&[])
-                .iter()
-                .map(|c| c.raw_bytes().to_vec())
-                .collect();
+            entry.pending = all_changes(&mut entry.doc);
             self.dirty.insert(doc_id.to_string());
         }
         Ok(())
@@ -796,12 +799,7 @@ impl Device {
         for (key, d) in &mut self.docs {
             d.cursor = 0;
             if DocId::parse(key).is_some_and(|id| access::can_write(&me, &id)) {
-                d.pending = d
-                    .doc
-                    .get_changes(&[])
-                    .iter()
-                    .map(|c| c.raw_bytes().to_vec())
-                    .collect();
+                d.pending = all_changes(&mut d.doc);
             }
             self.dirty.insert(key.clone());
         }
@@ -839,18 +837,7 @@ impl Device {
             };
             self.dirty.insert(key);
             if let Some(to) = to {
-                let to = to.to_string();
-                let actor = self.actor.clone();
-                let entry = self
-                    .docs
-                    .entry(to.clone())
-                    .or_insert_with(|| DeviceDoc::new(&actor));
-                let added = entry.doc.get_changes_added(&mut stray.doc);
-                entry.doc.merge(&mut stray.doc)?;
-                entry
-                    .pending
-                    .extend(added.iter().map(|c| c.raw_bytes().to_vec()));
-                self.dirty.insert(to);
+                self.merge_stray(&to.to_string(), &mut stray)?;
             }
         }
         let strays: Vec<String> = self
@@ -861,21 +848,28 @@ impl Device {
             .collect();
         for key in &strays {
             if let Some(mut stray) = self.docs.remove(key) {
-                let actor = self.actor.clone();
-                let entry = self
-                    .docs
-                    .entry(own.clone())
-                    .or_insert_with(|| DeviceDoc::new(&actor));
-                let added = entry.doc.get_changes_added(&mut stray.doc);
-                entry.doc.merge(&mut stray.doc)?;
-                entry
-                    .pending
-                    .extend(added.iter().map(|c| c.raw_bytes().to_vec()));
                 self.dirty.insert(key.clone());
-                self.dirty.insert(own.clone());
+                self.merge_stray(&own, &mut stray)?;
             }
         }
         Ok(strays.len() + moved)
+    }
+
+    /// Merges a document held under another id into `into`; what it brings
+    /// is to be sent.
+    fn merge_stray(&mut self, into: &str, stray: &mut DeviceDoc) -> Result<()> {
+        let actor = self.actor.clone();
+        let entry = self
+            .docs
+            .entry(into.to_string())
+            .or_insert_with(|| DeviceDoc::new(&actor));
+        let added = entry.doc.get_changes_added(&mut stray.doc);
+        entry.doc.merge(&mut stray.doc)?;
+        entry
+            .pending
+            .extend(added.iter().map(|c| c.raw_bytes().to_vec()));
+        self.dirty.insert(into.to_string());
+        Ok(())
     }
 }
 

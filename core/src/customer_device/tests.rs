@@ -14,6 +14,24 @@ fn device_with_list(customer: &str) -> (Device, String) {
     (d, list)
 }
 
+/// Adds a free-text item to a list of the device's own document.
+fn add_text(d: &mut Device, list: &str, text: &str, qty: i64) {
+    d.edit_own(T, |doc| {
+        customer::add_item(doc, list, &ItemWhat::Text { text: text.into() }, qty)
+    })
+    .expect("item");
+}
+
+/// The answer with `doc_id` refused for `why`.
+fn refusing(mut ans: CustomerSyncResponse, doc_id: &str, why: &str) -> CustomerSyncResponse {
+    for a in &mut ans.docs {
+        if a.doc_id == doc_id {
+            a.refused = Some(why.into());
+        }
+    }
+    ans
+}
+
 /// The server's answer that acknowledges everything sent and brings
 /// `changes` for each document.
 fn answer(sent: &Sent, bring: &[(String, Vec<Vec<u8>>, u64)]) -> CustomerSyncResponse {
@@ -92,17 +110,7 @@ fn another_customers_documents_cannot_be_written() {
 #[test]
 fn stored_documents_load_with_their_pending_changes_and_cursor() {
     let (mut a, list) = device_with_list("c1");
-    a.edit_own(T, |doc| {
-        customer::add_item(
-            doc,
-            &list,
-            &ItemWhat::Text {
-                text: "Milk".into(),
-            },
-            2,
-        )
-    })
-    .expect("item");
+    add_text(&mut a, &list, "Milk", 2);
     let mut stored = a.stored("customer/c1").expect("held");
     stored.cursor = 7;
     let mut b = Device::new("c1");
@@ -128,17 +136,7 @@ fn merging_another_tabs_copy_keeps_both_edits_and_never_resends_acknowledged_one
     let mut older = stored_a.clone();
     older.pending = a_changes(&mut a);
     b.load("customer/c1", older).expect("loaded");
-    b.edit_own(T, |doc| {
-        customer::add_item(
-            doc,
-            &list,
-            &ItemWhat::Text {
-                text: "Eggs".into(),
-            },
-            1,
-        )
-    })
-    .expect("item");
+    add_text(&mut b, &list, "Eggs", 1);
     // A saves again: it merges B's stored copy first.
     let stored_b = b.stored("customer/c1").expect("held");
     a.merge_stored("customer/c1", stored_b).expect("merged");
@@ -187,17 +185,7 @@ fn changes_from_the_server_apply_and_move_the_cursor() {
 #[test]
 fn a_change_with_a_missing_dependency_keeps_the_cursor() {
     let (mut a, list) = device_with_list("c1");
-    a.edit_own(T, |doc| {
-        customer::add_item(
-            doc,
-            &list,
-            &ItemWhat::Text {
-                text: "Milk".into(),
-            },
-            1,
-        )
-    })
-    .expect("item");
+    add_text(&mut a, &list, "Milk", 1);
     let all = a_changes(&mut a);
     let mut b = Device::new("c1");
     let (_, sent) = b.sync_request().expect("request");
@@ -307,17 +295,7 @@ fn followed_documents_are_the_own_orders_and_catalogs() {
 #[test]
 fn sending_a_list_writes_a_valid_order_and_cancelling_it_works() {
     let (mut d, list) = device_with_list("c1");
-    d.edit_own(T, |doc| {
-        customer::add_item(
-            doc,
-            &list,
-            &ItemWhat::Text {
-                text: "Milk".into(),
-            },
-            2,
-        )
-    })
-    .expect("item");
+    add_text(&mut d, &list, "Milk", 2);
     let (order, left_out) = d.send_order(&list, "s1", "Ann", None, T).expect("sent");
     assert_eq!((order.lines.len(), left_out), (1, 0));
     assert_eq!(order.status, shopsync_types::OrderStatus::Sent);
@@ -351,26 +329,15 @@ fn adopting_an_account_moves_the_local_documents() {
 #[test]
 fn a_refused_order_is_taken_back_and_the_rest_goes_on() {
     let (mut d, list) = device_with_list("c1");
-    d.edit_own(T, |doc| {
-        customer::add_item(
-            doc,
-            &list,
-            &ItemWhat::Text {
-                text: "Milk".into(),
-            },
-            1,
-        )
-    })
-    .expect("item");
+    add_text(&mut d, &list, "Milk", 1);
     d.send_order(&list, "s1", "Ann", None, T).expect("sent");
     assert_eq!(d.orders().len(), 1);
     let (_, sent) = d.sync_request().expect("request");
-    let mut ans = answer(&sent, &[]);
-    for a in &mut ans.docs {
-        if a.doc_id == "store/s1/orders/c1/requests" {
-            a.refused = Some("shop s1 does not take orders".into());
-        }
-    }
+    let ans = refusing(
+        answer(&sent, &[]),
+        "store/s1/orders/c1/requests",
+        "shop s1 does not take orders",
+    );
     let applied = d.apply_answer(&sent, ans).expect("applied");
     assert_eq!(applied.refused.len(), 1, "{applied:?}");
     assert!(applied.refused[0].error.contains("does not take orders"));
@@ -385,17 +352,7 @@ fn a_refused_order_is_taken_back_and_the_rest_goes_on() {
 #[test]
 fn an_account_forgotten_and_taken_again_sends_everything_but_its_orders() {
     let (mut d, list) = device_with_list("acct-1");
-    d.edit_own(T, |doc| {
-        customer::add_item(
-            doc,
-            &list,
-            &ItemWhat::Text {
-                text: "Milk".into(),
-            },
-            1,
-        )
-    })
-    .expect("item");
+    add_text(&mut d, &list, "Milk", 1);
     d.send_order(&list, "s1", "Ann", None, T).expect("sent");
     d.note_epoch("e1").expect("epoch");
     let (_, sent) = d.sync_request().expect("request");
@@ -424,17 +381,7 @@ fn an_account_forgotten_and_taken_again_sends_everything_but_its_orders() {
 #[test]
 fn a_request_carries_at_most_upload_changes() {
     let (mut d, list) = device_with_list("c1");
-    d.edit_own(T, |doc| {
-        customer::add_item(
-            doc,
-            &list,
-            &ItemWhat::Text {
-                text: "Milk".into(),
-            },
-            1,
-        )
-    })
-    .expect("item");
+    add_text(&mut d, &list, "Milk", 1);
     let items = d.view().expect("view").lists[0].items.clone();
     let item = items[0].id.clone();
     for i in 0..(UPLOAD_CHANGES + 10) {
@@ -452,27 +399,12 @@ fn a_request_carries_at_most_upload_changes() {
 #[test]
 fn a_taken_back_document_is_stored_over_not_merged_with() {
     let (mut d, list) = device_with_list("c1");
-    d.edit_own(T, |doc| {
-        customer::add_item(
-            doc,
-            &list,
-            &ItemWhat::Text {
-                text: "Milk".into(),
-            },
-            1,
-        )
-    })
-    .expect("item");
+    add_text(&mut d, &list, "Milk", 1);
     d.send_order(&list, "s1", "Ann", None, T).expect("sent");
     let key = "store/s1/orders/c1/requests";
     let before = d.stored(key).expect("held");
     let (_, sent) = d.sync_request().expect("request");
-    let mut ans = answer(&sent, &[]);
-    for a in &mut ans.docs {
-        if a.doc_id == key {
-            a.refused = Some("no such shop".into());
-        }
-    }
+    let ans = refusing(answer(&sent, &[]), key, "no such shop");
     d.apply_answer(&sent, ans).expect("applied");
     assert!(d.must_overwrite(key));
     // Merging the copy stored before would bring the order back: that is
@@ -521,17 +453,7 @@ fn a_copy_saved_under_an_older_server_epoch_is_read_as_of_then() {
 #[test]
 fn orders_sent_under_a_local_id_join_the_account() {
     let (mut d, list) = device_with_list("local-1");
-    d.edit_own(T, |doc| {
-        customer::add_item(
-            doc,
-            &list,
-            &ItemWhat::Text {
-                text: "Milk".into(),
-            },
-            1,
-        )
-    })
-    .expect("item");
+    add_text(&mut d, &list, "Milk", 1);
     let local = d.stored("customer/local-1").expect("held");
     d.send_order(&list, "s1", "Ann", None, T).expect("sent");
     let order = d.stored("store/s1/orders/local-1/requests").expect("held");
