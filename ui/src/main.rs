@@ -9,5 +9,6 @@ mod util;
 
 fn main() {
     guard::install();
+    components::modal::install();
     leptos::mount::mount_to_body(app::App);
 }

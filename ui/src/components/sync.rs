@@ -90,7 +90,7 @@ pub fn SyncIndicator(ctx: Ctx) -> impl IntoView {
             _ => "Sync status (click to sync now)".to_string(),
         };
         view! {
-            <div class=class data-testid="sync-indicator" title=title role="button"
+            <button type="button" class=class data-testid="sync-indicator" title=title
                 on:click=move |_| spawn(async move {
                     match api::sync_now().await {
                         Ok(true) => ctx.info("Syncing…"),
@@ -101,7 +101,7 @@ pub fn SyncIndicator(ctx: Ctx) -> impl IntoView {
                 <span class="dot"></span>
                 {text}
                 {clocks}
-            </div>
+            </button>
         }
     }
 }

@@ -172,7 +172,7 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
                                     <td class="num">{l.qty}</td><td class="num">{money(&l.unit_price)}</td><td class="num">{money(&l.total)}</td>
                                     <td class="num" data-testid=format!("sale-line-refunded-{i}")>{l.refunded_qty}</td>
                                     <td>{(left > 0).then(|| view! {
-                                        <input type="number" min="0" max=left.to_string() class="narrow" data-testid=format!("refund-qty-{i}") value="0"
+                                        <input type="number" min="0" max=left.to_string() class="narrow" aria-label=format!("Quantity to refund of {}", l.name) data-testid=format!("refund-qty-{i}") value="0"
                                             on:input=move |ev| { let n = value(&ev).trim().parse::<i64>().unwrap_or(0); refund_qty.update(|v| if let Some(x) = v.get_mut(i) { x.1 = n }); } />
                                     })}</td>
                                 </tr>
@@ -267,7 +267,7 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
                     <div class="card">
                         <h2>"Z report"</h2>
                         <div class="pay-row">
-                            <input type="date" data-testid="z-date" prop:value=move || z_date.get() on:change=move |ev| z_date.set(value(&ev)) />
+                            <input type="date" aria-label="Z report date" data-testid="z-date" prop:value=move || z_date.get() on:change=move |ev| z_date.set(value(&ev)) />
                             <button class="btn" data-testid="z-run" on:click=move |_| run_z()>"Show"</button>
                         </div>
                         {z_view}

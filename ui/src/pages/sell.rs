@@ -535,6 +535,11 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
                 type="text"
                 autocomplete="off"
                 placeholder="Scan a barcode or search products (Enter adds)"
+                role="combobox"
+                aria-autocomplete="list"
+                aria-controls="sell-results"
+                aria-expanded=move || results.with(|r| !r.is_empty()).to_string()
+                aria-activedescendant=move || results.with(|r| !r.is_empty()).then(|| format!("sell-result-{}", sel_result.get()))
                 data-testid="sell-search"
                 prop:value=move || query.get()
                 on:input=move |ev| {
@@ -561,13 +566,26 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
         let count = list.len();
         view! {
             <div class="results" data-testid="search-results" data-query=q.clone() data-count=count.to_string()>
-                {(!q.is_empty() && count == 0).then(|| view! { <p class="muted">"No product matches."</p> })}
+                <p class={if count > 0 { "muted sr-only" } else { "muted" }} role="status" data-testid="search-status">
+                    {match (q.is_empty(), count) {
+                        (true, _) => String::new(),
+                        (false, 0) => "No product matches.".to_string(),
+                        (false, 1) => "1 product found.".to_string(),
+                        (false, n) => format!("{n} products found."),
+                    }}
+                </p>
+                {(count > 0).then(|| view! {
+                <div role="listbox" id="sell-results" aria-label="Products found">
                 {list.into_iter().enumerate().map(|(i, p)| {
                     let p2 = p.clone();
                     view! {
                         <button
                             class="result"
                             class:selected=move || sel_result.get() == i
+                            role="option"
+                            id=format!("sell-result-{i}")
+                            tabindex="-1"
+                            aria-selected=move || (sel_result.get() == i).to_string()
                             data-testid=format!("result-{i}")
                             data-sku=p.sku.clone()
                             on:click=move |_| { clear_search(); add_product(p2.clone()) }
@@ -578,7 +596,19 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
                         </button>
                     }
                 }).collect_view()}
+                </div>
+                })}
             </div>
+        }
+    };
+
+    // Enter in a line's quantity or discount (F2, F3) takes the value and
+    // gives the scan field back its focus: the next scan must not land in
+    // the quantity. Leaving the field fires its `change`, which applies it.
+    let back_to_scan = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Enter" {
+            ev.prevent_default();
+            focus(search_ref);
         }
     };
 
@@ -599,19 +629,22 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
                     let total = priced.as_ref().map(|p| money(&p.total)).unwrap_or_default();
                     let overridden = l.unit_price.is_some();
                     let qty = l.qty;
+                    let qty_label = format!("Quantity of {name}");
                     let disc = if l.discount_bp == 0 { String::new() } else { minor_text(i64::from(l.discount_bp), 2) };
                     view! {
                         <tr class="cart-line" class:selected=move || sel_line.get() == Some(i) data-testid=format!("cart-line-{i}") data-sku=l.code.clone()
                             on:click=move |_| sel_line.set(Some(i))>
                             <td>{name}<div class="muted small">{l.code.clone()}{overridden.then(|| format!(" · price changed: {}", l.override_reason.clone().unwrap_or_default()))}</div></td>
                             <td class="qty">
-                                <button class="step" data-testid=format!("line-minus-{i}") on:click=move |_| set_qty(i, qty - 1)>"−"</button>
-                                <input class="qty-input" type="number" min="1" data-testid=format!("line-qty-{i}") prop:value=qty.to_string()
+                                <button class="step" aria-label="One less" data-testid=format!("line-minus-{i}") on:click=move |_| set_qty(i, qty - 1)>"−"</button>
+                                <input class="qty-input" type="number" min="1" aria-label=qty_label data-testid=format!("line-qty-{i}") prop:value=qty.to_string()
+                                    on:keydown=back_to_scan
                                     on:change=move |ev| { match value(&ev).trim().parse::<i64>() { Ok(n) => set_qty(i, n), Err(_) => ctx.info("Quantity must be a whole number.") } } />
-                                <button class="step" data-testid=format!("line-plus-{i}") on:click=move |_| set_qty(i, qty + 1)>"+"</button>
+                                <button class="step" aria-label="One more" data-testid=format!("line-plus-{i}") on:click=move |_| set_qty(i, qty + 1)>"+"</button>
                             </td>
                             <td><button class="link" data-testid=format!("line-price-{i}") title="Change the price (F4)" on:click=move |_| open_price(i)>{unit}</button></td>
-                            <td><input class="disc-input" type="text" inputmode="decimal" placeholder="0" data-testid=format!("line-discount-{i}") prop:value=disc
+                            <td><input class="disc-input" type="text" inputmode="decimal" placeholder="0" aria-label="Discount %" data-testid=format!("line-discount-{i}") prop:value=disc
+                                on:keydown=back_to_scan
                                 on:change=move |ev| {
                                     let t = value(&ev);
                                     let bp = if t.trim().is_empty() { Some(0) } else { parse_money(&t, 2) };
@@ -653,8 +686,8 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
             let quick = quick_cash(left, dec);
             view! {
                 <div class="overlay">
-                <div class="dialog pay" role="dialog" data-testid="pay-dialog">
-                    <h2>"Payment"</h2>
+                <div class="dialog pay" role="dialog" aria-modal="true" aria-labelledby="pay-title" data-testid="pay-dialog">
+                    <h2 id="pay-title">"Payment"</h2>
                     <div class="due">"Total " <strong data-testid="pay-total">{minor_text(total, dec)}</strong></div>
                     <div class="due">"Left to pay " <strong class="big" data-testid="pay-remaining">{minor_text(left, dec)}</strong></div>
                     {(change > 0).then(|| view! { <div class="due">"Change " <strong class="big" data-testid="pay-change">{minor_text(change, dec)}</strong></div> })}
@@ -698,8 +731,8 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
         }
         Mode::Price(i) => view! {
             <div class="overlay">
-            <div class="dialog" role="dialog" data-testid="price-dialog">
-                <h2>"Change the price"</h2>
+            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="price-title" data-testid="price-dialog">
+                <h2 id="price-title">"Change the price"</h2>
                 <label>"Unit price (empty = catalog price)"
                     <input type="text" inputmode="decimal" data-testid="price-input" prop:value=move || price_text.get() on:input=move |ev| price_text.set(value(&ev))
                         on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" { apply_price(i) } />
@@ -717,8 +750,8 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
         }.into_any(),
         Mode::Parked(list) => view! {
             <div class="overlay">
-            <div class="dialog" role="dialog" data-testid="parked-dialog">
-                <h2>"Parked carts"</h2>
+            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="parked-title" data-testid="parked-dialog">
+                <h2 id="parked-title">"Parked carts"</h2>
                 {list.is_empty().then(|| view! { <p class="muted">"No parked carts."</p> })}
                 <ul class="parked">
                 {list.into_iter().enumerate().map(|(i, p)| {
@@ -788,8 +821,8 @@ fn ReceiptView(
     let change = s.change;
     view! {
         <div class="overlay">
-        <div class="dialog receipt-dialog" role="dialog" data-testid="receipt-dialog">
-            <div class="change-due">"Change " <strong class="huge" data-testid="change-due">{money(&change)}</strong></div>
+        <div class="dialog receipt-dialog" role="dialog" aria-modal="true" aria-labelledby="receipt-title" data-testid="receipt-dialog">
+            <div class="change-due" id="receipt-title">"Change " <strong class="huge" data-testid="change-due">{money(&change)}</strong></div>
             <div class="receipt" data-testid="receipt">
                 <div class="r-center strong">{store.0}</div>
                 {(!header.is_empty()).then(|| view! { <div class="r-center pre">{header}</div> })}
@@ -815,7 +848,7 @@ fn ReceiptView(
             </div>
             <div class="pay-row end no-print">
                 <button class="big-btn" data-testid="receipt-print" on:click=move |_| { if let Some(w) = web_sys::window() { let _ = w.print(); } }>"Print"</button>
-                <button class="big-btn primary" data-testid="new-sale" on:click=move |_| on_new()>"New sale (Enter)"</button>
+                <button class="big-btn primary" data-testid="new-sale" data-initial-focus="" on:click=move |_| on_new()>"New sale (Enter)"</button>
             </div>
         </div>
         </div>
