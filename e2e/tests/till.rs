@@ -1056,6 +1056,12 @@ async fn sale_completes_while_a_csv_import_runs() -> Result<()> {
                 );
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             }
+            // The import ended while its screen was gone: that must not
+            // panic the UI (it did: the screen's signals were disposed).
+            anyhow::ensure!(
+                !app.exists("ui-panic").await,
+                "the UI panicked when the import ended"
+            );
             app.fill("products-search", "BULK19999").await?;
             app.el("product-row-BULK19999").await?;
             eprintln!("sale completed while the import was still running: {import_running}");

@@ -198,15 +198,28 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
         let path = csv_path.get_untracked();
         import_state.set(ImportState::Running);
         spawn(async move {
+            // A long import outlives the screen when the shopkeeper goes
+            // to sell meanwhile: then its result goes to the message line
+            // (this screen's signals are gone; reading them would panic).
             match api::import_products_csv(&path).await {
                 Ok(s) => {
-                    import_state.set(ImportState::Done(format!(
+                    let text = format!(
                         "Imported: {} added, {} updated, {} unchanged.",
                         s.added, s.updated, s.unchanged
-                    )));
-                    load();
+                    );
+                    match import_state.try_set(ImportState::Done(text.clone())) {
+                        None => load(),
+                        Some(_) => ctx.info(text),
+                    }
                 }
-                Err(e) => import_state.set(ImportState::Failed(e)),
+                Err(e) => {
+                    if import_state
+                        .try_set(ImportState::Failed(e.clone()))
+                        .is_some()
+                    {
+                        ctx.error(&e);
+                    }
+                }
             }
         });
     };
