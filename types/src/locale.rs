@@ -107,7 +107,7 @@ pub fn format_number(minor: i64, decimals: u8, locale: Locale, grouping: bool) -
         out.push('-');
     }
     for (i, c) in whole.chars().enumerate() {
-        if grouping && i > 0 && (whole.len() - i) % 3 == 0 {
+        if grouping && i > 0 && (whole.len() - i).is_multiple_of(3) {
             out.push(locale.group_separator());
         }
         out.push(c);
@@ -274,7 +274,10 @@ mod tests {
 
     #[test]
     fn zero_and_three_decimal_currencies() {
-        assert_eq!(format_money(1_234_567, cur("JPY"), Locale::En), "¥1,234,567");
+        assert_eq!(
+            format_money(1_234_567, cur("JPY"), Locale::En),
+            "¥1,234,567"
+        );
         assert_eq!(
             format_money(1_234_567, cur("JPY"), Locale::De),
             "1.234.567\u{a0}¥"
@@ -335,8 +338,18 @@ mod tests {
     fn garbage_and_bad_grouping_are_refused() {
         for locale in Locale::ALL {
             for bad in [
-                "", "abc", "1.2.3,4,5", "12,34.56,7", "1,2,3", "1.23.456", "€2", "2 50", "--1",
-                "1e3", ".", ",",
+                "",
+                "abc",
+                "1.2.3,4,5",
+                "12,34.56,7",
+                "1,2,3",
+                "1.23.456",
+                "€2",
+                "2 50",
+                "--1",
+                "1e3",
+                ".",
+                ",",
             ] {
                 assert!(
                     parse_amount(bad, 2, locale).is_err(),

@@ -286,6 +286,12 @@ pub async fn settings() -> ApiResult<SettingsView> {
 pub async fn save_settings(req: &SettingsInput) -> ApiResult<()> {
     call("save_settings", req).await
 }
+pub async fn ui_language() -> ApiResult<String> {
+    call0("ui_language").await
+}
+pub async fn set_ui_language(tag: &str) -> ApiResult<()> {
+    call("set_ui_language", tag).await
+}
 pub async fn sync_status() -> ApiResult<SyncStatusView> {
     call0("sync_status").await
 }
