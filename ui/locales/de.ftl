@@ -24,7 +24,7 @@ money-bad-currency = '{ $text }' ist kein Währungscode (z. B. EUR)
 # The sync indicator
 sync-offline = offline
 sync-online = online
-sync-syncing = synchronisiert
+sync-syncing = synchronisiert gerade
 sync-error = Sync-Fehler
 sync-waiting = { $count } Änderungen warten
 sync-quarantined = { $count } Datensätze in Quarantäne
@@ -32,7 +32,7 @@ sync-clock-wrong = Uhr falsch:
 sync-title = Sync-Status (klicken: jetzt synchronisieren)
 sync-title-quarantine = { $count } Datensätze von anderen Kassen verletzen eine Regel; sie bleiben erhalten, zählen aber nicht zu Bestand und Verkäufen:
 sync-quarantine-line = { $record } in { $document }: { $reason }
-sync-started = Synchronisiert…
+sync-started = Synchronisation läuft…
 sync-not-connected = Diese Kasse ist mit keinem Sync-Server verbunden: siehe Einstellungen.
 
 # Charts
@@ -81,7 +81,7 @@ settings-header = Kopfzeilen des Belegs
 settings-footer = Fußzeilen des Belegs (Rückgaberegeln)
 settings-customers = Kunden
 settings-publish = Sortiment für Kunden veröffentlichen
-settings-show-customers = Kunden sehen
+settings-show-customers = Für Kunden sichtbar
 settings-detail-band = Verfügbarkeit (vorrätig / wenig / ausverkauft)
 settings-detail-count = genaue Anzahl
 settings-save = Speichern
@@ -423,3 +423,8 @@ collected-done = Fertig (Esc)
 panic-title = Der Kassenbildschirm hatte einen Fehler
 panic-text = Nichts Erfasstes ist verloren und der Warenkorb bleibt erhalten. Den Bildschirm neu laden, um weiterzumachen.
 panic-reload = Bildschirm neu laden
+
+# Errors between the screen and the till's shell
+api-unexpected-answer = unerwartete Antwort auf { $command }: { $error }
+api-failed = { $command } fehlgeschlagen: { $error }
+api-cannot-send = { $command } kann nicht gesendet werden: { $error }

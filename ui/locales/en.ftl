@@ -424,3 +424,8 @@ collected-done = Done (Esc)
 panic-title = The till screen hit an error
 panic-text = Nothing recorded is lost and the cart is kept. Reload the screen to carry on.
 panic-reload = Reload the screen
+
+# Errors between the screen and the till's shell
+api-unexpected-answer = unexpected answer to { $command }: { $error }
+api-failed = { $command } failed: { $error }
+api-cannot-send = cannot send { $command }: { $error }

@@ -6,10 +6,10 @@
 //! (`fluent-bundle`) was chosen over `leptos_i18n`: it is a plain runtime
 //! library (no build script, no code generation, no proc macros tied to a
 //! Leptos version), the message files are the standard format translators
-//! know, and the cost is one parser and the plural rules (about 150 KB of
-//! wasm). A new language is one more `.ftl` file and one line in
-//! [`Locale`](shopsync_types::Locale); the host test in this module checks
-//! every file has every message the code uses.
+//! know, and what it adds to the wasm is one parser and the plural rules.
+//! A new language is one more `.ftl` file, its entry in
+//! [`Locale`](shopsync_types::Locale) and in [`source`]; the host test in
+//! this module checks that every file has every message the code uses.
 //!
 //! The current language is app state (`Ctx::locale`); the app re-renders its
 //! whole tree when it changes (see `app.rs`), so every `tr!` reads the

@@ -68,12 +68,12 @@ struct Req<'a, T: Serialize + ?Sized> {
 async fn call_raw<R: DeserializeOwned>(cmd: &str, args: JsValue) -> ApiResult<R> {
     match ffi::invoke(cmd, args).await {
         Ok(v) => serde_wasm_bindgen::from_value(v)
-            .map_err(|e| internal(format!("unexpected answer to {cmd}: {e}"))),
+            .map_err(|e| internal(tr!("api-unexpected-answer", command = cmd.to_string(), error = e.to_string()))),
         Err(e) => Err(
             serde_wasm_bindgen::from_value::<ErrorInfo>(e.clone()).unwrap_or_else(|_| {
                 internal(
                     e.as_string()
-                        .unwrap_or_else(|| format!("{cmd} failed: {e:?}")),
+                        .unwrap_or_else(|| tr!("api-failed", command = cmd.to_string(), error = format!("{e:?}"))),
                 )
             }),
         ),
@@ -84,7 +84,7 @@ async fn call<A: Serialize + ?Sized, R: DeserializeOwned>(cmd: &str, req: &A) ->
     let ser = serde_wasm_bindgen::Serializer::json_compatible();
     let args = Req { req }
         .serialize(&ser)
-        .map_err(|e| internal(format!("cannot send {cmd}: {e}")))?;
+        .map_err(|e| internal(tr!("api-cannot-send", command = cmd.to_string(), error = e.to_string())))?;
     call_raw(cmd, args).await
 }
 
