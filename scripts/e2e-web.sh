@@ -18,18 +18,7 @@ cd "$ROOT"
 ensure_apt "${WEB_E2E_PACKAGES[@]}"
 
 # The app first: the server may embed what it serves at `/`.
-# axe-core (from the npm registry, pinned) checks every screen against
-# WCAG 2.1 A and AA; kept in the target directory, not in the repository.
-AXE_VERSION=4.14.1
-axe_dir="$CARGO_TARGET_DIR/e2e-node"
-if [ ! -f "$axe_dir/node_modules/axe-core/axe.min.js" ] || \
-   ! grep -q "\"version\": \"$AXE_VERSION\"" "$axe_dir/node_modules/axe-core/package.json"; then
-  command -v npm >/dev/null 2>&1 || ensure_apt npm
-  say "installing axe-core $AXE_VERSION from the npm registry"
-  mkdir -p "$axe_dir"
-  (cd "$axe_dir" && npm install --no-audit --no-fund --no-save "axe-core@$AXE_VERSION" >/dev/null)
-fi
-export AXE_JS="$axe_dir/node_modules/axe-core/axe.min.js"
+ensure_axe
 
 say "building the customer's web app"
 scripts/build-customer-web.sh

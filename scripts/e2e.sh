@@ -11,7 +11,8 @@
 # wasm-bindgen-cli at the Cargo.lock version, tauri-driver
 # (scripts/run-app.sh --install-only installs all of them on Debian/Ubuntu).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
 mode=test
 [[ "${1:-}" == "--bench" ]] && mode=bench
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -27,6 +28,7 @@ if [[ $mode == bench ]]; then
   cargo build -p shopsync-e2e --release --examples
 else
   cargo build -p shopsync-e2e --release --tests
+  ensure_axe
 fi
 
 tmp=$(mktemp -d)

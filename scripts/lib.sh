@@ -61,6 +61,55 @@ require_wasm_bindgen() {
   fi
 }
 
+# axe-core (from the npm registry, pinned) checks every screen of the till
+# and of the customer's app against WCAG 2.1 A and AA; kept in the target
+# directory, not in the repository. Exports AXE_JS for the e2e tests.
+AXE_VERSION=4.14.1
+ensure_axe() {
+  local dir="$CARGO_TARGET_DIR/e2e-node"
+  if [ ! -f "$dir/node_modules/axe-core/axe.min.js" ] || \
+     ! grep -q "\"version\": \"$AXE_VERSION\"" "$dir/node_modules/axe-core/package.json"; then
+    command -v npm >/dev/null 2>&1 || ensure_apt npm
+    say "installing axe-core $AXE_VERSION from the npm registry"
+    mkdir -p "$dir"
+    (cd "$dir" && npm install --no-audit --no-fund --no-save "axe-core@$AXE_VERSION" >/dev/null)
+  fi
+  export AXE_JS="$dir/node_modules/axe-core/axe.min.js"
+}
+
+# binaryen's wasm-opt, from the npm registry (pinned): it reads the wasm
+# features this rustc emits, which Debian's older binaryen does not.
+BINARYEN_VERSION=132.0.0
+ensure_wasm_opt() {
+  local dir="$CARGO_TARGET_DIR/node-tools"
+  WASM_OPT="$dir/node_modules/binaryen/bin/wasm-opt"
+  if [ ! -x "$WASM_OPT" ] || \
+     ! grep -q "\"version\": \"$BINARYEN_VERSION\"" "$dir/node_modules/binaryen/package.json"; then
+    command -v npm >/dev/null 2>&1 || ensure_apt npm
+    say "installing binaryen $BINARYEN_VERSION (wasm-opt) from the npm registry"
+    mkdir -p "$dir"
+    (cd "$dir" && npm install --no-audit --no-fund --no-save "binaryen@$BINARYEN_VERSION" >/dev/null)
+  fi
+}
+
+# wasm_opt_cached FILE: optimises FILE in place for size (-Oz). The result
+# is kept by the input's hash, so an unchanged UI costs nothing the next time.
+wasm_opt_cached() {
+  ensure_wasm_opt
+  local cache="$CARGO_TARGET_DIR/wasm-opt-cache"
+  local key
+  key=$(cat "$1" <(echo "$BINARYEN_VERSION -Oz") | sha256sum | cut -c1-32)
+  mkdir -p "$cache"
+  if [ ! -f "$cache/$key.wasm" ]; then
+    say "wasm-opt -Oz $(basename "$1") (a few minutes on 2 cores; cached afterwards)"
+    "$WASM_OPT" -Oz "$1" -o "$cache/$key.tmp"
+    mv "$cache/$key.tmp" "$cache/$key.wasm"
+    # Only the newest few builds are worth keeping.
+    ls -t "$cache"/*.wasm | tail -n +6 | xargs -r rm -f
+  fi
+  cp "$cache/$key.wasm" "$1"
+}
+
 ensure_tauri_driver() {
   if ! command -v tauri-driver >/dev/null 2>&1; then
     say "installing tauri-driver (once)"

@@ -237,3 +237,39 @@ impl Page {
         Ok(())
     }
 }
+
+/// One rule axe-core found broken on a page.
+#[derive(Debug, serde::Deserialize)]
+pub struct Violation {
+    pub id: String,
+    pub impact: Option<String>,
+    pub help: String,
+    pub nodes: Vec<String>,
+}
+
+impl Page {
+    /// Runs axe-core (from the npm registry; `AXE_JS` names its
+    /// `axe.min.js`, which scripts/lib.sh's `ensure_axe` installs for e2e.sh and e2e-web.sh) on the page as it
+    /// is: the WCAG 2.1 level A and AA rules. Returns what they find.
+    pub async fn accessibility_violations(&self) -> Result<Vec<Violation>> {
+        let path = std::env::var_os("AXE_JS").ok_or_else(|| {
+            anyhow::anyhow!("AXE_JS is not set: run scripts/e2e.sh or scripts/e2e-web.sh")
+        })?;
+        let axe = std::fs::read_to_string(&path)?;
+        self.client
+            .execute(&format!("{axe}\n;return typeof axe;"), vec![])
+            .await?;
+        let found = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+                   .then(r => done(r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help,
+                       nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ')) }))),
+                         e => done([{ id: 'axe-failed', impact: null, help: String(e), nodes: [] }]));",
+                vec![],
+            )
+            .await?;
+        Ok(serde_json::from_value(found)?)
+    }
+}

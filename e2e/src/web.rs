@@ -27,8 +27,9 @@ mod server;
 mod shop;
 mod vendor;
 
+pub use crate::page::Violation;
 pub use browser::{Browser, ConsoleEntry, Profile, Viewport};
 pub use cli::{Cli, Customer};
-pub use screens::{Item, Violation};
+pub use screens::Item;
 pub use server::Server;
 pub use shop::{Product, Shop, product};

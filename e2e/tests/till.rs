@@ -824,6 +824,114 @@ async fn real_keyboard_f_keys_sell_twice() -> Result<()> {
     Ok(())
 }
 
+/// Every shortcut the Sell screen advertises, with real key events
+/// (xdotool, as a USB keyboard sends them): scan, F2 quantity, F3 discount,
+/// F4 price, F8 park, F7 parked carts, F9 pay, a split tender (cash typed,
+/// card for the rest), F5 to complete, Esc, and Alt+1…7 through every
+/// screen. The sale on disk has what the keys said.
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver, xdotool and a display: run scripts/e2e.sh"]
+async fn real_keyboard_every_advertised_shortcut() -> Result<()> {
+    let (_dir, db) = temp_db()?;
+    drop(seed(&db)?);
+    with_app(&db, |app| async move {
+        let r = async {
+            app.el("page-sell").await?;
+            app.wait_focused("sell-search").await?;
+            app.x_keys(&[&format!("type:{MILK_BARCODE}"), "Return"])
+                .await?;
+            app.el("cart-line-0").await?;
+            // F2: the line's quantity; Enter gives the scan field back.
+            app.x_keys(&["F2"]).await?;
+            app.wait_focused("line-qty-0").await?;
+            app.x_keys(&["type:3", "Return"]).await?;
+            app.wait_focused("sell-search").await?;
+            app.wait_value("line-qty-0", "3").await?;
+            // F3: the line's discount in percent.
+            app.x_keys(&["F3"]).await?;
+            app.wait_focused("line-discount-0").await?;
+            app.x_keys(&["type:10", "Return"]).await?;
+            app.wait_focused("sell-search").await?;
+            // F4: the line's price, with a reason.
+            app.x_keys(&["F4"]).await?;
+            app.el("price-dialog").await?;
+            app.wait_focused("price-input").await?;
+            app.x_keys(&["type:1.00", "Tab", "type:promo", "Return"])
+                .await?;
+            app.wait_gone("price-dialog").await?;
+            app.wait_text("total", |t| t == "€2.70").await?;
+            // F8 parks the cart, F7 lists the parked carts, Enter resumes.
+            app.x_keys(&["F8"]).await?;
+            app.el("cart-empty").await?;
+            app.x_keys(&["F7"]).await?;
+            app.el("parked-dialog").await?;
+            app.wait_focused("resume-0").await?;
+            app.x_keys(&["Return"]).await?;
+            app.wait_gone("parked-dialog").await?;
+            app.wait_text("total", |t| t == "€2.70").await?;
+            // F9 pays: 1.00 cash typed, then Tab Tab to Card for the rest;
+            // F5 completes.
+            app.wait_focused("sell-search").await?;
+            app.x_keys(&["F9"]).await?;
+            app.el("pay-dialog").await?;
+            app.wait_focused("tender-amount").await?;
+            app.x_keys(&["type:1", "Return"]).await?;
+            app.el("tender-0").await?;
+            app.x_keys(&["Tab", "Tab"]).await?;
+            app.wait_focused("tender-card").await?;
+            app.x_keys(&["Return"]).await?;
+            app.el("tender-1").await?;
+            app.x_keys(&["F5"]).await?;
+            app.el("receipt-dialog").await?;
+            app.wait_text("change-due", |t| t == "€0.00").await?;
+            app.x_keys(&["Escape"]).await?;
+            app.el("cart-empty").await?;
+            for (keys, page) in [
+                ("alt+2", "products"),
+                ("alt+3", "stock"),
+                ("alt+4", "sales"),
+                ("alt+5", "suppliers"),
+                ("alt+6", "settings"),
+                ("alt+7", "orders"),
+                ("alt+1", "sell"),
+            ] {
+                app.x_keys(&[keys]).await?;
+                app.el(&format!("page-{page}")).await?;
+            }
+            app.wait_focused("sell-search").await?;
+            Ok(())
+        }
+        .await;
+        (app, r)
+    })
+    .await?;
+    let s = Store::open(&db)?;
+    let sales = s.sales(&shopsync_core::SalesFilter::default())?;
+    anyhow::ensure!(sales.len() == 1, "expected 1 sale, found {}", sales.len());
+    let sale = s.sale(&sales[0].sale_id)?;
+    let line = &sale.lines[0];
+    anyhow::ensure!(
+        sale.lines.len() == 1
+            && line.sku == "MILK"
+            && line.qty == 3
+            && line.unit_price.minor == 100
+            && line.price_override_reason.as_deref() == Some("promo")
+            && line.discount.minor == 30
+            && sale.summary.total.minor == 270,
+        "the sale on disk is not what the keys made: {sale:?}"
+    );
+    let tenders: Vec<(TenderKind, i64)> = sale
+        .tenders
+        .iter()
+        .map(|t| (t.kind, t.amount.minor))
+        .collect();
+    anyhow::ensure!(
+        tenders == [(TenderKind::Cash, 100), (TenderKind::Card, 170)],
+        "tenders on disk: {tenders:?}"
+    );
+    Ok(())
+}
+
 /// Reloads the page and waits for the new one to be ready.
 async fn reload(app: &App) -> Result<()> {
     app.client
@@ -961,6 +1069,172 @@ async fn sale_completes_while_a_csv_import_runs() -> Result<()> {
     anyhow::ensure!(s.sales(&shopsync_core::SalesFilter::default())?.len() == 1);
     anyhow::ensure!(s.product("BULK19999").is_ok());
     Ok(())
+}
+
+/// Every screen and dialog of the till, checked by axe-core against WCAG
+/// 2.1 level A and AA: labels, names, roles, contrast, ARIA use.
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver, a display and axe-core: run scripts/e2e.sh"]
+async fn every_screen_passes_an_accessibility_check() -> Result<()> {
+    let mut found = Vec::new();
+    let (_dir, fresh) = temp_db()?;
+    let first = with_app_value(&fresh, |app| async move {
+        let r = async {
+            app.el("page-first-launch").await?;
+            axe_check(&app, "first launch").await
+        }
+        .await;
+        (app, r)
+    })
+    .await?;
+    found.extend(first);
+    let (_dir2, db) = temp_db()?;
+    drop(seed(&db)?);
+    let rest = with_app_value(&db, |app| async move {
+        let r = async {
+            let mut found = Vec::new();
+            app.type_keys("sell-search", "milk").await?;
+            app.wait_attr("search-results", "data-query", "milk")
+                .await?;
+            found.extend(axe_check(&app, "sell, search results").await?);
+            app.type_keys("sell-search", &enter()).await?;
+            app.el("cart-line-0").await?;
+            app.type_keys("sell-search", &key(Key::F9)).await?;
+            app.el("pay-dialog").await?;
+            found.extend(axe_check(&app, "payment dialog").await?);
+            app.type_keys("tender-amount", &key(Key::F5)).await?;
+            app.el("receipt-dialog").await?;
+            found.extend(axe_check(&app, "receipt").await?);
+            app.client
+                .active_element()
+                .await?
+                .send_keys(&key(Key::Escape))
+                .await?;
+            app.el("cart-empty").await?;
+            for (page, ready) in [
+                ("products", "product-row-COFFEE"),
+                ("stock", "stock-row-COFFEE"),
+                ("sales", "sale-row-0"),
+                ("orders", "page-orders"),
+                ("suppliers", "supplier-row-0"),
+                ("settings", "settings-store-name"),
+            ] {
+                app.nav(page).await?;
+                app.el(ready).await?;
+                found.extend(axe_check(&app, page).await?);
+            }
+            app.nav("products").await?;
+            app.click("product-row-COFFEE").await?;
+            app.el("product-form").await?;
+            found.extend(axe_check(&app, "product form").await?);
+            app.nav("sales").await?;
+            app.click("sale-row-0").await?;
+            app.el("sale-detail").await?;
+            found.extend(axe_check(&app, "sale detail").await?);
+            Ok(found)
+        }
+        .await;
+        (app, r)
+    })
+    .await?;
+    found.extend(rest);
+    anyhow::ensure!(
+        found.is_empty(),
+        "accessibility violations (WCAG 2.1 A/AA):\n{}",
+        found.join("\n")
+    );
+    Ok(())
+}
+
+/// axe-core's findings on the page as it is now, one line each.
+async fn axe_check(app: &App, screen: &str) -> Result<Vec<String>> {
+    Ok(app
+        .accessibility_violations()
+        .await?
+        .into_iter()
+        .map(|v| {
+            format!(
+                "{screen}: {} ({}): {} at {}",
+                v.id,
+                v.impact.unwrap_or_default(),
+                v.help,
+                v.nodes.join(", ")
+            )
+        })
+        .collect())
+}
+
+/// Dialogs keep the keyboard inside while open and give the focus back
+/// when they close; the sync indicator is a control a keyboard reaches.
+/// Real key events (xdotool), as a keyboard sends them.
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver, xdotool and a display: run scripts/e2e.sh"]
+async fn dialogs_trap_and_return_the_focus() -> Result<()> {
+    let (_dir, db) = temp_db()?;
+    drop(seed(&db)?);
+    with_app(&db, |app| async move {
+        let r = async {
+            let inside = |dialog: &str| {
+                format!(
+                    "return !!document.querySelector(\"[data-testid='{dialog}']\")?.contains(document.activeElement);"
+                )
+            };
+            app.el("page-sell").await?;
+            app.wait_focused("sell-search").await?;
+            app.x_keys(&[&format!("type:{MILK_BARCODE}"), "Return"])
+                .await?;
+            app.el("cart-line-0").await?;
+            app.click("pay").await?;
+            app.el("pay-dialog").await?;
+            app.wait_js_true(&inside("pay-dialog"), "focus in the payment dialog")
+                .await?;
+            for _ in 0..14 {
+                app.x_keys(&["Tab"]).await?;
+                app.wait_js_true(&inside("pay-dialog"), "Tab stays in the payment dialog")
+                    .await?;
+            }
+            for _ in 0..4 {
+                app.x_keys(&["shift+Tab"]).await?;
+                app.wait_js_true(
+                    &inside("pay-dialog"),
+                    "Shift+Tab stays in the payment dialog",
+                )
+                .await?;
+            }
+            app.x_keys(&["Escape"]).await?;
+            app.wait_gone("pay-dialog").await?;
+            // Opened with its button, closed with its button: the focus
+            // goes back to the button that opened it.
+            app.click("parked-open").await?;
+            app.el("parked-dialog").await?;
+            app.wait_js_true(&inside("parked-dialog"), "focus in the parked carts")
+                .await?;
+            app.client
+                .find(fantoccini::Locator::Css(
+                    "[data-testid='parked-dialog'] .pay-row button",
+                ))
+                .await?
+                .click()
+                .await?;
+            app.wait_gone("parked-dialog").await?;
+            app.wait_focused("parked-open").await?;
+            // The sync indicator is a button: focus it and press Enter.
+            app.js_true_within(
+                "const b = document.querySelector(\"[data-testid='sync-indicator']\"); b.focus(); return b.tagName === 'BUTTON' && document.activeElement === b;",
+                std::time::Duration::from_secs(5),
+            )
+            .await?
+            .then_some(())
+            .ok_or_else(|| anyhow::anyhow!("the sync indicator is not a focusable button"))?;
+            app.x_keys(&["Return"]).await?;
+            app.wait_text("message", |t| t.contains("not connected to a sync server"))
+                .await?;
+            Ok(())
+        }
+        .await;
+        (app, r)
+    })
+    .await
 }
 
 /// Money as the test compares it: WebDriver may give the no-break space

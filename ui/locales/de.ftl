@@ -183,7 +183,12 @@ sell-discount-range = Ein Rabatt ist ein Prozentsatz von 0 bis 100.
 sell-remove-title = Entfernen (Entf)
 sell-minus = Eins weniger
 sell-plus = Eins mehr
-sell-qty-label = Menge
+sell-qty-of = Menge von { $name }
+sell-found = { $count ->
+    [one] 1 Artikel gefunden.
+   *[other] { $count } Artikel gefunden.
+    }
+sell-results-label = Gefundene Artikel
 sell-discount-label = Rabatt in Prozent
 sell-subtotal = Zwischensumme
 sell-discount = Rabatt
@@ -313,7 +318,7 @@ sales-price = Preis
 sales-total = Summe
 sales-refunded = Erstattet
 sales-refund = Erstatten
-sales-refund-qty-label = Wie viele erstatten
+sales-refund-qty-label = Zu erstattende Menge von { $name }
 sales-tax = Steuer
 sales-change = Rückgeld
 sales-refund-conflict = Mehr erstattet als verkauft (Kassen haben diesen Verkauf erstattet, ohne voneinander zu wissen)

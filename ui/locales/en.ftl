@@ -184,7 +184,12 @@ sell-discount-range = A discount is a percentage from 0 to 100.
 sell-remove-title = Remove (Delete)
 sell-minus = One less
 sell-plus = One more
-sell-qty-label = Quantity
+sell-qty-of = Quantity of { $name }
+sell-found = { $count ->
+    [one] 1 product found.
+   *[other] { $count } products found.
+    }
+sell-results-label = Products found
 sell-discount-label = Discount in percent
 sell-subtotal = Subtotal
 sell-discount = Discount
@@ -314,7 +319,7 @@ sales-price = Price
 sales-total = Total
 sales-refunded = Refunded
 sales-refund = Refund
-sales-refund-qty-label = How many to refund
+sales-refund-qty-label = Quantity to refund of { $name }
 sales-tax = Tax
 sales-change = Change
 sales-refund-conflict = Refunded more than sold (tills refunded this sale without seeing each other)

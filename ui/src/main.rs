@@ -11,5 +11,6 @@ mod util;
 
 fn main() {
     guard::install();
+    components::modal::install();
     leptos::mount::mount_to_body(app::App);
 }

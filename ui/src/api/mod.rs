@@ -67,14 +67,22 @@ struct Req<'a, T: Serialize + ?Sized> {
 
 async fn call_raw<R: DeserializeOwned>(cmd: &str, args: JsValue) -> ApiResult<R> {
     match ffi::invoke(cmd, args).await {
-        Ok(v) => serde_wasm_bindgen::from_value(v)
-            .map_err(|e| internal(tr!("api-unexpected-answer", command = cmd.to_string(), error = e.to_string()))),
+        Ok(v) => serde_wasm_bindgen::from_value(v).map_err(|e| {
+            internal(tr!(
+                "api-unexpected-answer",
+                command = cmd.to_string(),
+                error = e.to_string()
+            ))
+        }),
         Err(e) => Err(
             serde_wasm_bindgen::from_value::<ErrorInfo>(e.clone()).unwrap_or_else(|_| {
-                internal(
-                    e.as_string()
-                        .unwrap_or_else(|| tr!("api-failed", command = cmd.to_string(), error = format!("{e:?}"))),
-                )
+                internal(e.as_string().unwrap_or_else(|| {
+                    tr!(
+                        "api-failed",
+                        command = cmd.to_string(),
+                        error = format!("{e:?}")
+                    )
+                }))
             }),
         ),
     }
@@ -82,9 +90,13 @@ async fn call_raw<R: DeserializeOwned>(cmd: &str, args: JsValue) -> ApiResult<R>
 
 async fn call<A: Serialize + ?Sized, R: DeserializeOwned>(cmd: &str, req: &A) -> ApiResult<R> {
     let ser = serde_wasm_bindgen::Serializer::json_compatible();
-    let args = Req { req }
-        .serialize(&ser)
-        .map_err(|e| internal(tr!("api-cannot-send", command = cmd.to_string(), error = e.to_string())))?;
+    let args = Req { req }.serialize(&ser).map_err(|e| {
+        internal(tr!(
+            "api-cannot-send",
+            command = cmd.to_string(),
+            error = e.to_string()
+        ))
+    })?;
     call_raw(cmd, args).await
 }
 

@@ -50,8 +50,8 @@ pub fn BarChart(
         .collect_view();
     view! {
         <figure class="chart" data-testid=testid>
-            <figcaption>{title}</figcaption>
-            <svg viewBox=format!("0 0 {width} {height}") role="img" preserveAspectRatio="none" class="chart-svg">
+            <figcaption>{title.clone()}</figcaption>
+            <svg viewBox=format!("0 0 {width} {height}") role="img" aria-label=title preserveAspectRatio="none" class="chart-svg">
                 <line x1="0" y1=format!("{:.1}", top + plot_h) x2=format!("{width}") y2=format!("{:.1}", top + plot_h) class="axis" />
                 {bars}
             </svg>

@@ -1,4 +1,5 @@
 //! Widgets shared by the pages.
 
 pub mod chart;
+pub mod modal;
 pub mod sync;

@@ -107,7 +107,7 @@ pub fn SyncIndicator(ctx: Ctx) -> impl IntoView {
             _ => tr!("sync-title"),
         };
         view! {
-            <div class=class data-testid="sync-indicator" title=title role="button"
+            <button type="button" class=class data-testid="sync-indicator" title=title
                 on:click=move |_| spawn(async move {
                     match api::sync_now().await {
                         Ok(true) => ctx.info(tr!("sync-started")),
@@ -118,7 +118,7 @@ pub fn SyncIndicator(ctx: Ctx) -> impl IntoView {
                 <span class="dot"></span>
                 {text}
                 {clocks}
-            </div>
+            </button>
         }
     }
 }

@@ -482,8 +482,8 @@ pub fn OrdersPage(ctx: Ctx) -> impl IntoView {
         Dialog::None => ().into_any(),
         Dialog::Reject => view! {
             <div class="overlay">
-            <div class="dialog" role="dialog" data-testid="reject-dialog">
-                <h2>{tr!("reject-title")}</h2>
+            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="reject-title" data-testid="reject-dialog">
+                <h2 id="reject-title">{tr!("reject-title")}</h2>
                 <label>{tr!("reject-reason")}
                     <input node_ref=reason_ref type="text" data-testid="reject-reason" prop:value=move || reason.get()
                         on:input=move |ev| reason.set(value(&ev))
@@ -500,8 +500,8 @@ pub fn OrdersPage(ctx: Ctx) -> impl IntoView {
             let total = q.total.minor;
             view! {
                 <div class="overlay">
-                <div class="dialog pay" role="dialog" data-testid="collect-dialog">
-                    <h2>{tr!("collect-title")}</h2>
+                <div class="dialog pay" role="dialog" aria-modal="true" aria-labelledby="collect-title" data-testid="collect-dialog">
+                    <h2 id="collect-title">{tr!("collect-title")}</h2>
                     <table class="list" data-testid="collect-lines">
                         <tbody>
                         {q.lines.iter().map(|l| view! {
@@ -560,8 +560,8 @@ pub fn OrdersPage(ctx: Ctx) -> impl IntoView {
             let (o, r) = *c;
             view! {
                 <div class="overlay">
-                <div class="dialog" role="dialog" data-testid="collected-dialog">
-                    <h2>{tr!("collected-title")}</h2>
+                <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="collected-title" data-testid="collected-dialog">
+                    <h2 id="collected-title">{tr!("collected-title")}</h2>
                     <p>{o.customer_name.clone()} " · " {o.list_name.clone()}</p>
                     <div class="due">{tr!("receipt-sale")} " " <strong class="big" data-testid="collected-sale-number">{r.number.clone()}</strong></div>
                     <div class="due">{tr!("pay-total")} " " <strong data-testid="collected-total">{money(&r.total)}</strong></div>

@@ -173,7 +173,7 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
                                     <td class="num">{l.qty}</td><td class="num">{money(&l.unit_price)}</td><td class="num">{money(&l.total)}</td>
                                     <td class="num" data-testid=format!("sale-line-refunded-{i}")>{l.refunded_qty}</td>
                                     <td>{(left > 0).then(|| view! {
-                                        <input type="number" min="0" max=left.to_string() class="narrow" data-testid=format!("refund-qty-{i}") aria-label=tr!("sales-refund-qty-label") value="0"
+                                        <input type="number" min="0" max=left.to_string() class="narrow" aria-label=tr!("sales-refund-qty-label", name = l.name.clone()) data-testid=format!("refund-qty-{i}") value="0"
                                             on:input=move |ev| { let n = value(&ev).trim().parse::<i64>().unwrap_or(0); refund_qty.update(|v| if let Some(x) = v.get_mut(i) { x.1 = n }); } />
                                     })}</td>
                                 </tr>

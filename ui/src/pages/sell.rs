@@ -542,6 +542,11 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
                 autocomplete="off"
                 placeholder=tr!("sell-search")
                 aria-label=tr!("sell-search")
+                role="combobox"
+                aria-autocomplete="list"
+                aria-controls="sell-results"
+                aria-expanded=move || results.with(|r| !r.is_empty()).to_string()
+                aria-activedescendant=move || results.with(|r| !r.is_empty()).then(|| format!("sell-result-{}", sel_result.get()))
                 data-testid="sell-search"
                 prop:value=move || query.get()
                 on:input=move |ev| {
@@ -568,13 +573,25 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
         let count = list.len();
         view! {
             <div class="results" data-testid="search-results" data-query=q.clone() data-count=count.to_string()>
-                {(!q.is_empty() && count == 0).then(|| view! { <p class="muted">{tr!("sell-no-match")}</p> })}
+                <p class={if count > 0 { "muted sr-only" } else { "muted" }} role="status" data-testid="search-status">
+                    {match (q.is_empty(), count) {
+                        (true, _) => String::new(),
+                        (false, 0) => tr!("sell-no-match"),
+                        (false, n) => tr!("sell-found", count = n),
+                    }}
+                </p>
+                {(count > 0).then(|| view! {
+                <div role="listbox" id="sell-results" aria-label=tr!("sell-results-label")>
                 {list.into_iter().enumerate().map(|(i, p)| {
                     let p2 = p.clone();
                     view! {
                         <button
                             class="result"
                             class:selected=move || sel_result.get() == i
+                            role="option"
+                            id=format!("sell-result-{i}")
+                            tabindex="-1"
+                            aria-selected=move || (sel_result.get() == i).to_string()
                             data-testid=format!("result-{i}")
                             data-sku=p.sku.clone()
                             on:click=move |_| { clear_search(); add_product(p2.clone()) }
@@ -585,7 +602,19 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
                         </button>
                     }
                 }).collect_view()}
+                </div>
+                })}
             </div>
+        }
+    };
+
+    // Enter in a line's quantity or discount (F2, F3) takes the value and
+    // gives the scan field back its focus: the next scan must not land in
+    // the quantity. Leaving the field fires its `change`, which applies it.
+    let back_to_scan = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Enter" {
+            ev.prevent_default();
+            focus(search_ref);
         }
     };
 
@@ -606,6 +635,7 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
                     let total = priced.as_ref().map(|p| money(&p.total)).unwrap_or_default();
                     let overridden = l.unit_price.is_some();
                     let qty = l.qty;
+                    let qty_label = tr!("sell-qty-of", name = name.clone());
                     let disc = if l.discount_bp == 0 { String::new() } else { input_text(i64::from(l.discount_bp), 2) };
                     view! {
                         <tr class="cart-line" class:selected=move || sel_line.get() == Some(i) data-testid=format!("cart-line-{i}") data-sku=l.code.clone()
@@ -613,12 +643,14 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
                             <td>{name}<div class="muted small">{l.code.clone()}{overridden.then(|| format!(" · {}", tr!("sell-price-changed", reason = l.override_reason.clone().unwrap_or_default())))}</div></td>
                             <td class="qty">
                                 <button class="step" data-testid=format!("line-minus-{i}") aria-label=tr!("sell-minus") on:click=move |_| set_qty(i, qty - 1)>"−"</button>
-                                <input class="qty-input" type="number" min="1" data-testid=format!("line-qty-{i}") aria-label=tr!("sell-qty-label") prop:value=qty.to_string()
+                                <input class="qty-input" type="number" min="1" data-testid=format!("line-qty-{i}") aria-label=qty_label prop:value=qty.to_string()
+                                    on:keydown=back_to_scan
                                     on:change=move |ev| { match value(&ev).trim().parse::<i64>() { Ok(n) => set_qty(i, n), Err(_) => ctx.info(tr!("sell-qty-whole")) } } />
                                 <button class="step" data-testid=format!("line-plus-{i}") aria-label=tr!("sell-plus") on:click=move |_| set_qty(i, qty + 1)>"+"</button>
                             </td>
                             <td><button class="link" data-testid=format!("line-price-{i}") title=tr!("sell-change-price-title") on:click=move |_| open_price(i)>{unit}</button></td>
                             <td><input class="disc-input" type="text" inputmode="decimal" placeholder="0" data-testid=format!("line-discount-{i}") aria-label=tr!("sell-discount-label") prop:value=disc
+                                on:keydown=back_to_scan
                                 on:change=move |ev| {
                                     let t = value(&ev);
                                     let bp = if t.trim().is_empty() { Some(0) } else { parse_money(&t, 2).ok() };
@@ -660,8 +692,8 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
             let quick = quick_cash(left, dec);
             view! {
                 <div class="overlay">
-                <div class="dialog pay" role="dialog" data-testid="pay-dialog">
-                    <h2>{tr!("pay-title")}</h2>
+                <div class="dialog pay" role="dialog" aria-modal="true" aria-labelledby="pay-title" data-testid="pay-dialog">
+                    <h2 id="pay-title">{tr!("pay-title")}</h2>
                     <div class="due">{tr!("pay-total")} " " <strong data-testid="pay-total">{money_minor(total, dec)}</strong></div>
                     <div class="due">{tr!("pay-left")} " " <strong class="big" data-testid="pay-remaining">{money_minor(left, dec)}</strong></div>
                     {(change > 0).then(|| view! { <div class="due">{tr!("pay-change")} " " <strong class="big" data-testid="pay-change">{money_minor(change, dec)}</strong></div> })}
@@ -706,8 +738,8 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
         }
         Mode::Price(i) => view! {
             <div class="overlay">
-            <div class="dialog" role="dialog" data-testid="price-dialog">
-                <h2>{tr!("price-title")}</h2>
+            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="price-title" data-testid="price-dialog">
+                <h2 id="price-title">{tr!("price-title")}</h2>
                 <label>{tr!("price-unit")}
                     <input type="text" inputmode="decimal" data-testid="price-input" prop:value=move || price_text.get() on:input=move |ev| price_text.set(value(&ev))
                         on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" { apply_price(i) } />
@@ -725,8 +757,8 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
         }.into_any(),
         Mode::Parked(list) => view! {
             <div class="overlay">
-            <div class="dialog" role="dialog" data-testid="parked-dialog">
-                <h2>{tr!("parked-title")}</h2>
+            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="parked-title" data-testid="parked-dialog">
+                <h2 id="parked-title">{tr!("parked-title")}</h2>
                 {list.is_empty().then(|| view! { <p class="muted">{tr!("parked-none")}</p> })}
                 <ul class="parked">
                 {list.into_iter().enumerate().map(|(i, p)| {
@@ -796,8 +828,8 @@ fn ReceiptView(
     let change = s.change;
     view! {
         <div class="overlay">
-        <div class="dialog receipt-dialog" role="dialog" data-testid="receipt-dialog">
-            <div class="change-due">{tr!("receipt-change")} " " <strong class="huge" data-testid="change-due">{money(&change)}</strong></div>
+        <div class="dialog receipt-dialog" role="dialog" aria-modal="true" aria-labelledby="receipt-title" data-testid="receipt-dialog">
+            <div class="change-due" id="receipt-title">{tr!("receipt-change")} " " <strong class="huge" data-testid="change-due">{money(&change)}</strong></div>
             <div class="receipt" data-testid="receipt">
                 <div class="r-center strong">{store.0}</div>
                 {(!header.is_empty()).then(|| view! { <div class="r-center pre">{header}</div> })}
@@ -823,7 +855,7 @@ fn ReceiptView(
             </div>
             <div class="pay-row end no-print">
                 <button class="big-btn" data-testid="receipt-print" on:click=move |_| { if let Some(w) = web_sys::window() { let _ = w.print(); } }>{tr!("receipt-print")}</button>
-                <button class="big-btn primary" data-testid="new-sale" on:click=move |_| on_new()>{tr!("receipt-new-sale")}</button>
+                <button class="big-btn primary" data-testid="new-sale" data-initial-focus="" on:click=move |_| on_new()>{tr!("receipt-new-sale")}</button>
             </div>
         </div>
         </div>
