@@ -9,7 +9,10 @@
 # sell.png, pay.png, receipt.png (scanned_sale_with_split_tender_shows_change),
 # stock-levels.png, sales.png, settings.png (first_launch_and_screens), and
 # orders.png, the Orders screen with an order accepted and one line
-# unavailable (a_pickup_order_is_accepted_made_ready_and_collected). The
+# unavailable (a_pickup_order_is_accepted_made_ready_and_collected), and
+# sell-de.png, the Sell screen in German
+# (the_till_speaks_german_when_chosen_and_keeps_it; not shown in the README
+# until a run has made it). The
 # customer's web app's pictures (phone and desktop sizes) come from the
 # browser tests (scripts/e2e-web.sh) into web/: customer-catalog-phone.png,
 # customer-list-phone.png, customer-orders-phone.png, customer-list-desktop.png.

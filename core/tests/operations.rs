@@ -940,3 +940,20 @@ fn csv_import_adds_updates_and_round_trips() -> R {
     verify_clean(&s)?;
     verify_clean(&t)
 }
+
+#[test]
+fn the_till_keeps_its_language_across_reopening() -> R {
+    let dir = tempfile::tempdir()?;
+    let mut s = new_store(&dir, "lang.db")?;
+    assert_eq!(s.ui_language()?, "", "never chosen");
+    s.set_ui_language("de")?;
+    s.set_ui_language(" en ")?;
+    s.set_ui_language("de")?;
+    for bad in ["", "d", "de'; --", "deutsch-und-englisch"] {
+        assert!(s.set_ui_language(bad).is_err(), "{bad:?} is not a tag");
+    }
+    drop(s);
+    let s = Store::open(&dir.path().join("lang.db"))?;
+    assert_eq!(s.ui_language()?, "de");
+    Ok(())
+}

@@ -63,6 +63,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         set_tax_class,
         settings,
         save_settings,
+        ui_language,
+        set_ui_language,
         sync_status,
         sync_now,
         enrol,
@@ -535,6 +537,21 @@ async fn save_settings(state: S<'_>, req: SettingsInput) -> CmdResult<()> {
             Ok(())
         })
         .await
+}
+
+/// This till's language (empty: never chosen, the UI picks the webview's).
+/// Kept in the store file's till-local part rather than the webview's
+/// storage: it stays with the till when the store file moves, and every
+/// store file (each test's, each shop's) has its own.
+#[tauri::command]
+async fn ui_language(state: S<'_>) -> CmdResult<String> {
+    state.with(|s| s.ui_language()).await
+}
+
+/// Chosen in Settings; any till may choose, a till-role one too.
+#[tauri::command]
+async fn set_ui_language(state: S<'_>, req: String) -> CmdResult<()> {
+    state.with(move |s| s.set_ui_language(&req)).await
 }
 
 /// The sync indicator: enrolment, the last attempt, changes waiting.

@@ -6,6 +6,7 @@
 pub mod customer;
 pub mod error;
 pub mod ipc;
+pub mod locale;
 pub mod money;
 pub mod orders;
 pub mod quarantine;
@@ -13,6 +14,7 @@ pub mod views;
 
 pub use customer::{CustomerProfile, CustomerView, ItemWhat, ListItem, ShoppingList};
 pub use error::{ErrorCode, ErrorInfo};
+pub use locale::Locale;
 pub use money::{Amount, Currency, MoneyError};
 pub use orders::{
     Availability, OrderLineInput, OrderLineView, OrderStatus, OrderView, PublicCatalog,

@@ -66,6 +66,10 @@ pub enum MoneyError {
     TooPrecise { text: String, decimals: u8 },
     #[error("'{0}' is too large")]
     TooLarge(String),
+    #[error("'{0}' groups its thousands wrongly (expected groups of three digits, like 1,234.50)")]
+    BadGrouping(String),
+    #[error("'{text}' uses the wrong decimal separator (expected '{expected}')")]
+    WrongDecimalSeparator { text: String, expected: char },
     #[error("'{0}' is not a currency code (expected three letters, like EUR)")]
     BadCurrency(String),
     #[error("'{0}' is not an ISO 4217 currency in use (expected a code like EUR, USD or JPY)")]

@@ -3,11 +3,12 @@
 
 use leptos::prelude::*;
 use shopsync_types::ipc::{EVENT_DATA_CHANGED, EVENT_JOB_PROGRESS, JobProgress};
-use shopsync_types::{ErrorInfo, StoreInfo};
+use shopsync_types::{ErrorInfo, Locale, StoreInfo};
 
 use crate::api;
 use crate::components::sync::SyncIndicator;
 use crate::guard;
+use crate::i18n;
 use crate::pages;
 use crate::util::{describe, spawn};
 
@@ -34,15 +35,15 @@ impl Page {
         Page::Settings,
     ];
 
-    pub fn label(self) -> &'static str {
+    pub fn label(self) -> String {
         match self {
-            Page::Sell => "Sell",
-            Page::Orders => "Orders",
-            Page::Products => "Products",
-            Page::Stock => "Stock",
-            Page::Sales => "Sales",
-            Page::Suppliers => "Suppliers",
-            Page::Settings => "Settings",
+            Page::Sell => tr!("nav-sell"),
+            Page::Orders => tr!("nav-orders"),
+            Page::Products => tr!("nav-products"),
+            Page::Stock => tr!("nav-stock"),
+            Page::Sales => tr!("nav-sales"),
+            Page::Suppliers => tr!("nav-suppliers"),
+            Page::Settings => tr!("nav-settings"),
         }
     }
 
@@ -101,6 +102,8 @@ pub struct Ctx {
     pub dialog_open: RwSignal<bool>,
     /// Pickup orders nobody has looked at yet (the Orders button's badge).
     pub new_orders: RwSignal<u64>,
+    /// The language the screens are shown in (chosen in Settings).
+    pub locale: RwSignal<Locale>,
 }
 
 impl Ctx {
@@ -127,6 +130,18 @@ impl Ctx {
             }
             if let Ok(n) = api::new_order_count().await {
                 me.new_orders.set(n);
+            }
+        });
+    }
+
+    /// Shows the screens in another language at once and keeps the choice
+    /// in the store file, for this till.
+    pub fn choose_locale(&self, l: Locale) {
+        self.locale.set(l);
+        let me = *self;
+        spawn(async move {
+            if let Err(e) = api::set_ui_language(l.tag()).await {
+                me.error(&e);
             }
         });
     }
@@ -160,6 +175,7 @@ pub fn App() -> impl IntoView {
         data_version: RwSignal::new(0),
         dialog_open: RwSignal::new(false),
         new_orders: RwSignal::new(0),
+        locale: RwSignal::new(webview_locale()),
     };
     Effect::new(move |_| guard::remember(guard::PAGE_KEY, ctx.page.get().key()));
     let loaded = RwSignal::new(false);
@@ -177,6 +193,14 @@ pub fn App() -> impl IntoView {
         match api::app_status().await {
             Ok(s) => {
                 db_path.set(s.db_path);
+                // The till's own choice, once it has a store; until then
+                // the webview's language.
+                if s.store.is_some()
+                    && let Ok(tag) = api::ui_language().await
+                    && let Some(l) = Locale::from_tag(&tag)
+                {
+                    ctx.locale.set(l);
+                }
                 ctx.info.set(s.store);
             }
             Err(e) => ctx.error(&e),
@@ -223,61 +247,82 @@ pub fn App() -> impl IntoView {
         }
     });
 
-    view! {
-        <div class="app" data-testid="app" data-ready=move || loaded.get().to_string()>
-            <header class="topbar">
-                <div class="brand" data-testid="store-name">
-                    {move || ctx.info.get().map(|i| format!("{} · {}", i.store_name, i.till_name)).unwrap_or_else(|| "ShopSync".into())}
-                </div>
-                <nav class="nav">
-                    {move || ctx.info.get().is_some().then(|| Page::ALL.iter().map(|p| {
-                        let p = *p;
-                        view! {
-                            <button
-                                class="nav-btn"
-                                class:active=move || ctx.page.get() == p
-                                data-testid=format!("nav-{}", p.key())
-                                title=format!("Alt+{}", p.shortcut())
-                                on:click=move |_| { ctx.clear(); ctx.page.set(p) }
-                            >
-                                {p.label()}
-                                {(p == Page::Orders).then(|| view! {
-                                    <span class="nav-badge" data-testid="orders-badge"
-                                        data-count=move || ctx.new_orders.get().to_string()
-                                        class:hidden=move || ctx.new_orders.get() == 0
-                                        title="new orders">
-                                        {move || ctx.new_orders.get().to_string()}
-                                    </span>
-                                })}
-                            </button>
+    // The whole tree is drawn again in the new language when it changes.
+    move || {
+        let l = ctx.locale.get();
+        i18n::set_locale(l);
+        // The page's language, for screen readers and the webview's own text.
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("lang", l.tag());
+        }
+        view! {
+            <div class="app" data-testid="app" data-lang=l.tag() data-ready=move || loaded.get().to_string()>
+                <header class="topbar">
+                    <div class="brand" data-testid="store-name">
+                        {move || ctx.info.get().map(|i| format!("{} · {}", i.store_name, i.till_name)).unwrap_or_else(|| "ShopSync".into())}
+                    </div>
+                    <nav class="nav">
+                        {move || ctx.info.get().is_some().then(|| Page::ALL.iter().map(|p| {
+                            let p = *p;
+                            view! {
+                                <button
+                                    class="nav-btn"
+                                    class:active=move || ctx.page.get() == p
+                                    data-testid=format!("nav-{}", p.key())
+                                    title=format!("Alt+{}", p.shortcut())
+                                    on:click=move |_| { ctx.clear(); ctx.page.set(p) }
+                                >
+                                    {p.label()}
+                                    {(p == Page::Orders).then(|| view! {
+                                        <span class="nav-badge" data-testid="orders-badge"
+                                            data-count=move || ctx.new_orders.get().to_string()
+                                            class:hidden=move || ctx.new_orders.get() == 0
+                                            title=tr!("nav-new-orders")>
+                                            {move || ctx.new_orders.get().to_string()}
+                                        </span>
+                                    })}
+                                </button>
+                            }
+                        }).collect_view())}
+                    </nav>
+                    <SyncIndicator ctx=ctx />
+                </header>
+                <Message ctx=ctx />
+                <JobBar ctx=ctx />
+                <main class="content">
+                    {move || {
+                        if !loaded.get() {
+                            return view! { <p class="muted">{tr!("app-opening")}</p> }.into_any();
                         }
-                    }).collect_view())}
-                </nav>
-                <SyncIndicator ctx=ctx />
-            </header>
-            <Message ctx=ctx />
-            <JobBar ctx=ctx />
-            <main class="content">
-                {move || {
-                    if !loaded.get() {
-                        return view! { <p class="muted">"Opening the till…"</p> }.into_any();
-                    }
-                    if ctx.info.get().is_none() {
-                        return view! { <pages::first_launch::FirstLaunch ctx=ctx db_path=db_path /> }.into_any();
-                    }
-                    match ctx.page.get() {
-                        Page::Sell => view! { <pages::sell::SellPage ctx=ctx /> }.into_any(),
-                        Page::Orders => view! { <pages::orders::OrdersPage ctx=ctx /> }.into_any(),
-                        Page::Products => view! { <pages::products::ProductsPage ctx=ctx /> }.into_any(),
-                        Page::Stock => view! { <pages::stock::StockPage ctx=ctx /> }.into_any(),
-                        Page::Sales => view! { <pages::sales::SalesPage ctx=ctx /> }.into_any(),
-                        Page::Suppliers => view! { <pages::suppliers::SuppliersPage ctx=ctx /> }.into_any(),
-                        Page::Settings => view! { <pages::settings::SettingsPage ctx=ctx db_path=db_path /> }.into_any(),
-                    }
-                }}
-            </main>
-        </div>
+                        let info = ctx.info.get();
+                        if let Some(i) = &info {
+                            i18n::set_currency(&i.currency);
+                        }
+                        if info.is_none() {
+                            return view! { <pages::first_launch::FirstLaunch ctx=ctx db_path=db_path /> }.into_any();
+                        }
+                        match ctx.page.get() {
+                            Page::Sell => view! { <pages::sell::SellPage ctx=ctx /> }.into_any(),
+                            Page::Orders => view! { <pages::orders::OrdersPage ctx=ctx /> }.into_any(),
+                            Page::Products => view! { <pages::products::ProductsPage ctx=ctx /> }.into_any(),
+                            Page::Stock => view! { <pages::stock::StockPage ctx=ctx /> }.into_any(),
+                            Page::Sales => view! { <pages::sales::SalesPage ctx=ctx /> }.into_any(),
+                            Page::Suppliers => view! { <pages::suppliers::SuppliersPage ctx=ctx /> }.into_any(),
+                            Page::Settings => view! { <pages::settings::SettingsPage ctx=ctx db_path=db_path /> }.into_any(),
+                        }
+                    }}
+                </main>
+            </div>
+        }
     }
+}
+
+/// The webview's language if the till speaks it, else English.
+fn webview_locale() -> Locale {
+    web_sys::window()
+        .and_then(|w| w.navigator().language())
+        .and_then(|tag| Locale::from_tag(&tag))
+        .unwrap_or_default()
 }
 
 #[component]
@@ -291,7 +336,7 @@ fn Message(ctx: Ctx) -> impl IntoView {
             view! {
                 <div class=class role="alert" data-testid="message" data-kind=match m.kind { MsgKind::Info => "info", MsgKind::Error => "error" }>
                     <span data-testid="message-text">{m.text}</span>
-                    <button class="link" data-testid="message-close" on:click=move |_| ctx.clear()>"×"</button>
+                    <button class="link" data-testid="message-close" aria-label=tr!("message-close") on:click=move |_| ctx.clear()>"×"</button>
                 </div>
             }
         })

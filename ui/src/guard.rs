@@ -128,18 +128,16 @@ fn show_panic_screen(text: &str) {
         let card = doc.create_element("div").ok()?;
         let _ = card.set_attribute("class", "card");
         let h = doc.create_element("h2").ok()?;
-        h.set_text_content(Some("The till screen hit an error"));
+        h.set_text_content(Some(&tr!("panic-title")));
         let p = doc.create_element("p").ok()?;
-        p.set_text_content(Some(
-            "Nothing recorded is lost and the cart is kept. Reload the screen to carry on.",
-        ));
+        p.set_text_content(Some(&tr!("panic-text")));
         let detail = doc.create_element("pre").ok()?;
         let _ = detail.set_attribute("class", "muted small");
         detail.set_text_content(Some(text));
         let button = doc.create_element("button").ok()?;
         let _ = button.set_attribute("class", "big-btn primary");
         let _ = button.set_attribute("data-testid", "ui-panic-reload");
-        button.set_text_content(Some("Reload the screen"));
+        button.set_text_content(Some(&tr!("panic-reload")));
         let reload = Closure::<dyn FnMut()>::new(|| {
             if let Some(w) = web_sys::window() {
                 let _ = w.location().reload();

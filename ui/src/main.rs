@@ -1,5 +1,7 @@
 //! The till UI: mounts the app; everything else lives in its modules.
 
+#[macro_use]
+mod i18n;
 mod api;
 mod app;
 mod components;

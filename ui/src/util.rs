@@ -1,19 +1,54 @@
 //! Small helpers: money text, dates, running async work from event handlers.
 
 use leptos::prelude::*;
-use shopsync_types::money::{format_minor, parse_minor};
+use shopsync_types::locale::{format_money, format_number, parse_amount};
+use shopsync_types::money::{Currency, format_minor};
 use shopsync_types::{Amount, ErrorInfo};
 
+use crate::i18n;
+
+/// An amount as the cashier reads it: the store's currency sign and the
+/// language's separators ("€1,234.50", "1.234,50 €").
 pub fn money(a: &Amount) -> String {
-    a.to_string()
+    money_minor(a.minor, a.decimals)
 }
 
+pub fn money_minor(minor: i64, decimals: u8) -> String {
+    let currency = Currency {
+        decimals,
+        ..i18n::currency()
+    };
+    if currency == Currency::NONE || currency.code == Currency::NONE.code {
+        return input_text(minor, decimals);
+    }
+    format_money(minor, currency, i18n::locale())
+}
+
+/// The plain decimal text the core reads ("1234.50"): never shown.
 pub fn minor_text(minor: i64, decimals: u8) -> String {
     format_minor(minor, decimals)
 }
 
-pub fn parse_money(text: &str, decimals: u8) -> Option<i64> {
-    parse_minor(text, decimals).ok()
+/// An amount to edit in a text field: the language's decimal separator, no
+/// sign, no thousands separators ("1234,50").
+pub fn input_text(minor: i64, decimals: u8) -> String {
+    format_number(minor, decimals, i18n::locale(), false)
+}
+
+/// An amount the cashier typed, with either decimal separator the language
+/// allows; the refusal is a sentence in the cashier's language.
+pub fn parse_money(text: &str, decimals: u8) -> Result<i64, String> {
+    parse_amount(text, decimals, i18n::locale()).map_err(|e| i18n::money_error(&e))
+}
+
+/// A refused typed value as an error the message line shows.
+pub fn input_error(field: &str, message: String) -> ErrorInfo {
+    ErrorInfo {
+        code: shopsync_types::ErrorCode::InvalidInput,
+        message,
+        row: None,
+        field: Some(field.into()),
+    }
 }
 
 /// Today in local time.
@@ -21,10 +56,16 @@ pub fn today() -> chrono::NaiveDate {
     chrono::Local::now().date_naive()
 }
 
+/// A moment in local time, in the language's date order.
 pub fn local_time(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.with_timezone(&chrono::Local)
-        .format("%Y-%m-%d %H:%M")
+        .format(i18n::locale().date_time_format())
         .to_string()
+}
+
+/// A date in the language's order.
+pub fn date_text(d: &chrono::NaiveDate) -> String {
+    d.format(i18n::locale().date_format()).to_string()
 }
 
 /// An error as the cashier reads it: message, and the row/field when known.
@@ -33,7 +74,7 @@ pub fn describe(e: &ErrorInfo) -> String {
     if let Some(row) = e.row
         && !s.contains(&format!("row {row}"))
     {
-        s = format!("row {row}: {s}");
+        s = tr!("error-row", row = row, message = s);
     }
     s
 }

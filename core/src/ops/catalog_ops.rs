@@ -539,4 +539,40 @@ impl Store {
         self.info.till_name = name.to_string();
         Ok(())
     }
+
+    /// The language this till's screens are shown in ("en", "de"; empty
+    /// when never chosen). Local like the till's name: each till at the
+    /// counter may speak its own cashier's language.
+    pub fn ui_language(&self) -> Result<String> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'ui_language'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or_default())
+    }
+
+    /// Keeps this till's language. The UI knows which languages exist; the
+    /// store only checks that the tag looks like one ("de", "pt-BR").
+    pub fn set_ui_language(&mut self, tag: &str) -> Result<()> {
+        let tag = tag.trim();
+        let ok = (2..=12).contains(&tag.len())
+            && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if !ok {
+            return Err(CoreError::invalid(
+                "language",
+                format!("'{tag}' is not a language tag (expected one like en or de)"),
+            ));
+        }
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('ui_language', ?1) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [tag],
+        )?;
+        Ok(())
+    }
 }

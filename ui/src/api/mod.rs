@@ -67,14 +67,22 @@ struct Req<'a, T: Serialize + ?Sized> {
 
 async fn call_raw<R: DeserializeOwned>(cmd: &str, args: JsValue) -> ApiResult<R> {
     match ffi::invoke(cmd, args).await {
-        Ok(v) => serde_wasm_bindgen::from_value(v)
-            .map_err(|e| internal(format!("unexpected answer to {cmd}: {e}"))),
+        Ok(v) => serde_wasm_bindgen::from_value(v).map_err(|e| {
+            internal(tr!(
+                "api-unexpected-answer",
+                command = cmd.to_string(),
+                error = e.to_string()
+            ))
+        }),
         Err(e) => Err(
             serde_wasm_bindgen::from_value::<ErrorInfo>(e.clone()).unwrap_or_else(|_| {
-                internal(
-                    e.as_string()
-                        .unwrap_or_else(|| format!("{cmd} failed: {e:?}")),
-                )
+                internal(e.as_string().unwrap_or_else(|| {
+                    tr!(
+                        "api-failed",
+                        command = cmd.to_string(),
+                        error = format!("{e:?}")
+                    )
+                }))
             }),
         ),
     }
@@ -82,9 +90,13 @@ async fn call_raw<R: DeserializeOwned>(cmd: &str, args: JsValue) -> ApiResult<R>
 
 async fn call<A: Serialize + ?Sized, R: DeserializeOwned>(cmd: &str, req: &A) -> ApiResult<R> {
     let ser = serde_wasm_bindgen::Serializer::json_compatible();
-    let args = Req { req }
-        .serialize(&ser)
-        .map_err(|e| internal(format!("cannot send {cmd}: {e}")))?;
+    let args = Req { req }.serialize(&ser).map_err(|e| {
+        internal(tr!(
+            "api-cannot-send",
+            command = cmd.to_string(),
+            error = e.to_string()
+        ))
+    })?;
     call_raw(cmd, args).await
 }
 
@@ -285,6 +297,12 @@ pub async fn settings() -> ApiResult<SettingsView> {
 }
 pub async fn save_settings(req: &SettingsInput) -> ApiResult<()> {
     call("save_settings", req).await
+}
+pub async fn ui_language() -> ApiResult<String> {
+    call0("ui_language").await
+}
+pub async fn set_ui_language(tag: &str) -> ApiResult<()> {
+    call("set_ui_language", tag).await
 }
 pub async fn sync_status() -> ApiResult<SyncStatusView> {
     call0("sync_status").await

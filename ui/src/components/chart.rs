@@ -35,7 +35,7 @@ pub fn BarChart(
             let y = top + plot_h - h;
             let show_label = label_every <= 1 || i % label_every == 0;
             let label = b.label.get(5..).filter(|l| !l.is_empty()).unwrap_or(&b.label).to_string();
-            let tip = format!("{}: {} ({} sales)", b.label, b.total, b.sales);
+            let tip = tr!("chart-tip", label = b.label.clone(), total = crate::util::money(&b.total), sales = b.sales);
             view! {
                 <g>
                     <rect x=format!("{x:.1}") y=format!("{y:.1}") width=format!("{bar_w:.1}") height=format!("{h:.1}") class="bar-rect">

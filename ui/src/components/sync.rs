@@ -46,30 +46,40 @@ pub fn SyncIndicator(ctx: Ctx) -> impl IntoView {
                 let title = w.clone();
                 view! {
                     <span class="clock-warning" data-testid="clock-warning" title=title>
-                        " · clock wrong: "{w}
+                        " · " {tr!("sync-clock-wrong")} " " {w}
                     </span>
                 }
             });
         let (class, text) = match &s {
-            None => ("sync offline", "offline".to_string()),
+            None => ("sync offline", tr!("sync-offline")),
             Some(s) => {
                 let mut waiting = if s.pending_changes > 0 {
-                    format!(" · {} changes waiting", s.pending_changes)
+                    format!(" · {}", tr!("sync-waiting", count = s.pending_changes))
                 } else {
                     String::new()
                 };
                 // Quarantined records (issue 7, part 3): shown, never hidden.
                 if s.quarantined > 0 {
-                    waiting.push_str(&format!(" · {} records quarantined", s.quarantined));
+                    waiting.push_str(&format!(
+                        " · {}",
+                        tr!("sync-quarantined", count = s.quarantined)
+                    ));
                 }
                 match s.state {
-                    SyncState::Online => ("sync online", format!("online{waiting}")),
-                    SyncState::Syncing => ("sync syncing", format!("syncing{waiting}")),
-                    SyncState::Offline => ("sync offline", format!("offline{waiting}")),
+                    SyncState::Online => {
+                        ("sync online", format!("{}{waiting}", tr!("sync-online")))
+                    }
+                    SyncState::Syncing => {
+                        ("sync syncing", format!("{}{waiting}", tr!("sync-syncing")))
+                    }
+                    SyncState::Offline => {
+                        ("sync offline", format!("{}{waiting}", tr!("sync-offline")))
+                    }
                     SyncState::Error => (
                         "sync error",
                         format!(
-                            "sync error{waiting}: {}",
+                            "{}{waiting}: {}",
+                            tr!("sync-error"),
                             s.message.clone().unwrap_or_default()
                         ),
                     ),
@@ -79,22 +89,29 @@ pub fn SyncIndicator(ctx: Ctx) -> impl IntoView {
         let title = match &s {
             Some(s) if s.quarantined > 0 => {
                 let mut t = format!(
-                    "Sync status (click to sync now)\n{} records received from other tills break a rule; they are kept but left out of stock and sales:",
-                    s.quarantined
+                    "{}\n{}",
+                    tr!("sync-title"),
+                    tr!("sync-title-quarantine", count = s.quarantined)
                 );
                 for q in &s.quarantine {
-                    t.push_str(&format!("\n{} in {}: {}", q.record, q.document, q.reason));
+                    t.push('\n');
+                    t.push_str(&tr!(
+                        "sync-quarantine-line",
+                        record = q.record.clone(),
+                        document = q.document.clone(),
+                        reason = q.reason.clone()
+                    ));
                 }
                 t
             }
-            _ => "Sync status (click to sync now)".to_string(),
+            _ => tr!("sync-title"),
         };
         view! {
             <button type="button" class=class data-testid="sync-indicator" title=title
                 on:click=move |_| spawn(async move {
                     match api::sync_now().await {
-                        Ok(true) => ctx.info("Syncing…"),
-                        Ok(false) => ctx.info("This till is not connected to a sync server: see Settings."),
+                        Ok(true) => ctx.info(tr!("sync-started")),
+                        Ok(false) => ctx.info(tr!("sync-not-connected")),
                         Err(e) => ctx.error(&e),
                     }
                 })>

@@ -11,10 +11,10 @@ use crate::util::{spawn, value};
 #[component]
 pub fn FirstLaunch(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
     let store_name = RwSignal::new(String::new());
-    let till_name = RwSignal::new("Till 1".to_string());
+    let till_name = RwSignal::new(tr!("setup-default-till"));
     let currency = RwSignal::new("EUR".to_string());
     let bundle_path = RwSignal::new(String::new());
-    let join_till = RwSignal::new("Till 2".to_string());
+    let join_till = RwSignal::new(tr!("setup-default-join-till"));
     let busy = RwSignal::new(false);
     let server = RwSignal::new(String::new());
     let code = RwSignal::new(String::new());
@@ -29,7 +29,7 @@ pub fn FirstLaunch(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
         spawn(async move {
             match api::create_store(&req).await {
                 Ok(info) => {
-                    ctx.info(format!("Store \"{}\" created.", info.store_name));
+                    ctx.info(tr!("setup-created", store = info.store_name.clone()));
                     ctx.info.set(Some(info));
                 }
                 Err(e) => ctx.error(&e),
@@ -46,9 +46,10 @@ pub fn FirstLaunch(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
         spawn(async move {
             match api::join_store(&req).await {
                 Ok(info) => {
-                    ctx.info(format!(
-                        "Joined \"{}\" as {}.",
-                        info.store_name, info.till_name
+                    ctx.info(tr!(
+                        "setup-joined",
+                        store = info.store_name.clone(),
+                        till = info.till_name.clone()
                     ));
                     ctx.info.set(Some(info));
                 }
@@ -67,9 +68,10 @@ pub fn FirstLaunch(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
         spawn(async move {
             match api::enrol(&req).await {
                 Ok(info) => {
-                    ctx.info(format!(
-                        "Joined \"{}\" from {}.",
-                        info.store_name, req.server
+                    ctx.info(tr!(
+                        "setup-joined-server",
+                        store = info.store_name.clone(),
+                        server = req.server.clone()
                     ));
                     ctx.progress.set(None);
                     ctx.info.set(Some(info));
@@ -81,7 +83,7 @@ pub fn FirstLaunch(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
     };
     let demo = move || {
         busy.set(true);
-        ctx.info("Creating the demo store: products, suppliers and four weeks of sales…");
+        ctx.info(tr!("setup-demo-creating"));
         spawn(async move {
             match api::create_demo_store().await {
                 Ok(_) => match api::app_status().await {
@@ -100,31 +102,31 @@ pub fn FirstLaunch(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
 
     view! {
         <div class="first-launch" data-testid="page-first-launch">
-            <h1>"Welcome to ShopSync"</h1>
-            <p class="muted">"This till keeps the whole shop on its own disk, at " <code>{move || db_path.get()}</code> "."</p>
+            <h1>{tr!("setup-welcome")}</h1>
+            <p class="muted">{tr!("setup-disk")} " " <code>{move || db_path.get()}</code> "."</p>
             <div class="cards">
                 <form class="card" on:submit=move |ev| { ev.prevent_default(); create(); }>
-                    <h2>"New store"</h2>
-                    <label>"Store name"<input type="text" data-testid="setup-store-name" prop:value=move || store_name.get() on:input=move |ev| store_name.set(value(&ev)) /></label>
-                    <label>"Till name"<input type="text" data-testid="setup-till-name" prop:value=move || till_name.get() on:input=move |ev| till_name.set(value(&ev)) /></label>
-                    <label>"Currency"<input type="text" maxlength="3" data-testid="setup-currency" prop:value=move || currency.get() on:input=move |ev| currency.set(value(&ev)) /></label>
-                    <button class="big-btn primary" type="submit" data-testid="setup-create" disabled=move || busy.get()>"Create store"</button>
+                    <h2>{tr!("setup-new-store")}</h2>
+                    <label>{tr!("setup-store-name")}<input type="text" data-testid="setup-store-name" prop:value=move || store_name.get() on:input=move |ev| store_name.set(value(&ev)) /></label>
+                    <label>{tr!("setup-till-name")}<input type="text" data-testid="setup-till-name" prop:value=move || till_name.get() on:input=move |ev| till_name.set(value(&ev)) /></label>
+                    <label>{tr!("setup-currency")}<input type="text" maxlength="3" data-testid="setup-currency" prop:value=move || currency.get() on:input=move |ev| currency.set(value(&ev)) /></label>
+                    <button class="big-btn primary" type="submit" data-testid="setup-create" disabled=move || busy.get()>{tr!("setup-create")}</button>
                 </form>
                 <form class="card" on:submit=move |ev| { ev.prevent_default(); join(); }>
-                    <h2>"Join from a bundle"</h2>
-                    <p class="muted small">"A bundle file exported from another till of the shop."</p>
-                    <label>"Bundle file"<input type="text" placeholder="/path/to/shop.bundle" data-testid="setup-bundle-path" prop:value=move || bundle_path.get() on:input=move |ev| bundle_path.set(value(&ev)) /></label>
-                    <label>"This till's name"<input type="text" data-testid="setup-join-till" prop:value=move || join_till.get() on:input=move |ev| join_till.set(value(&ev)) /></label>
-                    <button class="big-btn" type="submit" data-testid="setup-join" disabled=move || busy.get()>"Join store"</button>
-                    <h2 class="mt">"…or from a sync server"</h2>
-                    <label>"Server URL"<input type="text" placeholder="https://sync.example.com" data-testid="setup-server" prop:value=move || server.get() on:input=move |ev| server.set(value(&ev)) /></label>
-                    <label>"Enrolment code"<input type="text" data-testid="setup-code" prop:value=move || code.get() on:input=move |ev| code.set(value(&ev)) /></label>
-                    <button class="big-btn" type="button" data-testid="setup-enrol" disabled=move || busy.get() on:click=move |_| enrol()>"Join via server"</button>
+                    <h2>{tr!("setup-join-bundle")}</h2>
+                    <p class="muted small">{tr!("setup-bundle-hint")}</p>
+                    <label>{tr!("setup-bundle-file")}<input type="text" placeholder=tr!("setup-bundle-placeholder") data-testid="setup-bundle-path" prop:value=move || bundle_path.get() on:input=move |ev| bundle_path.set(value(&ev)) /></label>
+                    <label>{tr!("setup-this-till")}<input type="text" data-testid="setup-join-till" prop:value=move || join_till.get() on:input=move |ev| join_till.set(value(&ev)) /></label>
+                    <button class="big-btn" type="submit" data-testid="setup-join" disabled=move || busy.get()>{tr!("setup-join")}</button>
+                    <h2 class="mt">{tr!("setup-or-server")}</h2>
+                    <label>{tr!("setup-server-url")}<input type="text" placeholder=tr!("setup-server-placeholder") data-testid="setup-server" prop:value=move || server.get() on:input=move |ev| server.set(value(&ev)) /></label>
+                    <label>{tr!("setup-code")}<input type="text" data-testid="setup-code" prop:value=move || code.get() on:input=move |ev| code.set(value(&ev)) /></label>
+                    <button class="big-btn" type="button" data-testid="setup-enrol" disabled=move || busy.get() on:click=move |_| enrol()>{tr!("setup-enrol")}</button>
                 </form>
                 <div class="card">
-                    <h2>"Try it"</h2>
-                    <p class="muted small">"A demo corner shop with 2,000 products, suppliers and four weeks of sales on three tills."</p>
-                    <button class="big-btn" data-testid="setup-demo" disabled=move || busy.get() on:click=move |_| demo()>"Open the demo store"</button>
+                    <h2>{tr!("setup-try")}</h2>
+                    <p class="muted small">{tr!("setup-demo-hint")}</p>
+                    <button class="big-btn" data-testid="setup-demo" disabled=move || busy.get() on:click=move |_| demo()>{tr!("setup-demo")}</button>
                 </div>
             </div>
         </div>

@@ -15,7 +15,7 @@ use shopsync_types::{
 
 use crate::api;
 use crate::app::Ctx;
-use crate::util::{focus, minor_text, money, parse_money, spawn, value};
+use crate::util::{focus, minor_text, money, money_minor, parse_money, spawn, value};
 
 #[derive(Debug, Clone, PartialEq)]
 enum Dialog {
@@ -25,22 +25,22 @@ enum Dialog {
     Collected(Box<(OrderView, SaleReceipt)>),
 }
 
-fn kind_label(k: TenderKind) -> &'static str {
+fn kind_label(k: TenderKind) -> String {
     match k {
-        TenderKind::Cash => "Cash",
-        TenderKind::Card => "Card",
-        TenderKind::Other => "Other",
+        TenderKind::Cash => tr!("tender-cash"),
+        TenderKind::Card => tr!("tender-card"),
+        TenderKind::Other => tr!("tender-other"),
     }
 }
 
-fn status_label(s: OrderStatus) -> &'static str {
+fn status_label(s: OrderStatus) -> String {
     match s {
-        OrderStatus::Sent => "new",
-        OrderStatus::Accepted => "accepted",
-        OrderStatus::Ready => "ready",
-        OrderStatus::Collected => "collected",
-        OrderStatus::Rejected => "rejected",
-        OrderStatus::Cancelled => "cancelled",
+        OrderStatus::Sent => tr!("order-status-new"),
+        OrderStatus::Accepted => tr!("order-status-accepted"),
+        OrderStatus::Ready => tr!("order-status-ready"),
+        OrderStatus::Collected => tr!("order-status-collected"),
+        OrderStatus::Rejected => tr!("order-status-rejected"),
+        OrderStatus::Cancelled => tr!("order-status-cancelled"),
     }
 }
 
@@ -54,14 +54,14 @@ fn sent_time(ms: i64) -> String {
 fn line_note(l: &OrderLineView) -> String {
     let mut notes = Vec::new();
     if l.unavailable {
-        notes.push("unavailable".to_string());
+        notes.push(tr!("order-note-unavailable"));
     } else if l.sku.is_none() {
-        notes.push("free text: ring it up separately".to_string());
+        notes.push(tr!("order-note-free-text"));
     } else if l.product_id.is_none() {
-        notes.push("not in the catalog".to_string());
+        notes.push(tr!("order-note-not-in-catalog"));
     }
     if l.shortfall > 0 {
-        notes.push(format!("short {}: stock does not cover it", l.shortfall));
+        notes.push(tr!("order-note-short", count = l.shortfall));
     }
     notes.join(" · ")
 }
@@ -189,12 +189,12 @@ pub fn OrdersPage(ctx: Ctx) -> impl IntoView {
                 Ok(v) => stepped(
                     v,
                     if n == 0 {
-                        format!("Order of {} accepted.", o.customer_name)
+                        tr!("orders-accepted", customer = o.customer_name.clone())
                     } else {
-                        format!(
-                            "Order of {} accepted, {n} line{} marked unavailable.",
-                            o.customer_name,
-                            if n == 1 { "" } else { "s" }
+                        tr!(
+                            "orders-accepted-unavailable",
+                            customer = o.customer_name.clone(),
+                            count = n
                         )
                     },
                 ),
@@ -214,7 +214,7 @@ pub fn OrdersPage(ctx: Ctx) -> impl IntoView {
             match r {
                 Ok(v) => stepped(
                     v,
-                    format!("Order of {} is ready for pickup.", o.customer_name),
+                    tr!("orders-ready-msg", customer = o.customer_name.clone()),
                 ),
                 Err(e) => ctx.error(&e),
             }
@@ -233,10 +233,7 @@ pub fn OrdersPage(ctx: Ctx) -> impl IntoView {
         };
         let why = reason.get_untracked();
         if why.trim().is_empty() {
-            ctx.error(&invalid(
-                "reason",
-                "say why the order is rejected: the customer sees it",
-            ));
+            ctx.error(&invalid("reason", tr!("orders-reason-needed")));
             return;
         }
         busy.set(true);
@@ -250,7 +247,10 @@ pub fn OrdersPage(ctx: Ctx) -> impl IntoView {
             match r {
                 Ok(v) => {
                     dialog.set(Dialog::None);
-                    stepped(v, format!("Order of {} rejected.", o.customer_name));
+                    stepped(
+                        v,
+                        tr!("orders-rejected-msg", customer = o.customer_name.clone()),
+                    );
                 }
                 Err(e) => ctx.error(&e),
             }
@@ -330,12 +330,13 @@ pub fn OrdersPage(ctx: Ctx) -> impl IntoView {
             remaining()
         } else {
             match parse_money(&typed, dec) {
-                Some(a) if a > 0 => a,
-                _ => {
-                    ctx.error(&invalid(
-                        "tender",
-                        format!("'{typed}' is not an amount (like 12.30)"),
-                    ));
+                Ok(a) if a > 0 => a,
+                Ok(_) => {
+                    ctx.error(&invalid("tender", tr!("sell-amount-positive")));
+                    return;
+                }
+                Err(m) => {
+                    ctx.error(&invalid("tender", m));
                     return;
                 }
             }
@@ -368,10 +369,10 @@ pub fn OrdersPage(ctx: Ctx) -> impl IntoView {
     let toolbar = move || {
         view! {
             <div class="toolbar">
-                <h2 class="grow">"Pickup orders"</h2>
+                <h2 class="grow">{tr!("orders-title")}</h2>
                 <label class="inline"><input type="checkbox" data-testid="orders-show-all" prop:checked=move || all.get()
-                    on:change=move |ev| all.set(event_target_checked(&ev)) />"show collected, rejected and cancelled too"</label>
-                <button class="btn" data-testid="orders-refresh" title="Read the orders again" on:click=move |_| load()>"Refresh"</button>
+                    on:change=move |ev| all.set(event_target_checked(&ev)) />{tr!("orders-show-all")}</label>
+                <button class="btn" data-testid="orders-refresh" title=tr!("orders-refresh-title") on:click=move |_| load()>{tr!("orders-refresh")}</button>
             </div>
         }
     };
@@ -380,12 +381,12 @@ pub fn OrdersPage(ctx: Ctx) -> impl IntoView {
         let rows = list.get();
         if loaded.get() && rows.is_empty() {
             return view! {
-                <p class="muted" data-testid="orders-empty">{move || if all.get() { "No orders yet." } else { "No open orders. New ones appear here when customers send their lists." }}</p>
+                <p class="muted" data-testid="orders-empty">{move || if all.get() { tr!("orders-none-yet") } else { tr!("orders-none-open") }}</p>
             }.into_any();
         }
         view! {
             <table class="list" data-testid="orders-table">
-                <thead><tr><th>"Customer"</th><th>"List"</th><th>"Status"</th><th class="num">"Lines"</th><th>"Sent"</th></tr></thead>
+                <thead><tr><th>{tr!("orders-customer")}</th><th>{tr!("orders-list")}</th><th>{tr!("orders-status")}</th><th class="num">{tr!("orders-lines")}</th><th>{tr!("orders-sent")}</th></tr></thead>
                 <tbody>
                 {rows.into_iter().map(|o| {
                     let id = o.id.clone();
@@ -410,7 +411,8 @@ pub fn OrdersPage(ctx: Ctx) -> impl IntoView {
 
     let detail_view = move || {
         let Some(o) = current.get() else {
-            return view! { <div class="card"><p class="muted">"Select an order to see its lines."</p></div> }.into_any();
+            return view! { <div class="card"><p class="muted">{tr!("orders-select")}</p></div> }
+                .into_any();
         };
         let status = o.status;
         let choosing = status == OrderStatus::Sent;
@@ -418,17 +420,17 @@ pub fn OrdersPage(ctx: Ctx) -> impl IntoView {
         view! {
             <div class="card order-detail" data-testid="order-detail" data-order=id.clone() data-status=status.as_str()>
                 <h2>{o.customer_name.clone()} " · " {o.list_name.clone()}</h2>
-                <p class="muted small">"Order " <code>{id.chars().take(8).collect::<String>()}</code> " · sent " {sent_time(o.sent_at)}
+                <p class="muted small">{tr!("orders-order")} " " <code>{id.chars().take(8).collect::<String>()}</code> " · " {tr!("orders-sent-at")} " " {sent_time(o.sent_at)}
                     " · " <span data-testid="order-status">{status_label(status)}</span></p>
-                {o.note.clone().map(|n| view! { <p data-testid="order-note">"Note: " {n}</p> })}
-                {o.conflict.clone().map(|c| view! { <p class="error" data-testid="order-conflict">"Conflict: " {c}</p> })}
-                {o.reason.clone().map(|r| view! { <p data-testid="order-reason">"Reason: " {r}</p> })}
-                {o.sale_id.clone().map(|s| view! { <p class="muted small" data-testid="order-sale">"Sale " <code>{s}</code></p> })}
-                {choosing.then(|| view! { <p class="muted small">"Tick the lines the shop cannot supply, then Accept."</p> })}
+                {o.note.clone().map(|n| view! { <p data-testid="order-note">{tr!("orders-note")} " " {n}</p> })}
+                {o.conflict.clone().map(|c| view! { <p class="error" data-testid="order-conflict">{tr!("orders-conflict")} " " {c}</p> })}
+                {o.reason.clone().map(|r| view! { <p data-testid="order-reason">{tr!("orders-reason")} " " {r}</p> })}
+                {o.sale_id.clone().map(|s| view! { <p class="muted small" data-testid="order-sale">{tr!("orders-sale")} " " <code>{s}</code></p> })}
+                {choosing.then(|| view! { <p class="muted small">{tr!("orders-tick-hint")}</p> })}
                 <table class="list" data-testid="order-lines">
                     <thead><tr>
-                        {choosing.then(|| view! { <th>"Unavailable"</th> })}
-                        <th class="num">"#"</th><th>"Item"</th><th>"SKU"</th><th class="num">"Qty"</th><th></th>
+                        {choosing.then(|| view! { <th>{tr!("orders-unavailable")}</th> })}
+                        <th class="num">"#"</th><th>{tr!("orders-item")}</th><th>{tr!("orders-sku")}</th><th class="num">{tr!("orders-qty")}</th><th></th>
                     </tr></thead>
                     <tbody>
                     {o.lines.iter().map(|l| {
@@ -438,7 +440,7 @@ pub fn OrdersPage(ctx: Ctx) -> impl IntoView {
                             <tr class:unavailable=l.unavailable class:short={l.shortfall > 0}
                                 data-testid=format!("order-line-{n}") data-unavailable=l.unavailable.to_string() data-shortfall=l.shortfall.to_string()>
                                 {choosing.then(|| view! {
-                                    <td><input type="checkbox" data-testid=format!("order-line-unavailable-{n}")
+                                    <td><input type="checkbox" data-testid=format!("order-line-unavailable-{n}") aria-label=tr!("orders-unavailable")
                                         prop:checked=move || unavailable.with(|u| u.contains(&n))
                                         on:change=move |ev| {
                                             let on = event_target_checked(&ev);
@@ -458,17 +460,17 @@ pub fn OrdersPage(ctx: Ctx) -> impl IntoView {
                 <div class="pay-row">
                     {(status == OrderStatus::Sent).then(|| view! {
                         <button class="big-btn primary" data-testid="order-accept" disabled=move || busy.get() on:click=move |_| accept()>
-                            {move || { let n = unavailable.with(Vec::len); if n == 0 { "Accept".to_string() } else { format!("Accept, {n} unavailable") } }}
+                            {move || { let n = unavailable.with(Vec::len); if n == 0 { tr!("orders-accept") } else { tr!("orders-accept-unavailable", count = n) } }}
                         </button>
                     })}
                     {(status == OrderStatus::Accepted).then(|| view! {
-                        <button class="big-btn primary" data-testid="order-ready" disabled=move || busy.get() on:click=move |_| ready()>"Mark ready"</button>
+                        <button class="big-btn primary" data-testid="order-ready" disabled=move || busy.get() on:click=move |_| ready()>{tr!("orders-mark-ready")}</button>
                     })}
                     {status.reserves().then(|| view! {
-                        <button class="big-btn primary" data-testid="order-collect" disabled=move || busy.get() on:click=move |_| open_collect()>"Collect…"</button>
+                        <button class="big-btn primary" data-testid="order-collect" disabled=move || busy.get() on:click=move |_| open_collect()>{tr!("orders-collect")}</button>
                     })}
                     {(!status.is_final()).then(|| view! {
-                        <button class="big-btn danger" data-testid="order-reject" disabled=move || busy.get() on:click=move |_| open_reject()>"Reject…"</button>
+                        <button class="big-btn danger" data-testid="order-reject" disabled=move || busy.get() on:click=move |_| open_reject()>{tr!("orders-reject")}</button>
                     })}
                 </div>
             </div>
@@ -481,15 +483,15 @@ pub fn OrdersPage(ctx: Ctx) -> impl IntoView {
         Dialog::Reject => view! {
             <div class="overlay">
             <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="reject-title" data-testid="reject-dialog">
-                <h2 id="reject-title">"Reject the order"</h2>
-                <label>"Reason (the customer sees it)"
+                <h2 id="reject-title">{tr!("reject-title")}</h2>
+                <label>{tr!("reject-reason")}
                     <input node_ref=reason_ref type="text" data-testid="reject-reason" prop:value=move || reason.get()
                         on:input=move |ev| reason.set(value(&ev))
                         on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" { ev.prevent_default(); reject() } />
                 </label>
                 <div class="pay-row end">
-                    <button class="big-btn" data-testid="reject-cancel" on:click=move |_| close()>"Back (Esc)"</button>
-                    <button class="big-btn danger" data-testid="reject-confirm" disabled=move || busy.get() on:click=move |_| reject()>"Reject order"</button>
+                    <button class="big-btn" data-testid="reject-cancel" on:click=move |_| close()>{tr!("reject-back")}</button>
+                    <button class="big-btn danger" data-testid="reject-confirm" disabled=move || busy.get() on:click=move |_| reject()>{tr!("reject-confirm")}</button>
                 </div>
             </div>
             </div>
@@ -499,40 +501,41 @@ pub fn OrdersPage(ctx: Ctx) -> impl IntoView {
             view! {
                 <div class="overlay">
                 <div class="dialog pay" role="dialog" aria-modal="true" aria-labelledby="collect-title" data-testid="collect-dialog">
-                    <h2 id="collect-title">"Collect the order"</h2>
+                    <h2 id="collect-title">{tr!("collect-title")}</h2>
                     <table class="list" data-testid="collect-lines">
                         <tbody>
                         {q.lines.iter().map(|l| view! {
-                            <tr><td>{l.name.clone()}</td><td class="num">{format!("{} × {}", l.qty, l.unit_price)}</td><td class="num">{money(&l.total)}</td></tr>
+                            <tr><td>{l.name.clone()}</td><td class="num">{format!("{} × {}", l.qty, money(&l.unit_price))}</td><td class="num">{money(&l.total)}</td></tr>
                         }).collect_view()}
                         </tbody>
                     </table>
-                    <div class="due">"Total " <strong data-testid="collect-total">{money(&q.total)}</strong></div>
+                    <div class="due">{tr!("pay-total")} " " <strong data-testid="collect-total">{money(&q.total)}</strong></div>
                     {move || {
                         let paid = paid_minor();
                         let left = (total - paid).max(0);
                         let change = (paid - total).max(0);
                         view! {
-                            <div class="due">"Left to pay " <strong class="big" data-testid="collect-remaining">{minor_text(left, dec)}</strong></div>
-                            {(change > 0).then(|| view! { <div class="due">"Change " <strong class="big" data-testid="collect-change">{minor_text(change, dec)}</strong></div> })}
+                            <div class="due">{tr!("pay-left")} " " <strong class="big" data-testid="collect-remaining">{money_minor(left, dec)}</strong></div>
+                            {(change > 0).then(|| view! { <div class="due">{tr!("pay-change")} " " <strong class="big" data-testid="collect-change">{money_minor(change, dec)}</strong></div> })}
                         }
                     }}
                     <ul class="tenders" data-testid="collect-tenders">
                         {move || tenders.get().into_iter().enumerate().map(|(i, (k, a))| view! {
-                            <li data-testid=format!("collect-tender-{i}")>{kind_label(k)} " " {minor_text(a, dec)}
-                                <button class="link" on:click=move |_| tenders.update(|t| { if i < t.len() { t.remove(i); } })>"remove"</button>
+                            <li data-testid=format!("collect-tender-{i}")>{kind_label(k)} " " {money_minor(a, dec)}
+                                <button class="link" on:click=move |_| tenders.update(|t| { if i < t.len() { t.remove(i); } })>{tr!("pay-remove")}</button>
                             </li>
                         }).collect_view()}
                     </ul>
                     <div class="pay-row">
                         <button class="big-btn primary" data-testid="collect-exact-cash" disabled=move || remaining() == 0 || busy.get()
                             on:click=move |_| { let left = remaining(); tenders.update(|t| t.push((TenderKind::Cash, left))); complete(); }>
-                            "Exact cash"
+                            {tr!("collect-exact-cash")}
                         </button>
                     </div>
                     <div class="pay-row">
                         <input node_ref=tender_ref class="amount-input" type="text" inputmode="decimal"
-                            placeholder=move || format!("amount (empty = {})", minor_text(remaining(), dec))
+                            placeholder=move || tr!("pay-amount-placeholder", amount = money_minor(remaining(), dec))
+                            aria-label=tr!("pay-amount-label")
                             data-testid="collect-amount" prop:value=move || tender_text.get()
                             on:input=move |ev| tender_text.set(value(&ev))
                             on:keydown=move |ev: leptos::ev::KeyboardEvent| {
@@ -541,13 +544,13 @@ pub fn OrdersPage(ctx: Ctx) -> impl IntoView {
                                     if tender_text.get_untracked().trim().is_empty() && paid_minor() >= total_minor() { complete(); } else { add_tender(TenderKind::Cash); }
                                 }
                             } />
-                        <button class="big-btn" data-testid="collect-cash" on:click=move |_| add_tender(TenderKind::Cash)>"Cash"</button>
-                        <button class="big-btn" data-testid="collect-card" on:click=move |_| add_tender(TenderKind::Card)>"Card"</button>
-                        <button class="big-btn" data-testid="collect-other" on:click=move |_| add_tender(TenderKind::Other)>"Other"</button>
+                        <button class="big-btn" data-testid="collect-cash" on:click=move |_| add_tender(TenderKind::Cash)>{tr!("tender-cash")}</button>
+                        <button class="big-btn" data-testid="collect-card" on:click=move |_| add_tender(TenderKind::Card)>{tr!("tender-card")}</button>
+                        <button class="big-btn" data-testid="collect-other" on:click=move |_| add_tender(TenderKind::Other)>{tr!("tender-other")}</button>
                     </div>
                     <div class="pay-row end">
-                        <button class="big-btn" data-testid="collect-cancel" on:click=move |_| close()>"Back (Esc)"</button>
-                        <button class="big-btn primary" data-testid="collect-complete" disabled=move || paid_minor() < total_minor() || busy.get() on:click=move |_| complete()>"Complete sale"</button>
+                        <button class="big-btn" data-testid="collect-cancel" on:click=move |_| close()>{tr!("pay-back")}</button>
+                        <button class="big-btn primary" data-testid="collect-complete" disabled=move || paid_minor() < total_minor() || busy.get() on:click=move |_| complete()>{tr!("pay-complete")}</button>
                     </div>
                 </div>
                 </div>
@@ -558,13 +561,13 @@ pub fn OrdersPage(ctx: Ctx) -> impl IntoView {
             view! {
                 <div class="overlay">
                 <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="collected-title" data-testid="collected-dialog">
-                    <h2 id="collected-title">"Order collected"</h2>
+                    <h2 id="collected-title">{tr!("collected-title")}</h2>
                     <p>{o.customer_name.clone()} " · " {o.list_name.clone()}</p>
-                    <div class="due">"Sale " <strong class="big" data-testid="collected-sale-number">{r.number.clone()}</strong></div>
-                    <div class="due">"Total " <strong data-testid="collected-total">{money(&r.total)}</strong></div>
-                    <div class="change-due">"Change " <strong class="huge" data-testid="collected-change">{money(&r.change)}</strong></div>
+                    <div class="due">{tr!("receipt-sale")} " " <strong class="big" data-testid="collected-sale-number">{r.number.clone()}</strong></div>
+                    <div class="due">{tr!("pay-total")} " " <strong data-testid="collected-total">{money(&r.total)}</strong></div>
+                    <div class="change-due">{tr!("pay-change")} " " <strong class="huge" data-testid="collected-change">{money(&r.change)}</strong></div>
                     <div class="pay-row end">
-                        <button class="big-btn primary" data-testid="collected-done" on:click=move |_| close()>"Done (Esc)"</button>
+                        <button class="big-btn primary" data-testid="collected-done" on:click=move |_| close()>{tr!("collected-done")}</button>
                     </div>
                 </div>
                 </div>

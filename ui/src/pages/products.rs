@@ -6,7 +6,7 @@ use shopsync_types::{ErrorInfo, Product, Supplier, TaxClass};
 
 use crate::api;
 use crate::app::Ctx;
-use crate::util::{describe, money, spawn, value};
+use crate::util::{describe, input_text, minor_text, money, parse_money, spawn, value};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Form {
@@ -31,8 +31,11 @@ impl Form {
             editing: Some(p.id.clone()),
             sku: p.sku.clone(),
             name: p.name.clone(),
-            price: p.price.to_string(),
-            cost: p.cost.map(|c| c.to_string()).unwrap_or_default(),
+            price: input_text(p.price.minor, p.price.decimals),
+            cost: p
+                .cost
+                .map(|c| input_text(c.minor, c.decimals))
+                .unwrap_or_default(),
             barcodes: p.barcodes.join(", "),
             tax_class: p.tax_class.clone().unwrap_or_default(),
             supplier: p.supplier.clone().unwrap_or_default(),
@@ -42,20 +45,31 @@ impl Form {
         }
     }
 
-    fn input(&self) -> Result<ProductInput, String> {
+    /// What the core is sent: amounts typed in the cashier's language
+    /// ("2,50") go as the core reads them ("2.50").
+    fn input(&self, dec: u8) -> Result<ProductInput, String> {
+        let amount = |t: &str| parse_money(t, dec).map(|m| minor_text(m, dec));
+        let price = match self.price.trim() {
+            "" => String::new(),
+            t => amount(t).map_err(|e| tr!("products-price-field", error = e))?,
+        };
+        let cost = match self.cost.trim() {
+            "" => None,
+            t => Some(amount(t).map_err(|e| tr!("products-cost-field", error = e))?),
+        };
         let reorder_point = match self.reorder_point.trim() {
             "" => None,
             t => Some(
                 t.parse::<i64>()
-                    .map_err(|_| format!("reorder point '{t}' is not a whole number"))?,
+                    .map_err(|_| tr!("products-reorder-not-whole", text = t))?,
             ),
         };
         let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
         Ok(ProductInput {
             sku: self.sku.trim().to_string(),
             name: self.name.trim().to_string(),
-            price: self.price.trim().to_string(),
-            cost: opt(&self.cost),
+            price,
+            cost,
             barcodes: self
                 .barcodes
                 .split([',', ';', ' '])
@@ -130,7 +144,7 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
         let Some(f) = form.get_untracked() else {
             return;
         };
-        let input = match f.input() {
+        let input = match f.input(ctx.decimals()) {
             Ok(i) => i,
             Err(m) => {
                 ctx.info(m);
@@ -150,7 +164,11 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
             };
             match r {
                 Ok(p) => {
-                    ctx.info(format!("Saved {} ({}).", p.name, p.sku));
+                    ctx.info(tr!(
+                        "products-saved",
+                        name = p.name.clone(),
+                        sku = p.sku.clone()
+                    ));
                     form.set(Some(Form::from_product(&p)));
                     load();
                 }
@@ -165,9 +183,10 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
         spawn(async move {
             match api::merge_products(&MergeProductsInput { keep, other }).await {
                 Ok(p) => {
-                    ctx.info(format!(
-                        "Merged into {} ({}): the other product is archived, its stock and barcodes moved here.",
-                        p.name, p.sku
+                    ctx.info(tr!(
+                        "products-merged",
+                        name = p.name.clone(),
+                        sku = p.sku.clone()
                     ));
                     form.set(Some(Form::from_product(&p)));
                     load();
@@ -183,10 +202,7 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
         spawn(async move {
             match api::archive_product(&sku).await {
                 Ok(p) => {
-                    ctx.info(format!(
-                        "Archived {}: it stays in history but can no longer be sold.",
-                        p.sku
-                    ));
+                    ctx.info(tr!("products-archived-msg", sku = p.sku.clone()));
                     form.set(None);
                     load();
                 }
@@ -203,9 +219,11 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
             // (this screen's signals are gone; reading them would panic).
             match api::import_products_csv(&path).await {
                 Ok(s) => {
-                    let text = format!(
-                        "Imported: {} added, {} updated, {} unchanged.",
-                        s.added, s.updated, s.unchanged
+                    let text = tr!(
+                        "products-imported",
+                        added = s.added,
+                        updated = s.updated,
+                        unchanged = s.unchanged
                     );
                     match import_state.try_set(ImportState::Done(text.clone())) {
                         None => load(),
@@ -227,13 +245,13 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
         let path = export_path.get_untracked();
         spawn(async move {
             match api::export_products_csv(&path).await {
-                Ok(n) => ctx.info(format!("Exported {n} products to {path}.")),
+                Ok(n) => ctx.info(tr!("products-exported", count = n, path = path.clone())),
                 Err(e) => ctx.error(&e),
             }
         });
     };
 
-    let field = move |label: &'static str,
+    let field = move |label: String,
                       testid: &'static str,
                       get: fn(&Form) -> String,
                       set: fn(&mut Form, String)| {
@@ -251,40 +269,40 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
             let editing = f.editing.clone();
             view! {
                 <form class="card product-form" data-testid="product-form" on:submit=move |ev| { ev.prevent_default(); save(); }>
-                    <h2>{match &editing { Some(_) => format!("Edit {}", f.sku), None => "New product".to_string() }}</h2>
-                    {(!f.active && editing.is_some()).then(|| view! { <p class="badge">"archived"</p> })}
+                    <h2>{match &editing { Some(_) => tr!("products-edit", sku = f.sku.clone()), None => tr!("products-new") }}</h2>
+                    {(!f.active && editing.is_some()).then(|| view! { <p class="badge">{tr!("products-archived")}</p> })}
                     {(!f.sku_clash.is_empty()).then(|| view! {
                         <div class="message error" data-testid="product-sku-clash">
-                            <div>{format!("Another product also has SKU {}: look-ups find only one. Change the SKU here, or merge:", f.sku)}</div>
+                            <div>{tr!("products-sku-clash-text", sku = f.sku.clone())}</div>
                             {f.sku_clash.iter().map(|other| {
                                 let other = other.clone();
-                                let label = format!("Merge {other} into this one");
+                                let label = tr!("products-merge-into", other = other.clone());
                                 view! { <button class="btn" type="button" data-testid=format!("product-merge-{other}") disabled=move || read_only.get() on:click=move |_| merge(other.clone())>{label}</button> }
                             }).collect_view()}
                         </div>
                     })}
-                    {field("SKU", "product-sku", |f| f.sku.clone(), |f, v| f.sku = v)}
-                    {field("Name", "product-name", |f| f.name.clone(), |f, v| f.name = v)}
-                    {field("Price", "product-price", |f| f.price.clone(), |f, v| f.price = v)}
-                    {field("Cost", "product-cost", |f| f.cost.clone(), |f, v| f.cost = v)}
-                    {field("Barcodes (comma-separated)", "product-barcodes", |f| f.barcodes.clone(), |f, v| f.barcodes = v)}
-                    <label>"Tax class"
+                    {field(tr!("products-sku"), "product-sku", |f| f.sku.clone(), |f, v| f.sku = v)}
+                    {field(tr!("products-name"), "product-name", |f| f.name.clone(), |f, v| f.name = v)}
+                    {field(tr!("products-price"), "product-price", |f| f.price.clone(), |f, v| f.price = v)}
+                    {field(tr!("products-cost"), "product-cost", |f| f.cost.clone(), |f, v| f.cost = v)}
+                    {field(tr!("products-barcodes-field"), "product-barcodes", |f| f.barcodes.clone(), |f, v| f.barcodes = v)}
+                    <label>{tr!("products-tax-class")}
                         <select data-testid="product-tax" on:change=move |ev| { let v = value(&ev); form.update(|f| if let Some(f) = f { f.tax_class = v }); }>
-                            <option value="" selected=f.tax_class.is_empty()>"(none)"</option>
-                            {taxes.get().into_iter().map(|t| { let sel = t.id == f.tax_class; view! { <option value=t.id.clone() selected=sel>{format!("{} ({}%)", t.name, shopsync_types::money::format_minor(i64::from(t.rate_bp), 2))}</option> } }).collect_view()}
+                            <option value="" selected=f.tax_class.is_empty()>{tr!("products-none")}</option>
+                            {taxes.get().into_iter().map(|t| { let sel = t.id == f.tax_class; view! { <option value=t.id.clone() selected=sel>{format!("{} ({}%)", t.name, input_text(i64::from(t.rate_bp), 2))}</option> } }).collect_view()}
                         </select>
                     </label>
-                    <label>"Supplier"
+                    <label>{tr!("products-supplier")}
                         <select data-testid="product-supplier" on:change=move |ev| { let v = value(&ev); form.update(|f| if let Some(f) = f { f.supplier = v }); }>
-                            <option value="" selected=f.supplier.is_empty()>"(none)"</option>
+                            <option value="" selected=f.supplier.is_empty()>{tr!("products-none")}</option>
                             {suppliers.get().into_iter().map(|s| { let sel = s.id == f.supplier; view! { <option value=s.id.clone() selected=sel>{s.name.clone()}</option> } }).collect_view()}
                         </select>
                     </label>
-                    {field("Reorder point", "product-reorder", |f| f.reorder_point.clone(), |f, v| f.reorder_point = v)}
+                    {field(tr!("products-reorder"), "product-reorder", |f| f.reorder_point.clone(), |f, v| f.reorder_point = v)}
                     <div class="pay-row end">
-                        <button class="btn" type="button" on:click=move |_| form.set(None)>"Close"</button>
-                        {editing.is_some().then(|| view! { <button class="btn danger" type="button" data-testid="product-archive" disabled=move || read_only.get() on:click=move |_| archive()>"Archive"</button> })}
-                        <button class="btn primary" type="submit" data-testid="product-save" disabled=move || read_only.get()>"Save"</button>
+                        <button class="btn" type="button" on:click=move |_| form.set(None)>{tr!("products-close")}</button>
+                        {editing.is_some().then(|| view! { <button class="btn danger" type="button" data-testid="product-archive" disabled=move || read_only.get() on:click=move |_| archive()>{tr!("products-archive")}</button> })}
+                        <button class="btn primary" type="submit" data-testid="product-save" disabled=move || read_only.get()>{tr!("products-save")}</button>
                     </div>
                 </form>
             }
@@ -294,17 +312,17 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
     view! {
         <div class="page" data-testid="page-products">
             <div class="toolbar">
-                <input type="search" class="grow" placeholder="Search products by name, SKU or barcode" data-testid="products-search"
+                <input type="search" class="grow" placeholder=tr!("products-search") data-testid="products-search"
                     prop:value=move || query.get() on:input=move |ev| { query.set(value(&ev)); load(); } />
                 <label class="inline"><input type="checkbox" data-testid="products-archived" prop:checked=move || archived.get()
-                    on:change=move |ev| { archived.set(event_target_checked(&ev)); load(); } />"archived too"</label>
-                {move || (!read_only.get()).then(|| view! { <button class="btn primary" data-testid="product-new" on:click=move |_| form.set(Some(Form { active: true, ..Form::default() }))>"Add product"</button> })}
-                {move || read_only.get().then(|| view! { <span class="muted small" data-testid="catalog-read-only">"This device is a till: products are changed on a manager's device."</span> })}
+                    on:change=move |ev| { archived.set(event_target_checked(&ev)); load(); } />{tr!("products-archived-too")}</label>
+                {move || (!read_only.get()).then(|| view! { <button class="btn primary" data-testid="product-new" on:click=move |_| form.set(Some(Form { active: true, ..Form::default() }))>{tr!("products-add")}</button> })}
+                {move || read_only.get().then(|| view! { <span class="muted small" data-testid="catalog-read-only">{tr!("products-read-only")}</span> })}
             </div>
             <div class="split">
                 <div class="grow scroll">
                     <table class="list" data-testid="products-table">
-                        <thead><tr><th>"SKU"</th><th>"Name"</th><th class="num">"Price"</th><th>"Barcodes"</th><th>"Tax"</th><th></th></tr></thead>
+                        <thead><tr><th>{tr!("products-sku")}</th><th>{tr!("products-name")}</th><th class="num">{tr!("products-price")}</th><th>{tr!("products-barcodes")}</th><th>{tr!("products-tax")}</th><th></th></tr></thead>
                         <tbody>
                         {move || list.get().into_iter().map(|p| {
                             let p2 = p.clone();
@@ -312,8 +330,8 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
                                 <tr class="clickable" class:archived=!p.active data-testid=format!("product-row-{}", p.sku) on:click=move |_| form.set(Some(Form::from_product(&p2)))>
                                     <td>{p.sku.clone()}</td><td>{p.name.clone()}</td><td class="num">{money(&p.price)}</td>
                                     <td class="small">{p.barcodes.join(", ")}</td><td>{p.tax_class.clone().unwrap_or_default()}</td>
-                                    <td>{(!p.active).then_some("archived")}
-                                        {(!p.sku_clash.is_empty()).then(|| view! { <span class="badge" data-testid=format!("product-sku-clash-{}", p.id) title=format!("Another product has this SKU ({}): rename one or merge them", p.sku_clash.join(", "))>"SKU clash"</span> })}</td>
+                                    <td>{(!p.active).then(|| tr!("products-archived"))}
+                                        {(!p.sku_clash.is_empty()).then(|| view! { <span class="badge" data-testid=format!("product-sku-clash-{}", p.id) title=tr!("products-sku-clash-title", others = p.sku_clash.join(", "))>{tr!("products-sku-clash")}</span> })}</td>
                                 </tr>
                             }
                         }).collect_view()}
@@ -323,28 +341,28 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
                 <div class="side">
                     {form_view}
                     <div class="card" style:display=move || if read_only.get() { "none" } else { "" }>
-                        <h2>"Import CSV"</h2>
-                        <p class="muted small">"Columns: sku,name,price,barcode,tax_class,cost,reorder_point,supplier. A column left out leaves that field unchanged; an empty cell clears it. A file with any bad row is rejected whole."</p>
-                        <label>"CSV file"<input type="text" placeholder="/path/to/products.csv" data-testid="csv-path" prop:value=move || csv_path.get() on:input=move |ev| csv_path.set(value(&ev)) /></label>
-                        <button class="btn primary" data-testid="csv-import" disabled=move || import_state.get() == ImportState::Running on:click=move |_| import()>"Import"</button>
+                        <h2>{tr!("products-import-csv")}</h2>
+                        <p class="muted small">{tr!("products-import-hint")}</p>
+                        <label>{tr!("products-csv-file")}<input type="text" placeholder=tr!("products-csv-placeholder") data-testid="csv-path" prop:value=move || csv_path.get() on:input=move |ev| csv_path.set(value(&ev)) /></label>
+                        <button class="btn primary" data-testid="csv-import" disabled=move || import_state.get() == ImportState::Running on:click=move |_| import()>{tr!("products-import")}</button>
                         {move || match import_state.get() {
                             ImportState::Idle => ().into_any(),
-                            ImportState::Running => view! { <p data-testid="csv-result" data-state="running">"Importing…"</p> }.into_any(),
+                            ImportState::Running => view! { <p data-testid="csv-result" data-state="running">{tr!("products-importing")}</p> }.into_any(),
                             ImportState::Done(t) => view! { <p class="ok" data-testid="csv-result" data-state="done">{t}</p> }.into_any(),
                             ImportState::Failed(e) => view! {
                                 <div class="message error" data-testid="csv-result" data-state="error">
-                                    <strong>"Nothing was imported. "</strong>
-                                    {e.row.map(|r| view! { <span data-testid="csv-error-row">{format!("Row {r}")}</span> })}
-                                    {e.field.clone().map(|f| view! { <span>{format!(", field {f}")}</span> })}
+                                    <strong>{tr!("products-nothing-imported")} " "</strong>
+                                    {e.row.map(|r| view! { <span data-testid="csv-error-row">{tr!("products-row", row = r)}</span> })}
+                                    {e.field.clone().map(|f| view! { <span>{tr!("products-field", field = f)}</span> })}
                                     <div data-testid="csv-error-message">{describe(&e)}</div>
                                 </div>
                             }.into_any(),
                         }}
                     </div>
                     <div class="card">
-                        <h2>"Export CSV"</h2>
-                        <label>"Save to"<input type="text" placeholder="/path/to/export.csv" data-testid="csv-export-path" prop:value=move || export_path.get() on:input=move |ev| export_path.set(value(&ev)) /></label>
-                        <button class="btn" data-testid="csv-export" on:click=move |_| export()>"Export"</button>
+                        <h2>{tr!("products-export-csv")}</h2>
+                        <label>{tr!("products-save-to")}<input type="text" placeholder=tr!("products-export-placeholder") data-testid="csv-export-path" prop:value=move || export_path.get() on:input=move |ev| export_path.set(value(&ev)) /></label>
+                        <button class="btn" data-testid="csv-export" on:click=move |_| export()>{tr!("products-export")}</button>
                     </div>
                 </div>
             </div>

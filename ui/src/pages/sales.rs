@@ -9,17 +9,17 @@ use shopsync_types::{SaleDetail, SaleSummary, TenderKind, ZReport};
 use crate::api;
 use crate::app::Ctx;
 use crate::components::chart::BarChart;
-use crate::util::{local_time, money, spawn, today, value};
+use crate::util::{date_text, input_text, local_time, money, money_minor, spawn, today, value};
 
 fn parse_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
 }
 
-fn kind(k: TenderKind) -> &'static str {
+fn kind(k: TenderKind) -> String {
     match k {
-        TenderKind::Cash => "cash",
-        TenderKind::Card => "card",
-        TenderKind::Other => "other",
+        TenderKind::Cash => tr!("tender-kind-cash"),
+        TenderKind::Card => tr!("tender-kind-card"),
+        TenderKind::Other => tr!("tender-kind-other"),
     }
 }
 
@@ -68,11 +68,11 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
                     match (quiet, last) {
                         (true, Some(d)) if d != t => {
                             let c = api::sales_chart(f, t, Some(d)).await.unwrap_or(c);
-                            hour_day.set(d.format("%Y-%m-%d").to_string());
+                            hour_day.set(date_text(&d));
                             chart.set(Some(c));
                         }
                         _ => {
-                            hour_day.set(t.format("%Y-%m-%d").to_string());
+                            hour_day.set(date_text(&t));
                             chart.set(Some(c));
                         }
                     }
@@ -111,7 +111,7 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
                 .collect()
         };
         if !all && lines.is_empty() {
-            ctx.info("Type how many of a line to refund, or refund the whole sale.");
+            ctx.info(tr!("sales-refund-what"));
             return;
         }
         let req = RefundInput {
@@ -122,11 +122,11 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
         spawn(async move {
             match api::refund(&req).await {
                 Ok(r) => {
-                    ctx.info(format!(
-                        "Refunded {} to {} for sale {}.",
-                        r.amount,
-                        kind(r.tender),
-                        d.summary.number
+                    ctx.info(tr!(
+                        "sales-refunded-msg",
+                        amount = money(&r.amount),
+                        tender = kind(r.tender),
+                        number = d.summary.number.clone()
                     ));
                     open(req.sale_id.clone());
                     load();
@@ -137,7 +137,7 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
     };
     let run_z = move || {
         let Some(d) = parse_date(&z_date.get_untracked()) else {
-            ctx.info("Pick a day for the Z report.");
+            ctx.info(tr!("sales-pick-day"));
             return;
         };
         spawn(async move {
@@ -153,16 +153,17 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
             let refunded_total = d.refunds.iter().map(|r| r.amount.minor).sum::<i64>();
             view! {
                 <div class="card" data-testid="sale-detail" data-number=d.summary.number.clone()>
-                    <h2>{format!("Sale {}", d.summary.number)}</h2>
+                    <h2>{tr!("sales-sale", number = d.summary.number.clone())}</h2>
                     <p class="muted">{local_time(&d.summary.at)}</p>
                     {(!d.summary.same_number.is_empty()).then(|| view! {
-                        <p class="error" data-testid="sale-same-number">{format!(
-                            "Number {} was also given to sale {} (a till restored from a backup or a cloned disk numbered both).",
-                            d.summary.number, d.summary.same_number.join(", ")
+                        <p class="error" data-testid="sale-same-number">{tr!(
+                            "sales-same-number",
+                            number = d.summary.number.clone(),
+                            others = d.summary.same_number.join(", ")
                         )}</p>
                     })}
                     <table class="list">
-                        <thead><tr><th>"Item"</th><th class="num">"Qty"</th><th class="num">"Price"</th><th class="num">"Total"</th><th class="num">"Refunded"</th><th>"Refund"</th></tr></thead>
+                        <thead><tr><th>{tr!("sales-item")}</th><th class="num">{tr!("sales-qty")}</th><th class="num">{tr!("sales-price")}</th><th class="num">{tr!("sales-total")}</th><th class="num">{tr!("sales-refunded")}</th><th>{tr!("sales-refund")}</th></tr></thead>
                         <tbody>
                         {d.lines.iter().enumerate().map(|(i, l)| {
                             let left = l.qty - l.refunded_qty;
@@ -172,7 +173,7 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
                                     <td class="num">{l.qty}</td><td class="num">{money(&l.unit_price)}</td><td class="num">{money(&l.total)}</td>
                                     <td class="num" data-testid=format!("sale-line-refunded-{i}")>{l.refunded_qty}</td>
                                     <td>{(left > 0).then(|| view! {
-                                        <input type="number" min="0" max=left.to_string() class="narrow" aria-label=format!("Quantity to refund of {}", l.name) data-testid=format!("refund-qty-{i}") value="0"
+                                        <input type="number" min="0" max=left.to_string() class="narrow" aria-label=tr!("sales-refund-qty-label", name = l.name.clone()) data-testid=format!("refund-qty-{i}") value="0"
                                             on:input=move |ev| { let n = value(&ev).trim().parse::<i64>().unwrap_or(0); refund_qty.update(|v| if let Some(x) = v.get_mut(i) { x.1 = n }); } />
                                     })}</td>
                                 </tr>
@@ -180,26 +181,26 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
                         }).collect_view()}
                         </tbody>
                     </table>
-                    <div class="r-row"><span>"Tax"</span><span>{money(&d.summary.tax)}</span></div>
-                    <div class="r-row strong"><span>"Total"</span><span data-testid="sale-total">{money(&d.summary.total)}</span></div>
+                    <div class="r-row"><span>{tr!("sales-tax")}</span><span>{money(&d.summary.tax)}</span></div>
+                    <div class="r-row strong"><span>{tr!("sales-total")}</span><span data-testid="sale-total">{money(&d.summary.total)}</span></div>
                     {d.tenders.iter().map(|t| view! { <div class="r-row"><span>{kind(t.kind)}</span><span>{money(&t.amount)}</span></div> }).collect_view()}
-                    <div class="r-row"><span>"Change"</span><span>{money(&d.change)}</span></div>
-                    <div class="r-row"><span>"Refunded"</span><span data-testid="sale-refunded">{shopsync_types::money::format_minor(refunded_total, d.summary.total.decimals)}</span></div>
+                    <div class="r-row"><span>{tr!("sales-change")}</span><span>{money(&d.change)}</span></div>
+                    <div class="r-row"><span>{tr!("sales-refunded")}</span><span data-testid="sale-refunded">{money_minor(refunded_total, d.summary.total.decimals)}</span></div>
                     {(!d.refund_conflicts.is_empty()).then(|| view! {
                         <div class="message error" data-testid="sale-refund-conflict">
-                            <strong>"Refunded more than sold (tills refunded this sale without seeing each other)"</strong>
+                            <strong>{tr!("sales-refund-conflict")}</strong>
                             {d.refund_conflicts.iter().map(|c| view! {
-                                <div>{format!("{}: sold {}, refunded {} ({} too much)", c.sku, c.sold, c.refunded, c.excess_amount)}</div>
+                                <div>{tr!("sales-conflict-line", sku = c.sku.clone(), sold = c.sold, refunded = c.refunded, excess = money(&c.excess_amount))}</div>
                                 {c.refunds.iter().map(|r| view! {
-                                    <div class="small">{format!("{} × {} = {} by till {} ({}), {}", r.qty, c.sku, r.amount, r.till_id, r.refund_id, local_time(&r.at))}</div>
+                                    <div class="small">{tr!("sales-conflict-refund", qty = r.qty, sku = c.sku.clone(), amount = money(&r.amount), till = r.till_id.clone(), refund = r.refund_id.clone(), at = local_time(&r.at))}</div>
                                 }).collect_view()}
                             }).collect_view()}
                         </div>
                     })}
                     <div class="pay-row end">
-                        <button class="btn" on:click=move |_| detail.set(None)>"Close"</button>
-                        <button class="btn" data-testid="refund-selected" on:click=move |_| do_refund(false)>"Refund selected"</button>
-                        <button class="btn danger" data-testid="refund-all" on:click=move |_| do_refund(true)>"Refund all"</button>
+                        <button class="btn" on:click=move |_| detail.set(None)>{tr!("sales-close")}</button>
+                        <button class="btn" data-testid="refund-selected" on:click=move |_| do_refund(false)>{tr!("sales-refund-selected")}</button>
+                        <button class="btn danger" data-testid="refund-all" on:click=move |_| do_refund(true)>{tr!("sales-refund-all")}</button>
                     </div>
                 </div>
             }
@@ -209,19 +210,19 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
     let z_view = move || {
         z.get().map(|r| view! {
             <div class="zreport" data-testid="z-report">
-                <div class="r-row"><span>"Sales"</span><span data-testid="z-sales-count">{r.sales_count}</span></div>
-                <div class="r-row"><span>"Items sold"</span><span>{r.items_sold}</span></div>
-                <div class="r-row"><span>"Gross sales"</span><span>{money(&r.gross_sales)}</span></div>
-                <div class="r-row"><span>"Discounts"</span><span>{money(&r.discounts)}</span></div>
-                {r.tax.iter().map(|t| view! { <div class="r-row"><span>{format!("Tax {} ({}%)", t.tax_class.clone().unwrap_or_else(|| "none".into()), shopsync_types::money::format_minor(i64::from(t.rate_bp), 2))}</span><span>{money(&t.tax)}</span></div> }).collect_view()}
-                {r.tenders.iter().map(|t| view! { <div class="r-row"><span>{format!("Taken by {}", kind(t.kind))}</span><span>{money(&t.amount)}</span></div> }).collect_view()}
-                <div class="r-row"><span>"Change given"</span><span>{money(&r.change_given)}</span></div>
-                <div class="r-row"><span>{format!("Refunds ({})", r.refunds_count)}</span><span>{money(&r.refunds_total)}</span></div>
-                <div class="r-row strong"><span>"Net sales"</span><span data-testid="z-net">{money(&r.net_sales)}</span></div>
-                <div class="r-row strong"><span>"Cash expected in drawer"</span><span>{money(&r.cash_expected)}</span></div>
+                <div class="r-row"><span>{tr!("z-sales")}</span><span data-testid="z-sales-count">{r.sales_count}</span></div>
+                <div class="r-row"><span>{tr!("z-items-sold")}</span><span>{r.items_sold}</span></div>
+                <div class="r-row"><span>{tr!("z-gross")}</span><span>{money(&r.gross_sales)}</span></div>
+                <div class="r-row"><span>{tr!("z-discounts")}</span><span>{money(&r.discounts)}</span></div>
+                {r.tax.iter().map(|t| view! { <div class="r-row"><span>{tr!("z-tax", class = t.tax_class.clone().unwrap_or_else(|| tr!("z-tax-none")), rate = input_text(i64::from(t.rate_bp), 2))}</span><span>{money(&t.tax)}</span></div> }).collect_view()}
+                {r.tenders.iter().map(|t| view! { <div class="r-row"><span>{tr!("z-taken-by", kind = kind(t.kind))}</span><span>{money(&t.amount)}</span></div> }).collect_view()}
+                <div class="r-row"><span>{tr!("z-change-given")}</span><span>{money(&r.change_given)}</span></div>
+                <div class="r-row"><span>{tr!("z-refunds", count = r.refunds_count)}</span><span>{money(&r.refunds_total)}</span></div>
+                <div class="r-row strong"><span>{tr!("z-net")}</span><span data-testid="z-net">{money(&r.net_sales)}</span></div>
+                <div class="r-row strong"><span>{tr!("z-cash-expected")}</span><span>{money(&r.cash_expected)}</span></div>
                 {(!r.over_refunded.is_empty()).then(|| view! {
-                    <div class="r-row error" data-testid="z-over-refunded"><span>{format!("Over-refunded sales ({})", r.over_refunded.len())}</span><span>{money(&r.over_refunded_total)}</span></div>
-                    {r.over_refunded.iter().map(|o| view! { <div class="r-row small"><span>{format!("{}: {} units", o.number, o.excess_qty)}</span><span>{money(&o.excess_amount)}</span></div> }).collect_view()}
+                    <div class="r-row error" data-testid="z-over-refunded"><span>{tr!("z-over-refunded", count = r.over_refunded.len())}</span><span>{money(&r.over_refunded_total)}</span></div>
+                    {r.over_refunded.iter().map(|o| view! { <div class="r-row small"><span>{tr!("z-over-line", number = o.number.clone(), qty = o.excess_qty)}</span><span>{money(&o.excess_amount)}</span></div> }).collect_view()}
                 })}
             </div>
         })
@@ -230,31 +231,31 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
     view! {
         <div class="page" data-testid="page-sales">
             <div class="toolbar">
-                <label class="inline">"From"<input type="date" data-testid="sales-from" prop:value=move || from.get() on:change=move |ev| { from.set(value(&ev)); load(); } /></label>
-                <label class="inline">"To"<input type="date" data-testid="sales-to" prop:value=move || to.get() on:change=move |ev| { to.set(value(&ev)); load(); } /></label>
-                <input type="search" placeholder="with SKU" data-testid="sales-sku" prop:value=move || sku.get() on:input=move |ev| sku.set(value(&ev))
+                <label class="inline">{tr!("sales-from")}<input type="date" data-testid="sales-from" prop:value=move || from.get() on:change=move |ev| { from.set(value(&ev)); load(); } /></label>
+                <label class="inline">{tr!("sales-to")}<input type="date" data-testid="sales-to" prop:value=move || to.get() on:change=move |ev| { to.set(value(&ev)); load(); } /></label>
+                <input type="search" placeholder=tr!("sales-with-sku") aria-label=tr!("sales-with-sku") data-testid="sales-sku" prop:value=move || sku.get() on:input=move |ev| sku.set(value(&ev))
                     on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" { load() } />
-                <button class="btn" data-testid="sales-refresh" on:click=move |_| load()>"Show"</button>
+                <button class="btn" data-testid="sales-refresh" on:click=move |_| load()>{tr!("sales-show")}</button>
             </div>
             <div class="split">
                 <div class="grow">
                     {move || chart.get().map(|c| view! {
                         <div class="charts">
-                            <BarChart title=format!("Sales by hour, {}", hour_day.get_untracked()) buckets=c.by_hour testid="chart-hour" label_every=3 />
-                            <BarChart title="Sales by day".to_string() buckets=c.by_day testid="chart-day" label_every=2 />
+                            <BarChart title=tr!("sales-by-hour", day = hour_day.get_untracked()) buckets=c.by_hour testid="chart-hour" label_every=3 />
+                            <BarChart title=tr!("sales-by-day") buckets=c.by_day testid="chart-day" label_every=2 />
                         </div>
                     })}
                     <div class="scroll sales-list">
                     <table class="list" data-testid="sales-table">
-                        <thead><tr><th>"Number"</th><th>"Time"</th><th class="num">"Items"</th><th class="num">"Total"</th><th class="num">"Refunded"</th></tr></thead>
+                        <thead><tr><th>{tr!("sales-number")}</th><th>{tr!("sales-time")}</th><th class="num">{tr!("sales-items")}</th><th class="num">{tr!("sales-total")}</th><th class="num">{tr!("sales-refunded")}</th></tr></thead>
                         <tbody>
                         {move || list.get().into_iter().enumerate().map(|(i, s)| {
                             let id = s.sale_id.clone();
                             view! {
                                 <tr class="clickable" data-testid=format!("sale-row-{i}") data-number=s.number.clone() on:click=move |_| open(id.clone())>
-                                    <td>{s.number.clone()}{(!s.same_number.is_empty()).then(|| view! { <span class="error" data-testid=format!("sale-same-number-{i}") title="another sale of this till has the same number">" (duplicate number)"</span> })}</td><td>{local_time(&s.at)}</td><td class="num">{s.items}</td>
+                                    <td>{s.number.clone()}{(!s.same_number.is_empty()).then(|| view! { <span class="error" data-testid=format!("sale-same-number-{i}") title=tr!("sales-duplicate-title")>" " {tr!("sales-duplicate")}</span> })}</td><td>{local_time(&s.at)}</td><td class="num">{s.items}</td>
                                     <td class="num">{money(&s.total)}</td><td class="num">{(s.refunded.minor != 0).then(|| money(&s.refunded))}
-                                        {s.over_refunded.then(|| view! { <span class="badge" data-testid=format!("sale-over-refunded-{i}") title="Refunded more than sold">"over-refunded"</span> })}</td>
+                                        {s.over_refunded.then(|| view! { <span class="badge" data-testid=format!("sale-over-refunded-{i}") title=tr!("sales-over-refunded-title")>{tr!("sales-over-refunded")}</span> })}</td>
                                 </tr>
                             }
                         }).collect_view()}
@@ -265,10 +266,10 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
                 <div class="side">
                     {detail_view}
                     <div class="card">
-                        <h2>"Z report"</h2>
+                        <h2>{tr!("z-title")}</h2>
                         <div class="pay-row">
-                            <input type="date" aria-label="Z report date" data-testid="z-date" prop:value=move || z_date.get() on:change=move |ev| z_date.set(value(&ev)) />
-                            <button class="btn" data-testid="z-run" on:click=move |_| run_z()>"Show"</button>
+                            <input type="date" data-testid="z-date" aria-label=tr!("z-date-label") prop:value=move || z_date.get() on:change=move |ev| z_date.set(value(&ev)) />
+                            <button class="btn" data-testid="z-run" on:click=move |_| run_z()>{tr!("sales-show")}</button>
                         </div>
                         {z_view}
                     </div>

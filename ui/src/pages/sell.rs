@@ -11,7 +11,10 @@ use shopsync_types::{ErrorCode, Product, SaleDetail, SaleQuote, TenderKind};
 use crate::api;
 use crate::app::Ctx;
 use crate::guard;
-use crate::util::{focus, local_time, minor_text, money, parse_money, spawn, value};
+use crate::util::{
+    focus, input_error, input_text, local_time, minor_text, money, money_minor, parse_money, spawn,
+    value,
+};
 
 #[derive(Debug, Clone, PartialEq)]
 enum Mode {
@@ -28,11 +31,11 @@ struct Receipt {
     settings: Option<SettingsView>,
 }
 
-fn kind_label(k: TenderKind) -> &'static str {
+fn kind_label(k: TenderKind) -> String {
     match k {
-        TenderKind::Cash => "Cash",
-        TenderKind::Card => "Card",
-        TenderKind::Other => "Other",
+        TenderKind::Cash => tr!("tender-cash"),
+        TenderKind::Card => tr!("tender-card"),
+        TenderKind::Other => tr!("tender-other"),
     }
 }
 
@@ -143,7 +146,7 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
         if !p.active {
             ctx.error(&shopsync_types::ErrorInfo {
                 code: ErrorCode::Conflict,
-                message: format!("product '{}' is archived and cannot be sold", p.sku),
+                message: tr!("sell-archived", sku = p.sku.clone()),
                 row: None,
                 field: None,
             });
@@ -183,7 +186,7 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
 
     let open_pay = move || {
         if cart.with_untracked(Vec::is_empty) {
-            ctx.info("The cart is empty: scan or search a product first.");
+            ctx.info(tr!("sell-cart-empty-pay"));
             return;
         }
         tenders.set(Vec::new());
@@ -267,7 +270,7 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
     let park = move || {
         let lines = cart.get_untracked();
         if lines.is_empty() {
-            ctx.info("Nothing to park: the cart is empty.");
+            ctx.info(tr!("sell-nothing-to-park"));
             return;
         }
         spawn(async move {
@@ -280,7 +283,7 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
                 Ok(p) => {
                     cart.set(Vec::new());
                     sel_line.set(None);
-                    ctx.info(format!("Parked \"{}\".", p.label));
+                    ctx.info(tr!("sell-parked", label = p.label.clone()));
                     load_parked();
                     focus(search_ref);
                 }
@@ -300,7 +303,7 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
 
     let resume = move |id: String| {
         if !cart.with_untracked(Vec::is_empty) {
-            ctx.info("Park or finish the current cart first.");
+            ctx.info(tr!("sell-finish-first"));
             return;
         }
         spawn(async move {
@@ -310,7 +313,7 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
                     sel_line.set(Some(0));
                     mode.set(Mode::Cart);
                     load_parked();
-                    ctx.info(format!("Resumed \"{}\".", p.label));
+                    ctx.info(tr!("sell-resumed", label = p.label.clone()));
                     focus(search_ref);
                 }
                 Err(e) => ctx.error(&e),
@@ -378,14 +381,13 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
             Some(a) => a,
             None if typed.trim().is_empty() => remaining(),
             None => match parse_money(&typed, dec) {
-                Some(a) if a > 0 => a,
-                _ => {
-                    ctx.error(&shopsync_types::ErrorInfo {
-                        code: ErrorCode::InvalidInput,
-                        message: format!("'{typed}' is not an amount (like 12.30)"),
-                        row: None,
-                        field: Some("tender".into()),
-                    });
+                Ok(a) if a > 0 => a,
+                Ok(_) => {
+                    ctx.error(&input_error("tender", tr!("sell-amount-positive")));
+                    return;
+                }
+                Err(m) => {
+                    ctx.error(&input_error("tender", m));
                     return;
                 }
             },
@@ -412,25 +414,19 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
             None
         } else {
             match parse_money(&text, dec) {
-                Some(p) if p >= 0 => Some(p),
-                _ => {
-                    ctx.error(&shopsync_types::ErrorInfo {
-                        code: ErrorCode::InvalidInput,
-                        message: format!("'{text}' is not a price (like 2.50)"),
-                        row: None,
-                        field: Some("price".into()),
-                    });
+                Ok(p) if p >= 0 => Some(p),
+                Ok(_) => {
+                    ctx.error(&input_error("price", tr!("sell-negative-price")));
+                    return;
+                }
+                Err(m) => {
+                    ctx.error(&input_error("price", m));
                     return;
                 }
             }
         };
         if price.is_some() && reason.trim().is_empty() {
-            ctx.error(&shopsync_types::ErrorInfo {
-                code: ErrorCode::InvalidInput,
-                message: "give a reason for the price change".into(),
-                row: None,
-                field: Some("reason".into()),
-            });
+            ctx.error(&input_error("reason", tr!("sell-reason-needed")));
             return;
         }
         cart.update(|c| {
@@ -447,7 +443,17 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
     let open_price = move |i: usize| {
         let current = cart.with_untracked(|c| c.get(i).cloned());
         if let Some(l) = current {
-            price_text.set(l.unit_price.unwrap_or_default());
+            // The kept price is the core's text ("2.50"): shown the
+            // language's way ("2,50").
+            let shown = l
+                .unit_price
+                .map(|p| {
+                    shopsync_types::money::parse_minor(&p, dec)
+                        .map(|m| input_text(m, dec))
+                        .unwrap_or(p)
+                })
+                .unwrap_or_default();
+            price_text.set(shown);
             reason_text.set(l.override_reason.unwrap_or_default());
             mode.set(Mode::Price(i));
         }
@@ -534,7 +540,8 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
                 class="scan-input"
                 type="text"
                 autocomplete="off"
-                placeholder="Scan a barcode or search products (Enter adds)"
+                placeholder=tr!("sell-search")
+                aria-label=tr!("sell-search")
                 role="combobox"
                 aria-autocomplete="list"
                 aria-controls="sell-results"
@@ -569,13 +576,12 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
                 <p class={if count > 0 { "muted sr-only" } else { "muted" }} role="status" data-testid="search-status">
                     {match (q.is_empty(), count) {
                         (true, _) => String::new(),
-                        (false, 0) => "No product matches.".to_string(),
-                        (false, 1) => "1 product found.".to_string(),
-                        (false, n) => format!("{n} products found."),
+                        (false, 0) => tr!("sell-no-match"),
+                        (false, n) => tr!("sell-found", count = n),
                     }}
                 </p>
                 {(count > 0).then(|| view! {
-                <div role="listbox" id="sell-results" aria-label="Products found">
+                <div role="listbox" id="sell-results" aria-label=tr!("sell-results-label")>
                 {list.into_iter().enumerate().map(|(i, p)| {
                     let p2 = p.clone();
                     view! {
@@ -616,11 +622,11 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
         let lines = cart.get();
         let q = quote.get();
         if lines.is_empty() {
-            return view! { <p class="muted empty-cart" data-testid="cart-empty">"The cart is empty. Scan a barcode or search a product."</p> }.into_any();
+            return view! { <p class="muted empty-cart" data-testid="cart-empty">{tr!("sell-cart-empty")}</p> }.into_any();
         }
         view! {
             <table class="cart" data-testid="cart">
-                <thead><tr><th>"Item"</th><th>"Qty"</th><th>"Price"</th><th>"Disc %"</th><th class="num">"Total"</th><th></th></tr></thead>
+                <thead><tr><th>{tr!("sell-item")}</th><th>{tr!("sell-qty")}</th><th>{tr!("sell-price")}</th><th>{tr!("sell-disc")}</th><th class="num">{tr!("sell-total")}</th><th></th></tr></thead>
                 <tbody>
                 {lines.into_iter().enumerate().map(|(i, l)| {
                     let priced = q.as_ref().and_then(|q| q.lines.get(i).cloned());
@@ -629,32 +635,32 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
                     let total = priced.as_ref().map(|p| money(&p.total)).unwrap_or_default();
                     let overridden = l.unit_price.is_some();
                     let qty = l.qty;
-                    let qty_label = format!("Quantity of {name}");
-                    let disc = if l.discount_bp == 0 { String::new() } else { minor_text(i64::from(l.discount_bp), 2) };
+                    let qty_label = tr!("sell-qty-of", name = name.clone());
+                    let disc = if l.discount_bp == 0 { String::new() } else { input_text(i64::from(l.discount_bp), 2) };
                     view! {
                         <tr class="cart-line" class:selected=move || sel_line.get() == Some(i) data-testid=format!("cart-line-{i}") data-sku=l.code.clone()
                             on:click=move |_| sel_line.set(Some(i))>
-                            <td>{name}<div class="muted small">{l.code.clone()}{overridden.then(|| format!(" · price changed: {}", l.override_reason.clone().unwrap_or_default()))}</div></td>
+                            <td>{name}<div class="muted small">{l.code.clone()}{overridden.then(|| format!(" · {}", tr!("sell-price-changed", reason = l.override_reason.clone().unwrap_or_default())))}</div></td>
                             <td class="qty">
-                                <button class="step" aria-label="One less" data-testid=format!("line-minus-{i}") on:click=move |_| set_qty(i, qty - 1)>"−"</button>
-                                <input class="qty-input" type="number" min="1" aria-label=qty_label data-testid=format!("line-qty-{i}") prop:value=qty.to_string()
+                                <button class="step" data-testid=format!("line-minus-{i}") aria-label=tr!("sell-minus") on:click=move |_| set_qty(i, qty - 1)>"−"</button>
+                                <input class="qty-input" type="number" min="1" data-testid=format!("line-qty-{i}") aria-label=qty_label prop:value=qty.to_string()
                                     on:keydown=back_to_scan
-                                    on:change=move |ev| { match value(&ev).trim().parse::<i64>() { Ok(n) => set_qty(i, n), Err(_) => ctx.info("Quantity must be a whole number.") } } />
-                                <button class="step" aria-label="One more" data-testid=format!("line-plus-{i}") on:click=move |_| set_qty(i, qty + 1)>"+"</button>
+                                    on:change=move |ev| { match value(&ev).trim().parse::<i64>() { Ok(n) => set_qty(i, n), Err(_) => ctx.info(tr!("sell-qty-whole")) } } />
+                                <button class="step" data-testid=format!("line-plus-{i}") aria-label=tr!("sell-plus") on:click=move |_| set_qty(i, qty + 1)>"+"</button>
                             </td>
-                            <td><button class="link" data-testid=format!("line-price-{i}") title="Change the price (F4)" on:click=move |_| open_price(i)>{unit}</button></td>
-                            <td><input class="disc-input" type="text" inputmode="decimal" placeholder="0" aria-label="Discount %" data-testid=format!("line-discount-{i}") prop:value=disc
+                            <td><button class="link" data-testid=format!("line-price-{i}") title=tr!("sell-change-price-title") on:click=move |_| open_price(i)>{unit}</button></td>
+                            <td><input class="disc-input" type="text" inputmode="decimal" placeholder="0" data-testid=format!("line-discount-{i}") aria-label=tr!("sell-discount-label") prop:value=disc
                                 on:keydown=back_to_scan
                                 on:change=move |ev| {
                                     let t = value(&ev);
-                                    let bp = if t.trim().is_empty() { Some(0) } else { parse_money(&t, 2) };
+                                    let bp = if t.trim().is_empty() { Some(0) } else { parse_money(&t, 2).ok() };
                                     match bp.and_then(|b| u32::try_from(b).ok()).filter(|b| *b <= 10_000) {
                                         Some(b) => cart.update(|c| if let Some(l) = c.get_mut(i) { l.discount_bp = b }),
-                                        None => ctx.info("A discount is a percentage from 0 to 100."),
+                                        None => ctx.info(tr!("sell-discount-range")),
                                     }
                                 } /></td>
                             <td class="num" data-testid=format!("line-total-{i}")>{total}</td>
-                            <td><button class="remove" data-testid=format!("line-remove-{i}") title="Remove (Delete)" on:click=move |_| remove_line(i)>"✕"</button></td>
+                            <td><button class="remove" data-testid=format!("line-remove-{i}") title=tr!("sell-remove-title") aria-label=tr!("sell-remove-title") on:click=move |_| remove_line(i)>"✕"</button></td>
                         </tr>
                     }
                 }).collect_view()}
@@ -667,10 +673,10 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
         let q = quote.get();
         view! {
             <div class="totals">
-                <div class="row"><span>"Subtotal"</span><span data-testid="subtotal">{q.as_ref().map(|q| money(&q.subtotal)).unwrap_or_else(|| minor_text(0, dec))}</span></div>
-                <div class="row"><span>"Discount"</span><span data-testid="discount">{q.as_ref().map(|q| money(&q.discount)).unwrap_or_else(|| minor_text(0, dec))}</span></div>
-                <div class="row"><span>"Tax"</span><span data-testid="tax">{q.as_ref().map(|q| money(&q.tax)).unwrap_or_else(|| minor_text(0, dec))}</span></div>
-                <div class="row grand"><span>"Total"</span><span data-testid="total">{q.as_ref().map(|q| money(&q.total)).unwrap_or_else(|| minor_text(0, dec))}</span></div>
+                <div class="row"><span>{tr!("sell-subtotal")}</span><span data-testid="subtotal">{q.as_ref().map(|q| money(&q.subtotal)).unwrap_or_else(|| money_minor(0, dec))}</span></div>
+                <div class="row"><span>{tr!("sell-discount")}</span><span data-testid="discount">{q.as_ref().map(|q| money(&q.discount)).unwrap_or_else(|| money_minor(0, dec))}</span></div>
+                <div class="row"><span>{tr!("sell-tax")}</span><span data-testid="tax">{q.as_ref().map(|q| money(&q.tax)).unwrap_or_else(|| money_minor(0, dec))}</span></div>
+                <div class="row grand"><span>{tr!("sell-total")}</span><span data-testid="total">{q.as_ref().map(|q| money(&q.total)).unwrap_or_else(|| money_minor(0, dec))}</span></div>
             </div>
         }
     };
@@ -687,28 +693,29 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
             view! {
                 <div class="overlay">
                 <div class="dialog pay" role="dialog" aria-modal="true" aria-labelledby="pay-title" data-testid="pay-dialog">
-                    <h2 id="pay-title">"Payment"</h2>
-                    <div class="due">"Total " <strong data-testid="pay-total">{minor_text(total, dec)}</strong></div>
-                    <div class="due">"Left to pay " <strong class="big" data-testid="pay-remaining">{minor_text(left, dec)}</strong></div>
-                    {(change > 0).then(|| view! { <div class="due">"Change " <strong class="big" data-testid="pay-change">{minor_text(change, dec)}</strong></div> })}
+                    <h2 id="pay-title">{tr!("pay-title")}</h2>
+                    <div class="due">{tr!("pay-total")} " " <strong data-testid="pay-total">{money_minor(total, dec)}</strong></div>
+                    <div class="due">{tr!("pay-left")} " " <strong class="big" data-testid="pay-remaining">{money_minor(left, dec)}</strong></div>
+                    {(change > 0).then(|| view! { <div class="due">{tr!("pay-change")} " " <strong class="big" data-testid="pay-change">{money_minor(change, dec)}</strong></div> })}
                     <ul class="tenders" data-testid="tenders">
                         {tenders.get().into_iter().enumerate().map(|(i, (k, a))| view! {
-                            <li data-testid=format!("tender-{i}")>{kind_label(k)} " " {minor_text(a, dec)}
-                                <button class="link" data-testid=format!("tender-remove-{i}") on:click=move |_| tenders.update(|t| { if i < t.len() { t.remove(i); } })>"remove"</button>
+                            <li data-testid=format!("tender-{i}")>{kind_label(k)} " " {money_minor(a, dec)}
+                                <button class="link" data-testid=format!("tender-remove-{i}") on:click=move |_| tenders.update(|t| { if i < t.len() { t.remove(i); } })>{tr!("pay-remove")}</button>
                             </li>
                         }).collect_view()}
                     </ul>
                     <div class="pay-row">
                         <button class="big-btn primary" data-testid="pay-exact-cash" disabled=move || left == 0 title="F5"
                             on:click=move |_| { tenders.update(|t| t.push((TenderKind::Cash, left))); complete(); }>
-                            "Exact cash (F5)"
+                            {tr!("pay-exact-cash")}
                         </button>
                         {quick.into_iter().map(|v| view! {
-                            <button class="big-btn" data-testid=format!("pay-quick-{}", minor_text(v, dec)) on:click=move |_| add_tender(TenderKind::Cash, Some(v))>{minor_text(v, dec)}</button>
+                            <button class="big-btn" data-testid=format!("pay-quick-{}", minor_text(v, dec)) on:click=move |_| add_tender(TenderKind::Cash, Some(v))>{money_minor(v, dec)}</button>
                         }).collect_view()}
                     </div>
                     <div class="pay-row">
-                        <input node_ref=tender_ref class="amount-input" type="text" inputmode="decimal" placeholder=format!("amount (empty = {})", minor_text(left, dec))
+                        <input node_ref=tender_ref class="amount-input" type="text" inputmode="decimal" placeholder=tr!("pay-amount-placeholder", amount = money_minor(left, dec))
+                            aria-label=tr!("pay-amount-label")
                             data-testid="tender-amount" prop:value=move || tender_text.get()
                             on:input=move |ev| tender_text.set(value(&ev))
                             on:keydown=move |ev: leptos::ev::KeyboardEvent| {
@@ -717,13 +724,13 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
                                     if tender_text.get_untracked().trim().is_empty() && paid_minor() >= total_minor() { complete(); } else { add_tender(TenderKind::Cash, None); }
                                 }
                             } />
-                        <button class="big-btn" data-testid="tender-cash" on:click=move |_| add_tender(TenderKind::Cash, None)>"Cash"</button>
-                        <button class="big-btn" data-testid="tender-card" on:click=move |_| add_tender(TenderKind::Card, None)>"Card"</button>
-                        <button class="big-btn" data-testid="tender-other" on:click=move |_| add_tender(TenderKind::Other, None)>"Other"</button>
+                        <button class="big-btn" data-testid="tender-cash" on:click=move |_| add_tender(TenderKind::Cash, None)>{tr!("tender-cash")}</button>
+                        <button class="big-btn" data-testid="tender-card" on:click=move |_| add_tender(TenderKind::Card, None)>{tr!("tender-card")}</button>
+                        <button class="big-btn" data-testid="tender-other" on:click=move |_| add_tender(TenderKind::Other, None)>{tr!("tender-other")}</button>
                     </div>
                     <div class="pay-row end">
-                        <button class="big-btn" data-testid="pay-cancel" on:click=move |_| { mode.set(Mode::Cart); request_animation_frame(move || focus(search_ref)); }>"Back (Esc)"</button>
-                        <button class="big-btn primary" data-testid="pay-complete" disabled=move || paid_minor() < total_minor() || busy.get() on:click=move |_| complete()>"Complete sale"</button>
+                        <button class="big-btn" data-testid="pay-cancel" on:click=move |_| { mode.set(Mode::Cart); request_animation_frame(move || focus(search_ref)); }>{tr!("pay-back")}</button>
+                        <button class="big-btn primary" data-testid="pay-complete" disabled=move || paid_minor() < total_minor() || busy.get() on:click=move |_| complete()>{tr!("pay-complete")}</button>
                     </div>
                 </div>
                 </div>
@@ -732,18 +739,18 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
         Mode::Price(i) => view! {
             <div class="overlay">
             <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="price-title" data-testid="price-dialog">
-                <h2 id="price-title">"Change the price"</h2>
-                <label>"Unit price (empty = catalog price)"
+                <h2 id="price-title">{tr!("price-title")}</h2>
+                <label>{tr!("price-unit")}
                     <input type="text" inputmode="decimal" data-testid="price-input" prop:value=move || price_text.get() on:input=move |ev| price_text.set(value(&ev))
                         on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" { apply_price(i) } />
                 </label>
-                <label>"Reason"
+                <label>{tr!("price-reason")}
                     <input type="text" data-testid="price-reason" prop:value=move || reason_text.get() on:input=move |ev| reason_text.set(value(&ev))
                         on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" { apply_price(i) } />
                 </label>
                 <div class="pay-row end">
-                    <button class="big-btn" on:click=move |_| mode.set(Mode::Cart)>"Cancel (Esc)"</button>
-                    <button class="big-btn primary" data-testid="price-apply" on:click=move |_| apply_price(i)>"Apply"</button>
+                    <button class="big-btn" on:click=move |_| mode.set(Mode::Cart)>{tr!("price-cancel")}</button>
+                    <button class="big-btn primary" data-testid="price-apply" on:click=move |_| apply_price(i)>{tr!("price-apply")}</button>
                 </div>
             </div>
             </div>
@@ -751,21 +758,21 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
         Mode::Parked(list) => view! {
             <div class="overlay">
             <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="parked-title" data-testid="parked-dialog">
-                <h2 id="parked-title">"Parked carts"</h2>
-                {list.is_empty().then(|| view! { <p class="muted">"No parked carts."</p> })}
+                <h2 id="parked-title">{tr!("parked-title")}</h2>
+                {list.is_empty().then(|| view! { <p class="muted">{tr!("parked-none")}</p> })}
                 <ul class="parked">
                 {list.into_iter().enumerate().map(|(i, p)| {
                     let id = p.id.clone();
                     let items: i64 = p.lines.iter().map(|l| l.qty).sum();
                     view! {
                         <li>
-                            <span>{p.label.clone()} " · " {items} " items · " {local_time(&p.parked_at)}</span>
-                            <button class="big-btn" data-testid=format!("resume-{i}") on:click=move |_| resume(id.clone())>"Resume"</button>
+                            <span>{p.label.clone()} " · " {tr!("parked-items", count = items)} " · " {local_time(&p.parked_at)}</span>
+                            <button class="big-btn" data-testid=format!("resume-{i}") on:click=move |_| resume(id.clone())>{tr!("parked-resume")}</button>
                         </li>
                     }
                 }).collect_view()}
                 </ul>
-                <div class="pay-row end"><button class="big-btn" on:click=move |_| mode.set(Mode::Cart)>"Close (Esc)"</button></div>
+                <div class="pay-row end"><button class="big-btn" on:click=move |_| mode.set(Mode::Cart)>{tr!("parked-close")}</button></div>
             </div>
             </div>
         }.into_any(),
@@ -781,16 +788,16 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
             </section>
             <section class="right">
                 <div class="cart-head">
-                    <h2>"Cart"</h2>
+                    <h2>{tr!("sell-cart")}</h2>
                     <div class="cart-actions">
-                        <button class="btn" data-testid="park-cart" title="F8" on:click=move |_| park()>"Park (F8)"</button>
-                        <button class="btn" data-testid="parked-open" title="F7" on:click=move |_| show_parked()>{move || format!("Parked ({}) (F7)", parked_count.get())}</button>
+                        <button class="btn" data-testid="park-cart" title="F8" on:click=move |_| park()>{tr!("sell-park")}</button>
+                        <button class="btn" data-testid="parked-open" title="F7" on:click=move |_| show_parked()>{move || tr!("sell-parked-open", count = parked_count.get())}</button>
                     </div>
                 </div>
                 {cart_view}
                 {totals_view}
-                <button class="big-btn primary pay-btn" data-testid="pay" title="F9 or Enter on an empty scan field" on:click=move |_| open_pay()>"Pay (F9)"</button>
-                <p class="muted small">"Keys: Enter adds · ↑↓ pick a result · F2 qty · F3 discount · F4 price · Del remove · F7 parked · F8 park · F9 pay · Alt+1…7 screens"</p>
+                <button class="big-btn primary pay-btn" data-testid="pay" title=tr!("sell-pay-title") on:click=move |_| open_pay()>{tr!("sell-pay")}</button>
+                <p class="muted small">{tr!("sell-keys")}</p>
             </section>
             {dialog}
         </div>
@@ -822,33 +829,33 @@ fn ReceiptView(
     view! {
         <div class="overlay">
         <div class="dialog receipt-dialog" role="dialog" aria-modal="true" aria-labelledby="receipt-title" data-testid="receipt-dialog">
-            <div class="change-due" id="receipt-title">"Change " <strong class="huge" data-testid="change-due">{money(&change)}</strong></div>
+            <div class="change-due" id="receipt-title">{tr!("receipt-change")} " " <strong class="huge" data-testid="change-due">{money(&change)}</strong></div>
             <div class="receipt" data-testid="receipt">
                 <div class="r-center strong">{store.0}</div>
                 {(!header.is_empty()).then(|| view! { <div class="r-center pre">{header}</div> })}
                 <div>{local_time(&s.summary.at)} " · " {store.1}</div>
-                <div>"Sale " <span data-testid="receipt-number">{s.summary.number.clone()}</span></div>
+                <div>{tr!("receipt-sale")} " " <span data-testid="receipt-number">{s.summary.number.clone()}</span></div>
                 <hr />
                 {s.lines.iter().map(|l| view! {
                     <div class="r-line">
                         <div>{l.name.clone()}</div>
-                        <div class="r-row"><span>{format!("{} × {}", l.qty, l.unit_price)}</span><span>{money(&l.total)}</span></div>
-                        {(l.discount.minor != 0).then(|| view! { <div class="r-row small"><span>"discount"</span><span>{format!("-{}", l.discount)}</span></div> })}
-                        {l.price_override_reason.clone().map(|r| view! { <div class="small">"price changed: " {r}</div> })}
+                        <div class="r-row"><span>{format!("{} × {}", l.qty, money(&l.unit_price))}</span><span>{money(&l.total)}</span></div>
+                        {(l.discount.minor != 0).then(|| view! { <div class="r-row small"><span>{tr!("receipt-discount")}</span><span>{money(&shopsync_types::Amount { minor: -l.discount.minor, ..l.discount })}</span></div> })}
+                        {l.price_override_reason.clone().map(|r| view! { <div class="small">{tr!("receipt-price-changed")} " " {r}</div> })}
                     </div>
                 }).collect_view()}
                 <hr />
-                <div class="r-row"><span>"Subtotal"</span><span>{money(&s.subtotal)}</span></div>
-                {(s.discount.minor != 0).then(|| view! { <div class="r-row"><span>"Discounts"</span><span>{format!("-{}", s.discount)}</span></div> })}
-                <div class="r-row"><span>"Tax"</span><span data-testid="receipt-tax">{money(&s.summary.tax)}</span></div>
-                <div class="r-row strong"><span>"Total"</span><span data-testid="receipt-total">{money(&s.summary.total)}</span></div>
+                <div class="r-row"><span>{tr!("receipt-subtotal")}</span><span>{money(&s.subtotal)}</span></div>
+                {(s.discount.minor != 0).then(|| view! { <div class="r-row"><span>{tr!("receipt-discounts")}</span><span>{money(&shopsync_types::Amount { minor: -s.discount.minor, ..s.discount })}</span></div> })}
+                <div class="r-row"><span>{tr!("receipt-tax")}</span><span data-testid="receipt-tax">{money(&s.summary.tax)}</span></div>
+                <div class="r-row strong"><span>{tr!("receipt-total")}</span><span data-testid="receipt-total">{money(&s.summary.total)}</span></div>
                 {s.tenders.iter().map(|t| view! { <div class="r-row"><span>{kind_label(t.kind)}</span><span>{money(&t.amount)}</span></div> }).collect_view()}
-                <div class="r-row strong"><span>"Change"</span><span>{money(&change)}</span></div>
+                <div class="r-row strong"><span>{tr!("receipt-change")}</span><span>{money(&change)}</span></div>
                 {(!footer.is_empty()).then(|| view! { <hr /><div class="r-center pre">{footer}</div> })}
             </div>
             <div class="pay-row end no-print">
-                <button class="big-btn" data-testid="receipt-print" on:click=move |_| { if let Some(w) = web_sys::window() { let _ = w.print(); } }>"Print"</button>
-                <button class="big-btn primary" data-testid="new-sale" data-initial-focus="" on:click=move |_| on_new()>"New sale (Enter)"</button>
+                <button class="big-btn" data-testid="receipt-print" on:click=move |_| { if let Some(w) = web_sys::window() { let _ = w.print(); } }>{tr!("receipt-print")}</button>
+                <button class="big-btn primary" data-testid="new-sale" data-initial-focus="" on:click=move |_| on_new()>{tr!("receipt-new-sale")}</button>
             </div>
         </div>
         </div>

@@ -1,9 +1,9 @@
 //! Settings: store and till names, receipt header and footer, tax classes,
-//! and maintenance (rebuild the local projections).
+//! the till's language, and maintenance (rebuild the local projections).
 
 use leptos::prelude::*;
-use shopsync_types::TaxClass;
 use shopsync_types::ipc::{EnrolInput, SettingsInput, TaxClassInput};
+use shopsync_types::{Locale, TaxClass};
 
 use crate::api;
 use crate::app::Ctx;
@@ -66,7 +66,7 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
         spawn(async move {
             match api::save_settings(&req).await {
                 Ok(()) => {
-                    ctx.info("Settings saved.");
+                    ctx.info(tr!("settings-saved"));
                     if let Ok(s) = api::app_status().await {
                         ctx.info.set(s.store);
                     }
@@ -79,13 +79,21 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
         let req = TaxClassInput {
             id: tax_id.get_untracked(),
             name: tax_name.get_untracked(),
-            rate: tax_rate.get_untracked(),
+            // Typed in the language's way ("7,5"), sent as the core reads it
+            // ("7.50"); text that is no number goes as typed, for the core's
+            // own error.
+            rate: {
+                let typed = tax_rate.get_untracked();
+                crate::util::parse_money(&typed, 2)
+                    .map(|bp| crate::util::minor_text(bp, 2))
+                    .unwrap_or(typed)
+            },
             inclusive: tax_incl.get_untracked(),
         };
         spawn(async move {
             match api::set_tax_class(&req).await {
                 Ok(t) => {
-                    ctx.info(format!("Tax class {} saved.", t.id));
+                    ctx.info(tr!("settings-tax-saved", id = t.id.clone()));
                     for s in [tax_id, tax_name, tax_rate] {
                         s.set(String::new());
                     }
@@ -98,7 +106,7 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
     let rebuild = move || {
         spawn(async move {
             match api::rebuild().await {
-                Ok(()) => ctx.info("Projections rebuilt from the documents."),
+                Ok(()) => ctx.info(tr!("settings-rebuilt")),
                 Err(e) => ctx.error(&e),
             }
         });
@@ -112,9 +120,10 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
         spawn(async move {
             match api::enrol(&req).await {
                 Ok(info) => {
-                    ctx.info(format!(
-                        "Connected: this till syncs the store \"{}\" with {}.",
-                        info.store_name, req.server
+                    ctx.info(tr!(
+                        "settings-connected",
+                        store = info.store_name.clone(),
+                        server = req.server.clone()
                     ));
                     code.set(String::new());
                     ctx.info.set(Some(info));
@@ -123,7 +132,7 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
             }
         });
     };
-    let text = move |label: &'static str, testid: &'static str, sig: RwSignal<String>| {
+    let text = move |label: String, testid: &'static str, sig: RwSignal<String>| {
         view! {
             <label>{label}<input type="text" data-testid=testid prop:value=move || sig.get() on:input=move |ev| sig.set(value(&ev)) /></label>
         }
@@ -132,62 +141,74 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
         <div class="page" data-testid="page-settings">
             <div class="split">
                 <form class="card" on:submit=move |ev| { ev.prevent_default(); save(); }>
-                    <h2>"Store"</h2>
-                    {text("Store name", "settings-store-name", store_name)}
-                    {text("This till's name", "settings-till-name", till_name)}
-                    <p class="muted small">"Currency: " {move || currency.get()} " · store file: " <code>{move || db_path.get()}</code></p>
-                    <label>"Receipt header"<textarea data-testid="settings-header" prop:value=move || header.get() on:input=move |ev| header.set(value(&ev))></textarea></label>
-                    <label>"Receipt footer (returns policy)"<textarea data-testid="settings-footer" prop:value=move || footer.get() on:input=move |ev| footer.set(value(&ev))></textarea></label>
-                    <h3>"Customers"</h3>
+                    <h2>{tr!("settings-store")}</h2>
+                    {text(tr!("settings-store-name"), "settings-store-name", store_name)}
+                    {text(tr!("settings-till-name"), "settings-till-name", till_name)}
+                    <p class="muted small">{tr!("settings-currency")} " " {move || currency.get()} " · " {tr!("settings-store-file")} " " <code>{move || db_path.get()}</code></p>
+                    <label>{tr!("settings-header")}<textarea data-testid="settings-header" prop:value=move || header.get() on:input=move |ev| header.set(value(&ev))></textarea></label>
+                    <label>{tr!("settings-footer")}<textarea data-testid="settings-footer" prop:value=move || footer.get() on:input=move |ev| footer.set(value(&ev))></textarea></label>
+                    <h3>{tr!("settings-customers")}</h3>
                     <label class="inline"><input type="checkbox" data-testid="settings-publish" prop:checked=move || publish.get()
-                        on:change=move |ev| publish.set(event_target_checked(&ev)) />"Publish catalog to customers"</label>
-                    <label>"Show customers"
+                        on:change=move |ev| publish.set(event_target_checked(&ev)) />{tr!("settings-publish")}</label>
+                    <label>{tr!("settings-show-customers")}
                         <select data-testid="settings-publish-detail" prop:value=move || publish_detail.get() on:change=move |ev| publish_detail.set(value(&ev))>
-                            <option value="band" data-testid="settings-publish-detail-band" selected=move || publish_detail.get() == "band">"availability band (in stock / low / out)"</option>
-                            <option value="count" data-testid="settings-publish-detail-count" selected=move || publish_detail.get() == "count">"exact count"</option>
+                            <option value="band" data-testid="settings-publish-detail-band" selected=move || publish_detail.get() == "band">{tr!("settings-detail-band")}</option>
+                            <option value="count" data-testid="settings-publish-detail-count" selected=move || publish_detail.get() == "count">{tr!("settings-detail-count")}</option>
                         </select>
                     </label>
-                    <button class="btn primary" type="submit" data-testid="settings-save" disabled=move || read_only.get()>"Save"</button>
-                    {move || read_only.get().then(|| view! { <p class="muted small" data-testid="settings-read-only">"This device is a till: the store's settings and tax classes are changed on a manager's device."</p> })}
+                    <button class="btn primary" type="submit" data-testid="settings-save" disabled=move || read_only.get()>{tr!("settings-save")}</button>
+                    {move || read_only.get().then(|| view! { <p class="muted small" data-testid="settings-read-only">{tr!("settings-read-only")}</p> })}
                 </form>
                 <div class="card">
-                    <h2>"Tax classes"</h2>
+                    <h2>{tr!("settings-tax-classes")}</h2>
                     <table class="list" data-testid="tax-table">
-                        <thead><tr><th>"Id"</th><th>"Name"</th><th class="num">"Rate"</th><th>"Prices"</th></tr></thead>
+                        <thead><tr><th>{tr!("settings-tax-id")}</th><th>{tr!("settings-tax-name")}</th><th class="num">{tr!("settings-tax-rate")}</th><th>{tr!("settings-tax-prices")}</th></tr></thead>
                         <tbody>
                         {move || taxes.get().into_iter().map(|t| {
                             let t2 = t.clone();
                             view! {
-                                <tr class="clickable" on:click=move |_| { tax_id.set(t2.id.clone()); tax_name.set(t2.name.clone()); tax_rate.set(shopsync_types::money::format_minor(i64::from(t2.rate_bp), 2)); tax_incl.set(t2.inclusive); }>
+                                <tr class="clickable" on:click=move |_| { tax_id.set(t2.id.clone()); tax_name.set(t2.name.clone()); tax_rate.set(crate::util::input_text(i64::from(t2.rate_bp), 2)); tax_incl.set(t2.inclusive); }>
                                     <td>{t.id.clone()}</td><td>{t.name.clone()}</td>
-                                    <td class="num">{format!("{}%", shopsync_types::money::format_minor(i64::from(t.rate_bp), 2))}</td>
-                                    <td>{if t.inclusive { "include tax" } else { "exclude tax" }}</td>
+                                    <td class="num">{format!("{}%", crate::util::input_text(i64::from(t.rate_bp), 2))}</td>
+                                    <td>{if t.inclusive { tr!("settings-tax-include") } else { tr!("settings-tax-exclude") }}</td>
                                 </tr>
                             }
                         }).collect_view()}
                         </tbody>
                     </table>
                     <form on:submit=move |ev| { ev.prevent_default(); save_tax(); }>
-                        {text("Id", "tax-id", tax_id)}
-                        {text("Name", "tax-name", tax_name)}
-                        {text("Rate %", "tax-rate", tax_rate)}
-                        <label class="inline"><input type="checkbox" data-testid="tax-inclusive" prop:checked=move || tax_incl.get() on:change=move |ev| tax_incl.set(event_target_checked(&ev)) />"prices include this tax"</label>
-                        <button class="btn primary" type="submit" data-testid="tax-save" disabled=move || read_only.get()>"Save tax class"</button>
+                        {text(tr!("settings-tax-id"), "tax-id", tax_id)}
+                        {text(tr!("settings-tax-name"), "tax-name", tax_name)}
+                        {text(tr!("settings-tax-rate-percent"), "tax-rate", tax_rate)}
+                        <label class="inline"><input type="checkbox" data-testid="tax-inclusive" prop:checked=move || tax_incl.get() on:change=move |ev| tax_incl.set(event_target_checked(&ev)) />{tr!("settings-tax-inclusive")}</label>
+                        <button class="btn primary" type="submit" data-testid="tax-save" disabled=move || read_only.get()>{tr!("settings-tax-save")}</button>
                     </form>
                 </div>
                 <div class="card">
-                    <h2>"Sync"</h2>
-                    <p class="muted small">"Connect this till to the shop's sync server with a one-time code from the manager. The till keeps working offline; it syncs in the background whenever it can."</p>
+                    <h2>{tr!("settings-sync")}</h2>
+                    <p class="muted small">{tr!("settings-sync-hint")}</p>
                     <form on:submit=move |ev| { ev.prevent_default(); enrol(); }>
-                        {text("Server URL", "sync-server", server)}
-                        {text("Enrolment code", "sync-code", code)}
-                        <button class="btn primary" type="submit" data-testid="sync-enrol">"Connect"</button>
+                        {text(tr!("settings-server-url"), "sync-server", server)}
+                        {text(tr!("settings-code"), "sync-code", code)}
+                        <button class="btn primary" type="submit" data-testid="sync-enrol">{tr!("settings-connect")}</button>
                     </form>
                 </div>
                 <div class="card">
-                    <h2>"Maintenance"</h2>
-                    <p class="muted small">"Rebuild the local tables from the documents. The till keeps selling meanwhile."</p>
-                    <button class="btn" data-testid="rebuild" on:click=move |_| rebuild()>"Rebuild projections"</button>
+                    <h2>{tr!("settings-language")}</h2>
+                    <p class="muted small">{tr!("settings-language-hint")}</p>
+                    <label>{tr!("settings-language")}
+                        <select data-testid="settings-language" aria-label=tr!("settings-language")
+                            on:change=move |ev| if let Some(l) = Locale::from_tag(&value(&ev)) { ctx.choose_locale(l) }>
+                            {Locale::ALL.into_iter().map(|l| view! {
+                                <option value=l.tag() data-testid=format!("settings-language-{}", l.tag()) selected=ctx.locale.get_untracked() == l>{l.native_name()}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                </div>
+                <div class="card">
+                    <h2>{tr!("settings-maintenance")}</h2>
+                    <p class="muted small">{tr!("settings-rebuild-hint")}</p>
+                    <button class="btn" data-testid="rebuild" on:click=move |_| rebuild()>{tr!("settings-rebuild")}</button>
                 </div>
             </div>
         </div>

@@ -10,7 +10,7 @@ use shopsync_types::{CountStatus, CountView, StockLevel, StockStatus, Supplier};
 
 use crate::api;
 use crate::app::Ctx;
-use crate::util::{focus, spawn, value};
+use crate::util::{focus, minor_text, money, money_minor, parse_money, spawn, value};
 
 #[component]
 pub fn StockPage(ctx: Ctx) -> impl IntoView {
@@ -18,7 +18,7 @@ pub fn StockPage(ctx: Ctx) -> impl IntoView {
     view! {
         <div class="page" data-testid="page-stock">
             <div class="tabs">
-                {[("levels", "Levels"), ("receive", "Receive delivery"), ("adjust", "Adjust"), ("count", "Stock count")].into_iter().map(|(k, l)| view! {
+                {[("levels", tr!("stock-tab-levels")), ("receive", tr!("stock-tab-receive")), ("adjust", tr!("stock-tab-adjust")), ("count", tr!("stock-tab-count"))].into_iter().map(|(k, l)| view! {
                     <button class="tab" class:active=move || tab.get() == k data-testid=format!("stock-tab-{k}") on:click=move |_| tab.set(k)>{l}</button>
                 }).collect_view()}
             </div>
@@ -64,20 +64,20 @@ fn Levels(ctx: Ctx) -> impl IntoView {
     view! {
         <div>
             <div class="toolbar">
-                <input type="search" class="grow" placeholder="Filter by SKU or name" data-testid="stock-search"
+                <input type="search" class="grow" placeholder=tr!("stock-filter") data-testid="stock-search"
                     prop:value=move || query.get() on:input=move |ev| { query.set(value(&ev)); load(); } />
                 <label class="inline"><input type="checkbox" data-testid="stock-low-only" prop:checked=move || low_only.get()
-                    on:change=move |ev| { low_only.set(event_target_checked(&ev)); load(); } />"low and negative only"</label>
-                <button class="btn" data-testid="stock-refresh" on:click=move |_| load()>"Refresh"</button>
+                    on:change=move |ev| { low_only.set(event_target_checked(&ev)); load(); } />{tr!("stock-low-only")}</label>
+                <button class="btn" data-testid="stock-refresh" on:click=move |_| load()>{tr!("stock-refresh")}</button>
             </div>
             <table class="list" data-testid="stock-table">
-                <thead><tr><th>"SKU"</th><th>"Name"</th><th class="num">"On hand"</th><th class="num" title="Held for accepted pickup orders">"Reserved"</th><th class="num" title="On hand less reserved">"Available"</th><th class="num">"Reorder at"</th><th>"Status"</th></tr></thead>
+                <thead><tr><th>{tr!("stock-sku")}</th><th>{tr!("stock-name")}</th><th class="num">{tr!("stock-on-hand")}</th><th class="num" title=tr!("stock-reserved-title")>{tr!("stock-reserved")}</th><th class="num" title=tr!("stock-available-title")>{tr!("stock-available")}</th><th class="num">{tr!("stock-reorder-at")}</th><th>{tr!("stock-status")}</th></tr></thead>
                 <tbody>
                 {move || rows.get().into_iter().map(|l| {
-                    let (class, status) = match l.status {
-                        StockStatus::Negative => ("neg", "negative"),
-                        StockStatus::Low => ("low", "low"),
-                        StockStatus::Ok => ("", "ok"),
+                    let (class, status, shown) = match l.status {
+                        StockStatus::Negative => ("neg", "negative", tr!("stock-status-negative")),
+                        StockStatus::Low => ("low", "low", tr!("stock-status-low")),
+                        StockStatus::Ok => ("", "ok", tr!("stock-status-ok")),
                     };
                     view! {
                         <tr class=class data-testid=format!("stock-row-{}", l.sku) data-status=status>
@@ -86,7 +86,7 @@ fn Levels(ctx: Ctx) -> impl IntoView {
                             <td class="num" data-testid=format!("stock-reserved-{}", l.sku)>{l.reserved}</td>
                             <td class="num" data-testid=format!("stock-available-{}", l.sku)>{l.available}</td>
                             <td class="num">{l.reorder_point.map(|r| r.to_string()).unwrap_or_default()}</td>
-                            <td><span class=format!("badge {class}")>{status}</span></td>
+                            <td><span class=format!("badge {class}")>{shown}</span></td>
                         </tr>
                     }
                 }).collect_view()}
@@ -116,10 +116,21 @@ fn Receive(ctx: Ctx) -> impl IntoView {
             return;
         }
         let Ok(q) = qty.get_untracked().trim().parse::<i64>() else {
-            ctx.info("Quantity must be a whole number.");
+            ctx.info(tr!("stock-qty-whole"));
             return;
         };
-        let cost_text = Some(cost.get_untracked().trim().to_string()).filter(|s| !s.is_empty());
+        // Typed the language's way, kept as the core reads it.
+        let dec = ctx.decimals();
+        let cost_text = match cost.get_untracked().trim() {
+            "" => None,
+            t => match parse_money(t, dec) {
+                Ok(m) => Some(minor_text(m, dec)),
+                Err(e) => {
+                    ctx.info(tr!("stock-unit-cost-field", error = e));
+                    return;
+                }
+            },
+        };
         lines.update(|l| {
             l.push(ReceiveLineInput {
                 code: c,
@@ -140,7 +151,7 @@ fn Receive(ctx: Ctx) -> impl IntoView {
         spawn(async move {
             match api::receive(&req).await {
                 Ok(_) => {
-                    ctx.info(format!("Delivery of {} lines received.", req.lines.len()));
+                    ctx.info(tr!("stock-received", count = req.lines.len()));
                     lines.set(Vec::new());
                 }
                 Err(e) => ctx.error(&e),
@@ -149,31 +160,31 @@ fn Receive(ctx: Ctx) -> impl IntoView {
     };
     view! {
         <div class="card wide">
-            <h2>"Receive a delivery"</h2>
-            <label>"Supplier"
+            <h2>{tr!("stock-receive-title")}</h2>
+            <label>{tr!("stock-supplier")}
                 <select data-testid="receive-supplier" on:change=move |ev| supplier.set(value(&ev))>
-                    <option value="">"(none)"</option>
+                    <option value="">{tr!("stock-none")}</option>
                     {move || suppliers.get().into_iter().map(|s| view! { <option value=s.id.clone()>{s.name.clone()}</option> }).collect_view()}
                 </select>
             </label>
             <div class="pay-row">
-                <input node_ref=code_ref type="text" placeholder="Scan or type SKU / barcode" data-testid="receive-code" prop:value=move || code.get()
+                <input node_ref=code_ref type="text" placeholder=tr!("stock-scan") aria-label=tr!("stock-scan") data-testid="receive-code" prop:value=move || code.get()
                     on:input=move |ev| code.set(value(&ev)) on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" { add() } />
-                <input type="number" min="1" class="narrow" data-testid="receive-qty" prop:value=move || qty.get() on:input=move |ev| qty.set(value(&ev))
+                <input type="number" min="1" class="narrow" data-testid="receive-qty" aria-label=tr!("stock-qty-label") prop:value=move || qty.get() on:input=move |ev| qty.set(value(&ev))
                     on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" { add() } />
-                <input type="text" class="narrow" placeholder="unit cost" data-testid="receive-cost" prop:value=move || cost.get() on:input=move |ev| cost.set(value(&ev)) />
-                <button class="btn" data-testid="receive-add" on:click=move |_| add()>"Add line"</button>
+                <input type="text" class="narrow" placeholder=tr!("stock-unit-cost-placeholder") aria-label=tr!("stock-unit-cost") data-testid="receive-cost" prop:value=move || cost.get() on:input=move |ev| cost.set(value(&ev)) />
+                <button class="btn" data-testid="receive-add" on:click=move |_| add()>{tr!("stock-add-line")}</button>
             </div>
             <table class="list" data-testid="receive-lines">
-                <thead><tr><th>"Product"</th><th class="num">"Qty"</th><th class="num">"Unit cost"</th><th></th></tr></thead>
+                <thead><tr><th>{tr!("stock-product")}</th><th class="num">{tr!("stock-qty")}</th><th class="num">{tr!("stock-unit-cost")}</th><th></th></tr></thead>
                 <tbody>
                 {move || lines.get().into_iter().enumerate().map(|(i, l)| view! {
-                    <tr><td>{l.code.clone()}</td><td class="num">{l.qty}</td><td class="num">{l.unit_cost.clone().unwrap_or_default()}</td>
-                    <td><button class="remove" on:click=move |_| lines.update(|v| { if i < v.len() { v.remove(i); } })>"✕"</button></td></tr>
+                    <tr><td>{l.code.clone()}</td><td class="num">{l.qty}</td><td class="num">{l.unit_cost.as_deref().and_then(|c| shopsync_types::money::parse_minor(c, ctx.decimals()).ok()).map(|m| money_minor(m, ctx.decimals())).unwrap_or_default()}</td>
+                    <td><button class="remove" aria-label=tr!("stock-remove-line") title=tr!("stock-remove-line") on:click=move |_| lines.update(|v| { if i < v.len() { v.remove(i); } })>"✕"</button></td></tr>
                 }).collect_view()}
                 </tbody>
             </table>
-            <button class="btn primary" data-testid="receive-post" disabled=move || lines.with(Vec::is_empty) on:click=move |_| post()>"Post delivery"</button>
+            <button class="btn primary" data-testid="receive-post" disabled=move || lines.with(Vec::is_empty) on:click=move |_| post()>{tr!("stock-post-delivery")}</button>
         </div>
     }
 }
@@ -186,7 +197,7 @@ fn Adjust(ctx: Ctx) -> impl IntoView {
     let note = RwSignal::new(String::new());
     let post = move || {
         let Ok(d) = delta.get_untracked().trim().parse::<i64>() else {
-            ctx.info("The change is a whole number: negative removes stock, positive adds.");
+            ctx.info(tr!("stock-adjust-whole"));
             return;
         };
         let req = AdjustInput {
@@ -198,9 +209,17 @@ fn Adjust(ctx: Ctx) -> impl IntoView {
         spawn(async move {
             match api::adjust(&req).await {
                 Ok(_) => {
-                    ctx.info(format!(
-                        "Stock of {} adjusted by {} ({}).",
-                        req.code, req.delta, req.reason
+                    let reason = match req.reason.as_str() {
+                        "damaged" => tr!("stock-reason-damaged"),
+                        "lost" => tr!("stock-reason-lost"),
+                        "found" => tr!("stock-reason-found"),
+                        _ => tr!("stock-reason-correction"),
+                    };
+                    ctx.info(tr!(
+                        "stock-adjusted",
+                        code = req.code.clone(),
+                        delta = req.delta,
+                        reason = reason
                     ));
                     code.set(String::new());
                     delta.set(String::new());
@@ -212,17 +231,17 @@ fn Adjust(ctx: Ctx) -> impl IntoView {
     };
     view! {
         <form class="card" on:submit=move |ev| { ev.prevent_default(); post(); }>
-            <h2>"Adjust stock"</h2>
-            <label>"Product (SKU or barcode)"<input type="text" data-testid="adjust-code" prop:value=move || code.get() on:input=move |ev| code.set(value(&ev)) /></label>
-            <label>"Change (e.g. -2)"<input type="text" data-testid="adjust-delta" prop:value=move || delta.get() on:input=move |ev| delta.set(value(&ev)) /></label>
-            <label>"Reason"
+            <h2>{tr!("stock-adjust-title")}</h2>
+            <label>{tr!("stock-adjust-product")}<input type="text" data-testid="adjust-code" prop:value=move || code.get() on:input=move |ev| code.set(value(&ev)) /></label>
+            <label>{tr!("stock-adjust-change")}<input type="text" data-testid="adjust-delta" prop:value=move || delta.get() on:input=move |ev| delta.set(value(&ev)) /></label>
+            <label>{tr!("stock-reason")}
                 <select data-testid="adjust-reason" on:change=move |ev| reason.set(value(&ev))>
-                    <option value="damaged">"damaged"</option><option value="lost">"lost"</option>
-                    <option value="found">"found"</option><option value="correction">"correction"</option>
+                    <option value="damaged">{tr!("stock-reason-damaged")}</option><option value="lost">{tr!("stock-reason-lost")}</option>
+                    <option value="found">{tr!("stock-reason-found")}</option><option value="correction">{tr!("stock-reason-correction")}</option>
                 </select>
             </label>
-            <label>"Note"<input type="text" data-testid="adjust-note" prop:value=move || note.get() on:input=move |ev| note.set(value(&ev)) /></label>
-            <button class="btn primary" type="submit" data-testid="adjust-post">"Adjust"</button>
+            <label>{tr!("stock-note")}<input type="text" data-testid="adjust-note" prop:value=move || note.get() on:input=move |ev| note.set(value(&ev)) /></label>
+            <button class="btn primary" type="submit" data-testid="adjust-post">{tr!("stock-adjust")}</button>
         </form>
     }
 }
@@ -280,7 +299,7 @@ fn Count(ctx: Ctx) -> impl IntoView {
             return;
         };
         let Ok(n) = counted.get_untracked().trim().parse::<i64>() else {
-            ctx.info("Type the counted quantity (a whole number).");
+            ctx.info(tr!("count-type-qty"));
             focus(qty_ref);
             return;
         };
@@ -301,11 +320,11 @@ fn Count(ctx: Ctx) -> impl IntoView {
         spawn(async move {
             match api::count_record(&req).await {
                 Ok(line) => {
-                    ctx.info(format!(
-                        "Counted {} × {} (expected {}).",
-                        line.counted.unwrap_or_default(),
-                        line.sku,
-                        line.expected
+                    ctx.info(tr!(
+                        "count-counted-msg",
+                        counted = line.counted.unwrap_or_default(),
+                        sku = line.sku.clone(),
+                        expected = line.expected
                     ));
                     if let Ok(v) = api::count_view(&id).await {
                         count.set(Some(v));
@@ -330,7 +349,7 @@ fn Count(ctx: Ctx) -> impl IntoView {
         spawn(async move {
             match api::count_post(&id).await {
                 Ok(v) => {
-                    ctx.info("Count posted: stock now reflects the counted quantities.");
+                    ctx.info(tr!("count-posted-msg"));
                     count.set(Some(v));
                 }
                 Err(e) => ctx.error(&e),
@@ -341,19 +360,19 @@ fn Count(ctx: Ctx) -> impl IntoView {
         match count.get() {
         None => view! {
             <div class="card wide" data-testid="count-start-panel">
-                <h2>"Stock count"</h2>
+                <h2>{tr!("count-title")}</h2>
                 <div class="pay-row">
-                    <button class="btn primary" data-testid="count-start" on:click=move |_| start(true)>"Start a whole-store count"</button>
+                    <button class="btn primary" data-testid="count-start" on:click=move |_| start(true)>{tr!("count-start-whole")}</button>
                 </div>
                 <div class="pay-row">
-                    <input type="text" class="grow" placeholder="or count these SKUs/barcodes (comma-separated)" data-testid="count-codes"
+                    <input type="text" class="grow" placeholder=tr!("count-codes") aria-label=tr!("count-codes") data-testid="count-codes"
                         prop:value=move || codes.get() on:input=move |ev| codes.set(value(&ev)) />
-                    <button class="btn" data-testid="count-start-listed" on:click=move |_| start(false)>"Start"</button>
+                    <button class="btn" data-testid="count-start-listed" on:click=move |_| start(false)>{tr!("count-start")}</button>
                 </div>
                 {move || (!open.get().is_empty()).then(|| view! {
-                    <h3>"Open counts"</h3>
+                    <h3>{tr!("count-open")}</h3>
                     <ul>{open.get().into_iter().enumerate().map(|(i, id)| { let id2 = id.clone(); view! {
-                        <li><button class="link" data-testid=format!("count-resume-{i}") on:click=move |_| resume(id2.clone())>{format!("Resume count {}", id.chars().take(8).collect::<String>())}</button></li>
+                        <li><button class="link" data-testid=format!("count-resume-{i}") on:click=move |_| resume(id2.clone())>{tr!("count-resume", id = id.chars().take(8).collect::<String>())}</button></li>
                     } }).collect_view()}</ul>
                 })}
             </div>
@@ -365,21 +384,21 @@ fn Count(ctx: Ctx) -> impl IntoView {
             let dec = ctx.decimals();
             view! {
                 <div class="card wide" data-testid="count-panel" data-status=if posted { "posted" } else { "open" }>
-                    <h2>{if posted { "Count posted" } else { "Counting" }} <span class="muted small">{format!(" · {} counted of {} products", counted_lines.len(), v.lines.len())}</span></h2>
+                    <h2>{if posted { tr!("count-posted-title") } else { tr!("count-counting") }} <span class="muted small">{format!(" · {}", tr!("count-progress", counted = counted_lines.len(), total = v.lines.len()))}</span></h2>
                     {(!posted).then(|| view! {
                         <div class="pay-row">
-                            <input node_ref=code_ref type="text" placeholder="Scan or type SKU / barcode" data-testid="count-code" prop:value=move || code.get()
+                            <input node_ref=code_ref type="text" placeholder=tr!("stock-scan") aria-label=tr!("stock-scan") data-testid="count-code" prop:value=move || code.get()
                                 on:input=move |ev| code.set(value(&ev)) on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" { ev.prevent_default(); focus(qty_ref) } />
-                            <input node_ref=qty_ref type="number" min="0" class="narrow" placeholder="counted" data-testid="count-qty" prop:value=move || counted.get()
+                            <input node_ref=qty_ref type="number" min="0" class="narrow" placeholder=tr!("count-qty-placeholder") aria-label=tr!("count-counted") data-testid="count-qty" prop:value=move || counted.get()
                                 on:input=move |ev| counted.set(value(&ev)) on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" { ev.prevent_default(); record() } />
-                            <label class="inline" title="Counted the shelf again: the line takes a new counted time. Unticked, a line already recorded is corrected and keeps its time.">
-                                <input type="checkbox" data-testid="count-again" prop:checked=move || recount.get() on:change=move |ev| recount.set(event_target_checked(&ev)) />"counted again"
+                            <label class="inline" title=tr!("count-again-title")>
+                                <input type="checkbox" data-testid="count-again" prop:checked=move || recount.get() on:change=move |ev| recount.set(event_target_checked(&ev)) />{tr!("count-again")}
                             </label>
-                            <button class="btn" data-testid="count-record" on:click=move |_| record()>"Record"</button>
+                            <button class="btn" data-testid="count-record" on:click=move |_| record()>{tr!("count-record")}</button>
                         </div>
                     })}
                     <table class="list" data-testid="count-lines">
-                        <thead><tr><th>"SKU"</th><th>"Name"</th><th class="num">"Expected"</th><th class="num">"Counted"</th><th class="num">"Difference"</th><th class="num">"Value"</th></tr></thead>
+                        <thead><tr><th>{tr!("stock-sku")}</th><th>{tr!("stock-name")}</th><th class="num">{tr!("count-expected")}</th><th class="num">{tr!("count-counted")}</th><th class="num">{tr!("count-difference")}</th><th class="num">{tr!("count-value")}</th></tr></thead>
                         <tbody>
                         {counted_lines.into_iter().map(|l| {
                             let diff = l.difference.unwrap_or_default();
@@ -389,18 +408,18 @@ fn Count(ctx: Ctx) -> impl IntoView {
                                     <td>{l.sku.clone()}</td><td>{l.name.clone()}</td><td class="num">{l.expected}</td>
                                     <td class="num">{l.counted.unwrap_or_default()}</td>
                                     <td class="num" data-testid=format!("count-diff-{}", l.sku)>{format!("{diff:+}")}</td>
-                                    <td class="num">{l.difference_value.map(|d| d.to_string()).unwrap_or_default()}</td>
+                                    <td class="num">{l.difference_value.map(|d| money(&d)).unwrap_or_default()}</td>
                                 </tr>
                             }
                         }).collect_view()}
                         </tbody>
                     </table>
-                    <p>"Variance value: " <strong data-testid="count-variance-value">{shopsync_types::money::format_minor(total_value, dec)}</strong></p>
+                    <p>{tr!("count-variance")} " " <strong data-testid="count-variance-value">{money_minor(total_value, dec)}</strong></p>
                     <div class="pay-row end">
-                        <button class="btn" data-testid="count-close" on:click=move |_| count.set(None)>"Close"</button>
-                        {(!posted).then(|| view! { <button class="btn primary" data-testid="count-post" on:click=move |_| post()>"Post count"</button> })}
+                        <button class="btn" data-testid="count-close" on:click=move |_| count.set(None)>{tr!("count-close")}</button>
+                        {(!posted).then(|| view! { <button class="btn primary" data-testid="count-post" on:click=move |_| post()>{tr!("count-post")}</button> })}
                     </div>
-                    <p data-testid="count-status">{if posted { "posted" } else { "open" }}</p>
+                    <p data-testid="count-status">{if posted { tr!("count-status-posted") } else { tr!("count-status-open") }}</p>
                 </div>
             }.into_any()
         }

@@ -61,7 +61,7 @@ pub fn SuppliersPage(ctx: Ctx) -> impl IntoView {
             };
             match r {
                 Ok(s) => {
-                    ctx.info(format!("Saved supplier {}.", s.name));
+                    ctx.info(tr!("suppliers-saved", name = s.name.clone()));
                     reset();
                     load();
                 }
@@ -69,7 +69,7 @@ pub fn SuppliersPage(ctx: Ctx) -> impl IntoView {
             }
         });
     };
-    let input = move |label: &'static str, testid: &'static str, sig: RwSignal<String>| {
+    let input = move |label: String, testid: &'static str, sig: RwSignal<String>| {
         view! {
             <label>{label}<input type="text" data-testid=testid prop:value=move || sig.get() on:input=move |ev| sig.set(value(&ev)) /></label>
         }
@@ -79,7 +79,7 @@ pub fn SuppliersPage(ctx: Ctx) -> impl IntoView {
             <div class="split">
                 <div class="grow scroll">
                     <table class="list" data-testid="suppliers-table">
-                        <thead><tr><th>"Name"</th><th>"Phone"</th><th>"Email"</th><th>"Notes"</th></tr></thead>
+                        <thead><tr><th>{tr!("suppliers-name")}</th><th>{tr!("suppliers-phone")}</th><th>{tr!("suppliers-email")}</th><th>{tr!("suppliers-notes")}</th></tr></thead>
                         <tbody>
                         {move || list.get().into_iter().enumerate().map(|(i, s)| {
                             let s2 = s.clone();
@@ -99,16 +99,16 @@ pub fn SuppliersPage(ctx: Ctx) -> impl IntoView {
                     </table>
                 </div>
                 <form class="card side" on:submit=move |ev| { ev.prevent_default(); save(); }>
-                    <h2>{move || if editing.get().is_some() { "Edit supplier" } else { "New supplier" }}</h2>
-                    {input("Name", "supplier-name", name)}
-                    {input("Phone", "supplier-phone", phone)}
-                    {input("Email", "supplier-email", email)}
-                    {input("Notes", "supplier-notes", notes)}
+                    <h2>{move || if editing.get().is_some() { tr!("suppliers-edit") } else { tr!("suppliers-new") }}</h2>
+                    {input(tr!("suppliers-name"), "supplier-name", name)}
+                    {input(tr!("suppliers-phone"), "supplier-phone", phone)}
+                    {input(tr!("suppliers-email"), "supplier-email", email)}
+                    {input(tr!("suppliers-notes"), "supplier-notes", notes)}
                     <div class="pay-row end">
-                        <button class="btn" type="button" on:click=move |_| reset()>"Clear"</button>
-                        <button class="btn primary" type="submit" data-testid="supplier-save" disabled=move || read_only.get()>"Save"</button>
+                        <button class="btn" type="button" on:click=move |_| reset()>{tr!("suppliers-clear")}</button>
+                        <button class="btn primary" type="submit" data-testid="supplier-save" disabled=move || read_only.get()>{tr!("suppliers-save")}</button>
                     </div>
-                    {move || read_only.get().then(|| view! { <p class="muted small" data-testid="suppliers-read-only">"This device is a till: suppliers are changed on a manager's device."</p> })}
+                    {move || read_only.get().then(|| view! { <p class="muted small" data-testid="suppliers-read-only">{tr!("suppliers-read-only")}</p> })}
                 </form>
             </div>
         </div>
