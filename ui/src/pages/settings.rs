@@ -1,5 +1,7 @@
 //! Settings: store and till names, receipt header and footer, tax classes,
-//! and maintenance (rebuild the local projections).
+//! maintenance (rebuild the local projections), and About (`about.rs`).
+
+mod about;
 
 use leptos::prelude::*;
 use shopsync_types::TaxClass;
@@ -189,6 +191,7 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
                     <p class="muted small">"Rebuild the local tables from the documents. The till keeps selling meanwhile."</p>
                     <button class="btn" data-testid="rebuild" on:click=move |_| rebuild()>"Rebuild projections"</button>
                 </div>
+                <about::AboutCard ctx=ctx />
             </div>
         </div>
     }
