@@ -6,7 +6,7 @@
 //! WebDriver tools and a display. Run them with `scripts/e2e.sh`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail, ensure};
