@@ -191,8 +191,8 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
                     <p class="muted small">"Rebuild the local tables from the documents. The till keeps selling meanwhile."</p>
                     <button class="btn" data-testid="rebuild" on:click=move |_| rebuild()>"Rebuild projections"</button>
                 </div>
-                <about::AboutCard ctx=ctx />
             </div>
+            <about::AboutCard ctx=ctx />
         </div>
     }
 }

@@ -49,7 +49,7 @@ pub fn AboutCard(ctx: Ctx) -> impl IntoView {
         }
     };
     view! {
-        <div class="card" data-testid="about">
+        <div class="card about" data-testid="about">
             <h2>"About"</h2>
             <table class="list">
                 <tbody>
