@@ -5,6 +5,9 @@
 //! a clean checkout still builds (clippy, `cargo test` of the workspace),
 //! an absent `ui/dist` gets a one-page placeholder telling how to build the
 //! real UI (`scripts/build-ui.sh`, which replaces the folder).
+//!
+//! It also stamps the build for `--version` and Settings → About (see
+//! `build_info`): the git commit and the build date.
 
 use std::path::Path;
 
@@ -13,6 +16,7 @@ const PLACEHOLDER: &str = "<!doctype html><html><head><meta charset=\"utf-8\"><t
 (or <code>scripts/run-app.sh</code>), then rebuild the app.</p></body></html>\n";
 
 fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    build_info();
     let dist = Path::new("../ui/dist");
     println!("cargo:rerun-if-changed=../ui/dist");
     if !dist.join("index.html").exists() {
@@ -22,4 +26,58 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let attrs = tauri_build::Attributes::new().config_path("../tauri.conf.json");
     tauri_build::try_build(attrs)?;
     Ok(())
+}
+
+/// `SHOPSYNC_BUILD_COMMIT` and `SHOPSYNC_BUILD_DATE` for the app.
+///
+/// The commit: the `SHOPSYNC_BUILD_COMMIT` environment variable when set
+/// (a package built from a source tarball passes it; set, it wins over
+/// git), else `git rev-parse --short HEAD` when this is a git checkout,
+/// else "unknown" — the build never fails for want of git. The date: `SOURCE_DATE_EPOCH` when set
+/// (reproducible builds), else the day this script ran (it reruns when the
+/// commit changes).
+fn build_info() {
+    println!("cargo:rerun-if-env-changed=SHOPSYNC_BUILD_COMMIT");
+    println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
+    let commit = std::env::var("SHOPSYNC_BUILD_COMMIT")
+        .ok()
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty())
+        .or_else(|| git(&["rev-parse", "--short", "HEAD"]))
+        .unwrap_or_else(|| "unknown".to_string());
+    // Rerun when HEAD moves: HEAD itself (a checkout) and the branch it
+    // points at (a commit). `--git-path` finds both in a worktree too.
+    for path in [
+        Some("HEAD".to_string()),
+        git(&["symbolic-ref", "-q", "HEAD"]),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if let Some(file) = git(&["rev-parse", "--git-path", &path]) {
+            let file = Path::new(&file);
+            if file.exists() {
+                println!("cargo:rerun-if-changed={}", file.display());
+            }
+        }
+    }
+    let date = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+        .unwrap_or_else(chrono::Utc::now)
+        .format("%Y-%m-%d")
+        .to_string();
+    println!("cargo:rustc-env=SHOPSYNC_BUILD_COMMIT={commit}");
+    println!("cargo:rustc-env=SHOPSYNC_BUILD_DATE={date}");
+}
+
+/// A git command's trimmed output, or None (no git, not a checkout).
+fn git(args: &[&str]) -> Option<String> {
+    let out = std::process::Command::new("git").args(args).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    (!text.is_empty()).then_some(text)
 }

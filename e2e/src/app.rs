@@ -37,6 +37,7 @@ impl App {
                 &native_port.to_string(),
             ])
             .env("SHOPSYNC_DB", db)
+            .env("SHOPSYNC_LOG_DIR", log_dir(db))
             .stdout(Stdio::from(log.try_clone()?))
             .stderr(Stdio::from(log))
             .spawn()
@@ -81,6 +82,11 @@ impl App {
         };
         me.wait_attr("app", "data-ready", "true").await?;
         Ok(me)
+    }
+
+    /// Where this app writes its log files (`SHOPSYNC_LOG_DIR`).
+    pub fn log_dir(&self) -> PathBuf {
+        log_dir(&self.db)
     }
 
     /// Ends the session and stops tauri-driver with SIGTERM (it then stops
@@ -180,6 +186,12 @@ impl App {
         let _ = self.screenshot("failure-focus").await;
         bail!("the till window never got the keyboard focus")
     }
+}
+
+/// The log folder of an app on `db`: beside it, so each test's logs stay
+/// in its own temp folder (and the user's own log folder is never touched).
+pub fn log_dir(db: &Path) -> PathBuf {
+    db.with_extension("logs")
 }
 
 async fn stop_driver(d: &mut Child) {

@@ -25,7 +25,7 @@ mod app;
 mod page;
 pub mod web;
 
-pub use app::App;
+pub use app::{App, log_dir};
 pub use page::Page;
 
 /// How long any single wait may take before the test fails.

@@ -70,6 +70,9 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         enrol,
         rebuild,
         report_ui_error,
+        crate::support::about,
+        crate::support::copy_diagnostics,
+        crate::support::open_log_folder,
     ]
 }
 

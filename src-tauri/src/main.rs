@@ -2,9 +2,14 @@
 //! opens the store and hands commands to it.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod about;
 mod commands;
 mod convert;
+mod diagnostics;
+mod logs;
+mod single_instance;
 mod state;
+mod support;
 
 use std::path::PathBuf;
 
@@ -39,23 +44,52 @@ fn context() -> tauri::Context<tauri::Wry> {
 }
 
 fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    // `--version` touches nothing: no log file, no store, no window.
+    if about::wants_version(std::env::args_os().skip(1)) {
+        println!("{}", about::version_line());
+        return std::process::ExitCode::SUCCESS;
+    }
+    let context = context();
+    let log_dir = logs::init(logs::log_dir(&context.config().identifier));
+    tracing::info!("{} starting", about::version_line());
+    let db = db_path();
+    let instance = match single_instance::claim(&db) {
+        Ok(single_instance::Claim::First(i)) => Some(i),
+        Ok(single_instance::Claim::HandedOver) => {
+            tracing::info!(
+                "already running on {}: handed over to that window",
+                db.display()
+            );
+            return std::process::ExitCode::SUCCESS;
+        }
+        Err(e @ single_instance::Error::NoAnswer(_)) => {
+            tracing::error!("{e}");
+            return std::process::ExitCode::FAILURE;
+        }
+        // No lock file (a read-only folder…): run, as before this existed.
+        Err(e) => {
+            tracing::warn!("cannot make sure only one app runs on this store: {e}");
+            None
+        }
+    };
     shopsync_core::sync::client::install_crypto_provider();
-    let state = AppState::new(db_path());
+    let state = AppState::new(db);
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_clipboard_manager::init())
         .manage(state)
-        .setup(|app| {
+        .manage(logs::LogFolder(log_dir))
+        .setup(move |app| {
             use tauri::Manager;
             app.state::<AppState>().start_sync(app.handle());
+            if let Some(i) = instance {
+                let handle = app.handle().clone();
+                i.serve(move || show_window(&handle));
+            }
             Ok(())
         })
         .invoke_handler(commands::handler())
-        .run(context());
+        .run(context);
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
@@ -63,4 +97,22 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// A later launch on this store asked for the window: shows, unminimises
+/// and focuses it. False when there is no window (the app is closing).
+fn show_window(app: &tauri::AppHandle) -> bool {
+    use tauri::Manager;
+    let Some(w) = app.get_webview_window("main") else {
+        return false;
+    };
+    tracing::info!("another launch on this store: showing this window");
+    let shown = w
+        .unminimize()
+        .and_then(|()| w.show())
+        .and_then(|()| w.set_focus());
+    if let Err(e) = shown {
+        tracing::warn!("cannot show the window: {e}");
+    }
+    true
 }

@@ -409,3 +409,31 @@ pub struct OrderCollected {
     pub order: crate::OrderView,
     pub receipt: crate::SaleReceipt,
 }
+
+// --- Settings → About (what a desktop app owes its users) ---------------------
+
+/// The build and where this till keeps its files: what support asks first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AboutView {
+    pub name: String,
+    pub version: String,
+    /// The git commit it was built from (short), or "unknown".
+    pub commit: String,
+    /// `YYYY-MM-DD`.
+    pub build_date: String,
+    /// Operating system and architecture.
+    pub platform: String,
+    pub db_path: String,
+    /// Where the log files are; `None` when they could not be set up (the
+    /// log then goes to stderr only).
+    pub log_dir: Option<String>,
+}
+
+/// The diagnostics block for support, and whether it reached the clipboard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiagnosticsView {
+    pub text: String,
+    pub copied: bool,
+    /// Why the clipboard refused it (the text is shown on screen anyway).
+    pub copy_error: Option<String>,
+}

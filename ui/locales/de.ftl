@@ -433,3 +433,18 @@ panic-reload = Bildschirm neu laden
 api-unexpected-answer = unerwartete Antwort auf { $command }: { $error }
 api-failed = { $command } fehlgeschlagen: { $error }
 api-cannot-send = { $command } kann nicht gesendet werden: { $error }
+
+# Einstellungen → Über
+about-title = Über ShopSync
+about-version = Version
+about-commit = Commit
+about-built = Erstellt
+about-platform = Plattform
+about-store-file = Geschäftsdatei
+about-log-folder = Protokollordner
+about-no-log-folder = keiner: das Protokoll geht nur nach stderr
+about-help = Wenn Sie um Hilfe bitten, kopieren Sie die Diagnose und fügen Sie sie in Ihre Nachricht ein. Sie enthält nie Passwörter oder den Sync-Schlüssel des Geräts.
+about-open-log-folder = Protokollordner öffnen
+about-copy-diagnostics = Diagnose kopieren
+about-copied = Diagnose in die Zwischenablage kopiert.
+about-copy-failed = Kopieren in die Zwischenablage fehlgeschlagen ({ $error }): markieren Sie den Text unten und kopieren Sie ihn.

@@ -434,3 +434,18 @@ panic-reload = Reload the screen
 api-unexpected-answer = unexpected answer to { $command }: { $error }
 api-failed = { $command } failed: { $error }
 api-cannot-send = cannot send { $command }: { $error }
+
+# Settings → About
+about-title = About
+about-version = Version
+about-commit = Commit
+about-built = Built
+about-platform = Platform
+about-store-file = Store file
+about-log-folder = Log folder
+about-no-log-folder = none: the log goes to stderr only
+about-help = When you ask for help, copy the diagnostics and paste them into your message. They never include passwords or the device's sync token.
+about-open-log-folder = Open log folder
+about-copy-diagnostics = Copy diagnostics
+about-copied = Diagnostics copied to the clipboard.
+about-copy-failed = Could not copy to the clipboard ({ $error }): select the text below and copy it.

@@ -314,6 +314,18 @@ pub async fn enrol(req: &EnrolInput) -> ApiResult<StoreInfo> {
     call("enrol", req).await
 }
 
+// --- Settings → About ----------------------------------------------------------
+
+pub async fn about() -> ApiResult<AboutView> {
+    call0("about").await
+}
+pub async fn copy_diagnostics() -> ApiResult<DiagnosticsView> {
+    call0("copy_diagnostics").await
+}
+pub async fn open_log_folder() -> ApiResult<()> {
+    call0("open_log_folder").await
+}
+
 /// Results the UI does not read.
 pub mod serde_json_free {
     /// Accepts any answer.

@@ -1,5 +1,8 @@
 //! Settings: store and till names, receipt header and footer, tax classes,
-//! the till's language, and maintenance (rebuild the local projections).
+//! the till's language, maintenance (rebuild the local projections), and
+//! About (`about.rs`).
+
+mod about;
 
 use leptos::prelude::*;
 use shopsync_types::ipc::{EnrolInput, SettingsInput, TaxClassInput};
@@ -211,6 +214,7 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
                     <button class="btn" data-testid="rebuild" on:click=move |_| rebuild()>{tr!("settings-rebuild")}</button>
                 </div>
             </div>
+            <about::AboutCard ctx=ctx />
         </div>
     }
 }
