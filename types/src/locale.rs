@@ -156,6 +156,9 @@ pub fn parse_amount(text: &str, decimals: u8, locale: Locale) -> Result<i64, Mon
         Some(rest) => ("-", rest),
         None => ("", t.strip_prefix('+').unwrap_or(t)),
     };
+    if body.starts_with(['+', '-']) {
+        return Err(MoneyError::NotAnAmount(text.to_string()));
+    }
     let dots = body.matches('.').count();
     let commas = body.matches(',').count();
     let is_decimal_sep = |c: char| c == locale.decimal_separator() || c == '.';
@@ -203,6 +206,19 @@ pub fn parse_amount(text: &str, decimals: u8, locale: Locale) -> Result<i64, Mon
             if n > 1 {
                 // Only grouping repeats.
                 return plain(&grouped(body, sep)?, None);
+            }
+            // One separator before three digits, where both readings are
+            // amounts of this currency: "1.234" in German for a currency
+            // of three decimals, "1,500" in German or "1.500" in English
+            // for one without decimals. A cashier's amount is never
+            // guessed: a wrong guess is off by a factor of 1,000.
+            let own_decimal = sep == locale.decimal_separator();
+            let own_grouping = sep == locale.group_separator();
+            if is_decimal_sep(sep)
+                && thousands
+                && ((decimals == 3 && !own_decimal) || (decimals == 0 && !own_grouping))
+            {
+                return Err(MoneyError::Ambiguous(text.to_string()));
             }
             if is_decimal_sep(sep) && !(decimals == 0 && thousands) {
                 plain(whole, Some(frac))
@@ -366,6 +382,30 @@ mod tests {
             parse_amount("99999999999999999999", 2, Locale::De),
             Err(MoneyError::TooLarge(_))
         ));
+    }
+
+    #[test]
+    fn an_amount_that_reads_two_ways_is_refused_not_guessed() {
+        let ambiguous = |t: &str| Err(MoneyError::Ambiguous(t.to_string()));
+        // German, three decimals: "1.234" is 1.234 or 1234.
+        assert_eq!(parse_amount("1.234", 3, Locale::De), ambiguous("1.234"));
+        assert_eq!(parse_amount("1,234", 3, Locale::De), Ok(1_234));
+        assert_eq!(parse_amount("1.234,000", 3, Locale::De), Ok(1_234_000));
+        // No decimals: the language's decimal separator before three digits.
+        assert_eq!(parse_amount("1,500", 0, Locale::De), ambiguous("1,500"));
+        assert_eq!(parse_amount("1.500", 0, Locale::En), ambiguous("1.500"));
+        assert_eq!(parse_amount("1.500", 0, Locale::De), Ok(1_500));
+        assert_eq!(parse_amount("1,500", 0, Locale::En), Ok(1_500));
+        // English, three decimals: "." is only ever the decimal point.
+        assert_eq!(parse_amount("1.234", 3, Locale::En), Ok(1_234));
+        assert_eq!(parse_amount("1,234", 3, Locale::En), Ok(1_234_000));
+        // A sign after a sign.
+        for t in ["+-5", "-+5", "--5", "++5"] {
+            assert_eq!(
+                parse_amount(t, 2, Locale::En),
+                Err(MoneyError::NotAnAmount(t.to_string()))
+            );
+        }
     }
 
     #[test]

@@ -68,6 +68,10 @@ pub enum MoneyError {
     TooLarge(String),
     #[error("'{0}' groups its thousands wrongly (expected groups of three digits, like 1,234.50)")]
     BadGrouping(String),
+    #[error(
+        "'{0}' could be a decimal or a thousands separator: write the amount without it, or with both (like 1.234,000)"
+    )]
+    Ambiguous(String),
     #[error("'{text}' uses the wrong decimal separator (expected '{expected}')")]
     WrongDecimalSeparator { text: String, expected: char },
     #[error("'{0}' is not a currency code (expected three letters, like EUR)")]

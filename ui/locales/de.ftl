@@ -18,6 +18,7 @@ money-not-an-amount = '{ $text }' ist kein Betrag (z. B. 12,30)
 money-too-precise = '{ $text }' hat mehr als { $decimals } Nachkommastellen
 money-too-large = '{ $text }' ist zu groß
 money-bad-grouping = '{ $text }' hat falsche Tausenderpunkte (so schreiben: 1.234,50 oder 1234,50)
+money-ambiguous = '{ $text }' kann Komma oder Tausenderpunkt bedeuten: den Betrag ohne Trennzeichen oder mit beiden eingeben
 money-wrong-separator = '{ $text }': Nachkommastellen mit '{ $expected }' trennen (z. B. 2,50)
 money-bad-currency = '{ $text }' ist kein Währungscode (z. B. EUR)
 

@@ -19,6 +19,7 @@ money-not-an-amount = '{ $text }' is not an amount (like 12.30)
 money-too-precise = '{ $text }' has more than { $decimals } decimal places
 money-too-large = '{ $text }' is too large
 money-bad-grouping = '{ $text }' groups its digits wrongly (write it like 1,234.50 or 1234.50)
+money-ambiguous = '{ $text }' could mean a decimal point or thousands: type the amount without the separator, or with both
 money-wrong-separator = '{ $text }': use '{ $expected }' for decimals (like 2.50)
 money-bad-currency = '{ $text }' is not a currency code (like EUR)
 

@@ -116,6 +116,7 @@ pub fn money_error(e: &MoneyError) -> String {
         }
         MoneyError::TooLarge(t) => tr!("money-too-large", text = t.clone()),
         MoneyError::BadGrouping(t) => tr!("money-bad-grouping", text = t.clone()),
+        MoneyError::Ambiguous(t) => tr!("money-ambiguous", text = t.clone()),
         MoneyError::WrongDecimalSeparator { text, expected } => tr!(
             "money-wrong-separator",
             text = text.clone(),

@@ -85,8 +85,11 @@ pub fn spawn(f: impl std::future::Future<Output = ()> + 'static) {
 
 /// Puts the keyboard focus in an input, unless it has it already: keys a
 /// scanner is typing at that moment must not be selected and overwritten.
+///
+/// A task that ends after its screen was left calls this with a disposed
+/// `NodeRef`: that does nothing (reading it would panic).
 pub fn focus(r: NodeRef<leptos::html::Input>) {
-    if let Some(el) = r.get_untracked() {
+    if let Some(Some(el)) = r.try_get_untracked() {
         let focused = document().active_element().is_some_and(|a| {
             let a: &wasm_bindgen::JsValue = a.as_ref();
             let e: &wasm_bindgen::JsValue = el.as_ref();

@@ -50,7 +50,7 @@ pub fn install() {
             return;
         };
         match top_dialog() {
-            Some(dialog) if !dialog.contains(Some(&target)) => {
+            Some(dialog) if dialog.is_connected() && !dialog.contains(Some(&target)) => {
                 // Focus escaped the open dialog (a click behind it, a
                 // programmatic focus): bring it back in.
                 focus_first(&dialog);

@@ -99,12 +99,17 @@ pub fn OrdersPage(ctx: Ctx) -> impl IntoView {
     on_cleanup(move || ctx.dialog_open.set(false));
 
     let load = move || {
+        // Called after an await too: once the screen was left its state is
+        // gone, and reading it would panic.
+        if seq.try_get_value().is_none() {
+            return;
+        }
         seq.update_value(|s| *s += 1);
         let mine = seq.get_value();
         let show_all = all.get_untracked();
         spawn(async move {
             let r = api::orders(show_all).await;
-            if seq.get_value() != mine {
+            if seq.try_get_value() != Some(mine) {
                 return;
             }
             match r {

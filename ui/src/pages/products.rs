@@ -109,13 +109,18 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
     let seq = StoredValue::new(0u64);
 
     let load = move || {
+        // Called after an await too: once the screen was left its state is
+        // gone, and reading it would panic.
+        if seq.try_get_value().is_none() {
+            return;
+        }
         let q = query.get_untracked();
         let a = archived.get_untracked();
         seq.update_value(|s| *s += 1);
         let mine = seq.get_value();
         spawn(async move {
             let r = api::search_products(&q, 200, a).await;
-            if seq.get_value() != mine {
+            if seq.try_get_value() != Some(mine) {
                 return;
             }
             match r {

@@ -41,10 +41,19 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
     let hour_day = RwSignal::new(String::new());
 
     let load = move || {
+        // Called after a refund's await too: once the screen was left its
+        // state is gone, and reading it would panic.
+        let (Some(from), Some(to), Some(sku)) = (
+            from.try_get_untracked(),
+            to.try_get_untracked(),
+            sku.try_get_untracked(),
+        ) else {
+            return;
+        };
         let q = SalesQuery {
-            from: parse_date(&from.get_untracked()),
-            to: parse_date(&to.get_untracked()),
-            sku: Some(sku.get_untracked()).filter(|s| !s.trim().is_empty()),
+            from: parse_date(&from),
+            to: parse_date(&to),
+            sku: Some(sku).filter(|s| !s.trim().is_empty()),
             limit: Some(200),
         };
         spawn(async move {

@@ -113,7 +113,7 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
         }
         spawn(async move {
             let r = api::quote(&lines).await;
-            if quote_seq.get_value() != seq {
+            if quote_seq.try_get_value() != Some(seq) {
                 return;
             }
             match r {
@@ -128,7 +128,7 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
         let seq = search_seq.get_value();
         spawn(async move {
             let r = api::search_products(&q, 20, false).await;
-            if search_seq.get_value() != seq {
+            if search_seq.try_get_value() != Some(seq) {
                 return;
             }
             match r {
@@ -273,13 +273,22 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
             ctx.info(tr!("sell-nothing-to-park"));
             return;
         }
+        // As for a sale: while the park is in flight the kept cart is
+        // cleared, so a reload (or leaving Sell) cannot bring back a cart
+        // that is also parked and sell it twice. A refused park keeps it.
+        guard::remember(guard::CART_KEY, "[]");
         spawn(async move {
-            match api::park_cart(&ParkInput {
+            let r = api::park_cart(&ParkInput {
                 label: String::new(),
-                lines,
+                lines: lines.clone(),
             })
-            .await
+            .await;
+            if r.is_err()
+                && let Ok(json) = serde_json::to_string(&lines)
             {
+                guard::remember(guard::CART_KEY, &json);
+            }
+            match r {
                 Ok(p) => {
                     cart.set(Vec::new());
                     sel_line.set(None);

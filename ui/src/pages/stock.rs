@@ -39,6 +39,11 @@ fn Levels(ctx: Ctx) -> impl IntoView {
     let rows = RwSignal::new(Vec::<StockLevel>::new());
     let seq = StoredValue::new(0u64);
     let load = move || {
+        // Called after an await too: once the screen was left its state is
+        // gone, and reading it would panic.
+        if seq.try_get_value().is_none() {
+            return;
+        }
         seq.update_value(|s| *s += 1);
         let mine = seq.get_value();
         let req = StockQuery {
@@ -48,7 +53,7 @@ fn Levels(ctx: Ctx) -> impl IntoView {
         };
         spawn(async move {
             let r = api::stock_levels(&req).await;
-            if seq.get_value() != mine {
+            if seq.try_get_value() != Some(mine) {
                 return;
             }
             match r {
