@@ -96,6 +96,7 @@ impl App {
             let _ = self.page.client.clone().close().await;
             stop_driver(&mut d).await;
         }
+        wait_app_gone(&self.db).await;
     }
 
     /// Presses keys as a real keyboard does: X events through XTEST
@@ -214,5 +215,36 @@ impl Deref for App {
 
     fn deref(&self) -> &Page {
         &self.page
+    }
+}
+
+/// Waits until no app runs on `db` any more, and kills one that lingers
+/// after its WebDriver session ended (seen in CI: the window outlived its
+/// driver). The next launch on the same store would otherwise hand over to
+/// it and exit (one app per store file), and the new session would hang.
+/// Found by the store path, which only this test's app has in its command.
+async fn wait_app_gone(db: &Path) {
+    let pattern = db.to_string_lossy().to_string();
+    let started = Instant::now();
+    loop {
+        let pids: Vec<String> = Command::new("pgrep")
+            .args(["-f", &pattern])
+            .output()
+            .map(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .split_whitespace()
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if pids.is_empty() || started.elapsed() > Duration::from_secs(15) {
+            return;
+        }
+        if started.elapsed() > Duration::from_secs(5) {
+            for pid in &pids {
+                let _ = Command::new("kill").args(["-KILL", pid]).status();
+            }
+        }
+        tokio::time::sleep(POLL).await;
     }
 }
