@@ -61,35 +61,34 @@ require_wasm_bindgen() {
   fi
 }
 
-# axe-core (from the npm registry, pinned) checks every screen of the till
-# and of the customer's app against WCAG 2.1 A and AA; kept in the target
-# directory, not in the repository. Exports AXE_JS for the e2e tests.
-AXE_VERSION=4.14.1
-ensure_axe() {
-  local dir="$CARGO_TARGET_DIR/e2e-node"
-  if [ ! -f "$dir/node_modules/axe-core/axe.min.js" ] || \
-     ! grep -q "\"version\": \"$AXE_VERSION\"" "$dir/node_modules/axe-core/package.json"; then
+# ensure_npm_package DIR NAME VERSION: the npm registry's NAME@VERSION in
+# DIR/node_modules (a folder of the target directory, not the repository),
+# installed only when that exact version is not there yet.
+ensure_npm_package() {
+  local dir=$1 name=$2 version=$3
+  if [ ! -f "$dir/node_modules/$name/package.json" ] || \
+     ! grep -q "\"version\": \"$version\"" "$dir/node_modules/$name/package.json"; then
     command -v npm >/dev/null 2>&1 || ensure_apt npm
-    say "installing axe-core $AXE_VERSION from the npm registry"
+    say "installing $name $version from the npm registry"
     mkdir -p "$dir"
-    (cd "$dir" && npm install --no-audit --no-fund --no-save "axe-core@$AXE_VERSION" >/dev/null)
+    (cd "$dir" && npm install --no-audit --no-fund --no-save "$name@$version" >/dev/null)
   fi
-  export AXE_JS="$dir/node_modules/axe-core/axe.min.js"
 }
 
-# binaryen's wasm-opt, from the npm registry (pinned): it reads the wasm
-# features this rustc emits, which Debian's older binaryen does not.
+# axe-core (pinned) checks every screen of the till and of the customer's
+# app against WCAG 2.1 A and AA. Exports AXE_JS for the e2e tests.
+AXE_VERSION=4.14.1
+ensure_axe() {
+  ensure_npm_package "$CARGO_TARGET_DIR/e2e-node" axe-core "$AXE_VERSION"
+  export AXE_JS="$CARGO_TARGET_DIR/e2e-node/node_modules/axe-core/axe.min.js"
+}
+
+# binaryen's wasm-opt (pinned): it reads the wasm features this rustc
+# emits, which Debian's older binaryen does not.
 BINARYEN_VERSION=132.0.0
 ensure_wasm_opt() {
-  local dir="$CARGO_TARGET_DIR/node-tools"
-  WASM_OPT="$dir/node_modules/binaryen/bin/wasm-opt"
-  if [ ! -x "$WASM_OPT" ] || \
-     ! grep -q "\"version\": \"$BINARYEN_VERSION\"" "$dir/node_modules/binaryen/package.json"; then
-    command -v npm >/dev/null 2>&1 || ensure_apt npm
-    say "installing binaryen $BINARYEN_VERSION (wasm-opt) from the npm registry"
-    mkdir -p "$dir"
-    (cd "$dir" && npm install --no-audit --no-fund --no-save "binaryen@$BINARYEN_VERSION" >/dev/null)
-  fi
+  ensure_npm_package "$CARGO_TARGET_DIR/node-tools" binaryen "$BINARYEN_VERSION"
+  WASM_OPT="$CARGO_TARGET_DIR/node-tools/node_modules/binaryen/bin/wasm-opt"
 }
 
 # wasm_opt_cached FILE: optimises FILE in place for size (-Oz). The result

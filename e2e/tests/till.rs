@@ -83,6 +83,18 @@ fn seed(db: &Path) -> Result<Store> {
     Ok(s)
 }
 
+/// The store's one sale, read from disk (fails if there is not exactly one).
+fn only_sale(db: &Path) -> Result<shopsync_core::types::SaleDetail> {
+    let s = Store::open(db)?;
+    let sales = s.sales(&shopsync_core::SalesFilter::default())?;
+    anyhow::ensure!(
+        sales.len() == 1,
+        "expected 1 sale on disk, found {}",
+        sales.len()
+    );
+    Ok(s.sale(&sales[0].sale_id)?)
+}
+
 fn temp_db() -> Result<(tempfile::TempDir, std::path::PathBuf)> {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("till.db");
@@ -161,10 +173,7 @@ async fn scanned_sale_with_split_tender_shows_change() -> Result<()> {
     })
     .await?;
     // The sale is on disk with both tenders.
-    let s = Store::open(&db)?;
-    let sales = s.sales(&shopsync_core::SalesFilter::default())?;
-    anyhow::ensure!(sales.len() == 1, "expected one sale, found {}", sales.len());
-    let detail = s.sale(&sales[0].sale_id)?;
+    let detail = only_sale(&db)?;
     anyhow::ensure!(
         detail.tenders.len() == 2 && detail.change.minor == 680,
         "{detail:?}"
@@ -905,10 +914,7 @@ async fn real_keyboard_every_advertised_shortcut() -> Result<()> {
         (app, r)
     })
     .await?;
-    let s = Store::open(&db)?;
-    let sales = s.sales(&shopsync_core::SalesFilter::default())?;
-    anyhow::ensure!(sales.len() == 1, "expected 1 sale, found {}", sales.len());
-    let sale = s.sale(&sales[0].sale_id)?;
+    let sale = only_sale(&db)?;
     let line = &sale.lines[0];
     anyhow::ensure!(
         sale.lines.len() == 1
