@@ -36,7 +36,7 @@ pub enum Command {
     /// Tax classes.
     #[command(subcommand, name = "tax-class")]
     TaxClass(TaxClassCmd),
-    /// Store settings (store_name, receipt_header, receipt_footer, publish true|false, publish_detail band|count).
+    /// Store settings (store_name, receipt_header, receipt_footer, publish true|false, publish_detail band|count, receipt_paper 58mm|80mm|a4).
     #[command(subcommand)]
     Setting(SettingCmd),
     /// Record a sale: `sell SKU[xQTY][@PRICE] … --pay cash:AMOUNT …`.
@@ -273,7 +273,8 @@ pub enum TaxClassCmd {
 pub enum SettingCmd {
     /// Set one setting: store_name, receipt_header, receipt_footer,
     /// publish (true|false: publish the catalog to customers),
-    /// publish_detail (band|count: show customers an availability band or the exact count).
+    /// publish_detail (band|count: show customers an availability band or the exact count),
+    /// receipt_paper (58mm|80mm|a4: the paper the till prints receipts on; 80mm when unset).
     Set {
         key: String,
         value: String,

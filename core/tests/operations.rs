@@ -957,3 +957,36 @@ fn the_till_keeps_its_language_across_reopening() -> R {
     assert_eq!(s.ui_language()?, "de");
     Ok(())
 }
+
+/// The receipt paper is one of the sizes the till's print stylesheet knows;
+/// anything else is refused, naming the choices, and changes nothing.
+#[test]
+fn receipt_paper_setting_takes_known_sizes_only() -> R {
+    let dir = tempfile::tempdir()?;
+    let mut s = new_store(&dir, "paper.db")?;
+    let paper = |s: &Store| -> Result<Option<String>, CoreError> {
+        Ok(s.settings()?
+            .into_iter()
+            .find(|(k, _)| k == "receipt_paper")
+            .map(|(_, v)| v))
+    };
+    assert_eq!(paper(&s)?, None, "unset until chosen (the till shows 80mm)");
+    for size in ["58mm", "a4", "80mm"] {
+        s.set_setting("receipt_paper", size)?;
+        assert_eq!(paper(&s)?.as_deref(), Some(size));
+    }
+    let err = s
+        .set_setting("receipt_paper", "110mm")
+        .expect_err("an unknown paper size is refused");
+    let text = err.to_string();
+    assert!(
+        text.contains("58mm") && text.contains("80mm") && text.contains("a4"),
+        "the error names the choices: {text}"
+    );
+    assert_eq!(
+        paper(&s)?.as_deref(),
+        Some("80mm"),
+        "the refused value changed nothing"
+    );
+    Ok(())
+}

@@ -106,8 +106,14 @@ impl App {
     /// Each item is an xdotool key name (`F9`, `Return`, `alt+3`) or, as
     /// `type:TEXT`, text to type.
     pub async fn x_keys(&self, keys: &[&str]) -> Result<()> {
-        // This test's app, found by its own store path: the window of the
-        // previous test's app may still be closing under the same title.
+        let pid = self.pid()?;
+        self.x_focus(&pid).await?;
+        x_send(keys).await
+    }
+
+    /// This test's app process, found by its own store path: the window of
+    /// the previous test's app may still be closing under the same title.
+    pub(crate) fn pid(&self) -> Result<String> {
         let pgrep = Command::new("pgrep")
             .args(["-n", "-f", &self.db.to_string_lossy()])
             .output()
@@ -116,24 +122,7 @@ impl App {
         if pid.is_empty() {
             bail!("no app process runs on {}", self.db.display());
         }
-        self.x_focus(&pid).await?;
-        for k in keys {
-            let out = match k.strip_prefix("type:") {
-                Some(text) => Command::new("xdotool")
-                    .args(["type", "--delay", "20", text])
-                    .output()?,
-                None => Command::new("xdotool")
-                    .args(["key", "--delay", "20", k])
-                    .output()?,
-            };
-            if !out.status.success() {
-                bail!("xdotool {k}: {}", String::from_utf8_lossy(&out.stderr));
-            }
-            // Let the webview handle one key before the next, as a person's
-            // keyboard does.
-            tokio::time::sleep(Duration::from_millis(60)).await;
-        }
-        Ok(())
+        Ok(pid)
     }
 
     /// Gives the app window of `pid` the X keyboard focus and waits until
@@ -193,6 +182,28 @@ impl App {
 /// in its own temp folder (and the user's own log folder is never touched).
 pub fn log_dir(db: &Path) -> PathBuf {
     db.with_extension("logs")
+}
+
+/// Sends keys to whatever window has the X keyboard focus (see
+/// [`App::x_keys`] for the key names).
+pub(crate) async fn x_send(keys: &[&str]) -> Result<()> {
+    for k in keys {
+        let out = match k.strip_prefix("type:") {
+            Some(text) => Command::new("xdotool")
+                .args(["type", "--delay", "20", text])
+                .output()?,
+            None => Command::new("xdotool")
+                .args(["key", "--delay", "20", k])
+                .output()?,
+        };
+        if !out.status.success() {
+            bail!("xdotool {k}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        // Let the window handle one key before the next, as a person's
+        // keyboard does.
+        tokio::time::sleep(Duration::from_millis(60)).await;
+    }
+    Ok(())
 }
 
 async fn stop_driver(d: &mut Child) {

@@ -11,6 +11,9 @@
 //!   against the real `shopsync-server` and shops made with the real
 //!   `shopsync` CLI. `scripts/e2e-web.sh` arranges it.
 //! - [`Page`] (`page.rs`): what both do to a page, by `data-testid`.
+//! - `file_dialog.rs`: the till's native file pickers (GTK's chooser, a
+//!   window outside the page), driven through `xdotool`:
+//!   [`App::choose_file`], [`App::cancel_file_dialog`].
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -22,10 +25,12 @@ use anyhow::{Result, anyhow, bail};
 pub use fantoccini;
 
 mod app;
+mod file_dialog;
 mod page;
 pub mod web;
 
 pub use app::{App, log_dir};
+pub use file_dialog::Picker;
 pub use page::Page;
 
 /// How long any single wait may take before the test fails.

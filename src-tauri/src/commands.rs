@@ -6,8 +6,8 @@ use shopsync_core::demo::DemoOptions;
 use shopsync_core::{CountScope, InitOptions, SalesFilter, Store};
 use shopsync_types::ipc::*;
 use shopsync_types::{
-    CountLineView, CountView, ImportSummary, OrderView, Product, RefundReceipt, SaleDetail,
-    SaleQuote, SaleReceipt, SaleSummary, StockLevel, Supplier, TaxClass, ZReport,
+    CountLineView, CountView, OrderView, Product, RefundReceipt, SaleDetail, SaleQuote,
+    SaleReceipt, SaleSummary, StockLevel, Supplier, TaxClass, ZReport,
 };
 use tauri::{AppHandle, State};
 
@@ -20,7 +20,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
     tauri::generate_handler![
         app_status,
         create_store,
-        join_store,
+        crate::files::join_store,
         create_demo_store,
         search_products,
         product_by_code,
@@ -33,8 +33,9 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         edit_product,
         archive_product,
         merge_products,
-        import_products_csv,
-        export_products_csv,
+        crate::files::import_products_csv,
+        crate::files::export_products_csv,
+        crate::files::export_bundle,
         stock_levels,
         receive,
         adjust,
@@ -98,19 +99,6 @@ async fn create_store(state: S<'_>, req: NewStoreInput) -> CmdResult<shopsync_ty
                     till_name: req.till_name,
                     currency: req.currency,
                 },
-            )
-        })
-        .await
-}
-
-#[tauri::command]
-async fn join_store(state: S<'_>, req: JoinInput) -> CmdResult<shopsync_types::StoreInfo> {
-    state
-        .create(move |path| {
-            Store::init_from_bundle(
-                path,
-                std::path::Path::new(req.bundle_path.trim()),
-                &req.till_name,
             )
         })
         .await
@@ -238,31 +226,6 @@ async fn archive_product(state: S<'_>, req: IdInput) -> CmdResult<Product> {
 async fn merge_products(state: S<'_>, req: MergeProductsInput) -> CmdResult<Product> {
     state
         .with(move |s| s.merge_products(&req.keep, &req.other).map(|m| m.kept))
-        .await
-}
-
-#[tauri::command]
-async fn import_products_csv(
-    app: AppHandle,
-    state: S<'_>,
-    req: PathInput,
-) -> CmdResult<ImportSummary> {
-    state
-        .job(app, "CSV import", true, move |path, progress| {
-            Store::open(path)?.import_products_csv(std::path::Path::new(req.path.trim()), progress)
-        })
-        .await
-}
-
-#[tauri::command]
-async fn export_products_csv(state: S<'_>, req: PathInput) -> CmdResult<u64> {
-    state
-        .with(move |s| {
-            let path = req.path.trim().to_string();
-            let file = std::fs::File::create(&path)
-                .map_err(|e| shopsync_core::CoreError::io(format!("cannot write {path}"), e))?;
-            s.export_products_csv(std::io::BufWriter::new(file))
-        })
         .await
 }
 
@@ -501,6 +464,10 @@ async fn settings(state: S<'_>) -> CmdResult<SettingsView> {
                     "" => "band".to_string(),
                     d => d.to_string(),
                 },
+                receipt_paper: match get("receipt_paper").as_str() {
+                    "" => "80mm".to_string(),
+                    p => p.to_string(),
+                },
             })
         })
         .await
@@ -533,6 +500,10 @@ async fn save_settings(state: S<'_>, req: SettingsInput) -> CmdResult<()> {
             let detail = req.publish_detail.trim();
             if !detail.is_empty() && get("publish_detail").unwrap_or("band") != detail {
                 s.set_setting("publish_detail", detail)?;
+            }
+            let paper = req.receipt_paper.trim();
+            if !paper.is_empty() && get("receipt_paper").unwrap_or("80mm") != paper {
+                s.set_setting("receipt_paper", paper)?;
             }
             if s.info().till_name != req.till_name.trim() {
                 s.rename_till(&req.till_name)?;

@@ -6,6 +6,7 @@ mod about;
 mod commands;
 mod convert;
 mod diagnostics;
+mod files;
 mod logs;
 mod single_instance;
 mod state;
@@ -77,6 +78,7 @@ fn main() -> std::process::ExitCode {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(tauri_plugin_dialog::init())
         .manage(state)
         .manage(logs::LogFolder(log_dir))
         .setup(move |app| {

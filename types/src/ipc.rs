@@ -28,8 +28,8 @@ pub struct NewStoreInput {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Joins the store in a bundle file, which the app asks for with a file picker.
 pub struct JoinInput {
-    pub bundle_path: String,
     pub till_name: String,
 }
 
@@ -111,9 +111,13 @@ pub struct EditProductInput {
     pub product: ProductInput,
 }
 
+/// What a command that asks for a file with the system's file picker did,
+/// once a file was chosen: the file, and the command's own result. The
+/// command answers `None` when the picker was cancelled (nothing happened).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PathInput {
+pub struct Picked<T> {
     pub path: String,
+    pub result: T,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -279,6 +283,10 @@ pub struct SettingsView {
     /// default) or "count" (setting `publish_detail`).
     #[serde(default)]
     pub publish_detail: String,
+    /// The receipt printer's paper: "58mm", "80mm" (the default) or "a4"
+    /// (setting `receipt_paper`).
+    #[serde(default)]
+    pub receipt_paper: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -292,6 +300,9 @@ pub struct SettingsInput {
     /// "band" or "count"; empty leaves it as it is.
     #[serde(default)]
     pub publish_detail: String,
+    /// "58mm", "80mm" or "a4"; empty leaves it as it is.
+    #[serde(default)]
+    pub receipt_paper: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,6 +7,7 @@ mod app;
 mod components;
 mod guard;
 mod pages;
+mod print;
 mod util;
 
 fn main() {

@@ -68,6 +68,12 @@ pub fn date_text(d: &chrono::NaiveDate) -> String {
     d.format(i18n::locale().date_format()).to_string()
 }
 
+/// The last part of a path the shell reported (a file the person picked),
+/// whichever separator its system uses.
+pub fn file_name(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
+}
+
 /// An error as the cashier reads it: message, and the row/field when known.
 pub fn describe(e: &ErrorInfo) -> String {
     let mut s = e.message.clone();

@@ -473,14 +473,19 @@ impl Store {
     /// Store-wide settings replicated with the catalog: `store_name`,
     /// `receipt_header`, `receipt_footer`, and what customers see
     /// (`publish`: true/false; `publish_detail`: band/count, see
-    /// `crate::public_catalog`).
+    /// `crate::public_catalog`), and the receipt printer's paper
+    /// (`receipt_paper`: 58mm/80mm/a4; unset means 80mm).
     pub fn set_setting(&mut self, name: &str, value: &str) -> Result<()> {
+        /// The receipt printer's paper: the till's print stylesheet has a
+        /// page size and receipt width for each.
+        const RECEIPT_PAPERS: &[&str] = &["58mm", "80mm", "a4"];
         const ALLOWED: &[&str] = &[
             "store_name",
             "receipt_header",
             "receipt_footer",
             "publish",
             "publish_detail",
+            "receipt_paper",
         ];
         if !ALLOWED.contains(&name) {
             return Err(CoreError::invalid(
@@ -491,6 +496,7 @@ impl Store {
         let choices: &[&str] = match name {
             "publish" => &["true", "false"],
             "publish_detail" => &["band", "count"],
+            "receipt_paper" => RECEIPT_PAPERS,
             _ => &[],
         };
         if !choices.is_empty() && !choices.contains(&value.trim()) {

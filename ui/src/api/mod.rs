@@ -127,7 +127,9 @@ pub async fn app_status() -> ApiResult<AppStatus> {
 pub async fn create_store(req: &NewStoreInput) -> ApiResult<StoreInfo> {
     call("create_store", req).await
 }
-pub async fn join_store(req: &JoinInput) -> ApiResult<StoreInfo> {
+/// Asks for a bundle file with the system's picker, then joins that store;
+/// `None` when the picker was cancelled.
+pub async fn join_store(req: &JoinInput) -> ApiResult<Option<Picked<StoreInfo>>> {
     call("join_store", req).await
 }
 pub async fn create_demo_store() -> ApiResult<serde_json_free::Ignored> {
@@ -192,23 +194,16 @@ pub async fn archive_product(sku: &str) -> ApiResult<Product> {
 pub async fn merge_products(req: &MergeProductsInput) -> ApiResult<Product> {
     call("merge_products", req).await
 }
-pub async fn import_products_csv(path: &str) -> ApiResult<ImportSummary> {
-    call(
-        "import_products_csv",
-        &PathInput {
-            path: path.to_string(),
-        },
-    )
-    .await
+// The file commands open the system's file picker in the shell and answer
+// `None` when it was cancelled; the page never sees or sends a path.
+pub async fn import_products_csv() -> ApiResult<Option<Picked<ImportSummary>>> {
+    call0("import_products_csv").await
 }
-pub async fn export_products_csv(path: &str) -> ApiResult<u64> {
-    call(
-        "export_products_csv",
-        &PathInput {
-            path: path.to_string(),
-        },
-    )
-    .await
+pub async fn export_products_csv() -> ApiResult<Option<Picked<u64>>> {
+    call0("export_products_csv").await
+}
+pub async fn export_bundle() -> ApiResult<Option<Picked<u64>>> {
+    call0("export_bundle").await
 }
 pub async fn stock_levels(req: &StockQuery) -> ApiResult<Vec<StockLevel>> {
     call("stock_levels", req).await

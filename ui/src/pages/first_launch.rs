@@ -6,14 +6,13 @@ use shopsync_types::ipc::{EnrolInput, JoinInput, NewStoreInput};
 
 use crate::api;
 use crate::app::Ctx;
-use crate::util::{spawn, value};
+use crate::util::{file_name, spawn, value};
 
 #[component]
 pub fn FirstLaunch(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
     let store_name = RwSignal::new(String::new());
     let till_name = RwSignal::new(tr!("setup-default-till"));
     let currency = RwSignal::new("EUR".to_string());
-    let bundle_path = RwSignal::new(String::new());
     let join_till = RwSignal::new(tr!("setup-default-join-till"));
     let busy = RwSignal::new(false);
     let server = RwSignal::new(String::new());
@@ -39,20 +38,23 @@ pub fn FirstLaunch(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
     };
     let join = move || {
         let req = JoinInput {
-            bundle_path: bundle_path.get_untracked(),
             till_name: join_till.get_untracked(),
         };
         busy.set(true);
         spawn(async move {
             match api::join_store(&req).await {
-                Ok(info) => {
+                Ok(Some(p)) => {
+                    let info = p.result;
                     ctx.info(tr!(
                         "setup-joined",
                         store = info.store_name.clone(),
-                        till = info.till_name.clone()
+                        till = info.till_name.clone(),
+                        file = file_name(&p.path).to_string()
                     ));
                     ctx.info.set(Some(info));
                 }
+                // Cancelled: the screen stays as it was.
+                Ok(None) => {}
                 Err(e) => ctx.error(&e),
             }
             busy.set(false);
@@ -115,7 +117,6 @@ pub fn FirstLaunch(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
                 <form class="card" on:submit=move |ev| { ev.prevent_default(); join(); }>
                     <h2>{tr!("setup-join-bundle")}</h2>
                     <p class="muted small">{tr!("setup-bundle-hint")}</p>
-                    <label>{tr!("setup-bundle-file")}<input type="text" placeholder=tr!("setup-bundle-placeholder") data-testid="setup-bundle-path" prop:value=move || bundle_path.get() on:input=move |ev| bundle_path.set(value(&ev)) /></label>
                     <label>{tr!("setup-this-till")}<input type="text" data-testid="setup-join-till" prop:value=move || join_till.get() on:input=move |ev| join_till.set(value(&ev)) /></label>
                     <button class="big-btn" type="submit" data-testid="setup-join" disabled=move || busy.get()>{tr!("setup-join")}</button>
                     <h2 class="mt">{tr!("setup-or-server")}</h2>

@@ -6,7 +6,7 @@ use shopsync_types::{ErrorInfo, Product, Supplier, TaxClass};
 
 use crate::api;
 use crate::app::Ctx;
-use crate::util::{describe, input_text, minor_text, money, parse_money, spawn, value};
+use crate::util::{describe, file_name, input_text, minor_text, money, parse_money, spawn, value};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Form {
@@ -88,6 +88,8 @@ impl Form {
 #[derive(Debug, Clone, PartialEq)]
 enum ImportState {
     Idle,
+    /// The file picker is open (then the import itself runs: the progress
+    /// bar shows it).
     Running,
     Done(String),
     Failed(ErrorInfo),
@@ -101,8 +103,7 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
     let form = RwSignal::new(None::<Form>);
     let taxes = RwSignal::new(Vec::<TaxClass>::new());
     let suppliers = RwSignal::new(Vec::<Supplier>::new());
-    let csv_path = RwSignal::new(String::new());
-    let export_path = RwSignal::new(String::new());
+    let exporting = RwSignal::new(false);
     let import_state = RwSignal::new(ImportState::Idle);
     // money: a till-role device cannot edit the catalog.
     let read_only = RwSignal::new(false);
@@ -216,16 +217,18 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
         });
     };
     let import = move || {
-        let path = csv_path.get_untracked();
+        let before = import_state.get_untracked();
         import_state.set(ImportState::Running);
         spawn(async move {
             // A long import outlives the screen when the shopkeeper goes
             // to sell meanwhile: then its result goes to the message line
             // (this screen's signals are gone; reading them would panic).
-            match api::import_products_csv(&path).await {
-                Ok(s) => {
+            match api::import_products_csv().await {
+                Ok(Some(p)) => {
+                    let s = p.result;
                     let text = tr!(
                         "products-imported",
+                        file = file_name(&p.path).to_string(),
                         added = s.added,
                         updated = s.updated,
                         unchanged = s.unchanged
@@ -234,6 +237,10 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
                         None => load(),
                         Some(_) => ctx.info(text),
                     }
+                }
+                // Cancelled: as it was before.
+                Ok(None) => {
+                    let _ = import_state.try_set(before);
                 }
                 Err(e) => {
                     if import_state
@@ -247,12 +254,15 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
         });
     };
     let export = move || {
-        let path = export_path.get_untracked();
+        exporting.set(true);
         spawn(async move {
-            match api::export_products_csv(&path).await {
-                Ok(n) => ctx.info(tr!("products-exported", count = n, path = path.clone())),
+            match api::export_products_csv().await {
+                Ok(Some(p)) => ctx.info(tr!("products-exported", count = p.result, path = p.path)),
+                Ok(None) => {}
                 Err(e) => ctx.error(&e),
             }
+            // The screen may be gone by now (the picker waits for the person).
+            let _ = exporting.try_set(false);
         });
     };
 
@@ -348,7 +358,6 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
                     <div class="card" style:display=move || if read_only.get() { "none" } else { "" }>
                         <h2>{tr!("products-import-csv")}</h2>
                         <p class="muted small">{tr!("products-import-hint")}</p>
-                        <label>{tr!("products-csv-file")}<input type="text" placeholder=tr!("products-csv-placeholder") data-testid="csv-path" prop:value=move || csv_path.get() on:input=move |ev| csv_path.set(value(&ev)) /></label>
                         <button class="btn primary" data-testid="csv-import" disabled=move || import_state.get() == ImportState::Running on:click=move |_| import()>{tr!("products-import")}</button>
                         {move || match import_state.get() {
                             ImportState::Idle => ().into_any(),
@@ -366,8 +375,8 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
                     </div>
                     <div class="card">
                         <h2>{tr!("products-export-csv")}</h2>
-                        <label>{tr!("products-save-to")}<input type="text" placeholder=tr!("products-export-placeholder") data-testid="csv-export-path" prop:value=move || export_path.get() on:input=move |ev| export_path.set(value(&ev)) /></label>
-                        <button class="btn" data-testid="csv-export" on:click=move |_| export()>{tr!("products-export")}</button>
+                        <p class="muted small">{tr!("products-export-hint")}</p>
+                        <button class="btn" data-testid="csv-export" disabled=move || exporting.get() on:click=move |_| export()>{tr!("products-export")}</button>
                     </div>
                 </div>
             </div>

@@ -11,6 +11,7 @@ use shopsync_types::{ErrorCode, Product, SaleDetail, SaleQuote, TenderKind};
 use crate::api;
 use crate::app::Ctx;
 use crate::guard;
+use crate::print::{Paper, px_to_mm};
 use crate::util::{
     focus, input_error, input_text, local_time, minor_text, money, money_minor, parse_money, spawn,
     value,
@@ -835,11 +836,27 @@ fn ReceiptView(
         .map(|x| x.receipt_footer.clone())
         .unwrap_or_default();
     let change = s.change;
+    let paper = Paper::from_setting(
+        settings
+            .as_ref()
+            .map(|x| x.receipt_paper.as_str())
+            .unwrap_or_default(),
+    );
+    // The receipt's length once laid out (at its paper's width): a roll's
+    // printed page is that long.
+    let receipt_ref = NodeRef::<leptos::html::Div>::new();
+    let length_mm = RwSignal::new(None::<f64>);
+    Effect::new(move |_| {
+        if let Some(el) = receipt_ref.get() {
+            length_mm.set(Some(px_to_mm(f64::from(el.offset_height()))));
+        }
+    });
     view! {
         <div class="overlay">
+        <style data-testid="receipt-page-css">{move || paper.page_css(length_mm.get())}</style>
         <div class="dialog receipt-dialog" role="dialog" aria-modal="true" aria-labelledby="receipt-title" data-testid="receipt-dialog">
             <div class="change-due" id="receipt-title">{tr!("receipt-change")} " " <strong class="huge" data-testid="change-due">{money(&change)}</strong></div>
-            <div class="receipt" data-testid="receipt">
+            <div class=format!("receipt {}", paper.class()) data-testid="receipt" node_ref=receipt_ref>
                 <div class="r-center strong">{store.0}</div>
                 {(!header.is_empty()).then(|| view! { <div class="r-center pre">{header}</div> })}
                 <div>{local_time(&s.summary.at)} " · " {store.1}</div>

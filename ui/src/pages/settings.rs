@@ -1,6 +1,6 @@
-//! Settings: store and till names, receipt header and footer, tax classes,
-//! the till's language, maintenance (rebuild the local projections), and
-//! About (`about.rs`).
+//! Settings: store and till names, receipt header, footer and paper, tax
+//! classes, the till's language, a bundle for a new till, maintenance
+//! (rebuild the local projections), and About (`about.rs`).
 
 mod about;
 
@@ -21,6 +21,8 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
     let footer = RwSignal::new(String::new());
     let publish = RwSignal::new(false);
     let publish_detail = RwSignal::new("band".to_string());
+    let paper = RwSignal::new("80mm".to_string());
+    let exporting = RwSignal::new(false);
     let taxes = RwSignal::new(Vec::<TaxClass>::new());
     let tax_id = RwSignal::new(String::new());
     let tax_name = RwSignal::new(String::new());
@@ -45,6 +47,7 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
                     footer.set(s.receipt_footer);
                     publish.set(s.publish);
                     publish_detail.set(s.publish_detail);
+                    paper.set(s.receipt_paper);
                 }
                 Err(e) => ctx.error(&e),
             }
@@ -65,6 +68,7 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
             receipt_footer: footer.get_untracked(),
             publish: publish.get_untracked(),
             publish_detail: publish_detail.get_untracked(),
+            receipt_paper: paper.get_untracked(),
         };
         spawn(async move {
             match api::save_settings(&req).await {
@@ -104,6 +108,23 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
                 }
                 Err(e) => ctx.error(&e),
             }
+        });
+    };
+    let export_bundle = move || {
+        exporting.set(true);
+        spawn(async move {
+            match api::export_bundle().await {
+                Ok(Some(p)) => ctx.info(tr!(
+                    "settings-bundle-written",
+                    path = p.path,
+                    bytes = p.result
+                )),
+                // Cancelled: nothing written, nothing to say.
+                Ok(None) => {}
+                Err(e) => ctx.error(&e),
+            }
+            // The screen may be gone by now (the picker waits for the person).
+            let _ = exporting.try_set(false);
         });
     };
     let rebuild = move || {
@@ -150,6 +171,13 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
                     <p class="muted small">{tr!("settings-currency")} " " {move || currency.get()} " · " {tr!("settings-store-file")} " " <code>{move || db_path.get()}</code></p>
                     <label>{tr!("settings-header")}<textarea data-testid="settings-header" prop:value=move || header.get() on:input=move |ev| header.set(value(&ev))></textarea></label>
                     <label>{tr!("settings-footer")}<textarea data-testid="settings-footer" prop:value=move || footer.get() on:input=move |ev| footer.set(value(&ev))></textarea></label>
+                    <label>{tr!("settings-receipt-paper")}
+                        <select data-testid="settings-receipt-paper" prop:value=move || paper.get() on:change=move |ev| paper.set(value(&ev))>
+                            <option value="58mm" data-testid="settings-receipt-paper-58mm" selected=move || paper.get() == "58mm">{tr!("settings-paper-58mm")}</option>
+                            <option value="80mm" data-testid="settings-receipt-paper-80mm" selected=move || paper.get() == "80mm">{tr!("settings-paper-80mm")}</option>
+                            <option value="a4" data-testid="settings-receipt-paper-a4" selected=move || paper.get() == "a4">{tr!("settings-paper-a4")}</option>
+                        </select>
+                    </label>
                     <h3>{tr!("settings-customers")}</h3>
                     <label class="inline"><input type="checkbox" data-testid="settings-publish" prop:checked=move || publish.get()
                         on:change=move |ev| publish.set(event_target_checked(&ev)) />{tr!("settings-publish")}</label>
@@ -207,6 +235,11 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
                             }).collect_view()}
                         </select>
                     </label>
+                </div>
+                <div class="card">
+                    <h2>{tr!("settings-new-till")}</h2>
+                    <p class="muted small">{tr!("settings-new-till-hint")}</p>
+                    <button class="btn" data-testid="bundle-export" disabled=move || exporting.get() on:click=move |_| export_bundle()>{tr!("settings-bundle-export")}</button>
                 </div>
                 <div class="card">
                     <h2>{tr!("settings-maintenance")}</h2>

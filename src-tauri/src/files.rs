@@ -1,0 +1,184 @@
+//! The commands that work on a file the shopkeeper chooses: CSV import and
+//! export, joining a store from a bundle, exporting a bundle for a new till.
+//! Each one opens the system's file picker here, in the shell, and then does
+//! the work, so a path never travels through the page (the UI only says
+//! "import", "export"…), and the page cannot name a file the person did not
+//! pick. A cancelled picker answers `None`: nothing happened.
+//!
+//! The pickers are opened from Rust, so the window needs none of the dialog
+//! plugin's IPC permissions (`dialog:allow-open`/`allow-save` stay ungranted).
+
+use std::path::{Path, PathBuf};
+
+use shopsync_core::Store;
+use shopsync_types::ipc::{JoinInput, Picked};
+use shopsync_types::{ErrorCode, ImportSummary, StoreInfo};
+use tauri::{AppHandle, Manager, State};
+use tauri_plugin_dialog::DialogExt;
+
+use crate::state::{AppState, CmdResult, error};
+
+type S<'a> = State<'a, AppState>;
+
+/// What the picker is for: its title, the files it offers, and (to save) the
+/// name it suggests.
+struct Ask<'a> {
+    title: &'a str,
+    filters: &'a [(&'a str, &'a [&'a str])],
+    save_as: Option<String>,
+}
+
+const CSV: &[(&str, &[&str])] = &[("CSV files", &["csv"])];
+const BUNDLE: &[(&str, &[&str])] = &[("ShopSync bundles", &["bundle"]), ("All files", &["*"])];
+
+/// Shows the picker (open, or save when `ask.save_as` is set) over the
+/// till's window and waits for the person's answer, off the async runtime:
+/// the dialog itself runs on the main thread.
+async fn pick(app: &AppHandle, ask: Ask<'_>) -> CmdResult<Option<PathBuf>> {
+    let mut dialog = app.dialog().file().set_title(ask.title);
+    for (name, extensions) in ask.filters {
+        dialog = dialog.add_filter(*name, extensions);
+    }
+    if let Some(window) = app.get_webview_window("main") {
+        dialog = dialog.set_parent(&window);
+    }
+    if let Some(dir) = dirs::document_dir().or_else(dirs::home_dir) {
+        dialog = dialog.set_directory(dir);
+    }
+    let save_as = ask.save_as;
+    let chosen = tauri::async_runtime::spawn_blocking(move || match save_as {
+        Some(name) => dialog.set_file_name(name).blocking_save_file(),
+        None => dialog.blocking_pick_file(),
+    })
+    .await
+    .map_err(|e| error(ErrorCode::Internal, format!("the file picker failed: {e}")))?;
+    chosen
+        .map(|f| {
+            f.into_path().map_err(|e| {
+                error(
+                    ErrorCode::InvalidInput,
+                    format!("the chosen file is not on this computer: {e}"),
+                )
+            })
+        })
+        .transpose()
+}
+
+fn picked<T>(path: &Path, result: T) -> Picked<T> {
+    Picked {
+        path: path.display().to_string(),
+        result,
+    }
+}
+
+/// Today's date in the names the save pickers suggest.
+fn today() -> String {
+    chrono::Local::now().format("%Y-%m-%d").to_string()
+}
+
+/// Imports products from a CSV file the person picks (a long job: progress
+/// events, the till keeps selling).
+#[tauri::command]
+pub async fn import_products_csv(
+    app: AppHandle,
+    state: S<'_>,
+) -> CmdResult<Option<Picked<ImportSummary>>> {
+    let ask = Ask {
+        title: "Import products from a CSV file",
+        filters: CSV,
+        save_as: None,
+    };
+    let Some(file) = pick(&app, ask).await? else {
+        return Ok(None);
+    };
+    let source = file.clone();
+    let summary = state
+        .job(app, "CSV import", true, move |path, progress| {
+            Store::open(path)?.import_products_csv(&source, progress)
+        })
+        .await?;
+    Ok(Some(picked(&file, summary)))
+}
+
+/// Writes every product to a CSV file the person picks
+/// (`products-YYYY-MM-DD.csv` suggested); answers how many.
+#[tauri::command]
+pub async fn export_products_csv(app: AppHandle, state: S<'_>) -> CmdResult<Option<Picked<u64>>> {
+    let ask = Ask {
+        title: "Export products to a CSV file",
+        filters: CSV,
+        save_as: Some(format!("products-{}.csv", today())),
+    };
+    let Some(file) = pick(&app, ask).await? else {
+        return Ok(None);
+    };
+    let target = file.clone();
+    let count = state
+        .with(move |s| {
+            let out = std::fs::File::create(&target).map_err(|e| {
+                shopsync_core::CoreError::io(format!("cannot write {}", target.display()), e)
+            })?;
+            s.export_products_csv(std::io::BufWriter::new(out))
+        })
+        .await?;
+    Ok(Some(picked(&file, count)))
+}
+
+/// First launch: this till becomes a new till of the store in a bundle file
+/// the person picks.
+#[tauri::command]
+pub async fn join_store(
+    app: AppHandle,
+    state: S<'_>,
+    req: JoinInput,
+) -> CmdResult<Option<Picked<StoreInfo>>> {
+    if state.info().await?.is_some() {
+        return Err(error(ErrorCode::Conflict, "this till already has a store"));
+    }
+    let ask = Ask {
+        title: "Join the store in a bundle file",
+        filters: BUNDLE,
+        save_as: None,
+    };
+    let Some(file) = pick(&app, ask).await? else {
+        return Ok(None);
+    };
+    let bundle = file.clone();
+    let info = state
+        .create(move |path| Store::init_from_bundle(path, &bundle, &req.till_name))
+        .await?;
+    Ok(Some(picked(&file, info)))
+}
+
+/// Writes the whole store as a bundle a new till joins from: what
+/// `shopsync bundle export FILE` writes, through the same core call. Like
+/// the CLI's, it is open to every till of the store: the bundle holds only
+/// documents this till already has.
+#[tauri::command]
+pub async fn export_bundle(app: AppHandle, state: S<'_>) -> CmdResult<Option<Picked<u64>>> {
+    let ask = Ask {
+        title: "Export a bundle for a new till",
+        filters: BUNDLE,
+        save_as: Some(format!("shop-{}.bundle", today())),
+    };
+    // No store, no bundle: say so before asking for a file.
+    if state.info().await?.is_none() {
+        return Err(error(
+            ErrorCode::NotInitialized,
+            "no store yet: there is nothing to export",
+        ));
+    }
+    let Some(file) = pick(&app, ask).await? else {
+        return Ok(None);
+    };
+    let target = file.clone();
+    let bytes = state
+        .with(move |s| {
+            s.export_bundle_to(&target)?;
+            std::fs::metadata(&target).map(|m| m.len()).map_err(|e| {
+                shopsync_core::CoreError::io(format!("cannot read {}", target.display()), e)
+            })
+        })
+        .await?;
+    Ok(Some(picked(&file, bytes)))
+}
