@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::app::x_send;
 use crate::{App, TIMEOUT, screenshot_dir};
 
 /// Which kind of picker: what to type to reach its file name field.
@@ -44,14 +43,14 @@ impl App {
             Picker::Save => &["ctrl+a", &typed, "Return"],
             Picker::SaveIn => &["Home", &folder, "Return"],
         };
-        x_send(keys).await?;
+        x_send_to(&window, keys).await?;
         self.picker_closed(title, &window).await
     }
 
     /// Waits for the file picker titled `title` and cancels it (Escape).
     pub async fn cancel_file_dialog(&self, title: &str) -> Result<()> {
         let window = self.picker_window(title).await?;
-        x_send(&["Escape"]).await?;
+        x_send_to(&window, &["Escape"]).await?;
         self.picker_closed(title, &window).await
     }
 
@@ -61,21 +60,10 @@ impl App {
         let started = Instant::now();
         loop {
             if let Some(w) = visible_windows(&pid, title)?.pop() {
-                // No window manager under Xvfb: focus it directly, and move
-                // the pointer in (the default focus follows the pointer).
-                for args in [
-                    vec!["windowfocus", "--sync", w.as_str()],
-                    vec!["mousemove", "--window", w.as_str(), "40", "40"],
-                ] {
-                    let _ = Command::new("timeout")
-                        .arg("10")
-                        .arg("xdotool")
-                        .args(&args)
-                        .output();
-                }
                 // The chooser fills its file list and sets its own focus
                 // just after it maps; keys sent before that are lost.
                 tokio::time::sleep(Duration::from_millis(700)).await;
+                focus_window(&w).await;
                 return Ok(w);
             }
             if started.elapsed() > TIMEOUT {
@@ -100,6 +88,54 @@ impl App {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         Ok(())
+    }
+}
+
+/// Sends keys to window `w` itself (`xdotool --window`: X events sent to
+/// it, whoever has the keyboard focus). Under Xvfb without a window manager
+/// the focus set on the picker did not hold: XTEST keys reached the till's
+/// window behind it (its page text got selected by Ctrl+A).
+async fn x_send_to(w: &str, keys: &[&str]) -> Result<()> {
+    for k in keys {
+        let out = match k.strip_prefix("type:") {
+            Some(text) => Command::new("xdotool")
+                .args(["type", "--window", w, "--delay", "20", text])
+                .output()?,
+            None => Command::new("xdotool")
+                .args(["key", "--window", w, "--delay", "20", k])
+                .output()?,
+        };
+        if !out.status.success() {
+            bail!("xdotool {k}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        tokio::time::sleep(Duration::from_millis(60)).await;
+    }
+    Ok(())
+}
+
+/// Gives window `w` the X keyboard focus. No window manager runs under
+/// Xvfb: the focus is set directly and the pointer moved in (the default
+/// focus follows the pointer), until X reports the focus there. Keys typed
+/// elsewhere would be lost, and the picker then stays open: that failure
+/// names the picker.
+async fn focus_window(w: &str) {
+    let xdotool = |args: &[&str]| {
+        Command::new("timeout")
+            .arg("10")
+            .arg("xdotool")
+            .args(args)
+            .output()
+    };
+    for _ in 0..10 {
+        let _ = xdotool(&["windowfocus", "--sync", w]);
+        let _ = xdotool(&["mousemove", "--window", w, "40", "40"]);
+        let focused = xdotool(&["getwindowfocus"])
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default();
+        if focused == w {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 

@@ -6,7 +6,11 @@
 //! pick. A cancelled picker answers `None`: nothing happened.
 //!
 //! The pickers are opened from Rust, so the window needs none of the dialog
-//! plugin's IPC permissions (`dialog:allow-open`/`allow-save` stay ungranted).
+//! plugin's IPC permissions (`dialog:allow-open`/`allow-save`/`allow-message`
+//! stay ungranted). The plugin's script also replaces `window.alert` and
+//! `window.confirm` with its message command: the till's page uses neither.
+//! The plugin's default "gtk3" feature gives GTK's own file chooser on
+//! Linux (no desktop portal needed).
 
 use std::path::{Path, PathBuf};
 
