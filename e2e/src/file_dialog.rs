@@ -99,10 +99,10 @@ async fn x_send_to(w: &str, keys: &[&str]) -> Result<()> {
     for k in keys {
         let out = match k.strip_prefix("type:") {
             Some(text) => Command::new("xdotool")
-                .args(["type", "--window", w, "--delay", "20", text])
+                .args(["type", "--delay", "20", text])
                 .output()?,
             None => Command::new("xdotool")
-                .args(["key", "--window", w, "--delay", "20", k])
+                .args(["key", "--delay", "20", k])
                 .output()?,
         };
         if !out.status.success() {
@@ -127,8 +127,10 @@ async fn focus_window(w: &str) {
             .output()
     };
     for _ in 0..10 {
+        let _ = xdotool(&["windowactivate", "--sync", w]);
         let _ = xdotool(&["windowfocus", "--sync", w]);
-        let _ = xdotool(&["mousemove", "--window", w, "40", "40"]);
+        let _ = xdotool(&["mousemove", "--window", w, "400", "3"]);
+        let _ = xdotool(&["click", "1"]);
         let focused = xdotool(&["getwindowfocus"])
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
             .unwrap_or_default();
