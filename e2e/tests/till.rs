@@ -16,7 +16,8 @@ use shopsync_e2e::fantoccini::key::Key;
 use shopsync_e2e::{App, Picker, enter, key, send_order};
 
 const COFFEE_BARCODE: &str = "4006381333931";
-/// The titles of the till's file pickers (`src-tauri/src/files.rs`).
+/// The titles of the till's file pickers in English (`ui/locales/en.ftl`,
+/// `picker-*`).
 const IMPORT_CSV: &str = "Import products from a CSV file";
 const EXPORT_CSV: &str = "Export products to a CSV file";
 const JOIN_BUNDLE: &str = "Join the store in a bundle file";

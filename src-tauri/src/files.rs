@@ -5,6 +5,10 @@
 //! "import", "export"…), and the page cannot name a file the person did not
 //! pick. A cancelled picker answers `None`: nothing happened.
 //!
+//! The page sends only the picker's words in the cashier's language
+//! ([`PickerText`]): title and file-type names; the shell picks the file
+//! types themselves.
+//!
 //! The pickers are opened from Rust, so the window needs none of the dialog
 //! plugin's IPC permissions (`dialog:allow-open`/`allow-save`/`allow-message`
 //! stay ungranted). The plugin's script also replaces `window.alert` and
@@ -15,7 +19,7 @@
 use std::path::{Path, PathBuf};
 
 use shopsync_core::Store;
-use shopsync_types::ipc::{JoinInput, Picked};
+use shopsync_types::ipc::{JoinInput, Picked, PickerText};
 use shopsync_types::{ErrorCode, ImportSummary, StoreInfo};
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_dialog::DialogExt;
@@ -24,31 +28,32 @@ use crate::state::{AppState, CmdResult, error};
 
 type S<'a> = State<'a, AppState>;
 
-/// What the picker is for: its title, the files it offers, and (to save) the
-/// name it suggests.
-struct Ask<'a> {
-    title: &'a str,
-    filters: &'a [(&'a str, &'a [&'a str])],
+/// What the picker is for: its words, the file extension it offers (and
+/// every file as a second choice), and (to save) the name it suggests.
+struct Ask {
+    text: PickerText,
+    extension: &'static str,
     save_as: Option<String>,
 }
-
-const CSV: &[(&str, &[&str])] = &[("CSV files", &["csv"])];
-const BUNDLE: &[(&str, &[&str])] = &[("ShopSync bundles", &["bundle"]), ("All files", &["*"])];
 
 /// Shows the picker (open, or save when `ask.save_as` is set) over the
 /// till's window and waits for the person's answer, off the async runtime:
 /// the dialog itself runs on the main thread.
-async fn pick(app: &AppHandle, ask: Ask<'_>) -> CmdResult<Option<PathBuf>> {
-    let mut dialog = app.dialog().file().set_title(ask.title);
-    for (name, extensions) in ask.filters {
-        dialog = dialog.add_filter(*name, extensions);
-    }
-    if let Some(window) = app.get_webview_window("main") {
-        dialog = dialog.set_parent(&window);
-    }
-    if let Some(dir) = dirs::document_dir().or_else(dirs::home_dir) {
-        dialog = dialog.set_directory(dir);
-    }
+async fn pick(app: &AppHandle, ask: Ask) -> CmdResult<Option<PathBuf>> {
+    let dialog = app
+        .dialog()
+        .file()
+        .set_title(&ask.text.title)
+        .add_filter(&ask.text.kind, &[ask.extension])
+        .add_filter(&ask.text.all_files, &["*"]);
+    let dialog = match app.get_webview_window("main") {
+        Some(window) => dialog.set_parent(&window),
+        None => dialog,
+    };
+    let dialog = match dirs::document_dir().or_else(dirs::home_dir) {
+        Some(dir) => dialog.set_directory(dir),
+        None => dialog,
+    };
     let save_as = ask.save_as;
     let chosen = tauri::async_runtime::spawn_blocking(move || match save_as {
         Some(name) => dialog.set_file_name(name).blocking_save_file(),
@@ -86,10 +91,11 @@ fn today() -> String {
 pub async fn import_products_csv(
     app: AppHandle,
     state: S<'_>,
+    req: PickerText,
 ) -> CmdResult<Option<Picked<ImportSummary>>> {
     let ask = Ask {
-        title: "Import products from a CSV file",
-        filters: CSV,
+        text: req,
+        extension: "csv",
         save_as: None,
     };
     let Some(file) = pick(&app, ask).await? else {
@@ -107,10 +113,14 @@ pub async fn import_products_csv(
 /// Writes every product to a CSV file the person picks
 /// (`products-YYYY-MM-DD.csv` suggested); answers how many.
 #[tauri::command]
-pub async fn export_products_csv(app: AppHandle, state: S<'_>) -> CmdResult<Option<Picked<u64>>> {
+pub async fn export_products_csv(
+    app: AppHandle,
+    state: S<'_>,
+    req: PickerText,
+) -> CmdResult<Option<Picked<u64>>> {
     let ask = Ask {
-        title: "Export products to a CSV file",
-        filters: CSV,
+        text: req,
+        extension: "csv",
         save_as: Some(format!("products-{}.csv", today())),
     };
     let Some(file) = pick(&app, ask).await? else {
@@ -140,8 +150,8 @@ pub async fn join_store(
         return Err(error(ErrorCode::Conflict, "this till already has a store"));
     }
     let ask = Ask {
-        title: "Join the store in a bundle file",
-        filters: BUNDLE,
+        text: req.picker,
+        extension: "bundle",
         save_as: None,
     };
     let Some(file) = pick(&app, ask).await? else {
@@ -159,10 +169,14 @@ pub async fn join_store(
 /// the CLI's, it is open to every till of the store: the bundle holds only
 /// documents this till already has.
 #[tauri::command]
-pub async fn export_bundle(app: AppHandle, state: S<'_>) -> CmdResult<Option<Picked<u64>>> {
+pub async fn export_bundle(
+    app: AppHandle,
+    state: S<'_>,
+    req: PickerText,
+) -> CmdResult<Option<Picked<u64>>> {
     let ask = Ask {
-        title: "Export a bundle for a new till",
-        filters: BUNDLE,
+        text: req,
+        extension: "bundle",
         save_as: Some(format!("shop-{}.bundle", today())),
     };
     // No store, no bundle: say so before asking for a file.

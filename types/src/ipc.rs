@@ -31,6 +31,18 @@ pub struct NewStoreInput {
 /// Joins the store in a bundle file, which the app asks for with a file picker.
 pub struct JoinInput {
     pub till_name: String,
+    pub picker: PickerText,
+}
+
+/// The words on a file picker, in the cashier's language (the page has the
+/// message files; the shell opens the picker and chooses the file types).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PickerText {
+    pub title: String,
+    /// The name of the files the picker offers ("CSV files").
+    pub kind: String,
+    /// The name of the filter that shows every file.
+    pub all_files: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -114,6 +114,15 @@ settings-rebuild = Tabellen neu aufbauen
 settings-language = Sprache
 settings-language-hint = Die Sprache der Bildschirme dieser Kasse, ihrer Beträge und Daten. Gilt für diese Kasse.
 
+# File pickers (the system's own windows; the tests find them by these titles)
+picker-import-csv = Artikel aus einer CSV-Datei importieren
+picker-export-csv = Artikel in eine CSV-Datei exportieren
+picker-join-bundle = Dem Geschäft aus einer Paketdatei beitreten
+picker-export-bundle = Paket für eine neue Kasse exportieren
+picker-csv-files = CSV-Dateien
+picker-bundles = ShopSync-Pakete
+picker-all-files = Alle Dateien
+
 # Products
 products-reorder-not-whole = Meldebestand '{ $text }' ist keine ganze Zahl
 products-price-field = Preis: { $error }

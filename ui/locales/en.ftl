@@ -115,6 +115,15 @@ settings-rebuild = Rebuild projections
 settings-language = Language
 settings-language-hint = The language of this till's screens, its money and dates. Kept for this till.
 
+# File pickers (the system's own windows; the tests find them by these titles)
+picker-import-csv = Import products from a CSV file
+picker-export-csv = Export products to a CSV file
+picker-join-bundle = Join the store in a bundle file
+picker-export-bundle = Export a bundle for a new till
+picker-csv-files = CSV files
+picker-bundles = ShopSync bundles
+picker-all-files = All files
+
 # Products
 products-reorder-not-whole = reorder point '{ $text }' is not a whole number
 products-price-field = price: { $error }

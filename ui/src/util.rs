@@ -1,6 +1,7 @@
 //! Small helpers: money text, dates, running async work from event handlers.
 
 use leptos::prelude::*;
+use shopsync_types::ipc::PickerText;
 use shopsync_types::locale::{format_money, format_number, parse_amount};
 use shopsync_types::money::{Currency, format_minor};
 use shopsync_types::{Amount, ErrorInfo};
@@ -66,6 +67,16 @@ pub fn local_time(t: &chrono::DateTime<chrono::Utc>) -> String {
 /// A date in the language's order.
 pub fn date_text(d: &chrono::NaiveDate) -> String {
     d.format(i18n::locale().date_format()).to_string()
+}
+
+/// A file picker's words in the cashier's language: its title and the name
+/// of the files it offers (the shell opens it and knows the file types).
+pub fn picker_text(title: String, kind: String) -> PickerText {
+    PickerText {
+        title,
+        kind,
+        all_files: tr!("picker-all-files"),
+    }
 }
 
 /// The last part of a path the shell reported (a file the person picked),

@@ -196,14 +196,15 @@ pub async fn merge_products(req: &MergeProductsInput) -> ApiResult<Product> {
 }
 // The file commands open the system's file picker in the shell and answer
 // `None` when it was cancelled; the page never sees or sends a path.
-pub async fn import_products_csv() -> ApiResult<Option<Picked<ImportSummary>>> {
-    call0("import_products_csv").await
+// `picker` is the picker's words in the cashier's language.
+pub async fn import_products_csv(picker: &PickerText) -> ApiResult<Option<Picked<ImportSummary>>> {
+    call("import_products_csv", picker).await
 }
-pub async fn export_products_csv() -> ApiResult<Option<Picked<u64>>> {
-    call0("export_products_csv").await
+pub async fn export_products_csv(picker: &PickerText) -> ApiResult<Option<Picked<u64>>> {
+    call("export_products_csv", picker).await
 }
-pub async fn export_bundle() -> ApiResult<Option<Picked<u64>>> {
-    call0("export_bundle").await
+pub async fn export_bundle(picker: &PickerText) -> ApiResult<Option<Picked<u64>>> {
+    call("export_bundle", picker).await
 }
 pub async fn stock_levels(req: &StockQuery) -> ApiResult<Vec<StockLevel>> {
     call("stock_levels", req).await

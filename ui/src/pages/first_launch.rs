@@ -6,7 +6,7 @@ use shopsync_types::ipc::{EnrolInput, JoinInput, NewStoreInput};
 
 use crate::api;
 use crate::app::Ctx;
-use crate::util::{file_name, spawn, value};
+use crate::util::{file_name, picker_text, spawn, value};
 
 #[component]
 pub fn FirstLaunch(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
@@ -39,6 +39,7 @@ pub fn FirstLaunch(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
     let join = move || {
         let req = JoinInput {
             till_name: join_till.get_untracked(),
+            picker: picker_text(tr!("picker-join-bundle"), tr!("picker-bundles")),
         };
         busy.set(true);
         spawn(async move {

@@ -6,7 +6,9 @@ use shopsync_types::{ErrorInfo, Product, Supplier, TaxClass};
 
 use crate::api;
 use crate::app::Ctx;
-use crate::util::{describe, file_name, input_text, minor_text, money, parse_money, spawn, value};
+use crate::util::{
+    describe, file_name, input_text, minor_text, money, parse_money, picker_text, spawn, value,
+};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Form {
@@ -219,11 +221,12 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
     let import = move || {
         let before = import_state.get_untracked();
         import_state.set(ImportState::Running);
+        let picker = picker_text(tr!("picker-import-csv"), tr!("picker-csv-files"));
         spawn(async move {
             // A long import outlives the screen when the shopkeeper goes
             // to sell meanwhile: then its result goes to the message line
             // (this screen's signals are gone; reading them would panic).
-            match api::import_products_csv().await {
+            match api::import_products_csv(&picker).await {
                 Ok(Some(p)) => {
                     let s = p.result;
                     let text = tr!(
@@ -255,8 +258,9 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
     };
     let export = move || {
         exporting.set(true);
+        let picker = picker_text(tr!("picker-export-csv"), tr!("picker-csv-files"));
         spawn(async move {
-            match api::export_products_csv().await {
+            match api::export_products_csv(&picker).await {
                 Ok(Some(p)) => ctx.info(tr!("products-exported", count = p.result, path = p.path)),
                 Ok(None) => {}
                 Err(e) => ctx.error(&e),

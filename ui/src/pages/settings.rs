@@ -10,7 +10,7 @@ use shopsync_types::{Locale, TaxClass};
 
 use crate::api;
 use crate::app::Ctx;
-use crate::util::{spawn, value};
+use crate::util::{picker_text, spawn, value};
 
 #[component]
 pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
@@ -112,8 +112,9 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
     };
     let export_bundle = move || {
         exporting.set(true);
+        let picker = picker_text(tr!("picker-export-bundle"), tr!("picker-bundles"));
         spawn(async move {
-            match api::export_bundle().await {
+            match api::export_bundle(&picker).await {
                 Ok(Some(p)) => ctx.info(tr!(
                     "settings-bundle-written",
                     path = p.path,
