@@ -7,8 +7,8 @@
 #   scripts/e2e.sh [filter]   the e2e tests (release build; optional test-name filter)
 #   scripts/e2e.sh --bench    the app benchmark instead
 #
-# Needs: libwebkit2gtk-4.1-dev, xvfb, webkit2gtk-driver, the wasm32 target,
-# wasm-bindgen-cli at the Cargo.lock version, tauri-driver
+# Needs: libwebkit2gtk-4.1-dev, xvfb, openbox, xdotool, webkit2gtk-driver,
+# the wasm32 target, wasm-bindgen-cli at the Cargo.lock version, tauri-driver
 # (scripts/run-app.sh --install-only installs all of them on Debian/Ubuntu).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -33,7 +33,9 @@ fi
 
 tmp=$(mktemp -d)
 xvfb_pid=
+WM_PID=
 cleanup() {
+  [[ -n "$WM_PID" ]] && kill -TERM "$WM_PID" 2>/dev/null || true
   [[ -n "$xvfb_pid" ]] && kill -TERM "$xvfb_pid" 2>/dev/null || true
   rm -rf "$tmp"
 }
@@ -50,6 +52,8 @@ if [[ -z "${DISPLAY:-}" || "${E2E_OWN_DISPLAY:-1}" == 1 ]]; then
   done
   [[ -s "$tmp/display" ]] || { echo "Xvfb did not start" >&2; exit 1; }
   export DISPLAY=":$(head -n1 "$tmp/display")"
+  # The till's file pickers need one (see start_window_manager).
+  start_window_manager "$tmp"
 fi
 echo "display $DISPLAY"
 

@@ -118,10 +118,32 @@ ensure_tauri_driver() {
 
 # Debian packages the desktop app needs to build and to be driven in tests.
 DESKTOP_PACKAGES=(pkg-config libwebkit2gtk-4.1-dev libssl-dev)
-E2E_PACKAGES=(xvfb webkit2gtk-driver imagemagick xdotool procps)
+# openbox: a window manager on the test display (start_window_manager).
+E2E_PACKAGES=(xvfb webkit2gtk-driver imagemagick xdotool procps openbox)
 # The customer's web app is tested in headless Chromium through chromedriver.
 WEB_E2E_PACKAGES=(chromium chromium-driver)
 # cli/tests/clocks.rs runs tills with wrong clocks under faketime.
 CLOCK_TEST_PACKAGES=(faketime)
 # scripts/demo-customers.sh checks the commands' --json output with jq.
 DEMO_PACKAGES=(jq)
+
+# Starts openbox on $DISPLAY in the background and waits until it manages
+# the screen; its PID goes to WM_PID (the caller stops it). GTK's file
+# chooser takes the keyboard only from a window manager: on a bare Xvfb it
+# never gets the focus, and the tests cannot type into the till's pickers.
+# $1: a scratch folder for openbox's readiness mark.
+start_window_manager() {
+  command -v openbox >/dev/null || { echo "openbox is missing: apt-get install openbox" >&2; return 1; }
+  local ready="$1/wm-ready"
+  # --startup runs once openbox manages the screen; --sm-disable: no
+  # session manager to look for.
+  openbox --sm-disable --startup "touch $ready" >"$1/openbox.log" 2>&1 &
+  WM_PID=$!
+  for _ in $(seq 1 200); do
+    [[ -e "$ready" ]] && return 0
+    kill -0 "$WM_PID" 2>/dev/null || { cat "$1/openbox.log" >&2; return 1; }
+    sleep 0.05
+  done
+  echo "openbox did not start" >&2
+  return 1
+}

@@ -4,6 +4,12 @@
 //! find the picker's window by its title with `xdotool`, give it the
 //! keyboard focus and type into it through XTEST, like a real keyboard.
 //!
+//! GTK's chooser takes the keyboard only when a window manager gives it the
+//! focus: `scripts/e2e.sh` runs openbox on its Xvfb display. Without one,
+//! the focus set on the picker does not hold and the keys reach the till's
+//! window behind it; keys sent to the picker's own window (XSendEvent) are
+//! ignored by GTK.
+//!
 //! In GTK's chooser, Ctrl+L opens the location field of an open dialog (a
 //! save dialog has its name field focused already); a full path typed there
 //! and Return choose that file. Escape cancels.
@@ -14,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+use crate::app::x_send;
 use crate::{App, TIMEOUT, screenshot_dir};
 
 /// Which kind of picker: what to type to reach its file name field.
@@ -43,14 +50,14 @@ impl App {
             Picker::Save => &["ctrl+a", &typed, "Return"],
             Picker::SaveIn => &["Home", &folder, "Return"],
         };
-        x_send_to(&window, keys).await?;
+        x_send(keys).await?;
         self.picker_closed(title, &window).await
     }
 
     /// Waits for the file picker titled `title` and cancels it (Escape).
     pub async fn cancel_file_dialog(&self, title: &str) -> Result<()> {
         let window = self.picker_window(title).await?;
-        x_send_to(&window, &["Escape"]).await?;
+        x_send(&["Escape"]).await?;
         self.picker_closed(title, &window).await
     }
 
@@ -80,6 +87,7 @@ impl App {
         while visible_windows(&pid, title)?.iter().any(|w| w == window) {
             if started.elapsed() > TIMEOUT {
                 screen_shot("failure-file-picker-open");
+                window_tree("failure-file-picker-open", window);
                 bail!(
                     "the file picker {title:?} was still open {TIMEOUT:?} after the keys \
                      (screenshot of the whole display: failure-file-picker-open.png)"
@@ -91,31 +99,9 @@ impl App {
     }
 }
 
-/// Sends keys to window `w` itself (`xdotool --window`: X events sent to
-/// it, whoever has the keyboard focus). Under Xvfb without a window manager
-/// the focus set on the picker did not hold: XTEST keys reached the till's
-/// window behind it (its page text got selected by Ctrl+A).
-async fn x_send_to(w: &str, keys: &[&str]) -> Result<()> {
-    for k in keys {
-        let out = match k.strip_prefix("type:") {
-            Some(text) => Command::new("xdotool")
-                .args(["type", "--delay", "20", text])
-                .output()?,
-            None => Command::new("xdotool")
-                .args(["key", "--delay", "20", k])
-                .output()?,
-        };
-        if !out.status.success() {
-            bail!("xdotool {k}: {}", String::from_utf8_lossy(&out.stderr));
-        }
-        tokio::time::sleep(Duration::from_millis(60)).await;
-    }
-    Ok(())
-}
-
-/// Gives window `w` the X keyboard focus. No window manager runs under
-/// Xvfb: the focus is set directly and the pointer moved in (the default
-/// focus follows the pointer), until X reports the focus there. Keys typed
+/// Gives window `w` the X keyboard focus: asks the window manager to
+/// activate it, sets the focus and clicks inside (near its top edge, clear
+/// of the chooser's controls), until X reports the focus there. Keys typed
 /// elsewhere would be lost, and the picker then stays open: that failure
 /// names the picker.
 async fn focus_window(w: &str) {
@@ -141,10 +127,14 @@ async fn focus_window(w: &str) {
     }
 }
 
-/// The visible windows of process `pid` titled exactly `title`.
+/// The visible windows of process `pid` titled exactly `title`. `--all`:
+/// xdotool's search matches any one of its conditions by default, which
+/// answered every window of the app (the till's own window too, which never
+/// closes: the picker seemed to stay open).
 fn visible_windows(pid: &str, title: &str) -> Result<Vec<String>> {
     let out = Command::new("timeout")
-        .args(["10", "xdotool", "search", "--onlyvisible", "--pid", pid])
+        .args(["10", "xdotool", "search", "--all", "--onlyvisible"])
+        .args(["--pid", pid])
         .args(["--name", &format!("^{}$", regex_escape(title))])
         .output()
         .context("cannot run xdotool: apt-get install xdotool")?;
@@ -162,6 +152,27 @@ fn regex_escape(text: &str) -> String {
             special.then_some('\\').into_iter().chain([c])
         })
         .collect()
+}
+
+/// What X knows of window `w` and the whole window tree, beside the
+/// screenshot: which window was still there, mapped or not.
+fn window_tree(name: &str, w: &str) {
+    if let Ok(dir) = screenshot_dir() {
+        let mut text = String::new();
+        for args in [
+            vec!["xwininfo", "-id", w, "-all"],
+            vec!["xprop", "-id", w],
+            vec!["xwininfo", "-root", "-tree"],
+        ] {
+            if let Ok(o) = Command::new("timeout").arg("10").args(&args).output() {
+                text.push_str(&format!("$ {}\n", args.join(" ")));
+                text.push_str(&String::from_utf8_lossy(&o.stdout));
+                text.push_str(&String::from_utf8_lossy(&o.stderr));
+            }
+        }
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = std::fs::write(dir.join(format!("{name}.txt")), text);
+    }
 }
 
 /// The whole X display (the picker is not in the page, so WebDriver's
