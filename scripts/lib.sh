@@ -116,6 +116,36 @@ ensure_tauri_driver() {
   fi
 }
 
+# The Tauri CLI (`cargo tauri`, crate tauri-cli) at the major.minor of the
+# tauri crate in Cargo.lock: it builds the .deb and .rpm (scripts/package.sh).
+ensure_tauri_cli() {
+  local want have
+  want="$(locked_version tauri)"
+  want="${want%.*}"
+  have="$(cargo tauri --version 2>/dev/null | awk '{print $2}' || true)"
+  if [[ "${have%.*}" != "$want" ]]; then
+    say "installing tauri-cli ~$want (several minutes, once)"
+    cargo install tauri-cli --version "~$want" --locked
+  fi
+}
+
+# start_xvfb DIR: starts a private Xvfb on a free display number (it writes
+# the number to fd 3: no fixed display), exports DISPLAY and sets XVFB_PID
+# (the caller stops it). DIR holds the display number and Xvfb's log.
+start_xvfb() {
+  local dir="$1"
+  Xvfb -displayfd 3 -screen 0 1366x900x24 -nolisten tcp 3>"$dir/display" 2>"$dir/xvfb.log" &
+  XVFB_PID=$!
+  for _ in $(seq 1 200); do
+    [[ -s "$dir/display" ]] && break
+    kill -0 "$XVFB_PID" 2>/dev/null || { cat "$dir/xvfb.log" >&2; return 1; }
+    sleep 0.05
+  done
+  [[ -s "$dir/display" ]] || { echo "Xvfb did not start" >&2; return 1; }
+  DISPLAY=":$(head -n1 "$dir/display")"
+  export DISPLAY XVFB_PID
+}
+
 # Debian packages the desktop app needs to build and to be driven in tests.
 DESKTOP_PACKAGES=(pkg-config libwebkit2gtk-4.1-dev libssl-dev)
 E2E_PACKAGES=(xvfb webkit2gtk-driver imagemagick xdotool procps)

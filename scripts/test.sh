@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every ShopSync test: unit, property, crash-safety, CLI, server and
-# end-to-end tests in the real desktop window and in headless Chromium. On a
+# end-to-end tests in the real desktop window (the built app, and the app
+# installed from its .deb) and in headless Chromium. On a
 # fresh Debian machine it first installs what is missing (Debian packages,
-# the wasm target, wasm-bindgen-cli and tauri-driver from the Rust crate
-# registry).
+# the wasm target, wasm-bindgen-cli, tauri-driver and tauri-cli from the
+# Rust crate registry).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -11,6 +12,7 @@ cd "$ROOT"
 ensure_apt build-essential "${DESKTOP_PACKAGES[@]}" "${E2E_PACKAGES[@]}" "${WEB_E2E_PACKAGES[@]}" "${CLOCK_TEST_PACKAGES[@]}" "${DEMO_PACKAGES[@]}"
 ensure_wasm_toolchain
 ensure_tauri_driver
+ensure_tauri_cli
 
 say "unit, property, integration and server tests"
 cargo test --workspace --locked
@@ -29,6 +31,15 @@ cargo run --release --locked -p shopsync-sim -- --seeds "${SIM_SEEDS:-300}"
 if [ -x scripts/e2e.sh ]; then
   say "end-to-end tests in the real window (Xvfb + WebDriver)"
   scripts/e2e.sh
+fi
+
+# The till as a shop installs it: the .deb and .rpm built by the Tauri CLI,
+# the .deb installed with apt (root: CI runs as root), the installed binary
+# driven through first launch and a sale, the package removed again.
+if [ -x scripts/package.sh ]; then
+  say "the packages: build the .deb and .rpm, install the .deb, sell with the installed till"
+  scripts/package.sh
+  scripts/package-test.sh
 fi
 
 if [ -x scripts/e2e-web.sh ]; then

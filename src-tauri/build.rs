@@ -1,5 +1,8 @@
-//! The Tauri configuration lives at the repository top level; point
-//! tauri-build at it explicitly (see the comment in the root Cargo.toml).
+//! The Tauri configuration lives at the repository top level
+//! (`tauri.conf.json`); `src-tauri/tauri.conf.json` is a symlink to it, so
+//! tauri-build, `generate_context!` and the Tauri CLI's bundler all read it
+//! from here and resolve its paths (`../ui/dist`, `../icons/…`) from this
+//! folder (see the comment in the root Cargo.toml).
 //!
 //! `generate_context!` embeds `ui/dist` and fails if it is missing. So that
 //! a clean checkout still builds (clippy, `cargo test` of the workspace),
@@ -23,7 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         std::fs::create_dir_all(dist)?;
         std::fs::write(dist.join("index.html"), PLACEHOLDER)?;
     }
-    let attrs = tauri_build::Attributes::new().config_path("../tauri.conf.json");
+    let attrs = tauri_build::Attributes::new().config_path("./tauri.conf.json");
     tauri_build::try_build(attrs)?;
     Ok(())
 }

@@ -11,6 +11,9 @@
 //!   against the real `shopsync-server` and shops made with the real
 //!   `shopsync` CLI. `scripts/e2e-web.sh` arranges it.
 //! - [`Page`] (`page.rs`): what both do to a page, by `data-testid`.
+//! - [`steps`]: a stocked shop, first launch, a keyboard sale and the
+//!   like, shared by the till's tests (`tests/till.rs`) and the test of
+//!   the installed package (`tests/installed.rs`).
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -23,6 +26,7 @@ pub use fantoccini;
 
 mod app;
 mod page;
+pub mod steps;
 pub mod web;
 
 pub use app::{App, log_dir};

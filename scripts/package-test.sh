@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The package test: installs the built .deb into this machine with apt (as
+# root: it changes the system), checks what the package declares and puts
+# where, then runs exactly e2e/tests/installed.rs: the *installed* binary,
+# launched from an empty temporary folder under a private Xvfb through
+# tauri-driver, through first launch and one sale, checked in the store file
+# on disk. Removes (purges) the package again, also when a step fails.
+# The .rpm cannot be installed here; its declared requirements are checked
+# with Debian's rpm tool.
+#
+#   scripts/package.sh && scripts/package-test.sh   (scripts/test.sh does this)
+#
+# Refuses to run when a ShopSync package is already installed: it would
+# remove it.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+ensure_apt "${E2E_PACKAGES[@]}" rpm
+ensure_tauri_driver
+
+version=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' tauri.conf.json)
+bundle="$CARGO_TARGET_DIR/release/bundle"
+deb=$(ls -t "$bundle"/deb/*_"${version}"_*.deb 2>/dev/null | head -n1 || true)
+rpm_file=$(ls -t "$bundle"/rpm/*-"${version}"-*.rpm 2>/dev/null | head -n1 || true)
+[[ -n "$deb" && -n "$rpm_file" ]] || { echo "no .deb/.rpm of $version under $bundle: run scripts/package.sh" >&2; exit 1; }
+
+fail() { echo "package test: $*" >&2; exit 1; }
+
+pkg=$(dpkg-deb -f "$deb" Package)
+if dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+  fail "the $pkg package is already installed; this test would remove it (apt-get remove $pkg first)"
+fi
+
+# What the packages declare.
+depends=$(dpkg-deb -f "$deb" Depends)
+for d in libwebkit2gtk-4.1-0 libgtk-3-0; do
+  [[ "$depends" == *"$d"* ]] || fail "$deb does not depend on $d (Depends: $depends)"
+done
+requires=$(rpm -qp --requires "$rpm_file" 2>/dev/null)
+for r in 'libwebkit2gtk-4.1.so.0()(64bit)' 'libgtk-3.so.0()(64bit)'; do
+  grep -qxF "$r" <<<"$requires" || fail "$rpm_file does not require $r"
+done
+rpm -qpl "$rpm_file" 2>/dev/null | grep -qx /usr/bin/shopsync-app || fail "$rpm_file has no /usr/bin/shopsync-app"
+
+# The e2e test binary first, so no build runs while the package is installed.
+cargo build --locked -p shopsync-e2e --release --test installed
+
+tmp=$(mktemp -d)
+XVFB_PID=
+installed=0
+cleanup() {
+  [[ -n "$XVFB_PID" ]] && kill -TERM "$XVFB_PID" 2>/dev/null || true
+  if ((installed)); then
+    say "removing the $pkg package"
+    DEBIAN_FRONTEND=noninteractive as_root apt-get purge -y -qq "$pkg" >/dev/null || true
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+say "installing $deb"
+installed=1
+DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$deb" >/dev/null
+
+bin=$(dpkg -L "$pkg" | grep -x '/usr/bin/[^/]*' | head -n1)
+[[ -n "$bin" && -x "$bin" ]] || fail "the package installed no program in /usr/bin"
+desktop=$(dpkg -L "$pkg" | grep '^/usr/share/applications/.*\.desktop$' | head -n1)
+[[ -n "$desktop" ]] || fail "the package installed no desktop entry"
+grep -q '^Categories=.*Office' "$desktop" || fail "$desktop has no Office category"
+grep -q '^Comment=.' "$desktop" || fail "$desktop has no Comment"
+icon=$(sed -n 's/^Icon=//p' "$desktop")
+dpkg -L "$pkg" | grep -q "^/usr/share/icons/hicolor/.*/apps/$icon\.png$" || fail "no $icon icon installed"
+
+start_xvfb "$tmp"
+say "the installed $bin under Xvfb ($DISPLAY): first launch and a sale"
+SHOPSYNC_APP_BIN="$bin" cargo test --locked -p shopsync-e2e --release --test installed -- --ignored --test-threads=1
