@@ -23,7 +23,7 @@ command -v WebKitWebDriver >/dev/null || { echo "WebKitWebDriver is missing: apt
 # Release builds: what a shop runs, and the core's Automerge work is 10-50x
 # slower unoptimised (a long CSV import would hold each write far longer).
 scripts/build-ui.sh
-cargo build -p shopsync-app --release
+build_app
 if [[ $mode == bench ]]; then
   cargo build -p shopsync-e2e --release --examples
 else

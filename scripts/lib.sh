@@ -116,17 +116,23 @@ ensure_tauri_driver() {
   fi
 }
 
-# The Tauri CLI (`cargo tauri`, crate tauri-cli) at the major.minor of the
-# tauri crate in Cargo.lock: it builds the .deb and .rpm (scripts/package.sh).
+# The Tauri CLI (`tauri`, the same program as `cargo tauri`), pinned to the
+# tauri crate's major.minor in Cargo.lock. It comes prebuilt from the npm
+# registry (package @tauri-apps/cli): `cargo install tauri-cli` compiles
+# ~600 crates, an hour on 2 cores under load. Sets TAURI_CLI.
+TAURI_CLI_VERSION=2.12.4
 ensure_tauri_cli() {
-  local want have
-  want="$(locked_version tauri)"
-  want="${want%.*}"
-  have="$(cargo tauri --version 2>/dev/null | awk '{print $2}' || true)"
-  if [[ "${have%.*}" != "$want" ]]; then
-    say "installing tauri-cli ~$want (several minutes, once)"
-    cargo install tauri-cli --version "~$want" --locked
-  fi
+  ensure_npm_package "$CARGO_TARGET_DIR/tauri-cli" @tauri-apps/cli "$TAURI_CLI_VERSION"
+  TAURI_CLI="$CARGO_TARGET_DIR/tauri-cli/node_modules/.bin/tauri"
+  "$TAURI_CLI" --version >/dev/null || { echo "the Tauri CLI does not run: $TAURI_CLI" >&2; return 1; }
+}
+
+# build_app: the release app exactly as the Tauri CLI's `tauri build` builds
+# it (`--bins --features tauri/custom-protocol`: the UI embedded, served from
+# the app), so the tests and the packages share one build of one binary:
+# $CARGO_TARGET_DIR/release/shopsync-app.
+build_app() {
+  (cd "$ROOT/src-tauri" && cargo build --locked --release --bins --features tauri/custom-protocol)
 }
 
 # start_xvfb DIR: starts a private Xvfb on a free display number (it writes

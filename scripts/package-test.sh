@@ -29,7 +29,7 @@ rpm_file=$(ls -t "$bundle"/rpm/*-"${version}"-*.rpm 2>/dev/null | head -n1 || tr
 fail() { echo "package test: $*" >&2; exit 1; }
 
 pkg=$(dpkg-deb -f "$deb" Package)
-if dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+if [[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)" == *"install ok installed"* ]]; then
   fail "the $pkg package is already installed; this test would remove it (apt-get remove $pkg first)"
 fi
 
@@ -42,7 +42,10 @@ requires=$(rpm -qp --requires "$rpm_file" 2>/dev/null)
 for r in 'libwebkit2gtk-4.1.so.0()(64bit)' 'libgtk-3.so.0()(64bit)'; do
   grep -qxF "$r" <<<"$requires" || fail "$rpm_file does not require $r"
 done
-rpm -qpl "$rpm_file" 2>/dev/null | grep -qx /usr/bin/shopsync-app || fail "$rpm_file has no /usr/bin/shopsync-app"
+# Lists read whole first: `grep -q` stops early, and under pipefail the
+# writer's broken pipe would fail the check.
+rpm_files=$(rpm -qpl "$rpm_file" 2>/dev/null)
+grep -qx /usr/bin/shopsync-app <<<"$rpm_files" || fail "$rpm_file has no /usr/bin/shopsync-app"
 
 # The e2e test binary first, so no build runs while the package is installed.
 cargo build --locked -p shopsync-e2e --release --test installed
@@ -64,14 +67,15 @@ say "installing $deb"
 installed=1
 DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$deb" >/dev/null
 
-bin=$(dpkg -L "$pkg" | grep -x '/usr/bin/[^/]*' | head -n1)
+deb_files=$(dpkg -L "$pkg")
+bin=$(grep -x '/usr/bin/[^/]*' <<<"$deb_files" | head -n1 || true)
 [[ -n "$bin" && -x "$bin" ]] || fail "the package installed no program in /usr/bin"
-desktop=$(dpkg -L "$pkg" | grep '^/usr/share/applications/.*\.desktop$' | head -n1)
+desktop=$(grep '^/usr/share/applications/.*\.desktop$' <<<"$deb_files" | head -n1 || true)
 [[ -n "$desktop" ]] || fail "the package installed no desktop entry"
 grep -q '^Categories=.*Office' "$desktop" || fail "$desktop has no Office category"
 grep -q '^Comment=.' "$desktop" || fail "$desktop has no Comment"
 icon=$(sed -n 's/^Icon=//p' "$desktop")
-dpkg -L "$pkg" | grep -q "^/usr/share/icons/hicolor/.*/apps/$icon\.png$" || fail "no $icon icon installed"
+grep -q "^/usr/share/icons/hicolor/.*/apps/$icon\.png$" <<<"$deb_files" || fail "no $icon icon installed"
 
 start_xvfb "$tmp"
 say "the installed $bin under Xvfb ($DISPLAY): first launch and a sale"

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Builds the till's Linux packages, a .deb and an .rpm, with the Tauri CLI
-# (`cargo tauri build`, run in src-tauri/: see the root Cargo.toml), and
-# prints where they are. Installs what is missing first: Debian packages,
-# the wasm target and wasm-bindgen-cli (the UI), tauri-cli from the Rust
-# crate registry (once). The packages go to the target directory
+# (`tauri build`, run in src-tauri/: see the root Cargo.toml), and prints
+# where they are. Installs what is missing first: Debian packages, the wasm
+# target and wasm-bindgen-cli (the UI), the Tauri CLI (prebuilt, from the
+# npm registry: scripts/lib.sh). The packages go to the target directory
 # ($CARGO_TARGET_DIR/release/bundle/{deb,rpm}/), never into the source tree.
 #
 # The app binary in them embeds the UI (tauri's `custom-protocol`, which
-# `cargo tauri build` turns on), so an installed till needs nothing else.
+# `tauri build` turns on) and is the same build scripts/e2e.sh tests
+# (`build_app` in scripts/lib.sh), so an installed till needs nothing else.
 # No AppImage: the bundler downloads linuxdeploy and AppRun from outside
 # the package registries (README, "Install").
 set -euo pipefail
@@ -22,7 +23,7 @@ ensure_tauri_cli
 # tauri.conf.json's beforeBuildCommand builds the UI (scripts/build-ui.sh);
 # --ci: no prompts.
 say "building the .deb and .rpm (release)"
-(cd src-tauri && cargo tauri build --ci --bundles deb,rpm -- --locked)
+(cd src-tauri && "$TAURI_CLI" build --ci --bundles deb,rpm -- --locked)
 
 version=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' tauri.conf.json)
 bundle="$CARGO_TARGET_DIR/release/bundle"

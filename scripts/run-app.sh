@@ -47,6 +47,6 @@ if [[ "${1:-}" == "--install-only" ]]; then
 fi
 
 scripts/build-ui.sh
-cargo build -p shopsync-app --release
+build_app
 target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
 exec "$target_dir/release/shopsync-app" "$@"

@@ -8,9 +8,11 @@
 //! tauri-driver and a display.
 
 use anyhow::{Context, Result, bail, ensure};
-use shopsync_core::{SalesFilter, Store};
+use shopsync_core::Store;
 use shopsync_e2e::repo_root;
-use shopsync_e2e::steps::{MILK_BARCODE, first_launch, keyboard_sale, stock_shelves, with_app};
+use shopsync_e2e::steps::{
+    MILK_BARCODE, first_launch, keyboard_sale, only_sale, stock_shelves, with_app,
+};
 
 /// The installed binary: `SHOPSYNC_APP_BIN` must name it, as an absolute
 /// path outside this repository (the point is not to run the built one).
@@ -70,19 +72,12 @@ async fn installed_app_first_launch_and_a_sale() -> Result<()> {
     .await
     .context("a sale in the installed app")?;
 
-    let s = Store::open(&db)?;
-    let sales = s.sales(&SalesFilter::default())?;
-    ensure!(
-        sales.len() == 1,
-        "expected one sale on disk, found {}",
-        sales.len()
-    );
-    let detail = s.sale(&sales[0].sale_id)?;
+    let detail = only_sale(&db)?;
     ensure!(
         detail.summary.total.minor == 120 && detail.lines.len() == 1,
         "the sale on disk is not one milk at 1.20: {detail:?}"
     );
-    let milk = s.stock_levels(Some("MILK"), false)?;
+    let milk = Store::open(&db)?.stock_levels(Some("MILK"), false)?;
     ensure!(
         milk.first().map(|l| l.on_hand) == Some(9),
         "the sale did not take one milk off the shelf: {milk:?}"

@@ -11,8 +11,8 @@ use chrono::{Duration, TimeZone, Utc};
 use shopsync_core::{CartLine, Store, TenderInput, types::TenderKind};
 use shopsync_e2e::fantoccini::key::Key;
 use shopsync_e2e::steps::{
-    COFFEE_BARCODE, MILK_BARCODE, first_launch, keyboard_sale, only_sale, sales_on_disk, seed, temp_db,
-    with_app, with_app_value,
+    COFFEE_BARCODE, MILK_BARCODE, first_launch, keyboard_sale, only_sale, sales_on_disk, seed,
+    temp_db, with_app, with_app_value,
 };
 use shopsync_e2e::{App, enter, key, send_order};
 
