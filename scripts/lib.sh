@@ -48,6 +48,19 @@ ensure_wasm_toolchain() {
   fi
 }
 
+# The app's Windows compile check (scripts/test.sh): the target's standard
+# library from rustup, and Debian's MinGW C compiler for the C that build
+# scripts compile (SQLite, among others).
+WINDOWS_TARGET=x86_64-pc-windows-gnu
+WINDOWS_CHECK_PACKAGES=(gcc-mingw-w64-x86-64-win32)
+ensure_windows_target() {
+  ensure_apt "${WINDOWS_CHECK_PACKAGES[@]}"
+  if ! rustup target list --installed | grep -q "^$WINDOWS_TARGET\$"; then
+    say "adding the $WINDOWS_TARGET target"
+    rustup target add "$WINDOWS_TARGET"
+  fi
+}
+
 # Fails with the command to run unless wasm-bindgen-cli is at the version
 # Cargo.lock pins (the UI builds call it; ensure_wasm_toolchain installs it).
 require_wasm_bindgen() {

@@ -42,6 +42,12 @@ if [ -x scripts/package.sh ]; then
   scripts/package-test.sh
 fi
 
+# The Windows bundles cannot be built here, but the app must compile for
+# Windows: its Windows-only code (single instance, paths) is checked.
+say "the app compiles for Windows (cargo check, $WINDOWS_TARGET)"
+ensure_windows_target
+cargo check --locked -p shopsync-app --target "$WINDOWS_TARGET"
+
 if [ -x scripts/e2e-web.sh ]; then
   say "the customer's web app in headless Chromium (chromedriver), against the real server"
   scripts/e2e-web.sh
