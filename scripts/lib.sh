@@ -20,7 +20,7 @@ as_root() {
 ensure_apt() {
   local missing=()
   for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" == "install ok installed" ]] || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
     say "installing Debian packages: ${missing[*]}"
@@ -35,7 +35,7 @@ locked_version() {
 }
 
 ensure_wasm_toolchain() {
-  if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
+  if ! grep -qx wasm32-unknown-unknown <<<"$(rustup target list --installed)"; then
     say "adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown
   fi
@@ -55,7 +55,7 @@ WINDOWS_TARGET=x86_64-pc-windows-gnu
 WINDOWS_CHECK_PACKAGES=(gcc-mingw-w64-x86-64-win32)
 ensure_windows_target() {
   ensure_apt "${WINDOWS_CHECK_PACKAGES[@]}"
-  if ! rustup target list --installed | grep -q "^$WINDOWS_TARGET\$"; then
+  if ! grep -qx "$WINDOWS_TARGET" <<<"$(rustup target list --installed)"; then
     say "adding the $WINDOWS_TARGET target"
     rustup target add "$WINDOWS_TARGET"
   fi

@@ -29,9 +29,24 @@ rpm_file=$(ls -t "$bundle"/rpm/*-"${version}"-*.rpm 2>/dev/null | head -n1 || tr
 fail() { echo "package test: $*" >&2; exit 1; }
 
 pkg=$(dpkg-deb -f "$deb" Package)
-if [[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)" == *"install ok installed"* ]]; then
-  fail "the $pkg package is already installed; this test would remove it (apt-get remove $pkg first)"
+# apt waits for another apt's lock instead of failing at once; sudo drops
+# the environment, hence `env`.
+apt_get() { as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 "$@"; }
+status() { dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true; }
+
+# A package this test installed and could not remove (the run was killed)
+# is recognised by the marker and removed; any other install of the
+# package is the user's, and is left alone.
+marker=/var/lib/shopsync-package-test/installed
+if [[ -f "$marker" ]]; then
+  say "removing the $pkg package a killed package test left behind"
+  apt_get purge -y -qq "$pkg" >/dev/null
+  as_root rm -f "$marker"
 fi
+case "$(status)" in
+  "" | "unknown ok not-installed" | "deinstall ok config-files") ;;
+  *) fail "the $pkg package is on this machine ($(status)); this test would replace and remove it (apt-get purge $pkg first)" ;;
+esac
 
 # What the packages declare.
 depends=$(dpkg-deb -f "$deb" Depends)
@@ -54,22 +69,38 @@ tmp=$(mktemp -d)
 XVFB_PID=
 installed=0
 cleanup() {
+  local rc=$?
   [[ -n "$XVFB_PID" ]] && kill -TERM "$XVFB_PID" 2>/dev/null || true
+  if ((rc != 0)) && [[ -s "$tmp/xvfb.log" ]]; then
+    echo "--- Xvfb's log ---" >&2
+    cat "$tmp/xvfb.log" >&2
+  fi
   if ((installed)); then
     say "removing the $pkg package"
-    DEBIAN_FRONTEND=noninteractive as_root apt-get purge -y -qq "$pkg" >/dev/null || true
+    if apt_get purge -y -qq "$pkg" >/dev/null; then
+      as_root rm -f "$marker"
+    else
+      echo "package test: could not remove $pkg; the next run removes it (or: apt-get purge $pkg)" >&2
+      rc=1
+    fi
   fi
   rm -rf "$tmp"
+  exit "$rc"
 }
 trap cleanup EXIT
 
 say "installing $deb"
 installed=1
-DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$deb" >/dev/null
+as_root mkdir -p "$(dirname "$marker")"
+as_root touch "$marker"
+apt_get install -y -qq "$deb" >/dev/null
 
 deb_files=$(dpkg -L "$pkg")
 bin=$(grep -x '/usr/bin/[^/]*' <<<"$deb_files" | head -n1 || true)
 [[ -n "$bin" && -x "$bin" ]] || fail "the package installed no program in /usr/bin"
+# The package holds this checkout's build, not an older bundle.
+built=$("$CARGO_TARGET_DIR/release/shopsync-app" --version)
+[[ "$("$bin" --version)" == "$built" ]] || fail "$bin is not this build ($("$bin" --version), built: $built): run scripts/package.sh"
 desktop=$(grep '^/usr/share/applications/.*\.desktop$' <<<"$deb_files" | head -n1 || true)
 [[ -n "$desktop" ]] || fail "the package installed no desktop entry"
 grep -q '^Categories=.*Office' "$desktop" || fail "$desktop has no Office category"

@@ -16,6 +16,15 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 export PATH="$HOME/.cargo/bin:$PATH"
 
+# The packages' version (tauri.conf.json) is the program's (--version,
+# the workspace's Cargo.toml): one number, checked before a long build.
+version=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' tauri.conf.json)
+cargo_version=$(awk '/^\[workspace.package\]/{w=1} w && $1=="version" {gsub(/"/,"",$3); print $3; exit}' Cargo.toml)
+if [[ -z "$version" || "$version" != "$cargo_version" ]]; then
+  echo "tauri.conf.json's version ($version) differs from Cargo.toml's ($cargo_version)" >&2
+  exit 1
+fi
+
 ensure_apt build-essential "${DESKTOP_PACKAGES[@]}"
 ensure_wasm_toolchain
 ensure_tauri_cli
@@ -25,7 +34,6 @@ ensure_tauri_cli
 say "building the .deb and .rpm (release)"
 (cd src-tauri && "$TAURI_CLI" build --ci --bundles deb,rpm -- --locked)
 
-version=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' tauri.conf.json)
 bundle="$CARGO_TARGET_DIR/release/bundle"
 found=0
 for f in "$bundle"/deb/*_"${version}"_*.deb "$bundle"/rpm/*-"${version}"-*.rpm; do

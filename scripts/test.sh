@@ -3,8 +3,9 @@
 # end-to-end tests in the real desktop window (the built app, and the app
 # installed from its .deb) and in headless Chromium. On a
 # fresh Debian machine it first installs what is missing (Debian packages,
-# the wasm target, wasm-bindgen-cli, tauri-driver and tauri-cli from the
-# Rust crate registry).
+# the wasm and Windows targets, wasm-bindgen-cli and tauri-driver from the
+# Rust crate registry, the Tauri CLI from the npm registry). The package
+# test installs and removes a package: run as root or with sudo.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"

@@ -2,9 +2,9 @@
 //!
 //! - [`App`] (`app.rs`): the real till window. `tauri-driver` (which runs
 //!   WebKitWebDriver) launches the built `shopsync-app` on a store file of
-//!   the test's own. Needs the app built (`cargo build -p shopsync-app`, in
-//!   the same target directory and profile as this crate, or
-//!   `SHOPSYNC_APP_BIN`), the UI built into `ui/dist`, `tauri-driver` on
+//!   the test's own. Needs the app built (`build_app` in `scripts/lib.sh`,
+//!   the release build the packages get, in the same target directory and
+//!   profile as this crate, or `SHOPSYNC_APP_BIN`), the UI built into `ui/dist`, `tauri-driver` on
 //!   the PATH (or `TAURI_DRIVER`), and a display (Xvfb). `scripts/e2e.sh`
 //!   arranges all of it.
 //! - [`web`]: the customer's web app in headless Chromium (chromedriver)
