@@ -4,8 +4,6 @@
 //! Ignored by a plain `cargo test`: they need the built app and UI, the
 //! WebDriver tools and a display. Run them with `scripts/e2e.sh`.
 
-use std::path::Path;
-
 use anyhow::Result;
 use chrono::{Duration, TimeZone, Utc};
 use shopsync_core::{CartLine, Store, TenderInput, types::TenderKind};
