@@ -23,7 +23,7 @@ command -v WebKitWebDriver >/dev/null || { echo "WebKitWebDriver is missing: apt
 # Release builds: what a shop runs, and the core's Automerge work is 10-50x
 # slower unoptimised (a long CSV import would hold each write far longer).
 scripts/build-ui.sh
-cargo build -p shopsync-app --release
+build_app
 if [[ $mode == bench ]]; then
   cargo build -p shopsync-e2e --release --examples
 else
@@ -32,26 +32,17 @@ else
 fi
 
 tmp=$(mktemp -d)
-xvfb_pid=
+XVFB_PID=
 WM_PID=
 cleanup() {
   [[ -n "$WM_PID" ]] && kill -TERM "$WM_PID" 2>/dev/null || true
-  [[ -n "$xvfb_pid" ]] && kill -TERM "$xvfb_pid" 2>/dev/null || true
+  [[ -n "$XVFB_PID" ]] && kill -TERM "$XVFB_PID" 2>/dev/null || true
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 
 if [[ -z "${DISPLAY:-}" || "${E2E_OWN_DISPLAY:-1}" == 1 ]]; then
-  # Xvfb picks a free display number and writes it to fd 3: no fixed display.
-  Xvfb -displayfd 3 -screen 0 1366x900x24 -nolisten tcp 3>"$tmp/display" 2>"$tmp/xvfb.log" &
-  xvfb_pid=$!
-  for _ in $(seq 1 200); do
-    [[ -s "$tmp/display" ]] && break
-    kill -0 "$xvfb_pid" 2>/dev/null || { cat "$tmp/xvfb.log" >&2; exit 1; }
-    sleep 0.05
-  done
-  [[ -s "$tmp/display" ]] || { echo "Xvfb did not start" >&2; exit 1; }
-  export DISPLAY=":$(head -n1 "$tmp/display")"
+  start_xvfb "$tmp"
   # The till's file pickers need one (see start_window_manager).
   start_window_manager "$tmp"
 fi

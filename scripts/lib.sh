@@ -20,7 +20,7 @@ as_root() {
 ensure_apt() {
   local missing=()
   for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" == "install ok installed" ]] || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
     say "installing Debian packages: ${missing[*]}"
@@ -35,7 +35,7 @@ locked_version() {
 }
 
 ensure_wasm_toolchain() {
-  if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
+  if ! grep -qx wasm32-unknown-unknown <<<"$(rustup target list --installed)"; then
     say "adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown
   fi
@@ -45,6 +45,19 @@ ensure_wasm_toolchain() {
     say "installing wasm-bindgen-cli $want (a few minutes, once)"
     # Not --locked: a locked dependency of 0.2.130 is missing from the registry.
     cargo install wasm-bindgen-cli --version "=$want"
+  fi
+}
+
+# The app's Windows compile check (scripts/test.sh): the target's standard
+# library from rustup, and Debian's MinGW C compiler for the C that build
+# scripts compile (SQLite, among others).
+WINDOWS_TARGET=x86_64-pc-windows-gnu
+WINDOWS_CHECK_PACKAGES=(gcc-mingw-w64-x86-64-win32)
+ensure_windows_target() {
+  ensure_apt "${WINDOWS_CHECK_PACKAGES[@]}"
+  if ! grep -qx "$WINDOWS_TARGET" <<<"$(rustup target list --installed)"; then
+    say "adding the $WINDOWS_TARGET target"
+    rustup target add "$WINDOWS_TARGET"
   fi
 }
 
@@ -114,6 +127,42 @@ ensure_tauri_driver() {
     say "installing tauri-driver (once)"
     cargo install tauri-driver --locked
   fi
+}
+
+# The Tauri CLI (`tauri`, the same program as `cargo tauri`), pinned to the
+# tauri crate's major.minor in Cargo.lock. It comes prebuilt from the npm
+# registry (package @tauri-apps/cli): `cargo install tauri-cli` compiles
+# ~600 crates, an hour on 2 cores under load. Sets TAURI_CLI.
+TAURI_CLI_VERSION=2.12.4
+ensure_tauri_cli() {
+  ensure_npm_package "$CARGO_TARGET_DIR/tauri-cli" @tauri-apps/cli "$TAURI_CLI_VERSION"
+  TAURI_CLI="$CARGO_TARGET_DIR/tauri-cli/node_modules/.bin/tauri"
+  "$TAURI_CLI" --version >/dev/null || { echo "the Tauri CLI does not run: $TAURI_CLI" >&2; return 1; }
+}
+
+# build_app: the release app exactly as the Tauri CLI's `tauri build` builds
+# it (`--bins --features tauri/custom-protocol`: the UI embedded, served from
+# the app), so the tests and the packages share one build of one binary:
+# $CARGO_TARGET_DIR/release/shopsync-app.
+build_app() {
+  (cd "$ROOT/src-tauri" && cargo build --locked --release --bins --features tauri/custom-protocol)
+}
+
+# start_xvfb DIR: starts a private Xvfb on a free display number (it writes
+# the number to fd 3: no fixed display), exports DISPLAY and sets XVFB_PID
+# (the caller stops it). DIR holds the display number and Xvfb's log.
+start_xvfb() {
+  local dir="$1"
+  Xvfb -displayfd 3 -screen 0 1366x900x24 -nolisten tcp 3>"$dir/display" 2>"$dir/xvfb.log" &
+  XVFB_PID=$!
+  for _ in $(seq 1 200); do
+    [[ -s "$dir/display" ]] && break
+    kill -0 "$XVFB_PID" 2>/dev/null || { cat "$dir/xvfb.log" >&2; return 1; }
+    sleep 0.05
+  done
+  [[ -s "$dir/display" ]] || { echo "Xvfb did not start" >&2; return 1; }
+  DISPLAY=":$(head -n1 "$dir/display")"
+  export DISPLAY XVFB_PID
 }
 
 # Debian packages the desktop app needs to build and to be driven in tests.

@@ -1,52 +1,34 @@
 #!/usr/bin/env bash
 # Takes a fresh Debian/Ubuntu machine to a running till window:
-# installs what is missing (system packages, the wasm32 target,
-# wasm-bindgen-cli at the exact version in Cargo.lock, and for the e2e tests
-# tauri-driver), builds the UI and the app, and launches it.
+# installs what is missing (Debian packages, the wasm32 target,
+# wasm-bindgen-cli at the exact version in Cargo.lock, and with
+# --install-only also what the e2e tests need), builds the UI and the app
+# (release, exactly as the packages are built: `build_app` in lib.sh), and
+# launches it. Arguments go to the app (e.g. --version, --db PATH).
 #
 #   scripts/run-app.sh                 build (release) and launch
 #   scripts/run-app.sh --install-only  only install the prerequisites
 #   SHOPSYNC_DB=/path/till.db scripts/run-app.sh   use that store file
 #
-# A cold build takes several minutes on 2 cores (UI ~3 min, app ~7 min).
+# A cold build takes several minutes on 2 cores (UI ~5 min, app ~7 min).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
 export PATH="$HOME/.cargo/bin:$PATH"
 
-pkgs=(libwebkit2gtk-4.1-dev build-essential pkg-config libssl-dev xvfb webkit2gtk-driver curl file)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "installing: ${missing[*]}"
-  sudo_cmd=""
-  [[ $(id -u) -ne 0 ]] && sudo_cmd=sudo
-  $sudo_cmd apt-get update
-  $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
-fi
-
 if ! command -v cargo >/dev/null; then
-  echo "Rust is missing: install it from https://rustup.rs, then rerun." >&2
+  echo "Rust is missing: install it with rustup (see the README), then rerun." >&2
   exit 1
 fi
-rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown \
-  || rustup target add wasm32-unknown-unknown
-
-want=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3; exit}' Cargo.lock)
-have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
-if [[ "$have" != "$want" ]]; then
-  # Not --locked: a locked dependency of 0.2.130's CLI is gone from the registry.
-  cargo install wasm-bindgen-cli --version "$want"
-fi
+ensure_apt build-essential "${DESKTOP_PACKAGES[@]}"
+ensure_wasm_toolchain
 if [[ "${1:-}" == "--install-only" ]]; then
-  # Only the end-to-end tests need tauri-driver.
-  command -v tauri-driver >/dev/null || cargo install tauri-driver --locked
+  ensure_apt "${E2E_PACKAGES[@]}"
+  ensure_tauri_driver
   echo "prerequisites installed"
   exit 0
 fi
 
 scripts/build-ui.sh
-cargo build -p shopsync-app --release
-target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
-exec "$target_dir/release/shopsync-app" "$@"
+build_app
+exec "$CARGO_TARGET_DIR/release/shopsync-app" "$@"

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs every ShopSync test: unit, property, crash-safety, CLI, server and
-# end-to-end tests in the real desktop window and in headless Chromium. On a
+# end-to-end tests in the real desktop window (the built app, and the app
+# installed from its .deb) and in headless Chromium. On a
 # fresh Debian machine it first installs what is missing (Debian packages,
-# the wasm target, wasm-bindgen-cli and tauri-driver from the Rust crate
-# registry).
+# the wasm and Windows targets, wasm-bindgen-cli and tauri-driver from the
+# Rust crate registry, the Tauri CLI from the npm registry). The package
+# test installs and removes a package: run as root or with sudo.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -11,6 +13,7 @@ cd "$ROOT"
 ensure_apt build-essential "${DESKTOP_PACKAGES[@]}" "${E2E_PACKAGES[@]}" "${WEB_E2E_PACKAGES[@]}" "${CLOCK_TEST_PACKAGES[@]}" "${DEMO_PACKAGES[@]}"
 ensure_wasm_toolchain
 ensure_tauri_driver
+ensure_tauri_cli
 
 say "unit, property, integration and server tests"
 cargo test --workspace --locked
@@ -30,6 +33,21 @@ if [ -x scripts/e2e.sh ]; then
   say "end-to-end tests in the real window (Xvfb + WebDriver)"
   scripts/e2e.sh
 fi
+
+# The till as a shop installs it: the .deb and .rpm built by the Tauri CLI,
+# the .deb installed with apt (root: CI runs as root), the installed binary
+# driven through first launch and a sale, the package removed again.
+if [ -x scripts/package.sh ]; then
+  say "the packages: build the .deb and .rpm, install the .deb, sell with the installed till"
+  scripts/package.sh
+  scripts/package-test.sh
+fi
+
+# The Windows bundles cannot be built here, but the app must compile for
+# Windows: its Windows-only code (single instance, paths) is checked.
+say "the app compiles for Windows (cargo check, $WINDOWS_TARGET)"
+ensure_windows_target
+cargo check --locked -p shopsync-app --target "$WINDOWS_TARGET"
 
 if [ -x scripts/e2e-web.sh ]; then
   say "the customer's web app in headless Chromium (chromedriver), against the real server"

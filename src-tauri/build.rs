@@ -1,5 +1,8 @@
-//! The Tauri configuration lives at the repository top level; point
-//! tauri-build at it explicitly (see the comment in the root Cargo.toml).
+//! The Tauri configuration lives at the repository top level
+//! (`tauri.conf.json`); `src-tauri/tauri.conf.json` is a symlink to it, so
+//! tauri-build, `generate_context!` and the Tauri CLI's bundler all read it
+//! from here and resolve its paths (`../ui/dist`, `../icons/…`) from this
+//! folder (see the comment in the root Cargo.toml).
 //!
 //! `generate_context!` embeds `ui/dist` and fails if it is missing. So that
 //! a clean checkout still builds (clippy, `cargo test` of the workspace),
@@ -23,8 +26,43 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         std::fs::create_dir_all(dist)?;
         std::fs::write(dist.join("index.html"), PLACEHOLDER)?;
     }
-    let attrs = tauri_build::Attributes::new().config_path("../tauri.conf.json");
+    check_config_link()?;
+    refuse_placeholder_in_release(dist)?;
+    let attrs = tauri_build::Attributes::new().config_path("./tauri.conf.json");
     tauri_build::try_build(attrs)?;
+    Ok(())
+}
+
+/// A checkout without symlinks (Windows' default) turns
+/// `src-tauri/tauri.conf.json` into a text file naming its target: say so,
+/// instead of tauri-build's JSON parse error.
+fn check_config_link() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let text = std::fs::read_to_string("tauri.conf.json")?;
+    if !text.trim_start().starts_with('{') {
+        return Err(format!(
+            "src-tauri/tauri.conf.json is not the symlink to ../tauri.conf.json (it reads {:?}): \
+             clone with symlinks (git clone -c core.symlinks=true; on Windows with Developer Mode on)",
+            text.trim()
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// A build that embeds the UI (`tauri/custom-protocol`: the packages) must
+/// not embed the placeholder page.
+fn refuse_placeholder_in_release(
+    dist: &Path,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    // tauri's build script says whether this is a dev build.
+    println!("cargo:rerun-if-env-changed=DEP_TAURI_DEV");
+    let embedded = std::env::var("DEP_TAURI_DEV").is_ok_and(|v| v == "false");
+    let index = std::fs::read_to_string(dist.join("index.html")).unwrap_or_default();
+    if embedded && index == PLACEHOLDER {
+        return Err(
+            "ui/dist holds the placeholder page, not the UI: run scripts/build-ui.sh first".into(),
+        );
+    }
     Ok(())
 }
 

@@ -2,15 +2,18 @@
 //!
 //! - [`App`] (`app.rs`): the real till window. `tauri-driver` (which runs
 //!   WebKitWebDriver) launches the built `shopsync-app` on a store file of
-//!   the test's own. Needs the app built (`cargo build -p shopsync-app`, in
-//!   the same target directory and profile as this crate, or
-//!   `SHOPSYNC_APP_BIN`), the UI built into `ui/dist`, `tauri-driver` on
+//!   the test's own. Needs the app built (`build_app` in `scripts/lib.sh`,
+//!   the release build the packages get, in the same target directory and
+//!   profile as this crate, or `SHOPSYNC_APP_BIN`), the UI built into `ui/dist`, `tauri-driver` on
 //!   the PATH (or `TAURI_DRIVER`), and a display (Xvfb). `scripts/e2e.sh`
 //!   arranges all of it.
 //! - [`web`]: the customer's web app in headless Chromium (chromedriver)
 //!   against the real `shopsync-server` and shops made with the real
 //!   `shopsync` CLI. `scripts/e2e-web.sh` arranges it.
 //! - [`Page`] (`page.rs`): what both do to a page, by `data-testid`.
+//! - [`steps`]: a stocked shop, first launch, a keyboard sale and the
+//!   like, shared by the till's tests (`tests/till.rs`) and the test of
+//!   the installed package (`tests/installed.rs`).
 //! - `file_dialog.rs`: the till's native file pickers (GTK's chooser, a
 //!   window outside the page), driven through `xdotool`:
 //!   [`App::choose_file`], [`App::cancel_file_dialog`].
@@ -27,6 +30,7 @@ pub use fantoccini;
 mod app;
 mod file_dialog;
 mod page;
+pub mod steps;
 pub mod web;
 
 pub use app::{App, log_dir};

@@ -4,132 +4,22 @@
 //! Ignored by a plain `cargo test`: they need the built app and UI, the
 //! WebDriver tools and a display. Run them with `scripts/e2e.sh`.
 
-use std::path::Path;
-
 use anyhow::Result;
 use chrono::{Duration, TimeZone, Utc};
-use shopsync_core::{
-    CartLine, InitOptions, NewProduct, NewSupplier, NewTaxClass, ReceiveLine, Store, TenderInput,
-    types::TenderKind,
-};
+use shopsync_core::{CartLine, Store, TenderInput, types::TenderKind};
 use shopsync_e2e::fantoccini::key::Key;
+use shopsync_e2e::steps::{
+    COFFEE_BARCODE, MILK_BARCODE, first_launch, keyboard_sale, only_sale, sales_on_disk, seed,
+    temp_db, with_app, with_app_value,
+};
 use shopsync_e2e::{App, Picker, enter, key, send_order};
 
-const COFFEE_BARCODE: &str = "4006381333931";
 /// The titles of the till's file pickers in English (`ui/locales/en.ftl`,
 /// `picker-*`).
 const IMPORT_CSV: &str = "Import products from a CSV file";
 const EXPORT_CSV: &str = "Export products to a CSV file";
 const JOIN_BUNDLE: &str = "Join the store in a bundle file";
 const EXPORT_BUNDLE: &str = "Export a bundle for a new till";
-const MILK_BARCODE: &str = "5000112637922";
-
-/// A small shop: two products with barcodes, ten of each in stock.
-fn seed(db: &Path) -> Result<Store> {
-    let mut s = Store::init(
-        db,
-        InitOptions {
-            store_name: "Corner Shop".into(),
-            till_name: "Till 1".into(),
-            currency: "EUR".into(),
-        },
-    )?;
-    s.set_tax_class(NewTaxClass {
-        id: "std".into(),
-        name: "Standard".into(),
-        rate_bp: 2000,
-        inclusive: true,
-    })?;
-    let supplier = s.add_supplier(NewSupplier {
-        name: "Fresh Farms".into(),
-        phone: Some("+44 20 7946 0000".into()),
-        ..NewSupplier::default()
-    })?;
-    s.add_product(NewProduct {
-        sku: "COFFEE".into(),
-        name: "Ground Coffee 250g".into(),
-        price: 350,
-        cost: Some(200),
-        barcodes: vec![COFFEE_BARCODE.into()],
-        tax_class: Some("std".into()),
-        supplier: Some(supplier.id.clone()),
-        category: None,
-        reorder_point: Some(3),
-    })?;
-    s.add_product(NewProduct {
-        sku: "MILK".into(),
-        name: "Whole Milk 1L".into(),
-        price: 120,
-        cost: Some(80),
-        barcodes: vec![MILK_BARCODE.into()],
-        tax_class: Some("std".into()),
-        supplier: Some(supplier.id),
-        category: None,
-        reorder_point: Some(4),
-    })?;
-    s.set_setting(
-        "receipt_footer",
-        "Returns within 30 days with this receipt.",
-    )?;
-    s.receive(
-        None,
-        &[
-            ReceiveLine {
-                code: "COFFEE".into(),
-                qty: 10,
-                unit_cost: Some(200),
-            },
-            ReceiveLine {
-                code: "MILK".into(),
-                qty: 10,
-                unit_cost: Some(80),
-            },
-        ],
-    )?;
-    Ok(s)
-}
-
-/// The store's one sale, read from disk (fails if there is not exactly one).
-fn only_sale(db: &Path) -> Result<shopsync_core::types::SaleDetail> {
-    let s = Store::open(db)?;
-    let sales = s.sales(&shopsync_core::SalesFilter::default())?;
-    anyhow::ensure!(
-        sales.len() == 1,
-        "expected 1 sale on disk, found {}",
-        sales.len()
-    );
-    Ok(s.sale(&sales[0].sale_id)?)
-}
-
-fn temp_db() -> Result<(tempfile::TempDir, std::path::PathBuf)> {
-    let dir = tempfile::tempdir()?;
-    let db = dir.path().join("till.db");
-    Ok((dir, db))
-}
-
-/// Runs a scenario that returns a value, always stopping the app.
-async fn with_app_value<T, F, Fut>(db: &Path, f: F) -> Result<T>
-where
-    F: FnOnce(App) -> Fut,
-    Fut: std::future::Future<Output = (App, Result<T>)>,
-{
-    let app = App::launch(db).await?;
-    let (mut app, result) = f(app).await;
-    app.stop().await;
-    result
-}
-
-/// Runs a scenario, always stopping the app.
-async fn with_app<F, Fut>(db: &Path, f: F) -> Result<()>
-where
-    F: FnOnce(App) -> Fut,
-    Fut: std::future::Future<Output = (App, Result<()>)>,
-{
-    let app = App::launch(db).await?;
-    let (mut app, result) = f(app).await;
-    app.stop().await;
-    result
-}
 
 #[tokio::test]
 #[ignore = "needs the built app, tauri-driver and a display: run scripts/e2e.sh"]
@@ -620,19 +510,7 @@ async fn first_launch_and_screens() -> Result<()> {
     let (_dir, db) = temp_db()?;
     let db2 = db.clone();
     with_app(&db, |app| async move {
-        let r = async {
-            app.el("page-first-launch").await?;
-            app.screenshot("first-launch").await?;
-            app.fill("setup-store-name", "Riverside Grocer").await?;
-            app.click("setup-create").await?;
-            app.el("page-sell").await?;
-            app.wait_text("store-name", |t| t.contains("Riverside Grocer"))
-                .await?;
-            app.wait_text("sync-indicator", |t| t.contains("offline"))
-                .await?;
-            Ok(())
-        }
-        .await;
+        let r = first_launch(&app, "Riverside Grocer", Some("first-launch")).await;
         (app, r)
     })
     .await?;
@@ -710,30 +588,11 @@ async fn keyboard_only_sale() -> Result<()> {
     let (_dir, db) = temp_db()?;
     drop(seed(&db)?);
     with_app(&db, |app| async move {
-        let r = async {
-            app.type_keys("sell-search", &format!("{MILK_BARCODE}{}", enter()))
-                .await?;
-            app.el("cart-line-0").await?;
-            app.type_keys("sell-search", &key(Key::F9)).await?;
-            app.el("pay-dialog").await?;
-            app.type_keys("tender-amount", &enter()).await?;
-            app.el("tender-0").await?;
-            app.type_keys("tender-amount", &enter()).await?;
-            app.wait_text("change-due", |t| t == "€0.00").await?;
-            app.client
-                .active_element()
-                .await?
-                .send_keys(&enter())
-                .await?;
-            app.el("cart-empty").await?;
-            Ok(())
-        }
-        .await;
+        let r = keyboard_sale(&app, MILK_BARCODE).await;
         (app, r)
     })
     .await?;
-    let s = Store::open(&db)?;
-    anyhow::ensure!(s.sales(&shopsync_core::SalesFilter::default())?.len() == 1);
+    anyhow::ensure!(sales_on_disk(&db)? == 1);
     Ok(())
 }
 

@@ -88,7 +88,7 @@ fn write_sync(t: &mut String, f: &Facts) -> std::fmt::Result {
     writeln!(
         t,
         "sync server: {}, device id: {}",
-        s.server.as_deref().unwrap_or("?"),
+        s.server.as_deref().map_or("?".into(), without_credentials),
         s.device_id.as_deref().unwrap_or("?")
     )?;
     let state = if f.stopped {
@@ -124,6 +124,19 @@ fn write_sync(t: &mut String, f: &Facts) -> std::fmt::Result {
 fn time(ms: Option<i64>) -> String {
     ms.and_then(chrono::DateTime::from_timestamp_millis)
         .map_or("never".to_string(), |t| t.to_rfc3339())
+}
+
+/// A server URL with any `user:password@` cut out (a shop may have typed
+/// one into the enrolment address).
+fn without_credentials(url: &str) -> String {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let host_end = url[start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| start + i);
+    match url[start..host_end].rfind('@') {
+        Some(at) => format!("{}[redacted]@{}", &url[..start], &url[start + at + 1..]),
+        None => url.to_string(),
+    }
 }
 
 /// `text` with every secret replaced. Short strings are left alone: they
@@ -189,6 +202,26 @@ mod tests {
         assert!(!text.contains(TOKEN), "{text}");
         assert!(!text.contains("5f1c0a9e"), "{text}");
         assert_eq!(text.matches("[redacted]").count(), 2, "{text}");
+    }
+
+    #[test]
+    fn a_server_address_loses_its_credentials() {
+        assert_eq!(
+            without_credentials("https://shop:s3cret@sync.example.test/x@y"),
+            "https://[redacted]@sync.example.test/x@y"
+        );
+        assert_eq!(
+            without_credentials("https://sync.example.test/path?a=b@c"),
+            "https://sync.example.test/path?a=b@c"
+        );
+        let mut status = enrolled();
+        status.server = Some("http://u:p4ss@127.0.0.1:8080".into());
+        let text = render(&Facts {
+            sync: Some(status),
+            ..Facts::default()
+        });
+        assert!(!text.contains("p4ss"), "{text}");
+        assert!(text.contains("http://[redacted]@127.0.0.1:8080"), "{text}");
     }
 
     #[test]

@@ -75,7 +75,20 @@ pub fn init(dir: Option<PathBuf>) -> Option<PathBuf> {
     if let Some(p) = problem {
         tracing::warn!("{p}; logging to stderr only");
     }
+    log_panics();
     used
+}
+
+/// A panic in the shell goes to the log file with its backtrace (function
+/// names: release builds keep symbols), not only to a stderr nobody sees
+/// when the till was started from the menu.
+fn log_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let backtrace = std::backtrace::Backtrace::force_capture();
+        tracing::error!("panic: {info}\n{backtrace}");
+        default(info);
+    }));
 }
 
 fn appender(dir: &Path) -> Result<RollingFileAppender, Box<dyn std::error::Error>> {

@@ -41,7 +41,7 @@ fn db_path() -> PathBuf {
 /// not a user action), hence the scoped allow.
 #[allow(clippy::disallowed_methods)]
 fn context() -> tauri::Context<tauri::Wry> {
-    tauri::generate_context!("../tauri.conf.json")
+    tauri::generate_context!("tauri.conf.json")
 }
 
 fn main() -> std::process::ExitCode {

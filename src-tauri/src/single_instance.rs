@@ -9,14 +9,16 @@
 //! The mechanism: an exclusive lock (`flock`/`LockFileEx` through std) on
 //! `<store file>.lock` beside the store — the OS releases it when the
 //! process ends, even after a crash, so a stale file never blocks a start.
-//! The holder listens on a loopback port and writes the number into the
-//! lock file. A later launch that cannot take the lock connects to that
-//! port and sends `focus <store path>`; the holder answers `ok` once its
+//! The holder listens on a loopback port and writes the number into
+//! `<store file>.port` — not into the lock file: Windows' locks are
+//! mandatory, so a later launch could not read a locked file there. A
+//! later launch that cannot take the lock connects to that port and sends
+//! `focus <store path>`; the holder answers `ok` once its
 //! window was asked to show. The path in the request guards against a
 //! port reused by another program after the holder died.
 
 use std::fs::{File, OpenOptions, TryLockError};
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -69,8 +71,17 @@ pub struct Instance {
 
 /// `<store file>.lock`, in the store's folder.
 pub fn lock_path(db: &Path) -> PathBuf {
+    beside(db, ".lock")
+}
+
+/// `<store file>.port`: the holder's loopback port.
+fn port_path(db: &Path) -> PathBuf {
+    beside(db, ".port")
+}
+
+fn beside(db: &Path, suffix: &str) -> PathBuf {
     let mut name = db.file_name().unwrap_or_default().to_os_string();
-    name.push(".lock");
+    name.push(suffix);
     db.with_file_name(name)
 }
 
@@ -90,12 +101,13 @@ fn key(db: &Path) -> String {
 /// Becomes the store's app, or hands over to the one already running.
 pub fn claim(db: &Path) -> Result<Claim, Error> {
     let lock = lock_path(db);
+    let port_file = port_path(db);
     let io = |e: std::io::Error| Error::Io(lock.clone(), e);
     if let Some(dir) = lock.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
     let key = key(db);
-    let mut file = OpenOptions::new()
+    let file = OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
@@ -108,10 +120,10 @@ pub fn claim(db: &Path) -> Result<Claim, Error> {
             Ok(()) => {
                 let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(io)?;
                 let port = listener.local_addr().map_err(io)?.port();
-                file.set_len(0).map_err(io)?;
-                file.seek(SeekFrom::Start(0)).map_err(io)?;
-                writeln!(file, "{port}").map_err(io)?;
-                file.flush().map_err(io)?;
+                // Only the lock holder writes it; a stale one (a crashed
+                // holder) is refused by whatever answers, or by no one.
+                std::fs::write(&port_file, format!("{port}\n"))
+                    .map_err(|e| Error::Io(port_file.clone(), e))?;
                 return Ok(Claim::First(Instance {
                     lock: file,
                     listener,
@@ -119,7 +131,7 @@ pub fn claim(db: &Path) -> Result<Claim, Error> {
                 }));
             }
             Err(TryLockError::WouldBlock) => {
-                if let Some(port) = read_port(&lock)
+                if let Some(port) = read_port(&port_file)
                     && hand_over(port, &key)
                 {
                     return Ok(Claim::HandedOver);
@@ -135,10 +147,8 @@ pub fn claim(db: &Path) -> Result<Claim, Error> {
 }
 
 /// The holder's port, once it has written it.
-fn read_port(lock: &Path) -> Option<u16> {
-    let mut text = String::new();
-    File::open(lock).ok()?.read_to_string(&mut text).ok()?;
-    text.trim().parse().ok()
+fn read_port(port_file: &Path) -> Option<u16> {
+    std::fs::read_to_string(port_file).ok()?.trim().parse().ok()
 }
 
 /// Asks the holder on `port` to show its window; true when it did.

@@ -143,6 +143,50 @@ mod tests {
             .collect()
     }
 
+    /// Each message's variables (`{ $name }`), by id: a translation that
+    /// names one differently shows the raw placeholder instead of the value.
+    fn variables(ftl: &str) -> std::collections::BTreeMap<String, BTreeSet<String>> {
+        let mut out = std::collections::BTreeMap::<String, BTreeSet<String>>::new();
+        let mut current = None;
+        for line in ftl.lines() {
+            if line.starts_with(|c: char| c.is_ascii_lowercase()) {
+                current = line.split_once('=').map(|(id, _)| id.trim().to_string());
+            } else if !line.starts_with(char::is_whitespace) {
+                current = None;
+            }
+            let Some(id) = &current else { continue };
+            let vars = out.entry(id.clone()).or_default();
+            for (i, _) in line.match_indices('$') {
+                let name: String = line[i + 1..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                    .collect();
+                vars.insert(name);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_language_uses_the_english_messages_variables() {
+        let en = variables(source(Locale::En));
+        assert!(
+            en.values().filter(|v| !v.is_empty()).count() > 10,
+            "found too few messages with variables in en.ftl"
+        );
+        for l in Locale::ALL {
+            let other = variables(source(l));
+            for (id, vars) in &en {
+                assert_eq!(
+                    other.get(id),
+                    Some(vars),
+                    "{}.ftl's {id} names other variables than en.ftl's",
+                    l.tag()
+                );
+            }
+        }
+    }
+
     fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
