@@ -527,12 +527,7 @@ fn product(db: &Path, cmd: ProductCmd) -> Result<Output> {
             )
         }
         ProductCmd::Export { file } => {
-            let tmp = file.with_extension("partial");
-            let out = std::fs::File::create(&tmp)
-                .map_err(|e| CoreError::io(format!("cannot write {}", tmp.display()), e))?;
-            let n = store.export_products_csv(out)?;
-            std::fs::rename(&tmp, &file)
-                .map_err(|e| CoreError::io(format!("cannot write {}", file.display()), e))?;
+            let n = store.export_products_csv_to(&file)?;
             Output::new(
                 format!("wrote {n} products to {}", file.display()),
                 &json!({ "file": file, "products": n }),

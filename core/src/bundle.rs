@@ -267,13 +267,13 @@ impl Store {
         })
     }
 
+    /// Writes the bundle to `path`, all or nothing (never over the store).
     pub fn export_bundle_to(&self, path: &Path) -> Result<()> {
         let bytes = self.export_bundle()?.encode()?;
-        let tmp = path.with_extension("partial");
-        std::fs::write(&tmp, &bytes)
-            .map_err(|e| CoreError::io(format!("cannot write {}", tmp.display()), e))?;
-        std::fs::rename(&tmp, path)
-            .map_err(|e| CoreError::io(format!("cannot write {}", path.display()), e))
+        crate::export_file::write_export(&self.path, path, |w| {
+            w.write_all(&bytes)
+                .map_err(|e| CoreError::io(format!("cannot write {}", path.display()), e))
+        })
     }
 
     /// Merges a bundle of the same store: all of it, or nothing.

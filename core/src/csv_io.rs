@@ -306,6 +306,12 @@ impl Store {
         Ok(summary)
     }
 
+    /// Writes active products as CSV to `path`, all or nothing (never over
+    /// the store). Returns how many were written.
+    pub fn export_products_csv_to(&self, path: &std::path::Path) -> Result<u64> {
+        crate::export_file::write_export(&self.path, path, |w| self.export_products_csv(w))
+    }
+
     /// Writes active products as CSV. Returns how many were written.
     pub fn export_products_csv(&self, out: impl std::io::Write) -> Result<u64> {
         let suppliers = self.suppliers()?;

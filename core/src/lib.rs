@@ -25,6 +25,8 @@ pub mod demo;
 #[cfg(feature = "store")]
 pub mod docs;
 pub mod error;
+#[cfg(feature = "store")]
+mod export_file;
 pub mod ids;
 #[cfg(feature = "store")]
 pub mod ops;
