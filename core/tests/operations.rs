@@ -988,5 +988,20 @@ fn receipt_paper_setting_takes_known_sizes_only() -> R {
         Some("80mm"),
         "the refused value changed nothing"
     );
+    // Several at once: one refused value, none written.
+    let err = s.set_settings(&[
+        ("receipt_footer", "See you soon"),
+        ("receipt_paper", "110mm"),
+    ]);
+    assert!(err.is_err(), "a refused value in the set is refused");
+    assert!(
+        !s.settings()?.iter().any(|(k, _)| k == "receipt_footer"),
+        "the footer before the refused paper size was not written"
+    );
+    s.set_settings(&[
+        ("receipt_footer", "See you soon"),
+        ("receipt_paper", "58mm"),
+    ])?;
+    assert_eq!(paper(&s)?.as_deref(), Some("58mm"));
     Ok(())
 }

@@ -70,7 +70,7 @@ impl App {
                 // The chooser fills its file list and sets its own focus
                 // just after it maps; keys sent before that are lost.
                 tokio::time::sleep(Duration::from_millis(700)).await;
-                focus_window(&w).await;
+                focus_window(&w).await?;
                 return Ok(w);
             }
             if started.elapsed() > TIMEOUT {
@@ -104,7 +104,7 @@ impl App {
 /// of the chooser's controls), until X reports the focus there. Keys typed
 /// elsewhere would be lost, and the picker then stays open: that failure
 /// names the picker.
-async fn focus_window(w: &str) {
+async fn focus_window(w: &str) -> Result<()> {
     let xdotool = |args: &[&str]| {
         Command::new("timeout")
             .arg("10")
@@ -121,10 +121,13 @@ async fn focus_window(w: &str) {
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
             .unwrap_or_default();
         if focused == w {
-            return;
+            return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // Keys sent now would go to the till's window behind the picker.
+    screen_shot("failure-file-picker-focus");
+    bail!("the file picker (window {w}) did not take the keyboard focus")
 }
 
 /// The visible windows of process `pid` titled exactly `title`. `--all`:

@@ -221,6 +221,16 @@ impl Page {
             .await
     }
 
+    /// Waits until `testid` exists and is not disabled (a button whose
+    /// command has answered).
+    pub async fn wait_enabled(&self, testid: &str) -> Result<()> {
+        let js = format!(
+            "const e = document.querySelector('[data-testid=\"{testid}\"]'); return !!e && !e.disabled;"
+        );
+        self.wait_js_true(&js, &format!("{} to be enabled", css(testid)))
+            .await
+    }
+
     /// Polls a script returning a boolean until it returns true.
     pub async fn wait_js_true(&self, js: &str, what: &str) -> Result<()> {
         if self.js_true_within(js, TIMEOUT).await? {

@@ -229,6 +229,8 @@ async fn csv_import_with_a_bad_row_imports_nothing() -> Result<()> {
             // A cancelled picker imports nothing and says nothing.
             app.click("csv-import").await?;
             app.cancel_file_dialog(IMPORT_CSV).await?;
+            // The command has answered: any message would be up by now.
+            app.wait_enabled("csv-import").await?;
             app.wait_gone("csv-result").await?;
             anyhow::ensure!(
                 !app.exists("message").await,
@@ -1250,6 +1252,7 @@ async fn csv_export_through_the_save_picker() -> Result<()> {
             app.nav("products").await?;
             app.click("csv-export").await?;
             app.cancel_file_dialog(EXPORT_CSV).await?;
+            app.wait_enabled("csv-export").await?;
             anyhow::ensure!(
                 !app.exists("message").await,
                 "a cancelled export said something"
@@ -1324,6 +1327,7 @@ async fn a_new_till_joins_from_a_bundle_the_app_exported() -> Result<()> {
             app.el("page-first-launch").await?;
             app.click("setup-join").await?;
             app.cancel_file_dialog(JOIN_BUNDLE).await?;
+            app.wait_enabled("setup-join").await?;
             app.el("page-first-launch").await?;
             anyhow::ensure!(
                 !app.exists("message").await,

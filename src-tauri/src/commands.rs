@@ -484,29 +484,37 @@ async fn save_settings(state: S<'_>, req: SettingsInput) -> CmdResult<()> {
                     .find(|(key, _)| key == k)
                     .map(|(_, v)| v.as_str())
             };
-            for (key, value) in [
-                ("store_name", &req.store_name),
-                ("receipt_header", &req.receipt_header),
-                ("receipt_footer", &req.receipt_footer),
-            ] {
-                if get(key).unwrap_or_default() != value.trim() {
-                    s.set_setting(key, value)?;
-                }
-            }
             let publish = if req.publish { "true" } else { "false" };
-            if get("publish").unwrap_or("false") != publish {
-                s.set_setting("publish", publish)?;
+            // (setting, value, what an unset setting means); empty choices
+            // are left as they are.
+            let wanted = [
+                ("store_name", req.store_name.trim(), ""),
+                ("receipt_header", req.receipt_header.trim(), ""),
+                ("receipt_footer", req.receipt_footer.trim(), ""),
+                ("publish", publish, "false"),
+                ("publish_detail", req.publish_detail.trim(), "band"),
+                ("receipt_paper", req.receipt_paper.trim(), "80mm"),
+            ];
+            let changed: Vec<(&str, &str)> = wanted
+                .iter()
+                .filter(|(key, value, unset)| {
+                    let choice = matches!(*key, "publish_detail" | "receipt_paper");
+                    !(choice && value.is_empty()) && get(key).unwrap_or(unset) != *value
+                })
+                .map(|(key, value, _)| (*key, *value))
+                .collect();
+            let till_name = req.till_name.trim();
+            if till_name.is_empty() {
+                return Err(shopsync_core::CoreError::invalid(
+                    "till name",
+                    "till name must not be empty",
+                ));
             }
-            let detail = req.publish_detail.trim();
-            if !detail.is_empty() && get("publish_detail").unwrap_or("band") != detail {
-                s.set_setting("publish_detail", detail)?;
-            }
-            let paper = req.receipt_paper.trim();
-            if !paper.is_empty() && get("receipt_paper").unwrap_or("80mm") != paper {
-                s.set_setting("receipt_paper", paper)?;
-            }
-            if s.info().till_name != req.till_name.trim() {
-                s.rename_till(&req.till_name)?;
+            // All of them checked first and written in one change: a
+            // refused value changes nothing.
+            s.set_settings(&changed)?;
+            if s.info().till_name != till_name {
+                s.rename_till(till_name)?;
             }
             Ok(())
         })

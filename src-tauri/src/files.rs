@@ -17,6 +17,7 @@
 //! Linux (no desktop portal needed).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use shopsync_core::Store;
 use shopsync_types::ipc::{JoinInput, Picked, PickerText};
@@ -36,10 +37,37 @@ struct Ask {
     save_as: Option<String>,
 }
 
+/// One picker at a time: GTK's chooser is not modal to the till's window
+/// (rfd's GTK backend ignores the parent), so a second click, or another
+/// screen's button, could open a second one.
+static PICKER_OPEN: AtomicBool = AtomicBool::new(false);
+
+/// Holds [`PICKER_OPEN`] until dropped.
+struct OnePicker;
+
+impl OnePicker {
+    fn take() -> CmdResult<OnePicker> {
+        if PICKER_OPEN.swap(true, Ordering::SeqCst) {
+            return Err(error(
+                ErrorCode::Conflict,
+                "a file picker is already open: finish with it first",
+            ));
+        }
+        Ok(OnePicker)
+    }
+}
+
+impl Drop for OnePicker {
+    fn drop(&mut self) {
+        PICKER_OPEN.store(false, Ordering::SeqCst);
+    }
+}
+
 /// Shows the picker (open, or save when `ask.save_as` is set) over the
 /// till's window and waits for the person's answer, off the async runtime:
 /// the dialog itself runs on the main thread.
 async fn pick(app: &AppHandle, ask: Ask) -> CmdResult<Option<PathBuf>> {
+    let _one = OnePicker::take()?;
     let dialog = app
         .dialog()
         .file()
@@ -98,6 +126,13 @@ pub async fn import_products_csv(
         extension: "csv",
         save_as: None,
     };
+    // Say it before the person chooses a file, not after.
+    if let Some(running) = state.busy() {
+        return Err(error(
+            ErrorCode::Conflict,
+            format!("wait for the {running} to finish first"),
+        ));
+    }
     let Some(file) = pick(&app, ask).await? else {
         return Ok(None);
     };
@@ -127,13 +162,9 @@ pub async fn export_products_csv(
         return Ok(None);
     };
     let target = file.clone();
+    // All or nothing, never over the store (the core refuses its files).
     let count = state
-        .with(move |s| {
-            let out = std::fs::File::create(&target).map_err(|e| {
-                shopsync_core::CoreError::io(format!("cannot write {}", target.display()), e)
-            })?;
-            s.export_products_csv(std::io::BufWriter::new(out))
-        })
+        .with(move |s| s.export_products_csv_to(&target))
         .await?;
     Ok(Some(picked(&file, count)))
 }

@@ -476,56 +476,29 @@ impl Store {
     /// `crate::public_catalog`), and the receipt printer's paper
     /// (`receipt_paper`: 58mm/80mm/a4; unset means 80mm).
     pub fn set_setting(&mut self, name: &str, value: &str) -> Result<()> {
-        /// The receipt printer's paper: the till's print stylesheet has a
-        /// page size and receipt width for each.
-        const RECEIPT_PAPERS: &[&str] = &["58mm", "80mm", "a4"];
-        const ALLOWED: &[&str] = &[
-            "store_name",
-            "receipt_header",
-            "receipt_footer",
-            "publish",
-            "publish_detail",
-            "receipt_paper",
-        ];
-        if !ALLOWED.contains(&name) {
-            return Err(CoreError::invalid(
-                "setting",
-                format!("unknown setting '{name}'; settable: {}", ALLOWED.join(", ")),
-            ));
+        self.set_settings(&[(name, value)])
+    }
+
+    /// Several settings at once: every one is checked before any is
+    /// written, and they are written in one change, so a refused value
+    /// changes nothing.
+    pub fn set_settings(&mut self, pairs: &[(&str, &str)]) -> Result<()> {
+        for (name, value) in pairs {
+            check_setting(name, value)?;
         }
-        let choices: &[&str] = match name {
-            "publish" => &["true", "false"],
-            "publish_detail" => &["band", "count"],
-            "receipt_paper" => RECEIPT_PAPERS,
-            _ => &[],
-        };
-        if !choices.is_empty() && !choices.contains(&value.trim()) {
-            return Err(CoreError::invalid(
-                name,
-                format!("{name} is one of: {}", choices.join(", ")),
-            ));
+        if pairs.is_empty() {
+            return Ok(());
         }
-        if name == "store_name" && value.trim().is_empty() {
-            return Err(CoreError::invalid(
-                "store_name",
-                "store name must not be empty",
-            ));
-        }
-        if value.trim().len() > crate::validate::MAX_TEXT_LEN {
-            return Err(CoreError::invalid(
-                name,
-                format!(
-                    "{name} is {} bytes long; at most {} are allowed",
-                    value.trim().len(),
-                    crate::validate::MAX_TEXT_LEN
-                ),
-            ));
-        }
-        let key = format!("{}{name}", catalog::SETTING);
+        let keys: Vec<String> = pairs
+            .iter()
+            .map(|(name, _)| format!("{}{name}", catalog::SETTING))
+            .collect();
         self.write(|w| {
             w.catalog_edit(|doc| {
-                catalog::set_setting(doc, name, value.trim())?;
-                Ok(vec![key.clone()])
+                for (name, value) in pairs {
+                    catalog::set_setting(doc, name, value.trim())?;
+                }
+                Ok(keys.clone())
             })
         })?;
         self.reload_info()
@@ -581,4 +554,55 @@ impl Store {
         )?;
         Ok(())
     }
+}
+
+/// Whether `value` may be stored as setting `name` (see
+/// [`Store::set_setting`]).
+fn check_setting(name: &str, value: &str) -> Result<()> {
+    /// The receipt printer's paper: the till's print stylesheet has a
+    /// page size and receipt width for each.
+    const RECEIPT_PAPERS: &[&str] = &["58mm", "80mm", "a4"];
+    const ALLOWED: &[&str] = &[
+        "store_name",
+        "receipt_header",
+        "receipt_footer",
+        "publish",
+        "publish_detail",
+        "receipt_paper",
+    ];
+    if !ALLOWED.contains(&name) {
+        return Err(CoreError::invalid(
+            "setting",
+            format!("unknown setting '{name}'; settable: {}", ALLOWED.join(", ")),
+        ));
+    }
+    let choices: &[&str] = match name {
+        "publish" => &["true", "false"],
+        "publish_detail" => &["band", "count"],
+        "receipt_paper" => RECEIPT_PAPERS,
+        _ => &[],
+    };
+    if !choices.is_empty() && !choices.contains(&value.trim()) {
+        return Err(CoreError::invalid(
+            name,
+            format!("{name} is one of: {}", choices.join(", ")),
+        ));
+    }
+    if name == "store_name" && value.trim().is_empty() {
+        return Err(CoreError::invalid(
+            "store_name",
+            "store name must not be empty",
+        ));
+    }
+    if value.trim().len() > crate::validate::MAX_TEXT_LEN {
+        return Err(CoreError::invalid(
+            name,
+            format!(
+                "{name} is {} bytes long; at most {} are allowed",
+                value.trim().len(),
+                crate::validate::MAX_TEXT_LEN
+            ),
+        ));
+    }
+    Ok(())
 }
