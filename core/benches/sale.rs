@@ -7,6 +7,10 @@
 //! `cargo bench -p shopsync-core --bench sale`
 //!
 //! Target: ShopSync <= 2x the baseline.
+//!
+//! `-- tail`: the slowest sale in 10,000 (`SALE_TAIL_ROUNDS`) back-to-back,
+//! synchronous=NORMAL, 100k earlier sales, with snapshots inline (as before
+//! issue 13) and in the background, each interleaved with the baseline.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -21,7 +25,7 @@ use criterion::{Criterion, criterion_group};
 use rusqlite::{Connection, params};
 use shopsync_core::demo::DemoOptions;
 use shopsync_core::types::TenderKind;
-use shopsync_core::{CartLine, Store, TenderInput};
+use shopsync_core::{CartLine, Snapshots, Store, TenderInput};
 
 fn catalog_only() -> DemoOptions {
     DemoOptions {
@@ -266,6 +270,68 @@ fn interleaved_all() -> common::R {
     Ok(())
 }
 
+/// Latency distribution of `v` (ms), sorted in place.
+fn tail_line(v: &mut [f64]) -> String {
+    v.sort_by(f64::total_cmp);
+    let p = common::percentile;
+    let over_20 = v.iter().filter(|&&x| x > 20.0).count();
+    let over_5 = v.iter().filter(|&&x| x > 5.0).count();
+    format!(
+        "p50 {:5.2} p99 {:5.2} p99.9 {:6.2} max {:7.2} ms, >5 ms: {over_5}, >20 ms: {over_20}",
+        p(v, 50.0),
+        p(v, 99.0),
+        p(v, 99.9),
+        p(v, 100.0),
+    )
+}
+
+fn tail_all() -> common::R {
+    let rounds: usize = std::env::var("SALE_TAIL_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    println!(
+        "tail: {rounds} rounds of (ShopSync sale, baseline sale), 100k earlier sales, synchronous=NORMAL:"
+    );
+    let cart = cart();
+    for (label, mode) in [
+        ("snapshots inline", Snapshots::Inline),
+        ("snapshots in the background", Snapshots::Background),
+    ] {
+        let dir = common::scratch_dir()?;
+        let mut store = shopsync(&with_100k_sales(), dir.path())?;
+        store.set_snapshots(mode);
+        let mut base = Baseline::create(&dir.path().join("baseline.db"), 100_000)?;
+        set_sync(store.connection(), "NORMAL");
+        set_sync(&base.conn, "NORMAL");
+        for _ in 0..20 {
+            store.sell(&cart, &CASH)?;
+            base.sale()?;
+        }
+        let (mut a, mut b) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
+        for _ in 0..rounds {
+            let t = Instant::now();
+            black_box(store.sell(&cart, &CASH)?);
+            a.push(t.elapsed().as_secs_f64() * 1e3);
+            let t = Instant::now();
+            base.sale()?;
+            b.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        let snapshots: i64 =
+            store
+                .connection()
+                .query_row("SELECT COUNT(*) FROM doc_snapshots", [], |r| r.get(0))?;
+        println!("{label}:");
+        println!("  shopsync {}", tail_line(&mut a));
+        println!("  baseline {}", tail_line(&mut b));
+        println!(
+            "  max ratio {:.2}; {snapshots} snapshot rows",
+            a[a.len() - 1] / b[b.len() - 1]
+        );
+    }
+    Ok(())
+}
+
 // ---- criterion --------------------------------------------------------------
 
 fn bench_sale(c: &mut Criterion) {
@@ -337,6 +403,9 @@ fn main() -> common::R {
         .collect();
     if filters.is_empty() || filters.iter().any(|f| "interleaved".contains(f.as_str())) {
         interleaved_all()?;
+    }
+    if filters.is_empty() || filters.iter().any(|f| "tail".contains(f.as_str())) {
+        tail_all()?;
     }
     benches();
     Criterion::default().configure_from_args().final_summary();

@@ -33,6 +33,9 @@ pub struct LoadedDoc {
 pub struct DocCache {
     actor: ActorId,
     docs: HashMap<String, LoadedDoc>,
+    /// Changes on top of a snapshot that make the next one due
+    /// ([`SNAPSHOT_EVERY`]; lower in tests that want many snapshots).
+    snapshot_every: u64,
     /// Documents changed in memory by the open transaction: dropped if it rolls back.
     dirty: HashSet<String>,
 }
@@ -42,8 +45,13 @@ impl DocCache {
         DocCache {
             actor,
             docs: HashMap::new(),
+            snapshot_every: SNAPSHOT_EVERY,
             dirty: HashSet::new(),
         }
+    }
+
+    pub fn set_snapshot_every(&mut self, changes: u64) {
+        self.snapshot_every = changes.max(1);
     }
 
     /// The document, loaded and caught up with the database.
@@ -282,19 +290,49 @@ impl DocCache {
     pub fn snapshot_due(&mut self, conn: &Connection) -> Result<usize> {
         let mut written = 0;
         for (key, entry) in &mut self.docs {
-            if entry.since_snapshot >= SNAPSHOT_EVERY {
+            if entry.since_snapshot >= self.snapshot_every {
                 let bytes = entry.doc.save();
-                conn.execute(
-                    "INSERT INTO doc_snapshots (doc_id, bytes, upto_seq) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (doc_id) DO UPDATE SET bytes = excluded.bytes, upto_seq = excluded.upto_seq",
-                    params![key, bytes, entry.upto_seq],
-                )?;
+                store_snapshot(conn, key, &bytes, entry.upto_seq)?;
                 entry.since_snapshot = 0;
                 written += 1;
             }
         }
         Ok(written)
     }
+
+    /// Whether a loaded document has grown enough for a snapshot.
+    pub fn any_due(&self) -> bool {
+        self.docs
+            .values()
+            .any(|e| e.since_snapshot >= self.snapshot_every)
+    }
+
+    /// The documents due for a snapshot, counted as taken: someone else (the
+    /// background worker) writes them from what is on disk.
+    pub fn take_due(&mut self) -> Vec<String> {
+        let every = self.snapshot_every;
+        let mut due = Vec::new();
+        for (key, entry) in &mut self.docs {
+            if entry.since_snapshot >= every {
+                entry.since_snapshot = 0;
+                due.push(key.clone());
+            }
+        }
+        due.sort();
+        due
+    }
+}
+
+/// Writes a document's snapshot unless a newer one is already stored (two
+/// writers, or a slow background save finishing after a faster one).
+pub fn store_snapshot(conn: &Connection, key: &str, bytes: &[u8], upto_seq: i64) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO doc_snapshots (doc_id, bytes, upto_seq) VALUES (?1, ?2, ?3)
+         ON CONFLICT (doc_id) DO UPDATE SET bytes = excluded.bytes, upto_seq = excluded.upto_seq
+         WHERE excluded.upto_seq > doc_snapshots.upto_seq",
+    )?
+    .execute(params![key, bytes, upto_seq])?;
+    Ok(())
 }
 
 pub struct RemoteApplied {

@@ -50,6 +50,10 @@ pub mod refund_conflicts;
 pub mod store;
 #[cfg(feature = "store")]
 pub mod store_file;
+
+/// Snapshots and WAL checkpoints on a thread of their own.
+#[cfg(feature = "store")]
+mod snapshot_worker;
 #[cfg(feature = "store")]
 pub mod sync;
 /// The customer's wire format alone (the web app's share of `sync`).
@@ -83,4 +87,4 @@ pub use queries::SalesFilter;
 pub use records::AdjustReason;
 pub use shopsync_types as types;
 #[cfg(feature = "store")]
-pub use store::{InitOptions, Store};
+pub use store::{InitOptions, Snapshots, Store};

@@ -15,6 +15,7 @@ use crate::error::{CoreError, Result};
 use crate::ids::{DocId, PARTITION_MAX_RECORDS, new_id};
 use crate::projection;
 use crate::records::Record;
+use crate::snapshot_worker::{Background, CHECKPOINT_EVERY_COMMITS};
 
 pub struct InitOptions {
     pub store_name: String,
@@ -22,7 +23,22 @@ pub struct InitOptions {
     pub currency: String,
 }
 
+/// Where due snapshots and WAL checkpoints are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Snapshots {
+    /// On a thread of their own, with their own connection: a write returns
+    /// as soon as it is durable (the default).
+    Background,
+    /// Right after the write that made them due, before it returns (SQLite's
+    /// own checkpoints; the behaviour before background snapshots).
+    Inline,
+}
+
 pub struct Store {
+    /// Declared first so it is dropped first: the worker finishes what is
+    /// queued and closes its connection before the store's own closes (the
+    /// last connection to close checkpoints and removes the WAL).
+    background: Option<Background>,
     pub(crate) conn: Connection,
     pub(crate) path: PathBuf,
     pub(crate) info: StoreInfo,
@@ -30,7 +46,8 @@ pub struct Store {
     pub(crate) docs: DocCache,
     /// Fixed time for tests and generated history; `None` is the system clock.
     pub(crate) fixed_now: Option<i64>,
-    auto_snapshot: bool,
+    snapshots: Snapshots,
+    commits_since_checkpoint: u32,
 }
 
 impl Store {
@@ -104,7 +121,9 @@ impl Store {
             currency: Currency::NONE,
             docs: DocCache::new(actor),
             fixed_now: None,
-            auto_snapshot: true,
+            background: None,
+            snapshots: Snapshots::Background,
+            commits_since_checkpoint: 0,
         })
     }
 
@@ -140,7 +159,9 @@ impl Store {
             currency: Currency::NONE,
             docs: DocCache::new(actor),
             fixed_now: None,
-            auto_snapshot: true,
+            background: None,
+            snapshots: Snapshots::Background,
+            commits_since_checkpoint: 0,
         };
         store.reload_info()?;
         Ok(store)
@@ -193,11 +214,10 @@ impl Store {
     }
 
     /// Runs `f` in one IMMEDIATE transaction: documents, change log and
-    /// projections commit together or not at all. On success, unless the
-    /// caller takes snapshots itself (`set_auto_snapshot(false)` and
-    /// `maintenance()` off the sale path), snapshots that have become due are
-    /// written in a second transaction (the business write is already durable
-    /// by then).
+    /// projections commit together or not at all. On success, snapshots that
+    /// have become due are handed to the background worker (or, with
+    /// [`Snapshots::Inline`], written in a second transaction: the business
+    /// write is already durable by then).
     pub(crate) fn write<T>(&mut self, f: impl FnOnce(&mut Writer<'_>) -> Result<T>) -> Result<T> {
         let now = self.now_ms();
         let tx = self
@@ -222,22 +242,77 @@ impl Store {
             return Err(e.into());
         }
         self.docs.clear_dirty();
-        if self.auto_snapshot
-            && let Err(e) = self.maintenance()
-        {
-            tracing::warn!("could not write a snapshot (will retry): {e}");
-        }
+        self.after_commit();
         Ok(out)
     }
 
-    /// Whether writes take due snapshots themselves (the default). A till app
-    /// turns this off and calls [`Store::maintenance`] when the counter is
-    /// idle, so a sale never waits for a snapshot.
-    pub fn set_auto_snapshot(&mut self, on: bool) {
-        self.auto_snapshot = on;
+    /// Snapshots and checkpoints after a committed write. Never fails the
+    /// write: it is durable already, and a missing snapshot only makes the
+    /// next load longer.
+    fn after_commit(&mut self) {
+        if self.snapshots == Snapshots::Background {
+            self.commits_since_checkpoint += 1;
+            let checkpoint = self.commits_since_checkpoint >= CHECKPOINT_EVERY_COMMITS;
+            if !checkpoint && !self.docs.any_due() {
+                return;
+            }
+            if self.hand_to_background(checkpoint) {
+                return;
+            }
+            self.set_snapshots(Snapshots::Inline);
+        }
+        if let Err(e) = self.maintenance() {
+            tracing::warn!("could not write a snapshot (will retry): {e}");
+        }
     }
 
-    /// Writes the snapshots that have become due. Returns how many.
+    /// `false` if the worker cannot start or has stopped.
+    fn hand_to_background(&mut self, checkpoint: bool) -> bool {
+        if self.background.is_none() {
+            match Background::start(&self.path) {
+                Ok(worker) => self.background = Some(worker),
+                Err(e) => {
+                    tracing::warn!("snapshots stay inline: {e}");
+                    return false;
+                }
+            }
+        }
+        let Some(worker) = &self.background else {
+            return false;
+        };
+        let mut sent = worker.snapshot(self.docs.take_due());
+        if checkpoint {
+            self.commits_since_checkpoint = 0;
+            sent &= worker.checkpoint();
+        }
+        if !sent {
+            tracing::warn!("the snapshot thread stopped; snapshots are written inline");
+        }
+        sent
+    }
+
+    /// Where snapshots and checkpoints are written (background by default).
+    /// Leaving the background waits for what it has queued.
+    pub fn set_snapshots(&mut self, mode: Snapshots) {
+        self.snapshots = mode;
+        if mode == Snapshots::Inline {
+            self.finish_background();
+        }
+    }
+
+    /// Waits until the background worker has written every snapshot and
+    /// checkpoint asked of it, and stops it (it starts again when needed).
+    pub fn finish_background(&mut self) {
+        self.background = None;
+    }
+
+    /// How many changes on top of a snapshot make the next one due
+    /// ([`crate::docs::SNAPSHOT_EVERY`] by default; tests lower it).
+    pub fn set_snapshot_every(&mut self, changes: u64) {
+        self.docs.set_snapshot_every(changes);
+    }
+
+    /// Writes the snapshots that have become due, on this thread. Returns how many.
     pub fn maintenance(&mut self) -> Result<usize> {
         let tx = self
             .conn

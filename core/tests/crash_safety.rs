@@ -5,6 +5,8 @@
 //! SIGKILL after a random 30–300 ms, then checks that the file opens, passes
 //! SQLite's integrity check, holds every reported sale, and that its
 //! projections equal a rebuild from the documents. Many rounds on one file.
+//! A second run takes a snapshot every few sales, so kills land in the
+//! middle of background snapshots and checkpoints too.
 
 mod common;
 
@@ -18,6 +20,8 @@ use rand::Rng;
 use shopsync_core::{CartLine, NewProduct, Store};
 
 const ENV: &str = "SHOPSYNC_CRASH_DB";
+/// The child's snapshot threshold, when set (background snapshots often).
+const SNAPSHOT_EVERY_ENV: &str = "SHOPSYNC_CRASH_SNAPSHOT_EVERY";
 const ROUNDS: usize = 24;
 
 fn cart() -> Vec<CartLine> {
@@ -39,6 +43,9 @@ fn child_sell_loop() -> R {
         return Ok(());
     };
     let mut store = Store::open(Path::new(&path))?;
+    if let Some(every) = std::env::var(SNAPSHOT_EVERY_ENV).ok().and_then(|v| v.parse().ok()) {
+        store.set_snapshot_every(every);
+    }
     let cart = cart();
     let pay = [cash(100_000)];
     let mut out = std::io::stdout();
@@ -85,9 +92,17 @@ struct Round {
 }
 
 /// Runs the child once and kills it after `after`.
-fn run_child(db: &Path, after: Duration) -> Result<Round, Box<dyn std::error::Error>> {
+fn run_child(
+    db: &Path,
+    after: Duration,
+    snapshot_every: Option<u64>,
+) -> Result<Round, Box<dyn std::error::Error>> {
     let exe = std::env::current_exe()?;
-    let mut child = Command::new(exe)
+    let mut command = Command::new(exe);
+    if let Some(every) = snapshot_every {
+        command.env(SNAPSHOT_EVERY_ENV, every.to_string());
+    }
+    let mut child = command
         .args([
             "--exact",
             "child_sell_loop",
@@ -180,6 +195,17 @@ fn check(db: &Path, expect: &[String]) -> Result<i64, Box<dyn std::error::Error>
 
 #[test]
 fn sales_survive_sigkill() -> R {
+    kill_rounds(None)
+}
+
+/// A snapshot due every 7 changes: most kills hit the background thread
+/// loading, saving or storing one, or checkpointing.
+#[test]
+fn sales_survive_sigkill_during_background_snapshots() -> R {
+    kill_rounds(Some(7))
+}
+
+fn kill_rounds(snapshot_every: Option<u64>) -> R {
     if std::env::var_os(ENV).is_some() {
         return Ok(());
     }
@@ -193,7 +219,7 @@ fn sales_survive_sigkill() -> R {
     let mut cut_mid_line = 0;
     for round in 0..ROUNDS {
         let after = Duration::from_millis(rng.random_range(30..=300));
-        let r = run_child(&db, after)?;
+        let r = run_child(&db, after, snapshot_every)?;
         if r.partial_line {
             cut_mid_line += 1;
         }
@@ -217,6 +243,16 @@ fn sales_survive_sigkill() -> R {
     // Every sale reported in any round is still there at the end.
     check(&db, &all)?;
     assert!(!all.is_empty(), "the child never completed a sale");
+    if snapshot_every.is_some() {
+        let store = Store::open(&db)?;
+        let snapshots: i64 = store.connection().query_row(
+            "SELECT COUNT(*) FROM doc_snapshots s JOIN documents d USING (doc_id)
+             WHERE d.kind = 'ledger'",
+            [],
+            |r| r.get(0),
+        )?;
+        assert_eq!(snapshots, 1, "the background thread wrote the partition's snapshot");
+    }
     eprintln!(
         "{ROUNDS} kills, {} sales reported, {last_count} on disk, {cut_mid_line} output lines cut, {:?}",
         all.len(),
