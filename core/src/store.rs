@@ -325,6 +325,13 @@ impl Store {
     }
 }
 
+/// A partition with this many changes is not loaded again to append to it:
+/// a write that would have to load it starts the month's next part instead.
+/// Loading costs ~6 ms per 1,000 records; every part but the last holds
+/// at least this many, so a month has at most records / 4,000 parts however
+/// often the till is opened.
+const FRESH_PART_AFTER: i64 = 4_000;
+
 fn required(what: &str, value: &str) -> Result<String> {
     let v = value.trim();
     if v.is_empty() {
@@ -398,7 +405,10 @@ impl Writer<'_> {
     }
 
     /// This till's partition for a record dated `at`: the month's latest
-    /// part, or a new part once that one is full.
+    /// part, or a new part once that one is full — or, for the first write
+    /// since the store was opened, once it holds [`FRESH_PART_AFTER`]
+    /// changes: the first sale of the day then never waits to load a big
+    /// partition (~90 ms for 14k records), and every part stays cheap to load.
     fn partition_for(&mut self, at: i64) -> Result<DocId> {
         let when = DateTime::<Utc>::from_timestamp_millis(at)
             .ok_or_else(|| CoreError::invalid("time", "record time is out of range"))?;
@@ -423,6 +433,16 @@ impl Writer<'_> {
         if parts.is_empty() {
             return Ok(doc_id);
         }
+        let next_part = || DocId::ledger(&self.info.store_id, &self.info.till_id, when, part + 1);
+        if self.docs.loaded(&doc_id).is_none() {
+            let changes: i64 = self
+                .conn
+                .prepare_cached("SELECT COUNT(*) FROM doc_changes WHERE doc_id = ?1")?
+                .query_row([doc_id.to_string()], |r| r.get(0))?;
+            if changes >= FRESH_PART_AFTER {
+                return Ok(next_part());
+            }
+        }
         let entry = self.docs.get(self.conn, &doc_id)?;
         let len = match entry.root_len {
             Some((seq, n)) if seq == entry.upto_seq => n,
@@ -433,12 +453,7 @@ impl Writer<'_> {
             }
         };
         if len >= PARTITION_MAX_RECORDS {
-            return Ok(DocId::ledger(
-                &self.info.store_id,
-                &self.info.till_id,
-                when,
-                part + 1,
-            ));
+            return Ok(next_part());
         }
         Ok(doc_id)
     }

@@ -121,3 +121,48 @@ fn the_wal_stays_small_while_selling_back_to_back() -> R {
     assert!(wal < 8 << 20, "WAL of {wal} bytes after 600 sales");
     Ok(())
 }
+
+#[test]
+fn a_reopened_till_starts_a_new_part_instead_of_loading_a_big_one() -> R {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("a.db");
+    let mut till = Till {
+        now: Some(common::t0()),
+        stock: vec![(product("SNAP-1", "Snapshot soap", 250), 1_000_000)],
+        ..Till::default()
+    }
+    .open(dir.path())?;
+    // Durability is not what is tested here.
+    till.connection().pragma_update(None, "synchronous", "OFF")?;
+    for _ in 0..4_000 {
+        sell_cash(&mut till, "SNAP-1", 1, 1_000)?;
+    }
+    drop(till);
+    // Reopened: the month's part holds 4,001 changes, so the next sale
+    // starts part 2 without loading it; reopened again, part 2 is small and
+    // is appended to.
+    for round in 0..2 {
+        let mut till = Store::open(&db)?;
+        till.set_now(Some(common::t0()));
+        sell_cash(&mut till, "SNAP-1", 1, 1_000)?;
+        let parts: Vec<(String, i64)> = till
+            .connection()
+            .prepare(
+                "SELECT d.doc_id, COUNT(c.seq) FROM documents d JOIN doc_changes c USING (doc_id)
+                 WHERE d.kind = 'ledger' GROUP BY d.doc_id ORDER BY d.doc_id",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        assert_eq!(parts.len(), 2, "round {round}: {parts:?}");
+        assert_eq!(parts[0].1, 4_001, "the full part was not written to");
+        assert!(parts[1].0.ends_with(".2"), "{parts:?}");
+        assert_eq!(parts[1].1, round + 1);
+        assert!(
+            till.connection()
+                .query_row("SELECT COUNT(*) FROM sales", [], |r| r.get::<_, i64>(0))?
+                == 4_001 + round
+        );
+        verify_clean(&till)?;
+    }
+    Ok(())
+}
