@@ -16,45 +16,80 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::db;
 use crate::docs;
 use crate::error::{CoreError, Result};
 
-/// Ask for a checkpoint after this many commits: a 3-line sale writes
-/// ~20-60 WAL pages, so SQLite's own checkpoint (at 1,000 pages) finds at
-/// most a few sales' pages not yet copied.
+/// Ask for a checkpoint after this many commits (a 3-line sale writes
+/// ~20-60 WAL pages).
 pub const CHECKPOINT_EVERY_COMMITS: u32 = 8;
+
+/// The worker waits this long for the write lock to store a snapshot, then
+/// gives the snapshot up (a later one is asked for): it must never keep a
+/// closing store waiting behind another process's long write.
+const WRITE_WAIT: Duration = Duration::from_millis(250);
 
 enum Job {
     Snapshot(String),
     Checkpoint,
+    /// Answered once every job queued before it is done.
+    Barrier(Sender<()>),
 }
 
 pub struct Background {
     jobs: Option<Sender<Job>>,
     thread: Option<JoinHandle<()>>,
+    stopping: Arc<AtomicBool>,
 }
 
 impl Background {
-    /// Opens a second connection to `path` (already migrated by the caller's)
-    /// and starts the worker on it.
-    pub fn start(path: &Path) -> Result<Background> {
-        let conn = Connection::open(path)?;
+    /// Opens a second connection to the store at `path` — the same store:
+    /// never creating a file, and refusing one whose till is not `till_id`
+    /// (the file was replaced since the store opened) — and starts the
+    /// worker on it.
+    pub fn start(path: &Path, till_id: &str) -> Result<Background> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
         db::configure(&conn)?;
+        conn.busy_timeout(WRITE_WAIT)?;
+        let found: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'till_id'", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if found.as_deref() != Some(till_id) {
+            return Err(CoreError::Corrupt(format!(
+                "{} is no longer this till's store",
+                path.display()
+            )));
+        }
         let (jobs, queue) = channel();
+        let stopping = Arc::new(AtomicBool::new(false));
+        let stop = stopping.clone();
         let thread = std::thread::Builder::new()
             .name("shopsync-snapshots".into())
-            .spawn(move || run(&conn, &queue))
+            .spawn(move || run(&conn, &queue, &stop))
             .map_err(|e| CoreError::io("cannot start the snapshot thread".to_string(), e))?;
         Ok(Background {
             jobs: Some(jobs),
             thread: Some(thread),
+            stopping,
         })
+    }
+
+    /// Whether the thread has stopped (it panicked).
+    pub fn is_finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(JoinHandle::is_finished)
     }
 
     /// Queues snapshots of these documents. `false` if the worker is gone.
@@ -67,15 +102,24 @@ impl Background {
         self.send(Job::Checkpoint)
     }
 
+    /// Waits until every job queued so far is done.
+    pub fn wait_idle(&self) {
+        let (done, wait) = channel();
+        if self.send(Job::Barrier(done)) {
+            let _ = wait.recv();
+        }
+    }
+
     fn send(&self, job: Job) -> bool {
         self.jobs.as_ref().is_some_and(|j| j.send(job).is_ok())
     }
 }
 
 impl Drop for Background {
-    /// Finishes what is queued (a snapshot asked for is written before the
-    /// store closes) and stops the thread.
+    /// Lets the job in progress finish, drops the rest (a snapshot not
+    /// written costs only a longer next load) and stops the thread.
     fn drop(&mut self) {
+        self.stopping.store(true, Ordering::Relaxed);
         self.jobs.take();
         if let Some(thread) = self.thread.take()
             && thread.join().is_err()
@@ -85,27 +129,38 @@ impl Drop for Background {
     }
 }
 
-fn run(conn: &Connection, queue: &Receiver<Job>) {
+fn run(conn: &Connection, queue: &Receiver<Job>, stopping: &AtomicBool) {
     while let Ok(first) = queue.recv() {
+        if stopping.load(Ordering::Relaxed) {
+            return;
+        }
         // Everything queued meanwhile, once: a document asked for twice is
         // saved once, and one checkpoint covers every commit before it.
         let mut snapshots = BTreeSet::new();
         let mut checkpoint = false;
+        let mut barriers = Vec::new();
         for job in std::iter::once(first).chain(queue.try_iter()) {
             match job {
                 Job::Snapshot(doc) => {
                     snapshots.insert(doc);
                 }
                 Job::Checkpoint => checkpoint = true,
+                Job::Barrier(done) => barriers.push(done),
             }
         }
         for doc in snapshots {
+            if stopping.load(Ordering::Relaxed) {
+                return;
+            }
             if let Err(e) = snapshot(conn, &doc) {
                 tracing::warn!("could not write a snapshot of {doc} (will retry later): {e}");
             }
         }
         if checkpoint && let Err(e) = self::checkpoint(conn) {
             tracing::warn!("WAL checkpoint failed (will retry): {e}");
+        }
+        for done in barriers {
+            let _ = done.send(());
         }
     }
 }
@@ -127,11 +182,10 @@ fn snapshot(conn: &Connection, doc: &str) -> Result<()> {
 }
 
 /// Copies the WAL into the database file without taking any lock a sale
-/// needs (PASSIVE). SQLite's own checkpoint after a commit (every 1,000 WAL
-/// pages, on the till's connection) then finds the WAL already copied: it has
-/// no pages to copy and no fsync to wait for, and the next write starts the
-/// WAL over. SQLite's threshold stays as it is, so the WAL stays bounded even
-/// if this thread falls behind or stops.
+/// needs (PASSIVE). Between sales this copies all of it, and the next sale
+/// starts the WAL over; the till's own connection checkpoints only if the
+/// WAL reaches [`crate::store`]'s fallback threshold (a till selling
+/// back-to-back for minutes, or this thread stopped).
 fn checkpoint(conn: &Connection) -> Result<()> {
     conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
     Ok(())

@@ -27,10 +27,11 @@ pub struct InitOptions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Snapshots {
     /// On a thread of their own, with their own connection: a write returns
-    /// as soon as it is durable (the default).
+    /// as soon as it is durable. For the till at the counter (the app).
     Background,
-    /// Right after the write that made them due, before it returns (SQLite's
-    /// own checkpoints; the behaviour before background snapshots).
+    /// Right after the write that made them due, before it returns, and
+    /// SQLite's own checkpoints (the default: short-lived command-line runs,
+    /// servers' replicas, tests).
     Inline,
 }
 
@@ -122,7 +123,7 @@ impl Store {
             docs: DocCache::new(actor),
             fixed_now: None,
             background: None,
-            snapshots: Snapshots::Background,
+            snapshots: Snapshots::Inline,
             commits_since_checkpoint: 0,
         })
     }
@@ -160,7 +161,7 @@ impl Store {
             docs: DocCache::new(actor),
             fixed_now: None,
             background: None,
-            snapshots: Snapshots::Background,
+            snapshots: Snapshots::Inline,
             commits_since_checkpoint: 0,
         };
         store.reload_info()?;
@@ -268,8 +269,28 @@ impl Store {
 
     /// `false` if the worker cannot start or has stopped.
     fn hand_to_background(&mut self, checkpoint: bool) -> bool {
+        if self
+            .background
+            .as_ref()
+            .is_some_and(Background::is_finished)
+        {
+            tracing::error!("the snapshot thread stopped; snapshots are written inline");
+            self.finish_background();
+            return false;
+        }
         if self.background.is_none() {
-            match Background::start(&self.path) {
+            let worker = Background::start(&self.path, &self.info.till_id).and_then(|w| {
+                // The worker checkpoints from now on; SQLite's own
+                // checkpoint after a commit (copying and fsyncing before the
+                // sale returns) steps in only far past its usual threshold.
+                self.conn.pragma_update(
+                    None,
+                    "wal_autocheckpoint",
+                    FALLBACK_AUTOCHECKPOINT_PAGES,
+                )?;
+                Ok(w)
+            });
+            match worker {
                 Ok(worker) => self.background = Some(worker),
                 Err(e) => {
                     tracing::warn!("snapshots stay inline: {e}");
@@ -280,19 +301,23 @@ impl Store {
         let Some(worker) = &self.background else {
             return false;
         };
+        if !self.docs.any_due() && !checkpoint {
+            return true;
+        }
         let mut sent = worker.snapshot(self.docs.take_due());
         if checkpoint {
             self.commits_since_checkpoint = 0;
             sent &= worker.checkpoint();
         }
         if !sent {
-            tracing::warn!("the snapshot thread stopped; snapshots are written inline");
+            tracing::error!("the snapshot thread stopped; snapshots are written inline");
+            self.finish_background();
         }
         sent
     }
 
-    /// Where snapshots and checkpoints are written (background by default).
-    /// Leaving the background waits for what it has queued.
+    /// Where snapshots and checkpoints are written (inline by default).
+    /// Leaving the background waits for the job in progress.
     pub fn set_snapshots(&mut self, mode: Snapshots) {
         self.snapshots = mode;
         if mode == Snapshots::Inline {
@@ -300,10 +325,24 @@ impl Store {
         }
     }
 
-    /// Waits until the background worker has written every snapshot and
-    /// checkpoint asked of it, and stops it (it starts again when needed).
+    /// Stops the background worker after the job in progress (it starts
+    /// again when needed) and gives checkpoints back to SQLite.
     pub fn finish_background(&mut self) {
-        self.background = None;
+        if self.background.take().is_some()
+            && let Err(e) =
+                self.conn
+                    .pragma_update(None, "wal_autocheckpoint", SQLITE_AUTOCHECKPOINT_PAGES)
+        {
+            tracing::warn!("could not give checkpoints back to SQLite: {e}");
+        }
+    }
+
+    /// Waits until the background worker has done every job queued so far
+    /// (tests, and a till about to copy its file).
+    pub fn wait_for_background(&mut self) {
+        if let Some(worker) = &self.background {
+            worker.wait_idle();
+        }
     }
 
     /// How many changes on top of a snapshot make the next one due
@@ -324,6 +363,12 @@ impl Store {
         Ok(n)
     }
 }
+
+/// SQLite's own checkpoint threshold (its default), while snapshots are inline.
+const SQLITE_AUTOCHECKPOINT_PAGES: i64 = 1_000;
+/// With the worker checkpointing, SQLite checkpoints on a commit only once
+/// the WAL reaches this (64 MB of 4 KB pages).
+const FALLBACK_AUTOCHECKPOINT_PAGES: i64 = 16_384;
 
 /// A partition with this many changes is not loaded again to append to it:
 /// a write that would have to load it starts the month's next part instead.
@@ -405,10 +450,11 @@ impl Writer<'_> {
     }
 
     /// This till's partition for a record dated `at`: the month's latest
-    /// part, or a new part once that one is full — or, for the first write
-    /// since the store was opened, once it holds [`FRESH_PART_AFTER`]
-    /// changes: the first sale of the day then never waits to load a big
-    /// partition (~90 ms for 14k records), and every part stays cheap to load.
+    /// part, or a new part once that one is full — or, when that part is
+    /// not in memory (the first write since the store opened, or since a
+    /// sync or rebuild dropped it) and holds [`FRESH_PART_AFTER`] changes,
+    /// the next part: the first sale of the day never waits to load a big
+    /// partition (~90 ms for 14k records). Never past part 999.
     fn partition_for(&mut self, at: i64) -> Result<DocId> {
         let when = DateTime::<Utc>::from_timestamp_millis(at)
             .ok_or_else(|| CoreError::invalid("time", "record time is out of range"))?;
@@ -439,7 +485,7 @@ impl Writer<'_> {
                 .conn
                 .prepare_cached("SELECT COUNT(*) FROM doc_changes WHERE doc_id = ?1")?
                 .query_row([doc_id.to_string()], |r| r.get(0))?;
-            if changes >= FRESH_PART_AFTER {
+            if changes >= FRESH_PART_AFTER && part < crate::ids::MAX_PARTITION {
                 return Ok(next_part());
             }
         }

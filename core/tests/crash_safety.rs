@@ -43,7 +43,11 @@ fn child_sell_loop() -> R {
         return Ok(());
     };
     let mut store = Store::open(Path::new(&path))?;
-    if let Some(every) = std::env::var(SNAPSHOT_EVERY_ENV).ok().and_then(|v| v.parse().ok()) {
+    if let Some(every) = std::env::var(SNAPSHOT_EVERY_ENV)
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        store.set_snapshots(shopsync_core::Snapshots::Background);
         store.set_snapshot_every(every);
     }
     let cart = cart();
@@ -251,7 +255,7 @@ fn kill_rounds(snapshot_every: Option<u64>) -> R {
             [],
             |r| r.get(0),
         )?;
-        assert_eq!(snapshots, 1, "the background thread wrote the partition's snapshot");
+        assert!(snapshots >= 1, "the background thread wrote snapshots");
     }
     eprintln!(
         "{ROUNDS} kills, {} sales reported, {last_count} on disk, {cut_mid_line} output lines cut, {:?}",

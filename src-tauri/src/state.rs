@@ -9,9 +9,9 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use shopsync_core::Store;
 use shopsync_core::sync::SyncStatus;
 use shopsync_core::sync::client::{SyncWorker, WorkerOptions};
+use shopsync_core::{Snapshots, Store};
 use shopsync_types::ipc::{
     EVENT_DATA_CHANGED, EVENT_JOB_PROGRESS, EVENT_SYNC_STATE, JobProgress, SyncState,
     SyncStatusView,
@@ -59,6 +59,13 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// The store the till sells from: snapshots and checkpoints on their own
+/// thread, so a sale never waits for them.
+fn at_the_counter(mut store: Store) -> Store {
+    store.set_snapshots(Snapshots::Background);
+    store
+}
+
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> CmdResult<T> + Send + 'static,
 ) -> CmdResult<T> {
@@ -71,7 +78,7 @@ impl AppState {
     pub fn new(db_path: PathBuf) -> Self {
         let store = if db_path.exists() {
             match Store::open(&db_path) {
-                Ok(s) => Some(s),
+                Ok(s) => Some(at_the_counter(s)),
                 Err(e) => {
                     tracing::warn!("cannot open {}: {e}", db_path.display());
                     None
@@ -182,7 +189,7 @@ impl AppState {
             }
             let s = f(&path).map_err(ErrorInfo::from)?;
             let info = s.info().clone();
-            *guard = Some(s);
+            *guard = Some(at_the_counter(s));
             Ok(info)
         })
         .await
@@ -239,7 +246,9 @@ impl AppState {
             let out = f(&path, &mut report).map_err(ErrorInfo::from);
             if path.exists() {
                 match Store::open(&path) {
-                    Ok(s) => *lock(&store) = Some(s),
+                    // The old store closes outside the lock: a sale need
+                    // not wait for its snapshot thread to stop.
+                    Ok(s) => drop(lock(&store).replace(at_the_counter(s))),
                     Err(e) => tracing::warn!("cannot reopen the store: {e}"),
                 }
             }
