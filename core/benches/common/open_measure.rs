@@ -24,6 +24,14 @@ pub fn run(path: &Path, sell: bool) -> R {
     let ms = |t: Instant| t.elapsed().as_secs_f64() * 1e3;
     let mut store = Store::open(path)?;
     let open_ms = ms(t0);
+    // The till's clock, when the fixture's last month is not the machine's
+    // (SHOPSYNC_OPEN_BENCH_AT=2026-11-30T18:00:00Z sells into a full month).
+    if let Some(at) = std::env::var("SHOPSYNC_OPEN_BENCH_AT")
+        .ok()
+        .and_then(|v| chrono::DateTime::parse_from_rfc3339(&v).ok())
+    {
+        store.set_now(Some(at.with_timezone(&chrono::Utc)));
+    }
     let t = Instant::now();
     let one = store.stock_levels(Some("P000001"), false)?;
     let stock_ms = ms(t);
