@@ -62,6 +62,11 @@ impl Background {
         )?;
         db::configure(&conn)?;
         conn.busy_timeout(WRITE_WAIT)?;
+        // A snapshot need not survive a power cut (the changes it sums up
+        // are durable already): storing one does not wait for an fsync while
+        // a sale waits for the write lock. (The next sale's fsync of the WAL
+        // covers it; checkpoints still sync.)
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
         let found: Option<String> = conn
             .query_row("SELECT value FROM meta WHERE key = 'till_id'", [], |r| {
                 r.get(0)
