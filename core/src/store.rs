@@ -28,6 +28,8 @@ pub struct Store {
     pub(crate) info: StoreInfo,
     pub(crate) currency: Currency,
     pub(crate) docs: DocCache,
+    /// The in-memory product name index, built on the first name search.
+    pub(crate) search: crate::search::NameSearch,
     /// Fixed time for tests and generated history; `None` is the system clock.
     pub(crate) fixed_now: Option<i64>,
     auto_snapshot: bool,
@@ -103,6 +105,7 @@ impl Store {
             },
             currency: Currency::NONE,
             docs: DocCache::new(actor),
+            search: Default::default(),
             fixed_now: None,
             auto_snapshot: true,
         })
@@ -139,6 +142,7 @@ impl Store {
             info,
             currency: Currency::NONE,
             docs: DocCache::new(actor),
+            search: Default::default(),
             fixed_now: None,
             auto_snapshot: true,
         };
