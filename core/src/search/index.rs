@@ -43,6 +43,10 @@ pub(crate) struct NameIndex {
     /// bm25 divides by.
     live_rows: u64,
     live_tokens: u64,
+    /// Terms no live row holds any more (empty posting lists). Renames
+    /// leave them behind; past half the vocabulary they are dropped
+    /// (`compact`), so the index does not grow with every name ever seen.
+    dead_terms: usize,
 }
 
 /// The index could not take a change in place (a new row number below the
@@ -86,7 +90,44 @@ impl NameIndex {
         let id = self.postings.len() as u32;
         self.vocab.insert(term.into(), id);
         self.postings.push(Vec::new());
+        // Dead until a row takes it (`set` counts it back).
+        self.dead_terms += 1;
         id
+    }
+
+    /// Terms held by no live row.
+    #[cfg(test)]
+    pub fn dead_terms(&self) -> usize {
+        self.dead_terms
+    }
+
+    /// Drops the dead terms once they are more than half the vocabulary
+    /// (so the work, a pass over the index, is paid for by as many renames
+    /// as there are live terms). Term ids change; rows and postings follow.
+    fn compact_if_sparse(&mut self) {
+        if self.dead_terms * 2 <= self.postings.len() {
+            return;
+        }
+        let mut new_id = vec![u32::MAX; self.postings.len()];
+        let old = std::mem::take(&mut self.postings);
+        for (id, list) in old.into_iter().enumerate() {
+            if !list.is_empty() {
+                new_id[id] = self.postings.len() as u32;
+                self.postings.push(list);
+            }
+        }
+        self.postings.shrink_to_fit();
+        self.vocab.retain(|_, id| {
+            let new = new_id[*id as usize];
+            *id = new;
+            new != u32::MAX
+        });
+        for row in &mut self.rows {
+            for t in row.tokens.iter_mut() {
+                *t = new_id[*t as usize];
+            }
+        }
+        self.dead_terms = 0;
     }
 
     /// Puts a row (`Some`) or removes it (`None`). Rows must arrive in
@@ -111,12 +152,16 @@ impl NameIndex {
         };
         self.clear(slot);
         let Some(data) = data else {
+            self.compact_if_sparse();
             return Ok(());
         };
         let tokens: Box<[u32]> = data.tokens.iter().map(|t| self.term_id(t)).collect();
         for &term in tokens.iter() {
             let list = &mut self.postings[term as usize];
             if let Err(at) = list.binary_search(&slot) {
+                if list.is_empty() {
+                    self.dead_terms -= 1;
+                }
                 list.insert(at, slot);
             }
         }
@@ -127,6 +172,7 @@ impl NameIndex {
         row.active = data.active;
         row.tokens = tokens;
         row.live = true;
+        self.compact_if_sparse();
         Ok(())
     }
 
@@ -144,6 +190,9 @@ impl NameIndex {
             let list = &mut self.postings[term as usize];
             if let Ok(at) = list.binary_search(&slot) {
                 list.remove(at);
+                if list.is_empty() {
+                    self.dead_terms += 1;
+                }
             }
         }
     }
@@ -236,6 +285,7 @@ impl Builder {
             row.tokens = tokens.into_boxed_slice();
         }
         self.ix.live_rows = self.ix.rows.len() as u64;
+        self.ix.dead_terms = self.ix.postings.iter().filter(|p| p.is_empty()).count();
         self.ix
     }
 }
@@ -252,6 +302,13 @@ mod tests {
         })
     }
 
+    /// The slots holding `term` (term ids change when the index compacts).
+    fn slots(ix: &NameIndex, term: &str) -> Vec<Slot> {
+        ix.vocab
+            .get(term)
+            .map_or_else(Vec::new, |id| ix.postings(*id).to_vec())
+    }
+
     #[test]
     fn rows_keep_their_slot_and_postings_follow_changes() -> Result<(), NeedsRebuild> {
         let mut ix = NameIndex::default();
@@ -259,22 +316,53 @@ mod tests {
         ix.set(5, data("Milk Chocolate Chocolate", true))?;
         assert_eq!(ix.live_rows(), 2);
         assert_eq!(ix.live_tokens(), 5);
-        let choc: Vec<u32> = ix.terms_with_prefix("choc").collect();
-        assert_eq!(choc.len(), 1);
-        assert_eq!(ix.postings(choc[0]), &[0, 1]);
+        assert_eq!(ix.terms_with_prefix("choc").count(), 1);
+        assert_eq!(slots(&ix, "chocolate"), [0, 1]);
         // Rename, then delete, then the same row number comes back.
         ix.set(1, data("Oat Drink", false))?;
-        assert_eq!(ix.postings(choc[0]), &[1]);
+        assert_eq!(slots(&ix, "chocolate"), [1]);
         ix.set(5, None)?;
-        assert_eq!(ix.postings(choc[0]), &[] as &[Slot]);
+        assert_eq!(slots(&ix, "chocolate"), [] as [Slot; 0]);
         assert_eq!((ix.live_rows(), ix.live_tokens()), (1, 2));
         ix.set(5, data("Chocolate", true))?;
-        assert_eq!(ix.postings(choc[0]), &[1]);
+        assert_eq!(slots(&ix, "chocolate"), [1]);
         assert!(ix.rows()[0].name.as_ref() == "Oat Drink" && !ix.rows()[0].active);
         // A new row number below the highest cannot keep the order.
         assert!(ix.set(3, data("Tea", true)).is_err());
         // Deleting an unknown row is nothing to do.
         ix.set(2, None)?;
+        Ok(())
+    }
+
+    #[test]
+    fn renames_do_not_grow_the_vocabulary() -> Result<(), NeedsRebuild> {
+        let mut ix = NameIndex::default();
+        ix.set(1, data("Item v0", true))?;
+        ix.set(2, data("Other thing", true))?;
+        let start = ix.heap_bytes();
+        for n in 1..20_000 {
+            ix.set(1, data(&format!("Item v{n}"), true))?;
+            // Dead terms never outnumber live ones (4 here).
+            assert!(ix.dead_terms() <= 4, "{} dead after {n}", ix.dead_terms());
+        }
+        assert!(ix.term_count() <= 8, "{} terms", ix.term_count());
+        assert!(
+            ix.heap_bytes() < start * 3,
+            "{} vs {start}",
+            ix.heap_bytes()
+        );
+        // Still right after compacting: ids were renumbered.
+        assert_eq!(slots(&ix, "v19999"), [0]);
+        assert_eq!(slots(&ix, "item"), [0]);
+        assert_eq!(slots(&ix, "thing"), [1]);
+        assert!(slots(&ix, "v5").is_empty());
+        let row_terms: Vec<u32> = ix.rows()[1].tokens.to_vec();
+        let thing = ix.terms_with_prefix("thing").collect::<Vec<_>>();
+        assert!(row_terms.contains(&thing[0]));
+        // Deletes count too.
+        ix.set(1, None)?;
+        ix.set(2, None)?;
+        assert_eq!(ix.term_count(), 0);
         Ok(())
     }
 
