@@ -159,12 +159,7 @@ impl Store {
             .filter(|w| !w.is_empty())
             .collect();
         if !words.is_empty() && out.len() < limit as usize {
-            let by_name = match crate::search::ascii_prefixes(&words) {
-                Some(prefixes) => {
-                    self.search_names_in_memory(&prefixes, limit, include_archived)?
-                }
-                None => self.search_names_fts(&words, limit, include_archived)?,
-            };
+            let by_name = self.search_names(&words, limit, include_archived)?;
             for p in by_name {
                 push(p, &mut out);
             }

@@ -7,6 +7,9 @@
 //! same tokenizer. Which rows changed comes from `products_changed`
 //! (migration 07), stamped by triggers in every process writing the file.
 
+use std::sync::Once;
+
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::index::{Builder, NameIndex, NeedsRebuild, RowData};
@@ -26,6 +29,9 @@ fn rebuild_after(rows: u64) -> usize {
 pub(crate) struct Loaded {
     pub index: NameIndex,
     pub seen: i64,
+    /// The random tag of stamp `seen` (`products_changed_marks`, migration
+    /// 07): the fingerprint of the history the index has read.
+    tag: Option<i64>,
 }
 
 /// The highest change stamp in the store.
@@ -35,30 +41,68 @@ fn latest(conn: &Connection) -> Result<i64> {
         .query_row([], |r| r.get(0))?)
 }
 
-/// `current` brought up to date with the store, or built anew. Reads in one
-/// transaction (when the caller is not in one) so rows and stamps agree.
-pub(crate) fn refresh(conn: &Connection, current: Option<Loaded>) -> Result<Loaded> {
+/// The tag of stamp `seq`, if the store still has it.
+fn mark(conn: &Connection, seq: i64) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT tag FROM products_changed_marks WHERE seq = ?1")?
+        .query_row([seq], |r| r.get(0))
+        .optional()?)
+}
+
+/// `current` brought up to date with the store, or built anew (then the
+/// flag is true). Reads in one transaction (when the caller is not in one)
+/// so rows and stamps agree.
+pub(crate) fn refresh(conn: &Connection, current: Option<Loaded>) -> Result<(Loaded, bool)> {
     let tx = if conn.is_autocommit() {
         Some(conn.unchecked_transaction()?)
     } else {
         None
     };
     let latest = latest(conn)?;
+    let current = match current {
+        // The stamp at the cursor must be the one the index read: stamps
+        // never go back in one file, and a file restored from a backup (or
+        // copied over) has other tags from its cursor on, even after other
+        // writers pushed the numbers past it. Else the file was replaced.
+        Some(l) if l.seen <= latest && mark(conn, l.seen)? == l.tag => Some(l),
+        _ => None,
+    };
     let loaded = match current {
-        Some(l) if l.seen == latest => l,
-        // Stamps never go back in one file: the file was replaced.
-        Some(l) if l.seen > latest => build(conn, latest)?,
-        Some(l) => match catch_up(conn, l, latest)? {
-            Some(l) => l,
-            None => build(conn, latest)?,
-        },
-        None => build(conn, latest)?,
+        Some(l) if l.seen == latest => Some(l),
+        Some(l) => catch_up(conn, l, latest)?,
+        None => None,
+    };
+    let (loaded, built) = match loaded {
+        Some(l) => (l, false),
+        None => (build(conn, latest)?, true),
     };
     if let Some(tx) = tx {
         // Read-only: ending it either way releases the snapshot.
         tx.commit()?;
     }
-    Ok(loaded)
+    Ok((loaded, built))
+}
+
+/// A text value as a string, invalid UTF-8 replaced: one row written badly
+/// by another tool must not fail every search.
+fn text(v: ValueRef<'_>, pk: i64) -> String {
+    match v {
+        ValueRef::Text(b) | ValueRef::Blob(b) => match std::str::from_utf8(b) {
+            Ok(s) => s.to_string(),
+            Err(_) => {
+                static WARNED: Once = Once::new();
+                WARNED.call_once(|| {
+                    tracing::warn!(
+                        "product row {pk}: the name is not UTF-8; searching it with the bad bytes replaced"
+                    );
+                });
+                String::from_utf8_lossy(b).into_owned()
+            }
+        },
+        ValueRef::Integer(i) => i.to_string(),
+        ValueRef::Real(f) => f.to_string(),
+        ValueRef::Null => String::new(),
+    }
 }
 
 fn build(conn: &Connection, latest: i64) -> Result<Loaded> {
@@ -66,7 +110,8 @@ fn build(conn: &Connection, latest: i64) -> Result<Loaded> {
     let mut stmt = conn.prepare_cached("SELECT pk, name, active FROM products ORDER BY pk")?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
-        b.row(r.get(0)?, r.get(1)?, r.get(2)?)
+        let pk = r.get(0)?;
+        b.row(pk, text(r.get_ref(1)?, pk), r.get(2)?)
             .map_err(not_in_order)?;
     }
     conn.execute_batch(
@@ -76,12 +121,17 @@ fn build(conn: &Connection, latest: i64) -> Result<Loaded> {
     let mut stmt = conn.prepare_cached("SELECT term, doc FROM temp.search_products_terms")?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
-        let term = r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
-        b.token(term, r.get(1)?);
+        let pk = r.get(1)?;
+        let term = r.get_ref(0)?;
+        match term.as_str() {
+            Ok(t) => b.token(t, pk),
+            Err(_) => b.token(&text(term, pk), pk),
+        }
     }
     Ok(Loaded {
         index: b.finish(),
         seen: latest,
+        tag: mark(conn, latest)?,
     })
 }
 
@@ -103,7 +153,9 @@ fn catch_up(conn: &Connection, mut l: Loaded, latest: i64) -> Result<Option<Load
     let mut row = conn.prepare_cached("SELECT name, active FROM products WHERE pk = ?1")?;
     for pk in changed {
         let data = row
-            .query_row([pk], |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)))
+            .query_row([pk], |r| {
+                Ok((text(r.get_ref(0)?, pk), r.get::<_, bool>(1)?))
+            })
             .optional()?
             .map(|(name, active)| RowData {
                 name,
@@ -115,6 +167,7 @@ fn catch_up(conn: &Connection, mut l: Loaded, latest: i64) -> Result<Option<Load
         }
     }
     l.seen = latest;
+    l.tag = mark(conn, latest)?;
     Ok(Some(l))
 }
 
@@ -141,7 +194,8 @@ fn tokenize(conn: &Connection, pks: &[i64]) -> Result<std::collections::HashMap<
     )?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
-        out.entry(r.get(0)?).or_default().push(r.get(1)?);
+        let pk = r.get(0)?;
+        out.entry(pk).or_default().push(text(r.get_ref(1)?, pk));
     }
     drop(rows);
     conn.execute_batch("DELETE FROM temp.search_tokenizer;")?;
