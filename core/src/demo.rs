@@ -336,14 +336,19 @@ impl Store {
             });
         }
         let supplier = supplier_ids.first().cloned();
+        // One receipt per MAX_LINES products: a record holds at most that
+        // many lines (validate::rules), and a 100k catalog is bigger.
         self.write(|w| {
-            w.append(&Record::Receipt(ReceiptRecord {
-                id: new_id(),
-                at: start - 3_600_000,
-                supplier_id: supplier,
-                lines: receipt_lines,
-                hlc: Some(start - 3_600_000),
-            }))
+            for lines in receipt_lines.chunks(crate::validate::MAX_LINES) {
+                w.append(&Record::Receipt(ReceiptRecord {
+                    id: new_id(),
+                    at: start - 3_600_000,
+                    supplier_id: supplier.clone(),
+                    lines: lines.to_vec(),
+                    hlc: Some(start - 3_600_000),
+                }))?;
+            }
+            Ok(())
         })?;
 
         let total_sales =

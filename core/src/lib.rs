@@ -47,6 +47,8 @@ pub mod records;
 #[cfg(feature = "store")]
 pub mod refund_conflicts;
 #[cfg(feature = "store")]
+mod search;
+#[cfg(feature = "store")]
 pub mod store;
 #[cfg(feature = "store")]
 pub mod store_file;

@@ -72,7 +72,9 @@ pub struct SalesFilter {
 /// catalog order, instead of ranking every match: `ORDER BY rank` over all
 /// matches of a short prefix ("s", "choc") in a 100k catalog costs 10-200 ms,
 /// ranking 200 costs ~1 ms. The cashier sees 20 and types on to narrow.
-const NAME_CANDIDATES: u32 = 200;
+/// The in-memory name index (`crate::search`) keeps the same rule, so both
+/// paths return the same products.
+pub(crate) const NAME_CANDIDATES: u32 = 200;
 
 impl Store {
     pub fn product_by_id(&self, id: &str) -> Result<Product> {
@@ -152,23 +154,12 @@ impl Store {
         for p in by_sku.into_iter().chain(by_barcode) {
             push(p, &mut out);
         }
-        let fts: Vec<String> = q
+        let words: Vec<&str> = q
             .split(|ch: char| !ch.is_alphanumeric())
             .filter(|w| !w.is_empty())
-            .map(|w| format!("\"{w}\"*"))
             .collect();
-        if !fts.is_empty() && out.len() < limit as usize {
-            let by_name = self
-                .conn
-                .prepare_cached(&format!(
-                    "SELECT {} FROM products p JOIN
-                       (SELECT rowid AS r, rank FROM products_fts WHERE products_fts MATCH ?1 LIMIT ?3) f
-                       ON p.pk = f.r
-                     WHERE 1 = 1 {active} ORDER BY f.rank, p.name LIMIT ?2",
-                    PRODUCT_COLUMNS.split(", ").map(|col| format!("p.{col}")).collect::<Vec<_>>().join(", ")
-                ))?
-                .query_map(params![fts.join(" "), limit, limit.max(NAME_CANDIDATES)], |r| product_from_row(r, c))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+        if !words.is_empty() && out.len() < limit as usize {
+            let by_name = self.search_names(&words, limit, include_archived)?;
             for p in by_name {
                 push(p, &mut out);
             }

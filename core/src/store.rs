@@ -45,6 +45,8 @@ pub struct Store {
     pub(crate) info: StoreInfo,
     pub(crate) currency: Currency,
     pub(crate) docs: DocCache,
+    /// The in-memory product name index, built on the first name search.
+    pub(crate) search: crate::search::NameSearch,
     /// Fixed time for tests and generated history; `None` is the system clock.
     pub(crate) fixed_now: Option<i64>,
     snapshots: Snapshots,
@@ -121,6 +123,7 @@ impl Store {
             },
             currency: Currency::NONE,
             docs: DocCache::new(actor),
+            search: Default::default(),
             fixed_now: None,
             background: None,
             snapshots: Snapshots::Inline,
@@ -159,6 +162,7 @@ impl Store {
             info,
             currency: Currency::NONE,
             docs: DocCache::new(actor),
+            search: Default::default(),
             fixed_now: None,
             background: None,
             snapshots: Snapshots::Inline,

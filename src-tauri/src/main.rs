@@ -84,6 +84,7 @@ fn main() -> std::process::ExitCode {
         .setup(move |app| {
             use tauri::Manager;
             app.state::<AppState>().start_sync(app.handle());
+            app.state::<AppState>().prepare_search();
             if let Some(i) = instance {
                 let handle = app.handle().clone();
                 i.serve(move || show_window(&handle));
