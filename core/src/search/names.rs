@@ -20,7 +20,16 @@ impl Store {
     ) -> Result<Vec<Product>> {
         match crate::search::ascii_prefixes(words) {
             Some(prefixes) if self.search.use_index() => {
+                // The index is a cache: if it cannot be read or built (a
+                // file swapped for an older one under the process), the
+                // full-text table still answers.
                 self.search_names_in_memory(&prefixes, limit, include_archived)
+                    .or_else(|e| {
+                        tracing::warn!(
+                            "product name index unusable, searching the full-text table: {e}"
+                        );
+                        self.search_names_fts(words, limit, include_archived)
+                    })
             }
             _ => self.search_names_fts(words, limit, include_archived),
         }

@@ -502,6 +502,36 @@ fn a_store_upgraded_from_version_6_is_searched_right() -> Result<()> {
     Ok(())
 }
 
+/// Two stores upgraded from version 6 (empty logs): one put in the other's
+/// place under a running process is noticed (stamp 0's mark differs).
+#[test]
+fn a_file_replaced_before_any_stamp_is_noticed() -> Result<()> {
+    let dir = tempfile::tempdir().unwrap();
+    let (x, y) = (dir.path().join("x.db"), dir.path().join("y.db"));
+    for (path, names) in [
+        (&x, ["Apple Juice", "Banana Bread"]),
+        (&y, ["Cherry Pie", "Apple Cake"]),
+    ] {
+        {
+            let mut s = empty_store(path)?;
+            s.add_product(product("A", names[0]))?;
+            s.add_product(product("B", names[1]))?;
+        }
+        rusqlite::Connection::open(path)?.execute_batch(
+            "DROP TRIGGER products_changed_insert; DROP TRIGGER products_changed_update;
+             DROP TRIGGER products_changed_delete; DROP TABLE products_changed;
+             DROP TABLE products_changed_marks; PRAGMA user_version = 6;",
+        )?;
+    }
+    let s = Store::open(&x)?;
+    assert_eq!(latest_stamp(&s), 0, "no stamp since the upgrade");
+    assert_eq!(index_names(&s, "apple")?, ["Apple Juice"]);
+    drop(Store::open(&y)?);
+    restore(&x, &y);
+    assert_same(&s, &["apple", "cherry", "banana"], "after the swap")?;
+    Ok(())
+}
+
 fn rnd(rng: &mut u64) -> usize {
     *rng = rng
         .wrapping_mul(6364136223846793005)

@@ -53,3 +53,7 @@ CREATE TRIGGER products_changed_mark_update AFTER UPDATE OF seq ON products_chan
     INSERT OR REPLACE INTO products_changed_marks (seq, tag) VALUES (new.seq, random());
     DELETE FROM products_changed_marks WHERE seq <= new.seq - 4096;
 END;
+-- Stamp 0's mark: an index built on an empty log (a store upgraded from
+-- version 6 with no product change since) still has a tag to check, so a
+-- file put in its place under a running process is noticed.
+INSERT INTO products_changed_marks (seq, tag) VALUES (0, random());
