@@ -5,29 +5,27 @@
 
 mod common;
 
-use common::{R, product};
-use shopsync_core::{InitOptions, ProductEdit, Store};
+use common::{R, Till, product};
+use shopsync_core::{ProductEdit, Store};
 
 fn new_store(dir: &tempfile::TempDir) -> Result<Store, shopsync_core::CoreError> {
-    let mut s = Store::init(
-        &dir.path().join("s.db"),
-        InitOptions {
-            store_name: "Shop".into(),
-            till_name: "T1".into(),
-            currency: "EUR".into(),
-        },
-    )?;
-    for (sku, name) in [
+    let stock = [
         ("CHOC-DARK", "Dark Chocolate Bar 100g"),
         ("CHOC-MILK", "Milk Chocolate Bar 100g"),
         ("MILK-1L", "Whole Milk 1L"),
         ("MILK-2L", "Whole Milk 2L"),
         ("DRINK-OAT", "Oat Drink 1L"),
         ("DARK-ROAST", "Dark Roast Coffee 250g"),
-    ] {
-        s.add_product(product(sku, name, 100))?;
+    ]
+    .into_iter()
+    .map(|(sku, name)| (product(sku, name, 100), 0))
+    .collect();
+    Till {
+        file: "s.db",
+        stock,
+        ..Till::default()
     }
-    Ok(s)
+    .open(dir.path())
 }
 
 fn skus(s: &Store, q: &str) -> Result<Vec<String>, shopsync_core::CoreError> {
