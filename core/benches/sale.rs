@@ -2,15 +2,21 @@
 //! in the same process: the same rows (sale, 3 lines, tender, 3 stock
 //! movements, 3 stock-level upserts) inserted into plain SQLite tables in one
 //! transaction, with the same durability (WAL, synchronous=FULL, bundled
-//! SQLite). Both with an empty ledger and with 100k earlier sales.
+//! SQLite). Both with an empty ledger and with 100k earlier sales; each sale
+//! sells three products drawn from the 2,000 the same way on both sides.
 //!
 //! `cargo bench -p shopsync-core --bench sale`
 //!
+//! `-- interleaved` (issue 13's headline): one ShopSync sale, one baseline
+//! sale, repeated (`SALE_ROUNDS`, default 500), with `synchronous=FULL` and
+//! `OFF`, both sides checkpointing on a thread of their own as the app does.
 //! Target: ShopSync <= 2x the baseline.
 //!
 //! `-- tail`: the slowest sale in 10,000 (`SALE_TAIL_ROUNDS`) back-to-back,
 //! synchronous=NORMAL, 100k earlier sales, with snapshots inline (as before
 //! issue 13) and in the background, each interleaved with the baseline.
+//!
+//! `-- pages`: WAL pages each side writes per sale, by table and index.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -55,7 +61,7 @@ fn carts(n: usize) -> Vec<Vec<CartLine>> {
 }
 
 /// The three products of sale `i`: spread over the catalog as a shop's
-/// sales are, the same sequence on both sides (distinct within a sale).
+/// sales are, drawn the same way on both sides (distinct within a sale).
 fn picks(i: u64) -> [usize; 3] {
     let mut x = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
     let mut next = || {
@@ -140,6 +146,28 @@ struct Baseline {
     conn: Connection,
     products: Vec<String>,
     n: u64,
+    /// Checkpoints on a thread of their own, as the till's background mode.
+    checkpointer: Option<std::sync::mpsc::Sender<()>>,
+}
+
+/// What ShopSync's background mode does for its WAL, for plain SQLite: a
+/// thread with its own connection runs a PASSIVE checkpoint every
+/// 8 commits (`snapshot_worker::CHECKPOINT_EVERY_COMMITS`), and the writer's own
+/// checkpoint steps in only past 64 MB.
+fn background_checkpoints(
+    conn: &Connection,
+    path: &Path,
+) -> common::R<std::sync::mpsc::Sender<()>> {
+    conn.pragma_update(None, "wal_autocheckpoint", 16_384)?;
+    let other = Connection::open(path)?;
+    other.busy_timeout(Duration::from_millis(250))?;
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        while rx.recv().is_ok() {
+            let _ = other.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        }
+    });
+    Ok(tx)
 }
 
 impl Baseline {
@@ -167,6 +195,7 @@ impl Baseline {
             conn,
             products,
             n: 0,
+            checkpointer: None,
         };
         if earlier_sales > 0 {
             b.conn.execute_batch("BEGIN")?;
@@ -236,7 +265,15 @@ impl Baseline {
     fn sale(&mut self) -> rusqlite::Result<()> {
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
         match self.rows(self.n) {
-            Ok(()) => self.conn.execute_batch("COMMIT"),
+            Ok(()) => {
+                self.conn.execute_batch("COMMIT")?;
+                if let Some(tx) = &self.checkpointer
+                    && self.n.is_multiple_of(8)
+                {
+                    let _ = tx.send(());
+                }
+                Ok(())
+            }
             Err(e) => {
                 self.conn.execute_batch("ROLLBACK")?;
                 Err(e)
@@ -297,9 +334,12 @@ fn interleaved_all() -> common::R {
         let dir = common::scratch_dir()?;
         let mut store = shopsync(&opts, dir.path())?;
         // As the till at the counter runs (the app): snapshots and
-        // checkpoints on their own thread.
+        // checkpoints on their own thread; the baseline checkpoints the
+        // same way.
         store.set_snapshots(Snapshots::Background);
-        let mut base = Baseline::create(&dir.path().join("baseline.db"), earlier)?;
+        let base_path = dir.path().join("baseline.db");
+        let mut base = Baseline::create(&base_path, earlier)?;
+        base.checkpointer = Some(background_checkpoints(&base.conn, &base_path)?);
         interleaved(
             &format!("{label}, synchronous=FULL"),
             &mut store,
@@ -350,7 +390,11 @@ fn tail_all() -> common::R {
         let dir = common::scratch_dir()?;
         let mut store = shopsync(&with_100k_sales(), dir.path())?;
         store.set_snapshots(mode);
-        let mut base = Baseline::create(&dir.path().join("baseline.db"), 100_000)?;
+        let base_path = dir.path().join("baseline.db");
+        let mut base = Baseline::create(&base_path, 100_000)?;
+        if mode == Snapshots::Background {
+            base.checkpointer = Some(background_checkpoints(&base.conn, &base_path)?);
+        }
         set_sync(store.connection(), "NORMAL");
         set_sync(&base.conn, "NORMAL");
         for cart in &carts[..20] {

@@ -19,6 +19,10 @@ use crate::ids::DocId;
 /// its last one, so start-up never replays a long history.
 pub const SNAPSHOT_EVERY: u64 = 1_000;
 
+/// Local changes up to this size are stored as Automerge encodes them,
+/// bigger ones deflated (see `DocCache::commit_local`).
+pub const STORE_RAW_UP_TO: usize = 64 * 1024;
+
 pub struct LoadedDoc {
     pub doc: AutoCommit,
     /// Highest `doc_changes.seq` of this document applied to `doc`.
@@ -95,7 +99,7 @@ impl DocCache {
         let Some(hash) = entry.doc.commit_with(options) else {
             return Ok(None);
         };
-        let change = entry
+        let mut change = entry
             .doc
             .get_last_local_change()
             .ok_or_else(|| CoreError::Corrupt("committed change is missing".into()))?;
@@ -108,11 +112,29 @@ impl DocCache {
                 format!("{} ({}): {}", e.record, e.rule.as_str(), e.detail),
             ));
         }
-        // Stored uncompressed: Automerge deflates a change of more than 256
-        // bytes with a new compressor each time (~30 µs for a 3-line sale,
-        // more than the rest of the Automerge work); the sync bodies that
-        // carry it are gzipped anyway. Both forms decode alike.
-        let seq = insert_change(conn, &doc_id.to_string(), &hash, change.raw_bytes(), true)?;
+        // Stored uncompressed up to STORE_RAW_UP_TO: Automerge deflates a
+        // change of more than 256 bytes with a new compressor each time
+        // (~30 µs for a 3-line sale, more than the rest of the Automerge
+        // work), and the sync bodies that carry it are gzipped anyway. Both
+        // forms decode alike and have one hash. A bigger change (a
+        // thousand-line sale, a catalog import chunk) is deflated: raw, it
+        // could pass the size a server takes in one change.
+        let bytes = if change.raw_bytes().len() <= STORE_RAW_UP_TO {
+            change.raw_bytes().to_vec()
+        } else {
+            change.bytes().into_owned()
+        };
+        if bytes.len() > crate::sync::wire::limits::MAX_CHANGE_BYTES {
+            return Err(CoreError::invalid(
+                "record",
+                format!(
+                    "this change is {} bytes, more than a sync server takes in one change ({}): make it in smaller parts",
+                    bytes.len(),
+                    crate::sync::wire::limits::MAX_CHANGE_BYTES
+                ),
+            ));
+        }
+        let seq = insert_change(conn, &doc_id.to_string(), &hash, &bytes, true)?;
         entry.upto_seq = seq;
         entry.since_snapshot += 1;
         Ok(Some(hash))

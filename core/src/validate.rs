@@ -242,15 +242,9 @@ pub fn validate_changes(doc: &DocId, changes: &[Change]) -> std::result::Result<
 fn validate_ledger(changes: &[Change]) -> Check {
     // A record id put twice in one batch (e.g. by two forks of one till)
     // must carry the same bytes.
-    // (Within one change a second put of a key names the first as its
-    // predecessor, which `ledger_items` refuses: one change needs no map.)
     let mut seen: HashMap<String, Vec<u8>> = HashMap::new();
     for change in changes {
-        for op in changes
-            .get(1)
-            .map(|_| change.decode().operations)
-            .unwrap_or_default()
-        {
+        for op in change.decode().operations {
             if let (ObjectId::Root, Key::Map(k), OpType::Put(ScalarValue::Bytes(b))) =
                 (&op.obj, &op.key, &op.action)
             {

@@ -1037,5 +1037,22 @@ fn a_sales_change_is_stored_uncompressed_under_its_own_hash() -> R {
     assert_eq!(bytes[8], 1, "stored uncompressed");
     let change = automerge::Change::try_from(bytes.as_slice())?;
     assert_eq!(change.hash().0.as_slice(), hash.as_slice());
+
+    // A sale of hundreds of lines is deflated: raw, a long enough one could
+    // pass the size a server takes in one change and stop this till's sync.
+    let long_name = "Loose Leaf Tea ".repeat(16);
+    s.add_product(product("LEAF", &long_name, 120))?;
+    receive(&mut s, "LEAF", 1_000)?;
+    let cart: Vec<CartLine> = (0..400).map(|_| CartLine::new("LEAF", 1)).collect();
+    s.sell(&cart, &[cash(100_000)])?;
+    let (hash, bytes): (Vec<u8>, Vec<u8>) = s.connection().query_row(
+        "SELECT hash, bytes FROM doc_changes WHERE local = 1 ORDER BY seq DESC LIMIT 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    assert_eq!(bytes[8], 2, "stored deflated");
+    let change = automerge::Change::try_from(bytes.as_slice())?;
+    assert!(change.raw_bytes().len() > shopsync_core::docs::STORE_RAW_UP_TO);
+    assert_eq!(change.hash().0.as_slice(), hash.as_slice());
     verify_clean(&s)
 }

@@ -59,7 +59,7 @@ fn price_cart(conn: &Connection, cart: &[CartLine]) -> Result<Priced> {
     let (mut subtotal, mut discount, mut tax, mut total) = (0i64, 0i64, 0i64, 0i64);
     for item in cart {
         let product = lookup::for_sale(conn, &item.code)?;
-        let rule = product.rule;
+
         if !product.active {
             return Err(CoreError::Conflict(format!(
                 "product '{}' is archived and cannot be sold",
@@ -73,6 +73,10 @@ fn price_cart(conn: &Connection, cart: &[CartLine]) -> Result<Priced> {
             }
             Some(p) => p,
             None => product.price,
+        };
+        let rule = match (&product.tax_class, product.rule) {
+            (Some(class), None) => return Err(CoreError::not_found("tax class", class.clone())),
+            (_, rule) => rule,
         };
         let p = price_line(qty, unit_price, item.discount_bp, rule)?;
         let overflow = || CoreError::invalid("total", "the sale total is too large");
