@@ -2,15 +2,21 @@
 //! in the same process: the same rows (sale, 3 lines, tender, 3 stock
 //! movements, 3 stock-level upserts) inserted into plain SQLite tables in one
 //! transaction, with the same durability (WAL, synchronous=FULL, bundled
-//! SQLite). Both with an empty ledger and with 100k earlier sales.
+//! SQLite). Both with an empty ledger and with 100k earlier sales; each sale
+//! sells three products drawn from the 2,000 the same way on both sides.
 //!
 //! `cargo bench -p shopsync-core --bench sale`
 //!
+//! `-- interleaved` (issue 13's headline): one ShopSync sale, one baseline
+//! sale, repeated (`SALE_ROUNDS`, default 500), with `synchronous=FULL` and
+//! `OFF`, both sides checkpointing on a thread of their own as the app does.
 //! Target: ShopSync <= 2x the baseline.
 //!
 //! `-- tail`: the slowest sale in 10,000 (`SALE_TAIL_ROUNDS`) back-to-back,
 //! synchronous=NORMAL, 100k earlier sales, with snapshots inline (as before
 //! issue 13) and in the background, each interleaved with the baseline.
+//!
+//! `-- pages`: WAL pages each side writes per sale, by table and index.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -47,12 +53,42 @@ fn with_100k_sales() -> DemoOptions {
     }
 }
 
-fn cart() -> Vec<CartLine> {
-    vec![
-        CartLine::new("P000001", 1),
-        CartLine::new("P000002", 2),
-        CartLine::new("P000003", 1),
-    ]
+const PRODUCTS: u64 = 2_000;
+
+/// The carts of the first `n` sales, made before the clock starts.
+fn carts(n: usize) -> Vec<Vec<CartLine>> {
+    (0..n as u64).map(cart).collect()
+}
+
+/// The three products of sale `i`: spread over the catalog as a shop's
+/// sales are, drawn the same way on both sides (distinct within a sale).
+fn picks(i: u64) -> [usize; 3] {
+    let mut x = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
+    let mut next = || {
+        x ^= x >> 31;
+        x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        x ^= x >> 29;
+        (x % PRODUCTS) as usize
+    };
+    let a = next();
+    let mut b = next();
+    while b == a {
+        b = next();
+    }
+    let mut c = next();
+    while c == a || c == b {
+        c = next();
+    }
+    [a, b, c]
+}
+
+/// Sale `i`'s cart: three of the demo catalog's SKUs (P000001…), 1, 2 and 1 of them.
+fn cart(i: u64) -> Vec<CartLine> {
+    picks(i)
+        .iter()
+        .zip([1, 2, 1])
+        .map(|(p, qty)| CartLine::new(format!("P{:06}", p + 1), qty))
+        .collect()
 }
 
 const CASH: [TenderInput; 1] = [TenderInput {
@@ -68,14 +104,20 @@ fn shopsync(opts: &DemoOptions, dir: &Path) -> common::R<Store> {
 }
 
 // ---- baseline: the same rows in plain tables ------------------------------
+// The projection's own definitions for these five tables, as the till's
+// migrations leave them (the receipt-number and causal-stamp columns and
+// their indexes included), without the change log that makes them replicate.
 
 const BASELINE_SCHEMA: &str = "
 CREATE TABLE sales (
     id TEXT PRIMARY KEY, number TEXT NOT NULL, till_id TEXT NOT NULL, at INTEGER NOT NULL,
     items INTEGER NOT NULL, subtotal INTEGER NOT NULL, discount INTEGER NOT NULL,
-    tax INTEGER NOT NULL, total INTEGER NOT NULL, paid INTEGER NOT NULL, change INTEGER NOT NULL
+    tax INTEGER NOT NULL, total INTEGER NOT NULL, paid INTEGER NOT NULL, change INTEGER NOT NULL,
+    seq INTEGER
 ) STRICT;
 CREATE INDEX sales_at ON sales (at);
+CREATE INDEX sales_till_seq ON sales (till_id, seq);
+CREATE INDEX sales_till_number ON sales (till_id, number);
 CREATE TABLE sale_lines (
     sale_id TEXT NOT NULL, line_no INTEGER NOT NULL, product_id TEXT NOT NULL, sku TEXT NOT NULL,
     name TEXT NOT NULL, qty INTEGER NOT NULL, unit_price INTEGER NOT NULL, override_reason TEXT,
@@ -89,11 +131,13 @@ CREATE TABLE sale_tenders (
 ) STRICT, WITHOUT ROWID;
 CREATE TABLE stock_movements (
     record_id TEXT NOT NULL, idx INTEGER NOT NULL, product_id TEXT NOT NULL, at INTEGER NOT NULL,
-    delta INTEGER NOT NULL, kind TEXT NOT NULL, PRIMARY KEY (record_id, idx)
+    delta INTEGER NOT NULL, kind TEXT NOT NULL, hlc INTEGER, PRIMARY KEY (record_id, idx)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX stock_movements_product_at ON stock_movements (product_id, at);
+CREATE INDEX stock_movements_product_hlc ON stock_movements (product_id, hlc);
 CREATE TABLE stock_levels (
-    product_id TEXT PRIMARY KEY, on_hand INTEGER NOT NULL, count_at INTEGER, count_record_id TEXT
+    product_id TEXT PRIMARY KEY, on_hand INTEGER NOT NULL, count_at INTEGER, count_record_id TEXT,
+    count_hlc INTEGER
 ) STRICT;
 CREATE INDEX stock_levels_on_hand ON stock_levels (on_hand);
 ";
@@ -102,6 +146,28 @@ struct Baseline {
     conn: Connection,
     products: Vec<String>,
     n: u64,
+    /// Checkpoints on a thread of their own, as the till's background mode.
+    checkpointer: Option<std::sync::mpsc::Sender<()>>,
+}
+
+/// What ShopSync's background mode does for its WAL, for plain SQLite: a
+/// thread with its own connection runs a PASSIVE checkpoint every
+/// 8 commits (`snapshot_worker::CHECKPOINT_EVERY_COMMITS`), and the writer's own
+/// checkpoint steps in only past 64 MB.
+fn background_checkpoints(
+    conn: &Connection,
+    path: &Path,
+) -> common::R<std::sync::mpsc::Sender<()>> {
+    conn.pragma_update(None, "wal_autocheckpoint", 16_384)?;
+    let other = Connection::open(path)?;
+    other.busy_timeout(Duration::from_millis(250))?;
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        while rx.recv().is_ok() {
+            let _ = other.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        }
+    });
+    Ok(tx)
 }
 
 impl Baseline {
@@ -115,13 +181,21 @@ impl Baseline {
         conn.pragma_update(None, "temp_store", "MEMORY")?;
         conn.pragma_update(None, "cache_size", -32_000)?;
         conn.execute_batch(BASELINE_SCHEMA)?;
-        let products = (1..=2_000)
+        let products: Vec<String> = (0..PRODUCTS)
             .map(|_| uuid::Uuid::now_v7().to_string())
             .collect();
+        // Every product has a stock level (the till's opening stock).
+        conn.execute_batch("BEGIN")?;
+        for p in &products {
+            conn.prepare_cached("INSERT INTO stock_levels (product_id, on_hand) VALUES (?1, 40)")?
+                .execute([p])?;
+        }
+        conn.execute_batch("COMMIT")?;
         let mut b = Baseline {
             conn,
             products,
             n: 0,
+            checkpointer: None,
         };
         if earlier_sales > 0 {
             b.conn.execute_batch("BEGIN")?;
@@ -139,16 +213,17 @@ impl Baseline {
         let id = uuid::Uuid::now_v7().to_string();
         let at = 1_700_000_000_000i64 + i as i64 * 1000;
         c.prepare_cached(
-            "INSERT INTO sales (id, number, till_id, at, items, subtotal, discount, tax, total, paid, change)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            "INSERT INTO sales (id, number, till_id, at, items, subtotal, discount, tax, total, paid, change, seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?
-        .execute(params![id, format!("T1-{:06}", self.n), "0190aaaa-till", at, 4, 1234, 0, 206, 1234, 100_000, 98_766])?;
+        .execute(params![id, format!("T1-{:06}", self.n), "0190aaaa-till", at, 4, 1234, 0, 206, 1234, 100_000, 98_766, self.n as i64])?;
         let mut line = c.prepare_cached(
             "INSERT INTO sale_lines (sale_id, line_no, product_id, sku, name, qty, unit_price, override_reason,
                                      discount, tax_class, tax_rate_bp, tax_inclusive, tax, total)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         )?;
-        let pick = |k: u64| &self.products[((i * 3 + k) % self.products.len() as u64) as usize];
+        let chosen = picks(i);
+        let pick = |k: u64| &self.products[chosen[k as usize]];
         for k in 0..3u64 {
             line.execute(params![
                 id,
@@ -173,13 +248,13 @@ impl Baseline {
         .execute(params![id, 0, "cash", 100_000])?;
         for k in 0..3u64 {
             c.prepare_cached(
-                "INSERT INTO stock_movements (record_id, idx, product_id, at, delta, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO stock_movements (record_id, idx, product_id, at, delta, kind, hlc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4)",
             )?
             .execute(params![id, k as i64, pick(k), at, -1, "sale"])?;
             c.prepare_cached(
                 "INSERT INTO stock_levels (product_id, on_hand) VALUES (?1, ?2)
                  ON CONFLICT (product_id) DO UPDATE SET on_hand = on_hand + excluded.on_hand
-                 WHERE count_at IS NULL OR ?3 > count_at",
+                 WHERE count_hlc IS NULL OR ?3 > count_hlc",
             )?
             .execute(params![pick(k), -1, at])?;
         }
@@ -190,7 +265,15 @@ impl Baseline {
     fn sale(&mut self) -> rusqlite::Result<()> {
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
         match self.rows(self.n) {
-            Ok(()) => self.conn.execute_batch("COMMIT"),
+            Ok(()) => {
+                self.conn.execute_batch("COMMIT")?;
+                if let Some(tx) = &self.checkpointer
+                    && self.n.is_multiple_of(8)
+                {
+                    let _ = tx.send(());
+                }
+                Ok(())
+            }
             Err(e) => {
                 self.conn.execute_batch("ROLLBACK")?;
                 Err(e)
@@ -206,15 +289,15 @@ fn set_sync(conn: &Connection, mode: &str) {
 /// Interleaved timing (one ShopSync sale, one baseline sale, repeated), so
 /// both see the same machine load; prints the distribution and the ratio.
 fn interleaved(label: &str, store: &mut Store, base: &mut Baseline, rounds: usize) {
-    let cart = cart();
-    for _ in 0..20 {
-        store.sell(&cart, &CASH).unwrap();
+    let carts = carts(rounds + 20);
+    for cart in &carts[..20] {
+        store.sell(cart, &CASH).unwrap();
         base.sale().unwrap();
     }
     let (mut a, mut b) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
-    for _ in 0..rounds {
+    for cart in &carts[20..] {
         let t = Instant::now();
-        black_box(store.sell(&cart, &CASH).unwrap());
+        black_box(store.sell(cart, &CASH).unwrap());
         a.push(t.elapsed().as_secs_f64() * 1e3);
         let t = Instant::now();
         base.sale().unwrap();
@@ -250,7 +333,13 @@ fn interleaved_all() -> common::R {
     ] {
         let dir = common::scratch_dir()?;
         let mut store = shopsync(&opts, dir.path())?;
-        let mut base = Baseline::create(&dir.path().join("baseline.db"), earlier)?;
+        // As the till at the counter runs (the app): snapshots and
+        // checkpoints on their own thread; the baseline checkpoints the
+        // same way.
+        store.set_snapshots(Snapshots::Background);
+        let base_path = dir.path().join("baseline.db");
+        let mut base = Baseline::create(&base_path, earlier)?;
+        base.checkpointer = Some(background_checkpoints(&base.conn, &base_path)?);
         interleaved(
             &format!("{label}, synchronous=FULL"),
             &mut store,
@@ -293,7 +382,7 @@ fn tail_all() -> common::R {
     println!(
         "tail: {rounds} rounds of (ShopSync sale, baseline sale), 100k earlier sales, synchronous=NORMAL:"
     );
-    let cart = cart();
+    let carts = carts(rounds + 20);
     for (label, mode) in [
         ("snapshots inline", Snapshots::Inline),
         ("snapshots in the background", Snapshots::Background),
@@ -301,17 +390,21 @@ fn tail_all() -> common::R {
         let dir = common::scratch_dir()?;
         let mut store = shopsync(&with_100k_sales(), dir.path())?;
         store.set_snapshots(mode);
-        let mut base = Baseline::create(&dir.path().join("baseline.db"), 100_000)?;
+        let base_path = dir.path().join("baseline.db");
+        let mut base = Baseline::create(&base_path, 100_000)?;
+        if mode == Snapshots::Background {
+            base.checkpointer = Some(background_checkpoints(&base.conn, &base_path)?);
+        }
         set_sync(store.connection(), "NORMAL");
         set_sync(&base.conn, "NORMAL");
-        for _ in 0..20 {
-            store.sell(&cart, &CASH)?;
+        for cart in &carts[..20] {
+            store.sell(cart, &CASH)?;
             base.sale()?;
         }
         let (mut a, mut b) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
-        for _ in 0..rounds {
+        for cart in &carts[20..] {
             let t = Instant::now();
-            black_box(store.sell(&cart, &CASH)?);
+            black_box(store.sell(cart, &CASH)?);
             a.push(t.elapsed().as_secs_f64() * 1e3);
             let t = Instant::now();
             base.sale()?;
@@ -332,6 +425,91 @@ fn tail_all() -> common::R {
     Ok(())
 }
 
+/// Checkpoints off and the WAL emptied, so its growth counts pages written.
+fn count_wal_pages(conn: &Connection) -> common::R {
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    Ok(())
+}
+
+/// WAL frames (pages) `sale` appends, per call.
+fn wal_pages_per_sale(wal: &Path, rounds: u32, mut sale: impl FnMut()) -> f64 {
+    let frames = || std::fs::metadata(wal).map_or(0, |m| m.len().saturating_sub(32) / (4096 + 24));
+    let before = frames();
+    for _ in 0..rounds {
+        sale();
+    }
+    (frames() - before) as f64 / f64::from(rounds)
+}
+
+/// Which table or index the WAL's frames belong to, per sale.
+fn wal_pages_by_tree(conn: &Connection, wal: &Path, rounds: u32) -> common::R<Vec<(String, f64)>> {
+    let bytes = std::fs::read(wal)?;
+    let mut owner = std::collections::HashMap::new();
+    let mut stmt = conn.prepare("SELECT pageno, name FROM dbstat")?;
+    for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+        let (page, name) = row?;
+        owner.insert(page as u32, name);
+    }
+    let mut counts: std::collections::BTreeMap<String, u64> = Default::default();
+    let mut at = 32;
+    while at + 24 <= bytes.len() {
+        let page = u32::from_be_bytes(bytes[at..at + 4].try_into()?);
+        let name = owner
+            .get(&page)
+            .cloned()
+            .unwrap_or_else(|| "(other)".into());
+        *counts.entry(name).or_default() += 1;
+        at += 24 + 4096;
+    }
+    let mut out: Vec<(String, f64)> = counts
+        .into_iter()
+        .map(|(n, c)| (n, c as f64 / f64::from(rounds)))
+        .collect();
+    out.sort_by(|a, b| b.1.total_cmp(&a.1));
+    Ok(out)
+}
+
+/// Pages each side writes per sale: what a commit costs beyond CPU.
+fn pages_all() -> common::R {
+    let carts = carts(220);
+    for (label, opts, earlier) in [
+        ("0 earlier sales", catalog_only(), 0u64),
+        ("100k earlier sales", with_100k_sales(), 100_000),
+    ] {
+        let dir = common::scratch_dir()?;
+        let mut store = shopsync(&opts, dir.path())?;
+        for cart in &carts[..20] {
+            store.sell(cart, &CASH)?;
+        }
+        count_wal_pages(store.connection())?;
+        let wal = format!("{}-wal", store.path().display());
+        let mut next = carts[20..].iter();
+        let ours = wal_pages_per_sale(Path::new(&wal), 200, || {
+            store.sell(next.next().unwrap(), &CASH).unwrap();
+        });
+        let mut base = Baseline::create(&dir.path().join("baseline.db"), earlier)?;
+        count_wal_pages(&base.conn)?;
+        let theirs = wal_pages_per_sale(&dir.path().join("baseline.db-wal"), 200, || {
+            base.sale().unwrap()
+        });
+        println!("{label}: WAL pages per sale: shopsync {ours:.1}, baseline {theirs:.1}");
+        for (side, conn, wal) in [
+            ("shopsync", store.connection(), wal.clone()),
+            (
+                "baseline",
+                &base.conn,
+                format!("{}", dir.path().join("baseline.db-wal").display()),
+            ),
+        ] {
+            let by_tree = wal_pages_by_tree(conn, Path::new(&wal), 200)?;
+            let line: Vec<String> = by_tree.iter().map(|(n, p)| format!("{n} {p:.1}")).collect();
+            println!("  {side}: {}", line.join(", "));
+        }
+    }
+    Ok(())
+}
+
 // ---- criterion --------------------------------------------------------------
 
 fn bench_sale(c: &mut Criterion) {
@@ -343,9 +521,13 @@ fn bench_sale(c: &mut Criterion) {
     ] {
         let dir = common::scratch_dir().unwrap();
         let mut store = shopsync(&opts, dir.path()).unwrap();
-        let cart = cart();
+        let carts = carts(1024);
+        let mut i = 0;
         g.bench_function(format!("shopsync/{label}"), |b| {
-            b.iter(|| black_box(store.sell(&cart, &CASH).unwrap()))
+            b.iter(|| {
+                i += 1;
+                black_box(store.sell(&carts[i % carts.len()], &CASH).unwrap())
+            })
         });
         let mut base = Baseline::create(&dir.path().join("baseline.db"), earlier).unwrap();
         g.bench_function(format!("baseline/{label}"), |b| {
@@ -362,7 +544,7 @@ fn bench_parts(c: &mut Criterion) {
     let mut g = c.benchmark_group("sale_parts");
     let dir = common::scratch_dir().unwrap();
     let store = shopsync(&with_100k_sales(), dir.path()).unwrap();
-    let cart = cart();
+    let cart = cart(0);
     g.bench_function("quote_3_lines", |b| {
         b.iter(|| black_box(store.quote(&cart).unwrap()))
     });
@@ -403,6 +585,9 @@ fn main() -> common::R {
         .collect();
     if filters.is_empty() || filters.iter().any(|f| "interleaved".contains(f.as_str())) {
         interleaved_all()?;
+    }
+    if filters.iter().any(|f| f == "pages") {
+        pages_all()?;
     }
     if filters.is_empty() || filters.iter().any(|f| "tail".contains(f.as_str())) {
         tail_all()?;

@@ -149,6 +149,19 @@ impl DocId {
         }
     }
 
+    /// A ledger partition's part number (1 for the month's first).
+    pub fn part(&self) -> Option<u32> {
+        match self {
+            DocId::Ledger { period, .. } => Some(
+                period
+                    .split_once('.')
+                    .and_then(|(_, n)| n.parse().ok())
+                    .unwrap_or(1),
+            ),
+            _ => None,
+        }
+    }
+
     pub fn till(&self) -> Option<&str> {
         match self {
             DocId::Ledger { till, .. } => Some(till),

@@ -463,6 +463,13 @@ impl Writer<'_> {
         let when = DateTime::<Utc>::from_timestamp_millis(at)
             .ok_or_else(|| CoreError::invalid("time", "record time is out of range"))?;
         let base = DocId::ledger(&self.info.store_id, &self.info.till_id, when, 1).to_string();
+        if let Some((month, doc_id)) = &self.docs.ledger_part
+            && *month == base
+            && self.docs.is_loaded(doc_id)
+        {
+            let doc_id = doc_id.clone();
+            return self.part_with_room(doc_id, when);
+        }
         let parts: Vec<String> = self
             .conn
             .prepare_cached(
@@ -483,16 +490,24 @@ impl Writer<'_> {
         if parts.is_empty() {
             return Ok(doc_id);
         }
-        let next_part = || DocId::ledger(&self.info.store_id, &self.info.till_id, when, part + 1);
         if self.docs.loaded(&doc_id).is_none() {
             let changes: i64 = self
                 .conn
                 .prepare_cached("SELECT COUNT(*) FROM doc_changes WHERE doc_id = ?1")?
                 .query_row([doc_id.to_string()], |r| r.get(0))?;
             if changes >= FRESH_PART_AFTER && part < crate::ids::MAX_PARTITION {
-                return Ok(next_part());
+                let next = DocId::ledger(&self.info.store_id, &self.info.till_id, when, part + 1);
+                self.docs.ledger_part = Some((base, next.clone()));
+                return Ok(next);
             }
         }
+        self.docs.ledger_part = Some((base, doc_id.clone()));
+        self.part_with_room(doc_id, when)
+    }
+
+    /// `doc_id`, or the part after it once it holds
+    /// [`PARTITION_MAX_RECORDS`] records.
+    fn part_with_room(&mut self, doc_id: DocId, when: DateTime<Utc>) -> Result<DocId> {
         let entry = self.docs.get(self.conn, &doc_id)?;
         let len = match entry.root_len {
             Some((seq, n)) if seq == entry.upto_seq => n,
@@ -502,10 +517,15 @@ impl Writer<'_> {
                 n
             }
         };
-        if len >= PARTITION_MAX_RECORDS {
-            return Ok(next_part());
+        if len < PARTITION_MAX_RECORDS {
+            return Ok(doc_id);
         }
-        Ok(doc_id)
+        let part = doc_id.part().unwrap_or(1);
+        let next = DocId::ledger(&self.info.store_id, &self.info.till_id, when, part + 1);
+        if let Some((_, cached)) = &mut self.docs.ledger_part {
+            *cached = next.clone();
+        }
+        Ok(next)
     }
 
     /// The next sale number of this till (stored with the sale, never reused).

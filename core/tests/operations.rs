@@ -4,7 +4,9 @@
 mod common;
 
 use chrono::{DateTime, Local, NaiveDate, Utc};
-use common::{R, Till, at, card, cash, on_hand, product, receive, standard_tax, verify_clean};
+use common::{
+    R, Till, at, card, cash, on_hand, product, receive, sell_cash, standard_tax, verify_clean,
+};
 use shopsync_core::types::{CountStatus, StockStatus, TenderKind};
 use shopsync_core::{
     AdjustReason, CartLine, CoreError, CountScope, NewProduct, NewSupplier, NewTaxClass,
@@ -1004,4 +1006,53 @@ fn receipt_paper_setting_takes_known_sizes_only() -> R {
     ])?;
     assert_eq!(paper(&s)?.as_deref(), Some("58mm"));
     Ok(())
+}
+
+/// A sale's change is stored as Automerge made it, uncompressed (deflating
+/// it cost more than the rest of the Automerge work), under the hash that
+/// its bytes decode to: sync and bundles find it by that hash.
+#[test]
+fn a_sales_change_is_stored_uncompressed_under_its_own_hash() -> R {
+    let dir = tempfile::tempdir()?;
+    let mut s = Till::default().open(dir.path())?;
+    standard_tax(&mut s)?;
+    s.add_product(product(
+        "TEA",
+        "Green Tea With A Name Long Enough To Deflate",
+        350,
+    ))?;
+    receive(&mut s, "TEA", 10)?;
+    sell_cash(&mut s, "TEA", 2, 1_000)?;
+    let (hash, bytes): (Vec<u8>, Vec<u8>) = s.connection().query_row(
+        "SELECT hash, bytes FROM doc_changes WHERE local = 1 ORDER BY seq DESC LIMIT 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    assert!(
+        bytes.len() > 256,
+        "a sale's change is big enough to deflate"
+    );
+    // Chunk type, after the 4-byte magic and 4-byte checksum: 1 is a plain
+    // change, 2 a compressed one.
+    assert_eq!(bytes[8], 1, "stored uncompressed");
+    let change = automerge::Change::try_from(bytes.as_slice())?;
+    assert_eq!(change.hash().0.as_slice(), hash.as_slice());
+
+    // A sale of hundreds of lines is deflated: raw, a long enough one could
+    // pass the size a server takes in one change and stop this till's sync.
+    let long_name = "Loose Leaf Tea ".repeat(16);
+    s.add_product(product("LEAF", &long_name, 120))?;
+    receive(&mut s, "LEAF", 1_000)?;
+    let cart: Vec<CartLine> = (0..400).map(|_| CartLine::new("LEAF", 1)).collect();
+    s.sell(&cart, &[cash(100_000)])?;
+    let (hash, bytes): (Vec<u8>, Vec<u8>) = s.connection().query_row(
+        "SELECT hash, bytes FROM doc_changes WHERE local = 1 ORDER BY seq DESC LIMIT 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    assert_eq!(bytes[8], 2, "stored deflated");
+    let change = automerge::Change::try_from(bytes.as_slice())?;
+    assert!(change.raw_bytes().len() > shopsync_core::docs::STORE_RAW_UP_TO);
+    assert_eq!(change.hash().0.as_slice(), hash.as_slice());
+    verify_clean(&s)
 }

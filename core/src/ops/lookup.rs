@@ -83,6 +83,67 @@ pub(crate) fn by_code(conn: &Connection, currency: Currency, code: &str) -> Resu
     by_barcode(conn, currency, code)?.ok_or_else(|| CoreError::not_found("product", code.trim()))
 }
 
+/// What a sale line needs of a product.
+pub(crate) struct ForSale {
+    pub id: String,
+    pub sku: String,
+    pub name: String,
+    pub price: i64,
+    pub tax_class: Option<String>,
+    pub active: bool,
+    pub rule: Option<crate::pricing::TaxRule>,
+}
+
+/// A product by SKU, else by barcode, with its tax rule (`None` without a
+/// tax class, or when the class is missing: the caller refuses that): one
+/// query per cart line, reading only what the line needs.
+pub(crate) fn for_sale(conn: &Connection, code: &str) -> Result<ForSale> {
+    const COLUMNS: &str =
+        "SELECT p.id, p.sku, p.name, p.price, p.tax_class, p.active, t.rate_bp, t.inclusive
+         FROM products p LEFT JOIN tax_classes t ON t.id = p.tax_class";
+    let code = code.trim();
+    if code.is_empty() {
+        return Err(CoreError::invalid(
+            "sku",
+            "a product SKU or barcode is required",
+        ));
+    }
+    let read = |r: &Row<'_>| -> rusqlite::Result<ForSale> {
+        let rate: Option<u32> = r.get(6)?;
+        let inclusive: Option<bool> = r.get(7)?;
+        Ok(ForSale {
+            id: r.get(0)?,
+            sku: r.get(1)?,
+            name: r.get(2)?,
+            price: r.get(3)?,
+            tax_class: r.get(4)?,
+            active: r.get(5)?,
+            rule: rate.map(|rate_bp| crate::pricing::TaxRule {
+                rate_bp,
+                inclusive: inclusive.unwrap_or(false),
+            }),
+        })
+    };
+    let by_sku = conn
+        .prepare_cached(&format!(
+            "{COLUMNS} WHERE p.sku = ?1 ORDER BY p.active DESC, p.id LIMIT 1"
+        ))?
+        .query_row([code], read)
+        .optional()?;
+    let found = match by_sku {
+        Some(hit) => hit,
+        None => conn
+            .prepare_cached(&format!(
+                "{COLUMNS} WHERE p.id IN (SELECT product_id FROM product_barcodes WHERE barcode = ?1)
+                 ORDER BY p.active DESC, p.id LIMIT 1"
+            ))?
+            .query_row([code], read)
+            .optional()?
+            .ok_or_else(|| CoreError::not_found("product", code))?,
+    };
+    Ok(found)
+}
+
 pub(crate) fn supplier_exists(conn: &Connection, id: &str) -> Result<bool> {
     Ok(conn
         .prepare_cached("SELECT 1 FROM suppliers WHERE id = ?1")?

@@ -48,7 +48,7 @@ struct Priced {
     total: i64,
 }
 
-fn price_cart(conn: &Connection, currency: Currency, cart: &[CartLine]) -> Result<Priced> {
+fn price_cart(conn: &Connection, cart: &[CartLine]) -> Result<Priced> {
     if cart.is_empty() {
         return Err(CoreError::invalid(
             "lines",
@@ -58,7 +58,8 @@ fn price_cart(conn: &Connection, currency: Currency, cart: &[CartLine]) -> Resul
     let mut lines = Vec::with_capacity(cart.len());
     let (mut subtotal, mut discount, mut tax, mut total) = (0i64, 0i64, 0i64, 0i64);
     for item in cart {
-        let product = lookup::by_code(conn, currency, &item.code)?;
+        let product = lookup::for_sale(conn, &item.code)?;
+
         if !product.active {
             return Err(CoreError::Conflict(format!(
                 "product '{}' is archived and cannot be sold",
@@ -71,14 +72,11 @@ fn price_cart(conn: &Connection, currency: Currency, cart: &[CartLine]) -> Resul
                 return Err(CoreError::invalid("price", "a price must not be negative"));
             }
             Some(p) => p,
-            None => product.price.minor,
+            None => product.price,
         };
-        let rule = match &product.tax_class {
-            Some(tc) => Some(
-                lookup::tax_rule(conn, tc)?
-                    .ok_or_else(|| CoreError::not_found("tax class", tc.clone()))?,
-            ),
-            None => None,
+        let rule = match (&product.tax_class, product.rule) {
+            (Some(class), None) => return Err(CoreError::not_found("tax class", class.clone())),
+            (_, rule) => rule,
         };
         let p = price_line(qty, unit_price, item.discount_bp, rule)?;
         let overflow = || CoreError::invalid("total", "the sale total is too large");
@@ -98,7 +96,7 @@ fn price_cart(conn: &Connection, currency: Currency, cart: &[CartLine]) -> Resul
             name: product.name,
             qty,
             unit_price,
-            override_reason: if unit_price != product.price.minor {
+            override_reason: if unit_price != product.price {
                 reason.or_else(|| Some("price override".into()))
             } else {
                 None
@@ -147,7 +145,7 @@ pub(crate) fn line_view(
 impl Store {
     /// Prices a cart without recording anything (the till's running total).
     pub fn quote(&self, cart: &[CartLine]) -> Result<SaleQuote> {
-        let p = price_cart(&self.conn, self.currency, cart)?;
+        let p = price_cart(&self.conn, cart)?;
         let c = self.currency;
         Ok(SaleQuote {
             lines: p
@@ -177,7 +175,7 @@ impl Store {
         tenders: &[TenderInput],
         also: impl FnOnce(&mut crate::store::Writer<'_>, &SaleRecord) -> Result<()>,
     ) -> Result<SaleReceipt> {
-        let priced = price_cart(&self.conn, self.currency, cart)?;
+        let priced = price_cart(&self.conn, cart)?;
         let tenders: Vec<Tender> = tenders
             .iter()
             .map(|t| Tender {
