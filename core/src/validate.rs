@@ -183,8 +183,12 @@ pub type LedgerItem = std::result::Result<Record, Violation>;
 /// Every operation of a ledger change, checked: a valid record for each put
 /// of a new record, a violation for anything else.
 pub fn ledger_items(change: &Change) -> Vec<LedgerItem> {
+    items_of(&change.decode().operations)
+}
+
+fn items_of(ops: &[automerge::legacy::Op]) -> Vec<LedgerItem> {
     let mut out = Vec::new();
-    for op in change.decode().operations {
+    for op in ops {
         let key = match &op.key {
             Key::Map(k) => k.to_string(),
             Key::Seq(_) => "(nested)".to_string(),
@@ -242,14 +246,18 @@ pub fn validate_changes(doc: &DocId, changes: &[Change]) -> std::result::Result<
 fn validate_ledger(changes: &[Change]) -> Check {
     // A record id put twice in one batch (e.g. by two forks of one till)
     // must carry the same bytes.
-    let mut seen: HashMap<String, Vec<u8>> = HashMap::new();
-    for change in changes {
-        for op in change.decode().operations {
+    // Each change decoded once (a sale's validation ran two decodes and
+    // copied the record for the map).
+    let decoded: Vec<Vec<automerge::legacy::Op>> =
+        changes.iter().map(|c| c.decode().operations).collect();
+    let mut seen: HashMap<&str, &[u8]> = HashMap::new();
+    for ops in &decoded {
+        for op in ops {
             if let (ObjectId::Root, Key::Map(k), OpType::Put(ScalarValue::Bytes(b))) =
                 (&op.obj, &op.key, &op.action)
             {
                 match seen.get(k.as_str()) {
-                    Some(prev) if prev != b => {
+                    Some(prev) if *prev != b.as_slice() => {
                         return Err(Violation::new(
                             k.to_string(),
                             Rule::ConflictingDuplicate,
@@ -258,12 +266,12 @@ fn validate_ledger(changes: &[Change]) -> Check {
                     }
                     Some(_) => {}
                     None => {
-                        seen.insert(k.to_string(), b.clone());
+                        seen.insert(k.as_str(), b.as_slice());
                     }
                 }
             }
         }
-        for item in ledger_items(change) {
+        for item in items_of(ops) {
             item?;
         }
     }
