@@ -55,12 +55,24 @@ pub fn configure(conn: &Connection) -> Result<()> {
 }
 
 /// SQLite's own busy timeout sleeps 1, 2, 5, 10, 15, 20, 25 … ms between
-/// tries: a sale behind a 3 ms write of the background worker (a snapshot)
-/// waited up to 18 ms, one behind a 10 ms write 33 ms. This tries every
-/// 0.1 ms for the first 20 ms, then every 5 ms, giving up after ~10 s as
-/// before.
+/// tries: a sale behind an 8–18 ms write of the background worker (a
+/// snapshot) waited 18 ms, one behind a 20 ms write 33 ms. This tries every
+/// 0.1 ms for the first 20 ms of waiting, then every 5 ms, giving up after
+/// 10 s as before. By elapsed time, not by tries: a sleep lasts longer than
+/// asked (~0.2 ms here, ~1–16 ms on Windows).
 fn wait_for_lock(tries: i32) -> bool {
-    match lock_retry_delay(tries) {
+    thread_local! {
+        static WAITING_SINCE: std::cell::Cell<Option<std::time::Instant>> =
+            const { std::cell::Cell::new(None) };
+    }
+    let now = std::time::Instant::now();
+    let since = WAITING_SINCE.with(|w| {
+        if tries == 0 || w.get().is_none() {
+            w.set(Some(now));
+        }
+        w.get().unwrap_or(now)
+    });
+    match lock_retry_delay(now.duration_since(since)) {
         Some(d) => {
             std::thread::sleep(d);
             true
@@ -69,14 +81,15 @@ fn wait_for_lock(tries: i32) -> bool {
     }
 }
 
-fn lock_retry_delay(tries: i32) -> Option<std::time::Duration> {
+/// How long to sleep before the next try, after `waited`; `None`: give up.
+fn lock_retry_delay(waited: std::time::Duration) -> Option<std::time::Duration> {
     use std::time::Duration;
-    const FINE: i32 = 200;
-    const COARSE: i32 = 1_996;
-    match tries {
-        t if (0..FINE).contains(&t) => Some(Duration::from_micros(100)),
-        t if (FINE..FINE + COARSE).contains(&t) => Some(Duration::from_millis(5)),
-        _ => None,
+    if waited < Duration::from_millis(20) {
+        Some(Duration::from_micros(100))
+    } else if waited < Duration::from_secs(10) {
+        Some(Duration::from_millis(5))
+    } else {
+        None
     }
 }
 
@@ -91,24 +104,46 @@ mod tests {
 
     #[test]
     fn a_writer_retries_a_busy_lock_finely_at_first_and_gives_up_after_ten_seconds() {
+        use std::time::Duration;
+        let fine = Some(Duration::from_micros(100));
+        assert_eq!(lock_retry_delay(Duration::ZERO), fine);
+        assert_eq!(lock_retry_delay(Duration::from_millis(19)), fine);
         assert_eq!(
-            lock_retry_delay(0),
-            Some(std::time::Duration::from_micros(100))
+            lock_retry_delay(Duration::from_millis(20)),
+            Some(Duration::from_millis(5))
         );
-        let mut total = std::time::Duration::ZERO;
-        let mut tries = 0;
-        while let Some(d) = lock_retry_delay(tries) {
-            if total < std::time::Duration::from_millis(20) {
-                assert!(d <= std::time::Duration::from_micros(100), "try {tries}");
-            }
-            total += d;
-            tries += 1;
-        }
-        assert!(
-            (9_900..=10_100).contains(&total.as_millis()),
-            "{total:?} in {tries} tries"
+        assert_eq!(
+            lock_retry_delay(Duration::from_millis(9_999)),
+            Some(Duration::from_millis(5))
         );
-        assert_eq!(lock_retry_delay(-1), None);
+        assert_eq!(lock_retry_delay(Duration::from_secs(10)), None);
+    }
+
+    /// Another connection holds the write lock for 50 ms: the writer waits
+    /// for it (through the handler) and gets it.
+    #[test]
+    fn a_writer_gets_a_lock_held_briefly_elsewhere() -> Result<()> {
+        let dir =
+            tempfile::tempdir().map_err(|e| crate::error::CoreError::Corrupt(e.to_string()))?;
+        let path = dir.path().join("t.db");
+        let a = open(&path)?;
+        let b = open(&path)?;
+        a.execute_batch("BEGIN IMMEDIATE")?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiter = std::thread::spawn(move || -> Result<std::time::Duration> {
+            tx.send(()).ok();
+            let t = std::time::Instant::now();
+            b.execute_batch("BEGIN IMMEDIATE; COMMIT")?;
+            Ok(t.elapsed())
+        });
+        rx.recv().ok();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        a.execute_batch("COMMIT")?;
+        let waited = waiter
+            .join()
+            .map_err(|_| crate::error::CoreError::Corrupt("waiter panicked".into()))??;
+        assert!(waited >= std::time::Duration::from_millis(40), "{waited:?}");
+        Ok(())
     }
 
     #[test]

@@ -246,18 +246,18 @@ pub fn validate_changes(doc: &DocId, changes: &[Change]) -> std::result::Result<
 fn validate_ledger(changes: &[Change]) -> Check {
     // A record id put twice in one batch (e.g. by two forks of one till)
     // must carry the same bytes.
-    // Each change decoded once (a sale's validation ran two decodes and
-    // copied the record for the map).
-    let decoded: Vec<Vec<automerge::legacy::Op>> =
-        changes.iter().map(|c| c.decode().operations).collect();
-    let mut seen: HashMap<&str, &[u8]> = HashMap::new();
-    for ops in &decoded {
-        for op in ops {
+    // Each change decoded once, and only one at a time: a few bytes of
+    // change can decode to millions of operations, so a batch's decoded
+    // changes must never all be held together.
+    let mut seen: HashMap<String, Vec<u8>> = HashMap::new();
+    for change in changes {
+        let ops = change.decode().operations;
+        for op in &ops {
             if let (ObjectId::Root, Key::Map(k), OpType::Put(ScalarValue::Bytes(b))) =
                 (&op.obj, &op.key, &op.action)
             {
                 match seen.get(k.as_str()) {
-                    Some(prev) if *prev != b.as_slice() => {
+                    Some(prev) if prev != b => {
                         return Err(Violation::new(
                             k.to_string(),
                             Rule::ConflictingDuplicate,
@@ -266,12 +266,12 @@ fn validate_ledger(changes: &[Change]) -> Check {
                     }
                     Some(_) => {}
                     None => {
-                        seen.insert(k.as_str(), b.as_slice());
+                        seen.insert(k.to_string(), b.clone());
                     }
                 }
             }
         }
-        for item in items_of(ops) {
+        for item in items_of(&ops) {
             item?;
         }
     }

@@ -328,6 +328,25 @@ fn sku_clash_is_shown_on_both_products() -> R {
     Ok(())
 }
 
+/// A till sells the active product created first (lowest id) under a
+/// clashing SKU, whatever case the cashier types; once that one is
+/// archived, the other.
+#[test]
+fn a_clashing_sku_sells_the_active_product_created_first() -> R {
+    let dir = tempfile::tempdir()?;
+    let (mut a, _b, pa, pb) = money_sku_clash(&dir)?;
+    let (first, second) = if pa < pb { (pa, pb) } else { (pb, pa) };
+    let line = |s: &Store, code: &str| -> Result<String, CoreError> {
+        Ok(s.quote(&[shopsync_core::CartLine::new(code, 1)])?.lines[0]
+            .product_id
+            .clone())
+    };
+    assert_eq!(line(&a, "DUP")?, first);
+    a.archive_product(&first)?;
+    assert_eq!(line(&a, " dup ")?, second);
+    Ok(())
+}
+
 #[test]
 fn sku_clash_is_shown_in_a_whole_catalog_listing() -> R {
     let dir = tempfile::tempdir()?;

@@ -124,24 +124,30 @@ pub(crate) fn for_sale(conn: &Connection, code: &str) -> Result<ForSale> {
             }),
         })
     };
-    let by_sku = conn
-        .prepare_cached(&format!(
-            "{COLUMNS} WHERE p.sku = ?1 ORDER BY p.active DESC, p.id LIMIT 1"
-        ))?
-        .query_row([code], read)
-        .optional()?;
-    let found = match by_sku {
-        Some(hit) => hit,
-        None => conn
-            .prepare_cached(&format!(
-                "{COLUMNS} WHERE p.id IN (SELECT product_id FROM product_barcodes WHERE barcode = ?1)
-                 ORDER BY p.active DESC, p.id LIMIT 1"
-            ))?
-            .query_row([code], read)
-            .optional()?
-            .ok_or_else(|| CoreError::not_found("product", code))?,
+    // Almost always one row: the pick among several (a SKU two tills
+    // created offline) is made here, sparing SQLite a sort per cart line.
+    let first = |sql: &str| -> Result<Option<ForSale>> {
+        let mut stmt = conn.prepare_cached(sql)?;
+        let mut best: Option<ForSale> = None;
+        for row in stmt.query_map([code], read)? {
+            let row = row?;
+            let better = match &best {
+                None => true,
+                Some(b) => (!row.active, &row.id) < (!b.active, &b.id),
+            };
+            if better {
+                best = Some(row);
+            }
+        }
+        Ok(best)
     };
-    Ok(found)
+    match first(&format!("{COLUMNS} WHERE p.sku = ?1"))? {
+        Some(hit) => Ok(hit),
+        None => first(&format!(
+            "{COLUMNS} WHERE p.id IN (SELECT product_id FROM product_barcodes WHERE barcode = ?1)"
+        ))?
+        .ok_or_else(|| CoreError::not_found("product", code)),
+    }
 }
 
 pub(crate) fn supplier_exists(conn: &Connection, id: &str) -> Result<bool> {
