@@ -371,3 +371,63 @@ fn a_csv_row_over_the_text_limit_rejects_the_file_naming_the_row() -> R {
     assert!(a.product("S1").is_err(), "nothing of the file was written");
     Ok(())
 }
+
+/// A change of a few bytes that decodes to more operations than any honest
+/// change holds (repeated operations compress to almost nothing) is refused
+/// before its operations are decoded, for every kind of document the
+/// server checks; a till's own sale passes.
+#[test]
+fn a_change_of_too_many_operations_is_refused_before_it_is_decoded() -> R {
+    use automerge::legacy::{Key, ObjectId, Op, OpType, SortedVec};
+    use shopsync_core::validate::{MAX_OPS_PER_CHANGE, Rule, ledger_items, validate_changes};
+    let op = Op {
+        action: OpType::Put(ScalarValue::Null),
+        obj: ObjectId::Root,
+        key: Key::Map("x".into()),
+        pred: SortedVec::new(),
+        insert: false,
+    };
+    let expanded = automerge::ExpandedChange {
+        operations: vec![op; MAX_OPS_PER_CHANGE + 1],
+        actor_id: automerge::ActorId::random(),
+        hash: None,
+        seq: 1,
+        start_op: std::num::NonZeroU64::MIN,
+        time: 0,
+        message: None,
+        deps: vec![],
+        extra_bytes: vec![],
+        author: None,
+    };
+    let bytes = automerge::Change::from(expanded).raw_bytes().to_vec();
+    assert!(bytes.len() < 1_000, "{} bytes", bytes.len());
+    let bomb = automerge::Change::try_from(bytes.as_slice())?;
+    let store = "s1";
+    for doc in [
+        DocId::ledger(store, "t1", t0(), 1),
+        DocId::catalog(store),
+        DocId::order_requests(store, "c1"),
+        DocId::order_status(store, "c1"),
+    ] {
+        let e = validate_changes(&doc, std::slice::from_ref(&bomb)).err();
+        let e = e.ok_or("the bomb was accepted")?;
+        assert_eq!(e.rule, Rule::Bounds, "{doc:?}");
+        assert!(e.detail.contains("operations"), "{}", e.detail);
+    }
+    let items = ledger_items(&bomb);
+    assert_eq!(items.len(), 1);
+    assert!(matches!(&items[0], Err(v) if v.rule == Rule::Bounds));
+
+    // One record, one operation: a real sale passes.
+    let dir = tempfile::tempdir()?;
+    let mut s = hostile_records_till(dir.path())?;
+    sell_cash(&mut s, "P", 1, 1_000)?;
+    let bytes: Vec<u8> = s.connection().query_row(
+        "SELECT bytes FROM doc_changes WHERE local = 1 ORDER BY seq DESC LIMIT 1",
+        [],
+        |r| r.get(0),
+    )?;
+    let sale = automerge::Change::try_from(bytes.as_slice())?;
+    assert!(ledger_items(&sale).iter().all(Result::is_ok));
+    Ok(())
+}
