@@ -458,7 +458,10 @@ impl Writer<'_> {
     /// not in memory (the first write since the store opened, or since a
     /// sync or rebuild dropped it) and holds [`FRESH_PART_AFTER`] changes,
     /// the next part: the first sale of the day never waits to load a big
-    /// partition (~90 ms for 14k records). Never past part 999.
+    /// partition (~90 ms for 14k records). Never past part 999. While the
+    /// part last appended to stays loaded it is used without a look-up
+    /// (another process on this file may have started a newer part since:
+    /// records land correctly either way).
     fn partition_for(&mut self, at: i64) -> Result<DocId> {
         let when = DateTime::<Utc>::from_timestamp_millis(at)
             .ok_or_else(|| CoreError::invalid("time", "record time is out of range"))?;

@@ -191,9 +191,11 @@ pub fn ledger_items(change: &Change) -> Vec<LedgerItem> {
 
 /// Operations one checked change may hold. An honest ledger or order change
 /// holds one record (one operation); the biggest catalog change, a chunk of
-/// 2,000 imported products, 22,000 (the 100k-product demo store's largest). A change of a few bytes can
-/// encode a million repeated operations, and decoding them for the checks
-/// takes ~180 bytes each: refused before they are decoded.
+/// 2,000 imported products, 22,000 (the 100k-product demo store's largest).
+/// A change of a few bytes can encode a million repeated operations, and
+/// decoding them for the checks takes ~180 bytes each: refused before they
+/// are decoded. (Parsing such a change still walks every operation: not
+/// bounded yet.)
 pub const MAX_OPS_PER_CHANGE: usize = 100_000;
 
 fn ops_within_bounds(change: &Change) -> Check {
@@ -274,10 +276,8 @@ pub fn validate_changes(doc: &DocId, changes: &[Change]) -> std::result::Result<
 
 fn validate_ledger(changes: &[Change]) -> Check {
     // A record id put twice in one batch (e.g. by two forks of one till)
-    // must carry the same bytes.
-    // Each change decoded once, and only one at a time: a few bytes of
-    // change can decode to millions of operations, so a batch's decoded
-    // changes must never all be held together.
+    // must carry the same bytes. Each change is decoded once, and only one
+    // at a time: a batch's decoded changes are never all held together.
     let mut seen: HashMap<String, Vec<u8>> = HashMap::new();
     for change in changes {
         let ops = change.decode().operations;

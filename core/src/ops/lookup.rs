@@ -98,9 +98,14 @@ pub(crate) struct ForSale {
 /// tax class, or when the class is missing: the caller refuses that): one
 /// query per cart line, reading only what the line needs.
 pub(crate) fn for_sale(conn: &Connection, code: &str) -> Result<ForSale> {
-    const COLUMNS: &str =
+    const BY_SKU: &str =
         "SELECT p.id, p.sku, p.name, p.price, p.tax_class, p.active, t.rate_bp, t.inclusive
-         FROM products p LEFT JOIN tax_classes t ON t.id = p.tax_class";
+         FROM products p LEFT JOIN tax_classes t ON t.id = p.tax_class
+         WHERE p.sku = ?1";
+    const BY_BARCODE: &str =
+        "SELECT p.id, p.sku, p.name, p.price, p.tax_class, p.active, t.rate_bp, t.inclusive
+         FROM products p LEFT JOIN tax_classes t ON t.id = p.tax_class
+         WHERE p.id IN (SELECT product_id FROM product_barcodes WHERE barcode = ?1)";
     let code = code.trim();
     if code.is_empty() {
         return Err(CoreError::invalid(
@@ -141,12 +146,9 @@ pub(crate) fn for_sale(conn: &Connection, code: &str) -> Result<ForSale> {
         }
         Ok(best)
     };
-    match first(&format!("{COLUMNS} WHERE p.sku = ?1"))? {
+    match first(BY_SKU)? {
         Some(hit) => Ok(hit),
-        None => first(&format!(
-            "{COLUMNS} WHERE p.id IN (SELECT product_id FROM product_barcodes WHERE barcode = ?1)"
-        ))?
-        .ok_or_else(|| CoreError::not_found("product", code)),
+        None => first(BY_BARCODE)?.ok_or_else(|| CoreError::not_found("product", code)),
     }
 }
 

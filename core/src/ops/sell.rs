@@ -59,7 +59,6 @@ fn price_cart(conn: &Connection, cart: &[CartLine]) -> Result<Priced> {
     let (mut subtotal, mut discount, mut tax, mut total) = (0i64, 0i64, 0i64, 0i64);
     for item in cart {
         let product = lookup::for_sale(conn, &item.code)?;
-
         if !product.active {
             return Err(CoreError::Conflict(format!(
                 "product '{}' is archived and cannot be sold",
