@@ -174,7 +174,7 @@ pub fn count_change_ops(
 }
 
 /// Inflates `deflated`, refusing it as soon as it passes `limit` bytes; the
-/// buffer never grows past `limit` + 1 bytes.
+/// buffer never grows past `limit` bytes.
 fn inflate_bounded(deflated: &[u8], limit: usize) -> Result<Vec<u8>, ChangeBytesError> {
     let mut decoder = flate2::bufread::DeflateDecoder::new(deflated);
     let mut out = Vec::new();
