@@ -33,9 +33,19 @@ impl UploadBudget {
     /// either its own bound or the request's.
     pub fn decode(&mut self, doc: &DocId, index: usize, bytes: &[u8]) -> Result<Change, ApiError> {
         let limit_bytes = MAX_INFLATED_CHANGE_BYTES.min(self.inflated_bytes);
-        let limit_ops = MAX_OPS_PER_CHANGE.min(self.ops);
-        let (change, ops) = change_bytes::decode_change_within(bytes, limit_bytes, limit_ops)
-            .map_err(|e| refusal(doc, index, e))?;
+        // Each change is held to its own operation bound before it is
+        // decoded; the request's total counts operations (action rows) as
+        // a till's outbox pages them, so a page the till built is never
+        // refused for a figure it could not see (a column of predecessors
+        // can have more rows than the change has operations).
+        let (change, ops) =
+            change_bytes::decode_change_within(bytes, limit_bytes, MAX_OPS_PER_CHANGE)
+                .map_err(|e| refusal(doc, index, e))?;
+        if ops > self.ops {
+            return Err(ApiError::ChangeTooLarge(format!(
+                "change {index} of {doc}: a request's changes hold more than {MAX_REQUEST_OPS} operations together (one change may hold {MAX_OPS_PER_CHANGE}); send the rest next time"
+            )));
+        }
         self.inflated_bytes = self.inflated_bytes.saturating_sub(change.raw_bytes().len());
         self.ops = self.ops.saturating_sub(ops);
         Ok(change)
@@ -51,11 +61,6 @@ fn refusal(doc: &DocId, index: usize, e: ChangeBytesError) -> ApiError {
         ChangeBytesError::TooLarge { .. } => ApiError::ChangeTooLarge(format!(
             "change {index} of {doc}: {e} (one change may inflate to {MAX_INFLATED_CHANGE_BYTES} bytes, a request's changes to {MAX_REQUEST_INFLATED_BYTES} together)"
         )),
-        ChangeBytesError::TooManyOps { limit } if limit < MAX_OPS_PER_CHANGE => {
-            ApiError::ChangeTooLarge(format!(
-                "change {index} of {doc}: a request's changes hold more than {MAX_REQUEST_OPS} operations together (one change may hold {MAX_OPS_PER_CHANGE}); send the rest next time"
-            ))
-        }
         ChangeBytesError::TooManyOps { .. } => {
             ApiError::InvalidRecord(validate::too_many_operations(doc))
         }

@@ -21,7 +21,7 @@
 //! are stricter (unknown columns must decode too, lengths must fit the
 //! bytes) the change is refused, which bounds the work all the same.
 
-use super::ChangeBytesError;
+use super::{ChangeBytesError, MAX_INFLATED_CHANGE_BYTES};
 
 const HASH_BYTES: u64 = 32;
 const DEFLATE_BIT: u32 = 0b1000;
@@ -74,9 +74,10 @@ pub(super) fn count_ops(body: &[u8], limit: usize) -> Result<usize, ChangeBytesE
     skip_change_metadata(&mut r)?;
     let columns = read_column_list(&mut r)?;
     let mut ops = 0;
+    let mut text = TextBytes::default();
     for column in columns {
         let data = r.take(column.len, "column data")?;
-        let rows = column_rows(column.spec, data, limit)?;
+        let rows = column_rows(column.spec, data, limit, &mut text)?;
         if column.spec == ACTION_COLUMN {
             ops = ops.max(rows);
         }
@@ -130,13 +131,18 @@ fn read_column_list(r: &mut Reader<'_>) -> Result<Vec<ColumnMeta>, ChangeBytesEr
 }
 
 /// The rows `data` holds as a column of `spec`, refused past `limit`.
-fn column_rows(spec: u32, data: &[u8], limit: usize) -> Result<usize, ChangeBytesError> {
+fn column_rows(
+    spec: u32,
+    data: &[u8],
+    limit: usize,
+    text: &mut TextBytes,
+) -> Result<usize, ChangeBytesError> {
     let mut r = Reader::new(data);
     let mut rows = Rows::new(limit);
     match Encoding::of(spec) {
-        Encoding::RleUnsigned => rle_rows(&mut r, &mut rows, Reader::skip_uleb)?,
-        Encoding::RleSigned => rle_rows(&mut r, &mut rows, Reader::skip_sleb)?,
-        Encoding::RleString => rle_rows(&mut r, &mut rows, Reader::skip_string)?,
+        Encoding::RleUnsigned => rle_rows(&mut r, &mut rows, text, Reader::skip_uleb)?,
+        Encoding::RleSigned => rle_rows(&mut r, &mut rows, text, Reader::skip_sleb)?,
+        Encoding::RleString => rle_rows(&mut r, &mut rows, text, Reader::skip_string)?,
         Encoding::Boolean => boolean_rows(&mut r, &mut rows)?,
         Encoding::Raw => {}
     }
@@ -148,20 +154,23 @@ fn column_rows(spec: u32, data: &[u8], limit: usize) -> Result<usize, ChangeByte
 fn rle_rows<'a>(
     r: &mut Reader<'a>,
     rows: &mut Rows,
-    skip_value: fn(&mut Reader<'a>) -> Result<(), ChangeBytesError>,
+    text: &mut TextBytes,
+    skip_value: fn(&mut Reader<'a>) -> Result<u64, ChangeBytesError>,
 ) -> Result<(), ChangeBytesError> {
     while !r.is_empty() {
         let count = r.sleb_lenient()?;
         if count > 0 {
             rows.add(count.unsigned_abs())?;
-            skip_value(r)?;
+            let len = skip_value(r)?;
+            text.add(count.unsigned_abs(), len)?;
         } else if count < 0 {
             let n = count.unsigned_abs();
             // Counted first: the loop runs at most `limit` times, and each
             // value takes at least a byte.
             rows.add(n)?;
             for _ in 0..n {
-                skip_value(r)?;
+                let len = skip_value(r)?;
+                text.add(1, len)?;
             }
         } else {
             rows.add(r.uleb_lenient()?)?;
@@ -175,6 +184,30 @@ fn boolean_rows(r: &mut Reader<'_>, rows: &mut Rows) -> Result<(), ChangeBytesEr
         rows.add(r.uleb_lenient()?)?;
     }
     Ok(())
+}
+
+/// The bytes a change's strings (keys, mark names) take once their runs
+/// are expanded: a run of 100,000 copies of one 8 MiB key is a few bytes
+/// here, and each copy is a string of its own to whoever reads the
+/// operations one by one (validation copies every key).
+#[derive(Default)]
+struct TextBytes {
+    total: u64,
+}
+
+impl TextBytes {
+    const LIMIT: u64 = MAX_INFLATED_CHANGE_BYTES as u64;
+
+    fn add(&mut self, copies: u64, len: u64) -> Result<(), ChangeBytesError> {
+        self.total = copies
+            .checked_mul(len)
+            .and_then(|n| n.checked_add(self.total))
+            .filter(|total| *total <= Self::LIMIT)
+            .ok_or(ChangeBytesError::TooLarge {
+                limit: MAX_INFLATED_CHANGE_BYTES,
+            })?;
+        Ok(())
+    }
 }
 
 /// A row count that refuses to pass its limit.
@@ -337,17 +370,19 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn skip_uleb(&mut self) -> Result<(), ChangeBytesError> {
-        self.uleb_lenient().map(|_| ())
+    /// Skips a number; it expands to no text.
+    fn skip_uleb(&mut self) -> Result<u64, ChangeBytesError> {
+        self.uleb_lenient().map(|_| 0)
     }
 
-    fn skip_sleb(&mut self) -> Result<(), ChangeBytesError> {
-        self.sleb_lenient().map(|_| ())
+    fn skip_sleb(&mut self) -> Result<u64, ChangeBytesError> {
+        self.sleb_lenient().map(|_| 0)
     }
 
-    fn skip_string(&mut self) -> Result<(), ChangeBytesError> {
+    /// Skips a string, returning its length.
+    fn skip_string(&mut self) -> Result<u64, ChangeBytesError> {
         let len = self.uleb_lenient()?;
-        self.take(len, "string").map(|_| ())
+        self.take(len, "string").map(|_| len)
     }
 }
 
@@ -399,30 +434,68 @@ mod tests {
         let mut run = vec![0x80, 0x80, 0x80, 0x80, 0x80, 0x20]; // sleb 2^40
         run.push(1);
         assert_eq!(
-            column_rows(ACTION_COLUMN, &run, 1_000),
+            column_rows(ACTION_COLUMN, &run, 1_000, &mut TextBytes::default()),
             Err(ChangeBytesError::TooManyOps { limit: 1_000 })
         );
         // run of 3, literal run of 2, null run of 4: 9 rows.
         let column = [3, 7, 0x7e, 1, 2, 0, 4];
-        assert_eq!(column_rows(ACTION_COLUMN, &column, 9), Ok(9));
         assert_eq!(
-            column_rows(ACTION_COLUMN, &column, 8),
+            column_rows(ACTION_COLUMN, &column, 9, &mut TextBytes::default()),
+            Ok(9)
+        );
+        assert_eq!(
+            column_rows(ACTION_COLUMN, &column, 8, &mut TextBytes::default()),
             Err(ChangeBytesError::TooManyOps { limit: 8 })
         );
         // A literal run that claims more values than there are bytes.
         assert!(matches!(
-            column_rows(ACTION_COLUMN, &[0x7c, 1], 100),
+            column_rows(ACTION_COLUMN, &[0x7c, 1], 100, &mut TextBytes::default()),
             Err(ChangeBytesError::Decode(_))
         ));
         // Strings: a run of 2 of "ab"; a string longer than the column.
-        assert_eq!(column_rows(0x15, &[2, 2, b'a', b'b'], 10), Ok(2));
+        assert_eq!(
+            column_rows(0x15, &[2, 2, b'a', b'b'], 10, &mut TextBytes::default()),
+            Ok(2)
+        );
         assert!(matches!(
-            column_rows(0x15, &[2, 9, b'a'], 10),
+            column_rows(0x15, &[2, 9, b'a'], 10, &mut TextBytes::default()),
             Err(ChangeBytesError::Decode(_))
         ));
         // Booleans: 2 false, 3 true, 0 false, 1 true.
-        assert_eq!(column_rows(0x34, &[2, 3, 0, 1], 10), Ok(6));
+        assert_eq!(
+            column_rows(0x34, &[2, 3, 0, 1], 10, &mut TextBytes::default()),
+            Ok(6)
+        );
         // Raw value bytes have no rows.
-        assert_eq!(column_rows(0x57, &[0xff; 8], 0), Ok(0));
+        assert_eq!(
+            column_rows(0x57, &[0xff; 8], 0, &mut TextBytes::default()),
+            Ok(0)
+        );
+    }
+
+    #[test]
+    fn repeated_strings_are_held_to_the_byte_limit_once_expanded() {
+        // A run of 100,000 copies of one 1 KiB key: 100 MB of keys to
+        // whoever reads the operations one by one, in ~1 KiB here.
+        let key = vec![b'k'; 1024];
+        let mut column = uleb(100_000); // a positive run count
+        column.extend(uleb(key.len() as u64));
+        column.extend(&key);
+        assert_eq!(
+            column_rows(0x15, &column, 100_000, &mut TextBytes::default()),
+            Err(ChangeBytesError::TooLarge {
+                limit: MAX_INFLATED_CHANGE_BYTES
+            })
+        );
+        // The same key 1,000 times (1 MiB expanded) passes, and every
+        // string column of a change counts towards one total.
+        let mut column = uleb(1_000);
+        column.extend(uleb(key.len() as u64));
+        column.extend(&key);
+        let mut text = TextBytes::default();
+        for _ in 0..8 {
+            assert_eq!(column_rows(0x15, &column, 100_000, &mut text), Ok(1_000));
+        }
+        assert!(column_rows(0x15, &column, 100_000, &mut text).is_err());
     }
 }
