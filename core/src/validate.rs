@@ -189,14 +189,26 @@ pub fn ledger_items(change: &Change) -> Vec<LedgerItem> {
     items_of(&change.decode().operations)
 }
 
-/// Operations one checked change may hold. An honest ledger or order change
-/// holds one record (one operation); the biggest catalog change, a chunk of
-/// 2,000 imported products, 22,000 (the 100k-product demo store's largest).
-/// A change of a few bytes can encode a million repeated operations, and
-/// decoding them for the checks takes ~180 bytes each: refused before they
-/// are decoded. (Parsing such a change still walks every operation: not
-/// bounded yet.)
-pub const MAX_OPS_PER_CHANGE: usize = 100_000;
+/// Operations one checked change may hold (see
+/// [`crate::change_bytes::MAX_OPS_PER_CHANGE`]): a change from outside past
+/// it is refused while its bytes are read, before Automerge walks its
+/// operations; checked here again for changes decoded without that bound
+/// (a till's own).
+pub use crate::change_bytes::MAX_OPS_PER_CHANGE;
+
+/// The refusal of a change of `doc` holding more than
+/// [`MAX_OPS_PER_CHANGE`] operations, found while reading its bytes: the
+/// record and rule a change found over the limit after decoding gets.
+pub fn too_many_operations(doc: &DocId) -> RecordError {
+    RecordError::new(
+        doc,
+        Violation::new(
+            "(change)",
+            Rule::Bounds,
+            format!("a change of more than {MAX_OPS_PER_CHANGE} operations"),
+        ),
+    )
+}
 
 fn ops_within_bounds(change: &Change) -> Check {
     if change.len() > MAX_OPS_PER_CHANGE {

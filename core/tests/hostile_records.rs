@@ -379,6 +379,9 @@ fn a_csv_row_over_the_text_limit_rejects_the_file_naming_the_row() -> R {
 #[test]
 fn a_change_of_too_many_operations_is_refused_before_it_is_decoded() -> R {
     use automerge::legacy::{Key, ObjectId, Op, OpType, SortedVec};
+    use shopsync_core::change_bytes::{
+        ChangeBytesError, MAX_INFLATED_CHANGE_BYTES, decode_change_bounded,
+    };
     use shopsync_core::validate::{MAX_OPS_PER_CHANGE, Rule, ledger_items, validate_changes};
     let op = Op {
         action: OpType::Put(ScalarValue::Null),
@@ -401,6 +404,19 @@ fn a_change_of_too_many_operations_is_refused_before_it_is_decoded() -> R {
     };
     let bytes = automerge::Change::from(expanded).raw_bytes().to_vec();
     assert!(bytes.len() < 1_000, "{} bytes", bytes.len());
+    // From outside (a request, an answer, a bundle): refused from its bytes,
+    // before Automerge walks its operations.
+    assert_eq!(
+        decode_change_bounded(&bytes, MAX_INFLATED_CHANGE_BYTES).err(),
+        Some(ChangeBytesError::TooManyOps {
+            limit: MAX_OPS_PER_CHANGE
+        })
+    );
+    let err = shopsync_core::docs::decode_change(&bytes).err();
+    let err = err.ok_or("the till decoded the bomb")?.to_string();
+    assert!(err.contains("more than 100000 operations"), "{err}");
+    // Decoded without that bound (as a till's own changes are), the checks
+    // refuse it too.
     let bomb = automerge::Change::try_from(bytes.as_slice())?;
     let store = "s1";
     for doc in [
@@ -429,5 +445,91 @@ fn a_change_of_too_many_operations_is_refused_before_it_is_decoded() -> R {
     )?;
     let sale = automerge::Change::try_from(bytes.as_slice())?;
     assert!(ledger_items(&sale).iter().all(Result::is_ok));
+    Ok(())
+}
+
+/// 69 bytes that claim 134 million operations (Automerge took 17 s of CPU
+/// to decode them): a server's answer carrying it is refused whole, at once,
+/// before any of its changes is applied.
+#[test]
+fn an_answer_carrying_a_change_of_134_million_operations_is_refused_before_anything_is_applied() -> R
+{
+    use shopsync_core::change_bytes::forge;
+    use shopsync_core::sync::Outbox;
+    use shopsync_core::sync::wire::{DocChanges, PROTOCOL_VERSION, SyncResponse};
+    let dir = tempfile::tempdir()?;
+    let mut s = hostile_records_till(dir.path())?;
+    let store_id = s.info().store_id.clone();
+    let bomb = forge::repeated_puts(&[7; 16], 1, 1 << 27);
+    assert!(bomb.len() < 80, "{} bytes", bomb.len());
+    // An honest change from another till, in the same page, first.
+    let mut other = AutoCommit::new();
+    other.put(ROOT, "honest", "change")?;
+    other.commit();
+    let honest = other
+        .get_last_local_change()
+        .ok_or("no change")?
+        .raw_bytes()
+        .to_vec();
+    let catalog = DocId::catalog(&store_id).to_string();
+    let page = SyncResponse {
+        version: PROTOCOL_VERSION,
+        cursor: 7,
+        head: 7,
+        more: false,
+        acked: Vec::new(),
+        docs: vec![DocChanges {
+            doc_id: catalog,
+            changes: vec![honest, bomb],
+        }],
+    };
+    let stored = |s: &Store| -> rusqlite::Result<i64> {
+        s.connection()
+            .query_row("SELECT COUNT(*) FROM doc_changes", [], |r| r.get(0))
+    };
+    let before = stored(&s)?;
+    let cursor = s.sync_cursor()?;
+    let started = std::time::Instant::now();
+    let err = s.apply_sync_response(&Outbox::default(), page).err();
+    let err = err.ok_or("the page was applied")?.to_string();
+    assert!(err.contains("more than 100000 operations"), "{err}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(stored(&s)?, before, "nothing of the page was applied");
+    assert_eq!(s.sync_cursor()?, cursor, "the cursor stays");
+    Ok(())
+}
+
+/// A till never sends what the server refuses: its upload page stops before
+/// the request's operation budget (changes of 100,000 operations each).
+#[test]
+fn a_tills_upload_page_stays_within_the_request_operation_budget() -> R {
+    use shopsync_core::change_bytes::forge;
+    use shopsync_core::sync::wire::limits::MAX_REQUEST_OPS;
+    use shopsync_core::validate::MAX_OPS_PER_CHANGE;
+    let dir = tempfile::tempdir()?;
+    let s = hostile_records_till(dir.path())?;
+    let catalog = DocId::catalog(&s.info().store_id).to_string();
+    let per_change = MAX_OPS_PER_CHANGE as u64;
+    let n = MAX_REQUEST_OPS / MAX_OPS_PER_CHANGE + 2;
+    // Only these wait (the till's own setup counts as sent).
+    s.connection()
+        .execute("UPDATE doc_changes SET acked = 1", [])?;
+    for seq in 1..=n as u64 {
+        let bytes = forge::repeated_puts(&[9; 16], seq, per_change);
+        s.connection().execute(
+            "INSERT INTO doc_changes (doc_id, hash, bytes, local, acked) VALUES (?1, ?2, ?3, 1, 0)",
+            rusqlite::params![catalog, seq.to_le_bytes().to_vec(), bytes],
+        )?;
+    }
+    let first = s.sync_outbox(usize::MAX)?;
+    assert!(first.more, "the rest waits for the next request");
+    assert!(first.ops <= MAX_REQUEST_OPS, "{}", first.ops);
+    assert_eq!(first.ops, MAX_REQUEST_OPS, "as many as fit");
+    let sent: usize = first.docs.iter().map(|d| d.changes.len()).sum();
+    assert_eq!(sent, MAX_REQUEST_OPS / MAX_OPS_PER_CHANGE);
     Ok(())
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
+use crate::upload_budget::UploadBudget;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
@@ -18,7 +19,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::Stream;
 use shopsync_core::access::{self, Role};
-use shopsync_core::change_bytes::{self, ChangeBytesError};
 use shopsync_core::ids::DocId;
 use shopsync_core::sync::wire::{self, SyncRequest, SyncResponse, limits};
 use shopsync_core::sync::{EnrolRequest, EnrolResponse};
@@ -286,7 +286,7 @@ fn validate(device: &Device, gz: bool, body: &[u8]) -> Result<Validated, ApiErro
     let mut batch = Vec::with_capacity(req.docs.len());
     let mut hashes = Vec::with_capacity(req.change_count());
     let mut to_check = Vec::with_capacity(req.docs.len());
-    let mut inflate_budget = limits::MAX_REQUEST_INFLATED_BYTES;
+    let mut budget = UploadBudget::default();
     for doc in req.docs {
         let id = DocId::parse(&doc.doc_id).ok_or_else(|| {
             ApiError::BadRequest(format!("'{}' is not a document id", doc.doc_id))
@@ -300,21 +300,11 @@ fn validate(device: &Device, gz: bool, body: &[u8]) -> Result<Validated, ApiErro
         let mut changes = Vec::with_capacity(doc.changes.len());
         let mut decoded = Vec::with_capacity(doc.changes.len());
         for (i, bytes) in doc.changes.into_iter().enumerate() {
-            // Bounded: a compressed change that would inflate past the
-            // limit is refused before it is inflated (413).
-            // Bounded twice: each change, and all of the request's changes
-            // together (inflation stops as soon as either limit is passed).
-            let limit = change_bytes::MAX_INFLATED_CHANGE_BYTES.min(inflate_budget);
-            let change = change_bytes::decode_change_bounded(&bytes, limit)
-            .map_err(|e| match e {
-                ChangeBytesError::TooLarge { .. } => ApiError::ChangeTooLarge(format!(
-                    "change {i} of {id}: {e} (one change may inflate to {} bytes, a request's changes to {} together)",
-                    change_bytes::MAX_INFLATED_CHANGE_BYTES,
-                    limits::MAX_REQUEST_INFLATED_BYTES
-                )),
-                e => ApiError::BadRequest(format!("change {i} of {id} does not decode: {e}")),
-            })?;
-            inflate_budget = inflate_budget.saturating_sub(change.raw_bytes().len());
+            // Bounded: a change that would inflate past its limit or hold
+            // too many operations is refused before Automerge reads it, and
+            // so is one that would take the request's changes together past
+            // theirs (upload_budget).
+            let change = budget.decode(&id, i, &bytes)?;
             let hash = change.hash().0;
             hashes.push(hash);
             changes.push(NewChange {

@@ -14,17 +14,18 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use shopsync_core::access::{self, Role};
-use shopsync_core::change_bytes::{self, ChangeBytesError};
+use shopsync_core::change_bytes;
 use shopsync_core::ids::DocId;
 use shopsync_core::sync::customer_wire::{
     self, CustomerSyncRequest, CustomerSyncResponse, DocAnswer, ShopListing, ShopsResponse,
 };
-use shopsync_core::sync::wire::{self, limits};
+use shopsync_core::sync::wire;
 
 use crate::AppState;
 use crate::auth::Device;
 use crate::error::ApiError;
 use crate::storage::{DocBatch, NewChange, Storage};
+use crate::upload_budget::UploadBudget;
 
 /// Changes one request may carry (a device sends the rest next time).
 pub const MAX_CHANGES: usize = 10_000;
@@ -100,7 +101,7 @@ fn check(device: &Device, req: CustomerSyncRequest) -> Result<Vec<Checked>, ApiE
     let me = device.principal();
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(req.docs.len());
-    let mut budget = limits::MAX_REQUEST_INFLATED_BYTES;
+    let mut budget = UploadBudget::default();
     for doc in req.docs {
         let id = DocId::parse(&doc.doc_id).ok_or_else(|| {
             ApiError::BadRequest(format!("'{}' is not a document id", doc.doc_id))
@@ -123,15 +124,7 @@ fn check(device: &Device, req: CustomerSyncRequest) -> Result<Vec<Checked>, ApiE
         for (i, text) in doc.changes.iter().enumerate() {
             let bytes = customer_wire::decode_change(text)
                 .map_err(|e| ApiError::BadRequest(format!("change {i} of {id}: {e}")))?;
-            let limit = change_bytes::MAX_INFLATED_CHANGE_BYTES.min(budget);
-            let change =
-                change_bytes::decode_change_bounded(&bytes, limit).map_err(|e| match e {
-                    ChangeBytesError::TooLarge { .. } => {
-                        ApiError::ChangeTooLarge(format!("change {i} of {id}: {e}"))
-                    }
-                    e => ApiError::BadRequest(format!("change {i} of {id} does not decode: {e}")),
-                })?;
-            budget = budget.saturating_sub(change.raw_bytes().len());
+            let change = budget.decode(&id, i, &bytes)?;
             changes.push(NewChange {
                 hash: change.hash().0,
                 deps: change.deps().iter().map(|d| d.0).collect(),

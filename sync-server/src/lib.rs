@@ -19,6 +19,7 @@ pub mod sqlite;
 mod sqlite_customers;
 mod sqlite_docs;
 pub mod storage;
+pub mod upload_budget;
 pub mod web_app;
 
 use std::collections::HashMap;

@@ -23,7 +23,9 @@ use std::time::{Duration, Instant};
 
 use shopsync_core::Store;
 use shopsync_core::bundle::Bundle;
-use shopsync_core::change_bytes::{MAX_INFLATED_CHANGE_BYTES, decode_change_bounded};
+use shopsync_core::change_bytes::{
+    MAX_INFLATED_CHANGE_BYTES, MAX_OPS_PER_CHANGE, decode_change_within,
+};
 use shopsync_core::ids::DocId;
 use tokio::sync::Notify;
 
@@ -342,10 +344,20 @@ async fn catch_up_and_write<S: Storage>(
             let Some(id) = DocId::parse(&doc_id) else {
                 continue;
             };
+            // The public document is written by this server alone (one
+            // change per refresh, an operation per product): held to the
+            // byte bounds only, or a shop of more than 100,000 products
+            // could never refresh again.
+            let max_ops = if matches!(id, DocId::Public { .. }) {
+                usize::MAX
+            } else {
+                MAX_OPS_PER_CHANGE
+            };
             let mut decoded = Vec::with_capacity(changes.len());
             for bytes in changes {
                 decoded.push(
-                    decode_change_bounded(&bytes, MAX_INFLATED_CHANGE_BYTES)
+                    decode_change_within(&bytes, MAX_INFLATED_CHANGE_BYTES, max_ops)
+                        .map(|(change, _)| change)
                         .map_err(|e| DeriveError::Decode(e.to_string()))?,
                 );
             }

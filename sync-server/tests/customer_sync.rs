@@ -363,6 +363,37 @@ fn customers_are_refused_what_is_not_theirs_and_a_refusal_stores_nothing() {
     assert_eq!(orders, 0);
 }
 
+/// A customer's change of 69 bytes claiming 134 million operations is
+/// refused at once (422, rule `bounds`) and stores nothing.
+#[test]
+fn a_customers_change_claiming_134_million_operations_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("server.db"));
+    let mut ana = Device::sign_up(&server.url, "Ana");
+    let own = DocId::Customer {
+        customer: ana.customer.clone(),
+    };
+    let bomb = shopsync_core::change_bytes::forge::repeated_puts(&[7; 16], 1, 1 << 27);
+    let started = Instant::now();
+    let (s, v) = post_json(
+        &server.url,
+        "/v1/customer/sync",
+        Some(&ana.token),
+        &json!({ "protocol": 1, "refusals": true, "docs": [
+            { "doc_id": own.to_string(), "changes": [encode_change(&bomb)] }
+        ] }),
+    );
+    assert_eq!(s, 422, "{v}");
+    assert_eq!(v["error"]["rule"], "bounds", "{v}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(ana.sync(std::slice::from_ref(&own)).0, 200);
+    assert_eq!(ana.docs[&own.to_string()].1, 0, "nothing was stored");
+}
+
 #[test]
 fn two_devices_of_one_customer_share_their_document_and_hear_of_changes() {
     let shop = shop(1);

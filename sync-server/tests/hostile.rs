@@ -197,6 +197,112 @@ fn a_change_that_inflates_past_the_limit_is_refused_413_and_not_stored() -> R {
     Ok(())
 }
 
+/// Every change the server holds for the store (a till's pull from 0).
+fn pulled(url: &str, token: &str) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut since = 0;
+    loop {
+        let resp = http()
+            .post(format!("{url}/v1/sync"))
+            .bearer_auth(token)
+            .header("content-type", wire::CONTENT_TYPE)
+            .body(SyncRequest::new(since, vec![]).encode())
+            .send()
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+        let page = wire::SyncResponse::decode(&resp.bytes().unwrap()).unwrap();
+        out.extend(page.docs.into_iter().flat_map(|d| d.changes));
+        if !page.more {
+            return out;
+        }
+        since = page.cursor;
+    }
+}
+
+/// 69 bytes that claim 134 million operations: Automerge took 17 s of CPU
+/// (a release build) to decode them. Refused from its run headers at once,
+/// as a change of too many operations (422, rule `bounds`), and not stored.
+#[test]
+fn a_change_claiming_134_million_operations_is_refused_at_once_and_not_stored() -> R {
+    use shopsync_core::change_bytes::forge;
+    let s = shop(1);
+    let token = s.a.sync_config()?.unwrap().token;
+    let bomb = forge::repeated_puts(&[7; 16], 1, 1 << 27);
+    assert!(bomb.len() < 80, "{}", bomb.len());
+    let before = changes_stored(&s.server.db);
+    let catalog = format!("store/{}/catalog", s.store_id);
+    for change in [bomb.clone(), forge::deflated(&bomb)] {
+        let req = SyncRequest::new(
+            0,
+            vec![DocChanges {
+                doc_id: catalog.clone(),
+                changes: vec![change],
+            }],
+        );
+        let started = Instant::now();
+        let (status, body) = post_sync(&s.server.url, &token, &req);
+        let took = started.elapsed();
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["error"]["code"], "invalid_record", "{body}");
+        assert_eq!(body["error"]["rule"], "bounds", "{body}");
+        assert_eq!(body["error"]["record"], "(change)", "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("more than 100000 operations"),
+            "{body}"
+        );
+        assert!(took < Duration::from_secs(5), "answered in {took:?}");
+    }
+    assert_eq!(changes_stored(&s.server.db), before);
+    assert!(
+        !pulled(&s.server.url, &token).contains(&bomb),
+        "a later pull does not carry it"
+    );
+    Ok(())
+}
+
+/// Changes that each hold no more operations than a change may, but more
+/// than a request may together: refused whole (413), nothing stored.
+#[test]
+fn changes_that_together_hold_too_many_operations_are_refused_413() -> R {
+    use shopsync_core::change_bytes::forge;
+    use shopsync_core::sync::wire::limits::MAX_REQUEST_OPS;
+    use shopsync_core::validate::MAX_OPS_PER_CHANGE;
+    let s = shop(1);
+    let token = s.a.sync_config()?.unwrap().token;
+    let n = MAX_REQUEST_OPS / MAX_OPS_PER_CHANGE + 1;
+    let changes: Vec<Vec<u8>> = (1..=n as u64)
+        .map(|seq| forge::repeated_puts(&[7; 16], seq, MAX_OPS_PER_CHANGE as u64))
+        .collect();
+    // Each on its own is within the bound (they differ only in seq).
+    let first = shopsync_core::change_bytes::decode_change_bounded(
+        &changes[0],
+        shopsync_core::change_bytes::MAX_INFLATED_CHANGE_BYTES,
+    )?;
+    assert_eq!(first.len(), MAX_OPS_PER_CHANGE);
+    let before = changes_stored(&s.server.db);
+    let req = SyncRequest::new(
+        0,
+        vec![DocChanges {
+            doc_id: format!("store/{}/catalog", s.store_id),
+            changes,
+        }],
+    );
+    let (status, body) = post_sync(&s.server.url, &token, &req);
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(body["error"]["code"], "too_large", "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("together"), "{body}");
+    assert!(
+        message.contains(&format!("change {}", n - 1)),
+        "the last one: {body}"
+    );
+    assert_eq!(changes_stored(&s.server.db), before);
+    Ok(())
+}
+
 /// Once a device has used its token, its code is spent for good: whoever
 /// else saw the code (shell history, a note) cannot enrol again and take the
 /// device over, and the real till keeps syncing.

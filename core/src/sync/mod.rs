@@ -179,6 +179,9 @@ pub struct Outbox {
     pub docs: Vec<DocChanges>,
     pub changes: usize,
     pub bytes: usize,
+    /// The operations its changes hold (the server takes at most
+    /// `limits::MAX_REQUEST_OPS` in one request).
+    pub ops: usize,
     /// More unacknowledged changes wait behind this page.
     pub more: bool,
 }
@@ -285,7 +288,8 @@ impl Store {
     }
 
     /// Unacknowledged changes of documents this till may write, oldest
-    /// first, up to `max_bytes` (at least one change). Changes of documents it
+    /// first, up to `max_bytes` and `limits::MAX_REQUEST_OPS` operations (at
+    /// least one change). Changes of documents it
     /// may not write (another till's ledger copied from a bundle) stay for
     /// their owner to send.
     pub fn sync_outbox(&self, max_bytes: usize) -> Result<Outbox> {
@@ -312,11 +316,15 @@ impl Store {
                 continue;
             }
             let bytes: Vec<u8> = row.get(1)?;
-            if out.changes > 0 && out.bytes + bytes.len() > max_bytes {
+            let ops = outbox_ops(&bytes);
+            let over =
+                out.bytes + bytes.len() > max_bytes || out.ops + ops > limits::MAX_REQUEST_OPS;
+            if out.changes > 0 && over {
                 out.more = true;
                 break;
             }
             out.bytes += bytes.len();
+            out.ops += ops;
             out.changes += 1;
             let i = *index.entry(doc_id.clone()).or_insert_with(|| {
                 out.docs.push(DocChanges {
@@ -530,4 +538,16 @@ impl Store {
     pub fn sync_batch_bytes() -> usize {
         limits::CLIENT_BATCH_BYTES
     }
+}
+
+/// The operations a change of the outbox holds, counted from its bytes
+/// (the server's per-request budget). One that does not count (it will be
+/// refused anyway) counts as the most a change may hold.
+fn outbox_ops(bytes: &[u8]) -> usize {
+    crate::change_bytes::count_change_ops(
+        bytes,
+        crate::change_bytes::MAX_INFLATED_CHANGE_BYTES,
+        crate::change_bytes::MAX_OPS_PER_CHANGE,
+    )
+    .unwrap_or(crate::change_bytes::MAX_OPS_PER_CHANGE)
 }

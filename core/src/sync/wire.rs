@@ -37,6 +37,12 @@ pub mod limits {
     /// up to gigabytes of memory and minutes of CPU.
     /// (16 times a client batch: far above what records compress to.)
     pub const MAX_REQUEST_INFLATED_BYTES: usize = 128 * 1024 * 1024;
+    /// Operations all the changes of one upload may hold together (counted
+    /// from their bytes before Automerge decodes them; one change may hold
+    /// `change_bytes::MAX_OPS_PER_CHANGE`): decoding and checking them
+    /// costs time and memory per operation. A till's upload page stops
+    /// before it (the biggest honest change holds 22,000).
+    pub const MAX_REQUEST_OPS: usize = 1_000_000;
     /// Changes a client puts in one request (it sends the rest next time).
     pub const CLIENT_BATCH_BYTES: usize = 8 * 1024 * 1024;
     /// Changes the server puts in one response page before `more`.
