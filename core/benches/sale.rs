@@ -402,13 +402,22 @@ fn tail_all() -> common::R {
             base.sale()?;
         }
         let (mut a, mut b) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
+        let store_wal = wal_of(store.path());
+        let base_wal = wal_of(&base_path);
+        let (mut slow_a, mut slow_b) = (SlowSales::default(), SlowSales::default());
         for cart in &carts[20..] {
+            let salt = wal_salt(&store_wal);
             let t = Instant::now();
             black_box(store.sell(cart, &CASH)?);
-            a.push(t.elapsed().as_secs_f64() * 1e3);
+            let ms = t.elapsed().as_secs_f64() * 1e3;
+            slow_a.add(ms, salt != wal_salt(&store_wal));
+            a.push(ms);
+            let salt = wal_salt(&base_wal);
             let t = Instant::now();
             base.sale()?;
-            b.push(t.elapsed().as_secs_f64() * 1e3);
+            let ms = t.elapsed().as_secs_f64() * 1e3;
+            slow_b.add(ms, salt != wal_salt(&base_wal));
+            b.push(ms);
         }
         let snapshots: i64 =
             store
@@ -416,13 +425,60 @@ fn tail_all() -> common::R {
                 .query_row("SELECT COUNT(*) FROM doc_snapshots", [], |r| r.get(0))?;
         println!("{label}:");
         println!("  shopsync {}", tail_line(&mut a));
+        println!("    {}", slow_a.line());
         println!("  baseline {}", tail_line(&mut b));
+        println!("    {}", slow_b.line());
         println!(
             "  max ratio {:.2}; {snapshots} snapshot rows",
             a[a.len() - 1] / b[b.len() - 1]
         );
     }
     Ok(())
+}
+
+/// Sales over 10 ms, and whether each started the WAL over: SQLite then
+/// writes a new WAL header and fsyncs it inside that sale's commit, even
+/// with `synchronous=NORMAL` (wal.c, `syncHeader`).
+#[derive(Default)]
+struct SlowSales {
+    restarts: u32,
+    slow: u32,
+    slow_restarts: u32,
+}
+
+impl SlowSales {
+    fn add(&mut self, ms: f64, restarted: bool) {
+        self.restarts += u32::from(restarted);
+        if ms > 10.0 {
+            self.slow += 1;
+            self.slow_restarts += u32::from(restarted);
+        }
+    }
+
+    fn line(&self) -> String {
+        format!(
+            "WAL restarts {}; sales over 10 ms {}, of which restarted the WAL {}",
+            self.restarts, self.slow, self.slow_restarts
+        )
+    }
+}
+
+fn wal_of(db: &Path) -> std::path::PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push("-wal");
+    name.into()
+}
+
+/// The WAL header's salt-1, which SQLite changes each time it starts the
+/// WAL over (zero if there is no header).
+fn wal_salt(wal: &Path) -> u32 {
+    use std::io::Read;
+    let mut header = [0u8; 32];
+    let read = std::fs::File::open(wal).and_then(|mut f| f.read_exact(&mut header));
+    match read {
+        Ok(()) => u32::from_be_bytes([header[16], header[17], header[18], header[19]]),
+        Err(_) => 0,
+    }
 }
 
 /// Checkpoints off and the WAL emptied, so its growth counts pages written.

@@ -429,16 +429,29 @@ impl Writer<'_> {
             stamped.stamp_if_missing(crate::clock::tick(self.conn, self.now, &self.info.till_id)?);
         }
         let record = &stamped;
+        let id = record.id().to_string();
+        // The server's rules, on the record itself (see commit_checked_record).
+        crate::validate::check_record(&id, record).map_err(|v| {
+            CoreError::invalid(
+                "record",
+                format!("{} ({}): {}", v.record, v.rule.as_str(), v.detail),
+            )
+        })?;
         let doc_id = self.partition_for(record.at())?;
         let bytes = record.encode()?;
-        let id = record.id().to_string();
         let len_before = self
             .docs
             .loaded(&doc_id)
             .and_then(|e| e.root_len.filter(|(seq, _)| *seq == e.upto_seq));
         let committed = self
             .docs
-            .commit_local(self.conn, &doc_id, self.now, |doc| {
+            .commit_checked_record(self.conn, &doc_id, self.now, |doc| {
+                // Never a put over a record (the server refuses a rewrite).
+                if doc.get(ROOT, id.as_str())?.is_some() {
+                    return Err(CoreError::Conflict(format!(
+                        "record {id} is already in the ledger"
+                    )));
+                }
                 doc.put(ROOT, id.as_str(), ScalarValue::Bytes(bytes))?;
                 Ok(())
             })?;
