@@ -137,7 +137,7 @@ impl DocCache {
         let key = doc_id.to_string();
         // A loaded document with changes has its `documents` row (every
         // stored change refers to it).
-        if !self.docs.get(&key).is_some_and(|e| e.upto_seq > 0) {
+        if self.docs.get(&key).is_none_or(|e| e.upto_seq <= 0) {
             ensure_document(conn, doc_id)?;
         }
         self.dirty.insert(key);
@@ -157,6 +157,17 @@ impl DocCache {
         // The server's rules, here: a change it would refuse must never
         // reach the outbox, where it would stop this till's sync for good.
         // (The caller's transaction rolls back and drops the document.)
+        // The caller checked one record: a change of anything more is
+        // refused rather than sent unchecked (counting needs no decoding).
+        if checked == Checked::ByCaller && change.len() != 1 {
+            return Err(CoreError::invalid(
+                "record",
+                format!(
+                    "a checked record's change holds {} operations, not one",
+                    change.len()
+                ),
+            ));
+        }
         if checked == Checked::ByChange
             && let Err(e) = crate::validate::validate_changes(doc_id, std::slice::from_ref(&change))
         {

@@ -204,6 +204,10 @@ impl Store {
     }
 
     /// The underlying connection, for read-only queries by tests and tools.
+    /// Never write `doc_changes` through it: the document cache catches up
+    /// only with other connections' commits (`PRAGMA data_version`), so a
+    /// change stored here behind its back would be missed until the store
+    /// is opened again.
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
