@@ -34,6 +34,7 @@ use crate::storage::{DocBatch, EnrolInput, NewChange, Storage};
 pub fn router<S: Storage>(state: Arc<AppState<S>>) -> Router {
     let api = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz::<S>))
         .route("/metrics", get(metrics_with_token::<S>))
         .route(
             "/v1/enrol",
@@ -109,6 +110,25 @@ async fn timeout<S: Storage>(
 }
 
 /// `GET /metrics` on the public listener: only with the metrics token.
+/// How long `/readyz` waits for the database before it says not ready.
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// `/healthz` says the process answers; `/readyz` says it can serve: its
+/// database opens and reads within [`READY_TIMEOUT`]. A load balancer
+/// sends no requests to an instance answering 503.
+async fn readyz<S: Storage>(State(st): State<Arc<AppState<S>>>) -> Result<&'static str, ApiError> {
+    let why = match tokio::time::timeout(READY_TIMEOUT, st.storage.ready()).await {
+        Ok(Ok(())) => return Ok("ready\n"),
+        Ok(Err(e)) => format!("the database: {e}"),
+        Err(_) => format!(
+            "the database did not answer within {} s",
+            READY_TIMEOUT.as_secs()
+        ),
+    };
+    tracing::warn!("not ready: {why}");
+    Err(ApiError::NotReady(why))
+}
+
 async fn metrics_with_token<S: Storage>(
     State(st): State<Arc<AppState<S>>>,
     headers: HeaderMap,

@@ -40,6 +40,9 @@ pub enum ApiError {
     Timeout(u64),
     #[error("{0}")]
     Unprocessable(String),
+    /// `/readyz`: this instance cannot serve now (503).
+    #[error("not ready: {0}")]
+    NotReady(String),
     /// Logged in full; the client sees a generic message.
     #[error("internal error: {0}")]
     Internal(String),
@@ -68,6 +71,7 @@ impl ApiError {
             }
             ApiError::Timeout(_) => (StatusCode::REQUEST_TIMEOUT, "timeout"),
             ApiError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
+            ApiError::NotReady(_) => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             ApiError::InvalidRecord(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_record"),
         }

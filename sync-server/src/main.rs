@@ -29,8 +29,24 @@ struct Cli {
     /// Print one JSON value on stdout.
     #[arg(long, global = true)]
     json: bool,
+    /// Log lines on stderr as text, or as one JSON object each (for a log
+    /// collector). The level comes from `SHOPSYNC_LOG` (default `info`).
+    #[arg(
+        long,
+        global = true,
+        env = "SHOPSYNC_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Cmd,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand, Debug)]
@@ -177,14 +193,17 @@ fn print(json_mode: bool, value: serde_json::Value, human: String) -> Result<()>
 }
 
 fn main() -> Result<()> {
-    tracing_subscriber::fmt()
+    let cli = Cli::parse();
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SHOPSYNC_LOG")
                 .unwrap_or_else(|_| "info".into()),
         )
-        .with_writer(std::io::stderr)
-        .init();
-    let cli = Cli::parse();
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

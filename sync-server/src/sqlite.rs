@@ -24,6 +24,8 @@ pub struct SqliteStorage {
     readers: Arc<Mutex<Vec<Connection>>>,
     /// restore: this database's epoch, read at open.
     epoch: Arc<String>,
+    /// The schema version (`user_version`) after migrating at open.
+    schema_version: i64,
 }
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
@@ -59,11 +61,13 @@ impl SqliteStorage {
         migrations.to_latest(&mut conn).map_err(backend)?;
         crate::restore::backfill_actors(&mut conn)?;
         let epoch = Arc::new(crate::restore::epoch(&conn)?);
+        let schema_version = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         Ok(SqliteStorage {
             path: path.to_path_buf(),
             writer: Arc::new(Mutex::new(conn)),
             readers: Arc::new(Mutex::new(Vec::new())),
             epoch,
+            schema_version,
         })
     }
 
@@ -498,6 +502,32 @@ impl Storage for SqliteStorage {
 
     async fn head(&self, store_pk: i64) -> StorageResult<u64> {
         self.read(move |conn| head_of(conn, store_pk)).await
+    }
+
+    async fn ready(&self) -> StorageResult<()> {
+        // A fresh connection, never created: the pooled ones keep working
+        // on a file whose folder was unmounted or replaced, and would hide it.
+        let path = self.path.clone();
+        let expected = self.schema_version;
+        tokio::task::spawn_blocking(move || {
+            let conn = Connection::open_with_flags(
+                &path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(|e| StorageError::Backend(format!("cannot open {}: {e}", path.display())))?;
+            let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            if version != expected {
+                return Err(StorageError::Backend(format!(
+                    "{} is at schema {version}, this server migrated it to {expected}",
+                    path.display()
+                )));
+            }
+            conn.query_row("SELECT COUNT(*) FROM stores", [], |r| r.get::<_, i64>(0))?;
+            Ok(())
+        })
+        .await
+        .map_err(backend)?
     }
 
     async fn totals(&self) -> StorageResult<Totals> {

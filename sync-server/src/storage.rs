@@ -272,6 +272,10 @@ pub trait Storage: Send + Sync + 'static {
 
     fn totals(&self) -> impl Future<Output = StorageResult<Totals>> + Send;
 
+    /// Whether this instance can serve now: its database opens afresh and
+    /// reads at the schema this server migrated it to (`/readyz`).
+    fn ready(&self) -> impl Future<Output = StorageResult<()>> + Send;
+
     /// restore: this database's epoch (identity per database lifetime).
     fn epoch(&self) -> String;
 

@@ -1,0 +1,97 @@
+//! Operating a server: `/readyz` for a load balancer, and JSON log lines
+//! for a log collector (issue 11, "Deployment").
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use common::{BIN, R, Server};
+
+/// Status and body; a refusal's body is the server's error message.
+fn get(url: &str, path: &str) -> Result<(u16, String), Box<dyn std::error::Error>> {
+    let resp = common::json_client().get(format!("{url}{path}")).send()?;
+    let status = resp.status().as_u16();
+    let body = resp.text()?;
+    if status == 200 {
+        return Ok((status, body));
+    }
+    let v: serde_json::Value = serde_json::from_str(&body)?;
+    assert_eq!(v["error"]["code"], "not_ready", "{body}");
+    Ok((
+        status,
+        v["error"]["message"].as_str().unwrap_or("").to_string(),
+    ))
+}
+
+/// Ready while its database opens and reads; 503 with the reason when the
+/// database's folder goes away under the running process (a volume
+/// unmounted), though its open connections would still answer; ready
+/// again once it is back. `/healthz` says only that the process answers.
+#[test]
+fn readyz_follows_the_database_and_healthz_the_process() -> R {
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("data");
+    let server = Server::start(&data.join("server.db"));
+    assert_eq!(get(&server.url, "/readyz")?, (200, "ready\n".to_string()));
+
+    let away = dir.path().join("away");
+    std::fs::rename(&data, &away)?;
+    let (status, body) = get(&server.url, "/readyz")?;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.starts_with("not ready: the database"), "{body}");
+    assert!(body.contains("server.db"), "{body}");
+    assert_eq!(get(&server.url, "/healthz")?, (200, "ok\n".to_string()));
+
+    std::fs::rename(&away, &data)?;
+    assert_eq!(get(&server.url, "/readyz")?, (200, "ready\n".to_string()));
+    Ok(())
+}
+
+/// A database file replaced by one at another schema (an older backup
+/// copied over it) is not ready either.
+#[test]
+fn readyz_refuses_a_database_at_another_schema() -> R {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("server.db");
+    let server = Server::start(&db);
+    assert_eq!(get(&server.url, "/readyz")?.0, 200);
+    let conn = rusqlite::Connection::open(&db)?;
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    conn.pragma_update(None, "user_version", version - 1)?;
+    let (status, body) = get(&server.url, "/readyz")?;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains(&format!("schema {}", version - 1)), "{body}");
+    Ok(())
+}
+
+/// `--log-format json`: every line the server logs is one JSON object with
+/// a level and a message.
+#[test]
+fn json_logs_are_one_object_per_line() -> R {
+    let dir = tempfile::tempdir()?;
+    let mut child = Command::new(BIN)
+        .arg("--db")
+        .arg(dir.path().join("server.db"))
+        .args(["--log-format", "json", "serve", "--listen", "127.0.0.1:0"])
+        .env("SHOPSYNC_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().ok_or("stdout")?).read_line(&mut first)?;
+    assert!(first.starts_with("listening on "), "{first:?}");
+    child.kill()?;
+    child.wait()?;
+    let mut lines = 0;
+    for line in BufReader::new(child.stderr.take().ok_or("stderr")?).lines() {
+        let line = line?;
+        let v: serde_json::Value = serde_json::from_str(&line)
+            .map_err(|e| format!("not a JSON log line ({e}): {line}"))?;
+        assert!(v["level"].is_string(), "{line}");
+        assert!(v["fields"]["message"].is_string(), "{line}");
+        lines += 1;
+    }
+    assert!(lines > 0, "the server logged nothing at info");
+    Ok(())
+}
