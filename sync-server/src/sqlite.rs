@@ -26,7 +26,17 @@ pub struct SqliteStorage {
     epoch: Arc<String>,
     /// The schema version (`user_version`) after migrating at open.
     schema_version: i64,
+    /// The last readiness check and when it ran: probes within
+    /// [`READY_FOR`] of it get its answer, and the lock makes a burst of
+    /// probes wait for one check instead of each opening the file.
+    last_ready: Arc<tokio::sync::Mutex<Option<ReadyAnswer>>>,
 }
+
+/// A readiness check's answer (the reason when not ready) and when it ran.
+type ReadyAnswer = (std::time::Instant, Result<(), String>);
+
+/// How long a readiness check's answer stands.
+const READY_FOR: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
@@ -68,11 +78,39 @@ impl SqliteStorage {
             readers: Arc::new(Mutex::new(Vec::new())),
             epoch,
             schema_version,
+            last_ready: Arc::new(tokio::sync::Mutex::new(None)),
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Opens the file afresh (never creating it: the pooled connections
+    /// keep working on a file whose folder was unmounted or replaced, and
+    /// would hide it) and reads its schema version and a table.
+    async fn check_ready(&self) -> StorageResult<()> {
+        let path = self.path.clone();
+        let expected = self.schema_version;
+        tokio::task::spawn_blocking(move || {
+            let conn = Connection::open_with_flags(
+                &path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(|e| StorageError::Backend(format!("cannot open {}: {e}", path.display())))?;
+            let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            if version != expected {
+                return Err(StorageError::Backend(format!(
+                    "{} is at schema {version}, this server migrated it to {expected}",
+                    path.display()
+                )));
+            }
+            conn.query_row("SELECT COUNT(*) FROM stores", [], |r| r.get::<_, i64>(0))?;
+            Ok(())
+        })
+        .await
+        .map_err(backend)?
     }
 
     pub(crate) async fn write<T: Send + 'static>(
@@ -505,29 +543,15 @@ impl Storage for SqliteStorage {
     }
 
     async fn ready(&self) -> StorageResult<()> {
-        // A fresh connection, never created: the pooled ones keep working
-        // on a file whose folder was unmounted or replaced, and would hide it.
-        let path = self.path.clone();
-        let expected = self.schema_version;
-        tokio::task::spawn_blocking(move || {
-            let conn = Connection::open_with_flags(
-                &path,
-                rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
-                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )
-            .map_err(|e| StorageError::Backend(format!("cannot open {}: {e}", path.display())))?;
-            let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-            if version != expected {
-                return Err(StorageError::Backend(format!(
-                    "{} is at schema {version}, this server migrated it to {expected}",
-                    path.display()
-                )));
-            }
-            conn.query_row("SELECT COUNT(*) FROM stores", [], |r| r.get::<_, i64>(0))?;
-            Ok(())
-        })
-        .await
-        .map_err(backend)?
+        let mut last = self.last_ready.lock().await;
+        if let Some((at, answer)) = last.as_ref()
+            && at.elapsed() < READY_FOR
+        {
+            return answer.clone().map_err(StorageError::Backend);
+        }
+        let answer = self.check_ready().await.map_err(|e| e.to_string());
+        *last = Some((std::time::Instant::now(), answer.clone()));
+        answer.map_err(StorageError::Backend)
     }
 
     async fn totals(&self) -> StorageResult<Totals> {

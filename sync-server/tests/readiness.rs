@@ -6,7 +6,9 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use common::{BIN, R, Server};
+use std::time::Duration;
+
+use common::{BIN, R, Server, wait_for};
 
 /// Status and body; a refusal's body is the server's error message.
 fn get(url: &str, path: &str) -> Result<(u16, String), Box<dyn std::error::Error>> {
@@ -37,6 +39,11 @@ fn readyz_follows_the_database_and_healthz_the_process() -> R {
 
     let away = dir.path().join("away");
     std::fs::rename(&data, &away)?;
+    // An answer stands for a second (a burst of probes opens the file once).
+    let waited = wait_for("503 from /readyz", || {
+        get(&server.url, "/readyz").is_ok_and(|(status, _)| status == 503)
+    });
+    assert!(waited <= Duration::from_millis(1_500), "{waited:?}");
     let (status, body) = get(&server.url, "/readyz")?;
     assert_eq!(status, 503, "{body}");
     assert!(body.starts_with("not ready: the database"), "{body}");
@@ -44,6 +51,9 @@ fn readyz_follows_the_database_and_healthz_the_process() -> R {
     assert_eq!(get(&server.url, "/healthz")?, (200, "ok\n".to_string()));
 
     std::fs::rename(&away, &data)?;
+    wait_for("200 from /readyz", || {
+        get(&server.url, "/readyz").is_ok_and(|(status, _)| status == 200)
+    });
     assert_eq!(get(&server.url, "/readyz")?, (200, "ready\n".to_string()));
     Ok(())
 }
@@ -59,6 +69,9 @@ fn readyz_refuses_a_database_at_another_schema() -> R {
     let conn = rusqlite::Connection::open(&db)?;
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     conn.pragma_update(None, "user_version", version - 1)?;
+    wait_for("503 from /readyz", || {
+        get(&server.url, "/readyz").is_ok_and(|(status, _)| status == 503)
+    });
     let (status, body) = get(&server.url, "/readyz")?;
     assert_eq!(status, 503, "{body}");
     assert!(body.contains(&format!("schema {}", version - 1)), "{body}");
