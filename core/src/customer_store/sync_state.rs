@@ -178,6 +178,9 @@ impl CustomerStore {
                 )?;
                 w.conn
                     .execute("DELETE FROM doc_snapshots WHERE doc_id = ?1", [&d.doc_id])?;
+                // Forgotten before the commit: the snapshots written after
+                // it must not save the copy in memory, refused changes and all.
+                w.docs.forget(&id);
                 Ok(n)
             })?;
             self.docs.forget(&id);
@@ -340,6 +343,7 @@ impl CustomerStore {
             return Ok(false);
         }
         let me_id = self.customer_id.clone();
+        let keep = self.own_doc();
         let reset = known.is_some();
         let public: Vec<String> = if reset {
             crate::docs::document_ids(&self.conn)?
@@ -371,6 +375,9 @@ impl CustomerStore {
                         .execute("DELETE FROM doc_snapshots WHERE doc_id = ?1", [d])?;
                 }
                 w.conn.execute("DELETE FROM doc_cursors", [])?;
+                // Before the commit, as above: no snapshot of a public
+                // document whose changes were just deleted.
+                w.docs.retain(&[&keep]);
             }
             w.conn.execute(
                 "INSERT INTO meta (key, value) VALUES (?1, ?2)
@@ -380,7 +387,6 @@ impl CustomerStore {
             Ok(())
         })?;
         if reset {
-            let keep = self.own_doc();
             self.docs.retain(&[&keep]);
             tracing::info!("the server was restored from a backup: syncing everything again");
         }
