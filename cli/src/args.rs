@@ -36,7 +36,7 @@ pub enum Command {
     /// Tax classes.
     #[command(subcommand, name = "tax-class")]
     TaxClass(TaxClassCmd),
-    /// Store settings (store_name, receipt_header, receipt_footer, publish true|false, publish_detail band|count, receipt_paper 58mm|80mm|a4).
+    /// Store settings (store_name, receipt_header, receipt_footer, publish true|false, publish_detail band|count, receipt_paper 58mm|80mm|a4, time_zone).
     #[command(subcommand)]
     Setting(SettingCmd),
     /// Record a sale: `sell SKU[xQTY][@PRICE] … --pay cash:AMOUNT …`.
@@ -274,7 +274,8 @@ pub enum SettingCmd {
     /// Set one setting: store_name, receipt_header, receipt_footer,
     /// publish (true|false: publish the catalog to customers),
     /// publish_detail (band|count: show customers an availability band or the exact count),
-    /// receipt_paper (58mm|80mm|a4: the paper the till prints receipts on; 80mm when unset).
+    /// receipt_paper (58mm|80mm|a4: the paper the till prints receipts on; 80mm when unset),
+    /// time_zone (an IANA name such as Europe/Berlin: report days follow it; empty: each machine's zone).
     Set {
         key: String,
         value: String,
@@ -413,7 +414,7 @@ pub enum OrderCmd {
 
 #[derive(Args, Debug)]
 pub struct SalesArgs {
-    /// First day (YYYY-MM-DD, local time).
+    /// First day (YYYY-MM-DD, the store's day: its time_zone setting, else this machine's).
     #[arg(long)]
     pub from: Option<String>,
     /// Last day, included.
@@ -429,7 +430,7 @@ pub struct SalesArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum ReportCmd {
-    /// The day's totals by tender and tax (default: today).
+    /// The day's totals by tender and tax (default: the store's today, in its time zone).
     Z {
         #[arg(long)]
         date: Option<String>,

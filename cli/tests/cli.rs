@@ -329,3 +329,31 @@ fn without_db_the_cli_opens_the_apps_store() -> R {
     assert_eq!(info["store_name"], "App Shop", "{info}");
     Ok(())
 }
+
+#[test]
+fn report_days_follow_the_store_time_zone_not_the_machine() -> R {
+    use shopsync_types::zone::StoreZone;
+    let dir = tempfile::tempdir()?;
+    let t = Till::new(dir.path(), "tz");
+    t.init("Zone Shop", "A")?;
+    t.add_product("P", "Product", "1.00")?;
+    t.json(&["receive", "Px5"])?;
+    let err = t.fails(&["setting", "set", "time_zone", "Atlantis/Capital"])?;
+    assert!(err.contains("not a time zone"), "{err}");
+    t.json(&["setting", "set", "time_zone", "America/Los_Angeles"])?;
+    t.json(&["sell", "Px1", "--pay", "cash:1.00"])?;
+    // The machine is on Kiritimati (UTC+14), 22 hours ahead of the store:
+    // "today" and the day's sale are the store's.
+    let machine = [("TZ", "Pacific/Kiritimati")];
+    let run = t.run_env(&machine, &["--json", "report", "z"])?;
+    assert!(run.ok, "{}", run.stderr);
+    let z: Value = serde_json::from_str(&run.stdout)?;
+    let store_today = StoreZone::parse("America/Los_Angeles")?.today();
+    assert_eq!(z["date"], store_today.format("%Y-%m-%d").to_string());
+    assert_eq!(z["sales_count"], 1);
+    let day = store_today.format("%Y-%m-%d").to_string();
+    let run = t.run_env(&machine, &["--json", "sales", "--from", &day, "--to", &day])?;
+    let sales: Value = serde_json::from_str(&run.stdout)?;
+    assert_eq!(sales.as_array().map(Vec::len), Some(1), "{}", run.stderr);
+    Ok(())
+}

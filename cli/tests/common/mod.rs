@@ -61,6 +61,11 @@ impl Till {
 
     /// Runs `shopsync --db DB ARGS…` and collects what it printed.
     pub fn run(&self, args: &[&str]) -> Result<Run, E> {
+        self.run_env(&[], args)
+    }
+
+    /// Runs `shopsync --db DB ARGS…` with these environment variables set.
+    pub fn run_env(&self, env: &[(&str, &str)], args: &[&str]) -> Result<Run, E> {
         let mut cmd = match self.offset {
             Some(off) => {
                 let mut c = Command::new("faketime");
@@ -69,7 +74,12 @@ impl Till {
             }
             None => Command::new(BIN),
         };
-        let out = cmd.arg("--db").arg(&self.db).args(args).output()?;
+        let out = cmd
+            .envs(env.iter().copied())
+            .arg("--db")
+            .arg(&self.db)
+            .args(args)
+            .output()?;
         Ok(Run {
             ok: out.status.success(),
             stdout: String::from_utf8(out.stdout)?,

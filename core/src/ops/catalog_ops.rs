@@ -474,7 +474,9 @@ impl Store {
     /// `receipt_header`, `receipt_footer`, and what customers see
     /// (`publish`: true/false; `publish_detail`: band/count, see
     /// `crate::public_catalog`), and the receipt printer's paper
-    /// (`receipt_paper`: 58mm/80mm/a4; unset means 80mm).
+    /// (`receipt_paper`: 58mm/80mm/a4; unset means 80mm), and the store's
+    /// time zone (`time_zone`: an IANA name such as `Europe/Berlin`; empty
+    /// means each machine's own zone), which report days follow.
     pub fn set_setting(&mut self, name: &str, value: &str) -> Result<()> {
         self.set_settings(&[(name, value)])
     }
@@ -569,6 +571,7 @@ fn check_setting(name: &str, value: &str) -> Result<()> {
         "publish",
         "publish_detail",
         "receipt_paper",
+        "time_zone",
     ];
     if !ALLOWED.contains(&name) {
         return Err(CoreError::invalid(
@@ -587,6 +590,10 @@ fn check_setting(name: &str, value: &str) -> Result<()> {
             name,
             format!("{name} is one of: {}", choices.join(", ")),
         ));
+    }
+    if name == "time_zone" {
+        shopsync_types::zone::StoreZone::parse(value)
+            .map_err(|e| CoreError::invalid("time_zone", e.to_string()))?;
     }
     if name == "store_name" && value.trim().is_empty() {
         return Err(CoreError::invalid(

@@ -6,6 +6,7 @@ mod about;
 
 use leptos::prelude::*;
 use shopsync_types::ipc::{EnrolInput, SettingsInput, TaxClassInput};
+use shopsync_types::zone::StoreZone;
 use shopsync_types::{Locale, TaxClass};
 
 use crate::api;
@@ -22,6 +23,7 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
     let publish = RwSignal::new(false);
     let publish_detail = RwSignal::new("band".to_string());
     let paper = RwSignal::new("80mm".to_string());
+    let zone = RwSignal::new(String::new());
     let exporting = RwSignal::new(false);
     let taxes = RwSignal::new(Vec::<TaxClass>::new());
     let tax_id = RwSignal::new(String::new());
@@ -48,6 +50,7 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
                     publish.set(s.publish);
                     publish_detail.set(s.publish_detail);
                     paper.set(s.receipt_paper);
+                    zone.set(s.time_zone);
                 }
                 Err(e) => ctx.error(&e),
             }
@@ -69,13 +72,14 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
             publish: publish.get_untracked(),
             publish_detail: publish_detail.get_untracked(),
             receipt_paper: paper.get_untracked(),
+            time_zone: Some(zone.get_untracked()),
         };
         spawn(async move {
             match api::save_settings(&req).await {
                 Ok(()) => {
                     ctx.info(tr!("settings-saved"));
                     if let Ok(s) = api::app_status().await {
-                        ctx.info.set(s.store);
+                        ctx.set_info(s.store);
                     }
                 }
                 Err(e) => ctx.error(&e),
@@ -151,7 +155,7 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
                         server = req.server.clone()
                     ));
                     code.set(String::new());
-                    ctx.info.set(Some(info));
+                    ctx.set_info(Some(info));
                 }
                 Err(e) => ctx.error(&e),
             }
@@ -179,6 +183,15 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
                             <option value="a4" data-testid="settings-receipt-paper-a4" selected=move || paper.get() == "a4">{tr!("settings-paper-a4")}</option>
                         </select>
                     </label>
+                    <label>{tr!("settings-time-zone")}
+                        <select data-testid="settings-time-zone" prop:value=move || zone.get() on:change=move |ev| zone.set(value(&ev))>
+                            <option value="" selected=move || zone.get().is_empty()>{tr!("settings-time-zone-machine")}</option>
+                            {StoreZone::known_names().map(|n| view! {
+                                <option value=n data-testid=format!("settings-time-zone-{n}") selected=move || zone.get() == n>{n}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <p class="muted small">{tr!("settings-time-zone-hint")}</p>
                     <h3>{tr!("settings-customers")}</h3>
                     <label class="inline"><input type="checkbox" data-testid="settings-publish" prop:checked=move || publish.get()
                         on:change=move |ev| publish.set(event_target_checked(&ev)) />{tr!("settings-publish")}</label>
