@@ -268,7 +268,7 @@ pub fn sales(list: &[SaleSummary]) -> String {
         let _ = writeln!(
             s,
             "{}  {:<14} {:>3} items {:>10}{refunded}  {}{}{}",
-            x.at.format("%Y-%m-%d %H:%M"),
+            x.at.format("%Y-%m-%d %H:%M UTC"),
             x.number,
             x.items,
             x.total,
@@ -344,7 +344,7 @@ pub fn sale(d: &SaleDetail) -> String {
         let _ = writeln!(
             s,
             "  refund {} {} to {} ({}){}",
-            r.at.format("%Y-%m-%d %H:%M"),
+            r.at.format("%Y-%m-%d %H:%M UTC"),
             r.amount,
             r.tender.as_str(),
             r.refund_id,
@@ -370,7 +370,7 @@ pub fn sale(d: &SaleDetail) -> String {
                 r.amount,
                 r.refund_id,
                 r.till_id,
-                r.at.format("%Y-%m-%d %H:%M")
+                r.at.format("%Y-%m-%d %H:%M UTC")
             );
         }
     }
@@ -384,7 +384,7 @@ pub fn count(c: &CountView) -> String {
         "Count {} ({:?}, started {})",
         c.count_id,
         c.status,
-        c.started_at.format("%Y-%m-%d %H:%M")
+        c.started_at.format("%Y-%m-%d %H:%M UTC")
     );
     let _ = writeln!(
         s,

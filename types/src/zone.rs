@@ -48,9 +48,35 @@ impl StoreZone {
         }
     }
 
-    /// Every zone name this build knows, for pickers.
+    /// Every zone name this build knows (aliases and `Etc/GMT±n` too).
     pub fn known_names() -> impl Iterator<Item = &'static str> {
         chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
+    }
+
+    /// The names a picker offers: `UTC` and the `Region/City` zones, without
+    /// old aliases (`US/Eastern`, `EST5EDT`) and without `Etc/GMT+5`, whose
+    /// sign is the reverse of what it reads (it is UTC−5).
+    pub fn pickable_names() -> impl Iterator<Item = &'static str> {
+        const REGIONS: &[&str] = &[
+            "Africa/",
+            "America/",
+            "Antarctica/",
+            "Asia/",
+            "Atlantic/",
+            "Australia/",
+            "Europe/",
+            "Indian/",
+            "Pacific/",
+        ];
+        Self::known_names().filter(|n| *n == "UTC" || REGIONS.iter().any(|r| n.starts_with(r)))
+    }
+
+    /// The offset from UTC at `t`, as `UTC+05:45` or `UTC−08:00`.
+    pub fn offset_text(&self, t: DateTime<Utc>) -> String {
+        let s = self.offset_seconds(t);
+        let sign = if s < 0 { '−' } else { '+' };
+        let s = s.unsigned_abs();
+        format!("UTC{sign}{:02}:{:02}", s / 3600, s % 3600 / 60)
     }
 
     /// The wall-clock time in the store at `t`.
@@ -131,6 +157,14 @@ mod tests {
         let err = StoreZone::parse("Mars/Olympus").unwrap_err();
         assert!(err.to_string().contains("Mars/Olympus"), "{err}");
         assert!(StoreZone::known_names().any(|n| n == "Pacific/Auckland"));
+        let pickable: Vec<&str> = StoreZone::pickable_names().collect();
+        assert!(pickable.contains(&"Asia/Kathmandu") && pickable.contains(&"UTC"));
+        assert!(
+            !pickable
+                .iter()
+                .any(|n| n.starts_with("Etc/") || n.starts_with("US/"))
+        );
+        assert!(!pickable.contains(&"EST5EDT"));
     }
 
     #[test]
@@ -180,7 +214,11 @@ mod tests {
         let auckland = StoreZone::parse("Pacific/Auckland").unwrap();
         assert_eq!(auckland.date_of(t), date(2026, 12, 2));
         assert_eq!(auckland.offset_seconds(t), 13 * 3600);
+        assert_eq!(auckland.offset_text(t), "UTC+13:00");
+        let kathmandu = StoreZone::parse("Asia/Kathmandu").unwrap();
+        assert_eq!(kathmandu.offset_text(t), "UTC+05:45");
         let la = StoreZone::parse("America/Los_Angeles").unwrap();
         assert_eq!(la.date_of(t), date(2026, 12, 1));
+        assert_eq!(la.offset_text(t), "UTC−08:00");
     }
 }

@@ -1,7 +1,7 @@
 //! Sales totals by hour of a day and by day of a range, for the
 //! till's charts, in the store's time zone.
 
-use chrono::{Duration, NaiveDate, Timelike};
+use chrono::{NaiveDate, Timelike};
 use rusqlite::params;
 use shopsync_types::ipc::{ChartBucket, SalesChart};
 
@@ -50,7 +50,9 @@ impl Store {
             let hour = zone.local(t).hour() as usize;
             if let Some((n, sum)) = hour_totals.get_mut(hour) {
                 *n += 1;
-                *sum += total;
+                *sum = sum.checked_add(total).ok_or_else(|| {
+                    CoreError::Corrupt(format!("the sales of {date} {hour:02}:00 overflow a total"))
+                })?;
             }
         }
         for (bucket, (n, sum)) in by_hour.iter_mut().zip(hour_totals) {
@@ -61,8 +63,8 @@ impl Store {
         let mut day_stmt = self.conn.prepare_cached(
             "SELECT COUNT(*), COALESCE(SUM(total), 0) FROM sales WHERE at >= ?1 AND at < ?2",
         )?;
-        let mut d = from;
-        while d <= to {
+        let mut day = Some(from);
+        while let Some(d) = day.filter(|d| *d <= to) {
             let (sales, total): (i64, i64) = day_stmt
                 .query_row(params![zone.day_start_ms(d), zone.day_end_ms(d)], |r| {
                     Ok((r.get(0)?, r.get(1)?))
@@ -72,7 +74,7 @@ impl Store {
                 sales,
                 total: c.amount(total),
             });
-            d += Duration::days(1);
+            day = d.succ_opt();
         }
         Ok(SalesChart { by_hour, by_day })
     }

@@ -77,10 +77,12 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
         spawn(async move {
             match api::save_settings(&req).await {
                 Ok(()) => {
-                    ctx.info(tr!("settings-saved"));
+                    // The store's new info (its time zone) first: a screen
+                    // opened right after the message already follows it.
                     if let Ok(s) = api::app_status().await {
                         ctx.set_info(s.store);
                     }
+                    ctx.info(tr!("settings-saved"));
                 }
                 Err(e) => ctx.error(&e),
             }
@@ -186,12 +188,21 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
                     <label>{tr!("settings-time-zone")}
                         <select data-testid="settings-time-zone" prop:value=move || zone.get() on:change=move |ev| zone.set(value(&ev))>
                             <option value="" selected=move || zone.get().is_empty()>{tr!("settings-time-zone-machine")}</option>
-                            {StoreZone::known_names().map(|n| view! {
-                                <option value=n data-testid=format!("settings-time-zone-{n}") selected=move || zone.get() == n>{n}</option>
+                            {StoreZone::pickable_names().map(|n| {
+                                let label = StoreZone::parse(n).map_or_else(|_| n.to_string(), |z| format!("{n} ({})", z.offset_text(chrono::Utc::now())));
+                                view! {
+                                    <option value=n data-testid=format!("settings-time-zone-{n}") selected=move || zone.get() == n>{label}</option>
+                                }
                             }).collect_view()}
                         </select>
                     </label>
                     <p class="muted small">{tr!("settings-time-zone-hint")}</p>
+                    {move || {
+                        let z = zone.get();
+                        StoreZone::parse(&z).is_err().then(|| view! {
+                            <p class="error small" data-testid="settings-time-zone-unknown">{tr!("settings-time-zone-unknown", zone = z)}</p>
+                        })
+                    }}
                     <h3>{tr!("settings-customers")}</h3>
                     <label class="inline"><input type="checkbox" data-testid="settings-publish" prop:checked=move || publish.get()
                         on:change=move |ev| publish.set(event_target_checked(&ev)) />{tr!("settings-publish")}</label>
