@@ -36,6 +36,9 @@ pub enum Command {
     /// Tax classes.
     #[command(subcommand, name = "tax-class")]
     TaxClass(TaxClassCmd),
+    /// Product categories: add, rename, archive, restore, list.
+    #[command(subcommand)]
+    Category(CategoryCmd),
     /// Store settings (store_name, receipt_header, receipt_footer, publish true|false, publish_detail band|count, receipt_paper 58mm|80mm|a4, time_zone).
     #[command(subcommand)]
     Setting(SettingCmd),
@@ -149,6 +152,9 @@ pub enum ProductCmd {
         /// Include archived products.
         #[arg(long)]
         all: bool,
+        /// Only the products of this category (id or name).
+        #[arg(long)]
+        category: Option<String>,
     },
     /// A product by SKU, id, or SKU#n (the n-th product sharing a SKU).
     Show {
@@ -219,6 +225,24 @@ pub struct ProductEditArgs {
     pub category: Option<String>,
     #[arg(long)]
     pub active: Option<bool>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CategoryCmd {
+    /// A new category.
+    Add { name: String },
+    /// Rename a category (by id or name).
+    Rename { category: String, name: String },
+    /// Archive a category: its products keep it, it is offered nowhere new.
+    Archive { category: String },
+    /// Bring an archived category back.
+    Restore { category: String },
+    /// Categories with their number of active products.
+    List {
+        /// Include archived categories.
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -167,6 +167,7 @@ pub fn run(cli: Cli) -> Result<Output> {
         Command::Sync(a) => crate::sync_cmd::sync(&db, a, cli.json),
         Command::Product(cmd) => product(&db, cmd),
         Command::Supplier(cmd) => supplier(&db, cmd),
+        Command::Category(cmd) => category(&db, cmd),
         Command::TaxClass(cmd) => {
             let mut store = open(&db)?;
             match cmd {
@@ -458,7 +459,10 @@ fn product(db: &Path, cmd: ProductCmd) -> Result<Output> {
                 barcodes: a.barcode,
                 tax_class: a.tax_class,
                 supplier: a.supplier,
-                category: a.category,
+                category: a
+                    .category
+                    .map(|c| store.category_by_ref(&c).map(|c| c.id))
+                    .transpose()?,
                 reorder_point: a.reorder_point,
             })?;
             Output::new(output::product(&p), &p)
@@ -485,7 +489,12 @@ fn product(db: &Path, cmd: ProductCmd) -> Result<Output> {
                 barcodes,
                 tax_class: clearable(a.tax_class),
                 supplier: clearable(a.supplier),
-                category: clearable(a.category),
+                category: clearable(a.category)
+                    .map(|v| {
+                        v.map(|c| store.category_by_ref(&c).map(|c| c.id))
+                            .transpose()
+                    })
+                    .transpose()?,
                 reorder_point: clearable(a.reorder_point)
                     .map(|v| v.map(|t| parse::quantity(&t, "reorder_point")).transpose())
                     .transpose()?,
@@ -498,8 +507,26 @@ fn product(db: &Path, cmd: ProductCmd) -> Result<Output> {
             let p = store.archive_product(&sku)?;
             Output::new(format!("{} archived", p.sku), &p)
         }
-        ProductCmd::List { search, limit, all } => {
-            let list = store.search_products(search.as_deref().unwrap_or(""), limit, all)?;
+        ProductCmd::List {
+            search,
+            limit,
+            all,
+            category,
+        } => {
+            let list = match category {
+                Some(c) => {
+                    let id = store.category_by_ref(&c)?.id;
+                    let mut list = store.products_in_category(&id, limit, all)?;
+                    if let Some(q) = search.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+                        let q = q.to_lowercase();
+                        list.retain(|p| {
+                            p.name.to_lowercase().contains(&q) || p.sku.to_lowercase().contains(&q)
+                        });
+                    }
+                    list
+                }
+                None => store.search_products(search.as_deref().unwrap_or(""), limit, all)?,
+            };
             Output::new(output::products(&list), &list)
         }
         ProductCmd::Show { sku } => {
@@ -566,6 +593,29 @@ fn order(db: &Path, cmd: OrderCmd) -> Result<Output> {
                 ),
                 &json!({ "order": o, "receipt": r }),
             )
+        }
+    }
+}
+
+fn category(db: &Path, cmd: CategoryCmd) -> Result<Output> {
+    let mut store = open(db)?;
+    let one = |c: shopsync_core::types::Category| {
+        let text = format!(
+            "category {} ({}){}",
+            c.name,
+            c.id,
+            if c.archived { ", archived" } else { "" }
+        );
+        Output::new(text, &c)
+    };
+    match cmd {
+        CategoryCmd::Add { name } => one(store.add_category(&name)?),
+        CategoryCmd::Rename { category, name } => one(store.rename_category(&category, &name)?),
+        CategoryCmd::Archive { category } => one(store.set_category_archived(&category, true)?),
+        CategoryCmd::Restore { category } => one(store.set_category_archived(&category, false)?),
+        CategoryCmd::List { all } => {
+            let list = store.categories(all)?;
+            Output::new(output::categories(&list), &list)
         }
     }
 }

@@ -4,8 +4,8 @@ use shopsync_types::zone::StoreZone;
 use std::fmt::Write;
 
 use shopsync_core::types::{
-    CountView, OrderView, Product, SaleDetail, SaleReceipt, SaleSummary, StockLevel, StockStatus,
-    Supplier, ZReport,
+    Category, CountView, OrderView, Product, SaleDetail, SaleReceipt, SaleSummary, StockLevel,
+    StockStatus, Supplier, ZReport,
 };
 
 pub struct Output {
@@ -96,6 +96,24 @@ pub fn product(p: &Product) -> String {
             p.sku,
             p.sku_clash.join(", ")
         );
+    }
+    s
+}
+
+pub fn categories(list: &[Category]) -> String {
+    let mut s = String::new();
+    for c in list {
+        let _ = writeln!(
+            s,
+            "{}  {}  {} products{}",
+            c.id,
+            c.name,
+            c.products,
+            if c.archived { "  (archived)" } else { "" }
+        );
+    }
+    if list.is_empty() {
+        s.push_str("no categories\n");
     }
     s
 }

@@ -1,8 +1,9 @@
 //! Product CSV import and export.
 //!
-//! Header: `sku,name,price,barcode,tax_class,cost,reorder_point,supplier`.
+//! Header: `sku,name,price,barcode,tax_class,cost,reorder_point,supplier,category`.
 //! Several barcodes go in one field separated by `;`. `supplier` is a
-//! supplier id or a supplier's exact name. Import adds new SKUs and updates
+//! supplier id or a supplier's exact name. `category` is a category id or
+//! name; a name no category has yet creates that category with the import. Import adds new SKUs and updates
 //! existing ones; a file with any bad row is rejected whole, and the error
 //! names the row (the line number in the file) and the field. Only `sku`,
 //! `name` and `price` are required: an absent optional column leaves that
@@ -18,7 +19,7 @@ use crate::ops::catalog_ops::{NewProduct, validate_product};
 use crate::ops::lookup;
 use crate::store::Store;
 
-pub const HEADER: [&str; 8] = [
+pub const HEADER: [&str; 9] = [
     "sku",
     "name",
     "price",
@@ -27,6 +28,7 @@ pub const HEADER: [&str; 8] = [
     "cost",
     "reorder_point",
     "supplier",
+    "category",
 ];
 
 fn row_error(row: u64, e: CoreError) -> CoreError {
@@ -116,6 +118,10 @@ impl Store {
             });
         }
         let suppliers = self.suppliers()?;
+        let categories = self.categories(true)?;
+        // Categories this file names that do not exist yet: (id, name),
+        // created with the import.
+        let mut new_categories: Vec<(String, String)> = Vec::new();
         let currency = self.currency;
         let mut seen_skus: HashSet<String> = HashSet::new();
         let mut seen_barcodes: HashSet<String> = HashSet::new();
@@ -229,6 +235,17 @@ impl Store {
                 category: None,
                 reorder_point,
             };
+            let category = match opt(get("category")) {
+                None if !has("category") => existing.as_ref().and_then(|e| e.category.clone()),
+                None => None,
+                Some(text) => Some(csv_category(
+                    &text,
+                    &categories,
+                    &mut new_categories,
+                    existing.as_ref().and_then(|e| e.category.as_deref()),
+                    row,
+                )?),
+            };
             if !seen_skus.insert(product.sku.to_lowercase()) {
                 return Err(CoreError::CsvRow {
                     row,
@@ -246,15 +263,18 @@ impl Store {
                 }
             }
             let mut product = product;
-            if let Some(e) = &existing {
-                product.category = e.category.clone();
-            }
+            // A category made by this import does not exist yet: checked
+            // above, not by `validate_product`.
+            product.category = category
+                .clone()
+                .filter(|c| !new_categories.iter().any(|(id, _)| id == c));
             validate_product(
                 &self.conn,
                 &product,
                 existing.as_ref().map(|e| e.id.as_str()),
             )
             .map_err(|e| row_error(row, e))?;
+            product.category = category;
             match existing {
                 Some(e) => {
                     let same = e.name == product.name.trim()
@@ -264,6 +284,7 @@ impl Store {
                         && e.tax_class == product.tax_class
                         && e.supplier == product.supplier
                         && e.reorder_point == product.reorder_point
+                        && e.category == product.category
                         && e.sku == product.sku.trim();
                     if same {
                         summary.unchanged += 1;
@@ -285,6 +306,8 @@ impl Store {
                 });
             }
         }
+        // Every row is checked: only writing can fail from here on.
+        self.create_categories(&new_categories)?;
         let total = items.len() as u64;
         progress(Progress {
             stage: "importing".into(),
@@ -315,6 +338,7 @@ impl Store {
     /// Writes active products as CSV. Returns how many were written.
     pub fn export_products_csv(&self, out: impl std::io::Write) -> Result<u64> {
         let suppliers = self.suppliers()?;
+        let categories = self.categories(true)?;
         let mut w = csv::Writer::from_writer(out);
         let csv_err =
             |e: csv::Error| CoreError::io("cannot write CSV", std::io::Error::other(e.to_string()));
@@ -344,6 +368,10 @@ impl Store {
                 p.cost.map(|c| c.to_string()).unwrap_or_default(),
                 p.reorder_point.map(|r| r.to_string()).unwrap_or_default(),
                 supplier.unwrap_or_default(),
+                p.category
+                    .as_deref()
+                    .map(|c| export_category(c, &categories))
+                    .unwrap_or_default(),
             ])
             .map_err(csv_err)?;
             n += 1;
@@ -351,5 +379,69 @@ impl Store {
         w.flush()
             .map_err(|e| CoreError::io("cannot write CSV", e))?;
         Ok(n)
+    }
+}
+
+/// The category id a CSV cell names: an existing category's id or name
+/// (archived ones only if the product has it already), the same new name
+/// seen earlier in the file, or a new category to create.
+fn csv_category(
+    text: &str,
+    categories: &[shopsync_types::Category],
+    new: &mut Vec<(String, String)>,
+    current: Option<&str>,
+    row: u64,
+) -> Result<String> {
+    let err = |message: String| CoreError::CsvRow {
+        row,
+        field: "category".into(),
+        message,
+    };
+    let found: Vec<&shopsync_types::Category> = match categories.iter().find(|c| c.id == text) {
+        Some(c) => vec![c],
+        None => categories
+            .iter()
+            .filter(|c| c.name.eq_ignore_ascii_case(text))
+            .collect(),
+    };
+    match found.as_slice() {
+        [c] if c.archived && current != Some(c.id.as_str()) => Err(err(format!(
+            "category '{}' is archived: restore it first",
+            c.name
+        ))),
+        [c] => Ok(c.id.clone()),
+        [] => {
+            if let Some((id, _)) = new.iter().find(|(_, n)| n.eq_ignore_ascii_case(text)) {
+                return Ok(id.clone());
+            }
+            if text.len() > 100 || text.chars().any(char::is_control) {
+                return Err(err(
+                    "a category name is at most 100 bytes, without control characters".into(),
+                ));
+            }
+            let id = crate::ids::new_id();
+            new.push((id.clone(), text.to_string()));
+            Ok(id)
+        }
+        _ => Err(err(format!(
+            "several categories are named '{text}': use the id"
+        ))),
+    }
+}
+
+/// A category as the export writes it: its name when no other category has
+/// that name, else its id (free text from older products as it is).
+fn export_category(id: &str, categories: &[shopsync_types::Category]) -> String {
+    match categories.iter().find(|c| c.id == id) {
+        Some(c)
+            if categories
+                .iter()
+                .filter(|o| o.name.eq_ignore_ascii_case(&c.name))
+                .count()
+                == 1 =>
+        {
+            c.name.clone()
+        }
+        _ => id.to_string(),
     }
 }

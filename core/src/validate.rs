@@ -351,6 +351,7 @@ fn field_type(kind: Kind, field: &str) -> Option<Ty> {
         (Kind::TaxClass, "rate_bp") => Ty::Int(i64::from(MAX_BP)),
         (Kind::TaxClass, "inclusive") => Ty::Bool,
         (Kind::Category, "name") => Ty::Str,
+        (Kind::Category, "archived") => Ty::Bool,
         _ => return None,
     })
 }

@@ -79,7 +79,8 @@ pub fn new_product(c: Currency, p: ProductInput) -> Result<NewProduct> {
     })
 }
 
-/// An edit that sets every field to what the form shows.
+/// An edit that sets every field to what the form shows (the category only
+/// when the form names one: it has no category field yet).
 pub fn product_edit(c: Currency, p: ProductInput) -> Result<ProductEdit> {
     let n = new_product(c, p)?;
     Ok(ProductEdit {
@@ -90,7 +91,7 @@ pub fn product_edit(c: Currency, p: ProductInput) -> Result<ProductEdit> {
         barcodes: Some(n.barcodes),
         tax_class: Some(n.tax_class),
         supplier: Some(n.supplier),
-        category: Some(n.category),
+        category: n.category.map(Some),
         reorder_point: Some(n.reorder_point),
         active: None,
     })

@@ -43,6 +43,17 @@ pub struct Product {
     pub sku_clash: Vec<String>,
 }
 
+/// A product category of the catalog. Archived categories stay on their
+/// products but are offered nowhere new.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Category {
+    pub id: String,
+    pub name: String,
+    pub archived: bool,
+    /// Active products in it.
+    pub products: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Supplier {
     pub id: String,

@@ -186,6 +186,7 @@ pub(crate) fn validate_product(
     {
         return Err(CoreError::not_found("supplier", s.clone()));
     }
+    crate::ops::categories::check_product_category(conn, p.category.as_deref(), own_id)?;
     Ok(())
 }
 

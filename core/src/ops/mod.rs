@@ -4,6 +4,7 @@
 
 pub mod catalog_fixes;
 pub mod catalog_ops;
+pub mod categories;
 pub mod chart;
 pub mod count;
 pub mod lookup;

@@ -43,9 +43,13 @@ pub fn project_key(conn: &Connection, doc: &AutoCommit, key: &str) -> Result<()>
     } else if let Some(id) = key.strip_prefix(CATEGORY) {
         match catalog::read_entity(doc, key)? {
             Some(e) => conn.execute(
-                "INSERT INTO categories (id, name) VALUES (?1, ?2)
-                 ON CONFLICT (id) DO UPDATE SET name = excluded.name",
-                params![id, e.str("name").unwrap_or_default()],
+                "INSERT INTO categories (id, name, archived) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, archived = excluded.archived",
+                params![
+                    id,
+                    e.str("name").unwrap_or_default(),
+                    e.bool("archived").unwrap_or(false)
+                ],
             )?,
             None => conn.execute("DELETE FROM categories WHERE id = ?1", [id])?,
         };

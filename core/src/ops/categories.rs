@@ -1,0 +1,204 @@
+//! Product categories: create, rename, archive, and the products in one.
+//!
+//! A category is a catalog entity (`category/{id}`: `name`, `archived`),
+//! edited like suppliers. A product names its category by id; products
+//! from before categories were managed may carry free text there, which
+//! stays as it is until the product is given a real category.
+
+use rusqlite::{OptionalExtension, params};
+use shopsync_types::{Category, Product};
+
+use crate::catalog::{self, CATEGORY, Field};
+use crate::error::{CoreError, Result};
+use crate::ids::new_id;
+use crate::ops::lookup::{PRODUCT_COLUMNS, product_from_row};
+use crate::store::Store;
+
+impl Store {
+    /// Every category, by name; archived ones only with `include_archived`.
+    pub fn categories(&self, include_archived: bool) -> Result<Vec<Category>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT c.id, c.name, c.archived,
+                        (SELECT COUNT(*) FROM products p WHERE p.category = c.id AND p.active = 1)
+                 FROM categories c WHERE ?1 OR c.archived = 0 ORDER BY c.name, c.id",
+            )?
+            .query_map([include_archived], |r| {
+                Ok(Category {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    archived: r.get(2)?,
+                    products: r.get(3)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The category a cashier or a file names: its id, or the exact name of
+    /// exactly one category (archived ones too, so a name stays usable).
+    pub fn category_by_ref(&self, text: &str) -> Result<Category> {
+        let text = text.trim();
+        let all = self.categories(true)?;
+        if let Some(c) = all.iter().find(|c| c.id == text) {
+            return Ok(c.clone());
+        }
+        let named: Vec<&Category> = all
+            .iter()
+            .filter(|c| c.name.eq_ignore_ascii_case(text))
+            .collect();
+        match named.as_slice() {
+            [c] => Ok((*c).clone()),
+            [] => Err(CoreError::not_found("category", text)),
+            _ => Err(CoreError::invalid(
+                "category",
+                format!("several categories are named '{text}': use the id"),
+            )),
+        }
+    }
+
+    pub fn add_category(&mut self, name: &str) -> Result<Category> {
+        let name = category_name(name)?;
+        if self
+            .categories(true)?
+            .iter()
+            .any(|c| c.name.eq_ignore_ascii_case(&name))
+        {
+            return Err(CoreError::Conflict(format!(
+                "a category named '{name}' exists already"
+            )));
+        }
+        let id = new_id();
+        self.create_categories(&[(id.clone(), name)])?;
+        self.category_by_ref(&id)
+    }
+
+    /// Creates categories in one catalog change (a CSV import's new ones).
+    pub(crate) fn create_categories(&mut self, new: &[(String, String)]) -> Result<()> {
+        if new.is_empty() {
+            return Ok(());
+        }
+        self.write(|w| {
+            w.catalog_edit(|doc| {
+                let mut keys = Vec::with_capacity(new.len());
+                for (id, name) in new {
+                    let key = format!("{CATEGORY}{id}");
+                    catalog::create_entity(
+                        doc,
+                        &key,
+                        &[
+                            ("name", Field::Str(name.clone())),
+                            ("archived", Field::Bool(false)),
+                        ],
+                    )?;
+                    keys.push(key);
+                }
+                Ok(keys)
+            })
+        })
+    }
+
+    pub fn rename_category(&mut self, category: &str, name: &str) -> Result<Category> {
+        let c = self.category_by_ref(category)?;
+        let name = category_name(name)?;
+        if self
+            .categories(true)?
+            .iter()
+            .any(|o| o.id != c.id && o.name.eq_ignore_ascii_case(&name))
+        {
+            return Err(CoreError::Conflict(format!(
+                "a category named '{name}' exists already"
+            )));
+        }
+        self.edit_category(&c.id, ("name", Field::Str(name)))
+    }
+
+    /// Archives a category (its products keep it; it is offered nowhere
+    /// new), or brings it back.
+    pub fn set_category_archived(&mut self, category: &str, archived: bool) -> Result<Category> {
+        let c = self.category_by_ref(category)?;
+        self.edit_category(&c.id, ("archived", Field::Bool(archived)))
+    }
+
+    fn edit_category(&mut self, id: &str, field: (&'static str, Field)) -> Result<Category> {
+        let key = format!("{CATEGORY}{id}");
+        self.write(|w| {
+            w.catalog_edit(|doc| {
+                catalog::update_entity(doc, &key, std::slice::from_ref(&field))?;
+                Ok(vec![key.clone()])
+            })
+        })?;
+        self.category_by_ref(id)
+    }
+
+    /// The products of one category by name (active ones unless
+    /// `include_archived`), for browsing without a barcode.
+    pub fn products_in_category(
+        &self,
+        category: &str,
+        limit: u32,
+        include_archived: bool,
+    ) -> Result<Vec<Product>> {
+        let c = self.currency;
+        let mut list: Vec<Product> = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {PRODUCT_COLUMNS} FROM products
+                 WHERE category = ?1 AND (?2 OR active = 1) ORDER BY name, sku LIMIT ?3"
+            ))?
+            .query_map(params![category, include_archived, limit], |r| {
+                product_from_row(r, c)
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        crate::ops::catalog_fixes::fill_sku_clashes(&self.conn, &mut list)?;
+        Ok(list)
+    }
+}
+
+/// A product may keep the category text it has (free text from before
+/// categories were managed, or a category archived since); any new value
+/// must be a category that exists and is not archived.
+pub(crate) fn check_product_category(
+    conn: &rusqlite::Connection,
+    category: Option<&str>,
+    own_id: Option<&str>,
+) -> Result<()> {
+    let Some(category) = category else {
+        return Ok(());
+    };
+    let kept = conn
+        .prepare_cached("SELECT 1 FROM products WHERE id IS ?1 AND category = ?2")?
+        .exists(params![own_id, category])?;
+    if kept {
+        return Ok(());
+    }
+    let archived: Option<bool> = conn
+        .prepare_cached("SELECT archived FROM categories WHERE id = ?1")?
+        .query_row([category], |r| r.get(0))
+        .optional()?;
+    match archived {
+        Some(false) => Ok(()),
+        Some(true) => Err(CoreError::invalid(
+            "category",
+            format!("category '{category}' is archived: restore it first"),
+        )),
+        None => Err(CoreError::not_found("category", category)),
+    }
+}
+
+fn category_name(name: &str) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(CoreError::invalid(
+            "name",
+            "category name must not be empty",
+        ));
+    }
+    if name.len() > 100 || name.chars().any(char::is_control) {
+        return Err(CoreError::invalid(
+            "name",
+            "a category name is at most 100 bytes, without control characters",
+        ));
+    }
+    Ok(name.to_string())
+}
