@@ -365,3 +365,83 @@ fn report_days_follow_the_store_time_zone_not_the_machine() -> R {
     }
     Err("the store's midnight passed twice during the test".into())
 }
+
+#[test]
+fn categories_from_the_cli_and_the_csv_file() -> R {
+    let dir = tempfile::tempdir()?;
+    let t = Till::new(dir.path(), "cat");
+    t.init("Category Shop", "A")?;
+    let dairy = t.json(&["category", "add", "Dairy"])?;
+    let dairy_id = dairy["id"].as_str().ok_or("category id")?.to_string();
+    let err = t.fails(&["category", "add", "dairy"])?;
+    assert!(err.contains("exists already"), "{err}");
+    t.json(&[
+        "product",
+        "add",
+        "--sku",
+        "MILK",
+        "--name",
+        "Milk",
+        "--price",
+        "1.00",
+        "--category",
+        "dairy",
+    ])?;
+    let err = t.fails(&[
+        "product",
+        "add",
+        "--sku",
+        "FISH",
+        "--name",
+        "Fish",
+        "--price",
+        "5.00",
+        "--category",
+        "Seafood",
+    ])?;
+    assert!(err.contains("category 'Seafood' not found"), "{err}");
+    let csv = dir.path().join("products.csv");
+    std::fs::write(
+        &csv,
+        "sku,name,price,category\nTEA,Tea,2.00,Drinks\nCHEESE,Cheese,4.00,Dairy\n",
+    )?;
+    t.json(&["product", "import", path(&csv)?])?;
+    let list = t.json(&["category", "list"])?;
+    let rows: Vec<(String, i64)> = list
+        .as_array()
+        .ok_or("list")?
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap_or_default().to_string(),
+                c["products"].as_i64().unwrap_or(-1),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![("Dairy".to_string(), 2), ("Drinks".to_string(), 1)]
+    );
+    let in_dairy = t.json(&["product", "list", "--category", &dairy_id])?;
+    let skus: Vec<&str> = in_dairy
+        .as_array()
+        .ok_or("products")?
+        .iter()
+        .filter_map(|p| p["sku"].as_str())
+        .collect();
+    assert_eq!(skus, vec!["CHEESE", "MILK"]);
+    t.json(&["category", "rename", "Dairy", "Milk & cheese"])?;
+    let archived = t.json(&["category", "archive", "Milk & cheese"])?;
+    assert_eq!(archived["archived"], true);
+    assert_eq!(
+        t.json(&["category", "list"])?.as_array().map(Vec::len),
+        Some(1)
+    );
+    assert!(
+        t.human(&["category", "list", "--all"])?
+            .contains("(archived)")
+    );
+    let err = t.fails(&["product", "edit", "TEA", "--category", &dairy_id])?;
+    assert!(err.contains("archived"), "{err}");
+    Ok(())
+}

@@ -35,7 +35,10 @@ fn categories_are_added_renamed_archived_and_restored() -> R {
     assert_eq!(names(&s, true)?, vec!["Bakery", "Dairy"]);
 
     let renamed = s.rename_category(&dairy.id, "Milk & cheese")?;
-    assert_eq!((renamed.id.as_str(), renamed.name.as_str()), (dairy.id.as_str(), "Milk & cheese"));
+    assert_eq!(
+        (renamed.id.as_str(), renamed.name.as_str()),
+        (dairy.id.as_str(), "Milk & cheese")
+    );
     s.add_product(with_category("MILK", "Milk", &dairy.id))?;
     s.add_product(with_category("BREAD", "Bread", &bakery.id))?;
     s.add_product(with_category("ROLL", "Roll", &bakery.id))?;
@@ -82,7 +85,10 @@ fn categories_are_added_renamed_archived_and_restored() -> R {
             ..ProductEdit::default()
         },
     )?;
-    assert_eq!(s.product("BREAD")?.category.as_deref(), Some(bakery.id.as_str()));
+    assert_eq!(
+        s.product("BREAD")?.category.as_deref(),
+        Some(bakery.id.as_str())
+    );
     let err = s
         .add_product(with_category("FISH", "Fish", "no-such-category"))
         .unwrap_err();
@@ -110,11 +116,24 @@ fn the_csv_category_column_names_creates_and_round_trips() -> R {
                BUN,Bun,0.50,\n";
     let sum = s.import_products_reader(csv.as_bytes(), &mut |_| {})?;
     assert_eq!(sum.added, 4);
-    assert_eq!(names(&s, false)?, vec!["Dairy", "Drinks"], "one new category, made once");
+    assert_eq!(
+        names(&s, false)?,
+        vec!["Dairy", "Drinks"],
+        "one new category, made once"
+    );
     let drinks = s.category_by_ref("Drinks")?;
-    assert_eq!(s.product("MILK")?.category.as_deref(), Some(dairy.id.as_str()));
-    assert_eq!(s.product("TEA")?.category.as_deref(), Some(drinks.id.as_str()));
-    assert_eq!(s.product("COLA")?.category.as_deref(), Some(drinks.id.as_str()));
+    assert_eq!(
+        s.product("MILK")?.category.as_deref(),
+        Some(dairy.id.as_str())
+    );
+    assert_eq!(
+        s.product("TEA")?.category.as_deref(),
+        Some(drinks.id.as_str())
+    );
+    assert_eq!(
+        s.product("COLA")?.category.as_deref(),
+        Some(drinks.id.as_str())
+    );
     assert_eq!(s.product("BUN")?.category, None);
 
     // An archived category refuses the whole file, naming the row; nothing
@@ -126,7 +145,11 @@ fn the_csv_category_column_names_creates_and_round_trips() -> R {
         .import_products_reader(bad.as_bytes(), &mut |_| {})
         .unwrap_err();
     match &err {
-        CoreError::CsvRow { row, field, message } => {
+        CoreError::CsvRow {
+            row,
+            field,
+            message,
+        } => {
             assert_eq!((*row, field.as_str()), (3, "category"));
             assert!(message.contains("archived"), "{message}");
         }
@@ -140,7 +163,13 @@ fn the_csv_category_column_names_creates_and_round_trips() -> R {
     let mut out = Vec::new();
     s.export_products_csv(&mut out)?;
     let text = String::from_utf8(out.clone())?;
-    assert!(text.lines().next().unwrap_or_default().ends_with(",category"), "{text}");
+    assert!(
+        text.lines()
+            .next()
+            .unwrap_or_default()
+            .ends_with(",category"),
+        "{text}"
+    );
     assert!(text.contains("TEA,Tea,2.00,,,,,,Drinks"), "{text}");
     let again = s.import_products_reader(out.as_slice(), &mut |_| {})?;
     assert_eq!((again.added, again.updated, again.unchanged), (0, 0, 4));
@@ -176,9 +205,15 @@ fn two_tills_editing_categories_offline_converge() -> R {
 
     assert_eq!(a.categories(true)?, b.categories(true)?);
     let merged = a.category_by_ref(&snacks.id)?;
-    assert_eq!((merged.name.as_str(), merged.archived), ("Crisps & snacks", true));
+    assert_eq!(
+        (merged.name.as_str(), merged.archived),
+        ("Crisps & snacks", true)
+    );
     assert_eq!(names(&a, false)?, vec!["Fruit", "Sweets"]);
-    assert_eq!(a.product("CHIPS")?.category.as_deref(), Some(snacks.id.as_str()));
+    assert_eq!(
+        a.product("CHIPS")?.category.as_deref(),
+        Some(snacks.id.as_str())
+    );
     verify_clean(&a)?;
     verify_clean(&b)?;
     Ok(())

@@ -487,9 +487,7 @@ fn a_store_upgraded_from_version_6_is_searched_right() -> Result<()> {
         s.add_product(product("A", "Apple Juice"))?;
         s.add_product(product("B", "Banana Bread"))?;
     }
-    rusqlite::Connection::open(&path)?.execute_batch(
-        BACK_TO_VERSION_6,
-    )?;
+    rusqlite::Connection::open(&path)?.execute_batch(BACK_TO_VERSION_6)?;
     let mut s = Store::open(&path)?;
     assert_eq!(index_names(&s, "apple")?, ["Apple Juice"]);
     let mut other = Store::open(&path)?;
@@ -515,9 +513,7 @@ fn a_file_replaced_before_any_stamp_is_noticed() -> Result<()> {
             s.add_product(product("A", names[0]))?;
             s.add_product(product("B", names[1]))?;
         }
-        rusqlite::Connection::open(path)?.execute_batch(
-            BACK_TO_VERSION_6,
-        )?;
+        rusqlite::Connection::open(path)?.execute_batch(BACK_TO_VERSION_6)?;
     }
     let s = Store::open(&x)?;
     assert_eq!(latest_stamp(&s), 0, "no stamp since the upgrade");
@@ -659,7 +655,8 @@ fn the_index_agrees_with_fts_on_odd_names_and_raw_writes() -> Result<()> {
 
 /// Undoes migrations 07 (the search log) and 08 (archived categories): the
 /// file is then as a till of schema version 6 left it.
-const BACK_TO_VERSION_6: &str = "DROP TRIGGER products_changed_insert; DROP TRIGGER products_changed_update;
+const BACK_TO_VERSION_6: &str =
+    "DROP TRIGGER products_changed_insert; DROP TRIGGER products_changed_update;
      DROP TRIGGER products_changed_delete; DROP TABLE products_changed;
      DROP TABLE products_changed_marks;
      DROP INDEX products_category; ALTER TABLE categories DROP COLUMN archived;
