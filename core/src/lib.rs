@@ -49,6 +49,8 @@ pub mod refund_conflicts;
 #[cfg(feature = "store")]
 mod search;
 #[cfg(feature = "store")]
+pub mod staff;
+#[cfg(feature = "store")]
 pub mod store;
 #[cfg(feature = "store")]
 pub mod store_file;

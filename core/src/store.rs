@@ -51,6 +51,8 @@ pub struct Store {
     pub(crate) fixed_now: Option<i64>,
     snapshots: Snapshots,
     commits_since_checkpoint: u32,
+    /// The staff member acting now, if any (`Store::acting`).
+    pub(crate) acting: Option<crate::staff::Operator>,
 }
 
 impl Store {
@@ -128,6 +130,7 @@ impl Store {
             background: None,
             snapshots: Snapshots::Inline,
             commits_since_checkpoint: 0,
+            acting: None,
         })
     }
 
@@ -167,9 +170,32 @@ impl Store {
             background: None,
             snapshots: Snapshots::Inline,
             commits_since_checkpoint: 0,
+            acting: None,
         };
         store.reload_info()?;
+        store.rebuild_if_due()?;
         Ok(store)
+    }
+
+    /// Rebuilds the projections once after a migration that asked for it
+    /// (`projection.rebuild_due` in `meta`, e.g. 08-staff: records and
+    /// catalog entries an older version kept without projecting them).
+    fn rebuild_if_due(&mut self) -> Result<()> {
+        let due: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'projection.rebuild_due'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(reason) = due {
+            tracing::info!("rebuilding the projections once after migration {reason}");
+            self.rebuild(&mut |_| {})?;
+            self.conn
+                .execute("DELETE FROM meta WHERE key = 'projection.rebuild_due'", [])?;
+        }
+        Ok(())
     }
 
     /// Re-reads the store name and currency from the settings projection.
@@ -236,6 +262,7 @@ impl Store {
             conn: &tx,
             docs: &mut self.docs,
             info: &self.info,
+            acting: self.acting.as_ref(),
             now,
         };
         let out = match f(&mut w) {
@@ -401,6 +428,8 @@ pub(crate) struct Writer<'a> {
     pub conn: &'a Connection,
     pub docs: &'a mut DocCache,
     pub info: &'a StoreInfo,
+    /// Who is acting (`Store::acting`): catalog edits need a manager.
+    pub acting: Option<&'a crate::staff::Operator>,
     pub now: i64,
 }
 
@@ -411,6 +440,8 @@ impl Writer<'_> {
         edit: impl FnOnce(&mut automerge::AutoCommit) -> Result<Vec<String>>,
     ) -> Result<()> {
         crate::ops::catalog_fixes::ensure_catalog_writable(self.conn)?;
+        // Staff: only a manager (or with a manager's approval) edits the catalog.
+        crate::staff::authorize(self.conn, &[crate::staff::Action::EditCatalog], self.acting)?;
         let doc_id = DocId::catalog(&self.info.store_id);
         let mut touched = Vec::new();
         self.docs

@@ -320,6 +320,7 @@ async fn sales(state: S<'_>, req: SalesQuery) -> CmdResult<Vec<SaleSummary>> {
                 to: req.to,
                 till_id: None,
                 sku: req.sku.filter(|x| !x.trim().is_empty()),
+                staff_id: None,
                 limit: req.limit,
             })
         })

@@ -569,6 +569,8 @@ fn check_setting(name: &str, value: &str) -> Result<()> {
         "publish",
         "publish_detail",
         "receipt_paper",
+        crate::staff::permissions::REFUND_LIMIT_SETTING,
+        crate::staff::permissions::DISCOUNT_LIMIT_SETTING,
     ];
     if !ALLOWED.contains(&name) {
         return Err(CoreError::invalid(
@@ -586,6 +588,23 @@ fn check_setting(name: &str, value: &str) -> Result<()> {
         return Err(CoreError::invalid(
             name,
             format!("{name} is one of: {}", choices.join(", ")),
+        ));
+    }
+    // The cashiers' limits (crate::staff::permissions): whole numbers.
+    let max = match name {
+        crate::staff::permissions::REFUND_LIMIT_SETTING => Some(crate::validate::MAX_AMOUNT),
+        crate::staff::permissions::DISCOUNT_LIMIT_SETTING => Some(10_000),
+        _ => None,
+    };
+    if let Some(max) = max
+        && !value
+            .trim()
+            .parse::<i64>()
+            .is_ok_and(|v| (0..=max).contains(&v))
+    {
+        return Err(CoreError::invalid(
+            name,
+            format!("{name} is a whole number from 0 to {max}"),
         ));
     }
     if name == "store_name" && value.trim().is_empty() {

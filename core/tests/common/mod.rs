@@ -334,3 +334,39 @@ pub fn stock_of(s: &Store, sku: &str) -> Result<(i64, i64, i64), CoreError> {
     assert_eq!(levels.len(), 1, "one stock line for {sku}");
     Ok((levels[0].on_hand, levels[0].reserved, levels[0].available))
 }
+
+// -- staff: members added by a manager, operators found by PIN -------------
+
+/// Adds a staff member with `pin`, `by` acting (`None` for the first one);
+/// returns their id.
+pub fn add_staff(
+    s: &mut Store,
+    by: Option<&shopsync_core::staff::Operator>,
+    name: &str,
+    role: shopsync_core::staff::StaffRole,
+    pin: &str,
+) -> Result<String, CoreError> {
+    let pin = shopsync_core::staff::Pin::parse(pin)?;
+    let member = s.acting(by.cloned(), |s| {
+        s.add_staff(shopsync_core::staff::NewStaff {
+            name: name.into(),
+            role,
+            pin,
+        })
+    })?;
+    Ok(member.id)
+}
+
+/// The operator signed in with `pin`, approved by `approve_pin` if given.
+pub fn operator(
+    s: &mut Store,
+    pin: &str,
+    approve_pin: Option<&str>,
+) -> Result<shopsync_core::staff::Operator, CoreError> {
+    let staff = s.staff_by_pin(pin)?;
+    let mut op = shopsync_core::staff::Operator::new(staff.id);
+    if let Some(p) = approve_pin {
+        op = op.approved_by(s.staff_by_pin(p)?.id);
+    }
+    Ok(op)
+}
