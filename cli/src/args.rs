@@ -17,6 +17,16 @@ pub struct Cli {
     /// Print one JSON value on stdout (errors as JSON on stderr).
     #[arg(long, global = true)]
     pub json: bool,
+    /// PIN of the staff member acting, once the store has staff (else the
+    /// environment's SHOPSYNC_PIN, which stays out of shell history). In
+    /// `staff add` and `staff set-pin`: the member's new PIN.
+    #[arg(long, global = true, value_name = "PIN")]
+    pub pin: Option<String>,
+    /// PIN of a supervisor or manager approving what the acting staff
+    /// member's role may not do alone (else SHOPSYNC_APPROVE_PIN). In
+    /// `staff` commands: the manager's PIN.
+    #[arg(long, global = true, value_name = "PIN")]
+    pub approve_pin: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -36,7 +46,7 @@ pub enum Command {
     /// Tax classes.
     #[command(subcommand, name = "tax-class")]
     TaxClass(TaxClassCmd),
-    /// Store settings (store_name, receipt_header, receipt_footer, publish true|false, publish_detail band|count, receipt_paper 58mm|80mm|a4).
+    /// Store settings (store_name, receipt_header, receipt_footer, publish true|false, publish_detail band|count, receipt_paper 58mm|80mm|a4, cashier_refund_limit MINOR_UNITS, cashier_discount_limit_bp BASIS_POINTS).
     #[command(subcommand)]
     Setting(SettingCmd),
     /// Record a sale: `sell SKU[xQTY][@PRICE] … --pay cash:AMOUNT …`.
@@ -54,8 +64,13 @@ pub enum Command {
     Count(CountCmd),
     /// Stock levels: all, one SKU, or `--low` (at/below reorder point, and negative).
     Stock(StockArgs),
-    /// Sales history.
+    /// Sales history (`--staff` for one staff member's).
     Sales(SalesArgs),
+    /// Refunds history (`--staff` for one staff member's).
+    Refunds(SalesArgs),
+    /// Staff members, their roles and PINs (a manager's catalog edit).
+    #[command(subcommand)]
+    Staff(StaffCmd),
     /// One sale in full.
     Sale { sale_id: String },
     /// Pickup orders customers sent: the open ones (sent, accepted, ready), or `--all`.
@@ -274,7 +289,9 @@ pub enum SettingCmd {
     /// Set one setting: store_name, receipt_header, receipt_footer,
     /// publish (true|false: publish the catalog to customers),
     /// publish_detail (band|count: show customers an availability band or the exact count),
-    /// receipt_paper (58mm|80mm|a4: the paper the till prints receipts on; 80mm when unset).
+    /// receipt_paper (58mm|80mm|a4: the paper the till prints receipts on; 80mm when unset),
+    /// cashier_refund_limit (minor units a cashier refunds without approval; 0 when unset),
+    /// cashier_discount_limit_bp (basis points of line discount a cashier gives without approval; 0 when unset).
     Set {
         key: String,
         value: String,
@@ -423,8 +440,38 @@ pub struct SalesArgs {
     pub till: Option<String>,
     #[arg(long)]
     pub sku: Option<String>,
+    /// Only this staff member's (id or name).
+    #[arg(long)]
+    pub staff: Option<String>,
     #[arg(long, default_value_t = 100)]
     pub limit: u32,
+}
+
+/// Staff commands: the manager approves with `--approve-pin` (or
+/// SHOPSYNC_APPROVE_PIN) once the store has staff; the first staff member,
+/// a manager, needs none.
+#[derive(Subcommand, Debug)]
+pub enum StaffCmd {
+    /// Add a staff member with `--pin` (4 to 8 digits, not another member's).
+    Add {
+        #[arg(long)]
+        name: String,
+        /// cashier, supervisor or manager.
+        #[arg(long)]
+        role: String,
+    },
+    /// Every staff member (never their PINs).
+    List,
+    /// Give a staff member (id or name) another role.
+    SetRole {
+        staff: String,
+        #[arg(long)]
+        role: String,
+    },
+    /// Give a staff member (id or name) the new PIN given with `--pin`.
+    SetPin { staff: String },
+    /// Deactivate a staff member (id or name): their PIN signs in nobody.
+    Deactivate { staff: String },
 }
 
 #[derive(Subcommand, Debug)]

@@ -8,6 +8,7 @@ mod customer_cmd;
 mod customer_output;
 mod output;
 mod parse;
+mod staff_cmd;
 mod sync_cmd;
 
 use std::io::Write;

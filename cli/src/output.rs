@@ -462,3 +462,30 @@ pub fn z_report(z: &ZReport) -> String {
     }
     s
 }
+
+pub fn refunds(list: &[shopsync_core::staff::RefundSummary]) -> String {
+    let mut s = String::new();
+    for r in list {
+        let _ = writeln!(
+            s,
+            "{}  {:>10} to {:<5} sale {}  {}{}{}",
+            r.at.format("%Y-%m-%d %H:%M"),
+            r.amount,
+            r.tender,
+            r.sale_id,
+            r.refund_id,
+            r.staff_id
+                .as_deref()
+                .map(|id| format!("  by {id}"))
+                .unwrap_or_default(),
+            r.approver_id
+                .as_deref()
+                .map(|id| format!(", approved by {id}"))
+                .unwrap_or_default(),
+        );
+    }
+    if list.is_empty() {
+        s.push_str("no refunds\n");
+    }
+    s
+}

@@ -173,27 +173,21 @@ impl Store {
             acting: None,
         };
         store.reload_info()?;
-        store.rebuild_if_due()?;
+        store.backfill_if_due()?;
         Ok(store)
     }
 
-    /// Rebuilds the projections once after a migration that asked for it
-    /// (`projection.rebuild_due` in `meta`, e.g. 08-staff: records and
-    /// catalog entries an older version kept without projecting them).
-    fn rebuild_if_due(&mut self) -> Result<()> {
-        let due: Option<String> = self
+    /// Projects once what migration 08 found kept but not projected
+    /// (`crate::staff` backfill), in one transaction.
+    fn backfill_if_due(&mut self) -> Result<()> {
+        let due = self
             .conn
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'projection.rebuild_due'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if let Some(reason) = due {
-            tracing::info!("rebuilding the projections once after migration {reason}");
-            self.rebuild(&mut |_| {})?;
-            self.conn
-                .execute("DELETE FROM meta WHERE key = 'projection.rebuild_due'", [])?;
+            .prepare("SELECT 1 FROM meta WHERE key = ?1")?
+            .exists([crate::staff::BACKFILL_DUE])?;
+        if due {
+            let tx = self.conn.transaction()?;
+            crate::staff::backfill(&tx)?;
+            tx.commit()?;
         }
         Ok(())
     }

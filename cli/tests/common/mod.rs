@@ -61,6 +61,12 @@ impl Till {
 
     /// Runs `shopsync --db DB ARGS…` and collects what it printed.
     pub fn run(&self, args: &[&str]) -> Result<Run, E> {
+        self.run_env(args, &[])
+    }
+
+    /// Like `run`, with these environment variables set (staff PINs of the
+    /// test's own environment never leak in).
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Result<Run, E> {
         let mut cmd = match self.offset {
             Some(off) => {
                 let mut c = Command::new("faketime");
@@ -69,6 +75,9 @@ impl Till {
             }
             None => Command::new(BIN),
         };
+        cmd.env_remove("SHOPSYNC_PIN")
+            .env_remove("SHOPSYNC_APPROVE_PIN")
+            .envs(env.iter().copied());
         let out = cmd.arg("--db").arg(&self.db).args(args).output()?;
         Ok(Run {
             ok: out.status.success(),

@@ -10,6 +10,7 @@
 //! ids.
 
 mod authorize;
+mod backfill;
 mod history;
 mod lockout;
 mod ops;
@@ -20,6 +21,7 @@ use serde::Serialize;
 
 pub use authorize::Attribution;
 pub(crate) use authorize::authorize;
+pub(crate) use backfill::{DUE as BACKFILL_DUE, backfill};
 pub use history::RefundSummary;
 pub use lockout::{LOCKOUT_MS, MAX_WRONG_PINS};
 pub use ops::NewStaff;

@@ -204,7 +204,14 @@ impl Store {
         out
     }
 
-    /// Who is acting now (set by [`Store::acting`]).
+    /// Sets who acts from now on, until set again. For a process that does
+    /// one operation and ends (the command line); a till at the counter
+    /// uses [`Store::acting`], so an approval never outlives its operation.
+    pub fn set_operator(&mut self, operator: Option<Operator>) {
+        self.acting = operator;
+    }
+
+    /// Who is acting now (set by [`Store::acting`] or [`Store::set_operator`]).
     pub fn operator(&self) -> Option<&Operator> {
         self.acting.as_ref()
     }

@@ -370,3 +370,9 @@ pub fn operator(
     }
     Ok(op)
 }
+
+/// Migration 08 (staff) undone: a till file as version 7 left it.
+pub const UNDO_MIGRATION_08: &str = "DROP INDEX sales_staff; DROP INDEX refunds_staff; DROP TABLE staff;
+    ALTER TABLE sales DROP COLUMN staff_id; ALTER TABLE sales DROP COLUMN approver_id;
+    ALTER TABLE refunds DROP COLUMN staff_id; ALTER TABLE refunds DROP COLUMN approver_id;
+    ALTER TABLE stock_records DROP COLUMN staff_id; ALTER TABLE stock_records DROP COLUMN approver_id;";

@@ -27,8 +27,8 @@ ALTER TABLE stock_records ADD COLUMN approver_id TEXT;
 
 -- local: a store that already holds documents may hold staff entities and
 -- records with staff ids that an older version kept but did not project
--- (synced from an upgraded device): the next open rebuilds the projections
--- once (`Store::open`).
+-- (synced from an upgraded device): the next open projects those once
+-- (`Store::open`, core/src/staff/backfill.rs).
 INSERT INTO meta (key, value)
 SELECT 'projection.rebuild_due', '08-staff'
 WHERE EXISTS (SELECT 1 FROM doc_changes);
