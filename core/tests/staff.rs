@@ -565,3 +565,41 @@ fn a_store_upgraded_to_staff_projects_what_it_kept_once_on_open() -> R {
     assert_eq!(due, 0, "once");
     verify_clean(&s)
 }
+
+/// The rules the sync server runs on every catalog change take `staff/`
+/// entries, and check their fields' types.
+#[test]
+fn the_server_rules_take_staff_entries() -> R {
+    use automerge::{AutoCommit, ObjType, ROOT, transaction::Transactable};
+    let doc = shopsync_core::ids::DocId::catalog("s1");
+    let change = |active: automerge::ScalarValue| -> Result<automerge::Change, CoreError> {
+        let mut cat = AutoCommit::new();
+        let m = cat.put_object(ROOT, "staff/st-1", ObjType::Map)?;
+        cat.put(&m, "name", "Ann")?;
+        cat.put(&m, "role", "manager")?;
+        cat.put(
+            &m,
+            "pin_hash",
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+        )?;
+        cat.put(&m, "active", active)?;
+        cat.commit();
+        cat.get_last_local_change()
+            .ok_or(CoreError::Corrupt("no change".into()))
+    };
+    let good = change(true.into())?;
+    assert_eq!(
+        shopsync_core::validate::validate_changes(&doc, &[good]),
+        Ok(())
+    );
+    let bad = change("yes".into())?;
+    let e = shopsync_core::validate::validate_changes(&doc, &[bad]).err();
+    assert_eq!(
+        e.map(|e| (e.record, e.rule)),
+        Some((
+            "staff/st-1".into(),
+            shopsync_core::validate::Rule::FieldType
+        ))
+    );
+    Ok(())
+}

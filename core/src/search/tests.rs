@@ -499,7 +499,6 @@ fn a_store_upgraded_from_version_6_is_searched_right() -> Result<()> {
          DROP TRIGGER products_changed_delete; DROP TABLE products_changed;
          DROP TABLE products_changed_marks; PRAGMA user_version = 6;",
     )?;
-    rusqlite::Connection::open(path)?.execute_batch(UNDO_08)?;
     rusqlite::Connection::open(&path)?.execute_batch(UNDO_08)?;
     let mut s = Store::open(&path)?;
     assert_eq!(index_names(&s, "apple")?, ["Apple Juice"]);
@@ -531,6 +530,7 @@ fn a_file_replaced_before_any_stamp_is_noticed() -> Result<()> {
              DROP TRIGGER products_changed_delete; DROP TABLE products_changed;
              DROP TABLE products_changed_marks; PRAGMA user_version = 6;",
         )?;
+        rusqlite::Connection::open(path)?.execute_batch(UNDO_08)?;
     }
     let s = Store::open(&x)?;
     assert_eq!(latest_stamp(&s), 0, "no stamp since the upgrade");
