@@ -46,7 +46,7 @@ pub enum Command {
     /// Tax classes.
     #[command(subcommand, name = "tax-class")]
     TaxClass(TaxClassCmd),
-    /// Store settings (store_name, receipt_header, receipt_footer, publish true|false, publish_detail band|count, receipt_paper 58mm|80mm|a4, cashier_refund_limit MINOR_UNITS, cashier_discount_limit_bp BASIS_POINTS).
+    /// Store settings (store_name, receipt_header, receipt_footer, publish true|false, publish_detail band|count, receipt_paper 58mm|80mm|a4, time_zone, cashier_refund_limit MINOR_UNITS, cashier_discount_limit_bp BASIS_POINTS).
     #[command(subcommand)]
     Setting(SettingCmd),
     /// Record a sale: `sell SKU[xQTY][@PRICE] … --pay cash:AMOUNT …`.
@@ -290,6 +290,7 @@ pub enum SettingCmd {
     /// publish (true|false: publish the catalog to customers),
     /// publish_detail (band|count: show customers an availability band or the exact count),
     /// receipt_paper (58mm|80mm|a4: the paper the till prints receipts on; 80mm when unset),
+    /// time_zone (an IANA name such as Europe/Berlin: report days follow it; empty: each machine's zone),
     /// cashier_refund_limit (minor units a cashier refunds without approval; 0 when unset),
     /// cashier_discount_limit_bp (basis points of line discount a cashier gives without approval; 0 when unset).
     Set {
@@ -430,7 +431,7 @@ pub enum OrderCmd {
 
 #[derive(Args, Debug)]
 pub struct SalesArgs {
-    /// First day (YYYY-MM-DD, local time).
+    /// First day (YYYY-MM-DD, the store's day: its time_zone setting, else this machine's).
     #[arg(long)]
     pub from: Option<String>,
     /// Last day, included.
@@ -476,7 +477,7 @@ pub enum StaffCmd {
 
 #[derive(Subcommand, Debug)]
 pub enum ReportCmd {
-    /// The day's totals by tender and tax (default: today).
+    /// The day's totals by tender and tax (default: the store's today, in its time zone).
     Z {
         #[arg(long)]
         date: Option<String>,

@@ -371,14 +371,14 @@ fn run_command(cli: Cli) -> Result<Output> {
         Command::Orders(a) => {
             let store = open(&db, &pins)?;
             let list = store.orders(a.all)?;
-            Output::new(output::orders(&list, a.all), &list)
+            Output::new(output::orders(&list, a.all, store.zone()), &list)
         }
         Command::Order(cmd) => order(&db, &pins, cmd),
         Command::Report(ReportCmd::Z { date }) => {
             let store = open(&db, &pins)?;
             let date = match date {
                 Some(d) => parse::date(&d)?,
-                None => chrono::Local::now().date_naive(),
+                None => store.today(),
             };
             let z = store.z_report(date)?;
             Output::new(output::z_report(&z), &z)
@@ -571,25 +571,29 @@ fn order(db: &Path, pins: &Pins, cmd: OrderCmd) -> Result<Output> {
     match cmd {
         OrderCmd::Show { id } => {
             let o = store.order(&id)?;
-            Output::new(output::order(&o), &o)
+            Output::new(output::order(&o, store.zone()), &o)
         }
         OrderCmd::Accept { id, unavailable } => {
             let o = store.order_accept(&id, &unavailable)?;
-            Output::new(output::order(&o), &o)
+            Output::new(output::order(&o, store.zone()), &o)
         }
         OrderCmd::Ready { id } => {
             let o = store.order_ready(&id)?;
-            Output::new(output::order(&o), &o)
+            Output::new(output::order(&o, store.zone()), &o)
         }
         OrderCmd::Reject { id, reason } => {
             let o = store.order_reject(&id, &reason)?;
-            Output::new(output::order(&o), &o)
+            Output::new(output::order(&o, store.zone()), &o)
         }
         OrderCmd::Collect { id, pay } => {
             let tenders = tenders(&store, &pay)?;
             let (o, r) = store.order_collect(&id, &tenders)?;
             Output::new(
-                format!("{}\n{}", output::receipt(&r), output::order(&o)),
+                format!(
+                    "{}\n{}",
+                    output::receipt(&r),
+                    output::order(&o, store.zone())
+                ),
                 &json!({ "order": o, "receipt": r }),
             )
         }

@@ -1,5 +1,6 @@
 //! Human-readable rendering of results (the JSON form is the serialized value).
 
+use shopsync_types::zone::StoreZone;
 use std::fmt::Write;
 
 use shopsync_core::types::{
@@ -153,14 +154,10 @@ pub fn receipt(r: &SaleReceipt) -> String {
     )
 }
 
-/// UTC milliseconds as local `YYYY-MM-DD HH:MM`.
-fn local_ms(ms: i64) -> String {
+/// UTC milliseconds as the store's wall-clock `YYYY-MM-DD HH:MM`.
+fn local_ms(zone: StoreZone, ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| {
-            t.with_timezone(&chrono::Local)
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        })
+        .map(|t| zone.local(t).format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_else(|| ms.to_string())
 }
 
@@ -179,7 +176,7 @@ fn clip(text: &str, width: usize) -> String {
     }
 }
 
-pub fn orders(list: &[OrderView], all: bool) -> String {
+pub fn orders(list: &[OrderView], all: bool, zone: StoreZone) -> String {
     let mut s = String::new();
     if list.is_empty() {
         s.push_str(if all {
@@ -203,20 +200,25 @@ pub fn orders(list: &[OrderView], all: bool) -> String {
             clip(&o.list_name, 16),
             o.status.as_str(),
             o.lines.len(),
-            local_ms(o.sent_at)
+            local_ms(zone, o.sent_at)
         );
     }
     s
 }
 
-pub fn order(o: &OrderView) -> String {
+pub fn order(o: &OrderView, zone: StoreZone) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "Order {}  {}", o.id, o.status.as_str().to_uppercase());
     let _ = writeln!(s, "  customer  {}", o.customer_name);
     let _ = writeln!(s, "  list      {}", o.list_name);
-    let _ = writeln!(s, "  sent      {}", local_ms(o.sent_at));
+    let _ = writeln!(s, "  sent      {}", local_ms(zone, o.sent_at));
     if o.status_at != o.sent_at {
-        let _ = writeln!(s, "  {:<9} {}", o.status.as_str(), local_ms(o.status_at));
+        let _ = writeln!(
+            s,
+            "  {:<9} {}",
+            o.status.as_str(),
+            local_ms(zone, o.status_at)
+        );
     }
     if let Some(n) = &o.note {
         let _ = writeln!(s, "  note      {n}");
@@ -266,7 +268,7 @@ pub fn sales(list: &[SaleSummary]) -> String {
         let _ = writeln!(
             s,
             "{}  {:<14} {:>3} items {:>10}{refunded}  {}{}{}",
-            x.at.format("%Y-%m-%d %H:%M"),
+            x.at.format("%Y-%m-%d %H:%M UTC"),
             x.number,
             x.items,
             x.total,
@@ -342,7 +344,7 @@ pub fn sale(d: &SaleDetail) -> String {
         let _ = writeln!(
             s,
             "  refund {} {} to {} ({}){}",
-            r.at.format("%Y-%m-%d %H:%M"),
+            r.at.format("%Y-%m-%d %H:%M UTC"),
             r.amount,
             r.tender.as_str(),
             r.refund_id,
@@ -368,7 +370,7 @@ pub fn sale(d: &SaleDetail) -> String {
                 r.amount,
                 r.refund_id,
                 r.till_id,
-                r.at.format("%Y-%m-%d %H:%M")
+                r.at.format("%Y-%m-%d %H:%M UTC")
             );
         }
     }
@@ -382,7 +384,7 @@ pub fn count(c: &CountView) -> String {
         "Count {} ({:?}, started {})",
         c.count_id,
         c.status,
-        c.started_at.format("%Y-%m-%d %H:%M")
+        c.started_at.format("%Y-%m-%d %H:%M UTC")
     );
     let _ = writeln!(
         s,

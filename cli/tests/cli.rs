@@ -329,3 +329,39 @@ fn without_db_the_cli_opens_the_apps_store() -> R {
     assert_eq!(info["store_name"], "App Shop", "{info}");
     Ok(())
 }
+
+#[test]
+fn report_days_follow_the_store_time_zone_not_the_machine() -> R {
+    use shopsync_types::zone::StoreZone;
+    let dir = tempfile::tempdir()?;
+    let t = Till::new(dir.path(), "tz");
+    t.init("Zone Shop", "A")?;
+    t.add_product("P", "Product", "1.00")?;
+    t.json(&["receive", "Px5"])?;
+    let err = t.fails(&["setting", "set", "time_zone", "Atlantis/Capital"])?;
+    assert!(err.contains("not a time zone"), "{err}");
+    // The store is on Pago Pago (UTC-11), the machine on Kiritimati
+    // (UTC+14): 25 hours apart, so their dates always differ.
+    t.json(&["setting", "set", "time_zone", "Pacific/Pago_Pago"])?;
+    let store = StoreZone::parse("Pacific/Pago_Pago")?;
+    let machine = [("TZ", "Pacific/Kiritimati")];
+    t.run_env(&["sell", "Px1", "--pay", "cash:1.00"], &machine)?;
+    // Tried again if the store's midnight passed between sale and report.
+    for _ in 0..2 {
+        let before = store.today();
+        let run = t.run_env(&["--json", "report", "z"], &machine)?;
+        assert!(run.ok, "{}", run.stderr);
+        let day = before.format("%Y-%m-%d").to_string();
+        let sales = t.run_env(&["--json", "sales", "--from", &day, "--to", &day], &machine)?;
+        if store.today() != before {
+            continue;
+        }
+        let z: Value = serde_json::from_str(&run.stdout)?;
+        assert_eq!(z["date"], day);
+        assert_eq!(z["sales_count"], 1);
+        let sales: Value = serde_json::from_str(&sales.stdout)?;
+        assert_eq!(sales.as_array().map(Vec::len), Some(1), "{}", sales);
+        return Ok(());
+    }
+    Err("the store's midnight passed twice during the test".into())
+}

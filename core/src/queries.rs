@@ -1,6 +1,6 @@
 //! Read-only queries over the projections.
 
-use chrono::{DateTime, Local, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use shopsync_types::{
     Product, RefundSummary, SaleDetail, SaleSummary, StockLevel, StockStatus, Supplier, TaxClass,
@@ -47,20 +47,11 @@ fn ms_to_utc(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 
-/// Start of a local calendar day, in UTC milliseconds.
-pub fn local_day_start(date: NaiveDate) -> i64 {
-    let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
-    Local.from_local_datetime(&midnight).earliest().map_or_else(
-        || midnight.and_utc().timestamp_millis(),
-        |t| t.timestamp_millis(),
-    )
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct SalesFilter {
-    /// First local day included.
+    /// First day included (the store's calendar day, see `Store::zone`).
     pub from: Option<NaiveDate>,
-    /// Last local day included.
+    /// Last day included.
     pub to: Option<NaiveDate>,
     pub till_id: Option<String>,
     /// Only sales with a line of this SKU.
@@ -279,10 +270,8 @@ impl Store {
     }
 
     pub fn sales(&self, f: &SalesFilter) -> Result<Vec<SaleSummary>> {
-        let from = f.from.map_or(i64::MIN, local_day_start);
-        let to =
-            f.to.and_then(|d| d.succ_opt())
-                .map_or(i64::MAX, local_day_start);
+        let from = f.from.map_or(i64::MIN, |d| self.zone.day_start_ms(d));
+        let to = f.to.map_or(i64::MAX, |d| self.zone.day_end_ms(d));
         let sql = "SELECT s.id, s.number, s.till_id, s.at, s.items, s.total, s.tax,
                           COALESCE((SELECT SUM(amount) FROM refunds r WHERE r.sale_id = s.id), 0),
                           (SELECT group_concat(d.id) FROM sales d
@@ -434,11 +423,12 @@ impl Store {
         })
     }
 
-    /// The day's totals (all tills) for a local calendar day.
+    /// The day's totals (all tills) for one of the store's calendar days
+    /// (in the store's time zone, whatever the machine's).
     pub fn z_report(&self, date: NaiveDate) -> Result<ZReport> {
         let c = self.currency;
-        let from = local_day_start(date);
-        let to = date.succ_opt().map_or(i64::MAX, local_day_start);
+        let from = self.zone.day_start_ms(date);
+        let to = self.zone.day_end_ms(date);
         let range = params![from, to];
         let (count, items, gross, discounts, totals, change): (i64, i64, i64, i64, i64, i64) = self.conn.query_row(
             "SELECT COUNT(*), COALESCE(SUM(items), 0), COALESCE(SUM(subtotal), 0), COALESCE(SUM(discount), 0),

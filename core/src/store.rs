@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use automerge::{ROOT, ReadDoc, ScalarValue, transaction::Transactable};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use shopsync_types::zone::StoreZone;
 use shopsync_types::{Currency, StoreInfo};
 
 use crate::catalog;
@@ -44,6 +45,8 @@ pub struct Store {
     pub(crate) path: PathBuf,
     pub(crate) info: StoreInfo,
     pub(crate) currency: Currency,
+    /// Where the store's calendar days begin (the `time_zone` setting).
+    pub(crate) zone: StoreZone,
     pub(crate) docs: DocCache,
     /// The in-memory product name index, built on the first name search.
     pub(crate) search: crate::search::NameSearch,
@@ -122,8 +125,10 @@ impl Store {
                 till_id,
                 till_name,
                 currency: "XXX".into(),
+                time_zone: String::new(),
             },
             currency: Currency::NONE,
+            zone: StoreZone::Machine,
             docs: DocCache::new(actor),
             search: Default::default(),
             fixed_now: None,
@@ -158,12 +163,14 @@ impl Store {
             till_id: meta("till_id")?,
             till_name: meta("till_name")?,
             currency: "XXX".into(),
+            time_zone: String::new(),
         };
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
             info,
             currency: Currency::NONE,
+            zone: StoreZone::Machine,
             docs: DocCache::new(actor),
             search: Default::default(),
             fixed_now: None,
@@ -208,7 +215,26 @@ impl Store {
                 Currency::from_code(&code).map_err(|e| CoreError::Corrupt(e.to_string()))?;
             self.info.currency = self.currency.code().to_string();
         }
+        // A zone this build's database does not know (set on a newer till)
+        // must not stop the till: its days follow the machine until updated.
+        let zone_setting = setting("time_zone")?.unwrap_or_default();
+        self.zone = StoreZone::parse(&zone_setting).unwrap_or_else(|e| {
+            tracing::warn!("{e}; report days follow this machine's zone");
+            StoreZone::Machine
+        });
+        self.info.time_zone = self.zone.name().to_string();
         Ok(())
+    }
+
+    /// The store's time zone: report days and "today" follow it.
+    pub fn zone(&self) -> StoreZone {
+        self.zone
+    }
+
+    /// The store's calendar day now (by the store's clock, see `now_ms`).
+    pub fn today(&self) -> chrono::NaiveDate {
+        chrono::DateTime::from_timestamp_millis(self.now_ms())
+            .map_or_else(|| self.zone.today(), |t| self.zone.date_of(t))
     }
 
     pub fn info(&self) -> &StoreInfo {

@@ -1431,3 +1431,52 @@ async fn receipt_prints_on_the_chosen_paper() -> Result<()> {
     );
     Ok(())
 }
+
+/// Settings → Store time zone: the zone is stored in the catalog, and the
+/// Sales screen's "today" (its date range and the Z report's day) is the
+/// store's day, not the machine's. The zone is picked so that its date
+/// differs from the machine's right now (UTC+14 or UTC−11: 25 hours apart,
+/// so one of them always does).
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/e2e.sh"]
+async fn report_days_follow_the_store_time_zone() -> Result<()> {
+    use shopsync_core::types::zone::StoreZone;
+    let machine_today = chrono::Local::now().date_naive();
+    let (name, zone) = ["Pacific/Kiritimati", "Pacific/Pago_Pago"]
+        .into_iter()
+        .filter_map(|n| StoreZone::parse(n).ok().map(|z| (n, z)))
+        .find(|(_, z)| z.today() != machine_today)
+        .ok_or_else(|| anyhow::anyhow!("no zone whose date differs from the machine's"))?;
+    let store_today = zone.today().format("%Y-%m-%d").to_string();
+    let (_dir, db) = temp_db()?;
+    drop(seed(&db)?);
+    with_app(&db, |app| async move {
+        let r = async {
+            app.nav("settings").await?;
+            app.wait_value("settings-time-zone", "").await?;
+            app.click(&format!("settings-time-zone-{name}")).await?;
+            app.wait_value("settings-time-zone", name).await?;
+            app.click("settings-save").await?;
+            app.wait_text("message-text", |t| t.contains("Settings saved"))
+                .await?;
+            app.nav("sales").await?;
+            app.wait_value("z-date", &store_today).await?;
+            app.wait_value("sales-to", &store_today).await?;
+            Ok(())
+        }
+        .await;
+        (app, r)
+    })
+    .await?;
+    let settings = Store::open(&db)?.settings()?;
+    anyhow::ensure!(
+        settings.contains(&("time_zone".to_string(), name.to_string())),
+        "{settings:?}"
+    );
+    // Had the machine's midnight passed, its date could equal the store's.
+    anyhow::ensure!(
+        chrono::Local::now().date_naive() == machine_today,
+        "the machine's midnight passed during the test: run it again"
+    );
+    Ok(())
+}

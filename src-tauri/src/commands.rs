@@ -469,6 +469,7 @@ async fn settings(state: S<'_>) -> CmdResult<SettingsView> {
                     "" => "80mm".to_string(),
                     p => p.to_string(),
                 },
+                time_zone: get("time_zone"),
             })
         })
         .await
@@ -496,7 +497,7 @@ async fn save_settings(state: S<'_>, req: SettingsInput) -> CmdResult<()> {
                 ("publish_detail", req.publish_detail.trim(), "band"),
                 ("receipt_paper", req.receipt_paper.trim(), "80mm"),
             ];
-            let changed: Vec<(&str, &str)> = wanted
+            let mut changed: Vec<(&str, &str)> = wanted
                 .iter()
                 .filter(|(key, value, unset)| {
                     let choice = matches!(*key, "publish_detail" | "receipt_paper");
@@ -504,6 +505,12 @@ async fn save_settings(state: S<'_>, req: SettingsInput) -> CmdResult<()> {
                 })
                 .map(|(key, value, _)| (*key, *value))
                 .collect();
+            // Empty is a choice here (each machine's own zone).
+            if let Some(zone) = req.time_zone.as_deref().map(str::trim)
+                && get("time_zone").unwrap_or("") != zone
+            {
+                changed.push(("time_zone", zone));
+            }
             let till_name = req.till_name.trim();
             if till_name.is_empty() {
                 return Err(shopsync_core::CoreError::invalid(

@@ -299,6 +299,10 @@ pub struct SettingsView {
     /// (setting `receipt_paper`).
     #[serde(default)]
     pub receipt_paper: String,
+    /// The store's time zone, an IANA name; empty: each machine's own
+    /// (setting `time_zone`).
+    #[serde(default)]
+    pub time_zone: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -315,6 +319,10 @@ pub struct SettingsInput {
     /// "58mm", "80mm" or "a4"; empty leaves it as it is.
     #[serde(default)]
     pub receipt_paper: String,
+    /// An IANA zone name, or empty for each machine's own zone; `None`
+    /// leaves it as it is.
+    #[serde(default)]
+    pub time_zone: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

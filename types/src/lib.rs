@@ -11,6 +11,8 @@ pub mod money;
 pub mod orders;
 pub mod quarantine;
 pub mod views;
+#[cfg(feature = "zone")]
+pub mod zone;
 
 pub use customer::{CustomerProfile, CustomerView, ItemWhat, ListItem, ShoppingList};
 pub use error::{ErrorCode, ErrorInfo};

@@ -13,6 +13,10 @@ pub struct StoreInfo {
     pub till_id: String,
     pub till_name: String,
     pub currency: String,
+    /// The store's time zone (IANA name; empty: each machine's own zone).
+    /// Report days follow it.
+    #[serde(default)]
+    pub time_zone: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

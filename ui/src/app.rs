@@ -107,6 +107,14 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// The open store changed (opened, created, renamed, its settings
+    /// saved): days and times on screen follow its time zone from now on,
+    /// before anything renders with the new info.
+    pub fn set_info(&self, info: Option<StoreInfo>) {
+        crate::util::set_store_zone(info.as_ref().map_or("", |i| i.time_zone.as_str()));
+        self.info.set(info);
+    }
+
     pub fn error(&self, e: &ErrorInfo) {
         self.message.set(Some(Msg {
             kind: MsgKind::Error,
@@ -186,6 +194,18 @@ pub fn App() -> impl IntoView {
         api::listen::<serde_json_value::Any>(EVENT_DATA_CHANGED, move |_| {
             ctx.progress.set(None);
             ctx.data_version.update(|v| *v += 1);
+            // A sync may have brought new store settings (its name, its
+            // time zone) from another till.
+            if ctx.info.get_untracked().is_some() {
+                spawn(async move {
+                    if let Ok(s) = api::app_status().await
+                        && s.store.is_some()
+                        && s.store != ctx.info.get_untracked()
+                    {
+                        ctx.set_info(s.store);
+                    }
+                });
+            }
         })
         .await;
     });
@@ -201,7 +221,7 @@ pub fn App() -> impl IntoView {
                 {
                     ctx.locale.set(l);
                 }
-                ctx.info.set(s.store);
+                ctx.set_info(s.store);
             }
             Err(e) => ctx.error(&e),
         }

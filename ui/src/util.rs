@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use shopsync_types::ipc::PickerText;
 use shopsync_types::locale::{format_money, format_number, parse_amount};
 use shopsync_types::money::{Currency, format_minor};
+use shopsync_types::zone::StoreZone;
 use shopsync_types::{Amount, ErrorInfo};
 
 use crate::i18n;
@@ -52,14 +53,32 @@ pub fn input_error(field: &str, message: String) -> ErrorInfo {
     }
 }
 
-/// Today in local time.
-pub fn today() -> chrono::NaiveDate {
-    chrono::Local::now().date_naive()
+thread_local! {
+    /// The open store's time zone (`StoreInfo::time_zone`), set whenever
+    /// the store's info changes.
+    static STORE_ZONE: std::cell::Cell<StoreZone> = const { std::cell::Cell::new(StoreZone::Machine) };
 }
 
-/// A moment in local time, in the language's date order.
+/// Days and times on screen follow the store's time zone from now on. A
+/// zone this build does not know (set on a newer till) falls back to this
+/// computer's, as the core does.
+pub fn set_store_zone(name: &str) {
+    STORE_ZONE.with(|z| z.set(StoreZone::parse(name).unwrap_or_default()));
+}
+
+fn store_zone() -> StoreZone {
+    STORE_ZONE.with(std::cell::Cell::get)
+}
+
+/// Today in the store's time zone.
+pub fn today() -> chrono::NaiveDate {
+    store_zone().today()
+}
+
+/// A moment in the store's time zone, in the language's date order.
 pub fn local_time(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.with_timezone(&chrono::Local)
+    store_zone()
+        .local(*t)
         .format(i18n::locale().date_time_format())
         .to_string()
 }

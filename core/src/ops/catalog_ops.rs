@@ -474,7 +474,9 @@ impl Store {
     /// `receipt_header`, `receipt_footer`, and what customers see
     /// (`publish`: true/false; `publish_detail`: band/count, see
     /// `crate::public_catalog`), and the receipt printer's paper
-    /// (`receipt_paper`: 58mm/80mm/a4; unset means 80mm).
+    /// (`receipt_paper`: 58mm/80mm/a4; unset means 80mm), and the store's
+    /// time zone (`time_zone`: an IANA name such as `Europe/Berlin`; empty
+    /// means each machine's own zone), which report days follow.
     pub fn set_setting(&mut self, name: &str, value: &str) -> Result<()> {
         self.set_settings(&[(name, value)])
     }
@@ -571,6 +573,7 @@ fn check_setting(name: &str, value: &str) -> Result<()> {
         "receipt_paper",
         crate::staff::permissions::REFUND_LIMIT_SETTING,
         crate::staff::permissions::DISCOUNT_LIMIT_SETTING,
+        "time_zone",
     ];
     if !ALLOWED.contains(&name) {
         return Err(CoreError::invalid(
@@ -589,6 +592,10 @@ fn check_setting(name: &str, value: &str) -> Result<()> {
             name,
             format!("{name} is one of: {}", choices.join(", ")),
         ));
+    }
+    if name == "time_zone" {
+        shopsync_types::zone::StoreZone::parse(value)
+            .map_err(|e| CoreError::invalid("time_zone", e.to_string()))?;
     }
     // The cashiers' limits (crate::staff::permissions): whole numbers.
     let max = match name {

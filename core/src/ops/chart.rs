@@ -1,12 +1,11 @@
-//! Sales totals by hour of a day and by day of a range (local time), for the
-//! till's charts.
+//! Sales totals by hour of a day and by day of a range, for the
+//! till's charts, in the store's time zone.
 
-use chrono::{Duration, NaiveDate};
+use chrono::{NaiveDate, Timelike};
 use rusqlite::params;
 use shopsync_types::ipc::{ChartBucket, SalesChart};
 
 use crate::error::{CoreError, Result};
-use crate::queries::local_day_start;
 use crate::store::Store;
 
 impl Store {
@@ -24,7 +23,9 @@ impl Store {
             ));
         }
         let c = self.currency;
-        let day_end = |d: NaiveDate| d.succ_opt().map_or(i64::MAX, local_day_start);
+        let zone = self.zone;
+        // Buckets are the store's hours and days (its time zone), computed
+        // here rather than with SQLite's 'localtime', which is the machine's.
         let mut by_hour: Vec<ChartBucket> = (0..24)
             .map(|h| ChartBucket {
                 label: format!("{h:02}"),
@@ -32,47 +33,48 @@ impl Store {
                 total: c.amount(0),
             })
             .collect();
-        let mut stmt = self.conn.prepare(
-            "SELECT CAST(strftime('%H', at / 1000, 'unixepoch', 'localtime') AS INTEGER), COUNT(*), SUM(total)
-             FROM sales WHERE at >= ?1 AND at < ?2 GROUP BY 1",
+        let mut hour_totals = [(0i64, 0i64); 24];
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT at, total FROM sales WHERE at >= ?1 AND at < ?2")?;
+        let rows = stmt.query_map(
+            params![zone.day_start_ms(date), zone.day_end_ms(date)],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
         )?;
-        let rows = stmt.query_map(params![local_day_start(date), day_end(date)], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        })?;
         for row in rows {
-            let (h, n, total) = row?;
-            if let Some(b) = usize::try_from(h).ok().and_then(|h| by_hour.get_mut(h)) {
-                b.sales = n;
-                b.total = c.amount(total);
+            let (at, total) = row?;
+            let Some(t) = chrono::DateTime::from_timestamp_millis(at) else {
+                continue;
+            };
+            // A 25-hour day's repeated hour adds to the one bucket.
+            let hour = zone.local(t).hour() as usize;
+            if let Some((n, sum)) = hour_totals.get_mut(hour) {
+                *n += 1;
+                *sum = sum.checked_add(total).ok_or_else(|| {
+                    CoreError::Corrupt(format!("the sales of {date} {hour:02}:00 overflow a total"))
+                })?;
             }
         }
+        for (bucket, (n, sum)) in by_hour.iter_mut().zip(hour_totals) {
+            bucket.sales = n;
+            bucket.total = c.amount(sum);
+        }
         let mut by_day = Vec::new();
-        let mut stmt = self.conn.prepare(
-            "SELECT date(at / 1000, 'unixepoch', 'localtime'), COUNT(*), SUM(total)
-             FROM sales WHERE at >= ?1 AND at < ?2 GROUP BY 1",
+        let mut day_stmt = self.conn.prepare_cached(
+            "SELECT COUNT(*), COALESCE(SUM(total), 0) FROM sales WHERE at >= ?1 AND at < ?2",
         )?;
-        let found: Vec<(String, i64, i64)> = stmt
-            .query_map(params![local_day_start(from), day_end(to)], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        let mut d = from;
-        while d <= to {
-            let label = d.format("%Y-%m-%d").to_string();
-            let (sales, total) = found
-                .iter()
-                .find(|(l, _, _)| *l == label)
-                .map_or((0, 0), |(_, n, t)| (*n, *t));
+        let mut day = Some(from);
+        while let Some(d) = day.filter(|d| *d <= to) {
+            let (sales, total): (i64, i64) = day_stmt
+                .query_row(params![zone.day_start_ms(d), zone.day_end_ms(d)], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
             by_day.push(ChartBucket {
-                label,
+                label: d.format("%Y-%m-%d").to_string(),
                 sales,
                 total: c.amount(total),
             });
-            d += Duration::days(1);
+            day = d.succ_opt();
         }
         Ok(SalesChart { by_hour, by_day })
     }

@@ -34,11 +34,7 @@ impl Store {
         let now = self.now_ms();
         let label = match label.trim() {
             "" => chrono::DateTime::from_timestamp_millis(now)
-                .map(|t| {
-                    t.with_timezone(&chrono::Local)
-                        .format("Cart %H:%M")
-                        .to_string()
-                })
+                .map(|t| self.zone.local(t).format("Cart %H:%M").to_string())
                 .unwrap_or_else(|| "Cart".into()),
             l => l.to_string(),
         };

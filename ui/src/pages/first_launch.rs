@@ -29,7 +29,7 @@ pub fn FirstLaunch(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
             match api::create_store(&req).await {
                 Ok(info) => {
                     ctx.info(tr!("setup-created", store = info.store_name.clone()));
-                    ctx.info.set(Some(info));
+                    ctx.set_info(Some(info));
                 }
                 Err(e) => ctx.error(&e),
             }
@@ -52,7 +52,7 @@ pub fn FirstLaunch(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
                         till = info.till_name.clone(),
                         file = file_name(&p.path).to_string()
                     ));
-                    ctx.info.set(Some(info));
+                    ctx.set_info(Some(info));
                 }
                 // Cancelled: the screen stays as it was.
                 Ok(None) => {}
@@ -77,7 +77,7 @@ pub fn FirstLaunch(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
                         server = req.server.clone()
                     ));
                     ctx.progress.set(None);
-                    ctx.info.set(Some(info));
+                    ctx.set_info(Some(info));
                 }
                 Err(e) => ctx.error(&e),
             }
@@ -93,7 +93,7 @@ pub fn FirstLaunch(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
                     Ok(s) => {
                         ctx.clear();
                         ctx.progress.set(None);
-                        ctx.info.set(s.store);
+                        ctx.set_info(s.store);
                     }
                     Err(e) => ctx.error(&e),
                 },

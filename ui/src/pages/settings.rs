@@ -6,6 +6,7 @@ mod about;
 
 use leptos::prelude::*;
 use shopsync_types::ipc::{EnrolInput, SettingsInput, TaxClassInput};
+use shopsync_types::zone::StoreZone;
 use shopsync_types::{Locale, TaxClass};
 
 use crate::api;
@@ -22,6 +23,7 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
     let publish = RwSignal::new(false);
     let publish_detail = RwSignal::new("band".to_string());
     let paper = RwSignal::new("80mm".to_string());
+    let zone = RwSignal::new(String::new());
     let exporting = RwSignal::new(false);
     let taxes = RwSignal::new(Vec::<TaxClass>::new());
     let tax_id = RwSignal::new(String::new());
@@ -48,6 +50,7 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
                     publish.set(s.publish);
                     publish_detail.set(s.publish_detail);
                     paper.set(s.receipt_paper);
+                    zone.set(s.time_zone);
                 }
                 Err(e) => ctx.error(&e),
             }
@@ -69,14 +72,17 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
             publish: publish.get_untracked(),
             publish_detail: publish_detail.get_untracked(),
             receipt_paper: paper.get_untracked(),
+            time_zone: Some(zone.get_untracked()),
         };
         spawn(async move {
             match api::save_settings(&req).await {
                 Ok(()) => {
-                    ctx.info(tr!("settings-saved"));
+                    // The store's new info (its time zone) first: a screen
+                    // opened right after the message already follows it.
                     if let Ok(s) = api::app_status().await {
-                        ctx.info.set(s.store);
+                        ctx.set_info(s.store);
                     }
+                    ctx.info(tr!("settings-saved"));
                 }
                 Err(e) => ctx.error(&e),
             }
@@ -151,7 +157,7 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
                         server = req.server.clone()
                     ));
                     code.set(String::new());
-                    ctx.info.set(Some(info));
+                    ctx.set_info(Some(info));
                 }
                 Err(e) => ctx.error(&e),
             }
@@ -179,6 +185,24 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
                             <option value="a4" data-testid="settings-receipt-paper-a4" selected=move || paper.get() == "a4">{tr!("settings-paper-a4")}</option>
                         </select>
                     </label>
+                    <label>{tr!("settings-time-zone")}
+                        <select data-testid="settings-time-zone" prop:value=move || zone.get() on:change=move |ev| zone.set(value(&ev))>
+                            <option value="" selected=move || zone.get().is_empty()>{tr!("settings-time-zone-machine")}</option>
+                            {StoreZone::pickable_names().map(|n| {
+                                let label = StoreZone::parse(n).map_or_else(|_| n.to_string(), |z| format!("{n} ({})", z.offset_text(chrono::Utc::now())));
+                                view! {
+                                    <option value=n data-testid=format!("settings-time-zone-{n}") selected=move || zone.get() == n>{label}</option>
+                                }
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <p class="muted small">{tr!("settings-time-zone-hint")}</p>
+                    {move || {
+                        let z = zone.get();
+                        StoreZone::parse(&z).is_err().then(|| view! {
+                            <p class="error small" data-testid="settings-time-zone-unknown">{tr!("settings-time-zone-unknown", zone = z)}</p>
+                        })
+                    }}
                     <h3>{tr!("settings-customers")}</h3>
                     <label class="inline"><input type="checkbox" data-testid="settings-publish" prop:checked=move || publish.get()
                         on:change=move |ev| publish.set(event_target_checked(&ev)) />{tr!("settings-publish")}</label>
