@@ -61,6 +61,10 @@ pub enum CoreError {
         "this device is enrolled as a till: catalog edits (products, suppliers, tax classes, settings) are made on a manager's device"
     )]
     CatalogReadOnly,
+    /// The receipt printer failed; whatever was being printed is saved.
+    #[cfg(feature = "store")]
+    #[error(transparent)]
+    Printer(#[from] crate::receipt::PrintError),
 }
 
 impl CoreError {
@@ -101,6 +105,8 @@ impl CoreError {
             CoreError::Unauthorized(_) => ErrorCode::Unauthorized,
             CoreError::NothingToRefund(_) => ErrorCode::Payment,
             CoreError::CatalogReadOnly => ErrorCode::Unauthorized,
+            #[cfg(feature = "store")]
+            CoreError::Printer(_) => ErrorCode::Printer,
         }
     }
 
