@@ -22,9 +22,9 @@ const PC858_HIGH: [char; 128] = [
 
 /// Characters the table lacks, and what prints instead.
 const TRANSLITERATIONS: &[(char, &str)] = &[
-    ('\u{A0}', " "),  // no-break space (German amounts: "12,00 €")
+    ('\u{A0}', " "),   // no-break space (German amounts: "12,00 €")
     ('\u{202F}', " "), // narrow no-break space
-    ('\u{AD}', ""),   // soft hyphen
+    ('\u{AD}', ""),    // soft hyphen
     ('‘', "'"),
     ('’', "'"),
     ('‚', ","),

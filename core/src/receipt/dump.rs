@@ -63,7 +63,10 @@ fn command(rest: &[u8]) -> (Option<String>, usize) {
             let n = usize::from(rest[3]);
             let data = rest.get(4..4 + n).unwrap_or_default();
             let text: String = data.iter().skip(2).map(|b| char::from(*b)).collect();
-            (Some(format!("<CODE128 {}>", text.replace("{{", "{"))), 4 + n)
+            (
+                Some(format!("<CODE128 {}>", text.replace("{{", "{"))),
+                4 + n,
+            )
         }
         (Some(GS), Some(b'(')) if rest.len() >= 5 => {
             let len = usize::from(rest[3]) | usize::from(rest[4]) << 8;

@@ -99,6 +99,12 @@ impl Builder<'_> {
     fn row_in(&mut self, left: &str, right: &str, bold: bool, big: bool) {
         let width = if big { self.width / 2 } else { self.width };
         let right = fold(right);
+        if right.is_empty() {
+            for l in wrap(&fold(left), width) {
+                self.push(l, Align::Left, bold, big);
+            }
+            return;
+        }
         let mut lines = wrap(&fold(left), width);
         let last = lines.pop().unwrap_or_default();
         for l in lines {
@@ -156,7 +162,11 @@ pub fn sale_receipt(
             b.row(&text, &b.money(-l.discount.minor), false);
         }
         if let Some(reason) = &l.price_override_reason {
-            b.wrapped(&format!("  {} {reason}", words.price_changed), Align::Left, false);
+            b.wrapped(
+                &format!("  {} {reason}", words.price_changed),
+                Align::Left,
+                false,
+            );
         }
     }
     b.rule();
@@ -181,7 +191,11 @@ pub fn sale_receipt(
         b.row(words.change, &b.money(sale.change.minor), true);
     }
     if sale.summary.refunded.minor != 0 {
-        b.row(words.refunded, &b.money(-sale.summary.refunded.minor), false);
+        b.row(
+            words.refunded,
+            &b.money(-sale.summary.refunded.minor),
+            false,
+        );
     }
     b.rule();
     b.centred_block(&shop.footer.clone());
@@ -209,9 +223,15 @@ pub fn test_page(shop: &Shop, local_time: NaiveDateTime, layout: Layout) -> Vec<
     head(&mut b, false);
     b.push(fold(words.test_title), Align::Center, true, false);
     b.wrapped(words.test_body, Align::Center, false);
-    let when = local_time.format(shop.locale.date_time_format()).to_string();
+    let when = local_time
+        .format(shop.locale.date_time_format())
+        .to_string();
     b.row(words.date, &when, false);
-    b.row(&format!("{} {}", words.till, shop.till_name), layout.paper.as_str(), false);
+    b.row(
+        &format!("{} {}", words.till, shop.till_name),
+        layout.paper.as_str(),
+        false,
+    );
     b.row(words.total, &b.money(123_456), false);
     b.rule();
     b.out.push(Piece::Feed(3));
@@ -281,6 +301,16 @@ fn percent(rate_bp: u32, locale: Locale) -> String {
 /// `text` in lines of at most `width` characters, broken at spaces where it
 /// can be, mid-word where one word is longer than a line.
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    // Leading spaces indent every line (sale details under their name).
+    let body = text.trim_start_matches(' ');
+    let indent = (text.len() - body.len()).min(width / 2);
+    if indent > 0 {
+        let pad = " ".repeat(indent);
+        return wrap(body, width - indent)
+            .into_iter()
+            .map(|l| format!("{pad}{l}"))
+            .collect();
+    }
     let width = width.max(1);
     let mut lines = Vec::new();
     let mut line = String::new();
@@ -320,7 +350,12 @@ mod tests {
         assert_eq!(wrap("a bb ccc", 4), vec!["a bb", "ccc"]);
         assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
         assert_eq!(wrap("", 4), vec![""]);
-        assert!(wrap("x y z w v u", 3).iter().all(|l| l.chars().count() <= 3));
+        assert_eq!(wrap("  ab cd", 5), vec!["  ab", "  cd"]);
+        assert!(
+            wrap("x y z w v u", 3)
+                .iter()
+                .all(|l| l.chars().count() <= 3)
+        );
     }
 
     #[test]

@@ -57,7 +57,10 @@ fn code(kind: ReceiptCode, data: &str, paper: ReceiptPaper) -> Vec<u8> {
     match kind {
         ReceiptCode::Barcode => {
             let modules = cmd::code128_modules(data.len());
-            match (1..=3u8).rev().find(|m| modules * usize::from(*m) <= paper.dots()) {
+            match (1..=3u8)
+                .rev()
+                .find(|m| modules * usize::from(*m) <= paper.dots())
+            {
                 Some(module) if data.len() <= 200 => {
                     let mut out = cmd::code128(&data, module);
                     out.push(cmd::LF);
@@ -71,7 +74,9 @@ fn code(kind: ReceiptCode, data: &str, paper: ReceiptPaper) -> Vec<u8> {
                 ReceiptPaper::Mm58 => 5,
                 ReceiptPaper::Mm80 => 6,
             };
-            cmd::qr(data.as_bytes(), module)
+            let mut out = cmd::qr(data.as_bytes(), module);
+            out.push(cmd::LF);
+            out
         }
         ReceiptCode::None => Vec::new(),
     }

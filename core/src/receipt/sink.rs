@@ -238,7 +238,10 @@ mod tests {
     #[test]
     fn a_missing_device_is_not_created() {
         let dir = tempfile::tempdir().ok();
-        let path = dir.as_ref().map(|d| d.path().join("lp9")).unwrap_or_default();
+        let path = dir
+            .as_ref()
+            .map(|d| d.path().join("lp9"))
+            .unwrap_or_default();
         let r = PrinterTarget::Device(path.clone()).send(b"x", DEFAULT_TIMEOUT);
         assert!(matches!(r, Err(PrintError::Device { .. })), "{r:?}");
         assert!(!path.exists());
