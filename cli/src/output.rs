@@ -10,6 +10,9 @@ use shopsync_core::types::{
 pub struct Output {
     pub human: String,
     pub json: String,
+    /// Printed on stderr after the output; the command still succeeded
+    /// (a sale saved whose receipt did not print).
+    pub warning: Option<String>,
 }
 
 impl Output {
@@ -22,6 +25,7 @@ impl Output {
         Ok(Output {
             human: human.into(),
             json,
+            warning: None,
         })
     }
 }
