@@ -24,6 +24,7 @@ pub mod sink;
 
 pub use dump::dump;
 pub use layout::{Layout, Piece, Shop};
-pub use printing::PrintJob;
+pub use printing::{Prepared, PrintJob};
 pub use render::render;
+pub use sink::DEFAULT_TIMEOUT;
 pub use sink::{PrintError, PrinterTarget};

@@ -104,25 +104,26 @@ impl Store {
     /// printer: right after the sale (`copy` false: the drawer opens for
     /// cash), or again (`copy` true).
     pub fn print_receipt(&self, sale: &str, copy: bool) -> Result<PrintOutcome> {
-        self.print_receipt_within(sale, copy, DEFAULT_TIMEOUT)
+        self.prepare_receipt(sale, copy)?.send(DEFAULT_TIMEOUT)
     }
 
-    /// [`Store::print_receipt`] with its own time limit per step.
-    pub fn print_receipt_within(
-        &self,
-        sale: &str,
-        copy: bool,
-        timeout: Duration,
-    ) -> Result<PrintOutcome> {
+    /// What [`Store::print_receipt`] sends, and where, without sending it:
+    /// the app sends it after letting go of the store, so a slow printer
+    /// never holds up the next sale.
+    pub fn prepare_receipt(&self, sale: &str, copy: bool) -> Result<Prepared> {
         let settings = self.printer_settings()?;
         let target = configured(&settings)?;
         let sale = self.sale_by_id_or_number(sale)?;
         let job = self.receipt_job(&sale, &settings, copy)?;
-        send(&target, job, timeout)
+        Ok(Prepared { target, job })
     }
 
     /// A test page on this till's printer.
     pub fn print_test_page(&self) -> Result<PrintOutcome> {
+        self.prepare_test_page()?.send(DEFAULT_TIMEOUT)
+    }
+
+    pub fn prepare_test_page(&self) -> Result<Prepared> {
         let settings = self.printer_settings()?;
         let target = configured(&settings)?;
         let shop = self.receipt_shop()?;
@@ -141,24 +142,46 @@ impl Store {
             bytes: render(&pieces, settings.paper),
             kicked: false,
         };
-        send(&target, job, DEFAULT_TIMEOUT)
+        Ok(Prepared { target, job })
     }
 
     /// Opens the cash drawer without a sale (the drawer hangs on the
     /// printer's drawer port): only the kick pulse is sent.
     pub fn open_drawer(&self) -> Result<PrintOutcome> {
+        self.prepare_drawer()?.send(DEFAULT_TIMEOUT)
+    }
+
+    pub fn prepare_drawer(&self) -> Result<Prepared> {
         let settings = self.printer_settings()?;
         let target = configured(&settings)?;
         let mut bytes = commands::INIT.to_vec();
         bytes.extend(commands::KICK);
-        send(
-            &target,
-            PrintJob {
+        Ok(Prepared {
+            target,
+            job: PrintJob {
                 bytes,
                 kicked: true,
             },
-            DEFAULT_TIMEOUT,
-        )
+        })
+    }
+}
+
+/// Bytes ready for a printer, made while the store was at hand.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub target: PrinterTarget,
+    pub job: PrintJob,
+}
+
+impl Prepared {
+    /// Sends the bytes, each step within `timeout`.
+    pub fn send(self, timeout: Duration) -> Result<PrintOutcome> {
+        self.target.send(&self.job.bytes, timeout)?;
+        Ok(PrintOutcome {
+            target: self.target.to_string(),
+            bytes: self.job.bytes.len(),
+            kicked: self.job.kicked,
+        })
     }
 }
 
@@ -169,13 +192,4 @@ fn configured(settings: &PrinterSettings) -> Result<PrinterTarget> {
         .ok_or(CoreError::Printer(PrintError::NotConfigured))?;
     // Stored values were checked when set; a hand-edited file is refused here.
     PrinterTarget::parse(target).map_err(|m| CoreError::invalid("target", m))
-}
-
-fn send(target: &PrinterTarget, job: PrintJob, timeout: Duration) -> Result<PrintOutcome> {
-    target.send(&job.bytes, timeout)?;
-    Ok(PrintOutcome {
-        target: target.to_string(),
-        bytes: job.bytes.len(),
-        kicked: job.kicked,
-    })
 }
