@@ -92,6 +92,15 @@ pub enum Command {
     Enrol(EnrolArgs),
     /// Sync with the server once; `--watch` keeps syncing in the background; `status` shows the state.
     Sync(SyncArgs),
+    /// This till's receipt printer (ESC/POS, local to this till): set, show, test.
+    #[command(subcommand)]
+    Printer(PrinterCmd),
+    /// Receipts on the thermal printer: `receipt print SALE` reprints one.
+    #[command(subcommand)]
+    Receipt(ReceiptCmd),
+    /// The cash drawer on the printer's drawer port: `drawer open` (no sale).
+    #[command(subcommand)]
+    Drawer(DrawerCmd),
     /// A customer's device: shopping lists, favourite shops, catalogs, pickup orders (its own file: --db, default customer.db).
     Customer(crate::customer_args::CustomerArgs),
 }
@@ -320,6 +329,53 @@ pub struct SellArgs {
     /// `cash:AMOUNT`, `card:AMOUNT` or `other:AMOUNT`; several for a split tender.
     #[arg(long, required = true)]
     pub pay: Vec<String>,
+    /// Print the receipt on this till's printer after the sale is saved
+    /// (and open the drawer for cash). A printer failure keeps the sale:
+    /// exit 0 with a warning on stderr; `receipt print` reprints.
+    #[arg(long)]
+    pub print: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PrinterCmd {
+    /// Change the given settings; the others stay.
+    Set(PrinterSetArgs),
+    /// This till's printer settings.
+    Show,
+    /// Print a test page.
+    Test,
+}
+
+#[derive(Args, Debug)]
+pub struct PrinterSetArgs {
+    /// `tcp://HOST[:PORT]` (port 9100 if left out), a device file such as
+    /// `/dev/usb/lp0`, or `none`.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// 58mm or 80mm (default: the store's receipt_paper when it is a roll, else 80mm).
+    #[arg(long)]
+    pub paper: Option<String>,
+    /// How the sale number is printed: barcode (CODE128), qr or none.
+    #[arg(long)]
+    pub code: Option<String>,
+    /// Open the cash drawer after a cash sale (true or false; default true).
+    #[arg(long)]
+    pub kick_on_cash: Option<bool>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReceiptCmd {
+    /// Print a saved sale's receipt again (marked as a copy; the drawer stays shut).
+    Print {
+        /// The sale's id or its receipt number (e.g. A-000042).
+        sale: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DrawerCmd {
+    /// Open the cash drawer without a sale.
+    Open,
 }
 
 #[derive(Args, Debug)]

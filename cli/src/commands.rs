@@ -273,8 +273,17 @@ fn run_command(cli: Cli) -> Result<Output> {
             let lines = cart(&store, &a.cart)?;
             let tenders = tenders(&store, &a.pay)?;
             let r = store.sell(&lines, &tenders)?;
-            Output::new(output::receipt(&r), &r)
+            if a.print {
+                crate::printer_cmd::print_after_sale(&store, &r)
+            } else {
+                Output::new(output::receipt(&r), &r)
+            }
         }
+        Command::Printer(cmd) => crate::printer_cmd::printer(&mut open(&db)?, cmd),
+        Command::Receipt(ReceiptCmd::Print { sale }) => {
+            crate::printer_cmd::reprint(&open(&db)?, &sale)
+        }
+        Command::Drawer(DrawerCmd::Open) => crate::printer_cmd::open_drawer(&open(&db)?),
         Command::Quote(a) => {
             let store = open(&db, &pins)?;
             let q = store.quote(&cart(&store, &a)?)?;

@@ -11,6 +11,9 @@ use shopsync_core::types::{
 pub struct Output {
     pub human: String,
     pub json: String,
+    /// Printed on stderr after the output; the command still succeeded
+    /// (a sale saved whose receipt did not print).
+    pub warning: Option<String>,
 }
 
 impl Output {
@@ -23,6 +26,7 @@ impl Output {
         Ok(Output {
             human: human.into(),
             json,
+            warning: None,
         })
     }
 }

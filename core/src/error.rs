@@ -77,6 +77,10 @@ pub enum CoreError {
     /// The role of whoever is acting (or of their approver) does not allow it.
     #[error("{0}")]
     NotPermitted(String),
+    /// The receipt printer failed; whatever was being printed is saved.
+    #[cfg(feature = "store")]
+    #[error(transparent)]
+    Printer(#[from] crate::receipt::PrintError),
 }
 
 impl CoreError {
@@ -121,6 +125,8 @@ impl CoreError {
             | CoreError::WrongPin(_)
             | CoreError::PinLocked(_)
             | CoreError::NotPermitted(_) => ErrorCode::Unauthorized,
+            #[cfg(feature = "store")]
+            CoreError::Printer(_) => ErrorCode::Printer,
         }
     }
 

@@ -43,6 +43,8 @@ pub mod queries;
 #[cfg(feature = "store")]
 pub mod rebuild;
 #[cfg(feature = "store")]
+pub mod receipt;
+#[cfg(feature = "store")]
 pub mod records;
 #[cfg(feature = "store")]
 pub mod refund_conflicts;
