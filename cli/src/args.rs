@@ -17,6 +17,16 @@ pub struct Cli {
     /// Print one JSON value on stdout (errors as JSON on stderr).
     #[arg(long, global = true)]
     pub json: bool,
+    /// PIN of the staff member acting, once the store has staff (else the
+    /// environment's SHOPSYNC_PIN, which stays out of shell history). In
+    /// `staff add` and `staff set-pin`: the member's new PIN.
+    #[arg(long, global = true, value_name = "PIN")]
+    pub pin: Option<String>,
+    /// PIN of a supervisor or manager approving what the acting staff
+    /// member's role may not do alone (else SHOPSYNC_APPROVE_PIN). In
+    /// `staff` commands: the manager's PIN.
+    #[arg(long, global = true, value_name = "PIN")]
+    pub approve_pin: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -39,7 +49,7 @@ pub enum Command {
     /// Product categories: add, rename, archive, restore, list.
     #[command(subcommand)]
     Category(CategoryCmd),
-    /// Store settings (store_name, receipt_header, receipt_footer, publish true|false, publish_detail band|count, receipt_paper 58mm|80mm|a4, time_zone).
+    /// Store settings (store_name, receipt_header, receipt_footer, publish true|false, publish_detail band|count, receipt_paper 58mm|80mm|a4, time_zone, cashier_refund_limit MINOR_UNITS, cashier_discount_limit_bp BASIS_POINTS).
     #[command(subcommand)]
     Setting(SettingCmd),
     /// Record a sale: `sell SKU[xQTY][@PRICE] … --pay cash:AMOUNT …`.
@@ -57,8 +67,13 @@ pub enum Command {
     Count(CountCmd),
     /// Stock levels: all, one SKU, or `--low` (at/below reorder point, and negative).
     Stock(StockArgs),
-    /// Sales history.
+    /// Sales history (`--staff` for one staff member's).
     Sales(SalesArgs),
+    /// Refunds history (`--staff` for one staff member's).
+    Refunds(SalesArgs),
+    /// Staff members, their roles and PINs (a manager's catalog edit).
+    #[command(subcommand)]
+    Staff(StaffCmd),
     /// One sale in full.
     Sale { sale_id: String },
     /// Pickup orders customers sent: the open ones (sent, accepted, ready), or `--all`.
@@ -80,6 +95,15 @@ pub enum Command {
     Enrol(EnrolArgs),
     /// Sync with the server once; `--watch` keeps syncing in the background; `status` shows the state.
     Sync(SyncArgs),
+    /// This till's receipt printer (ESC/POS, local to this till): set, show, test.
+    #[command(subcommand)]
+    Printer(PrinterCmd),
+    /// Receipts on the thermal printer: `receipt print SALE` reprints one.
+    #[command(subcommand)]
+    Receipt(ReceiptCmd),
+    /// The cash drawer on the printer's drawer port: `drawer open` (no sale).
+    #[command(subcommand)]
+    Drawer(DrawerCmd),
     /// A customer's device: shopping lists, favourite shops, catalogs, pickup orders (its own file: --db, default customer.db).
     Customer(crate::customer_args::CustomerArgs),
 }
@@ -299,7 +323,9 @@ pub enum SettingCmd {
     /// publish (true|false: publish the catalog to customers),
     /// publish_detail (band|count: show customers an availability band or the exact count),
     /// receipt_paper (58mm|80mm|a4: the paper the till prints receipts on; 80mm when unset),
-    /// time_zone (an IANA name such as Europe/Berlin: report days follow it; empty: each machine's zone).
+    /// time_zone (an IANA name such as Europe/Berlin: report days follow it; empty: each machine's zone),
+    /// cashier_refund_limit (minor units a cashier refunds without approval; 0 when unset),
+    /// cashier_discount_limit_bp (basis points of line discount a cashier gives without approval; 0 when unset).
     Set {
         key: String,
         value: String,
@@ -327,6 +353,53 @@ pub struct SellArgs {
     /// `cash:AMOUNT`, `card:AMOUNT` or `other:AMOUNT`; several for a split tender.
     #[arg(long, required = true)]
     pub pay: Vec<String>,
+    /// Print the receipt on this till's printer after the sale is saved
+    /// (and open the drawer for cash). A printer failure keeps the sale:
+    /// exit 0 with a warning on stderr; `receipt print` reprints.
+    #[arg(long)]
+    pub print: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PrinterCmd {
+    /// Change the given settings; the others stay.
+    Set(PrinterSetArgs),
+    /// This till's printer settings.
+    Show,
+    /// Print a test page.
+    Test,
+}
+
+#[derive(Args, Debug)]
+pub struct PrinterSetArgs {
+    /// `tcp://HOST[:PORT]` (port 9100 if left out), a device file such as
+    /// `/dev/usb/lp0`, or `none`.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// 58mm or 80mm (default: the store's receipt_paper when it is a roll, else 80mm).
+    #[arg(long)]
+    pub paper: Option<String>,
+    /// How the sale number is printed: barcode (CODE128), qr or none.
+    #[arg(long)]
+    pub code: Option<String>,
+    /// Open the cash drawer after a cash sale (true or false; default true).
+    #[arg(long)]
+    pub kick_on_cash: Option<bool>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReceiptCmd {
+    /// Print a saved sale's receipt again (marked as a copy; the drawer stays shut).
+    Print {
+        /// The sale's id or its receipt number (e.g. A-000042).
+        sale: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DrawerCmd {
+    /// Open the cash drawer without a sale.
+    Open,
 }
 
 #[derive(Args, Debug)]
@@ -448,8 +521,38 @@ pub struct SalesArgs {
     pub till: Option<String>,
     #[arg(long)]
     pub sku: Option<String>,
+    /// Only this staff member's (id or name).
+    #[arg(long)]
+    pub staff: Option<String>,
     #[arg(long, default_value_t = 100)]
     pub limit: u32,
+}
+
+/// Staff commands: the manager approves with `--approve-pin` (or
+/// SHOPSYNC_APPROVE_PIN) once the store has staff; the first staff member,
+/// a manager, needs none.
+#[derive(Subcommand, Debug)]
+pub enum StaffCmd {
+    /// Add a staff member with `--pin` (4 to 8 digits, not another member's).
+    Add {
+        #[arg(long)]
+        name: String,
+        /// cashier, supervisor or manager.
+        #[arg(long)]
+        role: String,
+    },
+    /// Every staff member (never their PINs).
+    List,
+    /// Give a staff member (id or name) another role.
+    SetRole {
+        staff: String,
+        #[arg(long)]
+        role: String,
+    },
+    /// Give a staff member (id or name) the new PIN given with `--pin`.
+    SetPin { staff: String },
+    /// Deactivate a staff member (id or name): their PIN signs in nobody.
+    Deactivate { staff: String },
 }
 
 #[derive(Subcommand, Debug)]

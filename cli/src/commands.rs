@@ -15,6 +15,7 @@ use shopsync_core::{
 use crate::args::*;
 use crate::output::{self, Output};
 use crate::parse;
+use crate::staff_cmd::Pins;
 
 fn default_db() -> PathBuf {
     shopsync_core::store_file::default_store_file(
@@ -105,11 +106,30 @@ fn tenders(store: &Store, pay: &[String]) -> Result<Vec<TenderInput>> {
         .collect()
 }
 
-fn open(db: &Path) -> Result<Store> {
-    Store::open(db)
+fn open(db: &Path, pins: &Pins) -> Result<Store> {
+    crate::staff_cmd::open_as(db, pins)
+}
+
+/// A staff id from `--staff`, which takes an id or a name.
+fn staff_id(db: &Path, staff: Option<String>) -> Result<Option<String>> {
+    match staff {
+        Some(s) => Ok(Some(Store::open(db)?.staff_member(&s)?.id)),
+        None => Ok(None),
+    }
 }
 
 pub fn run(cli: Cli) -> Result<Output> {
+    run_command(cli).map_err(crate::staff_cmd::explain)
+}
+
+fn run_command(cli: Cli) -> Result<Output> {
+    // Staff PINs: `--pin` names who acts, except in `staff add`/`set-pin`,
+    // where it is the new PIN (and who acts is the approving manager).
+    let new_pin = cli.pin.clone();
+    let pins = match cli.command {
+        Command::Staff(_) => Pins::new(None, cli.approve_pin.clone()),
+        _ => Pins::new(cli.pin.clone(), cli.approve_pin.clone()),
+    };
     // A customer's device has its own file, never the till's.
     let db = cli.db.clone().unwrap_or_else(|| match cli.command {
         Command::Customer(_) => crate::customer_cmd::default_file(),
@@ -141,7 +161,7 @@ pub fn run(cli: Cli) -> Result<Output> {
             )
         }
         Command::Info => {
-            let store = open(&db)?;
+            let store = open(&db, &pins)?;
             let info = store.info().clone();
             // -- clocks (issue 7, part 2) --
             let flags = store.clock_flags()?;
@@ -165,11 +185,11 @@ pub fn run(cli: Cli) -> Result<Output> {
         }
         Command::Enrol(a) => crate::sync_cmd::enrol(&db, a),
         Command::Sync(a) => crate::sync_cmd::sync(&db, a, cli.json),
-        Command::Product(cmd) => product(&db, cmd),
-        Command::Supplier(cmd) => supplier(&db, cmd),
-        Command::Category(cmd) => category(&db, cmd),
+        Command::Product(cmd) => product(&db, &pins, cmd),
+        Command::Supplier(cmd) => supplier(&db, &pins, cmd),
+        Command::Category(cmd) => category(&db, &pins, cmd),
         Command::TaxClass(cmd) => {
-            let mut store = open(&db)?;
+            let mut store = open(&db, &pins)?;
             match cmd {
                 TaxClassCmd::Set {
                     id,
@@ -231,7 +251,7 @@ pub fn run(cli: Cli) -> Result<Output> {
             }
         }
         Command::Setting(cmd) => {
-            let mut store = open(&db)?;
+            let mut store = open(&db, &pins)?;
             match cmd {
                 SettingCmd::Set { key, value } => {
                     store.set_setting(&key, &value)?;
@@ -250,14 +270,23 @@ pub fn run(cli: Cli) -> Result<Output> {
             }
         }
         Command::Sell(a) => {
-            let mut store = open(&db)?;
+            let mut store = open(&db, &pins)?;
             let lines = cart(&store, &a.cart)?;
             let tenders = tenders(&store, &a.pay)?;
             let r = store.sell(&lines, &tenders)?;
-            Output::new(output::receipt(&r), &r)
+            if a.print {
+                crate::printer_cmd::print_after_sale(&store, &r)
+            } else {
+                Output::new(output::receipt(&r), &r)
+            }
         }
+        Command::Printer(cmd) => crate::printer_cmd::printer(&mut open(&db)?, cmd),
+        Command::Receipt(ReceiptCmd::Print { sale }) => {
+            crate::printer_cmd::reprint(&open(&db)?, &sale)
+        }
+        Command::Drawer(DrawerCmd::Open) => crate::printer_cmd::open_drawer(&open(&db)?),
         Command::Quote(a) => {
-            let store = open(&db)?;
+            let store = open(&db, &pins)?;
             let q = store.quote(&cart(&store, &a)?)?;
             let mut human: String = q
                 .lines
@@ -268,7 +297,7 @@ pub fn run(cli: Cli) -> Result<Output> {
             Output::new(human, &q)
         }
         Command::Refund(a) => {
-            let mut store = open(&db)?;
+            let mut store = open(&db, &pins)?;
             let known = |code: &str| store.product_by_code(code).is_ok();
             let mut lines = Vec::new();
             for token in &a.items {
@@ -301,7 +330,7 @@ pub fn run(cli: Cli) -> Result<Output> {
             )
         }
         Command::Receive(a) => {
-            let mut store = open(&db)?;
+            let mut store = open(&db, &pins)?;
             let known = |code: &str| store.product_by_code(code).is_ok();
             let mut lines = Vec::new();
             for token in &a.items {
@@ -316,7 +345,7 @@ pub fn run(cli: Cli) -> Result<Output> {
             Output::new(format!("received ({id})"), &json!({ "receipt_id": id }))
         }
         Command::Adjust(a) => {
-            let mut store = open(&db)?;
+            let mut store = open(&db, &pins)?;
             let delta = parse::quantity(&a.delta, "delta")?;
             let reason: AdjustReason = a.reason.parse()?;
             let id = store.adjust(&a.sku, delta, reason, a.note)?;
@@ -327,37 +356,36 @@ pub fn run(cli: Cli) -> Result<Output> {
                 &json!({ "adjustment_id": id, "sku": a.sku, "on_hand": on_hand }),
             )
         }
-        Command::Count(cmd) => count(&db, cmd),
+        Command::Count(cmd) => count(&db, &pins, cmd),
         Command::Stock(a) => {
-            let store = open(&db)?;
+            let store = open(&db, &pins)?;
             let list = store.stock_levels(a.sku.as_deref(), a.low)?;
             Output::new(output::stock(&list), &list)
         }
         Command::Sales(a) => {
-            let store = open(&db)?;
-            let filter = SalesFilter {
-                from: a.from.as_deref().map(parse::date).transpose()?,
-                to: a.to.as_deref().map(parse::date).transpose()?,
-                till_id: a.till,
-                sku: a.sku,
-                limit: Some(a.limit),
-            };
-            let list = store.sales(&filter)?;
+            let store = open(&db, &pins)?;
+            let list = store.sales(&sales_filter(&db, a)?)?;
             Output::new(output::sales(&list), &list)
         }
+        Command::Refunds(a) => {
+            let store = open(&db, &pins)?;
+            let list = store.refunds(&sales_filter(&db, a)?)?;
+            Output::new(output::refunds(&list), &list)
+        }
+        Command::Staff(cmd) => crate::staff_cmd::run(&db, cmd, new_pin.as_deref(), &pins),
         Command::Sale { sale_id } => {
-            let store = open(&db)?;
+            let store = open(&db, &pins)?;
             let d = store.sale(&sale_id)?;
             Output::new(output::sale(&d), &d)
         }
         Command::Orders(a) => {
-            let store = open(&db)?;
+            let store = open(&db, &pins)?;
             let list = store.orders(a.all)?;
             Output::new(output::orders(&list, a.all, store.zone()), &list)
         }
-        Command::Order(cmd) => order(&db, cmd),
+        Command::Order(cmd) => order(&db, &pins, cmd),
         Command::Report(ReportCmd::Z { date }) => {
-            let store = open(&db)?;
+            let store = open(&db, &pins)?;
             let date = match date {
                 Some(d) => parse::date(&d)?,
                 None => store.today(),
@@ -366,7 +394,7 @@ pub fn run(cli: Cli) -> Result<Output> {
             Output::new(output::z_report(&z), &z)
         }
         Command::Bundle(BundleCmd::Export { file }) => {
-            let store = open(&db)?;
+            let store = open(&db, &pins)?;
             store.export_bundle_to(&file)?;
             let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
             Output::new(
@@ -375,7 +403,7 @@ pub fn run(cli: Cli) -> Result<Output> {
             )
         }
         Command::Bundle(BundleCmd::Import { file }) => {
-            let mut store = open(&db)?;
+            let mut store = open(&db, &pins)?;
             let s = store.import_bundle_from(&file)?;
             Output::new(
                 format!(
@@ -386,7 +414,7 @@ pub fn run(cli: Cli) -> Result<Output> {
             )
         }
         Command::Rebuild(a) => {
-            let mut store = open(&db)?;
+            let mut store = open(&db, &pins)?;
             let mut p = progress();
             if a.verify {
                 let r = store.verify(&mut p)?;
@@ -416,7 +444,7 @@ pub fn run(cli: Cli) -> Result<Output> {
         }
         Command::Demo(a) => {
             let mut store = if db.exists() {
-                open(&db)?
+                open(&db, &pins)?
             } else {
                 Store::init(
                     &db,
@@ -446,8 +474,19 @@ pub fn run(cli: Cli) -> Result<Output> {
     }
 }
 
-fn product(db: &Path, cmd: ProductCmd) -> Result<Output> {
-    let mut store = open(db)?;
+fn sales_filter(db: &Path, a: SalesArgs) -> Result<SalesFilter> {
+    Ok(SalesFilter {
+        from: a.from.as_deref().map(parse::date).transpose()?,
+        to: a.to.as_deref().map(parse::date).transpose()?,
+        till_id: a.till,
+        sku: a.sku,
+        staff_id: staff_id(db, a.staff)?,
+        limit: Some(a.limit),
+    })
+}
+
+fn product(db: &Path, pins: &Pins, cmd: ProductCmd) -> Result<Output> {
+    let mut store = open(db, pins)?;
     let c = store.currency();
     match cmd {
         ProductCmd::Add(a) => {
@@ -563,8 +602,8 @@ fn product(db: &Path, cmd: ProductCmd) -> Result<Output> {
     }
 }
 
-fn order(db: &Path, cmd: OrderCmd) -> Result<Output> {
-    let mut store = open(db)?;
+fn order(db: &Path, pins: &Pins, cmd: OrderCmd) -> Result<Output> {
+    let mut store = open(db, pins)?;
     match cmd {
         OrderCmd::Show { id } => {
             let o = store.order(&id)?;
@@ -597,8 +636,8 @@ fn order(db: &Path, cmd: OrderCmd) -> Result<Output> {
     }
 }
 
-fn category(db: &Path, cmd: CategoryCmd) -> Result<Output> {
-    let mut store = open(db)?;
+fn category(db: &Path, pins: &Pins, cmd: CategoryCmd) -> Result<Output> {
+    let mut store = open(db, pins)?;
     let one = |c: shopsync_core::types::Category| {
         let text = format!(
             "category {} ({}){}",
@@ -620,8 +659,8 @@ fn category(db: &Path, cmd: CategoryCmd) -> Result<Output> {
     }
 }
 
-fn supplier(db: &Path, cmd: SupplierCmd) -> Result<Output> {
-    let mut store = open(db)?;
+fn supplier(db: &Path, pins: &Pins, cmd: SupplierCmd) -> Result<Output> {
+    let mut store = open(db, pins)?;
     match cmd {
         SupplierCmd::Add {
             name,
@@ -662,8 +701,8 @@ fn supplier(db: &Path, cmd: SupplierCmd) -> Result<Output> {
     }
 }
 
-fn count(db: &Path, cmd: CountCmd) -> Result<Output> {
-    let mut store = open(db)?;
+fn count(db: &Path, pins: &Pins, cmd: CountCmd) -> Result<Output> {
+    let mut store = open(db, pins)?;
     match cmd {
         CountCmd::Start { skus } => {
             let scope = if skus.is_empty() {

@@ -1,5 +1,7 @@
 //! `shopsync`: the core on the command line. Exit status 0 on success;
-//! otherwise 1 with a one-line error on stderr (JSON with `--json`).
+//! otherwise 1 with a one-line error on stderr (JSON with `--json`). A
+//! success may carry a one-line `warning:` on stderr (`sell --print`: the
+//! sale is saved, its receipt did not print).
 
 mod args;
 mod commands;
@@ -8,6 +10,8 @@ mod customer_cmd;
 mod customer_output;
 mod output;
 mod parse;
+mod printer_cmd;
+mod staff_cmd;
 mod sync_cmd;
 
 use std::io::Write;
@@ -31,6 +35,9 @@ fn main() -> ExitCode {
             let text = if json { out.json } else { out.human };
             if writeln!(stdout, "{}", text.trim_end()).is_err() {
                 return ExitCode::from(1);
+            }
+            if let Some(w) = out.warning {
+                let _ = writeln!(std::io::stderr(), "warning: {}", w.replace('\n', " "));
             }
             ExitCode::SUCCESS
         }

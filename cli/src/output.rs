@@ -11,6 +11,9 @@ use shopsync_core::types::{
 pub struct Output {
     pub human: String,
     pub json: String,
+    /// Printed on stderr after the output; the command still succeeded
+    /// (a sale saved whose receipt did not print).
+    pub warning: Option<String>,
 }
 
 impl Output {
@@ -23,6 +26,7 @@ impl Output {
         Ok(Output {
             human: human.into(),
             json,
+            warning: None,
         })
     }
 }
@@ -479,6 +483,33 @@ pub fn z_report(z: &ZReport) -> String {
                 o.sale_id
             );
         }
+    }
+    s
+}
+
+pub fn refunds(list: &[shopsync_core::staff::RefundSummary]) -> String {
+    let mut s = String::new();
+    for r in list {
+        let _ = writeln!(
+            s,
+            "{}  {:>10} to {:<5} sale {}  {}{}{}",
+            r.at.format("%Y-%m-%d %H:%M"),
+            r.amount,
+            r.tender,
+            r.sale_id,
+            r.refund_id,
+            r.staff_id
+                .as_deref()
+                .map(|id| format!("  by {id}"))
+                .unwrap_or_default(),
+            r.approver_id
+                .as_deref()
+                .map(|id| format!(", approved by {id}"))
+                .unwrap_or_default(),
+        );
+    }
+    if list.is_empty() {
+        s.push_str("no refunds\n");
     }
     s
 }

@@ -345,14 +345,14 @@ fn report_days_follow_the_store_time_zone_not_the_machine() -> R {
     t.json(&["setting", "set", "time_zone", "Pacific/Pago_Pago"])?;
     let store = StoreZone::parse("Pacific/Pago_Pago")?;
     let machine = [("TZ", "Pacific/Kiritimati")];
-    t.run_env(&machine, &["sell", "Px1", "--pay", "cash:1.00"])?;
+    t.run_env(&["sell", "Px1", "--pay", "cash:1.00"], &machine)?;
     // Tried again if the store's midnight passed between sale and report.
     for _ in 0..2 {
         let before = store.today();
-        let run = t.run_env(&machine, &["--json", "report", "z"])?;
+        let run = t.run_env(&["--json", "report", "z"], &machine)?;
         assert!(run.ok, "{}", run.stderr);
         let day = before.format("%Y-%m-%d").to_string();
-        let sales = t.run_env(&machine, &["--json", "sales", "--from", &day, "--to", &day])?;
+        let sales = t.run_env(&["--json", "sales", "--from", &day, "--to", &day], &machine)?;
         if store.today() != before {
             continue;
         }

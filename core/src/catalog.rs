@@ -1,5 +1,5 @@
-//! The catalog document: products, suppliers, tax classes, categories and
-//! store settings, as ordinary Automerge maps (last writer wins per field,
+//! The catalog document: products, suppliers, tax classes, categories,
+//! staff members and store settings, as ordinary Automerge maps (last writer wins per field,
 //! concurrent edits of one field kept as a visible conflict).
 //!
 //! Every entity sits directly under the root as `{kind}/{id}`, never inside a
@@ -18,6 +18,8 @@ pub const SUPPLIER: &str = "supplier/";
 pub const TAX_CLASS: &str = "tax_class/";
 pub const CATEGORY: &str = "category/";
 pub const SETTING: &str = "setting/";
+/// Staff members: name, role, PIN hash, active (`crate::staff`).
+pub const STAFF: &str = "staff/";
 
 /// Fields of a product map, in the order they are written.
 pub const PRODUCT_FIELDS: &[&str] = &[

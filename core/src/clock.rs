@@ -372,6 +372,8 @@ mod tests {
                 reason: crate::records::AdjustReason::Found,
                 note: None,
                 hlc,
+                staff_id: None,
+                approver_id: None,
             })
         };
         assert_eq!(stamp_problem(&adj(5, None)), None);

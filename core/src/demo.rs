@@ -213,6 +213,8 @@ fn make_sale(
         change,
         // Generated history is dated in the past: its causal stamp is its date.
         hlc: Some(at),
+        staff_id: None,
+        approver_id: None,
     })
 }
 
@@ -346,6 +348,8 @@ impl Store {
                     supplier_id: supplier.clone(),
                     lines: lines.to_vec(),
                     hlc: Some(start - 3_600_000),
+                    staff_id: None,
+                    approver_id: None,
                 }))?;
             }
             Ok(())

@@ -61,6 +61,26 @@ pub enum CoreError {
         "this device is enrolled as a till: catalog edits (products, suppliers, tax classes, settings) are made on a manager's device"
     )]
     CatalogReadOnly,
+    // staff (issue 10) --------------------------------------------------------
+    /// Staff are set up on this store: operations need a staff member
+    /// signed in with their PIN.
+    #[error("this store has staff: sign in with a staff PIN first")]
+    SignInRequired,
+    /// No active staff member has this PIN; how many tries are left before
+    /// PIN checks pause (0: paused now).
+    #[error("wrong PIN ({0} tries left before PIN checks pause for 30 s)")]
+    WrongPin(u32),
+    /// Too many wrong PINs in a row on this till: seconds until PIN checks
+    /// are taken again.
+    #[error("too many wrong PINs: try again in {0} s")]
+    PinLocked(u64),
+    /// The role of whoever is acting (or of their approver) does not allow it.
+    #[error("{0}")]
+    NotPermitted(String),
+    /// The receipt printer failed; whatever was being printed is saved.
+    #[cfg(feature = "store")]
+    #[error(transparent)]
+    Printer(#[from] crate::receipt::PrintError),
 }
 
 impl CoreError {
@@ -101,6 +121,12 @@ impl CoreError {
             CoreError::Unauthorized(_) => ErrorCode::Unauthorized,
             CoreError::NothingToRefund(_) => ErrorCode::Payment,
             CoreError::CatalogReadOnly => ErrorCode::Unauthorized,
+            CoreError::SignInRequired
+            | CoreError::WrongPin(_)
+            | CoreError::PinLocked(_)
+            | CoreError::NotPermitted(_) => ErrorCode::Unauthorized,
+            #[cfg(feature = "store")]
+            CoreError::Printer(_) => ErrorCode::Printer,
         }
     }
 

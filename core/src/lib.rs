@@ -43,11 +43,15 @@ pub mod queries;
 #[cfg(feature = "store")]
 pub mod rebuild;
 #[cfg(feature = "store")]
+pub mod receipt;
+#[cfg(feature = "store")]
 pub mod records;
 #[cfg(feature = "store")]
 pub mod refund_conflicts;
 #[cfg(feature = "store")]
 mod search;
+#[cfg(feature = "store")]
+pub mod staff;
 #[cfg(feature = "store")]
 pub mod store;
 #[cfg(feature = "store")]

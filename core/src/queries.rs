@@ -56,6 +56,8 @@ pub struct SalesFilter {
     pub till_id: Option<String>,
     /// Only sales with a line of this SKU.
     pub sku: Option<String>,
+    /// Only sales this staff member made (a staff id).
+    pub staff_id: Option<String>,
     pub limit: Option<u32>,
 }
 
@@ -278,6 +280,7 @@ impl Store {
                    FROM sales s
                    WHERE s.at >= ?1 AND s.at < ?2 AND (?3 IS NULL OR s.till_id = ?3)
                      AND (?4 IS NULL OR EXISTS (SELECT 1 FROM sale_lines l WHERE l.sale_id = s.id AND l.sku = ?4))
+                     AND (?6 IS NULL OR s.staff_id = ?6)
                    ORDER BY s.at DESC, s.id DESC LIMIT ?5";
         let sql = sql.replace("{over}", crate::refund_conflicts::OVER_REFUNDED_SQL);
         let c = self.currency;
@@ -285,7 +288,14 @@ impl Store {
             .conn
             .prepare_cached(&sql)?
             .query_map(
-                params![from, to, f.till_id, f.sku, f.limit.unwrap_or(1000)],
+                params![
+                    from,
+                    to,
+                    f.till_id,
+                    f.sku,
+                    f.limit.unwrap_or(1000),
+                    f.staff_id
+                ],
                 |r| {
                     Ok(SaleSummary {
                         sale_id: r.get(0)?,

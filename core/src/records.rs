@@ -64,6 +64,18 @@ impl Record {
         }
     }
 
+    /// Who made the record and who approved it (see [`SaleRecord::staff_id`]).
+    pub fn attribution(&self) -> (Option<&str>, Option<&str>) {
+        let (staff, approver) = match self {
+            Record::Sale(r) => (&r.staff_id, &r.approver_id),
+            Record::Refund(r) => (&r.staff_id, &r.approver_id),
+            Record::Receipt(r) => (&r.staff_id, &r.approver_id),
+            Record::Adjustment(r) => (&r.staff_id, &r.approver_id),
+            Record::Count(r) => (&r.staff_id, &r.approver_id),
+        };
+        (staff.as_deref(), approver.as_deref())
+    }
+
     /// Stamps a record that has no causal stamp yet.
     pub(crate) fn stamp_if_missing(&mut self, hlc: i64) {
         let slot = match self {
@@ -114,6 +126,14 @@ pub struct SaleRecord {
     /// which are ordered by `at`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hlc: Option<i64>,
+    /// The staff member who made the record (`staff/{id}` in the catalog);
+    /// `None` on a store without staff and in records of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff_id: Option<String>,
+    /// The staff member whose PIN approved what the maker's role may not do
+    /// alone (see `crate::staff::permissions`); `None` when nothing needed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approver_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,6 +179,14 @@ pub struct RefundRecord {
     /// which are ordered by `at`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hlc: Option<i64>,
+    /// The staff member who made the record (`staff/{id}` in the catalog);
+    /// `None` on a store without staff and in records of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff_id: Option<String>,
+    /// The staff member whose PIN approved what the maker's role may not do
+    /// alone (see `crate::staff::permissions`); `None` when nothing needed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approver_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -183,6 +211,14 @@ pub struct ReceiptRecord {
     /// which are ordered by `at`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hlc: Option<i64>,
+    /// The staff member who made the record (`staff/{id}` in the catalog);
+    /// `None` on a store without staff and in records of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff_id: Option<String>,
+    /// The staff member whose PIN approved what the maker's role may not do
+    /// alone (see `crate::staff::permissions`); `None` when nothing needed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approver_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -243,6 +279,14 @@ pub struct AdjustmentRecord {
     /// which are ordered by `at`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hlc: Option<i64>,
+    /// The staff member who made the record (`staff/{id}` in the catalog);
+    /// `None` on a store without staff and in records of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff_id: Option<String>,
+    /// The staff member whose PIN approved what the maker's role may not do
+    /// alone (see `crate::staff::permissions`); `None` when nothing needed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approver_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -257,6 +301,14 @@ pub struct CountRecord {
     /// which are ordered by `at`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hlc: Option<i64>,
+    /// The staff member who made the record (`staff/{id}` in the catalog);
+    /// `None` on a store without staff and in records of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff_id: Option<String>,
+    /// The staff member whose PIN approved what the maker's role may not do
+    /// alone (see `crate::staff::permissions`); `None` when nothing needed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approver_id: Option<String>,
 }
 
 /// "Stock of `product_id` at `at` was `counted`." Ordered against stock
@@ -295,6 +347,8 @@ mod tests {
             reason: AdjustReason::Damaged,
             note: None,
             hlc: None,
+            staff_id: None,
+            approver_id: None,
         });
         let bytes = r.encode()?;
         assert_eq!(bytes[0], RECORD_SCHEMA_VERSION);

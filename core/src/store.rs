@@ -54,6 +54,8 @@ pub struct Store {
     pub(crate) fixed_now: Option<i64>,
     snapshots: Snapshots,
     commits_since_checkpoint: u32,
+    /// The staff member acting now, if any (`Store::acting`).
+    pub(crate) acting: Option<crate::staff::Operator>,
 }
 
 impl Store {
@@ -133,6 +135,7 @@ impl Store {
             background: None,
             snapshots: Snapshots::Inline,
             commits_since_checkpoint: 0,
+            acting: None,
         })
     }
 
@@ -174,9 +177,26 @@ impl Store {
             background: None,
             snapshots: Snapshots::Inline,
             commits_since_checkpoint: 0,
+            acting: None,
         };
         store.reload_info()?;
+        store.backfill_if_due()?;
         Ok(store)
+    }
+
+    /// Projects once what migration 08 found kept but not projected
+    /// (`crate::staff` backfill), in one transaction.
+    fn backfill_if_due(&mut self) -> Result<()> {
+        let due = self
+            .conn
+            .prepare("SELECT 1 FROM meta WHERE key = ?1")?
+            .exists([crate::staff::BACKFILL_DUE])?;
+        if due {
+            let tx = self.conn.transaction()?;
+            crate::staff::backfill(&tx)?;
+            tx.commit()?;
+        }
+        Ok(())
     }
 
     /// Re-reads the store name and currency from the settings projection.
@@ -262,6 +282,7 @@ impl Store {
             conn: &tx,
             docs: &mut self.docs,
             info: &self.info,
+            acting: self.acting.as_ref(),
             now,
         };
         let out = match f(&mut w) {
@@ -427,6 +448,8 @@ pub(crate) struct Writer<'a> {
     pub conn: &'a Connection,
     pub docs: &'a mut DocCache,
     pub info: &'a StoreInfo,
+    /// Who is acting (`Store::acting`): catalog edits need a manager.
+    pub acting: Option<&'a crate::staff::Operator>,
     pub now: i64,
 }
 
@@ -437,6 +460,8 @@ impl Writer<'_> {
         edit: impl FnOnce(&mut automerge::AutoCommit) -> Result<Vec<String>>,
     ) -> Result<()> {
         crate::ops::catalog_fixes::ensure_catalog_writable(self.conn)?;
+        // Staff: only a manager (or with a manager's approval) edits the catalog.
+        crate::staff::authorize(self.conn, &[crate::staff::Action::EditCatalog], self.acting)?;
         let doc_id = DocId::catalog(&self.info.store_id);
         let mut touched = Vec::new();
         self.docs

@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use automerge::legacy::{Key, ObjectId, OpType};
 use automerge::{Change, ObjType, ScalarValue};
 
-use crate::catalog::{CATEGORY, PRODUCT, SETTING, SUPPLIER, TAX_CLASS};
+use crate::catalog::{CATEGORY, PRODUCT, SETTING, STAFF, SUPPLIER, TAX_CLASS};
 use crate::ids::DocId;
 use crate::records::{RECORD_SCHEMA_VERSION, Record};
 
@@ -35,6 +35,13 @@ pub fn check_record(key: &str, record: &Record) -> Check {
     // would order a count after every later movement, on every till.
     if let Some(problem) = crate::clock::stamp_problem(record) {
         return Err(Violation::new(key, Rule::Bounds, problem));
+    }
+    // Who made and who approved the record: staff ids, when given.
+    let (staff, approver) = record.attribution();
+    for (field, value) in [("staff id", staff), ("approver id", approver)] {
+        if let Some(v) = value {
+            id(key, field, v)?;
+        }
     }
     match record {
         Record::Sale(s) => {
@@ -326,6 +333,7 @@ enum Kind {
     Supplier,
     TaxClass,
     Category,
+    Staff,
 }
 
 #[derive(Clone, Copy)]
@@ -352,6 +360,9 @@ fn field_type(kind: Kind, field: &str) -> Option<Ty> {
         (Kind::TaxClass, "inclusive") => Ty::Bool,
         (Kind::Category, "name") => Ty::Str,
         (Kind::Category, "archived") => Ty::Bool,
+        // A PIN is only ever stored as its argon2id PHC string.
+        (Kind::Staff, "name" | "role" | "pin_hash") => Ty::Str,
+        (Kind::Staff, "active") => Ty::Bool,
         _ => return None,
     })
 }
@@ -362,6 +373,7 @@ fn root_kind(key: &str) -> std::result::Result<Option<(Kind, &str)>, Violation> 
         (SUPPLIER, Kind::Supplier),
         (TAX_CLASS, Kind::TaxClass),
         (CATEGORY, Kind::Category),
+        (STAFF, Kind::Staff),
     ] {
         if let Some(rest) = key.strip_prefix(prefix) {
             id(key, "catalog id", rest)?;
@@ -376,7 +388,7 @@ fn root_kind(key: &str) -> std::result::Result<Option<(Kind, &str)>, Violation> 
         key,
         Rule::UnknownKey,
         format!(
-            "'{}' is not a catalog key ({PRODUCT}, {SUPPLIER}, {TAX_CLASS}, {CATEGORY} or {SETTING}…)",
+            "'{}' is not a catalog key ({PRODUCT}, {SUPPLIER}, {TAX_CLASS}, {CATEGORY}, {STAFF} or {SETTING}…)",
             key
         ),
     ))

@@ -61,6 +61,8 @@ fn a_count_stamped_in_the_far_future_is_quarantined_and_a_recount_counts() -> R 
     let t = t0().timestamp_millis();
     let count = Record::Count(CountRecord {
         hlc: Some(i64::MAX),
+        staff_id: None,
+        approver_id: None,
         id: "hostile-count".into(),
         at: t,
         started_at: t,
@@ -135,6 +137,8 @@ fn a_refund_of_fewer_than_one_unit_from_another_till_is_quarantined() -> R {
     let pid = a.stock_levels(Some("P"), false)?[0].product_id.clone();
     let refund = Record::Refund(RefundRecord {
         hlc: None,
+        staff_id: None,
+        approver_id: None,
         id: "hostile-refund".into(),
         sale_id: sale.sale_id.clone(),
         at: t0().timestamp_millis() + 60_000,
@@ -295,6 +299,8 @@ fn a_record_stamped_at_the_limit_does_not_stop_the_till_selling() -> R {
     let t = t0().timestamp_millis();
     let receipt = Record::Receipt(shopsync_core::records::ReceiptRecord {
         hlc: Some(shopsync_core::clock::MAX_STAMP),
+        staff_id: None,
+        approver_id: None,
         id: "stamped-at-the-limit".into(),
         at: t,
         supplier_id: None,

@@ -53,6 +53,8 @@ fn quarantine_rogue_ledger(store_id: &str, milk: &str, taken_sale_id: &str) -> R
     let receipt = |id: &str, qty: i64| {
         Record::Receipt(ReceiptRecord {
             hlc: None,
+            staff_id: None,
+            approver_id: None,
             id: id.into(),
             at: T,
             supplier_id: None,
@@ -78,6 +80,8 @@ fn quarantine_rogue_ledger(store_id: &str, milk: &str, taken_sale_id: &str) -> R
     };
     let count = Record::Count(CountRecord {
         hlc: None,
+        staff_id: None,
+        approver_id: None,
         id: "bad-count".into(),
         at: T,
         started_at: T,
@@ -96,6 +100,8 @@ fn quarantine_rogue_ledger(store_id: &str, milk: &str, taken_sale_id: &str) -> R
     };
     let refund = Record::Refund(RefundRecord {
         hlc: None,
+        staff_id: None,
+        approver_id: None,
         id: "bad-refund".into(),
         sale_id: taken_sale_id.into(),
         at: T,
@@ -108,6 +114,8 @@ fn quarantine_rogue_ledger(store_id: &str, milk: &str, taken_sale_id: &str) -> R
     put(&mut doc, "bad-refund", refund.encode()?)?;
     let mut huge = ReceiptRecord {
         hlc: None,
+        staff_id: None,
+        approver_id: None,
         id: "bad-overflow".into(),
         at: T,
         supplier_id: None,
@@ -128,6 +136,8 @@ fn quarantine_rogue_ledger(store_id: &str, milk: &str, taken_sale_id: &str) -> R
     // till A's sale (it passes every rule, but the id is taken).
     let adj = Record::Adjustment(AdjustmentRecord {
         hlc: None,
+        staff_id: None,
+        approver_id: None,
         id: "good-adjust".into(),
         at: T,
         product_id: milk.into(),

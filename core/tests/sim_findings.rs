@@ -56,6 +56,8 @@ fn reusing(store: &Store, id: &str) -> Result<Bundle, Box<dyn std::error::Error>
         tender: TenderKind::Cash,
         restock: true,
         hlc: Some(at),
+        staff_id: None,
+        approver_id: None,
     });
     let mut doc = AutoCommit::new();
     doc.put(ROOT, id, ScalarValue::Bytes(r.encode()?))?;
@@ -216,6 +218,8 @@ fn a_stamp_far_ahead_of_its_date_does_not_make_an_honest_till_flag_itself() -> R
         tender: TenderKind::Cash,
         restock: false,
         hlc: Some(at + 365 * 24 * 3600 * 1000),
+        staff_id: None,
+        approver_id: None,
     });
     let mut d = AutoCommit::new();
     d.put(ROOT, "far-stamp", ScalarValue::Bytes(r.encode()?))?;

@@ -14,6 +14,7 @@
 //! - [`steps`]: a stocked shop, first launch, a keyboard sale and the
 //!   like, shared by the till's tests (`tests/till.rs`) and the test of
 //!   the installed package (`tests/installed.rs`).
+//! - [`printer`]: a receipt printer played by a TCP listener on 127.0.0.1.
 //! - `file_dialog.rs`: the till's native file pickers (GTK's chooser, a
 //!   window outside the page), driven through `xdotool`:
 //!   [`App::choose_file`], [`App::cancel_file_dialog`].
@@ -30,6 +31,7 @@ pub use fantoccini;
 mod app;
 mod file_dialog;
 mod page;
+pub mod printer;
 pub mod steps;
 pub mod web;
 

@@ -1480,3 +1480,75 @@ async fn report_days_follow_the_store_time_zone() -> Result<()> {
     );
     Ok(())
 }
+
+/// The thermal printer in the real window: set in Settings to a printer
+/// played by a listener on 127.0.0.1, a cash sale prints its receipt there
+/// with a cut and the drawer kick; with the printer offline the next sale
+/// is saved all the same and the receipt dialog says so, with Reprint.
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/e2e.sh"]
+async fn cash_sale_prints_on_the_thermal_printer_with_a_cut_and_a_kick() -> Result<()> {
+    use shopsync_e2e::printer::{LoopbackPrinter, contains_bytes, offline_printer};
+    const CUT: &[u8] = &[0x1D, b'V', 65, 3];
+    const KICK: &[u8] = &[0x1B, b'p', 0, 25, 250];
+    let (_dir, db) = temp_db()?;
+    drop(seed(&db)?);
+    let printer = LoopbackPrinter::start()?;
+    let target = printer.target();
+    let offline = offline_printer()?;
+    with_app(&db, |app| async move {
+        let r = async {
+            app.nav("settings").await?;
+            app.el("printer-card").await?;
+            app.fill("printer-target", &target).await?;
+            app.click("printer-save").await?;
+            app.wait_text("message-text", |t| t.contains("Printer settings saved"))
+                .await?;
+            app.nav("sell").await?;
+            app.type_keys("sell-search", &format!("{MILK_BARCODE}{}", enter()))
+                .await?;
+            app.el("cart-line-0").await?;
+            app.type_keys("sell-search", &key(Key::F9)).await?;
+            app.el("pay-dialog").await?;
+            app.type_keys("tender-amount", &key(Key::F5)).await?;
+            app.el("receipt").await?;
+            app.wait_attr("thermal-status", "data-state", "printed")
+                .await?;
+            app.screenshot("thermal-printed").await?;
+            app.click("new-sale").await?;
+
+            // Offline: the sale is saved, the dialog says so and offers a reprint.
+            app.nav("settings").await?;
+            app.fill("printer-target", &offline).await?;
+            app.click("printer-save").await?;
+            app.wait_text("message-text", |t| t.contains("Printer settings saved"))
+                .await?;
+            app.nav("sell").await?;
+            app.type_keys("sell-search", &format!("{MILK_BARCODE}{}", enter()))
+                .await?;
+            app.el("cart-line-0").await?;
+            app.type_keys("sell-search", &key(Key::F9)).await?;
+            app.el("pay-dialog").await?;
+            app.type_keys("tender-amount", &key(Key::F5)).await?;
+            app.wait_attr("thermal-status", "data-state", "failed")
+                .await?;
+            let status = app.text("thermal-status").await?;
+            anyhow::ensure!(
+                status.contains("saved") && status.contains("printer is offline"),
+                "{status}"
+            );
+            app.el("thermal-reprint").await?;
+            app.screenshot("thermal-offline").await?;
+            Ok(())
+        }
+        .await;
+        (app, r)
+    })
+    .await?;
+    let got = printer.received()?;
+    anyhow::ensure!(contains_bytes(&got, CUT), "no cut in {} bytes", got.len());
+    anyhow::ensure!(contains_bytes(&got, KICK), "no drawer kick");
+    anyhow::ensure!(contains_bytes(&got, b"TOTAL"), "no total");
+    anyhow::ensure!(sales_on_disk(&db)? == 2, "both sales are saved");
+    Ok(())
+}

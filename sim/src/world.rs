@@ -1130,6 +1130,8 @@ impl World {
                 tender: TenderKind::Cash,
                 restock: true,
                 hlc: Some(hlc),
+                staff_id: None,
+                approver_id: None,
             })
         };
         let (key, bytes): (String, Vec<u8>) = match kind {

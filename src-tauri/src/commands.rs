@@ -66,6 +66,11 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         save_settings,
         ui_language,
         set_ui_language,
+        crate::printing::printer_settings,
+        crate::printing::set_printer_settings,
+        crate::printing::print_test_page,
+        crate::printing::print_receipt,
+        crate::printing::open_drawer,
         sync_status,
         sync_now,
         enrol,
@@ -320,6 +325,7 @@ async fn sales(state: S<'_>, req: SalesQuery) -> CmdResult<Vec<SaleSummary>> {
                 to: req.to,
                 till_id: None,
                 sku: req.sku.filter(|x| !x.trim().is_empty()),
+                staff_id: None,
                 limit: req.limit,
             })
         })

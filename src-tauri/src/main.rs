@@ -8,6 +8,7 @@ mod convert;
 mod diagnostics;
 mod files;
 mod logs;
+mod printing;
 mod single_instance;
 mod state;
 mod support;

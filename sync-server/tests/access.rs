@@ -79,6 +79,8 @@ fn record_bytes(key: &str) -> automerge::ScalarValue {
     use shopsync_core::records::{AdjustReason, AdjustmentRecord, Record};
     let r = Record::Adjustment(AdjustmentRecord {
         hlc: None,
+        staff_id: None,
+        approver_id: None,
         id: key.into(),
         at: 1_780_000_000_000,
         product_id: "p".into(),

@@ -172,6 +172,8 @@ fn restore_fork() -> (Vec<u8>, Vec<u8>) {
                 reason: shopsync_core::records::AdjustReason::Found,
                 note: None,
                 hlc: None,
+                staff_id: None,
+                approver_id: None,
             })
             .encode()
             .unwrap();

@@ -63,6 +63,8 @@ fn invalid_records_are_refused_with_422_and_nothing_is_stored() -> R {
     let mut doc = AutoCommit::new();
     let good = Record::Receipt(ReceiptRecord {
         hlc: None,
+        staff_id: None,
+        approver_id: None,
         id: "r-good".into(),
         at,
         supplier_id: None,
@@ -82,6 +84,8 @@ fn invalid_records_are_refused_with_422_and_nothing_is_stored() -> R {
     };
     let bad = Record::Count(CountRecord {
         hlc: None,
+        staff_id: None,
+        approver_id: None,
         id: "c-bad".into(),
         at,
         started_at: at,
@@ -93,6 +97,8 @@ fn invalid_records_are_refused_with_422_and_nothing_is_stored() -> R {
     let mut other = AutoCommit::new();
     let good2 = Record::Receipt(ReceiptRecord {
         hlc: None,
+        staff_id: None,
+        approver_id: None,
         id: "r-good-2".into(),
         at,
         supplier_id: None,
@@ -232,6 +238,8 @@ fn a_record_no_projection_can_apply_is_quarantined_and_sync_goes_on() -> R {
     let receipt = |id: &str, qty: i64| {
         Record::Receipt(ReceiptRecord {
             hlc: None,
+            staff_id: None,
+            approver_id: None,
             id: id.into(),
             at,
             supplier_id: None,

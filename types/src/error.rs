@@ -24,6 +24,9 @@ pub enum ErrorCode {
     Network,
     /// The server refused the device's credentials.
     Unauthorized,
+    /// The receipt printer could not be reached or did not take the
+    /// receipt (whatever was being printed is kept: print it again later).
+    Printer,
     /// Anything else: a bug.
     Internal,
 }

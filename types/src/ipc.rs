@@ -190,6 +190,16 @@ pub struct IdInput {
     pub id: String,
 }
 
+/// Print a saved sale's receipt on the till's thermal printer: right after
+/// the sale (`copy` false: the drawer opens for cash), or a reprint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrintReceiptInput {
+    /// The sale's id or receipt number.
+    pub sale: String,
+    #[serde(default)]
+    pub copy: bool,
+}
+
 /// A panic or other failure inside the UI, for the shell's log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UiErrorInput {

@@ -9,6 +9,7 @@ pub mod ipc;
 pub mod locale;
 pub mod money;
 pub mod orders;
+pub mod printer;
 pub mod quarantine;
 pub mod views;
 #[cfg(feature = "zone")]
@@ -22,5 +23,6 @@ pub use orders::{
     Availability, OrderLineInput, OrderLineView, OrderStatus, OrderView, PublicCatalog,
     PublicProduct,
 };
+pub use printer::{PrintOutcome, PrinterSettings, PrinterSettingsEdit, ReceiptCode, ReceiptPaper};
 pub use quarantine::QuarantinedRecord;
 pub use views::*;

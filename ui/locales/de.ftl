@@ -465,3 +465,25 @@ about-open-log-folder = Protokollordner öffnen
 about-copy-diagnostics = Diagnose kopieren
 about-copied = Diagnose in die Zwischenablage kopiert.
 about-copy-failed = Kopieren in die Zwischenablage fehlgeschlagen ({ $error }): markieren Sie den Text unten und kopieren Sie ihn.
+
+## Receipt printer (Settings, Sell, Sales)
+printer-title = Bondrucker
+printer-hint = Der Thermodrucker (ESC/POS) dieser Kasse, nicht mit anderen Kassen geteilt. Ohne Adresse wird über den Druckdialog des Systems gedruckt.
+printer-target = Druckeradresse (tcp://HOST:9100 oder /dev/usb/lp0)
+printer-paper = Papierrolle
+printer-code = Belegnummer drucken als
+printer-code-barcode = Strichcode
+printer-code-qr = QR-Code
+printer-code-none = nur Text
+printer-kick = Kassenschublade nach Barzahlung öffnen
+printer-save = Drucker speichern
+printer-saved = Druckereinstellungen gespeichert.
+printer-test = Testdruck
+printer-test-sent = Testseite an den Drucker gesendet.
+printer-drawer = Schublade öffnen
+printer-drawer-opened = Schublade geöffnet.
+printer-printing = Beleg wird gedruckt …
+printer-printed = Beleg gedruckt.
+printer-offline = Verkauf { $number } gespeichert; der Drucker ist nicht erreichbar – später erneut drucken. ({ $error })
+printer-reprint = Erneut drucken
+printer-reprinted = Beleg an den Drucker gesendet.

@@ -466,3 +466,25 @@ about-open-log-folder = Open log folder
 about-copy-diagnostics = Copy diagnostics
 about-copied = Diagnostics copied to the clipboard.
 about-copy-failed = Could not copy to the clipboard ({ $error }): select the text below and copy it.
+
+## Receipt printer (Settings, Sell, Sales)
+printer-title = Receipt printer
+printer-hint = This till's thermal (ESC/POS) printer, not shared with other tills. Leave the address empty to print through the system print dialog.
+printer-target = Printer address (tcp://HOST:9100 or /dev/usb/lp0)
+printer-paper = Paper roll
+printer-code = Sale number printed as
+printer-code-barcode = Barcode
+printer-code-qr = QR code
+printer-code-none = Text only
+printer-kick = Open the cash drawer after a cash sale
+printer-save = Save printer
+printer-saved = Printer settings saved.
+printer-test = Test print
+printer-test-sent = Test page sent to the printer.
+printer-drawer = Open drawer
+printer-drawer-opened = Drawer opened.
+printer-printing = Printing the receipt…
+printer-printed = Receipt printed.
+printer-offline = Sale { $number } saved; the printer is offline — reprint later. ({ $error })
+printer-reprint = Reprint
+printer-reprinted = Receipt sent to the printer.

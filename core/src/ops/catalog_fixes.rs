@@ -241,6 +241,8 @@ impl Store {
                 for (product_id, delta) in [(&gone.id, -on_hand), (&kept.id, on_hand)] {
                     w.append(&Record::Adjustment(AdjustmentRecord {
                         hlc: None,
+                        staff_id: None,
+                        approver_id: None,
                         id: new_id(),
                         at: w.now,
                         product_id: product_id.clone(),

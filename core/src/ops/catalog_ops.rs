@@ -572,6 +572,8 @@ fn check_setting(name: &str, value: &str) -> Result<()> {
         "publish",
         "publish_detail",
         "receipt_paper",
+        crate::staff::permissions::REFUND_LIMIT_SETTING,
+        crate::staff::permissions::DISCOUNT_LIMIT_SETTING,
         "time_zone",
     ];
     if !ALLOWED.contains(&name) {
@@ -595,6 +597,23 @@ fn check_setting(name: &str, value: &str) -> Result<()> {
     if name == "time_zone" {
         shopsync_types::zone::StoreZone::parse(value)
             .map_err(|e| CoreError::invalid("time_zone", e.to_string()))?;
+    }
+    // The cashiers' limits (crate::staff::permissions): whole numbers.
+    let max = match name {
+        crate::staff::permissions::REFUND_LIMIT_SETTING => Some(crate::validate::MAX_AMOUNT),
+        crate::staff::permissions::DISCOUNT_LIMIT_SETTING => Some(10_000),
+        _ => None,
+    };
+    if let Some(max) = max
+        && !value
+            .trim()
+            .parse::<i64>()
+            .is_ok_and(|v| (0..=max).contains(&v))
+    {
+        return Err(CoreError::invalid(
+            name,
+            format!("{name} is a whole number from 0 to {max}"),
+        ));
     }
     if name == "store_name" && value.trim().is_empty() {
         return Err(CoreError::invalid(

@@ -256,6 +256,7 @@ impl Store {
         if lines.is_empty() {
             return Err(CoreError::invalid("count", "nothing has been counted yet"));
         }
+        let who = self.authorize_acting(&[crate::staff::Action::PostCount])?;
         let record_id = new_id();
         let started_at = view.started_at.timestamp_millis();
         let cid = view.count_id.clone();
@@ -266,6 +267,8 @@ impl Store {
                 started_at,
                 lines,
                 hlc: None,
+                staff_id: who.staff_id,
+                approver_id: who.approver_id,
             }))?;
             w.conn.execute(
                 "UPDATE count_sessions SET posted_at = ?1, record_id = ?2 WHERE id = ?3",

@@ -8,6 +8,7 @@ use crate::error::{CoreError, Result};
 use crate::ids::new_id;
 use crate::pricing::pro_rata;
 use crate::records::{Record, RefundLine, RefundRecord};
+use crate::staff::Action;
 use crate::store::Store;
 
 #[derive(Debug, Clone, Default)]
@@ -137,16 +138,20 @@ impl Store {
             });
             l.refunded += n;
         }
+        let amount: i64 = lines.iter().map(|l| l.amount).sum();
+        let who = self.authorize_acting(&[Action::Refund { amount }])?;
         let record = RefundRecord {
             id: new_id(),
             sale_id: sale_id.to_string(),
             at: 0,
-            amount: lines.iter().map(|l| l.amount).sum(),
+            amount,
             tax: lines.iter().map(|l| l.tax).sum(),
             lines,
             tender,
             restock: req.restock,
             hlc: None,
+            staff_id: who.staff_id,
+            approver_id: who.approver_id,
         };
         let record = self.write(|w| {
             let mut r = record;

@@ -8,6 +8,7 @@ use crate::error::{CoreError, Result};
 use crate::ids::new_id;
 use crate::pricing::{price_line, settle};
 use crate::records::{Record, SaleLine, SaleRecord, Tender};
+use crate::staff::Action;
 use crate::store::Store;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,6 +119,21 @@ fn price_cart(conn: &Connection, cart: &[CartLine]) -> Result<Priced> {
     })
 }
 
+/// What a sale asks of the staff member's role: selling, and each price
+/// override and line discount (`crate::staff::permissions`).
+fn sale_actions(lines: &[SaleLine]) -> Vec<Action> {
+    let mut actions = vec![Action::Sell];
+    for l in lines {
+        if l.override_reason.is_some() {
+            actions.push(Action::PriceOverride);
+        }
+        if l.discount_bp > 0 {
+            actions.push(Action::Discount { bp: l.discount_bp });
+        }
+    }
+    actions
+}
+
 pub(crate) fn line_view(
     currency: Currency,
     i: usize,
@@ -175,6 +191,7 @@ impl Store {
         also: impl FnOnce(&mut crate::store::Writer<'_>, &SaleRecord) -> Result<()>,
     ) -> Result<SaleReceipt> {
         let priced = price_cart(&self.conn, cart)?;
+        let who = self.authorize_acting(&sale_actions(&priced.lines))?;
         let tenders: Vec<Tender> = tenders
             .iter()
             .map(|t| Tender {
@@ -199,6 +216,8 @@ impl Store {
                 total: priced.total,
                 change,
                 hlc: None,
+                staff_id: who.staff_id,
+                approver_id: who.approver_id,
             };
             w.append(&Record::Sale(record.clone()))?;
             also(w, &record)?;

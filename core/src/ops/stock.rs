@@ -4,6 +4,7 @@ use super::lookup;
 use crate::error::{CoreError, Result};
 use crate::ids::new_id;
 use crate::records::{AdjustReason, AdjustmentRecord, ReceiptLine, ReceiptRecord, Record};
+use crate::staff::Action;
 use crate::store::Store;
 
 #[derive(Debug, Clone)]
@@ -39,6 +40,7 @@ impl Store {
                 unit_cost: item.unit_cost,
             });
         }
+        let who = self.authorize_acting(&[Action::ReceiveStock])?;
         let id = new_id();
         let supplier_id = supplier.map(str::to_string);
         self.write(|w| {
@@ -48,6 +50,8 @@ impl Store {
                 supplier_id,
                 lines,
                 hlc: None,
+                staff_id: who.staff_id,
+                approver_id: who.approver_id,
             }))
         })?;
         Ok(id)
@@ -68,6 +72,7 @@ impl Store {
             ));
         }
         let product = lookup::by_code(&self.conn, self.currency, code)?;
+        let who = self.authorize_acting(&[Action::AdjustStock])?;
         let id = new_id();
         self.write(|w| {
             w.append(&Record::Adjustment(AdjustmentRecord {
@@ -78,6 +83,8 @@ impl Store {
                 reason,
                 note,
                 hlc: None,
+                staff_id: who.staff_id,
+                approver_id: who.approver_id,
             }))
         })?;
         Ok(id)

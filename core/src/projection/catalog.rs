@@ -4,7 +4,7 @@
 use automerge::AutoCommit;
 use rusqlite::{Connection, params};
 
-use crate::catalog::{self, CATEGORY, PRODUCT, SETTING, SUPPLIER, TAX_CLASS};
+use crate::catalog::{self, CATEGORY, PRODUCT, SETTING, STAFF, SUPPLIER, TAX_CLASS};
 use crate::error::Result;
 
 /// Brings the projection of one catalog root key up to date with the document.
@@ -64,6 +64,8 @@ pub fn project_key(conn: &Connection, doc: &AutoCommit, key: &str) -> Result<()>
             None => conn.execute("DELETE FROM settings WHERE key = ?1", [name])?,
         };
         Ok(())
+    } else if let Some(id) = key.strip_prefix(STAFF) {
+        crate::staff::project_staff(conn, doc, key, id)
     } else {
         // A key from a newer schema: kept in the document, not projected.
         Ok(())

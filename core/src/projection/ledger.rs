@@ -12,16 +12,18 @@ pub fn apply(conn: &Connection, till_id: &str, record: &Record) -> Result<()> {
     id_not_taken(conn, record.id(), till_id, record.at())?;
     crate::clock::observe_record(conn, record)?;
     let hlc = record.hlc();
+    let (staff, approver) = record.attribution();
     match record {
         Record::Sale(s) => {
             let items: i64 = s.lines.iter().map(|l| l.qty).sum();
             let paid: i64 = s.tenders.iter().map(|t| t.amount).sum();
             let inserted = conn
                 .prepare_cached(
-                    "INSERT OR IGNORE INTO sales (id, number, till_id, at, items, subtotal, discount, tax, total, paid, change, seq)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                    "INSERT OR IGNORE INTO sales (id, number, till_id, at, items, subtotal, discount, tax, total, paid, change, seq,
+                                                  staff_id, approver_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                 )?
-                .execute(params![s.id, s.number, till_id, s.at, items, s.subtotal, s.discount, s.tax, s.total, paid, s.change, i64::try_from(s.seq).unwrap_or(i64::MAX)])?;
+                .execute(params![s.id, s.number, till_id, s.at, items, s.subtotal, s.discount, s.tax, s.total, paid, s.change, i64::try_from(s.seq).unwrap_or(i64::MAX), staff, approver])?;
             if inserted == 0 {
                 return Ok(());
             }
@@ -61,8 +63,8 @@ pub fn apply(conn: &Connection, till_id: &str, record: &Record) -> Result<()> {
         Record::Refund(r) => {
             let inserted = conn
                 .prepare_cached(
-                    "INSERT OR IGNORE INTO refunds (id, sale_id, till_id, at, amount, tax, tender)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    "INSERT OR IGNORE INTO refunds (id, sale_id, till_id, at, amount, tax, tender, staff_id, approver_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 )?
                 .execute(params![
                     r.id,
@@ -71,7 +73,9 @@ pub fn apply(conn: &Connection, till_id: &str, record: &Record) -> Result<()> {
                     r.at,
                     r.amount,
                     r.tax,
-                    r.tender.as_str()
+                    r.tender.as_str(),
+                    staff,
+                    approver
                 ])?;
             if inserted == 0 {
                 return Ok(());
@@ -97,6 +101,7 @@ pub fn apply(conn: &Connection, till_id: &str, record: &Record) -> Result<()> {
                 r.at,
                 r.supplier_id.as_deref(),
                 None,
+                (staff, approver),
             )? {
                 for (i, l) in r.lines.iter().enumerate() {
                     movement(conn, &r.id, i, &l.product_id, (r.at, hlc), l.qty, "receipt")?;
@@ -112,6 +117,7 @@ pub fn apply(conn: &Connection, till_id: &str, record: &Record) -> Result<()> {
                 a.at,
                 None,
                 Some(a.reason.as_str()),
+                (staff, approver),
             )? {
                 movement(
                     conn,
@@ -125,7 +131,16 @@ pub fn apply(conn: &Connection, till_id: &str, record: &Record) -> Result<()> {
             }
         }
         Record::Count(c) => {
-            if stock_record(conn, &c.id, "count", till_id, c.at, None, None)? {
+            if stock_record(
+                conn,
+                &c.id,
+                "count",
+                till_id,
+                c.at,
+                None,
+                None,
+                (staff, approver),
+            )? {
                 for line in &c.lines {
                     count_line(conn, &c.id, line)?;
                 }
@@ -155,6 +170,7 @@ fn id_not_taken(conn: &Connection, id: &str, till_id: &str, at: i64) -> Result<(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn stock_record(
     conn: &Connection,
     id: &str,
@@ -163,12 +179,14 @@ fn stock_record(
     at: i64,
     supplier: Option<&str>,
     reason: Option<&str>,
+    (staff, approver): (Option<&str>, Option<&str>),
 ) -> Result<bool> {
     let n = conn
         .prepare_cached(
-            "INSERT OR IGNORE INTO stock_records (id, kind, till_id, at, supplier_id, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT OR IGNORE INTO stock_records (id, kind, till_id, at, supplier_id, reason, staff_id, approver_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?
-        .execute(params![id, kind, till_id, at, supplier, reason])?;
+        .execute(params![id, kind, till_id, at, supplier, reason, staff, approver])?;
     Ok(n > 0)
 }
 

@@ -25,6 +25,7 @@ pub const PROJECTION_TABLES: &[(&str, &str)] = &[
     ("tax_classes", "*"),
     ("categories", "*"),
     ("settings", "*"),
+    ("staff", "*"),
     ("sales", "*"),
     ("sale_lines", "*"),
     ("sale_tenders", "*"),

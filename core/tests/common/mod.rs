@@ -334,3 +334,90 @@ pub fn stock_of(s: &Store, sku: &str) -> Result<(i64, i64, i64), CoreError> {
     assert_eq!(levels.len(), 1, "one stock line for {sku}");
     Ok((levels[0].on_hand, levels[0].reserved, levels[0].available))
 }
+
+// -- staff: members added by a manager, operators found by PIN -------------
+
+/// Adds a staff member with `pin`, `by` acting (`None` for the first one);
+/// returns their id.
+pub fn add_staff(
+    s: &mut Store,
+    by: Option<&shopsync_core::staff::Operator>,
+    name: &str,
+    role: shopsync_core::staff::StaffRole,
+    pin: &str,
+) -> Result<String, CoreError> {
+    let pin = shopsync_core::staff::Pin::parse(pin)?;
+    let member = s.acting(by.cloned(), |s| {
+        s.add_staff(shopsync_core::staff::NewStaff {
+            name: name.into(),
+            role,
+            pin,
+        })
+    })?;
+    Ok(member.id)
+}
+
+/// The operator signed in with `pin`, approved by `approve_pin` if given.
+pub fn operator(
+    s: &mut Store,
+    pin: &str,
+    approve_pin: Option<&str>,
+) -> Result<shopsync_core::staff::Operator, CoreError> {
+    let staff = s.staff_by_pin(pin)?;
+    let mut op = shopsync_core::staff::Operator::new(staff.id);
+    if let Some(p) = approve_pin {
+        op = op.approved_by(s.staff_by_pin(p)?.id);
+    }
+    Ok(op)
+}
+
+/// Migration 08 (staff) undone: a till file as version 7 left it.
+pub const UNDO_MIGRATION_08: &str = "DROP INDEX sales_staff; DROP INDEX refunds_staff; DROP TABLE staff;
+    ALTER TABLE sales DROP COLUMN staff_id; ALTER TABLE sales DROP COLUMN approver_id;
+    ALTER TABLE refunds DROP COLUMN staff_id; ALTER TABLE refunds DROP COLUMN approver_id;
+    ALTER TABLE stock_records DROP COLUMN staff_id; ALTER TABLE stock_records DROP COLUMN approver_id;";
+
+/// A receipt printer on 127.0.0.1 for tests: a raw-TCP listener on a free
+/// port that takes one connection and keeps everything sent until the
+/// sender closes it.
+pub struct LoopbackPrinter {
+    pub addr: std::net::SocketAddr,
+    received: std::thread::JoinHandle<std::io::Result<Vec<u8>>>,
+}
+
+impl LoopbackPrinter {
+    pub fn start() -> std::io::Result<LoopbackPrinter> {
+        use std::io::Read;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let received = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept()?;
+            stream.set_read_timeout(Some(std::time::Duration::from_secs(20)))?;
+            let mut bytes = Vec::new();
+            stream.read_to_end(&mut bytes)?;
+            Ok(bytes)
+        });
+        Ok(LoopbackPrinter { addr, received })
+    }
+
+    /// The printer as a till's setting takes it.
+    pub fn target(&self) -> String {
+        format!("tcp://{}", self.addr)
+    }
+
+    /// Everything the till sent (waits for it to close the connection).
+    pub fn received(self) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+        Ok(self
+            .received
+            .join()
+            .map_err(|_| "the loopback printer's thread panicked")??)
+    }
+}
+
+/// A `tcp://127.0.0.1:PORT` where nothing listens (a port just freed).
+pub fn offline_printer() -> std::io::Result<String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    drop(listener);
+    Ok(format!("tcp://{addr}"))
+}

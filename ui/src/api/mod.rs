@@ -294,6 +294,31 @@ pub async fn settings() -> ApiResult<SettingsView> {
 pub async fn save_settings(req: &SettingsInput) -> ApiResult<()> {
     call("save_settings", req).await
 }
+pub async fn printer_settings() -> ApiResult<shopsync_types::PrinterSettings> {
+    call0("printer_settings").await
+}
+pub async fn set_printer_settings(
+    req: &shopsync_types::PrinterSettingsEdit,
+) -> ApiResult<shopsync_types::PrinterSettings> {
+    call("set_printer_settings", req).await
+}
+pub async fn print_test_page() -> ApiResult<shopsync_types::PrintOutcome> {
+    call0("print_test_page").await
+}
+/// A saved sale's receipt on the thermal printer (`copy`: a reprint).
+pub async fn print_receipt(sale: &str, copy: bool) -> ApiResult<shopsync_types::PrintOutcome> {
+    call(
+        "print_receipt",
+        &PrintReceiptInput {
+            sale: sale.to_string(),
+            copy,
+        },
+    )
+    .await
+}
+pub async fn open_drawer() -> ApiResult<shopsync_types::PrintOutcome> {
+    call0("open_drawer").await
+}
 pub async fn ui_language() -> ApiResult<String> {
     call0("ui_language").await
 }

@@ -94,6 +94,21 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
         ctx.data_version.track();
         load();
     });
+    // A reprint on this till's thermal printer, when it has one.
+    let has_printer = RwSignal::new(false);
+    spawn(async move {
+        if let Ok(p) = api::printer_settings().await {
+            let _ = has_printer.try_set(p.target.is_some());
+        }
+    });
+    let reprint = move |id: String| {
+        spawn(async move {
+            match api::print_receipt(&id, true).await {
+                Ok(_) => ctx.info(tr!("printer-reprinted")),
+                Err(e) => ctx.error(&e),
+            }
+        });
+    };
     let open = move |id: String| {
         spawn(async move {
             match api::sale(&id).await {
@@ -208,6 +223,10 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
                     })}
                     <div class="pay-row end">
                         <button class="btn" on:click=move |_| detail.set(None)>{tr!("sales-close")}</button>
+                        {has_printer.get().then(|| {
+                            let id = d.summary.sale_id.clone();
+                            view! { <button class="btn" data-testid="sale-reprint" on:click=move |_| reprint(id.clone())>{tr!("printer-reprint")}</button> }
+                        })}
                         <button class="btn" data-testid="refund-selected" on:click=move |_| do_refund(false)>{tr!("sales-refund-selected")}</button>
                         <button class="btn danger" data-testid="refund-all" on:click=move |_| do_refund(true)>{tr!("sales-refund-all")}</button>
                     </div>

@@ -2,6 +2,8 @@
 //! the receipt. The scan field has the focus whenever no dialog is open; a
 //! barcode scanner types digits then Enter, which adds the product.
 
+mod thermal;
+
 use leptos::prelude::*;
 use shopsync_types::ipc::{
     CartLineInput, ParkInput, ParkedCart, SellInput, SettingsView, TenderInput,
@@ -80,6 +82,8 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
     let quote_seq = StoredValue::new(0u64);
     let sel_line = RwSignal::new(None::<usize>);
     let mode = RwSignal::new(Mode::Cart);
+    // The last sale's receipt on the thermal printer, if the till has one.
+    let thermal = RwSignal::new(None::<thermal::Thermal>);
     let tenders = RwSignal::new(Vec::<(TenderKind, i64)>::new());
     let tender_text = RwSignal::new(String::new());
     let price_text = RwSignal::new(String::new());
@@ -370,6 +374,15 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
                     sel_line.set(None);
                     tenders.set(Vec::new());
                     ctx.clear();
+                    // Saved: the receipt prints on its own from here.
+                    thermal::print(
+                        ctx,
+                        mode,
+                        thermal,
+                        receipt.sale_id.clone(),
+                        receipt.number.clone(),
+                        false,
+                    );
                     let settings = api::settings().await.ok();
                     match api::sale(&receipt.sale_id).await {
                         Ok(sale) => mode.set(Mode::Receipt(Box::new(Receipt { sale, settings }))),
@@ -786,7 +799,7 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
             </div>
             </div>
         }.into_any(),
-        Mode::Receipt(r) => view! { <ReceiptView r=*r ctx=ctx on_new=move || new_sale() /> }.into_any(),
+        Mode::Receipt(r) => view! { <ReceiptView r=*r ctx=ctx mode=mode thermal=thermal on_new=move || new_sale() /> }.into_any(),
     }
     };
 
@@ -818,9 +831,12 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
 fn ReceiptView(
     r: Receipt,
     ctx: Ctx,
+    mode: RwSignal<Mode>,
+    thermal: RwSignal<Option<thermal::Thermal>>,
     on_new: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let s = r.sale;
+    let sale_id = s.summary.sale_id.clone();
     let settings = r.settings;
     let store = ctx
         .info
@@ -879,6 +895,7 @@ fn ReceiptView(
                 <div class="r-row strong"><span>{tr!("receipt-change")}</span><span>{money(&change)}</span></div>
                 {(!footer.is_empty()).then(|| view! { <hr /><div class="r-center pre">{footer}</div> })}
             </div>
+            <div class="no-print"><thermal::ThermalStatus ctx=ctx mode=mode thermal=thermal sale_id=sale_id /></div>
             <div class="pay-row end no-print">
                 <button class="big-btn" data-testid="receipt-print" on:click=move |_| { if let Some(w) = web_sys::window() { let _ = w.print(); } }>{tr!("receipt-print")}</button>
                 <button class="big-btn primary" data-testid="new-sale" data-initial-focus="" on:click=move |_| on_new()>{tr!("receipt-new-sale")}</button>

@@ -1,8 +1,9 @@
-//! Settings: store and till names, receipt header, footer and paper, tax
-//! classes, the till's language, a bundle for a new till, maintenance
+//! Settings: store and till names, receipt header, footer and paper, this
+//! till's receipt printer (`printer.rs`), tax classes, the till's language, a bundle for a new till, maintenance
 //! (rebuild the local projections), and About (`about.rs`).
 
 mod about;
+mod printer;
 
 use leptos::prelude::*;
 use shopsync_types::ipc::{EnrolInput, SettingsInput, TaxClassInput};
@@ -215,6 +216,7 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
                     <button class="btn primary" type="submit" data-testid="settings-save" disabled=move || read_only.get()>{tr!("settings-save")}</button>
                     {move || read_only.get().then(|| view! { <p class="muted small" data-testid="settings-read-only">{tr!("settings-read-only")}</p> })}
                 </form>
+                <printer::PrinterCard ctx=ctx />
                 <div class="card">
                     <h2>{tr!("settings-tax-classes")}</h2>
                     <table class="list" data-testid="tax-table">

@@ -1,0 +1,30 @@
+//! Receipts for ESC/POS thermal printers (58 mm and 80 mm rolls) and the
+//! cash drawer on the printer's drawer port.
+//!
+//! - [`layout`]: a saved sale as printed lines (header, lines, taxes per
+//!   rate, total, tenders, change, footer, the number as a code);
+//! - [`render`]: those lines as ESC/POS bytes ([`commands`]), text in code
+//!   page 858 ([`codepage`]);
+//! - [`sink`]: the printer over raw TCP or a device file, with time limits;
+//! - [`settings`]: this till's printer (local, not synced);
+//! - [`printing`]: print after a sale, reprint, test page, open the drawer.
+//!
+//! The system print dialog (the UI's HTML receipt) stays for A4 and for
+//! tills without a thermal printer.
+
+pub mod codepage;
+pub mod commands;
+pub mod dump;
+mod labels;
+pub mod layout;
+pub mod printing;
+pub mod render;
+pub mod settings;
+pub mod sink;
+
+pub use dump::dump;
+pub use layout::{Layout, Piece, Shop};
+pub use printing::{Prepared, PrintJob};
+pub use render::render;
+pub use sink::DEFAULT_TIMEOUT;
+pub use sink::{PrintError, PrinterTarget};
