@@ -118,10 +118,10 @@ impl Store {
             });
         }
         let suppliers = self.suppliers()?;
-        let categories = self.categories(true)?;
+        let categories = CategoryNames::of(&self.categories(true)?);
         // Categories this file names that do not exist yet: (id, name),
         // created with the import.
-        let mut new_categories: Vec<(String, String)> = Vec::new();
+        let mut new_categories = NewCategories::default();
         let currency = self.currency;
         let mut seen_skus: HashSet<String> = HashSet::new();
         let mut seen_barcodes: HashSet<String> = HashSet::new();
@@ -265,9 +265,7 @@ impl Store {
             let mut product = product;
             // A category made by this import does not exist yet: checked
             // above, not by `validate_product`.
-            product.category = category
-                .clone()
-                .filter(|c| !new_categories.iter().any(|(id, _)| id == c));
+            product.category = category.clone().filter(|c| !new_categories.ids.contains(c));
             validate_product(
                 &self.conn,
                 &product,
@@ -307,7 +305,7 @@ impl Store {
             }
         }
         // Every row is checked: only writing can fail from here on.
-        self.create_categories(&new_categories)?;
+        self.create_categories(&new_categories.list)?;
         let total = items.len() as u64;
         progress(Progress {
             stage: "importing".into(),
@@ -338,7 +336,7 @@ impl Store {
     /// Writes active products as CSV. Returns how many were written.
     pub fn export_products_csv(&self, out: impl std::io::Write) -> Result<u64> {
         let suppliers = self.suppliers()?;
-        let categories = self.categories(true)?;
+        let categories = CategoryNames::of(&self.categories(true)?);
         let mut w = csv::Writer::from_writer(out);
         let csv_err =
             |e: csv::Error| CoreError::io("cannot write CSV", std::io::Error::other(e.to_string()));
@@ -370,7 +368,7 @@ impl Store {
                 supplier.unwrap_or_default(),
                 p.category
                     .as_deref()
-                    .map(|c| export_category(c, &categories))
+                    .map(|c| categories.export(c))
                     .unwrap_or_default(),
             ])
             .map_err(csv_err)?;
@@ -382,13 +380,59 @@ impl Store {
     }
 }
 
-/// The category id a CSV cell names: an existing category's id or name
-/// (archived ones only if the product has it already), the same new name
-/// seen earlier in the file, or a new category to create.
+/// The store's categories, looked up by id and by name (any case) in
+/// constant time: a file of 100k rows is checked in one pass.
+struct CategoryNames {
+    /// id → (name, archived)
+    by_id: HashMap<String, (String, bool)>,
+    /// lower-cased name → ids
+    by_name: HashMap<String, Vec<String>>,
+}
+
+impl CategoryNames {
+    fn of(list: &[shopsync_types::Category]) -> Self {
+        let mut by_id = HashMap::new();
+        let mut by_name: HashMap<String, Vec<String>> = HashMap::new();
+        for c in list {
+            by_id.insert(c.id.clone(), (c.name.clone(), c.archived));
+            by_name
+                .entry(c.name.to_lowercase())
+                .or_default()
+                .push(c.id.clone());
+        }
+        CategoryNames { by_id, by_name }
+    }
+
+    /// A category as the export writes it: its name when no other category
+    /// has that name, else its id (free text from older products as it is).
+    fn export(&self, id: &str) -> String {
+        match self.by_id.get(id) {
+            Some((name, _)) if self.by_name.get(&name.to_lowercase()).map(Vec::len) == Some(1) => {
+                name.clone()
+            }
+            _ => id.to_string(),
+        }
+    }
+}
+
+/// Categories a file names that do not exist yet, created with its import.
+#[derive(Default)]
+struct NewCategories {
+    /// (id, name) in the order first named
+    list: Vec<(String, String)>,
+    /// lower-cased name → id
+    by_name: HashMap<String, String>,
+    ids: HashSet<String>,
+}
+
+/// The category id a CSV cell names: the product's own category text kept
+/// as it is (free text from before categories were managed, or an archived
+/// one), an existing category's id or name (archived ones refused), the
+/// same new name seen earlier in the file, or a new category to create.
 fn csv_category(
     text: &str,
-    categories: &[shopsync_types::Category],
-    new: &mut Vec<(String, String)>,
+    categories: &CategoryNames,
+    new: &mut NewCategories,
     current: Option<&str>,
     row: u64,
 ) -> Result<String> {
@@ -397,21 +441,28 @@ fn csv_category(
         field: "category".into(),
         message,
     };
-    let found: Vec<&shopsync_types::Category> = match categories.iter().find(|c| c.id == text) {
-        Some(c) => vec![c],
-        None => categories
-            .iter()
-            .filter(|c| c.name.eq_ignore_ascii_case(text))
-            .collect(),
+    if current == Some(text) {
+        return Ok(text.to_string());
+    }
+    let found: Vec<&String> = if let Some((id, _)) = categories.by_id.get_key_value(text) {
+        vec![id]
+    } else {
+        categories
+            .by_name
+            .get(&text.to_lowercase())
+            .map(|ids| ids.iter().collect())
+            .unwrap_or_default()
     };
     match found.as_slice() {
-        [c] if c.archived && current != Some(c.id.as_str()) => Err(err(format!(
-            "category '{}' is archived: restore it first",
-            c.name
-        ))),
-        [c] => Ok(c.id.clone()),
+        [id] => match categories.by_id.get(*id) {
+            Some((name, true)) if current != Some(id.as_str()) => Err(err(format!(
+                "category '{name}' is archived: restore it first"
+            ))),
+            _ => Ok((*id).clone()),
+        },
         [] => {
-            if let Some((id, _)) = new.iter().find(|(_, n)| n.eq_ignore_ascii_case(text)) {
+            let key = text.to_lowercase();
+            if let Some(id) = new.by_name.get(&key) {
                 return Ok(id.clone());
             }
             if text.len() > 100 || text.chars().any(char::is_control) {
@@ -420,28 +471,13 @@ fn csv_category(
                 ));
             }
             let id = crate::ids::new_id();
-            new.push((id.clone(), text.to_string()));
+            new.list.push((id.clone(), text.to_string()));
+            new.by_name.insert(key, id.clone());
+            new.ids.insert(id.clone());
             Ok(id)
         }
         _ => Err(err(format!(
             "several categories are named '{text}': use the id"
         ))),
-    }
-}
-
-/// A category as the export writes it: its name when no other category has
-/// that name, else its id (free text from older products as it is).
-fn export_category(id: &str, categories: &[shopsync_types::Category]) -> String {
-    match categories.iter().find(|c| c.id == id) {
-        Some(c)
-            if categories
-                .iter()
-                .filter(|o| o.name.eq_ignore_ascii_case(&c.name))
-                .count()
-                == 1 =>
-        {
-            c.name.clone()
-        }
-        _ => id.to_string(),
     }
 }

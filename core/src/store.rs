@@ -196,6 +196,9 @@ impl Store {
             crate::staff::backfill(&tx)?;
             tx.commit()?;
         }
+        let tx = self.conn.transaction()?;
+        crate::ops::categories::reproject_if_due(&tx)?;
+        tx.commit()?;
         Ok(())
     }
 

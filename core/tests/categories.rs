@@ -218,3 +218,50 @@ fn two_tills_editing_categories_offline_converge() -> R {
     verify_clean(&b)?;
     Ok(())
 }
+
+#[test]
+fn free_text_categories_survive_an_export_and_import() -> R {
+    let dir = tempfile::tempdir()?;
+    let mut s = Till::default().open(dir.path())?;
+    // A product from before categories were managed: free text, written
+    // here straight into the catalog as an older version did.
+    s.add_product(product("OLD", "Old product", 100))?;
+    let id = s.product("OLD")?.id;
+    s.connection().execute(
+        "UPDATE products SET category = 'Misc stuff' WHERE id = ?1",
+        [&id],
+    )?;
+    let mut out = Vec::new();
+    s.export_products_csv(&mut out)?;
+    assert!(String::from_utf8(out.clone())?.contains("Misc stuff"));
+    let again = s.import_products_reader(out.as_slice(), &mut |_| {})?;
+    assert_eq!((again.added, again.updated, again.unchanged), (0, 0, 1));
+    assert!(
+        s.categories(true)?.is_empty(),
+        "no category made from kept text"
+    );
+    Ok(())
+}
+
+#[test]
+fn an_archived_flag_an_older_version_kept_is_shown_after_the_upgrade() -> R {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("a.db");
+    {
+        let mut s = Till::default().open(dir.path())?;
+        let old = s.add_category("Old stock")?;
+        s.add_category("Dairy")?;
+        s.set_category_archived(&old.id, true)?;
+    }
+    // As a version-8 till left it: the flag is in the catalog document but
+    // its projection has no such column.
+    rusqlite::Connection::open(&path)?.execute_batch(
+        "DROP INDEX products_category; ALTER TABLE categories DROP COLUMN archived;
+         PRAGMA user_version = 8;",
+    )?;
+    let s = Store::open(&path)?;
+    assert_eq!(names(&s, false)?, vec!["Dairy"]);
+    assert_eq!(names(&s, true)?, vec!["Dairy", "Old stock"]);
+    verify_clean(&s)?;
+    Ok(())
+}

@@ -73,11 +73,17 @@ impl Store {
         self.category_by_ref(&id)
     }
 
-    /// Creates categories in one catalog change (a CSV import's new ones).
+    /// Creates categories (a CSV import's new ones), 2,000 to a catalog
+    /// change as products are: one change stays well inside the
+    /// per-change operation limit the server enforces.
     pub(crate) fn create_categories(&mut self, new: &[(String, String)]) -> Result<()> {
-        if new.is_empty() {
-            return Ok(());
+        for chunk in new.chunks(2_000) {
+            self.create_category_chunk(chunk)?;
         }
+        Ok(())
+    }
+
+    fn create_category_chunk(&mut self, new: &[(String, String)]) -> Result<()> {
         self.write(|w| {
             w.catalog_edit(|doc| {
                 let mut keys = Vec::with_capacity(new.len());
@@ -153,6 +159,33 @@ impl Store {
         crate::ops::catalog_fixes::fill_sku_clashes(&self.conn, &mut list)?;
         Ok(list)
     }
+}
+
+/// Meta key migration 09 sets on a store that already held documents.
+pub(crate) const REPROJECT_DUE: &str = "projection.categories_due";
+
+/// After migration 09: projects every category of the catalog once, so an
+/// `archived` flag an older version kept without projecting it is shown.
+pub(crate) fn reproject_if_due(conn: &rusqlite::Connection) -> Result<()> {
+    let due = conn
+        .prepare("SELECT 1 FROM meta WHERE key = ?1")?
+        .exists([REPROJECT_DUE])?;
+    if !due {
+        return Ok(());
+    }
+    for id in crate::docs::document_ids(conn)? {
+        if !matches!(id, crate::ids::DocId::Catalog { .. }) {
+            continue;
+        }
+        let loaded = crate::docs::load(conn, &id.to_string(), None)?;
+        for key in catalog::keys(&loaded.doc) {
+            if key.starts_with(CATEGORY) {
+                crate::projection::catalog::project_key(conn, &loaded.doc, &key)?;
+            }
+        }
+    }
+    conn.execute("DELETE FROM meta WHERE key = ?1", [REPROJECT_DUE])?;
+    Ok(())
 }
 
 /// A product may keep the category text it has (free text from before
