@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Local, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use shopsync_types::{Locale, PrintOutcome, PrinterSettings, SaleDetail};
 
 use super::commands;
@@ -20,11 +20,6 @@ use crate::store::Store;
 pub struct PrintJob {
     pub bytes: Vec<u8>,
     pub kicked: bool,
-}
-
-/// The instant `at` on this machine's clock face (the till's wall clock).
-fn local(at: DateTime<Utc>) -> NaiveDateTime {
-    at.with_timezone(&Local).naive_local()
 }
 
 impl Store {
@@ -86,7 +81,7 @@ impl Store {
         let pieces = layout::sale_receipt(
             sale,
             &shop,
-            local(sale.summary.at),
+            self.zone().local(sale.summary.at),
             Layout {
                 paper: settings.paper,
                 code: settings.code,
@@ -130,7 +125,7 @@ impl Store {
         let now = DateTime::from_timestamp_millis(self.now_ms()).unwrap_or_default();
         let pieces = layout::test_page(
             &shop,
-            local(now),
+            self.zone().local(now),
             Layout {
                 paper: settings.paper,
                 code: settings.code,

@@ -6,7 +6,7 @@ use serde::Serialize;
 use shopsync_types::Amount;
 
 use crate::error::Result;
-use crate::queries::{SalesFilter, local_day_start};
+use crate::queries::SalesFilter;
 use crate::store::Store;
 
 /// One refund as listed.
@@ -28,10 +28,8 @@ impl Store {
     /// Refunds, newest first, by the same filter as sales (`sku`: refunds
     /// of a sale with a line of that SKU).
     pub fn refunds(&self, f: &SalesFilter) -> Result<Vec<RefundSummary>> {
-        let from = f.from.map_or(i64::MIN, local_day_start);
-        let to =
-            f.to.and_then(|d| d.succ_opt())
-                .map_or(i64::MAX, local_day_start);
+        let from = f.from.map_or(i64::MIN, |d| self.zone.day_start_ms(d));
+        let to = f.to.map_or(i64::MAX, |d| self.zone.day_end_ms(d));
         let c = self.currency;
         Ok(self
             .conn

@@ -372,6 +372,12 @@ pub fn operator(
 }
 
 /// Migration 08 (staff) undone: a till file as version 7 left it.
+/// Migration 09 (archived categories) undone: with `UNDO_MIGRATION_08` a
+/// till file as version 7 left it.
+pub const UNDO_MIGRATION_09: &str = "DROP INDEX products_category;
+    ALTER TABLE categories DROP COLUMN archived;
+    DELETE FROM meta WHERE key = 'projection.categories_due';";
+
 pub const UNDO_MIGRATION_08: &str = "DROP INDEX sales_staff; DROP INDEX refunds_staff; DROP TABLE staff;
     ALTER TABLE sales DROP COLUMN staff_id; ALTER TABLE sales DROP COLUMN approver_id;
     ALTER TABLE refunds DROP COLUMN staff_id; ALTER TABLE refunds DROP COLUMN approver_id;

@@ -6,6 +6,6 @@ CREATE INDEX products_category ON products (category, name);
 -- version kept in the catalog without projecting them (set on an upgraded
 -- till): the next open projects its categories once (`Store::open`,
 -- core/src/ops/categories.rs).
-INSERT INTO meta (key, value)
+INSERT OR REPLACE INTO meta (key, value)
 SELECT 'projection.categories_due', '09-categories'
 WHERE EXISTS (SELECT 1 FROM doc_changes);
