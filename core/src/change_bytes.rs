@@ -767,9 +767,10 @@ mod tests {
             }
         }
 
-        /// A case the property found: one byte set to 64 in a change's
-        /// column list, after which Automerge decodes 11 operations from
-        /// a change whose action column the counter no longer recognised.
+        /// A case the property found: one byte set to 64, after which the
+        /// counter counts 11 operations and Automerge decodes none. Counting
+        /// more than Automerge does is safe (a budget spent early); the
+        /// property holds the counter to never counting less.
         #[test]
         fn a_mutated_column_spec_is_not_undercounted() {
             let all = bodies();
@@ -781,7 +782,7 @@ mod tests {
             let bytes = forge::plain_chunk(&body);
             let count = counted(&bytes).expect("the counter reads it");
             let change = Change::try_from(&bytes[..]).expect("Automerge reads it");
-            assert_eq!(change.len(), 11);
+            assert_eq!((change.len(), count), (0, 11));
             assert!(
                 change.len() <= count,
                 "Automerge found {} ops, counted {count}",

@@ -28,7 +28,6 @@ const DEFLATE_BIT: u32 = 0b1000;
 const TYPE_BITS: u32 = 0b0111;
 /// Column id 4 of type integer: the actions, one per operation. Automerge
 /// stops iterating operations when this column ends.
-#[cfg(test)]
 const ACTION_COLUMN: u32 = (4 << 4) | 2;
 
 /// How a column's data is encoded, from the low three bits of its spec.
@@ -66,14 +65,10 @@ struct ColumnMeta {
     len: u64,
 }
 
-/// The operations of a change chunk's (inflated) data `body`, counted as
-/// the most rows any of its columns holds: the action column's for a change
-/// as Automerge writes it (its predecessor columns may hold more), and never
-/// less than Automerge finds in a damaged or forged one (a mutated column
-/// spec that is no longer the action column's made Automerge find 11
-/// operations where the action column alone counted 0). Refuses the change
-/// (`TooManyOps`) if any column holds more than `limit` rows, and
-/// (`Decode`) if it cannot be read.
+/// The operations of a change chunk's (inflated) data `body`, counted from
+/// its action column. Refuses the change (`TooManyOps`) if that column, or
+/// any other, holds more than `limit` rows, and (`Decode`) if it cannot be
+/// read.
 pub(super) fn count_ops(body: &[u8], limit: usize) -> Result<usize, ChangeBytesError> {
     let mut r = Reader::new(body);
     skip_change_metadata(&mut r)?;
@@ -82,7 +77,10 @@ pub(super) fn count_ops(body: &[u8], limit: usize) -> Result<usize, ChangeBytesE
     let mut text = TextBytes::default();
     for column in columns {
         let data = r.take(column.len, "column data")?;
-        ops = ops.max(column_rows(column.spec, data, limit, &mut text)?);
+        let rows = column_rows(column.spec, data, limit, &mut text)?;
+        if column.spec == ACTION_COLUMN {
+            ops = ops.max(rows);
+        }
     }
     // What follows the columns is the change's extra bytes (its author).
     Ok(ops)
