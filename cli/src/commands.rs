@@ -280,11 +280,11 @@ fn run_command(cli: Cli) -> Result<Output> {
                 Output::new(output::receipt(&r), &r)
             }
         }
-        Command::Printer(cmd) => crate::printer_cmd::printer(&mut open(&db)?, cmd),
+        Command::Printer(cmd) => crate::printer_cmd::printer(&mut open(&db, &pins)?, cmd),
         Command::Receipt(ReceiptCmd::Print { sale }) => {
-            crate::printer_cmd::reprint(&open(&db)?, &sale)
+            crate::printer_cmd::reprint(&open(&db, &pins)?, &sale)
         }
-        Command::Drawer(DrawerCmd::Open) => crate::printer_cmd::open_drawer(&open(&db)?),
+        Command::Drawer(DrawerCmd::Open) => crate::printer_cmd::open_drawer(&open(&db, &pins)?),
         Command::Quote(a) => {
             let store = open(&db, &pins)?;
             let q = store.quote(&cart(&store, &a)?)?;

@@ -146,7 +146,10 @@ impl Store {
         self.prepare_drawer()?.send(DEFAULT_TIMEOUT)
     }
 
+    /// The kick pulse alone (a no-sale drawer open): once the store has
+    /// staff, a supervisor's (see `crate::staff::permissions`).
     pub fn prepare_drawer(&self) -> Result<Prepared> {
+        self.authorize_acting(&[crate::staff::Action::NoSaleDrawerOpen])?;
         let settings = self.printer_settings()?;
         let target = configured(&settings)?;
         let mut bytes = commands::INIT.to_vec();
