@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use shopsync_types::{Locale, PrintOutcome, PrinterSettings, SaleDetail};
 
 use super::commands;
