@@ -394,7 +394,58 @@ fn root_kind(key: &str) -> std::result::Result<Option<(Kind, &str)>, Violation> 
     ))
 }
 
+/// Whether a staff member's `pin_hash` is an argon2id PHC string whose cost
+/// a till can afford to verify: the cost is written inside the string, so
+/// one hostile entry (`m=4294967295`) would otherwise make every sign-in on
+/// every till allocate terabytes. ShopSync writes argon2's defaults
+/// (m=19456, t=2, p=1); at most 64 MiB, 4 passes and 4 lanes are taken.
+pub fn pin_hash_is_sound(phc: &str) -> bool {
+    let mut parts = phc.split('$');
+    let (Some(""), Some("argon2id"), Some("v=19"), Some(params), Some(salt), Some(hash), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return false;
+    };
+    let mut cost = [None; 3];
+    for (slot, (name, max)) in cost
+        .iter_mut()
+        .zip([("m=", 65_536u32), ("t=", 4), ("p=", 4)])
+    {
+        *slot = params
+            .split(',')
+            .find_map(|p| p.strip_prefix(name))
+            .and_then(|v| v.parse::<u32>().ok())
+            .filter(|v| (1..=max).contains(v));
+    }
+    let b64 = |s: &str, range: std::ops::RangeInclusive<usize>| {
+        range.contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+    };
+    params.split(',').count() == 3
+        && cost.iter().all(Option::is_some)
+        && b64(salt, 11..=64)
+        && b64(hash, 22..=128)
+}
+
 fn check_field(record: &str, field: &str, ty: Option<Ty>, value: &ScalarValue) -> Check {
+    if field == "pin_hash"
+        && record.starts_with(STAFF)
+        && let ScalarValue::Str(s) = value
+        && !pin_hash_is_sound(s)
+    {
+        return Err(Violation::new(
+            record,
+            Rule::Bounds,
+            "field pin_hash is not an argon2id hash of an affordable cost",
+        ));
+    }
     let bad = |what: &str| {
         Err(Violation::new(
             record,

@@ -49,6 +49,8 @@ fn products_add_edit_every_field_and_archive() -> R {
         name: "Bolt".into(),
         ..NewSupplier::default()
     })?;
+    let drinks = s.add_category("Drinks")?.id;
+    let tea = s.add_category("Tea")?.id;
     let p = s.add_product(NewProduct {
         sku: "TEA-1".into(),
         name: "Green Tea".into(),
@@ -57,7 +59,7 @@ fn products_add_edit_every_field_and_archive() -> R {
         barcodes: vec!["111".into(), "112".into()],
         tax_class: Some("std".into()),
         supplier: Some(acme.id.clone()),
-        category: Some("drinks".into()),
+        category: Some(drinks.clone()),
         reorder_point: Some(3),
     })?;
     assert_eq!(p.sku, "TEA-1");
@@ -67,7 +69,7 @@ fn products_add_edit_every_field_and_archive() -> R {
     assert_eq!(p.barcodes, vec!["111".to_string(), "112".to_string()]);
     assert_eq!(p.tax_class.as_deref(), Some("std"));
     assert_eq!(p.supplier.as_deref(), Some(acme.id.as_str()));
-    assert_eq!(p.category.as_deref(), Some("drinks"));
+    assert_eq!(p.category.as_deref(), Some(drinks.as_str()));
     assert_eq!(p.reorder_point, Some(3));
     assert!(p.active);
     assert_eq!(s.product_by_code("112")?.id, p.id);
@@ -83,7 +85,7 @@ fn products_add_edit_every_field_and_archive() -> R {
             barcodes: Some(vec!["221".into()]),
             tax_class: Some(Some("incl".into())),
             supplier: Some(Some(bolt.id.clone())),
-            category: Some(Some("tea".into())),
+            category: Some(Some(tea.clone())),
             reorder_point: Some(Some(5)),
             active: Some(true),
         },
@@ -96,7 +98,7 @@ fn products_add_edit_every_field_and_archive() -> R {
     assert_eq!(e.barcodes, vec!["221".to_string()]);
     assert_eq!(e.tax_class.as_deref(), Some("incl"));
     assert_eq!(e.supplier.as_deref(), Some(bolt.id.as_str()));
-    assert_eq!(e.category.as_deref(), Some("tea"));
+    assert_eq!(e.category.as_deref(), Some(tea.as_str()));
     assert_eq!(e.reorder_point, Some(5));
     assert_eq!(s.product("TEA-2")?, e);
     // The old SKU and old barcodes no longer find it.

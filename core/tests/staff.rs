@@ -389,14 +389,28 @@ fn five_wrong_pins_pause_pin_checks_for_thirty_seconds() -> R {
     assert!(matches!(s.staff_by_pin(ANN), Err(CoreError::PinLocked(1))));
     s.set_now(after(t0(), 10).map(|t| t + chrono::Duration::milliseconds(LOCKOUT_MS)));
     assert_eq!(s.staff_by_pin(ANN)?.id, ann);
-    // A right PIN ends the run: four more wrong ones do not pause.
-    for _ in 1..MAX_WRONG_PINS {
-        assert!(matches!(
-            s.staff_by_pin("9999"),
-            Err(CoreError::WrongPin(_))
-        ));
+    // A right PIN in between does not clear the count: guessing four
+    // times, signing in and guessing again still pauses at the fifth.
+    for left in (2..MAX_WRONG_PINS).rev() {
+        assert!(matches!(s.staff_by_pin("9999"), Err(CoreError::WrongPin(n)) if n == left));
     }
     s.staff_by_pin(ANN)?;
+    assert!(matches!(
+        s.staff_by_pin("9999"),
+        Err(CoreError::WrongPin(1))
+    ));
+    assert!(matches!(
+        s.staff_by_pin("9999"),
+        Err(CoreError::WrongPin(0))
+    ));
+    // Wrong PINs further apart than the window do not add up.
+    let later = after(t0(), 30).map(|t| t + chrono::Duration::milliseconds(LOCKOUT_MS));
+    s.set_now(later);
+    assert!(matches!(
+        s.staff_by_pin("9999"),
+        Err(CoreError::WrongPin(4))
+    ));
+    s.set_now(later.map(|t| t + chrono::Duration::minutes(11)));
     assert!(matches!(
         s.staff_by_pin("9999"),
         Err(CoreError::WrongPin(4))
@@ -573,27 +587,25 @@ fn a_store_upgraded_to_staff_projects_what_it_kept_once_on_open() -> R {
 fn the_server_rules_take_staff_entries() -> R {
     use automerge::{AutoCommit, ObjType, ROOT, transaction::Transactable};
     let doc = shopsync_core::ids::DocId::catalog("s1");
-    let change = |active: automerge::ScalarValue| -> Result<automerge::Change, CoreError> {
-        let mut cat = AutoCommit::new();
-        let m = cat.put_object(ROOT, "staff/st-1", ObjType::Map)?;
-        cat.put(&m, "name", "Ann")?;
-        cat.put(&m, "role", "manager")?;
-        cat.put(
-            &m,
-            "pin_hash",
-            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
-        )?;
-        cat.put(&m, "active", active)?;
-        cat.commit();
-        cat.get_last_local_change()
-            .ok_or(CoreError::Corrupt("no change".into()))
-    };
-    let good = change(true.into())?;
+    let real_hash = Pin::parse("4821")?.hash()?;
+    let change =
+        |active: automerge::ScalarValue, hash: &str| -> Result<automerge::Change, CoreError> {
+            let mut cat = AutoCommit::new();
+            let m = cat.put_object(ROOT, "staff/st-1", ObjType::Map)?;
+            cat.put(&m, "name", "Ann")?;
+            cat.put(&m, "role", "manager")?;
+            cat.put(&m, "pin_hash", hash)?;
+            cat.put(&m, "active", active)?;
+            cat.commit();
+            cat.get_last_local_change()
+                .ok_or(CoreError::Corrupt("no change".into()))
+        };
+    let good = change(true.into(), &real_hash)?;
     assert_eq!(
         shopsync_core::validate::validate_changes(&doc, &[good]),
         Ok(())
     );
-    let bad = change("yes".into())?;
+    let bad = change("yes".into(), &real_hash)?;
     let e = shopsync_core::validate::validate_changes(&doc, &[bad]).err();
     assert_eq!(
         e.map(|e| (e.record, e.rule)),
@@ -602,5 +614,31 @@ fn the_server_rules_take_staff_entries() -> R {
             shopsync_core::validate::Rule::FieldType
         ))
     );
+    // A hash naming a ruinous cost (4 TiB of memory per check) is refused.
+    let costly = change(
+        true.into(),
+        &real_hash.replacen("m=19456", "m=4294967295", 1),
+    )?;
+    let e = shopsync_core::validate::validate_changes(&doc, &[costly]).err();
+    assert_eq!(
+        e.map(|e| (e.record, e.rule)),
+        Some(("staff/st-1".into(), shopsync_core::validate::Rule::Bounds))
+    );
+    Ok(())
+}
+
+#[test]
+fn a_pause_set_under_a_clock_far_ahead_does_not_outlive_the_clock() -> R {
+    let dir = tempfile::tempdir()?;
+    let (mut s, [ann, ..]) = shop(dir.path())?;
+    // The clock is twelve years ahead while five wrong PINs are typed.
+    s.set_now(after(t0(), 60 * 24 * 365 * 12));
+    for _ in 0..MAX_WRONG_PINS {
+        let _ = s.staff_by_pin("9999");
+    }
+    assert!(matches!(s.staff_by_pin(ANN), Err(CoreError::PinLocked(_))));
+    // Set right again, the till takes PINs at once.
+    s.set_now(m(20));
+    assert_eq!(s.staff_by_pin(ANN)?.id, ann);
     Ok(())
 }

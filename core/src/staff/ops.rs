@@ -143,8 +143,9 @@ impl Store {
     }
 
     /// The active staff member whose PIN this is. A wrong PIN is counted:
-    /// after [`lockout::MAX_WRONG_PINS`] in a row on this till, PIN checks
-    /// are refused for 30 s. A PIN two staff share (set on two devices
+    /// after [`lockout::MAX_WRONG_PINS`] within ten minutes on this till
+    /// (right ones in between do not clear the count), PIN checks are
+    /// refused for 30 s. A PIN two staff share (set on two devices
     /// offline) signs in nobody until a manager changes one.
     pub fn staff_by_pin(&mut self, pin: &str) -> Result<StaffMember> {
         let now = self.now_ms();
@@ -164,17 +165,11 @@ impl Store {
             .collect();
         match found.as_slice() {
             [] => Err(CoreError::WrongPin(lockout::wrong(&self.conn, now)?)),
-            [id] => {
-                lockout::right(&self.conn)?;
-                member(&self.conn, id)
-            }
-            many => {
-                lockout::right(&self.conn)?;
-                Err(CoreError::Conflict(format!(
-                    "{} staff members have this PIN (set on two devices offline): a manager must give one of them a new PIN",
-                    many.len()
-                )))
-            }
+            [id] => member(&self.conn, id),
+            many => Err(CoreError::Conflict(format!(
+                "{} staff members have this PIN (set on two devices offline): a manager must give one of them a new PIN",
+                many.len()
+            ))),
         }
     }
 

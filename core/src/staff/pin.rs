@@ -51,8 +51,12 @@ impl Pin {
     }
 
     /// Whether this PIN is the one hashed in `phc`. A hash that does not
-    /// parse (a damaged catalog entry) matches nothing.
+    /// parse (a damaged catalog entry), or names a cost no till should pay
+    /// (`crate::validate::pin_hash_is_sound`), matches nothing.
     pub fn matches(&self, phc: &str) -> bool {
+        if !crate::validate::pin_hash_is_sound(phc) {
+            return false;
+        }
         match PasswordHash::new(phc) {
             Ok(parsed) => Argon2::default()
                 .verify_password(self.0.as_bytes(), &parsed)
@@ -91,6 +95,21 @@ mod tests {
         assert!(pin.matches(&a) && pin.matches(&b));
         assert!(!Pin::parse("4822")?.matches(&a));
         assert!(!pin.matches("not a hash"));
+        assert!(crate::validate::pin_hash_is_sound(&a), "{a}");
+        // The same hash claiming a ruinous cost is not even tried.
+        let costly = a.replacen("m=19456", "m=4294967295", 1);
+        assert_ne!(costly, a);
+        assert!(!crate::validate::pin_hash_is_sound(&costly));
+        assert!(!pin.matches(&costly));
+        for bad in [
+            a.replacen("t=2", "t=99", 1),
+            a.replacen("argon2id", "argon2i", 1),
+            a.replacen("v=19", "v=16", 1),
+            a.replacen("p=1", "p=1,x=2", 1),
+            format!("{a}$extra"),
+        ] {
+            assert!(!crate::validate::pin_hash_is_sound(&bad), "{bad}");
+        }
         Ok(())
     }
 }
