@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 
 use common::{LoopbackPrinter, R, Till, card, cash, offline_printer, product, standard_tax, t0};
 use shopsync_core::receipt::commands::{CUT, KICK};
-use shopsync_core::receipt::{Layout, PrintError, PrinterTarget, dump, layout, render};
+use shopsync_core::receipt::{
+    KICK_WINDOW_MS, Layout, PrintError, PrinterTarget, dump, layout, render,
+};
 use shopsync_core::types::{PrinterSettingsEdit, ReceiptCode, ReceiptPaper};
 use shopsync_core::{CartLine, CoreError, NewProduct, NewTaxClass, Store};
 
@@ -357,19 +359,74 @@ fn a_printer_that_stops_reading_times_out_with_a_clear_error() -> R {
 }
 
 #[test]
-fn a_device_file_takes_the_receipt() -> R {
+fn a_printer_device_takes_the_receipt_and_no_other_file_does() -> R {
     let dir = tempfile::tempdir()?;
     let (mut s, _) = bakery(dir.path())?;
-    let device = dir.path().join("lp0");
-    std::fs::write(&device, b"")?;
+    // A character device takes the bytes.
     s.set_printer_settings(&PrinterSettingsEdit {
-        target: Some(device.display().to_string()),
+        target: Some("/dev/null".into()),
         ..PrinterSettingsEdit::default()
     })?;
     let out = s.print_receipt("A-000001", true)?;
-    let got = std::fs::read(&device)?;
-    assert_eq!(got.len(), out.bytes);
-    assert!(contains(&got, CUT));
+    assert!(out.bytes > 0);
+    // A regular file (here the till's own store file) is refused as a
+    // printer, and is never written.
+    let store_file = s.path().to_path_buf();
+    let before = std::fs::read(&store_file)?;
+    let err = s
+        .set_printer_settings(&PrinterSettingsEdit {
+            target: Some(store_file.display().to_string()),
+            ..PrinterSettingsEdit::default()
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("not a printer device"), "{err}");
+    // Set while it did not exist yet, then made a file: printing refuses.
+    let later = dir.path().join("lp0");
+    s.set_printer_settings(&PrinterSettingsEdit {
+        target: Some(later.display().to_string()),
+        ..PrinterSettingsEdit::default()
+    })?;
+    std::fs::write(&later, b"precious")?;
+    assert!(s.print_receipt("A-000001", true).is_err());
+    assert_eq!(std::fs::read(&later)?, b"precious");
+    assert_eq!(std::fs::read(&store_file)?.len(), before.len());
+    Ok(())
+}
+
+#[test]
+fn only_the_newest_sale_of_this_till_opens_the_drawer_and_only_for_a_while() -> R {
+    let dir = tempfile::tempdir()?;
+    let (mut s, first) = bakery(dir.path())?;
+    let second = s.sell(
+        &[CartLine {
+            code: "ZUREK".into(),
+            qty: 1,
+            unit_price: None,
+            override_reason: None,
+            discount_bp: 0,
+        }],
+        &[cash(500)],
+    )?;
+    let kicked = |s: &mut Store, sale: &str| -> Result<bool, Box<dyn std::error::Error>> {
+        let printer = LoopbackPrinter::start()?;
+        s.set_printer_settings(&PrinterSettingsEdit {
+            target: Some(printer.target()),
+            ..PrinterSettingsEdit::default()
+        })?;
+        let out = s.print_receipt(sale, false)?;
+        let got = printer.received()?;
+        assert_eq!(out.kicked, contains(&got, KICK));
+        Ok(out.kicked)
+    };
+    // An older cash sale's original prints without opening the drawer.
+    assert!(!kicked(&mut s, &first)?);
+    assert!(kicked(&mut s, &second.sale_id)?);
+    // Past the window, the newest one no longer opens it either.
+    let sale_at = s.sale(&second.sale_id)?.summary.at;
+    s.set_now(Some(
+        sale_at + chrono::Duration::milliseconds(KICK_WINDOW_MS + 1),
+    ));
+    assert!(!kicked(&mut s, &second.sale_id)?);
     Ok(())
 }
 

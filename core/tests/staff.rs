@@ -642,3 +642,75 @@ fn a_pause_set_under_a_clock_far_ahead_does_not_outlive_the_clock() -> R {
     assert_eq!(s.staff_by_pin(ANN)?.id, ann);
     Ok(())
 }
+
+#[test]
+fn order_steps_parking_and_till_settings_need_someone_signed_in() -> R {
+    let dir = tempfile::tempdir()?;
+    let (mut s, [_, _, cal]) = shop(dir.path())?;
+    let lines = [shopsync_core::types::ipc::CartLineInput {
+        code: "MILK".into(),
+        qty: 1,
+        unit_price: None,
+        override_reason: None,
+        discount_bp: 0,
+    }];
+    assert!(matches!(
+        s.park_cart("", &lines),
+        Err(CoreError::SignInRequired)
+    ));
+    assert!(matches!(
+        s.order_ready("nope"),
+        Err(CoreError::SignInRequired)
+    ));
+    assert!(matches!(
+        s.rename_till("Till 9"),
+        Err(CoreError::SignInRequired)
+    ));
+    // A cashier parks; renaming the till is a manager's.
+    let by_cal = Some(Operator::new(cal));
+    s.acting(by_cal.clone(), |s| s.park_cart("", &lines))?;
+    assert!(matches!(
+        s.acting(by_cal, |s| s.rename_till("Till 9")),
+        Err(CoreError::NotPermitted(_))
+    ));
+    Ok(())
+}
+
+#[test]
+fn two_tills_each_deactivating_a_manager_offline_can_name_a_manager_again() -> R {
+    let dir = tempfile::tempdir()?;
+    let (mut a, mut b) = two_tills(
+        dir.path(),
+        Till {
+            now: m(0),
+            ..Till::default()
+        },
+    )?;
+    let ann = add_staff(&mut a, None, "Ann", Manager, ANN)?;
+    let by_ann = Operator::new(ann.clone());
+    let bob = add_staff(&mut a, Some(&by_ann), "Bob", Manager, "7777")?;
+    add_staff(&mut a, Some(&by_ann), "Cal", Cashier, CAL)?;
+    send(&a, &mut b)?;
+    // Offline, each till deactivates the other manager: each keeps one.
+    a.acting(Some(by_ann.clone()), |s| s.deactivate_staff(&bob))?;
+    b.acting(Some(Operator::new(bob.clone())), |s| {
+        s.deactivate_staff(&ann)
+    })?;
+    send(&a, &mut b)?;
+    send(&b, &mut a)?;
+    // Active staff remain, no manager does: a cashier still cannot manage
+    // staff's other business, but a manager can be named again.
+    assert!(
+        a.staff()?
+            .iter()
+            .all(|m| !(m.active && m.role == "manager"))
+    );
+    let dee = add_staff(&mut a, None, "Dee", Manager, "5555")?;
+    assert_eq!(a.staff_by_pin("5555")?.id, dee);
+    // From then on staff management is a manager's again.
+    assert!(matches!(
+        add_staff(&mut a, None, "Eve", Cashier, "6666"),
+        Err(CoreError::SignInRequired)
+    ));
+    verify_clean(&a)
+}

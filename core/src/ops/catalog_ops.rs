@@ -509,6 +509,7 @@ impl Store {
 
     /// Renames this till (local: the till's name is part of its sale numbers).
     pub fn rename_till(&mut self, name: &str) -> Result<()> {
+        self.authorize_acting(&[crate::staff::Action::EditCatalog])?;
         let name = name.trim();
         if name.is_empty() {
             return Err(CoreError::invalid(

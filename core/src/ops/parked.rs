@@ -23,6 +23,7 @@ fn decode(id: String, at: i64, label: String, json: &str) -> Result<ParkedCart> 
 impl Store {
     /// Parks a cart under a label (an empty label gets the time).
     pub fn park_cart(&mut self, label: &str, lines: &[CartLineInput]) -> Result<ParkedCart> {
+        self.authorize_acting(&[crate::staff::Action::Park])?;
         if lines.is_empty() {
             return Err(CoreError::invalid(
                 "lines",

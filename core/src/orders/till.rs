@@ -165,6 +165,7 @@ impl Store {
     /// Accepts an order. `unavailable` names lines the shop cannot supply,
     /// each by SKU or by line number.
     pub fn order_accept(&mut self, id: &str, unavailable: &[String]) -> Result<OrderView> {
+        self.authorize_acting(&[crate::staff::Action::Sell])?;
         let order = self.order(id)?;
         expect(&order, &[OrderStatus::Sent], "accepted")?;
         let mut lines = Vec::new();
@@ -201,6 +202,7 @@ impl Store {
 
     /// Marks an accepted order ready for pickup.
     pub fn order_ready(&mut self, id: &str) -> Result<OrderView> {
+        self.authorize_acting(&[crate::staff::Action::Sell])?;
         let order = self.order(id)?;
         expect(&order, &[OrderStatus::Accepted], "made ready")?;
         let till = self.info.till_id.clone();
@@ -218,6 +220,7 @@ impl Store {
     /// Rejects an order that is not yet collected, with a reason the
     /// customer sees.
     pub fn order_reject(&mut self, id: &str, reason: &str) -> Result<OrderView> {
+        self.authorize_acting(&[crate::staff::Action::Sell])?;
         let reason = reason.trim();
         if reason.is_empty() || reason.len() > MAX_ORDER_TEXT {
             return Err(CoreError::invalid(

@@ -24,7 +24,7 @@ pub mod sink;
 
 pub use dump::dump;
 pub use layout::{Layout, Piece, Shop};
-pub use printing::{Prepared, PrintJob};
+pub use printing::{KICK_WINDOW_MS, Prepared, PrintJob};
 pub use render::render;
 pub use sink::DEFAULT_TIMEOUT;
 pub use sink::{PrintError, PrinterTarget};

@@ -15,6 +15,9 @@ use super::sink::{DEFAULT_TIMEOUT, PrintError, PrinterTarget};
 use crate::error::{CoreError, Result};
 use crate::store::Store;
 
+/// How long after a sale its original receipt may still open the drawer.
+pub const KICK_WINDOW_MS: i64 = 5 * 60_000;
+
 /// What to print, ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrintJob {
@@ -68,7 +71,8 @@ impl Store {
         }
     }
 
-    /// The ESC/POS bytes of a saved sale's receipt with these settings; a
+    /// The ESC/POS bytes of a saved sale's receipt with these settings (the
+    /// kick as they say: [`Store::prepare_receipt`] decides it); a
     /// `copy` (a reprint) is marked so and never opens the drawer.
     pub fn receipt_job(
         &self,
@@ -105,12 +109,39 @@ impl Store {
     /// What [`Store::print_receipt`] sends, and where, without sending it:
     /// the app sends it after letting go of the store, so a slow printer
     /// never holds up the next sale.
+    ///
+    /// The drawer opens only with the original receipt of the sale this
+    /// till has just made (its newest, at most [`KICK_WINDOW_MS`] old): any
+    /// other original (an older sale, another till's) prints without the
+    /// kick, so printing cannot stand in for a no-sale drawer open.
     pub fn prepare_receipt(&self, sale: &str, copy: bool) -> Result<Prepared> {
         let settings = self.printer_settings()?;
         let target = configured(&settings)?;
         let sale = self.sale_by_id_or_number(sale)?;
+        let mut settings = settings;
+        if !copy && !self.is_this_tills_fresh_sale(&sale)? {
+            settings.kick_on_cash = false;
+        }
         let job = self.receipt_job(&sale, &settings, copy)?;
         Ok(Prepared { target, job })
+    }
+
+    fn is_this_tills_fresh_sale(&self, sale: &SaleDetail) -> Result<bool> {
+        use rusqlite::OptionalExtension;
+        if sale.summary.till_id != self.info().till_id {
+            return Ok(false);
+        }
+        let newest: Option<String> = self
+            .connection()
+            .query_row(
+                "SELECT id FROM sales WHERE till_id = ?1 ORDER BY seq DESC, at DESC LIMIT 1",
+                [&sale.summary.till_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let age = self.now_ms() - sale.summary.at.timestamp_millis();
+        Ok(newest.as_deref() == Some(sale.summary.sale_id.as_str())
+            && (0..=KICK_WINDOW_MS).contains(&age))
     }
 
     /// A test page on this till's printer.

@@ -49,7 +49,10 @@ impl Store {
 
     /// Changes the printer settings: every value is checked first, and all
     /// are written in one transaction, so a bad value changes nothing.
+    /// Once the store has staff, a manager's: the address decides where
+    /// receipts (and drawer kicks) go.
     pub fn set_printer_settings(&mut self, edit: &PrinterSettingsEdit) -> Result<PrinterSettings> {
+        self.authorize_acting(&[crate::staff::Action::EditCatalog])?;
         let mut writes: Vec<(&str, String)> = Vec::new();
         if let Some(t) = &edit.target {
             let t = t.trim();
@@ -58,6 +61,17 @@ impl Store {
             } else {
                 let target =
                     PrinterTarget::parse(t).map_err(|m| CoreError::invalid("target", m))?;
+                // A device that is not plugged in yet is taken; one that
+                // exists must be a device.
+                if let PrinterTarget::Device(path) = &target
+                    && path.exists()
+                    && let Err(e) = super::sink::check_device(path)
+                {
+                    return Err(CoreError::invalid(
+                        "target",
+                        format!("{}: {e}", path.display()),
+                    ));
+                }
                 writes.push((TARGET, target.to_string()));
             }
         }

@@ -149,6 +149,29 @@ fn send_tcp(host: &str, port: u16, bytes: &[u8], timeout: Duration) -> Result<()
     Err(last)
 }
 
+/// A printer's device file is a character device (`/dev/usb/lp0`,
+/// `/dev/ttyUSB0`): anything else (a regular file such as the till's own
+/// store file, a directory, a pipe that would block the open) is refused
+/// before it is opened, so a printer setting can never overwrite a file.
+pub(crate) fn check_device(path: &std::path::Path) -> std::io::Result<()> {
+    let meta = std::fs::metadata(path)?;
+    #[cfg(unix)]
+    let device = {
+        use std::os::unix::fs::FileTypeExt;
+        meta.file_type().is_char_device()
+    };
+    #[cfg(not(unix))]
+    let device = !meta.is_file() && !meta.is_dir();
+    if device {
+        Ok(())
+    } else {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a printer device (a regular file, a directory or a pipe); a receipt printer is a character device such as /dev/usb/lp0",
+        ))
+    }
+}
+
 /// A device file is written on a thread of its own: a stalled USB or
 /// serial printer blocks `write` with no time limit of its own, and the
 /// till must not wait for it. On time-out the thread is left to finish
@@ -160,6 +183,7 @@ fn send_device(path: PathBuf, bytes: Vec<u8>, timeout: Duration) -> Result<(), P
         .name("receipt-device".into())
         .spawn(move || {
             let r = (|| {
+                check_device(&path).map_err(|e| (true, e))?;
                 // Never created: a missing device is an error, not a new file.
                 let mut f = std::fs::OpenOptions::new()
                     .write(true)

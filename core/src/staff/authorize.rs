@@ -71,6 +71,20 @@ pub(crate) fn authorize(
     if !staff_exist(conn)? {
         return Ok(Attribution::default());
     }
+    // Two devices offline can each deactivate or demote a different
+    // manager, leaving active staff and no manager after the merge: then
+    // staff and catalog edits are open (to a device that may write the
+    // catalog, as with no staff at all), so a manager can be named again.
+    if actions
+        .iter()
+        .all(|a| matches!(a, Action::ManageStaff | Action::EditCatalog))
+        && !manager_exists(conn)?
+    {
+        return Ok(Attribution {
+            staff_id: operator.map(|o| o.staff.clone()),
+            approver_id: None,
+        });
+    }
     let Some(op) = operator else {
         return Err(CoreError::SignInRequired);
     };
@@ -106,4 +120,10 @@ pub(crate) fn authorize(
         staff_id: Some(op.staff.clone()),
         approver_id: approver_used.then(|| op.approver.clone()).flatten(),
     })
+}
+
+fn manager_exists(conn: &Connection) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM staff WHERE active = 1 AND lower(role) = 'manager'")?
+        .exists([])?)
 }
