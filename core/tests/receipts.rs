@@ -523,3 +523,22 @@ fn a_reprint_finds_the_sale_by_number_or_id_and_names_unknown_ones() -> R {
     assert_eq!(e.to_string(), "sale 'A-000999' not found");
     Ok(())
 }
+
+#[test]
+fn a_name_that_cannot_be_looked_up_answers_within_the_time_limit() -> R {
+    // ".invalid" never resolves (RFC 2606): the lookup fails, fast or slow,
+    // and printing says so within the limit.
+    let target = PrinterTarget::parse("tcp://printer.invalid")?;
+    let started = Instant::now();
+    let err = target
+        .send(b"x", Duration::from_secs(2))
+        .err()
+        .ok_or("printing to a name that does not exist succeeded")?;
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(err.to_string().contains("cannot resolve the name"), "{err}");
+    Ok(())
+}

@@ -114,6 +114,33 @@ fn reason(e: &std::io::Error) -> String {
     }
 }
 
+/// The addresses of `host`, looked up on a thread of its own so a lookup
+/// that hangs is given up after `timeout` (the thread finishes alone).
+fn resolve(host: &str, port: u16, timeout: Duration) -> Result<Vec<std::net::SocketAddr>, String> {
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return Ok(vec![std::net::SocketAddr::new(ip, port)]);
+    }
+    let (tx, rx) = mpsc::channel();
+    let name = host.to_string();
+    std::thread::Builder::new()
+        .name("receipt-dns".into())
+        .spawn(move || {
+            let found = (name.as_str(), port)
+                .to_socket_addrs()
+                .map(Iterator::collect::<Vec<_>>);
+            let _ = tx.send(found);
+        })
+        .map_err(|e| format!("cannot resolve the name ({e})"))?;
+    match rx.recv_timeout(timeout) {
+        Ok(Ok(addrs)) => Ok(addrs),
+        Ok(Err(e)) => Err(format!("cannot resolve the name ({e})")),
+        Err(_) => Err(format!(
+            "cannot resolve the name (no answer within {} s)",
+            timeout.as_secs_f32()
+        )),
+    }
+}
+
 fn send_tcp(host: &str, port: u16, bytes: &[u8], timeout: Duration) -> Result<(), PrintError> {
     let target = if host.contains(':') {
         format!("[{host}]:{port}")
@@ -124,13 +151,19 @@ fn send_tcp(host: &str, port: u16, bytes: &[u8], timeout: Duration) -> Result<()
         target: target.clone(),
         reason,
     };
-    let addrs: Vec<_> = (host, port)
-        .to_socket_addrs()
-        .map_err(|e| offline(format!("cannot resolve the name ({e})")))?
-        .collect();
+    // One deadline for the name lookup and every address tried: a name
+    // whose lookup hangs (no DNS in the shop) or that has several dead
+    // addresses still answers within `timeout`.
+    let deadline = std::time::Instant::now() + timeout;
+    let addrs = resolve(host, port, timeout).map_err(offline)?;
     let mut last = offline("no address".into());
     for addr in addrs {
-        match TcpStream::connect_timeout(&addr, timeout) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            last = offline("no answer (timed out)".into());
+            break;
+        }
+        match TcpStream::connect_timeout(&addr, left) {
             Ok(mut stream) => {
                 let failed = |e: std::io::Error| PrintError::WriteFailed {
                     target: target.clone(),
