@@ -71,6 +71,17 @@ impl Page {
                 .flatten()
                 .is_none_or(|d| d != "true");
             if enabled {
+                // WebKitWebDriver does not scroll an <option> of a select
+                // below the fold into view, and the click then selects
+                // nothing: the select (or the element) is brought into view.
+                let arg = serde_json::to_value(&e)?;
+                let _ = self
+                    .client
+                    .execute(
+                        "const el = arguments[0]; (el.closest('select') || el).scrollIntoView({block: 'center'}); return true;",
+                        vec![arg],
+                    )
+                    .await;
                 match e.click().await {
                     Ok(()) => return Ok(()),
                     Err(err) => {
