@@ -108,9 +108,13 @@ fn picked<T>(path: &Path, result: T) -> Picked<T> {
     }
 }
 
-/// Today's date in the names the save pickers suggest.
-fn today() -> String {
-    chrono::Local::now().format("%Y-%m-%d").to_string()
+/// Today's date in the names the save pickers suggest: the store's day (its
+/// time zone), like the reports; the machine's day when there is no store.
+async fn today(state: &S<'_>) -> String {
+    let day = state.with(|s| Ok(s.today())).await;
+    day.unwrap_or_else(|_| chrono::Local::now().date_naive())
+        .format("%Y-%m-%d")
+        .to_string()
 }
 
 /// Imports products from a CSV file the person picks (a long job: progress
@@ -156,7 +160,7 @@ pub async fn export_products_csv(
     let ask = Ask {
         text: req,
         extension: "csv",
-        save_as: Some(format!("products-{}.csv", today())),
+        save_as: Some(format!("products-{}.csv", today(&state).await)),
     };
     let Some(file) = pick(&app, ask).await? else {
         return Ok(None);
@@ -208,7 +212,7 @@ pub async fn export_bundle(
     let ask = Ask {
         text: req,
         extension: "bundle",
-        save_as: Some(format!("shop-{}.bundle", today())),
+        save_as: Some(format!("shop-{}.bundle", today(&state).await)),
     };
     // No store, no bundle: say so before asking for a file.
     if state.info().await?.is_none() {
