@@ -259,52 +259,6 @@ pub fn stock_of(till: &Till, sku: &str) -> Result<(i64, i64, i64), E> {
     Ok((n("on_hand")?, n("reserved")?, n("available")?))
 }
 
-/// A receipt printer on 127.0.0.1 for tests: a raw-TCP listener on a free
-/// port that takes one connection and keeps everything sent until the
-/// sender closes it.
-pub struct LoopbackPrinter {
-    pub addr: std::net::SocketAddr,
-    received: std::thread::JoinHandle<std::io::Result<Vec<u8>>>,
-}
-
-impl LoopbackPrinter {
-    pub fn start() -> std::io::Result<LoopbackPrinter> {
-        use std::io::Read;
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        let addr = listener.local_addr()?;
-        let received = std::thread::spawn(move || {
-            let (mut stream, _) = listener.accept()?;
-            stream.set_read_timeout(Some(std::time::Duration::from_secs(20)))?;
-            let mut bytes = Vec::new();
-            stream.read_to_end(&mut bytes)?;
-            Ok(bytes)
-        });
-        Ok(LoopbackPrinter { addr, received })
-    }
-
-    /// The printer as `printer set --target` takes it.
-    pub fn target(&self) -> String {
-        format!("tcp://{}", self.addr)
-    }
-
-    /// Everything the till sent (waits for it to close the connection).
-    pub fn received(self) -> Result<Vec<u8>, E> {
-        Ok(self
-            .received
-            .join()
-            .map_err(|_| "the loopback printer's thread panicked")??)
-    }
-}
-
-/// A `tcp://127.0.0.1:PORT` where nothing listens (a port just freed).
-pub fn offline_printer() -> std::io::Result<String> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    let addr = listener.local_addr()?;
-    drop(listener);
-    Ok(format!("tcp://{addr}"))
-}
-
-/// Whether `needle` occurs in `hay`.
-pub fn contains_bytes(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
-}
+// Not every test binary prints.
+#[allow(unused_imports)]
+pub use shopsync_testkit::printer::{LoopbackPrinter, contains_bytes, offline_printer};

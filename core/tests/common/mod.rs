@@ -383,47 +383,6 @@ pub const UNDO_MIGRATION_08: &str = "DROP INDEX sales_staff; DROP INDEX refunds_
     ALTER TABLE refunds DROP COLUMN staff_id; ALTER TABLE refunds DROP COLUMN approver_id;
     ALTER TABLE stock_records DROP COLUMN staff_id; ALTER TABLE stock_records DROP COLUMN approver_id;";
 
-/// A receipt printer on 127.0.0.1 for tests: a raw-TCP listener on a free
-/// port that takes one connection and keeps everything sent until the
-/// sender closes it.
-pub struct LoopbackPrinter {
-    pub addr: std::net::SocketAddr,
-    received: std::thread::JoinHandle<std::io::Result<Vec<u8>>>,
-}
-
-impl LoopbackPrinter {
-    pub fn start() -> std::io::Result<LoopbackPrinter> {
-        use std::io::Read;
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        let addr = listener.local_addr()?;
-        let received = std::thread::spawn(move || {
-            let (mut stream, _) = listener.accept()?;
-            stream.set_read_timeout(Some(std::time::Duration::from_secs(20)))?;
-            let mut bytes = Vec::new();
-            stream.read_to_end(&mut bytes)?;
-            Ok(bytes)
-        });
-        Ok(LoopbackPrinter { addr, received })
-    }
-
-    /// The printer as a till's setting takes it.
-    pub fn target(&self) -> String {
-        format!("tcp://{}", self.addr)
-    }
-
-    /// Everything the till sent (waits for it to close the connection).
-    pub fn received(self) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
-        Ok(self
-            .received
-            .join()
-            .map_err(|_| "the loopback printer's thread panicked")??)
-    }
-}
-
-/// A `tcp://127.0.0.1:PORT` where nothing listens (a port just freed).
-pub fn offline_printer() -> std::io::Result<String> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    let addr = listener.local_addr()?;
-    drop(listener);
-    Ok(format!("tcp://{addr}"))
-}
+// Not every test binary prints.
+#[allow(unused_imports)]
+pub use shopsync_testkit::printer::{LoopbackPrinter, offline_printer};
