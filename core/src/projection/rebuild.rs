@@ -25,7 +25,8 @@ pub const PROJECTION_TABLES: &[(&str, &str)] = &[
     ("tax_classes", "*"),
     ("categories", "*"),
     ("settings", "*"),
-    ("staff", "*"),
+    // the PIN hash last: a difference report hides it (`redacted`)
+    ("staff", "id, name, role, active, conflicts, pin_hash"),
     ("sales", "*"),
     ("sale_lines", "*"),
     ("sale_tenders", "*"),
@@ -122,6 +123,23 @@ pub fn table_rows(conn: &Connection, table: &str, columns: &str) -> Result<Vec<V
     Ok(rows)
 }
 
+/// A row as a difference report prints it: a staff member's PIN hash
+/// (the last column) only as whether it differs, since anyone holding it can
+/// brute-force a short PIN, and reports are pasted into support requests.
+fn redacted(table: &str, row: &[SqlValue]) -> Vec<SqlValue> {
+    let mut row = row.to_vec();
+    if table == "staff"
+        && let Some(last) = row.last_mut()
+    {
+        let digest = match last {
+            SqlValue::Text(t) => format!("(hidden, {} characters)", t.len()),
+            _ => "(hidden)".to_string(),
+        };
+        *last = SqlValue::Text(digest);
+    }
+    row
+}
+
 /// Compares the projections of two databases. Returns one line per difference
 /// (at most a few per table) and the number of rows compared.
 pub fn compare(a: &Connection, b: &Connection) -> Result<(Vec<String>, u64)> {
@@ -144,7 +162,11 @@ pub fn compare(a: &Connection, b: &Connection) -> Result<(Vec<String>, u64)> {
         let mut shown = 0;
         for (x, y) in ra.iter().zip(rb.iter()) {
             if x != y && shown < 3 {
-                diffs.push(format!("{table}: {x:?} against {y:?}"));
+                diffs.push(format!(
+                    "{table}: {:?} against {:?}",
+                    redacted(table, x),
+                    redacted(table, y)
+                ));
                 shown += 1;
             }
         }
