@@ -23,6 +23,8 @@ pub mod db;
 #[cfg(feature = "store")]
 pub mod demo;
 #[cfg(feature = "store")]
+pub mod drawer;
+#[cfg(feature = "store")]
 pub mod docs;
 pub mod error;
 #[cfg(feature = "store")]

@@ -139,6 +139,7 @@ fn a_refund_of_fewer_than_one_unit_from_another_till_is_quarantined() -> R {
         hlc: None,
         staff_id: None,
         approver_id: None,
+        drawer_session: None,
         id: "hostile-refund".into(),
         sale_id: sale.sale_id.clone(),
         at: t0().timestamp_millis() + 60_000,

@@ -494,6 +494,7 @@ fn records_of_other_versions_decode_and_bad_staff_ids_are_refused() -> R {
         hlc: None,
         staff_id: Some("not an id".into()),
         approver_id: None,
+        drawer_session: None,
     });
     let v = shopsync_core::validate::check_record("s1", &sale).err();
     assert_eq!(
