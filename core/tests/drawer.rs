@@ -465,3 +465,39 @@ fn an_upgraded_till_projects_the_drawer_records_its_older_version_quarantined() 
     assert_eq!(due, 0, "once");
     verify_clean(&b)
 }
+
+#[test]
+fn with_staff_a_signed_in_cashier_runs_the_session_and_records_say_who() -> R {
+    use shopsync_core::staff::{Action, Limits, Operator, StaffRole, permissions::required_role};
+    let dir = tempfile::tempdir()?;
+    let mut s = drawer_till(dir.path())?;
+    let ann = add_staff(&mut s, None, "Ann", StaffRole::Manager, "1357")?;
+    let cal = add_staff(
+        &mut s,
+        Some(&Operator::new(ann)),
+        "Cal",
+        StaffRole::Cashier,
+        "2468",
+    )?;
+    for action in [
+        Action::OpenDrawerSession,
+        Action::CloseDrawerSession,
+        Action::DrawerCashIn,
+        Action::DrawerCashOut,
+    ] {
+        assert_eq!(required_role(action, &Limits::default()), StaffRole::Cashier);
+    }
+    let before = drawer_footprint(&s)?;
+    assert!(matches!(s.open_drawer_session(100), Err(CoreError::SignInRequired)));
+    assert_eq!(drawer_footprint(&s)?, before);
+    let as_cal = Some(Operator::new(cal.clone()));
+    let z = s.acting(as_cal, |s| {
+        s.open_drawer_session(10_000)?;
+        s.drawer_cash_out(2_000, "paid to supplier")?;
+        s.close_drawer_session(ClosingCount::Total(8_000))
+    })?;
+    assert_eq!(z.opened_by.as_deref(), Some(cal.as_str()));
+    assert_eq!(z.closed_by.as_deref(), Some(cal.as_str()));
+    assert_eq!(z.movements[0].staff_id.as_deref(), Some(cal.as_str()));
+    verify_clean(&s)
+}

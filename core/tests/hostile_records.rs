@@ -622,3 +622,29 @@ fn a_close_of_a_session_that_is_not_its_own_closes_nothing() -> R {
     assert_eq!((z.extra_closes, z.over_short.map(|x| x.minor)), (0, Some(0)));
     common::verify_clean(&a)
 }
+
+#[test]
+fn a_session_id_reused_by_another_till_sets_both_aside_in_any_order() -> R {
+    let dir = tempfile::tempdir()?;
+    let mut a = hostile_records_till(dir.path())?;
+    let session = a.open_drawer_session(1_000)?.session_id;
+    let copy = Record::DrawerOpen(shopsync_core::records::DrawerOpenRecord {
+        id: session.clone(),
+        at: t0().timestamp_millis() + 1,
+        float: 5,
+        hlc: None,
+        staff_id: None,
+        approver_id: None,
+    });
+    a.import_bundle(hostile_bundle(&a, &copy)?)?;
+    // Like every id clash: neither counts, visibly.
+    assert_eq!(a.sync_status()?.quarantined, 2);
+    assert!(a.drawer_status()?.is_none());
+    assert!(a.drawer_sessions(None, None)?.is_empty());
+    common::verify_clean(&a)?;
+    // The till opens a new session and goes on.
+    a.open_drawer_session(1_000)?;
+    sell_cash(&mut a, "P", 1, 100)?;
+    assert_eq!(a.drawer_x_report()?.expected.minor, 1_100);
+    Ok(())
+}
