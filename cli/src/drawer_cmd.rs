@@ -15,7 +15,8 @@ use crate::output::Output;
 use crate::parse;
 
 fn money(c: Currency, field: &str, text: &str) -> Result<i64> {
-    c.parse(text).map_err(shopsync_core::error::money_err(field))
+    c.parse(text)
+        .map_err(shopsync_core::error::money_err(field))
 }
 
 /// `--count VALUE=N`, each note or coin once.
@@ -89,7 +90,10 @@ pub fn drawer(store: &mut Store, cmd: DrawerCmd) -> Result<Output> {
             Output::new(session(&r), &r)
         }
         DrawerCmd::ZReport {
-            date, till, store: all, ..
+            date,
+            till,
+            store: all,
+            ..
         } => {
             let date = match date {
                 Some(d) => parse::date(&d)?,
@@ -144,8 +148,16 @@ fn session(r: &DrawerReport) -> String {
         SessionState::Open => "X report",
         SessionState::Closed => "Z report",
     };
-    let _ = writeln!(s, "{title}: drawer session {} (till {})", r.session_id, r.till_id);
-    let _ = writeln!(s, "  opened         {}", r.opened_at.format("%Y-%m-%d %H:%M UTC"));
+    let _ = writeln!(
+        s,
+        "{title}: drawer session {} (till {})",
+        r.session_id, r.till_id
+    );
+    let _ = writeln!(
+        s,
+        "  opened         {}",
+        r.opened_at.format("%Y-%m-%d %H:%M UTC")
+    );
     let _ = writeln!(s, "  float          {:>12}", r.float.to_string());
     let _ = writeln!(
         s,

@@ -24,7 +24,10 @@ fn a_session_on_the_command_line_counts_to_the_cent() -> R {
     let a = shop(dir.path())?;
     a.json(&["setting", "set", "cash_sessions", "required"])?;
     let refused = a.fails(&["sell", "MILKx2", "--pay", "cash:20"])?;
-    assert!(refused.contains("shopsync drawer open-session --float"), "{refused}");
+    assert!(
+        refused.contains("shopsync drawer open-session --float"),
+        "{refused}"
+    );
     assert_eq!(a.json(&["sales"])?.as_array().map(Vec::len), Some(0));
     // Card alone needs no session.
     a.json(&["sell", "MILK", "--pay", "card:2.50"])?;
@@ -36,8 +39,22 @@ fn a_session_on_the_command_line_counts_to_the_cent() -> R {
     assert_eq!(sale["change"], "15.00");
     let sale_id = sale["sale_id"].as_str().ok_or("sale id")?;
     a.json(&["refund", sale_id, "MILKx1"])?;
-    a.json(&["drawer", "cash-in", "--amount", "20", "--reason", "change from the bank"])?;
-    a.json(&["drawer", "cash-out", "--amount", "50", "--reason", "bank drop"])?;
+    a.json(&[
+        "drawer",
+        "cash-in",
+        "--amount",
+        "20",
+        "--reason",
+        "change from the bank",
+    ])?;
+    a.json(&[
+        "drawer",
+        "cash-out",
+        "--amount",
+        "50",
+        "--reason",
+        "bank drop",
+    ])?;
     let x = a.json(&["drawer", "x-report"])?;
     // 150.00 + 5.00 + 20.00 − 50.00 − 2.50
     assert_eq!(x["expected"], "122.50");
@@ -45,8 +62,16 @@ fn a_session_on_the_command_line_counts_to_the_cent() -> R {
     assert_eq!(a.json(&["drawer", "status"])?, x);
 
     let z = a.json(&[
-        "drawer", "close-session", "--count", "50.00=2", "--count", "20.00=1", "--count",
-        "2.00=1", "--count", "0.20=3",
+        "drawer",
+        "close-session",
+        "--count",
+        "50.00=2",
+        "--count",
+        "20.00=1",
+        "--count",
+        "2.00=1",
+        "--count",
+        "0.20=3",
     ])?;
     assert_eq!(z["state"], "closed");
     assert_eq!(z["counted"], "122.60");
@@ -59,7 +84,10 @@ fn a_session_on_the_command_line_counts_to_the_cent() -> R {
     assert_eq!(day["sessions"].as_array().map(Vec::len), Some(1));
     let human = a.human(&["drawer", "z-report", "--session", &session])?;
     assert!(human.contains("over/short"), "{human}");
-    assert!(a.fails(&["drawer", "x-report"])?.contains("no drawer session is open"));
+    assert!(
+        a.fails(&["drawer", "x-report"])?
+            .contains("no drawer session is open")
+    );
     assert!(a.human(&["rebuild", "--verify"])?.contains("identical"));
     Ok(())
 }
@@ -68,7 +96,10 @@ fn a_session_on_the_command_line_counts_to_the_cent() -> R {
 fn bad_drawer_input_gets_one_clear_error_and_changes_nothing() -> R {
     let dir = tempfile::tempdir()?;
     let a = shop(dir.path())?;
-    assert!(a.fails(&["drawer", "cash-out", "--amount", "5", "--reason", "x"])?.contains("no drawer session"));
+    assert!(
+        a.fails(&["drawer", "cash-out", "--amount", "5", "--reason", "x"])?
+            .contains("no drawer session")
+    );
     a.json(&["drawer", "open-session", "--float", "100"])?;
     let before = a.json(&["drawer", "status"])?;
     for args in [
@@ -76,11 +107,25 @@ fn bad_drawer_input_gets_one_clear_error_and_changes_nothing() -> R {
         &["drawer", "cash-in", "--amount=-5", "--reason", "x"],
         &["drawer", "cash-in", "--amount", "0", "--reason", "x"],
         &["drawer", "cash-out", "--amount", "5", "--reason", " "],
-        &["drawer", "cash-out", "--amount", "92233720368547758.07", "--reason", "x"],
+        &[
+            "drawer",
+            "cash-out",
+            "--amount",
+            "92233720368547758.07",
+            "--reason",
+            "x",
+        ],
         &["drawer", "close-session", "--count", "25.00=1"],
         &["drawer", "close-session", "--count", "20.00=-1"],
         &["drawer", "close-session", "--count", "20.00"],
-        &["drawer", "close-session", "--count", "20.00=1", "--count", "20.00=2"],
+        &[
+            "drawer",
+            "close-session",
+            "--count",
+            "20.00=1",
+            "--count",
+            "20.00=2",
+        ],
         &["drawer", "close-session", "--count", "500.00=9000000000"],
         &["drawer", "close-session"],
         &["drawer", "z-report", "--session", "no-such-session"],
@@ -103,11 +148,32 @@ fn two_tills_offline_agree_on_the_store_wide_drawer_report() -> R {
         till.json(&["drawer", "open-session", "--float", float])?;
         till.json(&["sell", "MILK", "--pay", paid])?;
     }
-    b.json(&["drawer", "cash-out", "--amount", "50", "--reason", "bank drop"])?;
+    b.json(&[
+        "drawer",
+        "cash-out",
+        "--amount",
+        "50",
+        "--reason",
+        "bank drop",
+    ])?;
     a.json(&["drawer", "close-session", "--counted-total", "102.50"])?;
-    b.json(&["drawer", "close-session", "--count", "100.00=1", "--count", "50.00=1", "--count", "2.00=1", "--count", "0.50=1"])?;
+    b.json(&[
+        "drawer",
+        "close-session",
+        "--count",
+        "100.00=1",
+        "--count",
+        "50.00=1",
+        "--count",
+        "2.00=1",
+        "--count",
+        "0.50=1",
+    ])?;
     let store_day = ["drawer", "z-report", "--store", "--date", DAY];
-    assert_eq!(a.json(&store_day)?["sessions"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        a.json(&store_day)?["sessions"].as_array().map(Vec::len),
+        Some(1)
+    );
     exchange(&a, &b)?;
     let on_a = a.json(&store_day)?;
     assert_eq!(on_a, b.json(&store_day)?);
@@ -119,7 +185,12 @@ fn two_tills_offline_agree_on_the_store_wide_drawer_report() -> R {
     // This till's own report stays its own.
     let own = a.json(&["drawer", "z-report", "--date", DAY])?;
     assert_eq!(own["expected"], "102.50");
-    assert_eq!(a.json(&["drawer", "sessions", "--date", DAY])?.as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        a.json(&["drawer", "sessions", "--date", DAY])?
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
     assert!(b.human(&["rebuild", "--verify"])?.contains("identical"));
     Ok(())
 }

@@ -86,7 +86,9 @@ pub enum CoreError {
     #[error("no drawer session is open on this till: shopsync drawer open-session --float …")]
     NoDrawerSession,
     /// A second session, while this one is open on this till.
-    #[error("drawer session {0} is already open on this till: close it first (shopsync drawer close-session)")]
+    #[error(
+        "drawer session {0} is already open on this till: close it first (shopsync drawer close-session)"
+    )]
     DrawerSessionOpen(String),
     /// The receipt printer failed; whatever was being printed is saved.
     #[cfg(feature = "store")]

@@ -23,9 +23,9 @@ pub mod db;
 #[cfg(feature = "store")]
 pub mod demo;
 #[cfg(feature = "store")]
-pub mod drawer;
-#[cfg(feature = "store")]
 pub mod docs;
+#[cfg(feature = "store")]
+pub mod drawer;
 pub mod error;
 #[cfg(feature = "store")]
 mod export_file;

@@ -6,8 +6,10 @@
 use serde::{Deserialize, Serialize};
 use shopsync_types::TenderKind;
 
+pub use crate::drawer::records::{
+    DrawerCloseRecord, DrawerMoveRecord, DrawerOpenRecord, MoveDirection,
+};
 use crate::error::{CoreError, Result};
-pub use crate::drawer::records::{DrawerCloseRecord, DrawerMoveRecord, DrawerOpenRecord, MoveDirection};
 
 pub const RECORD_SCHEMA_VERSION: u8 = 1;
 

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use common::*;
 use proptest::prelude::*;
 use shopsync_core::drawer::{ClosingCount, SessionState};
-use shopsync_core::records::{Record, RECORD_SCHEMA_VERSION};
+use shopsync_core::records::{RECORD_SCHEMA_VERSION, Record};
 use shopsync_core::types::TenderKind;
 use shopsync_core::{CartLine, CoreError, RefundRequest, SalesFilter, Store};
 
@@ -90,7 +90,13 @@ fn a_full_session_gives_exact_expected_counted_and_over_short() -> R {
         .collect();
     assert_eq!(
         by_note,
-        [(5_000, 1, 5_000), (2_000, 3, 6_000), (1_000, 1, 1_000), (200, 1, 200), (20, 2, 40)]
+        [
+            (5_000, 1, 5_000),
+            (2_000, 3, 6_000),
+            (1_000, 1, 1_000),
+            (200, 1, 200),
+            (20, 2, 40)
+        ]
     );
     assert!(s.drawer_status()?.is_none(), "closed");
     assert_eq!(s.drawer_session_report(&open.session_id)?, z);
@@ -117,12 +123,11 @@ fn required_sessions_refuse_cash_without_one_and_change_nothing() -> R {
     let before = drawer_footprint(&s)?;
     let milk = on_hand(&s, "MILK")?;
     let e = sell_cash(&mut s, "MILK", 1, 250).err();
+    assert!(matches!(e, Some(CoreError::DrawerSessionRequired)), "{e:?}");
     assert!(
-        matches!(e, Some(CoreError::DrawerSessionRequired)),
-        "{e:?}"
-    );
-    assert!(
-        e.map(|e| e.to_string()).unwrap_or_default().contains("shopsync drawer open-session --float"),
+        e.map(|e| e.to_string())
+            .unwrap_or_default()
+            .contains("shopsync drawer open-session --float"),
         "the error says what to do"
     );
     // Cash back on a card sale is cash too.
@@ -187,11 +192,13 @@ fn bad_drawer_input_is_refused_and_changes_nothing() -> R {
         // 25.00 is no euro note; a negative count; near i64::MAX.
         s.close_drawer_session(count(&[(2_500, 1)])).map(|_| ()),
         s.close_drawer_session(count(&[(100, -1)])).map(|_| ()),
-        s.close_drawer_session(count(&[(50_000, i64::MAX)])).map(|_| ()),
+        s.close_drawer_session(count(&[(50_000, i64::MAX)]))
+            .map(|_| ()),
         s.close_drawer_session(count(&[(50_000, 1_000_000_000), (20_000, 1_000_000_000)]))
             .map(|_| ()),
         s.close_drawer_session(ClosingCount::Total(-1)).map(|_| ()),
-        s.close_drawer_session(ClosingCount::Total(i64::MAX)).map(|_| ()),
+        s.close_drawer_session(ClosingCount::Total(i64::MAX))
+            .map(|_| ()),
     ];
     for r in &refused {
         assert!(r.is_err(), "{r:?}");
@@ -251,7 +258,11 @@ fn two_tills_offline_agree_on_the_store_wide_z_report_after_sync() -> R {
     assert_eq!(zb.expected.minor, 15_250);
     assert_eq!(zb.over_short.map(|x| x.minor), Some(0));
     let day = t0().date_naive();
-    assert_eq!(a.drawer_day_report(day, None)?.sessions.len(), 1, "A sees its own");
+    assert_eq!(
+        a.drawer_day_report(day, None)?.sessions.len(),
+        1,
+        "A sees its own"
+    );
 
     send(&a, &mut b)?;
     send(&b, &mut a)?;
@@ -266,7 +277,11 @@ fn two_tills_offline_agree_on_the_store_wide_z_report_after_sync() -> R {
     let b_id = b.info().till_id.clone();
     assert_eq!(a.drawer_day_report(day, Some(&b_id))?.sessions, vec![zb]);
     // Sessions of another day: none.
-    assert!(a.drawer_day_report(day.succ_opt().ok_or("day")?, None)?.sessions.is_empty());
+    assert!(
+        a.drawer_day_report(day.succ_opt().ok_or("day")?, None)?
+            .sessions
+            .is_empty()
+    );
     // A till does not close another till's session, nor see it as its own.
     assert!(a.drawer_status()?.is_none());
     verify_clean(&a)?;
@@ -309,7 +324,10 @@ fn a_till_restored_from_a_backup_learns_of_the_later_close_by_sync() -> R {
     assert_eq!(restored.drawer_x_report()?.session_id, second);
     // Back the other way, both files agree on every session.
     send(&restored, &mut s)?;
-    assert_eq!(s.drawer_sessions(None, None)?, restored.drawer_sessions(None, None)?);
+    assert_eq!(
+        s.drawer_sessions(None, None)?,
+        restored.drawer_sessions(None, None)?
+    );
     verify_clean(&restored)?;
     verify_clean(&s)
 }
@@ -485,10 +503,16 @@ fn with_staff_a_signed_in_cashier_runs_the_session_and_records_say_who() -> R {
         Action::DrawerCashIn,
         Action::DrawerCashOut,
     ] {
-        assert_eq!(required_role(action, &Limits::default()), StaffRole::Cashier);
+        assert_eq!(
+            required_role(action, &Limits::default()),
+            StaffRole::Cashier
+        );
     }
     let before = drawer_footprint(&s)?;
-    assert!(matches!(s.open_drawer_session(100), Err(CoreError::SignInRequired)));
+    assert!(matches!(
+        s.open_drawer_session(100),
+        Err(CoreError::SignInRequired)
+    ));
     assert_eq!(drawer_footprint(&s)?, before);
     let as_cal = Some(Operator::new(cal.clone()));
     let z = s.acting(as_cal, |s| {

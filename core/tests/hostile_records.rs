@@ -564,7 +564,12 @@ fn drawer_records_with_absurd_counts_are_refused_without_overflow() -> R {
     let cases = [
         hostile_close("c1", "d1", 0, huge),
         hostile_close("c2", "d1", i64::MAX, vec![]),
-        hostile_close("c3", "d1", 0, vec![(i64::MAX, i64::MAX), (i64::MAX - 1, i64::MAX)]),
+        hostile_close(
+            "c3",
+            "d1",
+            0,
+            vec![(i64::MAX, i64::MAX), (i64::MAX - 1, i64::MAX)],
+        ),
         hostile_close("c4", "d1", 4, vec![(1, 1), (2, 1)]),
         hostile_close("c5", "d1", 0, vec![(-100, 1)]),
         Record::DrawerOpen(shopsync_core::records::DrawerOpenRecord {
@@ -611,15 +616,24 @@ fn a_close_of_a_session_that_is_not_its_own_closes_nothing() -> R {
     let mut a = hostile_records_till(dir.path())?;
     let session = a.open_drawer_session(1_000)?.session_id;
     // Another till closes A's session, and a session that does not exist.
-    a.import_bundle(hostile_bundle(&a, &hostile_close("x1", &session, 0, vec![]))?)?;
-    a.import_bundle(hostile_bundle(&a, &hostile_close("x2", "no-such", 5, vec![(5, 1)]))?)?;
+    a.import_bundle(hostile_bundle(
+        &a,
+        &hostile_close("x1", &session, 0, vec![]),
+    )?)?;
+    a.import_bundle(hostile_bundle(
+        &a,
+        &hostile_close("x2", "no-such", 5, vec![(5, 1)]),
+    )?)?;
     assert_eq!(a.sync_status()?.quarantined, 0, "valid records, kept");
     assert_eq!(a.drawer_x_report()?.session_id, session);
     assert_eq!(a.drawer_sessions(None, None)?.len(), 1);
     assert!(a.drawer_session_report("no-such").is_err());
     a.set_now(m(10));
     let z = a.close_drawer_session(shopsync_core::drawer::ClosingCount::Total(1_000))?;
-    assert_eq!((z.extra_closes, z.over_short.map(|x| x.minor)), (0, Some(0)));
+    assert_eq!(
+        (z.extra_closes, z.over_short.map(|x| x.minor)),
+        (0, Some(0))
+    );
     common::verify_clean(&a)
 }
 

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use crate::error::{CoreError, Result};
 use crate::ids::new_id;
-use crate::records::{DrawerCloseRecord, DrawerMoveRecord, DrawerOpenRecord, MoveDirection, Record};
+use crate::records::{
+    DrawerCloseRecord, DrawerMoveRecord, DrawerOpenRecord, MoveDirection, Record,
+};
 use crate::staff::Action;
 use crate::store::Store;
 use crate::validate::{MAX_QTY, MAX_TEXT_LEN};
@@ -82,7 +84,12 @@ impl Store {
         self.drawer_move(MoveDirection::Out, amount, reason)
     }
 
-    fn drawer_move(&mut self, direction: MoveDirection, amount: i64, reason: &str) -> Result<DrawerReport> {
+    fn drawer_move(
+        &mut self,
+        direction: MoveDirection,
+        amount: i64,
+        reason: &str,
+    ) -> Result<DrawerReport> {
         let amount = amount_in_range("amount", amount, 1)?;
         let reason = reason.trim();
         if reason.is_empty() {
@@ -131,7 +138,9 @@ impl Store {
                 if denominations::of(&code).is_none() {
                     return Err(CoreError::invalid(
                         "count",
-                        format!("{code} has no table of notes and coins here: give the counted total"),
+                        format!(
+                            "{code} has no table of notes and coins here: give the counted total"
+                        ),
                     ));
                 }
                 let mut total: i128 = 0;
@@ -163,7 +172,9 @@ impl Store {
                     .ok_or_else(|| {
                         CoreError::invalid(
                             "count",
-                            format!("the count is over the limit of {MAX_DRAWER_AMOUNT} minor units"),
+                            format!(
+                                "the count is over the limit of {MAX_DRAWER_AMOUNT} minor units"
+                            ),
                         )
                     })?;
                 (total, kept)

@@ -26,7 +26,13 @@ pub(crate) fn apply(conn: &Connection, till_id: &str, record: &Record) -> Result
             Some(m.reason.trim()),
             None,
         ),
-        Record::DrawerClose(c) => ("close", c.session_id.as_str(), c.counted, None, Some(c.expected)),
+        Record::DrawerClose(c) => (
+            "close",
+            c.session_id.as_str(),
+            c.counted,
+            None,
+            Some(c.expected),
+        ),
         _ => return Ok(()),
     };
     let (kind, session, amount, reason, expected) = row;

@@ -100,11 +100,13 @@ mod denomination_keys {
         let text: BTreeMap<String, i64> = BTreeMap::deserialize(d)?;
         let mut out = BTreeMap::new();
         for (k, v) in text {
-            let value: i64 = k
-                .parse()
-                .map_err(|_| D::Error::custom(format!("denomination '{k}' is not a whole number")))?;
+            let value: i64 = k.parse().map_err(|_| {
+                D::Error::custom(format!("denomination '{k}' is not a whole number"))
+            })?;
             if out.insert(value, v).is_some() {
-                return Err(D::Error::custom(format!("denomination {value} is given twice")));
+                return Err(D::Error::custom(format!(
+                    "denomination {value} is given twice"
+                )));
             }
         }
         Ok(out)

@@ -146,9 +146,12 @@ pub(crate) fn cash(conn: &Connection, till_id: &str, session: &str) -> Result<Op
             .prepare_cached(sql)?
             .query_row(params![session, till_id], |r| r.get(0))?)
     };
-    let tendered = q("SELECT COALESCE(SUM(t.amount), 0) FROM sale_tenders t JOIN sales s ON s.id = t.sale_id
-                      WHERE s.drawer_session = ?1 AND s.till_id = ?2 AND t.kind = 'cash'")?;
-    let change = q("SELECT COALESCE(SUM(change), 0) FROM sales WHERE drawer_session = ?1 AND till_id = ?2")?;
+    let tendered = q(
+        "SELECT COALESCE(SUM(t.amount), 0) FROM sale_tenders t JOIN sales s ON s.id = t.sale_id
+                      WHERE s.drawer_session = ?1 AND s.till_id = ?2 AND t.kind = 'cash'",
+    )?;
+    let change =
+        q("SELECT COALESCE(SUM(change), 0) FROM sales WHERE drawer_session = ?1 AND till_id = ?2")?;
     let refunds = q("SELECT COALESCE(SUM(amount), 0) FROM refunds
                      WHERE drawer_session = ?1 AND till_id = ?2 AND tender = 'cash'")?;
     let moved = |kind: &str| -> Result<i64> {
@@ -193,7 +196,8 @@ pub(crate) fn session_report(
             .prepare_cached(sql)?
             .query_row(params![session, till_id], |r| r.get(0))?)
     };
-    let sales_count = count("SELECT COUNT(*) FROM sales WHERE drawer_session = ?1 AND till_id = ?2")?;
+    let sales_count =
+        count("SELECT COUNT(*) FROM sales WHERE drawer_session = ?1 AND till_id = ?2")?;
     let refunds_count =
         count("SELECT COUNT(*) FROM refunds WHERE drawer_session = ?1 AND till_id = ?2")?;
     let movements = conn
@@ -251,7 +255,10 @@ pub(crate) fn session_report(
         None => Vec::new(),
     };
     let over_short = match close {
-        Some(cl) => Some(sum(&[cl.counted, expected.checked_neg().ok_or_else(overflow)?])?),
+        Some(cl) => Some(sum(&[
+            cl.counted,
+            expected.checked_neg().ok_or_else(overflow)?,
+        ])?),
         None => None,
     };
     Ok(DrawerReport {
@@ -287,7 +294,12 @@ impl Store {
     /// The X report of this till's open session, if one is open.
     pub fn drawer_status(&self) -> Result<Option<DrawerReport>> {
         match super::session::current(&self.conn, &self.info.till_id)? {
-            Some(s) => Ok(Some(session_report(&self.conn, self.currency, &self.info.till_id, &s)?)),
+            Some(s) => Ok(Some(session_report(
+                &self.conn,
+                self.currency,
+                &self.info.till_id,
+                &s,
+            )?)),
             None => Ok(None),
         }
     }
@@ -342,15 +354,16 @@ impl Store {
     /// The Z report of a store day: the sessions of `till` (every till
     /// when `None`) whose close (the first, by causal stamp) is dated that
     /// day in the store's time zone, and their totals.
-    pub fn drawer_day_report(&self, date: NaiveDate, till: Option<&str>) -> Result<DrawerDayReport> {
+    pub fn drawer_day_report(
+        &self,
+        date: NaiveDate,
+        till: Option<&str>,
+    ) -> Result<DrawerDayReport> {
         let c = self.currency;
         let sessions: Vec<DrawerReport> = self
             .drawer_sessions(Some(date), till)?
             .into_iter()
-            .filter(|s| {
-                s.closed_at
-                    .is_some_and(|t| self.zone.date_of(t) == date)
-            })
+            .filter(|s| s.closed_at.is_some_and(|t| self.zone.date_of(t) == date))
             .collect();
         let total = |f: &dyn Fn(&DrawerReport) -> i64| -> Result<Amount> {
             Ok(c.amount(sum(&sessions.iter().map(f).collect::<Vec<_>>())?))

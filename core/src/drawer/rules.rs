@@ -37,7 +37,11 @@ pub fn check_move(key: &str, r: &DrawerMoveRecord) -> Check {
     within(key, "amount", r.amount, 1, MAX_DRAWER_AMOUNT)?;
     text(key, "reason", &r.reason)?;
     if r.reason.trim().is_empty() {
-        return Err(Violation::new(key, Rule::Bounds, "a cash movement needs a reason"));
+        return Err(Violation::new(
+            key,
+            Rule::Bounds,
+            "a cash movement needs a reason",
+        ));
     }
     Ok(())
 }
@@ -47,7 +51,13 @@ pub fn check_close(key: &str, r: &DrawerCloseRecord) -> Check {
     at(key, "at", r.at)?;
     within(key, "counted", r.counted, 0, MAX_DRAWER_AMOUNT)?;
     // Expected can be below zero (more paid out than was in the drawer).
-    within(key, "expected", r.expected, -MAX_DRAWER_AMOUNT, MAX_DRAWER_AMOUNT)?;
+    within(
+        key,
+        "expected",
+        r.expected,
+        -MAX_DRAWER_AMOUNT,
+        MAX_DRAWER_AMOUNT,
+    )?;
     if r.denominations.len() > MAX_DENOMINATIONS {
         return Err(Violation::new(
             key,

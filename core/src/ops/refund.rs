@@ -160,8 +160,11 @@ impl Store {
             r.at = w.now;
             // The drawer session it names (issue 10); no cash back without
             // one when `cash_sessions = required`.
-            r.drawer_session =
-                crate::drawer::session::for_payment(w.conn, &till_id, r.tender == TenderKind::Cash)?;
+            r.drawer_session = crate::drawer::session::for_payment(
+                w.conn,
+                &till_id,
+                r.tender == TenderKind::Cash,
+            )?;
             w.append(&Record::Refund(r.clone()))?;
             Ok(r)
         })?;

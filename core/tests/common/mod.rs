@@ -372,7 +372,8 @@ pub fn operator(
 }
 
 /// Migration 10 (drawer sessions) undone: a till file as version 9 left it.
-pub const UNDO_MIGRATION_10: &str = "DROP INDEX sales_drawer_session; DROP INDEX refunds_drawer_session;
+pub const UNDO_MIGRATION_10: &str =
+    "DROP INDEX sales_drawer_session; DROP INDEX refunds_drawer_session;
     ALTER TABLE sales DROP COLUMN drawer_session; ALTER TABLE refunds DROP COLUMN drawer_session;
     DROP TABLE drawer_counts; DROP TABLE drawer_records;
     DELETE FROM meta WHERE key = 'projection.drawer_due';";
@@ -440,8 +441,7 @@ pub fn offline_printer() -> std::io::Result<String> {
 /// changes have: equal before and after means nothing was written.
 pub fn drawer_footprint(s: &Store) -> Result<[i64; 4], CoreError> {
     let n = |table: &str| -> Result<i64, CoreError> {
-        Ok(s
-            .connection()
+        Ok(s.connection()
             .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?)
     };
     Ok([
