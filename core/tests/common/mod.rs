@@ -198,6 +198,23 @@ pub fn verify_clean(s: &Store) -> R {
     Ok(())
 }
 
+// -- drawer sessions (issue 10) ---------------------------------------------
+
+/// How many rows the till's drawer records, sales, refunds and stored
+/// changes have: equal before and after means nothing was written.
+pub fn drawer_footprint(s: &Store) -> Result<[i64; 4], CoreError> {
+    let n = |table: &str| -> Result<i64, CoreError> {
+        Ok(s.connection()
+            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?)
+    };
+    Ok([
+        n("drawer_records")?,
+        n("sales")?,
+        n("refunds")?,
+        n("doc_changes")?,
+    ])
+}
+
 // -- customers: devices of one customer document ---------------------------
 
 /// `n` devices of one customer, each a copy of `doc` (and its history) with
@@ -433,21 +450,4 @@ pub fn offline_printer() -> std::io::Result<String> {
     let addr = listener.local_addr()?;
     drop(listener);
     Ok(format!("tcp://{addr}"))
-}
-
-// -- drawer sessions (issue 10) ---------------------------------------------
-
-/// How many rows the till's drawer records, sales, refunds and stored
-/// changes have: equal before and after means nothing was written.
-pub fn drawer_footprint(s: &Store) -> Result<[i64; 4], CoreError> {
-    let n = |table: &str| -> Result<i64, CoreError> {
-        Ok(s.connection()
-            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?)
-    };
-    Ok([
-        n("drawer_records")?,
-        n("sales")?,
-        n("refunds")?,
-        n("doc_changes")?,
-    ])
 }
