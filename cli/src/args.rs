@@ -49,7 +49,7 @@ pub enum Command {
     /// Product categories: add, rename, archive, restore, list.
     #[command(subcommand)]
     Category(CategoryCmd),
-    /// Store settings (store_name, receipt_header, receipt_footer, publish true|false, publish_detail band|count, receipt_paper 58mm|80mm|a4, time_zone, cashier_refund_limit MINOR_UNITS, cashier_discount_limit_bp BASIS_POINTS).
+    /// Store settings (store_name, receipt_header, receipt_footer, publish true|false, publish_detail band|count, receipt_paper 58mm|80mm|a4, time_zone, cashier_refund_limit MINOR_UNITS, cashier_discount_limit_bp BASIS_POINTS, cash_sessions off|required).
     #[command(subcommand)]
     Setting(SettingCmd),
     /// Record a sale: `sell SKU[xQTY][@PRICE] … --pay cash:AMOUNT …`.
@@ -101,7 +101,9 @@ pub enum Command {
     /// Receipts on the thermal printer: `receipt print SALE` reprints one.
     #[command(subcommand)]
     Receipt(ReceiptCmd),
-    /// The cash drawer on the printer's drawer port: `drawer open` (no sale).
+    /// The cash drawer: `drawer open` kicks it open (no sale); drawer
+    /// sessions: open-session, cash-in, cash-out, close-session, status,
+    /// x-report, z-report, sessions.
     #[command(subcommand)]
     Drawer(DrawerCmd),
     /// A customer's device: shopping lists, favourite shops, catalogs, pickup orders (its own file: --db, default customer.db).
@@ -325,7 +327,8 @@ pub enum SettingCmd {
     /// receipt_paper (58mm|80mm|a4: the paper the till prints receipts on; 80mm when unset),
     /// time_zone (an IANA name such as Europe/Berlin: report days follow it; empty: each machine's zone),
     /// cashier_refund_limit (minor units a cashier refunds without approval; 0 when unset),
-    /// cashier_discount_limit_bp (basis points of line discount a cashier gives without approval; 0 when unset).
+    /// cashier_discount_limit_bp (basis points of line discount a cashier gives without approval; 0 when unset),
+    /// cash_sessions (off|required: whether cash sales and refunds need an open drawer session; off when unset).
     Set {
         key: String,
         value: String,
@@ -400,6 +403,68 @@ pub enum ReceiptCmd {
 pub enum DrawerCmd {
     /// Open the cash drawer without a sale.
     Open,
+    // drawer sessions (issue 10)
+    /// Start a drawer session on this till with the counted float.
+    #[command(name = "open-session")]
+    OpenSession {
+        /// The float counted into the drawer, e.g. 150.00.
+        #[arg(long)]
+        float: String,
+    },
+    /// Put cash into the drawer (not a sale), with the reason.
+    #[command(name = "cash-in")]
+    CashIn(CashMoveArgs),
+    /// Take cash out of the drawer (not a refund), e.g. a bank drop.
+    #[command(name = "cash-out")]
+    CashOut(CashMoveArgs),
+    /// Close this till's session with the count: `--count 50.00=2 --count 0.20=13 …`,
+    /// or `--counted-total X` (currencies without a table of notes and coins).
+    #[command(name = "close-session")]
+    CloseSession {
+        /// NOTE_OR_COIN=HOW_MANY, e.g. 20.00=3; once per note or coin.
+        #[arg(long = "count", value_name = "VALUE=N")]
+        count: Vec<String>,
+        #[arg(long, conflicts_with = "count")]
+        counted_total: Option<String>,
+    },
+    /// This till's open session and the cash expected so far.
+    Status,
+    /// X report: this till's open session.
+    #[command(name = "x-report")]
+    XReport,
+    /// Z report: one session, or the sessions closed on a store day (this
+    /// till's, another till's, or every till's).
+    #[command(name = "z-report")]
+    ZReport {
+        #[arg(long, conflicts_with_all = ["date", "till", "store"])]
+        session: Option<String>,
+        /// YYYY-MM-DD, the store's day (default: today).
+        #[arg(long)]
+        date: Option<String>,
+        /// Another till's id (default: this till).
+        #[arg(long, conflicts_with = "store")]
+        till: Option<String>,
+        /// Every till's sessions, once synced.
+        #[arg(long)]
+        store: bool,
+    },
+    /// Sessions of every till opened or closed on a store day (default: all).
+    Sessions {
+        #[arg(long)]
+        date: Option<String>,
+        #[arg(long)]
+        till: Option<String>,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct CashMoveArgs {
+    /// The amount, e.g. 50.00.
+    #[arg(long)]
+    pub amount: String,
+    /// Why, e.g. "bank drop" or "paid to supplier".
+    #[arg(long)]
+    pub reason: String,
 }
 
 #[derive(Args, Debug)]

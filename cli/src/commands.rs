@@ -285,6 +285,7 @@ fn run_command(cli: Cli) -> Result<Output> {
             crate::printer_cmd::reprint(&open(&db, &pins)?, &sale)
         }
         Command::Drawer(DrawerCmd::Open) => crate::printer_cmd::open_drawer(&open(&db, &pins)?),
+        Command::Drawer(cmd) => crate::drawer_cmd::drawer(&mut open(&db, &pins)?, cmd),
         Command::Quote(a) => {
             let store = open(&db, &pins)?;
             let q = store.quote(&cart(&store, &a)?)?;

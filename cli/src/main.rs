@@ -8,6 +8,7 @@ mod commands;
 mod customer_args;
 mod customer_cmd;
 mod customer_output;
+mod drawer_cmd;
 mod output;
 mod parse;
 mod printer_cmd;

@@ -215,6 +215,7 @@ fn make_sale(
         hlc: Some(at),
         staff_id: None,
         approver_id: None,
+        drawer_session: None,
     })
 }
 

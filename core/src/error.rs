@@ -77,6 +77,19 @@ pub enum CoreError {
     /// The role of whoever is acting (or of their approver) does not allow it.
     #[error("{0}")]
     NotPermitted(String),
+    // drawer sessions (issue 10) ---------------------------------------------
+    /// `cash_sessions` is `required` and a cash payment was asked of a till
+    /// with no open drawer session.
+    #[error("open a drawer session first: shopsync drawer open-session --float …")]
+    DrawerSessionRequired,
+    /// Cash in/out or closing, with no drawer session open on this till.
+    #[error("no drawer session is open on this till: shopsync drawer open-session --float …")]
+    NoDrawerSession,
+    /// A second session, while this one is open on this till.
+    #[error(
+        "drawer session {0} is already open on this till: close it first (shopsync drawer close-session)"
+    )]
+    DrawerSessionOpen(String),
     /// The receipt printer failed; whatever was being printed is saved.
     #[cfg(feature = "store")]
     #[error(transparent)]
@@ -125,6 +138,9 @@ impl CoreError {
             | CoreError::WrongPin(_)
             | CoreError::PinLocked(_)
             | CoreError::NotPermitted(_) => ErrorCode::Unauthorized,
+            CoreError::DrawerSessionRequired
+            | CoreError::NoDrawerSession
+            | CoreError::DrawerSessionOpen(_) => ErrorCode::Conflict,
             #[cfg(feature = "store")]
             CoreError::Printer(_) => ErrorCode::Printer,
         }

@@ -24,6 +24,8 @@ pub mod db;
 pub mod demo;
 #[cfg(feature = "store")]
 pub mod docs;
+#[cfg(feature = "store")]
+pub mod drawer;
 pub mod error;
 #[cfg(feature = "store")]
 mod export_file;

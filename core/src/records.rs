@@ -6,6 +6,9 @@
 use serde::{Deserialize, Serialize};
 use shopsync_types::TenderKind;
 
+pub use crate::drawer::records::{
+    DrawerCloseRecord, DrawerMoveRecord, DrawerOpenRecord, MoveDirection,
+};
 use crate::error::{CoreError, Result};
 
 pub const RECORD_SCHEMA_VERSION: u8 = 1;
@@ -18,6 +21,10 @@ pub enum Record {
     Receipt(ReceiptRecord),
     Adjustment(AdjustmentRecord),
     Count(CountRecord),
+    // drawer sessions (issue 10): see crate::drawer::records
+    DrawerOpen(DrawerOpenRecord),
+    DrawerMove(DrawerMoveRecord),
+    DrawerClose(DrawerCloseRecord),
 }
 
 impl Record {
@@ -28,6 +35,9 @@ impl Record {
             Record::Receipt(r) => &r.id,
             Record::Adjustment(r) => &r.id,
             Record::Count(r) => &r.id,
+            Record::DrawerOpen(r) => &r.id,
+            Record::DrawerMove(r) => &r.id,
+            Record::DrawerClose(r) => &r.id,
         }
     }
 
@@ -38,6 +48,9 @@ impl Record {
             Record::Receipt(r) => r.at,
             Record::Adjustment(r) => r.at,
             Record::Count(r) => r.at,
+            Record::DrawerOpen(r) => r.at,
+            Record::DrawerMove(r) => r.at,
+            Record::DrawerClose(r) => r.at,
         }
     }
 
@@ -49,6 +62,9 @@ impl Record {
             Record::Receipt(r) => r.hlc,
             Record::Adjustment(r) => r.hlc,
             Record::Count(r) => r.hlc,
+            Record::DrawerOpen(r) => r.hlc,
+            Record::DrawerMove(r) => r.hlc,
+            Record::DrawerClose(r) => r.hlc,
         };
         stamp.unwrap_or_else(|| self.at())
     }
@@ -61,6 +77,9 @@ impl Record {
             Record::Receipt(r) => r.hlc.is_some(),
             Record::Adjustment(r) => r.hlc.is_some(),
             Record::Count(r) => r.hlc.is_some(),
+            Record::DrawerOpen(r) => r.hlc.is_some(),
+            Record::DrawerMove(r) => r.hlc.is_some(),
+            Record::DrawerClose(r) => r.hlc.is_some(),
         }
     }
 
@@ -72,6 +91,9 @@ impl Record {
             Record::Receipt(r) => (&r.staff_id, &r.approver_id),
             Record::Adjustment(r) => (&r.staff_id, &r.approver_id),
             Record::Count(r) => (&r.staff_id, &r.approver_id),
+            Record::DrawerOpen(r) => (&r.staff_id, &r.approver_id),
+            Record::DrawerMove(r) => (&r.staff_id, &r.approver_id),
+            Record::DrawerClose(r) => (&r.staff_id, &r.approver_id),
         };
         (staff.as_deref(), approver.as_deref())
     }
@@ -84,6 +106,9 @@ impl Record {
             Record::Receipt(r) => &mut r.hlc,
             Record::Adjustment(r) => &mut r.hlc,
             Record::Count(r) => &mut r.hlc,
+            Record::DrawerOpen(r) => &mut r.hlc,
+            Record::DrawerMove(r) => &mut r.hlc,
+            Record::DrawerClose(r) => &mut r.hlc,
         };
         slot.get_or_insert(hlc);
     }
@@ -134,6 +159,10 @@ pub struct SaleRecord {
     /// alone (see `crate::staff::permissions`); `None` when nothing needed it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approver_id: Option<String>,
+    /// The drawer session open on the till when the record was made
+    /// (`crate::drawer`); `None` without one and in records of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drawer_session: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,6 +216,10 @@ pub struct RefundRecord {
     /// alone (see `crate::staff::permissions`); `None` when nothing needed it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approver_id: Option<String>,
+    /// The drawer session open on the till when the record was made
+    /// (`crate::drawer`); `None` without one and in records of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drawer_session: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -160,6 +160,10 @@ pub fn check_record(key: &str, record: &Record) -> Check {
                 bound(key, "expected", l.expected, MAX_QTY)?;
             }
         }
+        // drawer sessions (issue 10)
+        Record::DrawerOpen(r) => crate::drawer::rules::check_open(key, r)?,
+        Record::DrawerMove(r) => crate::drawer::rules::check_move(key, r)?,
+        Record::DrawerClose(r) => crate::drawer::rules::check_close(key, r)?,
     }
     Ok(())
 }

@@ -256,7 +256,8 @@ fn an_archived_flag_an_older_version_kept_is_shown_after_the_upgrade() -> R {
     // As a version-8 till left it: the flag is in the catalog document but
     // its projection has no such column.
     rusqlite::Connection::open(&path)?.execute_batch(&format!(
-        "{} PRAGMA user_version = 8;",
+        "{} {} PRAGMA user_version = 8;",
+        common::UNDO_MIGRATION_10,
         common::UNDO_MIGRATION_09
     ))?;
     let s = Store::open(&path)?;

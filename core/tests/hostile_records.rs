@@ -139,6 +139,7 @@ fn a_refund_of_fewer_than_one_unit_from_another_till_is_quarantined() -> R {
         hlc: None,
         staff_id: None,
         approver_id: None,
+        drawer_session: None,
         id: "hostile-refund".into(),
         sale_id: sale.sale_id.clone(),
         at: t0().timestamp_millis() + 60_000,
@@ -537,5 +538,127 @@ fn a_tills_upload_page_stays_within_the_request_operation_budget() -> R {
     assert_eq!(first.ops, MAX_REQUEST_OPS, "as many as fit");
     let sent: usize = first.docs.iter().map(|d| d.changes.len()).sum();
     assert_eq!(sent, MAX_REQUEST_OPS / MAX_OPS_PER_CHANGE);
+    Ok(())
+}
+
+// -- drawer sessions (issue 10) ---------------------------------------------
+
+fn hostile_close(id: &str, session: &str, counted: i64, denominations: Vec<(i64, i64)>) -> Record {
+    Record::DrawerClose(shopsync_core::records::DrawerCloseRecord {
+        id: id.into(),
+        session_id: session.into(),
+        at: t0().timestamp_millis(),
+        counted,
+        denominations: denominations.into_iter().collect(),
+        expected: 0,
+        hlc: None,
+        staff_id: None,
+        approver_id: None,
+    })
+}
+
+#[test]
+fn drawer_records_with_absurd_counts_are_refused_without_overflow() -> R {
+    use shopsync_core::validate::{Rule, decode_record};
+    let huge: Vec<(i64, i64)> = (1..=65).map(|d| (d, 0)).collect();
+    let cases = [
+        hostile_close("c1", "d1", 0, huge),
+        hostile_close("c2", "d1", i64::MAX, vec![]),
+        hostile_close(
+            "c3",
+            "d1",
+            0,
+            vec![(i64::MAX, i64::MAX), (i64::MAX - 1, i64::MAX)],
+        ),
+        hostile_close("c4", "d1", 4, vec![(1, 1), (2, 1)]),
+        hostile_close("c5", "d1", 0, vec![(-100, 1)]),
+        Record::DrawerOpen(shopsync_core::records::DrawerOpenRecord {
+            id: "d2".into(),
+            at: t0().timestamp_millis(),
+            float: i64::MIN,
+            hlc: None,
+            staff_id: None,
+            approver_id: None,
+        }),
+        Record::DrawerMove(shopsync_core::records::DrawerMoveRecord {
+            id: "m1".into(),
+            session_id: "d1".into(),
+            at: t0().timestamp_millis(),
+            direction: shopsync_core::records::MoveDirection::Out,
+            amount: 500,
+            reason: " ".into(),
+            hlc: None,
+            staff_id: None,
+            approver_id: None,
+        }),
+    ];
+    let dir = tempfile::tempdir()?;
+    let mut a = hostile_records_till(dir.path())?;
+    for (i, record) in cases.iter().enumerate() {
+        let v = decode_record(record.id(), &record.encode()?).err();
+        assert_eq!(v.map(|v| v.rule), Some(Rule::Bounds), "case {i}");
+        a.import_bundle(hostile_bundle(&a, record)?)?;
+    }
+    assert_eq!(a.sync_status()?.quarantined, cases.len() as u64);
+    let rows: i64 = a
+        .connection()
+        .query_row("SELECT COUNT(*) FROM drawer_records", [], |r| r.get(0))?;
+    assert_eq!(rows, 0);
+    a.open_drawer_session(1_000)?;
+    sell_cash(&mut a, "P", 1, 100)?;
+    assert_eq!(a.drawer_x_report()?.expected.minor, 1_100);
+    Ok(())
+}
+
+#[test]
+fn a_close_of_a_session_that_is_not_its_own_closes_nothing() -> R {
+    let dir = tempfile::tempdir()?;
+    let mut a = hostile_records_till(dir.path())?;
+    let session = a.open_drawer_session(1_000)?.session_id;
+    // Another till closes A's session, and a session that does not exist.
+    a.import_bundle(hostile_bundle(
+        &a,
+        &hostile_close("x1", &session, 0, vec![]),
+    )?)?;
+    a.import_bundle(hostile_bundle(
+        &a,
+        &hostile_close("x2", "no-such", 5, vec![(5, 1)]),
+    )?)?;
+    assert_eq!(a.sync_status()?.quarantined, 0, "valid records, kept");
+    assert_eq!(a.drawer_x_report()?.session_id, session);
+    assert_eq!(a.drawer_sessions(None, None)?.len(), 1);
+    assert!(a.drawer_session_report("no-such").is_err());
+    a.set_now(m(10));
+    let z = a.close_drawer_session(shopsync_core::drawer::ClosingCount::Total(1_000))?;
+    assert_eq!(
+        (z.extra_closes, z.over_short.map(|x| x.minor)),
+        (0, Some(0))
+    );
+    common::verify_clean(&a)
+}
+
+#[test]
+fn a_session_id_reused_by_another_till_sets_both_aside_in_any_order() -> R {
+    let dir = tempfile::tempdir()?;
+    let mut a = hostile_records_till(dir.path())?;
+    let session = a.open_drawer_session(1_000)?.session_id;
+    let copy = Record::DrawerOpen(shopsync_core::records::DrawerOpenRecord {
+        id: session.clone(),
+        at: t0().timestamp_millis() + 1,
+        float: 5,
+        hlc: None,
+        staff_id: None,
+        approver_id: None,
+    });
+    a.import_bundle(hostile_bundle(&a, &copy)?)?;
+    // Like every id clash: neither counts, visibly.
+    assert_eq!(a.sync_status()?.quarantined, 2);
+    assert!(a.drawer_status()?.is_none());
+    assert!(a.drawer_sessions(None, None)?.is_empty());
+    common::verify_clean(&a)?;
+    // The till opens a new session and goes on.
+    a.open_drawer_session(1_000)?;
+    sell_cash(&mut a, "P", 1, 100)?;
+    assert_eq!(a.drawer_x_report()?.expected.minor, 1_100);
     Ok(())
 }

@@ -102,6 +102,7 @@ fn quarantine_rogue_ledger(store_id: &str, milk: &str, taken_sale_id: &str) -> R
         hlc: None,
         staff_id: None,
         approver_id: None,
+        drawer_session: None,
         id: "bad-refund".into(),
         sale_id: taken_sale_id.into(),
         at: T,

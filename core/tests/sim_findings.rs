@@ -58,6 +58,7 @@ fn reusing(store: &Store, id: &str) -> Result<Bundle, Box<dyn std::error::Error>
         hlc: Some(at),
         staff_id: None,
         approver_id: None,
+        drawer_session: None,
     });
     let mut doc = AutoCommit::new();
     doc.put(ROOT, id, ScalarValue::Bytes(r.encode()?))?;
@@ -220,6 +221,7 @@ fn a_stamp_far_ahead_of_its_date_does_not_make_an_honest_till_flag_itself() -> R
         hlc: Some(at + 365 * 24 * 3600 * 1000),
         staff_id: None,
         approver_id: None,
+        drawer_session: None,
     });
     let mut d = AutoCommit::new();
     d.put(ROOT, "far-stamp", ScalarValue::Bytes(r.encode()?))?;

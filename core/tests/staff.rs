@@ -507,6 +507,7 @@ fn records_of_other_versions_decode_and_bad_staff_ids_are_refused() -> R {
         hlc: None,
         staff_id: Some("not an id".into()),
         approver_id: None,
+        drawer_session: None,
     });
     let v = shopsync_core::validate::check_record("s1", &sale).err();
     assert_eq!(
@@ -579,7 +580,7 @@ fn a_store_upgraded_to_staff_projects_what_it_kept_once_on_open() -> R {
     // The file as version 7 leaves it: staff entities and staff ids kept
     // in the documents, with no table or column to project them to.
     rusqlite::Connection::open(&path)?.execute_batch(&format!(
-        "{UNDO_MIGRATION_09} {UNDO_MIGRATION_08} PRAGMA user_version = 7;"
+        "{UNDO_MIGRATION_10} {UNDO_MIGRATION_09} {UNDO_MIGRATION_08} PRAGMA user_version = 7;"
     ))?;
     let mut s = Store::open(&path)?;
     assert_eq!(s.staff()?.len(), 3);

@@ -1132,6 +1132,7 @@ impl World {
                 hlc: Some(hlc),
                 staff_id: None,
                 approver_id: None,
+                drawer_session: None,
             })
         };
         let (key, bytes): (String, Vec<u8>) = match kind {

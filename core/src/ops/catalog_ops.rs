@@ -477,7 +477,9 @@ impl Store {
     /// `crate::public_catalog`), and the receipt printer's paper
     /// (`receipt_paper`: 58mm/80mm/a4; unset means 80mm), and the store's
     /// time zone (`time_zone`: an IANA name such as `Europe/Berlin`; empty
-    /// means each machine's own zone), which report days follow.
+    /// means each machine's own zone), which report days follow, and
+    /// whether cash needs an open drawer session (`cash_sessions`:
+    /// off/required; unset means off, see `crate::drawer::session`).
     pub fn set_setting(&mut self, name: &str, value: &str) -> Result<()> {
         self.set_settings(&[(name, value)])
     }
@@ -576,6 +578,7 @@ fn check_setting(name: &str, value: &str) -> Result<()> {
         crate::staff::permissions::REFUND_LIMIT_SETTING,
         crate::staff::permissions::DISCOUNT_LIMIT_SETTING,
         "time_zone",
+        crate::drawer::session::SETTING,
     ];
     if !ALLOWED.contains(&name) {
         return Err(CoreError::invalid(
@@ -587,6 +590,7 @@ fn check_setting(name: &str, value: &str) -> Result<()> {
         "publish" => &["true", "false"],
         "publish_detail" => &["band", "count"],
         "receipt_paper" => RECEIPT_PAPERS,
+        crate::drawer::session::SETTING => crate::drawer::CashSessions::CHOICES,
         _ => &[],
     };
     if !choices.is_empty() && !choices.contains(&value.trim()) {

@@ -152,10 +152,19 @@ impl Store {
             hlc: None,
             staff_id: who.staff_id,
             approver_id: who.approver_id,
+            drawer_session: None,
         };
+        let till_id = self.info.till_id.clone();
         let record = self.write(|w| {
             let mut r = record;
             r.at = w.now;
+            // The drawer session it names (issue 10); no cash back without
+            // one when `cash_sessions = required`.
+            r.drawer_session = crate::drawer::session::for_payment(
+                w.conn,
+                &till_id,
+                r.tender == TenderKind::Cash,
+            )?;
             w.append(&Record::Refund(r.clone()))?;
             Ok(r)
         })?;

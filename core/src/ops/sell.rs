@@ -201,7 +201,12 @@ impl Store {
             .collect();
         let change = settle(priced.total, &tenders, self.currency)?;
         let till_name = self.info.till_name.clone();
+        let till_id = self.info.till_id.clone();
+        let cash = tenders.iter().any(|t| t.kind == TenderKind::Cash);
         let record = self.write(|w| {
+            // The drawer session the sale names (issue 10), checked in the
+            // transaction: with `cash_sessions = required`, no cash without one.
+            let drawer_session = crate::drawer::session::for_payment(w.conn, &till_id, cash)?;
             let seq = w.next_sale_seq()?;
             let record = SaleRecord {
                 id: new_id(),
@@ -218,6 +223,7 @@ impl Store {
                 hlc: None,
                 staff_id: who.staff_id,
                 approver_id: who.approver_id,
+                drawer_session,
             };
             w.append(&Record::Sale(record.clone()))?;
             also(w, &record)?;

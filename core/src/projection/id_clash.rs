@@ -39,7 +39,8 @@ pub(crate) fn settle(conn: &Connection, doc: &str, till: &str, record: &Record) 
         conn.prepare_cached(
             "SELECT till_id, at FROM sales WHERE id = ?1
              UNION ALL SELECT till_id, at FROM refunds WHERE id = ?1
-             UNION ALL SELECT till_id, at FROM stock_records WHERE id = ?1 LIMIT 1",
+             UNION ALL SELECT till_id, at FROM stock_records WHERE id = ?1
+             UNION ALL SELECT till_id, at FROM drawer_records WHERE id = ?1 LIMIT 1",
         )?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
@@ -95,6 +96,8 @@ fn unproject(conn: &Connection, id: &str) -> Result<()> {
         "DELETE FROM stock_movements WHERE record_id = ?1",
         "DELETE FROM stock_counts WHERE record_id = ?1",
         "DELETE FROM stock_records WHERE id = ?1",
+        "DELETE FROM drawer_counts WHERE record_id = ?1",
+        "DELETE FROM drawer_records WHERE id = ?1",
     ] {
         conn.execute(sql, [id])?;
     }

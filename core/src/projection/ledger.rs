@@ -20,10 +20,10 @@ pub fn apply(conn: &Connection, till_id: &str, record: &Record) -> Result<()> {
             let inserted = conn
                 .prepare_cached(
                     "INSERT OR IGNORE INTO sales (id, number, till_id, at, items, subtotal, discount, tax, total, paid, change, seq,
-                                                  staff_id, approver_id)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                                                  staff_id, approver_id, drawer_session)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
                 )?
-                .execute(params![s.id, s.number, till_id, s.at, items, s.subtotal, s.discount, s.tax, s.total, paid, s.change, i64::try_from(s.seq).unwrap_or(i64::MAX), staff, approver])?;
+                .execute(params![s.id, s.number, till_id, s.at, items, s.subtotal, s.discount, s.tax, s.total, paid, s.change, i64::try_from(s.seq).unwrap_or(i64::MAX), staff, approver, s.drawer_session])?;
             if inserted == 0 {
                 return Ok(());
             }
@@ -63,8 +63,9 @@ pub fn apply(conn: &Connection, till_id: &str, record: &Record) -> Result<()> {
         Record::Refund(r) => {
             let inserted = conn
                 .prepare_cached(
-                    "INSERT OR IGNORE INTO refunds (id, sale_id, till_id, at, amount, tax, tender, staff_id, approver_id)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    "INSERT OR IGNORE INTO refunds (id, sale_id, till_id, at, amount, tax, tender, staff_id, approver_id,
+                                                    drawer_session)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 )?
                 .execute(params![
                     r.id,
@@ -75,7 +76,8 @@ pub fn apply(conn: &Connection, till_id: &str, record: &Record) -> Result<()> {
                     r.tax,
                     r.tender.as_str(),
                     staff,
-                    approver
+                    approver,
+                    r.drawer_session
                 ])?;
             if inserted == 0 {
                 return Ok(());
@@ -146,6 +148,9 @@ pub fn apply(conn: &Connection, till_id: &str, record: &Record) -> Result<()> {
                 }
             }
         }
+        Record::DrawerOpen(_) | Record::DrawerMove(_) | Record::DrawerClose(_) => {
+            crate::drawer::project::apply(conn, till_id, record)?;
+        }
     }
     Ok(())
 }
@@ -158,7 +163,8 @@ fn id_not_taken(conn: &Connection, id: &str, till_id: &str, at: i64) -> Result<(
         .prepare_cached(
             "SELECT till_id, at FROM sales WHERE id = ?1
              UNION ALL SELECT till_id, at FROM refunds WHERE id = ?1
-             UNION ALL SELECT till_id, at FROM stock_records WHERE id = ?1 LIMIT 1",
+             UNION ALL SELECT till_id, at FROM stock_records WHERE id = ?1
+             UNION ALL SELECT till_id, at FROM drawer_records WHERE id = ?1 LIMIT 1",
         )?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;

@@ -40,6 +40,9 @@ pub const PROJECTION_TABLES: &[(&str, &str)] = &[
     ("quarantine", "doc_id, record_key, till_id, rule, reason"),
     ("orders", "*"),
     ("order_lines", "*"),
+    // drawer sessions (issue 10)
+    ("drawer_records", "*"),
+    ("drawer_counts", "*"),
 ];
 
 /// The ledger records in one change (puts of bytes values at the root).

@@ -662,10 +662,14 @@ fn the_index_agrees_with_fts_on_odd_names_and_raw_writes() -> Result<()> {
     Ok(())
 }
 
-/// Undoes migrations 07 (the search log) and 09 (archived categories); with
-/// `UNDO_08` (staff) the file is then as a till of schema version 6 left it.
+/// Undoes migrations 07 (the search log), 09 (archived categories) and 10
+/// (drawer sessions); with `UNDO_08` (staff) the file is then as a till of
+/// schema version 6 left it.
 const BACK_TO_VERSION_6: &str =
-    "DROP TRIGGER products_changed_insert; DROP TRIGGER products_changed_update;
+    "DROP INDEX sales_drawer_session; DROP INDEX refunds_drawer_session;
+     ALTER TABLE sales DROP COLUMN drawer_session; ALTER TABLE refunds DROP COLUMN drawer_session;
+     DROP TABLE drawer_counts; DROP TABLE drawer_records;
+     DROP TRIGGER products_changed_insert; DROP TRIGGER products_changed_update;
      DROP TRIGGER products_changed_delete; DROP TABLE products_changed;
      DROP TABLE products_changed_marks;
      DROP INDEX products_category; ALTER TABLE categories DROP COLUMN archived;

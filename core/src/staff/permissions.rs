@@ -69,6 +69,12 @@ pub enum Action {
         bp: u32,
     },
     OpenDrawerSession,
+    // drawer sessions (issue 10): closing, and cash in/out that is not a
+    // sale or refund (a cash out is its own action so a shop's table can
+    // ask more of it than of a cash in).
+    CloseDrawerSession,
+    DrawerCashIn,
+    DrawerCashOut,
     NoSaleDrawerOpen,
     Void,
     ReceiveStock,
@@ -89,6 +95,9 @@ impl Action {
             Action::PriceOverride => "a price override".into(),
             Action::Discount { bp } => format!("a discount of {bp} basis points"),
             Action::OpenDrawerSession => "opening a drawer session".into(),
+            Action::CloseDrawerSession => "closing a drawer session".into(),
+            Action::DrawerCashIn => "putting cash into the drawer".into(),
+            Action::DrawerCashOut => "taking cash out of the drawer".into(),
             Action::NoSaleDrawerOpen => "opening the drawer without a sale".into(),
             Action::Void => "a void".into(),
             Action::ReceiveStock => "receiving stock".into(),
@@ -119,6 +128,7 @@ pub fn required_role(action: Action, limits: &Limits) -> StaffRole {
     use StaffRole::*;
     match action {
         Sell | Park | OpenDrawerSession | ReceiveStock | PostCount => Cashier,
+        CloseDrawerSession | DrawerCashIn | DrawerCashOut => Cashier,
         Refund { amount } if amount <= limits.cashier_refund => Cashier,
         Discount { bp } if bp <= limits.cashier_discount_bp => Cashier,
         Refund { .. } | Discount { .. } => Supervisor,

@@ -198,6 +198,23 @@ pub fn verify_clean(s: &Store) -> R {
     Ok(())
 }
 
+// -- drawer sessions (issue 10) ---------------------------------------------
+
+/// How many rows the till's drawer records, sales, refunds and stored
+/// changes have: equal before and after means nothing was written.
+pub fn drawer_footprint(s: &Store) -> Result<[i64; 4], CoreError> {
+    let n = |table: &str| -> Result<i64, CoreError> {
+        Ok(s.connection()
+            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?)
+    };
+    Ok([
+        n("drawer_records")?,
+        n("sales")?,
+        n("refunds")?,
+        n("doc_changes")?,
+    ])
+}
+
 // -- customers: devices of one customer document ---------------------------
 
 /// `n` devices of one customer, each a copy of `doc` (and its history) with
@@ -370,6 +387,13 @@ pub fn operator(
     }
     Ok(op)
 }
+
+/// Migration 10 (drawer sessions) undone: a till file as version 9 left it.
+pub const UNDO_MIGRATION_10: &str =
+    "DROP INDEX sales_drawer_session; DROP INDEX refunds_drawer_session;
+    ALTER TABLE sales DROP COLUMN drawer_session; ALTER TABLE refunds DROP COLUMN drawer_session;
+    DROP TABLE drawer_counts; DROP TABLE drawer_records;
+    DELETE FROM meta WHERE key = 'projection.drawer_due';";
 
 /// Migration 08 (staff) undone: a till file as version 7 left it.
 /// Migration 09 (archived categories) undone: with `UNDO_MIGRATION_08` a

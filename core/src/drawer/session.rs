@@ -1,0 +1,68 @@
+//! Which drawer session is open on this till, and whether a cash payment
+//! needs one (store setting `cash_sessions`).
+//!
+//! A session is open while no close record of its own till names it. Of
+//! several open sessions (only possible after a till's disk was copied to
+//! a second machine, or from a tampered device), the newest by causal
+//! stamp is the current one; each can still be closed in turn.
+
+use rusqlite::{Connection, OptionalExtension};
+
+use crate::error::{CoreError, Result};
+
+/// The store setting that says whether cash needs an open session.
+pub const SETTING: &str = "cash_sessions";
+
+/// `cash_sessions`: `off` (unset: sessions are optional but still count
+/// the cash) or `required` (no cash sale or refund without one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CashSessions {
+    Off,
+    Required,
+}
+
+impl CashSessions {
+    pub const CHOICES: &'static [&'static str] = &["off", "required"];
+
+    pub(crate) fn of(conn: &Connection) -> Result<Self> {
+        let value: Option<String> = conn
+            .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
+            .query_row([SETTING], |r| r.get(0))
+            .optional()?;
+        // A value this version does not know (set by a newer one) is off.
+        Ok(match value.as_deref().map(str::trim) {
+            Some("required") => CashSessions::Required,
+            _ => CashSessions::Off,
+        })
+    }
+}
+
+/// The sessions of `till_id` without a close, newest first.
+pub(crate) fn open_sessions(conn: &Connection, till_id: &str) -> Result<Vec<String>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT o.id FROM drawer_records o
+             WHERE o.kind = 'open' AND o.till_id = ?1
+               AND NOT EXISTS (SELECT 1 FROM drawer_records c
+                               WHERE c.kind = 'close' AND c.session_id = o.id AND c.till_id = o.till_id)
+             ORDER BY o.hlc DESC, o.id DESC",
+        )?
+        .query_map([till_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+/// The current session of `till_id`, if one is open.
+pub(crate) fn current(conn: &Connection, till_id: &str) -> Result<Option<String>> {
+    Ok(open_sessions(conn, till_id)?.into_iter().next())
+}
+
+/// The session a sale or refund of `till_id` names: the current one, if
+/// any. With `cash_sessions = required`, a payment in cash without one is
+/// refused.
+pub(crate) fn for_payment(conn: &Connection, till_id: &str, cash: bool) -> Result<Option<String>> {
+    let session = current(conn, till_id)?;
+    if session.is_none() && cash && CashSessions::of(conn)? == CashSessions::Required {
+        return Err(CoreError::DrawerSessionRequired);
+    }
+    Ok(session)
+}
