@@ -222,6 +222,9 @@ pub struct ProductAddArgs {
     pub supplier: Option<String>,
     #[arg(long)]
     pub category: Option<String>,
+    /// The stock level a reorder brings the product up to (at least the reorder point).
+    #[arg(long)]
+    pub reorder_target: Option<i64>,
 }
 
 #[derive(Args, Debug)]
@@ -249,6 +252,9 @@ pub struct ProductEditArgs {
     pub category: Option<String>,
     #[arg(long)]
     pub active: Option<bool>,
+    /// The stock level a reorder brings the product up to; `none` clears it.
+    #[arg(long, allow_hyphen_values = true)]
+    pub reorder_target: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]

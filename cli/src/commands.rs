@@ -503,6 +503,7 @@ fn product(db: &Path, pins: &Pins, cmd: ProductCmd) -> Result<Output> {
                     .map(|c| store.category_by_ref(&c).map(|c| c.id))
                     .transpose()?,
                 reorder_point: a.reorder_point,
+                reorder_target: a.reorder_target,
             })?;
             Output::new(output::product(&p), &p)
         }
@@ -538,6 +539,9 @@ fn product(db: &Path, pins: &Pins, cmd: ProductCmd) -> Result<Output> {
                     .map(|v| v.map(|t| parse::quantity(&t, "reorder_point")).transpose())
                     .transpose()?,
                 active: a.active,
+                reorder_target: clearable(a.reorder_target)
+                    .map(|v| v.map(|t| parse::quantity(&t, "reorder_target")).transpose())
+                    .transpose()?,
             };
             let p = store.edit_product_ref(&a.sku, edit)?;
             Output::new(output::product(&p), &p)

@@ -36,6 +36,9 @@ pub mod pricing;
 #[cfg(feature = "store")]
 pub mod projection;
 pub mod public_catalog;
+/// Reordering and purchase orders (issue 10).
+#[cfg(feature = "store")]
+pub mod purchase;
 #[cfg(feature = "store")]
 pub mod quarantine;
 #[cfg(feature = "store")]

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 use shopsync_types::TenderKind;
 
 use crate::error::{CoreError, Result};
+pub use crate::purchase::records::{
+    PurchaseOrderCloseRecord, PurchaseOrderLine, PurchaseOrderRecord,
+};
 
 pub const RECORD_SCHEMA_VERSION: u8 = 1;
 
@@ -18,6 +21,9 @@ pub enum Record {
     Receipt(ReceiptRecord),
     Adjustment(AdjustmentRecord),
     Count(CountRecord),
+    // purchasing (issue 10)
+    PurchaseOrder(PurchaseOrderRecord),
+    PurchaseOrderClose(PurchaseOrderCloseRecord),
 }
 
 impl Record {
@@ -28,6 +34,8 @@ impl Record {
             Record::Receipt(r) => &r.id,
             Record::Adjustment(r) => &r.id,
             Record::Count(r) => &r.id,
+            Record::PurchaseOrder(r) => &r.id,
+            Record::PurchaseOrderClose(r) => &r.id,
         }
     }
 
@@ -38,6 +46,8 @@ impl Record {
             Record::Receipt(r) => r.at,
             Record::Adjustment(r) => r.at,
             Record::Count(r) => r.at,
+            Record::PurchaseOrder(r) => r.at,
+            Record::PurchaseOrderClose(r) => r.at,
         }
     }
 
@@ -49,6 +59,8 @@ impl Record {
             Record::Receipt(r) => r.hlc,
             Record::Adjustment(r) => r.hlc,
             Record::Count(r) => r.hlc,
+            Record::PurchaseOrder(r) => r.hlc,
+            Record::PurchaseOrderClose(r) => r.hlc,
         };
         stamp.unwrap_or_else(|| self.at())
     }
@@ -61,6 +73,8 @@ impl Record {
             Record::Receipt(r) => r.hlc.is_some(),
             Record::Adjustment(r) => r.hlc.is_some(),
             Record::Count(r) => r.hlc.is_some(),
+            Record::PurchaseOrder(r) => r.hlc.is_some(),
+            Record::PurchaseOrderClose(r) => r.hlc.is_some(),
         }
     }
 
@@ -72,6 +86,8 @@ impl Record {
             Record::Receipt(r) => (&r.staff_id, &r.approver_id),
             Record::Adjustment(r) => (&r.staff_id, &r.approver_id),
             Record::Count(r) => (&r.staff_id, &r.approver_id),
+            Record::PurchaseOrder(r) => (&r.staff_id, &r.approver_id),
+            Record::PurchaseOrderClose(r) => (&r.staff_id, &r.approver_id),
         };
         (staff.as_deref(), approver.as_deref())
     }
@@ -84,6 +100,8 @@ impl Record {
             Record::Receipt(r) => &mut r.hlc,
             Record::Adjustment(r) => &mut r.hlc,
             Record::Count(r) => &mut r.hlc,
+            Record::PurchaseOrder(r) => &mut r.hlc,
+            Record::PurchaseOrderClose(r) => &mut r.hlc,
         };
         slot.get_or_insert(hlc);
     }
@@ -219,6 +237,11 @@ pub struct ReceiptRecord {
     /// alone (see `crate::staff::permissions`); `None` when nothing needed it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approver_id: Option<String>,
+    /// The purchase order this delivery is against (purchasing, issue 10);
+    /// `None` for a delivery without an order and in older records. An
+    /// older till reads such a receipt as a plain one: stock moves the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

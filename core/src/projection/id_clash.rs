@@ -95,6 +95,9 @@ fn unproject(conn: &Connection, id: &str) -> Result<()> {
         "DELETE FROM stock_movements WHERE record_id = ?1",
         "DELETE FROM stock_counts WHERE record_id = ?1",
         "DELETE FROM stock_records WHERE id = ?1",
+        // purchasing (issue 10)
+        "DELETE FROM purchase_order_lines WHERE order_id = ?1",
+        "DELETE FROM purchase_order_records WHERE record_id = ?1",
     ] {
         conn.execute(sql, [id])?;
     }
