@@ -104,6 +104,13 @@ pub enum Command {
     /// The cash drawer on the printer's drawer port: `drawer open` (no sale).
     #[command(subcommand)]
     Drawer(DrawerCmd),
+    // purchasing (issue 10)
+    /// Reorder list (`reorder list [--supplier ID]`) and low-stock alerts (`reorder alerts`).
+    #[command(subcommand)]
+    Reorder(crate::purchase_args::ReorderCmd),
+    /// Purchase orders: create, list, show, receive, close, export.
+    #[command(subcommand)]
+    Po(crate::purchase_args::PoCmd),
     /// A customer's device: shopping lists, favourite shops, catalogs, pickup orders (its own file: --db, default customer.db).
     Customer(crate::customer_args::CustomerArgs),
 }

@@ -357,6 +357,8 @@ fn run_command(cli: Cli) -> Result<Output> {
             )
         }
         Command::Count(cmd) => count(&db, &pins, cmd),
+        Command::Reorder(cmd) => crate::purchase_cmd::reorder(&open(&db, &pins)?, cmd),
+        Command::Po(cmd) => crate::purchase_cmd::po(&db, &pins, cmd),
         Command::Stock(a) => {
             let store = open(&db, &pins)?;
             let list = store.stock_levels(a.sku.as_deref(), a.low)?;

@@ -11,6 +11,8 @@ mod customer_output;
 mod output;
 mod parse;
 mod printer_cmd;
+mod purchase_args;
+mod purchase_cmd;
 mod staff_cmd;
 mod sync_cmd;
 

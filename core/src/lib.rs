@@ -97,3 +97,5 @@ pub use records::AdjustReason;
 pub use shopsync_types as types;
 #[cfg(feature = "store")]
 pub use store::{InitOptions, Snapshots, Store};
+#[cfg(feature = "store")]
+pub use purchase::OrderLineInput;

@@ -8,3 +8,9 @@ pub mod records;
 pub(crate) mod validate;
 
 pub(crate) mod project;
+mod export;
+mod ops;
+pub mod read;
+pub mod reorder;
+
+pub use ops::OrderLineInput;

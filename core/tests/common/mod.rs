@@ -427,3 +427,60 @@ pub fn offline_printer() -> std::io::Result<String> {
     drop(listener);
     Ok(format!("tcp://{addr}"))
 }
+
+// -- purchasing: suppliers, order lines, records from another till ---------
+
+/// Adds a supplier named `name`; returns its id.
+pub fn supplier(s: &mut Store, name: &str) -> Result<String, CoreError> {
+    Ok(s.add_supplier(shopsync_core::NewSupplier {
+        name: name.into(),
+        ..Default::default()
+    })?
+    .id)
+}
+
+/// A line of a new purchase order: `qty` of `code`, at `cost` if given.
+pub fn po_line(code: &str, qty: i64, cost: Option<i64>) -> shopsync_core::OrderLineInput {
+    shopsync_core::OrderLineInput {
+        code: code.into(),
+        qty,
+        unit_cost: cost,
+    }
+}
+
+/// A line of a delivery: `qty` of `code`, at no stated cost.
+pub fn delivered(code: &str, qty: i64) -> ReceiveLine {
+    ReceiveLine {
+        code: code.into(),
+        qty,
+        unit_cost: None,
+    }
+}
+
+/// Records put into the ledger of another till (`till`, a till id) of the
+/// store, as a bundle, as that till would upload them.
+pub fn foreign_ledger(
+    store: &Store,
+    till: &str,
+    records: &[shopsync_core::records::Record],
+) -> Result<Bundle, Box<dyn std::error::Error>> {
+    use automerge::transaction::Transactable;
+    let store_id = store.info().store_id.clone();
+    let doc_id = shopsync_core::ids::DocId::parse(&format!(
+        "store/{store_id}/ledger/{till}/2026-05"
+    ))
+    .ok_or("doc id")?;
+    let mut doc = automerge::AutoCommit::new();
+    for r in records {
+        doc.put(
+            automerge::ROOT,
+            r.id(),
+            automerge::ScalarValue::Bytes(r.encode()?),
+        )?;
+    }
+    doc.commit();
+    Ok(Bundle {
+        store_id,
+        docs: vec![(doc_id, doc.get_changes(&[]))],
+    })
+}
