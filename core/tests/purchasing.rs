@@ -535,3 +535,75 @@ fn a_cashier_receives_against_an_order_but_only_a_supervisor_creates_or_closes_o
     assert_eq!(closed.status, PurchaseOrderStatus::Closed);
     Ok(())
 }
+
+/// The store file at `path` as a version-10 till would have left it after
+/// receiving the same documents: the order records it could not decode
+/// (`orders`) quarantined, nothing of purchasing projected.
+fn as_left_by_version_10(path: &std::path::Path, orders: &[(&str, &str)]) -> R {
+    let conn = rusqlite::Connection::open(path)?;
+    conn.execute_batch(common::UNDO_MIGRATION_11)?;
+    for (doc, id) in orders {
+        conn.execute(
+            "INSERT INTO quarantine (doc_id, record_key, till_id, rule, reason, first_seen)
+             VALUES (?1, ?2, NULL, 'decode', 'unknown variant `purchase_order`', 0)",
+            [doc, id],
+        )?;
+    }
+    conn.execute_batch("PRAGMA user_version = 10;")?;
+    Ok(())
+}
+
+#[test]
+fn an_upgraded_till_projects_what_it_kept_of_orders_and_targets() -> R {
+    let dir = tempfile::tempdir()?;
+    let (mut a, acme) = shop(dir.path())?;
+    let po = a.create_purchase_order(&acme, &[po_line("P", 10, None)], None)?;
+    a.receive_purchase_order(&po.id, &[delivered("P", 4)], false)?;
+    let p = a.product("P")?.id;
+    // A receipt from another till naming an order no till has sent yet.
+    a.import_bundle(foreign_ledger(
+        &a,
+        OTHER_TILL,
+        &[receipt_record("early", Some("later"), &p, 1)],
+    )?)?;
+    let b = till_from(dir.path(), &a, "B", m(5))?;
+    let path = b.path().to_path_buf();
+    drop(b);
+    let ledger = format!(
+        "store/{}/ledger/{}/2026-05",
+        a.info().store_id,
+        a.info().till_id
+    );
+    as_left_by_version_10(&path, &[(&ledger, &po.id)])?;
+    let b = Store::open(&path)?;
+    assert_eq!(b.sync_status()?.quarantined, 0, "the order is read now");
+    assert_eq!(line_of(&b, &po.id, "P")?, (10, 4, 6, 0));
+    assert_eq!(b.product("P")?.reorder_target, Some(20));
+    verify_clean(&b)?;
+    drop(b);
+
+    // Without undecoded records (no order reached it), only targets and
+    // the receipts' links are projected, and an order arriving later counts
+    // its early receipt.
+    let dir2 = tempfile::tempdir()?;
+    let (mut e, acme) = shop(dir2.path())?;
+    let p = e.product("P")?.id;
+    e.import_bundle(foreign_ledger(
+        &e,
+        OTHER_TILL,
+        &[receipt_record("early", Some("later"), &p, 2)],
+    )?)?;
+    let path = e.path().to_path_buf();
+    drop(e);
+    as_left_by_version_10(&path, &[])?;
+    let mut e = Store::open(&path)?;
+    assert_eq!(e.product("P")?.reorder_target, Some(20));
+    verify_clean(&e)?;
+    e.import_bundle(foreign_ledger(
+        &e,
+        OTHER_TILL,
+        &[order_record("later", &acme, &p, 5)],
+    )?)?;
+    assert_eq!(line_of(&e, "later", "P")?, (5, 2, 3, 0));
+    verify_clean(&e)
+}

@@ -8,6 +8,7 @@ pub mod records;
 pub(crate) mod validate;
 
 pub(crate) mod project;
+pub(crate) mod upgrade;
 mod export;
 mod ops;
 pub mod read;

@@ -484,3 +484,11 @@ pub fn foreign_ledger(
         docs: vec![(doc_id, doc.get_changes(&[]))],
     })
 }
+
+/// Migration 11 (purchasing) undone, with what a version-10 till projected
+/// differently: no purchasing rows, no order kinds in `stock_records`.
+pub const UNDO_MIGRATION_11: &str = "DROP TABLE purchase_order_lines;
+    DROP TABLE purchase_order_records;
+    ALTER TABLE products DROP COLUMN reorder_target;
+    DELETE FROM stock_records WHERE kind IN ('purchase_order', 'purchase_order_close');
+    DELETE FROM meta WHERE key = 'projection.purchasing_due';";

@@ -27,3 +27,11 @@ CREATE TABLE purchase_order_records (
     note      TEXT
 ) STRICT;
 CREATE INDEX purchase_order_records_order ON purchase_order_records (order_id, kind);
+
+-- A store that already holds documents may hold what an older version kept
+-- without projecting it (reorder targets, receipts naming an order, order
+-- records it quarantined): the next open projects it once
+-- (core/src/purchase/upgrade.rs).
+INSERT OR REPLACE INTO meta (key, value)
+SELECT 'projection.purchasing_due', '11-purchase-orders'
+WHERE EXISTS (SELECT 1 FROM doc_changes);
