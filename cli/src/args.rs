@@ -199,7 +199,7 @@ pub enum ProductCmd {
         /// Id (or SKU#n) of the product to archive.
         other: String,
     },
-    /// Import products from CSV (header: sku,name,price,barcode,tax_class,cost,reorder_point,supplier).
+    /// Import products from CSV (header: sku,name,price,barcode,tax_class,cost,reorder_point,supplier,category,reorder_target).
     Import {
         file: PathBuf,
     },

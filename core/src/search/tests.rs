@@ -669,4 +669,6 @@ const BACK_TO_VERSION_6: &str =
      DROP TRIGGER products_changed_delete; DROP TABLE products_changed;
      DROP TABLE products_changed_marks;
      DROP INDEX products_category; ALTER TABLE categories DROP COLUMN archived;
+     DROP TABLE purchase_order_lines; DROP TABLE purchase_order_records;
+     ALTER TABLE products DROP COLUMN reorder_target;
      PRAGMA user_version = 6;";
