@@ -34,7 +34,10 @@ pub fn line(text: &str, currency: Currency) -> Result<(String, i64, Option<i64>)
         ));
     };
     if sku.trim().is_empty() {
-        return Err(CoreError::invalid("sku", format!("'{text}' names no product")));
+        return Err(CoreError::invalid(
+            "sku",
+            format!("'{text}' names no product"),
+        ));
     }
     let qty = crate::parse::quantity(qty, "qty")?;
     Ok((sku.trim().to_string(), qty, cost))
@@ -93,7 +96,10 @@ pub fn po(db: &Path, pins: &Pins, cmd: PoCmd) -> Result<Output> {
                 }
             }
             let o = store.create_purchase_order(&a.supplier, &items, a.note)?;
-            Output::new(format!("purchase order {} created\n{}", o.id, order_text(&o)), &o)
+            Output::new(
+                format!("purchase order {} created\n{}", o.id, order_text(&o)),
+                &o,
+            )
         }
         PoCmd::List { status } => {
             let status = status.as_deref().map(parse_status).transpose()?;
@@ -139,7 +145,9 @@ fn parse_status(text: &str) -> Result<PurchaseOrderStatus> {
         .ok_or_else(|| {
             CoreError::invalid(
                 "status",
-                format!("unknown status '{text}': use open, partially_received, received or closed"),
+                format!(
+                    "unknown status '{text}': use open, partially_received, received or closed"
+                ),
             )
         })
 }
@@ -166,7 +174,14 @@ fn reorder_text(groups: &[ReorderGroup]) -> String {
             let _ = writeln!(
                 s,
                 "  {:<14} {:>9} {:>7} {:>6} {:>8} {:>8} {:>9}  {}",
-                l.sku, l.available, l.reorder_point, target, l.sold_28_days, l.on_order, l.suggested, l.name
+                l.sku,
+                l.available,
+                l.reorder_point,
+                target,
+                l.sold_28_days,
+                l.on_order,
+                l.suggested,
+                l.name
             );
         }
     }
@@ -228,7 +243,8 @@ fn order_text(o: &PurchaseOrderView) -> String {
         "sku", "ordered", "received", "outstanding", "over", "unit cost", "line total"
     );
     for l in &o.lines {
-        let money = |a: Option<shopsync_core::types::Amount>| a.map(|a| a.to_string()).unwrap_or_default();
+        let money =
+            |a: Option<shopsync_core::types::Amount>| a.map(|a| a.to_string()).unwrap_or_default();
         let _ = writeln!(
             s,
             "  {:<14} {:>8} {:>8} {:>11} {:>5} {:>10} {:>11}  {}",
@@ -248,7 +264,10 @@ fn order_text(o: &PurchaseOrderView) -> String {
             s,
             "closed {}{}",
             at.format("%Y-%m-%d %H:%M UTC"),
-            o.close_reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
+            o.close_reason
+                .as_deref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default()
         );
     }
     s

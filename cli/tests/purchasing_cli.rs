@@ -21,8 +21,20 @@ fn shop(dir: &Path) -> Result<(Till, String), E> {
         .to_string();
     for (sku, point, target) in [("P", "5", Some("20")), ("Q", "4", None)] {
         let mut args = vec![
-            "product", "add", "--sku", sku, "--name", sku, "--price", "2.50", "--cost", "1.00",
-            "--reorder-point", point, "--supplier", &acme,
+            "product",
+            "add",
+            "--sku",
+            sku,
+            "--name",
+            sku,
+            "--price",
+            "2.50",
+            "--cost",
+            "1.00",
+            "--reorder-point",
+            point,
+            "--supplier",
+            &acme,
         ];
         if let Some(t) = target {
             args.extend(["--reorder-target", t]);
@@ -53,7 +65,11 @@ fn an_order_from_the_reorder_list_received_in_parts_on_two_tills() -> R {
     assert_eq!(list[0]["supplier_id"], acme.as_str());
     assert_eq!(list[0]["lines"][0]["sku"], "P");
     assert_eq!(list[0]["lines"][0]["suggested"], 17);
-    assert_eq!(list[0]["lines"].as_array().map(Vec::len), Some(1), "Q is stocked");
+    assert_eq!(
+        list[0]["lines"].as_array().map(Vec::len),
+        Some(1),
+        "Q is stocked"
+    );
     assert!(t1.human(&["reorder", "list"])?.contains("Acme"));
     assert_eq!(t1.json(&["reorder", "alerts"])?["count"], 1);
 
@@ -91,10 +107,18 @@ fn an_order_from_the_reorder_list_received_in_parts_on_two_tills() -> R {
     let done = t2.json(&["po", "receive", &id, "--line", "P=5"])?;
     assert_eq!(done["status"], "received");
     let closed = t2.json(&["po", "close", &id, "--reason", "complete"])?;
-    assert_eq!((closed["status"].as_str(), closed["close_reason"].as_str()), (Some("closed"), Some("complete")));
+    assert_eq!(
+        (closed["status"].as_str(), closed["close_reason"].as_str()),
+        (Some("closed"), Some("complete"))
+    );
     let err = t2.fails(&["po", "receive", &id, "--line", "P=1"])?;
     assert!(err.contains("closed"), "{err}");
-    assert_eq!(t2.json(&["po", "list", "--status", "open"])?.as_array().map(Vec::len), Some(0));
+    assert_eq!(
+        t2.json(&["po", "list", "--status", "open"])?
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
     Ok(())
 }
 
@@ -103,26 +127,65 @@ fn bad_lines_are_refused_with_one_line_and_change_nothing() -> R {
     let dir = tempfile::tempdir()?;
     let (t, acme) = shop(dir.path())?;
     for (args, says) in [
-        (vec!["po", "create", "--supplier", "nobody", "--line", "P=1"], "not found"),
-        (vec!["po", "create", "--supplier", &acme], "at least one line"),
-        (vec!["po", "create", "--supplier", &acme, "--line", "NOPE=1"], "not found"),
-        (vec!["po", "create", "--supplier", &acme, "--line", "P=0"], "above zero"),
-        (vec!["po", "create", "--supplier", &acme, "--line", "P=-4"], "above zero"),
-        (vec!["po", "create", "--supplier", &acme, "--line", "P"], "SKU=QTY"),
-        (vec!["po", "create", "--supplier", &acme, "--line", "P=two"], "whole number"),
-        (vec!["po", "create", "--supplier", &acme, "--line", "P=1@-1"], "cost"),
+        (
+            vec!["po", "create", "--supplier", "nobody", "--line", "P=1"],
+            "not found",
+        ),
+        (
+            vec!["po", "create", "--supplier", &acme],
+            "at least one line",
+        ),
+        (
+            vec!["po", "create", "--supplier", &acme, "--line", "NOPE=1"],
+            "not found",
+        ),
+        (
+            vec!["po", "create", "--supplier", &acme, "--line", "P=0"],
+            "above zero",
+        ),
+        (
+            vec!["po", "create", "--supplier", &acme, "--line", "P=-4"],
+            "above zero",
+        ),
+        (
+            vec!["po", "create", "--supplier", &acme, "--line", "P"],
+            "SKU=QTY",
+        ),
+        (
+            vec!["po", "create", "--supplier", &acme, "--line", "P=two"],
+            "whole number",
+        ),
+        (
+            vec!["po", "create", "--supplier", &acme, "--line", "P=1@-1"],
+            "cost",
+        ),
         (vec!["po", "list", "--status", "lost"], "unknown status"),
         (vec!["po", "show", "no-such-order"], "not found"),
     ] {
         let err = t.fails(&args)?;
         assert!(err.contains(says), "{args:?}: {err}");
     }
-    let po = t.json(&["po", "create", "--supplier", &acme, "--line", "P=4@1.50", "--note", "urgent"])?;
+    let po = t.json(&[
+        "po",
+        "create",
+        "--supplier",
+        &acme,
+        "--line",
+        "P=4@1.50",
+        "--note",
+        "urgent",
+    ])?;
     let id = po["id"].as_str().ok_or("order id")?;
     for (args, says) in [
-        (vec!["po", "receive", id, "--line", "Q=1"], "not on purchase order"),
+        (
+            vec!["po", "receive", id, "--line", "Q=1"],
+            "not on purchase order",
+        ),
         (vec!["po", "receive", id, "--line", "P=0"], "above zero"),
-        (vec!["po", "receive", "no-such-order", "--line", "P=1"], "not found"),
+        (
+            vec!["po", "receive", "no-such-order", "--line", "P=1"],
+            "not found",
+        ),
     ] {
         let err = t.fails(&args)?;
         assert!(err.contains(says), "{args:?}: {err}");
@@ -161,19 +224,33 @@ fn the_reorder_target_is_set_by_product_edit_and_the_csv() -> R {
     std::fs::write(&csv, "sku,name,price,reorder_point\nP,P,2.60,5\n")?;
     t.json(&["product", "import", path(&csv)?])?;
     assert_eq!(t.json(&["product", "show", "P"])?["reorder_target"], 20);
-    std::fs::write(&csv, "sku,name,price,reorder_point,reorder_target\nP,P,2.60,5,30\nQ,Q,2.50,4,\n")?;
+    std::fs::write(
+        &csv,
+        "sku,name,price,reorder_point,reorder_target\nP,P,2.60,5,30\nQ,Q,2.50,4,\n",
+    )?;
     t.json(&["product", "import", path(&csv)?])?;
     assert_eq!(t.json(&["product", "show", "P"])?["reorder_target"], 30);
     let bad = dir.path().join("bad.csv");
-    std::fs::write(&bad, "sku,name,price,reorder_point,reorder_target\nP,P,2.60,5,1\n")?;
+    std::fs::write(
+        &bad,
+        "sku,name,price,reorder_point,reorder_target\nP,P,2.60,5,1\n",
+    )?;
     let err = t.fails(&["product", "import", path(&bad)?])?;
-    assert!(err.contains("row 2") && err.contains("reorder_target"), "{err}");
+    assert!(
+        err.contains("row 2") && err.contains("reorder_target"),
+        "{err}"
+    );
     assert_eq!(t.json(&["product", "show", "P"])?["reorder_target"], 30);
     // The export writes the column, and imports back unchanged.
     let out = dir.path().join("out.csv");
     t.json(&["product", "export", path(&out)?])?;
     let text = std::fs::read_to_string(&out)?;
-    assert!(text.starts_with("sku,name,price,barcode,tax_class,cost,reorder_point,supplier,category,reorder_target\n"), "{text}");
+    assert!(
+        text.starts_with(
+            "sku,name,price,barcode,tax_class,cost,reorder_point,supplier,category,reorder_target\n"
+        ),
+        "{text}"
+    );
     assert!(text.contains(",30\n"), "{text}");
     let again = t.json(&["product", "import", path(&out)?])?;
     assert_eq!(again["unchanged"], 2);

@@ -91,11 +91,11 @@ pub use error::{CoreError, Result};
 #[cfg(feature = "store")]
 pub use ops::*;
 #[cfg(feature = "store")]
+pub use purchase::OrderLineInput;
+#[cfg(feature = "store")]
 pub use queries::SalesFilter;
 #[cfg(feature = "store")]
 pub use records::AdjustReason;
 pub use shopsync_types as types;
 #[cfg(feature = "store")]
 pub use store::{InitOptions, Snapshots, Store};
-#[cfg(feature = "store")]
-pub use purchase::OrderLineInput;

@@ -123,7 +123,11 @@ fn the_suggestion_formula() {
     assert_eq!(suggested_qty(3, 5, Some(20), 100, 0), 17);
     assert_eq!(suggested_qty(-4, 5, Some(20), 0, 0), 24, "negative stock");
     assert_eq!(suggested_qty(2, 4, None, 56, 0), 28, "14 days of 2 a day");
-    assert_eq!(suggested_qty(2, 4, None, 1, 0), 3, "at least above the point");
+    assert_eq!(
+        suggested_qty(2, 4, None, 1, 0),
+        3,
+        "at least above the point"
+    );
     assert_eq!(suggested_qty(2, 4, None, 57, 0), 29, "rounded up");
     assert_eq!(suggested_qty(2, 4, None, 56, 30), 0, "on order covers it");
     assert_eq!(
@@ -177,7 +181,10 @@ fn an_order_received_in_two_deliveries_is_received_then_closed() -> R {
     let closed = a.close_purchase_order(&po.id, None)?;
     assert_eq!(closed.status, PurchaseOrderStatus::Closed);
     assert!(closed.closed_at.is_some());
-    assert!(a.purchase_orders(Some(PurchaseOrderStatus::Open))?.is_empty());
+    assert!(
+        a.purchase_orders(Some(PurchaseOrderStatus::Open))?
+            .is_empty()
+    );
     assert_eq!(a.purchase_orders(None)?.len(), 1);
     verify_clean(&a)
 }
@@ -194,11 +201,31 @@ fn bad_input_changes_nothing() -> R {
     let bad_creates = [
         ("nobody", vec![po_line("P", 1, None)], ErrorCode::NotFound),
         (acme.as_str(), vec![], ErrorCode::InvalidInput),
-        (acme.as_str(), vec![po_line("NOPE", 1, None)], ErrorCode::NotFound),
-        (acme.as_str(), vec![po_line("P", 0, None)], ErrorCode::InvalidInput),
-        (acme.as_str(), vec![po_line("P", -3, None)], ErrorCode::InvalidInput),
-        (acme.as_str(), vec![po_line("P", i64::MAX, None)], ErrorCode::InvalidInput),
-        (acme.as_str(), vec![po_line("P", 1, Some(-1))], ErrorCode::InvalidInput),
+        (
+            acme.as_str(),
+            vec![po_line("NOPE", 1, None)],
+            ErrorCode::NotFound,
+        ),
+        (
+            acme.as_str(),
+            vec![po_line("P", 0, None)],
+            ErrorCode::InvalidInput,
+        ),
+        (
+            acme.as_str(),
+            vec![po_line("P", -3, None)],
+            ErrorCode::InvalidInput,
+        ),
+        (
+            acme.as_str(),
+            vec![po_line("P", i64::MAX, None)],
+            ErrorCode::InvalidInput,
+        ),
+        (
+            acme.as_str(),
+            vec![po_line("P", 1, Some(-1))],
+            ErrorCode::InvalidInput,
+        ),
         (
             acme.as_str(),
             vec![po_line("P", 1_000_000_000, Some(1_000_000_000_000))],
@@ -215,12 +242,37 @@ fn bad_input_changes_nothing() -> R {
         assert_eq!(got, Some(want), "{supplier} {lines:?}");
     }
     let bad_receipts = [
-        ("no-such-order", vec![delivered("P", 1)], false, ErrorCode::NotFound),
+        (
+            "no-such-order",
+            vec![delivered("P", 1)],
+            false,
+            ErrorCode::NotFound,
+        ),
         (po.id.as_str(), vec![], false, ErrorCode::InvalidInput),
-        (po.id.as_str(), vec![delivered("P", 0)], false, ErrorCode::InvalidInput),
-        (po.id.as_str(), vec![delivered("P", -1)], false, ErrorCode::InvalidInput),
-        (po.id.as_str(), vec![delivered("NOPE", 1)], true, ErrorCode::NotFound),
-        (po.id.as_str(), vec![delivered("Q", 1)], false, ErrorCode::InvalidInput),
+        (
+            po.id.as_str(),
+            vec![delivered("P", 0)],
+            false,
+            ErrorCode::InvalidInput,
+        ),
+        (
+            po.id.as_str(),
+            vec![delivered("P", -1)],
+            false,
+            ErrorCode::InvalidInput,
+        ),
+        (
+            po.id.as_str(),
+            vec![delivered("NOPE", 1)],
+            true,
+            ErrorCode::NotFound,
+        ),
+        (
+            po.id.as_str(),
+            vec![delivered("Q", 1)],
+            false,
+            ErrorCode::InvalidInput,
+        ),
     ];
     for (id, lines, extra, want) in bad_receipts {
         let got = code(a.receive_purchase_order(id, &lines, extra));
@@ -263,7 +315,11 @@ fn bad_input_changes_nothing() -> R {
 fn two_tills_receive_parts_of_one_order_offline_and_agree_after_sync() -> R {
     let dir = tempfile::tempdir()?;
     let (mut a, acme) = shop(dir.path())?;
-    let po = a.create_purchase_order(&acme, &[po_line("P", 10, None), po_line("Q", 4, None)], None)?;
+    let po = a.create_purchase_order(
+        &acme,
+        &[po_line("P", 10, None), po_line("Q", 4, None)],
+        None,
+    )?;
     let mut b = till_from(dir.path(), &a, "B", m(5))?;
     assert_eq!(b.purchase_order(&po.id)?.status, PurchaseOrderStatus::Open);
 
@@ -296,7 +352,11 @@ fn two_tills_receive_parts_of_one_order_offline_and_agree_after_sync() -> R {
     let (oa, ob) = (a.purchase_order(&po.id)?, b.purchase_order(&po.id)?);
     assert_eq!(oa, ob);
     assert_eq!(oa.status, PurchaseOrderStatus::Closed);
-    assert_eq!(oa.close_reason.as_deref(), Some("rest cancelled"), "the first close");
+    assert_eq!(
+        oa.close_reason.as_deref(),
+        Some("rest cancelled"),
+        "the first close"
+    );
     for s in [&a, &b] {
         let closed = s.purchase_orders(Some(PurchaseOrderStatus::Closed))?;
         assert_eq!((closed.len(), closed[0].outstanding), (1, 3));
@@ -424,8 +484,14 @@ fn hostile_orders_are_refused_by_the_record_rules_and_never_projected() -> R {
     });
     assert_eq!(rule(&many), Some(Rule::Bounds));
     assert_eq!(rule(&with(&|o| o.lines.clear())), Some(Rule::Bounds));
-    assert_eq!(rule(&with(&|o| o.lines[0].qty = i64::MAX)), Some(Rule::Bounds));
-    assert_eq!(rule(&with(&|o| o.lines[0].qty = i64::MIN)), Some(Rule::Bounds));
+    assert_eq!(
+        rule(&with(&|o| o.lines[0].qty = i64::MAX)),
+        Some(Rule::Bounds)
+    );
+    assert_eq!(
+        rule(&with(&|o| o.lines[0].qty = i64::MIN)),
+        Some(Rule::Bounds)
+    );
     assert_eq!(rule(&with(&|o| o.lines[0].qty = 0)), Some(Rule::Bounds));
     assert_eq!(
         rule(&with(&|o| {
@@ -435,13 +501,19 @@ fn hostile_orders_are_refused_by_the_record_rules_and_never_projected() -> R {
         Some(Rule::Bounds),
         "a line total past the amount limit"
     );
-    assert_eq!(rule(&with(&|o| o.lines[0].unit_cost = Some(-5))), Some(Rule::Bounds));
+    assert_eq!(
+        rule(&with(&|o| o.lines[0].unit_cost = Some(-5))),
+        Some(Rule::Bounds)
+    );
     let twice = with(&|o| {
         o.id = "hostile-2".into();
         o.lines.push(o.lines[0].clone());
     });
     assert_eq!(rule(&twice), Some(Rule::DuplicateProduct));
-    assert_eq!(rule(&with(&|o| o.supplier_id = "bad id!".into())), Some(Rule::BadId));
+    assert_eq!(
+        rule(&with(&|o| o.supplier_id = "bad id!".into())),
+        Some(Rule::BadId)
+    );
 
     // From another till: quarantined, nothing projected, the till goes on.
     a.import_bundle(foreign_ledger(&a, OTHER_TILL, &[many, twice])?)?;
@@ -488,7 +560,11 @@ fn low_stock_alerts_count_active_products_at_or_below_their_reorder_point() -> R
 fn the_export_is_a_csv_for_the_supplier() -> R {
     let dir = tempfile::tempdir()?;
     let (mut a, acme) = shop(dir.path())?;
-    let po = a.create_purchase_order(&acme, &[po_line("P", 10, Some(150)), po_line("Q", 5, None)], None)?;
+    let po = a.create_purchase_order(
+        &acme,
+        &[po_line("P", 10, Some(150)), po_line("Q", 5, None)],
+        None,
+    )?;
     let file = dir.path().join("po.csv");
     assert_eq!(a.export_purchase_order_csv(&po.id, &file)?, 2);
     let text = std::fs::read_to_string(&file)?;

@@ -73,7 +73,10 @@ fn run(ordered: [i64; 2], steps: &[(usize, usize, i64)]) -> Result<(), BoxErr> {
             assert_eq!(outstanding_of(s, &po.id, sku)?, want, "{sku}");
         }
     }
-    assert_eq!(tills[0].purchase_order(&po.id)?, tills[1].purchase_order(&po.id)?);
+    assert_eq!(
+        tills[0].purchase_order(&po.id)?,
+        tills[1].purchase_order(&po.id)?
+    );
     verify_clean(&tills[1])?;
     Ok(())
 }

@@ -153,13 +153,31 @@ pub fn apply(conn: &Connection, till_id: &str, record: &Record) -> Result<()> {
         Record::PurchaseOrder(o) => {
             let who = (staff, approver);
             let supplier = Some(o.supplier_id.as_str());
-            if stock_record(conn, &o.id, "purchase_order", till_id, o.at, supplier, None, who)? {
+            if stock_record(
+                conn,
+                &o.id,
+                "purchase_order",
+                till_id,
+                o.at,
+                supplier,
+                None,
+                who,
+            )? {
                 crate::purchase::project::order(conn, o)?;
             }
         }
         Record::PurchaseOrderClose(c) => {
             let who = (staff, approver);
-            if stock_record(conn, &c.id, "purchase_order_close", till_id, c.at, None, None, who)? {
+            if stock_record(
+                conn,
+                &c.id,
+                "purchase_order_close",
+                till_id,
+                c.at,
+                None,
+                None,
+                who,
+            )? {
                 let reason = c.reason.as_deref();
                 crate::purchase::project::link(conn, &c.id, &c.order_id, "close", reason)?;
             }

@@ -21,7 +21,10 @@ impl Store {
                 CoreError::io("cannot write CSV", std::io::Error::other(e.to_string()))
             };
             w.write_record(HEADER).map_err(csv_err)?;
-            let supplier = order.supplier_name.clone().unwrap_or(order.supplier_id.clone());
+            let supplier = order
+                .supplier_name
+                .clone()
+                .unwrap_or(order.supplier_id.clone());
             let mut n = 0;
             for l in order.lines.iter().filter(|l| l.ordered > 0) {
                 let money = |a: Option<shopsync_types::Amount>| a.map(|a| a.to_string());

@@ -7,11 +7,11 @@
 pub mod records;
 pub(crate) mod validate;
 
-pub(crate) mod project;
-pub(crate) mod upgrade;
 mod export;
 mod ops;
+pub(crate) mod project;
 pub mod read;
 pub mod reorder;
+pub(crate) mod upgrade;
 
 pub use ops::OrderLineInput;

@@ -97,7 +97,10 @@ impl Store {
             if !seen.insert(product.id.clone()) {
                 return Err(CoreError::invalid(
                     "sku",
-                    format!("product {} is on two lines: give one line per product", product.sku),
+                    format!(
+                        "product {} is on two lines: give one line per product",
+                        product.sku
+                    ),
                 ));
             }
             let qty = check_qty(item.qty)?;
@@ -170,7 +173,10 @@ impl Store {
             if !seen.insert(product.id.clone()) {
                 return Err(CoreError::invalid(
                     "sku",
-                    format!("product {} is on two lines: give one line per product", product.sku),
+                    format!(
+                        "product {} is on two lines: give one line per product",
+                        product.sku
+                    ),
                 ));
             }
             let qty = check_qty(item.qty)?;

@@ -14,7 +14,13 @@ pub(crate) fn order(conn: &Connection, o: &PurchaseOrderRecord) -> Result<()> {
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     for (i, l) in o.lines.iter().enumerate() {
-        insert.execute(params![o.id, i as i64 + 1, l.product_id, l.qty, l.unit_cost])?;
+        insert.execute(params![
+            o.id,
+            i as i64 + 1,
+            l.product_id,
+            l.qty,
+            l.unit_cost
+        ])?;
     }
     Ok(())
 }

@@ -56,7 +56,9 @@ pub(crate) fn order(
         // Bounded by the record rules (qty × cost ≤ MAX_AMOUNT); checked anyway.
         let line_total = unit_cost.and_then(|c| c.checked_mul(qty));
         total = total.saturating_add(line_total.unwrap_or(0));
-        lines.push(line_view(conn, currency, product_id, qty, got, unit_cost, line_total)?);
+        lines.push(line_view(
+            conn, currency, product_id, qty, got, unit_cost, line_total,
+        )?);
     }
     // Products received against the order without being on it.
     let mut extra: Vec<(String, i64)> = received.into_iter().collect();
@@ -207,7 +209,10 @@ impl Store {
             .filter(|o| status.is_none_or(|s| s == o.status))
             .map(|o| PurchaseOrderSummary {
                 lines: o.lines.iter().filter(|l| l.ordered > 0).count() as u64,
-                ordered: o.lines.iter().fold(0i64, |a, l| a.saturating_add(l.ordered)),
+                ordered: o
+                    .lines
+                    .iter()
+                    .fold(0i64, |a, l| a.saturating_add(l.ordered)),
                 outstanding: o
                     .lines
                     .iter()

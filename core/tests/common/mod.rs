@@ -466,10 +466,9 @@ pub fn foreign_ledger(
 ) -> Result<Bundle, Box<dyn std::error::Error>> {
     use automerge::transaction::Transactable;
     let store_id = store.info().store_id.clone();
-    let doc_id = shopsync_core::ids::DocId::parse(&format!(
-        "store/{store_id}/ledger/{till}/2026-05"
-    ))
-    .ok_or("doc id")?;
+    let doc_id =
+        shopsync_core::ids::DocId::parse(&format!("store/{store_id}/ledger/{till}/2026-05"))
+            .ok_or("doc id")?;
     let mut doc = automerge::AutoCommit::new();
     for r in records {
         doc.put(
