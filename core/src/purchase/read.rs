@@ -177,19 +177,26 @@ pub(crate) fn all_orders(conn: &Connection, currency: Currency) -> Result<Vec<Pu
     Ok(out)
 }
 
-/// Units still expected per product on orders that expect goods.
-pub(crate) fn on_order(conn: &Connection, currency: Currency) -> Result<HashMap<String, i64>> {
-    let mut out: HashMap<String, i64> = HashMap::new();
-    for o in all_orders(conn, currency)? {
-        if !o.status.expects_goods() {
-            continue;
-        }
-        for l in o.lines {
-            let slot = out.entry(l.product_id).or_default();
-            *slot = slot.saturating_add(l.outstanding);
-        }
-    }
-    Ok(out)
+/// Units still expected per product on orders that expect goods: the
+/// outstanding quantities of every order not closed (a received order's are
+/// 0), in one query.
+pub(crate) fn on_order(conn: &Connection) -> Result<HashMap<String, i64>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT l.product_id, SUM(MAX(0, l.qty - COALESCE(got.qty, 0)))
+             FROM purchase_order_lines l
+             JOIN stock_records o ON o.id = l.order_id AND o.kind = 'purchase_order'
+             LEFT JOIN (SELECT r.order_id, m.product_id, SUM(m.delta) AS qty
+                        FROM purchase_order_records r
+                        JOIN stock_movements m ON m.record_id = r.record_id
+                        WHERE r.kind = 'receipt' GROUP BY r.order_id, m.product_id) got
+                    ON got.order_id = l.order_id AND got.product_id = l.product_id
+             WHERE NOT EXISTS (SELECT 1 FROM purchase_order_records c
+                               WHERE c.order_id = l.order_id AND c.kind = 'close')
+             GROUP BY l.product_id",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?)
 }
 
 impl Store {

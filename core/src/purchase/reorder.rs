@@ -85,7 +85,7 @@ impl Store {
             })?
             .collect::<rusqlite::Result<_>>()?;
         let sold = self.sold_in_window()?;
-        let on_order = super::read::on_order(&self.conn, self.currency)?;
+        let on_order = super::read::on_order(&self.conn)?;
         let names: HashMap<String, String> = self
             .suppliers()?
             .into_iter()
