@@ -106,6 +106,13 @@ pub enum Command {
     /// x-report, z-report, sessions.
     #[command(subcommand)]
     Drawer(DrawerCmd),
+    // purchasing (issue 10)
+    /// Reorder list (`reorder list [--supplier ID]`) and low-stock alerts (`reorder alerts`).
+    #[command(subcommand)]
+    Reorder(crate::purchase_args::ReorderCmd),
+    /// Purchase orders: create, list, show, receive, close, export.
+    #[command(subcommand)]
+    Po(crate::purchase_args::PoCmd),
     /// A customer's device: shopping lists, favourite shops, catalogs, pickup orders (its own file: --db, default customer.db).
     Customer(crate::customer_args::CustomerArgs),
 }
@@ -194,7 +201,7 @@ pub enum ProductCmd {
         /// Id (or SKU#n) of the product to archive.
         other: String,
     },
-    /// Import products from CSV (header: sku,name,price,barcode,tax_class,cost,reorder_point,supplier).
+    /// Import products from CSV (header: sku,name,price,barcode,tax_class,cost,reorder_point,supplier,category,reorder_target).
     Import {
         file: PathBuf,
     },
@@ -224,6 +231,9 @@ pub struct ProductAddArgs {
     pub supplier: Option<String>,
     #[arg(long)]
     pub category: Option<String>,
+    /// The stock level a reorder brings the product up to (at least the reorder point).
+    #[arg(long)]
+    pub reorder_target: Option<i64>,
 }
 
 #[derive(Args, Debug)]
@@ -251,6 +261,9 @@ pub struct ProductEditArgs {
     pub category: Option<String>,
     #[arg(long)]
     pub active: Option<bool>,
+    /// The stock level a reorder brings the product up to; `none` clears it.
+    #[arg(long, allow_hyphen_values = true)]
+    pub reorder_target: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -358,6 +358,8 @@ fn run_command(cli: Cli) -> Result<Output> {
             )
         }
         Command::Count(cmd) => count(&db, &pins, cmd),
+        Command::Reorder(cmd) => crate::purchase_cmd::reorder(&open(&db, &pins)?, cmd),
+        Command::Po(cmd) => crate::purchase_cmd::po(&db, &pins, cmd),
         Command::Stock(a) => {
             let store = open(&db, &pins)?;
             let list = store.stock_levels(a.sku.as_deref(), a.low)?;
@@ -504,6 +506,7 @@ fn product(db: &Path, pins: &Pins, cmd: ProductCmd) -> Result<Output> {
                     .map(|c| store.category_by_ref(&c).map(|c| c.id))
                     .transpose()?,
                 reorder_point: a.reorder_point,
+                reorder_target: a.reorder_target,
             })?;
             Output::new(output::product(&p), &p)
         }
@@ -539,6 +542,9 @@ fn product(db: &Path, pins: &Pins, cmd: ProductCmd) -> Result<Output> {
                     .map(|v| v.map(|t| parse::quantity(&t, "reorder_point")).transpose())
                     .transpose()?,
                 active: a.active,
+                reorder_target: clearable(a.reorder_target)
+                    .map(|v| v.map(|t| parse::quantity(&t, "reorder_target")).transpose())
+                    .transpose()?,
             };
             let p = store.edit_product_ref(&a.sku, edit)?;
             Output::new(output::product(&p), &p)

@@ -12,6 +12,8 @@ mod drawer_cmd;
 mod output;
 mod parse;
 mod printer_cmd;
+mod purchase_args;
+mod purchase_cmd;
 mod staff_cmd;
 mod sync_cmd;
 

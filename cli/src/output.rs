@@ -80,6 +80,9 @@ pub fn product(p: &Product) -> String {
     if let Some(r) = p.reorder_point {
         let _ = writeln!(s, "  reorder point: {r}");
     }
+    if let Some(t) = p.reorder_target {
+        let _ = writeln!(s, "  reorder to:    {t}");
+    }
     if let Some(sup) = &p.supplier {
         let _ = writeln!(s, "  supplier:      {sup}");
     }

@@ -33,6 +33,8 @@ pub const PRODUCT_FIELDS: &[&str] = &[
     "category",
     "reorder_point",
     "active",
+    // purchasing (issue 10)
+    "reorder_target",
 ];
 
 /// A field value as the catalog stores it.

@@ -1,6 +1,6 @@
 //! Product CSV import and export.
 //!
-//! Header: `sku,name,price,barcode,tax_class,cost,reorder_point,supplier,category`.
+//! Header: `sku,name,price,barcode,tax_class,cost,reorder_point,supplier,category,reorder_target`.
 //! Several barcodes go in one field separated by `;`. `supplier` is a
 //! supplier id or a supplier's exact name. `category` is a category id or
 //! name; a name no category has yet creates that category with the import. Import adds new SKUs and updates
@@ -19,7 +19,7 @@ use crate::ops::catalog_ops::{NewProduct, validate_product};
 use crate::ops::lookup;
 use crate::store::Store;
 
-pub const HEADER: [&str; 9] = [
+pub const HEADER: [&str; 10] = [
     "sku",
     "name",
     "price",
@@ -29,6 +29,8 @@ pub const HEADER: [&str; 9] = [
     "reorder_point",
     "supplier",
     "category",
+    // purchasing (issue 10): the stock level a reorder brings it up to
+    "reorder_target",
 ];
 
 fn row_error(row: u64, e: CoreError) -> CoreError {
@@ -178,6 +180,19 @@ impl Store {
                     })
                     .transpose()?
             };
+            let reorder_target = if !has("reorder_target") {
+                existing.as_ref().and_then(|e| e.reorder_target)
+            } else {
+                opt(get("reorder_target"))
+                    .map(|t| {
+                        t.parse::<i64>().map_err(|_| CoreError::CsvRow {
+                            row,
+                            field: "reorder_target".into(),
+                            message: format!("'{t}' is not a whole number"),
+                        })
+                    })
+                    .transpose()?
+            };
             let supplier = match opt(get("supplier")) {
                 None if !has("supplier") => existing.as_ref().and_then(|e| e.supplier.clone()),
                 None => None,
@@ -234,6 +249,7 @@ impl Store {
                 supplier,
                 category: None,
                 reorder_point,
+                reorder_target,
             };
             let category = match opt(get("category")) {
                 None if !has("category") => existing.as_ref().and_then(|e| e.category.clone()),
@@ -282,6 +298,7 @@ impl Store {
                         && e.tax_class == product.tax_class
                         && e.supplier == product.supplier
                         && e.reorder_point == product.reorder_point
+                        && e.reorder_target == product.reorder_target
                         && e.category == product.category
                         && e.sku == product.sku.trim();
                     if same {
@@ -370,6 +387,7 @@ impl Store {
                     .as_deref()
                     .map(|c| categories.export(c))
                     .unwrap_or_default(),
+                p.reorder_target.map(|r| r.to_string()).unwrap_or_default(),
             ])
             .map_err(csv_err)?;
             n += 1;

@@ -287,6 +287,7 @@ impl Store {
                     supplier: Some(supplier_ids[n % supplier_ids.len()].clone()),
                     category: None,
                     reorder_point: Some(rng.random_range(3..15)),
+                    reorder_target: None,
                 },
             ));
         }
@@ -351,6 +352,7 @@ impl Store {
                     hlc: Some(start - 3_600_000),
                     staff_id: None,
                     approver_id: None,
+                    order_id: None,
                 }))?;
             }
             Ok(())

@@ -38,6 +38,9 @@ pub mod pricing;
 #[cfg(feature = "store")]
 pub mod projection;
 pub mod public_catalog;
+/// Reordering and purchase orders (issue 10).
+#[cfg(feature = "store")]
+pub mod purchase;
 #[cfg(feature = "store")]
 pub mod quarantine;
 #[cfg(feature = "store")]
@@ -89,6 +92,8 @@ pub use customer_store::CustomerStore;
 pub use error::{CoreError, Result};
 #[cfg(feature = "store")]
 pub use ops::*;
+#[cfg(feature = "store")]
+pub use purchase::OrderLineInput;
 #[cfg(feature = "store")]
 pub use queries::SalesFilter;
 #[cfg(feature = "store")]

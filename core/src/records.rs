@@ -10,6 +10,9 @@ pub use crate::drawer::records::{
     DrawerCloseRecord, DrawerMoveRecord, DrawerOpenRecord, MoveDirection,
 };
 use crate::error::{CoreError, Result};
+pub use crate::purchase::records::{
+    PurchaseOrderCloseRecord, PurchaseOrderLine, PurchaseOrderRecord,
+};
 
 pub const RECORD_SCHEMA_VERSION: u8 = 1;
 
@@ -25,6 +28,9 @@ pub enum Record {
     DrawerOpen(DrawerOpenRecord),
     DrawerMove(DrawerMoveRecord),
     DrawerClose(DrawerCloseRecord),
+    // purchasing (issue 10)
+    PurchaseOrder(PurchaseOrderRecord),
+    PurchaseOrderClose(PurchaseOrderCloseRecord),
 }
 
 impl Record {
@@ -38,6 +44,8 @@ impl Record {
             Record::DrawerOpen(r) => &r.id,
             Record::DrawerMove(r) => &r.id,
             Record::DrawerClose(r) => &r.id,
+            Record::PurchaseOrder(r) => &r.id,
+            Record::PurchaseOrderClose(r) => &r.id,
         }
     }
 
@@ -51,6 +59,8 @@ impl Record {
             Record::DrawerOpen(r) => r.at,
             Record::DrawerMove(r) => r.at,
             Record::DrawerClose(r) => r.at,
+            Record::PurchaseOrder(r) => r.at,
+            Record::PurchaseOrderClose(r) => r.at,
         }
     }
 
@@ -65,6 +75,8 @@ impl Record {
             Record::DrawerOpen(r) => r.hlc,
             Record::DrawerMove(r) => r.hlc,
             Record::DrawerClose(r) => r.hlc,
+            Record::PurchaseOrder(r) => r.hlc,
+            Record::PurchaseOrderClose(r) => r.hlc,
         };
         stamp.unwrap_or_else(|| self.at())
     }
@@ -80,6 +92,8 @@ impl Record {
             Record::DrawerOpen(r) => r.hlc.is_some(),
             Record::DrawerMove(r) => r.hlc.is_some(),
             Record::DrawerClose(r) => r.hlc.is_some(),
+            Record::PurchaseOrder(r) => r.hlc.is_some(),
+            Record::PurchaseOrderClose(r) => r.hlc.is_some(),
         }
     }
 
@@ -94,6 +108,8 @@ impl Record {
             Record::DrawerOpen(r) => (&r.staff_id, &r.approver_id),
             Record::DrawerMove(r) => (&r.staff_id, &r.approver_id),
             Record::DrawerClose(r) => (&r.staff_id, &r.approver_id),
+            Record::PurchaseOrder(r) => (&r.staff_id, &r.approver_id),
+            Record::PurchaseOrderClose(r) => (&r.staff_id, &r.approver_id),
         };
         (staff.as_deref(), approver.as_deref())
     }
@@ -109,6 +125,8 @@ impl Record {
             Record::DrawerOpen(r) => &mut r.hlc,
             Record::DrawerMove(r) => &mut r.hlc,
             Record::DrawerClose(r) => &mut r.hlc,
+            Record::PurchaseOrder(r) => &mut r.hlc,
+            Record::PurchaseOrderClose(r) => &mut r.hlc,
         };
         slot.get_or_insert(hlc);
     }
@@ -252,6 +270,11 @@ pub struct ReceiptRecord {
     /// alone (see `crate::staff::permissions`); `None` when nothing needed it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approver_id: Option<String>,
+    /// The purchase order this delivery is against (purchasing, issue 10);
+    /// `None` for a delivery without an order and in older records. An
+    /// older till reads such a receipt as a plain one: stock moves the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -126,6 +126,9 @@ pub fn check_record(key: &str, record: &Record) -> Check {
             if let Some(s) = &r.supplier_id {
                 id(key, "supplier id", s)?;
             }
+            if let Some(o) = &r.order_id {
+                id(key, "order id", o)?;
+            }
             lines(key, "lines", r.lines.len())?;
             for l in &r.lines {
                 id(key, "product id", &l.product_id)?;
@@ -164,6 +167,9 @@ pub fn check_record(key: &str, record: &Record) -> Check {
         Record::DrawerOpen(r) => crate::drawer::rules::check_open(key, r)?,
         Record::DrawerMove(r) => crate::drawer::rules::check_move(key, r)?,
         Record::DrawerClose(r) => crate::drawer::rules::check_close(key, r)?,
+        // purchasing (issue 10)
+        Record::PurchaseOrder(o) => crate::purchase::validate::order(key, o)?,
+        Record::PurchaseOrderClose(c) => crate::purchase::validate::close(key, c)?,
     }
     Ok(())
 }
@@ -355,6 +361,7 @@ fn field_type(kind: Kind, field: &str) -> Option<Ty> {
         (Kind::Product, "price") => Ty::Int(MAX_AMOUNT),
         (Kind::Product, "cost") => Ty::OptInt(MAX_AMOUNT),
         (Kind::Product, "reorder_point") => Ty::OptInt(MAX_QTY),
+        (Kind::Product, "reorder_target") => Ty::OptInt(MAX_QTY),
         (Kind::Product, "tax_class" | "supplier" | "category") => Ty::OptStr,
         (Kind::Product, "active") => Ty::Bool,
         (Kind::Supplier, "name") => Ty::Str,

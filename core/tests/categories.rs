@@ -167,7 +167,8 @@ fn the_csv_category_column_names_creates_and_round_trips() -> R {
         text.lines()
             .next()
             .unwrap_or_default()
-            .ends_with(",category"),
+            .split(',')
+            .any(|c| c == "category"),
         "{text}"
     );
     assert!(text.contains("TEA,Tea,2.00,,,,,,Drinks"), "{text}");
@@ -256,7 +257,8 @@ fn an_archived_flag_an_older_version_kept_is_shown_after_the_upgrade() -> R {
     // As a version-8 till left it: the flag is in the catalog document but
     // its projection has no such column.
     rusqlite::Connection::open(&path)?.execute_batch(&format!(
-        "{} {} PRAGMA user_version = 8;",
+        "{} {} {} PRAGMA user_version = 8;",
+        common::UNDO_MIGRATION_11,
         common::UNDO_MIGRATION_10,
         common::UNDO_MIGRATION_09
     ))?;

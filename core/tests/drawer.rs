@@ -466,10 +466,11 @@ fn an_upgraded_till_projects_the_drawer_records_its_older_version_quarantined() 
     // B as version 9 left it: the open record quarantined as a kind it did
     // not know, the sale projected without its session.
     rusqlite::Connection::open(&path)?.execute_batch(&format!(
-        "{UNDO_MIGRATION_10}
+        "{} {UNDO_MIGRATION_10}
          INSERT INTO quarantine (doc_id, record_key, till_id, rule, reason, first_seen)
          VALUES ('{ledger}', '{session}', 'a', 'decode', 'unknown variant `drawer_open`', 0);
-         PRAGMA user_version = 9;"
+         PRAGMA user_version = 9;",
+        common::UNDO_MIGRATION_11
     ))?;
     let b = Store::open(&path)?;
     assert_eq!(b.sync_status()?.quarantined, 0);

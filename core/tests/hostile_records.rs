@@ -310,6 +310,7 @@ fn a_record_stamped_at_the_limit_does_not_stop_the_till_selling() -> R {
             qty: 1,
             unit_cost: None,
         }],
+        order_id: None,
     });
     a.import_bundle(hostile_bundle(&a, &receipt)?)?;
     assert_eq!(a.sync_status()?.quarantined, 0, "the record is valid");

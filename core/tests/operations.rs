@@ -61,6 +61,7 @@ fn products_add_edit_every_field_and_archive() -> R {
         supplier: Some(acme.id.clone()),
         category: Some(drinks.clone()),
         reorder_point: Some(3),
+        reorder_target: Some(10),
     })?;
     assert_eq!(p.sku, "TEA-1");
     assert_eq!(p.name, "Green Tea");
@@ -71,6 +72,7 @@ fn products_add_edit_every_field_and_archive() -> R {
     assert_eq!(p.supplier.as_deref(), Some(acme.id.as_str()));
     assert_eq!(p.category.as_deref(), Some(drinks.as_str()));
     assert_eq!(p.reorder_point, Some(3));
+    assert_eq!(p.reorder_target, Some(10));
     assert!(p.active);
     assert_eq!(s.product_by_code("112")?.id, p.id);
 
@@ -88,6 +90,7 @@ fn products_add_edit_every_field_and_archive() -> R {
             category: Some(Some(tea.clone())),
             reorder_point: Some(Some(5)),
             active: Some(true),
+            reorder_target: Some(Some(12)),
         },
     )?;
     assert_eq!(e.id, p.id);
@@ -100,6 +103,7 @@ fn products_add_edit_every_field_and_archive() -> R {
     assert_eq!(e.supplier.as_deref(), Some(bolt.id.as_str()));
     assert_eq!(e.category.as_deref(), Some(tea.as_str()));
     assert_eq!(e.reorder_point, Some(5));
+    assert_eq!(e.reorder_target, Some(12));
     assert_eq!(s.product("TEA-2")?, e);
     // The old SKU and old barcodes no longer find it.
     assert!(matches!(

@@ -63,6 +63,7 @@ fn quarantine_rogue_ledger(store_id: &str, milk: &str, taken_sale_id: &str) -> R
                 qty,
                 unit_cost: None,
             }],
+            order_id: None,
         })
     };
     // Change 1: a good receipt of 5, then a count naming MILK twice.
@@ -121,6 +122,7 @@ fn quarantine_rogue_ledger(store_id: &str, milk: &str, taken_sale_id: &str) -> R
         at: T,
         supplier_id: None,
         lines: Vec::new(),
+        order_id: None,
     };
     for _ in 0..2 {
         huge.lines.push(ReceiptLine {

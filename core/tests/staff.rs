@@ -580,7 +580,8 @@ fn a_store_upgraded_to_staff_projects_what_it_kept_once_on_open() -> R {
     // The file as version 7 leaves it: staff entities and staff ids kept
     // in the documents, with no table or column to project them to.
     rusqlite::Connection::open(&path)?.execute_batch(&format!(
-        "{UNDO_MIGRATION_10} {UNDO_MIGRATION_09} {UNDO_MIGRATION_08} PRAGMA user_version = 7;"
+        "{} {UNDO_MIGRATION_10} {UNDO_MIGRATION_09} {UNDO_MIGRATION_08} PRAGMA user_version = 7;",
+        common::UNDO_MIGRATION_11
     ))?;
     let mut s = Store::open(&path)?;
     assert_eq!(s.staff()?.len(), 3);

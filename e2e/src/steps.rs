@@ -55,6 +55,7 @@ pub fn stock_shelves(s: &mut Store) -> Result<()> {
         supplier: Some(supplier.id.clone()),
         category: None,
         reorder_point: Some(3),
+        reorder_target: None,
     })?;
     s.add_product(NewProduct {
         sku: "MILK".into(),
@@ -66,6 +67,7 @@ pub fn stock_shelves(s: &mut Store) -> Result<()> {
         supplier: Some(supplier.id),
         category: None,
         reorder_point: Some(4),
+        reorder_target: None,
     })?;
     s.set_setting(
         "receipt_footer",

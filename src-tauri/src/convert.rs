@@ -76,6 +76,8 @@ pub fn new_product(c: Currency, p: ProductInput) -> Result<NewProduct> {
         supplier: opt_text(p.supplier),
         category: opt_text(p.category),
         reorder_point: p.reorder_point,
+        // Not on the app's form yet (CLI and CSV only): left alone.
+        reorder_target: None,
     })
 }
 
@@ -94,6 +96,7 @@ pub fn product_edit(c: Currency, p: ProductInput) -> Result<ProductEdit> {
         category: n.category.map(Some),
         reorder_point: Some(n.reorder_point),
         active: None,
+        reorder_target: None,
     })
 }
 

@@ -73,6 +73,7 @@ fn invalid_records_are_refused_with_422_and_nothing_is_stored() -> R {
             qty: 4,
             unit_cost: None,
         }],
+        order_id: None,
     });
     doc.put(ROOT, "r-good", ScalarValue::Bytes(good.encode()?))?;
     let line = CountLine {
@@ -107,6 +108,7 @@ fn invalid_records_are_refused_with_422_and_nothing_is_stored() -> R {
             qty: 1,
             unit_cost: None,
         }],
+        order_id: None,
     });
     other.put(ROOT, "r-good-2", ScalarValue::Bytes(good2.encode()?))?;
     other.commit();
@@ -248,6 +250,7 @@ fn a_record_no_projection_can_apply_is_quarantined_and_sync_goes_on() -> R {
                 qty,
                 unit_cost: None,
             }],
+            order_id: None,
         })
         .encode()
         .unwrap()

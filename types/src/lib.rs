@@ -10,6 +10,7 @@ pub mod locale;
 pub mod money;
 pub mod orders;
 pub mod printer;
+pub mod purchasing;
 pub mod quarantine;
 pub mod views;
 #[cfg(feature = "zone")]
@@ -24,5 +25,9 @@ pub use orders::{
     PublicProduct,
 };
 pub use printer::{PrintOutcome, PrinterSettings, PrinterSettingsEdit, ReceiptCode, ReceiptPaper};
+pub use purchasing::{
+    LowStockAlerts, PurchaseOrderLineView, PurchaseOrderStatus, PurchaseOrderSummary,
+    PurchaseOrderView, ReorderGroup, ReorderLine,
+};
 pub use quarantine::QuarantinedRecord;
 pub use views::*;

@@ -41,6 +41,9 @@ pub struct Product {
     /// offline). Look-ups by SKU find only one of them: rename or merge.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sku_clash: Vec<String>,
+    /// The stock level a reorder brings the product back up to (purchasing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reorder_target: Option<i64>,
 }
 
 /// A product category of the catalog. Archived categories stay on their

@@ -20,6 +20,9 @@ pub struct NewProduct {
     pub supplier: Option<String>,
     pub category: Option<String>,
     pub reorder_point: Option<i64>,
+    /// The stock level a reorder brings the product up to; at least the
+    /// reorder point when both are set.
+    pub reorder_target: Option<i64>,
 }
 
 /// Fields to change; `None` leaves a field alone, `Some(None)` clears it.
@@ -35,6 +38,7 @@ pub struct ProductEdit {
     pub category: Option<Option<String>>,
     pub reorder_point: Option<Option<i64>>,
     pub active: Option<bool>,
+    pub reorder_target: Option<Option<i64>>,
 }
 
 impl ProductEdit {
@@ -143,6 +147,7 @@ pub(crate) fn validate_product(
             "reorder point must not be negative",
         ));
     }
+    check_reorder_target(p.reorder_point, p.reorder_target)?;
     for code in &p.barcodes {
         if code.is_empty()
             || code.len() > 64
@@ -201,7 +206,27 @@ fn product_fields(p: &NewProduct) -> Vec<(&'static str, Field)> {
         ("supplier", Field::opt_str(p.supplier.clone())),
         ("category", Field::opt_str(p.category.clone())),
         ("reorder_point", Field::opt_int(p.reorder_point)),
+        ("reorder_target", Field::opt_int(p.reorder_target)),
     ]
+}
+
+/// A target stock level is a whole number of units, not below the reorder
+/// point (ordering up to less would leave the product low).
+fn check_reorder_target(point: Option<i64>, target: Option<i64>) -> Result<()> {
+    let Some(t) = target else { return Ok(()) };
+    if !(0..=crate::validate::MAX_QTY).contains(&t) {
+        return Err(CoreError::invalid(
+            "reorder_target",
+            format!("reorder target must be 0 to {}", crate::validate::MAX_QTY),
+        ));
+    }
+    if let Some(rp) = point.filter(|rp| t < *rp) {
+        return Err(CoreError::invalid(
+            "reorder_target",
+            format!("reorder target {t} is below the reorder point {rp}"),
+        ));
+    }
+    Ok(())
 }
 
 fn apply_edit(current: &Product, edit: &ProductEdit) -> NewProduct {
@@ -227,6 +252,7 @@ fn apply_edit(current: &Product, edit: &ProductEdit) -> NewProduct {
             .clone()
             .unwrap_or_else(|| current.category.clone()),
         reorder_point: edit.reorder_point.unwrap_or(current.reorder_point),
+        reorder_target: edit.reorder_target.unwrap_or(current.reorder_target),
     }
 }
 

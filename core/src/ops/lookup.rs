@@ -5,7 +5,7 @@ use shopsync_types::{Currency, Product};
 
 use crate::error::{CoreError, Result};
 
-pub(crate) const PRODUCT_COLUMNS: &str = "id, sku, name, price, cost, barcodes, tax_class, supplier_id, category, reorder_point, active, conflicts";
+pub(crate) const PRODUCT_COLUMNS: &str = "id, sku, name, price, cost, barcodes, tax_class, supplier_id, category, reorder_point, active, conflicts, reorder_target";
 
 pub(crate) fn product_from_row(row: &Row<'_>, currency: Currency) -> rusqlite::Result<Product> {
     let barcodes: String = row.get(5)?;
@@ -24,6 +24,7 @@ pub(crate) fn product_from_row(row: &Row<'_>, currency: Currency) -> rusqlite::R
         active: row.get(10)?,
         conflicts: split_list(&conflicts),
         sku_clash: Vec::new(),
+        reorder_target: row.get(12)?,
     })
 }
 

@@ -52,6 +52,7 @@ impl Store {
                 hlc: None,
                 staff_id: who.staff_id,
                 approver_id: who.approver_id,
+                order_id: None,
             }))
         })?;
         Ok(id)

@@ -82,12 +82,13 @@ fn project_product(conn: &Connection, doc: &AutoCommit, key: &str, id: &str) -> 
     let barcodes = e.str("barcodes").unwrap_or_default();
     conn.prepare_cached(
         "INSERT INTO products (id, sku, name, price, cost, barcodes, tax_class, supplier_id, category,
-                               reorder_point, active, conflicts)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                               reorder_point, active, conflicts, reorder_target)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
          ON CONFLICT (id) DO UPDATE SET sku = excluded.sku, name = excluded.name, price = excluded.price,
              cost = excluded.cost, barcodes = excluded.barcodes, tax_class = excluded.tax_class,
              supplier_id = excluded.supplier_id, category = excluded.category,
-             reorder_point = excluded.reorder_point, active = excluded.active, conflicts = excluded.conflicts",
+             reorder_point = excluded.reorder_point, active = excluded.active, conflicts = excluded.conflicts,
+             reorder_target = excluded.reorder_target",
     )?
     .execute(params![
         id,
@@ -102,6 +103,7 @@ fn project_product(conn: &Connection, doc: &AutoCommit, key: &str, id: &str) -> 
         e.int("reorder_point"),
         e.bool("active").unwrap_or(true),
         e.conflicts.join(","),
+        e.int("reorder_target"),
     ])?;
     let mut insert = conn.prepare_cached(
         "INSERT OR IGNORE INTO product_barcodes (barcode, product_id) VALUES (?1, ?2)",

@@ -98,6 +98,9 @@ fn unproject(conn: &Connection, id: &str) -> Result<()> {
         "DELETE FROM stock_records WHERE id = ?1",
         "DELETE FROM drawer_counts WHERE record_id = ?1",
         "DELETE FROM drawer_records WHERE id = ?1",
+        // purchasing (issue 10)
+        "DELETE FROM purchase_order_lines WHERE order_id = ?1",
+        "DELETE FROM purchase_order_records WHERE record_id = ?1",
     ] {
         conn.execute(sql, [id])?;
     }

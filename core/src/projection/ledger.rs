@@ -108,6 +108,9 @@ pub fn apply(conn: &Connection, till_id: &str, record: &Record) -> Result<()> {
                 for (i, l) in r.lines.iter().enumerate() {
                     movement(conn, &r.id, i, &l.product_id, (r.at, hlc), l.qty, "receipt")?;
                 }
+                if let Some(order) = &r.order_id {
+                    crate::purchase::project::link(conn, &r.id, order, "receipt", None)?;
+                }
             }
         }
         Record::Adjustment(a) => {
@@ -150,6 +153,39 @@ pub fn apply(conn: &Connection, till_id: &str, record: &Record) -> Result<()> {
         }
         Record::DrawerOpen(_) | Record::DrawerMove(_) | Record::DrawerClose(_) => {
             crate::drawer::project::apply(conn, till_id, record)?;
+        }
+        // purchasing (issue 10): no stock moves until goods are received
+        Record::PurchaseOrder(o) => {
+            let who = (staff, approver);
+            let supplier = Some(o.supplier_id.as_str());
+            if stock_record(
+                conn,
+                &o.id,
+                "purchase_order",
+                till_id,
+                o.at,
+                supplier,
+                None,
+                who,
+            )? {
+                crate::purchase::project::order(conn, o)?;
+            }
+        }
+        Record::PurchaseOrderClose(c) => {
+            let who = (staff, approver);
+            if stock_record(
+                conn,
+                &c.id,
+                "purchase_order_close",
+                till_id,
+                c.at,
+                None,
+                None,
+                who,
+            )? {
+                let reason = c.reason.as_deref();
+                crate::purchase::project::link(conn, &c.id, &c.order_id, "close", reason)?;
+            }
         }
     }
     Ok(())

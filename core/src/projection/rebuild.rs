@@ -18,7 +18,7 @@ use crate::records::Record;
 pub const PROJECTION_TABLES: &[(&str, &str)] = &[
     (
         "products",
-        "id, sku, name, price, cost, barcodes, tax_class, supplier_id, category, reorder_point, active, conflicts",
+        "id, sku, name, price, cost, barcodes, tax_class, supplier_id, category, reorder_point, active, conflicts, reorder_target",
     ),
     ("product_barcodes", "barcode, product_id"),
     ("suppliers", "*"),
@@ -43,6 +43,9 @@ pub const PROJECTION_TABLES: &[(&str, &str)] = &[
     // drawer sessions (issue 10)
     ("drawer_records", "*"),
     ("drawer_counts", "*"),
+    // purchasing (issue 10)
+    ("purchase_order_lines", "*"),
+    ("purchase_order_records", "*"),
 ];
 
 /// The ledger records in one change (puts of bytes values at the root).

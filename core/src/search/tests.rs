@@ -662,8 +662,8 @@ fn the_index_agrees_with_fts_on_odd_names_and_raw_writes() -> Result<()> {
     Ok(())
 }
 
-/// Undoes migrations 07 (the search log), 09 (archived categories) and 10
-/// (drawer sessions); with `UNDO_08` (staff) the file is then as a till of
+/// Undoes migrations 07 (the search log), 09 (archived categories), 10
+/// (drawer sessions) and 11 (purchasing); with `UNDO_08` (staff) the file is then as a till of
 /// schema version 6 left it.
 const BACK_TO_VERSION_6: &str =
     "DROP INDEX sales_drawer_session; DROP INDEX refunds_drawer_session;
@@ -673,4 +673,6 @@ const BACK_TO_VERSION_6: &str =
      DROP TRIGGER products_changed_delete; DROP TABLE products_changed;
      DROP TABLE products_changed_marks;
      DROP INDEX products_category; ALTER TABLE categories DROP COLUMN archived;
+     DROP TABLE purchase_order_lines; DROP TABLE purchase_order_records;
+     ALTER TABLE products DROP COLUMN reorder_target;
      PRAGMA user_version = 6;";

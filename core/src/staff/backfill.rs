@@ -52,6 +52,7 @@ fn attribute(conn: &Connection, till: &str, record: &Record) -> Result<()> {
         Record::Refund(_) => "refunds",
         Record::Receipt(_) | Record::Adjustment(_) | Record::Count(_) => "stock_records",
         Record::DrawerOpen(_) | Record::DrawerMove(_) | Record::DrawerClose(_) => "drawer_records",
+        Record::PurchaseOrder(_) | Record::PurchaseOrderClose(_) => "stock_records",
     };
     conn.prepare_cached(&format!(
         "UPDATE {table} SET staff_id = ?1, approver_id = ?2 WHERE id = ?3 AND till_id = ?4"

@@ -84,6 +84,11 @@ pub enum Action {
     EditCatalog,
     /// Adding staff, changing their roles and PINs, deactivating them.
     ManageStaff,
+    // purchasing (issue 10); receiving against an order is `ReceiveStock`
+    /// Ordering goods from a supplier (money leaves the shop later).
+    CreatePurchaseOrder,
+    /// Cancelling what is still outstanding on an order.
+    ClosePurchaseOrder,
 }
 
 impl Action {
@@ -105,6 +110,8 @@ impl Action {
             Action::PostCount => "posting a count".into(),
             Action::EditCatalog => "a catalog edit".into(),
             Action::ManageStaff => "managing staff".into(),
+            Action::CreatePurchaseOrder => "creating a purchase order".into(),
+            Action::ClosePurchaseOrder => "closing a purchase order".into(),
         }
     }
 }
@@ -134,6 +141,7 @@ pub fn required_role(action: Action, limits: &Limits) -> StaffRole {
         Refund { .. } | Discount { .. } => Supervisor,
         PriceOverride | NoSaleDrawerOpen | Void | AdjustStock => Supervisor,
         EditCatalog | ManageStaff => Manager,
+        CreatePurchaseOrder | ClosePurchaseOrder => Supervisor,
     }
 }
 

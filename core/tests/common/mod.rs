@@ -410,3 +410,67 @@ pub const UNDO_MIGRATION_08: &str = "DROP INDEX sales_staff; DROP INDEX refunds_
 // Not every test binary prints.
 #[allow(unused_imports)]
 pub use shopsync_testkit::printer::{LoopbackPrinter, offline_printer};
+
+// -- purchasing: suppliers, order lines, records from another till ---------
+
+/// Adds a supplier named `name`; returns its id.
+pub fn supplier(s: &mut Store, name: &str) -> Result<String, CoreError> {
+    Ok(s.add_supplier(shopsync_core::NewSupplier {
+        name: name.into(),
+        ..Default::default()
+    })?
+    .id)
+}
+
+/// A line of a new purchase order: `qty` of `code`, at `cost` if given.
+pub fn po_line(code: &str, qty: i64, cost: Option<i64>) -> shopsync_core::OrderLineInput {
+    shopsync_core::OrderLineInput {
+        code: code.into(),
+        qty,
+        unit_cost: cost,
+    }
+}
+
+/// A line of a delivery: `qty` of `code`, at no stated cost.
+pub fn delivered(code: &str, qty: i64) -> ReceiveLine {
+    ReceiveLine {
+        code: code.into(),
+        qty,
+        unit_cost: None,
+    }
+}
+
+/// Records put into the ledger of another till (`till`, a till id) of the
+/// store, as a bundle, as that till would upload them.
+pub fn foreign_ledger(
+    store: &Store,
+    till: &str,
+    records: &[shopsync_core::records::Record],
+) -> Result<Bundle, Box<dyn std::error::Error>> {
+    use automerge::transaction::Transactable;
+    let store_id = store.info().store_id.clone();
+    let doc_id =
+        shopsync_core::ids::DocId::parse(&format!("store/{store_id}/ledger/{till}/2026-05"))
+            .ok_or("doc id")?;
+    let mut doc = automerge::AutoCommit::new();
+    for r in records {
+        doc.put(
+            automerge::ROOT,
+            r.id(),
+            automerge::ScalarValue::Bytes(r.encode()?),
+        )?;
+    }
+    doc.commit();
+    Ok(Bundle {
+        store_id,
+        docs: vec![(doc_id, doc.get_changes(&[]))],
+    })
+}
+
+/// Migration 11 (purchasing) undone, with what a version-10 till projected
+/// differently: no purchasing rows, no order kinds in `stock_records`.
+pub const UNDO_MIGRATION_11: &str = "DROP TABLE purchase_order_lines;
+    DROP TABLE purchase_order_records;
+    ALTER TABLE products DROP COLUMN reorder_target;
+    DELETE FROM stock_records WHERE kind IN ('purchase_order', 'purchase_order_close');
+    DELETE FROM meta WHERE key = 'projection.purchasing_due';";

@@ -1,0 +1,76 @@
+//! After migration 11, once, on the next open of a store that already held
+//! documents: what an older version kept without projecting it is
+//! projected. An older till kept a product's `reorder_target` in the
+//! catalog without a column for it, projected a receipt naming an order as
+//! a plain receipt, and quarantined purchase order records it could not
+//! decode (rule `decode`).
+
+use rusqlite::{Connection, params};
+
+use crate::catalog::{self, PRODUCT};
+use crate::docs;
+use crate::error::Result;
+use crate::ids::DocId;
+use crate::projection::rebuild::records_in_change;
+use crate::records::Record;
+
+/// Meta key migration 11 sets on a store that already held documents.
+pub(crate) const DUE: &str = "projection.purchasing_due";
+
+pub(crate) fn reproject_if_due(conn: &Connection) -> Result<()> {
+    let due = conn
+        .prepare("SELECT 1 FROM meta WHERE key = ?1")?
+        .exists([DUE])?;
+    if !due {
+        return Ok(());
+    }
+    let undecoded = conn
+        .prepare("SELECT 1 FROM quarantine WHERE rule = 'decode'")?
+        .exists([])?;
+    if undecoded {
+        // Records an older version could not read (perhaps orders): only a
+        // rebuild applies them in the order a rebuild would.
+        crate::projection::rebuild::rebuild(conn, &mut |_, _| {})?;
+    } else {
+        for id in docs::document_ids(conn)? {
+            let key = id.to_string();
+            match &id {
+                DocId::Catalog { .. } => {
+                    let loaded = docs::load(conn, &key, None)?;
+                    for root in catalog::keys(&loaded.doc) {
+                        if root.starts_with(PRODUCT) {
+                            crate::projection::catalog::project_key(conn, &loaded.doc, &root)?;
+                        }
+                    }
+                }
+                DocId::Ledger { till, .. } => {
+                    for change in docs::all_changes(conn, &key)? {
+                        for record in records_in_change(&change) {
+                            link_receipt(conn, till, &record)?;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    conn.execute("DELETE FROM meta WHERE key = ?1", [DUE])?;
+    Ok(())
+}
+
+/// Names the order of a receipt projected without it (this till's row of
+/// that id only: a clashing id is quarantined, not projected).
+fn link_receipt(conn: &Connection, till: &str, record: &Record) -> Result<()> {
+    let Record::Receipt(r) = record else {
+        return Ok(());
+    };
+    let Some(order) = &r.order_id else {
+        return Ok(());
+    };
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO purchase_order_records (record_id, order_id, kind)
+         SELECT id, ?2, 'receipt' FROM stock_records WHERE id = ?1 AND till_id = ?3",
+    )?
+    .execute(params![r.id, order, till])?;
+    Ok(())
+}
