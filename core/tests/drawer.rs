@@ -581,3 +581,39 @@ fn a_sale_or_refund_naming_a_session_by_no_valid_id_breaks_the_record_rules() ->
     }
     Ok(())
 }
+
+#[test]
+fn years_of_past_sessions_do_not_slow_a_sale_or_the_reports() -> R {
+    // 4,000 closed sessions (three shifts a day for under four years),
+    // written straight into the projection to keep the test short. Which
+    // session is open was found by looking, for each session, through every
+    // close of the till (SQLite picked the till's index over the session's):
+    // with these rows each sale, cash movement and report took seconds, and
+    // it grew with the square of the number of sessions.
+    let dir = tempfile::tempdir()?;
+    let mut s = drawer_till(dir.path())?;
+    let till = s.info().till_id.clone();
+    s.connection().execute_batch(&format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000)
+         INSERT INTO drawer_records (id, kind, session_id, till_id, at, hlc, amount)
+         SELECT 'o' || i, 'open', 'o' || i, '{till}', i, i, 0 FROM n;
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000)
+         INSERT INTO drawer_records (id, kind, session_id, till_id, at, hlc, amount)
+         SELECT 'c' || i, 'close', 'o' || i, '{till}', i, i, 0 FROM n;"
+    ))?;
+    let started = std::time::Instant::now();
+    assert!(s.drawer_status()?.is_none());
+    s.open_drawer_session(1_000)?;
+    sell_cash(&mut s, "MILK", 1, 250)?;
+    s.drawer_cash_out(100, "bank drop")?;
+    let z = s.close_drawer_session(ClosingCount::Total(1_150))?;
+    assert_eq!(z.over_short.map(|a| a.minor), Some(0));
+    let day = s.drawer_day_report(z.closed_at.ok_or("closed")?.date_naive(), None)?;
+    assert!(day.sessions.iter().any(|x| x.session_id == z.session_id));
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(3),
+        "a session's writes and reports took {took:?} with 4,000 past sessions"
+    );
+    Ok(())
+}
