@@ -43,6 +43,15 @@ pub fn check_record(key: &str, record: &Record) -> Check {
             id(key, field, v)?;
         }
     }
+    // The drawer session a sale or refund names (issue 10): an id, when given.
+    let session = match record {
+        Record::Sale(s) => s.drawer_session.as_deref(),
+        Record::Refund(r) => r.drawer_session.as_deref(),
+        _ => None,
+    };
+    if let Some(v) = session {
+        id(key, "drawer session", v)?;
+    }
     match record {
         Record::Sale(s) => {
             text(key, "number", &s.number)?;

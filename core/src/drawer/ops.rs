@@ -16,7 +16,7 @@ use crate::validate::{MAX_QTY, MAX_TEXT_LEN};
 
 use super::denominations;
 use super::report::{DrawerReport, session_report};
-use super::rules::MAX_DRAWER_AMOUNT;
+use super::rules::{MAX_DRAWER_AMOUNT, MAX_EXPECTED};
 use super::session;
 
 /// What was counted in the drawer at close.
@@ -187,7 +187,7 @@ impl Store {
             let expected = super::report::cash(w.conn, &till, &session)?
                 .ok_or_else(|| CoreError::not_found("drawer session", session.clone()))?
                 .expected()?;
-            if expected.checked_abs().is_none_or(|e| e > MAX_DRAWER_AMOUNT) {
+            if expected.checked_abs().is_none_or(|e| e > MAX_EXPECTED) {
                 return Err(CoreError::Corrupt(format!(
                     "the session's expected cash {expected} is past what a close can record"
                 )));

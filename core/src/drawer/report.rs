@@ -6,6 +6,10 @@
 //!
 //! over the sales, refunds and movements of the session's own till that
 //! name the session. Over/short = counted − expected.
+//!
+//! Queries of one session's records write `+kind`, so SQLite looks them up
+//! by the (session, till) index, never by walking the till's (till, kind)
+//! index through every session's records.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -158,7 +162,7 @@ pub(crate) fn cash(conn: &Connection, till_id: &str, session: &str) -> Result<Op
         Ok(conn
             .prepare_cached(
                 "SELECT COALESCE(SUM(amount), 0) FROM drawer_records
-                 WHERE session_id = ?1 AND till_id = ?2 AND kind = ?3",
+                 WHERE session_id = ?1 AND till_id = ?2 AND +kind = ?3",
             )?
             .query_row(params![session, till_id, kind], |r| r.get(0))?)
     };
@@ -203,7 +207,7 @@ pub(crate) fn session_report(
     let movements = conn
         .prepare_cached(
             "SELECT id, at, kind, amount, COALESCE(reason, ''), staff_id FROM drawer_records
-             WHERE session_id = ?1 AND till_id = ?2 AND kind IN ('in', 'out') ORDER BY hlc, id",
+             WHERE session_id = ?1 AND till_id = ?2 AND +kind IN ('in', 'out') ORDER BY hlc, id",
         )?
         .query_map(params![session, till_id], |r| {
             Ok(CashMovementView {
@@ -219,7 +223,7 @@ pub(crate) fn session_report(
     let closes: Vec<Close> = conn
         .prepare_cached(
             "SELECT id, at, amount, expected, staff_id FROM drawer_records
-             WHERE session_id = ?1 AND till_id = ?2 AND kind = 'close' ORDER BY hlc, id",
+             WHERE session_id = ?1 AND till_id = ?2 AND +kind = 'close' ORDER BY hlc, id",
         )?
         .query_map(params![session, till_id], |r| {
             Ok(Close {
@@ -339,7 +343,7 @@ impl Store {
                 "SELECT o.till_id, o.id FROM drawer_records o
                  WHERE o.kind = 'open' AND (?3 IS NULL OR o.till_id = ?3)
                    AND ((o.at >= ?1 AND o.at < ?2)
-                        OR EXISTS (SELECT 1 FROM drawer_records c WHERE c.kind = 'close'
+                        OR EXISTS (SELECT 1 FROM drawer_records c WHERE +c.kind = 'close'
                                    AND c.session_id = o.id AND c.till_id = o.till_id
                                    AND c.at >= ?1 AND c.at < ?2))
                  ORDER BY o.till_id, o.hlc, o.id",

@@ -37,23 +37,30 @@ impl CashSessions {
     }
 }
 
-/// The sessions of `till_id` without a close, newest first.
-pub(crate) fn open_sessions(conn: &Connection, till_id: &str) -> Result<Vec<String>> {
+/// The sessions of `till_id` without a close, newest first (at most
+/// `limit`).
+///
+/// `+c.kind` keeps SQLite off the index on (till, kind) for the close
+/// looked up per session: with it, every session's look-up went through
+/// every close of the till, and a sale took seconds after a few thousand
+/// sessions. Each look-up is one probe of the (session, till) index.
+pub(crate) fn open_sessions(conn: &Connection, till_id: &str, limit: i64) -> Result<Vec<String>> {
     Ok(conn
         .prepare_cached(
             "SELECT o.id FROM drawer_records o
              WHERE o.kind = 'open' AND o.till_id = ?1
                AND NOT EXISTS (SELECT 1 FROM drawer_records c
-                               WHERE c.kind = 'close' AND c.session_id = o.id AND c.till_id = o.till_id)
-             ORDER BY o.hlc DESC, o.id DESC",
+                               WHERE +c.kind = 'close' AND c.session_id = o.id AND c.till_id = o.till_id)
+             ORDER BY o.hlc DESC, o.id DESC
+             LIMIT ?2",
         )?
-        .query_map([till_id], |r| r.get(0))?
+        .query_map(rusqlite::params![till_id, limit], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?)
 }
 
 /// The current session of `till_id`, if one is open.
 pub(crate) fn current(conn: &Connection, till_id: &str) -> Result<Option<String>> {
-    Ok(open_sessions(conn, till_id)?.into_iter().next())
+    Ok(open_sessions(conn, till_id, 1)?.into_iter().next())
 }
 
 /// The session a sale or refund of `till_id` names: the current one, if
