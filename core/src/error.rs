@@ -77,6 +77,11 @@ pub enum CoreError {
     /// The role of whoever is acting (or of their approver) does not allow it.
     #[error("{0}")]
     NotPermitted(String),
+    /// The role of whoever is acting does not allow it alone and nobody
+    /// approved it: `role` (cashier, supervisor, manager) is the lowest that
+    /// may approve, so a till can ask for that PIN on the spot.
+    #[error("{message}")]
+    ApprovalNeeded { role: String, message: String },
     /// The receipt printer failed; whatever was being printed is saved.
     #[cfg(feature = "store")]
     #[error(transparent)]
@@ -124,7 +129,8 @@ impl CoreError {
             CoreError::SignInRequired
             | CoreError::WrongPin(_)
             | CoreError::PinLocked(_)
-            | CoreError::NotPermitted(_) => ErrorCode::Unauthorized,
+            | CoreError::NotPermitted(_)
+            | CoreError::ApprovalNeeded { .. } => ErrorCode::Unauthorized,
             #[cfg(feature = "store")]
             CoreError::Printer(_) => ErrorCode::Printer,
         }
