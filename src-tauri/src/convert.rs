@@ -171,18 +171,20 @@ pub fn error_info(e: CoreError) -> ErrorInfo {
     }
 }
 
-/// An approver's PIN that found nobody says so (the core's message names
-/// how many tries are left, or the pause).
+/// An approver's PIN that found nobody (wrong, paused, malformed) says so
+/// and names the field `approve_pin`, so the UI asks for it again.
 pub fn approval_error(e: CoreError) -> ErrorInfo {
-    match e {
+    let mut info = match e {
         CoreError::WrongPin(left) => ErrorInfo {
             code: ErrorCode::Unauthorized,
             message: format!(
                 "approval: wrong PIN ({left} tries left before PIN checks pause for 30 s)"
             ),
             row: None,
-            field: Some("approve_pin".into()),
+            field: None,
         },
         other => error_info(other),
-    }
+    };
+    info.field = Some("approve_pin".into());
+    info
 }

@@ -142,9 +142,14 @@ async fn call_approved<A: Serialize + ?Sized, R: DeserializeOwned>(
                 approve_pin = Some(crate::staff::approval::ask(&e, None).await?);
                 asked = Some(e);
             }
-            // The approver's PIN was wrong, or their role may not approve
-            // this: ask again, saying why.
-            Err(e) if e.code == ErrorCode::Unauthorized && asked.is_some() => {
+            // The approver's PIN was wrong (or PIN checks paused), or
+            // their role may not approve this: ask again, saying why.
+            Err(e)
+                if asked.is_some()
+                    && (e.field.as_deref() == Some("approve_pin")
+                        || (e.code == ErrorCode::Unauthorized
+                            && e.message.contains("may not approve"))) =>
+            {
                 let need = asked.clone().unwrap_or_else(|| e.clone());
                 approve_pin = Some(crate::staff::approval::ask(&need, Some(&e)).await?);
             }

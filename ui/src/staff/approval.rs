@@ -39,6 +39,11 @@ fn cancelled() -> ErrorInfo {
     }
 }
 
+/// Cancels a question still waiting (the till locked under it).
+pub fn cancel() {
+    answer(None);
+}
+
 fn answer(pin: Option<String>) {
     if let Some(resolve) = ANSWER.with(|a| a.borrow_mut().take()) {
         let v = pin.map_or(JsValue::NULL, |p| JsValue::from_str(&p));

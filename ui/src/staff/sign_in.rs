@@ -24,6 +24,8 @@ pub fn SignInScreen(ctx: Ctx) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let kept = cart_lines();
+    // Locked while an approval was asked: that operation is not done.
+    crate::staff::approval::cancel();
     let submit = Callback::new(move |()| {
         let typed = pin.get_untracked();
         if typed.len() < 4 || busy.get_untracked() {
