@@ -72,7 +72,7 @@ pub fn operator(s: &Store, session: &mut Option<Session>, touch: bool) -> Result
 
 /// The session as the UI sees it.
 pub fn view(s: &Store, session: &Option<Session>) -> Result<StaffSession> {
-    let catalog_writable = !s.sync_config()?.is_some_and(|c| c.role.as_str() == "till");
+    let catalog_writable = s.sync_config()?.is_none_or(|c| c.role.as_str() != "till");
     Ok(StaffSession {
         staff_exist: s.staff_exist()?,
         signed_in: session.as_ref().map(|x| x.who.clone()),
