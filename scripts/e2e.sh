@@ -51,5 +51,5 @@ echo "display $DISPLAY"
 if [[ $mode == bench ]]; then
   cargo run -p shopsync-e2e --release --example app_bench
 else
-  cargo test -p shopsync-e2e --release --test till --test app_shell -- --ignored --test-threads=1 "${@}"
+  cargo test -p shopsync-e2e --release --test till --test app_shell --test staff -- --ignored --test-threads=1 "${@}"
 fi

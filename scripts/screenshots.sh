@@ -12,7 +12,9 @@
 # unavailable (a_pickup_order_is_accepted_made_ready_and_collected), and
 # sell-de.png, the Sell screen in German
 # (the_till_speaks_german_when_chosen_and_keeps_it), and settings-about.png
-# (about_shows_the_build_and_diagnostics_name_it_and_the_store). The
+# (about_shows_the_build_and_diagnostics_name_it_and_the_store), and
+# sign-in.png, the PIN pad after a wrong PIN
+# (a_cashier_signs_in_with_a_pin_sells_and_locks_with_the_cart_kept). The
 # customer's web app's pictures (phone and desktop sizes) come from the
 # browser tests (scripts/e2e-web.sh) into web/: customer-catalog-phone.png,
 # customer-list-phone.png, customer-orders-phone.png, customer-list-desktop.png.

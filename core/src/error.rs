@@ -90,6 +90,11 @@ pub enum CoreError {
         "drawer session {0} is already open on this till: close it first (shopsync drawer close-session)"
     )]
     DrawerSessionOpen(String),
+    /// The role of whoever is acting does not allow it alone and nobody
+    /// approved it: `role` (cashier, supervisor, manager) is the lowest that
+    /// may approve, so a till can ask for that PIN on the spot.
+    #[error("{message}")]
+    ApprovalNeeded { role: String, message: String },
     /// The receipt printer failed; whatever was being printed is saved.
     #[cfg(feature = "store")]
     #[error(transparent)]
@@ -137,7 +142,8 @@ impl CoreError {
             CoreError::SignInRequired
             | CoreError::WrongPin(_)
             | CoreError::PinLocked(_)
-            | CoreError::NotPermitted(_) => ErrorCode::Unauthorized,
+            | CoreError::NotPermitted(_)
+            | CoreError::ApprovalNeeded { .. } => ErrorCode::Unauthorized,
             CoreError::DrawerSessionRequired
             | CoreError::NoDrawerSession
             | CoreError::DrawerSessionOpen(_) => ErrorCode::Conflict,

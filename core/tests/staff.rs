@@ -181,7 +181,7 @@ fn managing_staff_needs_a_manager_and_keeps_one() -> R {
         Cashier,
         "5555",
     );
-    assert!(matches!(e, Err(CoreError::NotPermitted(_))), "{e:?}");
+    assert!(matches!(e, Err(CoreError::ApprovalNeeded { .. })), "{e:?}");
     // ... unless a manager approves with their PIN.
     let approved = Operator::new(cal.clone()).approved_by(ann.clone());
     add_staff(&mut s, Some(&approved), "Dan", Cashier, "5555")?;
@@ -248,9 +248,9 @@ fn once_staff_exist_operations_need_someone_signed_in() -> R {
     let e = s.acting(by_cal.clone(), |s| {
         s.add_product(product("EGG", "Eggs", 30))
     });
-    assert!(matches!(e, Err(CoreError::NotPermitted(_))), "{e:?}");
+    assert!(matches!(e, Err(CoreError::ApprovalNeeded { .. })), "{e:?}");
     let e = s.acting(by_cal, |s| s.set_setting("cashier_refund_limit", "100000"));
-    assert!(matches!(e, Err(CoreError::NotPermitted(_))), "{e:?}");
+    assert!(matches!(e, Err(CoreError::ApprovalNeeded { .. })), "{e:?}");
     s.acting(Some(Operator::new(ann)), |s| {
         s.add_product(product("EGG", "Eggs", 30))
     })?;
@@ -289,7 +289,10 @@ fn a_refund_above_the_cashier_limit_needs_a_supervisor_and_records_who() -> R {
     let e = s.acting(Some(by_cal.clone()), |s| {
         s.refund(&sale2.sale_id, all.clone())
     });
-    assert!(matches!(e, Err(CoreError::NotPermitted(_))), "{e:?}");
+    assert!(
+        matches!(&e, Err(CoreError::ApprovalNeeded { role, .. }) if role == "supervisor"),
+        "{e:?}"
+    );
     // Another cashier's PIN is no approval.
     let by_ann = Operator::new(ann);
     let dan = add_staff(&mut s, Some(&by_ann), "Dan", Cashier, "5555")?;
@@ -337,7 +340,7 @@ fn a_cashier_price_override_needs_approval_and_discounts_follow_the_limit() -> R
     let e = s.acting(Some(by_cal.clone()), |s| {
         s.sell(&[cheaper.clone()], &[cash(50)])
     });
-    assert!(matches!(e, Err(CoreError::NotPermitted(_))), "{e:?}");
+    assert!(matches!(e, Err(CoreError::ApprovalNeeded { .. })), "{e:?}");
     assert!(
         s.sales(&SalesFilter::default())?.is_empty(),
         "nothing recorded"
@@ -365,7 +368,7 @@ fn a_cashier_price_override_needs_approval_and_discounts_follow_the_limit() -> R
     let e = s.acting(Some(by_cal.clone()), |s| {
         s.sell(&[twenty.clone()], &[cash(80)])
     });
-    assert!(matches!(e, Err(CoreError::NotPermitted(_))), "{e:?}");
+    assert!(matches!(e, Err(CoreError::ApprovalNeeded { .. })), "{e:?}");
     // A supervisor does both alone.
     let own = s.acting(Some(Operator::new(sue.clone())), |s| {
         s.sell(&[twenty, cheaper], &[cash(130)])
@@ -686,7 +689,7 @@ fn order_steps_parking_and_till_settings_need_someone_signed_in() -> R {
     s.acting(by_cal.clone(), |s| s.park_cart("", &lines))?;
     assert!(matches!(
         s.acting(by_cal, |s| s.rename_till("Till 9")),
-        Err(CoreError::NotPermitted(_))
+        Err(CoreError::ApprovalNeeded { .. })
     ));
     Ok(())
 }
@@ -728,4 +731,33 @@ fn two_tills_each_deactivating_a_manager_offline_can_name_a_manager_again() -> R
         Err(CoreError::SignInRequired)
     ));
     verify_clean(&a)
+}
+
+#[test]
+fn the_idle_lock_is_a_whole_number_of_minutes_set_by_a_manager() -> R {
+    let dir = tempfile::tempdir()?;
+    let (mut s, [ann, _, cal]) = shop(dir.path())?;
+    let by_ann = Some(Operator::new(ann));
+    for bad in ["", "five", "-1", "1.5", "1441"] {
+        let e = s.acting(by_ann.clone(), |s| s.set_setting("lock_after_minutes", bad));
+        assert!(
+            matches!(&e, Err(CoreError::Invalid { field: Some(f), .. }) if f == "lock_after_minutes"),
+            "{bad}: {e:?}"
+        );
+    }
+    let e = s.acting(Some(Operator::new(cal)), |s| {
+        s.set_setting("lock_after_minutes", "0")
+    });
+    assert!(
+        matches!(&e, Err(CoreError::ApprovalNeeded { role, .. }) if role == "manager"),
+        "{e:?}"
+    );
+    s.acting(by_ann, |s| s.set_setting("lock_after_minutes", "0"))?;
+    let value = s
+        .settings()?
+        .into_iter()
+        .find(|(k, _)| k == "lock_after_minutes")
+        .map(|(_, v)| v);
+    assert_eq!(value.as_deref(), Some("0"));
+    Ok(())
 }

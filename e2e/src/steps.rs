@@ -173,3 +173,54 @@ pub fn only_sale(db: &Path) -> Result<shopsync_core::types::SaleDetail> {
 pub fn sales_on_disk(db: &Path) -> Result<usize> {
     Ok(Store::open(db)?.sales(&SalesFilter::default())?.len())
 }
+
+/// PINs of the staffed shop's people ([`staffed_shop`]).
+pub const MANAGER_PIN: &str = "1111";
+pub const CASHIER_PIN: &str = "3333";
+
+/// The staff ids of [`staffed_shop`].
+pub struct Staff {
+    pub manager: String,
+    pub cashier: String,
+}
+
+/// [`seed`]'s shop with staff: Ann the manager and Cal the cashier, who
+/// refunds up to 1.00 alone (setting `cashier_refund_limit`).
+pub fn staffed_shop(db: &Path) -> Result<(Store, Staff)> {
+    use shopsync_core::staff::{NewStaff, Operator, Pin, StaffRole};
+    let mut s = seed(db)?;
+    let ann = s
+        .add_staff(NewStaff {
+            name: "Ann".into(),
+            role: StaffRole::Manager,
+            pin: Pin::parse(MANAGER_PIN)?,
+        })?
+        .id;
+    let by_ann = Some(Operator::new(ann.clone()));
+    let cal = s
+        .acting(by_ann.clone(), |s| {
+            s.add_staff(NewStaff {
+                name: "Cal".into(),
+                role: StaffRole::Cashier,
+                pin: Pin::parse(CASHIER_PIN)?,
+            })
+        })?
+        .id;
+    s.acting(by_ann, |s| s.set_setting("cashier_refund_limit", "100"))?;
+    Ok((
+        s,
+        Staff {
+            manager: ann,
+            cashier: cal,
+        },
+    ))
+}
+
+/// Signs in on the PIN pad with the keyboard: the PIN, then Enter.
+pub async fn sign_in_with_keys(app: &App, pin: &str) -> Result<()> {
+    app.el("sign-in").await?;
+    app.type_keys("sign-in-pad-input", &format!("{pin}{}", enter()))
+        .await?;
+    app.wait_gone("sign-in").await?;
+    Ok(())
+}

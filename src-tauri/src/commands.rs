@@ -76,6 +76,15 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         enrol,
         rebuild,
         report_ui_error,
+        crate::staff::staff_session,
+        crate::staff::sign_in,
+        crate::staff::sign_out,
+        crate::staff::staff_touch,
+        crate::staff::staff_list,
+        crate::staff::add_staff,
+        crate::staff::set_staff_role,
+        crate::staff::set_staff_pin,
+        crate::staff::deactivate_staff,
         crate::support::about,
         crate::support::copy_diagnostics,
         crate::support::open_log_folder,
@@ -175,9 +184,9 @@ async fn quote(state: S<'_>, req: Vec<CartLineInput>) -> CmdResult<SaleQuote> {
 }
 
 #[tauri::command]
-async fn sell(state: S<'_>, req: SellInput) -> CmdResult<SaleReceipt> {
+async fn sell(state: S<'_>, req: SellInput, approve_pin: Option<String>) -> CmdResult<SaleReceipt> {
     state
-        .with(move |s| {
+        .with_approval(approve_pin, move |s| {
             let c = s.currency();
             s.sell(
                 &convert::cart(c, &req.lines)?,
@@ -188,9 +197,13 @@ async fn sell(state: S<'_>, req: SellInput) -> CmdResult<SaleReceipt> {
 }
 
 #[tauri::command]
-async fn park_cart(state: S<'_>, req: ParkInput) -> CmdResult<ParkedCart> {
+async fn park_cart(
+    state: S<'_>,
+    req: ParkInput,
+    approve_pin: Option<String>,
+) -> CmdResult<ParkedCart> {
     state
-        .with(move |s| s.park_cart(&req.label, &req.lines))
+        .with_approval(approve_pin, move |s| s.park_cart(&req.label, &req.lines))
         .await
 }
 
@@ -207,30 +220,52 @@ async fn resume_parked_cart(state: S<'_>, req: IdInput) -> CmdResult<ParkedCart>
 // --- products -----------------------------------------------------------------
 
 #[tauri::command]
-async fn add_product(state: S<'_>, req: ProductInput) -> CmdResult<Product> {
+async fn add_product(
+    state: S<'_>,
+    req: ProductInput,
+    approve_pin: Option<String>,
+) -> CmdResult<Product> {
     state
-        .with(move |s| s.add_product(convert::new_product(s.currency(), req)?))
+        .with_approval(approve_pin, move |s| {
+            s.add_product(convert::new_product(s.currency(), req)?)
+        })
         .await
 }
 
 #[tauri::command]
-async fn edit_product(state: S<'_>, req: EditProductInput) -> CmdResult<Product> {
+async fn edit_product(
+    state: S<'_>,
+    req: EditProductInput,
+    approve_pin: Option<String>,
+) -> CmdResult<Product> {
     state
-        .with(move |s| {
+        .with_approval(approve_pin, move |s| {
             s.edit_product_ref(&req.sku, convert::product_edit(s.currency(), req.product)?)
         })
         .await
 }
 
 #[tauri::command]
-async fn archive_product(state: S<'_>, req: IdInput) -> CmdResult<Product> {
-    state.with(move |s| s.archive_product(&req.id)).await
+async fn archive_product(
+    state: S<'_>,
+    req: IdInput,
+    approve_pin: Option<String>,
+) -> CmdResult<Product> {
+    state
+        .with_approval(approve_pin, move |s| s.archive_product(&req.id))
+        .await
 }
 
 #[tauri::command]
-async fn merge_products(state: S<'_>, req: MergeProductsInput) -> CmdResult<Product> {
+async fn merge_products(
+    state: S<'_>,
+    req: MergeProductsInput,
+    approve_pin: Option<String>,
+) -> CmdResult<Product> {
     state
-        .with(move |s| s.merge_products(&req.keep, &req.other).map(|m| m.kept))
+        .with_approval(approve_pin, move |s| {
+            s.merge_products(&req.keep, &req.other).map(|m| m.kept)
+        })
         .await
 }
 
@@ -255,9 +290,13 @@ async fn stock_levels(state: S<'_>, req: StockQuery) -> CmdResult<Vec<StockLevel
 }
 
 #[tauri::command]
-async fn receive(state: S<'_>, req: ReceiveInput) -> CmdResult<String> {
+async fn receive(
+    state: S<'_>,
+    req: ReceiveInput,
+    approve_pin: Option<String>,
+) -> CmdResult<String> {
     state
-        .with(move |s| {
+        .with_approval(approve_pin, move |s| {
             let lines = convert::receive(s.currency(), &req)?;
             s.receive(req.supplier.as_deref().filter(|x| !x.is_empty()), &lines)
         })
@@ -265,9 +304,11 @@ async fn receive(state: S<'_>, req: ReceiveInput) -> CmdResult<String> {
 }
 
 #[tauri::command]
-async fn adjust(state: S<'_>, req: AdjustInput) -> CmdResult<String> {
+async fn adjust(state: S<'_>, req: AdjustInput, approve_pin: Option<String>) -> CmdResult<String> {
     state
-        .with(move |s| s.adjust(&req.code, req.delta, req.reason.parse()?, req.note))
+        .with_approval(approve_pin, move |s| {
+            s.adjust(&req.code, req.delta, req.reason.parse()?, req.note)
+        })
         .await
 }
 
@@ -305,8 +346,14 @@ async fn count_view(state: S<'_>, req: IdInput) -> CmdResult<CountView> {
 }
 
 #[tauri::command]
-async fn count_post(state: S<'_>, req: IdInput) -> CmdResult<CountView> {
-    state.with(move |s| s.count_post(&req.id)).await
+async fn count_post(
+    state: S<'_>,
+    req: IdInput,
+    approve_pin: Option<String>,
+) -> CmdResult<CountView> {
+    state
+        .with_approval(approve_pin, move |s| s.count_post(&req.id))
+        .await
 }
 
 #[tauri::command]
@@ -325,7 +372,7 @@ async fn sales(state: S<'_>, req: SalesQuery) -> CmdResult<Vec<SaleSummary>> {
                 to: req.to,
                 till_id: None,
                 sku: req.sku.filter(|x| !x.trim().is_empty()),
-                staff_id: None,
+                staff_id: req.staff_id.filter(|x| !x.trim().is_empty()),
                 limit: req.limit,
             })
         })
@@ -338,9 +385,15 @@ async fn sale(state: S<'_>, req: IdInput) -> CmdResult<SaleDetail> {
 }
 
 #[tauri::command]
-async fn refund(state: S<'_>, req: RefundInput) -> CmdResult<RefundReceipt> {
+async fn refund(
+    state: S<'_>,
+    req: RefundInput,
+    approve_pin: Option<String>,
+) -> CmdResult<RefundReceipt> {
     state
-        .with(move |s| s.refund(&req.sale_id, convert::refund(&req)))
+        .with_approval(approve_pin, move |s| {
+            s.refund(&req.sale_id, convert::refund(&req))
+        })
         .await
 }
 
@@ -375,21 +428,37 @@ async fn order(state: S<'_>, req: IdInput) -> CmdResult<OrderView> {
 }
 
 #[tauri::command]
-async fn order_accept(state: S<'_>, req: OrderAcceptInput) -> CmdResult<OrderView> {
+async fn order_accept(
+    state: S<'_>,
+    req: OrderAcceptInput,
+    approve_pin: Option<String>,
+) -> CmdResult<OrderView> {
     state
-        .with(move |s| s.order_accept(&req.id, &req.unavailable))
+        .with_approval(approve_pin, move |s| {
+            s.order_accept(&req.id, &req.unavailable)
+        })
         .await
 }
 
 #[tauri::command]
-async fn order_ready(state: S<'_>, req: IdInput) -> CmdResult<OrderView> {
-    state.with(move |s| s.order_ready(&req.id)).await
+async fn order_ready(
+    state: S<'_>,
+    req: IdInput,
+    approve_pin: Option<String>,
+) -> CmdResult<OrderView> {
+    state
+        .with_approval(approve_pin, move |s| s.order_ready(&req.id))
+        .await
 }
 
 #[tauri::command]
-async fn order_reject(state: S<'_>, req: OrderRejectInput) -> CmdResult<OrderView> {
+async fn order_reject(
+    state: S<'_>,
+    req: OrderRejectInput,
+    approve_pin: Option<String>,
+) -> CmdResult<OrderView> {
     state
-        .with(move |s| s.order_reject(&req.id, &req.reason))
+        .with_approval(approve_pin, move |s| s.order_reject(&req.id, &req.reason))
         .await
 }
 
@@ -405,9 +474,13 @@ async fn order_quote(state: S<'_>, req: IdInput) -> CmdResult<SaleQuote> {
 }
 
 #[tauri::command]
-async fn order_collect(state: S<'_>, req: OrderCollectInput) -> CmdResult<OrderCollected> {
+async fn order_collect(
+    state: S<'_>,
+    req: OrderCollectInput,
+    approve_pin: Option<String>,
+) -> CmdResult<OrderCollected> {
     state
-        .with(move |s| {
+        .with_approval(approve_pin, move |s| {
             let tenders = convert::tenders(s.currency(), &req.tenders)?;
             let (order, receipt) = s.order_collect(&req.id, &tenders)?;
             Ok(OrderCollected { order, receipt })
@@ -423,16 +496,28 @@ async fn suppliers(state: S<'_>) -> CmdResult<Vec<Supplier>> {
 }
 
 #[tauri::command]
-async fn add_supplier(state: S<'_>, req: SupplierInput) -> CmdResult<Supplier> {
+async fn add_supplier(
+    state: S<'_>,
+    req: SupplierInput,
+    approve_pin: Option<String>,
+) -> CmdResult<Supplier> {
     state
-        .with(move |s| s.add_supplier(convert::new_supplier(req)))
+        .with_approval(approve_pin, move |s| {
+            s.add_supplier(convert::new_supplier(req))
+        })
         .await
 }
 
 #[tauri::command]
-async fn edit_supplier(state: S<'_>, req: EditSupplierInput) -> CmdResult<Supplier> {
+async fn edit_supplier(
+    state: S<'_>,
+    req: EditSupplierInput,
+    approve_pin: Option<String>,
+) -> CmdResult<Supplier> {
     state
-        .with(move |s| s.edit_supplier(&req.id, convert::supplier_edit(req.supplier)))
+        .with_approval(approve_pin, move |s| {
+            s.edit_supplier(&req.id, convert::supplier_edit(req.supplier))
+        })
         .await
 }
 
@@ -442,9 +527,15 @@ async fn tax_classes(state: S<'_>) -> CmdResult<Vec<TaxClass>> {
 }
 
 #[tauri::command]
-async fn set_tax_class(state: S<'_>, req: TaxClassInput) -> CmdResult<TaxClass> {
+async fn set_tax_class(
+    state: S<'_>,
+    req: TaxClassInput,
+    approve_pin: Option<String>,
+) -> CmdResult<TaxClass> {
     state
-        .with(move |s| s.set_tax_class(convert::tax_class(req)?))
+        .with_approval(approve_pin, move |s| {
+            s.set_tax_class(convert::tax_class(req)?)
+        })
         .await
 }
 
@@ -475,15 +566,20 @@ async fn settings(state: S<'_>) -> CmdResult<SettingsView> {
                     p => p.to_string(),
                 },
                 time_zone: get("time_zone"),
+                lock_after_minutes: crate::session::lock_after_minutes(s)?,
             })
         })
         .await
 }
 
 #[tauri::command]
-async fn save_settings(state: S<'_>, req: SettingsInput) -> CmdResult<()> {
+async fn save_settings(
+    state: S<'_>,
+    req: SettingsInput,
+    approve_pin: Option<String>,
+) -> CmdResult<()> {
     state
-        .with(move |s| {
+        .with_approval(approve_pin, move |s| {
             let current = s.settings()?;
             let get = |k: &str| {
                 current
@@ -515,6 +611,11 @@ async fn save_settings(state: S<'_>, req: SettingsInput) -> CmdResult<()> {
                 && get("time_zone").unwrap_or("") != zone
             {
                 changed.push(("time_zone", zone));
+            }
+            if let Some(minutes) = req.lock_after_minutes.as_deref().map(str::trim)
+                && crate::session::lock_after_minutes(s)?.to_string() != minutes
+            {
+                changed.push(("lock_after_minutes", minutes));
             }
             let till_name = req.till_name.trim();
             if till_name.is_empty() {

@@ -6,11 +6,11 @@ use shopsync_core::{
     CartLine, CoreError, NewProduct, NewSupplier, NewTaxClass, ProductEdit, ReceiveLine,
     RefundRequest, Result, SupplierEdit, TenderInput,
 };
-use shopsync_types::Currency;
 use shopsync_types::ipc::{
     CartLineInput, ProductInput, ReceiveInput, RefundInput, SupplierInput, TaxClassInput,
     TenderInput as TenderText,
 };
+use shopsync_types::{Currency, ErrorCode, ErrorInfo};
 
 fn money(c: Currency, field: &str, text: &str) -> Result<i64> {
     c.parse(text).map_err(money_err(field))
@@ -150,4 +150,44 @@ pub fn tax_class(t: TaxClassInput) -> Result<NewTaxClass> {
         rate_bp,
         inclusive: t.inclusive,
     })
+}
+
+/// A core error as the UI sees it. Staff errors get their own codes, so
+/// the UI knows to show the PIN pad (`SignInRequired`) or to ask for an
+/// approver's PIN and retry (`ApprovalNeeded`, `field` naming the role
+/// that may approve); the core keeps `unauthorized` for the CLI.
+pub fn error_info(e: CoreError) -> ErrorInfo {
+    match e {
+        CoreError::SignInRequired => ErrorInfo {
+            code: ErrorCode::SignInRequired,
+            message: "sign in with your staff PIN: nobody is signed in on this till (it locks after the shop's idle time)".into(),
+            row: None,
+            field: None,
+        },
+        CoreError::ApprovalNeeded { role, message } => ErrorInfo {
+            code: ErrorCode::ApprovalNeeded,
+            message,
+            row: None,
+            field: Some(role),
+        },
+        other => other.info(),
+    }
+}
+
+/// An approver's PIN that found nobody (wrong, paused, malformed) says so
+/// and names the field `approve_pin`, so the UI asks for it again.
+pub fn approval_error(e: CoreError) -> ErrorInfo {
+    let mut info = match e {
+        CoreError::WrongPin(left) => ErrorInfo {
+            code: ErrorCode::Unauthorized,
+            message: format!(
+                "approval: wrong PIN ({left} tries left before PIN checks pause for 30 s)"
+            ),
+            row: None,
+            field: None,
+        },
+        other => error_info(other),
+    };
+    info.field = Some("approve_pin".into());
+    info
 }

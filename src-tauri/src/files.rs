@@ -141,9 +141,13 @@ pub async fn import_products_csv(
         return Ok(None);
     };
     let source = file.clone();
+    // The import runs on its own connection: the one signed in acts there.
+    let operator = state.operator().await?;
     let summary = state
         .job(app, "CSV import", true, move |path, progress| {
-            Store::open(path)?.import_products_csv(&source, progress)
+            let mut s = Store::open(path)?;
+            s.set_operator(operator);
+            s.import_products_csv(&source, progress)
         })
         .await?;
     Ok(Some(picked(&file, summary)))

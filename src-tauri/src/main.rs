@@ -9,7 +9,9 @@ mod diagnostics;
 mod files;
 mod logs;
 mod printing;
+mod session;
 mod single_instance;
+mod staff;
 mod state;
 mod support;
 

@@ -24,8 +24,11 @@ pub async fn printer_settings(state: S<'_>) -> CmdResult<PrinterSettings> {
 pub async fn set_printer_settings(
     state: S<'_>,
     req: PrinterSettingsEdit,
+    approve_pin: Option<String>,
 ) -> CmdResult<PrinterSettings> {
-    state.with(move |s| s.set_printer_settings(&req)).await
+    state
+        .with_approval(approve_pin, move |s| s.set_printer_settings(&req))
+        .await
 }
 
 #[tauri::command]
@@ -45,6 +48,11 @@ pub async fn print_receipt(state: S<'_>, req: PrintReceiptInput) -> CmdResult<Pr
 }
 
 #[tauri::command]
-pub async fn open_drawer(state: S<'_>) -> CmdResult<PrintOutcome> {
-    send(state.with(|s| s.prepare_drawer()).await?).await
+pub async fn open_drawer(state: S<'_>, approve_pin: Option<String>) -> CmdResult<PrintOutcome> {
+    send(
+        state
+            .with_approval(approve_pin, move |s| s.prepare_drawer())
+            .await?,
+    )
+    .await
 }

@@ -19,6 +19,9 @@ use shopsync_types::ipc::{
 use shopsync_types::{ErrorCode, ErrorInfo, Progress};
 use tauri::{AppHandle, Emitter};
 
+use crate::convert;
+use crate::session::{self, Session};
+
 pub type CmdResult<T> = Result<T, ErrorInfo>;
 
 pub struct AppState {
@@ -32,6 +35,8 @@ pub struct AppState {
     gate: Arc<Mutex<()>>,
     /// The background sync, once the till is enrolled with a server.
     sync: Mutex<Option<SyncWorker>>,
+    /// Who is signed in (with staff on the store); see `session.rs`.
+    session: Arc<Mutex<Option<Session>>>,
 }
 
 /// What the indicator shows for a sync status (the core's view; a worker
@@ -51,6 +56,13 @@ pub fn error(code: ErrorCode, message: impl Into<String>) -> ErrorInfo {
         row: None,
         field: None,
     }
+}
+
+fn not_initialized() -> ErrorInfo {
+    error(
+        ErrorCode::NotInitialized,
+        "no store yet: create one, join one from a bundle, or open the demo",
+    )
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -93,6 +105,7 @@ impl AppState {
             job: Arc::new(Mutex::new(None)),
             gate: Arc::new(Mutex::new(())),
             sync: Mutex::new(None),
+            session: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -169,24 +182,74 @@ impl AppState {
         lock(&self.job).clone()
     }
 
-    /// Runs `f` on the open store, on a blocking thread.
+    /// Runs `f` on the open store, on a blocking thread, with the
+    /// signed-in staff member acting (nobody when nobody is, or their
+    /// sign-in lapsed: the core then refuses writes once staff exist).
     pub async fn with<T, F>(&self, f: F) -> CmdResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store) -> shopsync_core::Result<T> + Send + 'static,
+    {
+        self.with_approval(None, f).await
+    }
+
+    /// [`AppState::with`] for an operation the signed-in staff member's
+    /// role may not do alone: `approve_pin`, when given, is found with the
+    /// core's PIN check (wrong PINs count towards its pause) and approves
+    /// this one call only.
+    pub async fn with_approval<T, F>(&self, approve_pin: Option<String>, f: F) -> CmdResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Store) -> shopsync_core::Result<T> + Send + 'static,
     {
         let store = self.store.clone();
         let gate = self.gate.clone();
+        let session = self.session.clone();
         blocking(move || {
             let _turn = lock(&gate);
             let mut guard = lock(&store);
-            let s = guard.as_mut().ok_or_else(|| {
-                error(
-                    ErrorCode::NotInitialized,
-                    "no store yet: create one, join one from a bundle, or open the demo",
-                )
-            })?;
-            f(s).map_err(ErrorInfo::from)
+            let s = guard.as_mut().ok_or_else(not_initialized)?;
+            let mut op =
+                session::operator(s, &mut lock(&session), true).map_err(convert::error_info)?;
+            if let Some(pin) = approve_pin
+                .as_deref()
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+            {
+                let Some(signed_in) = op.take() else {
+                    return Err(convert::error_info(
+                        shopsync_core::CoreError::SignInRequired,
+                    ));
+                };
+                let approver = s.staff_by_pin(pin).map_err(convert::approval_error)?;
+                op = Some(signed_in.approved_by(approver.id));
+            }
+            s.acting(op, f).map_err(convert::error_info)
+        })
+        .await
+    }
+
+    /// Who acts now (for a long job on its own connection).
+    pub async fn operator(&self) -> CmdResult<Option<shopsync_core::staff::Operator>> {
+        self.with_session(|s, session| session::operator(s, session, true))
+            .await
+    }
+
+    /// Runs `f` with the store and the sign-in state (sign in, sign out,
+    /// the session as the UI sees it).
+    pub async fn with_session<T, F>(&self, f: F) -> CmdResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store, &mut Option<Session>) -> shopsync_core::Result<T> + Send + 'static,
+    {
+        let store = self.store.clone();
+        let gate = self.gate.clone();
+        let session = self.session.clone();
+        blocking(move || {
+            let _turn = lock(&gate);
+            let mut guard = lock(&store);
+            let s = guard.as_mut().ok_or_else(not_initialized)?;
+            f(s, &mut lock(&session)).map_err(convert::error_info)
         })
         .await
     }
@@ -209,7 +272,7 @@ impl AppState {
             if guard.is_some() {
                 return Err(error(ErrorCode::Conflict, "this till already has a store"));
             }
-            let s = f(&path).map_err(ErrorInfo::from)?;
+            let s = f(&path).map_err(convert::error_info)?;
             let info = s.info().clone();
             *guard = Some(at_the_counter(s));
             Ok(info)
@@ -265,7 +328,7 @@ impl AppState {
                     },
                 );
             };
-            let out = f(&path, &mut report).map_err(ErrorInfo::from);
+            let out = f(&path, &mut report).map_err(convert::error_info);
             if path.exists() {
                 match Store::open(&path) {
                     Ok(s) => {

@@ -24,6 +24,14 @@ pub enum ErrorCode {
     Network,
     /// The server refused the device's credentials.
     Unauthorized,
+    /// Staff are set up and nobody is signed in on this till (or the till
+    /// locked itself after the shop's idle time, or the person signed in
+    /// was deactivated): sign in with a PIN, then try again.
+    SignInRequired,
+    /// The staff member signed in may not do this alone: someone of
+    /// `field`'s role (supervisor or manager) must approve it with their
+    /// PIN; the same command again with their PIN does it.
+    ApprovalNeeded,
     /// The receipt printer could not be reached or did not take the
     /// receipt (whatever was being printed is kept: print it again later).
     Printer,

@@ -214,6 +214,9 @@ pub struct SalesQuery {
     pub to: Option<NaiveDate>,
     #[serde(default)]
     pub sku: Option<String>,
+    /// Only sales made by this staff member.
+    #[serde(default)]
+    pub staff_id: Option<String>,
     #[serde(default)]
     pub limit: Option<u32>,
 }
@@ -313,6 +316,10 @@ pub struct SettingsView {
     /// (setting `time_zone`).
     #[serde(default)]
     pub time_zone: String,
+    /// Minutes without input before the till locks (0: never; setting
+    /// `lock_after_minutes`, 5 when unset). Only matters with staff.
+    #[serde(default)]
+    pub lock_after_minutes: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -333,6 +340,10 @@ pub struct SettingsInput {
     /// leaves it as it is.
     #[serde(default)]
     pub time_zone: Option<String>,
+    /// Minutes as typed (a whole number, 0: never lock); `None` leaves it
+    /// as it is.
+    #[serde(default)]
+    pub lock_after_minutes: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -477,4 +488,89 @@ pub struct DiagnosticsView {
     pub copied: bool,
     /// Why the clipboard refused it (the text is shown on screen anyway).
     pub copy_error: Option<String>,
+}
+
+// --- staff: sign-in, the idle lock, approvals (issue 10) -------------------------
+
+/// Who works this till now, as the shell keeps it (never a PIN).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedIn {
+    pub staff_id: String,
+    pub name: String,
+    /// `cashier`, `supervisor` or `manager`.
+    pub role: String,
+}
+
+/// The till's sign-in state: with no active staff nobody signs in and
+/// nothing is asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffSession {
+    pub staff_exist: bool,
+    pub signed_in: Option<SignedIn>,
+    /// Minutes without input before the till locks; 0: never.
+    pub lock_after_minutes: u32,
+    /// This device may write the catalog (staff are edited only on one
+    /// that may: a device enrolled as a till may not).
+    pub catalog_writable: bool,
+}
+
+/// A PIN typed on the pad.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinInput {
+    pub pin: String,
+}
+
+impl std::fmt::Debug for PinInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PinInput(****)")
+    }
+}
+
+/// A staff member as Settings lists them (never a PIN or its hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffView {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    pub active: bool,
+}
+
+/// A new staff member: the PIN typed twice, so a slip is caught.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewStaffInput {
+    pub name: String,
+    pub role: String,
+    pub pin: String,
+    pub pin_again: String,
+}
+
+impl std::fmt::Debug for NewStaffInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewStaffInput")
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffRoleInput {
+    pub id: String,
+    pub role: String,
+}
+
+/// A staff member's new PIN, typed twice.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffPinInput {
+    pub id: String,
+    pub pin: String,
+    pub pin_again: String,
+}
+
+impl std::fmt::Debug for StaffPinInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaffPinInput")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
 }

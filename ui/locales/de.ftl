@@ -487,3 +487,46 @@ printer-printed = Beleg gedruckt.
 printer-offline = Verkauf { $number } gespeichert; der Drucker ist nicht erreichbar – später erneut drucken. ({ $error })
 printer-reprint = Erneut drucken
 printer-reprinted = Beleg an den Drucker gesendet.
+
+# Personal: PIN-Feld, Anmeldung, Sperre bei Inaktivität, Freigaben, Einstellungen → Personal
+pin-clear = Löschen
+pin-backspace = Letzte Ziffer löschen
+pin-enter = Eingabe
+sign-in-title = Anmelden
+sign-in-hint = Geben Sie Ihre Personal-PIN ein (4 bis 8 Ziffern) und drücken Sie Enter.
+sign-in-pin = Personal-PIN
+sign-in-cart-kept = Der laufende Verkauf bleibt erhalten ({ $lines } { $lines ->
+    [one] Position
+   *[other] Positionen
+}): wer sich als Nächstes anmeldet, macht damit weiter.
+staff-lock = Sperren
+staff-lock-hint = Kasse sperren oder Kassierer wechseln: die nächste Person gibt ihre PIN ein; der laufende Verkauf bleibt.
+staff-role-cashier = Kassierer
+staff-role-supervisor = Schichtleiter
+staff-role-manager = Manager
+approval-title = Die PIN eines { $role } ist nötig
+approval-pin = PIN der freigebenden Person
+approval-cancel = Abbrechen
+approval-cancelled = Nicht freigegeben: nichts wurde geändert.
+settings-lock-after = Kasse nach so vielen Minuten ohne Benutzung sperren (0: nie)
+settings-lock-after-hint = Mit Personal sperrt sich eine unbenutzte Kasse und fragt nach einer PIN; der laufende Verkauf bleibt. Legt ein Manager fest.
+staff-title = Personal
+staff-till-device = Personal wird auf einem Manager-Gerät bearbeitet: dieses Gerät ist eine Kasse. Ein Manager, der sich hier anmeldet, kann freigeben, aber weder Katalog noch Personal bearbeiten.
+staff-managers-only = Nur ein angemeldeter Manager bearbeitet das Personal.
+staff-name = Name
+staff-role = Rolle
+staff-state = Status
+staff-active = aktiv
+staff-inactive = inaktiv
+staff-none = Noch kein Personal: keine PIN wird verlangt. Die erste Person muss ein Manager sein; danach meldet sich jeder mit PIN an.
+staff-add-title = Person hinzufügen
+staff-pin = PIN (4 bis 8 Ziffern)
+staff-pin-again = Dieselbe PIN noch einmal
+staff-add = Hinzufügen
+staff-added = { $name } hinzugefügt.
+staff-role-changed = { $name } ist jetzt { $role }.
+staff-reset-pin = Neue PIN
+staff-save-pin = PIN speichern
+staff-pin-changed = { $name } hat eine neue PIN.
+staff-deactivate = Deaktivieren
+staff-deactivated = { $name } ist deaktiviert: die PIN meldet niemanden mehr an.

@@ -488,3 +488,46 @@ printer-printed = Receipt printed.
 printer-offline = Sale { $number } saved; the printer is offline — reprint later. ({ $error })
 printer-reprint = Reprint
 printer-reprinted = Receipt sent to the printer.
+
+# Staff: the PIN pad, sign-in, the idle lock, approvals, Settings → Staff
+pin-clear = Clear
+pin-backspace = Delete the last digit
+pin-enter = Enter
+sign-in-title = Sign in
+sign-in-hint = Type your staff PIN (4 to 8 digits) and press Enter.
+sign-in-pin = Staff PIN
+sign-in-cart-kept = The sale in progress is kept ({ $lines } { $lines ->
+    [one] line
+   *[other] lines
+}): whoever signs in next carries on with it.
+staff-lock = Lock
+staff-lock-hint = Lock the till or switch cashier: the next person types their PIN; the sale in progress stays.
+staff-role-cashier = cashier
+staff-role-supervisor = supervisor
+staff-role-manager = manager
+approval-title = A { $role }'s PIN is needed
+approval-pin = Approver's PIN
+approval-cancel = Cancel
+approval-cancelled = Not approved: nothing was changed.
+settings-lock-after = Lock the till after this many minutes without use (0: never)
+settings-lock-after-hint = With staff, an idle till locks and asks for a PIN; the sale in progress stays. Set by a manager.
+staff-title = Staff
+staff-till-device = Staff are edited on a manager's device: this device is a till. A manager signing in here can approve, not edit the catalog or staff.
+staff-managers-only = Only a manager signed in edits staff.
+staff-name = Name
+staff-role = Role
+staff-state = State
+staff-active = active
+staff-inactive = inactive
+staff-none = No staff yet: no PIN is asked. The first staff member added must be a manager; from then on everyone signs in with a PIN.
+staff-add-title = Add a staff member
+staff-pin = PIN (4 to 8 digits)
+staff-pin-again = The same PIN again
+staff-add = Add
+staff-added = { $name } added.
+staff-role-changed = { $name } is now a { $role }.
+staff-reset-pin = New PIN
+staff-save-pin = Save PIN
+staff-pin-changed = { $name } has a new PIN.
+staff-deactivate = Deactivate
+staff-deactivated = { $name } is deactivated: their PIN signs in nobody now.

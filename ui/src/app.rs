@@ -2,7 +2,7 @@
 //! message line, job progress and the sync indicator.
 
 use leptos::prelude::*;
-use shopsync_types::ipc::{EVENT_DATA_CHANGED, EVENT_JOB_PROGRESS, JobProgress};
+use shopsync_types::ipc::{EVENT_DATA_CHANGED, EVENT_JOB_PROGRESS, JobProgress, StaffSession};
 use shopsync_types::{ErrorInfo, Locale, StoreInfo};
 
 use crate::api;
@@ -10,6 +10,7 @@ use crate::components::sync::SyncIndicator;
 use crate::guard;
 use crate::i18n;
 use crate::pages;
+use crate::staff;
 use crate::util::{describe, spawn};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +105,9 @@ pub struct Ctx {
     pub new_orders: RwSignal<u64>,
     /// The language the screens are shown in (chosen in Settings).
     pub locale: RwSignal<Locale>,
+    /// Staff and who is signed in, as the shell last said (`None` until
+    /// asked, and while no store is open).
+    pub staff: RwSignal<Option<StaffSession>>,
 }
 
 impl Ctx {
@@ -154,6 +158,22 @@ impl Ctx {
         });
     }
 
+    /// Asks the shell who is signed in (at start, after a sync, after
+    /// staff were edited).
+    pub fn refresh_staff(&self) {
+        let me = *self;
+        spawn(async move {
+            if me.info.get_untracked().is_none() {
+                return;
+            }
+            if let Ok(s) = api::staff_session().await
+                && me.staff.get_untracked().as_ref() != Some(&s)
+            {
+                me.staff.set(Some(s));
+            }
+        });
+    }
+
     pub fn clear(&self) {
         self.message.set(None);
     }
@@ -184,7 +204,10 @@ pub fn App() -> impl IntoView {
         dialog_open: RwSignal::new(false),
         new_orders: RwSignal::new(0),
         locale: RwSignal::new(webview_locale()),
+        staff: RwSignal::new(None),
     };
+    staff::register(ctx.staff);
+    staff::idle::install(ctx);
     Effect::new(move |_| guard::remember(guard::PAGE_KEY, ctx.page.get().key()));
     let loaded = RwSignal::new(false);
     let db_path = RwSignal::new(String::new());
@@ -194,6 +217,8 @@ pub fn App() -> impl IntoView {
         api::listen::<serde_json_value::Any>(EVENT_DATA_CHANGED, move |_| {
             ctx.progress.set(None);
             ctx.data_version.update(|v| *v += 1);
+            // A sync may have brought staff edits (a deactivation).
+            ctx.refresh_staff();
             // A sync may have brought new store settings (its name, its
             // time zone) from another till.
             if ctx.info.get_untracked().is_some() {
@@ -221,6 +246,13 @@ pub fn App() -> impl IntoView {
                 {
                     ctx.locale.set(l);
                 }
+                // Before the first screen: with staff, the PIN pad comes first.
+                if s.store.is_some() {
+                    match api::staff_session().await {
+                        Ok(st) => ctx.staff.set(Some(st)),
+                        Err(e) => ctx.error(&e),
+                    }
+                }
                 ctx.set_info(s.store);
             }
             Err(e) => ctx.error(&e),
@@ -244,7 +276,10 @@ pub fn App() -> impl IntoView {
 
     // F-key navigation works everywhere.
     let _keys = window_event_listener(leptos::ev::keydown, move |ev| {
-        if ctx.dialog_open.get_untracked() || ctx.info.get_untracked().is_none() {
+        if ctx.dialog_open.get_untracked()
+            || ctx.info.get_untracked().is_none()
+            || ctx.staff.with_untracked(staff::locked)
+        {
             return;
         }
         let page = match ev.key().as_str() {
@@ -282,7 +317,7 @@ pub fn App() -> impl IntoView {
                         {move || ctx.info.get().map(|i| format!("{} · {}", i.store_name, i.till_name)).unwrap_or_else(|| "ShopSync".into())}
                     </div>
                     <nav class="nav">
-                        {move || ctx.info.get().is_some().then(|| Page::ALL.iter().map(|p| {
+                        {move || (ctx.info.get().is_some() && !ctx.staff.with(staff::locked)).then(|| Page::ALL.iter().map(|p| {
                             let p = *p;
                             view! {
                                 <button
@@ -305,6 +340,7 @@ pub fn App() -> impl IntoView {
                             }
                         }).collect_view())}
                     </nav>
+                    <SignedInBadge ctx=ctx />
                     <SyncIndicator ctx=ctx />
                 </header>
                 <Message ctx=ctx />
@@ -321,6 +357,12 @@ pub fn App() -> impl IntoView {
                         if info.is_none() {
                             return view! { <pages::first_launch::FirstLaunch ctx=ctx db_path=db_path /> }.into_any();
                         }
+                        // The pages are not drawn while locked: no key
+                        // reaches them; the Sell screen's cart is kept
+                        // and comes back with the next person.
+                        if ctx.staff.with(staff::locked) {
+                            return view! { <staff::sign_in::SignInScreen ctx=ctx /> }.into_any();
+                        }
                         match ctx.page.get() {
                             Page::Sell => view! { <pages::sell::SellPage ctx=ctx /> }.into_any(),
                             Page::Orders => view! { <pages::orders::OrdersPage ctx=ctx /> }.into_any(),
@@ -332,8 +374,36 @@ pub fn App() -> impl IntoView {
                         }
                     }}
                 </main>
+                <staff::approval::ApprovalDialog ctx=ctx />
             </div>
         }
+    }
+}
+
+/// Who is signed in, and Lock: the next person types their PIN (the
+/// sale in progress stays).
+#[component]
+fn SignedInBadge(ctx: Ctx) -> impl IntoView {
+    let lock = move || {
+        spawn(async move {
+            match api::sign_out().await {
+                Ok(s) => ctx.staff.set(Some(s)),
+                Err(e) => ctx.error(&e),
+            }
+        });
+    };
+    move || {
+        ctx.staff.get().and_then(|s| s.signed_in).map(|who| {
+            view! {
+                <div class="signed-in">
+                    <span data-testid="staff-signed-in" data-role=who.role.clone()>
+                        {format!("{} · {}", who.name, staff::role_label(&who.role))}
+                    </span>
+                    <button class="btn" data-testid="staff-lock" title=tr!("staff-lock-hint")
+                        on:click=move |_| lock()>{tr!("staff-lock")}</button>
+                </div>
+            }
+        })
     }
 }
 

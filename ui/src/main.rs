@@ -8,6 +8,7 @@ mod components;
 mod guard;
 mod pages;
 mod print;
+mod staff;
 mod util;
 
 fn main() {

@@ -603,6 +603,7 @@ fn check_setting(name: &str, value: &str) -> Result<()> {
         "receipt_paper",
         crate::staff::permissions::REFUND_LIMIT_SETTING,
         crate::staff::permissions::DISCOUNT_LIMIT_SETTING,
+        crate::staff::permissions::LOCK_AFTER_SETTING,
         "time_zone",
         crate::drawer::session::SETTING,
     ];
@@ -633,6 +634,9 @@ fn check_setting(name: &str, value: &str) -> Result<()> {
     let max = match name {
         crate::staff::permissions::REFUND_LIMIT_SETTING => Some(crate::validate::MAX_AMOUNT),
         crate::staff::permissions::DISCOUNT_LIMIT_SETTING => Some(10_000),
+        crate::staff::permissions::LOCK_AFTER_SETTING => {
+            Some(crate::staff::permissions::MAX_LOCK_AFTER_MINUTES)
+        }
         _ => None,
     };
     if let Some(max) = max

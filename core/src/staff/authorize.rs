@@ -97,15 +97,18 @@ pub(crate) fn authorize(
             continue;
         }
         let Some(approver) = &op.approver else {
-            return Err(CoreError::NotPermitted(format!(
-                "a {role} may not do {} alone: a {needed}{} must approve it with their PIN",
-                action.describe(),
-                if needed == StaffRole::Manager {
-                    ""
-                } else {
-                    " or manager"
-                }
-            )));
+            return Err(CoreError::ApprovalNeeded {
+                role: needed.as_str().to_string(),
+                message: format!(
+                    "a {role} may not do {} alone: a {needed}{} must approve it with their PIN",
+                    action.describe(),
+                    if needed == StaffRole::Manager {
+                        ""
+                    } else {
+                        " or manager"
+                    }
+                ),
+            });
         };
         let approver_role = active_role(conn, approver, "approver")?;
         if approver_role < needed {

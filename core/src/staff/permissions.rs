@@ -128,6 +128,12 @@ pub struct Limits {
 /// Setting names of the limits.
 pub const REFUND_LIMIT_SETTING: &str = "cashier_refund_limit";
 pub const DISCOUNT_LIMIT_SETTING: &str = "cashier_discount_limit_bp";
+/// Setting: minutes without input after which a till locks and asks for a
+/// PIN again (0: never; unset: [`DEFAULT_LOCK_AFTER_MINUTES`]).
+pub const LOCK_AFTER_SETTING: &str = "lock_after_minutes";
+pub const DEFAULT_LOCK_AFTER_MINUTES: u32 = 5;
+/// The longest idle time a shop may set (a day).
+pub const MAX_LOCK_AFTER_MINUTES: i64 = 24 * 60;
 
 /// The lowest role that may do `action` alone.
 pub fn required_role(action: Action, limits: &Limits) -> StaffRole {

@@ -66,6 +66,18 @@ struct Req<'a, T: Serialize + ?Sized> {
 }
 
 async fn call_raw<R: DeserializeOwned>(cmd: &str, args: JsValue) -> ApiResult<R> {
+    let out = call_raw_once(cmd, args).await;
+    if let Err(e) = &out
+        && e.code == ErrorCode::SignInRequired
+    {
+        // The shell locked (idle, deactivated, or never signed in): the
+        // PIN pad comes back; whatever was on screen (the cart) stays.
+        crate::staff::signed_out();
+    }
+    out
+}
+
+async fn call_raw_once<R: DeserializeOwned>(cmd: &str, args: JsValue) -> ApiResult<R> {
     match ffi::invoke(cmd, args).await {
         Ok(v) => serde_wasm_bindgen::from_value(v).map_err(|e| {
             internal(tr!(
@@ -98,6 +110,60 @@ async fn call<A: Serialize + ?Sized, R: DeserializeOwned>(cmd: &str, req: &A) ->
         ))
     })?;
     call_raw(cmd, args).await
+}
+
+/// A write the signed-in staff member's role may need an approval for: on
+/// `ApprovalNeeded` the approval dialog asks for a supervisor's or
+/// manager's PIN and the same command runs again with it (for this one
+/// call only); cancelled, nothing was done.
+async fn call_approved<A: Serialize + ?Sized, R: DeserializeOwned>(
+    cmd: &str,
+    req: &A,
+) -> ApiResult<R> {
+    let ser = serde_wasm_bindgen::Serializer::json_compatible();
+    let mut approve_pin: Option<String> = None;
+    let mut asked: Option<ErrorInfo> = None;
+    loop {
+        let args = ApprovedReq {
+            req,
+            approve_pin: approve_pin.as_deref(),
+        }
+        .serialize(&ser)
+        .map_err(|e| {
+            internal(tr!(
+                "api-cannot-send",
+                command = cmd.to_string(),
+                error = e.to_string()
+            ))
+        })?;
+        let out = call_raw(cmd, args).await;
+        match out {
+            Err(e) if e.code == ErrorCode::ApprovalNeeded => {
+                approve_pin = Some(crate::staff::approval::ask(&e, None).await?);
+                asked = Some(e);
+            }
+            // The approver's PIN was wrong (or PIN checks paused), or
+            // their role may not approve this: ask again, saying why.
+            Err(e)
+                if asked.is_some()
+                    && (e.field.as_deref() == Some("approve_pin")
+                        || (e.code == ErrorCode::Unauthorized
+                            && e.message.contains("may not approve"))) =>
+            {
+                let need = asked.clone().unwrap_or_else(|| e.clone());
+                approve_pin = Some(crate::staff::approval::ask(&need, Some(&e)).await?);
+            }
+            other => return other,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ApprovedReq<'a, T: Serialize + ?Sized> {
+    req: &'a T,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    approve_pin: Option<&'a str>,
 }
 
 async fn call0<R: DeserializeOwned>(cmd: &str) -> ApiResult<R> {
@@ -171,10 +237,10 @@ pub async fn quote(lines: &[CartLineInput]) -> ApiResult<SaleQuote> {
     call("quote", lines).await
 }
 pub async fn sell(req: &SellInput) -> ApiResult<SaleReceipt> {
-    call("sell", req).await
+    call_approved("sell", req).await
 }
 pub async fn park_cart(req: &ParkInput) -> ApiResult<ParkedCart> {
-    call("park_cart", req).await
+    call_approved("park_cart", req).await
 }
 pub async fn parked_carts() -> ApiResult<Vec<ParkedCart>> {
     call0("parked_carts").await
@@ -183,16 +249,16 @@ pub async fn resume_parked_cart(cart_id: &str) -> ApiResult<ParkedCart> {
     call("resume_parked_cart", &id(cart_id)).await
 }
 pub async fn add_product(req: &ProductInput) -> ApiResult<Product> {
-    call("add_product", req).await
+    call_approved("add_product", req).await
 }
 pub async fn edit_product(req: &EditProductInput) -> ApiResult<Product> {
-    call("edit_product", req).await
+    call_approved("edit_product", req).await
 }
 pub async fn archive_product(sku: &str) -> ApiResult<Product> {
-    call("archive_product", &id(sku)).await
+    call_approved("archive_product", &id(sku)).await
 }
 pub async fn merge_products(req: &MergeProductsInput) -> ApiResult<Product> {
-    call("merge_products", req).await
+    call_approved("merge_products", req).await
 }
 // The file commands open the system's file picker in the shell and answer
 // `None` when it was cancelled; the page never sees or sends a path.
@@ -210,10 +276,10 @@ pub async fn stock_levels(req: &StockQuery) -> ApiResult<Vec<StockLevel>> {
     call("stock_levels", req).await
 }
 pub async fn receive(req: &ReceiveInput) -> ApiResult<String> {
-    call("receive", req).await
+    call_approved("receive", req).await
 }
 pub async fn adjust(req: &AdjustInput) -> ApiResult<String> {
-    call("adjust", req).await
+    call_approved("adjust", req).await
 }
 pub async fn count_start(req: &CountStartInput) -> ApiResult<CountView> {
     call("count_start", req).await
@@ -225,7 +291,7 @@ pub async fn count_view(count_id: &str) -> ApiResult<CountView> {
     call("count_view", &id(count_id)).await
 }
 pub async fn count_post(count_id: &str) -> ApiResult<CountView> {
-    call("count_post", &id(count_id)).await
+    call_approved("count_post", &id(count_id)).await
 }
 pub async fn open_counts() -> ApiResult<Vec<String>> {
     call0("open_counts").await
@@ -237,7 +303,7 @@ pub async fn sale(sale_id: &str) -> ApiResult<SaleDetail> {
     call("sale", &id(sale_id)).await
 }
 pub async fn refund(req: &RefundInput) -> ApiResult<RefundReceipt> {
-    call("refund", req).await
+    call_approved("refund", req).await
 }
 pub async fn z_report(date: chrono::NaiveDate) -> ApiResult<ZReport> {
     call("z_report", &DateInput { date }).await
@@ -259,40 +325,40 @@ pub async fn order(order_id: &str) -> ApiResult<OrderView> {
     call("order", &id(order_id)).await
 }
 pub async fn order_accept(req: &OrderAcceptInput) -> ApiResult<OrderView> {
-    call("order_accept", req).await
+    call_approved("order_accept", req).await
 }
 pub async fn order_ready(order_id: &str) -> ApiResult<OrderView> {
-    call("order_ready", &id(order_id)).await
+    call_approved("order_ready", &id(order_id)).await
 }
 pub async fn order_reject(req: &OrderRejectInput) -> ApiResult<OrderView> {
-    call("order_reject", req).await
+    call_approved("order_reject", req).await
 }
 pub async fn order_quote(order_id: &str) -> ApiResult<SaleQuote> {
     call("order_quote", &id(order_id)).await
 }
 pub async fn order_collect(req: &OrderCollectInput) -> ApiResult<OrderCollected> {
-    call("order_collect", req).await
+    call_approved("order_collect", req).await
 }
 pub async fn suppliers() -> ApiResult<Vec<Supplier>> {
     call0("suppliers").await
 }
 pub async fn add_supplier(req: &SupplierInput) -> ApiResult<Supplier> {
-    call("add_supplier", req).await
+    call_approved("add_supplier", req).await
 }
 pub async fn edit_supplier(req: &EditSupplierInput) -> ApiResult<Supplier> {
-    call("edit_supplier", req).await
+    call_approved("edit_supplier", req).await
 }
 pub async fn tax_classes() -> ApiResult<Vec<TaxClass>> {
     call0("tax_classes").await
 }
 pub async fn set_tax_class(req: &TaxClassInput) -> ApiResult<TaxClass> {
-    call("set_tax_class", req).await
+    call_approved("set_tax_class", req).await
 }
 pub async fn settings() -> ApiResult<SettingsView> {
     call0("settings").await
 }
 pub async fn save_settings(req: &SettingsInput) -> ApiResult<()> {
-    call("save_settings", req).await
+    call_approved("save_settings", req).await
 }
 pub async fn printer_settings() -> ApiResult<shopsync_types::PrinterSettings> {
     call0("printer_settings").await
@@ -300,7 +366,7 @@ pub async fn printer_settings() -> ApiResult<shopsync_types::PrinterSettings> {
 pub async fn set_printer_settings(
     req: &shopsync_types::PrinterSettingsEdit,
 ) -> ApiResult<shopsync_types::PrinterSettings> {
-    call("set_printer_settings", req).await
+    call_approved("set_printer_settings", req).await
 }
 pub async fn print_test_page() -> ApiResult<shopsync_types::PrintOutcome> {
     call0("print_test_page").await
@@ -317,7 +383,7 @@ pub async fn print_receipt(sale: &str, copy: bool) -> ApiResult<shopsync_types::
     .await
 }
 pub async fn open_drawer() -> ApiResult<shopsync_types::PrintOutcome> {
-    call0("open_drawer").await
+    call_approved("open_drawer", &()).await
 }
 pub async fn ui_language() -> ApiResult<String> {
     call0("ui_language").await
@@ -333,6 +399,42 @@ pub async fn sync_now() -> ApiResult<bool> {
 }
 pub async fn enrol(req: &EnrolInput) -> ApiResult<StoreInfo> {
     call("enrol", req).await
+}
+
+// --- staff: sign-in, the idle lock, the staff list ------------------------------
+
+pub async fn staff_session() -> ApiResult<StaffSession> {
+    call0("staff_session").await
+}
+pub async fn sign_in(pin: &str) -> ApiResult<StaffSession> {
+    call(
+        "sign_in",
+        &PinInput {
+            pin: pin.to_string(),
+        },
+    )
+    .await
+}
+pub async fn sign_out() -> ApiResult<StaffSession> {
+    call0("sign_out").await
+}
+pub async fn staff_touch() -> ApiResult<bool> {
+    call0("staff_touch").await
+}
+pub async fn staff_list() -> ApiResult<Vec<StaffView>> {
+    call0("staff_list").await
+}
+pub async fn add_staff(req: &NewStaffInput) -> ApiResult<StaffView> {
+    call_approved("add_staff", req).await
+}
+pub async fn set_staff_role(req: &StaffRoleInput) -> ApiResult<StaffView> {
+    call_approved("set_staff_role", req).await
+}
+pub async fn set_staff_pin(req: &StaffPinInput) -> ApiResult<StaffView> {
+    call_approved("set_staff_pin", req).await
+}
+pub async fn deactivate_staff(staff_id: &str) -> ApiResult<StaffView> {
+    call_approved("deactivate_staff", &id(staff_id)).await
 }
 
 // --- Settings → About ----------------------------------------------------------

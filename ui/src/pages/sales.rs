@@ -54,6 +54,7 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
             from: parse_date(&from),
             to: parse_date(&to),
             sku: Some(sku).filter(|s| !s.trim().is_empty()),
+            staff_id: None,
             limit: Some(200),
         };
         spawn(async move {

@@ -4,6 +4,7 @@
 
 mod about;
 mod printer;
+mod staff;
 
 use leptos::prelude::*;
 use shopsync_types::ipc::{EnrolInput, SettingsInput, TaxClassInput};
@@ -25,6 +26,7 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
     let publish_detail = RwSignal::new("band".to_string());
     let paper = RwSignal::new("80mm".to_string());
     let zone = RwSignal::new(String::new());
+    let lock_after = RwSignal::new(String::new());
     let exporting = RwSignal::new(false);
     let taxes = RwSignal::new(Vec::<TaxClass>::new());
     let tax_id = RwSignal::new(String::new());
@@ -52,6 +54,7 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
                     publish_detail.set(s.publish_detail);
                     paper.set(s.receipt_paper);
                     zone.set(s.time_zone);
+                    lock_after.set(s.lock_after_minutes.to_string());
                 }
                 Err(e) => ctx.error(&e),
             }
@@ -74,10 +77,12 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
             publish_detail: publish_detail.get_untracked(),
             receipt_paper: paper.get_untracked(),
             time_zone: Some(zone.get_untracked()),
+            lock_after_minutes: Some(lock_after.get_untracked()),
         };
         spawn(async move {
             match api::save_settings(&req).await {
                 Ok(()) => {
+                    ctx.refresh_staff();
                     // The store's new info (its time zone) first: a screen
                     // opened right after the message already follows it.
                     if let Ok(s) = api::app_status().await {
@@ -204,6 +209,12 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
                             <p class="error small" data-testid="settings-time-zone-unknown">{tr!("settings-time-zone-unknown", zone = z)}</p>
                         })
                     }}
+                    <label>{tr!("settings-lock-after")}
+                        <input type="number" min="0" max="1440" step="1" data-testid="settings-lock-after"
+                            disabled=move || !crate::staff::is_manager(&ctx.staff.get())
+                            prop:value=move || lock_after.get() on:input=move |ev| lock_after.set(value(&ev)) />
+                    </label>
+                    <p class="muted small">{tr!("settings-lock-after-hint")}</p>
                     <h3>{tr!("settings-customers")}</h3>
                     <label class="inline"><input type="checkbox" data-testid="settings-publish" prop:checked=move || publish.get()
                         on:change=move |ev| publish.set(event_target_checked(&ev)) />{tr!("settings-publish")}</label>
@@ -216,6 +227,7 @@ pub fn SettingsPage(ctx: Ctx, db_path: RwSignal<String>) -> impl IntoView {
                     <button class="btn primary" type="submit" data-testid="settings-save" disabled=move || read_only.get()>{tr!("settings-save")}</button>
                     {move || read_only.get().then(|| view! { <p class="muted small" data-testid="settings-read-only">{tr!("settings-read-only")}</p> })}
                 </form>
+                <staff::StaffCard ctx=ctx />
                 <printer::PrinterCard ctx=ctx />
                 <div class="card">
                     <h2>{tr!("settings-tax-classes")}</h2>
