@@ -9,6 +9,18 @@ use crate::store::Store;
 
 pub const HEADER: [&str; 6] = ["sku", "supplier", "name", "qty", "unit_cost", "line_total"];
 
+/// A text cell a spreadsheet would run as a formula (it starts with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, so the
+/// supplier's spreadsheet shows it as text. Names come from the catalog,
+/// which any till's edits reach by sync; the file is not imported back.
+pub fn text_cell(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
 impl Store {
     /// Writes the order's lines (what was ordered, not extra products
     /// received against it) as CSV to `path`, all or nothing. Returns the
@@ -29,9 +41,9 @@ impl Store {
             for l in order.lines.iter().filter(|l| l.ordered > 0) {
                 let money = |a: Option<shopsync_types::Amount>| a.map(|a| a.to_string());
                 w.write_record([
-                    l.sku.clone(),
-                    supplier.clone(),
-                    l.name.clone(),
+                    text_cell(&l.sku),
+                    text_cell(&supplier),
+                    text_cell(&l.name),
                     l.ordered.to_string(),
                     money(l.unit_cost).unwrap_or_default(),
                     money(l.line_total).unwrap_or_default(),
