@@ -739,3 +739,34 @@ fn the_export_cannot_carry_a_spreadsheet_formula() -> R {
     );
     Ok(())
 }
+
+#[test]
+fn a_negative_receipt_naming_an_order_never_makes_more_outstanding_than_ordered() -> R {
+    // The record rules let a receipt line be negative (bounded, not signed);
+    // a till of this version never writes one against an order, but another
+    // version or a tampered file may.
+    let dir = tempfile::tempdir()?;
+    let (mut a, acme) = shop(dir.path())?;
+    let p = a.product("P")?.id;
+    a.import_bundle(foreign_ledger(
+        &a,
+        OTHER_TILL,
+        &[
+            order_record("neg-order", &acme, &p, 8),
+            receipt_record("neg-receipt", Some("neg-order"), &p, -5),
+        ],
+    )?)?;
+    let (ordered, received, outstanding, over) = line_of(&a, "neg-order", "P")?;
+    assert_eq!((ordered, received, over), (8, -5, 0));
+    assert_eq!(outstanding, 8, "never more than ordered");
+    let list = a.purchase_orders(None)?;
+    assert_eq!(list[0].outstanding, 8);
+    let p_line = a
+        .reorder_list(None)?
+        .into_iter()
+        .flat_map(|g| g.lines)
+        .find(|l| l.sku == "P")
+        .ok_or("P is low")?;
+    assert_eq!(p_line.on_order, 8, "the reorder list agrees");
+    verify_clean(&a)
+}
