@@ -4,22 +4,11 @@
 
 use std::path::Path;
 
+use crate::csv_io::text_cell;
 use crate::error::{CoreError, Result};
 use crate::store::Store;
 
 pub const HEADER: [&str; 6] = ["sku", "supplier", "name", "qty", "unit_cost", "line_total"];
-
-/// A text cell a spreadsheet would run as a formula (it starts with `=`,
-/// `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, so the
-/// supplier's spreadsheet shows it as text. Names come from the catalog,
-/// which any till's edits reach by sync; the file is not imported back.
-pub fn text_cell(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_string()
-    }
-}
 
 impl Store {
     /// Writes the order's lines (what was ordered, not extra products
