@@ -14,24 +14,26 @@ use crate::output::Output;
 use crate::purchase_args::{PoCmd, ReorderCmd};
 use crate::staff_cmd::Pins;
 
-/// `SKU=QTY[@COST]`.
+/// `SKU=QTY[@COST]`. Neither a quantity nor an amount holds `=`, and a
+/// quantity holds no `@`: so the SKU is everything before the last `=`, and
+/// a SKU may itself contain `=` or `@` (as `product add` allows).
 pub fn line(text: &str, currency: Currency) -> Result<(String, i64, Option<i64>)> {
-    let (head, cost) = match text.rsplit_once('@') {
-        Some((h, c)) => (
-            h,
+    let Some((sku, rest)) = text.rsplit_once('=') else {
+        return Err(CoreError::invalid(
+            "line",
+            format!("'{text}' is not SKU=QTY[@COST]"),
+        ));
+    };
+    let (qty, cost) = match rest.split_once('@') {
+        Some((q, c)) => (
+            q,
             Some(
                 currency
                     .parse(c)
                     .map_err(|e| CoreError::invalid("cost", format!("{text}: {e}")))?,
             ),
         ),
-        None => (text, None),
-    };
-    let Some((sku, qty)) = head.split_once('=') else {
-        return Err(CoreError::invalid(
-            "line",
-            format!("'{text}' is not SKU=QTY[@COST]"),
-        ));
+        None => (rest, None),
     };
     if sku.trim().is_empty() {
         return Err(CoreError::invalid(

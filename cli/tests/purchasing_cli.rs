@@ -256,3 +256,41 @@ fn the_reorder_target_is_set_by_product_edit_and_the_csv() -> R {
     assert_eq!(again["unchanged"], 2);
     Ok(())
 }
+
+#[test]
+fn a_sku_with_an_at_sign_or_an_equals_sign_can_be_ordered_and_received() -> R {
+    let dir = tempfile::tempdir()?;
+    let (t, acme) = shop(dir.path())?;
+    for sku in ["A@B", "C=D"] {
+        t.json(&[
+            "product", "add", "--sku", sku, "--name", sku, "--price", "1.00",
+        ])?;
+    }
+    let po = t.json(&[
+        "po",
+        "create",
+        "--supplier",
+        &acme,
+        "--line",
+        "A@B=2@0.50",
+        "--line",
+        "C=D=3",
+    ])?;
+    assert_eq!(line(&po, "A@B")?, (2, 0, 2));
+    assert_eq!(line(&po, "C=D")?, (3, 0, 3));
+    assert_eq!(po["total"], "1.00");
+    let id = po["id"].as_str().ok_or("order id")?;
+    let got = t.json(&["po", "receive", id, "--line", "C=D=3"])?;
+    assert_eq!(line(&got, "C=D")?, (3, 3, 0));
+    for (bad, says) in [
+        ("A@B=2@", "not an amount"),
+        ("=3", "names no product"),
+        ("A@B=x", "whole number"),
+        ("A@B", "SKU=QTY"),
+    ] {
+        let err = t.fails(&["po", "create", "--supplier", &acme, "--line", bad])?;
+        assert!(err.contains(says), "{bad}: {err}");
+    }
+    assert_eq!(t.json(&["po", "list"])?.as_array().map(Vec::len), Some(1));
+    Ok(())
+}

@@ -8,6 +8,8 @@
 //! names the row (the line number in the file) and the field. Only `sku`,
 //! `name` and `price` are required: an absent optional column leaves that
 //! field of existing products unchanged, an empty cell clears it.
+//! Text cells that a spreadsheet would run as a formula are exported with
+//! a leading `'`, which the import removes ([`text_cell`]).
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -55,6 +57,38 @@ fn row_error(row: u64, e: CoreError) -> CoreError {
             message,
         },
         other => other,
+    }
+}
+
+/// What a spreadsheet runs as a formula when a cell starts with it.
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Whether a text cell is written with a leading `'`: it starts with a
+/// formula character, or with a `'` that [`from_text_cell`] would remove
+/// (so every text round-trips).
+fn needs_quote(text: &str) -> bool {
+    text.starts_with(FORMULA_START)
+        || text
+            .strip_prefix('\'')
+            .is_some_and(|rest| rest.starts_with(FORMULA_START) || rest.starts_with('\''))
+}
+
+/// A text cell as exported: a name like `=HYPERLINK(…)` (from the catalog,
+/// which any till's edits reach by sync) gets a leading `'`, so a
+/// spreadsheet shows it as text instead of running it.
+pub fn text_cell(text: &str) -> String {
+    if needs_quote(text) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
+/// A text cell as imported: the `'` [`text_cell`] added is removed.
+pub fn from_text_cell(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_START) || rest.starts_with('\'') => rest,
+        _ => cell,
     }
 }
 
@@ -145,7 +179,8 @@ impl Store {
                 field: "row".into(),
                 message: e.to_string(),
             })?;
-            let get = |name: &str| col.get(name).and_then(|&i| rec.get(i)).unwrap_or("");
+            let get =
+                |name: &str| from_text_cell(col.get(name).and_then(|&i| rec.get(i)).unwrap_or(""));
             // A column absent from the file leaves that field of an existing
             // product unchanged; an empty cell clears it. New products get
             // the default (none) for an absent column.
@@ -375,18 +410,20 @@ impl Store {
                 }
             });
             w.write_record([
-                p.sku.clone(),
-                p.name.clone(),
+                text_cell(&p.sku),
+                text_cell(&p.name),
                 p.price.to_string(),
-                p.barcodes.join(";"),
-                p.tax_class.clone().unwrap_or_default(),
+                text_cell(&p.barcodes.join(";")),
+                text_cell(p.tax_class.as_deref().unwrap_or_default()),
                 p.cost.map(|c| c.to_string()).unwrap_or_default(),
                 p.reorder_point.map(|r| r.to_string()).unwrap_or_default(),
-                supplier.unwrap_or_default(),
-                p.category
-                    .as_deref()
-                    .map(|c| categories.export(c))
-                    .unwrap_or_default(),
+                text_cell(&supplier.unwrap_or_default()),
+                text_cell(
+                    &p.category
+                        .as_deref()
+                        .map(|c| categories.export(c))
+                        .unwrap_or_default(),
+                ),
                 p.reorder_target.map(|r| r.to_string()).unwrap_or_default(),
             ])
             .map_err(csv_err)?;

@@ -1062,3 +1062,55 @@ fn a_sales_change_is_stored_uncompressed_under_its_own_hash() -> R {
     assert_eq!(change.hash().0.as_slice(), hash.as_slice());
     verify_clean(&s)
 }
+
+#[test]
+fn the_product_csv_export_cannot_carry_a_spreadsheet_formula_and_still_round_trips() -> R {
+    let dir = tempfile::tempdir()?;
+    let mut s = new_store(&dir, "formula.db")?;
+    s.add_supplier(NewSupplier {
+        name: "+Acme".into(),
+        ..NewSupplier::default()
+    })?;
+    let names = [
+        ("F1", "=HYPERLINK(\"http://x.invalid\",\"Click\")"),
+        ("F2", "@SUM(1+1), \"quoted\""),
+        ("F3", "-2+3"),
+        ("F4", "'=already quoted"),
+        ("F5", "'Tis the season"),
+        ("F6", "''double"),
+    ];
+    for (sku, name) in names {
+        s.add_product(NewProduct {
+            supplier: s.suppliers()?.first().map(|x| x.id.clone()),
+            ..product(sku, name, 100)
+        })?;
+    }
+    let mut out = Vec::new();
+    s.export_products_csv(&mut out)?;
+    let text = String::from_utf8(out.clone())?;
+    for row in text.lines().skip(1) {
+        for cell in row.split(',') {
+            let cell = cell.trim_start_matches('"');
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "a cell a spreadsheet runs as a formula: {cell:?} in {text}"
+            );
+        }
+    }
+    assert!(text.contains("F5,'Tis the season,"), "{text}");
+    assert!(text.contains("F4,''=already quoted,"), "{text}");
+    // Back in, nothing changed; into a fresh store, the same names.
+    let again = s.import_products_reader(out.as_slice(), &mut |_| {})?;
+    assert_eq!((again.added, again.updated, again.unchanged), (0, 0, 6));
+    let mut t = new_store(&dir, "formula2.db")?;
+    t.add_supplier(NewSupplier {
+        name: "+Acme".into(),
+        ..NewSupplier::default()
+    })?;
+    t.import_products_reader(out.as_slice(), &mut |_| {})?;
+    for (sku, name) in names {
+        assert_eq!(t.product(sku)?.name, name);
+        assert!(t.product(sku)?.supplier.is_some());
+    }
+    Ok(())
+}

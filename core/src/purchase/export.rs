@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use crate::csv_io::text_cell;
 use crate::error::{CoreError, Result};
 use crate::store::Store;
 
@@ -29,9 +30,9 @@ impl Store {
             for l in order.lines.iter().filter(|l| l.ordered > 0) {
                 let money = |a: Option<shopsync_types::Amount>| a.map(|a| a.to_string());
                 w.write_record([
-                    l.sku.clone(),
-                    supplier.clone(),
-                    l.name.clone(),
+                    text_cell(&l.sku),
+                    text_cell(&supplier),
+                    text_cell(&l.name),
                     l.ordered.to_string(),
                     money(l.unit_cost).unwrap_or_default(),
                     money(l.line_total).unwrap_or_default(),

@@ -112,9 +112,12 @@ pub(crate) fn status_of(lines: &[PurchaseOrderLineView], closed: bool) -> Purcha
     }
 }
 
-/// outstanding = max(0, ordered − received); over = max(0, received − ordered).
+/// outstanding = max(0, ordered − max(0, received)); over = max(0,
+/// received − ordered). A net negative receipt (the record rules bound a
+/// receipt line, they do not sign it) never makes more outstanding than was
+/// ordered.
 pub fn outstanding(ordered: i64, received: i64) -> (i64, i64) {
-    let diff = i128::from(ordered) - i128::from(received);
+    let diff = i128::from(ordered) - i128::from(received.max(0));
     let clamp = |v: i128| i64::try_from(v.max(0)).unwrap_or(i64::MAX);
     (clamp(diff), clamp(-diff))
 }
@@ -183,7 +186,7 @@ pub(crate) fn all_orders(conn: &Connection, currency: Currency) -> Result<Vec<Pu
 pub(crate) fn on_order(conn: &Connection) -> Result<HashMap<String, i64>> {
     Ok(conn
         .prepare_cached(
-            "SELECT l.product_id, SUM(MAX(0, l.qty - COALESCE(got.qty, 0)))
+            "SELECT l.product_id, SUM(MAX(0, l.qty - MAX(0, COALESCE(got.qty, 0))))
              FROM purchase_order_lines l
              JOIN stock_records o ON o.id = l.order_id AND o.kind = 'purchase_order'
              LEFT JOIN (SELECT r.order_id, m.product_id, SUM(m.delta) AS qty

@@ -17,8 +17,10 @@ pub const COVER_DAYS: i64 = 14;
 /// What to order of a product that is at or below its reorder point:
 /// up to the target when it has one (target − available), else enough for
 /// [`COVER_DAYS`] at the rate of the last [`SALES_WINDOW_DAYS`] (rounded
-/// up), and at least enough to lift it above the reorder point; less what
-/// is already on order, never below 0.
+/// up); in both cases at least enough to lift it above the reorder point
+/// (a target at or below the point, e.g. after two tills edited the point
+/// and the target offline, would leave it low); less what is already on
+/// order, never below 0.
 pub fn suggested_qty(
     available: i64,
     reorder_point: i64,
@@ -27,16 +29,16 @@ pub fn suggested_qty(
     on_order: i64,
 ) -> i64 {
     let available = i128::from(available);
-    let need = match target {
+    let wanted = match target {
         Some(t) => i128::from(t) - available,
         None => {
             // Rounded up; never negative, so this is the ceiling.
             let units = i128::from(sold_in_window.max(0)) * i128::from(COVER_DAYS);
             let window = i128::from(SALES_WINDOW_DAYS);
-            let by_rate = (units + window - 1) / window;
-            by_rate.max(i128::from(reorder_point) + 1 - available)
+            (units + window - 1) / window
         }
     };
+    let need = wanted.max(i128::from(reorder_point) + 1 - available);
     let left = (need - i128::from(on_order.max(0))).max(0);
     i64::try_from(left).unwrap_or(i64::MAX)
 }
