@@ -54,14 +54,11 @@ pub async fn sign_in(state: S<'_>, req: PinInput) -> CmdResult<StaffSession> {
         .with_session(move |s, current| {
             let m = s.staff_by_pin(&req.pin)?;
             tracing::info!("staff member {} signed in", m.id);
-            *current = Some(Session {
-                who: SignedIn {
-                    staff_id: m.id,
-                    name: m.name,
-                    role: m.role,
-                },
-                last_active: std::time::Instant::now(),
-            });
+            *current = Some(Session::new(SignedIn {
+                staff_id: m.id,
+                name: m.name,
+                role: m.role,
+            }));
             session::view(s, current)
         })
         .await

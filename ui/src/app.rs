@@ -116,7 +116,13 @@ impl Ctx {
     /// before anything renders with the new info.
     pub fn set_info(&self, info: Option<StoreInfo>) {
         crate::util::set_store_zone(info.as_ref().map_or("", |i| i.time_zone.as_str()));
+        let open = info.is_some();
         self.info.set(info);
+        // A store just created, joined from a bundle or enrolled may have
+        // staff: the PIN pad comes before any page.
+        if open {
+            self.refresh_staff();
+        }
     }
 
     pub fn error(&self, e: &ErrorInfo) {

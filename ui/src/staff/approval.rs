@@ -89,6 +89,8 @@ pub fn ApprovalDialog(ctx: Ctx) -> impl IntoView {
             ctx.dialog_open.set(true);
             pin.set(String::new());
         } else if !open && was_open == Some(true) {
+            // Cancelled with digits typed: they do not stay in memory.
+            pin.set(String::new());
             ctx.dialog_open.set(before.get_untracked());
         }
         open

@@ -26,11 +26,29 @@ pub fn register(session: RwSignal<Option<StaffSession>>) {
 /// The shell said nobody is signed in: show the PIN pad.
 pub fn signed_out() {
     if let Some(session) = SESSION.with(Cell::get) {
-        session.update(|s| {
-            if let Some(s) = s.as_mut() {
-                s.signed_in = None;
-            }
-        });
+        session.update(lapse);
+    }
+}
+
+/// `s` after the shell answered "sign in first". That answer means staff
+/// exist, even when the UI last heard of none (the first staff member came
+/// by sync while the app was open, or the session was never read): the PIN
+/// pad must show, not an error over a screen that keeps writing.
+fn lapse(s: &mut Option<StaffSession>) {
+    match s.as_mut() {
+        Some(s) => {
+            s.signed_in = None;
+            s.staff_exist = true;
+        }
+        None => {
+            *s = Some(StaffSession {
+                staff_exist: true,
+                signed_in: None,
+                // Locked already; the sign-in brings the shell's values.
+                lock_after_minutes: 0,
+                catalog_writable: true,
+            })
+        }
     }
 }
 
@@ -56,5 +74,25 @@ pub fn role_label(role: &str) -> String {
         "supervisor" => tr!("staff-role-supervisor"),
         "manager" => tr!("staff-role-manager"),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_in_required_locks_the_till_even_when_it_knew_of_no_staff() {
+        let mut none_known = Some(StaffSession {
+            staff_exist: false,
+            signed_in: None,
+            lock_after_minutes: 5,
+            catalog_writable: true,
+        });
+        lapse(&mut none_known);
+        assert!(locked(&none_known));
+        let mut never_read = None;
+        lapse(&mut never_read);
+        assert!(locked(&never_read));
     }
 }

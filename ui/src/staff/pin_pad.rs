@@ -35,6 +35,9 @@ pub fn PinPad(
             let _ = el.focus();
         }
     };
+    // The pad takes the keys as soon as it shows: a keyboard-only cashier
+    // (or a hardware keypad) types the PIN without first tabbing to it.
+    request_animation_frame(refocus);
     let busy = busy.unwrap_or_else(|| RwSignal::new(false));
     let press = move |d: char| {
         pin.update(|p| {
