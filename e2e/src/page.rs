@@ -152,14 +152,18 @@ impl Page {
         let css = css(testid);
         let started = Instant::now();
         loop {
-            if let Ok(e) = self.client.find(Locator::Css(&css)).await
-                && e.attr(attr).await.ok().flatten().as_deref() == Some(want)
-            {
-                return Ok(());
-            }
+            // What was last seen, for the failure message.
+            let seen = match self.client.find(Locator::Css(&css)).await {
+                Ok(e) => match e.attr(attr).await {
+                    Ok(Some(v)) if v == want => return Ok(()),
+                    Ok(v) => format!("{v:?}"),
+                    Err(e) => format!("unreadable ({e})"),
+                },
+                Err(e) => format!("no element ({e})"),
+            };
             if started.elapsed() > TIMEOUT {
                 let _ = self.screenshot(&format!("failure-{testid}")).await;
-                bail!("{css} {attr} never became {want:?}");
+                bail!("{css} {attr} never became {want:?} (last: {seen})");
             }
             tokio::time::sleep(POLL).await;
         }
