@@ -18,6 +18,11 @@ ensure_tauri_cli
 say "unit, property, integration and server tests"
 cargo test --workspace --locked
 
+# The server tests again on PostgreSQL (a throwaway cluster, installed from
+# Debian's packages if missing), with the test binaries built above.
+say "the server tests on PostgreSQL"
+scripts/with-postgres.sh cargo test --locked -p shopsync-server --tests
+
 # A customer's whole way with the real binaries: server, two tills, two
 # customer devices; exits non-zero on any mismatch.
 say "the customer demo: server, two tills, a customer's two devices"

@@ -44,7 +44,7 @@ const READY_FOR: Duration = Duration::from_secs(1);
 /// Metadata rows read per query while a page is cut to size.
 const PAGE_SCAN_ROWS: i64 = 1000;
 /// Rows per insert statement of a batch of changes.
-const INSERT_ROWS: usize = 1000;
+pub(crate) const INSERT_ROWS: usize = 1000;
 
 /// A readiness check's answer (the reason when not ready) and when it ran.
 type ReadyAnswer = (std::time::Instant, Result<(), String>);
@@ -129,9 +129,13 @@ fn db_message(e: &tokio_postgres::Error) -> String {
     text
 }
 
+/// No connection could be had (PostgreSQL unreachable, refusing, or every
+/// connection busy for longer than [`POOL_WAIT`]): try again later.
 fn pool_err(e: PoolError) -> StorageError {
     match e {
-        PoolError::Backend(e) => pg(e),
+        PoolError::Backend(e) => {
+            StorageError::Unavailable(format!("no PostgreSQL connection: {}", db_message(&e)))
+        }
         other => StorageError::Unavailable(format!("no PostgreSQL connection: {other}")),
     }
 }
@@ -342,7 +346,6 @@ async fn head_of<C: GenericClient>(c: &C, store_pk: i64) -> StorageResult<u64> {
 /// One stored change as a page sees it before its bytes are read.
 struct ChangeMeta {
     seq: i64,
-    doc_pk: i64,
     hash: Vec<u8>,
     len: u64,
     inflated: u64,
@@ -351,25 +354,28 @@ struct ChangeMeta {
 fn change_meta(row: &Row) -> StorageResult<ChangeMeta> {
     Ok(ChangeMeta {
         seq: col(row, 0)?,
-        doc_pk: col(row, 1)?,
-        hash: col(row, 2)?,
-        len: col::<i64>(row, 3)?.max(0) as u64,
-        inflated: col::<i64>(row, 4)?.max(0) as u64,
+        hash: col(row, 1)?,
+        len: col::<i64>(row, 2)?.max(0) as u64,
+        inflated: col::<i64>(row, 3)?.max(0) as u64,
     })
 }
 
-/// Which changes after `since` fit a page: reads sizes only (in slices of
-/// [`PAGE_SCAN_ROWS`]), never the bytes of changes left for the next page.
-/// `scan(after)` returns the next rows after seq `after`, oldest first.
-/// Returns the seqs to serve, the cursor, and whether more remain.
+/// The changes that fit a page, found by [`cut_page`].
 pub(crate) struct PageCut {
+    /// The seqs to serve, oldest first.
     pub seqs: Vec<i64>,
-    pub doc_pks: Vec<i64>,
     pub bytes: u64,
+    /// The seq of the last change looked at (or `since`).
     pub cursor: u64,
     pub more: bool,
 }
 
+/// Which changes after `since` fit a page, with the rules of the SQLite
+/// reader (at least one change; stop before `max_bytes` or
+/// [`PAGE_INFLATED_BYTES`]; `exclude` skipped but passed by the cursor).
+/// Reads sizes only, [`PAGE_SCAN_ROWS`] at a time (`scan_sql` takes the key,
+/// the seq to start after, and a row limit), never the bytes of changes
+/// left for the next page.
 async fn cut_page<C: GenericClient>(
     c: &C,
     scan_sql: &str,
@@ -380,7 +386,6 @@ async fn cut_page<C: GenericClient>(
 ) -> StorageResult<PageCut> {
     let mut cut = PageCut {
         seqs: Vec::new(),
-        doc_pks: Vec::new(),
         bytes: 0,
         cursor: since,
         more: false,
@@ -407,7 +412,6 @@ async fn cut_page<C: GenericClient>(
             inflated_total += m.inflated;
             cut.bytes += m.len;
             cut.seqs.push(m.seq);
-            cut.doc_pks.push(m.doc_pk);
             cut.cursor = m.seq as u64;
         }
         if !full {
@@ -594,7 +598,7 @@ impl Storage for PgStorage {
         // A change marked undecodable (actor_seq -1) is never served.
         let cut = cut_page(
             &tx,
-            "SELECT seq, doc_pk, hash, octet_length(bytes)::bigint,
+            "SELECT seq, hash, octet_length(bytes)::bigint,
                     COALESCE(inflated, octet_length(bytes))::bigint
              FROM changes
              WHERE store_pk = $1 AND seq > $2 AND (actor_seq IS NULL OR actor_seq >= 0)
@@ -839,7 +843,8 @@ impl Storage for PgStorage {
     }
 }
 
-/// Where [`cut_page`] is shared with the single-document reader.
+/// [`cut_page`] over one document's changes (customers follow documents
+/// one by one).
 pub(crate) async fn cut_document_page<C: GenericClient>(
     c: &C,
     doc_pk: i64,
@@ -849,7 +854,7 @@ pub(crate) async fn cut_document_page<C: GenericClient>(
 ) -> StorageResult<PageCut> {
     cut_page(
         c,
-        "SELECT seq, doc_pk, hash, octet_length(bytes)::bigint,
+        "SELECT seq, hash, octet_length(bytes)::bigint,
                 COALESCE(inflated, octet_length(bytes))::bigint
          FROM changes
          WHERE doc_pk = $1 AND seq > $2 AND (actor_seq IS NULL OR actor_seq >= 0)
@@ -860,9 +865,4 @@ pub(crate) async fn cut_document_page<C: GenericClient>(
         max_bytes,
     )
     .await
-}
-
-/// Rows per insert statement (for postgres_docs.rs).
-pub(crate) const fn insert_rows() -> usize {
-    INSERT_ROWS
 }

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use deadpool_postgres::GenericClient;
 
-use crate::postgres::{big, col, cut_document_page, exec, insert_rows, opt, rows, store_row};
+use crate::postgres::{INSERT_ROWS, big, col, cut_document_page, exec, opt, rows, store_row};
 use crate::sqlite::{hash32, hex};
 use crate::storage::{DocBatch, DocPage, StorageError, StorageResult, StoreRow, Stored};
 
@@ -147,7 +147,7 @@ pub(crate) async fn store_changes_tx<C: GenericClient>(
             continue;
         }
         let added = inserts.len() as i64;
-        for chunk in inserts.chunks(insert_rows()) {
+        for chunk in inserts.chunks(INSERT_ROWS) {
             insert_changes(tx, store_pk, doc_pk, chunk).await?;
         }
         let mut heads: Vec<[u8; 32]> = heads.into_iter().collect();
