@@ -277,6 +277,44 @@ pub fn db_execute(path: &Path, sql: &str) {
     }
 }
 
+/// Copies the stopped server database at `from` over the one at `to` (a
+/// database put back by hand: it keeps its epoch). SQLite: the file and its
+/// WAL; PostgreSQL: `CREATE DATABASE … TEMPLATE`, like a restored dump.
+pub fn copy_database(from: &Path, to: &Path) {
+    let (Some(src), Some(dst)) = (registered(from), registered(to)) else {
+        for suffix in ["", "-wal", "-shm"] {
+            let (src, dst) = (
+                format!("{}{suffix}", from.display()),
+                format!("{}{suffix}", to.display()),
+            );
+            let _ = std::fs::remove_file(&dst);
+            if suffix != "-shm" && Path::new(&src).exists() {
+                std::fs::copy(&src, &dst).unwrap();
+            }
+        }
+        return;
+    };
+    let (base, src, dst) = (src.base.clone(), src.name.clone(), dst.name.clone());
+    block_on(async move {
+        let c = pg_client(&base).await.unwrap();
+        // A killed server's sessions may still be closing; a template must
+        // have none.
+        c.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+            &[&src],
+        )
+        .await
+        .unwrap();
+        // Two statements, two calls (neither runs in a transaction block).
+        c.batch_execute(&format!("DROP DATABASE IF EXISTS {dst} WITH (FORCE)"))
+            .await
+            .unwrap();
+        c.batch_execute(&format!("CREATE DATABASE {dst} TEMPLATE {src}"))
+            .await
+            .unwrap();
+    });
+}
+
 /// The PostgreSQL URL of the database at `path`, if the tests run there.
 pub fn postgres_url(path: &Path) -> Option<String> {
     registered(path).map(|db| db.url.clone())
