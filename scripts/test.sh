@@ -18,6 +18,20 @@ ensure_tauri_cli
 say "unit, property, integration and server tests"
 cargo test --workspace --locked
 
+# The server tests again on PostgreSQL (a throwaway cluster, installed from
+# Debian's packages if missing), with the test binaries built above. Not
+# again: the files that test the network and HTTP layers in front of the
+# storage (a fault-injecting proxy, a slow link, hostile bodies), which are
+# the same code on both backends and take two thirds of the time.
+say "the server tests on PostgreSQL"
+pg_tests=()
+for f in sync-server/tests/*.rs; do
+  name=$(basename "$f" .rs)
+  case "$name" in fault_proxy|slow_link|hostile) continue ;; esac
+  pg_tests+=(--test "$name")
+done
+scripts/with-postgres.sh cargo test --locked -p shopsync-server --lib "${pg_tests[@]}"
+
 # A customer's whole way with the real binaries: server, two tills, two
 # customer devices; exits non-zero on any mismatch.
 say "the customer demo: server, two tills, a customer's two devices"

@@ -60,6 +60,7 @@ fn env(name: &str) -> Result<PathBuf> {
 
 fn main() -> Result<()> {
     println!("cargo:rerun-if-changed=../migrations/server-sqlite");
+    println!("cargo:rerun-if-changed=../migrations/server-postgres");
     let manifest_dir = env("CARGO_MANIFEST_DIR")?;
     let out = env("OUT_DIR")?.join("customer-web");
     embed_customer_web(&manifest_dir, &out)

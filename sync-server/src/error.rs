@@ -46,6 +46,10 @@ pub enum ApiError {
     /// Logged in full; the client sees a generic message.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The database cannot be reached now (503); logged in full, the client
+    /// sees a generic message and tries again later.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     /// A change holds a record that breaks a validation rule (issue 7,
     /// part 3): 422 naming the document, the record and the rule.
     #[error("{0}")]
@@ -73,6 +77,7 @@ impl ApiError {
             ApiError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
             ApiError::NotReady(_) => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::InvalidRecord(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_record"),
         }
     }
@@ -85,6 +90,11 @@ impl IntoResponse for ApiError {
             ApiError::Internal(detail) => {
                 tracing::error!("internal error: {detail}");
                 "the server failed; the request was not applied, try again later".to_string()
+            }
+            ApiError::Unavailable(detail) => {
+                tracing::warn!("database unavailable: {detail}");
+                "the server's database is unavailable; the request was not applied, try again later"
+                    .to_string()
             }
             other => {
                 tracing::debug!("refused ({status}): {other}");
@@ -110,6 +120,7 @@ impl From<StorageError> for ApiError {
             StorageError::Invalid(m) => ApiError::Unprocessable(m),
             StorageError::BadCode(m) => ApiError::Forbidden(m),
             StorageError::Backend(m) => ApiError::Internal(m),
+            StorageError::Unavailable(m) => ApiError::Unavailable(m),
         }
     }
 }

@@ -13,6 +13,10 @@ pub mod error;
 pub mod guard;
 pub mod metrics;
 pub mod notices;
+pub mod postgres;
+mod postgres_customers;
+mod postgres_docs;
+mod postgres_enrolment;
 pub mod public_derive;
 pub mod restore;
 pub mod sqlite;
@@ -31,6 +35,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{broadcast, watch};
 
+pub use postgres::PgStorage;
 pub use sqlite::SqliteStorage;
 pub use storage::Storage;
 

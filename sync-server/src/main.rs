@@ -9,7 +9,8 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 use shopsync_core::access::Role;
 use shopsync_server::guard::{GuardOptions, printable};
-use shopsync_server::{ServeOptions, SqliteStorage, admin};
+use shopsync_server::postgres::is_postgres_url;
+use shopsync_server::{PgStorage, ServeOptions, SqliteStorage, Storage, admin};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -18,7 +19,8 @@ use shopsync_server::{ServeOptions, SqliteStorage, admin};
     about = "ShopSync sync server and its admin commands"
 )]
 struct Cli {
-    /// The server's database file.
+    /// The server's database: a SQLite file, or a PostgreSQL database as
+    /// `postgres://USER[:PASSWORD]@HOST:PORT/DBNAME` (docs/OPERATIONS.md).
     #[arg(
         long,
         global = true,
@@ -64,9 +66,11 @@ enum Cmd {
     /// Serve the sync API.
     Serve(ServeArgs),
     /// Copy the database to a new file while the server runs (VACUUM INTO).
+    /// SQLite only: back up PostgreSQL with pg_dump.
     Backup { to: PathBuf },
     /// Put a backup in place of the database (stop the server first); the
     /// restored database gets a new epoch, so tills send everything again.
+    /// SQLite only: restore PostgreSQL with pg_restore (docs/OPERATIONS.md).
     Restore { from: PathBuf },
 }
 
@@ -149,6 +153,11 @@ struct ServeArgs {
     /// Customer sign-ups (POST /v1/customers) one client address may make per minute.
     #[arg(long, env = "SHOPSYNC_SIGNUPS_PER_MINUTE", default_value_t = 10)]
     signups_per_minute: u32,
+    /// Where the server keeps its replicas of shops that publish their
+    /// catalog (caches). Default: `{db}.public` next to a SQLite file;
+    /// `shopsync-server.public` in the working folder with PostgreSQL.
+    #[arg(long, env = "SHOPSYNC_PUBLIC_DIR")]
+    public_dir: Option<PathBuf>,
     /// Do not serve the customer's web app at / (it is served by default).
     #[arg(
         long,
@@ -176,6 +185,7 @@ impl std::fmt::Debug for ServeArgs {
             .field("quota_documents", &self.quota_documents)
             .field("quota_bytes_per_day", &self.quota_bytes_per_day)
             .field("signups_per_minute", &self.signups_per_minute)
+            .field("public_dir", &self.public_dir)
             .field("no_web_app", &self.no_web_app)
             .finish()
     }
@@ -211,7 +221,25 @@ fn main() -> Result<()> {
     runtime.block_on(run(cli))
 }
 
+/// The PostgreSQL URL `--db` names, if it names one.
+fn postgres_url(db: &std::path::Path) -> Option<&str> {
+    db.to_str().filter(|s| is_postgres_url(s))
+}
+
 async fn run(cli: Cli) -> Result<()> {
+    if let Some(url) = postgres_url(&cli.db) {
+        if let Cmd::Restore { .. } = &cli.command {
+            anyhow::bail!(
+                "`restore` replaces a SQLite database file; this server stores its data in PostgreSQL: \
+                 restore a pg_dump backup with pg_restore (docs/OPERATIONS.md, \"Backups on PostgreSQL\")"
+            );
+        }
+        let storage = PgStorage::connect(url)
+            .await
+            .context("cannot open the server database in PostgreSQL")?;
+        let label = format!("postgres://{}", storage.target());
+        return run_with(cli, storage, label, PathBuf::from("shopsync-server.public")).await;
+    }
     // restore: replaces the database file, so it runs before opening it.
     if let Cmd::Restore { from } = &cli.command {
         let epoch = shopsync_server::restore::restore_file(from, &cli.db)
@@ -228,6 +256,19 @@ async fn run(cli: Cli) -> Result<()> {
     }
     let storage = SqliteStorage::open(&cli.db)
         .with_context(|| format!("cannot open the server database {}", cli.db.display()))?;
+    let label = cli.db.display().to_string();
+    let public = public_dir(&cli.db);
+    run_with(cli, storage, label, public).await
+}
+
+/// Runs the command on an open database (`label` names it in logs, never
+/// with a password; `default_public` is where replicas go by default).
+async fn run_with<S: Storage>(
+    cli: Cli,
+    storage: S,
+    label: String,
+    default_public: PathBuf,
+) -> Result<()> {
     let j = cli.json;
     match cli.command {
         Cmd::Store(StoreCmd::Create { name, ttl_hours }) => {
@@ -306,7 +347,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Cmd::Restore { .. } => Ok(()),
         Cmd::Serve(args) => {
-            tracing::info!(db = %cli.db.display(), config = ?args, "starting");
+            tracing::info!(db = %label, config = ?args, "starting");
             let listener = std::net::TcpListener::bind(&args.listen)
                 .with_context(|| format!("cannot listen on {}", args.listen))?;
             let addr = listener.local_addr()?;
@@ -346,9 +387,9 @@ async fn run(cli: Cli) -> Result<()> {
                 heartbeat: Duration::from_secs(args.heartbeat_secs.max(1)),
                 tls: args.tls_cert.zip(args.tls_key),
                 guard,
-                // Replicas of the shops that publish, next to the database
-                // (caches: deleting them only costs a rebuild).
-                public_dir: Some(public_dir(&cli.db)),
+                // Replicas of the shops that publish (caches: deleting them
+                // only costs a rebuild).
+                public_dir: Some(args.public_dir.unwrap_or(default_public)),
                 signups_per_minute: args.signups_per_minute,
                 web_app: !args.no_web_app,
                 ..ServeOptions::default()

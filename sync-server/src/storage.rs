@@ -6,8 +6,8 @@
 //!   transaction, or nothing;
 //! - sequence numbers (`seq`) grow with commit order, so a reader that has
 //!   seen seq N will never later see a new change with seq <= N (SQLite gets
-//!   this from its single writer; PostgreSQL needs a per-store counter taken
-//!   under a row lock in the same transaction).
+//!   this from its single writer; PostgreSQL takes a per-store counter
+//!   under a row lock in the same transaction, postgres.rs).
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -30,6 +30,11 @@ pub enum StorageError {
     /// The database failed; details are logged, not shown to clients.
     #[error("storage backend: {0}")]
     Backend(String),
+    /// The database cannot be reached now (PostgreSQL down, restarting or
+    /// out of connections): the request was not applied and may be retried
+    /// (503). Details are logged, not shown to clients.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl From<rusqlite::Error> for StorageError {

@@ -124,13 +124,11 @@ fn rand_suffix() -> u128 {
 }
 
 fn server_state(db: &std::path::Path) -> (i64, i64, i64) {
-    let c = rusqlite::Connection::open(db).unwrap();
-    c.query_row(
+    let v = db_ints(
+        db,
         "SELECT (SELECT COUNT(*) FROM changes), (SELECT COALESCE(MAX(seq),0) FROM changes), (SELECT COUNT(*) FROM documents)",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    )
-    .unwrap()
+    );
+    (v[0], v[1], v[2])
 }
 
 #[test]

@@ -550,6 +550,11 @@ fn watch_ends_when_stopped_and_when_the_device_is_revoked() -> R {
 /// keeps syncing (its later edits depend on changes the server lost).
 #[test]
 fn a_customer_device_recovers_from_a_restored_server() {
+    if skip_on_postgres(
+        "`backup` and `restore` copy SQLite files (PostgreSQL: pg_dump, docs/OPERATIONS.md)",
+    ) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::start(&dir.path().join("server.db"));
     let mut phone = customer_signup(&server.url, &dir.path().join("phone.db"), "Ana");

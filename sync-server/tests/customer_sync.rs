@@ -352,14 +352,10 @@ fn customers_are_refused_what_is_not_theirs_and_a_refusal_stores_nothing() {
         0,
         "no change was stored for Bob"
     );
-    let db = rusqlite::Connection::open(shop.dir.path().join("server.db")).unwrap();
-    let orders: i64 = db
-        .query_row(
-            "SELECT COUNT(*) FROM documents WHERE doc_id LIKE '%/orders/%'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let orders = db_ints(
+        &shop.dir.path().join("server.db"),
+        "SELECT COUNT(*) FROM documents WHERE doc_id LIKE '%/orders/%'",
+    )[0];
     assert_eq!(orders, 0);
 }
 

@@ -20,10 +20,7 @@ fn s(v: &Value, key: &str) -> String {
 }
 
 fn count(db: &Path, table: &str) -> i64 {
-    rusqlite::Connection::open(db)
-        .unwrap()
-        .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
-        .unwrap()
+    db_ints(db, &format!("SELECT COUNT(*) FROM {table}"))[0]
 }
 
 fn link_code(url: &str, token: &str) -> (u16, Value) {
@@ -105,11 +102,11 @@ fn sign_up_then_link_a_second_device_with_a_one_time_code() -> R {
         expires >= before + 10 * 60_000 && expires <= now_ms() + 10 * 60_000,
         "{expires}"
     );
-    let stored: Vec<u8> = rusqlite::Connection::open(&server.db)?.query_row(
-        "SELECT code_hash FROM customer_link_codes",
-        [],
-        |r| r.get(0),
-    )?;
+    let Cell::Bytes(stored) =
+        db_row(&server.db, "SELECT code_hash FROM customer_link_codes").remove(0)
+    else {
+        panic!("code_hash is not bytes");
+    };
     assert_eq!(stored.len(), 32);
     assert_ne!(stored, code.as_bytes());
 
@@ -168,26 +165,54 @@ fn an_expired_link_code_is_refused() -> R {
     let ana = sign_up(url, "Ana", "phone");
     let customer = s(&ana, "customer_id");
     // A code made 20 minutes ago, expired 10 minutes ago, through Storage
-    // on the server's own database file.
+    // on the server's own database.
     let code = shopsync_server::admin::new_code();
-    let storage = shopsync_server::SqliteStorage::open(&server.db)?;
     let rt = tokio::runtime::Runtime::new()?;
+    match postgres_url(&server.db) {
+        Some(db) => {
+            let storage = rt.block_on(shopsync_server::PgStorage::connect(&db))?;
+            rt.block_on(expired_link_code(
+                &storage, url, &server.db, &customer, &code,
+            ))
+        }
+        None => {
+            let storage = shopsync_server::SqliteStorage::open(&server.db)?;
+            rt.block_on(expired_link_code(
+                &storage, url, &server.db, &customer, &code,
+            ))
+        }
+    }
+}
+
+async fn expired_link_code<S: Storage>(
+    storage: &S,
+    url: &str,
+    db: &Path,
+    customer: &str,
+    code: &str,
+) -> R {
     let now = now_ms();
-    rt.block_on(storage.create_link_code(
-        customer.clone(),
-        shopsync_server::auth::sha256(shopsync_server::api::normalise_code(&code).as_bytes()),
-        now - 20 * 60_000,
-        now - 10 * 60_000,
-    ))?;
-    let (status, v) = link(url, &code, "laptop");
+    storage
+        .create_link_code(
+            customer.to_string(),
+            shopsync_server::auth::sha256(shopsync_server::api::normalise_code(code).as_bytes()),
+            now - 20 * 60_000,
+            now - 10 * 60_000,
+        )
+        .await?;
+    // The blocking client in a thread of its own (this runs in a runtime).
+    let (url, code) = (url.to_string(), code.to_string());
+    let (status, v) = std::thread::spawn(move || link(&url, &code, "laptop"))
+        .join()
+        .unwrap();
     assert_eq!(status, 403, "{v}");
     assert!(
         v["error"]["message"].as_str().unwrap().contains("expired"),
         "{v}"
     );
-    assert_eq!(count(&server.db, "customer_devices"), 1);
+    assert_eq!(count(db, "customer_devices"), 1);
     // The same through Storage: still unused, still refused.
-    let found = rt.block_on(storage.customer(customer))?.unwrap();
+    let found = storage.customer(customer.to_string()).await?.unwrap();
     assert_eq!(found.devices.len(), 1);
     Ok(())
 }
@@ -300,12 +325,8 @@ fn failed_links_are_rate_limited_like_enrolment() -> R {
     let (status, v) = link(url, &good, "laptop");
     assert_eq!(status, 429, "{v}");
     assert_eq!(count(&server.db, "customer_devices"), 1);
-    let used: Option<i64> = rusqlite::Connection::open(&server.db)?.query_row(
-        "SELECT used_at FROM customer_link_codes",
-        [],
-        |r| r.get(0),
-    )?;
-    assert_eq!(used, None);
+    let used = db_row(&server.db, "SELECT used_at FROM customer_link_codes").remove(0);
+    assert_eq!(used, Cell::Null);
     Ok(())
 }
 
@@ -431,13 +452,13 @@ fn customers_and_tills_stay_on_their_own_endpoints() -> R {
     // The reserved store of customers' documents is no store to an admin.
     let out = std::process::Command::new(BIN)
         .arg("--db")
-        .arg(&server.db)
+        .arg(db_arg(&server.db))
         .args(["--json", "device", "list", "--store", "~customers"])
         .output()?;
     assert!(!out.status.success(), "device list of ~customers must fail");
     let out = std::process::Command::new(BIN)
         .arg("--db")
-        .arg(&server.db)
+        .arg(db_arg(&server.db))
         .args([
             "--json",
             "enrol-code",

@@ -226,12 +226,11 @@ fn tills_converge_through_a_faulty_network() -> R {
     }
     let refs: Vec<&shopsync_core::Store> = tills.iter().collect();
     assert_same(&refs);
-    let server_db = rusqlite::Connection::open(&s.server.db)?;
-    let (rows, distinct): (i64, i64) = server_db.query_row(
+    let counts = db_ints(
+        &s.server.db,
         "SELECT COUNT(*), COUNT(DISTINCT hash) FROM changes",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    );
+    let (rows, distinct) = (counts[0], counts[1]);
     assert_eq!(rows, distinct, "nothing stored twice");
     Ok(())
 }

@@ -176,12 +176,11 @@ fn server_killed_mid_sync_and_restarted_clients_retry_and_converge() -> R {
     }
     assert_same(&[&s.a, &s.b]);
     // Nothing duplicated on the server: one row per change.
-    let server_db = rusqlite::Connection::open(&s.server.db)?;
-    let (rows, distinct): (i64, i64) = server_db.query_row(
+    let counts = db_ints(
+        &s.server.db,
         "SELECT COUNT(*), COUNT(DISTINCT hash) FROM changes",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    );
+    let (rows, distinct) = (counts[0], counts[1]);
     assert_eq!(rows, distinct);
     let local: i64 =
         s.a.connection()

@@ -99,11 +99,14 @@ fn enrol_and_sync_over_https() -> R {
         }
     }
     let db = dir.path().join("server.db");
+    let database = TestDb::for_path(&db);
     let mut child = Kill(
         Command::new(BIN)
             .arg("--db")
-            .arg(&db)
-            .args(["serve", "--listen", "127.0.0.1:0", "--tls-cert"])
+            .arg(&database.arg)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(&database.serve_args)
+            .arg("--tls-cert")
             .arg(&cert)
             .arg("--tls-key")
             .arg(&key)

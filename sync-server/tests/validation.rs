@@ -11,13 +11,11 @@ use shopsync_core::records::{CountLine, CountRecord, ReceiptLine, ReceiptRecord,
 use shopsync_core::sync::wire::{self, DocChanges, SyncRequest};
 
 fn validation_state(db: &std::path::Path) -> (i64, i64) {
-    let c = rusqlite::Connection::open(db).unwrap();
-    c.query_row(
+    let v = db_ints(
+        db,
         "SELECT (SELECT COUNT(*) FROM changes), (SELECT COUNT(*) FROM documents)",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )
-    .unwrap()
+    );
+    (v[0], v[1])
 }
 
 /// POST /v1/sync with raw changes; (status, JSON error or null).

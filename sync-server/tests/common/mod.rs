@@ -1,6 +1,14 @@
 //! Shared helpers: a real server process on 127.0.0.1 (port 0), its admin
 //! commands, and tills driven through the core with the real sync client.
+//!
+//! The server's database is a SQLite file, or with `SHOPSYNC_TEST_POSTGRES`
+//! set (scripts/with-postgres.sh) a fresh PostgreSQL database per server
+//! path: tests name a path either way, and [`db_arg`] turns it into what
+//! `--db` gets.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod db;
+pub use db::*;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -25,10 +33,14 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_shopsync-server");
 pub const TEST_METRICS_TOKEN: &str = "test-metrics-token";
 
 pub struct Server {
+    /// The database's path: the SQLite file, or the key of its PostgreSQL
+    /// database ([`db_arg`]).
     pub db: PathBuf,
     pub url: String,
     pub addr: String,
     child: Child,
+    /// Keeps a PostgreSQL database while a server uses it (dropped after).
+    _database: TestDb,
 }
 
 impl Server {
@@ -43,10 +55,12 @@ impl Server {
 
     /// Like `start_on`, with more `serve` flags.
     pub fn start_with(db: &Path, listen: &str, extra: &[&str]) -> Server {
+        let database = TestDb::for_path(db);
         let mut child = Command::new(BIN)
             .args(["--db"])
-            .arg(db)
+            .arg(&database.arg)
             .args(["serve", "--listen", listen, "--heartbeat-secs", "1"])
+            .args(&database.serve_args)
             .args(extra)
             .env("SHOPSYNC_LOG", "warn")
             .env("SHOPSYNC_METRICS_TOKEN", TEST_METRICS_TOKEN)
@@ -70,6 +84,7 @@ impl Server {
             url,
             addr,
             child,
+            _database: database,
         }
     }
 
@@ -134,7 +149,7 @@ impl Drop for Server {
 pub fn admin(db: &Path, args: &[&str]) -> serde_json::Value {
     let out = Command::new(BIN)
         .arg("--db")
-        .arg(db)
+        .arg(db_arg(db))
         .arg("--json")
         .args(args)
         .env("SHOPSYNC_LOG", "warn")
@@ -355,19 +370,14 @@ pub fn publish(shop: &mut Shop) {
     sync(&mut shop.a).unwrap();
     // The server learns it when it derives the catalog (in the background).
     let db = shop.server.db.clone();
-    let store = shop.store_id.clone();
-    wait_for("the shop publishes", || {
-        rusqlite::Connection::open(&db)
-            .and_then(|c| {
-                c.query_row(
-                    "SELECT COUNT(*) FROM shop_listings l JOIN stores s ON s.pk = l.store_pk
-                     WHERE s.store_id = ?1 AND l.published = 1",
-                    [&store],
-                    |r| r.get::<_, i64>(0),
-                )
-            })
-            .is_ok_and(|n| n == 1)
-    });
+    // Store ids are the server's own (checked characters), so this query
+    // can name one inline.
+    let sql = format!(
+        "SELECT COUNT(*) FROM shop_listings l JOIN stores s ON s.pk = l.store_pk
+         WHERE s.store_id = '{}' AND l.published = TRUE",
+        shop.store_id.replace('\'', "")
+    );
+    wait_for("the shop publishes", || db_ints(&db, &sql)[0] == 1);
 }
 
 // -- customer devices: the real CustomerStore and customer client --
