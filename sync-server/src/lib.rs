@@ -12,6 +12,7 @@ pub mod enrolment;
 pub mod error;
 pub mod guard;
 pub mod metrics;
+pub mod migrate_storage;
 pub mod notices;
 pub mod postgres;
 mod postgres_customers;
@@ -23,6 +24,7 @@ pub mod sqlite;
 mod sqlite_customers;
 mod sqlite_docs;
 pub mod storage;
+pub mod tls_reload;
 pub mod upload_budget;
 pub mod web_app;
 
@@ -256,6 +258,7 @@ pub async fn serve_with_metrics<S: Storage>(
             }
         });
     }
+    let state_shutdown = state.shutdown.clone();
     let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
     match tls {
         None => {
@@ -270,9 +273,10 @@ pub async fn serve_with_metrics<S: Storage>(
                 .map_err(ServeError::Io)
         }
         Some((cert, key)) => {
-            let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+            let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
                 .await
                 .map_err(ServeError::Tls)?;
+            tokio::spawn(tls_reload::watch(config.clone(), cert, key, state_shutdown));
             let handle = axum_server::Handle::new();
             let h = handle.clone();
             tokio::spawn(async move {

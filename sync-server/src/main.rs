@@ -72,6 +72,19 @@ enum Cmd {
     /// restored database gets a new epoch, so tills send everything again.
     /// SQLite only: restore PostgreSQL with pg_restore (docs/OPERATIONS.md).
     Restore { from: PathBuf },
+    /// Move a SQLite server database into an empty PostgreSQL database
+    /// (stop the server first, or it answers writes with 503 from then on);
+    /// the epoch and every sequence number are kept, so tills do not notice.
+    /// Then start the server with `--db postgres://…`. `--db` is not used.
+    #[command(name = "migrate-storage")]
+    MigrateStorage {
+        /// The SQLite server database file.
+        #[arg(long)]
+        from: PathBuf,
+        /// The PostgreSQL database: `postgres://USER[:PASSWORD]@HOST:PORT/DBNAME`.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -227,6 +240,9 @@ fn postgres_url(db: &std::path::Path) -> Option<&str> {
 }
 
 async fn run(cli: Cli) -> Result<()> {
+    if let Cmd::MigrateStorage { from, to } = &cli.command {
+        return migrate_storage(cli.json, from, to).await;
+    }
     if let Some(url) = postgres_url(&cli.db) {
         if let Cmd::Restore { .. } = &cli.command {
             anyhow::bail!(
@@ -259,6 +275,45 @@ async fn run(cli: Cli) -> Result<()> {
     let label = cli.db.display().to_string();
     let public = public_dir(&cli.db);
     run_with(cli, storage, label, public).await
+}
+
+/// `migrate-storage`: progress on stderr, a summary on stdout.
+async fn migrate_storage(json_out: bool, from: &std::path::Path, to: &str) -> Result<()> {
+    if !is_postgres_url(to) {
+        anyhow::bail!(
+            "--to must be a PostgreSQL URL (postgres://USER@HOST:PORT/DBNAME), not {to:?}"
+        );
+    }
+    let started = std::time::Instant::now();
+    let mut last_said = std::time::Instant::now();
+    let mut progress = |table: &str, done: u64, total: u64| {
+        if done == total || last_said.elapsed() >= std::time::Duration::from_secs(2) {
+            eprintln!("{table}: {done} of {total} rows");
+            last_said = std::time::Instant::now();
+        }
+    };
+    let moved = shopsync_server::migrate_storage::migrate(from, to, &mut progress)
+        .await
+        .with_context(|| format!("cannot move {} to PostgreSQL", from.display()))?;
+    let rows: u64 = moved.tables.iter().map(|(_, n)| n).sum();
+    print(
+        json_out,
+        json!({
+            "from": from,
+            "to": format!("postgres://{}", moved.target),
+            "epoch": moved.epoch,
+            "tables": moved.tables.iter().map(|(t, n)| json!({ "table": t, "rows": n })).collect::<Vec<_>>(),
+            "seconds": started.elapsed().as_secs_f64(),
+        }),
+        format!(
+            "moved {rows} rows from {} to postgres://{} in {:.1} s (epoch {} kept: tills do not send their history again);              {} now refuses to serve: start the server with --db postgres://…",
+            from.display(),
+            moved.target,
+            started.elapsed().as_secs_f64(),
+            moved.epoch,
+            from.display()
+        ),
+    )
 }
 
 /// Runs the command on an open database (`label` names it in logs, never
@@ -345,7 +400,7 @@ async fn run_with<S: Storage>(
                 format!("backed up to {}", to.display()),
             )
         }
-        Cmd::Restore { .. } => Ok(()),
+        Cmd::Restore { .. } | Cmd::MigrateStorage { .. } => Ok(()),
         Cmd::Serve(args) => {
             tracing::info!(db = %label, config = ?args, "starting");
             let listener = std::net::TcpListener::bind(&args.listen)

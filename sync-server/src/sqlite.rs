@@ -59,6 +59,25 @@ pub(crate) fn hash32(v: Vec<u8>) -> [u8; 32] {
     h
 }
 
+/// A file `migrate-storage` moved to PostgreSQL serves no more: tills
+/// would sync with a copy the shop no longer uses.
+fn refuse_moved(conn: &Connection) -> StorageResult<()> {
+    let moved: Option<String> = conn
+        .query_row(
+            "SELECT value FROM server_meta WHERE key = 'moved_to'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .unwrap_or(None);
+    match moved {
+        Some(to) => Err(StorageError::Invalid(format!(
+            "this database was moved to {to} by migrate-storage: start the server with --db {to}"
+        ))),
+        None => Ok(()),
+    }
+}
+
 impl SqliteStorage {
     /// Opens (creating if needed) the database and applies migrations.
     pub fn open(path: &Path) -> StorageResult<SqliteStorage> {
@@ -67,6 +86,7 @@ impl SqliteStorage {
         }
         let mut conn = Connection::open(path)?;
         configure(&conn)?;
+        refuse_moved(&conn)?;
         let migrations = Migrations::from_directory(&MIGRATIONS).map_err(backend)?;
         migrations.to_latest(&mut conn).map_err(backend)?;
         crate::restore::backfill_actors(&mut conn)?;

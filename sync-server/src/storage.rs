@@ -39,7 +39,13 @@ pub enum StorageError {
 
 impl From<rusqlite::Error> for StorageError {
     fn from(e: rusqlite::Error) -> Self {
-        StorageError::Backend(e.to_string())
+        let text = e.to_string();
+        // A file `migrate-storage` moved refuses writes (its triggers): the
+        // request may be retried against the PostgreSQL server.
+        if text.contains(crate::migrate_storage::MOVED) {
+            return StorageError::Unavailable(text);
+        }
+        StorageError::Backend(text)
     }
 }
 

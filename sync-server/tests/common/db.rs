@@ -160,6 +160,16 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// The SQLite file at `path`, whatever the tests run on.
+    pub fn sqlite(path: &Path) -> TestDb {
+        TestDb {
+            arg: path.as_os_str().to_owned(),
+            serve_args: Vec::new(),
+            path: path.to_path_buf(),
+            pg: None,
+        }
+    }
+
     pub fn for_path(path: &Path) -> TestDb {
         let pg = registered(path);
         let (arg, serve_args) = match &pg {

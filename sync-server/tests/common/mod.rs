@@ -55,7 +55,16 @@ impl Server {
 
     /// Like `start_on`, with more `serve` flags.
     pub fn start_with(db: &Path, listen: &str, extra: &[&str]) -> Server {
-        let database = TestDb::for_path(db);
+        Self::start_db(db, TestDb::for_path(db), listen, extra)
+    }
+
+    /// On the SQLite file at `db` even when the tests run on PostgreSQL
+    /// (`migrate-storage` moves one there).
+    pub fn start_sqlite(db: &Path) -> Server {
+        Self::start_db(db, TestDb::sqlite(db), "127.0.0.1:0", &[])
+    }
+
+    fn start_db(db: &Path, database: TestDb, listen: &str, extra: &[&str]) -> Server {
         let mut child = Command::new(BIN)
             .args(["--db"])
             .arg(&database.arg)
@@ -106,7 +115,7 @@ impl Server {
     }
 
     pub fn admin(&self, args: &[&str]) -> serde_json::Value {
-        admin(&self.db, args)
+        admin_on(&self._database.arg, args)
     }
 
     /// Creates a store; returns (store id, manager code).
@@ -147,9 +156,14 @@ impl Drop for Server {
 
 /// Runs an admin command with `--json` and parses its output.
 pub fn admin(db: &Path, args: &[&str]) -> serde_json::Value {
+    admin_on(&db_arg(db), args)
+}
+
+/// Runs an admin command on what `--db` gets (a file or a URL).
+pub fn admin_on(db_arg: &std::ffi::OsStr, args: &[&str]) -> serde_json::Value {
     let out = Command::new(BIN)
         .arg("--db")
-        .arg(db_arg(db))
+        .arg(db_arg)
         .arg("--json")
         .args(args)
         .env("SHOPSYNC_LOG", "warn")

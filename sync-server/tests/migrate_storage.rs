@@ -1,0 +1,192 @@
+//! `shopsync-server migrate-storage`: a SQLite installation with two tills
+//! and a customer moves into PostgreSQL; the server starts again on the same
+//! address and the tills and the customer carry on without noticing (no
+//! restore seen, nothing sent again, nothing lost). Runs only with
+//! `SHOPSYNC_TEST_POSTGRES` (scripts/with-postgres.sh).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+fn migrate(from: &std::path::Path, to: &str) -> std::process::Output {
+    Command::new(BIN)
+        .args(["--json", "migrate-storage", "--from"])
+        .arg(from)
+        .args(["--to", to])
+        .env("SHOPSYNC_LOG", "warn")
+        .output()
+        .expect("run migrate-storage")
+}
+
+#[test]
+fn a_sqlite_installation_moves_to_postgresql_and_the_tills_do_not_notice() {
+    if skip_without_postgres() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let old_db = dir.path().join("server.db");
+    let new_db = dir.path().join("moved");
+    let to = postgres_url(&new_db).unwrap();
+
+    // Before: a shop with two tills and a customer, on SQLite.
+    let mut server = Server::start_sqlite(&old_db);
+    let addr = server.addr.clone();
+    let (_, code) = server.create_store("Corner Shop");
+    let a_path = dir.path().join("a.db");
+    drop(first_till(&a_path, 20));
+    let mut a = enrol(&a_path, &server, &code, None);
+    let store_id = a.info().store_id.clone();
+    let b_code = server.code(&store_id, "till");
+    let mut b = enrol(&dir.path().join("b.db"), &server, &b_code, Some("B"));
+    sell(&mut a, 1, 2);
+    sell(&mut b, 2, 3);
+    sync(&mut a).unwrap();
+    sync(&mut b).unwrap();
+    sync(&mut a).unwrap();
+    let ana = sign_up(&server.url, "Ana", "phone");
+    let ana_token = ana["token"].as_str().unwrap().to_string();
+    // A sale the server has not seen yet when it stops.
+    sell(&mut b, 3, 1);
+    server.kill();
+
+    // Into an empty PostgreSQL database.
+    let out = migrate(&old_db, &to);
+    assert!(
+        out.status.success(),
+        "migrate-storage failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = |table: &str| {
+        summary["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["table"] == table)
+            .and_then(|t| t["rows"].as_u64())
+            .unwrap_or_else(|| panic!("no {table} in {summary}"))
+    };
+    assert_eq!(rows("devices"), 2, "{summary}");
+    assert_eq!(rows("customer_devices"), 1, "{summary}");
+    assert!(rows("changes") > 0, "{summary}");
+    assert_eq!(rows("customers"), 1, "{summary}");
+
+    // The same address, now on PostgreSQL: the tills carry on.
+    let server = Server::start_on(&new_db, &addr);
+    sell(&mut a, 4, 1);
+    let report = sync(&mut a).unwrap();
+    assert!(!report.server_restored, "till A saw a restore: {report:?}");
+    assert_eq!(report.sent_changes, 1, "till A sent again: {report:?}");
+    let report = sync(&mut b).unwrap();
+    assert!(!report.server_restored, "till B saw a restore: {report:?}");
+    sync(&mut a).unwrap();
+    assert_eq!(stock(&a), 20 - 2 - 3 - 1 - 1);
+    assert_eq!(stock(&b), stock(&a));
+    assert_same(&[&a, &b]);
+    // The customer's device token still works.
+    let (status, me) = get_json(&server.url, "/v1/customers/me", Some(&ana_token));
+    assert_eq!(status, 200, "{me}");
+    // A new till enrols on the new server (keys continue after the copied ones).
+    let c_code = server.code(&store_id, "till");
+    let mut c = enrol(&dir.path().join("c.db"), &server, &c_code, Some("C"));
+    assert_eq!(stock(&c), stock(&a));
+    sell(&mut c, 5, 1);
+    sync(&mut c).unwrap();
+    sync(&mut a).unwrap();
+    assert_eq!(stock(&a), stock(&c));
+
+    // The old file refuses to serve, and a second move finds the target taken.
+    let out = Command::new(BIN)
+        .arg("--db")
+        .arg(&old_db)
+        .args(["device", "list", "--store", &store_id])
+        .env("SHOPSYNC_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("moved to postgres://"), "{err}");
+    let out = migrate(&old_db, &to);
+    assert!(!out.status.success());
+}
+
+#[test]
+fn a_move_into_a_database_that_holds_a_shop_changes_nothing() {
+    if skip_without_postgres() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let old_db = dir.path().join("server.db");
+    let busy_db = dir.path().join("busy");
+    let to = postgres_url(&busy_db).unwrap();
+    let old = Server::start_sqlite(&old_db);
+    old.create_store("Old Shop");
+    drop(old);
+    let busy = Server::start(&busy_db);
+    busy.create_store("Busy Shop");
+
+    let out = migrate(&old_db, &to);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("already holds"), "{err}");
+    // Neither side changed: the old file still serves, the target has its
+    // one shop.
+    let stores = db_ints(
+        &busy_db,
+        "SELECT COUNT(*) FROM stores WHERE store_id <> '~customers'",
+    );
+    assert_eq!(stores, vec![1]);
+    let old = Server::start_sqlite(&old_db);
+    let listed = old.admin(&["store", "create", "--name", "Still Here"]);
+    assert!(listed["store_id"].is_string(), "{listed}");
+
+    // A file that does not exist is not created.
+    let missing = dir.path().join("missing.db");
+    let out = migrate(&missing, &to);
+    assert!(!out.status.success());
+    assert!(!missing.exists());
+}
+
+/// Moved while the old server still runs: it refuses the next upload (the
+/// till keeps its sale), and the sale arrives once the server on
+/// PostgreSQL takes the address.
+#[test]
+fn a_move_under_a_running_server_loses_no_sale() {
+    if skip_without_postgres() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let old_db = dir.path().join("server.db");
+    let new_db = dir.path().join("moved");
+    let to = postgres_url(&new_db).unwrap();
+    let mut old = Server::start_sqlite(&old_db);
+    let addr = old.addr.clone();
+    let (_, code) = old.create_store("Corner Shop");
+    let a_path = dir.path().join("a.db");
+    drop(first_till(&a_path, 10));
+    let mut a = enrol(&a_path, &old, &code, None);
+
+    let out = migrate(&old_db, &to);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    sell(&mut a, 1, 4);
+    let refused = sync(&mut a);
+    assert!(
+        refused.is_err(),
+        "the moved file took an upload: {refused:?}"
+    );
+    old.kill();
+
+    let new = Server::start_on(&new_db, &addr);
+    let report = sync(&mut a).unwrap();
+    assert_eq!(report.acked, 1, "{report:?}");
+    let b_code = new.code(&a.info().store_id.clone(), "till");
+    let b = enrol(&dir.path().join("b.db"), &new, &b_code, Some("B"));
+    assert_eq!(stock(&b), 6);
+}
