@@ -21,7 +21,6 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow};
 use automerge::{AutoCommit, ROOT, ScalarValue, transaction::Transactable};
 use clap::Parser;
-use shopsync_core::access::Role;
 use shopsync_core::ids::new_id;
 use shopsync_core::records::{Record, SaleRecord};
 use shopsync_core::sync::EnrolRequest;
@@ -29,7 +28,6 @@ use shopsync_core::sync::client::{self, Client};
 use shopsync_core::sync::wire::{self, DocChanges, SyncRequest};
 use shopsync_core::types::TenderKind;
 use shopsync_core::{CartLine, InitOptions, NewProduct, ReceiveLine, Store, TenderInput};
-use shopsync_server::{SqliteStorage, admin};
 
 #[derive(Parser, Debug)]
 #[command(name = "shopsync-load", about = "Load generator for shopsync-server")]
@@ -57,6 +55,10 @@ struct Args {
     /// Work directory (default: a new folder in the system temp dir, removed at the end).
     #[arg(long)]
     dir: Option<PathBuf>,
+    /// The server's database: a PostgreSQL URL (an empty database) instead
+    /// of a new SQLite file in the work directory.
+    #[arg(long)]
+    postgres: Option<String>,
 }
 
 const METRICS_TOKEN: &str = "load-metrics";
@@ -73,12 +75,67 @@ impl Drop for ServerProc {
     }
 }
 
-fn start_server(db: &Path) -> Result<ServerProc> {
+/// The `shopsync-server` binary next to this one.
+fn server_bin() -> Result<PathBuf> {
     let exe = std::env::current_exe()?;
-    let bin = exe
+    Ok(exe
         .parent()
         .ok_or_else(|| anyhow!("no parent dir"))?
-        .join("shopsync-server");
+        .join("shopsync-server"))
+}
+
+/// Admin commands through the server binary, on either backend.
+struct Admin {
+    db: std::ffi::OsString,
+}
+
+impl Admin {
+    fn run(&self, args: &[&str]) -> Result<serde_json::Value> {
+        let out = Command::new(server_bin()?)
+            .arg("--db")
+            .arg(&self.db)
+            .arg("--json")
+            .args(args)
+            .env("SHOPSYNC_LOG", "warn")
+            .output()?;
+        if !out.status.success() {
+            return Err(anyhow!(
+                "shopsync-server {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(serde_json::from_slice(&out.stdout)?)
+    }
+
+    /// A new store's manager enrolment code.
+    fn create_store(&self, name: &str) -> Result<String> {
+        let v = self.run(&["store", "create", "--name", name])?;
+        text(&v, "enrol_code")
+    }
+
+    /// A till enrolment code for the store.
+    fn till_code(&self, store_id: &str) -> Result<String> {
+        let v = self.run(&[
+            "enrol-code",
+            "create",
+            "--store",
+            store_id,
+            "--role",
+            "till",
+        ])?;
+        text(&v, "enrol_code")
+    }
+}
+
+fn text(v: &serde_json::Value, key: &str) -> Result<String> {
+    v[key]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| anyhow!("no {key} in {v}"))
+}
+
+fn start_server(db: &std::ffi::OsStr) -> Result<ServerProc> {
+    let bin = server_bin()?;
     let mut child = Command::new(&bin)
         .arg("--db")
         .arg(db)
@@ -289,14 +346,13 @@ fn main() -> Result<()> {
 }
 
 fn run(args: &Args, dir: &Path) -> Result<()> {
-    let db = dir.join("server.db");
+    let db: std::ffi::OsString = match &args.postgres {
+        Some(url) => url.into(),
+        None => dir.join("server.db").into(),
+    };
     let server = start_server(&db)?;
     let pid = server.child.id();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let storage = SqliteStorage::open(&db)?;
-    let ttl = Duration::from_secs(3600);
+    let storage = Admin { db };
     let (mut tpl_store, tpl) = template(&dir.join("template.db"))?;
     let seed = if args.publish {
         Some(publish::seed(&mut tpl_store)?)
@@ -313,9 +369,7 @@ fn run(args: &Args, dir: &Path) -> Result<()> {
     let stores = args.stores.clamp(1, args.tills.max(1));
     let mut tills: Vec<SimTill> = Vec::new();
     for s in 0..stores {
-        let (store, code) =
-            rt.block_on(admin::create_store(&storage, &format!("load {s}"), ttl))?;
-        let _ = store;
+        let code = storage.create_store(&format!("load {s}"))?;
         let (client, store_id, till_id) = enrol_sim(&server.url, &code, Some(new_id()))?;
         tills.push(SimTill {
             client,
@@ -328,7 +382,7 @@ fn run(args: &Args, dir: &Path) -> Result<()> {
     while tills.len() < args.tills {
         let s = tills.len() % stores;
         let store_id = tills[s].store_id.clone();
-        let code = rt.block_on(admin::create_code(&storage, &store_id, Role::Till, ttl))?;
+        let code = storage.till_code(&store_id)?;
         let (client, store_id, till_id) = enrol_sim(&server.url, &code, None)?;
         tills.push(SimTill {
             client,
@@ -504,7 +558,7 @@ fn run(args: &Args, dir: &Path) -> Result<()> {
     println!("server peak memory (VmHWM): {}", vm_hwm(pid));
 
     if args.bootstrap_sales > 0 {
-        bootstrap(args, dir, &server.url, &rt, &storage, &tpl)?;
+        bootstrap(args, dir, &server.url, &storage, &tpl)?;
         println!(
             "server peak memory (VmHWM) after bootstrap: {}",
             vm_hwm(pid)
@@ -513,17 +567,9 @@ fn run(args: &Args, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn bootstrap(
-    args: &Args,
-    dir: &Path,
-    url: &str,
-    rt: &tokio::runtime::Runtime,
-    storage: &SqliteStorage,
-    tpl: &SaleRecord,
-) -> Result<()> {
-    let ttl = Duration::from_secs(3600);
+fn bootstrap(args: &Args, dir: &Path, url: &str, storage: &Admin, tpl: &SaleRecord) -> Result<()> {
     // A real till makes the store (catalog + one sale) and uploads it.
-    let (_, code) = rt.block_on(admin::create_store(storage, "bootstrap", ttl))?;
+    let code = storage.create_store("bootstrap")?;
     let first = dir.join("first.db");
     let (mut manager, _) = template(&first)?;
     drop(manager);
@@ -551,7 +597,7 @@ fn bootstrap(
                     }
                     let n = per_till.min(args.bootstrap_sales - i * per_till);
                     let work = || -> Result<()> {
-                        let code = rt_code(storage, &store_id)?;
+                        let code = storage.till_code(&store_id)?;
                         let (client, _, till_id) = enrol_sim(url, &code, None)?;
                         let docs = generate(&store_id, &till_id, tpl, n)?;
                         let mut t = SimTill {
@@ -603,7 +649,7 @@ fn bootstrap(
         fill_started.elapsed().as_secs_f64()
     );
     // The new till: real client, real store, projections built.
-    let code = rt.block_on(admin::create_code(storage, &store_id, Role::Till, ttl))?;
+    let code = storage.till_code(&store_id)?;
     let started = Instant::now();
     let mut last = Instant::now();
     let (new_till, report) =
@@ -626,16 +672,4 @@ fn bootstrap(
     );
     std::io::stdout().flush()?;
     Ok(())
-}
-
-fn rt_code(storage: &SqliteStorage, store_id: &str) -> Result<String> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    Ok(rt.block_on(admin::create_code(
-        storage,
-        store_id,
-        Role::Till,
-        Duration::from_secs(3600),
-    ))?)
 }
