@@ -226,9 +226,9 @@ async fn enrol_inner<S: Storage>(
         ));
     }
     let till_name = req.till_name.trim().to_string();
-    if till_name.is_empty() || till_name.len() > 100 {
+    if till_name.is_empty() || till_name.len() > 100 || till_name.chars().any(char::is_control) {
         return Err(ApiError::BadRequest(
-            "till_name must be 1-100 characters".into(),
+            "till_name must be 1-100 characters, none of them control characters".into(),
         ));
     }
     if let Some(s) = &req.store_id

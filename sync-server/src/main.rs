@@ -81,8 +81,10 @@ enum Cmd {
         /// The SQLite server database file.
         #[arg(long)]
         from: PathBuf,
-        /// The PostgreSQL database: `postgres://USER[:PASSWORD]@HOST:PORT/DBNAME`.
-        #[arg(long)]
+        /// The PostgreSQL database: `postgres://USER[:PASSWORD]@HOST:PORT/DBNAME`
+        /// (better from the environment than the command line, which
+        /// others on the machine can read).
+        #[arg(long, env = "SHOPSYNC_MIGRATE_TO", hide_env_values = true)]
         to: String,
     },
 }
@@ -280,9 +282,8 @@ async fn run(cli: Cli) -> Result<()> {
 /// `migrate-storage`: progress on stderr, a summary on stdout.
 async fn migrate_storage(json_out: bool, from: &std::path::Path, to: &str) -> Result<()> {
     if !is_postgres_url(to) {
-        anyhow::bail!(
-            "--to must be a PostgreSQL URL (postgres://USER@HOST:PORT/DBNAME), not {to:?}"
-        );
+        // Not echoed: it may hold a password.
+        anyhow::bail!("--to must be a PostgreSQL URL (postgres://USER@HOST:PORT/DBNAME)");
     }
     let started = std::time::Instant::now();
     let mut last_said = std::time::Instant::now();
@@ -306,7 +307,8 @@ async fn migrate_storage(json_out: bool, from: &std::path::Path, to: &str) -> Re
             "seconds": started.elapsed().as_secs_f64(),
         }),
         format!(
-            "moved {rows} rows from {} to postgres://{} in {:.1} s (epoch {} kept: tills do not send their history again);              {} now refuses to serve: start the server with --db postgres://…",
+            "moved {rows} rows from {} to postgres://{} in {:.1} s (epoch {} kept: tills do not send their history again); \
+             {} now refuses to serve: start the server with --db postgres://…",
             from.display(),
             moved.target,
             started.elapsed().as_secs_f64(),
@@ -314,6 +316,30 @@ async fn migrate_storage(json_out: bool, from: &std::path::Path, to: &str) -> Re
             from.display()
         ),
     )
+}
+
+/// SIGHUP asks a TLS server to load its certificate again (tls_reload.rs);
+/// its default action, ending the process, must never take a server down,
+/// TLS or not, from the moment it says it listens. Once tokio handles a
+/// signal it does so for the life of the process.
+fn ignore_hangup(tls: bool) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::hangup()) {
+            Ok(mut hangups) if !tls => {
+                tokio::spawn(async move {
+                    while hangups.recv().await.is_some() {
+                        tracing::info!("SIGHUP: no TLS certificate to load again");
+                    }
+                });
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("cannot handle SIGHUP: {e}"),
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tls;
 }
 
 /// Runs the command on an open database (`label` names it in logs, never
@@ -406,6 +432,7 @@ async fn run_with<S: Storage>(
             let listener = std::net::TcpListener::bind(&args.listen)
                 .with_context(|| format!("cannot listen on {}", args.listen))?;
             let addr = listener.local_addr()?;
+            ignore_hangup(args.tls_cert.is_some());
             let scheme = if args.tls_cert.is_some() {
                 "https"
             } else {

@@ -413,6 +413,15 @@ async fn copy(
             target.target()
         )));
     }
+    refuse_other_connections(&tx, target).await?;
+    // Nobody else reads or writes the tables until the copy commits.
+    let names: Vec<&str> = TABLES.iter().map(|(t, _)| *t).collect();
+    tx.batch_execute(&format!(
+        "LOCK TABLE {} IN ACCESS EXCLUSIVE MODE",
+        names.join(", ")
+    ))
+    .await
+    .map_err(pg)?;
     tx.batch_execute("DELETE FROM shop_listings; DELETE FROM stores; DELETE FROM server_meta;")
         .await
         .map_err(pg)?;
@@ -423,6 +432,7 @@ async fn copy(
         let (mut done, mut after) = (0u64, 0i64);
         progress(table, 0, total);
         while let Some(batch) = source.batch(index, after).await? {
+            let first = after;
             after = batch.last_rowid;
             let sql = insert_sql(table, columns, batch.rows.len());
             let params: Vec<&(dyn ToSql + Sync)> = batch
@@ -431,7 +441,12 @@ async fn copy(
                 .flatten()
                 .map(|p| p.as_ref() as &(dyn ToSql + Sync))
                 .collect();
-            tx.execute(&sql, &params).await.map_err(pg)?;
+            tx.execute(&sql, &params).await.map_err(|e| {
+                StorageError::Backend(format!(
+                    "{table}, the rows after rowid {first} up to {after} in the file: {}",
+                    pg(e)
+                ))
+            })?;
             done += batch.rows.len() as u64;
             progress(table, done, total);
         }
@@ -458,6 +473,35 @@ async fn copy(
     .map_err(pg)?;
     tx.commit().await.map_err(pg)?;
     Ok(tables)
+}
+
+/// A server still connected to the target would keep the epoch it read at
+/// start and tell every till it had been restored: it must be stopped
+/// first. The connection that migrated the schema may take a moment to go.
+async fn refuse_other_connections(
+    tx: &deadpool_postgres::Transaction<'_>,
+    target: &PgStorage,
+) -> StorageResult<()> {
+    let mut others = 0i64;
+    for _ in 0..30 {
+        let row = tx
+            .query_one(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() \
+                 AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
+                &[],
+            )
+            .await
+            .map_err(pg)?;
+        others = row.get(0);
+        if others == 0 {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Err(StorageError::Conflict(format!(
+        "{others} other connection(s) use the PostgreSQL database {}: stop every server on it first",
+        target.target()
+    )))
 }
 
 #[cfg(test)]

@@ -653,12 +653,12 @@ impl Storage for PgStorage {
         let c = self.conn().await?;
         let row = one(
             &c,
-            // Not the reserved `~customers` row; every change has one seq,
-            // so the counters add up to the changes stored.
+            // Not the reserved `~customers` row. Changes are counted per
+            // document: a store's numbers have gaps after migrate-storage.
             "SELECT (SELECT COUNT(*) FROM stores WHERE left(store_id, 1) <> '~'),
                     (SELECT COUNT(*) FROM devices WHERE revoked_at IS NULL),
                     (SELECT COUNT(*) FROM documents),
-                    (SELECT COALESCE(SUM(head), 0)::bigint FROM stores)",
+                    (SELECT COALESCE(SUM(changes), 0)::bigint FROM documents)",
             &[],
         )
         .await?;

@@ -129,6 +129,17 @@ pub fn restore_file(backup: &Path, db: &Path) -> StorageResult<String> {
             backup.display()
         )));
     }
+    // A backup of a file migrate-storage moved would replace the live
+    // database with one no server opens: refuse before touching anything.
+    {
+        let b = Connection::open_with_flags(backup, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        crate::sqlite::refuse_moved(&b).map_err(|e| {
+            StorageError::Invalid(format!(
+                "{} is a copy of a database moved to PostgreSQL, not a backup to restore: {e}",
+                backup.display()
+            ))
+        })?;
+    }
     let tmp = db.with_extension("restoring");
     std::fs::copy(backup, &tmp).map_err(|e| {
         StorageError::Backend(format!(

@@ -61,15 +61,23 @@ pub(crate) fn hash32(v: Vec<u8>) -> [u8; 32] {
 
 /// A file `migrate-storage` moved to PostgreSQL serves no more: tills
 /// would sync with a copy the shop no longer uses.
-fn refuse_moved(conn: &Connection) -> StorageResult<()> {
+pub(crate) fn refuse_moved(conn: &Connection) -> StorageResult<()> {
+    // A file from before server_meta (migration 03) has not moved.
+    let has_meta: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'server_meta')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_meta {
+        return Ok(());
+    }
     let moved: Option<String> = conn
         .query_row(
             "SELECT value FROM server_meta WHERE key = 'moved_to'",
             [],
             |r| r.get(0),
         )
-        .optional()
-        .unwrap_or(None);
+        .optional()?;
     match moved {
         Some(to) => Err(StorageError::Invalid(format!(
             "this database was moved to {to} by migrate-storage: start the server with --db {to}"

@@ -45,6 +45,16 @@ impl From<rusqlite::Error> for StorageError {
         if text.contains(crate::migrate_storage::MOVED) {
             return StorageError::Unavailable(text);
         }
+        // Another process holds the file's write lock past the busy
+        // timeout (migrate-storage copying it, a backup tool): try later.
+        if let rusqlite::Error::SqliteFailure(f, _) = &e
+            && matches!(
+                f.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            )
+        {
+            return StorageError::Unavailable(text);
+        }
         StorageError::Backend(text)
     }
 }

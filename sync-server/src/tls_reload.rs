@@ -13,9 +13,16 @@ use tokio::sync::watch;
 /// How often the files' modification times are compared.
 pub const CHECK_EVERY: Duration = Duration::from_secs(30);
 
-/// The files' modification times (None when one cannot be read).
-fn stamp(cert: &Path, key: &Path) -> Option<(SystemTime, SystemTime)> {
-    let at = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+/// What tells a file changed: its modification time and size.
+type Stamp = (SystemTime, u64);
+
+/// The files' stamps (None when one cannot be read).
+fn stamp(cert: &Path, key: &Path) -> Option<(Stamp, Stamp)> {
+    let at = |p: &Path| {
+        std::fs::metadata(p)
+            .and_then(|m| Ok((m.modified()?, m.len())))
+            .ok()
+    };
     Some((at(cert)?, at(key)?))
 }
 

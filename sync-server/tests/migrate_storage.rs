@@ -111,6 +111,29 @@ fn a_sqlite_installation_moves_to_postgresql_and_the_tills_do_not_notice() {
     assert!(err.contains("moved to postgres://"), "{err}");
     let out = migrate(&old_db, &to);
     assert!(!out.status.success());
+
+    // A copy of the moved file is no backup: restoring it over a live
+    // database is refused before the live one is touched.
+    let live = dir.path().join("live.db");
+    Server::start_sqlite(&live).create_store("Live Shop");
+    let copy = dir.path().join("moved-copy.db");
+    std::fs::copy(&old_db, &copy).unwrap();
+    let out = Command::new(BIN)
+        .arg("--db")
+        .arg(&live)
+        .arg("restore")
+        .arg(&copy)
+        .env("SHOPSYNC_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("moved to PostgreSQL"), "{err}");
+    let again = admin_on(
+        live.as_os_str(),
+        &["store", "create", "--name", "Still Live"],
+    );
+    assert!(again["store_id"].is_string(), "{again}");
 }
 
 #[test]

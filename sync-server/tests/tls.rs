@@ -215,6 +215,26 @@ fn https_client_half() -> R {
     Ok(())
 }
 
+/// SIGHUP asks for a certificate reload; a server without TLS (behind a
+/// proxy) must live through it, not take its default action and end.
+#[test]
+#[cfg(unix)]
+fn a_hangup_never_stops_a_server_without_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("server.db"));
+    let ok = Command::new("kill")
+        .args(["-HUP", &server.pid().to_string()])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "kill -HUP failed");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let status = json_client()
+        .get(format!("{}/readyz", server.url))
+        .send()
+        .map(|r| r.status().as_u16());
+    assert!(matches!(status, Ok(200)), "after SIGHUP: {status:?}");
+}
+
 /// The organisation in the certificate the server at `addr` presents.
 fn served_org(addr: &str) -> String {
     let out = Command::new("openssl")
