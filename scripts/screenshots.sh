@@ -14,7 +14,10 @@
 # (the_till_speaks_german_when_chosen_and_keeps_it), and settings-about.png
 # (about_shows_the_build_and_diagnostics_name_it_and_the_store), and
 # sign-in.png, the PIN pad after a wrong PIN
-# (a_cashier_signs_in_with_a_pin_sells_and_locks_with_the_cart_kept). The
+# (a_cashier_signs_in_with_a_pin_sells_and_locks_with_the_cart_kept), and
+# reorder-list.png, the reorder list with a low product
+# (a_low_product_is_reordered_and_received_in_two_deliveries; the README
+# does not show it yet). The
 # customer's web app's pictures (phone and desktop sizes) come from the
 # browser tests (scripts/e2e-web.sh) into web/: customer-catalog-phone.png,
 # customer-list-phone.png, customer-orders-phone.png, customer-list-desktop.png.

@@ -505,6 +505,101 @@ async fn a_pickup_order_is_accepted_made_ready_and_collected() -> Result<()> {
     Ok(())
 }
 
+/// Reordering: a product below its reorder point shows on the low-stock
+/// badge and in the reorder list with its suggested quantity; an order
+/// made from the list (the quantity edited) is received in two
+/// deliveries: the first leaves the rest outstanding, raises the stock and
+/// clears the badge, the second completes the order.
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/e2e.sh"]
+async fn a_low_product_is_reordered_and_received_in_two_deliveries() -> Result<()> {
+    let (_dir, db) = temp_db()?;
+    {
+        let mut s = seed(&db)?;
+        // Coffee: 1 left, reorder point 3, no target, no sales: order 3.
+        s.adjust("COFFEE", -9, shopsync_core::AdjustReason::Lost, None)?;
+    }
+    let db2 = db.clone();
+    with_app(&db, |app| async move {
+        let r = async {
+            app.el("page-sell").await?;
+            app.wait_attr("low-stock-badge", "data-count", "1").await?;
+            app.nav("purchasing").await?;
+            app.wait_attr("reorder-row-COFFEE", "data-suggested", "3")
+                .await?;
+            app.wait_value("reorder-qty-COFFEE", "3").await?;
+            app.wait_text("reorder-available-COFFEE", |t| t == "1")
+                .await?;
+            anyhow::ensure!(
+                !app.exists("reorder-row-MILK").await,
+                "milk (10 on hand, point 4) is not low"
+            );
+            app.screenshot("reorder-list").await?;
+            let mut found = axe_check(&app, "reorder list").await?;
+
+            // Order 6 instead of the suggested 3.
+            app.fill("reorder-qty-COFFEE", "6").await?;
+            app.click("reorder-create-0").await?;
+            app.wait_attr("po-status", "data-status", "open").await?;
+            app.wait_text("po-ordered-COFFEE", |t| t == "6").await?;
+            app.wait_text("po-outstanding-COFFEE", |t| t == "6").await?;
+            app.wait_value("po-receive-qty-COFFEE", "6").await?;
+            app.wait_value("po-receive-cost-COFFEE", "2.00").await?;
+            found.extend(axe_check(&app, "purchase order").await?);
+            anyhow::ensure!(found.is_empty(), "accessibility: {found:#?}");
+
+            // The first delivery: 3 of them, at 1.80 each.
+            app.fill("po-receive-qty-COFFEE", "3").await?;
+            app.fill("po-receive-cost-COFFEE", "1.80").await?;
+            app.click("po-receive").await?;
+            app.wait_attr("po-status", "data-status", "partially_received")
+                .await?;
+            app.wait_text("po-received-COFFEE", |t| t == "3").await?;
+            app.wait_text("po-outstanding-COFFEE", |t| t == "3").await?;
+            app.wait_text("po-row-outstanding-0", |t| t == "3").await?;
+            // 4 available now, above the point of 3: no longer low.
+            app.wait_attr("low-stock-badge", "data-count", "0").await?;
+            app.nav("stock").await?;
+            app.wait_text("stock-available-COFFEE", |t| t == "4")
+                .await?;
+
+            // The rest arrives: the form offers what is outstanding.
+            app.nav("purchasing").await?;
+            app.el("reorder-empty").await?;
+            app.click("po-tab-orders").await?;
+            app.wait_value("po-receive-qty-COFFEE", "3").await?;
+            app.click("po-receive").await?;
+            app.wait_attr("po-status", "data-status", "received")
+                .await?;
+            app.wait_text("po-outstanding-COFFEE", |t| t == "0").await?;
+            app.wait_attr("po-row-0", "data-status", "received").await?;
+            anyhow::ensure!(
+                !app.exists("po-receive").await,
+                "a received order offers no more deliveries"
+            );
+            Ok(())
+        }
+        .await;
+        (app, r)
+    })
+    .await?;
+    // On disk: one order, received in two deliveries, 7 coffee on hand.
+    let s = Store::open(&db2)?;
+    let orders = s.purchase_orders(None)?;
+    anyhow::ensure!(orders.len() == 1, "{orders:?}");
+    let o = s.purchase_order(&orders[0].id)?;
+    anyhow::ensure!(
+        o.status.as_str() == "received" && o.receipts.len() == 2 && o.lines[0].received == 6,
+        "{o:?}"
+    );
+    let coffee = s
+        .stock_levels(None, false)?
+        .into_iter()
+        .find(|l| l.sku == "COFFEE");
+    anyhow::ensure!(coffee.is_some_and(|c| c.on_hand == 7), "coffee on hand");
+    Ok(())
+}
+
 /// First launch, then every screen with some history, for the README.
 #[tokio::test]
 #[ignore = "needs the built app, tauri-driver and a display: run scripts/e2e.sh"]
@@ -1006,6 +1101,7 @@ async fn every_screen_passes_an_accessibility_check() -> Result<()> {
                 ("orders", "page-orders"),
                 ("suppliers", "supplier-row-0"),
                 ("settings", "settings-store-name"),
+                ("purchasing", "reorder-list"),
             ] {
                 app.nav(page).await?;
                 app.el(ready).await?;

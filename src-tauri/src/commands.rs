@@ -88,6 +88,15 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         crate::support::about,
         crate::support::copy_diagnostics,
         crate::support::open_log_folder,
+        // reordering and purchase orders
+        crate::purchasing::reorder_list,
+        crate::purchasing::low_stock_alerts,
+        crate::purchasing::po_create,
+        crate::purchasing::po_list,
+        crate::purchasing::po_show,
+        crate::purchasing::po_receive,
+        crate::purchasing::po_close,
+        crate::purchasing::po_export_csv,
     ]
 }
 

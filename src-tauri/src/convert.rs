@@ -16,7 +16,7 @@ fn money(c: Currency, field: &str, text: &str) -> Result<i64> {
     c.parse(text).map_err(money_err(field))
 }
 
-fn opt_money(c: Currency, field: &str, text: Option<&str>) -> Result<Option<i64>> {
+pub(crate) fn opt_money(c: Currency, field: &str, text: Option<&str>) -> Result<Option<i64>> {
     match text.map(str::trim).filter(|t| !t.is_empty()) {
         Some(t) => money(c, field, t).map(Some),
         None => Ok(None),

@@ -31,10 +31,10 @@ type S<'a> = State<'a, AppState>;
 
 /// What the picker is for: its words, the file extension it offers (and
 /// every file as a second choice), and (to save) the name it suggests.
-struct Ask {
-    text: PickerText,
-    extension: &'static str,
-    save_as: Option<String>,
+pub(crate) struct Ask {
+    pub(crate) text: PickerText,
+    pub(crate) extension: &'static str,
+    pub(crate) save_as: Option<String>,
 }
 
 /// One picker at a time: GTK's chooser is not modal to the till's window
@@ -66,7 +66,7 @@ impl Drop for OnePicker {
 /// Shows the picker (open, or save when `ask.save_as` is set) over the
 /// till's window and waits for the person's answer, off the async runtime:
 /// the dialog itself runs on the main thread.
-async fn pick(app: &AppHandle, ask: Ask) -> CmdResult<Option<PathBuf>> {
+pub(crate) async fn pick(app: &AppHandle, ask: Ask) -> CmdResult<Option<PathBuf>> {
     let _one = OnePicker::take()?;
     let dialog = app
         .dialog()
@@ -101,7 +101,7 @@ async fn pick(app: &AppHandle, ask: Ask) -> CmdResult<Option<PathBuf>> {
         .transpose()
 }
 
-fn picked<T>(path: &Path, result: T) -> Picked<T> {
+pub(crate) fn picked<T>(path: &Path, result: T) -> Picked<T> {
     Picked {
         path: path.display().to_string(),
         result,
@@ -110,7 +110,7 @@ fn picked<T>(path: &Path, result: T) -> Picked<T> {
 
 /// Today's date in the names the save pickers suggest: the store's day (its
 /// time zone), like the reports; the machine's day when there is no store.
-async fn today(state: &S<'_>) -> String {
+pub(crate) async fn today(state: &S<'_>) -> String {
     let day = state.with(|s| Ok(s.today())).await;
     day.unwrap_or_else(|_| chrono::Local::now().date_naive())
         .format("%Y-%m-%d")

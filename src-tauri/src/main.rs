@@ -9,6 +9,7 @@ mod diagnostics;
 mod files;
 mod logs;
 mod printing;
+mod purchasing;
 mod session;
 mod single_instance;
 mod staff;

@@ -139,3 +139,61 @@ pub struct LowStockAlerts {
     pub count: u64,
     pub products: Vec<StockLevel>,
 }
+
+// --- what the app sends (IPC inputs) -----------------------------------------
+
+/// One line of an order or of a delivery against one, as typed in the app:
+/// the cost is text in the store currency's plain form ("2.50"; the page
+/// reads the cashier's way of writing it first), empty for none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoLineInput {
+    pub code: String,
+    pub qty: i64,
+    #[serde(default)]
+    pub unit_cost: Option<String>,
+}
+
+/// A new purchase order for one supplier: the lines given, and with
+/// `from_reorder` the supplier's reorder suggestions for every product not
+/// given by hand (a line given wins over the suggestion).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoCreateInput {
+    pub supplier_id: String,
+    #[serde(default)]
+    pub lines: Vec<PoLineInput>,
+    #[serde(default)]
+    pub from_reorder: bool,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Purchase orders, newest first; only those of `status` when given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoListQuery {
+    #[serde(default)]
+    pub status: Option<PurchaseOrderStatus>,
+}
+
+/// A delivery against an order: units (and what each cost) per product.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoReceiveInput {
+    pub id: String,
+    pub lines: Vec<PoLineInput>,
+    /// Take products that are not on the order too.
+    #[serde(default)]
+    pub allow_extra: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoCloseInput {
+    pub id: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Export an order as CSV to a file the person picks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoExportInput {
+    pub id: String,
+    pub picker: crate::ipc::PickerText,
+}

@@ -22,11 +22,12 @@ pub enum Page {
     Sales,
     Suppliers,
     Settings,
+    Purchasing,
 }
 
 impl Page {
     /// In the navigation's order.
-    pub const ALL: [Page; 7] = [
+    pub const ALL: [Page; 8] = [
         Page::Sell,
         Page::Orders,
         Page::Products,
@@ -34,6 +35,7 @@ impl Page {
         Page::Sales,
         Page::Suppliers,
         Page::Settings,
+        Page::Purchasing,
     ];
 
     pub fn label(self) -> String {
@@ -45,6 +47,7 @@ impl Page {
             Page::Sales => tr!("nav-sales"),
             Page::Suppliers => tr!("nav-suppliers"),
             Page::Settings => tr!("nav-settings"),
+            Page::Purchasing => tr!("nav-purchasing"),
         }
     }
 
@@ -58,6 +61,7 @@ impl Page {
             Page::Suppliers => '5',
             Page::Settings => '6',
             Page::Orders => '7',
+            Page::Purchasing => '9',
         }
     }
 
@@ -74,6 +78,7 @@ impl Page {
             Page::Sales => "sales",
             Page::Suppliers => "suppliers",
             Page::Settings => "settings",
+            Page::Purchasing => "purchasing",
         }
     }
 }
@@ -108,6 +113,8 @@ pub struct Ctx {
     /// Staff and who is signed in, as the shell last said (`None` until
     /// asked, and while no store is open).
     pub staff: RwSignal<Option<StaffSession>>,
+    /// Products at or below their reorder point (the Purchasing button's badge).
+    pub low_stock: RwSignal<u64>,
 }
 
 impl Ctx {
@@ -148,6 +155,19 @@ impl Ctx {
             }
             if let Ok(n) = api::new_order_count().await {
                 me.new_orders.set(n);
+            }
+        });
+    }
+
+    /// Re-reads the low-stock count for the Purchasing badge.
+    pub fn refresh_low_stock(&self) {
+        let me = *self;
+        spawn(async move {
+            if me.info.get_untracked().is_none() {
+                return;
+            }
+            if let Ok(a) = api::low_stock_alerts().await {
+                me.low_stock.set(a.count);
             }
         });
     }
@@ -211,6 +231,7 @@ pub fn App() -> impl IntoView {
         new_orders: RwSignal::new(0),
         locale: RwSignal::new(webview_locale()),
         staff: RwSignal::new(None),
+        low_stock: RwSignal::new(0),
     };
     staff::register(ctx.staff);
     staff::idle::install(ctx);
@@ -274,9 +295,13 @@ pub fn App() -> impl IntoView {
         ctx.page.track();
         ctx.info.track();
         ctx.refresh_new_orders();
+        ctx.refresh_low_stock();
     });
     let _poll = set_interval_with_handle(
-        move || ctx.refresh_new_orders(),
+        move || {
+            ctx.refresh_new_orders();
+            ctx.refresh_low_stock();
+        },
         std::time::Duration::from_secs(30),
     );
 
@@ -298,6 +323,7 @@ pub fn App() -> impl IntoView {
                 "5" => Some(Page::Suppliers),
                 "6" => Some(Page::Settings),
                 "7" => Some(Page::Orders),
+                "9" => Some(Page::Purchasing),
                 _ => None,
             },
             _ => None,
@@ -342,6 +368,14 @@ pub fn App() -> impl IntoView {
                                             {move || ctx.new_orders.get().to_string()}
                                         </span>
                                     })}
+                                    {(p == Page::Purchasing).then(|| view! {
+                                        <span class="nav-badge" data-testid="low-stock-badge"
+                                            data-count=move || ctx.low_stock.get().to_string()
+                                            class:hidden=move || ctx.low_stock.get() == 0
+                                            title=tr!("nav-low-stock")>
+                                            {move || ctx.low_stock.get().to_string()}
+                                        </span>
+                                    })}
                                 </button>
                             }
                         }).collect_view())}
@@ -377,6 +411,7 @@ pub fn App() -> impl IntoView {
                             Page::Sales => view! { <pages::sales::SalesPage ctx=ctx /> }.into_any(),
                             Page::Suppliers => view! { <pages::suppliers::SuppliersPage ctx=ctx /> }.into_any(),
                             Page::Settings => view! { <pages::settings::SettingsPage ctx=ctx db_path=db_path /> }.into_any(),
+                            Page::Purchasing => view! { <pages::purchasing::PurchasingPage ctx=ctx /> }.into_any(),
                         }
                     }}
                 </main>

@@ -449,6 +449,43 @@ pub async fn open_log_folder() -> ApiResult<()> {
     call0("open_log_folder").await
 }
 
+// --- reordering and purchase orders -------------------------------------------
+
+pub async fn reorder_list() -> ApiResult<Vec<shopsync_types::ReorderGroup>> {
+    call0("reorder_list").await
+}
+pub async fn low_stock_alerts() -> ApiResult<shopsync_types::LowStockAlerts> {
+    call0("low_stock_alerts").await
+}
+pub async fn po_create(
+    req: &shopsync_types::purchasing::PoCreateInput,
+) -> ApiResult<shopsync_types::PurchaseOrderView> {
+    call_approved("po_create", req).await
+}
+pub async fn po_list(
+    req: &shopsync_types::purchasing::PoListQuery,
+) -> ApiResult<Vec<shopsync_types::PurchaseOrderSummary>> {
+    call("po_list", req).await
+}
+pub async fn po_show(order_id: &str) -> ApiResult<shopsync_types::PurchaseOrderView> {
+    call("po_show", &id(order_id)).await
+}
+pub async fn po_receive(
+    req: &shopsync_types::purchasing::PoReceiveInput,
+) -> ApiResult<shopsync_types::PurchaseOrderView> {
+    call_approved("po_receive", req).await
+}
+pub async fn po_close(
+    req: &shopsync_types::purchasing::PoCloseInput,
+) -> ApiResult<shopsync_types::PurchaseOrderView> {
+    call_approved("po_close", req).await
+}
+pub async fn po_export_csv(
+    req: &shopsync_types::purchasing::PoExportInput,
+) -> ApiResult<Option<Picked<usize>>> {
+    call("po_export_csv", req).await
+}
+
 /// Results the UI does not read.
 pub mod serde_json_free {
     /// Accepts any answer.

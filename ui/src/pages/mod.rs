@@ -3,6 +3,7 @@
 pub mod first_launch;
 pub mod orders;
 pub mod products;
+pub mod purchasing;
 pub mod sales;
 pub mod sell;
 pub mod settings;
