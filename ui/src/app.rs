@@ -22,11 +22,12 @@ pub enum Page {
     Sales,
     Suppliers,
     Settings,
+    Drawer,
 }
 
 impl Page {
     /// In the navigation's order.
-    pub const ALL: [Page; 7] = [
+    pub const ALL: [Page; 8] = [
         Page::Sell,
         Page::Orders,
         Page::Products,
@@ -34,6 +35,7 @@ impl Page {
         Page::Sales,
         Page::Suppliers,
         Page::Settings,
+        Page::Drawer,
     ];
 
     pub fn label(self) -> String {
@@ -45,6 +47,7 @@ impl Page {
             Page::Sales => tr!("nav-sales"),
             Page::Suppliers => tr!("nav-suppliers"),
             Page::Settings => tr!("nav-settings"),
+            Page::Drawer => tr!("nav-drawer"),
         }
     }
 
@@ -58,6 +61,7 @@ impl Page {
             Page::Suppliers => '5',
             Page::Settings => '6',
             Page::Orders => '7',
+            Page::Drawer => '8',
         }
     }
 
@@ -74,6 +78,7 @@ impl Page {
             Page::Sales => "sales",
             Page::Suppliers => "suppliers",
             Page::Settings => "settings",
+            Page::Drawer => "drawer",
         }
     }
 }
@@ -298,6 +303,7 @@ pub fn App() -> impl IntoView {
                 "5" => Some(Page::Suppliers),
                 "6" => Some(Page::Settings),
                 "7" => Some(Page::Orders),
+                "8" => Some(Page::Drawer),
                 _ => None,
             },
             _ => None,
@@ -377,6 +383,7 @@ pub fn App() -> impl IntoView {
                             Page::Sales => view! { <pages::sales::SalesPage ctx=ctx /> }.into_any(),
                             Page::Suppliers => view! { <pages::suppliers::SuppliersPage ctx=ctx /> }.into_any(),
                             Page::Settings => view! { <pages::settings::SettingsPage ctx=ctx db_path=db_path /> }.into_any(),
+                            Page::Drawer => view! { <pages::drawer::DrawerPage ctx=ctx /> }.into_any(),
                         }
                     }}
                 </main>
