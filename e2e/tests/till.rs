@@ -1618,7 +1618,8 @@ async fn drawer_session_from_float_to_a_short_close() -> Result<()> {
             // A cash out without a reason is refused and changes nothing.
             app.fill("drawer-move-amount", "20.00").await?;
             app.click("drawer-cash-out").await?;
-            app.wait_text("message-text", |t| t.contains("say why")).await?;
+            app.wait_text("message-text", |t| t.contains("say why"))
+                .await?;
             app.fill("drawer-move-reason", "bank drop").await?;
             app.click("drawer-cash-out").await?;
             app.wait_text("drawer-expected", |t| t == "€33.50").await?;
@@ -1629,7 +1630,8 @@ async fn drawer_session_from_float_to_a_short_close() -> Result<()> {
             for (note, n) in [("20.00", "1"), ("10.00", "1"), ("2.00", "1"), ("0.50", "1")] {
                 app.fill(&format!("drawer-count-{note}"), n).await?;
             }
-            app.wait_text("drawer-line-20.00", |t| t == "€20.00").await?;
+            app.wait_text("drawer-line-20.00", |t| t == "€20.00")
+                .await?;
             app.wait_text("drawer-counted", |t| t == "€32.50").await?;
             app.wait_text("drawer-close-expected", |t| t == "€33.50")
                 .await?;
@@ -1645,7 +1647,8 @@ async fn drawer_session_from_float_to_a_short_close() -> Result<()> {
                 .await?;
             app.wait_text("report-expected", |t| t == "€33.50").await?;
             app.wait_text("report-counted", |t| t == "€32.50").await?;
-            app.wait_text("report-over-short", |t| t == "-€1.00").await?;
+            app.wait_text("report-over-short", |t| t == "-€1.00")
+                .await?;
             app.wait_text("report-cash-sales", |t| t == "€3.50").await?;
             app.wait_text("report-move-0", |t| t == "-€20.00").await?;
             app.el("drawer-open-form").await?;

@@ -368,7 +368,8 @@ mod tests {
                 counted_total: None,
             },
         )?;
-        let z = report(&s, s.close_drawer_session(count)?)?;
+        let closed = s.close_drawer_session(count)?;
+        let z = report(&s, closed)?;
         assert_eq!(z.state, DrawerSessionState::Closed);
         assert_eq!(z.counted.map(|a| a.minor), Some(4_900));
         assert_eq!(z.over_short.map(|a| a.minor), Some(-100));

@@ -106,7 +106,11 @@ pub fn DrawerPage(ctx: Ctx) -> impl IntoView {
             };
             match r {
                 Ok(_) => {
-                    ctx.info(if out { tr!("drawer-cash-out-done") } else { tr!("drawer-cash-in-done") });
+                    ctx.info(if out {
+                        tr!("drawer-cash-out-done")
+                    } else {
+                        tr!("drawer-cash-in-done")
+                    });
                     let _ = move_amount.try_set(String::new());
                     let _ = move_reason.try_set(String::new());
                     load();

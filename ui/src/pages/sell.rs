@@ -5,10 +5,10 @@
 mod thermal;
 
 use leptos::prelude::*;
+use shopsync_types::drawer::DRAWER_SESSION_FIELD;
 use shopsync_types::ipc::{
     CartLineInput, ParkInput, ParkedCart, SellInput, SettingsView, TenderInput,
 };
-use shopsync_types::drawer::DRAWER_SESSION_FIELD;
 use shopsync_types::{ErrorCode, Product, SaleDetail, SaleQuote, TenderKind};
 
 use crate::api;

@@ -52,10 +52,7 @@ fn over_short_row(a: Amount, testid: &'static str) -> impl IntoView {
 
 /// One session: its X report while open, its Z report once closed.
 #[component]
-pub fn SessionReport(
-    r: DrawerSessionView,
-    marked: RwSignal<Option<PrintTarget>>,
-) -> impl IntoView {
+pub fn SessionReport(r: DrawerSessionView, marked: RwSignal<Option<PrintTarget>>) -> impl IntoView {
     let closed = r.state == DrawerSessionState::Closed;
     let title = if closed {
         tr!("drawer-z-title")
