@@ -16,8 +16,10 @@
 # sign-in.png, the PIN pad after a wrong PIN
 # (a_cashier_signs_in_with_a_pin_sells_and_locks_with_the_cart_kept), and
 # reorder-list.png, the reorder list with a low product
-# (a_low_product_is_reordered_and_received_in_two_deliveries; the README
-# does not show it yet). The
+# (a_low_product_is_reordered_and_received_in_two_deliveries), and
+# drawer-close.png, the Drawer screen's count 1.00 short before the close
+# (drawer_session_from_float_to_a_short_close); the README does not show
+# these two yet. The
 # customer's web app's pictures (phone and desktop sizes) come from the
 # browser tests (scripts/e2e-web.sh) into web/: customer-catalog-phone.png,
 # customer-list-phone.png, customer-orders-phone.png, customer-list-desktop.png.

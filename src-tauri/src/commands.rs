@@ -88,6 +88,16 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         crate::support::about,
         crate::support::copy_diagnostics,
         crate::support::open_log_folder,
+        // cash drawer sessions (issue 10)
+        crate::drawer::drawer_status,
+        crate::drawer::drawer_open_session,
+        crate::drawer::drawer_cash_in,
+        crate::drawer::drawer_cash_out,
+        crate::drawer::drawer_close_session,
+        crate::drawer::drawer_x_report,
+        crate::drawer::drawer_session_report,
+        crate::drawer::drawer_day_report,
+        crate::drawer::drawer_sessions,
         // reordering and purchase orders
         crate::purchasing::reorder_list,
         crate::purchasing::low_stock_alerts,

@@ -170,6 +170,20 @@ pub fn error_info(e: CoreError) -> ErrorInfo {
             row: None,
             field: Some(role),
         },
+        // The core's text names the CLI; at the till the Drawer screen
+        // opens a session. `field` lets the UI offer the way there.
+        e @ (CoreError::DrawerSessionRequired | CoreError::NoDrawerSession) => ErrorInfo {
+            code: e.code(),
+            message: match e {
+                CoreError::DrawerSessionRequired => {
+                    "cash needs an open drawer session on this till: open one on the Drawer screen"
+                }
+                _ => "no drawer session is open on this till: open one on the Drawer screen",
+            }
+            .into(),
+            row: None,
+            field: Some(shopsync_types::drawer::DRAWER_SESSION_FIELD.into()),
+        },
         other => other.info(),
     }
 }

@@ -6,6 +6,7 @@ mod about;
 mod commands;
 mod convert;
 mod diagnostics;
+mod drawer;
 mod files;
 mod logs;
 mod printing;

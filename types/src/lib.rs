@@ -4,6 +4,7 @@
 //! agree on every shape.
 
 pub mod customer;
+pub mod drawer;
 pub mod error;
 pub mod ipc;
 pub mod locale;

@@ -22,12 +22,13 @@ pub enum Page {
     Sales,
     Suppliers,
     Settings,
+    Drawer,
     Purchasing,
 }
 
 impl Page {
     /// In the navigation's order.
-    pub const ALL: [Page; 8] = [
+    pub const ALL: [Page; 9] = [
         Page::Sell,
         Page::Orders,
         Page::Products,
@@ -35,6 +36,7 @@ impl Page {
         Page::Sales,
         Page::Suppliers,
         Page::Settings,
+        Page::Drawer,
         Page::Purchasing,
     ];
 
@@ -47,6 +49,7 @@ impl Page {
             Page::Sales => tr!("nav-sales"),
             Page::Suppliers => tr!("nav-suppliers"),
             Page::Settings => tr!("nav-settings"),
+            Page::Drawer => tr!("nav-drawer"),
             Page::Purchasing => tr!("nav-purchasing"),
         }
     }
@@ -61,6 +64,7 @@ impl Page {
             Page::Suppliers => '5',
             Page::Settings => '6',
             Page::Orders => '7',
+            Page::Drawer => '8',
             Page::Purchasing => '9',
         }
     }
@@ -78,6 +82,7 @@ impl Page {
             Page::Sales => "sales",
             Page::Suppliers => "suppliers",
             Page::Settings => "settings",
+            Page::Drawer => "drawer",
             Page::Purchasing => "purchasing",
         }
     }
@@ -323,6 +328,7 @@ pub fn App() -> impl IntoView {
                 "5" => Some(Page::Suppliers),
                 "6" => Some(Page::Settings),
                 "7" => Some(Page::Orders),
+                "8" => Some(Page::Drawer),
                 "9" => Some(Page::Purchasing),
                 _ => None,
             },
@@ -411,6 +417,7 @@ pub fn App() -> impl IntoView {
                             Page::Sales => view! { <pages::sales::SalesPage ctx=ctx /> }.into_any(),
                             Page::Suppliers => view! { <pages::suppliers::SuppliersPage ctx=ctx /> }.into_any(),
                             Page::Settings => view! { <pages::settings::SettingsPage ctx=ctx db_path=db_path /> }.into_any(),
+                            Page::Drawer => view! { <pages::drawer::DrawerPage ctx=ctx /> }.into_any(),
                             Page::Purchasing => view! { <pages::purchasing::PurchasingPage ctx=ctx /> }.into_any(),
                         }
                     }}

@@ -13,6 +13,8 @@ use shopsync_types::{
 };
 use wasm_bindgen::prelude::*;
 
+pub mod drawer;
+
 pub type ApiResult<T> = Result<T, ErrorInfo>;
 
 fn internal(message: impl Into<String>) -> ErrorInfo {

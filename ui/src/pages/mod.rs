@@ -1,5 +1,6 @@
 //! One module per screen.
 
+pub mod drawer;
 pub mod first_launch;
 pub mod orders;
 pub mod products;

@@ -5,13 +5,14 @@
 mod thermal;
 
 use leptos::prelude::*;
+use shopsync_types::drawer::DRAWER_SESSION_FIELD;
 use shopsync_types::ipc::{
     CartLineInput, ParkInput, ParkedCart, SellInput, SettingsView, TenderInput,
 };
 use shopsync_types::{ErrorCode, Product, SaleDetail, SaleQuote, TenderKind};
 
 use crate::api;
-use crate::app::Ctx;
+use crate::app::{Ctx, Page};
 use crate::guard;
 use crate::print::{Paper, px_to_mm};
 use crate::util::{
@@ -90,6 +91,9 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
     let reason_text = RwSignal::new(String::new());
     let parked_count = RwSignal::new(0usize);
     let busy = RwSignal::new(false);
+    // The last cash payment was refused for want of a drawer session: the
+    // payment dialog offers the way to the Drawer screen.
+    let drawer_needed = RwSignal::new(false);
     let dec = ctx.decimals();
 
     Effect::new(move |_| {
@@ -353,6 +357,7 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
             })
             .collect();
         busy.set(true);
+        drawer_needed.set(false);
         // While the sale is in flight the kept cart is cleared: a reload now
         // must not bring back a cart that may already be a sale (it would be
         // sold twice). A refused sale keeps the cart and stores it again.
@@ -391,6 +396,9 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
                             ctx.error(&e);
                         }
                     }
+                }
+                Err(e) if e.field.as_deref() == Some(DRAWER_SESSION_FIELD) => {
+                    drawer_needed.set(true);
                 }
                 Err(e) => ctx.error(&e),
             }
@@ -751,6 +759,15 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
                         <button class="big-btn" data-testid="tender-card" on:click=move |_| add_tender(TenderKind::Card, None)>{tr!("tender-card")}</button>
                         <button class="big-btn" data-testid="tender-other" on:click=move |_| add_tender(TenderKind::Other, None)>{tr!("tender-other")}</button>
                     </div>
+                    {move || drawer_needed.get().then(|| view! {
+                        <div class="message error" role="alert" data-testid="sell-drawer-needed">
+                            <span>{tr!("sell-drawer-needed")}</span>
+                            <button class="big-btn primary" data-testid="sell-open-drawer"
+                                on:click=move |_| { drawer_needed.set(false); mode.set(Mode::Cart); ctx.page.set(Page::Drawer); }>
+                                {tr!("sell-open-drawer")}
+                            </button>
+                        </div>
+                    })}
                     <div class="pay-row end">
                         <button class="big-btn" data-testid="pay-cancel" on:click=move |_| { mode.set(Mode::Cart); request_animation_frame(move || focus(search_ref)); }>{tr!("pay-back")}</button>
                         <button class="big-btn primary" data-testid="pay-complete" disabled=move || paid_minor() < total_minor() || busy.get() on:click=move |_| complete()>{tr!("pay-complete")}</button>
