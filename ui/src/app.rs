@@ -164,16 +164,24 @@ impl Ctx {
         });
     }
 
-    /// Re-reads the low-stock count for the Purchasing badge.
+    /// Re-reads the low-stock count for the Purchasing badge. It reads
+    /// every product's stock, so one read at a time: a burst of triggers
+    /// while one runs asks nothing more of the store.
     pub fn refresh_low_stock(&self) {
+        thread_local! {
+            static IN_FLIGHT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+        }
+        if IN_FLIGHT.with(|f| f.replace(true)) {
+            return;
+        }
         let me = *self;
         spawn(async move {
-            if me.info.get_untracked().is_none() {
-                return;
+            if me.info.get_untracked().is_some()
+                && let Ok(a) = api::low_stock_alerts().await
+            {
+                let _ = me.low_stock.try_set(a.count);
             }
-            if let Ok(a) = api::low_stock_alerts().await {
-                me.low_stock.set(a.count);
-            }
+            IN_FLIGHT.with(|f| f.set(false));
         });
     }
 
@@ -300,7 +308,18 @@ pub fn App() -> impl IntoView {
         ctx.page.track();
         ctx.info.track();
         ctx.refresh_new_orders();
+    });
+    // The low-stock badge likewise, but not when the cashier returns to
+    // Sell: the next scan must not wait behind a read of every product.
+    Effect::new(move |_| {
+        ctx.data_version.track();
+        ctx.info.track();
         ctx.refresh_low_stock();
+    });
+    Effect::new(move |_| {
+        if ctx.page.get() != Page::Sell {
+            ctx.refresh_low_stock();
+        }
     });
     let _poll = set_interval_with_handle(
         move || {

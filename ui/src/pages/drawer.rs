@@ -148,6 +148,15 @@ pub fn DrawerPage(ctx: Ctx) -> impl IntoView {
         });
     };
 
+    // The card (and a count in progress in its close form) is drawn again
+    // only when the session changes, not on every reload after a sync.
+    let session_key = Memo::new(move |_| {
+        status.with(|s| {
+            s.as_ref()
+                .map(|s| s.session.as_ref().map(|x| x.session_id.clone()))
+        })
+    });
+
     let on_closed = Callback::new(move |z: DrawerSessionView| {
         panel.set(Panel::Summary);
         shown.set(Some(z));
@@ -181,7 +190,7 @@ pub fn DrawerPage(ctx: Ctx) -> impl IntoView {
                 <div class="r-row"><span>{tr!("drawer-opened")}</span>
                     <span data-testid="drawer-opened">{format!("{} · {}", local_time(&s.opened_at), s.opened_by.clone().unwrap_or(nobody))}</span></div>
                 <div class="r-row"><span>{tr!("drawer-float")}</span><span data-testid="drawer-session-float">{money(&s.float)}</span></div>
-                <div class="r-row strong"><span>{tr!("drawer-expected-now")}</span><span data-testid="drawer-expected">{money(&s.expected)}</span></div>
+                <div class="r-row strong"><span>{tr!("drawer-expected-now")}</span><span data-testid="drawer-expected">{move || status.with(|st| st.as_ref().and_then(|st| st.session.as_ref()).map(|s| money(&s.expected)).unwrap_or_default())}</span></div>
                 <div class="pay-row">
                     <button class="btn" data-testid="drawer-x" on:click=move |_| x_report()>{tr!("drawer-x-report")}</button>
                     <button class="btn primary" data-testid="drawer-close-start" on:click=move |_| { ctx.clear(); shown.set(None); panel.set(Panel::Closing) }>{tr!("drawer-close")}</button>
@@ -216,10 +225,13 @@ pub fn DrawerPage(ctx: Ctx) -> impl IntoView {
         <div class="page" data-testid="page-drawer">
             <div class="split">
                 <div class="grow">
-                    {move || match status.get() {
+                    {move || match session_key.get() {
                         None => view! { <p class="muted">{tr!("app-opening")}</p> }.into_any(),
-                        Some(st) => match st.session.clone() {
-                            Some(s) => session_card(s, st).into_any(),
+                        Some(_) => match status.get_untracked() {
+                            Some(st) => match st.session.clone() {
+                                Some(s) => session_card(s, st).into_any(),
+                                None => open_form().into_any(),
+                            },
                             None => open_form().into_any(),
                         },
                     }}

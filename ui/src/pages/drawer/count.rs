@@ -116,7 +116,8 @@ pub fn CloseForm(
             match api::drawer::close_session(&req).await {
                 Ok(z) => {
                     ctx.info(tr!("drawer-closed-done"));
-                    on_closed.run(z);
+                    // The screen may be gone (another page chosen meanwhile).
+                    let _ = on_closed.try_run(z);
                 }
                 Err(e) => ctx.error(&e),
             }

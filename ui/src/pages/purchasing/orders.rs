@@ -78,8 +78,19 @@ pub fn Orders(ctx: Ctx, selected: RwSignal<Option<String>>) -> impl IntoView {
     let seq = StoredValue::new(0u64);
     let dec = ctx.decimals();
 
+    // The delivery form is filled again only for another order, or when
+    // deliveries changed it: a sync elsewhere must not overwrite what the
+    // clerk is typing (a prefilled 6 booked where 4 arrived).
     let show = move |o: PurchaseOrderView| {
-        draft.set(draft_of(&o));
+        let received =
+            |v: &PurchaseOrderView| v.lines.iter().map(|l| l.received).collect::<Vec<_>>();
+        let same = detail.with_untracked(|d| {
+            d.as_ref()
+                .is_some_and(|d| d.id == o.id && received(d) == received(&o))
+        });
+        if !same {
+            draft.set(draft_of(&o));
+        }
         detail.set(Some(o));
     };
     let load = move || {
@@ -134,6 +145,11 @@ pub fn Orders(ctx: Ctx, selected: RwSignal<Option<String>>) -> impl IntoView {
     };
 
     let receive = move || {
+        // A second click while the first delivery is on its way would book
+        // it twice.
+        if busy.get_untracked() {
+            return;
+        }
         let Some(o) = detail.get_untracked() else {
             return;
         };
@@ -153,14 +169,30 @@ pub fn Orders(ctx: Ctx, selected: RwSignal<Option<String>>) -> impl IntoView {
         busy.set(true);
         spawn(async move {
             let r = api::po_receive(&req).await;
-            let _ = busy.try_set(false);
+            if busy.try_get_untracked().is_none() {
+                return;
+            }
             match r {
-                Ok(o) => done(o, tr!("po-received", units = units)),
-                Err(e) => ctx.error(&e),
+                Ok(o) => {
+                    // The form shows what is still outstanding before the
+                    // button works again.
+                    show(o.clone());
+                    busy.set(false);
+                    done(o, tr!("po-received", units = units))
+                }
+                Err(e) => {
+                    busy.set(false);
+                    ctx.error(&e);
+                    // Closed or changed on another till meanwhile: show it.
+                    load();
+                }
             }
         });
     };
     let close = move || {
+        if busy.get_untracked() {
+            return;
+        }
         let Some(o) = detail.get_untracked() else {
             return;
         };
@@ -182,6 +214,9 @@ pub fn Orders(ctx: Ctx, selected: RwSignal<Option<String>>) -> impl IntoView {
         });
     };
     let export = move || {
+        if busy.get_untracked() {
+            return;
+        }
         let Some(o) = detail.get_untracked() else {
             return;
         };
@@ -275,7 +310,7 @@ pub fn Orders(ctx: Ctx, selected: RwSignal<Option<String>>) -> impl IntoView {
                                         <td class="num" data-testid=format!("po-outstanding-{}", l.sku)>{l.outstanding}</td>
                                         <td class="num">{l.unit_cost.as_ref().map(money).unwrap_or_default()}</td>
                                         {form.then(|| view! {
-                                            <td class="num"><input type="number" min="0" class="narrow" data-testid=format!("po-receive-qty-{}", l.sku)
+                                            <td class="num"><input type="text" inputmode="numeric" class="narrow" data-testid=format!("po-receive-qty-{}", l.sku)
                                                 aria-label=tr!("po-receive-qty-of", name = l.name.clone())
                                                 prop:value=move || draft.with(&qty_get) on:input=move |ev| qty_set(value(&ev)) /></td>
                                             <td class="num"><input type="text" class="narrow" data-testid=format!("po-receive-cost-{}", l.sku)

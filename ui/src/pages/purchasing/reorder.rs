@@ -59,12 +59,27 @@ pub fn Reorder(ctx: Ctx, on_created: Callback<String>) -> impl IntoView {
             }
             match r {
                 Ok(g) => {
-                    qty.set(
-                        g.iter()
+                    // A quantity someone typed stays through a reload (a
+                    // sync elsewhere); untouched ones follow the suggestion.
+                    let before: HashMap<String, String> = groups.with_untracked(|gs| {
+                        gs.iter()
                             .flat_map(|g| &g.lines)
                             .map(|l| (l.product_id.clone(), l.suggested.to_string()))
-                            .collect(),
-                    );
+                            .collect()
+                    });
+                    qty.update(|q| {
+                        *q = g
+                            .iter()
+                            .flat_map(|g| &g.lines)
+                            .map(|l| {
+                                let typed = q
+                                    .get(&l.product_id)
+                                    .filter(|t| before.get(&l.product_id) != Some(*t));
+                                let v = typed.cloned().unwrap_or_else(|| l.suggested.to_string());
+                                (l.product_id.clone(), v)
+                            })
+                            .collect();
+                    });
                     groups.set(g);
                     loaded.set(true);
                 }
@@ -78,6 +93,9 @@ pub fn Reorder(ctx: Ctx, on_created: Callback<String>) -> impl IntoView {
     });
 
     let create = move |group: ReorderGroup| {
+        if busy.get_untracked() {
+            return;
+        }
         let Some(supplier_id) = group.supplier_id.clone() else {
             return;
         };
@@ -105,7 +123,8 @@ pub fn Reorder(ctx: Ctx, on_created: Callback<String>) -> impl IntoView {
             match r {
                 Ok(o) => {
                     ctx.info(tr!("po-created", lines = o.lines.len()));
-                    on_created.run(o.id);
+                    // The screen may be gone (another page chosen meanwhile).
+                    let _ = on_created.try_run(o.id);
                 }
                 Err(e) => ctx.error(&e),
             }
@@ -147,7 +166,7 @@ pub fn Reorder(ctx: Ctx, on_created: Callback<String>) -> impl IntoView {
                                         <td class="num">{l.sold_28_days}</td>
                                         <td class="num">{l.unit_cost.as_ref().map(money).unwrap_or_default()}</td>
                                         <td class="num">
-                                            <input type="number" min="0" class="narrow" data-testid=format!("reorder-qty-{}", l.sku)
+                                            <input type="text" inputmode="numeric" class="narrow" data-testid=format!("reorder-qty-{}", l.sku)
                                                 aria-label=tr!("po-order-qty-of", name = l.name.clone())
                                                 prop:value=move || qty.with(|q| q.get(&pid).cloned().unwrap_or_default())
                                                 on:input=move |ev| { let v = value(&ev); qty.update(|q| { q.insert(pid_in.clone(), v); }); } />
