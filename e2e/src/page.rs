@@ -255,6 +255,35 @@ impl Page {
         bail!("waited {TIMEOUT:?} for {what}")
     }
 
+    /// Reloads the page and waits for the new one to be ready. WebDriver
+    /// calls that cross the unload fail ("callback was not called before
+    /// the unload event"): they only mean the old page is going.
+    pub async fn reload(&self) -> Result<()> {
+        let _ = self
+            .client
+            .execute("window.__before_reload = true; setTimeout(() => location.reload(), 0); return true;", vec![])
+            .await;
+        let started = Instant::now();
+        loop {
+            let gone = self
+                .client
+                .execute("return window.__before_reload === undefined;", vec![])
+                .await
+                .ok()
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false);
+            if gone {
+                break;
+            }
+            if started.elapsed() > TIMEOUT {
+                let _ = self.screenshot("failure-reload").await;
+                bail!("the page did not reload within {TIMEOUT:?}");
+            }
+            tokio::time::sleep(POLL * 2).await;
+        }
+        self.wait_attr("app", "data-ready", "true").await
+    }
+
     /// Clicks `nav-{page}` and waits for `page-{page}`.
     pub async fn nav(&self, page: &str) -> Result<()> {
         self.click(&format!("nav-{page}")).await?;

@@ -48,8 +48,14 @@ async fn a_cashier_signs_in_with_a_pin_sells_and_locks_with_the_cart_kept() -> R
         let r = async {
             // Staff exist: the PIN pad, and nothing of the till behind it.
             app.el("sign-in").await?;
-            ensure!(!app.exists("page-sell").await, "the Sell screen shows while locked");
-            ensure!(!app.exists("nav-sell").await, "the navigation shows while locked");
+            ensure!(
+                !app.exists("page-sell").await,
+                "the Sell screen shows while locked"
+            );
+            ensure!(
+                !app.exists("nav-sell").await,
+                "the navigation shows while locked"
+            );
             no_accessibility_violations(&app, "sign-in screen").await?;
             // A wrong PIN says so, with the tries left.
             app.type_keys("sign-in-pad-input", &format!("9999{}", enter()))
@@ -58,7 +64,10 @@ async fn a_cashier_signs_in_with_a_pin_sells_and_locks_with_the_cart_kept() -> R
                 .wait_text("sign-in-error", |t| t.contains("wrong PIN"))
                 .await?;
             ensure!(e.contains("4 tries left"), "{e}");
-            ensure!(app.value("sign-in-pad-input").await?.is_empty(), "the wrong PIN stays typed");
+            ensure!(
+                app.value("sign-in-pad-input").await?.is_empty(),
+                "the wrong PIN stays typed"
+            );
             // The right one on the on-screen keys.
             for _ in 0..4 {
                 app.click("sign-in-pad-key-3").await?;
@@ -84,14 +93,7 @@ async fn a_cashier_signs_in_with_a_pin_sells_and_locks_with_the_cart_kept() -> R
                 .await?;
             app.el("cart-line-0").await?;
             // A reload of the page keeps who is signed in (the shell has it).
-            app.client
-                .execute("window.__beforeReload = true; setTimeout(() => location.reload(), 0); return true;", vec![])
-                .await?;
-            app.wait_js_true(
-                "return !window.__beforeReload && !!document.querySelector(\"[data-testid='staff-signed-in']\");",
-                "the till after a reload, signed in",
-            )
-            .await?;
+            app.reload().await?;
             app.wait_text("staff-signed-in", |t| t.contains("Ann"))
                 .await?;
             ensure!(!app.exists("sign-in").await, "a reload asked for a PIN");

@@ -912,32 +912,6 @@ async fn real_keyboard_every_advertised_shortcut() -> Result<()> {
     Ok(())
 }
 
-/// Reloads the page and waits for the new one to be ready.
-async fn reload(app: &App) -> Result<()> {
-    app.client
-        .execute("window.__before_reload = true; location.reload();", vec![])
-        .await?;
-    let deadline = std::time::Instant::now() + shopsync_e2e::TIMEOUT;
-    loop {
-        let gone = app
-            .client
-            .execute("return window.__before_reload === undefined;", vec![])
-            .await
-            .ok()
-            .and_then(|v| v.as_bool())
-            .unwrap_or(false);
-        if gone {
-            break;
-        }
-        anyhow::ensure!(
-            std::time::Instant::now() < deadline,
-            "the page did not reload"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    app.wait_attr("app", "data-ready", "true").await
-}
-
 /// A reload (F5 is cancelled, but a webview may still reload) comes back to
 /// the same screen with the cart.
 #[tokio::test]
@@ -953,11 +927,11 @@ async fn a_reload_keeps_the_screen_and_the_cart() -> Result<()> {
                 .await?;
             app.el("cart-line-1").await?;
             app.wait_text("total", |t| t == "€4.70").await?;
-            reload(&app).await?;
+            app.reload().await?;
             app.el("cart-line-1").await?;
             app.wait_text("total", |t| t == "€4.70").await?;
             app.nav("stock").await?;
-            reload(&app).await?;
+            app.reload().await?;
             app.el("page-stock").await?;
             Ok(())
         }
