@@ -109,11 +109,33 @@ impl Page {
     }
 
     /// Replaces an input's text.
+    /// A field drawn again while it is typed into (its page reloaded after
+    /// a change) is found again and filled from the start.
     pub async fn fill(&self, testid: &str, text: &str) -> Result<()> {
-        let e = self.el(testid).await?;
-        e.clear().await?;
-        e.send_keys(text).await?;
-        Ok(())
+        let started = Instant::now();
+        loop {
+            let e = self.el(testid).await?;
+            let arg = serde_json::to_value(&e)?;
+            let _ = self
+                .client
+                .execute(
+                    "arguments[0].scrollIntoView({block: 'center'}); return true;",
+                    vec![arg],
+                )
+                .await;
+            let filled = match e.clear().await {
+                Ok(()) => e.send_keys(text).await,
+                Err(err) => Err(err),
+            };
+            match filled {
+                Ok(()) => return Ok(()),
+                Err(err) if started.elapsed() > TIMEOUT => {
+                    let _ = self.screenshot(&format!("failure-fill-{testid}")).await;
+                    bail!("cannot fill {testid}: {err:?}");
+                }
+                Err(_) => tokio::time::sleep(POLL * 4).await,
+            }
+        }
     }
 
     /// Types into an input (what a keyboard or a barcode scanner does).

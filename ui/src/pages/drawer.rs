@@ -183,7 +183,15 @@ pub fn DrawerPage(ctx: Ctx) -> impl IntoView {
 
     let session_card = move |s: DrawerSessionView, st: DrawerStatusView| {
         let nobody = tr!("drawer-nobody");
-        let expected = s.expected;
+        let at_open = s.expected;
+        let expected = Signal::derive(move || {
+            status.with(|st| {
+                st.as_ref()
+                    .and_then(|st| st.session.as_ref())
+                    .map(|s| s.expected)
+                    .unwrap_or(at_open)
+            })
+        });
         view! {
             <div class="card" data-testid="drawer-session" data-session=s.session_id.clone()>
                 <h2>{tr!("drawer-open-session")}</h2>

@@ -42,11 +42,12 @@ pub fn counted_minor(denominations: &[i64], counts: &[String]) -> Option<i64> {
 pub fn CloseForm(
     ctx: Ctx,
     denominations: Vec<Amount>,
-    expected: Amount,
+    /// Follows the session: a cash move after the form opened changes it.
+    expected: Signal<Amount>,
     on_closed: Callback<DrawerSessionView>,
     on_cancel: Callback<()>,
 ) -> impl IntoView {
-    let dec = expected.decimals;
+    let dec = expected.with_untracked(|e| e.decimals);
     let values: Vec<i64> = denominations.iter().map(|d| d.minor).collect();
     let by_notes = !values.is_empty();
     let counts = RwSignal::new(vec![String::new(); values.len()]);
@@ -66,7 +67,7 @@ pub fn CloseForm(
             }
         }
     });
-    let expected_minor = expected.minor;
+    let expected_minor = move || expected.with(|e| e.minor);
 
     let confirm = move || {
         if busy.get_untracked() {
@@ -168,9 +169,9 @@ pub fn CloseForm(
                 <div class="row"><span>{tr!("drawer-counted")}</span>
                     <span data-testid="drawer-counted">{move || counted.get().map(|m| money_minor(m, dec)).unwrap_or_else(|| "—".into())}</span></div>
                 <div class="row"><span>{tr!("drawer-expected")}</span>
-                    <span data-testid="drawer-close-expected">{money_minor(expected_minor, dec)}</span></div>
+                    <span data-testid="drawer-close-expected">{move || money_minor(expected_minor(), dec)}</span></div>
                 {move || counted.get().map(|c| {
-                    let diff = c - expected_minor;
+                    let diff = c.saturating_sub(expected_minor());
                     let (word, class) = over_short_label(diff);
                     view! {
                         <div class=format!("row grand over-short {class}")>
