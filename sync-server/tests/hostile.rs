@@ -631,7 +631,17 @@ fn device_names_are_shown_escaped() -> R {
             "till_name": "Evil\u{1b}]0;pwned\u{7}\u{1b}[2J", "store_id": null
         }),
     );
-    assert_eq!(status, 200, "{body}");
+    // Enrolment refuses control characters in a name now…
+    assert_eq!(status, 400, "{body}");
+    // …and a name stored before that (an older server) is shown escaped.
+    db_execute(
+        &s.server.db,
+        &format!(
+            "UPDATE devices SET till_name = 'Evil\u{1b}]0;pwned\u{7}\u{1b}[2J' \
+             WHERE store_pk = (SELECT pk FROM stores WHERE store_id = '{}')",
+            s.store_id
+        ),
+    );
     let out = Command::new(BIN)
         .arg("--db")
         .arg(db_arg(&s.server.db))
