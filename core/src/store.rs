@@ -94,7 +94,7 @@ impl Store {
         till_id: &str,
         till_name: &str,
     ) -> Result<Store> {
-        let till_name = required("till name", till_name)?;
+        let till_name = valid_till_name(till_name)?;
         if path.exists() {
             let conn = db::open(path)?;
             let has: bool = conn
@@ -438,6 +438,19 @@ const FALLBACK_AUTOCHECKPOINT_PAGES: i64 = 16_384;
 /// at least this many, so a month has at most records / 4,000 parts however
 /// often the till is opened.
 const FRESH_PART_AFTER: i64 = 4_000;
+
+/// A till's name as the server takes it at enrolment (`api.rs`): refused
+/// here too, a till never holds a name it cannot enrol with.
+pub(crate) fn valid_till_name(value: &str) -> Result<String> {
+    let name = required("till name", value)?;
+    if name.len() > 100 || name.chars().any(char::is_control) {
+        return Err(CoreError::invalid(
+            "till name",
+            "a till name is at most 100 bytes, without control characters",
+        ));
+    }
+    Ok(name)
+}
 
 fn required(what: &str, value: &str) -> Result<String> {
     let v = value.trim();

@@ -615,6 +615,25 @@ fn bad_stock_and_catalog_input_is_refused_and_changes_nothing() -> R {
     let s = &mut f.store;
     refused(
         s,
+        "a till name with a control character",
+        ErrorCode::InvalidInput,
+        &["till name", "control"],
+        |s| s.rename_till("T1\u{1b}[31m"),
+    )?;
+    refused(
+        s,
+        "a till name of 101 bytes",
+        ErrorCode::InvalidInput,
+        &["till name", "100"],
+        |s| s.rename_till(&"x".repeat(101)),
+    )?;
+    assert_eq!(
+        s.info().till_name,
+        "T1",
+        "a refused name is not kept in memory either"
+    );
+    refused(
+        s,
         "adjust by zero",
         ErrorCode::InvalidInput,
         &["zero"],

@@ -538,16 +538,12 @@ impl Store {
     /// Renames this till (local: the till's name is part of its sale numbers).
     pub fn rename_till(&mut self, name: &str) -> Result<()> {
         self.authorize_acting(&[crate::staff::Action::EditCatalog])?;
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(CoreError::invalid(
-                "till name",
-                "till name must not be empty",
-            ));
-        }
-        self.conn
-            .execute("UPDATE meta SET value = ?1 WHERE key = 'till_name'", [name])?;
-        self.info.till_name = name.to_string();
+        let name = crate::store::valid_till_name(name)?;
+        self.conn.execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'till_name'",
+            [&name],
+        )?;
+        self.info.till_name = name;
         Ok(())
     }
 
