@@ -222,14 +222,21 @@ impl Store {
         } else {
             ""
         };
+        self.stock_levels_where(&format!("{product_filter} {low}"))
+    }
+
+    /// Stock levels of the products `filter` (SQL over `p`, the product, `s`,
+    /// its stock level, and `reserved`, the units customers' accepted
+    /// orders hold) selects.
+    pub(crate) fn stock_levels_where(&self, filter: &str) -> Result<Vec<StockLevel>> {
         let sql = format!(
             "SELECT p.id, p.sku, p.name, COALESCE(s.on_hand, 0), p.reorder_point, s.count_at,
                     COALESCE((SELECT SUM(l.qty) FROM order_lines l
                               JOIN orders o ON o.customer_id = l.customer_id AND o.id = l.order_id
                               WHERE l.sku = p.sku AND l.unavailable = 0
-                                AND o.status IN ('accepted', 'ready')), 0)
+                                AND o.status IN ('accepted', 'ready')), 0) AS reserved
              FROM products p LEFT JOIN stock_levels s ON s.product_id = p.id
-             WHERE {product_filter} {low} ORDER BY p.sku"
+             WHERE {filter} ORDER BY p.sku"
         );
         Ok(self
             .conn

@@ -553,6 +553,23 @@ fn low_stock_alerts_count_active_products_at_or_below_their_reorder_point() -> R
     a.archive_product("P")?;
     let alerts = a.low_stock_alerts()?;
     assert_eq!((alerts.count, alerts.products[0].sku.as_str()), (1, "Q"));
+    // By available stock: R has 8 on hand, 3 held by a customer's order.
+    a.add_product(with_reorder("R", 5, None, None))?;
+    receive(&mut a, "R", 8)?;
+    assert_eq!(a.low_stock_alerts()?.count, 1, "R: 8 > 5");
+    let mut phone = common::CustomerDevice::new("c1");
+    phone.send(&mut a, "order-1", &[("R", 3)])?;
+    a.order_accept("order-1", &[])?;
+    let alerts = a.low_stock_alerts()?;
+    assert_eq!(alerts.count, 2, "R: 8 - 3 reserved = 5 <= 5");
+    assert_eq!(
+        alerts
+            .products
+            .iter()
+            .map(|p| (p.sku.as_str(), p.available))
+            .collect::<Vec<_>>(),
+        vec![("Q", 4), ("R", 5)]
+    );
     Ok(())
 }
 
@@ -768,5 +785,104 @@ fn a_negative_receipt_naming_an_order_never_makes_more_outstanding_than_ordered(
         .find(|l| l.sku == "P")
         .ok_or("P is low")?;
     assert_eq!(p_line.on_order, 8, "the reorder list agrees");
+    verify_clean(&a)
+}
+
+/// `qty` of `code` delivered at `cost` a unit.
+fn delivered_at(code: &str, qty: i64, cost: i64) -> shopsync_core::ReceiveLine {
+    let mut l = delivered(code, qty);
+    l.unit_cost = Some(cost);
+    l
+}
+
+fn reorder_cost(s: &Store, sku: &str) -> Result<Option<i64>, CoreError> {
+    Ok(s.reorder_list(None)?
+        .iter()
+        .flat_map(|g| g.lines.iter())
+        .find(|l| l.sku == sku)
+        .and_then(|l| l.unit_cost.map(|c| c.minor)))
+}
+
+#[test]
+fn the_latest_cost_received_is_the_products_cost_on_every_till() -> R {
+    use shopsync_core::purchase::costs;
+    let dir = tempfile::tempdir()?;
+    let (mut a, acme) = shop(dir.path())?;
+    let mut b = till_from(dir.path(), &a, "B", m(5))?;
+    let p = a.product("P")?.id;
+    assert_eq!(
+        reorder_cost(&a, "P")?,
+        Some(100),
+        "the catalog's cost at first"
+    );
+
+    // Offline: A receives P at 1.30, later B at 1.20 (a plain receipt and
+    // one against an order: both carry a cost).
+    a.set_now(m(10));
+    a.receive(None, &[delivered_at("P", 1, 130)])?;
+    assert_eq!(reorder_cost(&a, "P")?, Some(130));
+    let po = b.create_purchase_order(&acme, &[po_line("P", 5, None)], None)?;
+    assert_eq!(po.total.minor, 5 * 100);
+    b.set_now(m(20));
+    b.receive_purchase_order(&po.id, &[delivered_at("P", 1, 120)], false)?;
+    assert_eq!(reorder_cost(&b, "P")?, Some(120));
+
+    send(&a, &mut b)?;
+    send(&b, &mut a)?;
+    for s in [&a, &b] {
+        assert_eq!(
+            costs::latest(s.connection(), &p)?,
+            Some(120),
+            "B's receipt is the later one"
+        );
+        assert_eq!(reorder_cost(s, "P")?, Some(120));
+        // A receipt without a cost changes nothing; the catalog keeps its own.
+        assert_eq!(s.product("P")?.cost.map(|c| c.minor), Some(100));
+        verify_clean(s)?;
+    }
+    a.set_now(m(30));
+    a.receive(None, &[delivered("P", 1)])?;
+    assert_eq!(costs::latest(a.connection(), &p)?, Some(120));
+    // The next order expects the new cost.
+    let next = a.create_purchase_order(&acme, &[po_line("P", 2, None)], None)?;
+    assert_eq!(next.total.minor, 2 * 120);
+    verify_clean(&a)
+}
+
+#[test]
+fn a_till_upgraded_to_receipt_costs_reads_the_costs_of_earlier_receipts() -> R {
+    use shopsync_core::purchase::costs;
+    let dir = tempfile::tempdir()?;
+    let (mut a, _) = shop(dir.path())?;
+    let p = a.product("P")?.id;
+    a.receive(None, &[delivered_at("P", 2, 140)])?;
+    // Another till's receipt, stamped later than anything here.
+    let Record::Receipt(mut late) = receipt_record("late", None, &p, 1) else {
+        unreachable!("receipt_record makes a receipt")
+    };
+    late.lines[0].unit_cost = Some(150);
+    late.hlc = Some(
+        a.connection()
+            .query_row("SELECT MAX(hlc) FROM stock_movements", [], |r| {
+                r.get::<_, i64>(0)
+            })?
+            + 1_000_000,
+    );
+    a.import_bundle(foreign_ledger(&a, OTHER_TILL, &[Record::Receipt(late)])?)?;
+    assert_eq!(costs::latest(a.connection(), &p)?, Some(150));
+    let path = a.path().to_path_buf();
+    drop(a);
+    {
+        // As left by version 11: no costs kept; migration 12 runs again.
+        let conn = rusqlite::Connection::open(&path)?;
+        conn.execute_batch(common::UNDO_MIGRATION_12)?;
+        conn.execute_batch("PRAGMA user_version = 11;")?;
+    }
+    let a = Store::open(&path)?;
+    assert_eq!(costs::latest(a.connection(), &p)?, Some(150));
+    let kept: i64 = a
+        .connection()
+        .query_row("SELECT COUNT(*) FROM receipt_costs", [], |r| r.get(0))?;
+    assert_eq!(kept, 2, "both receipts' costs, each once");
     verify_clean(&a)
 }

@@ -150,16 +150,18 @@ impl Store {
             .ok_or_else(|| CoreError::not_found("count line", product.sku))
     }
 
-    /// The count with expected, counted and difference for each product.
+    /// The count with expected, counted and difference for each product; a
+    /// difference is valued at the latest received cost, else the catalog's
+    /// cost, else the price (`crate::purchase::costs`).
     pub fn count_view(&self, count_id: &str) -> Result<CountView> {
         let (started_at, whole, posted, record_id) = session(&self.conn, count_id)?;
         let c = self.currency;
         let sql = if whole {
-            "SELECT p.id, p.sku, p.name, COALESCE(p.cost, p.price), l.counted, l.counted_at, l.counted_hlc
+            "SELECT p.id, p.sku, p.name, COALESCE((SELECT rc.unit_cost FROM receipt_costs rc WHERE rc.product_id = p.id ORDER BY rc.hlc DESC, rc.record_id DESC, rc.idx DESC LIMIT 1), p.cost, p.price), l.counted, l.counted_at, l.counted_hlc
              FROM products p LEFT JOIN count_session_lines l ON l.product_id = p.id AND l.count_id = ?1
              WHERE p.active = 1 OR l.counted IS NOT NULL ORDER BY p.sku"
         } else {
-            "SELECT p.id, p.sku, p.name, COALESCE(p.cost, p.price), l.counted, l.counted_at, l.counted_hlc
+            "SELECT p.id, p.sku, p.name, COALESCE((SELECT rc.unit_cost FROM receipt_costs rc WHERE rc.product_id = p.id ORDER BY rc.hlc DESC, rc.record_id DESC, rc.idx DESC LIMIT 1), p.cost, p.price), l.counted, l.counted_at, l.counted_hlc
              FROM count_session_lines l JOIN products p ON p.id = l.product_id
              WHERE l.count_id = ?1 ORDER BY p.sku"
         };

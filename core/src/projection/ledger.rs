@@ -108,6 +108,7 @@ pub fn apply(conn: &Connection, till_id: &str, record: &Record) -> Result<()> {
                 for (i, l) in r.lines.iter().enumerate() {
                     movement(conn, &r.id, i, &l.product_id, (r.at, hlc), l.qty, "receipt")?;
                 }
+                crate::purchase::costs::project(conn, &r.id, hlc, &r.lines)?;
                 if let Some(order) = &r.order_id {
                     crate::purchase::project::link(conn, &r.id, order, "receipt", None)?;
                 }

@@ -46,6 +46,7 @@ pub const PROJECTION_TABLES: &[(&str, &str)] = &[
     // purchasing (issue 10)
     ("purchase_order_lines", "*"),
     ("purchase_order_records", "*"),
+    ("receipt_costs", "*"),
 ];
 
 /// The ledger records in one change (puts of bytes values at the root).

@@ -4,6 +4,7 @@
 //! `purchase_order_close` records, from any till. An order's status and
 //! what is outstanding are derived from whatever records a till has.
 
+pub mod costs;
 pub mod records;
 pub(crate) mod validate;
 

@@ -104,7 +104,13 @@ impl Store {
                 ));
             }
             let qty = check_qty(item.qty)?;
-            let unit_cost = check_cost(item.unit_cost.or(product.cost.map(|c| c.minor)))?;
+            let unit_cost = match item.unit_cost {
+                Some(c) => Some(c),
+                None => {
+                    super::costs::current(&self.conn, &product.id, product.cost.map(|c| c.minor))?
+                }
+            };
+            let unit_cost = check_cost(unit_cost)?;
             if unit_cost.is_some_and(|c| c.checked_mul(qty).is_none_or(|t| t > MAX_AMOUNT)) {
                 return Err(CoreError::invalid(
                     "cost",
@@ -137,8 +143,9 @@ impl Store {
 
     /// Records a delivery against an order: one receipt record naming it.
     /// A product not on the order is refused unless `allow_extra`; a line
-    /// without a cost takes the order's expected cost. The product's catalog
-    /// cost is left alone, as with every receipt.
+    /// without a cost takes the order's expected cost. A line's cost becomes
+    /// the product's current cost (`super::costs`); the catalog's is left
+    /// alone, as with every receipt.
     pub fn receive_purchase_order(
         &mut self,
         order_id: &str,

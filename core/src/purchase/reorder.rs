@@ -86,6 +86,7 @@ impl Store {
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
+        let received_costs = super::costs::latest_all(&self.conn)?;
         let sold = self.sold_in_window()?;
         let on_order = super::read::on_order(&self.conn)?;
         let names: HashMap<String, String> = self
@@ -114,6 +115,7 @@ impl Store {
                 supplier_name: name,
                 lines: Vec::new(),
             });
+            let cost = received_costs.get(&c.id).copied().or(c.cost);
             group.lines.push(ReorderLine {
                 suggested: suggested_qty(avail, c.reorder_point, c.target, sold_28_days, ordered),
                 product_id: c.id,
@@ -124,7 +126,7 @@ impl Store {
                 reorder_target: c.target,
                 sold_28_days,
                 on_order: ordered,
-                unit_cost: c.cost.map(|m| self.currency.amount(m)),
+                unit_cost: cost.map(|m| self.currency.amount(m)),
             });
         }
         Ok(groups.into_values().collect())
@@ -147,17 +149,13 @@ impl Store {
     /// Active products at or below their reorder point by available stock
     /// now: what the app polls after each sync for its badge.
     pub fn low_stock_alerts(&self) -> Result<LowStockAlerts> {
-        let active: std::collections::HashSet<String> = self
-            .conn
-            .prepare("SELECT id FROM products WHERE active = 1 AND reorder_point IS NOT NULL")?
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        let products: Vec<_> = self
-            .stock_levels(None, false)?
-            .into_iter()
-            .filter(|s| active.contains(&s.product_id))
-            .filter(|s| s.reorder_point.is_some_and(|rp| s.available <= rp))
-            .collect();
+        // Filtered in SQL: the app asks every 30 s and on every change of
+        // screen, and a list of every product's level would hold the store
+        // (and a sale waiting for it) for a big catalog's length.
+        let products = self.stock_levels_where(
+            "p.active = 1 AND p.reorder_point IS NOT NULL
+             AND COALESCE(s.on_hand, 0) - reserved <= p.reorder_point",
+        )?;
         Ok(LowStockAlerts {
             count: products.len() as u64,
             products,

@@ -5,6 +5,7 @@
 //! a plain receipt, and quarantined purchase order records it could not
 //! decode (rule `decode`).
 
+use automerge::{ROOT, ReadDoc, ScalarValue, Value};
 use rusqlite::{Connection, params};
 
 use crate::catalog::{self, PRODUCT};
@@ -16,6 +17,9 @@ use crate::records::Record;
 
 /// Meta key migration 11 sets on a store that already held documents.
 pub(crate) const DUE: &str = "projection.purchasing_due";
+
+/// Meta key migration 12 sets on a store that already held receipts.
+pub(crate) const COSTS_DUE: &str = "projection.receipt_costs_due";
 
 pub(crate) fn reproject_if_due(conn: &Connection) -> Result<()> {
     let due = conn
@@ -72,5 +76,45 @@ fn link_receipt(conn: &Connection, till: &str, record: &Record) -> Result<()> {
          SELECT id, ?2, 'receipt' FROM stock_records WHERE id = ?1 AND till_id = ?3",
     )?
     .execute(params![r.id, order, till])?;
+    Ok(())
+}
+
+/// After migration 12, once: the costs of the receipts projected before it,
+/// read from each till's ledger documents (only the receipts projected from
+/// that till: a clashing id was quarantined, not projected).
+pub(crate) fn project_costs_if_due(conn: &Connection) -> Result<()> {
+    let due = conn
+        .prepare("SELECT 1 FROM meta WHERE key = ?1")?
+        .exists([COSTS_DUE])?;
+    if !due {
+        return Ok(());
+    }
+    let mut receipts = conn.prepare(
+        "SELECT id FROM stock_records WHERE kind = 'receipt' AND till_id = ?1 ORDER BY id",
+    )?;
+    for id in docs::document_ids(conn)? {
+        let DocId::Ledger { till, .. } = &id else {
+            continue;
+        };
+        let ids: Vec<String> = receipts
+            .query_map([till], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if ids.is_empty() {
+            continue;
+        }
+        let loaded = docs::load(conn, &id.to_string(), None)?;
+        for record_id in ids {
+            let Some((Value::Scalar(v), _)) = loaded.doc.get(ROOT, record_id.as_str())? else {
+                continue; // in another month's part
+            };
+            let ScalarValue::Bytes(bytes) = v.as_ref() else {
+                continue;
+            };
+            if let Ok(record @ Record::Receipt(r)) = Record::decode(bytes).as_ref() {
+                crate::purchase::costs::project(conn, &r.id, record.hlc(), &r.lines)?;
+            }
+        }
+    }
+    conn.execute("DELETE FROM meta WHERE key = ?1", [COSTS_DUE])?;
     Ok(())
 }

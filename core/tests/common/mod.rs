@@ -467,9 +467,16 @@ pub fn foreign_ledger(
     })
 }
 
-/// Migration 11 (purchasing) undone, with what a version-10 till projected
-/// differently: no purchasing rows, no order kinds in `stock_records`.
-pub const UNDO_MIGRATION_11: &str = "DROP TABLE purchase_order_lines;
+/// Migration 12 (receipt costs) undone: what a version-11 till kept.
+pub const UNDO_MIGRATION_12: &str = "DROP TABLE receipt_costs;
+    DELETE FROM meta WHERE key = 'projection.receipt_costs_due';";
+
+/// Migrations 12 and 11 (purchasing) undone, with what a version-10 till
+/// projected differently: no purchasing rows, no order kinds in
+/// `stock_records`.
+pub const UNDO_MIGRATION_11: &str = "DROP TABLE receipt_costs;
+    DELETE FROM meta WHERE key = 'projection.receipt_costs_due';
+    DROP TABLE purchase_order_lines;
     DROP TABLE purchase_order_records;
     ALTER TABLE products DROP COLUMN reorder_target;
     DELETE FROM stock_records WHERE kind IN ('purchase_order', 'purchase_order_close');
