@@ -618,3 +618,67 @@ fn years_of_past_sessions_do_not_slow_a_sale_or_the_reports() -> R {
     );
     Ok(())
 }
+
+#[test]
+fn a_cash_sessions_value_from_a_newer_version_is_taken_as_required() -> R {
+    let dir = tempfile::tempdir()?;
+    let mut s = drawer_till(dir.path())?;
+    // As a newer version's catalog would project it (this version refuses
+    // to set such a value).
+    s.connection().execute(
+        "INSERT OR REPLACE INTO settings (key, value) VALUES ('cash_sessions', 'required_blind')",
+        [],
+    )?;
+    let e = sell_cash(&mut s, "MILK", 1, 250).err();
+    assert!(matches!(e, Some(CoreError::DrawerSessionRequired)), "{e:?}");
+    s.connection().execute(
+        "UPDATE settings SET value = 'off' WHERE key = 'cash_sessions'",
+        [],
+    )?;
+    sell_cash(&mut s, "MILK", 1, 250)?;
+    Ok(())
+}
+
+#[test]
+fn a_session_open_across_a_whole_day_is_listed_on_that_day() -> R {
+    let dir = tempfile::tempdir()?;
+    let mut s = drawer_till(dir.path())?;
+    let day = t0().date_naive();
+    let spanning = s.open_drawer_session(10_000)?.session_id;
+    s.set_now(m(2 * 24 * 60));
+    s.close_drawer_session(ClosingCount::Total(10_000))?;
+    let listed = |s: &Store, d: chrono::NaiveDate| -> Result<Vec<String>, CoreError> {
+        Ok(s.drawer_sessions(Some(d), None)?
+            .into_iter()
+            .map(|r| r.session_id)
+            .collect())
+    };
+    for d in 0..=2 {
+        assert_eq!(
+            listed(&s, day + chrono::Days::new(d))?,
+            vec![spanning.clone()],
+            "day {d}"
+        );
+    }
+    assert!(
+        listed(&s, day + chrono::Days::new(3))?.is_empty(),
+        "closed the day before"
+    );
+    assert!(
+        listed(&s, day - chrono::Days::new(1))?.is_empty(),
+        "not open yet"
+    );
+    // The Z report of a day counts only the sessions closed on it.
+    assert!(
+        s.drawer_day_report(day + chrono::Days::new(1), None)?
+            .sessions
+            .is_empty()
+    );
+    assert_eq!(
+        s.drawer_day_report(day + chrono::Days::new(2), None)?
+            .sessions
+            .len(),
+        1
+    );
+    Ok(())
+}

@@ -886,3 +886,22 @@ fn a_till_upgraded_to_receipt_costs_reads_the_costs_of_earlier_receipts() -> R {
     assert_eq!(kept, 2, "both receipts' costs, each once");
     verify_clean(&a)
 }
+
+#[test]
+fn sales_dated_after_today_are_not_a_rate_of_sale() -> R {
+    let dir = tempfile::tempdir()?;
+    let (mut a, _) = shop(dir.path())?;
+    // A till whose clock ran two days ahead sold 4 Q; the clock is put right.
+    a.set_now(Some(t0() + Duration::days(2)));
+    sell_cash(&mut a, "Q", 4, 10_000)?;
+    a.set_now(m(60));
+    sell_cash(&mut a, "Q", 3, 10_000)?;
+    let q = a
+        .reorder_list(None)?
+        .into_iter()
+        .flat_map(|g| g.lines)
+        .find(|l| l.sku == "Q")
+        .ok_or("Q is low: 10 - 7 = 3 <= 4")?;
+    assert_eq!(q.sold_28_days, 3, "only today's 3");
+    Ok(())
+}

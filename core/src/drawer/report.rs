@@ -325,9 +325,10 @@ impl Store {
         session_report(&self.conn, self.currency, &till, session)
     }
 
-    /// Every session (of `till`, or of every till) that was opened or
-    /// closed on the store day `date` (every session when `None`), in the
-    /// order each till opened them.
+    /// Every session (of `till`, or of every till) that was open at some
+    /// time on the store day `date`: opened before the day ended and not
+    /// closed before it began (so one that spans the day too); every
+    /// session when `None`. In the order each till opened them.
     pub fn drawer_sessions(
         &self,
         date: Option<NaiveDate>,
@@ -342,10 +343,10 @@ impl Store {
             .prepare(
                 "SELECT o.till_id, o.id FROM drawer_records o
                  WHERE o.kind = 'open' AND (?3 IS NULL OR o.till_id = ?3)
-                   AND ((o.at >= ?1 AND o.at < ?2)
-                        OR EXISTS (SELECT 1 FROM drawer_records c WHERE +c.kind = 'close'
+                   AND o.at < ?2
+                   AND NOT EXISTS (SELECT 1 FROM drawer_records c WHERE +c.kind = 'close'
                                    AND c.session_id = o.id AND c.till_id = o.till_id
-                                   AND c.at >= ?1 AND c.at < ?2))
+                                   AND c.at < ?1)
                  ORDER BY o.till_id, o.hlc, o.id",
             )?
             .query_map(params![from, to, till], |r| Ok((r.get(0)?, r.get(1)?)))?

@@ -29,10 +29,12 @@ impl CashSessions {
             .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
             .query_row([SETTING], |r| r.get(0))
             .optional()?;
-        // A value this version does not know (set by a newer one) is off.
+        // A value this version does not know (set by a newer one) is taken
+        // as required: a shop that asked for more control than "off" never
+        // gets less from an older till.
         Ok(match value.as_deref().map(str::trim) {
-            Some("required") => CashSessions::Required,
-            _ => CashSessions::Off,
+            None | Some("" | "off") => CashSessions::Off,
+            Some(_) => CashSessions::Required,
         })
     }
 }

@@ -136,13 +136,16 @@ impl Store {
     fn sold_in_window(&self) -> Result<HashMap<String, i64>> {
         let first = self.today() - chrono::Days::new(SALES_WINDOW_DAYS as u64 - 1);
         let from = self.zone.day_start_ms(first);
+        // Up to the end of today: sales dated later (a till whose clock ran
+        // ahead) are not a rate of sale yet.
+        let to = self.zone.day_end_ms(self.today());
         Ok(self
             .conn
             .prepare(
                 "SELECT l.product_id, SUM(l.qty) FROM sale_lines l JOIN sales s ON s.id = l.sale_id
-                 WHERE s.at >= ?1 GROUP BY l.product_id",
+                 WHERE s.at >= ?1 AND s.at < ?2 GROUP BY l.product_id",
             )?
-            .query_map([from], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .query_map([from, to], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?)
     }
 
