@@ -493,7 +493,7 @@ fn with_staff_a_signed_in_cashier_runs_the_session_and_records_say_who() -> R {
     let ann = add_staff(&mut s, None, "Ann", StaffRole::Manager, "1357")?;
     let cal = add_staff(
         &mut s,
-        Some(&Operator::new(ann)),
+        Some(&Operator::new(ann.clone())),
         "Cal",
         StaffRole::Cashier,
         "2468",
@@ -502,13 +502,30 @@ fn with_staff_a_signed_in_cashier_runs_the_session_and_records_say_who() -> R {
         Action::OpenDrawerSession,
         Action::CloseDrawerSession,
         Action::DrawerCashIn,
-        Action::DrawerCashOut,
+        Action::DrawerCashOut { amount: 0 },
     ] {
         assert_eq!(
             required_role(action, &Limits::default()),
             StaffRole::Cashier
         );
     }
+    // Cash out above what a cashier may hand out alone (the refund limit)
+    // needs a supervisor.
+    let limits = Limits {
+        cashier_refund: 5_000,
+        ..Limits::default()
+    };
+    assert_eq!(
+        required_role(Action::DrawerCashOut { amount: 5_000 }, &limits),
+        StaffRole::Cashier
+    );
+    assert_eq!(
+        required_role(Action::DrawerCashOut { amount: 5_001 }, &limits),
+        StaffRole::Supervisor
+    );
+    s.acting(Some(Operator::new(ann.clone())), |s| {
+        s.set_setting("cashier_refund_limit", "3000")
+    })?;
     let before = drawer_footprint(&s)?;
     assert!(matches!(
         s.open_drawer_session(100),
@@ -516,11 +533,30 @@ fn with_staff_a_signed_in_cashier_runs_the_session_and_records_say_who() -> R {
     ));
     assert_eq!(drawer_footprint(&s)?, before);
     let as_cal = Some(Operator::new(cal.clone()));
-    let z = s.acting(as_cal, |s| {
+    let z = s.acting(as_cal.clone(), |s| {
         s.open_drawer_session(10_000)?;
         s.drawer_cash_out(2_000, "paid to supplier")?;
         s.close_drawer_session(ClosingCount::Total(8_000))
     })?;
+    let before = drawer_footprint(&s)?;
+    let big = s.acting(as_cal.clone(), |s| {
+        s.open_drawer_session(10_000)?;
+        s.drawer_cash_out(3_001, "bank drop")
+    });
+    assert!(
+        matches!(big, Err(CoreError::ApprovalNeeded { .. })),
+        "{big:?}"
+    );
+    assert_ne!(drawer_footprint(&s)?, before, "the session opened");
+    s.acting(as_cal.map(|o| o.approved_by(ann.clone())), |s| {
+        s.drawer_cash_out(3_001, "bank drop")
+    })?;
+    let approver: Option<String> = s.connection().query_row(
+        "SELECT approver_id FROM drawer_records WHERE kind = 'out' AND amount = 3001",
+        [],
+        |r| r.get(0),
+    )?;
+    assert_eq!(approver, Some(ann.clone()), "the approval is recorded");
     assert_eq!(z.opened_by.as_deref(), Some(cal.as_str()));
     assert_eq!(z.closed_by.as_deref(), Some(cal.as_str()));
     assert_eq!(z.movements[0].staff_id.as_deref(), Some(cal.as_str()));

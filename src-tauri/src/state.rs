@@ -209,8 +209,11 @@ impl AppState {
             let _turn = lock(&gate);
             let mut guard = lock(&store);
             let s = guard.as_mut().ok_or_else(not_initialized)?;
+            // Not activity: the page's polls (sync state, badges) come
+            // through here every few seconds and would keep an idle
+            // sign-in alive for ever. Input is reported by `staff_touch`.
             let mut op =
-                session::operator(s, &mut lock(&session), true).map_err(convert::error_info)?;
+                session::operator(s, &mut lock(&session), false).map_err(convert::error_info)?;
             if let Some(pin) = approve_pin
                 .as_deref()
                 .map(str::trim)
@@ -231,7 +234,7 @@ impl AppState {
 
     /// Who acts now (for a long job on its own connection).
     pub async fn operator(&self) -> CmdResult<Option<shopsync_core::staff::Operator>> {
-        self.with_session(|s, session| session::operator(s, session, true))
+        self.with_session(|s, session| session::operator(s, session, false))
             .await
     }
 
@@ -350,5 +353,75 @@ impl AppState {
         *lock(&job) = None;
         let _ = app.emit(EVENT_DATA_CHANGED, ());
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant, SystemTime};
+
+    use shopsync_core::InitOptions;
+    use shopsync_core::staff::{NewStaff, Pin, StaffRole};
+    use shopsync_types::ipc::SignedIn;
+
+    use super::*;
+
+    #[test]
+    fn commands_keep_no_sign_in_alive_only_input_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shop.db");
+        let mut s = Store::init(
+            &path,
+            InitOptions {
+                store_name: "Shop".into(),
+                till_name: "Till 1".into(),
+                currency: "EUR".into(),
+            },
+        )
+        .unwrap();
+        let ann = s
+            .add_staff(NewStaff {
+                name: "Ann".into(),
+                role: StaffRole::Manager,
+                pin: Pin::parse("1111").unwrap(),
+            })
+            .unwrap();
+        drop(s);
+        let state = AppState::new(path);
+        let four_minutes_ago = (
+            Instant::now() - Duration::from_secs(240),
+            SystemTime::now() - Duration::from_secs(240),
+        );
+        *lock(&state.session) = Some(Session {
+            who: SignedIn {
+                staff_id: ann.id.clone(),
+                name: ann.name.clone(),
+                role: ann.role.clone(),
+            },
+            last_active: four_minutes_ago.0,
+            last_active_wall: four_minutes_ago.1,
+        });
+        let last_active = |state: &AppState| {
+            lock(&state.session)
+                .as_ref()
+                .map(|x| (x.last_active, x.last_active_wall))
+        };
+        // A poll, and a write: Ann still acts, and her idle time runs on.
+        let (acting, _) = tauri::async_runtime::block_on(async {
+            let who = state.operator().await.unwrap();
+            let written = state
+                .with(|s| s.set_setting("receipt_footer", "Thanks"))
+                .await;
+            (who, written.unwrap())
+        });
+        assert_eq!(acting.map(|o| o.staff), Some(ann.id.clone()));
+        assert_eq!(last_active(&state), Some(four_minutes_ago));
+        // Input at the till (the page's staff_touch) refreshes it.
+        tauri::async_runtime::block_on(
+            state.with_session(|s, current| session::operator(s, current, true)),
+        )
+        .unwrap();
+        let (mono, _) = last_active(&state).unwrap();
+        assert!(mono > four_minutes_ago.0);
     }
 }

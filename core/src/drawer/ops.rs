@@ -106,7 +106,7 @@ impl Store {
         }
         let action = match direction {
             MoveDirection::In => Action::DrawerCashIn,
-            MoveDirection::Out => Action::DrawerCashOut,
+            MoveDirection::Out => Action::DrawerCashOut { amount },
         };
         let who = self.authorize_acting(&[action])?;
         let till = self.info.till_id.clone();

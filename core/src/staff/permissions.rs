@@ -74,7 +74,11 @@ pub enum Action {
     // ask more of it than of a cash in).
     CloseDrawerSession,
     DrawerCashIn,
-    DrawerCashOut,
+    /// Cash out of this many minor units: a cashier alone up to the
+    /// shop's cashier refund limit (what a cashier may hand out alone).
+    DrawerCashOut {
+        amount: i64,
+    },
     NoSaleDrawerOpen,
     Void,
     ReceiveStock,
@@ -102,7 +106,9 @@ impl Action {
             Action::OpenDrawerSession => "opening a drawer session".into(),
             Action::CloseDrawerSession => "closing a drawer session".into(),
             Action::DrawerCashIn => "putting cash into the drawer".into(),
-            Action::DrawerCashOut => "taking cash out of the drawer".into(),
+            Action::DrawerCashOut { .. } => {
+                "taking cash out of the drawer above the cashier limit".into()
+            }
             Action::NoSaleDrawerOpen => "opening the drawer without a sale".into(),
             Action::Void => "a void".into(),
             Action::ReceiveStock => "receiving stock".into(),
@@ -141,7 +147,9 @@ pub fn required_role(action: Action, limits: &Limits) -> StaffRole {
     use StaffRole::*;
     match action {
         Sell | Park | OpenDrawerSession | ReceiveStock | PostCount => Cashier,
-        CloseDrawerSession | DrawerCashIn | DrawerCashOut => Cashier,
+        CloseDrawerSession | DrawerCashIn => Cashier,
+        DrawerCashOut { amount } if amount <= limits.cashier_refund => Cashier,
+        DrawerCashOut { .. } => Supervisor,
         Refund { amount } if amount <= limits.cashier_refund => Cashier,
         Discount { bp } if bp <= limits.cashier_discount_bp => Cashier,
         Refund { .. } | Discount { .. } => Supervisor,
