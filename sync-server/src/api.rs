@@ -461,11 +461,11 @@ async fn sync<S: Storage>(
             .changes_stored
             .fetch_add(stored.new_changes, Relaxed);
         if stored.new_changes > 0 {
-            let _ = st.notices.send(crate::Notice {
+            let _ = st.notices.send(crate::Notice::stored(
                 store_pk,
-                head: stored.head,
-                docs: Arc::new(doc_ids.clone()),
-            });
+                stored.head,
+                doc_ids.clone(),
+            ));
             st.deriver.mark(store_pk, &device.store.store_id, &doc_ids);
         }
     }

@@ -283,11 +283,9 @@ pub async fn sync<S: Storage>(
             .changes_stored
             .fetch_add(stored.new_changes, Relaxed);
         if stored.new_changes > 0 {
-            let _ = st.notices.send(crate::Notice {
-                store_pk: pk,
-                head: stored.head,
-                docs: Arc::new(doc_ids.clone()),
-            });
+            let _ = st
+                .notices
+                .send(crate::Notice::stored(pk, stored.head, doc_ids.clone()));
             // A cancelled order gives its reservation back.
             st.deriver.mark(pk, &store_id, &doc_ids);
         }

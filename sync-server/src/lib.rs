@@ -13,6 +13,7 @@ pub mod error;
 pub mod guard;
 pub mod metrics;
 pub mod migrate_storage;
+pub mod notice_bus;
 pub mod notices;
 pub mod postgres;
 mod postgres_customers;
@@ -157,11 +158,34 @@ impl Limiter {
 /// scope (the customers' scope for customer documents).
 #[derive(Debug, Clone)]
 pub struct Notice {
-    pub store_pk: i64,
-    /// The store's highest seq after the write.
+    /// The store whose scope changed; None: any store may have changed
+    /// (notices from other instances may have been missed, notice_bus.rs).
+    pub store_pk: Option<i64>,
+    /// The store's highest seq after the write (0: not known).
     pub head: u64,
-    /// The documents that changed.
-    pub docs: Arc<Vec<String>>,
+    /// The documents that changed; None: any document of the store may
+    /// have (too many to name in a notice between instances).
+    pub docs: Option<Arc<Vec<String>>>,
+}
+
+impl Notice {
+    /// A write to `store_pk` that left its head at `head`, changing `docs`.
+    pub fn stored(store_pk: i64, head: u64, docs: Vec<String>) -> Notice {
+        Notice {
+            store_pk: Some(store_pk),
+            head,
+            docs: Some(Arc::new(docs)),
+        }
+    }
+
+    /// Anything may have changed: every stream passes it on.
+    pub fn any_store() -> Notice {
+        Notice {
+            store_pk: None,
+            head: 0,
+            docs: None,
+        }
+    }
 }
 
 pub struct AppState<S: Storage> {
@@ -242,6 +266,14 @@ pub async fn serve_with_metrics<S: Storage>(
     let tls = options.tls.clone();
     let state = app_state(storage, options, stop_rx);
     tokio::spawn(public_derive::run(state.clone()));
+    // Several instances on one database hear each other's writes.
+    if let Some(listener) = state.storage.notice_listener() {
+        tokio::spawn(notice_bus::run(
+            listener,
+            state.notices.clone(),
+            state.shutdown.clone(),
+        ));
+    }
     if let Some(ml) = metrics_listener {
         ml.set_nonblocking(true).map_err(ServeError::Listener)?;
         let ml = tokio::net::TcpListener::from_std(ml).map_err(ServeError::Listener)?;

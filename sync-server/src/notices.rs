@@ -33,10 +33,20 @@ impl Filter {
     /// The event data for a notice this stream passes on.
     pub fn wants(&self, n: &Notice) -> Option<String> {
         match self {
-            Filter::Store(pk) => (n.store_pk == *pk).then(|| n.head.to_string()),
+            // A store's stream: its head, or "0" when not known (a device
+            // syncs on any `changed`, PROTOCOL.md).
+            Filter::Store(pk) => match n.store_pk {
+                Some(p) if p == *pk => Some(n.head.to_string()),
+                Some(_) => None,
+                None => Some("0".into()),
+            },
             Filter::Customer { customer, watch } => {
-                let docs: Vec<&str> = n
-                    .docs
+                // Which documents changed is not known: pass it on
+                // (conservatively, as after a lag).
+                let Some(docs) = &n.docs else {
+                    return Some("0".into());
+                };
+                let docs: Vec<&str> = docs
                     .iter()
                     .filter(|d| match DocId::parse(d) {
                         Some(DocId::Public { store }) => watch.contains(&store),

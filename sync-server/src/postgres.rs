@@ -59,6 +59,10 @@ pub struct PgStorage {
     /// The last migration applied at start.
     schema_version: i64,
     last_ready: Arc<tokio::sync::Mutex<Option<ReadyAnswer>>>,
+    /// Where the database is (the notice listener connects on its own).
+    config: tokio_postgres::Config,
+    /// This process's id in notices between instances (notice_bus.rs).
+    instance: Arc<str>,
 }
 
 /// Whether `--db` names a PostgreSQL database rather than a SQLite file.
@@ -115,7 +119,7 @@ pub(crate) fn pg(e: tokio_postgres::Error) -> StorageError {
 
 /// The server's message and code, or the error and its causes (tokio-postgres
 /// says only "error connecting to server" without them).
-fn db_message(e: &tokio_postgres::Error) -> String {
+pub(crate) fn db_message(e: &tokio_postgres::Error) -> String {
     if let Some(db) = e.as_db_error() {
         return format!("{} ({})", db.message(), db.code().code());
     }
@@ -240,7 +244,7 @@ impl PgStorage {
         let _ = task.await;
         let (epoch, schema_version) = migrated?;
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -260,6 +264,8 @@ impl PgStorage {
             epoch: Arc::new(epoch),
             schema_version,
             last_ready: Arc::new(tokio::sync::Mutex::new(None)),
+            config,
+            instance: uuid::Uuid::new_v4().simple().to_string().into(),
         })
     }
 
@@ -421,6 +427,13 @@ async fn cut_page<C: GenericClient>(
 }
 
 impl Storage for PgStorage {
+    fn notice_listener(&self) -> Option<crate::notice_bus::Listener> {
+        Some(crate::notice_bus::Listener {
+            config: self.config.clone(),
+            instance: self.instance.clone(),
+        })
+    }
+
     async fn create_store(&self, name: String, now_ms: i64) -> StorageResult<StoreRow> {
         let c = self.conn().await?;
         let store_id = shopsync_core::ids::new_id();
@@ -573,7 +586,19 @@ impl Storage for PgStorage {
     async fn store_changes(&self, store_pk: i64, batch: Vec<DocBatch>) -> StorageResult<Stored> {
         let mut c = self.conn().await?;
         let tx = c.transaction().await.map_err(pg)?;
+        let doc_ids: Vec<String> = batch.iter().map(|d| d.doc_id.clone()).collect();
         let out = crate::postgres_docs::store_changes_tx(&tx, store_pk, batch).await?;
+        if out.new_changes > 0 {
+            // Other instances hear of it once it commits, never if it
+            // rolls back (PostgreSQL delivers notices at commit).
+            let payload = crate::notice_bus::encode(&self.instance, store_pk, out.head, &doc_ids);
+            exec(
+                &tx,
+                "SELECT pg_notify($1, $2)",
+                &[&crate::notice_bus::CHANNEL, &payload],
+            )
+            .await?;
+        }
         tx.commit().await.map_err(pg)?;
         Ok(out)
     }

@@ -437,11 +437,9 @@ async fn catch_up_and_write<S: Storage>(
             .await?;
         st.deriver.stats.public_changes.fetch_add(1, Relaxed);
         if stored.new_changes > 0 {
-            let _ = st.notices.send(crate::Notice {
-                store_pk,
-                head: stored.head,
-                docs: std::sync::Arc::new(vec![doc_id]),
-            });
+            let _ = st
+                .notices
+                .send(crate::Notice::stored(store_pk, stored.head, vec![doc_id]));
         }
     }
     Ok(())

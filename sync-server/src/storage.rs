@@ -7,7 +7,10 @@
 //! - sequence numbers (`seq`) grow with commit order, so a reader that has
 //!   seen seq N will never later see a new change with seq <= N (SQLite gets
 //!   this from its single writer; PostgreSQL takes a per-store counter
-//!   under a row lock in the same transaction, postgres.rs).
+//!   under a row lock in the same transaction, postgres.rs);
+//! - a backend several instances share returns a `notice_listener` and
+//!   announces each write that stored new changes to them in the write's
+//!   transaction (notice_bus.rs).
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -389,6 +392,16 @@ pub trait Storage: Send + Sync + 'static {
 
     /// The reserved store row (`~customers`) that owns customers' documents.
     fn customers_scope(&self) -> impl Future<Output = StorageResult<StoreRow>> + Send;
+
+    // -- several instances (notice_bus.rs) --
+
+    /// What hears other instances' writes to this database, if several
+    /// instances can share it (PostgreSQL: `store_changes` then also
+    /// notifies them in its transaction). None: one process writes
+    /// (SQLite), its notices stay in process.
+    fn notice_listener(&self) -> Option<crate::notice_bus::Listener> {
+        None
+    }
 }
 
 /// One document's changes after a cursor.

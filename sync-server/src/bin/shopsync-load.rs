@@ -7,7 +7,9 @@
 //! memory; with `--bootstrap-sales M`, also the time a new till (the real
 //! client and store) takes to download and project an M-sale store; with
 //! `--publish`, every store publishes its catalog to a watching customer
-//! and it prints how soon customers see the sales (`load/publish.rs`).
+//! and it prints how soon customers see the sales (`load/publish.rs`); with
+//! `--postgres URL --instances N`, N server processes share the database
+//! and the tills are spread over them.
 
 #[path = "load/publish.rs"]
 mod publish;
@@ -59,6 +61,10 @@ struct Args {
     /// of a new SQLite file in the work directory.
     #[arg(long)]
     postgres: Option<String>,
+    /// Server instances on the one database (more than one needs
+    /// `--postgres`): till i syncs with instance i mod N.
+    #[arg(long, default_value_t = 1)]
+    instances: usize,
 }
 
 const METRICS_TOKEN: &str = "load-metrics";
@@ -350,8 +356,22 @@ fn run(args: &Args, dir: &Path) -> Result<()> {
         Some(url) => url.into(),
         None => dir.join("server.db").into(),
     };
-    let server = start_server(&db)?;
+    if args.instances == 0 {
+        return Err(anyhow!("--instances must be at least 1"));
+    }
+    if args.instances > 1 && args.postgres.is_none() {
+        return Err(anyhow!(
+            "--instances {} needs --postgres URL: several instances share one PostgreSQL database",
+            args.instances
+        ));
+    }
+    let servers: Vec<ServerProc> = (0..args.instances)
+        .map(|_| start_server(&db))
+        .collect::<Result<_>>()?;
+    let server = &servers[0];
     let pid = server.child.id();
+    // Till i talks to instance i mod N.
+    let url_of = |i: usize| servers[i % servers.len()].url.as_str();
     let storage = Admin { db };
     let (mut tpl_store, tpl) = template(&dir.join("template.db"))?;
     let seed = if args.publish {
@@ -361,8 +381,8 @@ fn run(args: &Args, dir: &Path) -> Result<()> {
     };
     drop(tpl_store);
     println!(
-        "shopsync-load: {} tills over {} stores, {} sales each, {} sales per request",
-        args.tills, args.stores, args.sales, args.batch
+        "shopsync-load: {} tills over {} stores, {} sales each, {} sales per request, {} server instance(s)",
+        args.tills, args.stores, args.sales, args.batch, args.instances
     );
 
     // Enrol the simulated tills: the first of each store adopts a new store id.
@@ -370,7 +390,7 @@ fn run(args: &Args, dir: &Path) -> Result<()> {
     let mut tills: Vec<SimTill> = Vec::new();
     for s in 0..stores {
         let code = storage.create_store(&format!("load {s}"))?;
-        let (client, store_id, till_id) = enrol_sim(&server.url, &code, Some(new_id()))?;
+        let (client, store_id, till_id) = enrol_sim(url_of(tills.len()), &code, Some(new_id()))?;
         tills.push(SimTill {
             client,
             store_id,
@@ -383,7 +403,7 @@ fn run(args: &Args, dir: &Path) -> Result<()> {
         let s = tills.len() % stores;
         let store_id = tills[s].store_id.clone();
         let code = storage.till_code(&store_id)?;
-        let (client, store_id, till_id) = enrol_sim(&server.url, &code, None)?;
+        let (client, store_id, till_id) = enrol_sim(url_of(tills.len()), &code, None)?;
         tills.push(SimTill {
             client,
             store_id,
@@ -555,7 +575,13 @@ fn run(args: &Args, dir: &Path) -> Result<()> {
             let _ = t.join();
         }
     }
-    println!("server peak memory (VmHWM): {}", vm_hwm(pid));
+    for (i, s) in servers.iter().enumerate() {
+        println!(
+            "server {} peak memory (VmHWM): {}",
+            i + 1,
+            vm_hwm(s.child.id())
+        );
+    }
 
     if args.bootstrap_sales > 0 {
         bootstrap(args, dir, &server.url, &storage, &tpl)?;

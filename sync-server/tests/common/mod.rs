@@ -58,6 +58,17 @@ impl Server {
         Self::start_db(db, TestDb::for_path(db), listen, extra)
     }
 
+    /// One more instance on the database at `db` (PostgreSQL: the same
+    /// database as every other server on `db`), keeping its public
+    /// catalogs' replicas in a folder of its own (`{db}.{name}.public`).
+    pub fn start_instance(db: &Path, name: &str) -> Server {
+        let mut database = TestDb::for_path(db);
+        let mut public = db.as_os_str().to_owned();
+        public.push(format!(".{name}.public"));
+        database.serve_args = vec!["--public-dir".into(), public];
+        Self::start_db(db, database, "127.0.0.1:0", &[])
+    }
+
     /// On the SQLite file at `db` even when the tests run on PostgreSQL
     /// (`migrate-storage` moves one there).
     pub fn start_sqlite(db: &Path) -> Server {
