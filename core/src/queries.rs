@@ -283,7 +283,8 @@ impl Store {
                           COALESCE((SELECT SUM(amount) FROM refunds r WHERE r.sale_id = s.id), 0),
                           (SELECT group_concat(d.id) FROM sales d
                            WHERE d.till_id = s.till_id AND d.number = s.number AND d.id <> s.id),
-                          {over}
+                          {over},
+                          s.staff_id, s.approver_id
                    FROM sales s
                    WHERE s.at >= ?1 AND s.at < ?2 AND (?3 IS NULL OR s.till_id = ?3)
                      AND (?4 IS NULL OR EXISTS (SELECT 1 FROM sale_lines l WHERE l.sale_id = s.id AND l.sku = ?4))
@@ -315,6 +316,8 @@ impl Store {
                         refunded: c.amount(r.get(7)?),
                         same_number: id_list(r.get(8)?),
                         over_refunded: r.get(9)?,
+                        staff_id: r.get(10)?,
+                        approver_id: r.get(11)?,
                     })
                 },
             )?
@@ -331,7 +334,8 @@ impl Store {
                         COALESCE((SELECT SUM(amount) FROM refunds r WHERE r.sale_id = s.id), 0),
                         s.subtotal, s.discount, s.change,
                         (SELECT group_concat(d.id) FROM sales d
-                         WHERE d.till_id = s.till_id AND d.number = s.number AND d.id <> s.id)
+                         WHERE d.till_id = s.till_id AND d.number = s.number AND d.id <> s.id),
+                        s.staff_id, s.approver_id
                  FROM sales s WHERE s.id = ?1",
                 [id],
                 |r| {
@@ -347,6 +351,8 @@ impl Store {
                             refunded: c.amount(r.get(7)?),
                             same_number: id_list(r.get(11)?),
                             over_refunded: false,
+                            staff_id: r.get(12)?,
+                            approver_id: r.get(13)?,
                         },
                         r.get(8)?,
                         r.get(9)?,

@@ -9,10 +9,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{LoopbackPrinter, R, Till, card, cash, offline_printer, product, standard_tax, t0};
+use common::{
+    LoopbackPrinter, R, Till, card, cash, golden, offline_printer, product, standard_tax, t0,
+};
 use shopsync_core::receipt::commands::{CUT, KICK};
 use shopsync_core::receipt::{
     KICK_WINDOW_MS, Layout, PrintError, PrinterTarget, dump, layout, render,
@@ -75,36 +77,6 @@ fn bakery(dir: &Path) -> Result<(Store, String), CoreError> {
         &[cash(2000)],
     )?;
     Ok((s, r.sale_id))
-}
-
-fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/receipts")
-}
-
-/// Compares `bytes` (and their dump) with the golden files `name.bin` and
-/// `name.txt`; writes them instead under `SHOPSYNC_BLESS=1`.
-fn golden(name: &str, bytes: &[u8]) -> R {
-    let bin = golden_dir().join(format!("{name}.bin"));
-    let txt = golden_dir().join(format!("{name}.txt"));
-    let text = dump(bytes);
-    if std::env::var_os("SHOPSYNC_BLESS").is_some_and(|v| v == "1") {
-        std::fs::create_dir_all(golden_dir())?;
-        std::fs::write(&bin, bytes)?;
-        std::fs::write(&txt, &text)?;
-        return Ok(());
-    }
-    let want = std::fs::read(&bin)
-        .map_err(|e| format!("{}: {e} (SHOPSYNC_BLESS=1 writes it)", bin.display()))?;
-    let want_text = std::fs::read_to_string(&txt)?;
-    assert_eq!(
-        text, want_text,
-        "{name}: the receipt changed (review, then SHOPSYNC_BLESS=1)"
-    );
-    assert!(
-        bytes == want.as_slice(),
-        "{name}.bin differs from the bytes"
-    );
-    Ok(())
 }
 
 /// The receipt's bytes, dated on the UTC clock face so the files do not

@@ -352,6 +352,15 @@ fn a_cashier_price_override_needs_approval_and_discounts_follow_the_limit() -> R
         last_sale(&s, &sale.sale_id)?,
         (Some(cal.clone()), Some(sue.clone()))
     );
+    // The Sales screen's list and detail say who sold and who approved.
+    let listed = s.sales(&SalesFilter::default())?;
+    assert_eq!(listed[0].staff_id.as_deref(), Some(cal.as_str()));
+    assert_eq!(listed[0].approver_id.as_deref(), Some(sue.as_str()));
+    let detail = s.sale(&sale.sale_id)?.summary;
+    assert_eq!(
+        (detail.staff_id, detail.approver_id),
+        (Some(cal.clone()), Some(sue.clone()))
+    );
     // 10 % is within the cashier's limit; 20 % is not.
     let mut ten = CartLine::new("MILK", 1);
     ten.discount_bp = 1000;

@@ -1750,3 +1750,151 @@ async fn drawer_session_from_float_to_a_short_close() -> Result<()> {
     );
     Ok(())
 }
+
+// --- issue 10 in the app: sales by staff, an A4 invoice, past drawer
+// sessions and their reports on the thermal printer ---
+
+/// Issue 10, the Sales screen by staff: Ann sells once and Cal twice;
+/// filtered by Cal the list shows only Cal's two sales, each naming Cal,
+/// and the detail says who sold it. "Invoice…" asks for the customer and
+/// shows the A4 invoice with the sale's number, its lines, tax per rate
+/// and total (the print dialog itself is not opened: WebKit's would block
+/// the WebDriver session; `receipt_prints_on_the_chosen_paper` checks the
+/// print stylesheet the same way).
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/e2e.sh"]
+async fn sales_filtered_by_staff_and_an_a4_invoice() -> Result<()> {
+    use shopsync_core::staff::Operator;
+    use shopsync_e2e::steps::{MANAGER_PIN, Staff, sign_in_with_keys, staffed_shop};
+    let (_dir, db) = temp_db()?;
+    let (mut s, Staff { manager, cashier }) = staffed_shop(&db)?;
+    for (who, sku) in [
+        (&manager, "COFFEE"),
+        (&cashier, "MILK"),
+        (&cashier, "COFFEE"),
+    ] {
+        s.acting(Some(Operator::new(who.clone())), |s| {
+            s.sell(
+                &[CartLine::new(sku, 1)],
+                &[TenderInput {
+                    kind: TenderKind::Cash,
+                    amount: 1000,
+                }],
+            )
+        })?;
+    }
+    drop(s);
+    with_app(&db, |app| async move {
+        let r = async {
+            sign_in_with_keys(&app, MANAGER_PIN).await?;
+            app.nav("sales").await?;
+            app.el("sale-row-2").await?;
+            app.el("sales-staff")
+                .await?
+                .select_by_value(&cashier)
+                .await?;
+            app.wait_gone("sale-row-2").await?;
+            for i in 0..2 {
+                app.wait_text(&format!("sale-staff-{i}"), |t| t.contains("Cal"))
+                    .await?;
+            }
+            app.screenshot("sales-by-staff").await?;
+            app.click("sale-row-0").await?;
+            app.wait_text("sale-staff", |t| t == "Sold by Cal").await?;
+            let total = app.text("sale-total").await?;
+            let number = app
+                .el("sale-detail")
+                .await?
+                .attr("data-number")
+                .await?
+                .unwrap_or_default();
+
+            app.click("sale-invoice").await?;
+            app.el("invoice-ask").await?;
+            app.fill("invoice-name", "Erika Muster").await?;
+            app.fill("invoice-address", "Hauptstraße 1\n10115 Berlin")
+                .await?;
+            app.click("invoice-show").await?;
+            app.wait_text("invoice-customer", |t| t == "Erika Muster")
+                .await?;
+            app.wait_text("invoice-number", |t| t == number).await?;
+            app.wait_text("invoice-store", |t| t == "Corner Shop")
+                .await?;
+            app.el("invoice-line-0").await?;
+            app.el("invoice-rate-2000").await?;
+            app.wait_text("invoice-total", |t| t == total).await?;
+            app.el("invoice-print").await?;
+            app.screenshot("sales-invoice").await?;
+            app.click("invoice-close").await?;
+            app.wait_gone("invoice").await?;
+            Ok(())
+        }
+        .await;
+        (app, r)
+    })
+    .await
+}
+
+/// Issue 10, the Drawer screen's past sessions: a session closed earlier
+/// appears in the list of its day, opens its Z report, and that report's
+/// Print button prints it on the thermal printer (a listener on 127.0.0.1
+/// playing the printer) with its title and a cut, and no drawer kick.
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/e2e.sh"]
+async fn a_past_drawer_session_opens_its_z_report_and_prints_it() -> Result<()> {
+    use shopsync_core::drawer::ClosingCount;
+    use shopsync_core::types::PrinterSettingsEdit;
+    use shopsync_e2e::printer::{LoopbackPrinter, contains_bytes};
+    const CUT: &[u8] = &[0x1D, b'V', 65, 3];
+    const KICK: &[u8] = &[0x1B, b'p', 0, 25, 250];
+    let (_dir, db) = temp_db()?;
+    let printer = LoopbackPrinter::start()?;
+    {
+        let mut s = seed(&db)?;
+        s.open_drawer_session(5_000)?;
+        s.sell(
+            &[CartLine::new("COFFEE", 1)],
+            &[TenderInput {
+                kind: TenderKind::Cash,
+                amount: 1000,
+            }],
+        )?;
+        s.close_drawer_session(ClosingCount::Total(5_300))?;
+        s.set_printer_settings(&PrinterSettingsEdit {
+            target: Some(printer.target()),
+            ..PrinterSettingsEdit::default()
+        })?;
+    }
+    with_app(&db, |app| async move {
+        let r = async {
+            app.nav("drawer").await?;
+            app.el("drawer-open-form").await?;
+            app.click("drawer-history-run").await?;
+            app.el("drawer-history-list").await?;
+            app.click("drawer-history-row-0").await?;
+            app.wait_attr("drawer-report", "data-state", "closed")
+                .await?;
+            app.wait_text("report-expected", |t| t == "€53.50").await?;
+            app.wait_text("report-counted", |t| t == "€53.00").await?;
+            app.wait_text("report-over-short", |t| t == "-€0.50")
+                .await?;
+            app.screenshot("drawer-history").await?;
+            app.click("drawer-report-print").await?;
+            app.wait_text("message-text", |t| t.contains("sent to the printer"))
+                .await?;
+            Ok(())
+        }
+        .await;
+        (app, r)
+    })
+    .await?;
+    let got = printer.received()?;
+    anyhow::ensure!(
+        contains_bytes(&got, b"Z REPORT"),
+        "no title in {} bytes",
+        got.len()
+    );
+    anyhow::ensure!(contains_bytes(&got, CUT), "no cut");
+    anyhow::ensure!(!contains_bytes(&got, KICK), "a report kicked the drawer");
+    Ok(())
+}

@@ -107,6 +107,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         crate::purchasing::po_receive,
         crate::purchasing::po_close,
         crate::purchasing::po_export_csv,
+        // drawer reports on the thermal printer (issue 10)
+        crate::printing::print_drawer_report,
     ]
 }
 

@@ -135,3 +135,16 @@ pub struct DrawerDayView {
     pub counted: Amount,
     pub over_short: Amount,
 }
+
+// printing drawer reports on the thermal printer (issue 10)
+/// Which drawer report to print on this till's thermal printer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DrawerPrintInput {
+    /// This till's open session (its X report).
+    Open,
+    /// One session, of any till (X while open, Z once closed).
+    Session { session_id: String },
+    /// The Z report of a store day (this till's sessions or every till's).
+    Day { date: NaiveDate, whole_store: bool },
+}

@@ -147,6 +147,14 @@ pub struct SaleSummary {
     /// offline); `SaleDetail::refund_conflicts` says who refunded what.
     #[serde(default)]
     pub over_refunded: bool,
+    // staff filter on the Sales screen (issue 10)
+    /// Who made the sale (a staff id; `None` in records of older versions
+    /// and stores without staff).
+    #[serde(default)]
+    pub staff_id: Option<String>,
+    /// Who approved it, when the cashier's role needed an approval.
+    #[serde(default)]
+    pub approver_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -55,19 +55,19 @@ pub struct Layout {
     pub copy: bool,
 }
 
-struct Builder<'a> {
-    width: usize,
-    words: &'a Labels,
-    shop: &'a Shop,
-    out: Vec<Piece>,
+pub(super) struct Builder<'a> {
+    pub(super) width: usize,
+    pub(super) words: &'a Labels,
+    pub(super) shop: &'a Shop,
+    pub(super) out: Vec<Piece>,
 }
 
 impl Builder<'_> {
-    fn money(&self, minor: i64) -> String {
+    pub(super) fn money(&self, minor: i64) -> String {
         format_money(minor, self.shop.currency, self.shop.locale)
     }
 
-    fn push(&mut self, text: String, align: Align, bold: bool, big: bool) {
+    pub(super) fn push(&mut self, text: String, align: Align, bold: bool, big: bool) {
         self.out.push(Piece::Line {
             text,
             align,
@@ -77,14 +77,14 @@ impl Builder<'_> {
     }
 
     /// Text wrapped at word boundaries to the paper's width.
-    fn wrapped(&mut self, text: &str, align: Align, bold: bool) {
+    pub(super) fn wrapped(&mut self, text: &str, align: Align, bold: bool) {
         for line in wrap(&fold(text), self.width) {
             self.push(line, align, bold, false);
         }
     }
 
     /// Each line of a multi-line setting, centred.
-    fn centred_block(&mut self, text: &str) {
+    pub(super) fn centred_block(&mut self, text: &str) {
         for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
             self.wrapped(line, Align::Center, false);
         }
@@ -92,11 +92,11 @@ impl Builder<'_> {
 
     /// `left` and `right` on one line, `right` flush right; `left` wraps
     /// when both do not fit, `right` then ends its last line or its own.
-    fn row(&mut self, left: &str, right: &str, bold: bool) {
+    pub(super) fn row(&mut self, left: &str, right: &str, bold: bool) {
         self.row_in(left, right, bold, false);
     }
 
-    fn row_in(&mut self, left: &str, right: &str, bold: bool, big: bool) {
+    pub(super) fn row_in(&mut self, left: &str, right: &str, bold: bool, big: bool) {
         let width = if big { self.width / 2 } else { self.width };
         let right = fold(right);
         if right.is_empty() {
@@ -121,7 +121,7 @@ impl Builder<'_> {
         }
     }
 
-    fn rule(&mut self) {
+    pub(super) fn rule(&mut self) {
         self.push("-".repeat(self.width), Align::Left, false, false);
     }
 }
@@ -240,7 +240,7 @@ pub fn test_page(shop: &Shop, local_time: NaiveDateTime, layout: Layout) -> Vec<
 }
 
 /// The store's name (large) and header lines, and "COPY" on a reprint.
-fn head(b: &mut Builder, copy: bool) {
+pub(super) fn head(b: &mut Builder, copy: bool) {
     let name = fold(&b.shop.store_name);
     for line in wrap(&name, b.width / 2) {
         b.push(line, Align::Center, true, true);

@@ -7,13 +7,17 @@
 //!   page 858 ([`codepage`]);
 //! - [`sink`]: the printer over raw TCP or a device file, with time limits;
 //! - [`settings`]: this till's printer (local, not synced);
-//! - [`printing`]: print after a sale, reprint, test page, open the drawer.
+//! - [`printing`]: print after a sale, reprint, test page, open the drawer;
+//! - [`drawer_layout`], [`drawer_printing`]: a drawer session's X/Z report
+//!   and a store day's Z report on the same printer.
 //!
 //! The system print dialog (the UI's HTML receipt) stays for A4 and for
 //! tills without a thermal printer.
 
 pub mod codepage;
 pub mod commands;
+pub mod drawer_layout;
+pub mod drawer_printing;
 pub mod dump;
 mod labels;
 pub mod layout;
@@ -22,6 +26,7 @@ pub mod render;
 pub mod settings;
 pub mod sink;
 
+pub use drawer_printing::DrawerPrint;
 pub use dump::dump;
 pub use layout::{Layout, Piece, Shop};
 pub use printing::{KICK_WINDOW_MS, Prepared, PrintJob};

@@ -214,7 +214,7 @@ impl Prepared {
     }
 }
 
-fn configured(settings: &PrinterSettings) -> Result<PrinterTarget> {
+pub(super) fn configured(settings: &PrinterSettings) -> Result<PrinterTarget> {
     let target = settings
         .target
         .as_deref()

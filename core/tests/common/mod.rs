@@ -7,7 +7,7 @@
 // of it; the rest would warn as dead code there.
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use shopsync_core::bundle::Bundle;
@@ -481,3 +481,37 @@ pub const UNDO_MIGRATION_11: &str = "DROP TABLE receipt_costs;
     ALTER TABLE products DROP COLUMN reorder_target;
     DELETE FROM stock_records WHERE kind IN ('purchase_order', 'purchase_order_close');
     DELETE FROM meta WHERE key = 'projection.purchasing_due';";
+
+// --- golden files of printer bytes (receipts, drawer reports) ---
+
+/// Where the golden files of printed bytes live (`SHOPSYNC_BLESS=1`
+/// writes them, docs/TESTING.md).
+pub fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/receipts")
+}
+
+/// Compares printer `bytes` (and their dump) with the golden files `name.bin` and
+/// `name.txt`; writes them instead under `SHOPSYNC_BLESS=1`.
+pub fn golden(name: &str, bytes: &[u8]) -> R {
+    let bin = golden_dir().join(format!("{name}.bin"));
+    let txt = golden_dir().join(format!("{name}.txt"));
+    let text = shopsync_core::receipt::dump(bytes);
+    if std::env::var_os("SHOPSYNC_BLESS").is_some_and(|v| v == "1") {
+        std::fs::create_dir_all(golden_dir())?;
+        std::fs::write(&bin, bytes)?;
+        std::fs::write(&txt, &text)?;
+        return Ok(());
+    }
+    let want = std::fs::read(&bin)
+        .map_err(|e| format!("{}: {e} (SHOPSYNC_BLESS=1 writes it)", bin.display()))?;
+    let want_text = std::fs::read_to_string(&txt)?;
+    assert_eq!(
+        text, want_text,
+        "{name}: the printout changed (review, then SHOPSYNC_BLESS=1)"
+    );
+    assert!(
+        bytes == want.as_slice(),
+        "{name}.bin differs from the bytes"
+    );
+    Ok(())
+}

@@ -30,3 +30,26 @@ pub async fn x_report() -> ApiResult<DrawerSessionView> {
 pub async fn day_report(date: NaiveDate, whole_store: bool) -> ApiResult<DrawerDayView> {
     call("drawer_day_report", &DrawerDayInput { date, whole_store }).await
 }
+
+// --- past sessions and printing reports on the thermal printer (issue 10) ---
+
+/// The sessions opened or closed on a store day, this till's or every till's.
+pub async fn sessions(date: NaiveDate, whole_store: bool) -> ApiResult<Vec<DrawerSessionView>> {
+    call("drawer_sessions", &DrawerDayInput { date, whole_store }).await
+}
+/// One session's report (X while open, Z once closed).
+pub async fn session_report(session_id: &str) -> ApiResult<DrawerSessionView> {
+    call(
+        "drawer_session_report",
+        &shopsync_types::ipc::IdInput {
+            id: session_id.to_string(),
+        },
+    )
+    .await
+}
+/// A drawer report on this till's thermal printer.
+pub async fn print_report(
+    req: &shopsync_types::drawer::DrawerPrintInput,
+) -> ApiResult<shopsync_types::PrintOutcome> {
+    call("print_drawer_report", req).await
+}

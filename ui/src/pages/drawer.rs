@@ -2,9 +2,12 @@
 //! a counted float, cash in and out with a reason, the X report while
 //! open, close with a count by note and coin (expected and over/short
 //! shown before confirming) and the session's Z report after; and the Z
-//! report of a store day, for this till or the whole store.
+//! report of a store day, for this till or the whole store; past sessions
+//! of a day with their reports ([`history`]). Reports print on the till's
+//! thermal printer when it has one.
 
 mod count;
+mod history;
 mod report;
 
 use chrono::NaiveDate;
@@ -15,6 +18,7 @@ use crate::api;
 use crate::app::Ctx;
 use crate::util::{input_error, local_time, minor_text, money, parse_money, spawn, today, value};
 use count::CloseForm;
+use history::PastSessions;
 use report::{DayReport, PrintTarget, SessionReport};
 
 /// What the session card shows below it.
@@ -39,6 +43,13 @@ pub fn DrawerPage(ctx: Ctx) -> impl IntoView {
     let day_report = RwSignal::new(None::<DrawerDayView>);
     let marked = RwSignal::new(None::<PrintTarget>);
     let dec = ctx.decimals();
+    // Reports print on this till's thermal printer when it has one.
+    let thermal = RwSignal::new(false);
+    spawn(async move {
+        if let Ok(p) = api::printer_settings().await {
+            let _ = thermal.try_set(p.target.is_some());
+        }
+    });
 
     let load = move || {
         spawn(async move {
@@ -243,7 +254,7 @@ pub fn DrawerPage(ctx: Ctx) -> impl IntoView {
                             None => open_form().into_any(),
                         },
                     }}
-                    {move || shown.get().map(|r| view! { <SessionReport r=r marked=marked /> })}
+                    {move || shown.get().map(|r| view! { <SessionReport r=r marked=marked ctx=ctx thermal=thermal /> })}
                 </div>
                 <div class="side">
                     <div class="card">
@@ -256,8 +267,9 @@ pub fn DrawerPage(ctx: Ctx) -> impl IntoView {
                                 {tr!("drawer-day-whole-store")}</label>
                             <button class="btn" data-testid="drawer-day-run" on:click=move |_| run_day()>{tr!("drawer-day-show")}</button>
                         </div>
-                        {move || day_report.get().map(|r| view! { <DayReport r=r marked=marked /> })}
+                        {move || day_report.get().map(|r| view! { <DayReport r=r marked=marked ctx=ctx thermal=thermal /> })}
                     </div>
+                    <PastSessions ctx=ctx shown=shown />
                 </div>
             </div>
         </div>

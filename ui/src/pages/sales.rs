@@ -1,9 +1,15 @@
 //! Sales: history with filters, a sale in full, refunds (all or some
 //! lines), the Z report of a day, and charts of sales by hour and by day.
+//! Sales can be filtered by the staff member who made them; an A4 invoice
+//! of a sale prints through the system dialog ([`invoice`]).
+
+mod invoice;
+
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use leptos::prelude::*;
-use shopsync_types::ipc::{RefundInput, RefundLineInput, SalesChart, SalesQuery};
+use shopsync_types::ipc::{RefundInput, RefundLineInput, SalesChart, SalesQuery, StaffView};
 use shopsync_types::{SaleDetail, SaleSummary, TenderKind, ZReport};
 
 use crate::api;
@@ -39,14 +45,31 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
     let z = RwSignal::new(None::<ZReport>);
     let chart = RwSignal::new(None::<SalesChart>);
     let hour_day = RwSignal::new(String::new());
+    // Staff filter: every staff member the store has had (removed ones too,
+    // so their old sales stay findable); "" is everybody.
+    let staff = RwSignal::new(Vec::<StaffView>::new());
+    let staff_filter = RwSignal::new(String::new());
+    let invoice_for = RwSignal::new(None::<SaleDetail>);
+    spawn(async move {
+        if let Ok(list) = api::staff_list().await {
+            let _ = staff.try_set(list);
+        }
+    });
+    let staff_name = move |id: &Option<String>| -> Option<String> {
+        let id = id.as_ref()?;
+        let names: HashMap<String, String> =
+            staff.with_untracked(|l| l.iter().map(|m| (m.id.clone(), m.name.clone())).collect());
+        Some(names.get(id).cloned().unwrap_or_else(|| id.clone()))
+    };
 
     let load = move || {
         // Called after a refund's await too: once the screen was left its
         // state is gone, and reading it would panic.
-        let (Some(from), Some(to), Some(sku)) = (
+        let (Some(from), Some(to), Some(sku), Some(by)) = (
             from.try_get_untracked(),
             to.try_get_untracked(),
             sku.try_get_untracked(),
+            staff_filter.try_get_untracked(),
         ) else {
             return;
         };
@@ -54,7 +77,7 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
             from: parse_date(&from),
             to: parse_date(&to),
             sku: Some(sku).filter(|s| !s.trim().is_empty()),
-            staff_id: None,
+            staff_id: Some(by).filter(|s| !s.is_empty()),
             limit: Some(200),
         };
         spawn(async move {
@@ -180,6 +203,8 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
                 <div class="card" data-testid="sale-detail" data-number=d.summary.number.clone()>
                     <h2>{tr!("sales-sale", number = d.summary.number.clone())}</h2>
                     <p class="muted">{local_time(&d.summary.at)}</p>
+                    {staff_name(&d.summary.staff_id).map(|n| view! { <p class="small" data-testid="sale-staff">{tr!("sales-sold-by", name = n)}</p> })}
+                    {staff_name(&d.summary.approver_id).map(|n| view! { <p class="small" data-testid="sale-approver">{tr!("sales-approved-by", name = n)}</p> })}
                     {(!d.summary.same_number.is_empty()).then(|| view! {
                         <p class="error" data-testid="sale-same-number">{tr!(
                             "sales-same-number",
@@ -228,6 +253,10 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
                             let id = d.summary.sale_id.clone();
                             view! { <button class="btn" data-testid="sale-reprint" on:click=move |_| reprint(id.clone())>{tr!("printer-reprint")}</button> }
                         })}
+                        {
+                            let sale = d.clone();
+                            view! { <button class="btn" data-testid="sale-invoice" on:click=move |_| invoice_for.set(Some(sale.clone()))>{tr!("invoice-button")}</button> }
+                        }
                         <button class="btn" data-testid="refund-selected" on:click=move |_| do_refund(false)>{tr!("sales-refund-selected")}</button>
                         <button class="btn danger" data-testid="refund-all" on:click=move |_| do_refund(true)>{tr!("sales-refund-all")}</button>
                     </div>
@@ -259,11 +288,24 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
 
     view! {
         <div class="page" data-testid="page-sales">
+            {move || invoice_for.get().map(|sale| view! { <invoice::InvoiceDialog sale=sale on_close=Callback::new(move |()| invoice_for.set(None)) /> })}
             <div class="toolbar">
                 <label class="inline">{tr!("sales-from")}<input type="date" data-testid="sales-from" prop:value=move || from.get() on:change=move |ev| { from.set(value(&ev)); load(); } /></label>
                 <label class="inline">{tr!("sales-to")}<input type="date" data-testid="sales-to" prop:value=move || to.get() on:change=move |ev| { to.set(value(&ev)); load(); } /></label>
                 <input type="search" placeholder=tr!("sales-with-sku") aria-label=tr!("sales-with-sku") data-testid="sales-sku" prop:value=move || sku.get() on:input=move |ev| sku.set(value(&ev))
                     on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" { load() } />
+                {move || (!staff.with(Vec::is_empty)).then(|| view! {
+                    <label class="inline">{tr!("sales-staff")}
+                        <select data-testid="sales-staff" prop:value=move || staff_filter.get()
+                            on:change=move |ev| { staff_filter.set(value(&ev)); load(); }>
+                            <option value="">{tr!("sales-staff-all")}</option>
+                            {staff.get().into_iter().map(|m| {
+                                let label = if m.active { m.name.clone() } else { tr!("sales-staff-removed", name = m.name.clone()) };
+                                view! { <option value=m.id.clone()>{label}</option> }
+                            }).collect_view()}
+                        </select>
+                    </label>
+                })}
                 <button class="btn" data-testid="sales-refresh" on:click=move |_| load()>{tr!("sales-show")}</button>
             </div>
             <div class="split">
@@ -276,13 +318,15 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
                     })}
                     <div class="scroll sales-list">
                     <table class="list" data-testid="sales-table">
-                        <thead><tr><th>{tr!("sales-number")}</th><th>{tr!("sales-time")}</th><th class="num">{tr!("sales-items")}</th><th class="num">{tr!("sales-total")}</th><th class="num">{tr!("sales-refunded")}</th></tr></thead>
+                        <thead><tr><th>{tr!("sales-number")}</th><th>{tr!("sales-time")}</th><th>{tr!("sales-staff")}</th><th class="num">{tr!("sales-items")}</th><th class="num">{tr!("sales-total")}</th><th class="num">{tr!("sales-refunded")}</th></tr></thead>
                         <tbody>
-                        {move || list.get().into_iter().enumerate().map(|(i, s)| {
+                        {move || { staff.track(); list.get() }.into_iter().enumerate().map(|(i, s)| {
                             let id = s.sale_id.clone();
                             view! {
                                 <tr class="clickable" data-testid=format!("sale-row-{i}") data-number=s.number.clone() on:click=move |_| open(id.clone())>
-                                    <td>{s.number.clone()}{(!s.same_number.is_empty()).then(|| view! { <span class="error" data-testid=format!("sale-same-number-{i}") title=tr!("sales-duplicate-title")>" " {tr!("sales-duplicate")}</span> })}</td><td>{local_time(&s.at)}</td><td class="num">{s.items}</td>
+                                    <td>{s.number.clone()}{(!s.same_number.is_empty()).then(|| view! { <span class="error" data-testid=format!("sale-same-number-{i}") title=tr!("sales-duplicate-title")>" " {tr!("sales-duplicate")}</span> })}</td><td>{local_time(&s.at)}</td>
+                                    <td data-testid=format!("sale-staff-{i}")>{staff_name(&s.staff_id)}{staff_name(&s.approver_id).map(|a| view! { <div class="muted small">{tr!("sales-approved-by", name = a)}</div> })}</td>
+                                    <td class="num">{s.items}</td>
                                     <td class="num">{money(&s.total)}</td><td class="num">{(s.refunded.minor != 0).then(|| money(&s.refunded))}
                                         {s.over_refunded.then(|| view! { <span class="badge" data-testid=format!("sale-over-refunded-{i}") title=tr!("sales-over-refunded-title")>{tr!("sales-over-refunded")}</span> })}</td>
                                 </tr>

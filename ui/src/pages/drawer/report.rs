@@ -1,12 +1,18 @@
-//! The X and Z reports of drawer sessions on screen, and on paper through
-//! the system's print dialog: the print stylesheet (`static/style.css`,
-//! `.print-target`) shows only the report whose Print button was pressed.
+//! The X and Z reports of drawer sessions on screen, and on paper: on this
+//! till's thermal printer when it has one, else through the system's print
+//! dialog, where the print stylesheet (`static/style.css`, `.print-target`)
+//! shows only the report whose Print button was pressed.
 
 use leptos::prelude::*;
 use shopsync_types::Amount;
-use shopsync_types::drawer::{DrawerDayView, DrawerSessionState, DrawerSessionView};
+use shopsync_types::drawer::{
+    DrawerDayView, DrawerPrintInput, DrawerSessionState, DrawerSessionView,
+};
 
-use crate::util::{date_text, local_time, money};
+use crate::api;
+use crate::app::Ctx;
+
+use crate::util::{date_text, local_time, money, spawn};
 
 /// Which of the screen's reports the next print shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +28,26 @@ pub fn print(marked: RwSignal<Option<PrintTarget>>, target: PrintTarget) {
     request_animation_frame(|| {
         if let Some(w) = web_sys::window() {
             let _ = w.print();
+        }
+    });
+}
+
+/// Prints a report: on the thermal printer when this till has one
+/// (`thermal`), else through the system dialog.
+fn print_report(
+    ctx: Ctx,
+    thermal: RwSignal<bool>,
+    marked: RwSignal<Option<PrintTarget>>,
+    target: PrintTarget,
+    req: DrawerPrintInput,
+) {
+    if !thermal.get_untracked() {
+        return print(marked, target);
+    }
+    spawn(async move {
+        match api::drawer::print_report(&req).await {
+            Ok(_) => ctx.info(tr!("drawer-printed")),
+            Err(e) => ctx.error(&e),
         }
     });
 }
@@ -52,7 +78,15 @@ fn over_short_row(a: Amount, testid: &'static str) -> impl IntoView {
 
 /// One session: its X report while open, its Z report once closed.
 #[component]
-pub fn SessionReport(r: DrawerSessionView, marked: RwSignal<Option<PrintTarget>>) -> impl IntoView {
+pub fn SessionReport(
+    r: DrawerSessionView,
+    marked: RwSignal<Option<PrintTarget>>,
+    ctx: Ctx,
+    thermal: RwSignal<bool>,
+) -> impl IntoView {
+    let req = DrawerPrintInput::Session {
+        session_id: r.session_id.clone(),
+    };
     let closed = r.state == DrawerSessionState::Closed;
     let title = if closed {
         tr!("drawer-z-title")
@@ -90,7 +124,7 @@ pub fn SessionReport(r: DrawerSessionView, marked: RwSignal<Option<PrintTarget>>
             {r.over_short.map(|o| over_short_row(o, "report-over-short"))}
             {r.expected_at_close.map(|e| view! { <p class="small muted">{tr!("drawer-expected-at-close", amount = money(&e))}</p> })}
             <div class="pay-row end no-print">
-                <button class="btn" data-testid="drawer-report-print" on:click=move |_| print(marked, PrintTarget::Session)>{tr!("drawer-print")}</button>
+                <button class="btn" data-testid="drawer-report-print" on:click=move |_| print_report(ctx, thermal, marked, PrintTarget::Session, req.clone())>{tr!("drawer-print")}</button>
             </div>
         </div>
     }
@@ -98,7 +132,16 @@ pub fn SessionReport(r: DrawerSessionView, marked: RwSignal<Option<PrintTarget>>
 
 /// The Z report of a store day (this till or every till).
 #[component]
-pub fn DayReport(r: DrawerDayView, marked: RwSignal<Option<PrintTarget>>) -> impl IntoView {
+pub fn DayReport(
+    r: DrawerDayView,
+    marked: RwSignal<Option<PrintTarget>>,
+    ctx: Ctx,
+    thermal: RwSignal<bool>,
+) -> impl IntoView {
+    let req = DrawerPrintInput::Day {
+        date: r.date,
+        whole_store: r.till_id.is_none(),
+    };
     let whose = match &r.till_id {
         Some(_) => tr!("drawer-day-this-till"),
         None => tr!("drawer-day-whole-store"),
@@ -135,7 +178,7 @@ pub fn DayReport(r: DrawerDayView, marked: RwSignal<Option<PrintTarget>>) -> imp
             {row(tr!("drawer-counted"), money(&r.counted), "day-counted")}
             {over_short_row(r.over_short, "day-over-short")}
             <div class="pay-row end no-print">
-                <button class="btn" data-testid="drawer-day-print" on:click=move |_| print(marked, PrintTarget::Day)>{tr!("drawer-print")}</button>
+                <button class="btn" data-testid="drawer-day-print" on:click=move |_| print_report(ctx, thermal, marked, PrintTarget::Day, req.clone())>{tr!("drawer-print")}</button>
             </div>
         </div>
     }
