@@ -873,10 +873,10 @@ fn a_till_upgraded_to_receipt_costs_reads_the_costs_of_earlier_receipts() -> R {
     let path = a.path().to_path_buf();
     drop(a);
     {
-        // As left by version 11: no costs kept; migration 12 runs again.
+        // As left by version 12: no costs kept; migration 13 runs again.
         let conn = rusqlite::Connection::open(&path)?;
-        conn.execute_batch(common::UNDO_MIGRATION_12)?;
-        conn.execute_batch("PRAGMA user_version = 11;")?;
+        conn.execute_batch(common::UNDO_MIGRATION_13)?;
+        conn.execute_batch("PRAGMA user_version = 12;")?;
     }
     let a = Store::open(&path)?;
     assert_eq!(costs::latest(a.connection(), &p)?, Some(150));

@@ -18,7 +18,7 @@ use crate::records::Record;
 /// Meta key migration 11 sets on a store that already held documents.
 pub(crate) const DUE: &str = "projection.purchasing_due";
 
-/// Meta key migration 12 sets on a store that already held receipts.
+/// Meta key migration 13 sets on a store that already held receipts.
 pub(crate) const COSTS_DUE: &str = "projection.receipt_costs_due";
 
 pub(crate) fn reproject_if_due(conn: &Connection) -> Result<()> {
@@ -79,7 +79,7 @@ fn link_receipt(conn: &Connection, till: &str, record: &Record) -> Result<()> {
     Ok(())
 }
 
-/// After migration 12, once: the costs of the receipts projected before it,
+/// After migration 13, once: the costs of the receipts projected before it,
 /// read from each till's ledger documents (only the receipts projected from
 /// that till: a clashing id was quarantined, not projected).
 pub(crate) fn project_costs_if_due(conn: &Connection) -> Result<()> {

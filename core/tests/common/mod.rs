@@ -467,8 +467,8 @@ pub fn foreign_ledger(
     })
 }
 
-/// Migration 12 (receipt costs) undone: what a version-11 till kept.
-pub const UNDO_MIGRATION_12: &str = "DROP TABLE receipt_costs;
+/// Migration 13 (receipt costs) undone: what a version-12 till kept.
+pub const UNDO_MIGRATION_13: &str = "DROP TABLE receipt_costs;
     DELETE FROM meta WHERE key = 'projection.receipt_costs_due';";
 
 /// Migrations 12 and 11 (purchasing) undone, with what a version-10 till

@@ -16,5 +16,5 @@ CREATE INDEX receipt_costs_latest ON receipt_costs (product_id, hlc, record_id);
 -- Receipts already projected carry their costs only in the documents: the
 -- next open reads them once (core/src/purchase/upgrade.rs).
 INSERT OR REPLACE INTO meta (key, value)
-SELECT 'projection.receipt_costs_due', '12-receipt-costs'
+SELECT 'projection.receipt_costs_due', '13-receipt-costs'
 WHERE EXISTS (SELECT 1 FROM stock_records WHERE kind = 'receipt');
