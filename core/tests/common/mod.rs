@@ -467,9 +467,18 @@ pub fn foreign_ledger(
     })
 }
 
+/// Migration 12 (favourites) undone: a till file as version 11 left it.
+pub const UNDO_MIGRATION_12: &str = "DROP INDEX products_favourite;
+    ALTER TABLE products DROP COLUMN favourite_pos;
+    DELETE FROM meta WHERE key = 'projection.favourites_due';";
+
 /// Migration 11 (purchasing) undone, with what a version-10 till projected
 /// differently: no purchasing rows, no order kinds in `stock_records`.
-pub const UNDO_MIGRATION_11: &str = "DROP TABLE purchase_order_lines;
+/// Migration 12 is undone first (it comes after).
+pub const UNDO_MIGRATION_11: &str = "DROP INDEX products_favourite;
+    ALTER TABLE products DROP COLUMN favourite_pos;
+    DELETE FROM meta WHERE key = 'projection.favourites_due';
+    DROP TABLE purchase_order_lines;
     DROP TABLE purchase_order_records;
     ALTER TABLE products DROP COLUMN reorder_target;
     DELETE FROM stock_records WHERE kind IN ('purchase_order', 'purchase_order_close');
