@@ -381,7 +381,7 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
                             <option value="" selected=f.category.is_empty()>{tr!("products-none")}</option>
                             {cats.get().into_iter().filter(|c| !c.archived || c.id == f.category).map(|c| {
                                 let sel = c.id == f.category;
-                                let label = panels::category_label(&[c.clone()], &c.id);
+                                let label = panels::category_label(std::slice::from_ref(&c), &c.id);
                                 view! { <option value=c.id.clone() data-testid=format!("product-category-opt-{}", c.name) selected=sel>{label}</option> }
                             }).collect_view()}
                             {(!f.category.is_empty() && !cats.with(|l| l.iter().any(|c| c.id == f.category))).then(|| {
