@@ -115,6 +115,10 @@ pub enum Command {
     Po(crate::purchase_args::PoCmd),
     /// A customer's device: shopping lists, favourite shops, catalogs, pickup orders (its own file: --db, default customer.db).
     Customer(crate::customer_args::CustomerArgs),
+    // favourites grid (issue 10)
+    /// The Sell screen's favourites grid: list, add SKU [--pos N], move SKU N, remove SKU.
+    #[command(subcommand)]
+    Favourites(crate::favourites_cmd::FavouritesCmd),
 }
 
 #[derive(Args, Debug)]

@@ -387,6 +387,7 @@ fn run_command(cli: Cli) -> Result<Output> {
             Output::new(output::orders(&list, a.all, store.zone()), &list)
         }
         Command::Order(cmd) => order(&db, &pins, cmd),
+        Command::Favourites(cmd) => crate::favourites_cmd::run(&mut open(&db, &pins)?, cmd),
         Command::Report(ReportCmd::Z { date }) => {
             let store = open(&db, &pins)?;
             let date = match date {

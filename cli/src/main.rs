@@ -9,6 +9,7 @@ mod customer_args;
 mod customer_cmd;
 mod customer_output;
 mod drawer_cmd;
+mod favourites_cmd;
 mod output;
 mod parse;
 mod printer_cmd;

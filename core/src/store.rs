@@ -199,6 +199,7 @@ impl Store {
         let tx = self.conn.transaction()?;
         crate::ops::categories::reproject_if_due(&tx)?;
         crate::purchase::upgrade::reproject_if_due(&tx)?;
+        crate::ops::favourites::reproject_if_due(&tx)?;
         crate::purchase::upgrade::project_costs_if_due(&tx)?;
         tx.commit()?;
         let tx = self.conn.transaction()?;

@@ -371,6 +371,8 @@ fn field_type(kind: Kind, field: &str) -> Option<Ty> {
         (Kind::Product, "cost") => Ty::OptInt(MAX_AMOUNT),
         (Kind::Product, "reorder_point") => Ty::OptInt(MAX_QTY),
         (Kind::Product, "reorder_target") => Ty::OptInt(MAX_QTY),
+        // the favourites grid (issue 10): a place, 1 first
+        (Kind::Product, "favourite_pos") => Ty::OptInt(MAX_QTY),
         (Kind::Product, "tax_class" | "supplier" | "category") => Ty::OptStr,
         (Kind::Product, "active") => Ty::Bool,
         (Kind::Supplier, "name") => Ty::Str,

@@ -1898,3 +1898,100 @@ async fn a_past_drawer_session_opens_its_z_report_and_prints_it() -> Result<()> 
     anyhow::ensure!(!contains_bytes(&got, KICK), "a report kicked the drawer");
     Ok(())
 }
+
+// -- categories and favourites (issue 10) ------------------------------------
+
+/// A category made on the Products screen is given to a product in its
+/// form and filters the list; two starred products become the Sell
+/// screen's favourites grid in order; a button adds its product to the
+/// cart, and the Sell screen's category filter lists the category's products.
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run scripts/e2e.sh"]
+async fn categories_filter_products_and_favourites_fill_the_sell_grid() -> Result<()> {
+    let (_dir, db) = temp_db()?;
+    {
+        let mut s = seed(&db)?;
+        for (sku, name, price) in [("BUN", "Bread Roll", 60), ("TEA", "Cup of Tea", 180)] {
+            s.add_product(shopsync_core::NewProduct {
+                sku: sku.into(),
+                name: name.into(),
+                price,
+                ..shopsync_core::NewProduct::default()
+            })?;
+        }
+    }
+    let db2 = db.clone();
+    with_app(&db, |app| async move {
+        let r = async {
+            app.el("page-sell").await?;
+            app.nav("products").await?;
+            app.el("product-row-BUN").await?;
+            app.fill("category-new-name", "Bakery").await?;
+            app.click("category-add").await?;
+            app.el("category-Bakery").await?;
+
+            // The form's category select.
+            app.click("product-row-BUN").await?;
+            app.el("product-form").await?;
+            app.click("product-category-opt-Bakery").await?;
+            app.click("product-save").await?;
+            app.wait_text("product-category-BUN", |t| t == "Bakery")
+                .await?;
+
+            // The filter shows only the category's products.
+            app.click("products-category-opt-Bakery").await?;
+            app.wait_gone("product-row-COFFEE").await?;
+            app.el("product-row-BUN").await?;
+            anyhow::ensure!(
+                !app.exists("product-row-TEA").await,
+                "tea is in no category"
+            );
+            app.click("products-category-all").await?;
+            app.el("product-row-TEA").await?;
+
+            // Two favourites, in the order starred.
+            app.click("product-star-BUN").await?;
+            app.wait_attr("product-star-BUN", "data-on", "true").await?;
+            app.click("product-star-TEA").await?;
+            app.wait_attr("product-star-TEA", "data-on", "true").await?;
+            app.wait_attr("favourite-row-1", "data-sku", "TEA").await?;
+            let mut found = axe_check(&app, "products with categories").await?;
+
+            app.nav("sell").await?;
+            app.wait_attr("favourite-0", "data-sku", "BUN").await?;
+            app.wait_attr("favourite-1", "data-sku", "TEA").await?;
+            app.wait_text("favourite-1", |t| {
+                t.contains("Cup of Tea") && t.contains("1.80")
+            })
+            .await?;
+            app.click("favourite-1").await?;
+            app.wait_attr("cart-line-0", "data-sku", "TEA").await?;
+            app.click("favourite-1").await?;
+            app.wait_value("line-qty-0", "2").await?;
+
+            // The Sell screen's category filter lists the category's products.
+            app.click("sell-category-opt-Bakery").await?;
+            app.wait_attr("search-results", "data-count", "1").await?;
+            app.wait_attr("result-0", "data-sku", "BUN").await?;
+            app.screenshot("sell-favourites").await?;
+            found.extend(axe_check(&app, "sell with favourites").await?);
+            app.click("result-0").await?;
+            app.wait_attr("cart-line-1", "data-sku", "BUN").await?;
+            anyhow::ensure!(found.is_empty(), "accessibility: {found:#?}");
+            Ok(())
+        }
+        .await;
+        (app, r)
+    })
+    .await?;
+    // On disk: the roll in the bakery, the grid roll then tea.
+    let s = Store::open(&db2)?;
+    let bakery = s.category_by_ref("Bakery")?;
+    anyhow::ensure!(
+        s.product("BUN")?.category.as_deref() == Some(bakery.id.as_str()),
+        "the roll's category"
+    );
+    let grid: Vec<String> = s.favourites()?.into_iter().map(|f| f.sku).collect();
+    anyhow::ensure!(grid == ["BUN", "TEA"], "{grid:?}");
+    Ok(())
+}

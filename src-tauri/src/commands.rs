@@ -109,6 +109,15 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         crate::purchasing::po_export_csv,
         // drawer reports on the thermal printer (issue 10)
         crate::printing::print_drawer_report,
+        // categories and favourites (issue 10)
+        crate::categories::categories,
+        crate::categories::save_category,
+        crate::categories::archive_category,
+        crate::categories::category_products,
+        crate::categories::favourites,
+        crate::categories::add_favourite,
+        crate::categories::move_favourite,
+        crate::categories::remove_favourite,
     ]
 }
 

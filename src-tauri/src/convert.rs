@@ -81,8 +81,8 @@ pub fn new_product(c: Currency, p: ProductInput) -> Result<NewProduct> {
     })
 }
 
-/// An edit that sets every field to what the form shows (the category only
-/// when the form names one: it has no category field yet).
+/// An edit that sets every field to what the form shows (the reorder
+/// target is not on the form: left alone).
 pub fn product_edit(c: Currency, p: ProductInput) -> Result<ProductEdit> {
     let n = new_product(c, p)?;
     Ok(ProductEdit {
@@ -93,7 +93,7 @@ pub fn product_edit(c: Currency, p: ProductInput) -> Result<ProductEdit> {
         barcodes: Some(n.barcodes),
         tax_class: Some(n.tax_class),
         supplier: Some(n.supplier),
-        category: n.category.map(Some),
+        category: Some(n.category),
         reorder_point: Some(n.reorder_point),
         active: None,
         reorder_target: None,

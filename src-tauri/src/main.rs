@@ -3,6 +3,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod about;
+mod categories;
 mod commands;
 mod convert;
 mod diagnostics;

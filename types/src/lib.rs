@@ -16,6 +16,8 @@ pub mod quarantine;
 pub mod views;
 #[cfg(feature = "zone")]
 pub mod zone;
+// categories and favourites (issue 10)
+pub mod categories;
 
 pub use customer::{CustomerProfile, CustomerView, ItemWhat, ListItem, ShoppingList};
 pub use error::{ErrorCode, ErrorInfo};

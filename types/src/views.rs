@@ -372,3 +372,17 @@ pub struct OverRefundedSale {
     pub excess_qty: i64,
     pub excess_amount: Amount,
 }
+
+// -- favourites (issue 10) -----------------------------------------------------
+
+/// A product on the Sell screen's favourites grid, which the shop picks
+/// (products without barcodes, typically). Listed in the grid's order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Favourite {
+    pub product_id: String,
+    pub sku: String,
+    pub name: String,
+    pub price: Amount,
+    /// Its place on the grid, 1 first.
+    pub pos: i64,
+}

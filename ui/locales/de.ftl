@@ -162,7 +162,7 @@ products-tax = Steuer
 products-sku-clash-title = Ein anderer Artikel hat diese Artikelnummer ({ $others }): einen umbenennen oder beide zusammenführen
 products-sku-clash = Doppelte Artikelnummer
 products-import-csv = CSV importieren
-products-import-hint = Spalten: sku,name,price,barcode,tax_class,cost,reorder_point,supplier. Eine fehlende Spalte lässt das Feld unverändert, eine leere Zelle leert es. Eine Datei mit einer fehlerhaften Zeile wird ganz abgelehnt.
+products-import-hint = Spalten: sku,name,price,barcode,tax_class,cost,reorder_point,supplier,category,reorder_target. Eine fehlende Spalte lässt das Feld unverändert, eine leere Zelle leert es. Eine Datei mit einer fehlerhaften Zeile wird ganz abgelehnt.
 products-import = CSV-Datei wählen und importieren…
 products-importing = Warte auf die Datei, dann wird importiert…
 products-nothing-imported = Nichts wurde importiert.
@@ -670,3 +670,33 @@ drawer-printed = Bericht an den Drucker gesendet.
 drawer-history-heading = Frühere Sitzungen
 drawer-history-none = An diesem Tag wurde keine Sitzung geöffnet oder geschlossen.
 drawer-history-still-open = noch offen
+## categories and favourites (issue 10)
+products-category = Kategorie
+products-category-filter = Produkte zeigen aus
+products-category-all = Alle Kategorien
+products-favourite = Favorit
+categories-title = Kategorien
+categories-hint = Archivierte Kategorien bleiben an ihren Produkten, werden aber nirgends neu angeboten.
+categories-none = Noch keine Kategorien.
+categories-new = Neue Kategorie
+categories-add = Kategorie anlegen
+categories-name-of = Name der Kategorie { $name }
+categories-rename = Umbenennen
+categories-archive = Archivieren
+categories-restore = Wiederherstellen
+categories-archived = archiviert
+categories-products = { $count ->
+    [one] 1 Produkt
+   *[other] { $count } Produkte
+}
+categories-saved = Kategorie { $name } gespeichert.
+favourites-title = Favoriten
+favourites-hint = Tasten auf dem Verkaufsbildschirm für Produkte ohne Barcode. Markieren Sie ein Produkt in der Liste mit dem Stern, um es hinzuzufügen.
+favourites-none = Noch keine Favoriten.
+favourites-add = { $name } zu den Favoriten hinzufügen
+favourites-remove = { $name } aus den Favoriten entfernen
+favourites-up = { $name } nach oben
+favourites-down = { $name } nach unten
+sell-favourites = Favoriten
+sell-category = Kategorie
+sell-category-all = Alle

@@ -163,7 +163,7 @@ products-tax = Tax
 products-sku-clash-title = Another product has this SKU ({ $others }): rename one or merge them
 products-sku-clash = SKU clash
 products-import-csv = Import CSV
-products-import-hint = Columns: sku,name,price,barcode,tax_class,cost,reorder_point,supplier. A column left out leaves that field unchanged; an empty cell clears it. A file with any bad row is rejected whole.
+products-import-hint = Columns: sku,name,price,barcode,tax_class,cost,reorder_point,supplier,category,reorder_target. A column left out leaves that field unchanged; an empty cell clears it. A file with any bad row is rejected whole.
 products-import = Choose a CSV file and import…
 products-importing = Waiting for the file, then importing…
 products-nothing-imported = Nothing was imported.
@@ -671,3 +671,33 @@ drawer-printed = Report sent to the printer.
 drawer-history-heading = Past sessions
 drawer-history-none = No session was opened or closed on this day.
 drawer-history-still-open = still open
+## categories and favourites (issue 10)
+products-category = Category
+products-category-filter = Show products of
+products-category-all = All categories
+products-favourite = Favourite
+categories-title = Categories
+categories-hint = Archived categories stay on their products but are offered nowhere new.
+categories-none = No categories yet.
+categories-new = New category
+categories-add = Add category
+categories-name-of = Name of category { $name }
+categories-rename = Rename
+categories-archive = Archive
+categories-restore = Restore
+categories-archived = archived
+categories-products = { $count ->
+    [one] 1 product
+   *[other] { $count } products
+}
+categories-saved = Category { $name } saved.
+favourites-title = Favourites
+favourites-hint = Buttons on the Sell screen for products without barcodes. Star a product in the list to add it.
+favourites-none = No favourites yet.
+favourites-add = Add { $name } to the favourites
+favourites-remove = Remove { $name } from the favourites
+favourites-up = Move { $name } up
+favourites-down = Move { $name } down
+sell-favourites = Favourites
+sell-category = Category
+sell-category-all = All

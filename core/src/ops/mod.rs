@@ -7,6 +7,7 @@ pub mod catalog_ops;
 pub mod categories;
 pub mod chart;
 pub mod count;
+pub mod favourites;
 pub mod lookup;
 pub mod parked;
 pub mod refund;

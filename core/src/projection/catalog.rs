@@ -80,15 +80,24 @@ fn project_product(conn: &Connection, doc: &AutoCommit, key: &str, id: &str) -> 
         return Ok(());
     };
     let barcodes = e.str("barcodes").unwrap_or_default();
+    // A grid place set on two tills at once is not a conflict to resolve
+    // on the product form: the winning place is as good as the other.
+    let conflicts = e
+        .conflicts
+        .iter()
+        .filter(|f| *f != crate::ops::favourites::FIELD)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(",");
     conn.prepare_cached(
         "INSERT INTO products (id, sku, name, price, cost, barcodes, tax_class, supplier_id, category,
-                               reorder_point, active, conflicts, reorder_target)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                               reorder_point, active, conflicts, reorder_target, favourite_pos)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
          ON CONFLICT (id) DO UPDATE SET sku = excluded.sku, name = excluded.name, price = excluded.price,
              cost = excluded.cost, barcodes = excluded.barcodes, tax_class = excluded.tax_class,
              supplier_id = excluded.supplier_id, category = excluded.category,
              reorder_point = excluded.reorder_point, active = excluded.active, conflicts = excluded.conflicts,
-             reorder_target = excluded.reorder_target",
+             reorder_target = excluded.reorder_target, favourite_pos = excluded.favourite_pos",
     )?
     .execute(params![
         id,
@@ -102,8 +111,9 @@ fn project_product(conn: &Connection, doc: &AutoCommit, key: &str, id: &str) -> 
         e.str("category"),
         e.int("reorder_point"),
         e.bool("active").unwrap_or(true),
-        e.conflicts.join(","),
+        conflicts,
         e.int("reorder_target"),
+        e.int(crate::ops::favourites::FIELD),
     ])?;
     let mut insert = conn.prepare_cached(
         "INSERT OR IGNORE INTO product_barcodes (barcode, product_id) VALUES (?1, ?2)",

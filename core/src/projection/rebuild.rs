@@ -18,7 +18,7 @@ use crate::records::Record;
 pub const PROJECTION_TABLES: &[(&str, &str)] = &[
     (
         "products",
-        "id, sku, name, price, cost, barcodes, tax_class, supplier_id, category, reorder_point, active, conflicts, reorder_target",
+        "id, sku, name, price, cost, barcodes, tax_class, supplier_id, category, reorder_point, active, conflicts, reorder_target, favourite_pos",
     ),
     ("product_barcodes", "barcode, product_id"),
     ("suppliers", "*"),

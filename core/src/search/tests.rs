@@ -663,7 +663,7 @@ fn the_index_agrees_with_fts_on_odd_names_and_raw_writes() -> Result<()> {
 }
 
 /// Undoes migrations 07 (the search log), 09 (archived categories), 10
-/// (drawer sessions), 11 (purchasing) and 12 (receipt costs); with `UNDO_08` (staff) the file is then as a till of
+/// (drawer sessions), 11 (purchasing), 12 (favourites) and 13 (receipt costs); with `UNDO_08` (staff) the file is then as a till of
 /// schema version 6 left it.
 const BACK_TO_VERSION_6: &str =
     "DROP INDEX sales_drawer_session; DROP INDEX refunds_drawer_session;
@@ -676,4 +676,5 @@ const BACK_TO_VERSION_6: &str =
      DROP TABLE purchase_order_lines; DROP TABLE purchase_order_records;
      ALTER TABLE products DROP COLUMN reorder_target;
      DROP TABLE receipt_costs;
+     DROP INDEX products_favourite; ALTER TABLE products DROP COLUMN favourite_pos;
      PRAGMA user_version = 6;";

@@ -471,11 +471,22 @@ pub fn foreign_ledger(
 pub const UNDO_MIGRATION_13: &str = "DROP TABLE receipt_costs;
     DELETE FROM meta WHERE key = 'projection.receipt_costs_due';";
 
-/// Migrations 12 and 11 (purchasing) undone, with what a version-10 till
-/// projected differently: no purchasing rows, no order kinds in
-/// `stock_records`.
+/// Migrations 13 and 12 (favourites) undone: a till file as version 11
+/// left it.
+pub const UNDO_MIGRATION_12: &str = "DROP TABLE receipt_costs;
+    DELETE FROM meta WHERE key = 'projection.receipt_costs_due';
+    DROP INDEX products_favourite;
+    ALTER TABLE products DROP COLUMN favourite_pos;
+    DELETE FROM meta WHERE key = 'projection.favourites_due';";
+
+/// Migration 11 (purchasing) undone, with what a version-10 till projected
+/// differently: no purchasing rows, no order kinds in `stock_records`.
+/// Migrations 13 and 12 are undone first (they come after).
 pub const UNDO_MIGRATION_11: &str = "DROP TABLE receipt_costs;
     DELETE FROM meta WHERE key = 'projection.receipt_costs_due';
+    DROP INDEX products_favourite;
+    ALTER TABLE products DROP COLUMN favourite_pos;
+    DELETE FROM meta WHERE key = 'projection.favourites_due';
     DROP TABLE purchase_order_lines;
     DROP TABLE purchase_order_records;
     ALTER TABLE products DROP COLUMN reorder_target;

@@ -14,6 +14,8 @@ use shopsync_types::{
 use wasm_bindgen::prelude::*;
 
 pub mod drawer;
+// categories and favourites (issue 10)
+pub mod categories;
 
 pub type ApiResult<T> = Result<T, ErrorInfo>;
 

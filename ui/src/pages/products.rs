@@ -1,8 +1,11 @@
-//! Products: list, search, add, edit, archive; CSV import and export.
+//! Products: list, search, add, edit, archive; CSV import and export;
+//! categories and the Sell screen's favourites (`panels`).
+
+mod panels;
 
 use leptos::prelude::*;
 use shopsync_types::ipc::{EditProductInput, MergeProductsInput, ProductInput};
-use shopsync_types::{ErrorInfo, Product, Supplier, TaxClass};
+use shopsync_types::{Category, ErrorInfo, Favourite, Product, Supplier, TaxClass};
 
 use crate::api;
 use crate::app::Ctx;
@@ -21,6 +24,7 @@ struct Form {
     barcodes: String,
     tax_class: String,
     supplier: String,
+    category: String,
     reorder_point: String,
     active: bool,
     /// Other products with the same SKU (made on two tills offline).
@@ -41,6 +45,7 @@ impl Form {
             barcodes: p.barcodes.join(", "),
             tax_class: p.tax_class.clone().unwrap_or_default(),
             supplier: p.supplier.clone().unwrap_or_default(),
+            category: p.category.clone().unwrap_or_default(),
             reorder_point: p.reorder_point.map(|r| r.to_string()).unwrap_or_default(),
             active: p.active,
             sku_clash: p.sku_clash.clone(),
@@ -81,7 +86,7 @@ impl Form {
                 .collect(),
             tax_class: opt(&self.tax_class),
             supplier: opt(&self.supplier),
-            category: None,
+            category: opt(&self.category),
             reorder_point,
         })
     }
@@ -110,7 +115,39 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
     // money: a till-role device cannot edit the catalog.
     let read_only = RwSignal::new(false);
     let seq = StoredValue::new(0u64);
+    // Every category (archived ones too), the category shown (empty:
+    // all), and the Sell screen's favourites.
+    let cats = RwSignal::new(Vec::<Category>::new());
+    let cat_filter = RwSignal::new(String::new());
+    let favs = RwSignal::new(Vec::<Favourite>::new());
 
+    // Categories and favourites (the selects, the column, the stars).
+    let load_extras = move || {
+        spawn(async move {
+            if let Ok(c) = api::categories::list(true).await {
+                let _ = cats.try_set(c);
+            }
+            if let Ok(f) = api::categories::favourites().await {
+                let _ = favs.try_set(f);
+            }
+        });
+    };
+    let toggle_favourite = move |p: Product| {
+        let on = favs.with_untracked(|f| f.iter().any(|x| x.product_id == p.id));
+        spawn(async move {
+            let r = if on {
+                api::categories::remove_favourite(p.id.clone()).await
+            } else {
+                api::categories::add_favourite(p.id.clone()).await
+            };
+            match r {
+                Ok(l) => {
+                    let _ = favs.try_set(l);
+                }
+                Err(e) => ctx.error(&e),
+            }
+        });
+    };
     let load = move || {
         // Called after an await too: once the screen was left its state is
         // gone, and reading it would panic.
@@ -119,10 +156,15 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
         }
         let q = query.get_untracked();
         let a = archived.get_untracked();
+        let cat = cat_filter.get_untracked();
         seq.update_value(|s| *s += 1);
         let mine = seq.get_value();
         spawn(async move {
-            let r = api::search_products(&q, 200, a).await;
+            let r = if cat.is_empty() {
+                api::search_products(&q, 200, a).await
+            } else {
+                in_category(&cat, &q, a).await
+            };
             if seq.try_get_value() != Some(mine) {
                 return;
             }
@@ -146,6 +188,7 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
                 suppliers.set(s);
             }
         });
+        load_extras();
     });
 
     let save = move || {
@@ -283,6 +326,22 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
         }
     };
 
+    // A product's star: on the Sell screen's favourites grid or not.
+    let star = move |p: Product| {
+        let id = p.id.clone();
+        let on = Signal::derive(move || favs.with(|f| f.iter().any(|x| x.product_id == id)));
+        let name = p.name.clone();
+        let sku = p.sku.clone();
+        p.active.then(|| view! {
+            <button class="star" type="button" class:on=move || on.get() data-testid=format!("product-star-{sku}")
+                data-on=move || on.get().to_string()
+                aria-label=move || if on.get() { tr!("favourites-remove", name = name.clone()) } else { tr!("favourites-add", name = name.clone()) }
+                disabled=move || read_only.get()
+                on:click=move |ev| { ev.stop_propagation(); toggle_favourite(p.clone()); }>
+                {move || if on.get() { "★" } else { "☆" }}
+            </button>
+        })
+    };
     let form_view = move || {
         form.get().map(|f| {
             let editing = f.editing.clone();
@@ -317,6 +376,19 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
                             {suppliers.get().into_iter().map(|s| { let sel = s.id == f.supplier; view! { <option value=s.id.clone() selected=sel>{s.name.clone()}</option> } }).collect_view()}
                         </select>
                     </label>
+                    <label>{tr!("products-category")}
+                        <select data-testid="product-category" on:change=move |ev| { let v = value(&ev); form.update(|f| if let Some(f) = f { f.category = v }); }>
+                            <option value="" selected=f.category.is_empty()>{tr!("products-none")}</option>
+                            {cats.get().into_iter().filter(|c| !c.archived || c.id == f.category).map(|c| {
+                                let sel = c.id == f.category;
+                                let label = panels::category_label(std::slice::from_ref(&c), &c.id);
+                                view! { <option value=c.id.clone() data-testid=format!("product-category-opt-{}", c.name) selected=sel>{label}</option> }
+                            }).collect_view()}
+                            {(!f.category.is_empty() && !cats.with(|l| l.iter().any(|c| c.id == f.category))).then(|| {
+                                view! { <option value=f.category.clone() selected=true>{f.category.clone()}</option> }
+                            })}
+                        </select>
+                    </label>
                     {field(tr!("products-reorder"), "product-reorder", |f| f.reorder_point.clone(), |f, v| f.reorder_point = v)}
                     <div class="pay-row end">
                         <button class="btn" type="button" on:click=move |_| form.set(None)>{tr!("products-close")}</button>
@@ -333,6 +405,15 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
             <div class="toolbar">
                 <input type="search" class="grow" placeholder=tr!("products-search") data-testid="products-search"
                     prop:value=move || query.get() on:input=move |ev| { query.set(value(&ev)); load(); } />
+                <label class="inline">{tr!("products-category-filter")}
+                    <select data-testid="products-category" on:change=move |ev| { cat_filter.set(value(&ev)); load(); }>
+                        <option value="" data-testid="products-category-all" selected=move || cat_filter.get().is_empty()>{tr!("products-category-all")}</option>
+                        {move || cats.get().into_iter().filter(|c| !c.archived).map(|c| {
+                            let id = c.id.clone();
+                            view! { <option value=c.id.clone() data-testid=format!("products-category-opt-{}", c.name) selected=move || cat_filter.get() == id>{c.name.clone()}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
                 <label class="inline"><input type="checkbox" data-testid="products-archived" prop:checked=move || archived.get()
                     on:change=move |ev| { archived.set(event_target_checked(&ev)); load(); } />{tr!("products-archived-too")}</label>
                 {move || (!read_only.get()).then(|| view! { <button class="btn primary" data-testid="product-new" on:click=move |_| form.set(Some(Form { active: true, ..Form::default() }))>{tr!("products-add")}</button> })}
@@ -341,7 +422,7 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
             <div class="split">
                 <div class="grow scroll">
                     <table class="list" data-testid="products-table">
-                        <thead><tr><th>{tr!("products-sku")}</th><th>{tr!("products-name")}</th><th class="num">{tr!("products-price")}</th><th>{tr!("products-barcodes")}</th><th>{tr!("products-tax")}</th><th></th></tr></thead>
+                        <thead><tr><th>{tr!("products-sku")}</th><th>{tr!("products-name")}</th><th class="num">{tr!("products-price")}</th><th>{tr!("products-barcodes")}</th><th>{tr!("products-tax")}</th><th>{tr!("products-category")}</th><th><span class="sr-only">{tr!("products-favourite")}</span></th><th></th></tr></thead>
                         <tbody>
                         {move || list.get().into_iter().map(|p| {
                             let p2 = p.clone();
@@ -349,6 +430,8 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
                                 <tr class="clickable" class:archived=!p.active data-testid=format!("product-row-{}", p.sku) on:click=move |_| form.set(Some(Form::from_product(&p2)))>
                                     <td>{p.sku.clone()}</td><td>{p.name.clone()}</td><td class="num">{money(&p.price)}</td>
                                     <td class="small">{p.barcodes.join(", ")}</td><td>{p.tax_class.clone().unwrap_or_default()}</td>
+                                    <td data-testid=format!("product-category-{}", p.sku)>{let c = p.category.clone(); move || c.as_deref().map(|c| cats.with(|l| panels::category_label(l, c)))}</td>
+                                    <td>{star(p.clone())}</td>
                                     <td>{(!p.active).then(|| tr!("products-archived"))}
                                         {(!p.sku_clash.is_empty()).then(|| view! { <span class="badge" data-testid=format!("product-sku-clash-{}", p.id) title=tr!("products-sku-clash-title", others = p.sku_clash.join(", "))>{tr!("products-sku-clash")}</span> })}</td>
                                 </tr>
@@ -359,6 +442,8 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
                 </div>
                 <div class="side">
                     {form_view}
+                    <panels::FavouritesPanel ctx=ctx favs=favs read_only=read_only />
+                    <panels::CategoriesPanel ctx=ctx cats=cats read_only=read_only changed=move || { load_extras(); load(); } />
                     <div class="card" style:display=move || if read_only.get() { "none" } else { "" }>
                         <h2>{tr!("products-import-csv")}</h2>
                         <p class="muted small">{tr!("products-import-hint")}</p>
@@ -386,4 +471,16 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
             </div>
         </div>
     }
+}
+
+/// The products of a category whose name or SKU holds `q` (any case).
+async fn in_category(category: &str, q: &str, archived: bool) -> api::ApiResult<Vec<Product>> {
+    let q = q.trim().to_lowercase();
+    let list = api::categories::products(category, archived).await?;
+    Ok(list
+        .into_iter()
+        .filter(|p| {
+            q.is_empty() || p.name.to_lowercase().contains(&q) || p.sku.to_lowercase().contains(&q)
+        })
+        .collect())
 }

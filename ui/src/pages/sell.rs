@@ -2,6 +2,7 @@
 //! the receipt. The scan field has the focus whenever no dialog is open; a
 //! barcode scanner types digits then Enter, which adds the product.
 
+mod favourites;
 mod thermal;
 
 use leptos::prelude::*;
@@ -69,6 +70,8 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
     let results_for = RwSignal::new(String::new());
     let sel_result = RwSignal::new(0usize);
     let search_seq = StoredValue::new(0u64);
+    // The category filter (empty: every product).
+    let category = RwSignal::new(String::new());
     let cart = RwSignal::new(
         guard::recall(guard::CART_KEY)
             .and_then(|json| serde_json::from_str::<Vec<CartLineInput>>(&json).ok())
@@ -135,8 +138,13 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
     let run_search = move |q: String| {
         search_seq.update_value(|s| *s += 1);
         let seq = search_seq.get_value();
+        let cat = category.get_untracked();
         spawn(async move {
-            let r = api::search_products(&q, 20, false).await;
+            let r = if cat.is_empty() {
+                api::search_products(&q, 20, false).await
+            } else {
+                in_category(&cat, &q).await
+            };
             if search_seq.try_get_value() != Some(seq) {
                 return;
             }
@@ -191,6 +199,10 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
         query.set(String::new());
         results.set(Vec::new());
         results_for.set(String::new());
+        // A category chosen keeps its products listed.
+        if !category.get_untracked().is_empty() {
+            run_search(String::new());
+        }
     };
 
     let open_pay = move || {
@@ -824,6 +836,8 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
         <div class="sell" data-testid="page-sell">
             <section class="left">
                 {search_box}
+                <favourites::CategoryFilter ctx=ctx category=category changed=move || run_search(query.get_untracked()) />
+                <favourites::FavouritesGrid ctx=ctx pick=add_product />
                 {results_view}
             </section>
             <section class="right">
@@ -842,6 +856,18 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
             {dialog}
         </div>
     }
+}
+
+/// The products of a category whose name or SKU holds `q` (any case).
+async fn in_category(category: &str, q: &str) -> api::ApiResult<Vec<Product>> {
+    let q = q.trim().to_lowercase();
+    let list = api::categories::products(category, false).await?;
+    Ok(list
+        .into_iter()
+        .filter(|p| {
+            q.is_empty() || p.name.to_lowercase().contains(&q) || p.sku.to_lowercase().contains(&q)
+        })
+        .collect())
 }
 
 #[component]
