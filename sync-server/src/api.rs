@@ -116,9 +116,20 @@ const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 /// `/healthz` says the process answers; `/readyz` says it can serve: its
 /// database opens and reads within [`READY_TIMEOUT`]. A load balancer
 /// sends no requests to an instance answering 503.
-async fn readyz<S: Storage>(State(st): State<Arc<AppState<S>>>) -> Result<&'static str, ApiError> {
+///
+/// With `--nats` a second line tells NATS's state; the instance stays ready
+/// while NATS is down (syncs work; events wait in the outbox).
+async fn readyz<S: Storage>(State(st): State<Arc<AppState<S>>>) -> Result<String, ApiError> {
     let why = match tokio::time::timeout(READY_TIMEOUT, st.storage.ready()).await {
-        Ok(Ok(())) => return Ok("ready\n"),
+        Ok(Ok(())) => {
+            return Ok(match &st.events {
+                None => "ready\n".to_string(),
+                Some(e) if e.connected.load(Relaxed) => "ready\nnats: connected\n".to_string(),
+                Some(_) => {
+                    "ready\nnats: not connected (events wait in the outbox)\n".to_string()
+                }
+            });
+        }
         Ok(Err(e)) => format!("the database: {e}"),
         Err(_) => format!(
             "the database did not answer within {} s",
@@ -171,6 +182,10 @@ async fn metrics<S: Storage>(State(st): State<Arc<AppState<S>>>) -> Result<Respo
     let t = st.storage.totals().await?;
     let mut body = st.metrics.render(t.documents, t.changes, t.devices);
     st.deriver.stats.render(&mut body);
+    if let Some(events) = &st.events {
+        let backlog = st.storage.outbox_backlog().await?;
+        events.render(&mut body, backlog, chrono::Utc::now().timestamp_millis());
+    }
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response())
 }
 
@@ -288,12 +303,19 @@ struct Validated {
     since: u64,
     batch: Vec<DocBatch>,
     hashes: Vec<[u8; 32]>,
+    /// Events for other systems, with `--nats` (events.rs).
+    events: Vec<crate::events::OutboxEvent>,
 }
 
 /// Decompresses, decodes and checks a whole request before anything is
 /// read or written: every document id against the caller's rights, every
 /// change decoded.
-fn validate(device: &Device, gz: bool, body: &[u8]) -> Result<Validated, ApiError> {
+fn validate(
+    device: &Device,
+    gz: bool,
+    body: &[u8],
+    with_events: bool,
+) -> Result<Validated, ApiError> {
     let decoded;
     let data = if gz {
         decoded = wire::gunzip(body, limits::MAX_REQUEST_DECODED_BYTES)?;
@@ -349,10 +371,16 @@ fn validate(device: &Device, gz: bool, body: &[u8]) -> Result<Validated, ApiErro
     for (id, decoded) in &to_check {
         shopsync_core::validate::validate_changes(id, decoded).map_err(ApiError::InvalidRecord)?;
     }
+    let events = if with_events {
+        crate::events::derive(&to_check)
+    } else {
+        Vec::new()
+    };
     Ok(Validated {
         since: req.since,
         batch,
         hashes,
+        events,
     })
 }
 
@@ -443,7 +471,8 @@ async fn sync<S: Storage>(
     st.metrics.bytes_in.fetch_add(body.len() as u64, Relaxed);
     let gz_in = is_gzip(&headers, header::CONTENT_ENCODING);
     let dev = device.clone();
-    let v = tokio::task::spawn_blocking(move || validate(&dev, gz_in, &body))
+    let with_events = st.events.is_some();
+    let v = tokio::task::spawn_blocking(move || validate(&dev, gz_in, &body, with_events))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
     let store_pk = device.store.pk;
@@ -456,7 +485,14 @@ async fn sync<S: Storage>(
         check_quotas(&st, &device, &v.batch).await?;
         let doc_ids: Vec<String> = v.batch.iter().map(|d| d.doc_id.clone()).collect();
         st.metrics.changes_received.fetch_add(received, Relaxed);
-        let stored = st.storage.store_changes(store_pk, v.batch).await?;
+        let queued = !v.events.is_empty();
+        let stored = st
+            .storage
+            .store_changes_with_events(store_pk, v.batch, v.events)
+            .await?;
+        if let (true, Some(events)) = (queued, &st.events) {
+            events.wake.notify_one();
+        }
         st.metrics
             .changes_stored
             .fetch_add(stored.new_changes, Relaxed);

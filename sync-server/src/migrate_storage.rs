@@ -542,6 +542,11 @@ mod tests {
             .and_then(|rows| rows.collect())
             .unwrap_or_else(|e| panic!("{e}"));
         for name in &names {
+            // Events not yet published (docs/EVENTS.md): PostgreSQL keeps
+            // no outbox yet, so there is nowhere to move them.
+            if name == "event_outbox" {
+                continue;
+            }
             let Some((_, columns)) = TABLES.iter().find(|(t, _)| t == name) else {
                 panic!("table {name} is not copied by migrate-storage");
             };

@@ -1,0 +1,270 @@
+//! Events for other systems (docs/EVENTS.md): what the server derives from
+//! the ledger records a till uploads, as versioned JSON, queued in the
+//! outbox in the same transaction as the changes (storage) and published to
+//! NATS JetStream by [`crate::publisher`].
+//!
+//! Only sales are derived so far: `sale.recorded` (one per sale) and
+//! `product.sold` (one per sale line). Stock, catalog and order events are
+//! planned (docs/EVENTS.md).
+
+use automerge::Change;
+use serde::Serialize;
+use shopsync_core::ids::DocId;
+use shopsync_core::records::{Record, SaleRecord};
+
+/// The version of every event's JSON (`schema_version`): a consumer reads
+/// the versions it knows; fields are only added within one version.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The JetStream stream the server publishes into (created if missing).
+pub const STREAM: &str = "SHOPSYNC";
+
+/// Subjects of the stream: `shopsync.{store}.{kind}`.
+pub const STREAM_SUBJECTS: &str = "shopsync.>";
+
+/// One event waiting in the outbox, and the change it comes from: it is
+/// queued only if that change is new to the server (a change uploaded again
+/// queues nothing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEvent {
+    pub change_hash: [u8; 32],
+    /// Unique per event, stable across uploads: JetStream's `Nats-Msg-Id`.
+    pub event_id: String,
+    pub subject: String,
+    /// The JSON published (see [`SaleRecorded`], [`ProductSold`]).
+    pub payload: String,
+}
+
+/// `shopsync.{store}.sale.recorded`: a sale, once.
+#[derive(Debug, Serialize)]
+pub struct SaleRecorded<'a> {
+    pub schema_version: u32,
+    pub event_id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub store_id: &'a str,
+    pub till_id: &'a str,
+    pub sale_id: &'a str,
+    pub receipt_number: &'a str,
+    /// When the till made the sale (ms since the Unix epoch, the till's clock).
+    pub at: i64,
+    pub lines: usize,
+    /// Minor units of the store's currency.
+    pub subtotal: i64,
+    pub discount: i64,
+    pub tax: i64,
+    pub total: i64,
+    pub staff_id: Option<&'a str>,
+}
+
+/// `shopsync.{store}.product.sold`: one line of a sale.
+#[derive(Debug, Serialize)]
+pub struct ProductSold<'a> {
+    pub schema_version: u32,
+    pub event_id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub store_id: &'a str,
+    pub till_id: &'a str,
+    pub sale_id: &'a str,
+    /// The line's position in the sale, from 0.
+    pub line: usize,
+    pub product_id: &'a str,
+    pub sku: &'a str,
+    pub name: &'a str,
+    pub qty: i64,
+    /// Minor units of the store's currency.
+    pub unit_price: i64,
+    pub discount: i64,
+    pub tax: i64,
+    /// What the customer pays for the line, tax included.
+    pub total: i64,
+    pub at: i64,
+}
+
+/// The subject of an event kind in a store.
+pub fn subject(store_id: &str, kind: &str) -> String {
+    format!("shopsync.{store_id}.{kind}")
+}
+
+/// The events of a request's decoded changes (already validated: records
+/// that do not decode are skipped here, never queued).
+pub fn derive(to_check: &[(DocId, Vec<Change>)]) -> Vec<OutboxEvent> {
+    let mut out = Vec::new();
+    for (doc, changes) in to_check {
+        let DocId::Ledger { store, till, .. } = doc else {
+            continue;
+        };
+        for change in changes {
+            let hash = change.hash().0;
+            for record in shopsync_core::validate::ledger_items(change)
+                .into_iter()
+                .flatten()
+            {
+                if let Record::Sale(sale) = record {
+                    out.extend(sale_events(hash, store, till, &sale));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A sale's events: `sale.recorded`, then `product.sold` per line.
+pub fn sale_events(
+    change_hash: [u8; 32],
+    store_id: &str,
+    till_id: &str,
+    sale: &SaleRecord,
+) -> Vec<OutboxEvent> {
+    let mut out = Vec::with_capacity(sale.lines.len() + 1);
+    let event_id = format!("{store_id}/sale/{}", sale.id);
+    let recorded = SaleRecorded {
+        schema_version: SCHEMA_VERSION,
+        event_id: event_id.clone(),
+        kind: "sale.recorded",
+        store_id,
+        till_id,
+        sale_id: &sale.id,
+        receipt_number: &sale.number,
+        at: sale.at,
+        lines: sale.lines.len(),
+        subtotal: sale.subtotal,
+        discount: sale.discount,
+        tax: sale.tax,
+        total: sale.total,
+        staff_id: sale.staff_id.as_deref(),
+    };
+    out.push(OutboxEvent {
+        change_hash,
+        subject: subject(store_id, recorded.kind),
+        payload: to_json(&recorded),
+        event_id,
+    });
+    for (i, line) in sale.lines.iter().enumerate() {
+        let event_id = format!("{store_id}/sale/{}/line/{i}", sale.id);
+        let sold = ProductSold {
+            schema_version: SCHEMA_VERSION,
+            event_id: event_id.clone(),
+            kind: "product.sold",
+            store_id,
+            till_id,
+            sale_id: &sale.id,
+            line: i,
+            product_id: &line.product_id,
+            sku: &line.sku,
+            name: &line.name,
+            qty: line.qty,
+            unit_price: line.unit_price,
+            discount: line.discount,
+            tax: line.tax,
+            total: line.total,
+            at: sale.at,
+        };
+        out.push(OutboxEvent {
+            change_hash,
+            subject: subject(store_id, sold.kind),
+            payload: to_json(&sold),
+            event_id,
+        });
+    }
+    out
+}
+
+/// These structs hold only strings and integers: serialising cannot fail.
+fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shopsync_core::records::SaleLine;
+
+    fn line(sku: &str, qty: i64, unit_price: i64) -> SaleLine {
+        SaleLine {
+            product_id: format!("id-{sku}"),
+            sku: sku.into(),
+            name: format!("Product {sku}"),
+            qty,
+            unit_price,
+            override_reason: None,
+            discount_bp: 0,
+            discount: 0,
+            tax_class: None,
+            tax_rate_bp: 2000,
+            tax_inclusive: true,
+            tax: qty * unit_price / 6,
+            total: qty * unit_price,
+        }
+    }
+
+    fn sale() -> SaleRecord {
+        SaleRecord {
+            id: "s1".into(),
+            number: "A-7".into(),
+            seq: 7,
+            at: 1_700_000_000_000,
+            lines: vec![line("P", 2, 150), line("Q", 1, 990)],
+            tenders: vec![],
+            subtotal: 1290,
+            discount: 0,
+            tax: 215,
+            total: 1290,
+            change: 0,
+            hlc: None,
+            staff_id: Some("ana".into()),
+            approver_id: None,
+            drawer_session: None,
+        }
+    }
+
+    #[test]
+    fn a_sale_gives_one_sale_recorded_and_one_product_sold_per_line() {
+        let events = sale_events([7; 32], "store-1", "till-a", &sale());
+        let subjects: Vec<&str> = events.iter().map(|e| e.subject.as_str()).collect();
+        assert_eq!(
+            subjects,
+            [
+                "shopsync.store-1.sale.recorded",
+                "shopsync.store-1.product.sold",
+                "shopsync.store-1.product.sold"
+            ]
+        );
+        assert!(events.iter().all(|e| e.change_hash == [7; 32]));
+        let ids: std::collections::HashSet<&str> =
+            events.iter().map(|e| e.event_id.as_str()).collect();
+        assert_eq!(ids.len(), 3, "event ids are unique");
+
+        let second: serde_json::Value = serde_json::from_str(&events[2].payload).unwrap();
+        assert_eq!(second["schema_version"], SCHEMA_VERSION);
+        assert_eq!(second["schema_version"], 1);
+        assert_eq!(second["type"], "product.sold");
+        assert_eq!(second["event_id"], "store-1/sale/s1/line/1");
+        assert_eq!(second["event_id"], events[2].event_id.as_str());
+        assert_eq!(second["store_id"], "store-1");
+        assert_eq!(second["till_id"], "till-a");
+        assert_eq!(second["sale_id"], "s1");
+        assert_eq!(second["line"], 1);
+        assert_eq!(second["sku"], "Q");
+        assert_eq!(second["qty"], 1);
+        assert_eq!(second["unit_price"], 990);
+        assert_eq!(second["total"], 990);
+        assert_eq!(second["at"], 1_700_000_000_000i64);
+
+        let first: serde_json::Value = serde_json::from_str(&events[0].payload).unwrap();
+        assert_eq!(first["type"], "sale.recorded");
+        assert_eq!(first["receipt_number"], "A-7");
+        assert_eq!(first["lines"], 2);
+        assert_eq!(first["total"], 1290);
+        assert_eq!(first["staff_id"], "ana");
+    }
+
+    #[test]
+    fn the_same_sale_gives_the_same_event_ids() {
+        let a = sale_events([1; 32], "s", "t", &sale());
+        let b = sale_events([2; 32], "s", "t", &sale());
+        let ids = |v: &[OutboxEvent]| v.iter().map(|e| e.event_id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&a), ids(&b));
+    }
+}
