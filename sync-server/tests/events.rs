@@ -1,0 +1,214 @@
+//! Events for other systems (docs/EVENTS.md): a real server with `--nats`
+//! and a real nats-server with JetStream. A till sells; a JetStream consumer
+//! gets the sales' events with the right fields. NATS stops; the till sells
+//! on and syncs (syncs never wait for NATS); NATS starts again on the same
+//! port and store, and every event arrives, each id exactly once after
+//! de-duplication by id, in the order the sales were made.
+//! Runs only with `SHOPSYNC_TEST_NATS` (scripts/with-nats.sh).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::{self, consumer};
+use common::*;
+use futures_util::StreamExt;
+
+/// One event as a consumer sees it: its subject and JSON.
+type Received = (String, serde_json::Value);
+
+/// Reads the store's events from the stream's start until `want` distinct
+/// event ids arrived (30 s at most); returns every message, repeats too.
+async fn read_events(url: String, store: String, want: usize) -> Vec<Received> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let client = async_nats::connect(&url).await.unwrap();
+    let js = jetstream::new(client);
+    // The server's publisher creates the stream when it first connects.
+    let stream = loop {
+        match js.get_stream("SHOPSYNC").await {
+            Ok(s) => break s,
+            Err(e) => {
+                assert!(Instant::now() < deadline, "no stream SHOPSYNC: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    let consumer = stream
+        .create_consumer(consumer::pull::Config {
+            filter_subject: format!("shopsync.{store}.>"),
+            deliver_policy: consumer::DeliverPolicy::All,
+            ack_policy: consumer::AckPolicy::None,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    let mut ids = HashSet::new();
+    while ids.len() < want {
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {want} events arrived within 30 s: {out:?}",
+            ids.len()
+        );
+        let mut batch = consumer
+            .fetch()
+            .max_messages(100)
+            .expires(Duration::from_millis(500))
+            .messages()
+            .await
+            .unwrap();
+        while let Some(message) = batch.next().await {
+            let message = message.unwrap();
+            let event: serde_json::Value = serde_json::from_slice(&message.payload).unwrap();
+            ids.insert(event["event_id"].as_str().unwrap().to_string());
+            out.push((message.subject.to_string(), event));
+        }
+    }
+    out
+}
+
+/// The events one after the other with repeats dropped (a consumer's
+/// de-duplication by event id), asserting each one's id is its header's.
+fn dedup(events: &[Received]) -> Vec<Received> {
+    let mut seen = HashSet::new();
+    events
+        .iter()
+        .filter(|(_, e)| seen.insert(e["event_id"].as_str().unwrap().to_string()))
+        .cloned()
+        .collect()
+}
+
+/// The ids a sale's events have, in publishing order (one line each here).
+fn sale_ids(store: &str, sale_id: &str) -> [String; 2] {
+    [
+        format!("{store}/sale/{sale_id}"),
+        format!("{store}/sale/{sale_id}/line/0"),
+    ]
+}
+
+fn readyz(url: &str) -> String {
+    let resp = json_client().get(format!("{url}/readyz")).send().unwrap();
+    assert_eq!(resp.status(), 200, "/readyz answers ready");
+    resp.text().unwrap()
+}
+
+fn metric(url: &str, name: &str) -> f64 {
+    let text = json_client()
+        .get(format!("{url}/metrics"))
+        .bearer_auth(TEST_METRICS_TOKEN)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .unwrap_or_else(|| panic!("no {name} in /metrics: {text}"))
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn sales_reach_jetstream_once_per_id_across_a_nats_outage() {
+    if skip_without_nats() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut nats = NatsServer::start();
+    let server = Server::start_sqlite_with(&dir.path().join("server.db"), &["--nats", &nats.url()]);
+    let (_, code) = server.create_store("Corner Shop");
+    let a_path = dir.path().join("a.db");
+    drop(first_till(&a_path, 20));
+    let mut a = enrol(&a_path, &server, &code, None);
+    let store = a.info().store_id.clone();
+    let till = a.info().till_id.clone();
+
+    // Two sales, one sync: their events arrive with the right fields.
+    let mut sales = vec![sell(&mut a, 1, 2), sell(&mut a, 2, 1)];
+    sync(&mut a).unwrap();
+    let first = common::block_on(read_events(nats.url(), store.clone(), 4));
+    let first = dedup(&first);
+    let ids: Vec<&str> = first
+        .iter()
+        .map(|(_, e)| e["event_id"].as_str().unwrap())
+        .collect();
+    let expected: Vec<String> = sales.iter().flat_map(|s| sale_ids(&store, s)).collect();
+    assert_eq!(ids, expected, "the sales' events, in order");
+    let (subject, sold) = &first[1];
+    assert_eq!(subject, &format!("shopsync.{store}.product.sold"));
+    assert_eq!(sold["schema_version"], 1);
+    assert_eq!(sold["type"], "product.sold");
+    assert_eq!(sold["store_id"], store.as_str());
+    assert_eq!(sold["till_id"], till.as_str());
+    assert_eq!(sold["sale_id"], sales[0].as_str());
+    assert_eq!(sold["sku"], "P");
+    assert_eq!(sold["qty"], 2);
+    assert_eq!(sold["unit_price"], 100);
+    assert_eq!(sold["total"], 200);
+    let (subject, recorded) = &first[2];
+    assert_eq!(subject, &format!("shopsync.{store}.sale.recorded"));
+    assert_eq!(recorded["sale_id"], sales[1].as_str());
+    assert_eq!(recorded["total"], 100);
+    wait_for("the outbox is empty once published", || {
+        metric(&server.url, "shopsync_events_outbox") == 0.0
+    });
+    assert!(readyz(&server.url).contains("nats: connected"));
+
+    // NATS stops: the till sells and syncs on; the events wait.
+    nats.stop();
+    for minute in 3..6 {
+        sales.push(sell(&mut a, minute, 1));
+        sync(&mut a).expect("a sync succeeds while NATS is down");
+    }
+    assert_eq!(
+        metric(&server.url, "shopsync_events_outbox"),
+        6.0,
+        "three sales' events wait in the outbox"
+    );
+    wait_for("/readyz tells NATS is not connected", || {
+        readyz(&server.url).contains("nats: not connected")
+    });
+
+    // NATS is back on the same port and store: everything arrives, each
+    // event id once after de-duplication, in the order of the sales.
+    nats.start_again();
+    let all = common::block_on(read_events(nats.url(), store.clone(), 10));
+    let unique = dedup(&all);
+    let ids: Vec<&str> = unique
+        .iter()
+        .map(|(_, e)| e["event_id"].as_str().unwrap())
+        .collect();
+    let expected: Vec<String> = sales.iter().flat_map(|s| sale_ids(&store, s)).collect();
+    assert_eq!(ids, expected, "every event once, in order");
+    assert!(
+        all.len() >= unique.len(),
+        "at least once: repeats are allowed, losses are not"
+    );
+    wait_for("the outbox drains after NATS is back", || {
+        metric(&server.url, "shopsync_events_outbox") == 0.0
+    });
+    assert!(metric(&server.url, "shopsync_events_published_total") >= 10.0);
+}
+
+#[test]
+fn a_server_on_postgresql_refuses_nats_for_now() {
+    if skip_without_postgres() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::for_path(&dir.path().join("server"));
+    let out = std::process::Command::new(BIN)
+        .arg("--db")
+        .arg(&db.arg)
+        .args(["serve", "--listen", "127.0.0.1:0", "--nats", "nats://127.0.0.1:1"])
+        .env("SHOPSYNC_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the server must not start");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--nats needs the SQLite storage"),
+        "a clear refusal: {err}"
+    );
+}
