@@ -125,9 +125,7 @@ async fn readyz<S: Storage>(State(st): State<Arc<AppState<S>>>) -> Result<String
             return Ok(match &st.events {
                 None => "ready\n".to_string(),
                 Some(e) if e.connected.load(Relaxed) => "ready\nnats: connected\n".to_string(),
-                Some(_) => {
-                    "ready\nnats: not connected (events wait in the outbox)\n".to_string()
-                }
+                Some(_) => "ready\nnats: not connected (events wait in the outbox)\n".to_string(),
             });
         }
         Ok(Err(e)) => format!("the database: {e}"),

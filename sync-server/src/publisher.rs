@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, message::PublishMessage, stream};
 
+use crate::AppState;
 use crate::events::{STREAM, STREAM_SUBJECTS};
 use crate::storage::{OutboxBacklog, Storage, StorageError};
-use crate::AppState;
 
 /// Events read from the outbox and published before acks are awaited.
 const BATCH: u32 = 256;
@@ -50,7 +50,10 @@ impl Status {
             .map(|t| (now_ms - t).max(0) as f64 / 1000.0)
             .unwrap_or(0.0);
         let mut line = |name: &str, kind: &str, help: &str, v: String| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}"
+            );
         };
         line(
             "shopsync_events_outbox",
@@ -177,11 +180,10 @@ async fn publish_some<S: Storage>(
         let message = PublishMessage::build()
             .payload(row.payload.clone().into())
             .message_id(row.event_id.as_str());
-        let ack = s
-            .js
-            .send_publish(row.subject.clone(), message)
-            .await
-            .map_err(|e| PublishFailure::Publish(e.to_string()))?;
+        let ack =
+            s.js.send_publish(row.subject.clone(), message)
+                .await
+                .map_err(|e| PublishFailure::Publish(e.to_string()))?;
         acks.push(ack);
     }
     let mut acked: usize = 0;

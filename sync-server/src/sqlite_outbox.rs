@@ -67,3 +67,84 @@ pub(crate) fn backlog(conn: &Connection) -> StorageResult<OutboxBacklog> {
         oldest_ms,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SqliteStorage;
+    use crate::storage::{DocBatch, NewChange, Storage};
+
+    fn change(i: u8, deps: Vec<[u8; 32]>) -> NewChange {
+        NewChange {
+            hash: [i; 32],
+            deps,
+            bytes: vec![i],
+            inflated_len: 1,
+            actor: vec![i],
+            actor_seq: 1,
+        }
+    }
+
+    fn event(hash: u8, id: &str) -> OutboxEvent {
+        OutboxEvent {
+            change_hash: [hash; 32],
+            event_id: id.into(),
+            subject: "shopsync.s.product.sold".into(),
+            payload: format!("{{\"event_id\":\"{id}\"}}"),
+        }
+    }
+
+    fn ids(rows: &[OutboxRow]) -> Vec<&str> {
+        rows.iter().map(|r| r.event_id.as_str()).collect()
+    }
+
+    /// Events are queued with new changes only, in one transaction with
+    /// them: a change stored again queues nothing, a refused batch nothing.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn events_are_queued_with_new_changes_only_and_never_without_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = SqliteStorage::open(&dir.path().join("s.db")).unwrap();
+        assert!(st.keeps_outbox());
+        let store = st.create_store("S".into(), 0).await.unwrap();
+        let doc = |changes| DocBatch {
+            doc_id: format!("store/{}/ledger/t/2026-05", store.store_id),
+            changes,
+        };
+        let events = vec![event(1, "a"), event(1, "b"), event(9, "not-in-batch")];
+        st.store_changes_with_events(store.pk, vec![doc(vec![change(1, vec![])])], events)
+            .await
+            .unwrap();
+        let rows = st.outbox_batch(0, 10).await.unwrap();
+        assert_eq!(ids(&rows), ["a", "b"], "only the stored change's events");
+
+        // The same change again: known, so nothing is queued again.
+        st.store_changes_with_events(
+            store.pk,
+            vec![doc(vec![change(1, vec![])])],
+            vec![event(1, "a"), event(1, "b")],
+        )
+        .await
+        .unwrap();
+        assert_eq!(st.outbox_backlog().await.unwrap().events, 2);
+
+        // A batch refused halfway (a missing dependency after a good
+        // change): neither its changes nor its events are stored.
+        let refused = st
+            .store_changes_with_events(
+                store.pk,
+                vec![doc(vec![change(2, vec![]), change(3, vec![[7; 32]])])],
+                vec![event(2, "c"), event(3, "d")],
+            )
+            .await;
+        assert!(refused.is_err());
+        assert_eq!(ids(&st.outbox_batch(0, 10).await.unwrap()), ["a", "b"]);
+
+        // Published up to "a": "b" waits, and is the oldest.
+        st.outbox_delete(rows[0].id).await.unwrap();
+        let left = st.outbox_batch(0, 10).await.unwrap();
+        assert_eq!(ids(&left), ["b"]);
+        let backlog = st.outbox_backlog().await.unwrap();
+        assert_eq!(backlog.events, 1);
+        assert_eq!(backlog.oldest_ms, Some(left[0].created_ms));
+    }
+}

@@ -13,6 +13,7 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, consumer};
+use common::nats::{NatsServer, skip_without_nats};
 use common::*;
 use futures_util::StreamExt;
 
@@ -201,7 +202,13 @@ fn a_server_on_postgresql_refuses_nats_for_now() {
     let out = std::process::Command::new(BIN)
         .arg("--db")
         .arg(&db.arg)
-        .args(["serve", "--listen", "127.0.0.1:0", "--nats", "nats://127.0.0.1:1"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--nats",
+            "nats://127.0.0.1:1",
+        ])
         .env("SHOPSYNC_LOG", "warn")
         .output()
         .unwrap();

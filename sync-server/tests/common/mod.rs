@@ -9,8 +9,8 @@
 
 mod db;
 pub use db::*;
-mod nats;
-pub use nats::*;
+/// nats-server for the events tests (only events.rs uses it).
+pub mod nats;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
