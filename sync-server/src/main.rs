@@ -436,6 +436,12 @@ async fn run_with<S: Storage>(
         Cmd::Serve(args) => {
             tracing::info!(db = %label, config = ?args, "starting");
             let nats = args.nats.clone().filter(|u| !u.is_empty());
+            if let Some(url) = &nats {
+                // Refused now, not retried forever by the publisher. (The
+                // error names no URL: it may carry a password.)
+                url.parse::<async_nats::ServerAddr>()
+                    .map_err(|e| anyhow::anyhow!("--nats is not a NATS server URL: {e}"))?;
+            }
             if nats.is_some() && !storage.keeps_outbox() {
                 anyhow::bail!(
                     "--nats needs the SQLite storage for now: the PostgreSQL storage keeps no event outbox yet (docs/EVENTS.md)"

@@ -219,3 +219,27 @@ fn a_server_on_postgresql_refuses_nats_for_now() {
         "a clear refusal: {err}"
     );
 }
+
+#[test]
+fn a_nats_url_that_is_not_one_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(BIN)
+        .arg("--db")
+        .arg(dir.path().join("server.db"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--nats",
+            "http://example.invalid",
+        ])
+        .env("SHOPSYNC_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the server must not start");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--nats is not a NATS server URL"),
+        "a clear refusal: {err}"
+    );
+}
