@@ -301,19 +301,12 @@ struct Validated {
     since: u64,
     batch: Vec<DocBatch>,
     hashes: Vec<[u8; 32]>,
-    /// Events for other systems, with `--nats` (events.rs).
-    events: Vec<crate::events::OutboxEvent>,
 }
 
 /// Decompresses, decodes and checks a whole request before anything is
 /// read or written: every document id against the caller's rights, every
 /// change decoded.
-fn validate(
-    device: &Device,
-    gz: bool,
-    body: &[u8],
-    with_events: bool,
-) -> Result<Validated, ApiError> {
+fn validate(device: &Device, gz: bool, body: &[u8]) -> Result<Validated, ApiError> {
     let decoded;
     let data = if gz {
         decoded = wire::gunzip(body, limits::MAX_REQUEST_DECODED_BYTES)?;
@@ -369,16 +362,10 @@ fn validate(
     for (id, decoded) in &to_check {
         shopsync_core::validate::validate_changes(id, decoded).map_err(ApiError::InvalidRecord)?;
     }
-    let events = if with_events {
-        crate::events::derive(&to_check)
-    } else {
-        Vec::new()
-    };
     Ok(Validated {
         since: req.since,
         batch,
         hashes,
-        events,
     })
 }
 
@@ -469,8 +456,7 @@ async fn sync<S: Storage>(
     st.metrics.bytes_in.fetch_add(body.len() as u64, Relaxed);
     let gz_in = is_gzip(&headers, header::CONTENT_ENCODING);
     let dev = device.clone();
-    let with_events = st.events.is_some();
-    let v = tokio::task::spawn_blocking(move || validate(&dev, gz_in, &body, with_events))
+    let v = tokio::task::spawn_blocking(move || validate(&dev, gz_in, &body))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
     let store_pk = device.store.pk;
@@ -483,10 +469,21 @@ async fn sync<S: Storage>(
         check_quotas(&st, &device, &v.batch).await?;
         let doc_ids: Vec<String> = v.batch.iter().map(|d| d.doc_id.clone()).collect();
         st.metrics.changes_received.fetch_add(received, Relaxed);
-        let queued = !v.events.is_empty();
+        // Events (with --nats) only for a request that passed everything
+        // else; the store queues those of the changes new to it.
+        let (batch, events) = if st.events.is_some() {
+            tokio::task::spawn_blocking(move || {
+                crate::events::derive(&v.batch).map(|events| (v.batch, events))
+            })
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))??
+        } else {
+            (v.batch, Vec::new())
+        };
+        let queued = !events.is_empty();
         let stored = st
             .storage
-            .store_changes_with_events(store_pk, v.batch, v.events)
+            .store_changes_with_events(store_pk, batch, events)
             .await?;
         if let (true, Some(events)) = (queued, &st.events) {
             events.wake.notify_one();

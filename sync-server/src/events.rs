@@ -7,10 +7,13 @@
 //! `product.sold` (one per sale line). Stock, catalog and order events are
 //! planned (docs/EVENTS.md).
 
-use automerge::Change;
 use serde::Serialize;
 use shopsync_core::ids::DocId;
 use shopsync_core::records::{Record, SaleRecord};
+
+use crate::error::ApiError;
+use crate::storage::DocBatch;
+use crate::upload_budget::UploadBudget;
 
 /// The version of every event's JSON (`schema_version`): a consumer reads
 /// the versions it knows; fields are only added within one version.
@@ -87,27 +90,54 @@ pub fn subject(store_id: &str, kind: &str) -> String {
     format!("shopsync.{store_id}.{kind}")
 }
 
-/// The events of a request's decoded changes (already validated: records
-/// that do not decode are skipped here, never queued).
-pub fn derive(to_check: &[(DocId, Vec<Change>)]) -> Vec<OutboxEvent> {
+/// JSON bytes of events one sync request may queue (8 client batches): a
+/// request past it is refused whole (413) and stores nothing, so deriving
+/// never holds more than this.
+pub const MAX_REQUEST_EVENT_BYTES: usize = 64 * 1024 * 1024;
+
+/// The events of a request's ledger changes, derived once the request
+/// passed validation and the quotas: each change is decoded again from its
+/// bytes (within the request's budget, as it was), so only the events are
+/// held, up to `MAX_REQUEST_EVENT_BYTES`. Records that do not decode are
+/// skipped (validation refused those already).
+pub fn derive(batch: &[DocBatch]) -> Result<Vec<OutboxEvent>, ApiError> {
+    derive_within(batch, MAX_REQUEST_EVENT_BYTES)
+}
+
+pub(crate) fn derive_within(batch: &[DocBatch], cap: usize) -> Result<Vec<OutboxEvent>, ApiError> {
     let mut out = Vec::new();
-    for (doc, changes) in to_check {
-        let DocId::Ledger { store, till, .. } = doc else {
+    let mut bytes = 0usize;
+    let mut budget = UploadBudget::default();
+    for doc in batch {
+        let Some(id) = DocId::parse(&doc.doc_id) else {
             continue;
         };
-        for change in changes {
-            let hash = change.hash().0;
-            for record in shopsync_core::validate::ledger_items(change)
+        let DocId::Ledger { store, till, .. } = &id else {
+            continue;
+        };
+        for (i, c) in doc.changes.iter().enumerate() {
+            let change = budget.decode(&id, i, &c.bytes)?;
+            for record in shopsync_core::validate::ledger_items(&change)
                 .into_iter()
                 .flatten()
             {
-                if let Record::Sale(sale) = record {
-                    out.extend(sale_events(hash, store, till, &sale));
+                let Record::Sale(sale) = record else {
+                    continue;
+                };
+                for e in sale_events(c.hash, store, till, &sale) {
+                    bytes += e.payload.len() + e.event_id.len() + e.subject.len();
+                    if bytes > cap {
+                        return Err(ApiError::ChangeTooLarge(format!(
+                            "this request's sales make more than {cap} bytes of events for NATS \
+                             (--nats): send fewer changes per request"
+                        )));
+                    }
+                    out.push(e);
                 }
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// A sale's events: `sale.recorded`, then `product.sold` per line.
@@ -118,7 +148,9 @@ pub fn sale_events(
     sale: &SaleRecord,
 ) -> Vec<OutboxEvent> {
     let mut out = Vec::with_capacity(sale.lines.len() + 1);
-    let event_id = format!("{store_id}/sale/{}", sale.id);
+    // The till is part of the id: record ids are unique per till only, and
+    // a clash must not drop another till's sale as a duplicate.
+    let event_id = format!("{store_id}/{till_id}/sale/{}", sale.id);
     let recorded = SaleRecorded {
         schema_version: SCHEMA_VERSION,
         event_id: event_id.clone(),
@@ -142,7 +174,7 @@ pub fn sale_events(
         event_id,
     });
     for (i, line) in sale.lines.iter().enumerate() {
-        let event_id = format!("{store_id}/sale/{}/line/{i}", sale.id);
+        let event_id = format!("{store_id}/{till_id}/sale/{}/line/{i}", sale.id);
         let sold = ProductSold {
             schema_version: SCHEMA_VERSION,
             event_id: event_id.clone(),
@@ -240,7 +272,7 @@ mod tests {
         assert_eq!(second["schema_version"], SCHEMA_VERSION);
         assert_eq!(second["schema_version"], 1);
         assert_eq!(second["type"], "product.sold");
-        assert_eq!(second["event_id"], "store-1/sale/s1/line/1");
+        assert_eq!(second["event_id"], "store-1/till-a/sale/s1/line/1");
         assert_eq!(second["event_id"], events[2].event_id.as_str());
         assert_eq!(second["store_id"], "store-1");
         assert_eq!(second["till_id"], "till-a");
@@ -261,10 +293,57 @@ mod tests {
     }
 
     #[test]
+    fn the_same_sale_id_on_another_till_gives_other_event_ids() {
+        let a = sale_events([1; 32], "s", "till-a", &sale());
+        let b = sale_events([1; 32], "s", "till-b", &sale());
+        assert!(a.iter().zip(&b).all(|(x, y)| x.event_id != y.event_id));
+    }
+
+    #[test]
     fn the_same_sale_gives_the_same_event_ids() {
         let a = sale_events([1; 32], "s", "t", &sale());
         let b = sale_events([2; 32], "s", "t", &sale());
         let ids = |v: &[OutboxEvent]| v.iter().map(|e| e.event_id.clone()).collect::<Vec<_>>();
         assert_eq!(ids(&a), ids(&b));
+    }
+
+    /// A ledger document's batch holding one change with `sale`.
+    fn sale_batch(sale: &SaleRecord) -> DocBatch {
+        use automerge::{AutoCommit, ROOT, ScalarValue, transaction::Transactable};
+        let mut doc = AutoCommit::new();
+        let bytes = Record::Sale(sale.clone()).encode().unwrap();
+        doc.put(ROOT, sale.id.as_str(), ScalarValue::Bytes(bytes))
+            .unwrap();
+        doc.commit();
+        let change = doc.get_changes(&[]).into_iter().next().unwrap().clone();
+        DocBatch {
+            doc_id: "store/s/ledger/t/2026-05".into(),
+            changes: vec![crate::storage::NewChange {
+                hash: change.hash().0,
+                deps: vec![],
+                inflated_len: change.raw_bytes().len() as u64,
+                actor: change.actor_id().to_bytes().to_vec(),
+                actor_seq: change.seq(),
+                bytes: change.raw_bytes().to_vec(),
+            }],
+        }
+    }
+
+    #[test]
+    fn a_request_past_the_event_bytes_cap_is_refused_with_413() {
+        let batch = [sale_batch(&sale())];
+        let events = derive_within(&batch, MAX_REQUEST_EVENT_BYTES).unwrap();
+        assert_eq!(events.len(), 3);
+        assert_eq!(events[0].event_id, "s/t/sale/s1");
+        let bytes: usize = events
+            .iter()
+            .map(|e| e.payload.len() + e.event_id.len() + e.subject.len())
+            .sum();
+        assert!(derive_within(&batch, bytes).is_ok(), "at the cap");
+        let refused = derive_within(&batch, bytes - 1).unwrap_err();
+        assert!(
+            matches!(&refused, ApiError::ChangeTooLarge(m) if m.contains("bytes of events")),
+            "{refused:?}"
+        );
     }
 }

@@ -82,10 +82,10 @@ fn dedup(events: &[Received]) -> Vec<Received> {
 }
 
 /// The ids a sale's events have, in publishing order (one line each here).
-fn sale_ids(store: &str, sale_id: &str) -> [String; 2] {
+fn sale_ids(store: &str, till: &str, sale_id: &str) -> [String; 2] {
     [
-        format!("{store}/sale/{sale_id}"),
-        format!("{store}/sale/{sale_id}/line/0"),
+        format!("{store}/{till}/sale/{sale_id}"),
+        format!("{store}/{till}/sale/{sale_id}/line/0"),
     ]
 }
 
@@ -134,7 +134,10 @@ fn sales_reach_jetstream_once_per_id_across_a_nats_outage() {
         .iter()
         .map(|(_, e)| e["event_id"].as_str().unwrap())
         .collect();
-    let expected: Vec<String> = sales.iter().flat_map(|s| sale_ids(&store, s)).collect();
+    let expected: Vec<String> = sales
+        .iter()
+        .flat_map(|s| sale_ids(&store, &till, s))
+        .collect();
     assert_eq!(ids, expected, "the sales' events, in order");
     let (subject, sold) = &first[1];
     assert_eq!(subject, &format!("shopsync.{store}.product.sold"));
@@ -180,7 +183,10 @@ fn sales_reach_jetstream_once_per_id_across_a_nats_outage() {
         .iter()
         .map(|(_, e)| e["event_id"].as_str().unwrap())
         .collect();
-    let expected: Vec<String> = sales.iter().flat_map(|s| sale_ids(&store, s)).collect();
+    let expected: Vec<String> = sales
+        .iter()
+        .flat_map(|s| sale_ids(&store, &till, s))
+        .collect();
     assert_eq!(ids, expected, "every event once, in order");
     assert!(
         all.len() >= unique.len(),
