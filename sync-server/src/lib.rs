@@ -14,6 +14,7 @@ pub mod events;
 pub mod guard;
 pub mod metrics;
 pub mod migrate_storage;
+pub mod nats_url;
 pub mod notices;
 pub mod postgres;
 mod postgres_customers;

@@ -182,7 +182,9 @@ struct ServeArgs {
     no_web_app: bool,
     /// Publish events (sales …) to this NATS server's JetStream, e.g.
     /// nats://127.0.0.1:4222 (docs/EVENTS.md). SQLite storage only for now.
-    #[arg(long, env = "SHOPSYNC_NATS")]
+    /// Credentials in the URL (nats://user:password@host) are sent with
+    /// NATS' user/password authentication and never logged.
+    #[arg(long, env = "SHOPSYNC_NATS", hide_env_values = true)]
     nats: Option<String>,
 }
 
@@ -439,7 +441,7 @@ async fn run_with<S: Storage>(
             if let Some(url) = &nats {
                 // Refused now, not retried forever by the publisher. (The
                 // error names no URL: it may carry a password.)
-                url.parse::<async_nats::ServerAddr>()
+                shopsync_server::nats_url::NatsTarget::parse(url)
                     .map_err(|e| anyhow::anyhow!("--nats is not a NATS server URL: {e}"))?;
             }
             if nats.is_some() && !storage.keeps_outbox() {

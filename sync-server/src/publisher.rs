@@ -10,14 +10,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use async_nats::jetstream::{self, message::PublishMessage, stream};
+use async_nats::jetstream::{self, context::PublishError, message::PublishMessage, stream};
 
 use crate::AppState;
 use crate::events::{STREAM, STREAM_SUBJECTS};
-use crate::storage::{OutboxBacklog, Storage, StorageError};
+use crate::nats_url::NatsTarget;
+use crate::storage::{OutboxBacklog, OutboxRow, Storage, StorageError};
 
-/// Events read from the outbox and published before acks are awaited.
+/// Events read from the outbox at once (each published and acknowledged
+/// before the next).
 const BATCH: u32 = 256;
+/// Refusals of one event before it goes to `event_dead_letters`.
+const DEAD_LETTER_AFTER: u32 = 3;
 /// Waits between tries while NATS fails: doubling from the first, capped.
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
@@ -36,6 +40,8 @@ pub struct Status {
     pub published: AtomicU64,
     /// Tries that failed since the start (each backs off).
     pub failures: AtomicU64,
+    /// Events moved to `event_dead_letters` since the start.
+    pub dead_letters: AtomicU64,
     /// When JetStream last acknowledged an event (ms), 0 before the first.
     pub last_ack_ms: AtomicI64,
     /// Rung after events are queued, so they go out at once.
@@ -58,7 +64,7 @@ impl Status {
         line(
             "shopsync_events_outbox",
             "gauge",
-            "Events waiting in the outbox to be published to NATS.",
+            "Events waiting in the outbox to be published to NATS (an estimate from the outbox ids).",
             backlog.events.to_string(),
         );
         line(
@@ -80,6 +86,12 @@ impl Status {
             self.failures.load(Relaxed).to_string(),
         );
         line(
+            "shopsync_events_dead_letters_total",
+            "counter",
+            "Events JetStream refused for good, moved to the table event_dead_letters.",
+            self.dead_letters.load(Relaxed).to_string(),
+        );
+        line(
             "shopsync_nats_connected",
             "gauge",
             "1 while the publisher is connected to NATS.",
@@ -96,8 +108,17 @@ enum PublishFailure {
     Stream(String),
     #[error("publishing failed: {0}")]
     Publish(String),
+    #[error("JetStream refused the event: {0}")]
+    Refused(String),
     #[error("the outbox: {0}")]
     Outbox(#[from] StorageError),
+}
+
+/// The event at the head of the outbox that JetStream refused, and how
+/// many times in a row.
+struct Refused {
+    outbox_id: i64,
+    tries: u32,
 }
 
 struct Session {
@@ -114,11 +135,18 @@ pub async fn run<S: Storage>(st: Arc<AppState<S>>, url: String) {
     let mut session: Option<Session> = None;
     let mut backoff = FIRST_BACKOFF;
     let mut failing = false;
+    let mut refused = None;
     loop {
         if *shutdown.borrow() {
             return;
         }
-        let pause = match publish_some(&st, status, &url, &mut session).await {
+        // Shutdown interrupts a publish (an event published but not yet
+        // deleted goes out again after the restart: dropped by its id).
+        let outcome = tokio::select! {
+            outcome = publish_some(&st, status, &url, &mut session, &mut refused) => outcome,
+            _ = shutdown.wait_for(|s| *s) => return,
+        };
+        let pause = match outcome {
             Ok(published) => {
                 if failing {
                     tracing::info!("NATS is reachable again: publishing the events that waited");
@@ -132,15 +160,21 @@ pub async fn run<S: Storage>(st: Arc<AppState<S>>, url: String) {
             }
             Err(e) => {
                 status.failures.fetch_add(1, Relaxed);
-                status.connected.store(false, Relaxed);
-                if !failing {
+                let refusal = matches!(e, PublishFailure::Refused(_));
+                if refusal {
+                    tracing::warn!("{e}; retried, then set aside if refused again");
+                } else if !failing {
                     tracing::warn!(
                         "cannot publish events to NATS ({e}); they wait in the outbox and are retried"
                     );
-                    failing = true;
                 }
-                // A fresh connection next time (the old one may be stuck).
-                session = None;
+                failing = true;
+                // A fresh connection next time (the old one may be stuck),
+                // unless JetStream answered (it refused this one event).
+                if !refusal {
+                    status.connected.store(false, Relaxed);
+                    session = None;
+                }
                 let pause = backoff;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
                 pause
@@ -154,12 +188,15 @@ pub async fn run<S: Storage>(st: Arc<AppState<S>>, url: String) {
     }
 }
 
-/// Publishes one batch from the outbox; returns how many were acknowledged.
+/// Publishes outbox events one at a time, each awaited before the next,
+/// so JetStream stores them in outbox order even when one fails; returns
+/// how many left the outbox (acknowledged or dead-lettered).
 async fn publish_some<S: Storage>(
     st: &AppState<S>,
     status: &Status,
     url: &str,
     session: &mut Option<Session>,
+    refused: &mut Option<Refused>,
 ) -> Result<usize, PublishFailure> {
     let s = match session {
         Some(s) => s,
@@ -170,53 +207,99 @@ async fn publish_some<S: Storage>(
         Relaxed,
     );
     let rows = st.storage.outbox_batch(0, BATCH).await?;
-    if rows.is_empty() {
-        return Ok(0);
-    }
-    // Sent in order on one connection, so JetStream stores them in order;
-    // the acks are awaited after.
-    let mut acks = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let message = PublishMessage::build()
-            .payload(row.payload.clone().into())
-            .message_id(row.event_id.as_str());
-        let ack =
-            s.js.send_publish(row.subject.clone(), message)
-                .await
-                .map_err(|e| PublishFailure::Publish(e.to_string()))?;
-        acks.push(ack);
-    }
-    let mut acked: usize = 0;
+    let mut acked: Option<&OutboxRow> = None;
     let mut failure = None;
-    for ack in acks {
-        match ack.await {
-            Ok(_) => acked += 1,
+    for row in &rows {
+        match publish_one(&s.js, row).await {
+            Ok(()) => acked = Some(row),
             Err(e) => {
-                failure = Some(PublishFailure::Publish(e.to_string()));
+                failure = Some((row, e));
                 break;
             }
         }
     }
-    // What was acknowledged goes, even if a later one failed (it is sent
-    // again; JetStream and consumers drop a repeat by its id).
-    if let Some(last) = acked.checked_sub(1).and_then(|i| rows.get(i)) {
+    let done = acked.map_or(0, |last| {
+        rows.iter().take_while(|r| r.id <= last.id).count()
+    });
+    if let Some(last) = acked {
         st.storage.outbox_delete(last.id).await?;
-        status.published.fetch_add(acked as u64, Relaxed);
+        status.published.fetch_add(done as u64, Relaxed);
         status
             .last_ack_ms
             .store(chrono::Utc::now().timestamp_millis(), Relaxed);
     }
-    match failure {
-        Some(e) => Err(e),
-        None => Ok(acked),
+    let Some((row, e)) = failure else {
+        return Ok(done);
+    };
+    let PublishFailure::Refused(reason) = &e else {
+        return Err(e);
+    };
+    // The same event refused again: after a few, it is set aside so the
+    // events behind it flow on (a refusal is about this one message).
+    let tries = match refused {
+        Some(r) if r.outbox_id == row.id => r.tries + 1,
+        _ => 1,
+    };
+    if tries < DEAD_LETTER_AFTER {
+        *refused = Some(Refused {
+            outbox_id: row.id,
+            tries,
+        });
+        return Err(e);
+    }
+    *refused = None;
+    st.storage
+        .outbox_dead_letter(row.id, reason.clone())
+        .await?;
+    status.dead_letters.fetch_add(1, Relaxed);
+    tracing::error!(
+        event_id = %row.event_id,
+        subject = %row.subject,
+        "JetStream refused an event {tries} times ({reason}): moved to the table \
+         event_dead_letters (docs/EVENTS.md); the events after it are published"
+    );
+    Ok(done + 1)
+}
+
+/// Publishes one event and waits for JetStream's acknowledgement.
+async fn publish_one(js: &jetstream::Context, row: &OutboxRow) -> Result<(), PublishFailure> {
+    let message = PublishMessage::build()
+        .payload(row.payload.clone().into())
+        .message_id(row.event_id.as_str());
+    let ack = js
+        .send_publish(row.subject.clone(), message)
+        .await
+        .map_err(classify)?;
+    ack.await.map_err(classify)?;
+    Ok(())
+}
+
+/// A refusal JetStream will repeat for this message (too large, invalid,
+/// or an API error answering the request) versus a failure of the way
+/// there (timeout, connection), which a retry can cure. A permission
+/// refusal by the NATS server gets no answer: it looks like a timeout.
+fn classify(e: PublishError) -> PublishFailure {
+    use async_nats::jetstream::context::PublishErrorKind as Kind;
+    let api_refusal = std::error::Error::source(&e)
+        .and_then(|s| s.downcast_ref::<jetstream::Error>())
+        .is_some_and(|api| (400..500).contains(&api.code()));
+    if e.kind() == Kind::MaxPayloadExceeded || api_refusal {
+        PublishFailure::Refused(e.to_string())
+    } else {
+        PublishFailure::Publish(e.to_string())
     }
 }
 
 async fn connect(url: &str) -> Result<Session, PublishFailure> {
-    let client = async_nats::ConnectOptions::new()
+    let target = NatsTarget::parse(url).map_err(PublishFailure::Connect)?;
+    let mut options = async_nats::ConnectOptions::new()
         .name("shopsync-server")
-        .connection_timeout(CONNECT_TIMEOUT)
-        .connect(url)
+        .connection_timeout(CONNECT_TIMEOUT);
+    if let Some((user, password)) = target.user_and_password {
+        options = options.user_and_password(user, password);
+    }
+    let client = options
+        .connect(target.addr)
         .await
         .map_err(|e| PublishFailure::Connect(e.to_string()))?;
     let mut js = jetstream::new(client.clone());

@@ -727,6 +727,11 @@ impl Storage for SqliteStorage {
             .await
     }
 
+    async fn outbox_dead_letter(&self, id: i64, error: String) -> StorageResult<()> {
+        self.write(move |conn| crate::sqlite_outbox::dead_letter(conn, id, &error))
+            .await
+    }
+
     async fn outbox_backlog(&self) -> StorageResult<OutboxBacklog> {
         self.read(crate::sqlite_outbox::backlog).await
     }

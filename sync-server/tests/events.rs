@@ -249,3 +249,79 @@ fn a_nats_url_that_is_not_one_is_refused_at_start() {
         "a clear refusal: {err}"
     );
 }
+
+/// An event JetStream refuses for good (here: every event is over the
+/// stream's `max_msg_size`) is tried a few times, then set aside in
+/// `event_dead_letters` with the refusal, so the outbox drains; the
+/// documented replay publishes it once the stream accepts it.
+#[test]
+fn an_event_jetstream_refuses_goes_to_the_dead_letters_and_can_be_replayed() {
+    if skip_without_nats() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let nats = NatsServer::start();
+    let create = |max_message_size: i32| {
+        let url = nats.url();
+        common::block_on(async move {
+            let js = jetstream::new(async_nats::connect(&url).await.unwrap());
+            let config = jetstream::stream::Config {
+                name: "SHOPSYNC".into(),
+                subjects: vec!["shopsync.>".into()],
+                max_message_size,
+                ..Default::default()
+            };
+            if js.get_stream("SHOPSYNC").await.is_ok() {
+                js.update_stream(config).await.unwrap();
+            } else {
+                js.create_stream(config).await.unwrap();
+            }
+        });
+    };
+    create(16);
+    let db = dir.path().join("server.db");
+    let server = Server::start_sqlite_with(&db, &["--nats", &nats.url()]);
+    let (_, code) = server.create_store("Corner Shop");
+    let a_path = dir.path().join("a.db");
+    drop(first_till(&a_path, 20));
+    let mut a = enrol(&a_path, &server, &code, None);
+    let store = a.info().store_id.clone();
+    let till = a.info().till_id.clone();
+    let sale = sell(&mut a, 1, 2);
+    sync(&mut a).unwrap();
+
+    wait_for("both events are set aside", || {
+        metric(&server.url, "shopsync_events_dead_letters_total") == 2.0
+    });
+    assert_eq!(metric(&server.url, "shopsync_events_outbox"), 0.0);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let dead: Vec<(String, String)> = conn
+        .prepare("SELECT event_id, error FROM event_dead_letters ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let ids: Vec<&str> = dead.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, sale_ids(&store, &till, &sale));
+    assert!(
+        dead.iter().all(|(_, e)| e.contains("maximum")),
+        "the refusal is kept: {dead:?}"
+    );
+
+    // The stream takes them now: the replay of docs/EVENTS.md.
+    create(-1);
+    conn.execute_batch(
+        "BEGIN IMMEDIATE;
+         INSERT OR IGNORE INTO event_outbox (event_id, subject, payload, created_ms)
+           SELECT event_id, subject, payload, created_ms FROM event_dead_letters ORDER BY id;
+         DELETE FROM event_dead_letters; COMMIT;",
+    )
+    .unwrap();
+    let events = common::block_on(read_events(nats.url(), store.clone(), 2));
+    let ids: Vec<String> = dedup(&events)
+        .iter()
+        .map(|(_, e)| e["event_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, sale_ids(&store, &till, &sale));
+}
