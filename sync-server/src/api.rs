@@ -470,10 +470,18 @@ async fn sync<S: Storage>(
         let doc_ids: Vec<String> = v.batch.iter().map(|d| d.doc_id.clone()).collect();
         st.metrics.changes_received.fetch_add(received, Relaxed);
         // Events (with --nats) only for a request that passed everything
-        // else; the store queues those of the changes new to it.
+        // else, and for changes the server does not have yet; the store
+        // queues those of the changes new to it.
         let (batch, events) = if st.events.is_some() {
+            let hashes = v
+                .batch
+                .iter()
+                .filter(|d| d.doc_id.contains("/ledger/"))
+                .map(|d| (d.doc_id.clone(), d.changes.iter().map(|c| c.hash).collect()))
+                .collect();
+            let known = st.storage.known_changes(store_pk, hashes).await?;
             tokio::task::spawn_blocking(move || {
-                crate::events::derive(&v.batch).map(|events| (v.batch, events))
+                crate::events::derive(&v.batch, &known).map(|events| (v.batch, events))
             })
             .await
             .map_err(|e| ApiError::Internal(e.to_string()))??

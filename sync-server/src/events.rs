@@ -7,6 +7,8 @@
 //! `product.sold` (one per sale line). Stock, catalog and order events are
 //! planned (docs/EVENTS.md).
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 use shopsync_core::ids::DocId;
 use shopsync_core::records::{Record, SaleRecord};
@@ -100,11 +102,16 @@ pub const MAX_REQUEST_EVENT_BYTES: usize = 64 * 1024 * 1024;
 /// bytes (within the request's budget, as it was), so only the events are
 /// held, up to `MAX_REQUEST_EVENT_BYTES`. Records that do not decode are
 /// skipped (validation refused those already).
-pub fn derive(batch: &[DocBatch]) -> Result<Vec<OutboxEvent>, ApiError> {
-    derive_within(batch, MAX_REQUEST_EVENT_BYTES)
+/// Changes in `known` (the server has them) are skipped: they queue nothing.
+pub fn derive(batch: &[DocBatch], known: &HashSet<[u8; 32]>) -> Result<Vec<OutboxEvent>, ApiError> {
+    derive_within(batch, known, MAX_REQUEST_EVENT_BYTES)
 }
 
-pub(crate) fn derive_within(batch: &[DocBatch], cap: usize) -> Result<Vec<OutboxEvent>, ApiError> {
+pub(crate) fn derive_within(
+    batch: &[DocBatch],
+    known: &HashSet<[u8; 32]>,
+    cap: usize,
+) -> Result<Vec<OutboxEvent>, ApiError> {
     let mut out = Vec::new();
     let mut bytes = 0usize;
     let mut budget = UploadBudget::default();
@@ -116,6 +123,9 @@ pub(crate) fn derive_within(batch: &[DocBatch], cap: usize) -> Result<Vec<Outbox
             continue;
         };
         for (i, c) in doc.changes.iter().enumerate() {
+            if known.contains(&c.hash) {
+                continue;
+            }
             let change = budget.decode(&id, i, &c.bytes)?;
             for record in shopsync_core::validate::ledger_items(&change)
                 .into_iter()
@@ -332,18 +342,22 @@ mod tests {
     #[test]
     fn a_request_past_the_event_bytes_cap_is_refused_with_413() {
         let batch = [sale_batch(&sale())];
-        let events = derive_within(&batch, MAX_REQUEST_EVENT_BYTES).unwrap();
+        let none = HashSet::new();
+        let events = derive_within(&batch, &none, MAX_REQUEST_EVENT_BYTES).unwrap();
         assert_eq!(events.len(), 3);
         assert_eq!(events[0].event_id, "s/t/sale/s1");
         let bytes: usize = events
             .iter()
             .map(|e| e.payload.len() + e.event_id.len() + e.subject.len())
             .sum();
-        assert!(derive_within(&batch, bytes).is_ok(), "at the cap");
-        let refused = derive_within(&batch, bytes - 1).unwrap_err();
+        assert!(derive_within(&batch, &none, bytes).is_ok(), "at the cap");
+        let refused = derive_within(&batch, &none, bytes - 1).unwrap_err();
         assert!(
             matches!(&refused, ApiError::ChangeTooLarge(m) if m.contains("bytes of events")),
             "{refused:?}"
         );
+        // A change the server has already derives nothing (and costs nothing).
+        let known = HashSet::from([batch[0].changes[0].hash]);
+        assert_eq!(derive_within(&batch, &known, 0).unwrap(), []);
     }
 }

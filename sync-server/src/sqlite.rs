@@ -727,6 +727,15 @@ impl Storage for SqliteStorage {
             .await
     }
 
+    async fn known_changes(
+        &self,
+        store_pk: i64,
+        hashes: Vec<(String, Vec<[u8; 32]>)>,
+    ) -> StorageResult<HashSet<[u8; 32]>> {
+        self.read(move |conn| crate::sqlite_outbox::known_changes(conn, store_pk, &hashes))
+            .await
+    }
+
     async fn outbox_dead_letter(&self, id: i64, error: String) -> StorageResult<()> {
         self.write(move |conn| crate::sqlite_outbox::dead_letter(conn, id, &error))
             .await

@@ -2,7 +2,7 @@
 //! queued inside `store_changes`' transaction, read and deleted by the
 //! publisher.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -16,6 +16,33 @@ pub(crate) fn by_change(events: Vec<OutboxEvent>) -> HashMap<[u8; 32], Vec<Outbo
         out.entry(e.change_hash).or_default().push(e);
     }
     out
+}
+
+/// The changes of `hashes` (per document id) the store already has.
+pub(crate) fn known_changes(
+    conn: &Connection,
+    store_pk: i64,
+    hashes: &[(String, Vec<[u8; 32]>)],
+) -> StorageResult<HashSet<[u8; 32]>> {
+    let mut find_doc =
+        conn.prepare_cached("SELECT pk FROM documents WHERE doc_id = ?1 AND store_pk = ?2")?;
+    let mut exists =
+        conn.prepare_cached("SELECT 1 FROM changes WHERE doc_pk = ?1 AND hash = ?2")?;
+    let mut known = HashSet::new();
+    for (doc_id, doc_hashes) in hashes {
+        let Some(doc_pk) = find_doc
+            .query_row(params![doc_id, store_pk], |r| r.get::<_, i64>(0))
+            .optional()?
+        else {
+            continue;
+        };
+        for hash in doc_hashes {
+            if exists.exists(params![doc_pk, hash.as_slice()])? {
+                known.insert(*hash);
+            }
+        }
+    }
+    Ok(known)
 }
 
 /// Queues `events` (in the caller's transaction). An event id already

@@ -415,6 +415,17 @@ pub trait Storage: Send + Sync + 'static {
         }
     }
 
+    /// Which of `hashes` (per document id) the store has already: their
+    /// events are not derived again (a backend without an outbox: none).
+    fn known_changes(
+        &self,
+        store_pk: i64,
+        hashes: Vec<(String, Vec<[u8; 32]>)>,
+    ) -> impl Future<Output = StorageResult<HashSet<[u8; 32]>>> + Send {
+        let _ = (store_pk, hashes);
+        async { Ok(HashSet::new()) }
+    }
+
     /// Up to `limit` queued events with an outbox id above `after`, oldest
     /// first.
     fn outbox_batch(
