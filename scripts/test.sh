@@ -32,6 +32,11 @@ for f in sync-server/tests/*.rs; do
 done
 scripts/with-postgres.sh cargo test --locked -p shopsync-server --lib "${pg_tests[@]}"
 
+# The server's events to NATS JetStream (nats-server from Debian's packages
+# if missing; the test starts, stops and restarts its own on a free port).
+say "the server's events through NATS JetStream, across a NATS outage"
+scripts/with-nats.sh cargo test --locked -p shopsync-server --test events
+
 # A customer's whole way with the real binaries: server, two tills, two
 # customer devices; exits non-zero on any mismatch.
 say "the customer demo: server, two tills, a customer's two devices"

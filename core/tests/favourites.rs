@@ -221,3 +221,33 @@ fn a_grid_an_older_version_kept_is_shown_after_the_upgrade() -> R {
     verify_clean(&s)?;
     Ok(())
 }
+
+#[test]
+fn a_merge_hands_the_star_on_and_an_archived_favourite_can_be_taken_off() -> R {
+    let dir = tempfile::tempdir()?;
+    let mut s = shop(dir.path())?;
+    s.add_favourite("COFFEE", None)?;
+    s.add_favourite("TEA", None)?;
+    // CAKE is merged into BUN: BUN had no place, it takes CAKE's.
+    s.add_favourite("CAKE", Some(1))?;
+    let (bun, cake) = (s.product("BUN")?.id, s.product("CAKE")?.id);
+    s.merge_products(&bun, &cake)?;
+    assert_eq!(grid(&s)?, vec!["BUN", "COFFEE", "TEA"]);
+    // An archived favourite leaves the grid and can still be taken off it.
+    s.archive_product("TEA")?;
+    assert_eq!(grid(&s)?, vec!["BUN", "COFFEE"]);
+    s.remove_favourite("TEA")?;
+    s.edit_product(
+        "TEA",
+        ProductEdit {
+            active: Some(true),
+            ..ProductEdit::default()
+        },
+    )?;
+    assert_eq!(
+        grid(&s)?,
+        vec!["BUN", "COFFEE"],
+        "restored without its star"
+    );
+    verify_clean(&s)
+}

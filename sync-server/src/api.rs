@@ -116,9 +116,18 @@ const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 /// `/healthz` says the process answers; `/readyz` says it can serve: its
 /// database opens and reads within [`READY_TIMEOUT`]. A load balancer
 /// sends no requests to an instance answering 503.
-async fn readyz<S: Storage>(State(st): State<Arc<AppState<S>>>) -> Result<&'static str, ApiError> {
+///
+/// With `--nats` a second line tells NATS's state; the instance stays ready
+/// while NATS is down (syncs work; events wait in the outbox).
+async fn readyz<S: Storage>(State(st): State<Arc<AppState<S>>>) -> Result<String, ApiError> {
     let why = match tokio::time::timeout(READY_TIMEOUT, st.storage.ready()).await {
-        Ok(Ok(())) => return Ok("ready\n"),
+        Ok(Ok(())) => {
+            return Ok(match &st.events {
+                None => "ready\n".to_string(),
+                Some(e) if e.connected.load(Relaxed) => "ready\nnats: connected\n".to_string(),
+                Some(_) => "ready\nnats: not connected (events wait in the outbox)\n".to_string(),
+            });
+        }
         Ok(Err(e)) => format!("the database: {e}"),
         Err(_) => format!(
             "the database did not answer within {} s",
@@ -171,6 +180,10 @@ async fn metrics<S: Storage>(State(st): State<Arc<AppState<S>>>) -> Result<Respo
     let t = st.storage.totals().await?;
     let mut body = st.metrics.render(t.documents, t.changes, t.devices);
     st.deriver.stats.render(&mut body);
+    if let Some(events) = &st.events {
+        let backlog = st.storage.outbox_backlog().await?;
+        events.render(&mut body, backlog, chrono::Utc::now().timestamp_millis());
+    }
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response())
 }
 
@@ -456,7 +469,33 @@ async fn sync<S: Storage>(
         check_quotas(&st, &device, &v.batch).await?;
         let doc_ids: Vec<String> = v.batch.iter().map(|d| d.doc_id.clone()).collect();
         st.metrics.changes_received.fetch_add(received, Relaxed);
-        let stored = st.storage.store_changes(store_pk, v.batch).await?;
+        // Events (with --nats) only for a request that passed everything
+        // else, and for changes the server does not have yet; the store
+        // queues those of the changes new to it.
+        let (batch, events) = if st.events.is_some() {
+            let hashes = v
+                .batch
+                .iter()
+                .filter(|d| d.doc_id.contains("/ledger/"))
+                .map(|d| (d.doc_id.clone(), d.changes.iter().map(|c| c.hash).collect()))
+                .collect();
+            let known = st.storage.known_changes(store_pk, hashes).await?;
+            tokio::task::spawn_blocking(move || {
+                crate::events::derive(&v.batch, &known).map(|events| (v.batch, events))
+            })
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))??
+        } else {
+            (v.batch, Vec::new())
+        };
+        let queued = !events.is_empty();
+        let stored = st
+            .storage
+            .store_changes_with_events(store_pk, batch, events)
+            .await?;
+        if let (true, Some(events)) = (queued, &st.events) {
+            events.wake.notify_one();
+        }
         st.metrics
             .changes_stored
             .fetch_add(stored.new_changes, Relaxed);

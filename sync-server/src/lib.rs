@@ -10,9 +10,11 @@ pub mod customer_sync;
 pub mod customers;
 pub mod enrolment;
 pub mod error;
+pub mod events;
 pub mod guard;
 pub mod metrics;
 pub mod migrate_storage;
+pub mod nats_url;
 pub mod notice_bus;
 pub mod notices;
 pub mod postgres;
@@ -20,10 +22,12 @@ mod postgres_customers;
 mod postgres_docs;
 mod postgres_enrolment;
 pub mod public_derive;
+pub mod publisher;
 pub mod restore;
 pub mod sqlite;
 mod sqlite_customers;
 mod sqlite_docs;
+mod sqlite_outbox;
 pub mod storage;
 pub mod tls_reload;
 pub mod upload_budget;
@@ -68,6 +72,8 @@ pub struct ServeOptions {
     pub public_dir: Option<PathBuf>,
     /// Serve the customer's web app at `/` (web_app.rs).
     pub web_app: bool,
+    /// Publish events to this NATS server (`nats://…`; docs/EVENTS.md).
+    pub nats: Option<String>,
 }
 
 impl Default for ServeOptions {
@@ -83,6 +89,7 @@ impl Default for ServeOptions {
             guard: guard::GuardOptions::default(),
             public_dir: None,
             web_app: true,
+            nats: None,
         }
     }
 }
@@ -203,6 +210,8 @@ pub struct AppState<S: Storage> {
     // -- hostile bodies --
     pub streams: guard::StreamSlots,
     pub daily_bytes: guard::DailyBytes,
+    /// The event publisher's state, with `--nats` (publisher.rs).
+    pub events: Option<publisher::Status>,
 }
 
 /// The state every handler shares. `shutdown` turning true ends notice
@@ -219,6 +228,7 @@ pub fn app_state<S: Storage>(
         metrics: metrics::Metrics::default(),
         notices,
         deriver: public_derive::Deriver::new(options.public_dir.clone()),
+        events: options.nats.as_ref().map(|_| publisher::Status::default()),
         limiter: Limiter::new(options.enrol_attempts_per_minute),
         signups: Limiter::new(options.signups_per_minute),
         options,
@@ -273,6 +283,9 @@ pub async fn serve_with_metrics<S: Storage>(
             state.notices.clone(),
             state.shutdown.clone(),
         ));
+    }
+    if let Some(url) = state.options.nats.clone() {
+        tokio::spawn(publisher::run(state.clone(), url));
     }
     if let Some(ml) = metrics_listener {
         ml.set_nonblocking(true).map_err(ServeError::Listener)?;

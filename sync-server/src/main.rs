@@ -180,6 +180,12 @@ struct ServeArgs {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     no_web_app: bool,
+    /// Publish events (sales …) to this NATS server's JetStream, e.g.
+    /// nats://127.0.0.1:4222 (docs/EVENTS.md). SQLite storage only for now.
+    /// Credentials in the URL (nats://user:password@host) are sent with
+    /// NATS' user/password authentication and never logged.
+    #[arg(long, env = "SHOPSYNC_NATS", hide_env_values = true)]
+    nats: Option<String>,
 }
 
 impl std::fmt::Debug for ServeArgs {
@@ -202,6 +208,8 @@ impl std::fmt::Debug for ServeArgs {
             .field("signups_per_minute", &self.signups_per_minute)
             .field("public_dir", &self.public_dir)
             .field("no_web_app", &self.no_web_app)
+            // A URL may carry a user and password.
+            .field("nats", &self.nats.as_ref().map(|_| "<set>"))
             .finish()
     }
 }
@@ -429,6 +437,18 @@ async fn run_with<S: Storage>(
         Cmd::Restore { .. } | Cmd::MigrateStorage { .. } => Ok(()),
         Cmd::Serve(args) => {
             tracing::info!(db = %label, config = ?args, "starting");
+            let nats = args.nats.clone().filter(|u| !u.is_empty());
+            if let Some(url) = &nats {
+                // Refused now, not retried forever by the publisher. (The
+                // error names no URL: it may carry a password.)
+                shopsync_server::nats_url::NatsTarget::parse(url)
+                    .map_err(|e| anyhow::anyhow!("--nats is not a NATS server URL: {e}"))?;
+            }
+            if nats.is_some() && !storage.keeps_outbox() {
+                anyhow::bail!(
+                    "--nats needs the SQLite storage for now: the PostgreSQL storage keeps no event outbox yet (docs/EVENTS.md)"
+                );
+            }
             let listener = std::net::TcpListener::bind(&args.listen)
                 .with_context(|| format!("cannot listen on {}", args.listen))?;
             let addr = listener.local_addr()?;
@@ -474,6 +494,7 @@ async fn run_with<S: Storage>(
                 public_dir: Some(args.public_dir.unwrap_or(default_public)),
                 signups_per_minute: args.signups_per_minute,
                 web_app: !args.no_web_app,
+                nats,
                 ..ServeOptions::default()
             };
             shopsync_server::serve_with_metrics(

@@ -175,6 +175,31 @@ struct Source {
     conn: Arc<Mutex<Connection>>,
 }
 
+/// Events not yet published (docs/EVENTS.md) have nowhere to go: the
+/// PostgreSQL storage keeps no outbox yet. Refused rather than dropped.
+fn unpublished_events(conn: &Connection) -> StorageResult<()> {
+    let count = |table: &str| -> StorageResult<i64> {
+        Ok(conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
+    };
+    let waiting = count("event_outbox")?;
+    let dead = count("event_dead_letters")?;
+    if waiting > 0 {
+        return Err(StorageError::Conflict(format!(
+            "{waiting} events wait in the outbox to be published to NATS, and the PostgreSQL \
+             storage keeps no outbox: run the server with --nats until shopsync_events_outbox \
+             is 0, then migrate (docs/EVENTS.md)"
+        )));
+    }
+    if dead > 0 {
+        return Err(StorageError::Conflict(format!(
+            "{dead} events JetStream refused are kept in event_dead_letters, and the PostgreSQL \
+             storage keeps no such table: export them and delete the rows, then migrate \
+             (docs/EVENTS.md, \"Dead letters\")"
+        )));
+    }
+    Ok(())
+}
+
 fn backend<E: std::fmt::Display>(e: E) -> StorageError {
     StorageError::Backend(e.to_string())
 }
@@ -195,6 +220,7 @@ impl Source {
         // Waits for a running server's write in progress, then keeps every
         // other writer out until the file is marked.
         conn.execute_batch("BEGIN IMMEDIATE")?;
+        unpublished_events(&conn)?;
         Ok(Source {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -542,6 +568,11 @@ mod tests {
             .and_then(|rows| rows.collect())
             .unwrap_or_else(|e| panic!("{e}"));
         for name in &names {
+            // Events not yet published (docs/EVENTS.md): PostgreSQL keeps
+            // no outbox yet; a file with any is refused (test below).
+            if name == "event_outbox" || name == "event_dead_letters" {
+                continue;
+            }
             let Some((_, columns)) = TABLES.iter().find(|(t, _)| t == name) else {
                 panic!("table {name} is not copied by migrate-storage");
             };
@@ -559,5 +590,43 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_file_with_events_not_yet_published_is_refused() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("server.db");
+        drop(SqliteStorage::open(&path).unwrap_or_else(|e| panic!("{e}")));
+        assert!(Source::open(&path).is_ok(), "an empty outbox moves");
+
+        let conn = Connection::open(&path).unwrap_or_else(|e| panic!("{e}"));
+        conn.execute(
+            "INSERT INTO event_outbox (event_id, subject, payload, created_ms) \
+             VALUES ('e', 'shopsync.s.sale.recorded', '{}', 0)",
+            [],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let refused = Source::open(&path).err().map(|e| e.to_string());
+        let e = refused.unwrap_or_default();
+        assert!(
+            e.contains("1 events wait in the outbox") && e.contains("--nats"),
+            "{e}"
+        );
+
+        // Dead letters are refused too; nothing was changed by refusing.
+        conn.execute_batch(
+            "INSERT INTO event_dead_letters SELECT id, event_id, subject, payload, created_ms, \
+             'too large', 0 FROM event_outbox; DELETE FROM event_outbox",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let e = Source::open(&path)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("event_dead_letters"), "{e}");
+        let kept: i64 = conn
+            .query_row("SELECT count(*) FROM event_dead_letters", [], |r| r.get(0))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(kept, 1);
     }
 }

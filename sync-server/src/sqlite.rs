@@ -368,7 +368,19 @@ impl Storage for SqliteStorage {
     }
 
     async fn store_changes(&self, store_pk: i64, batch: Vec<DocBatch>) -> StorageResult<Stored> {
+        self.store_changes_with_events(store_pk, batch, Vec::new())
+            .await
+    }
+
+    async fn store_changes_with_events(
+        &self,
+        store_pk: i64,
+        batch: Vec<DocBatch>,
+        events: Vec<crate::events::OutboxEvent>,
+    ) -> StorageResult<Stored> {
         self.write(move |conn| {
+            // events for other systems: queued with the new changes they come from.
+            let mut events = crate::sqlite_outbox::by_change(events);
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let mut out = Stored::default();
             {
@@ -467,6 +479,9 @@ impl Storage for SqliteStorage {
                         if inserted == 0 {
                             out.known_changes += 1;
                             continue;
+                        }
+                        if let Some(queued) = events.remove(&change.hash) {
+                            crate::sqlite_outbox::queue(&tx, &queued)?;
                         }
                         for dep in &change.deps {
                             heads.remove(dep);
@@ -696,6 +711,38 @@ impl Storage for SqliteStorage {
     ) -> StorageResult<Vec<StoreRow>> {
         self.read(move |conn| crate::sqlite_docs::published_shops(conn, search.as_deref(), limit))
             .await
+    }
+
+    fn keeps_outbox(&self) -> bool {
+        true
+    }
+
+    async fn outbox_batch(&self, after: i64, limit: u32) -> StorageResult<Vec<OutboxRow>> {
+        self.read(move |conn| crate::sqlite_outbox::batch(conn, after, limit))
+            .await
+    }
+
+    async fn outbox_delete(&self, upto: i64) -> StorageResult<()> {
+        self.write(move |conn| crate::sqlite_outbox::delete(conn, upto))
+            .await
+    }
+
+    async fn known_changes(
+        &self,
+        store_pk: i64,
+        hashes: Vec<(String, Vec<[u8; 32]>)>,
+    ) -> StorageResult<HashSet<[u8; 32]>> {
+        self.read(move |conn| crate::sqlite_outbox::known_changes(conn, store_pk, &hashes))
+            .await
+    }
+
+    async fn outbox_dead_letter(&self, id: i64, error: String) -> StorageResult<()> {
+        self.write(move |conn| crate::sqlite_outbox::dead_letter(conn, id, &error))
+            .await
+    }
+
+    async fn outbox_backlog(&self) -> StorageResult<OutboxBacklog> {
+        self.read(crate::sqlite_outbox::backlog).await
     }
 
     async fn customers_scope(&self) -> StorageResult<StoreRow> {

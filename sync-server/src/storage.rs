@@ -402,6 +402,75 @@ pub trait Storage: Send + Sync + 'static {
     fn notice_listener(&self) -> Option<crate::notice_bus::Listener> {
         None
     }
+
+    // -- events for other systems (docs/EVENTS.md): the outbox --
+
+    /// Whether this backend keeps an event outbox (`--nats` needs one).
+    fn keeps_outbox(&self) -> bool {
+        false
+    }
+
+    /// Like `store_changes`, and queues `events` in the outbox in the same
+    /// transaction: those whose change is new to the server.
+    fn store_changes_with_events(
+        &self,
+        store_pk: i64,
+        batch: Vec<DocBatch>,
+        events: Vec<crate::events::OutboxEvent>,
+    ) -> impl Future<Output = StorageResult<Stored>> + Send {
+        async move {
+            if !events.is_empty() {
+                return Err(StorageError::Backend(
+                    "this storage backend keeps no event outbox".into(),
+                ));
+            }
+            self.store_changes(store_pk, batch).await
+        }
+    }
+
+    /// Which of `hashes` (per document id) the store has already: their
+    /// events are not derived again (a backend without an outbox: none).
+    fn known_changes(
+        &self,
+        store_pk: i64,
+        hashes: Vec<(String, Vec<[u8; 32]>)>,
+    ) -> impl Future<Output = StorageResult<HashSet<[u8; 32]>>> + Send {
+        let _ = (store_pk, hashes);
+        async { Ok(HashSet::new()) }
+    }
+
+    /// Up to `limit` queued events with an outbox id above `after`, oldest
+    /// first.
+    fn outbox_batch(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> impl Future<Output = StorageResult<Vec<OutboxRow>>> + Send {
+        let _ = (after, limit);
+        async { Ok(Vec::new()) }
+    }
+
+    /// Removes the events up to outbox id `upto` (JetStream acknowledged them).
+    fn outbox_delete(&self, upto: i64) -> impl Future<Output = StorageResult<()>> + Send {
+        let _ = upto;
+        async { Ok(()) }
+    }
+
+    /// Moves the event with outbox id `id` to the dead letters with
+    /// `error` (JetStream refused it for good), in one transaction.
+    fn outbox_dead_letter(
+        &self,
+        id: i64,
+        error: String,
+    ) -> impl Future<Output = StorageResult<()>> + Send {
+        let _ = (id, error);
+        async { Ok(()) }
+    }
+
+    /// How many events wait (an estimate), and when the oldest was queued (ms).
+    fn outbox_backlog(&self) -> impl Future<Output = StorageResult<OutboxBacklog>> + Send {
+        async { Ok(OutboxBacklog::default()) }
+    }
 }
 
 /// One document's changes after a cursor.
@@ -412,4 +481,24 @@ pub struct DocPage {
     /// The seq of the last change looked at (or `since`).
     pub cursor: u64,
     pub more: bool,
+}
+
+/// An event in the outbox (see [`crate::events::OutboxEvent`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub event_id: String,
+    pub subject: String,
+    pub payload: String,
+    pub created_ms: i64,
+}
+
+/// The outbox's size, for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxBacklog {
+    /// Outbox ids from the oldest to the newest waiting: the number waiting
+    /// unless ids were skipped (cheap to read, unlike `count(*)`).
+    pub events: u64,
+    /// When the oldest waiting event was queued (ms), if any waits.
+    pub oldest_ms: Option<i64>,
 }

@@ -666,6 +666,7 @@ invoice-gross = Brutto
 invoice-net-total = Netto gesamt
 invoice-tax-total = Steuer gesamt
 invoice-total = Gesamt
+invoice-refunded = Erstattet
 drawer-printed = Bericht an den Drucker gesendet.
 drawer-history-heading = Frühere Sitzungen
 drawer-history-none = An diesem Tag wurde keine Sitzung geöffnet oder geschlossen.

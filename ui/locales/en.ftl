@@ -667,6 +667,7 @@ invoice-gross = Gross
 invoice-net-total = Net total
 invoice-tax-total = Tax total
 invoice-total = Total
+invoice-refunded = Refunded
 drawer-printed = Report sent to the printer.
 drawer-history-heading = Past sessions
 drawer-history-none = No session was opened or closed on this day.

@@ -214,6 +214,20 @@ impl Store {
                 barcodes.push(b.clone());
             }
         }
+        // The merged-away product's place on the favourites grid goes to
+        // the kept one, unless that has a place of its own.
+        let favourite = |id: &str| -> Result<Option<i64>> {
+            Ok(self
+                .conn
+                .prepare_cached("SELECT favourite_pos FROM products WHERE id = ?1")?
+                .query_row([id], |r| r.get(0))
+                .optional()?
+                .flatten())
+        };
+        let star = match (favourite(&kept.id)?, favourite(&gone.id)?) {
+            (None, Some(n)) => Some(n),
+            _ => None,
+        };
         let keep_key = format!("{PRODUCT}{}", kept.id);
         let gone_key = format!("{PRODUCT}{}", gone.id);
         let note = format!(
@@ -235,6 +249,13 @@ impl Store {
                     &keep_key,
                     &[("barcodes", Field::Str(barcodes.join(",")))],
                 )?;
+                if let Some(n) = star {
+                    catalog::update_entity(
+                        doc,
+                        &keep_key,
+                        &[(crate::ops::favourites::FIELD, Field::opt_int(Some(n)))],
+                    )?;
+                }
                 Ok(vec![gone_key.clone(), keep_key.clone()])
             })?;
             if on_hand != 0 {

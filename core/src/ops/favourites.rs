@@ -116,10 +116,17 @@ impl Store {
         self.add_favourite(&p.id, Some(pos))
     }
 
-    /// Takes a product off the grid; the others keep their numbers.
+    /// Takes a product off the grid; the others keep their numbers. An
+    /// archived product keeps its number (it would come back with it when
+    /// restored) until it is taken off here.
     pub fn remove_favourite(&mut self, product: &str) -> Result<Vec<Favourite>> {
         let p = self.product_by_ref(product)?;
-        if !numbers(&self.conn)?.iter().any(|(id, _)| *id == p.id) {
+        let numbered: bool = self
+            .conn
+            .prepare_cached("SELECT favourite_pos IS NOT NULL FROM products WHERE id = ?1")?
+            .query_row([&p.id], |r| r.get(0))
+            .unwrap_or(false);
+        if !numbered {
             return Err(CoreError::not_found("favourite", product.trim()));
         }
         self.write_numbers(&[(p.id, None)])
@@ -155,9 +162,15 @@ fn place(grid: &[(String, i64)], at: usize, id: &str) -> Vec<(String, Option<i64
     let after = grid
         .get(at)
         .map_or(before.saturating_add(2 * GAP), |(_, n)| *n);
-    let mid = before + (after - before) / 2;
-    if mid > before && mid < after && mid <= HIGHEST {
-        return vec![(id.to_string(), Some(mid))];
+    // In i128: numbers another device wrote may be anywhere in i64; out of
+    // 0..=HIGHEST they are renumbered rather than placed between.
+    let mid = (i128::from(before) + i128::from(after)) / 2;
+    if before >= 0
+        && mid > i128::from(before)
+        && mid < i128::from(after)
+        && mid <= i128::from(HIGHEST)
+    {
+        return vec![(id.to_string(), Some(mid as i64))];
     }
     let mut order: Vec<&(String, i64)> = grid.iter().collect();
     let own = (id.to_string(), 0);
@@ -207,4 +220,42 @@ pub(crate) fn reproject_if_due(conn: &Connection) -> Result<()> {
     }
     conn.execute("DELETE FROM meta WHERE key = ?1", [REPROJECT_DUE])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grid(numbers: &[i64]) -> Vec<(String, i64)> {
+        numbers
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (format!("p{i}"), *n))
+            .collect()
+    }
+
+    #[test]
+    fn a_place_between_neighbours_takes_their_middle() {
+        assert_eq!(
+            place(&grid(&[1024, 2048]), 1, "new"),
+            vec![("new".to_string(), Some(1536))]
+        );
+    }
+
+    #[test]
+    fn numbers_from_another_device_at_the_ends_of_i64_are_renumbered_not_overflowed() {
+        for numbers in [
+            vec![i64::MIN, i64::MAX],
+            vec![i64::MAX - 1, i64::MAX],
+            vec![-5, 3],
+            vec![HIGHEST, HIGHEST + 10],
+        ] {
+            for at in 0..=numbers.len() {
+                let edits = place(&grid(&numbers), at, "new");
+                let new = edits.iter().find(|(id, _)| id == "new");
+                let n = new.and_then(|(_, n)| *n).unwrap_or(-1);
+                assert!((0..=HIGHEST).contains(&n), "{numbers:?} at {at}: {edits:?}");
+            }
+        }
+    }
 }

@@ -9,6 +9,8 @@
 
 mod db;
 pub use db::*;
+/// nats-server for the events tests (only events.rs uses it).
+pub mod nats;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -73,6 +75,11 @@ impl Server {
     /// (`migrate-storage` moves one there).
     pub fn start_sqlite(db: &Path) -> Server {
         Self::start_db(db, TestDb::sqlite(db), "127.0.0.1:0", &[])
+    }
+
+    /// Like `start_sqlite`, with more `serve` flags.
+    pub fn start_sqlite_with(db: &Path, extra: &[&str]) -> Server {
+        Self::start_db(db, TestDb::sqlite(db), "127.0.0.1:0", extra)
     }
 
     fn start_db(db: &Path, database: TestDb, listen: &str, extra: &[&str]) -> Server {

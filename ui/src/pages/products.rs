@@ -120,12 +120,23 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
     let cats = RwSignal::new(Vec::<Category>::new());
     let cat_filter = RwSignal::new(String::new());
     let favs = RwSignal::new(Vec::<Favourite>::new());
+    // Bumped when the list must be read again after the filter was reset.
+    let filter_reset = RwSignal::new(0u32);
 
     // Categories and favourites (the selects, the column, the stars).
     let load_extras = move || {
         spawn(async move {
             if let Ok(c) = api::categories::list(true).await {
+                // A category archived (here or by sync) while it filters the
+                // list: the select no longer offers it, so show all again.
+                let gone = cat_filter.try_with_untracked(|f| {
+                    !f.is_empty() && !c.iter().any(|x| &x.id == f && !x.archived)
+                });
                 let _ = cats.try_set(c);
+                if gone == Some(true) {
+                    let _ = cat_filter.try_set(String::new());
+                    let _ = filter_reset.try_update(|n| *n += 1);
+                }
             }
             if let Ok(f) = api::categories::favourites().await {
                 let _ = favs.try_set(f);
@@ -189,6 +200,13 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
             }
         });
         load_extras();
+    });
+
+    Effect::new(move |first: Option<()>| {
+        filter_reset.track();
+        if first.is_some() {
+            load();
+        }
     });
 
     let save = move || {

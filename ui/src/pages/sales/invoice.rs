@@ -111,6 +111,11 @@ fn invoice_page(
         .map(|x| (x.store_name, x.receipt_header, x.receipt_footer))
         .unwrap_or_default();
     let rates = per_rate(&s.lines);
+    let number = invoice_number(
+        &s.summary.number,
+        &s.summary.sale_id,
+        &s.summary.same_number,
+    );
     let net: i64 = rates.values().map(|r| r.net).sum();
     view! {
         <div class="invoice" data-testid="invoice">
@@ -121,7 +126,7 @@ fn invoice_page(
                 </div>
                 <div class="invoice-meta">
                     <h1>{tr!("invoice-title")}</h1>
-                    <div class="r-row"><span>{tr!("invoice-number")}</span><span data-testid="invoice-number">{s.summary.number.clone()}</span></div>
+                    <div class="r-row"><span>{tr!("invoice-number")}</span><span data-testid="invoice-number">{number}</span></div>
                     <div class="r-row"><span>{tr!("invoice-date")}</span><span>{local_time(&s.summary.at)}</span></div>
                 </div>
             </div>
@@ -161,9 +166,21 @@ fn invoice_page(
                 <div class="r-row strong"><span>{tr!("invoice-total")}</span><span data-testid="invoice-total">{m(s.summary.total.minor)}</span></div>
                 {s.tenders.iter().map(|t| view! { <div class="r-row"><span>{tender(t.kind)}</span><span>{m(t.amount.minor)}</span></div> }).collect_view()}
                 {(s.change.minor != 0).then(|| view! { <div class="r-row"><span>{tr!("sales-change")}</span><span>{m(s.change.minor)}</span></div> })}
+                {(s.summary.refunded.minor != 0).then(|| view! { <div class="r-row"><span>{tr!("invoice-refunded")}</span><span data-testid="invoice-refunded">{m(-s.summary.refunded.minor)}</span></div> })}
             </div>
             {(!footer.is_empty()).then(|| view! { <div class="pre small invoice-footer">{footer}</div> })}
         </div>
+    }
+}
+
+/// The receipt number, unless another sale of the till has it too (a till
+/// restored from a backup numbered both): an invoice number must be
+/// unique, so the sale's id is added then.
+fn invoice_number(number: &str, sale_id: &str, same_number: &[String]) -> String {
+    if same_number.is_empty() {
+        number.to_string()
+    } else {
+        format!("{number}-{}", sale_id.chars().take(8).collect::<String>())
     }
 }
 
@@ -209,5 +226,14 @@ mod tests {
         );
         assert_eq!(rates.get(&700).map(|r| r.net), Some(100));
         assert_eq!(rates.keys().copied().collect::<Vec<_>>(), vec![700, 2000]);
+    }
+
+    #[test]
+    fn a_number_two_sales_share_gets_the_sale_id_on_the_invoice() {
+        assert_eq!(invoice_number("T1-42", "0198abcd-ef", &[]), "T1-42");
+        assert_eq!(
+            invoice_number("T1-42", "0198abcd-ef", &["other".into()]),
+            "T1-42-0198abcd"
+        );
     }
 }

@@ -66,7 +66,16 @@ pub fn CategoryFilter(
         ctx.data_version.track();
         spawn(async move {
             if let Ok(l) = api::categories::list(false).await {
+                // The chosen category archived (here or by sync): the select
+                // no longer offers it, so the products are no longer
+                // narrowed to it either.
+                let gone =
+                    category.try_with_untracked(|c| !c.is_empty() && !l.iter().any(|x| &x.id == c));
                 let _ = list.try_set(l);
+                if gone == Some(true) {
+                    let _ = category.try_set(String::new());
+                    changed();
+                }
             }
         });
     });

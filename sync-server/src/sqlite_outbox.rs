@@ -1,0 +1,206 @@
+//! The event outbox on SQLite (migration 06-outbox; docs/EVENTS.md):
+//! queued inside `store_changes`' transaction, read and deleted by the
+//! publisher.
+
+use std::collections::{HashMap, HashSet};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::events::OutboxEvent;
+use crate::storage::{OutboxBacklog, OutboxRow, StorageResult};
+
+/// Events grouped by the change they come from, in their order.
+pub(crate) fn by_change(events: Vec<OutboxEvent>) -> HashMap<[u8; 32], Vec<OutboxEvent>> {
+    let mut out: HashMap<[u8; 32], Vec<OutboxEvent>> = HashMap::new();
+    for e in events {
+        out.entry(e.change_hash).or_default().push(e);
+    }
+    out
+}
+
+/// The changes of `hashes` (per document id) the store already has.
+pub(crate) fn known_changes(
+    conn: &Connection,
+    store_pk: i64,
+    hashes: &[(String, Vec<[u8; 32]>)],
+) -> StorageResult<HashSet<[u8; 32]>> {
+    let mut find_doc =
+        conn.prepare_cached("SELECT pk FROM documents WHERE doc_id = ?1 AND store_pk = ?2")?;
+    let mut exists =
+        conn.prepare_cached("SELECT 1 FROM changes WHERE doc_pk = ?1 AND hash = ?2")?;
+    let mut known = HashSet::new();
+    for (doc_id, doc_hashes) in hashes {
+        let Some(doc_pk) = find_doc
+            .query_row(params![doc_id, store_pk], |r| r.get::<_, i64>(0))
+            .optional()?
+        else {
+            continue;
+        };
+        for hash in doc_hashes {
+            if exists.exists(params![doc_pk, hash.as_slice()])? {
+                known.insert(*hash);
+            }
+        }
+    }
+    Ok(known)
+}
+
+/// Queues `events` (in the caller's transaction). An event id already
+/// waiting is not queued twice.
+pub(crate) fn queue(conn: &Connection, events: &[OutboxEvent]) -> StorageResult<()> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO event_outbox (event_id, subject, payload, created_ms) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (event_id) DO NOTHING",
+    )?;
+    for e in events {
+        insert.execute(params![e.event_id, e.subject, e.payload, now])?;
+    }
+    Ok(())
+}
+
+pub(crate) fn batch(conn: &Connection, after: i64, limit: u32) -> StorageResult<Vec<OutboxRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, event_id, subject, payload, created_ms FROM event_outbox
+         WHERE id > ?1 ORDER BY id LIMIT ?2",
+    )?;
+    let rows = stmt
+        .query_map(params![after, limit], |r| {
+            Ok(OutboxRow {
+                id: r.get(0)?,
+                event_id: r.get(1)?,
+                subject: r.get(2)?,
+                payload: r.get(3)?,
+                created_ms: r.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+pub(crate) fn delete(conn: &mut Connection, upto: i64) -> StorageResult<()> {
+    conn.execute("DELETE FROM event_outbox WHERE id <= ?1", [upto])?;
+    Ok(())
+}
+
+/// Moves one event to `event_dead_letters` (migration 07-dead-letters).
+pub(crate) fn dead_letter(conn: &mut Connection, id: i64, error: &str) -> StorageResult<()> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let tx = conn.transaction()?;
+    tx.execute(
+        "INSERT OR REPLACE INTO event_dead_letters
+           (id, event_id, subject, payload, created_ms, error, failed_ms)
+         SELECT id, event_id, subject, payload, created_ms, ?2, ?3
+         FROM event_outbox WHERE id = ?1",
+        params![id, error, now],
+    )?;
+    tx.execute("DELETE FROM event_outbox WHERE id = ?1", [id])?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Read on every `/metrics` scrape, so it touches two index entries only:
+/// the oldest row, and the id range as the count (ids are consecutive
+/// except where an insert was rolled back, so it is an estimate).
+pub(crate) fn backlog(conn: &Connection) -> StorageResult<OutboxBacklog> {
+    let oldest: Option<(i64, i64)> = conn
+        .query_row(
+            "SELECT id, created_ms FROM event_outbox ORDER BY id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((first, oldest_ms)) = oldest else {
+        return Ok(OutboxBacklog::default());
+    };
+    let last: i64 = conn.query_row(
+        "SELECT id FROM event_outbox ORDER BY id DESC LIMIT 1",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(OutboxBacklog {
+        events: (last - first + 1).max(0) as u64,
+        oldest_ms: Some(oldest_ms),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SqliteStorage;
+    use crate::storage::{DocBatch, NewChange, Storage};
+
+    fn change(i: u8, deps: Vec<[u8; 32]>) -> NewChange {
+        NewChange {
+            hash: [i; 32],
+            deps,
+            bytes: vec![i],
+            inflated_len: 1,
+            actor: vec![i],
+            actor_seq: 1,
+        }
+    }
+
+    fn event(hash: u8, id: &str) -> OutboxEvent {
+        OutboxEvent {
+            change_hash: [hash; 32],
+            event_id: id.into(),
+            subject: "shopsync.s.product.sold".into(),
+            payload: format!("{{\"event_id\":\"{id}\"}}"),
+        }
+    }
+
+    fn ids(rows: &[OutboxRow]) -> Vec<&str> {
+        rows.iter().map(|r| r.event_id.as_str()).collect()
+    }
+
+    /// Events are queued with new changes only, in one transaction with
+    /// them: a change stored again queues nothing, a refused batch nothing.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn events_are_queued_with_new_changes_only_and_never_without_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = SqliteStorage::open(&dir.path().join("s.db")).unwrap();
+        assert!(st.keeps_outbox());
+        let store = st.create_store("S".into(), 0).await.unwrap();
+        let doc = |changes| DocBatch {
+            doc_id: format!("store/{}/ledger/t/2026-05", store.store_id),
+            changes,
+        };
+        let events = vec![event(1, "a"), event(1, "b"), event(9, "not-in-batch")];
+        st.store_changes_with_events(store.pk, vec![doc(vec![change(1, vec![])])], events)
+            .await
+            .unwrap();
+        let rows = st.outbox_batch(0, 10).await.unwrap();
+        assert_eq!(ids(&rows), ["a", "b"], "only the stored change's events");
+
+        // The same change again: known, so nothing is queued again.
+        st.store_changes_with_events(
+            store.pk,
+            vec![doc(vec![change(1, vec![])])],
+            vec![event(1, "a"), event(1, "b")],
+        )
+        .await
+        .unwrap();
+        assert_eq!(st.outbox_backlog().await.unwrap().events, 2);
+
+        // A batch refused halfway (a missing dependency after a good
+        // change): neither its changes nor its events are stored.
+        let refused = st
+            .store_changes_with_events(
+                store.pk,
+                vec![doc(vec![change(2, vec![]), change(3, vec![[7; 32]])])],
+                vec![event(2, "c"), event(3, "d")],
+            )
+            .await;
+        assert!(refused.is_err());
+        assert_eq!(ids(&st.outbox_batch(0, 10).await.unwrap()), ["a", "b"]);
+
+        // Published up to "a": "b" waits, and is the oldest.
+        st.outbox_delete(rows[0].id).await.unwrap();
+        let left = st.outbox_batch(0, 10).await.unwrap();
+        assert_eq!(ids(&left), ["b"]);
+        let backlog = st.outbox_backlog().await.unwrap();
+        assert_eq!(backlog.events, 1);
+        assert_eq!(backlog.oldest_ms, Some(left[0].created_ms));
+    }
+}

@@ -1,0 +1,327 @@
+//! Events for other systems (docs/EVENTS.md): a real server with `--nats`
+//! and a real nats-server with JetStream. A till sells; a JetStream consumer
+//! gets the sales' events with the right fields. NATS stops; the till sells
+//! on and syncs (syncs never wait for NATS); NATS starts again on the same
+//! port and store, and every event arrives, each id exactly once after
+//! de-duplication by id, in the order the sales were made.
+//! Runs only with `SHOPSYNC_TEST_NATS` (scripts/with-nats.sh).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::{self, consumer};
+use common::nats::{NatsServer, skip_without_nats};
+use common::*;
+use futures_util::StreamExt;
+
+/// One event as a consumer sees it: its subject and JSON.
+type Received = (String, serde_json::Value);
+
+/// Reads the store's events from the stream's start until `want` distinct
+/// event ids arrived (30 s at most); returns every message, repeats too.
+async fn read_events(url: String, store: String, want: usize) -> Vec<Received> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let client = async_nats::connect(&url).await.unwrap();
+    let js = jetstream::new(client);
+    // The server's publisher creates the stream when it first connects.
+    let stream = loop {
+        match js.get_stream("SHOPSYNC").await {
+            Ok(s) => break s,
+            Err(e) => {
+                assert!(Instant::now() < deadline, "no stream SHOPSYNC: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    let consumer = stream
+        .create_consumer(consumer::pull::Config {
+            filter_subject: format!("shopsync.{store}.>"),
+            deliver_policy: consumer::DeliverPolicy::All,
+            ack_policy: consumer::AckPolicy::None,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    let mut ids = HashSet::new();
+    while ids.len() < want {
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {want} events arrived within 30 s: {out:?}",
+            ids.len()
+        );
+        let mut batch = consumer
+            .fetch()
+            .max_messages(100)
+            .expires(Duration::from_millis(500))
+            .messages()
+            .await
+            .unwrap();
+        while let Some(message) = batch.next().await {
+            let message = message.unwrap();
+            let event: serde_json::Value = serde_json::from_slice(&message.payload).unwrap();
+            ids.insert(event["event_id"].as_str().unwrap().to_string());
+            out.push((message.subject.to_string(), event));
+        }
+    }
+    out
+}
+
+/// The events one after the other with repeats dropped (a consumer's
+/// de-duplication by event id), asserting each one's id is its header's.
+fn dedup(events: &[Received]) -> Vec<Received> {
+    let mut seen = HashSet::new();
+    events
+        .iter()
+        .filter(|(_, e)| seen.insert(e["event_id"].as_str().unwrap().to_string()))
+        .cloned()
+        .collect()
+}
+
+/// The ids a sale's events have, in publishing order (one line each here).
+fn sale_ids(store: &str, till: &str, sale_id: &str) -> [String; 2] {
+    [
+        format!("{store}/{till}/sale/{sale_id}"),
+        format!("{store}/{till}/sale/{sale_id}/line/0"),
+    ]
+}
+
+fn readyz(url: &str) -> String {
+    let resp = json_client().get(format!("{url}/readyz")).send().unwrap();
+    assert_eq!(resp.status(), 200, "/readyz answers ready");
+    resp.text().unwrap()
+}
+
+fn metric(url: &str, name: &str) -> f64 {
+    let text = json_client()
+        .get(format!("{url}/metrics"))
+        .bearer_auth(TEST_METRICS_TOKEN)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .unwrap_or_else(|| panic!("no {name} in /metrics: {text}"))
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn sales_reach_jetstream_once_per_id_across_a_nats_outage() {
+    if skip_without_nats() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut nats = NatsServer::start();
+    let server = Server::start_sqlite_with(&dir.path().join("server.db"), &["--nats", &nats.url()]);
+    let (_, code) = server.create_store("Corner Shop");
+    let a_path = dir.path().join("a.db");
+    drop(first_till(&a_path, 20));
+    let mut a = enrol(&a_path, &server, &code, None);
+    let store = a.info().store_id.clone();
+    let till = a.info().till_id.clone();
+
+    // Two sales, one sync: their events arrive with the right fields.
+    let mut sales = vec![sell(&mut a, 1, 2), sell(&mut a, 2, 1)];
+    sync(&mut a).unwrap();
+    let first = common::block_on(read_events(nats.url(), store.clone(), 4));
+    let first = dedup(&first);
+    let ids: Vec<&str> = first
+        .iter()
+        .map(|(_, e)| e["event_id"].as_str().unwrap())
+        .collect();
+    let expected: Vec<String> = sales
+        .iter()
+        .flat_map(|s| sale_ids(&store, &till, s))
+        .collect();
+    assert_eq!(ids, expected, "the sales' events, in order");
+    let (subject, sold) = &first[1];
+    assert_eq!(subject, &format!("shopsync.{store}.product.sold"));
+    assert_eq!(sold["schema_version"], 1);
+    assert_eq!(sold["type"], "product.sold");
+    assert_eq!(sold["store_id"], store.as_str());
+    assert_eq!(sold["till_id"], till.as_str());
+    assert_eq!(sold["sale_id"], sales[0].as_str());
+    assert_eq!(sold["sku"], "P");
+    assert_eq!(sold["qty"], 2);
+    assert_eq!(sold["unit_price"], 100);
+    assert_eq!(sold["total"], 200);
+    let (subject, recorded) = &first[2];
+    assert_eq!(subject, &format!("shopsync.{store}.sale.recorded"));
+    assert_eq!(recorded["sale_id"], sales[1].as_str());
+    assert_eq!(recorded["total"], 100);
+    wait_for("the outbox is empty once published", || {
+        metric(&server.url, "shopsync_events_outbox") == 0.0
+    });
+    assert!(readyz(&server.url).contains("nats: connected"));
+
+    // NATS stops: the till sells and syncs on; the events wait.
+    nats.stop();
+    for minute in 3..6 {
+        sales.push(sell(&mut a, minute, 1));
+        sync(&mut a).expect("a sync succeeds while NATS is down");
+    }
+    assert_eq!(
+        metric(&server.url, "shopsync_events_outbox"),
+        6.0,
+        "three sales' events wait in the outbox"
+    );
+    wait_for("/readyz tells NATS is not connected", || {
+        readyz(&server.url).contains("nats: not connected")
+    });
+
+    // NATS is back on the same port and store: everything arrives, each
+    // event id once after de-duplication, in the order of the sales.
+    nats.start_again();
+    let all = common::block_on(read_events(nats.url(), store.clone(), 10));
+    let unique = dedup(&all);
+    let ids: Vec<&str> = unique
+        .iter()
+        .map(|(_, e)| e["event_id"].as_str().unwrap())
+        .collect();
+    let expected: Vec<String> = sales
+        .iter()
+        .flat_map(|s| sale_ids(&store, &till, s))
+        .collect();
+    assert_eq!(ids, expected, "every event once, in order");
+    assert!(
+        all.len() >= unique.len(),
+        "at least once: repeats are allowed, losses are not"
+    );
+    wait_for("the outbox drains after NATS is back", || {
+        metric(&server.url, "shopsync_events_outbox") == 0.0
+    });
+    assert!(metric(&server.url, "shopsync_events_published_total") >= 10.0);
+}
+
+#[test]
+fn a_server_on_postgresql_refuses_nats_for_now() {
+    if skip_without_postgres() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::for_path(&dir.path().join("server"));
+    let out = std::process::Command::new(BIN)
+        .arg("--db")
+        .arg(&db.arg)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--nats",
+            "nats://127.0.0.1:1",
+        ])
+        .env("SHOPSYNC_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the server must not start");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--nats needs the SQLite storage"),
+        "a clear refusal: {err}"
+    );
+}
+
+#[test]
+fn a_nats_url_that_is_not_one_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(BIN)
+        .arg("--db")
+        .arg(dir.path().join("server.db"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--nats",
+            "http://example.invalid",
+        ])
+        .env("SHOPSYNC_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the server must not start");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--nats is not a NATS server URL"),
+        "a clear refusal: {err}"
+    );
+}
+
+/// An event JetStream refuses for good (here: every event is over the
+/// stream's `max_msg_size`) is tried a few times, then set aside in
+/// `event_dead_letters` with the refusal, so the outbox drains; the
+/// documented replay publishes it once the stream accepts it.
+#[test]
+fn an_event_jetstream_refuses_goes_to_the_dead_letters_and_can_be_replayed() {
+    if skip_without_nats() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let nats = NatsServer::start();
+    let create = |max_message_size: i32| {
+        let url = nats.url();
+        common::block_on(async move {
+            let js = jetstream::new(async_nats::connect(&url).await.unwrap());
+            let config = jetstream::stream::Config {
+                name: "SHOPSYNC".into(),
+                subjects: vec!["shopsync.>".into()],
+                max_message_size,
+                ..Default::default()
+            };
+            if js.get_stream("SHOPSYNC").await.is_ok() {
+                js.update_stream(config).await.unwrap();
+            } else {
+                js.create_stream(config).await.unwrap();
+            }
+        });
+    };
+    create(16);
+    let db = dir.path().join("server.db");
+    let server = Server::start_sqlite_with(&db, &["--nats", &nats.url()]);
+    let (_, code) = server.create_store("Corner Shop");
+    let a_path = dir.path().join("a.db");
+    drop(first_till(&a_path, 20));
+    let mut a = enrol(&a_path, &server, &code, None);
+    let store = a.info().store_id.clone();
+    let till = a.info().till_id.clone();
+    let sale = sell(&mut a, 1, 2);
+    sync(&mut a).unwrap();
+
+    wait_for("both events are set aside", || {
+        metric(&server.url, "shopsync_events_dead_letters_total") == 2.0
+    });
+    assert_eq!(metric(&server.url, "shopsync_events_outbox"), 0.0);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let dead: Vec<(String, String)> = conn
+        .prepare("SELECT event_id, error FROM event_dead_letters ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let ids: Vec<&str> = dead.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, sale_ids(&store, &till, &sale));
+    assert!(
+        dead.iter().all(|(_, e)| e.contains("maximum")),
+        "the refusal is kept: {dead:?}"
+    );
+
+    // The stream takes them now: the replay of docs/EVENTS.md.
+    create(-1);
+    conn.execute_batch(
+        "BEGIN IMMEDIATE;
+         INSERT OR IGNORE INTO event_outbox (event_id, subject, payload, created_ms)
+           SELECT event_id, subject, payload, created_ms FROM event_dead_letters ORDER BY id;
+         DELETE FROM event_dead_letters; COMMIT;",
+    )
+    .unwrap();
+    let events = common::block_on(read_events(nats.url(), store.clone(), 2));
+    let ids: Vec<String> = dedup(&events)
+        .iter()
+        .map(|(_, e)| e["event_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, sale_ids(&store, &till, &sale));
+}
