@@ -905,3 +905,31 @@ fn sales_dated_after_today_are_not_a_rate_of_sale() -> R {
     assert_eq!(q.sold_28_days, 3, "only today's 3");
     Ok(())
 }
+
+#[test]
+fn a_negative_cost_from_another_till_is_no_cost() -> R {
+    use shopsync_core::purchase::costs;
+    let dir = tempfile::tempdir()?;
+    let (mut a, _) = shop(dir.path())?;
+    let p = a.product("P")?.id;
+    a.receive(None, &[delivered_at("P", 1, 140)])?;
+    let Record::Receipt(mut odd) = receipt_record("odd", None, &p, 1) else {
+        unreachable!("receipt_record makes a receipt")
+    };
+    odd.lines[0].unit_cost = Some(-10_000_000_000_000);
+    odd.hlc = Some(
+        a.connection()
+            .query_row("SELECT MAX(hlc) FROM stock_movements", [], |r| {
+                r.get::<_, i64>(0)
+            })?
+            + 1_000_000,
+    );
+    a.import_bundle(foreign_ledger(&a, OTHER_TILL, &[Record::Receipt(odd)])?)?;
+    assert_eq!(on_hand(&a, "P")?, 5, "the goods count");
+    assert_eq!(
+        costs::latest(a.connection(), &p)?,
+        Some(140),
+        "the cost does not"
+    );
+    verify_clean(&a)
+}

@@ -1,9 +1,9 @@
 //! Change notices across several server instances on one PostgreSQL
 //! database (docs/OPERATIONS.md, "Several instances").
 //!
-//! A write that stores new changes sends `NOTIFY shopsync_changes` in its
-//! own transaction (postgres.rs), so a notice never announces a rolled-back
-//! write and is delivered only once the changes are visible. Each
+//! A write that stores new changes sends `NOTIFY shopsync_changes` right
+//! after its transaction commits (postgres.rs), so a notice never announces
+//! a rolled-back write and arrives only once the changes are visible. Each
 //! PostgreSQL-backed instance runs [`run`]: one dedicated connection that
 //! `LISTEN`s and feeds the instance's in-process broadcast channel, which the
 //! notice streams (notices.rs) read.
@@ -37,6 +37,9 @@ pub const APPLICATION_NAME: &str = "shopsync-notice-listener";
 /// Reconnect delays: doubling from the first to the last.
 const BACKOFF_FIRST: Duration = Duration::from_millis(250);
 const BACKOFF_MAX: Duration = Duration::from_secs(10);
+/// Listening this long counts as a working connection (the backoff starts
+/// again from the first delay).
+const STEADY: Duration = Duration::from_secs(30);
 
 /// The listening connection is checked this often with a query (a link
 /// that died silently is noticed within a check plus its timeout).
@@ -109,13 +112,18 @@ pub async fn run(
 ) {
     let mut delay = BACKOFF_FIRST;
     loop {
+        let started = std::time::Instant::now();
         let listened = tokio::select! {
             r = listen(&listener, &notices) => r,
             _ = shutdown.wait_for(|s| *s) => return,
         };
         match listened {
-            // It listened for a while: start the backoff again.
-            Ok(()) => delay = BACKOFF_FIRST,
+            // It listened for a while: start the backoff again. A
+            // connection cut right after LISTEN (a proxy that drops it, a
+            // pooler that cannot LISTEN) keeps backing off: each reconnect
+            // tells every stream to sync.
+            Ok(()) if started.elapsed() >= STEADY => delay = BACKOFF_FIRST,
+            Ok(()) => {}
             Err(e) => tracing::warn!("change notices from other instances: {e}"),
         }
         tokio::select! {

@@ -588,18 +588,25 @@ impl Storage for PgStorage {
         let tx = c.transaction().await.map_err(pg)?;
         let doc_ids: Vec<String> = batch.iter().map(|d| d.doc_id.clone()).collect();
         let out = crate::postgres_docs::store_changes_tx(&tx, store_pk, batch).await?;
+        tx.commit().await.map_err(pg)?;
         if out.new_changes > 0 {
-            // Other instances hear of it once it commits, never if it
-            // rolls back (PostgreSQL delivers notices at commit).
+            // Other instances hear of it once it committed, on its own
+            // statement: a NOTIFY inside the write's transaction would take
+            // PostgreSQL's one notify lock through the commit's flush and
+            // queue every store's commits behind each other. If this
+            // process dies between the two, the devices of other instances
+            // hear of the write at their next notice or timed sync.
             let payload = crate::notice_bus::encode(&self.instance, store_pk, out.head, &doc_ids);
-            exec(
-                &tx,
+            if let Err(e) = exec(
+                &c,
                 "SELECT pg_notify($1, $2)",
                 &[&crate::notice_bus::CHANNEL, &payload],
             )
-            .await?;
+            .await
+            {
+                tracing::warn!("the change notice to other instances was not sent: {e}");
+            }
         }
-        tx.commit().await.map_err(pg)?;
         Ok(out)
     }
 

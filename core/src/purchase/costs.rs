@@ -29,7 +29,9 @@ pub(crate) fn project(
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     for (i, l) in lines.iter().enumerate() {
-        if let Some(cost) = l.unit_cost {
+        // A negative cost (no till of this version writes one; the record
+        // rules bound only its size) is no cost to work with.
+        if let Some(cost) = l.unit_cost.filter(|c| *c >= 0) {
             insert.execute(params![record_id, i as i64, l.product_id, hlc, cost])?;
         }
     }

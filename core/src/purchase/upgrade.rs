@@ -102,7 +102,16 @@ pub(crate) fn project_costs_if_due(conn: &Connection) -> Result<()> {
         if ids.is_empty() {
             continue;
         }
-        let loaded = docs::load(conn, &id.to_string(), None)?;
+        // A document that does not load is left out rather than keeping
+        // the store from opening: its receipts' costs are read by the next
+        // rebuild.
+        let loaded = match docs::load(conn, &id.to_string(), None) {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!("receipt costs: cannot read ledger {id}: {e}");
+                continue;
+            }
+        };
         for record_id in ids {
             let Some((Value::Scalar(v), _)) = loaded.doc.get(ROOT, record_id.as_str())? else {
                 continue; // in another month's part
