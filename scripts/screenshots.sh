@@ -18,8 +18,7 @@
 # reorder-list.png, the reorder list with a low product
 # (a_low_product_is_reordered_and_received_in_two_deliveries), and
 # drawer-close.png, the Drawer screen's count 1.00 short before the close
-# (drawer_session_from_float_to_a_short_close); the README does not show
-# these two yet. The
+# (drawer_session_from_float_to_a_short_close). The
 # customer's web app's pictures (phone and desktop sizes) come from the
 # browser tests (scripts/e2e-web.sh) into web/: customer-catalog-phone.png,
 # customer-list-phone.png, customer-orders-phone.png, customer-list-desktop.png.

@@ -643,6 +643,9 @@ pub enum ReportCmd {
     Z {
         #[arg(long)]
         date: Option<String>,
+        /// Only this staff member's sales and refunds (id or name).
+        #[arg(long)]
+        staff: Option<String>,
     },
 }
 

@@ -388,14 +388,18 @@ fn run_command(cli: Cli) -> Result<Output> {
         }
         Command::Order(cmd) => order(&db, &pins, cmd),
         Command::Favourites(cmd) => crate::favourites_cmd::run(&mut open(&db, &pins)?, cmd),
-        Command::Report(ReportCmd::Z { date }) => {
+        Command::Report(ReportCmd::Z { date, staff }) => {
             let store = open(&db, &pins)?;
             let date = match date {
                 Some(d) => parse::date(&d)?,
                 None => store.today(),
             };
-            let z = store.z_report(date)?;
-            Output::new(output::z_report(&z), &z)
+            let staff = staff.map(|s| store.staff_member(&s)).transpose()?;
+            let z = store.z_report_for(date, staff.as_ref().map(|m| m.id.as_str()))?;
+            Output::new(
+                output::z_report(&z, staff.as_ref().map(|m| m.name.as_str())),
+                &z,
+            )
         }
         Command::Bundle(BundleCmd::Export { file }) => {
             let store = open(&db, &pins)?;
@@ -563,7 +567,7 @@ fn product(db: &Path, pins: &Pins, cmd: ProductCmd) -> Result<Output> {
             let list = match category {
                 Some(c) => {
                     let id = store.category_by_ref(&c)?.id;
-                    let mut list = store.products_in_category(&id, u32::MAX, all)?;
+                    let mut list = store.products_in_category(&id, "", u32::MAX, all)?;
                     if let Some(q) = search.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
                         let q = q.to_lowercase();
                         list.retain(|p| {

@@ -432,9 +432,17 @@ pub fn count(c: &CountView) -> String {
     s
 }
 
-pub fn z_report(z: &ZReport) -> String {
+/// `staff`: the staff member the report is limited to, if any.
+pub fn z_report(z: &ZReport, staff: Option<&str>) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "Z report {}", z.date);
+    match staff {
+        Some(name) => {
+            let _ = writeln!(s, "Z report {} (only {name}'s sales and refunds)", z.date);
+        }
+        None => {
+            let _ = writeln!(s, "Z report {}", z.date);
+        }
+    }
     let _ = writeln!(
         s,
         "  sales          {:>6}   items {}",

@@ -148,6 +148,24 @@ fn operations_need_a_pin_once_staff_exist_and_name_who_made_them() -> R {
     assert_eq!(refunds[0]["staff_id"], cal.as_str());
     assert!(refunds[0]["approver_id"].is_string());
     assert!(t.human(&["refunds"])?.contains("approved by"));
+    assert_eq!(refunds[0]["sale_number"], sale["number"]);
+    // The day's Z report of one member: Cal's two sales and one refund; Ann's none.
+    let z = t.json(&["report", "z", "--staff", "Cal"])?;
+    assert_eq!(
+        (z["sales_count"].as_i64(), z["refunds_count"].as_i64()),
+        (Some(2), Some(1))
+    );
+    let z = t.json(&["report", "z", "--staff", "Ann"])?;
+    assert_eq!(
+        (z["sales_count"].as_i64(), z["refunds_count"].as_i64()),
+        (Some(0), Some(0))
+    );
+    assert!(
+        t.human(&["report", "z", "--staff", "Cal"])?
+            .contains("only Cal's")
+    );
+    let e = t.fails(&["report", "z", "--staff", "Nobody"])?;
+    assert!(e.contains("Nobody"), "{e}");
     // Catalog edits and settings are a manager's.
     let e = t.fails(&[
         "setting",

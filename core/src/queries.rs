@@ -36,11 +36,7 @@ pub(crate) fn stock_at(conn: &Connection, product_id: &str, stamp: i64) -> Resul
 }
 
 fn tender_kind(s: &str) -> TenderKind {
-    match s {
-        "cash" => TenderKind::Cash,
-        "card" => TenderKind::Card,
-        _ => TenderKind::Other,
-    }
+    TenderKind::from_code(s)
 }
 
 fn ms_to_utc(ms: i64) -> DateTime<Utc> {
@@ -439,14 +435,23 @@ impl Store {
     /// The day's totals (all tills) for one of the store's calendar days
     /// (in the store's time zone, whatever the machine's).
     pub fn z_report(&self, date: NaiveDate) -> Result<ZReport> {
+        self.z_report_for(date, None)
+    }
+
+    /// The day's totals, of one staff member's sales and refunds when
+    /// `staff_id` is given (records made before the store had staff have
+    /// none and count only in the whole day's report). Over-refunded sales
+    /// are listed as in the whole day's report: the refunds that together
+    /// exceed a sale may be different people's.
+    pub fn z_report_for(&self, date: NaiveDate, staff_id: Option<&str>) -> Result<ZReport> {
         let c = self.currency;
         let from = self.zone.day_start_ms(date);
         let to = self.zone.day_end_ms(date);
-        let range = params![from, to];
+        let range = params![from, to, staff_id];
         let (count, items, gross, discounts, totals, change): (i64, i64, i64, i64, i64, i64) = self.conn.query_row(
             "SELECT COUNT(*), COALESCE(SUM(items), 0), COALESCE(SUM(subtotal), 0), COALESCE(SUM(discount), 0),
                     COALESCE(SUM(total), 0), COALESCE(SUM(change), 0)
-             FROM sales WHERE at >= ?1 AND at < ?2",
+             FROM sales WHERE at >= ?1 AND at < ?2 AND (?3 IS NULL OR staff_id = ?3)",
             range,
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
         )?;
@@ -455,7 +460,7 @@ impl Store {
             .prepare(
                 "SELECT l.tax_class, l.tax_rate_bp, SUM(l.total - l.tax), SUM(l.tax)
                  FROM sale_lines l JOIN sales s ON s.id = l.sale_id
-                 WHERE s.at >= ?1 AND s.at < ?2 GROUP BY l.tax_class, l.tax_rate_bp ORDER BY l.tax_rate_bp, l.tax_class",
+                 WHERE s.at >= ?1 AND s.at < ?2 AND (?3 IS NULL OR s.staff_id = ?3) GROUP BY l.tax_class, l.tax_rate_bp ORDER BY l.tax_rate_bp, l.tax_class",
             )?
             .query_map(range, |r| {
                 Ok(TaxTotal { tax_class: r.get(0)?, rate_bp: r.get(1)?, taxable: c.amount(r.get(2)?), tax: c.amount(r.get(3)?) })
@@ -475,13 +480,13 @@ impl Store {
         };
         let tenders = by_kind(
             "SELECT t.kind, SUM(t.amount) FROM sale_tenders t JOIN sales s ON s.id = t.sale_id
-             WHERE s.at >= ?1 AND s.at < ?2 GROUP BY t.kind ORDER BY t.kind",
+             WHERE s.at >= ?1 AND s.at < ?2 AND (?3 IS NULL OR s.staff_id = ?3) GROUP BY t.kind ORDER BY t.kind",
         )?;
         let refunds_by_tender = by_kind(
-            "SELECT tender, SUM(amount) FROM refunds WHERE at >= ?1 AND at < ?2 GROUP BY tender ORDER BY tender",
+            "SELECT tender, SUM(amount) FROM refunds WHERE at >= ?1 AND at < ?2 AND (?3 IS NULL OR staff_id = ?3) GROUP BY tender ORDER BY tender",
         )?;
         let (refunds_count, refunds_total): (i64, i64) = self.conn.query_row(
-            "SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM refunds WHERE at >= ?1 AND at < ?2",
+            "SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM refunds WHERE at >= ?1 AND at < ?2 AND (?3 IS NULL OR staff_id = ?3)",
             range,
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;

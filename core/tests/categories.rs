@@ -52,7 +52,7 @@ fn categories_are_added_renamed_archived_and_restored() -> R {
         vec![("Bakery".into(), 2), ("Milk & cheese".into(), 1)]
     );
     let in_bakery: Vec<String> = s
-        .products_in_category(&bakery.id, 100, false)?
+        .products_in_category(&bakery.id, "", 100, false)?
         .into_iter()
         .map(|p| p.sku)
         .collect();
@@ -96,7 +96,19 @@ fn categories_are_added_renamed_archived_and_restored() -> R {
 
     s.set_category_archived(&bakery.id, false)?;
     s.add_product(with_category("CAKE", "Cake", &bakery.id))?;
-    assert_eq!(s.products_in_category(&bakery.id, 100, false)?.len(), 3);
+    assert_eq!(s.products_in_category(&bakery.id, "", 100, false)?.len(), 3);
+    // The text filter comes before the limit: "roll" is the third by name,
+    // past a limit of 1, and is still found; the SKU matches too, any case.
+    let skus = |q: &str, limit: u32| -> Result<Vec<String>, CoreError> {
+        Ok(s.products_in_category(&bakery.id, q, limit, false)?
+            .into_iter()
+            .map(|p| p.sku)
+            .collect())
+    };
+    assert_eq!(skus("rOLl", 1)?, vec!["ROLL"]);
+    assert_eq!(skus("  cak ", 5)?, vec!["CAKE"]);
+    assert_eq!(skus("", 2)?, vec!["BREAD", "CAKE"]);
+    assert!(skus("milk", 5)?.is_empty(), "milk is in another category");
     verify_clean(&s)?;
     Ok(())
 }

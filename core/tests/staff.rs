@@ -328,6 +328,52 @@ fn a_refund_above_the_cashier_limit_needs_a_supervisor_and_records_who() -> R {
 }
 
 #[test]
+fn the_day_report_of_one_staff_member_counts_only_theirs() -> R {
+    let dir = tempfile::tempdir()?;
+    let (mut s, [ann, sue, cal]) = shop(dir.path())?;
+    let by_cal = Operator::new(cal.clone());
+    let sale = s.acting(Some(by_cal.clone()), |s| sell_cash(s, "BREAD", 2, 500))?;
+    s.acting(Some(Operator::new(sue.clone())), |s| {
+        sell_cash(s, "MILK", 1, 100)
+    })?;
+    let one_bread = RefundRequest {
+        lines: vec![("BREAD".into(), 1)],
+        restock: true,
+        ..RefundRequest::default()
+    };
+    s.acting(Some(by_cal.approved_by(sue.clone())), |s| {
+        s.refund(&sale.sale_id, one_bread)
+    })?;
+    let day = t0().date_naive();
+    let whole = s.z_report(day)?;
+    let cals = s.z_report_for(day, Some(&cal))?;
+    let sues = s.z_report_for(day, Some(&sue))?;
+    let anns = s.z_report_for(day, Some(&ann))?;
+    assert_eq!(
+        (
+            whole.sales_count,
+            whole.gross_sales.minor,
+            whole.refunds_count
+        ),
+        (2, 600, 1)
+    );
+    assert_eq!(
+        (cals.sales_count, cals.gross_sales.minor, cals.refunds_count),
+        (1, 500, 1)
+    );
+    assert_eq!(cals.net_sales.minor, 250);
+    assert_eq!(cals.cash_expected.minor, 250);
+    assert_eq!(
+        (sues.sales_count, sues.gross_sales.minor, sues.refunds_count),
+        (1, 100, 0)
+    );
+    assert_eq!(sues.tax.iter().map(|t| t.taxable.minor).sum::<i64>(), 100);
+    assert_eq!((anns.sales_count, anns.refunds_count), (0, 0));
+    assert!(anns.tenders.is_empty());
+    verify_clean(&s)
+}
+
+#[test]
 fn a_cashier_price_override_needs_approval_and_discounts_follow_the_limit() -> R {
     let dir = tempfile::tempdir()?;
     let (mut s, [ann, sue, cal]) = shop(dir.path())?;

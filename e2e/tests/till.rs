@@ -1770,12 +1770,13 @@ async fn sales_filtered_by_staff_and_an_a4_invoice() -> Result<()> {
     use shopsync_e2e::steps::{MANAGER_PIN, Staff, sign_in_with_keys, staffed_shop};
     let (_dir, db) = temp_db()?;
     let (mut s, Staff { manager, cashier }) = staffed_shop(&db)?;
+    let mut sales = Vec::new();
     for (who, sku) in [
         (&manager, "COFFEE"),
         (&cashier, "MILK"),
         (&cashier, "COFFEE"),
     ] {
-        s.acting(Some(Operator::new(who.clone())), |s| {
+        sales.push(s.acting(Some(Operator::new(who.clone())), |s| {
             s.sell(
                 &[CartLine::new(sku, 1)],
                 &[TenderInput {
@@ -1783,8 +1784,18 @@ async fn sales_filtered_by_staff_and_an_a4_invoice() -> Result<()> {
                     amount: 1000,
                 }],
             )
-        })?;
+        })?);
     }
+    // Ann, the manager, refunds Cal's milk: a refund of Ann's, not Cal's.
+    s.acting(Some(Operator::new(manager.clone())), |s| {
+        s.refund(
+            &sales[1].sale_id,
+            shopsync_core::RefundRequest {
+                restock: true,
+                ..Default::default()
+            },
+        )
+    })?;
     drop(s);
     with_app(&db, |app| async move {
         let r = async {
@@ -1801,6 +1812,27 @@ async fn sales_filtered_by_staff_and_an_a4_invoice() -> Result<()> {
                     .await?;
             }
             app.screenshot("sales-by-staff").await?;
+            // Cal made no refund; the Z report counts Cal's two sales only.
+            app.el("refunds-none").await?;
+            app.click("z-run").await?;
+            app.wait_text("z-staff", |t| t.contains("Cal")).await?;
+            app.wait_text("z-sales-count", |t| t == "2").await?;
+            app.el("sales-staff")
+                .await?
+                .select_by_value(&manager)
+                .await?;
+            app.wait_text("refund-staff-0", |t| t.contains("Ann"))
+                .await?;
+            app.wait_gone("refund-row-1").await?;
+            app.click("z-run").await?;
+            app.wait_text("z-staff", |t| t.contains("Ann")).await?;
+            app.wait_text("z-sales-count", |t| t == "1").await?;
+            app.el("sales-staff")
+                .await?
+                .select_by_value(&cashier)
+                .await?;
+            app.el("sale-row-1").await?;
+            app.wait_text("sale-staff-0", |t| t.contains("Cal")).await?;
             app.click("sale-row-0").await?;
             app.wait_text("sale-staff", |t| t == "Sold by Cal").await?;
             let total = app.text("sale-total").await?;

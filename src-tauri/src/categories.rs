@@ -56,7 +56,12 @@ pub async fn category_products(
 ) -> CmdResult<Vec<Product>> {
     state
         .with(move |s| {
-            s.products_in_category(&req.category, req.limit.min(500), req.include_archived)
+            s.products_in_category(
+                &req.category,
+                &req.query,
+                req.limit.min(500),
+                req.include_archived,
+            )
         })
         .await
 }

@@ -6,8 +6,8 @@ use shopsync_core::demo::DemoOptions;
 use shopsync_core::{CountScope, InitOptions, SalesFilter, Store};
 use shopsync_types::ipc::*;
 use shopsync_types::{
-    CountLineView, CountView, OrderView, Product, RefundReceipt, SaleDetail, SaleQuote,
-    SaleReceipt, SaleSummary, StockLevel, Supplier, TaxClass, ZReport,
+    CountLineView, CountView, OrderView, Product, RefundListItem, RefundReceipt, SaleDetail,
+    SaleQuote, SaleReceipt, SaleSummary, StockLevel, Supplier, TaxClass, ZReport,
 };
 use tauri::{AppHandle, State};
 
@@ -48,6 +48,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         sale,
         refund,
         z_report,
+        refunds,
         sales_chart,
         orders,
         new_order_count,
@@ -393,18 +394,31 @@ async fn open_counts(state: S<'_>) -> CmdResult<Vec<String>> {
 
 // --- sales --------------------------------------------------------------------
 
+fn sales_filter(req: SalesQuery) -> SalesFilter {
+    SalesFilter {
+        from: req.from,
+        to: req.to,
+        till_id: None,
+        sku: req.sku.filter(|x| !x.trim().is_empty()),
+        staff_id: req.staff_id.filter(|x| !x.trim().is_empty()),
+        limit: req.limit,
+    }
+}
+
 #[tauri::command]
 async fn sales(state: S<'_>, req: SalesQuery) -> CmdResult<Vec<SaleSummary>> {
+    state.with(move |s| s.sales(&sales_filter(req))).await
+}
+
+/// Refunds by the same filter as the sales list.
+#[tauri::command]
+async fn refunds(state: S<'_>, req: SalesQuery) -> CmdResult<Vec<RefundListItem>> {
     state
         .with(move |s| {
-            s.sales(&SalesFilter {
-                from: req.from,
-                to: req.to,
-                till_id: None,
-                sku: req.sku.filter(|x| !x.trim().is_empty()),
-                staff_id: req.staff_id.filter(|x| !x.trim().is_empty()),
-                limit: req.limit,
-            })
+            Ok(s.refunds(&sales_filter(req))?
+                .into_iter()
+                .map(convert::refund_item)
+                .collect())
         })
         .await
 }
@@ -428,8 +442,10 @@ async fn refund(
 }
 
 #[tauri::command]
-async fn z_report(state: S<'_>, req: DateInput) -> CmdResult<ZReport> {
-    state.with(move |s| s.z_report(req.date)).await
+async fn z_report(state: S<'_>, req: ZReportInput) -> CmdResult<ZReport> {
+    state
+        .with(move |s| s.z_report_for(req.date, req.staff_id.as_deref()))
+        .await
 }
 
 #[tauri::command]

@@ -205,3 +205,18 @@ pub fn approval_error(e: CoreError) -> ErrorInfo {
     info.field = Some("approve_pin".into());
     info
 }
+
+/// A listed refund as the UI reads it (the tender as a kind).
+pub fn refund_item(r: shopsync_core::staff::RefundSummary) -> shopsync_types::RefundListItem {
+    shopsync_types::RefundListItem {
+        tender: shopsync_types::TenderKind::from_code(&r.tender),
+        refund_id: r.refund_id,
+        sale_id: r.sale_id,
+        sale_number: r.sale_number,
+        till_id: r.till_id,
+        at: r.at,
+        amount: r.amount,
+        staff_id: r.staff_id,
+        approver_id: r.approver_id,
+    }
+}

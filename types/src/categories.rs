@@ -29,6 +29,9 @@ pub struct CategoryArchiveInput {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CategoryProductsQuery {
     pub category: String,
+    /// Text the name or SKU holds (any case); empty: every product.
+    #[serde(default)]
+    pub query: String,
     pub limit: u32,
     #[serde(default)]
     pub include_archived: bool,

@@ -242,6 +242,15 @@ pub struct DateInput {
     pub date: NaiveDate,
 }
 
+/// A day's Z report, of one staff member's sales and refunds when
+/// `staff_id` is given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZReportInput {
+    pub date: NaiveDate,
+    #[serde(default)]
+    pub staff_id: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DateRangeInput {
     pub from: NaiveDate,

@@ -110,6 +110,16 @@ pub enum TenderKind {
 }
 
 impl TenderKind {
+    /// The kind a ledger's tender code names; a code from a newer version
+    /// reads as `Other`.
+    pub fn from_code(code: &str) -> TenderKind {
+        match code {
+            "cash" => TenderKind::Cash,
+            "card" => TenderKind::Card,
+            _ => TenderKind::Other,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             TenderKind::Cash => "cash",
@@ -117,6 +127,22 @@ impl TenderKind {
             TenderKind::Other => "other",
         }
     }
+}
+
+/// One refund in a list (the Sales screen's refunds), newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundListItem {
+    pub refund_id: String,
+    pub sale_id: String,
+    /// The refunded sale's receipt number; `None` while that sale has not
+    /// reached this till.
+    pub sale_number: Option<String>,
+    pub till_id: String,
+    pub at: DateTime<Utc>,
+    pub amount: Amount,
+    pub tender: TenderKind,
+    pub staff_id: Option<String>,
+    pub approver_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

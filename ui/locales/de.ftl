@@ -344,6 +344,11 @@ sales-conflict-refund = { $qty } × { $sku } = { $amount } von Kasse { $till } (
 sales-close = Schließen
 sales-refund-selected = Ausgewählte erstatten
 sales-refund-all = Alles erstatten
+sales-refunds-heading = Erstattungen
+sales-refunds-none = Keine Erstattungen für diese Auswahl.
+sales-refund-tender = Erstattet als
+sales-refund-sale-not-here = (Verkauf noch nicht auf dieser Kasse)
+z-only-staff = Nur Verkäufe und Erstattungen von { $name }
 z-sales = Verkäufe
 z-items-sold = Verkaufte Artikel
 z-gross = Bruttoumsatz

@@ -345,6 +345,11 @@ sales-conflict-refund = { $qty } × { $sku } = { $amount } by till { $till } ({ 
 sales-close = Close
 sales-refund-selected = Refund selected
 sales-refund-all = Refund all
+sales-refunds-heading = Refunds
+sales-refunds-none = No refunds for this choice.
+sales-refund-tender = Paid back as
+sales-refund-sale-not-here = (sale not on this till yet)
+z-only-staff = Only { $name }'s sales and refunds
 z-sales = Sales
 z-items-sold = Items sold
 z-gross = Gross sales

@@ -138,24 +138,40 @@ impl Store {
     }
 
     /// The products of one category by name (active ones unless
-    /// `include_archived`), for browsing without a barcode.
+    /// `include_archived`) whose name or SKU holds `query` (any case; empty:
+    /// all), at most `limit`, for browsing without a barcode. The filter is
+    /// applied before the limit, so a product past the first `limit` of a
+    /// big category is still found by typing.
     pub fn products_in_category(
         &self,
         category: &str,
+        query: &str,
         limit: u32,
         include_archived: bool,
     ) -> Result<Vec<Product>> {
         let c = self.currency;
-        let mut list: Vec<Product> = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT {PRODUCT_COLUMNS} FROM products
-                 WHERE category = ?1 AND (?2 OR active = 1) ORDER BY name, sku LIMIT ?3"
-            ))?
-            .query_map(params![category, include_archived, limit], |r| {
-                product_from_row(r, c)
-            })?
-            .collect::<rusqlite::Result<_>>()?;
+        let q = query.trim().to_lowercase();
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {PRODUCT_COLUMNS} FROM products
+             WHERE category = ?1 AND (?2 OR active = 1) ORDER BY name, sku"
+        ))?;
+        let rows = stmt.query_map(params![category, include_archived], |r| {
+            product_from_row(r, c)
+        })?;
+        let mut list = Vec::new();
+        for p in rows {
+            if list.len() >= limit as usize {
+                break;
+            }
+            let p = p?;
+            if q.is_empty()
+                || p.name.to_lowercase().contains(&q)
+                || p.sku.to_lowercase().contains(&q)
+            {
+                list.push(p);
+            }
+        }
+        drop(stmt);
         crate::ops::catalog_fixes::fill_sku_clashes(&self.conn, &mut list)?;
         Ok(list)
     }

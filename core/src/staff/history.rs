@@ -14,6 +14,9 @@ use crate::store::Store;
 pub struct RefundSummary {
     pub refund_id: String,
     pub sale_id: String,
+    /// The refunded sale's receipt number; `None` while that sale has not
+    /// reached this till.
+    pub sale_number: Option<String>,
     pub till_id: String,
     pub at: chrono::DateTime<chrono::Utc>,
     pub amount: Amount,
@@ -34,7 +37,8 @@ impl Store {
         Ok(self
             .conn
             .prepare_cached(
-                "SELECT r.id, r.sale_id, r.till_id, r.at, r.amount, r.tender, r.staff_id, r.approver_id
+                "SELECT r.id, r.sale_id, r.till_id, r.at, r.amount, r.tender, r.staff_id, r.approver_id,
+                        (SELECT s.number FROM sales s WHERE s.id = r.sale_id)
                  FROM refunds r
                  WHERE r.at >= ?1 AND r.at < ?2 AND (?3 IS NULL OR r.till_id = ?3)
                    AND (?4 IS NULL OR EXISTS (SELECT 1 FROM sale_lines l WHERE l.sale_id = r.sale_id AND l.sku = ?4))
@@ -53,6 +57,7 @@ impl Store {
                         tender: r.get(5)?,
                         staff_id: r.get(6)?,
                         approver_id: r.get(7)?,
+                        sale_number: r.get(8)?,
                     })
                 },
             )?

@@ -19,9 +19,16 @@ pub async fn save(id: Option<String>, name: String) -> ApiResult<Category> {
 pub async fn set_archived(id: String, archived: bool) -> ApiResult<Category> {
     call_approved("archive_category", &CategoryArchiveInput { id, archived }).await
 }
-pub async fn products(category: &str, include_archived: bool) -> ApiResult<Vec<Product>> {
+/// The category's products whose name or SKU holds `query` (the core
+/// filters before its limit, so typing finds any product of a big category).
+pub async fn products(
+    category: &str,
+    query: &str,
+    include_archived: bool,
+) -> ApiResult<Vec<Product>> {
     let req = CategoryProductsQuery {
         category: category.to_string(),
+        query: query.to_string(),
         limit: 200,
         include_archived,
     };

@@ -303,14 +303,19 @@ pub async fn open_counts() -> ApiResult<Vec<String>> {
 pub async fn sales(req: &SalesQuery) -> ApiResult<Vec<SaleSummary>> {
     call("sales", req).await
 }
+/// Refunds by the same filter as [`sales`], newest first.
+pub async fn refunds(req: &SalesQuery) -> ApiResult<Vec<shopsync_types::RefundListItem>> {
+    call("refunds", req).await
+}
 pub async fn sale(sale_id: &str) -> ApiResult<SaleDetail> {
     call("sale", &id(sale_id)).await
 }
 pub async fn refund(req: &RefundInput) -> ApiResult<RefundReceipt> {
     call_approved("refund", req).await
 }
-pub async fn z_report(date: chrono::NaiveDate) -> ApiResult<ZReport> {
-    call("z_report", &DateInput { date }).await
+/// The day's Z report; of one staff member's sales and refunds with `staff_id`.
+pub async fn z_report(date: chrono::NaiveDate, staff_id: Option<String>) -> ApiResult<ZReport> {
+    call("z_report", &ZReportInput { date, staff_id }).await
 }
 pub async fn sales_chart(
     from: chrono::NaiveDate,

@@ -174,7 +174,7 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
             let r = if cat.is_empty() {
                 api::search_products(&q, 200, a).await
             } else {
-                in_category(&cat, &q, a).await
+                api::categories::products(&cat, &q, a).await
             };
             if seq.try_get_value() != Some(mine) {
                 return;
@@ -489,16 +489,4 @@ pub fn ProductsPage(ctx: Ctx) -> impl IntoView {
             </div>
         </div>
     }
-}
-
-/// The products of a category whose name or SKU holds `q` (any case).
-async fn in_category(category: &str, q: &str, archived: bool) -> api::ApiResult<Vec<Product>> {
-    let q = q.trim().to_lowercase();
-    let list = api::categories::products(category, archived).await?;
-    Ok(list
-        .into_iter()
-        .filter(|p| {
-            q.is_empty() || p.name.to_lowercase().contains(&q) || p.sku.to_lowercase().contains(&q)
-        })
-        .collect())
 }

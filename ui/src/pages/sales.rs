@@ -1,9 +1,11 @@
 //! Sales: history with filters, a sale in full, refunds (all or some
 //! lines), the Z report of a day, and charts of sales by hour and by day.
-//! Sales can be filtered by the staff member who made them; an A4 invoice
+//! Sales, their refunds ([`refunds`]) and the Z report can be filtered by
+//! the staff member who made them; an A4 invoice
 //! of a sale prints through the system dialog ([`invoice`]).
 
 mod invoice;
+mod refunds;
 
 use std::collections::HashMap;
 
@@ -39,9 +41,12 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
     );
     let sku = RwSignal::new(String::new());
     let list = RwSignal::new(Vec::<SaleSummary>::new());
+    let refund_list = RwSignal::new(Vec::<shopsync_types::RefundListItem>::new());
     let detail = RwSignal::new(None::<SaleDetail>);
     let refund_qty = RwSignal::new(Vec::<(String, i64)>::new());
     let z_date = RwSignal::new(today().format("%Y-%m-%d").to_string());
+    // Whose sales the shown Z report counts (None: everyone's).
+    let z_staff = RwSignal::new(None::<String>);
     let z = RwSignal::new(None::<ZReport>);
     let chart = RwSignal::new(None::<SalesChart>);
     let hour_day = RwSignal::new(String::new());
@@ -83,6 +88,12 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
         spawn(async move {
             match api::sales(&q).await {
                 Ok(l) => list.set(l),
+                Err(e) => ctx.error(&e),
+            }
+            match api::refunds(&q).await {
+                Ok(l) => {
+                    let _ = refund_list.try_set(l);
+                }
                 Err(e) => ctx.error(&e),
             }
             let (Some(f), Some(t)) = (q.from, q.to) else {
@@ -188,9 +199,15 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
             ctx.info(tr!("sales-pick-day"));
             return;
         };
+        // The report follows the staff filter chosen for the list.
+        let by = Some(staff_filter.get_untracked()).filter(|s| !s.is_empty());
+        let who = staff_name(&by);
         spawn(async move {
-            match api::z_report(d).await {
-                Ok(r) => z.set(Some(r)),
+            match api::z_report(d, by).await {
+                Ok(r) => {
+                    z_staff.set(who);
+                    z.set(Some(r));
+                }
                 Err(e) => ctx.error(&e),
             }
         });
@@ -268,6 +285,7 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
     let z_view = move || {
         z.get().map(|r| view! {
             <div class="zreport" data-testid="z-report">
+                {z_staff.get().map(|name| view! { <p class="small muted" data-testid="z-staff">{tr!("z-only-staff", name = name)}</p> })}
                 <div class="r-row"><span>{tr!("z-sales")}</span><span data-testid="z-sales-count">{r.sales_count}</span></div>
                 <div class="r-row"><span>{tr!("z-items-sold")}</span><span>{r.items_sold}</span></div>
                 <div class="r-row"><span>{tr!("z-gross")}</span><span>{money(&r.gross_sales)}</span></div>
@@ -335,6 +353,8 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
                         </tbody>
                     </table>
                     </div>
+                    <h2>{tr!("sales-refunds-heading")}</h2>
+                    <refunds::RefundsTable list=refund_list name=staff_name open=open kind=kind />
                 </div>
                 <div class="side">
                     {detail_view}

@@ -143,7 +143,7 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
             let r = if cat.is_empty() {
                 api::search_products(&q, 20, false).await
             } else {
-                in_category(&cat, &q).await
+                api::categories::products(&cat, &q, false).await
             };
             if search_seq.try_get_value() != Some(seq) {
                 return;
@@ -856,18 +856,6 @@ pub fn SellPage(ctx: Ctx) -> impl IntoView {
             {dialog}
         </div>
     }
-}
-
-/// The products of a category whose name or SKU holds `q` (any case).
-async fn in_category(category: &str, q: &str) -> api::ApiResult<Vec<Product>> {
-    let q = q.trim().to_lowercase();
-    let list = api::categories::products(category, false).await?;
-    Ok(list
-        .into_iter()
-        .filter(|p| {
-            q.is_empty() || p.name.to_lowercase().contains(&q) || p.sku.to_lowercase().contains(&q)
-        })
-        .collect())
 }
 
 #[component]

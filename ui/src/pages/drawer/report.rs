@@ -33,7 +33,9 @@ pub fn print(marked: RwSignal<Option<PrintTarget>>, target: PrintTarget) {
 }
 
 /// Prints a report: on the thermal printer when this till has one
-/// (`thermal`), else through the system dialog.
+/// (`thermal`), else through the system dialog. A thermal printer that
+/// fails (offline, out of paper) says so and the system dialog opens, so a
+/// closing shift still gets its report on paper.
 fn print_report(
     ctx: Ctx,
     thermal: RwSignal<bool>,
@@ -47,7 +49,13 @@ fn print_report(
     spawn(async move {
         match api::drawer::print_report(&req).await {
             Ok(_) => ctx.info(tr!("drawer-printed")),
-            Err(e) => ctx.error(&e),
+            Err(e) => {
+                ctx.error(&e);
+                // Only while the screen is still shown (its signals live).
+                if marked.try_get_untracked().is_some() {
+                    print(marked, target);
+                }
+            }
         }
     });
 }
