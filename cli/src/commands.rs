@@ -567,15 +567,7 @@ fn product(db: &Path, pins: &Pins, cmd: ProductCmd) -> Result<Output> {
             let list = match category {
                 Some(c) => {
                     let id = store.category_by_ref(&c)?.id;
-                    let mut list = store.products_in_category(&id, "", u32::MAX, all)?;
-                    if let Some(q) = search.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-                        let q = q.to_lowercase();
-                        list.retain(|p| {
-                            p.name.to_lowercase().contains(&q) || p.sku.to_lowercase().contains(&q)
-                        });
-                    }
-                    list.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-                    list
+                    store.products_in_category(&id, search.as_deref().unwrap_or(""), limit, all)?
                 }
                 None => store.search_products(search.as_deref().unwrap_or(""), limit, all)?,
             };

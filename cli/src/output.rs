@@ -437,7 +437,11 @@ pub fn z_report(z: &ZReport, staff: Option<&str>) -> String {
     let mut s = String::new();
     match staff {
         Some(name) => {
-            let _ = writeln!(s, "Z report {} (only {name}'s sales and refunds)", z.date);
+            let _ = writeln!(
+                s,
+                "Z report {} (only {name}'s sales and refunds; over-refunded sales: the whole day's)",
+                z.date
+            );
         }
         None => {
             let _ = writeln!(s, "Z report {}", z.date);

@@ -155,6 +155,8 @@ fn operations_need_a_pin_once_staff_exist_and_name_who_made_them() -> R {
         (z["sales_count"].as_i64(), z["refunds_count"].as_i64()),
         (Some(2), Some(1))
     );
+    assert_eq!(z["staff_id"], cal.as_str());
+    assert!(t.json(&["report", "z"])?["staff_id"].is_null());
     let z = t.json(&["report", "z", "--staff", "Ann"])?;
     assert_eq!(
         (z["sales_count"].as_i64(), z["refunds_count"].as_i64()),

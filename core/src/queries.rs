@@ -466,17 +466,25 @@ impl Store {
                 Ok(TaxTotal { tax_class: r.get(0)?, rate_bp: r.get(1)?, taxable: c.amount(r.get(2)?), tax: c.amount(r.get(3)?) })
             })?
             .collect::<rusqlite::Result<_>>()?;
+        // One row per kind: codes a newer version wrote ("voucher") join
+        // "other" instead of showing a second "other" row.
         let by_kind = |sql: &str| -> Result<Vec<TenderView>> {
-            Ok(self
-                .conn
-                .prepare(sql)?
-                .query_map(range, |r| {
-                    Ok(TenderView {
-                        kind: tender_kind(&r.get::<_, String>(0)?),
-                        amount: c.amount(r.get(1)?),
-                    })
-                })?
-                .collect::<rusqlite::Result<_>>()?)
+            let mut out: Vec<TenderView> = Vec::new();
+            let mut rows = self.conn.prepare(sql)?;
+            let rows = rows.query_map(range, |r| {
+                Ok((tender_kind(&r.get::<_, String>(0)?), r.get::<_, i64>(1)?))
+            })?;
+            for row in rows {
+                let (kind, minor) = row?;
+                match out.iter_mut().find(|t| t.kind == kind) {
+                    Some(t) => t.amount = c.amount(t.amount.minor.saturating_add(minor)),
+                    None => out.push(TenderView {
+                        kind,
+                        amount: c.amount(minor),
+                    }),
+                }
+            }
+            Ok(out)
         };
         let tenders = by_kind(
             "SELECT t.kind, SUM(t.amount) FROM sale_tenders t JOIN sales s ON s.id = t.sale_id
@@ -515,6 +523,7 @@ impl Store {
             cash_expected: c.amount(cash_expected),
             over_refunded,
             over_refunded_total: c.amount(over_refunded_total),
+            staff_id: staff_id.map(str::to_string),
         })
     }
 }

@@ -99,18 +99,39 @@ fn categories_are_added_renamed_archived_and_restored() -> R {
     assert_eq!(s.products_in_category(&bakery.id, "", 100, false)?.len(), 3);
     // The text filter comes before the limit: "roll" is the third by name,
     // past a limit of 1, and is still found; the SKU matches too, any case.
-    let skus = |q: &str, limit: u32| -> Result<Vec<String>, CoreError> {
-        Ok(s.products_in_category(&bakery.id, q, limit, false)?
-            .into_iter()
-            .map(|p| p.sku)
-            .collect())
-    };
-    assert_eq!(skus("rOLl", 1)?, vec!["ROLL"]);
-    assert_eq!(skus("  cak ", 5)?, vec!["CAKE"]);
-    assert_eq!(skus("", 2)?, vec!["BREAD", "CAKE"]);
-    assert!(skus("milk", 5)?.is_empty(), "milk is in another category");
+    let bakery_id = bakery.id.as_str();
+    assert_eq!(in_category(&s, bakery_id, "rOLl", 1, false)?, vec!["ROLL"]);
+    assert_eq!(in_category(&s, bakery_id, "  cak ", 5, false)?, vec!["CAKE"]);
+    assert_eq!(in_category(&s, bakery_id, "", 2, false)?, vec!["BREAD", "CAKE"]);
+    assert!(
+        in_category(&s, bakery_id, "milk", 5, false)?.is_empty(),
+        "milk is in another category"
+    );
+    // Text beyond ASCII is folded by Unicode rules: "KÄSE" finds "Käsebrot".
+    s.add_product(with_category("KB", "Käsebrot", bakery_id))?;
+    assert_eq!(in_category(&s, bakery_id, "KÄSE", 5, false)?, vec!["KB"]);
+    assert_eq!(in_category(&s, bakery_id, "käsebrot", 5, false)?, vec!["KB"]);
+    // An archived product matches only when archived ones are asked for.
+    s.archive_product("KB")?;
+    assert!(in_category(&s, bakery_id, "käse", 5, false)?.is_empty());
+    assert_eq!(in_category(&s, bakery_id, "KÄSE", 5, true)?, vec!["KB"]);
+    assert_eq!(in_category(&s, bakery_id, "kb", 5, true)?, vec!["KB"]);
     verify_clean(&s)?;
     Ok(())
+}
+
+/// The SKUs of a category's products holding `q`, as the Sell screen asks.
+fn in_category(
+    s: &Store,
+    category: &str,
+    q: &str,
+    limit: u32,
+    archived: bool,
+) -> Result<Vec<String>, CoreError> {
+    Ok(s.products_in_category(category, q, limit, archived)?
+        .into_iter()
+        .map(|p| p.sku)
+        .collect())
 }
 
 #[test]

@@ -228,11 +228,35 @@ impl Page {
 
     /// Saves a PNG of the page as `<name>.png` in this page's screenshot folder.
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        // WebKit's snapshot can show the page as last painted: after a
+        // screen change it showed the previous screen. Two animation frames
+        // let the current DOM be painted first.
+        let _ = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                vec![],
+            )
+            .await;
         let png = self.client.screenshot().await?;
         std::fs::create_dir_all(&self.shots)?;
         let path = self.shots.join(format!("{name}.png"));
         std::fs::write(&path, png)?;
         Ok(path)
+    }
+
+    /// Scrolls the element `testid` to the middle of the window (for a
+    /// screenshot of what matters on a long page).
+    pub async fn scroll_to(&self, testid: &str) -> Result<()> {
+        let e = self.el(testid).await?;
+        self.client
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center'}); return true;",
+                vec![serde_json::to_value(&e)?],
+            )
+            .await?;
+        Ok(())
     }
 
     /// Polls a script returning a boolean for at most `within`.

@@ -1713,6 +1713,8 @@ async fn drawer_session_from_float_to_a_short_close() -> Result<()> {
                 .await?;
             app.wait_text("drawer-close-over-short-label", |t| t == "short")
                 .await?;
+            // The picture shows the counted, expected and short lines.
+            app.scroll_to("drawer-close-over-short").await?;
             app.screenshot("drawer-close").await?;
             app.click("drawer-close-confirm").await?;
 
@@ -1802,6 +1804,8 @@ async fn sales_filtered_by_staff_and_an_a4_invoice() -> Result<()> {
             sign_in_with_keys(&app, MANAGER_PIN).await?;
             app.nav("sales").await?;
             app.el("sale-row-2").await?;
+            // Everybody's refunds: Ann's one.
+            app.wait_text("refund-staff-0", |t| t.contains("Ann")).await?;
             app.el("sales-staff")
                 .await?
                 .select_by_value(&cashier)
@@ -1812,7 +1816,9 @@ async fn sales_filtered_by_staff_and_an_a4_invoice() -> Result<()> {
                     .await?;
             }
             app.screenshot("sales-by-staff").await?;
-            // Cal made no refund; the Z report counts Cal's two sales only.
+            // Cal made no refund (Ann refunded Cal's sale); the Z report
+            // counts Cal's two sales only.
+            app.wait_gone("refund-row-0").await?;
             app.el("refunds-none").await?;
             app.click("z-run").await?;
             app.wait_text("z-staff", |t| t.contains("Cal")).await?;
@@ -1823,7 +1829,8 @@ async fn sales_filtered_by_staff_and_an_a4_invoice() -> Result<()> {
                 .await?;
             app.wait_text("refund-staff-0", |t| t.contains("Ann"))
                 .await?;
-            app.wait_gone("refund-row-1").await?;
+            // The staff choice changed: the Cal report is gone until asked for.
+            app.wait_gone("z-report").await?;
             app.click("z-run").await?;
             app.wait_text("z-staff", |t| t.contains("Ann")).await?;
             app.wait_text("z-sales-count", |t| t == "1").await?;

@@ -444,7 +444,10 @@ async fn refund(
 #[tauri::command]
 async fn z_report(state: S<'_>, req: ZReportInput) -> CmdResult<ZReport> {
     state
-        .with(move |s| s.z_report_for(req.date, req.staff_id.as_deref()))
+        .with(move |s| {
+            let staff = req.staff_id.as_deref().map(str::trim).filter(|x| !x.is_empty());
+            s.z_report_for(req.date, staff)
+        })
         .await
 }
 

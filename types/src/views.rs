@@ -328,6 +328,10 @@ pub struct ZReport {
     /// What was refunded beyond the sold amounts of those sales.
     #[serde(default)]
     pub over_refunded_total: Amount,
+    /// The staff member whose sales and refunds the report counts; `None`:
+    /// everyone's. Over-refunded sales are the whole day's either way.
+    #[serde(default)]
+    pub staff_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

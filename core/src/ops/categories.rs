@@ -151,23 +151,33 @@ impl Store {
     ) -> Result<Vec<Product>> {
         let c = self.currency;
         let q = query.trim().to_lowercase();
+        // An ASCII query is matched by SQLite (its `lower` folds ASCII only,
+        // which is all such a query can match), so a big category is not
+        // turned into Rust products row by row; other text is compared in
+        // Rust with Unicode case folding.
+        let in_sql = q.is_ascii();
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {PRODUCT_COLUMNS} FROM products
-             WHERE category = ?1 AND (?2 OR active = 1) ORDER BY name, sku"
+             WHERE category = ?1 AND (?2 OR active = 1)
+               AND (?3 = '' OR instr(lower(name), ?3) > 0 OR instr(lower(sku), ?3) > 0)
+             ORDER BY name, sku LIMIT ?4"
         ))?;
-        let rows = stmt.query_map(params![category, include_archived], |r| {
-            product_from_row(r, c)
-        })?;
+        let (sql_q, sql_limit) = if in_sql {
+            (q.as_str(), i64::from(limit))
+        } else {
+            ("", -1)
+        };
+        let rows = stmt.query_map(
+            params![category, include_archived, sql_q, sql_limit],
+            |r| product_from_row(r, c),
+        )?;
         let mut list = Vec::new();
         for p in rows {
             if list.len() >= limit as usize {
                 break;
             }
             let p = p?;
-            if q.is_empty()
-                || p.name.to_lowercase().contains(&q)
-                || p.sku.to_lowercase().contains(&q)
-            {
+            if in_sql || p.name.to_lowercase().contains(&q) || p.sku.to_lowercase().contains(&q) {
                 list.push(p);
             }
         }

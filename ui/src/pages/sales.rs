@@ -1,7 +1,7 @@
 //! Sales: history with filters, a sale in full, refunds (all or some
 //! lines), the Z report of a day, and charts of sales by hour and by day.
-//! Sales, their refunds ([`refunds`]) and the Z report can be filtered by
-//! the staff member who made them; an A4 invoice
+//! Sales, refunds ([`refunds`]) and the Z report can be filtered by staff
+//! member (who made the sale or the refund); an A4 invoice
 //! of a sale prints through the system dialog ([`invoice`]).
 
 mod invoice;
@@ -42,11 +42,13 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
     let sku = RwSignal::new(String::new());
     let list = RwSignal::new(Vec::<SaleSummary>::new());
     let refund_list = RwSignal::new(Vec::<shopsync_types::RefundListItem>::new());
+    let load_seq = StoredValue::new(0u64);
     let detail = RwSignal::new(None::<SaleDetail>);
     let refund_qty = RwSignal::new(Vec::<(String, i64)>::new());
     let z_date = RwSignal::new(today().format("%Y-%m-%d").to_string());
     // Whose sales the shown Z report counts (None: everyone's).
     let z_staff = RwSignal::new(None::<String>);
+    let z_seq = StoredValue::new(0u64);
     let z = RwSignal::new(None::<ZReport>);
     let chart = RwSignal::new(None::<SalesChart>);
     let hour_day = RwSignal::new(String::new());
@@ -70,11 +72,12 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
     let load = move || {
         // Called after a refund's await too: once the screen was left its
         // state is gone, and reading it would panic.
-        let (Some(from), Some(to), Some(sku), Some(by)) = (
+        let (Some(from), Some(to), Some(sku), Some(by), Some(_)) = (
             from.try_get_untracked(),
             to.try_get_untracked(),
             sku.try_get_untracked(),
             staff_filter.try_get_untracked(),
+            load_seq.try_get_value(),
         ) else {
             return;
         };
@@ -85,16 +88,27 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
             staff_id: Some(by).filter(|s| !s.is_empty()),
             limit: Some(200),
         };
+        // Only the latest load's answers are shown: an older one that
+        // arrives last would show another filter's lists.
+        load_seq.update_value(|s| *s += 1);
+        let mine = load_seq.get_value();
+        let current = move || load_seq.try_get_value() == Some(mine);
         spawn(async move {
-            match api::sales(&q).await {
+            let sales = api::sales(&q).await;
+            let refunds = api::refunds(&q).await;
+            if !current() {
+                return;
+            }
+            match sales {
                 Ok(l) => list.set(l),
                 Err(e) => ctx.error(&e),
             }
-            match api::refunds(&q).await {
-                Ok(l) => {
-                    let _ = refund_list.try_set(l);
+            match refunds {
+                Ok(l) => refund_list.set(l),
+                Err(e) => {
+                    refund_list.set(Vec::new());
+                    ctx.error(&e);
                 }
-                Err(e) => ctx.error(&e),
             }
             let (Some(f), Some(t)) = (q.from, q.to) else {
                 return;
@@ -199,11 +213,17 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
             ctx.info(tr!("sales-pick-day"));
             return;
         };
-        // The report follows the staff filter chosen for the list.
+        // The report counts the staff member chosen for the list.
         let by = Some(staff_filter.get_untracked()).filter(|s| !s.is_empty());
         let who = staff_name(&by);
+        z_seq.update_value(|s| *s += 1);
+        let mine = z_seq.get_value();
         spawn(async move {
-            match api::z_report(d, by).await {
+            let r = api::z_report(d, by).await;
+            if z_seq.try_get_value() != Some(mine) {
+                return;
+            }
+            match r {
                 Ok(r) => {
                     z_staff.set(who);
                     z.set(Some(r));
@@ -298,6 +318,7 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
                 <div class="r-row strong"><span>{tr!("z-cash-expected")}</span><span>{money(&r.cash_expected)}</span></div>
                 {(!r.over_refunded.is_empty()).then(|| view! {
                     <div class="r-row error" data-testid="z-over-refunded"><span>{tr!("z-over-refunded", count = r.over_refunded.len())}</span><span>{money(&r.over_refunded_total)}</span></div>
+                    {r.staff_id.is_some().then(|| view! { <div class="small muted">{tr!("z-over-refunded-whole-day")}</div> })}
                     {r.over_refunded.iter().map(|o| view! { <div class="r-row small"><span>{tr!("z-over-line", number = o.number.clone(), qty = o.excess_qty)}</span><span>{money(&o.excess_amount)}</span></div> }).collect_view()}
                 })}
             </div>
@@ -315,7 +336,13 @@ pub fn SalesPage(ctx: Ctx) -> impl IntoView {
                 {move || (!staff.with(Vec::is_empty)).then(|| view! {
                     <label class="inline">{tr!("sales-staff")}
                         <select data-testid="sales-staff" prop:value=move || staff_filter.get()
-                            on:change=move |ev| { staff_filter.set(value(&ev)); load(); }>
+                            on:change=move |ev| {
+                                staff_filter.set(value(&ev));
+                                // A Z report shown for someone else is no longer the filter's.
+                                z_seq.update_value(|s| *s += 1);
+                                z.set(None);
+                                load();
+                            }>
                             <option value="">{tr!("sales-staff-all")}</option>
                             {staff.get().into_iter().map(|m| {
                                 let label = if m.active { m.name.clone() } else { tr!("sales-staff-removed", name = m.name.clone()) };

@@ -4,7 +4,7 @@
 //! shows only the report whose Print button was pressed.
 
 use leptos::prelude::*;
-use shopsync_types::Amount;
+use shopsync_types::{Amount, ErrorCode};
 use shopsync_types::drawer::{
     DrawerDayView, DrawerPrintInput, DrawerSessionState, DrawerSessionView,
 };
@@ -51,8 +51,10 @@ fn print_report(
             Ok(_) => ctx.info(tr!("drawer-printed")),
             Err(e) => {
                 ctx.error(&e);
-                // Only while the screen is still shown (its signals live).
-                if marked.try_get_untracked().is_some() {
+                // The printer failed (not, say, a sign-in that expired
+                // meanwhile): paper from the system dialog instead, while
+                // the screen is still shown (its signals live).
+                if e.code == ErrorCode::Printer && marked.try_get_untracked().is_some() {
                     print(marked, target);
                 }
             }

@@ -1,6 +1,7 @@
-//! The Sales screen's refunds: those of the chosen days, SKU and staff
-//! member (the same filter as the sales list), newest first, with who made
-//! and who approved each; a click opens the refunded sale.
+//! The Sales screen's refunds: those made on the chosen days, of sales with
+//! the chosen SKU, by the chosen staff member (who made the refund, not the
+//! sale), newest first, with who made and who approved each; a click opens
+//! the refunded sale.
 
 use leptos::prelude::*;
 use shopsync_types::RefundListItem;
@@ -27,9 +28,13 @@ pub fn RefundsTable(
                 <tbody>
                 {rows.into_iter().enumerate().map(|(i, r)| {
                     let sale = r.sale_id.clone();
+                    // A sale this till does not list (not synced yet, or set
+                    // aside) has no detail to open.
+                    let here = r.sale_number.is_some();
                     let number = r.sale_number.clone().unwrap_or_else(|| tr!("sales-refund-sale-not-here"));
                     view! {
-                        <tr class="clickable" data-testid=format!("refund-row-{i}") on:click=move |_| open(sale.clone())>
+                        <tr class:clickable=here data-testid=format!("refund-row-{i}") data-staff=r.staff_id.clone().unwrap_or_default()
+                            on:click=move |_| if here { open(sale.clone()) }>
                             <td>{local_time(&r.at)}</td>
                             <td>{number}</td>
                             <td data-testid=format!("refund-staff-{i}")>{name(&r.staff_id)}{name(&r.approver_id).map(|a| view! { <div class="muted small">{tr!("sales-approved-by", name = a)}</div> })}</td>
