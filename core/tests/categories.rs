@@ -101,8 +101,14 @@ fn categories_are_added_renamed_archived_and_restored() -> R {
     // past a limit of 1, and is still found; the SKU matches too, any case.
     let bakery_id = bakery.id.as_str();
     assert_eq!(in_category(&s, bakery_id, "rOLl", 1, false)?, vec!["ROLL"]);
-    assert_eq!(in_category(&s, bakery_id, "  cak ", 5, false)?, vec!["CAKE"]);
-    assert_eq!(in_category(&s, bakery_id, "", 2, false)?, vec!["BREAD", "CAKE"]);
+    assert_eq!(
+        in_category(&s, bakery_id, "  cak ", 5, false)?,
+        vec!["CAKE"]
+    );
+    assert_eq!(
+        in_category(&s, bakery_id, "", 2, false)?,
+        vec!["BREAD", "CAKE"]
+    );
     assert!(
         in_category(&s, bakery_id, "milk", 5, false)?.is_empty(),
         "milk is in another category"
@@ -110,7 +116,10 @@ fn categories_are_added_renamed_archived_and_restored() -> R {
     // Text beyond ASCII is folded by Unicode rules: "KÄSE" finds "Käsebrot".
     s.add_product(with_category("KB", "Käsebrot", bakery_id))?;
     assert_eq!(in_category(&s, bakery_id, "KÄSE", 5, false)?, vec!["KB"]);
-    assert_eq!(in_category(&s, bakery_id, "käsebrot", 5, false)?, vec!["KB"]);
+    assert_eq!(
+        in_category(&s, bakery_id, "käsebrot", 5, false)?,
+        vec!["KB"]
+    );
     // An archived product matches only when archived ones are asked for.
     s.archive_product("KB")?;
     assert!(in_category(&s, bakery_id, "käse", 5, false)?.is_empty());

@@ -1805,7 +1805,8 @@ async fn sales_filtered_by_staff_and_an_a4_invoice() -> Result<()> {
             app.nav("sales").await?;
             app.el("sale-row-2").await?;
             // Everybody's refunds: Ann's one.
-            app.wait_text("refund-staff-0", |t| t.contains("Ann")).await?;
+            app.wait_text("refund-staff-0", |t| t.contains("Ann"))
+                .await?;
             app.el("sales-staff")
                 .await?
                 .select_by_value(&cashier)

@@ -445,7 +445,11 @@ async fn refund(
 async fn z_report(state: S<'_>, req: ZReportInput) -> CmdResult<ZReport> {
     state
         .with(move |s| {
-            let staff = req.staff_id.as_deref().map(str::trim).filter(|x| !x.is_empty());
+            let staff = req
+                .staff_id
+                .as_deref()
+                .map(str::trim)
+                .filter(|x| !x.is_empty());
             s.z_report_for(req.date, staff)
         })
         .await

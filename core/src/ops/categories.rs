@@ -167,10 +167,9 @@ impl Store {
         } else {
             ("", -1)
         };
-        let rows = stmt.query_map(
-            params![category, include_archived, sql_q, sql_limit],
-            |r| product_from_row(r, c),
-        )?;
+        let rows = stmt.query_map(params![category, include_archived, sql_q, sql_limit], |r| {
+            product_from_row(r, c)
+        })?;
         let mut list = Vec::new();
         for p in rows {
             if list.len() >= limit as usize {

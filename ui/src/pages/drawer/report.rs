@@ -4,10 +4,10 @@
 //! shows only the report whose Print button was pressed.
 
 use leptos::prelude::*;
-use shopsync_types::{Amount, ErrorCode};
 use shopsync_types::drawer::{
     DrawerDayView, DrawerPrintInput, DrawerSessionState, DrawerSessionView,
 };
+use shopsync_types::{Amount, ErrorCode};
 
 use crate::api;
 use crate::app::Ctx;
