@@ -1,11 +1,16 @@
 //! Events for other systems (docs/EVENTS.md): what the server derives from
-//! the ledger records a till uploads, as versioned JSON, queued in the
-//! outbox in the same transaction as the changes (storage) and published to
-//! NATS JetStream by [`crate::publisher`].
+//! the changes devices upload, as versioned JSON, queued in the outbox and
+//! published to NATS JetStream by [`crate::publisher`].
 //!
-//! Only sales are derived so far: `sale.recorded` (one per sale) and
-//! `product.sold` (one per sale line). Stock, catalog and order events are
-//! planned (docs/EVENTS.md).
+//! Sales (`sale.recorded`, one per sale, and `product.sold`, one per sale
+//! line) are derived here from the ledger records of a sync request and
+//! queued in the transaction that stores them. Catalog changes
+//! (`catalog.updated`, [`catalog`]) need the catalog document, so they are
+//! derived on the server's replica of the shop ([`replica`]) after the
+//! changes are stored.
+
+pub mod catalog;
+pub mod replica;
 
 use std::collections::HashSet;
 
@@ -214,7 +219,7 @@ pub fn sale_events(
 }
 
 /// These structs hold only strings and integers: serialising cannot fail.
-fn to_json<T: Serialize>(value: &T) -> String {
+pub(crate) fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 

@@ -18,7 +18,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use shopsync_core::Store;
@@ -97,6 +97,9 @@ pub struct Deriver {
     /// Stores whose last derivation found them not publishing.
     unpublished: Mutex<HashSet<i64>>,
     replicas: Mutex<HashMap<i64, Store>>,
+    /// With `--nats`: every store's replica is kept up to date, publishing
+    /// or not, to derive its catalog and stock events (docs/EVENTS.md).
+    events: AtomicBool,
     pub stats: DeriveStats,
 }
 
@@ -121,6 +124,7 @@ impl Deriver {
             wake: Notify::new(),
             unpublished: Mutex::new(HashSet::new()),
             replicas: Mutex::new(HashMap::new()),
+            events: AtomicBool::new(false),
             stats: DeriveStats::default(),
         }
     }
@@ -147,7 +151,7 @@ impl Deriver {
             .lock()
             .map(|u| u.contains(&store_pk))
             .unwrap_or(false);
-        if quiet && !docs.contains(&catalog) {
+        if quiet && !docs.contains(&catalog) && !self.events.load(Relaxed) {
             return;
         }
         if let Ok(mut d) = self.dirty.lock() {
@@ -170,6 +174,10 @@ pub async fn run<S: Storage>(st: std::sync::Arc<AppState<S>>) {
         return;
     }
     let mut shutdown = st.shutdown.clone();
+    st.deriver.events.store(st.events.is_some(), Relaxed);
+    if let Err(e) = st.storage.start_replica_events(st.events.is_some()).await {
+        tracing::warn!("catalog and stock events will not be derived: {e}");
+    }
     // Changes stored just before a stop were never derived: look at every
     // shop that has a replica once at start (one that is caught up costs a
     // query).
@@ -326,19 +334,38 @@ async fn catch_up_and_write<S: Storage>(
     store_id: &str,
     replica: &mut Option<Store>,
 ) -> Result<(), DeriveError> {
+    // Catalog and stock events (with --nats), for changes after `from`.
+    let from = if st.events.is_some() {
+        st.storage.replica_events_from(store_pk).await?
+    } else {
+        None
+    };
     loop {
         let cursor: u64 = replica
             .as_ref()
             .and_then(|r| meta(r, KEY_CURSOR))
             .and_then(|c| c.parse().ok())
             .unwrap_or(0);
-        let page = st
-            .storage
-            .changes_since(store_pk, cursor, HashSet::new(), st.options.page_bytes)
-            .await?;
+        // A replica behind the event cursor (rebuilt) first catches up to
+        // it without events: those were derived before.
+        let until = from.filter(|f| cursor < *f);
+        let page = match until {
+            Some(until) => {
+                st.storage
+                    .changes_until(store_pk, cursor, until, st.options.page_bytes)
+                    .await?
+            }
+            None => {
+                st.storage
+                    .changes_since(store_pk, cursor, HashSet::new(), st.options.page_bytes)
+                    .await?
+            }
+        };
         if page.changes == 0 && page.cursor == cursor {
             break;
         }
+        let with_events = from.is_some() && until.is_none();
+        let mut catalog_changes = Vec::new();
         let mut docs = Vec::with_capacity(page.docs.len());
         for (doc_id, changes) in page.docs {
             let Some(id) = DocId::parse(&doc_id) else {
@@ -365,6 +392,9 @@ async fn catch_up_and_write<S: Storage>(
                 .stats
                 .changes_applied
                 .fetch_add(decoded.len() as u64, Relaxed);
+            if with_events && matches!(id, DocId::Catalog { .. }) {
+                catalog_changes.extend(decoded.iter().cloned());
+            }
             docs.push((id, decoded));
         }
         let bundle = Bundle {
@@ -373,12 +403,28 @@ async fn catch_up_and_write<S: Storage>(
         };
         let new_cursor = page.cursor;
         let more = page.more;
-        on_replica(replica, move |r| {
+        let sid = store_id.to_string();
+        let events = on_replica(replica, move |r| {
             r.import_bundle(bundle)?;
+            crate::events::replica::derive(r, &sid, &catalog_changes)
+        })
+        .await?;
+        // Queued before the replica's cursor moves: a stop in between
+        // derives them again, with the same ids.
+        if with_events {
+            let queued = !events.is_empty();
+            st.storage
+                .queue_replica_events(store_pk, new_cursor, events)
+                .await?;
+            if let (true, Some(status)) = (queued, &st.events) {
+                status.wake.notify_one();
+            }
+        }
+        on_replica(replica, move |r| {
             set_meta(r, KEY_CURSOR, &new_cursor.to_string())
         })
         .await?;
-        if !more {
+        if !more && until.is_none() {
             break;
         }
     }

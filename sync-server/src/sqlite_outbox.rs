@@ -59,6 +59,57 @@ pub(crate) fn queue(conn: &Connection, events: &[OutboxEvent]) -> StorageResult<
     Ok(())
 }
 
+/// At start: with `--nats` (`enabled`), stores without a cursor start at
+/// the current head (history is not derived); without it, cursors are
+/// forgotten, so a later start with `--nats` does not derive what happened
+/// meanwhile.
+pub(crate) fn start_replica_events(conn: &mut Connection, enabled: bool) -> StorageResult<()> {
+    if enabled {
+        conn.execute(
+            "INSERT OR IGNORE INTO server_meta (key, value)
+             SELECT 'events_from_seq', CAST(COALESCE(MAX(seq), 0) AS TEXT) FROM changes",
+            [],
+        )?;
+    } else {
+        conn.execute_batch(
+            "DELETE FROM server_meta WHERE key = 'events_from_seq'; DELETE FROM event_cursors;",
+        )?;
+    }
+    Ok(())
+}
+
+/// The sequence number up to which a store's replica events were derived
+/// (None: they are not derived).
+pub(crate) fn replica_events_from(conn: &Connection, store_pk: i64) -> StorageResult<Option<u64>> {
+    let upto: Option<i64> = conn.query_row(
+        "SELECT COALESCE(
+             (SELECT upto FROM event_cursors WHERE store_pk = ?1),
+             (SELECT CAST(value AS INTEGER) FROM server_meta WHERE key = 'events_from_seq'))",
+        [store_pk],
+        |r| r.get(0),
+    )?;
+    Ok(upto.map(|u| u.max(0) as u64))
+}
+
+/// Queues a store's replica events and moves its cursor to `upto`, in one
+/// transaction.
+pub(crate) fn queue_replica_events(
+    conn: &mut Connection,
+    store_pk: i64,
+    upto: u64,
+    events: &[OutboxEvent],
+) -> StorageResult<()> {
+    let tx = conn.transaction()?;
+    queue(&tx, events)?;
+    tx.execute(
+        "INSERT INTO event_cursors (store_pk, upto) VALUES (?1, ?2)
+         ON CONFLICT (store_pk) DO UPDATE SET upto = MAX(upto, excluded.upto)",
+        params![store_pk, upto.min(i64::MAX as u64) as i64],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
 pub(crate) fn batch(conn: &Connection, after: i64, limit: u32) -> StorageResult<Vec<OutboxRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, event_id, subject, payload, created_ms FROM event_outbox

@@ -20,9 +20,13 @@ use futures_util::StreamExt;
 /// One event as a consumer sees it: its subject and JSON.
 type Received = (String, serde_json::Value);
 
-/// Reads the store's events from the stream's start until `want` distinct
-/// event ids arrived (30 s at most); returns every message, repeats too.
-async fn read_events(url: String, store: String, want: usize) -> Vec<Received> {
+/// The kinds of a sale's events.
+const SALES: &[&str] = &["sale.recorded", "product.sold"];
+
+/// Reads the store's events of `kinds` from the stream's start until `want`
+/// distinct event ids arrived (30 s at most); returns every such message,
+/// repeats too.
+async fn read_events(url: String, store: String, kinds: &[&str], want: usize) -> Vec<Received> {
     let deadline = Instant::now() + Duration::from_secs(30);
     let client = async_nats::connect(&url).await.unwrap();
     let js = jetstream::new(client);
@@ -63,6 +67,9 @@ async fn read_events(url: String, store: String, want: usize) -> Vec<Received> {
         while let Some(message) = batch.next().await {
             let message = message.unwrap();
             let event: serde_json::Value = serde_json::from_slice(&message.payload).unwrap();
+            if !kinds.contains(&event["type"].as_str().unwrap()) {
+                continue;
+            }
             ids.insert(event["event_id"].as_str().unwrap().to_string());
             out.push((message.subject.to_string(), event));
         }
@@ -128,7 +135,7 @@ fn sales_reach_jetstream_once_per_id_across_a_nats_outage() {
     // Two sales, one sync: their events arrive with the right fields.
     let mut sales = vec![sell(&mut a, 1, 2), sell(&mut a, 2, 1)];
     sync(&mut a).unwrap();
-    let first = common::block_on(read_events(nats.url(), store.clone(), 4));
+    let first = common::block_on(read_events(nats.url(), store.clone(), SALES, 4));
     let first = dedup(&first);
     let ids: Vec<&str> = first
         .iter()
@@ -154,6 +161,13 @@ fn sales_reach_jetstream_once_per_id_across_a_nats_outage() {
     assert_eq!(subject, &format!("shopsync.{store}.sale.recorded"));
     assert_eq!(recorded["sale_id"], sales[1].as_str());
     assert_eq!(recorded["total"], 100);
+    // The catalog's event (product P made) is derived a moment later.
+    common::block_on(read_events(
+        nats.url(),
+        store.clone(),
+        &["catalog.updated"],
+        1,
+    ));
     wait_for("the outbox is empty once published", || {
         metric(&server.url, "shopsync_events_outbox") == 0.0
     });
@@ -177,7 +191,7 @@ fn sales_reach_jetstream_once_per_id_across_a_nats_outage() {
     // NATS is back on the same port and store: everything arrives, each
     // event id once after de-duplication, in the order of the sales.
     nats.start_again();
-    let all = common::block_on(read_events(nats.url(), store.clone(), 10));
+    let all = common::block_on(read_events(nats.url(), store.clone(), SALES, 10));
     let unique = dedup(&all);
     let ids: Vec<&str> = unique
         .iter()
@@ -290,13 +304,17 @@ fn an_event_jetstream_refuses_goes_to_the_dead_letters_and_can_be_replayed() {
     let sale = sell(&mut a, 1, 2);
     sync(&mut a).unwrap();
 
-    wait_for("both events are set aside", || {
-        metric(&server.url, "shopsync_events_dead_letters_total") == 2.0
+    // The sale's two events and the catalog's (product P made).
+    wait_for("the three events are set aside", || {
+        metric(&server.url, "shopsync_events_dead_letters_total") == 3.0
     });
     assert_eq!(metric(&server.url, "shopsync_events_outbox"), 0.0);
     let conn = rusqlite::Connection::open(&db).unwrap();
     let dead: Vec<(String, String)> = conn
-        .prepare("SELECT event_id, error FROM event_dead_letters ORDER BY id")
+        .prepare(
+            "SELECT event_id, error FROM event_dead_letters
+             WHERE subject NOT LIKE '%.catalog.updated' ORDER BY id",
+        )
         .unwrap()
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
@@ -318,10 +336,120 @@ fn an_event_jetstream_refuses_goes_to_the_dead_letters_and_can_be_replayed() {
          DELETE FROM event_dead_letters; COMMIT;",
     )
     .unwrap();
-    let events = common::block_on(read_events(nats.url(), store.clone(), 2));
+    let events = common::block_on(read_events(nats.url(), store.clone(), SALES, 2));
     let ids: Vec<String> = dedup(&events)
         .iter()
         .map(|(_, e)| e["event_id"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(ids, sale_ids(&store, &till, &sale));
+}
+
+/// The kinds of catalog events.
+const CATALOG: &[&str] = &["catalog.updated"];
+
+/// Catalog edits made on a till reach JetStream as `catalog.updated`, one
+/// per catalog change that touched products, with the values it put, in
+/// the order they were stored; a replica rebuilt from nothing (its folder
+/// deleted, the server restarted) queues no shop history again.
+#[test]
+fn catalog_changes_reach_jetstream_once_each_in_order() {
+    if skip_without_nats() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let nats = NatsServer::start();
+    let db = dir.path().join("server.db");
+    let mut server = Server::start_sqlite_with(&db, &["--nats", &nats.url()]);
+    let (_, code) = server.create_store("Corner Shop");
+    let a_path = dir.path().join("a.db");
+    drop(first_till(&a_path, 20));
+    let mut a = enrol(&a_path, &server, &code, None);
+    let store = a.info().store_id.clone();
+    sync(&mut a).unwrap();
+    let p = a.product("P").unwrap().id;
+
+    a.edit_product(
+        "P",
+        shopsync_core::ops::catalog_ops::ProductEdit {
+            price: Some(250),
+            name: Some("Product P, bigger".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    sync(&mut a).unwrap();
+    let q = a
+        .add_product(shopsync_core::ops::catalog_ops::NewProduct {
+            sku: "Q".into(),
+            name: "Product Q".into(),
+            price: 990,
+            ..Default::default()
+        })
+        .unwrap()
+        .id;
+    a.archive_product("Q").unwrap();
+    sync(&mut a).unwrap();
+
+    let all = common::block_on(read_events(nats.url(), store.clone(), CATALOG, 4));
+    assert_eq!(dedup(&all).len(), all.len(), "one message per event id");
+    for (subject, e) in &all {
+        assert_eq!(subject, &format!("shopsync.{store}.catalog.updated"));
+        assert_eq!(e["schema_version"], 1);
+        assert_eq!(e["store_id"], store.as_str());
+        assert_eq!(
+            e["event_id"],
+            format!("{store}/catalog/{}", e["change"].as_str().unwrap())
+        );
+        assert_eq!(e["truncated"], false);
+    }
+    let products = |i: usize| all[i].1["products"].as_array().unwrap().clone();
+    // In order: P made (first_till), P edited, Q made, Q archived.
+    assert_eq!(products(0)[0]["product_id"], p.as_str());
+    assert_eq!(products(0)[0]["created"], true);
+    assert_eq!(products(0)[0]["price"], 100);
+    let edited = &products(1)[0];
+    assert_eq!(edited["product_id"], p.as_str());
+    assert_eq!(edited["created"], false);
+    assert_eq!(edited["price"], 250);
+    assert_eq!(edited["name"], "Product P, bigger");
+    assert_eq!(edited["archived"], serde_json::Value::Null);
+    assert_eq!(products(1).len(), 1);
+    assert_eq!(products(2)[0]["product_id"], q.as_str());
+    assert_eq!(products(2)[0]["created"], true);
+    assert_eq!(products(2)[0]["sku"], "Q");
+    assert_eq!(products(3)[0]["product_id"], q.as_str());
+    assert_eq!(products(3)[0]["archived"], true);
+    assert_eq!(products(3)[0]["price"], serde_json::Value::Null);
+
+    // The replica rebuilt from the feed derives nothing it derived before.
+    wait_for("the outbox is empty", || {
+        metric(&server.url, "shopsync_events_outbox") == 0.0
+    });
+    let published = metric(&server.url, "shopsync_events_published_total");
+    server.kill();
+    std::fs::remove_dir_all(dir.path().join("server.db.public")).unwrap();
+    server.restart_sqlite_with(&["--nats", &nats.url()]);
+    a.edit_product(
+        "Q",
+        shopsync_core::ops::catalog_ops::ProductEdit {
+            price: Some(999),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    sync(&mut a).unwrap();
+    let all = common::block_on(read_events(nats.url(), store.clone(), CATALOG, 5));
+    assert_eq!(all.len(), 5, "the history is not published again: {all:?}");
+    assert_eq!(all[4].1["products"][0]["price"], 999);
+    assert!(published >= 4.0);
+    // JetStream would drop repeats of old ids within its window: count
+    // what this server process published instead.
+    wait_for("the outbox is empty again", || {
+        metric(&server.url, "shopsync_events_outbox") == 0.0
+    });
+    assert_eq!(
+        metric(&server.url, "shopsync_events_published_total"),
+        1.0,
+        "only the new edit's event is published after the rebuild"
+    );
 }

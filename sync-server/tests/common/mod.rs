@@ -128,6 +128,14 @@ impl Server {
         *self = again;
     }
 
+    /// Starts again on the same SQLite file and port, with more `serve` flags.
+    #[allow(dead_code)]
+    pub fn restart_sqlite_with(&mut self, extra: &[&str]) {
+        self.kill();
+        let again = Server::start_db(&self.db, TestDb::sqlite(&self.db), &self.addr, extra);
+        *self = again;
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

@@ -1,0 +1,38 @@
+//! Events derived on the server's replica of a shop (`crate::public_derive`)
+//! as it imports a page of the shop's change feed: `catalog.updated` (this
+//! module's [`super::catalog`]). The replica is a till's store, so the
+//! catalog document and projections are the ones every till has.
+
+use automerge::Change;
+use shopsync_core::Store;
+
+use super::catalog::catalog_event;
+use super::{MAX_REQUEST_EVENT_BYTES, OutboxEvent};
+use crate::public_derive::DeriveError;
+
+/// The events of a page just imported into `replica`: one `catalog.updated`
+/// per catalog change of the page that touched products. Past
+/// `MAX_REQUEST_EVENT_BYTES` of JSON, the page's later catalog events list
+/// no products (the changes are stored: they cannot be refused, and each
+/// still gets its event).
+pub fn derive(
+    replica: &mut Store,
+    store_id: &str,
+    catalog_changes: &[Change],
+) -> Result<Vec<OutboxEvent>, DeriveError> {
+    let mut out = Vec::new();
+    let mut bytes = 0usize;
+    for change in catalog_changes {
+        let edits = replica.catalog_product_edits(change)?;
+        let max = if bytes > MAX_REQUEST_EVENT_BYTES {
+            0
+        } else {
+            usize::MAX
+        };
+        if let Some(e) = catalog_event(change.hash().0, store_id, &edits, max) {
+            bytes += e.payload.len() + e.event_id.len() + e.subject.len();
+            out.push(e);
+        }
+    }
+    Ok(out)
+}
