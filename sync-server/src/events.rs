@@ -5,12 +5,13 @@
 //! Sales (`sale.recorded`, one per sale, and `product.sold`, one per sale
 //! line) are derived here from the ledger records of a sync request and
 //! queued in the transaction that stores them. Catalog changes
-//! (`catalog.updated`, [`catalog`]) need the catalog document, so they are
-//! derived on the server's replica of the shop ([`replica`]) after the
-//! changes are stored.
+//! (`catalog.updated`, [`catalog`]) need the catalog document and
+//! `stock.low` ([`stock`]) the stock levels, so they are derived on the
+//! server's replica of the shop ([`replica`]) after the changes are stored.
 
 pub mod catalog;
 pub mod replica;
+pub mod stock;
 
 use std::collections::HashSet;
 

@@ -403,10 +403,14 @@ async fn catch_up_and_write<S: Storage>(
         };
         let new_cursor = page.cursor;
         let more = page.more;
-        let sid = store_id.to_string();
         let events = on_replica(replica, move |r| {
-            r.import_bundle(bundle)?;
-            crate::events::replica::derive(r, &sid, &catalog_changes)
+            crate::events::replica::import_page(
+                r,
+                bundle,
+                with_events,
+                new_cursor,
+                &catalog_changes,
+            )
         })
         .await?;
         // Queued before the replica's cursor moves: a stop in between

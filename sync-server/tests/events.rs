@@ -453,3 +453,77 @@ fn catalog_changes_reach_jetstream_once_each_in_order() {
         "only the new edit's event is published after the rebuild"
     );
 }
+
+/// A product's available stock crossing its reorder point (P: 2) because of
+/// sales gives one `stock.low`; staying below gives none; crossing again
+/// after a delivery gives another.
+#[test]
+fn a_product_crossing_its_reorder_point_gives_one_stock_low_per_crossing() {
+    if skip_without_nats() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let nats = NatsServer::start();
+    let server = Server::start_sqlite_with(&dir.path().join("server.db"), &["--nats", &nats.url()]);
+    let (_, code) = server.create_store("Corner Shop");
+    let a_path = dir.path().join("a.db");
+    drop(first_till(&a_path, 20));
+    let mut a = enrol(&a_path, &server, &code, None);
+    let store = a.info().store_id.clone();
+    let p = a.product("P").unwrap().id;
+    // Crossings are seen between two derivations on the replica: let each
+    // sync's changes be derived before the next.
+    let step = |a: &mut shopsync_core::Store| {
+        sync(a).unwrap();
+        let stored = metric(&server.url, "shopsync_changes");
+        wait_for("the replica has every change", || {
+            metric(&server.url, "shopsync_public_replica_changes_total") >= stored
+        });
+    };
+    step(&mut a);
+    sell(&mut a, 1, 10);
+    step(&mut a); // 10 left: above 2
+    sell(&mut a, 2, 8);
+    step(&mut a); // 2 left: crossed
+    sell(&mut a, 3, 1);
+    step(&mut a); // 1 left: already below, no event
+    a.receive(
+        None,
+        &[shopsync_core::ops::stock::ReceiveLine {
+            code: "P".into(),
+            qty: 10,
+            unit_cost: None,
+        }],
+    )
+    .unwrap();
+    step(&mut a); // 11
+    sell(&mut a, 4, 9);
+    step(&mut a); // 2 again: crossed again
+
+    let all = common::block_on(read_events(nats.url(), store.clone(), &["stock.low"], 2));
+    assert_eq!(dedup(&all).len(), all.len(), "one message per event id");
+    assert_eq!(all.len(), 2, "{all:?}");
+    for (subject, e) in &all {
+        assert_eq!(subject, &format!("shopsync.{store}.stock.low"));
+        assert_eq!(e["schema_version"], 1);
+        assert_eq!(e["store_id"], store.as_str());
+        assert_eq!(e["product_id"], p.as_str());
+        assert_eq!(e["sku"], "P");
+        assert_eq!(e["reorder_point"], 2);
+        assert_eq!(e["available"], 2);
+        assert_eq!(e["on_hand"], 2);
+        assert_eq!(e["reserved"], 0);
+    }
+    assert_eq!(all[0].1["previous_available"], 10);
+    assert_eq!(all[1].1["previous_available"], 11);
+    assert!(
+        all[0].1["seq"].as_u64().unwrap() < all[1].1["seq"].as_u64().unwrap(),
+        "in the order the server stored them"
+    );
+    // Nothing more is on its way: no crossing was left out or repeated.
+    wait_for("the outbox is empty", || {
+        metric(&server.url, "shopsync_events_outbox") == 0.0
+    });
+    let again = common::block_on(read_events(nats.url(), store, &["stock.low"], 2));
+    assert_eq!(again.len(), 2);
+}

@@ -1,6 +1,6 @@
 //! Events derived on the server's replica of a shop (`crate::public_derive`)
-//! as it imports a page of the shop's change feed: `catalog.updated` (this
-//! module's [`super::catalog`]). The replica is a till's store, so the
+//! as it imports a page of the shop's change feed: `catalog.updated`
+//! ([`super::catalog`]) and `stock.low` ([`super::stock`]). The replica is a till's store, so the
 //! catalog document and projections are the ones every till has.
 
 use automerge::Change;
@@ -20,7 +20,7 @@ pub fn derive(
     store_id: &str,
     catalog_changes: &[Change],
 ) -> Result<Vec<OutboxEvent>, DeriveError> {
-    let mut out = Vec::new();
+    let mut out: Vec<OutboxEvent> = Vec::new();
     let mut bytes = 0usize;
     for change in catalog_changes {
         let edits = replica.catalog_product_edits(change)?;
@@ -34,5 +34,37 @@ pub fn derive(
             out.push(e);
         }
     }
+    Ok(out)
+}
+
+/// Imports a page into the replica and derives its events (`events`:
+/// false imports only): `stock.low` for the page's ledger changes first,
+/// then `catalog.updated`.
+pub fn import_page(
+    replica: &mut Store,
+    bundle: shopsync_core::bundle::Bundle,
+    events: bool,
+    seq: u64,
+    catalog_changes: &[Change],
+) -> Result<Vec<OutboxEvent>, DeriveError> {
+    let ledger = events
+        && bundle
+            .docs
+            .iter()
+            .any(|(id, _)| matches!(id, shopsync_core::ids::DocId::Ledger { .. }));
+    if ledger {
+        super::stock::before(replica)?;
+    }
+    let store_id = bundle.store_id.clone();
+    replica.import_bundle(bundle)?;
+    if !events {
+        return Ok(Vec::new());
+    }
+    let mut out = if ledger {
+        super::stock::crossings(replica, &store_id, seq)?
+    } else {
+        Vec::new()
+    };
+    out.extend(derive(replica, &store_id, catalog_changes)?);
     Ok(out)
 }
