@@ -24,6 +24,7 @@ use shopsync_core::sync::wire;
 use crate::AppState;
 use crate::auth::Device;
 use crate::error::ApiError;
+use crate::events::OutboxEvent;
 use crate::storage::{DocBatch, NewChange, Storage};
 use crate::upload_budget::UploadBudget;
 
@@ -233,7 +234,7 @@ pub async fn sync<S: Storage>(
     // Where each uploaded document lives: the customer's own document in the
     // customers' scope, order requests in their store's.
     let scope = st.storage.customers_scope().await?;
-    let mut batches: BTreeMap<i64, (String, Vec<DocBatch>)> = BTreeMap::new();
+    let mut batches: BTreeMap<i64, (String, Vec<DocBatch>, Vec<OutboxEvent>)> = BTreeMap::new();
     let mut uploaded: HashSet<[u8; 32]> = HashSet::new();
     let mut bytes = 0u64;
     for d in &docs {
@@ -251,14 +252,24 @@ pub async fn sync<S: Storage>(
         };
         uploaded.extend(d.changes.iter().map(|c| c.hash));
         bytes += d.changes.iter().map(|c| c.bytes.len() as u64).sum::<u64>();
-        batches
+        // Events (with --nats) of the order records: the store queues
+        // those of the changes new to it.
+        let events = if st.events.is_some() && matches!(d.id, DocId::OrderRequests { .. }) {
+            crate::events::decoded_events(
+                &d.id,
+                d.changes.iter().map(|c| c.hash).zip(d.decoded.iter()),
+            )?
+        } else {
+            Vec::new()
+        };
+        let entry = batches
             .entry(pk)
-            .or_insert_with(|| (store_id, Vec::new()))
-            .1
-            .push(DocBatch {
-                doc_id: d.id.to_string(),
-                changes: d.changes.clone(),
-            });
+            .or_insert_with(|| (store_id, Vec::new(), Vec::new()));
+        entry.1.push(DocBatch {
+            doc_id: d.id.to_string(),
+            changes: d.changes.clone(),
+        });
+        entry.2.extend(events);
     }
     if bytes > 0 {
         let g = &st.options.guard;
@@ -273,12 +284,19 @@ pub async fn sync<S: Storage>(
                 ))
             })?;
     }
-    for (pk, (store_id, batch)) in batches {
+    for (pk, (store_id, batch, events)) in batches {
         let doc_ids: Vec<String> = batch.iter().map(|b| b.doc_id.clone()).collect();
         st.metrics
             .changes_received
             .fetch_add(batch.iter().map(|b| b.changes.len() as u64).sum(), Relaxed);
-        let stored = st.storage.store_changes(pk, batch).await?;
+        let queued = !events.is_empty();
+        let stored = st
+            .storage
+            .store_changes_with_events(pk, batch, events)
+            .await?;
+        if let (true, Some(status)) = (queued, &st.events) {
+            status.wake.notify_one();
+        }
         st.metrics
             .changes_stored
             .fetch_add(stored.new_changes, Relaxed);

@@ -3,13 +3,15 @@
 //! published to NATS JetStream by [`crate::publisher`].
 //!
 //! Sales (`sale.recorded`, one per sale, and `product.sold`, one per sale
-//! line) are derived here from the ledger records of a sync request and
-//! queued in the transaction that stores them. Catalog changes
+//! line) are derived here from the ledger records of a sync request, and
+//! pickup orders (`shopping-list.sent`, `order.status`, [`orders`]) from
+//! order records, and queued in the transaction that stores them. Catalog changes
 //! (`catalog.updated`, [`catalog`]) need the catalog document and
 //! `stock.low` ([`stock`]) the stock levels, so they are derived on the
 //! server's replica of the shop ([`replica`]) after the changes are stored.
 
 pub mod catalog;
+pub mod orders;
 pub mod replica;
 pub mod stock;
 
@@ -125,35 +127,73 @@ pub(crate) fn derive_within(
         let Some(id) = DocId::parse(&doc.doc_id) else {
             continue;
         };
-        let DocId::Ledger { store, till, .. } = &id else {
+        if !matches!(id, DocId::Ledger { .. } | DocId::OrderStatus { .. }) {
             continue;
-        };
+        }
         for (i, c) in doc.changes.iter().enumerate() {
             if known.contains(&c.hash) {
                 continue;
             }
             let change = budget.decode(&id, i, &c.bytes)?;
-            for record in shopsync_core::validate::ledger_items(&change)
-                .into_iter()
-                .flatten()
-            {
-                let Record::Sale(sale) = record else {
-                    continue;
-                };
-                for e in sale_events(c.hash, store, till, &sale) {
-                    bytes += e.payload.len() + e.event_id.len() + e.subject.len();
-                    if bytes > cap {
-                        return Err(ApiError::ChangeTooLarge(format!(
-                            "this request's sales make more than {cap} bytes of events for NATS \
-                             (--nats): send fewer changes per request"
-                        )));
-                    }
-                    out.push(e);
+            for e in change_events(&id, c.hash, &change) {
+                bytes += e.payload.len() + e.event_id.len() + e.subject.len();
+                if bytes > cap {
+                    return Err(ApiError::ChangeTooLarge(format!(
+                        "this request's changes make more than {cap} bytes of events for NATS \
+                         (--nats): send fewer changes per request"
+                    )));
                 }
+                out.push(e);
             }
         }
     }
     Ok(out)
+}
+
+/// The events of changes already decoded (a customer's order requests),
+/// held to `MAX_REQUEST_EVENT_BYTES` like a till's request.
+pub fn decoded_events<'a>(
+    id: &DocId,
+    changes: impl IntoIterator<Item = ([u8; 32], &'a automerge::Change)>,
+) -> Result<Vec<OutboxEvent>, ApiError> {
+    let mut out = Vec::new();
+    let mut bytes = 0usize;
+    for (hash, change) in changes {
+        for e in change_events(id, hash, change) {
+            bytes += e.payload.len() + e.event_id.len() + e.subject.len();
+            if bytes > MAX_REQUEST_EVENT_BYTES {
+                return Err(ApiError::ChangeTooLarge(format!(
+                    "this request's changes make more than {MAX_REQUEST_EVENT_BYTES} bytes of \
+                     events for NATS (--nats): send fewer changes per request"
+                )));
+            }
+            out.push(e);
+        }
+    }
+    Ok(out)
+}
+
+/// The events of one change new to the server: sales of a ledger, order
+/// records of an order document; nothing for other documents.
+pub fn change_events(id: &DocId, hash: [u8; 32], change: &automerge::Change) -> Vec<OutboxEvent> {
+    match id {
+        DocId::Ledger { store, till, .. } => shopsync_core::validate::ledger_items(change)
+            .into_iter()
+            .flatten()
+            .filter_map(|record| match record {
+                Record::Sale(sale) => Some(sale_events(hash, store, till, &sale)),
+                _ => None,
+            })
+            .flatten()
+            .collect(),
+        DocId::OrderRequests { store, customer } | DocId::OrderStatus { store, customer } => {
+            orders::records(change)
+                .iter()
+                .map(|r| orders::order_event(hash, store, customer, r))
+                .collect()
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// A sale's events: `sale.recorded`, then `product.sold` per line.

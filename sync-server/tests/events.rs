@@ -527,3 +527,123 @@ fn a_product_crossing_its_reorder_point_gives_one_stock_low_per_crossing() {
     let again = common::block_on(read_events(nats.url(), store, &["stock.low"], 2));
     assert_eq!(again.len(), 2);
 }
+
+/// A customer sends a list to the shop (`shopping-list.sent`), the shop
+/// accepts, readies and hands it over (`order.status` each), then a second
+/// order is cancelled by the customer: every event once, in order, naming
+/// the customer by id only.
+#[test]
+fn orders_give_shopping_list_sent_and_order_status_without_personal_data() {
+    use shopsync_core::types::{ItemWhat, OrderStatus};
+    if skip_without_nats() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let nats = NatsServer::start();
+    let server = Server::start_sqlite_with(&dir.path().join("server.db"), &["--nats", &nats.url()]);
+    let mut shop = shop_on(dir, server, 10);
+    let store = shop.store_id.clone();
+    publish(&mut shop);
+    let url = shop.server.url.clone();
+    let mut ada = customer_signup(&url, &shop.dir.path().join("phone.db"), "Ada Lovelace");
+    let customer = ada.customer_id().to_string();
+    ada.add_favourite(&store).unwrap();
+    wait_for("the public catalog", || {
+        customer_sync(&mut ada).unwrap();
+        let c = ada.catalog(&store, None).unwrap();
+        c.synced && !c.catalog.products.is_empty()
+    });
+    ada.new_list("Ada's party").unwrap();
+    let p = ItemWhat::Product {
+        store_id: store.clone(),
+        sku: "P".into(),
+    };
+    ada.add_item("Ada's party", &p, 3).unwrap();
+    let secret = ItemWhat::Text {
+        text: "candles for Ada".into(),
+    };
+    ada.add_item("Ada's party", &secret, 1).unwrap();
+    let first = ada
+        .send_order("Ada's party", &store, Some("call 555-0100"))
+        .unwrap()
+        .order
+        .id;
+    customer_sync(&mut ada).unwrap();
+    sync(&mut shop.a).unwrap();
+    shop.a.order_accept(&first, &["2".into()]).unwrap();
+    sync(&mut shop.a).unwrap();
+    shop.a.order_ready(&first).unwrap();
+    sync(&mut shop.a).unwrap();
+    let (done, _) = shop
+        .a
+        .order_collect(
+            &first,
+            &[shopsync_core::TenderInput {
+                kind: shopsync_core::types::TenderKind::Card,
+                amount: 300,
+            }],
+        )
+        .unwrap();
+    assert_eq!(done.status, OrderStatus::Collected);
+    sync(&mut shop.a).unwrap();
+    let second = ada
+        .send_order("Ada's party", &store, None)
+        .unwrap()
+        .order
+        .id;
+    ada.cancel_order(&second, Some("Ada is ill")).unwrap();
+    customer_sync(&mut ada).unwrap();
+
+    let kinds = &["shopping-list.sent", "order.status"];
+    let all = common::block_on(read_events(nats.url(), store.clone(), kinds, 6));
+    assert_eq!(dedup(&all).len(), all.len(), "one message per event id");
+    let got: Vec<(String, String)> = all
+        .iter()
+        .map(|(subject, e)| {
+            assert_eq!(e["schema_version"], 1);
+            assert_eq!(e["store_id"], store.as_str());
+            assert_eq!(e["customer_id"], customer.as_str());
+            let text = e.to_string();
+            for private in ["Ada", "Lovelace", "555", "party", "candles", "is ill"] {
+                assert!(!text.contains(private), "{private} in {text}");
+            }
+            let what = e["status"].as_str().unwrap_or("sent").to_string();
+            (
+                subject.clone(),
+                format!("{}/{what}", e["order_id"].as_str().unwrap()),
+            )
+        })
+        .collect();
+    let status = format!("shopsync.{store}.order.status");
+    assert_eq!(
+        got,
+        [
+            (
+                format!("shopsync.{store}.shopping-list.sent"),
+                format!("{first}/sent")
+            ),
+            (status.clone(), format!("{first}/accepted")),
+            (status.clone(), format!("{first}/ready")),
+            (status.clone(), format!("{first}/collected")),
+            (
+                format!("shopsync.{store}.shopping-list.sent"),
+                format!("{second}/sent")
+            ),
+            (status.clone(), format!("{second}/cancelled")),
+        ]
+    );
+    let sent = &all[0].1;
+    assert_eq!(
+        sent["event_id"],
+        format!("{store}/order/{customer}/{first}/sent")
+    );
+    assert_eq!(sent["lines"][0]["sku"], "P");
+    assert_eq!(sent["lines"][0]["qty"], 3);
+    assert_eq!(sent["lines"][1]["sku"], serde_json::Value::Null);
+    assert_eq!(sent["lines"][1]["qty"], 1);
+    let accepted = &all[1].1;
+    assert_eq!(accepted["till_id"], shop.a.info().till_id.as_str());
+    assert_eq!(accepted["unavailable_lines"][0], 2);
+    assert!(all[3].1["sale_id"].is_string());
+    assert_eq!(all[5].1["till_id"], serde_json::Value::Null);
+}

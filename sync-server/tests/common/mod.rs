@@ -310,6 +310,12 @@ pub struct Shop {
 pub fn shop(stock: i64) -> Shop {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&dir.path().join("server.db"));
+    shop_on(dir, server, stock)
+}
+
+/// A shop as `shop` makes it, on a server started in `dir` by the caller
+/// (with flags of its own).
+pub fn shop_on(dir: tempfile::TempDir, server: Server, stock: i64) -> Shop {
     let (_, code) = server.create_store("Corner Shop");
     let a_path = dir.path().join("a.db");
     drop(first_till(&a_path, stock));
