@@ -33,9 +33,10 @@ done
 scripts/with-postgres.sh cargo test --locked -p shopsync-server --lib "${pg_tests[@]}"
 
 # The server's events to NATS JetStream (nats-server from Debian's packages
-# if missing; the test starts, stops and restarts its own on a free port).
+# if missing; the test starts, stops and restarts its own on a free port),
+# from SQLite and, with PostgreSQL there too, from PostgreSQL's outbox.
 say "the server's events through NATS JetStream, across a NATS outage"
-scripts/with-nats.sh cargo test --locked -p shopsync-server --test events
+scripts/with-postgres.sh scripts/with-nats.sh cargo test --locked -p shopsync-server --test events
 
 # A customer's whole way with the real binaries: server, two tills, two
 # customer devices; exits non-zero on any mismatch.

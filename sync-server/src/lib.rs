@@ -21,6 +21,7 @@ pub mod postgres;
 mod postgres_customers;
 mod postgres_docs;
 mod postgres_enrolment;
+mod postgres_outbox;
 pub mod public_derive;
 pub mod publisher;
 pub mod restore;

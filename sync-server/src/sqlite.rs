@@ -758,8 +758,8 @@ impl Storage for SqliteStorage {
             .await
     }
 
-    async fn outbox_delete(&self, upto: i64) -> StorageResult<()> {
-        self.write(move |conn| crate::sqlite_outbox::delete(conn, upto))
+    async fn outbox_delete(&self, ids: Vec<i64>) -> StorageResult<()> {
+        self.write(move |conn| crate::sqlite_outbox::delete(conn, &ids))
             .await
     }
 

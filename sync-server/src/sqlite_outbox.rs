@@ -129,8 +129,15 @@ pub(crate) fn batch(conn: &Connection, after: i64, limit: u32) -> StorageResult<
     Ok(rows)
 }
 
-pub(crate) fn delete(conn: &mut Connection, upto: i64) -> StorageResult<()> {
-    conn.execute("DELETE FROM event_outbox WHERE id <= ?1", [upto])?;
+pub(crate) fn delete(conn: &mut Connection, ids: &[i64]) -> StorageResult<()> {
+    let tx = conn.transaction()?;
+    {
+        let mut delete = tx.prepare_cached("DELETE FROM event_outbox WHERE id = ?1")?;
+        for id in ids {
+            delete.execute([id])?;
+        }
+    }
+    tx.commit()?;
     Ok(())
 }
 
@@ -247,7 +254,7 @@ mod tests {
         assert_eq!(ids(&st.outbox_batch(0, 10).await.unwrap()), ["a", "b"]);
 
         // Published up to "a": "b" waits, and is the oldest.
-        st.outbox_delete(rows[0].id).await.unwrap();
+        st.outbox_delete(vec![rows[0].id]).await.unwrap();
         let left = st.outbox_batch(0, 10).await.unwrap();
         assert_eq!(ids(&left), ["b"]);
         let backlog = st.outbox_backlog().await.unwrap();

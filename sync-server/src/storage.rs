@@ -465,9 +465,10 @@ pub trait Storage: Send + Sync + 'static {
         async { Ok(Vec::new()) }
     }
 
-    /// Removes the events up to outbox id `upto` (JetStream acknowledged them).
-    fn outbox_delete(&self, upto: i64) -> impl Future<Output = StorageResult<()>> + Send {
-        let _ = upto;
+    /// Removes the events with these outbox ids (JetStream acknowledged
+    /// them): by id, not by range, as a lower id may commit later.
+    fn outbox_delete(&self, ids: Vec<i64>) -> impl Future<Output = StorageResult<()>> + Send {
+        let _ = ids;
         async { Ok(()) }
     }
 
