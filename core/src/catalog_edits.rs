@@ -32,19 +32,25 @@ pub struct EditedProduct {
     pub fields: Vec<String>,
 }
 
+/// Every product map of a document by the id of the operation that made
+/// it, read once for all the changes of a page (`None` until needed).
+pub type ProductMaps = Option<HashMap<(u64, ActorId), String>>;
+
 /// The products `change` touched, in the order of its operations. `doc` is
-/// the catalog document with `change` applied. Operations on maps that are
-/// not products (suppliers, settings, …) are left out.
-pub fn product_edits(doc: &AutoCommit, change: &Change) -> Result<Vec<EditedProduct>> {
+/// the catalog document with `change` applied; `maps` starts as `None` and
+/// may be passed again for other changes of the same `doc`. Operations on
+/// maps that are not products (suppliers, settings, …) are left out.
+pub fn product_edits(
+    doc: &AutoCommit,
+    change: &Change,
+    maps: &mut ProductMaps,
+) -> Result<Vec<EditedProduct>> {
     let expanded = change.decode();
     let start = expanded.start_op.get();
     let mut out: Vec<EditedProduct> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     // Maps made in this change, by the counter of the op that made them.
     let mut made: HashMap<u64, String> = HashMap::new();
-    // Every product map of the document, read only if an operation edits a
-    // map made by an earlier change.
-    let mut maps: Option<HashMap<(u64, ActorId), String>> = None;
     let mut entry = |id: &str, out: &mut Vec<EditedProduct>| -> usize {
         *index.entry(id.to_string()).or_insert_with(|| {
             out.push(EditedProduct {
@@ -113,11 +119,16 @@ pub fn product_edits(doc: &AutoCommit, change: &Change) -> Result<Vec<EditedProd
 
 #[cfg(feature = "store")]
 impl crate::Store {
-    /// [`product_edits`] of a change this store's catalog holds.
-    pub fn catalog_product_edits(&mut self, change: &Change) -> Result<Vec<EditedProduct>> {
+    /// [`product_edits`] of each of `changes`, which this store's catalog
+    /// holds (the document's product maps are read once, if needed).
+    pub fn catalog_product_edits(&mut self, changes: &[Change]) -> Result<Vec<Vec<EditedProduct>>> {
         let id = crate::ids::DocId::catalog(&self.info.store_id);
         let loaded = self.docs.get(&self.conn, &id)?;
-        product_edits(&loaded.doc, change)
+        let mut maps = None;
+        changes
+            .iter()
+            .map(|c| product_edits(&loaded.doc, c, &mut maps))
+            .collect()
     }
 }
 
@@ -160,7 +171,7 @@ mod tests {
         )
         .unwrap();
         let first = last_change(&mut doc);
-        let edits = product_edits(&doc, &first).unwrap();
+        let edits = product_edits(&doc, &first, &mut None).unwrap();
         assert_eq!(edits.len(), 1);
         assert!(edits[0].created);
         assert_eq!(edits[0].price, Some(100));
@@ -178,7 +189,7 @@ mod tests {
         crate::catalog::set_setting(&mut other, "store_name", "X").unwrap();
         let edit = last_change(&mut other);
         doc.apply_changes([edit.clone()]).unwrap();
-        let edits = product_edits(&doc, &edit).unwrap();
+        let edits = product_edits(&doc, &edit, &mut None).unwrap();
         assert_eq!(
             edits,
             [EditedProduct {

@@ -168,16 +168,26 @@ impl Deriver {
     }
 }
 
+/// Before the server takes requests: with `--nats` on a storage that keeps
+/// event cursors, every store's replica is kept up to date and its catalog
+/// and stock events derived from the changes stored from now on.
+pub async fn prepare_events<S: Storage>(st: &AppState<S>) {
+    if !st.deriver.enabled() {
+        return;
+    }
+    let on = st.events.is_some() && st.storage.keeps_event_cursors();
+    match st.storage.start_replica_events(on).await {
+        Ok(()) => st.deriver.events.store(on, Relaxed),
+        Err(e) => tracing::warn!("catalog and stock events will not be derived: {e}"),
+    }
+}
+
 /// Runs until shutdown: derives every store marked dirty, batching.
 pub async fn run<S: Storage>(st: std::sync::Arc<AppState<S>>) {
     if !st.deriver.enabled() {
         return;
     }
     let mut shutdown = st.shutdown.clone();
-    st.deriver.events.store(st.events.is_some(), Relaxed);
-    if let Err(e) = st.storage.start_replica_events(st.events.is_some()).await {
-        tracing::warn!("catalog and stock events will not be derived: {e}");
-    }
     // Changes stored just before a stop were never derived: look at every
     // shop that has a replica once at start (one that is caught up costs a
     // query).

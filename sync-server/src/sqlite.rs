@@ -777,6 +777,10 @@ impl Storage for SqliteStorage {
             .await
     }
 
+    fn keeps_event_cursors(&self) -> bool {
+        true
+    }
+
     async fn start_replica_events(&self, enabled: bool) -> StorageResult<()> {
         self.write(move |conn| crate::sqlite_outbox::start_replica_events(conn, enabled))
             .await

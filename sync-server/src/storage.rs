@@ -483,6 +483,12 @@ pub trait Storage: Send + Sync + 'static {
         async { Ok(()) }
     }
 
+    /// Whether this backend keeps the event cursors that catalog and stock
+    /// events (derived on replicas) need.
+    fn keeps_event_cursors(&self) -> bool {
+        false
+    }
+
     /// At start (`enabled`: with `--nats`): where the events derived from
     /// replicas (catalog, stock) start for stores that never had any.
     fn start_replica_events(

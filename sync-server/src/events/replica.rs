@@ -22,8 +22,12 @@ pub fn derive(
 ) -> Result<Vec<OutboxEvent>, DeriveError> {
     let mut out: Vec<OutboxEvent> = Vec::new();
     let mut bytes = 0usize;
-    for change in catalog_changes {
-        let edits = replica.catalog_product_edits(change)?;
+    let all = if catalog_changes.is_empty() {
+        Vec::new()
+    } else {
+        replica.catalog_product_edits(catalog_changes)?
+    };
+    for (change, edits) in catalog_changes.iter().zip(all) {
         let max = if bytes > MAX_REQUEST_EVENT_BYTES {
             0
         } else {
