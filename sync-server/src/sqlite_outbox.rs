@@ -261,4 +261,52 @@ mod tests {
         assert_eq!(backlog.events, 1);
         assert_eq!(backlog.oldest_ms, Some(left[0].created_ms));
     }
+
+    /// Catalog and stock events' cursors: a store starts at the head of
+    /// the server's first start with --nats, moves only forward, and is
+    /// forgotten by a start without --nats; `changes_until` stops at the
+    /// cursor so a rebuilt replica derives nothing below it.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn replica_event_cursors_start_at_the_head_and_only_move_forward() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = SqliteStorage::open(&dir.path().join("s.db")).unwrap();
+        let store = st.create_store("S".into(), 0).await.unwrap();
+        let doc = |changes| DocBatch {
+            doc_id: format!("store/{}/ledger/t/2026-05", store.store_id),
+            changes,
+        };
+        assert_eq!(st.replica_events_from(store.pk).await.unwrap(), None);
+        st.store_changes(
+            store.pk,
+            vec![doc(vec![change(1, vec![]), change(2, vec![])])],
+        )
+        .await
+        .unwrap();
+        st.start_replica_events(true).await.unwrap();
+        let head = st.head(store.pk).await.unwrap();
+        assert_eq!(head, 2);
+        assert_eq!(st.replica_events_from(store.pk).await.unwrap(), Some(head));
+        st.store_changes(store.pk, vec![doc(vec![change(3, vec![])])])
+            .await
+            .unwrap();
+        // A second start keeps where events start.
+        st.start_replica_events(true).await.unwrap();
+        assert_eq!(st.replica_events_from(store.pk).await.unwrap(), Some(2));
+
+        st.queue_replica_events(store.pk, 3, vec![event(3, "c")])
+            .await
+            .unwrap();
+        st.queue_replica_events(store.pk, 1, vec![]).await.unwrap();
+        assert_eq!(st.replica_events_from(store.pk).await.unwrap(), Some(3));
+        assert_eq!(ids(&st.outbox_batch(0, 10).await.unwrap()), ["c"]);
+
+        // A replica from nothing reads up to the cursor only, then stops.
+        let page = st.changes_until(store.pk, 0, 2, 1 << 20).await.unwrap();
+        assert_eq!((page.changes, page.cursor, page.more), (2, 2, false));
+        let page = st.changes_until(store.pk, 2, 2, 1 << 20).await.unwrap();
+        assert_eq!((page.changes, page.cursor), (0, 2));
+
+        st.start_replica_events(false).await.unwrap();
+        assert_eq!(st.replica_events_from(store.pk).await.unwrap(), None);
+    }
 }
