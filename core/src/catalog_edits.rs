@@ -6,7 +6,7 @@
 //! the map (in an earlier change): the document that holds the change is
 //! needed to know which product that is.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use automerge::legacy::{Key, ObjectId, OpType};
 use automerge::{ActorId, AutoCommit, Change, ObjType, ROOT, ReadDoc, ScalarValue, Value};
@@ -28,9 +28,17 @@ pub struct EditedProduct {
     /// Minor units, as the catalog stores it.
     pub price: Option<i64>,
     pub active: Option<bool>,
-    /// Every field the change put or deleted, in order, once each.
+    /// The fields the change put or deleted, in order, once each: the
+    /// first [`MAX_FIELDS`] of them.
     pub fields: Vec<String>,
+    /// The change put or deleted more than [`MAX_FIELDS`] fields.
+    pub fields_truncated: bool,
 }
+
+/// Fields one [`EditedProduct`] lists at most: a product has about a dozen,
+/// and a change naming thousands of made-up ones should not make an event
+/// (or the work of reading it) grow with them.
+pub const MAX_FIELDS: usize = 32;
 
 /// Every product map of a document by the id of the operation that made
 /// it, read once for all the changes of a page (`None` until needed).
@@ -51,6 +59,9 @@ pub fn product_edits(
     let mut index: HashMap<String, usize> = HashMap::new();
     // Maps made in this change, by the counter of the op that made them.
     let mut made: HashMap<u64, String> = HashMap::new();
+    // Fields already listed, per product (by its index in `out`): a change
+    // may put 100,000 fields on one map, so no scan of the list per field.
+    let mut seen: HashSet<(usize, String)> = HashSet::new();
     let mut entry = |id: &str, out: &mut Vec<EditedProduct>| -> usize {
         *index.entry(id.to_string()).or_insert_with(|| {
             out.push(EditedProduct {
@@ -107,7 +118,11 @@ pub fn product_edits(
                         _ => {}
                     }
                 }
-                if !edit.fields.contains(&field) {
+                if edit.fields.len() >= MAX_FIELDS {
+                    if !seen.contains(&(at, field)) {
+                        edit.fields_truncated = true;
+                    }
+                } else if seen.insert((at, field.clone())) {
                     edit.fields.push(field);
                 }
             }
@@ -155,6 +170,7 @@ fn product_maps(doc: &AutoCommit) -> HashMap<(u64, ActorId), String> {
 mod tests {
     use super::*;
     use crate::catalog::{Field, create_entity, update_entity};
+    use automerge::transaction::Transactable;
 
     fn last_change(doc: &mut AutoCommit) -> Change {
         doc.commit();
@@ -200,5 +216,44 @@ mod tests {
                 ..EditedProduct::default()
             }]
         );
+    }
+
+    #[test]
+    fn a_change_putting_many_fields_on_one_product_lists_the_first_ones_once() {
+        let mut doc = AutoCommit::new();
+        let obj = doc.put_object(ROOT, "product/p1", ObjType::Map).unwrap();
+        doc.put(&obj, "name", "N").unwrap();
+        for i in 0..5_000 {
+            doc.put(&obj, format!("f{i}"), 1).unwrap();
+        }
+        // A field put twice is listed once.
+        doc.put(&obj, "name", "M").unwrap();
+        let change = last_change(&mut doc);
+        // (The fields are looked up in a set, not the list: 100,000 of them
+        // made the list's lookups quadratic. A change that big takes too
+        // long to build for a unit test.)
+        let edits = product_edits(&doc, &change, &mut None).unwrap();
+        assert_eq!(edits.len(), 1);
+        let e = &edits[0];
+        assert_eq!(e.fields.len(), MAX_FIELDS);
+        assert_eq!(e.fields[0], "name");
+        assert_eq!(e.fields[1], "f0");
+        assert!(e.fields_truncated);
+        assert_eq!(e.name.as_deref(), Some("M"));
+
+        let mut small = AutoCommit::new();
+        create_entity(
+            &mut small,
+            "product/p2",
+            &[
+                ("name", Field::Str("A".into())),
+                ("name", Field::Str("B".into())),
+            ],
+        )
+        .unwrap();
+        let change = last_change(&mut small);
+        let edits = product_edits(&small, &change, &mut None).unwrap();
+        assert_eq!(edits[0].fields, ["name"]);
+        assert!(!edits[0].fields_truncated);
     }
 }

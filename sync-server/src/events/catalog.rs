@@ -9,9 +9,14 @@ use shopsync_core::catalog_edits::EditedProduct;
 use super::{OutboxEvent, SCHEMA_VERSION, subject, to_json};
 
 /// Products one event lists at most: a bigger change (an import of the
-/// whole catalog) lists the first ones and says how many it touched, so an
-/// event stays far below NATS' default 1 MiB payload.
+/// whole catalog) lists the first ones and says how many it touched.
 pub const MAX_PRODUCTS_PER_EVENT: usize = 1_000;
+
+/// JSON bytes of the products one event lists at most: 1,000 products
+/// with names and SKUs of 1,000 bytes would pass NATS' default 1 MiB
+/// payload (and JetStream would refuse the event for good), so the list
+/// stops before the products reach a quarter of it.
+pub const MAX_PRODUCTS_JSON_BYTES: usize = 256 * 1024;
 
 #[derive(Debug, Serialize)]
 pub struct CatalogUpdated<'a> {
@@ -22,8 +27,9 @@ pub struct CatalogUpdated<'a> {
     pub store_id: &'a str,
     /// The catalog change (its Automerge hash, hex).
     pub change: String,
-    /// Products the change touched, `products` lists the first
-    /// `MAX_PRODUCTS_PER_EVENT`.
+    /// Products the change touched; `products` lists the first ones, at
+    /// most `MAX_PRODUCTS_PER_EVENT` and `MAX_PRODUCTS_JSON_BYTES` of them
+    /// (`truncated` when it lists fewer).
     pub products_total: usize,
     pub truncated: bool,
     pub products: Vec<ProductUpdate<'a>>,
@@ -41,8 +47,10 @@ pub struct ProductUpdate<'a> {
     /// Minor units of the store's currency.
     pub price: Option<i64>,
     pub archived: Option<bool>,
-    /// Every field the change put or deleted.
+    /// The fields the change put or deleted, the first
+    /// `catalog_edits::MAX_FIELDS` of them (`fields_truncated` past that).
     pub fields: &'a [String],
+    pub fields_truncated: bool,
 }
 
 /// The event of one catalog change, if it touched products, listing at
@@ -59,6 +67,27 @@ pub fn catalog_event(
     }
     let change = hex(&change_hash);
     let event_id = format!("{store_id}/catalog/{change}");
+    let mut products = Vec::new();
+    let mut bytes = 0usize;
+    for e in edits.iter().take(max_products) {
+        let p = ProductUpdate {
+            product_id: &e.product_id,
+            created: e.created,
+            removed: e.removed,
+            sku: e.sku.as_deref(),
+            name: e.name.as_deref(),
+            price: e.price,
+            archived: e.active.map(|a| !a),
+            fields: &e.fields,
+            fields_truncated: e.fields_truncated,
+        };
+        // Its JSON and a comma.
+        bytes += to_json(&p).len() + 1;
+        if bytes > MAX_PRODUCTS_JSON_BYTES {
+            break;
+        }
+        products.push(p);
+    }
     let event = CatalogUpdated {
         schema_version: SCHEMA_VERSION,
         event_id: event_id.clone(),
@@ -66,21 +95,8 @@ pub fn catalog_event(
         store_id,
         change,
         products_total: edits.len(),
-        truncated: edits.len() > max_products,
-        products: edits
-            .iter()
-            .take(max_products)
-            .map(|e| ProductUpdate {
-                product_id: &e.product_id,
-                created: e.created,
-                removed: e.removed,
-                sku: e.sku.as_deref(),
-                name: e.name.as_deref(),
-                price: e.price,
-                archived: e.active.map(|a| !a),
-                fields: &e.fields,
-            })
-            .collect(),
+        truncated: products.len() < edits.len(),
+        products,
     };
     Some(OutboxEvent {
         change_hash,
@@ -126,5 +142,49 @@ mod tests {
         assert_eq!(json["products_total"], 1);
         assert_eq!(json["truncated"], true);
         assert_eq!(json["products"].as_array().unwrap().len(), 0);
+    }
+
+    #[test]
+    fn long_names_and_many_fields_keep_an_event_far_below_nats_payload() {
+        let long = "n".repeat(1_000);
+        let fields: Vec<String> = (0..shopsync_core::catalog_edits::MAX_FIELDS)
+            .map(|i| format!("{i}{long}"))
+            .collect();
+        let edits: Vec<EditedProduct> = (0..MAX_PRODUCTS_PER_EVENT)
+            .map(|i| EditedProduct {
+                product_id: format!("{i}{long}"),
+                name: Some(long.clone()),
+                sku: Some(long.clone()),
+                fields: fields.clone(),
+                fields_truncated: true,
+                ..EditedProduct::default()
+            })
+            .collect();
+        let e = catalog_event([1; 32], "s", &edits, usize::MAX).unwrap();
+        assert!(e.payload.len() <= MAX_PRODUCTS_JSON_BYTES + 1024);
+        let json: serde_json::Value = serde_json::from_str(&e.payload).unwrap();
+        let listed = json["products"].as_array().unwrap();
+        assert!(!listed.is_empty() && listed.len() < MAX_PRODUCTS_PER_EVENT);
+        assert_eq!(json["truncated"], true);
+        assert_eq!(json["products_total"], MAX_PRODUCTS_PER_EVENT);
+        assert_eq!(listed[0]["name"], long.as_str());
+        assert_eq!(listed[0]["fields_truncated"], true);
+
+        // One product bigger than the cap on its own: listed not at all.
+        let huge = [EditedProduct {
+            product_id: "p".into(),
+            name: Some("x".repeat(MAX_PRODUCTS_JSON_BYTES)),
+            ..EditedProduct::default()
+        }];
+        let e = catalog_event([1; 32], "s", &huge, usize::MAX).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&e.payload).unwrap();
+        assert_eq!(json["products"].as_array().unwrap().len(), 0);
+        assert_eq!(json["truncated"], true);
+
+        // A small change is listed whole.
+        let e = catalog_event([1; 32], "s", &edits[..2], usize::MAX).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&e.payload).unwrap();
+        assert_eq!(json["products"].as_array().unwrap().len(), 2);
+        assert_eq!(json["truncated"], false);
     }
 }
