@@ -235,9 +235,11 @@ pub async fn sync<S: Storage>(
     // customers' scope, order requests in their store's.
     let scope = st.storage.customers_scope().await?;
     let mut batches: BTreeMap<i64, (String, Vec<DocBatch>, Vec<OutboxEvent>)> = BTreeMap::new();
+    // The store each uploaded order document goes to, for its events.
+    let mut order_docs: Vec<(i64, usize)> = Vec::new();
     let mut uploaded: HashSet<[u8; 32]> = HashSet::new();
     let mut bytes = 0u64;
-    for d in &docs {
+    for (i, d) in docs.iter().enumerate() {
         if d.changes.is_empty() || d.refused.is_some() {
             continue;
         }
@@ -246,22 +248,13 @@ pub async fn sync<S: Storage>(
                 let row = st.storage.find_store(store.clone()).await?.ok_or_else(|| {
                     ApiError::NotFound(format!("there is no shop {store} on this server"))
                 })?;
+                order_docs.push((row.pk, i));
                 (row.pk, row.store_id)
             }
             _ => (scope.pk, scope.store_id.clone()),
         };
         uploaded.extend(d.changes.iter().map(|c| c.hash));
         bytes += d.changes.iter().map(|c| c.bytes.len() as u64).sum::<u64>();
-        // Events (with --nats) of the order records: the store queues
-        // those of the changes new to it.
-        let events = if st.events.is_some() && matches!(d.id, DocId::OrderRequests { .. }) {
-            crate::events::decoded_events(
-                &d.id,
-                d.changes.iter().map(|c| c.hash).zip(d.decoded.iter()),
-            )?
-        } else {
-            Vec::new()
-        };
         let entry = batches
             .entry(pk)
             .or_insert_with(|| (store_id, Vec::new(), Vec::new()));
@@ -269,7 +262,6 @@ pub async fn sync<S: Storage>(
             doc_id: d.id.to_string(),
             changes: d.changes.clone(),
         });
-        entry.2.extend(events);
     }
     if bytes > 0 {
         let g = &st.options.guard;
@@ -283,6 +275,23 @@ pub async fn sync<S: Storage>(
                     g.bytes_per_day
                 ))
             })?;
+    }
+    // Events (with --nats) of the order records, once the request passed
+    // the quota: each store queues those of the changes new to it, and the
+    // whole request holds at most `MAX_REQUEST_EVENT_BYTES` of them.
+    if st.events.is_some() {
+        let mut event_bytes = 0usize;
+        for (pk, i) in order_docs {
+            let d = &docs[i];
+            let events = crate::events::decoded_events(
+                &d.id,
+                d.changes.iter().map(|c| c.hash).zip(d.decoded.iter()),
+                &mut event_bytes,
+            )?;
+            if let Some(entry) = batches.get_mut(&pk) {
+                entry.2.extend(events);
+            }
+        }
     }
     for (pk, (store_id, batch, events)) in batches {
         let doc_ids: Vec<String> = batch.iter().map(|b| b.doc_id.clone()).collect();

@@ -150,18 +150,20 @@ pub(crate) fn derive_within(
     Ok(out)
 }
 
-/// The events of changes already decoded (a customer's order requests),
-/// held to `MAX_REQUEST_EVENT_BYTES` like a till's request.
+/// The events of changes already decoded (a customer's order requests).
+/// `bytes` is the running total of the request's event JSON, over all its
+/// documents: past `MAX_REQUEST_EVENT_BYTES` the request is refused, like
+/// a till's.
 pub fn decoded_events<'a>(
     id: &DocId,
     changes: impl IntoIterator<Item = ([u8; 32], &'a automerge::Change)>,
+    bytes: &mut usize,
 ) -> Result<Vec<OutboxEvent>, ApiError> {
     let mut out = Vec::new();
-    let mut bytes = 0usize;
     for (hash, change) in changes {
         for e in change_events(id, hash, change) {
-            bytes += e.payload.len() + e.event_id.len() + e.subject.len();
-            if bytes > MAX_REQUEST_EVENT_BYTES {
+            *bytes += e.payload.len() + e.event_id.len() + e.subject.len();
+            if *bytes > MAX_REQUEST_EVENT_BYTES {
                 return Err(ApiError::ChangeTooLarge(format!(
                     "this request's changes make more than {MAX_REQUEST_EVENT_BYTES} bytes of \
                      events for NATS (--nats): send fewer changes per request"
