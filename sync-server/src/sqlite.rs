@@ -791,6 +791,10 @@ impl Storage for SqliteStorage {
             .await
     }
 
+    async fn stores_behind_events(&self) -> StorageResult<Vec<StoreRow>> {
+        self.read(crate::sqlite_outbox::stores_behind_events).await
+    }
+
     async fn queue_replica_events(
         &self,
         store_pk: i64,

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::events::OutboxEvent;
-use crate::storage::{OutboxBacklog, OutboxRow, StorageResult};
+use crate::storage::{OutboxBacklog, OutboxRow, StorageResult, StoreRow};
 
 /// Events grouped by the change they come from, in their order.
 pub(crate) fn by_change(events: Vec<OutboxEvent>) -> HashMap<[u8; 32], Vec<OutboxEvent>> {
@@ -89,6 +89,28 @@ pub(crate) fn replica_events_from(conn: &Connection, store_pk: i64) -> StorageRe
         |r| r.get(0),
     )?;
     Ok(upto.map(|u| u.max(0) as u64))
+}
+
+/// Stores whose head is past their replica event cursor (none before
+/// `start_replica_events` enabled them).
+pub(crate) fn stores_behind_events(conn: &Connection) -> StorageResult<Vec<StoreRow>> {
+    let mut stmt = conn.prepare(
+        "SELECT s.pk, s.store_id, s.name FROM stores s
+         WHERE (SELECT MAX(seq) FROM changes c WHERE c.store_pk = s.pk) > COALESCE(
+             (SELECT upto FROM event_cursors WHERE store_pk = s.pk),
+             (SELECT CAST(value AS INTEGER) FROM server_meta WHERE key = 'events_from_seq'))
+         ORDER BY s.pk",
+    )?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(StoreRow {
+                pk: r.get(0)?,
+                store_id: r.get(1)?,
+                name: r.get(2)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
 }
 
 /// Queues a store's replica events and moves its cursor to `upto`, in one
@@ -276,6 +298,13 @@ mod tests {
             changes,
         };
         assert_eq!(st.replica_events_from(store.pk).await.unwrap(), None);
+        let behind = |st: &SqliteStorage| {
+            let st = st.clone();
+            async move {
+                let rows = st.stores_behind_events().await.unwrap();
+                rows.into_iter().map(|r| r.pk).collect::<Vec<_>>()
+            }
+        };
         st.store_changes(
             store.pk,
             vec![doc(vec![change(1, vec![]), change(2, vec![])])],
@@ -286,9 +315,13 @@ mod tests {
         let head = st.head(store.pk).await.unwrap();
         assert_eq!(head, 2);
         assert_eq!(st.replica_events_from(store.pk).await.unwrap(), Some(head));
+        assert!(behind(&st).await.is_empty());
         st.store_changes(store.pk, vec![doc(vec![change(3, vec![])])])
             .await
             .unwrap();
+        // A change past the cursor, not derived yet (a stop right after
+        // it was stored): the store is derived at the next start.
+        assert_eq!(behind(&st).await, [store.pk]);
         // A second start keeps where events start.
         st.start_replica_events(true).await.unwrap();
         assert_eq!(st.replica_events_from(store.pk).await.unwrap(), Some(2));
@@ -298,6 +331,7 @@ mod tests {
             .unwrap();
         st.queue_replica_events(store.pk, 1, vec![]).await.unwrap();
         assert_eq!(st.replica_events_from(store.pk).await.unwrap(), Some(3));
+        assert!(behind(&st).await.is_empty());
         assert_eq!(ids(&st.outbox_batch(0, 10).await.unwrap()), ["c"]);
 
         // A replica from nothing reads up to the cursor only, then stops.

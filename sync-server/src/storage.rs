@@ -509,6 +509,13 @@ pub trait Storage: Send + Sync + 'static {
         async { Ok(None) }
     }
 
+    /// Stores with changes past their replica event cursor (catalog and
+    /// stock events not derived yet): derived at start, so changes stored
+    /// just before a stop are not left waiting for the shop's next sync.
+    fn stores_behind_events(&self) -> impl Future<Output = StorageResult<Vec<StoreRow>>> + Send {
+        async { Ok(Vec::new()) }
+    }
+
     /// Queues events derived from a store's replica and moves its cursor
     /// to `upto`, in one transaction.
     fn queue_replica_events(
