@@ -507,8 +507,8 @@ fn a_product_crossing_its_reorder_point_gives_one_stock_low_per_crossing() {
     let step = |a: &mut shopsync_core::Store| {
         sync(a).unwrap();
         let stored = metric(&server.url, "shopsync_changes");
-        wait_for("the replica has every change", || {
-            metric(&server.url, "shopsync_public_replica_changes_total") >= stored
+        wait_for("every change's replica events are queued", || {
+            metric(&server.url, "shopsync_events_replica_changes_total") >= stored
         });
     };
     step(&mut a);
