@@ -271,6 +271,40 @@ mod tests {
     use super::*;
     use shopsync_core::records::SaleLine;
 
+    /// The customer sync's cap counts every document of the request: two
+    /// documents each below it, together above it, are refused.
+    #[test]
+    fn the_cap_on_decoded_events_counts_the_whole_request() {
+        use automerge::transaction::Transactable;
+        use shopsync_core::orders::records::{Cancel, OrderRecord};
+        let record = OrderRecord::Cancel(Cancel {
+            order: "o1".into(),
+            reason: None,
+            at: 1,
+        });
+        let mut doc = automerge::AutoCommit::new();
+        doc.put(automerge::ROOT, record.key(), record.encode().unwrap())
+            .unwrap();
+        doc.commit();
+        let change = doc.get_last_local_change().unwrap().clone();
+        let id = DocId::OrderRequests {
+            store: "s".into(),
+            customer: "c".into(),
+        };
+        let mut bytes = 0;
+        let one = decoded_events(&id, [([1; 32], &change)], &mut bytes).unwrap();
+        assert_eq!(one.len(), 1);
+        assert!(bytes > 0);
+        let size = bytes;
+        // Another document of the same request, with room for one event.
+        bytes = MAX_REQUEST_EVENT_BYTES - size;
+        assert!(decoded_events(&id, [([2; 32], &change)], &mut bytes).is_ok());
+        assert!(matches!(
+            decoded_events(&id, [([3; 32], &change)], &mut bytes),
+            Err(ApiError::ChangeTooLarge(_))
+        ));
+    }
+
     fn line(sku: &str, qty: i64, unit_price: i64) -> SaleLine {
         SaleLine {
             product_id: format!("id-{sku}"),

@@ -79,8 +79,10 @@ pub fn records(change: &Change) -> Vec<OrderRecord> {
         .collect()
 }
 
-/// The event of one order record. Its id is the record's: two tills
-/// putting the same step at once (one record wins) give one id.
+/// The event of one order record. Its id names the order and the step,
+/// as the record's key does: two tills putting the same step offline give
+/// two events with one id and their own contents (docs/EVENTS.md,
+/// `order.status`).
 pub fn order_event(
     change_hash: [u8; 32],
     store_id: &str,
