@@ -9,6 +9,8 @@ pub mod bundle;
 #[cfg(feature = "store")]
 pub mod catalog;
 #[cfg(feature = "store")]
+pub mod catalog_edits;
+#[cfg(feature = "store")]
 pub mod change_bytes;
 #[cfg(feature = "store")]
 pub mod clock;

@@ -476,7 +476,7 @@ async fn sync<S: Storage>(
             let hashes = v
                 .batch
                 .iter()
-                .filter(|d| d.doc_id.contains("/ledger/"))
+                .filter(|d| d.doc_id.contains("/ledger/") || d.doc_id.contains("/orders/"))
                 .map(|d| (d.doc_id.clone(), d.changes.iter().map(|c| c.hash).collect()))
                 .collect();
             let known = st.storage.known_changes(store_pk, hashes).await?;

@@ -1,11 +1,19 @@
 //! Events for other systems (docs/EVENTS.md): what the server derives from
-//! the ledger records a till uploads, as versioned JSON, queued in the
-//! outbox in the same transaction as the changes (storage) and published to
-//! NATS JetStream by [`crate::publisher`].
+//! the changes devices upload, as versioned JSON, queued in the outbox and
+//! published to NATS JetStream by [`crate::publisher`].
 //!
-//! Only sales are derived so far: `sale.recorded` (one per sale) and
-//! `product.sold` (one per sale line). Stock, catalog and order events are
-//! planned (docs/EVENTS.md).
+//! Sales (`sale.recorded`, one per sale, and `product.sold`, one per sale
+//! line) are derived here from the ledger records of a sync request, and
+//! pickup orders (`shopping-list.sent`, `order.status`, [`orders`]) from
+//! order records, and queued in the transaction that stores them. Catalog changes
+//! (`catalog.updated`, [`catalog`]) need the catalog document and
+//! `stock.low` ([`stock`]) the stock levels, so they are derived on the
+//! server's replica of the shop ([`replica`]) after the changes are stored.
+
+pub mod catalog;
+pub mod orders;
+pub mod replica;
+pub mod stock;
 
 use std::collections::HashSet;
 
@@ -119,35 +127,75 @@ pub(crate) fn derive_within(
         let Some(id) = DocId::parse(&doc.doc_id) else {
             continue;
         };
-        let DocId::Ledger { store, till, .. } = &id else {
+        if !matches!(id, DocId::Ledger { .. } | DocId::OrderStatus { .. }) {
             continue;
-        };
+        }
         for (i, c) in doc.changes.iter().enumerate() {
             if known.contains(&c.hash) {
                 continue;
             }
             let change = budget.decode(&id, i, &c.bytes)?;
-            for record in shopsync_core::validate::ledger_items(&change)
-                .into_iter()
-                .flatten()
-            {
-                let Record::Sale(sale) = record else {
-                    continue;
-                };
-                for e in sale_events(c.hash, store, till, &sale) {
-                    bytes += e.payload.len() + e.event_id.len() + e.subject.len();
-                    if bytes > cap {
-                        return Err(ApiError::ChangeTooLarge(format!(
-                            "this request's sales make more than {cap} bytes of events for NATS \
-                             (--nats): send fewer changes per request"
-                        )));
-                    }
-                    out.push(e);
+            for e in change_events(&id, c.hash, &change) {
+                bytes += e.payload.len() + e.event_id.len() + e.subject.len();
+                if bytes > cap {
+                    return Err(ApiError::ChangeTooLarge(format!(
+                        "this request's changes make more than {cap} bytes of events for NATS \
+                         (--nats): send fewer changes per request"
+                    )));
                 }
+                out.push(e);
             }
         }
     }
     Ok(out)
+}
+
+/// The events of changes already decoded (a customer's order requests).
+/// `bytes` is the running total of the request's event JSON, over all its
+/// documents: past `MAX_REQUEST_EVENT_BYTES` the request is refused, like
+/// a till's.
+pub fn decoded_events<'a>(
+    id: &DocId,
+    changes: impl IntoIterator<Item = ([u8; 32], &'a automerge::Change)>,
+    bytes: &mut usize,
+) -> Result<Vec<OutboxEvent>, ApiError> {
+    let mut out = Vec::new();
+    for (hash, change) in changes {
+        for e in change_events(id, hash, change) {
+            *bytes += e.payload.len() + e.event_id.len() + e.subject.len();
+            if *bytes > MAX_REQUEST_EVENT_BYTES {
+                return Err(ApiError::ChangeTooLarge(format!(
+                    "this request's changes make more than {MAX_REQUEST_EVENT_BYTES} bytes of \
+                     events for NATS (--nats): send fewer changes per request"
+                )));
+            }
+            out.push(e);
+        }
+    }
+    Ok(out)
+}
+
+/// The events of one change new to the server: sales of a ledger, order
+/// records of an order document; nothing for other documents.
+pub fn change_events(id: &DocId, hash: [u8; 32], change: &automerge::Change) -> Vec<OutboxEvent> {
+    match id {
+        DocId::Ledger { store, till, .. } => shopsync_core::validate::ledger_items(change)
+            .into_iter()
+            .flatten()
+            .filter_map(|record| match record {
+                Record::Sale(sale) => Some(sale_events(hash, store, till, &sale)),
+                _ => None,
+            })
+            .flatten()
+            .collect(),
+        DocId::OrderRequests { store, customer } | DocId::OrderStatus { store, customer } => {
+            orders::records(change)
+                .iter()
+                .map(|r| orders::order_event(hash, store, customer, r))
+                .collect()
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// A sale's events: `sale.recorded`, then `product.sold` per line.
@@ -214,7 +262,7 @@ pub fn sale_events(
 }
 
 /// These structs hold only strings and integers: serialising cannot fail.
-fn to_json<T: Serialize>(value: &T) -> String {
+pub(crate) fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
@@ -222,6 +270,40 @@ fn to_json<T: Serialize>(value: &T) -> String {
 mod tests {
     use super::*;
     use shopsync_core::records::SaleLine;
+
+    /// The customer sync's cap counts every document of the request: two
+    /// documents each below it, together above it, are refused.
+    #[test]
+    fn the_cap_on_decoded_events_counts_the_whole_request() {
+        use automerge::transaction::Transactable;
+        use shopsync_core::orders::records::{Cancel, OrderRecord};
+        let record = OrderRecord::Cancel(Cancel {
+            order: "o1".into(),
+            reason: None,
+            at: 1,
+        });
+        let mut doc = automerge::AutoCommit::new();
+        doc.put(automerge::ROOT, record.key(), record.encode().unwrap())
+            .unwrap();
+        doc.commit();
+        let change = doc.get_last_local_change().unwrap().clone();
+        let id = DocId::OrderRequests {
+            store: "s".into(),
+            customer: "c".into(),
+        };
+        let mut bytes = 0;
+        let one = decoded_events(&id, [([1; 32], &change)], &mut bytes).unwrap();
+        assert_eq!(one.len(), 1);
+        assert!(bytes > 0);
+        let size = bytes;
+        // Another document of the same request, with room for one event.
+        bytes = MAX_REQUEST_EVENT_BYTES - size;
+        assert!(decoded_events(&id, [([2; 32], &change)], &mut bytes).is_ok());
+        assert!(matches!(
+            decoded_events(&id, [([3; 32], &change)], &mut bytes),
+            Err(ApiError::ChangeTooLarge(_))
+        ));
+    }
 
     fn line(sku: &str, qty: i64, unit_price: i64) -> SaleLine {
         SaleLine {

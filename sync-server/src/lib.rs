@@ -21,6 +21,7 @@ pub mod postgres;
 mod postgres_customers;
 mod postgres_docs;
 mod postgres_enrolment;
+mod postgres_outbox;
 pub mod public_derive;
 pub mod publisher;
 pub mod restore;
@@ -275,6 +276,7 @@ pub async fn serve_with_metrics<S: Storage>(
     let (stop_tx, stop_rx) = watch::channel(false);
     let tls = options.tls.clone();
     let state = app_state(storage, options, stop_rx);
+    public_derive::prepare_events(&state).await;
     tokio::spawn(public_derive::run(state.clone()));
     // Several instances on one database hear each other's writes.
     if let Some(listener) = state.storage.notice_listener() {

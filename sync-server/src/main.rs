@@ -445,9 +445,7 @@ async fn run_with<S: Storage>(
                     .map_err(|e| anyhow::anyhow!("--nats is not a NATS server URL: {e}"))?;
             }
             if nats.is_some() && !storage.keeps_outbox() {
-                anyhow::bail!(
-                    "--nats needs the SQLite storage for now: the PostgreSQL storage keeps no event outbox yet (docs/EVENTS.md)"
-                );
+                anyhow::bail!("--nats needs a storage with an event outbox (docs/EVENTS.md)");
             }
             let listener = std::net::TcpListener::bind(&args.listen)
                 .with_context(|| format!("cannot listen on {}", args.listen))?;

@@ -175,8 +175,8 @@ struct Source {
     conn: Arc<Mutex<Connection>>,
 }
 
-/// Events not yet published (docs/EVENTS.md) have nowhere to go: the
-/// PostgreSQL storage keeps no outbox yet. Refused rather than dropped.
+/// Events not yet published (docs/EVENTS.md) are not copied (the
+/// PostgreSQL outbox numbers its own rows). Refused rather than dropped.
 fn unpublished_events(conn: &Connection) -> StorageResult<()> {
     let count = |table: &str| -> StorageResult<i64> {
         Ok(conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
@@ -185,15 +185,15 @@ fn unpublished_events(conn: &Connection) -> StorageResult<()> {
     let dead = count("event_dead_letters")?;
     if waiting > 0 {
         return Err(StorageError::Conflict(format!(
-            "{waiting} events wait in the outbox to be published to NATS, and the PostgreSQL \
-             storage keeps no outbox: run the server with --nats until shopsync_events_outbox \
+            "{waiting} events wait in the outbox to be published to NATS, and migrate-storage \
+             does not copy the outbox: run the server with --nats until shopsync_events_outbox \
              is 0, then migrate (docs/EVENTS.md)"
         )));
     }
     if dead > 0 {
         return Err(StorageError::Conflict(format!(
-            "{dead} events JetStream refused are kept in event_dead_letters, and the PostgreSQL \
-             storage keeps no such table: export them and delete the rows, then migrate \
+            "{dead} events JetStream refused are kept in event_dead_letters, and migrate-storage \
+             does not copy them: export them and delete the rows, then migrate \
              (docs/EVENTS.md, \"Dead letters\")"
         )));
     }
@@ -568,9 +568,11 @@ mod tests {
             .and_then(|rows| rows.collect())
             .unwrap_or_else(|e| panic!("{e}"));
         for name in &names {
-            // Events not yet published (docs/EVENTS.md): PostgreSQL keeps
-            // no outbox yet; a file with any is refused (test below).
-            if name == "event_outbox" || name == "event_dead_letters" {
+            // Events not yet published (docs/EVENTS.md) are not copied: a
+            // file with any is refused (test below).
+            // event_cursors only tell where replica events resume: nothing
+            // is lost without them.
+            if name == "event_outbox" || name == "event_dead_letters" || name == "event_cursors" {
                 continue;
             }
             let Some((_, columns)) = TABLES.iter().find(|(t, _)| t == name) else {

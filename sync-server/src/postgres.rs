@@ -584,10 +584,55 @@ impl Storage for PgStorage {
     }
 
     async fn store_changes(&self, store_pk: i64, batch: Vec<DocBatch>) -> StorageResult<Stored> {
+        self.store_changes_with_events(store_pk, batch, Vec::new())
+            .await
+    }
+
+    fn keeps_outbox(&self) -> bool {
+        true
+    }
+
+    async fn known_changes(
+        &self,
+        store_pk: i64,
+        hashes: Vec<(String, Vec<[u8; 32]>)>,
+    ) -> StorageResult<HashSet<[u8; 32]>> {
+        let c = self.conn().await?;
+        crate::postgres_outbox::known_changes(&c, store_pk, &hashes).await
+    }
+
+    async fn outbox_batch(&self, after: i64, limit: u32) -> StorageResult<Vec<OutboxRow>> {
+        let c = self.conn().await?;
+        crate::postgres_outbox::batch(&c, after, limit).await
+    }
+
+    async fn outbox_delete(&self, ids: Vec<i64>) -> StorageResult<()> {
+        let c = self.conn().await?;
+        crate::postgres_outbox::delete(&c, &ids).await
+    }
+
+    async fn outbox_dead_letter(&self, id: i64, error: String) -> StorageResult<()> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await.map_err(pg)?;
+        crate::postgres_outbox::dead_letter(&tx, id, &error).await?;
+        tx.commit().await.map_err(pg)
+    }
+
+    async fn outbox_backlog(&self) -> StorageResult<OutboxBacklog> {
+        let c = self.conn().await?;
+        crate::postgres_outbox::backlog(&c).await
+    }
+
+    async fn store_changes_with_events(
+        &self,
+        store_pk: i64,
+        batch: Vec<DocBatch>,
+        events: Vec<crate::events::OutboxEvent>,
+    ) -> StorageResult<Stored> {
         let mut c = self.conn().await?;
         let tx = c.transaction().await.map_err(pg)?;
         let doc_ids: Vec<String> = batch.iter().map(|d| d.doc_id.clone()).collect();
-        let out = crate::postgres_docs::store_changes_tx(&tx, store_pk, batch).await?;
+        let out = crate::postgres_docs::store_changes_tx(&tx, store_pk, batch, events).await?;
         tx.commit().await.map_err(pg)?;
         if out.new_changes > 0 {
             // Other instances hear of it once it committed, on its own

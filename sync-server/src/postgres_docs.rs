@@ -32,7 +32,11 @@ pub(crate) async fn store_changes_tx<C: GenericClient>(
     tx: &C,
     store_pk: i64,
     batch: Vec<DocBatch>,
+    events: Vec<crate::events::OutboxEvent>,
 ) -> StorageResult<Stored> {
+    // events for other systems: queued with the new changes they come from.
+    let mut events = crate::sqlite_outbox::by_change(events);
+    let mut queued = Vec::new();
     let locked = opt(
         tx,
         "SELECT head FROM stores WHERE pk = $1 FOR UPDATE",
@@ -129,6 +133,9 @@ pub(crate) async fn store_changes_tx<C: GenericClient>(
                 out.known_changes += 1;
                 continue;
             }
+            if let Some(e) = events.remove(&change.hash) {
+                queued.extend(e);
+            }
             for dep in &change.deps {
                 heads.remove(dep);
             }
@@ -169,6 +176,7 @@ pub(crate) async fn store_changes_tx<C: GenericClient>(
         )
         .await?;
     }
+    crate::postgres_outbox::queue(tx, &queued).await?;
     out.head = head.max(0) as u64;
     Ok(out)
 }

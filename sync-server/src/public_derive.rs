@@ -18,7 +18,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use shopsync_core::Store;
@@ -38,12 +38,20 @@ pub const DEBOUNCE: Duration = Duration::from_millis(200);
 const REPLICA_TILL_ID: &str = "server-public-catalog";
 const KEY_CURSOR: &str = "public.cursor";
 const KEY_EPOCH: &str = "public.epoch";
+/// Set before a page whose events are derived is imported, cleared when
+/// the replica's cursor moves past it: a replica found with it after a
+/// stop may hold a page whose events were never queued (its stock before
+/// the page is gone), see `open_replica`.
+const KEY_IN_FLIGHT: &str = "events.in_flight";
 
 #[derive(Default)]
 pub struct DeriveStats {
     pub derivations: AtomicU64,
     pub changes_applied: AtomicU64,
     pub public_changes: AtomicU64,
+    /// Changes of pages whose catalog and stock events were queued (with
+    /// the event cursor): after the events, unlike `changes_applied`.
+    pub event_changes: AtomicU64,
     /// Time spent catching replicas up and deriving, in microseconds.
     pub busy_micros: AtomicU64,
     pub failures: AtomicU64,
@@ -69,6 +77,11 @@ impl DeriveStats {
                 "shopsync_public_replica_changes_total",
                 "changes applied to replicas",
                 self.changes_applied.load(Relaxed) as f64,
+            ),
+            (
+                "shopsync_events_replica_changes_total",
+                "changes whose catalog and stock events were derived and queued",
+                self.event_changes.load(Relaxed) as f64,
             ),
             (
                 "shopsync_public_failures_total",
@@ -97,6 +110,9 @@ pub struct Deriver {
     /// Stores whose last derivation found them not publishing.
     unpublished: Mutex<HashSet<i64>>,
     replicas: Mutex<HashMap<i64, Store>>,
+    /// With `--nats`: every store's replica is kept up to date, publishing
+    /// or not, to derive its catalog and stock events (docs/EVENTS.md).
+    events: AtomicBool,
     pub stats: DeriveStats,
 }
 
@@ -121,6 +137,7 @@ impl Deriver {
             wake: Notify::new(),
             unpublished: Mutex::new(HashSet::new()),
             replicas: Mutex::new(HashMap::new()),
+            events: AtomicBool::new(false),
             stats: DeriveStats::default(),
         }
     }
@@ -147,7 +164,7 @@ impl Deriver {
             .lock()
             .map(|u| u.contains(&store_pk))
             .unwrap_or(false);
-        if quiet && !docs.contains(&catalog) {
+        if quiet && !docs.contains(&catalog) && !self.events.load(Relaxed) {
             return;
         }
         if let Ok(mut d) = self.dirty.lock() {
@@ -164,6 +181,20 @@ impl Deriver {
     }
 }
 
+/// Before the server takes requests: with `--nats` on a storage that keeps
+/// event cursors, every store's replica is kept up to date and its catalog
+/// and stock events derived from the changes stored from now on.
+pub async fn prepare_events<S: Storage>(st: &AppState<S>) {
+    if !st.deriver.enabled() {
+        return;
+    }
+    let on = st.events.is_some() && st.storage.keeps_event_cursors();
+    match st.storage.start_replica_events(on).await {
+        Ok(()) => st.deriver.events.store(on, Relaxed),
+        Err(e) => tracing::warn!("catalog and stock events will not be derived: {e}"),
+    }
+}
+
 /// Runs until shutdown: derives every store marked dirty, batching.
 pub async fn run<S: Storage>(st: std::sync::Arc<AppState<S>>) {
     if !st.deriver.enabled() {
@@ -172,7 +203,20 @@ pub async fn run<S: Storage>(st: std::sync::Arc<AppState<S>>) {
     let mut shutdown = st.shutdown.clone();
     // Changes stored just before a stop were never derived: look at every
     // shop that has a replica once at start (one that is caught up costs a
-    // query).
+    // query), and, with events, at every shop with changes past its event
+    // cursor (its replica may be gone, or never made).
+    if st.deriver.events.load(Relaxed) {
+        match st.storage.stores_behind_events().await {
+            Ok(rows) => {
+                if let Ok(mut d) = st.deriver.dirty.lock() {
+                    for row in rows.into_iter().filter(|r| !r.store_id.starts_with('~')) {
+                        d.insert(row.pk, row.store_id);
+                    }
+                }
+            }
+            Err(e) => tracing::warn!("could not list the shops whose events wait: {e}"),
+        }
+    }
     if let Some(dir) = st.deriver.dir.clone() {
         let names: Vec<String> = std::fs::read_dir(&dir)
             .map(|entries| {
@@ -230,8 +274,26 @@ fn set_meta(store: &Store, key: &str, value: &str) -> Result<(), DeriveError> {
     Ok(())
 }
 
+/// The replica's cursor moves to `cursor` and its in-flight mark goes, in
+/// one transaction.
+fn page_done(store: &Store, cursor: u64) -> Result<(), DeriveError> {
+    let core = |e: rusqlite::Error| DeriveError::Core(e.into());
+    let tx = store.connection().unchecked_transaction().map_err(core)?;
+    set_meta(store, KEY_CURSOR, &cursor.to_string())?;
+    tx.execute("DELETE FROM meta WHERE key = ?1", [KEY_IN_FLIGHT])
+        .map_err(core)?;
+    tx.commit().map_err(core)
+}
+
 /// The replica of a store, opened or made, belonging to this epoch.
-fn open_replica(dir: &Path, store_id: &str, epoch: &str, head: u64) -> Result<Store, DeriveError> {
+/// `events_from` is the store's event cursor (None: no events derived).
+fn open_replica(
+    dir: &Path,
+    store_id: &str,
+    epoch: &str,
+    head: u64,
+    events_from: Option<u64>,
+) -> Result<Store, DeriveError> {
     std::fs::create_dir_all(dir).map_err(|e| {
         DeriveError::Core(shopsync_core::CoreError::Io {
             context: format!("cannot create {}", dir.display()),
@@ -244,11 +306,19 @@ fn open_replica(dir: &Path, store_id: &str, epoch: &str, head: u64) -> Result<St
             let cursor: u64 = meta(&store, KEY_CURSOR)
                 .and_then(|c| c.parse().ok())
                 .unwrap_or(0);
-            if meta(&store, KEY_EPOCH).as_deref() == Some(epoch) && cursor <= head {
+            // A page imported with its events not queued (a stop in
+            // between): the replica is past the event cursor and cannot
+            // derive that page's stock.low again, so it is rebuilt up to
+            // the cursor (`catch_up_and_write`) and derives the page anew.
+            let ahead = meta(&store, KEY_IN_FLIGHT)
+                .and_then(|m| m.parse::<u64>().ok())
+                .is_some_and(|m| events_from.is_some_and(|f| f < m));
+            if meta(&store, KEY_EPOCH).as_deref() == Some(epoch) && cursor <= head && !ahead {
                 return Ok(store);
             }
         }
-        // Another lifetime of the database, or unreadable: start again.
+        // Another lifetime of the database, ahead of its events, or
+        // unreadable: start again.
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
@@ -272,6 +342,11 @@ pub async fn derive_store<S: Storage>(
     let started = Instant::now();
     let head = st.storage.head(store_pk).await?;
     let epoch = st.storage.epoch();
+    let events_from = if st.events.is_some() {
+        st.storage.replica_events_from(store_pk).await?
+    } else {
+        None
+    };
     let taken = st
         .deriver
         .replicas
@@ -283,9 +358,11 @@ pub async fn derive_store<S: Storage>(
         None => {
             let (dir, id, ep) = (dir.clone(), store_id.to_string(), epoch.clone());
             Some(
-                tokio::task::spawn_blocking(move || open_replica(&dir, &id, &ep, head))
-                    .await
-                    .map_err(|e| DeriveError::Join(e.to_string()))??,
+                tokio::task::spawn_blocking(move || {
+                    open_replica(&dir, &id, &ep, head, events_from)
+                })
+                .await
+                .map_err(|e| DeriveError::Join(e.to_string()))??,
             )
         }
     };
@@ -326,19 +403,38 @@ async fn catch_up_and_write<S: Storage>(
     store_id: &str,
     replica: &mut Option<Store>,
 ) -> Result<(), DeriveError> {
+    // Catalog and stock events (with --nats), for changes after `from`.
+    let from = if st.events.is_some() {
+        st.storage.replica_events_from(store_pk).await?
+    } else {
+        None
+    };
     loop {
         let cursor: u64 = replica
             .as_ref()
             .and_then(|r| meta(r, KEY_CURSOR))
             .and_then(|c| c.parse().ok())
             .unwrap_or(0);
-        let page = st
-            .storage
-            .changes_since(store_pk, cursor, HashSet::new(), st.options.page_bytes)
-            .await?;
+        // A replica behind the event cursor (rebuilt) first catches up to
+        // it without events: those were derived before.
+        let until = from.filter(|f| cursor < *f);
+        let page = match until {
+            Some(until) => {
+                st.storage
+                    .changes_until(store_pk, cursor, until, st.options.page_bytes)
+                    .await?
+            }
+            None => {
+                st.storage
+                    .changes_since(store_pk, cursor, HashSet::new(), st.options.page_bytes)
+                    .await?
+            }
+        };
         if page.changes == 0 && page.cursor == cursor {
             break;
         }
+        let with_events = from.is_some() && until.is_none();
+        let mut catalog_changes = Vec::new();
         let mut docs = Vec::with_capacity(page.docs.len());
         for (doc_id, changes) in page.docs {
             let Some(id) = DocId::parse(&doc_id) else {
@@ -365,6 +461,9 @@ async fn catch_up_and_write<S: Storage>(
                 .stats
                 .changes_applied
                 .fetch_add(decoded.len() as u64, Relaxed);
+            if with_events && matches!(id, DocId::Catalog { .. }) {
+                catalog_changes.extend(decoded.iter().cloned());
+            }
             docs.push((id, decoded));
         }
         let bundle = Bundle {
@@ -373,12 +472,41 @@ async fn catch_up_and_write<S: Storage>(
         };
         let new_cursor = page.cursor;
         let more = page.more;
-        on_replica(replica, move |r| {
-            r.import_bundle(bundle)?;
-            set_meta(r, KEY_CURSOR, &new_cursor.to_string())
+        let page_changes = page.changes;
+        let events = on_replica(replica, move |r| {
+            if with_events {
+                set_meta(r, KEY_IN_FLIGHT, &new_cursor.to_string())?;
+            }
+            crate::events::replica::import_page(
+                r,
+                bundle,
+                with_events,
+                new_cursor,
+                &catalog_changes,
+            )
         })
         .await?;
-        if !more {
+        // Queued, with the event cursor, before the replica's cursor moves.
+        // A stop before this line leaves the in-flight mark: the replica
+        // is rebuilt up to the event cursor and the page derived again. A
+        // stop after it leaves the replica's cursor behind the event
+        // cursor: the page is imported again without events (they are
+        // queued already).
+        if with_events {
+            let queued = !events.is_empty();
+            st.storage
+                .queue_replica_events(store_pk, new_cursor, events)
+                .await?;
+            st.deriver
+                .stats
+                .event_changes
+                .fetch_add(page_changes, Relaxed);
+            if let (true, Some(status)) = (queued, &st.events) {
+                status.wake.notify_one();
+            }
+        }
+        on_replica(replica, move |r| page_done(r, new_cursor)).await?;
+        if !more && until.is_none() {
             break;
         }
     }
@@ -463,4 +591,42 @@ async fn on_replica<T: Send + 'static>(
     .map_err(|e| DeriveError::Join(e.to_string()))?;
     *replica = Some(r);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A replica left with a page in flight (a stop between its import and
+    /// the queueing of its events) is rebuilt when the event cursor is
+    /// behind the page, and kept when the events were queued.
+    #[test]
+    fn a_replica_ahead_of_its_event_cursor_is_rebuilt() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = |events_from| open_replica(dir.path(), "s1", "e", 10, events_from).unwrap();
+        let r = open(Some(5));
+        page_done(&r, 5).unwrap();
+        set_meta(&r, KEY_IN_FLIGHT, "8").unwrap();
+        drop(r);
+        let cursor = |r: &Store| meta(r, KEY_CURSOR);
+
+        // Events of the page up to 8 were queued: kept as it is.
+        let r = open(Some(8));
+        assert_eq!(cursor(&r).as_deref(), Some("5"));
+        drop(r);
+        // Without events: nothing to derive again, kept.
+        let r = open(None);
+        assert_eq!(cursor(&r).as_deref(), Some("5"));
+        drop(r);
+        // The event cursor is behind the page: rebuilt from nothing.
+        let r = open(Some(5));
+        assert_eq!(cursor(&r).as_deref(), Some("0"));
+        assert_eq!(meta(&r, KEY_IN_FLIGHT), None);
+
+        // A page done drops the mark with the cursor.
+        set_meta(&r, KEY_IN_FLIGHT, "9").unwrap();
+        page_done(&r, 9).unwrap();
+        assert_eq!(meta(&r, KEY_IN_FLIGHT), None);
+        assert_eq!(cursor(&r).as_deref(), Some("9"));
+    }
 }

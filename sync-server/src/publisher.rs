@@ -218,11 +218,15 @@ async fn publish_some<S: Storage>(
             }
         }
     }
-    let done = acked.map_or(0, |last| {
-        rows.iter().take_while(|r| r.id <= last.id).count()
+    let published: Vec<i64> = acked.map_or_else(Vec::new, |last| {
+        rows.iter()
+            .take_while(|r| r.id <= last.id)
+            .map(|r| r.id)
+            .collect()
     });
-    if let Some(last) = acked {
-        st.storage.outbox_delete(last.id).await?;
+    let done = published.len();
+    if !published.is_empty() {
+        st.storage.outbox_delete(published).await?;
         status.published.fetch_add(done as u64, Relaxed);
         status
             .last_ack_ms

@@ -219,6 +219,96 @@ fn head_of(conn: &Connection, store_pk: i64) -> StorageResult<u64> {
     Ok(head.max(0) as u64)
 }
 
+impl SqliteStorage {
+    /// Changes with `since` < seq <= `until` (None: no bound); see
+    /// `Storage::changes_since`.
+    async fn changes_between(
+        &self,
+        store_pk: i64,
+        since: u64,
+        until: Option<u64>,
+        exclude: HashSet<[u8; 32]>,
+        max_bytes: u64,
+    ) -> StorageResult<Page> {
+        self.read(move |conn| {
+            let tx = conn.unchecked_transaction()?;
+            let head = head_of(&tx, store_pk)?;
+            let mut page = Page {
+                cursor: since,
+                head,
+                ..Page::default()
+            };
+            let mut index: HashMap<i64, usize> = HashMap::new();
+            let mut names: HashMap<i64, String> = HashMap::new();
+            let mut page_inflated = 0u64;
+            {
+                let mut doc_name =
+                    tx.prepare_cached("SELECT doc_id FROM documents WHERE pk = ?1")?;
+                let mut stmt = tx.prepare_cached(
+                    // A change marked undecodable by the upgrade back-fill
+                    // (actor_seq -1: a bomb stored by an older server) is
+                    // never served: every till would stop on it.
+                    "SELECT seq, doc_pk, hash, bytes, COALESCE(inflated, length(bytes)) FROM changes
+                     WHERE store_pk = ?1 AND seq > ?2 AND seq <= ?3
+                       AND (actor_seq IS NULL OR actor_seq >= 0)
+                     ORDER BY seq",
+                )?;
+                let last = until.unwrap_or(i64::MAX as u64).min(i64::MAX as u64) as i64;
+                let mut rows =
+                    stmt.query(params![store_pk, since.min(i64::MAX as u64) as i64, last])?;
+                while let Some(row) = rows.next()? {
+                    let seq: i64 = row.get(0)?;
+                    let hash = row.get_ref(2)?.as_blob().map_err(backend)?;
+                    if hash.len() == 32 && exclude.contains(&hash32(hash.to_vec())) {
+                        page.cursor = seq as u64;
+                        continue;
+                    }
+                    let bytes = row.get_ref(3)?.as_blob().map_err(backend)?;
+                    let inflated = row.get::<_, i64>(4)?.max(0) as u64;
+                    if page.changes > 0
+                        && (page.bytes + bytes.len() as u64 > max_bytes
+                            || page_inflated + inflated > PAGE_INFLATED_BYTES)
+                    {
+                        page.more = true;
+                        break;
+                    }
+                    page_inflated += inflated;
+                    let doc_pk: i64 = row.get(1)?;
+                    let i = match index.get(&doc_pk) {
+                        Some(i) => *i,
+                        None => {
+                            let name: String = match names.get(&doc_pk) {
+                                Some(n) => n.clone(),
+                                None => {
+                                    let n: String = doc_name.query_row([doc_pk], |r| r.get(0))?;
+                                    names.insert(doc_pk, n.clone());
+                                    n
+                                }
+                            };
+                            page.docs.push((name, Vec::new()));
+                            index.insert(doc_pk, page.docs.len() - 1);
+                            page.docs.len() - 1
+                        }
+                    };
+                    page.bytes += bytes.len() as u64;
+                    page.changes += 1;
+                    page.docs[i].1.push(bytes.to_vec());
+                    page.cursor = seq as u64;
+                }
+            }
+            // Every change up to `until` was looked at.
+            if let Some(until) = until
+                && !page.more
+            {
+                page.cursor = page.cursor.max(until.min(head));
+            }
+            tx.commit()?;
+            Ok(page)
+        })
+        .await
+    }
+}
+
 impl Storage for SqliteStorage {
     async fn create_store(&self, name: String, now_ms: i64) -> StorageResult<StoreRow> {
         self.write(move |conn| {
@@ -512,73 +602,19 @@ impl Storage for SqliteStorage {
         exclude: HashSet<[u8; 32]>,
         max_bytes: u64,
     ) -> StorageResult<Page> {
-        self.read(move |conn| {
-            let tx = conn.unchecked_transaction()?;
-            let head = head_of(&tx, store_pk)?;
-            let mut page = Page {
-                cursor: since,
-                head,
-                ..Page::default()
-            };
-            let mut index: HashMap<i64, usize> = HashMap::new();
-            let mut names: HashMap<i64, String> = HashMap::new();
-            let mut page_inflated = 0u64;
-            {
-                let mut doc_name =
-                    tx.prepare_cached("SELECT doc_id FROM documents WHERE pk = ?1")?;
-                let mut stmt = tx.prepare_cached(
-                    // A change marked undecodable by the upgrade back-fill
-                    // (actor_seq -1: a bomb stored by an older server) is
-                    // never served: every till would stop on it.
-                    "SELECT seq, doc_pk, hash, bytes, COALESCE(inflated, length(bytes)) FROM changes
-                     WHERE store_pk = ?1 AND seq > ?2 AND (actor_seq IS NULL OR actor_seq >= 0)
-                     ORDER BY seq",
-                )?;
-                let mut rows = stmt.query(params![store_pk, since.min(i64::MAX as u64) as i64])?;
-                while let Some(row) = rows.next()? {
-                    let seq: i64 = row.get(0)?;
-                    let hash = row.get_ref(2)?.as_blob().map_err(backend)?;
-                    if hash.len() == 32 && exclude.contains(&hash32(hash.to_vec())) {
-                        page.cursor = seq as u64;
-                        continue;
-                    }
-                    let bytes = row.get_ref(3)?.as_blob().map_err(backend)?;
-                    let inflated = row.get::<_, i64>(4)?.max(0) as u64;
-                    if page.changes > 0
-                        && (page.bytes + bytes.len() as u64 > max_bytes
-                            || page_inflated + inflated > PAGE_INFLATED_BYTES)
-                    {
-                        page.more = true;
-                        break;
-                    }
-                    page_inflated += inflated;
-                    let doc_pk: i64 = row.get(1)?;
-                    let i = match index.get(&doc_pk) {
-                        Some(i) => *i,
-                        None => {
-                            let name: String = match names.get(&doc_pk) {
-                                Some(n) => n.clone(),
-                                None => {
-                                    let n: String = doc_name.query_row([doc_pk], |r| r.get(0))?;
-                                    names.insert(doc_pk, n.clone());
-                                    n
-                                }
-                            };
-                            page.docs.push((name, Vec::new()));
-                            index.insert(doc_pk, page.docs.len() - 1);
-                            page.docs.len() - 1
-                        }
-                    };
-                    page.bytes += bytes.len() as u64;
-                    page.changes += 1;
-                    page.docs[i].1.push(bytes.to_vec());
-                    page.cursor = seq as u64;
-                }
-            }
-            tx.commit()?;
-            Ok(page)
-        })
-        .await
+        self.changes_between(store_pk, since, None, exclude, max_bytes)
+            .await
+    }
+
+    async fn changes_until(
+        &self,
+        store_pk: i64,
+        since: u64,
+        until: u64,
+        max_bytes: u64,
+    ) -> StorageResult<Page> {
+        self.changes_between(store_pk, since, Some(until), HashSet::new(), max_bytes)
+            .await
     }
 
     async fn head(&self, store_pk: i64) -> StorageResult<u64> {
@@ -722,8 +758,8 @@ impl Storage for SqliteStorage {
             .await
     }
 
-    async fn outbox_delete(&self, upto: i64) -> StorageResult<()> {
-        self.write(move |conn| crate::sqlite_outbox::delete(conn, upto))
+    async fn outbox_delete(&self, ids: Vec<i64>) -> StorageResult<()> {
+        self.write(move |conn| crate::sqlite_outbox::delete(conn, &ids))
             .await
     }
 
@@ -739,6 +775,36 @@ impl Storage for SqliteStorage {
     async fn outbox_dead_letter(&self, id: i64, error: String) -> StorageResult<()> {
         self.write(move |conn| crate::sqlite_outbox::dead_letter(conn, id, &error))
             .await
+    }
+
+    fn keeps_event_cursors(&self) -> bool {
+        true
+    }
+
+    async fn start_replica_events(&self, enabled: bool) -> StorageResult<()> {
+        self.write(move |conn| crate::sqlite_outbox::start_replica_events(conn, enabled))
+            .await
+    }
+
+    async fn replica_events_from(&self, store_pk: i64) -> StorageResult<Option<u64>> {
+        self.read(move |conn| crate::sqlite_outbox::replica_events_from(conn, store_pk))
+            .await
+    }
+
+    async fn stores_behind_events(&self) -> StorageResult<Vec<StoreRow>> {
+        self.read(crate::sqlite_outbox::stores_behind_events).await
+    }
+
+    async fn queue_replica_events(
+        &self,
+        store_pk: i64,
+        upto: u64,
+        events: Vec<crate::events::OutboxEvent>,
+    ) -> StorageResult<()> {
+        self.write(move |conn| {
+            crate::sqlite_outbox::queue_replica_events(conn, store_pk, upto, &events)
+        })
+        .await
     }
 
     async fn outbox_backlog(&self) -> StorageResult<OutboxBacklog> {

@@ -292,6 +292,21 @@ pub trait Storage: Send + Sync + 'static {
         max_bytes: u64,
     ) -> impl Future<Output = StorageResult<Page>> + Send;
 
+    /// Like `changes_since`, only changes with seq <= `until`; once every
+    /// one up to `until` was looked at, the cursor is `until` (or the head).
+    /// A backend without an outbox never needs it: no bound (it derives no
+    /// replica events, so it is never asked for one).
+    fn changes_until(
+        &self,
+        store_pk: i64,
+        since: u64,
+        until: u64,
+        max_bytes: u64,
+    ) -> impl Future<Output = StorageResult<Page>> + Send {
+        let _ = until;
+        self.changes_since(store_pk, since, HashSet::new(), max_bytes)
+    }
+
     fn head(&self, store_pk: i64) -> impl Future<Output = StorageResult<u64>> + Send;
 
     fn totals(&self) -> impl Future<Output = StorageResult<Totals>> + Send;
@@ -450,9 +465,10 @@ pub trait Storage: Send + Sync + 'static {
         async { Ok(Vec::new()) }
     }
 
-    /// Removes the events up to outbox id `upto` (JetStream acknowledged them).
-    fn outbox_delete(&self, upto: i64) -> impl Future<Output = StorageResult<()>> + Send {
-        let _ = upto;
+    /// Removes the events with these outbox ids (JetStream acknowledged
+    /// them): by id, not by range, as a lower id may commit later.
+    fn outbox_delete(&self, ids: Vec<i64>) -> impl Future<Output = StorageResult<()>> + Send {
+        let _ = ids;
         async { Ok(()) }
     }
 
@@ -465,6 +481,55 @@ pub trait Storage: Send + Sync + 'static {
     ) -> impl Future<Output = StorageResult<()>> + Send {
         let _ = (id, error);
         async { Ok(()) }
+    }
+
+    /// Whether this backend keeps the event cursors that catalog and stock
+    /// events (derived on replicas) need.
+    fn keeps_event_cursors(&self) -> bool {
+        false
+    }
+
+    /// At start (`enabled`: with `--nats`): where the events derived from
+    /// replicas (catalog, stock) start for stores that never had any.
+    fn start_replica_events(
+        &self,
+        enabled: bool,
+    ) -> impl Future<Output = StorageResult<()>> + Send {
+        let _ = enabled;
+        async { Ok(()) }
+    }
+
+    /// The sequence number up to which a store's replica events were
+    /// derived; None: not derived (no outbox, or not started with `--nats`).
+    fn replica_events_from(
+        &self,
+        store_pk: i64,
+    ) -> impl Future<Output = StorageResult<Option<u64>>> + Send {
+        let _ = store_pk;
+        async { Ok(None) }
+    }
+
+    /// Stores with changes past their replica event cursor (catalog and
+    /// stock events not derived yet): derived at start, so changes stored
+    /// just before a stop are not left waiting for the shop's next sync.
+    fn stores_behind_events(&self) -> impl Future<Output = StorageResult<Vec<StoreRow>>> + Send {
+        async { Ok(Vec::new()) }
+    }
+
+    /// Queues events derived from a store's replica and moves its cursor
+    /// to `upto`, in one transaction.
+    fn queue_replica_events(
+        &self,
+        store_pk: i64,
+        upto: u64,
+        events: Vec<crate::events::OutboxEvent>,
+    ) -> impl Future<Output = StorageResult<()>> + Send {
+        let _ = (store_pk, upto, events);
+        async {
+            Err(StorageError::Backend(
+                "this storage backend keeps no event outbox".into(),
+            ))
+        }
     }
 
     /// How many events wait (an estimate), and when the oldest was queued (ms).

@@ -20,9 +20,13 @@ use futures_util::StreamExt;
 /// One event as a consumer sees it: its subject and JSON.
 type Received = (String, serde_json::Value);
 
-/// Reads the store's events from the stream's start until `want` distinct
-/// event ids arrived (30 s at most); returns every message, repeats too.
-async fn read_events(url: String, store: String, want: usize) -> Vec<Received> {
+/// The kinds of a sale's events.
+const SALES: &[&str] = &["sale.recorded", "product.sold"];
+
+/// Reads the store's events of `kinds` from the stream's start until `want`
+/// distinct event ids arrived (30 s at most); returns every such message,
+/// repeats too.
+async fn read_events(url: String, store: String, kinds: &[&str], want: usize) -> Vec<Received> {
     let deadline = Instant::now() + Duration::from_secs(30);
     let client = async_nats::connect(&url).await.unwrap();
     let js = jetstream::new(client);
@@ -63,6 +67,9 @@ async fn read_events(url: String, store: String, want: usize) -> Vec<Received> {
         while let Some(message) = batch.next().await {
             let message = message.unwrap();
             let event: serde_json::Value = serde_json::from_slice(&message.payload).unwrap();
+            if !kinds.contains(&event["type"].as_str().unwrap()) {
+                continue;
+            }
             ids.insert(event["event_id"].as_str().unwrap().to_string());
             out.push((message.subject.to_string(), event));
         }
@@ -128,7 +135,7 @@ fn sales_reach_jetstream_once_per_id_across_a_nats_outage() {
     // Two sales, one sync: their events arrive with the right fields.
     let mut sales = vec![sell(&mut a, 1, 2), sell(&mut a, 2, 1)];
     sync(&mut a).unwrap();
-    let first = common::block_on(read_events(nats.url(), store.clone(), 4));
+    let first = common::block_on(read_events(nats.url(), store.clone(), SALES, 4));
     let first = dedup(&first);
     let ids: Vec<&str> = first
         .iter()
@@ -154,6 +161,13 @@ fn sales_reach_jetstream_once_per_id_across_a_nats_outage() {
     assert_eq!(subject, &format!("shopsync.{store}.sale.recorded"));
     assert_eq!(recorded["sale_id"], sales[1].as_str());
     assert_eq!(recorded["total"], 100);
+    // The catalog's event (product P made) is derived a moment later.
+    common::block_on(read_events(
+        nats.url(),
+        store.clone(),
+        &["catalog.updated"],
+        1,
+    ));
     wait_for("the outbox is empty once published", || {
         metric(&server.url, "shopsync_events_outbox") == 0.0
     });
@@ -177,7 +191,7 @@ fn sales_reach_jetstream_once_per_id_across_a_nats_outage() {
     // NATS is back on the same port and store: everything arrives, each
     // event id once after de-duplication, in the order of the sales.
     nats.start_again();
-    let all = common::block_on(read_events(nats.url(), store.clone(), 10));
+    let all = common::block_on(read_events(nats.url(), store.clone(), SALES, 10));
     let unique = dedup(&all);
     let ids: Vec<&str> = unique
         .iter()
@@ -198,32 +212,63 @@ fn sales_reach_jetstream_once_per_id_across_a_nats_outage() {
     assert!(metric(&server.url, "shopsync_events_published_total") >= 10.0);
 }
 
+/// On PostgreSQL (`--db postgres://…`) sales' events are queued in the
+/// transaction that stores the sales and published as on SQLite: in order,
+/// each id once, across a NATS outage. Runs with both scripts/with-postgres.sh
+/// and scripts/with-nats.sh.
 #[test]
-fn a_server_on_postgresql_refuses_nats_for_now() {
-    if skip_without_postgres() {
+fn on_postgresql_sales_reach_jetstream_once_per_id_across_a_nats_outage() {
+    if skip_without_postgres() || skip_without_nats() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let db = TestDb::for_path(&dir.path().join("server"));
-    let out = std::process::Command::new(BIN)
-        .arg("--db")
-        .arg(&db.arg)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--nats",
-            "nats://127.0.0.1:1",
-        ])
-        .env("SHOPSYNC_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(!out.status.success(), "the server must not start");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("--nats needs the SQLite storage"),
-        "a clear refusal: {err}"
+    let mut nats = NatsServer::start();
+    let server = Server::start_with(
+        &dir.path().join("server"),
+        "127.0.0.1:0",
+        &["--nats", &nats.url()],
     );
+    let (_, code) = server.create_store("Corner Shop");
+    let a_path = dir.path().join("a.db");
+    drop(first_till(&a_path, 20));
+    let mut a = enrol(&a_path, &server, &code, None);
+    let store = a.info().store_id.clone();
+    let till = a.info().till_id.clone();
+    let mut sales = vec![sell(&mut a, 1, 2), sell(&mut a, 2, 1)];
+    sync(&mut a).unwrap();
+    let ids_of = |events: &[Received]| -> Vec<String> {
+        dedup(events)
+            .iter()
+            .map(|(_, e)| e["event_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let first = common::block_on(read_events(nats.url(), store.clone(), SALES, 4));
+    let expected: Vec<String> = sales
+        .iter()
+        .flat_map(|s| sale_ids(&store, &till, s))
+        .collect();
+    assert_eq!(ids_of(&first), expected, "the sales' events, in order");
+    assert_eq!(first[1].1["qty"], 2);
+    wait_for("the outbox is empty once published", || {
+        metric(&server.url, "shopsync_events_outbox") == 0.0
+    });
+
+    nats.stop();
+    for minute in 3..5 {
+        sales.push(sell(&mut a, minute, 1));
+        sync(&mut a).expect("a sync succeeds while NATS is down");
+    }
+    assert_eq!(metric(&server.url, "shopsync_events_outbox"), 4.0);
+    nats.start_again();
+    let all = common::block_on(read_events(nats.url(), store.clone(), SALES, 8));
+    let expected: Vec<String> = sales
+        .iter()
+        .flat_map(|s| sale_ids(&store, &till, s))
+        .collect();
+    assert_eq!(ids_of(&all), expected, "every event once, in order");
+    wait_for("the outbox drains after NATS is back", || {
+        metric(&server.url, "shopsync_events_outbox") == 0.0
+    });
 }
 
 #[test]
@@ -290,13 +335,17 @@ fn an_event_jetstream_refuses_goes_to_the_dead_letters_and_can_be_replayed() {
     let sale = sell(&mut a, 1, 2);
     sync(&mut a).unwrap();
 
-    wait_for("both events are set aside", || {
-        metric(&server.url, "shopsync_events_dead_letters_total") == 2.0
+    // The sale's two events and the catalog's (product P made).
+    wait_for("the three events are set aside", || {
+        metric(&server.url, "shopsync_events_dead_letters_total") == 3.0
     });
     assert_eq!(metric(&server.url, "shopsync_events_outbox"), 0.0);
     let conn = rusqlite::Connection::open(&db).unwrap();
     let dead: Vec<(String, String)> = conn
-        .prepare("SELECT event_id, error FROM event_dead_letters ORDER BY id")
+        .prepare(
+            "SELECT event_id, error FROM event_dead_letters
+             WHERE subject NOT LIKE '%.catalog.updated' ORDER BY id",
+        )
         .unwrap()
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
@@ -318,10 +367,318 @@ fn an_event_jetstream_refuses_goes_to_the_dead_letters_and_can_be_replayed() {
          DELETE FROM event_dead_letters; COMMIT;",
     )
     .unwrap();
-    let events = common::block_on(read_events(nats.url(), store.clone(), 2));
+    let events = common::block_on(read_events(nats.url(), store.clone(), SALES, 2));
     let ids: Vec<String> = dedup(&events)
         .iter()
         .map(|(_, e)| e["event_id"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(ids, sale_ids(&store, &till, &sale));
+}
+
+/// The kinds of catalog events.
+const CATALOG: &[&str] = &["catalog.updated"];
+
+/// Catalog edits made on a till reach JetStream as `catalog.updated`, one
+/// per catalog change that touched products, with the values it put, in
+/// the order they were stored; a replica rebuilt from nothing (its folder
+/// deleted, the server restarted) queues no shop history again.
+#[test]
+fn catalog_changes_reach_jetstream_once_each_in_order() {
+    if skip_without_nats() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let nats = NatsServer::start();
+    let db = dir.path().join("server.db");
+    let mut server = Server::start_sqlite_with(&db, &["--nats", &nats.url()]);
+    let (_, code) = server.create_store("Corner Shop");
+    let a_path = dir.path().join("a.db");
+    drop(first_till(&a_path, 20));
+    let mut a = enrol(&a_path, &server, &code, None);
+    let store = a.info().store_id.clone();
+    sync(&mut a).unwrap();
+    let p = a.product("P").unwrap().id;
+
+    a.edit_product(
+        "P",
+        shopsync_core::ops::catalog_ops::ProductEdit {
+            price: Some(250),
+            name: Some("Product P, bigger".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    sync(&mut a).unwrap();
+    let q = a
+        .add_product(shopsync_core::ops::catalog_ops::NewProduct {
+            sku: "Q".into(),
+            name: "Product Q".into(),
+            price: 990,
+            ..Default::default()
+        })
+        .unwrap()
+        .id;
+    a.archive_product("Q").unwrap();
+    sync(&mut a).unwrap();
+
+    let all = common::block_on(read_events(nats.url(), store.clone(), CATALOG, 4));
+    assert_eq!(dedup(&all).len(), all.len(), "one message per event id");
+    for (subject, e) in &all {
+        assert_eq!(subject, &format!("shopsync.{store}.catalog.updated"));
+        assert_eq!(e["schema_version"], 1);
+        assert_eq!(e["store_id"], store.as_str());
+        assert_eq!(
+            e["event_id"],
+            format!("{store}/catalog/{}", e["change"].as_str().unwrap())
+        );
+        assert_eq!(e["truncated"], false);
+    }
+    let products = |i: usize| all[i].1["products"].as_array().unwrap().clone();
+    // In order: P made (first_till), P edited, Q made, Q archived.
+    assert_eq!(products(0)[0]["product_id"], p.as_str());
+    assert_eq!(products(0)[0]["created"], true);
+    assert_eq!(products(0)[0]["price"], 100);
+    let edited = &products(1)[0];
+    assert_eq!(edited["product_id"], p.as_str());
+    assert_eq!(edited["created"], false);
+    assert_eq!(edited["price"], 250);
+    assert_eq!(edited["name"], "Product P, bigger");
+    assert_eq!(edited["archived"], serde_json::Value::Null);
+    assert_eq!(products(1).len(), 1);
+    assert_eq!(products(2)[0]["product_id"], q.as_str());
+    assert_eq!(products(2)[0]["created"], true);
+    assert_eq!(products(2)[0]["sku"], "Q");
+    assert_eq!(products(3)[0]["product_id"], q.as_str());
+    assert_eq!(products(3)[0]["archived"], true);
+    assert_eq!(products(3)[0]["price"], serde_json::Value::Null);
+
+    // The replica rebuilt from the feed derives nothing it derived before.
+    wait_for("the outbox is empty", || {
+        metric(&server.url, "shopsync_events_outbox") == 0.0
+    });
+    let published = metric(&server.url, "shopsync_events_published_total");
+    server.kill();
+    std::fs::remove_dir_all(dir.path().join("server.db.public")).unwrap();
+    server.restart_sqlite_with(&["--nats", &nats.url()]);
+    a.edit_product(
+        "Q",
+        shopsync_core::ops::catalog_ops::ProductEdit {
+            price: Some(999),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    sync(&mut a).unwrap();
+    let all = common::block_on(read_events(nats.url(), store.clone(), CATALOG, 5));
+    assert_eq!(all.len(), 5, "the history is not published again: {all:?}");
+    assert_eq!(all[4].1["products"][0]["price"], 999);
+    assert!(published >= 4.0);
+    // JetStream would drop repeats of old ids within its window: count
+    // what this server process published instead.
+    wait_for("the outbox is empty again", || {
+        metric(&server.url, "shopsync_events_outbox") == 0.0
+    });
+    assert_eq!(
+        metric(&server.url, "shopsync_events_published_total"),
+        1.0,
+        "only the new edit's event is published after the rebuild"
+    );
+}
+
+/// A product's available stock crossing its reorder point (P: 2) because of
+/// sales gives one `stock.low`; staying below gives none; crossing again
+/// after a delivery gives another.
+#[test]
+fn a_product_crossing_its_reorder_point_gives_one_stock_low_per_crossing() {
+    if skip_without_nats() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let nats = NatsServer::start();
+    let server = Server::start_sqlite_with(&dir.path().join("server.db"), &["--nats", &nats.url()]);
+    let (_, code) = server.create_store("Corner Shop");
+    let a_path = dir.path().join("a.db");
+    drop(first_till(&a_path, 20));
+    let mut a = enrol(&a_path, &server, &code, None);
+    let store = a.info().store_id.clone();
+    let p = a.product("P").unwrap().id;
+    // Crossings are seen between two derivations on the replica: let each
+    // sync's changes be derived before the next.
+    let step = |a: &mut shopsync_core::Store| {
+        sync(a).unwrap();
+        let stored = metric(&server.url, "shopsync_changes");
+        wait_for("every change's replica events are queued", || {
+            metric(&server.url, "shopsync_events_replica_changes_total") >= stored
+        });
+    };
+    step(&mut a);
+    sell(&mut a, 1, 10);
+    step(&mut a); // 10 left: above 2
+    sell(&mut a, 2, 8);
+    step(&mut a); // 2 left: crossed
+    sell(&mut a, 3, 1);
+    step(&mut a); // 1 left: already below, no event
+    a.receive(
+        None,
+        &[shopsync_core::ops::stock::ReceiveLine {
+            code: "P".into(),
+            qty: 10,
+            unit_cost: None,
+        }],
+    )
+    .unwrap();
+    step(&mut a); // 11
+    sell(&mut a, 4, 9);
+    step(&mut a); // 2 again: crossed again
+
+    let all = common::block_on(read_events(nats.url(), store.clone(), &["stock.low"], 2));
+    assert_eq!(dedup(&all).len(), all.len(), "one message per event id");
+    assert_eq!(all.len(), 2, "{all:?}");
+    for (subject, e) in &all {
+        assert_eq!(subject, &format!("shopsync.{store}.stock.low"));
+        assert_eq!(e["schema_version"], 1);
+        assert_eq!(e["store_id"], store.as_str());
+        assert_eq!(e["product_id"], p.as_str());
+        assert_eq!(e["sku"], "P");
+        assert_eq!(e["reorder_point"], 2);
+        assert_eq!(e["available"], 2);
+        assert_eq!(e["on_hand"], 2);
+        assert_eq!(e["reserved"], 0);
+    }
+    assert_eq!(all[0].1["previous_available"], 10);
+    assert_eq!(all[1].1["previous_available"], 11);
+    assert!(
+        all[0].1["seq"].as_u64().unwrap() < all[1].1["seq"].as_u64().unwrap(),
+        "in the order the server stored them"
+    );
+    // Nothing more is on its way: no crossing was left out or repeated.
+    wait_for("the outbox is empty", || {
+        metric(&server.url, "shopsync_events_outbox") == 0.0
+    });
+    let again = common::block_on(read_events(nats.url(), store, &["stock.low"], 2));
+    assert_eq!(again.len(), 2);
+}
+
+/// A customer sends a list to the shop (`shopping-list.sent`), the shop
+/// accepts, readies and hands it over (`order.status` each), then a second
+/// order is cancelled by the customer: every event once, in order, naming
+/// the customer by id only.
+#[test]
+fn orders_give_shopping_list_sent_and_order_status_without_personal_data() {
+    use shopsync_core::types::{ItemWhat, OrderStatus};
+    if skip_without_nats() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let nats = NatsServer::start();
+    let server = Server::start_sqlite_with(&dir.path().join("server.db"), &["--nats", &nats.url()]);
+    let mut shop = shop_on(dir, server, 10);
+    let store = shop.store_id.clone();
+    // Published (the server learns it as it derives the public catalog,
+    // which the customer waits for below). Not `publish`: it reads the
+    // database of the suite's backend, and this server is on SQLite.
+    shop.a.set_setting("publish", "true").unwrap();
+    sync(&mut shop.a).unwrap();
+    let url = shop.server.url.clone();
+    let mut ada = customer_signup(&url, &shop.dir.path().join("phone.db"), "Ada Lovelace");
+    let customer = ada.customer_id().to_string();
+    ada.add_favourite(&store).unwrap();
+    wait_for("the public catalog", || {
+        customer_sync(&mut ada).unwrap();
+        let c = ada.catalog(&store, None).unwrap();
+        c.synced && !c.catalog.products.is_empty()
+    });
+    ada.new_list("Ada's party").unwrap();
+    let p = ItemWhat::Product {
+        store_id: store.clone(),
+        sku: "P".into(),
+    };
+    ada.add_item("Ada's party", &p, 3).unwrap();
+    let secret = ItemWhat::Text {
+        text: "candles for Ada".into(),
+    };
+    ada.add_item("Ada's party", &secret, 1).unwrap();
+    let first = ada
+        .send_order("Ada's party", &store, Some("call 555-0100"))
+        .unwrap()
+        .order
+        .id;
+    customer_sync(&mut ada).unwrap();
+    sync(&mut shop.a).unwrap();
+    shop.a.order_accept(&first, &["2".into()]).unwrap();
+    sync(&mut shop.a).unwrap();
+    shop.a.order_ready(&first).unwrap();
+    sync(&mut shop.a).unwrap();
+    let (done, _) = shop
+        .a
+        .order_collect(
+            &first,
+            &[shopsync_core::TenderInput {
+                kind: shopsync_core::types::TenderKind::Card,
+                amount: 300,
+            }],
+        )
+        .unwrap();
+    assert_eq!(done.status, OrderStatus::Collected);
+    sync(&mut shop.a).unwrap();
+    let second = ada
+        .send_order("Ada's party", &store, None)
+        .unwrap()
+        .order
+        .id;
+    ada.cancel_order(&second, Some("Ada is ill")).unwrap();
+    customer_sync(&mut ada).unwrap();
+
+    let kinds = &["shopping-list.sent", "order.status"];
+    let all = common::block_on(read_events(nats.url(), store.clone(), kinds, 6));
+    assert_eq!(dedup(&all).len(), all.len(), "one message per event id");
+    let got: Vec<(String, String)> = all
+        .iter()
+        .map(|(subject, e)| {
+            assert_eq!(e["schema_version"], 1);
+            assert_eq!(e["store_id"], store.as_str());
+            assert_eq!(e["customer_id"], customer.as_str());
+            let text = e.to_string();
+            for private in ["Ada", "Lovelace", "555", "party", "candles", "is ill"] {
+                assert!(!text.contains(private), "{private} in {text}");
+            }
+            let what = e["status"].as_str().unwrap_or("sent").to_string();
+            (
+                subject.clone(),
+                format!("{}/{what}", e["order_id"].as_str().unwrap()),
+            )
+        })
+        .collect();
+    let status = format!("shopsync.{store}.order.status");
+    assert_eq!(
+        got,
+        [
+            (
+                format!("shopsync.{store}.shopping-list.sent"),
+                format!("{first}/sent")
+            ),
+            (status.clone(), format!("{first}/accepted")),
+            (status.clone(), format!("{first}/ready")),
+            (status.clone(), format!("{first}/collected")),
+            (
+                format!("shopsync.{store}.shopping-list.sent"),
+                format!("{second}/sent")
+            ),
+            (status.clone(), format!("{second}/cancelled")),
+        ]
+    );
+    let sent = &all[0].1;
+    assert_eq!(
+        sent["event_id"],
+        format!("{store}/order/{customer}/{first}/sent")
+    );
+    assert_eq!(sent["lines"][0]["sku"], "P");
+    assert_eq!(sent["lines"][0]["qty"], 3);
+    assert_eq!(sent["lines"][1]["sku"], serde_json::Value::Null);
+    assert_eq!(sent["lines"][1]["qty"], 1);
+    let accepted = &all[1].1;
+    assert_eq!(accepted["till_id"], shop.a.info().till_id.as_str());
+    assert_eq!(accepted["unavailable_lines"][0], 2);
+    assert!(all[3].1["sale_id"].is_string());
+    assert_eq!(all[5].1["till_id"], serde_json::Value::Null);
 }

@@ -128,6 +128,14 @@ impl Server {
         *self = again;
     }
 
+    /// Starts again on the same SQLite file and port, with more `serve` flags.
+    #[allow(dead_code)]
+    pub fn restart_sqlite_with(&mut self, extra: &[&str]) {
+        self.kill();
+        let again = Server::start_db(&self.db, TestDb::sqlite(&self.db), &self.addr, extra);
+        *self = again;
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -302,6 +310,12 @@ pub struct Shop {
 pub fn shop(stock: i64) -> Shop {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&dir.path().join("server.db"));
+    shop_on(dir, server, stock)
+}
+
+/// A shop as `shop` makes it, on a server started in `dir` by the caller
+/// (with flags of its own).
+pub fn shop_on(dir: tempfile::TempDir, server: Server, stock: i64) -> Shop {
     let (_, code) = server.create_store("Corner Shop");
     let a_path = dir.path().join("a.db");
     drop(first_till(&a_path, stock));
