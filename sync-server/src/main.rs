@@ -180,8 +180,9 @@ struct ServeArgs {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     no_web_app: bool,
-    /// Publish events (sales …) to this NATS server's JetStream, e.g.
-    /// nats://127.0.0.1:4222 (docs/EVENTS.md). SQLite storage only for now.
+    /// Publish events (sales, catalog, low stock, orders) to this NATS
+    /// server's JetStream, e.g. nats://127.0.0.1:4222 (docs/EVENTS.md; on
+    /// PostgreSQL sales and order events only).
     /// Credentials in the URL (nats://user:password@host) are sent with
     /// NATS' user/password authentication and never logged.
     #[arg(long, env = "SHOPSYNC_NATS", hide_env_values = true)]
