@@ -9,8 +9,11 @@
 //! `--publish`, every store publishes its catalog to a watching customer
 //! and it prints how soon customers see the sales (`load/publish.rs`); with
 //! `--postgres URL --instances N`, N server processes share the database
-//! and the tills are spread over them.
+//! and the tills are spread over them; with `--nats URL`, the servers
+//! publish events and it prints the publisher's lag (`load/events_lag.rs`).
 
+#[path = "load/events_lag.rs"]
+mod events_lag;
 #[path = "load/publish.rs"]
 mod publish;
 
@@ -65,6 +68,11 @@ struct Args {
     /// `--postgres`): till i syncs with instance i mod N.
     #[arg(long, default_value_t = 1)]
     instances: usize,
+    /// Start the servers with `--nats URL` (JetStream events, docs/EVENTS.md)
+    /// and print the publisher's lag: the oldest waiting event's age during
+    /// the merge, and how long after it the outbox is empty.
+    #[arg(long)]
+    nats: Option<String>,
 }
 
 const METRICS_TOKEN: &str = "load-metrics";
@@ -140,13 +148,17 @@ fn text(v: &serde_json::Value, key: &str) -> Result<String> {
         .ok_or_else(|| anyhow!("no {key} in {v}"))
 }
 
-fn start_server(db: &std::ffi::OsStr) -> Result<ServerProc> {
+fn start_server(db: &std::ffi::OsStr, nats: Option<&str>) -> Result<ServerProc> {
     let bin = server_bin()?;
-    let mut child = Command::new(&bin)
-        .arg("--db")
+    let mut cmd = Command::new(&bin);
+    cmd.arg("--db")
         .arg(db)
         .args(["serve", "--listen", "127.0.0.1:0", "--heartbeat-secs", "1"])
-        .args(["--metrics-token", METRICS_TOKEN])
+        .args(["--metrics-token", METRICS_TOKEN]);
+    if let Some(url) = nats {
+        cmd.args(["--nats", url]);
+    }
+    let mut child = cmd
         .env("SHOPSYNC_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()
@@ -366,7 +378,7 @@ fn run(args: &Args, dir: &Path) -> Result<()> {
         ));
     }
     let servers: Vec<ServerProc> = (0..args.instances)
-        .map(|_| start_server(&db))
+        .map(|_| start_server(&db, args.nats.as_deref()))
         .collect::<Result<_>>()?;
     let server = &servers[0];
     let pid = server.child.id();
@@ -489,6 +501,12 @@ fn run(args: &Args, dir: &Path) -> Result<()> {
     let uploads = &uploads;
     let publishing = seed.is_some();
 
+    // With events: the first instance's publisher lag, sampled meanwhile.
+    let lag_sampler = args
+        .nats
+        .as_ref()
+        .map(|_| events_lag::Sampler::start(&server.url, METRICS_TOKEN));
+
     // Timed: every till uploads concurrently.
     let started = Instant::now();
     let results: Vec<Result<(Vec<Duration>, u64)>> = std::thread::scope(|scope| {
@@ -522,6 +540,13 @@ fn run(args: &Args, dir: &Path) -> Result<()> {
         pct(&lat, 0.99),
         downloaded
     );
+
+    if let Some(sampler) = lag_sampler {
+        sampler.report(
+            &servers.iter().map(|s| s.url.clone()).collect::<Vec<_>>(),
+            METRICS_TOKEN,
+        )?;
+    }
 
     // Idle sync of a caught-up till: one round trip.
     if let Some(t) = tills.first_mut() {
