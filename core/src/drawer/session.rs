@@ -47,16 +47,19 @@ impl CashSessions {
 /// every close of the till, and a sale took seconds after a few thousand
 /// sessions. Each look-up is one probe of the (session, till) index.
 pub(crate) fn open_sessions(conn: &Connection, till_id: &str, limit: i64) -> Result<Vec<String>> {
+    // The limit is part of the SQL, not a bound parameter: bound, SQLite
+    // prepared this statement again on every run (its parsing was ~11 % of
+    // a sale's CPU, docs/PERFORMANCE.md).
     Ok(conn
-        .prepare_cached(
+        .prepare_cached(&format!(
             "SELECT o.id FROM drawer_records o
              WHERE o.kind = 'open' AND o.till_id = ?1
                AND NOT EXISTS (SELECT 1 FROM drawer_records c
                                WHERE +c.kind = 'close' AND c.session_id = o.id AND c.till_id = o.till_id)
              ORDER BY o.hlc DESC, o.id DESC
-             LIMIT ?2",
-        )?
-        .query_map(rusqlite::params![till_id, limit], |r| r.get(0))?
+             LIMIT {limit}"
+        ))?
+        .query_map(rusqlite::params![till_id], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?)
 }
 
