@@ -202,6 +202,7 @@ pub(crate) fn apply_document(
     id: &DocId,
     changes: Vec<Change>,
     now: i64,
+    projecting: crate::quarantine::Projecting,
 ) -> Result<(u64, u64)> {
     match id {
         DocId::Catalog { .. } => {
@@ -233,7 +234,14 @@ pub(crate) fn apply_document(
             let doc_key = id.to_string();
             for change in &applied.new {
                 // One bad record is quarantined, never a reason to stop.
-                crate::quarantine::apply_ledger_change(conn, &doc_key, till, change, Some(now))?;
+                crate::quarantine::apply_ledger_change(
+                    conn,
+                    &doc_key,
+                    till,
+                    change,
+                    Some(now),
+                    projecting,
+                )?;
             }
             Ok((applied.new.len() as u64, applied.known))
         }
@@ -291,7 +299,14 @@ impl Store {
                 known_changes: 0,
             };
             for (id, changes) in bundle.docs {
-                let (new, known) = apply_document(w.conn, w.docs, &id, changes, w.now)?;
+                let (new, known) = apply_document(
+                    w.conn,
+                    w.docs,
+                    &id,
+                    changes,
+                    w.now,
+                    crate::quarantine::Projecting::Careful,
+                )?;
                 s.documents += 1;
                 s.new_changes += new;
                 s.known_changes += known;

@@ -15,6 +15,12 @@ fn migrations() -> Result<Migrations<'static>> {
         .map_err(|e| CoreError::Corrupt(format!("embedded migrations are malformed: {e}")))
 }
 
+/// The page cache of a till's connection (negative: KiB).
+pub(crate) const CACHE_KIB: i64 = -32_000;
+/// ... while it downloads many pages (`Store::start_long_download`): the
+/// indexes of a 1M-sale store's change log and projections.
+pub(crate) const LONG_DOWNLOAD_CACHE_KIB: i64 = -256_000;
+
 /// Opens (creating if needed) a till database and brings its schema up to date.
 ///
 /// WAL with `synchronous=FULL`: a commit returns only after the WAL is fsync'd,
@@ -50,7 +56,7 @@ pub fn configure(conn: &Connection) -> Result<()> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
-    conn.pragma_update(None, "cache_size", -32_000)?;
+    conn.pragma_update(None, "cache_size", CACHE_KIB)?;
     Ok(())
 }
 

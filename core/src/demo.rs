@@ -422,7 +422,15 @@ impl Store {
                     let changes = doc.get_changes(sent);
                     if !changes.is_empty() {
                         store.write(|w| {
-                            apply_document(w.conn, w.docs, id, changes, w.now).map(|_| ())
+                            apply_document(
+                                w.conn,
+                                w.docs,
+                                id,
+                                changes,
+                                w.now,
+                                crate::quarantine::Projecting::Careful,
+                            )
+                            .map(|_| ())
                         })?;
                     }
                     *sent = doc.get_heads();

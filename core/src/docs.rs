@@ -183,11 +183,7 @@ impl DocCache {
         // forms decode alike and have one hash. A bigger change (a
         // thousand-line sale, a catalog import chunk) is deflated: raw, it
         // could pass the size a server takes in one change.
-        let bytes = if change.raw_bytes().len() <= STORE_RAW_UP_TO {
-            change.raw_bytes().to_vec()
-        } else {
-            change.bytes().into_owned()
-        };
+        let bytes = stored_form(&mut change).into_owned();
         if bytes.len() > crate::sync::wire::limits::MAX_CHANGE_BYTES {
             return Err(CoreError::invalid(
                 "record",
@@ -286,7 +282,7 @@ impl DocCache {
         }
         for change in &mut new {
             let hash = change.hash();
-            insert_change(conn, &key, &hash, &change.bytes(), false)?;
+            insert_change(conn, &key, &hash, &stored_form(change), false)?;
         }
         Ok(RemoteApplied {
             new,
@@ -313,7 +309,13 @@ impl DocCache {
             let mut last_seq = None;
             for change in &mut new {
                 let hash = change.hash();
-                last_seq = Some(insert_change(conn, &key, &hash, &change.bytes(), false)?);
+                last_seq = Some(insert_change(
+                    conn,
+                    &key,
+                    &hash,
+                    &stored_form(change),
+                    false,
+                )?);
             }
             let n = new.len() as u64;
             if let (Some(entry), Some(seq)) = (self.docs.get_mut(&key), last_seq) {
@@ -337,7 +339,7 @@ impl DocCache {
             match entry.doc.apply_changes(std::iter::once(change.clone())) {
                 Ok(()) => {
                     let hash = change.hash();
-                    let seq = insert_change(conn, &key, &hash, &change.bytes(), false)?;
+                    let seq = insert_change(conn, &key, &hash, &stored_form(&mut change), false)?;
                     entry.upto_seq = seq;
                     entry.since_snapshot += 1;
                     stored.push(change);
@@ -540,6 +542,18 @@ pub fn refused_changes(conn: &Connection) -> Result<u64> {
             r.get::<_, i64>(0)
         })? as u64,
     )
+}
+
+/// A change as this till stores it: as Automerge encodes it up to
+/// [`STORE_RAW_UP_TO`], deflated when bigger. Received changes follow the
+/// same rule as local ones: tills send small changes raw, and deflating each
+/// of them here cost a third of a large sync (a new compressor per change).
+fn stored_form(change: &mut Change) -> std::borrow::Cow<'_, [u8]> {
+    if change.raw_bytes().len() <= STORE_RAW_UP_TO {
+        std::borrow::Cow::Borrowed(change.raw_bytes())
+    } else {
+        change.bytes()
+    }
 }
 
 fn insert_change(

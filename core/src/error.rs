@@ -38,6 +38,11 @@ pub enum CoreError {
     Migration(#[from] rusqlite_migration::Error),
     #[error("document error: {0}")]
     Automerge(#[from] automerge::AutomergeError),
+    /// A record failed to project while a page was projected without
+    /// savepoints (`quarantine::Projecting::Optimistic`): the page is
+    /// applied again record by record. Never reaches a caller of the store.
+    #[error("a record of this page could not be projected: apply the page record by record")]
+    ProjectCarefully,
     /// Talking to a sync server failed (it may work later).
     #[error("{0}")]
     Network(String),
@@ -134,7 +139,7 @@ impl CoreError {
             #[cfg(feature = "store")]
             CoreError::Sqlite(_) | CoreError::Migration(_) => ErrorCode::Storage,
             CoreError::Io { .. } => ErrorCode::Storage,
-            CoreError::Automerge(_) => ErrorCode::Internal,
+            CoreError::Automerge(_) | CoreError::ProjectCarefully => ErrorCode::Internal,
             CoreError::Network(_) => ErrorCode::Network,
             CoreError::Unauthorized(_) => ErrorCode::Unauthorized,
             CoreError::NothingToRefund(_) => ErrorCode::Payment,

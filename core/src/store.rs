@@ -54,6 +54,10 @@ pub struct Store {
     pub(crate) fixed_now: Option<i64>,
     snapshots: Snapshots,
     commits_since_checkpoint: u32,
+    /// During a long download: the snapshot mode to go back to.
+    long_download: Option<Snapshots>,
+    /// Received changes applied per transaction (`sync::APPLY_CHUNK`).
+    pub(crate) apply_chunk: usize,
     /// The staff member acting now, if any (`Store::acting`).
     pub(crate) acting: Option<crate::staff::Operator>,
 }
@@ -135,6 +139,8 @@ impl Store {
             background: None,
             snapshots: Snapshots::Inline,
             commits_since_checkpoint: 0,
+            long_download: None,
+            apply_chunk: crate::sync::APPLY_CHUNK,
             acting: None,
         })
     }
@@ -177,6 +183,8 @@ impl Store {
             background: None,
             snapshots: Snapshots::Inline,
             commits_since_checkpoint: 0,
+            long_download: None,
+            apply_chunk: crate::sync::APPLY_CHUNK,
             acting: None,
         };
         store.reload_info()?;
@@ -317,7 +325,11 @@ impl Store {
     fn after_commit(&mut self) {
         if self.snapshots == Snapshots::Background {
             self.commits_since_checkpoint += 1;
-            let checkpoint = self.commits_since_checkpoint >= CHECKPOINT_EVERY_COMMITS;
+            // A long download commits a page at a time, tens of MB: the
+            // worker copies each into the database while the next is applied
+            // (after 8 of them, SQLite's own checkpoint would do it here).
+            let checkpoint = self.commits_since_checkpoint >= CHECKPOINT_EVERY_COMMITS
+                || self.long_download.is_some();
             if !checkpoint && !self.docs.any_due() {
                 return;
             }
@@ -386,6 +398,38 @@ impl Store {
         self.snapshots = mode;
         if mode == Snapshots::Inline {
             self.finish_background();
+        }
+    }
+
+    /// A download of more than one page (a new till, a till back after a
+    /// long time offline) goes on with checkpoints on the background
+    /// worker's thread, off the applying one (~10% of applying), and a page
+    /// cache big enough for the change log's and projections' indexes of a
+    /// large store. [`Store::end_long_download`] puts both back.
+    pub(crate) fn start_long_download(&mut self) {
+        if self.long_download.is_some() {
+            return;
+        }
+        self.long_download = Some(self.snapshots);
+        self.snapshots = Snapshots::Background;
+        if let Err(e) =
+            self.conn
+                .pragma_update(None, "cache_size", crate::db::LONG_DOWNLOAD_CACHE_KIB)
+        {
+            tracing::warn!("could not grow the page cache for a long download: {e}");
+        }
+    }
+
+    pub(crate) fn end_long_download(&mut self) {
+        let Some(mode) = self.long_download.take() else {
+            return;
+        };
+        self.set_snapshots(mode);
+        if let Err(e) = self
+            .conn
+            .pragma_update(None, "cache_size", crate::db::CACHE_KIB)
+        {
+            tracing::warn!("could not shrink the page cache after a long download: {e}");
         }
     }
 
@@ -637,5 +681,47 @@ impl Writer<'_> {
             .parse()
             .map_err(|_| CoreError::Corrupt("sale counter is not a number".into()))?;
         Ok(seq)
+    }
+}
+
+#[cfg(test)]
+mod long_download_tests {
+    use super::*;
+
+    fn cache_size(s: &Store) -> i64 {
+        s.conn
+            .pragma_query_value(None, "cache_size", |r| r.get(0))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_long_download_gives_back_the_page_cache_and_the_snapshot_mode() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| CoreError::io("tempdir", e))?;
+        let mut s = Store::init(
+            &dir.path().join("t.db"),
+            InitOptions {
+                store_name: "S".into(),
+                till_name: "A".into(),
+                currency: "EUR".into(),
+            },
+        )?;
+        assert_eq!(cache_size(&s), crate::db::CACHE_KIB);
+        s.start_long_download();
+        s.start_long_download();
+        assert_eq!(s.snapshots, Snapshots::Background);
+        assert_eq!(cache_size(&s), crate::db::LONG_DOWNLOAD_CACHE_KIB);
+        s.end_long_download();
+        assert_eq!(
+            s.snapshots,
+            Snapshots::Inline,
+            "the mode before, not Background"
+        );
+        assert_eq!(cache_size(&s), crate::db::CACHE_KIB);
+        // A till at the counter (Background already) stays in Background.
+        s.set_snapshots(Snapshots::Background);
+        s.start_long_download();
+        s.end_long_download();
+        assert_eq!(s.snapshots, Snapshots::Background);
+        Ok(())
     }
 }

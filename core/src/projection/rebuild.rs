@@ -105,7 +105,14 @@ pub fn rebuild(conn: &Connection, progress: &mut dyn FnMut(u64, u64)) -> Result<
                 // same checks as when they arrived: the same records are
                 // projected and the same are quarantined.
                 for change in docs::all_changes(conn, &key)? {
-                    crate::quarantine::apply_ledger_change(conn, &key, till, &change, None)?;
+                    crate::quarantine::apply_ledger_change(
+                        conn,
+                        &key,
+                        till,
+                        &change,
+                        None,
+                        crate::quarantine::Projecting::Careful,
+                    )?;
                 }
             }
             DocId::OrderRequests { .. } | DocId::OrderStatus { .. } => {

@@ -30,6 +30,7 @@ use crate::bundle::apply_document;
 use crate::docs::decode_change;
 use crate::error::{CoreError, Result};
 use crate::ids::DocId;
+use crate::quarantine::Projecting;
 use crate::store::Store;
 use wire::{DocChanges, SyncResponse, limits};
 
@@ -159,8 +160,14 @@ impl SyncStatus {
     }
 }
 
-/// Received changes applied per local transaction.
-const APPLY_CHUNK: usize = 2_000;
+/// Received changes applied per local transaction: short, so a sale on
+/// another connection never waits long for the write lock.
+pub(crate) const APPLY_CHUNK: usize = 2_000;
+/// ... while a new till downloads its store at enrolment (nothing else
+/// writes to it yet): fewer, larger transactions write each index page to
+/// the WAL fewer times (a 1M-sale bootstrap: 117 s with 2,000, 80 s with
+/// 20,000, same machine, docs/PERFORMANCE.md).
+pub(crate) const ENROL_APPLY_CHUNK: usize = 20_000;
 
 pub(crate) const NETWORK_PREFIX: &str = "cannot reach the server";
 
@@ -405,7 +412,7 @@ impl Store {
         }
         let cursor = resp.cursor;
         let acked_hashes = resp.acked;
-        // Applied in transactions of at most APPLY_CHUNK changes, so a sale on
+        // Applied in transactions of at most `apply_chunk` changes, so a sale on
         // another connection never waits long for the write lock; the cursor
         // moves in the last one. A failure part-way leaves the cursor where it
         // was: the next sync receives the page again and skips what is stored.
@@ -414,11 +421,11 @@ impl Store {
         for (id, changes) in decoded {
             let mut rest = changes;
             while !rest.is_empty() {
-                if in_chunk >= APPLY_CHUNK {
+                if in_chunk >= self.apply_chunk {
                     chunks.push(Vec::new());
                     in_chunk = 0;
                 }
-                let take = rest.len().min(APPLY_CHUNK - in_chunk);
+                let take = rest.len().min(self.apply_chunk - in_chunk);
                 let tail = rest.split_off(take);
                 in_chunk += rest.len();
                 if let Some(c) = chunks.last_mut() {
@@ -431,7 +438,7 @@ impl Store {
         let mut applied = Applied::default();
         let last = chunks.len() - 1;
         for (n, chunk) in chunks.into_iter().enumerate() {
-            let a = self.write(|w| {
+            let mut apply = |w: &mut crate::store::Writer<'_>, projecting: Projecting| {
                 let mut a = Applied::default();
                 let max_before: i64 =
                     w.conn
@@ -448,12 +455,13 @@ impl Store {
                         }
                     }
                 }
-                for (id, changes) in chunk {
+                for (id, changes) in &chunk {
                     let hashes: Vec<[u8; 32]> = changes.iter().map(|c| c.hash().0).collect();
                     if matches!(id, DocId::Catalog { .. }) {
                         catalog_changed = true;
                     }
-                    let (new, known) = apply_document(w.conn, w.docs, &id, changes, w.now)?;
+                    let (new, known) =
+                        apply_document(w.conn, w.docs, id, changes.clone(), w.now, projecting)?;
                     a.new_changes += new;
                     a.known_changes += known;
                     if known > 0 {
@@ -476,7 +484,15 @@ impl Store {
                     )?;
                 }
                 Ok(a)
-            })?;
+            };
+            // Optimistic first; a record that does not project sends the
+            // chunk back to be applied record by record (and quarantined).
+            let a = match self.write(|w| apply(w, Projecting::Optimistic)) {
+                Err(CoreError::ProjectCarefully) => {
+                    self.write(|w| apply(w, Projecting::Careful))?
+                }
+                other => other?,
+            };
             applied.acked += a.acked;
             applied.new_changes += a.new_changes;
             applied.known_changes += a.known_changes;

@@ -267,8 +267,13 @@ fn generate(store: &str, till: &str, tpl: &SaleRecord, n: usize) -> Result<Vec<D
             let mut c = doc
                 .get_last_local_change()
                 .ok_or_else(|| anyhow!("no change"))?;
-            // As a till stores and sends it (compressed when large).
-            changes.push(c.bytes().to_vec());
+            // As a till stores and sends it: raw up to
+            // `STORE_RAW_UP_TO`, deflated when larger (`DocCache::commit_local`).
+            if c.raw_bytes().len() <= shopsync_core::docs::STORE_RAW_UP_TO {
+                changes.push(c.raw_bytes().to_vec());
+            } else {
+                changes.push(c.bytes().to_vec());
+            }
         }
         out.push(DocChanges { doc_id, changes });
         done += take;
