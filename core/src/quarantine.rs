@@ -53,7 +53,7 @@ pub(crate) fn apply_ledger_change(
                     continue;
                 }
                 in_savepoint(conn, doc, &key, Some(till), projecting, |c| {
-                    projection::ledger::apply(c, till, &record)?;
+                    projection::ledger::apply_settled(c, till, &record)?;
                     if let Some(now) = arrived_at {
                         crate::clock::check_remote(c, till, &record, now)?;
                     }

@@ -10,6 +10,12 @@ use crate::records::{CountLine, Record};
 
 pub fn apply(conn: &Connection, till_id: &str, record: &Record) -> Result<()> {
     id_not_taken(conn, record.id(), till_id, record.at())?;
+    apply_settled(conn, till_id, record)
+}
+
+/// [`apply`] for a record whose id `id_clash::settle` has just found free
+/// (or its own): the same lookup again cost ~4% of applying a large page.
+pub(crate) fn apply_settled(conn: &Connection, till_id: &str, record: &Record) -> Result<()> {
     crate::clock::observe_record(conn, record)?;
     let hlc = record.hlc();
     let (staff, approver) = record.attribution();
