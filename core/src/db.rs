@@ -17,8 +17,8 @@ fn migrations() -> Result<Migrations<'static>> {
 
 /// The page cache of a till's connection (negative: KiB).
 pub(crate) const CACHE_KIB: i64 = -32_000;
-/// ... while it downloads many pages (`Store::start_long_download`): the
-/// indexes of a 1M-sale store's change log and projections.
+/// ... while a new till downloads its store (`Store::start_enrol_download`):
+/// the indexes of a large store's change log and projections.
 pub(crate) const LONG_DOWNLOAD_CACHE_KIB: i64 = -256_000;
 
 /// Opens (creating if needed) a till database and brings its schema up to date.

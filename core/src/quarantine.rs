@@ -30,6 +30,8 @@ pub(crate) enum Projecting {
     /// caller applies the same changes again [`Projecting::Careful`]ly. A
     /// savepoint copies every page it is the first to write (~15% of a
     /// large sync's time), and almost every page holds only good records.
+    /// A chunk with a bad record is applied twice (a server sending one in
+    /// every chunk doubles the till's work, nothing worse).
     Optimistic,
 }
 

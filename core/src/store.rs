@@ -54,7 +54,7 @@ pub struct Store {
     pub(crate) fixed_now: Option<i64>,
     snapshots: Snapshots,
     commits_since_checkpoint: u32,
-    /// During a long download: the snapshot mode to go back to.
+    /// During an enrolment download: the snapshot mode to go back to.
     long_download: Option<Snapshots>,
     /// Received changes applied per transaction (`sync::APPLY_CHUNK`).
     pub(crate) apply_chunk: usize,
@@ -325,9 +325,9 @@ impl Store {
     fn after_commit(&mut self) {
         if self.snapshots == Snapshots::Background {
             self.commits_since_checkpoint += 1;
-            // A long download commits a page at a time, tens of MB: the
-            // worker copies each into the database while the next is applied
-            // (after 8 of them, SQLite's own checkpoint would do it here).
+            // An enrolment download commits a page at a time, tens of MB:
+            // the worker copies each into the database while the next is
+            // applied (otherwise it checkpoints every 8 commits).
             let checkpoint = self.commits_since_checkpoint >= CHECKPOINT_EVERY_COMMITS
                 || self.long_download.is_some();
             if !checkpoint && !self.docs.any_due() {
@@ -401,35 +401,46 @@ impl Store {
         }
     }
 
-    /// A download of more than one page (a new till, a till back after a
-    /// long time offline) goes on with checkpoints on the background
-    /// worker's thread, off the applying one (~10% of applying), and a page
-    /// cache big enough for the change log's and projections' indexes of a
-    /// large store. [`Store::end_long_download`] puts both back.
-    pub(crate) fn start_long_download(&mut self) {
+    /// A new till downloading its store at enrolment (no counter sells
+    /// from the file yet) applies whole pages per transaction, hands a
+    /// checkpoint to the background worker after every commit (off the
+    /// applying thread), and uses a page cache big enough for a large
+    /// store's indexes. [`Store::end_enrol_download`] puts all three back.
+    pub(crate) fn start_enrol_download(&mut self) {
         if self.long_download.is_some() {
             return;
         }
         self.long_download = Some(self.snapshots);
         self.snapshots = Snapshots::Background;
+        self.apply_chunk = crate::sync::ENROL_APPLY_CHUNK;
         if let Err(e) =
             self.conn
                 .pragma_update(None, "cache_size", crate::db::LONG_DOWNLOAD_CACHE_KIB)
         {
-            tracing::warn!("could not grow the page cache for a long download: {e}");
+            tracing::warn!("could not grow the page cache for the download: {e}");
         }
     }
 
-    pub(crate) fn end_long_download(&mut self) {
+    /// Ends [`Store::start_enrol_download`], waiting for the worker's job in
+    /// progress, and empties the WAL the download grew (it would otherwise
+    /// keep its size on disk).
+    pub(crate) fn end_enrol_download(&mut self) {
         let Some(mode) = self.long_download.take() else {
             return;
         };
         self.set_snapshots(mode);
+        self.apply_chunk = crate::sync::APPLY_CHUNK;
         if let Err(e) = self
             .conn
             .pragma_update(None, "cache_size", crate::db::CACHE_KIB)
         {
-            tracing::warn!("could not shrink the page cache after a long download: {e}");
+            tracing::warn!("could not shrink the page cache after the download: {e}");
+        }
+        if let Err(e) = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        {
+            tracing::warn!("could not empty the WAL after the download: {e}");
         }
     }
 
@@ -695,7 +706,8 @@ mod long_download_tests {
     }
 
     #[test]
-    fn a_long_download_gives_back_the_page_cache_and_the_snapshot_mode() -> Result<()> {
+    fn an_enrolment_download_gives_back_the_page_cache_the_chunk_and_the_snapshot_mode()
+    -> Result<()> {
         let dir = tempfile::tempdir().map_err(|e| CoreError::io("tempdir", e))?;
         let mut s = Store::init(
             &dir.path().join("t.db"),
@@ -706,11 +718,13 @@ mod long_download_tests {
             },
         )?;
         assert_eq!(cache_size(&s), crate::db::CACHE_KIB);
-        s.start_long_download();
-        s.start_long_download();
+        s.start_enrol_download();
+        s.start_enrol_download();
         assert_eq!(s.snapshots, Snapshots::Background);
         assert_eq!(cache_size(&s), crate::db::LONG_DOWNLOAD_CACHE_KIB);
-        s.end_long_download();
+        assert_eq!(s.apply_chunk, crate::sync::ENROL_APPLY_CHUNK);
+        s.end_enrol_download();
+        assert_eq!(s.apply_chunk, crate::sync::APPLY_CHUNK);
         assert_eq!(
             s.snapshots,
             Snapshots::Inline,
@@ -719,8 +733,8 @@ mod long_download_tests {
         assert_eq!(cache_size(&s), crate::db::CACHE_KIB);
         // A till at the counter (Background already) stays in Background.
         s.set_snapshots(Snapshots::Background);
-        s.start_long_download();
-        s.end_long_download();
+        s.start_enrol_download();
+        s.end_enrol_download();
         assert_eq!(s.snapshots, Snapshots::Background);
         Ok(())
     }

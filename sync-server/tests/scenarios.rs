@@ -125,6 +125,14 @@ fn a_till_offline_for_5000_sales_syncs_and_a_new_till_bootstraps() -> R {
     assert_eq!(stock(&d), 5_000);
     assert_eq!(d.sales(&Default::default())?.len().min(100), 100);
     assert_same(&[&s.a, &s.b, &d]);
+    // The enrolment download's page cache and checkpoints are put back, and
+    // the WAL it grew is emptied.
+    let conn = d.connection();
+    let cache: i64 = conn.pragma_query_value(None, "cache_size", |r| r.get(0))?;
+    let autocheckpoint: i64 = conn.pragma_query_value(None, "wal_autocheckpoint", |r| r.get(0))?;
+    assert_eq!((cache, autocheckpoint), (-32_000, 1_000));
+    let wal = std::fs::metadata(s.dir.path().join("d.db-wal"))?.len();
+    assert_eq!(wal, 0, "the WAL is emptied after the download");
     Ok(())
 }
 

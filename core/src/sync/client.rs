@@ -436,7 +436,6 @@ impl Store {
         progress: &mut dyn FnMut(Progress),
     ) -> Result<SyncReport, SyncError> {
         let result = self.sync_pages(client, progress);
-        self.end_long_download();
         let err = result.as_ref().err().map(ToString::to_string);
         if let Err(e) = self.record_sync_attempt(err.as_deref()) {
             tracing::warn!("could not record the sync status: {e}");
@@ -542,7 +541,6 @@ impl Store {
                     });
                 }
                 if more && !outbox.more {
-                    self.start_long_download();
                     let c = client.clone();
                     prefetch_since = cursor;
                     let known = self.server_epoch()?;
@@ -720,12 +718,12 @@ pub fn enrol_via<T: Transport>(
     })?;
     store.set_sync_allows_insecure_http(allow_insecure_http)?;
     let authed = client.with_token(&resp.token)?;
-    // A new till's file: nothing else writes to it while it downloads.
+    // A new till's file: no counter sells from it while it downloads.
     if !uploaded {
-        store.apply_chunk = super::ENROL_APPLY_CHUNK;
+        store.start_enrol_download();
     }
     let sync = store.sync_now(&authed, progress);
-    store.apply_chunk = super::APPLY_CHUNK;
+    store.end_enrol_download();
     let sync = sync?;
     let unsent_catalog_changes = store.unsendable_catalog_changes()?;
     let catalog_note = (unsent_catalog_changes > 0).then(|| {

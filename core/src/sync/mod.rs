@@ -163,11 +163,15 @@ impl SyncStatus {
 /// Received changes applied per local transaction: short, so a sale on
 /// another connection never waits long for the write lock.
 pub(crate) const APPLY_CHUNK: usize = 2_000;
-/// ... while a new till downloads its store at enrolment (nothing else
-/// writes to it yet): fewer, larger transactions write each index page to
-/// the WAL fewer times (a 1M-sale bootstrap: 117 s with 2,000, 80 s with
-/// 20,000, same machine, docs/PERFORMANCE.md).
+/// ... while a new till downloads its store at enrolment (no counter is
+/// selling from its file yet): fewer, larger transactions write each index
+/// page to the WAL fewer times (part of the 1M-sale bootstrap's gain in
+/// docs/PERFORMANCE.md, "A new till: 1M sales"; not measured alone).
 pub(crate) const ENROL_APPLY_CHUNK: usize = 20_000;
+/// A chunk also ends at this many bytes of changes: an optimistic attempt
+/// that fails is applied again from a copy of its chunk (see
+/// `quarantine::Projecting`), so the copy stays small whatever a page holds.
+const APPLY_CHUNK_BYTES: usize = 16 * 1024 * 1024;
 
 pub(crate) const NETWORK_PREFIX: &str = "cannot reach the server";
 
@@ -417,21 +421,25 @@ impl Store {
         // moves in the last one. A failure part-way leaves the cursor where it
         // was: the next sync receives the page again and skips what is stored.
         let mut chunks: Vec<Vec<(DocId, Vec<automerge::Change>)>> = vec![Vec::new()];
-        let mut in_chunk = 0usize;
+        let (mut in_chunk, mut chunk_bytes) = (0usize, 0usize);
         for (id, changes) in decoded {
-            let mut rest = changes;
-            while !rest.is_empty() {
-                if in_chunk >= self.apply_chunk {
+            for change in changes {
+                let size = change.raw_bytes().len();
+                if in_chunk > 0
+                    && (in_chunk >= self.apply_chunk || chunk_bytes + size > APPLY_CHUNK_BYTES)
+                {
                     chunks.push(Vec::new());
-                    in_chunk = 0;
+                    (in_chunk, chunk_bytes) = (0, 0);
                 }
-                let take = rest.len().min(self.apply_chunk - in_chunk);
-                let tail = rest.split_off(take);
-                in_chunk += rest.len();
-                if let Some(c) = chunks.last_mut() {
-                    c.push((id.clone(), rest));
+                in_chunk += 1;
+                chunk_bytes += size;
+                let Some(chunk) = chunks.last_mut() else {
+                    continue;
+                };
+                match chunk.last_mut() {
+                    Some((last, list)) if *last == id => list.push(change),
+                    _ => chunk.push((id.clone(), vec![change])),
                 }
-                rest = tail;
             }
         }
         let mut catalog_changed = false;
