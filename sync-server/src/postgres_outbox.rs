@@ -38,8 +38,9 @@ pub(crate) async fn queue_changes<C: GenericClient>(
 }
 
 /// Up to `limit` entries after `after`, with their changes; the rows whose
-/// changes come after `OUTBOX_BATCH_BYTES` of earlier ones are left for the
-/// next batch (counted in the query, so their bytes are not sent).
+/// changes come after `OUTBOX_BATCH_BYTES` of earlier ones (inflated, as
+/// the publisher decodes them) are left for the next batch (counted in the
+/// query, so their bytes are not sent).
 pub(crate) async fn batch<C: GenericClient>(
     c: &C,
     after: i64,
@@ -51,8 +52,8 @@ pub(crate) async fn batch<C: GenericClient>(
         "WITH page AS (
              SELECT o.id, o.created_ms, o.event_id, o.subject, o.payload, o.store_pk,
                     o.change_seq, o.handled, c.doc_pk, c.hash,
-                    sum(coalesce(octet_length(c.bytes), 0)) OVER (ORDER BY o.id)
-                      - coalesce(octet_length(c.bytes), 0) AS before
+                    sum(coalesce(c.inflated, octet_length(c.bytes), 0)) OVER (ORDER BY o.id)
+                      - coalesce(c.inflated, octet_length(c.bytes), 0) AS before
              FROM event_outbox o
              LEFT JOIN changes c ON c.store_pk = o.store_pk AND c.seq = o.change_seq
              WHERE o.id > $1 ORDER BY o.id LIMIT $2)

@@ -117,7 +117,7 @@ pub(crate) fn queue_replica_events(
 pub(crate) fn batch(conn: &Connection, after: i64, limit: u32) -> StorageResult<Vec<OutboxRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT o.id, o.created_ms, o.event_id, o.subject, o.payload, o.store_pk, o.change_seq,
-                o.handled, d.doc_id, c.hash, c.bytes
+                o.handled, d.doc_id, c.hash, c.bytes, c.inflated
          FROM event_outbox o
          LEFT JOIN changes c ON c.seq = o.change_seq
          LEFT JOIN documents d ON d.pk = c.doc_pk
@@ -126,7 +126,7 @@ pub(crate) fn batch(conn: &Connection, after: i64, limit: u32) -> StorageResult<
     let mut rows = stmt.query(params![after, limit])?;
     let mut out = Vec::new();
     let mut bytes = 0u64;
-    // Rows are read one by one: the changes past the byte bound stay unread.
+    // Rows are read one by one: the changes past the bound stay unread.
     while bytes < OUTBOX_BATCH_BYTES
         && let Some(r) = rows.next()?
     {
@@ -142,7 +142,10 @@ pub(crate) fn batch(conn: &Connection, after: i64, limit: u32) -> StorageResult<
                 let stored = match doc_id {
                     Some(doc_id) => {
                         let change: Vec<u8> = r.get(10)?;
-                        bytes += change.len() as u64;
+                        // Inflated, as the publisher decodes it (NULL for
+                        // changes stored before it was kept: their size).
+                        let inflated: Option<i64> = r.get(11)?;
+                        bytes += inflated.map_or(change.len() as u64, |n| n.max(0) as u64);
                         Some(StoredChange {
                             doc_id,
                             hash: hash32(r.get(9)?),
@@ -394,15 +397,17 @@ mod tests {
         assert_eq!(dead, ("x".into(), "too big".into()));
     }
 
-    /// Entries are read in id order, changes past the byte bound left for
-    /// the next batch; a reference whose change is gone says so.
+    /// Entries are read in id order, changes past the inflated byte bound
+    /// left for the next batch; a reference whose change is gone says so.
     #[tokio::test(flavor = "multi_thread")]
     async fn a_batch_stops_past_its_bytes_and_names_a_change_that_is_gone() {
         let dir = tempfile::tempdir().unwrap();
         let st = SqliteStorage::open(&dir.path().join("s.db")).unwrap();
         let store = st.create_store("S".into(), 0).await.unwrap();
+        // Small on disk, big once inflated: the bound counts what the
+        // publisher decodes.
         let big = |i: u8| NewChange {
-            bytes: vec![i; (OUTBOX_BATCH_BYTES / 2 + 1) as usize],
+            inflated_len: OUTBOX_BATCH_BYTES / 2 + 1,
             ..change(i, vec![])
         };
         st.store_changes_with_events(

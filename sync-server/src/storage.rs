@@ -444,7 +444,7 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Up to `limit` outbox entries with an id above `after`, oldest first,
     /// each change entry with its stored change; stops early once the
-    /// changes read pass `OUTBOX_BATCH_BYTES` (at least one entry).
+    /// changes read pass `OUTBOX_BATCH_BYTES` inflated (at least one entry).
     fn outbox_batch(
         &self,
         after: i64,
@@ -548,7 +548,9 @@ pub struct DocPage {
     pub more: bool,
 }
 
-/// Change bytes one `outbox_batch` reads at most (past the first entry).
+/// Change bytes, once inflated, one `outbox_batch` reads at most (past its
+/// first entry): what the publisher decodes at once stays below this plus
+/// one change (`MAX_INFLATED_CHANGE_BYTES`), and their events' JSON.
 pub const OUTBOX_BATCH_BYTES: u64 = 8 * 1024 * 1024;
 
 /// An entry of the outbox: one event, or a change whose events are derived
