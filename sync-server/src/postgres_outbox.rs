@@ -49,14 +49,15 @@ pub(crate) async fn batch<C: GenericClient>(
     let max = i64::try_from(OUTBOX_BATCH_BYTES).unwrap_or(i64::MAX);
     rows(
         c,
-        "WITH page AS (
-             SELECT o.id, o.created_ms, o.event_id, o.subject, o.payload, o.store_pk,
-                    o.change_seq, o.handled, c.doc_pk, c.hash,
-                    sum(coalesce(c.inflated, octet_length(c.bytes), 0)) OVER (ORDER BY o.id)
+        "WITH head AS (
+             SELECT id, created_ms, event_id, subject, payload, store_pk, change_seq, handled
+             FROM event_outbox WHERE id > $1 ORDER BY id LIMIT $2),
+         page AS (
+             SELECT h.*, c.doc_pk, c.hash,
+                    (sum(coalesce(c.inflated, octet_length(c.bytes), 0)) OVER (ORDER BY h.id))::bigint
                       - coalesce(c.inflated, octet_length(c.bytes), 0) AS before
-             FROM event_outbox o
-             LEFT JOIN changes c ON c.store_pk = o.store_pk AND c.seq = o.change_seq
-             WHERE o.id > $1 ORDER BY o.id LIMIT $2)
+             FROM head h
+             LEFT JOIN changes c ON c.store_pk = h.store_pk AND c.seq = h.change_seq)
          SELECT p.id, p.created_ms, p.event_id, p.subject, p.payload, p.store_pk,
                 p.change_seq, p.handled, d.doc_id, p.hash, c.bytes
          FROM page p
