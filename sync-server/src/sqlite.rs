@@ -13,7 +13,8 @@ use shopsync_core::access::Role;
 
 use crate::storage::*;
 
-static MIGRATIONS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../migrations/server-sqlite");
+pub(crate) static MIGRATIONS: Dir<'_> =
+    include_dir!("$CARGO_MANIFEST_DIR/../migrations/server-sqlite");
 
 const READERS: usize = 4;
 

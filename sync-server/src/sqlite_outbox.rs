@@ -442,6 +442,44 @@ mod tests {
         ));
     }
 
+    /// A server upgraded with events waiting: they stay in the outbox as
+    /// whole events, before the references queued after the upgrade, and
+    /// an event id still waiting is not queued twice.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn events_waiting_before_the_upgrade_are_kept_and_come_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let mut conn = Connection::open(&path).unwrap();
+        rusqlite_migration::Migrations::from_directory(&crate::sqlite::MIGRATIONS)
+            .unwrap()
+            .to_version(&mut conn, 8)
+            .unwrap();
+        conn.execute(
+            "INSERT INTO event_outbox (event_id, subject, payload, created_ms)
+             VALUES ('old', 'shopsync.s.sale.recorded', '{}', 5)",
+            [],
+        )
+        .unwrap();
+        drop(conn);
+        let st = SqliteStorage::open(&path).unwrap();
+        let store = st.create_store("S".into(), 0).await.unwrap();
+        st.store_changes_with_events(
+            store.pk,
+            vec![DocBatch {
+                doc_id: format!("store/{}/ledger/t/2026-05", store.store_id),
+                changes: vec![change(1, vec![])],
+            }],
+        )
+        .await
+        .unwrap();
+        st.queue_replica_events(store.pk, 1, vec![event("old"), event("new")])
+            .await
+            .unwrap();
+        let rows = st.outbox_batch(0, 10).await.unwrap();
+        assert_eq!(ids(&rows), ["old", "change 1", "new"]);
+        assert_eq!(rows[0].created_ms, 5);
+    }
+
     /// Catalog and stock events' cursors: a store starts at the head of
     /// the server's first start with --nats, moves only forward, and is
     /// forgotten by a start without --nats; `changes_until` stops at the
