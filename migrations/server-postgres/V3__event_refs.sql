@@ -11,9 +11,13 @@ ALTER TABLE event_outbox
     ADD COLUMN change_seq BIGINT,
     -- Events of the change already handled (acknowledged or dead-lettered).
     ADD COLUMN handled INTEGER NOT NULL DEFAULT 0,
-    ADD CONSTRAINT event_outbox_entry CHECK ((change_seq IS NULL) <> (payload IS NULL));
-ALTER TABLE event_outbox DROP CONSTRAINT event_outbox_event_id_key;
-CREATE UNIQUE INDEX event_outbox_event_id ON event_outbox (event_id) WHERE event_id IS NOT NULL;
+    ADD CONSTRAINT event_outbox_entry CHECK (
+        (change_seq IS NULL AND payload IS NOT NULL AND event_id IS NOT NULL
+            AND subject IS NOT NULL)
+        OR (change_seq IS NOT NULL AND store_pk IS NOT NULL AND payload IS NULL));
+-- event_id keeps its plain UNIQUE constraint (event_outbox_event_id_key):
+-- NULLs are distinct, so references do not collide, and `ON CONFLICT
+-- (event_id)` still finds it.
 
 -- Several dead letters may now come from one outbox row (the events of one
 -- change): they number themselves, after every id used so far.

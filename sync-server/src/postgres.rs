@@ -596,11 +596,9 @@ impl Storage for PgStorage {
         crate::postgres_outbox::batch(&c, after, limit).await
     }
 
-    async fn outbox_delete(&self, ids: Vec<i64>, dead: Vec<(i64, String)>) -> StorageResult<()> {
-        let mut c = self.conn().await?;
-        let tx = c.transaction().await.map_err(pg)?;
-        crate::postgres_outbox::delete(&tx, &ids, &dead).await?;
-        tx.commit().await.map_err(pg)
+    async fn outbox_delete(&self, ids: Vec<i64>, dead: Vec<(i64, String)>) -> StorageResult<u64> {
+        let c = self.conn().await?;
+        crate::postgres_outbox::delete(&c, &ids, &dead).await
     }
 
     async fn outbox_dead_letter(
@@ -609,11 +607,14 @@ impl Storage for PgStorage {
         handled: u32,
         event: crate::events::OutboxEvent,
         error: String,
-    ) -> StorageResult<()> {
-        let mut c = self.conn().await?;
-        let tx = c.transaction().await.map_err(pg)?;
-        crate::postgres_outbox::dead_letter(&tx, entry, handled, &event, &error).await?;
-        tx.commit().await.map_err(pg)
+    ) -> StorageResult<bool> {
+        let c = self.conn().await?;
+        crate::postgres_outbox::dead_letter(&c, entry, handled, &event, &error).await
+    }
+
+    async fn outbox_progress(&self, entry: i64, handled: u32) -> StorageResult<()> {
+        let c = self.conn().await?;
+        crate::postgres_outbox::progress(&c, entry, handled).await
     }
 
     async fn outbox_backlog(&self) -> StorageResult<OutboxBacklog> {

@@ -37,10 +37,10 @@ pub(crate) async fn queue_changes<C: GenericClient>(
     Ok(())
 }
 
-/// Up to `limit` entries after `after`, with their changes; the rows whose
-/// changes come after `OUTBOX_BATCH_BYTES` of earlier ones (inflated, as
-/// the publisher decodes them) are left for the next batch (counted in the
-/// query, so their bytes are not sent).
+/// Up to `limit` entries after `after`, with their changes; the rows that
+/// come after `OUTBOX_BATCH_BYTES` of earlier ones (changes inflated, as
+/// the publisher decodes them; whole events by their payload) are left for
+/// the next batch (counted in the query, so their bytes are not sent).
 pub(crate) async fn batch<C: GenericClient>(
     c: &C,
     after: i64,
@@ -54,8 +54,10 @@ pub(crate) async fn batch<C: GenericClient>(
              FROM event_outbox WHERE id > $1 ORDER BY id LIMIT $2),
          page AS (
              SELECT h.*, c.doc_pk, c.hash,
-                    (sum(coalesce(c.inflated, octet_length(c.bytes), 0)) OVER (ORDER BY h.id))::bigint
-                      - coalesce(c.inflated, octet_length(c.bytes), 0) AS before
+                    (sum(coalesce(c.inflated, octet_length(c.bytes), octet_length(h.payload), 0))
+                       OVER (ORDER BY h.id))::bigint
+                      - coalesce(c.inflated, octet_length(c.bytes), octet_length(h.payload), 0)
+                      AS before
              FROM head h
              LEFT JOIN changes c ON c.store_pk = h.store_pk AND c.seq = h.change_seq)
          SELECT p.id, p.created_ms, p.event_id, p.subject, p.payload, p.store_pk,
@@ -105,49 +107,66 @@ pub(crate) async fn batch<C: GenericClient>(
     .collect()
 }
 
-/// Deletes published entries, in the caller's transaction; `dead` (entry,
-/// reason) change entries are recorded in `event_change_dead_letters` first.
+/// Deletes published entries; `dead` (entry, reason) change entries are
+/// recorded in `event_change_dead_letters` by the same statement, from the
+/// rows it deleted: of two publishers handling the same entry, only the
+/// one whose delete took the row writes its dead letter. Returns how many
+/// it wrote.
 pub(crate) async fn delete<C: GenericClient>(
-    tx: &C,
+    c: &C,
     ids: &[i64],
     dead: &[(i64, String)],
-) -> StorageResult<()> {
-    if !dead.is_empty() {
-        let now = chrono::Utc::now().timestamp_millis();
-        let entries: Vec<i64> = dead.iter().map(|(id, _)| *id).collect();
-        let errors: Vec<&str> = dead.iter().map(|(_, e)| e.as_str()).collect();
-        exec(
-            tx,
-            "INSERT INTO event_change_dead_letters
-               (store_pk, change_seq, doc_id, hash, error, created_ms, failed_ms)
-             SELECT o.store_pk, o.change_seq, d.doc_id, c.hash, k.error, o.created_ms, $3
-             FROM unnest($1::bigint[], $2::text[]) AS k(id, error)
-             JOIN event_outbox o ON o.id = k.id AND o.change_seq IS NOT NULL
-             LEFT JOIN changes c ON c.store_pk = o.store_pk AND c.seq = o.change_seq
-             LEFT JOIN documents d ON d.pk = c.doc_pk",
-            &[&entries, &errors, &now],
-        )
-        .await?;
+) -> StorageResult<u64> {
+    if dead.is_empty() {
+        exec(c, "DELETE FROM event_outbox WHERE id = ANY($1)", &[&ids]).await?;
+        return Ok(0);
     }
-    exec(tx, "DELETE FROM event_outbox WHERE id = ANY($1)", &[&ids]).await?;
-    Ok(())
+    let now = chrono::Utc::now().timestamp_millis();
+    let entries: Vec<i64> = dead.iter().map(|(id, _)| *id).collect();
+    let errors: Vec<&str> = dead.iter().map(|(_, e)| e.as_str()).collect();
+    exec(
+        c,
+        "WITH gone AS (
+             DELETE FROM event_outbox WHERE id = ANY($1)
+             RETURNING id, store_pk, change_seq, created_ms)
+         INSERT INTO event_change_dead_letters
+           (store_pk, change_seq, doc_id, hash, error, created_ms, failed_ms)
+         SELECT g.store_pk, g.change_seq, d.doc_id, ch.hash, k.error, g.created_ms, $4
+         FROM unnest($2::bigint[], $3::text[]) AS k(id, error)
+         JOIN gone g ON g.id = k.id AND g.change_seq IS NOT NULL
+         LEFT JOIN changes ch ON ch.store_pk = g.store_pk AND ch.seq = g.change_seq
+         LEFT JOIN documents d ON d.pk = ch.doc_pk",
+        &[&ids, &entries, &errors, &now],
+    )
+    .await
 }
 
-/// Moves one event JetStream refused to `event_dead_letters`, in the
-/// caller's transaction: an event entry is deleted, a change entry marks
-/// its first `handled` events done.
+/// Moves one event JetStream refused to `event_dead_letters`: an event
+/// entry is deleted, a change entry marks its first `handled` events done.
+/// One statement, the dead letter written from the row it deleted or moved
+/// forward, so two publishers never both write it. Returns whether this
+/// call wrote it.
 pub(crate) async fn dead_letter<C: GenericClient>(
-    tx: &C,
+    c: &C,
     entry: i64,
     handled: u32,
     event: &OutboxEvent,
     error: &str,
-) -> StorageResult<()> {
+) -> StorageResult<bool> {
     let now = chrono::Utc::now().timestamp_millis();
-    exec(
-        tx,
-        "INSERT INTO event_dead_letters (event_id, subject, payload, created_ms, error, failed_ms)
-         SELECT $2, $3, $4, created_ms, $5, $6 FROM event_outbox WHERE id = $1",
+    let handled = i32::try_from(handled).unwrap_or(i32::MAX);
+    let written = exec(
+        c,
+        "WITH gone AS (
+             DELETE FROM event_outbox WHERE id = $1 AND change_seq IS NULL
+             RETURNING created_ms),
+         moved AS (
+             UPDATE event_outbox SET handled = $7
+             WHERE id = $1 AND change_seq IS NOT NULL AND handled < $7
+             RETURNING created_ms)
+         INSERT INTO event_dead_letters (event_id, subject, payload, created_ms, error, failed_ms)
+         SELECT $2, $3, $4, x.created_ms, $5, $6
+         FROM (SELECT created_ms FROM gone UNION ALL SELECT created_ms FROM moved) AS x",
         &[
             &entry,
             &event.event_id,
@@ -155,19 +174,25 @@ pub(crate) async fn dead_letter<C: GenericClient>(
             &event.payload,
             &error,
             &now,
+            &handled,
         ],
     )
     .await?;
-    exec(
-        tx,
-        "DELETE FROM event_outbox WHERE id = $1 AND change_seq IS NULL",
-        &[&entry],
-    )
-    .await?;
+    Ok(written > 0)
+}
+
+/// Saves that the first `handled` events of a change entry are published
+/// (never moving back).
+pub(crate) async fn progress<C: GenericClient>(
+    c: &C,
+    entry: i64,
+    handled: u32,
+) -> StorageResult<()> {
     let handled = i32::try_from(handled).unwrap_or(i32::MAX);
     exec(
-        tx,
-        "UPDATE event_outbox SET handled = GREATEST(handled, $2) WHERE id = $1",
+        c,
+        "UPDATE event_outbox SET handled = $2
+         WHERE id = $1 AND change_seq IS NOT NULL AND handled < $2",
         &[&entry, &handled],
     )
     .await?;

@@ -49,7 +49,7 @@ const IDLE_POLL: Duration = Duration::from_secs(1);
 #[derive(Debug, Default)]
 pub struct Status {
     pub connected: AtomicBool,
-    /// Events JetStream acknowledged since the start.
+    /// Publishes JetStream acknowledged since the start (repeats included).
     pub published: AtomicU64,
     /// Tries that failed since the start (each backs off).
     pub failures: AtomicU64,
@@ -89,7 +89,7 @@ impl Status {
         line(
             "shopsync_events_published_total",
             "counter",
-            "Events JetStream acknowledged.",
+            "Publishes JetStream acknowledged, repeats included (an event sent again after a failure or by another instance counts again; JetStream stores it once).",
             self.published.load(Relaxed).to_string(),
         );
         line(
@@ -189,8 +189,14 @@ pub async fn run<S: Storage>(st: Arc<AppState<S>>, url: String) {
             Err(e) => {
                 status.failures.fetch_add(1, Relaxed);
                 let refusal = matches!(e, PublishFailure::Refused(_));
+                // Not NATS's fault: the connection is kept.
+                let local = matches!(e, PublishFailure::Derive(_) | PublishFailure::Outbox(_));
                 if refusal {
                     tracing::warn!("{e}; retried, then set aside if refused again");
+                } else if let PublishFailure::Derive(_) = e {
+                    tracing::error!("{e}; the events wait in the outbox and are retried");
+                } else if let PublishFailure::Outbox(_) = e {
+                    tracing::error!("cannot read or update the event outbox ({e}); retried");
                 } else if !failing {
                     tracing::warn!(
                         "cannot publish events to NATS ({e}); they wait in the outbox and are retried"
@@ -199,7 +205,7 @@ pub async fn run<S: Storage>(st: Arc<AppState<S>>, url: String) {
                 failing = true;
                 // A fresh connection next time (the old one may be stuck),
                 // unless JetStream answered (it refused this one event).
-                if !refusal {
+                if !refusal && !local {
                     status.connected.store(false, Relaxed);
                     session = None;
                 }
@@ -219,39 +225,63 @@ pub async fn run<S: Storage>(st: Arc<AppState<S>>, url: String) {
 /// Derives the events of the change entries (CPU: run off the runtime).
 fn plan(rows: Vec<OutboxRow>) -> Vec<Planned> {
     rows.into_iter()
-        .map(|row| match row.entry {
-            OutboxEntry::Event(e) => Planned {
-                id: row.id,
-                first: 0,
-                events: vec![e],
-                problem: None,
-                change: None,
-            },
-            OutboxEntry::Change {
-                store_pk,
-                seq,
-                handled,
-                stored,
-            } => {
-                let derived = match stored {
-                    Some(c) => crate::events::stored_change_events(&c.doc_id, &c.bytes),
-                    None => crate::events::Derived {
-                        events: Vec::new(),
-                        problem: Some(format!(
-                            "the change (store {store_pk}, seq {seq}) is not in the database"
-                        )),
-                    },
-                };
-                Planned {
-                    id: row.id,
-                    first: handled,
-                    events: derived.events.into_iter().skip(handled as usize).collect(),
-                    problem: derived.problem,
-                    change: Some((store_pk, seq)),
-                }
-            }
-        })
+        .map(|row| plan_row(row, crate::events::stored_change_events))
         .collect()
+}
+
+/// One entry's events. A panic while deriving them (a stored change no
+/// code path expected) becomes the entry's problem, so it goes to
+/// `event_change_dead_letters` instead of stopping every store's events.
+fn plan_row(row: OutboxRow, derive: fn(&str, &[u8]) -> crate::events::Derived) -> Planned {
+    match row.entry {
+        OutboxEntry::Event(e) => Planned {
+            id: row.id,
+            first: 0,
+            events: vec![e],
+            problem: None,
+            change: None,
+        },
+        OutboxEntry::Change {
+            store_pk,
+            seq,
+            handled,
+            stored,
+        } => {
+            let derived = match stored {
+                Some(c) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    derive(&c.doc_id, &c.bytes)
+                }))
+                .unwrap_or_else(|panic| crate::events::Derived {
+                    events: Vec::new(),
+                    problem: Some(format!(
+                        "deriving the events panicked: {}",
+                        panic_message(panic.as_ref())
+                    )),
+                }),
+                None => crate::events::Derived {
+                    events: Vec::new(),
+                    problem: Some(format!(
+                        "the change (store {store_pk}, seq {seq}) is not in the database"
+                    )),
+                },
+            };
+            Planned {
+                id: row.id,
+                first: handled,
+                events: derived.events.into_iter().skip(handled as usize).collect(),
+                problem: derived.problem,
+                change: Some((store_pk, seq)),
+            }
+        }
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
 }
 
 /// Publishes a batch of the outbox: up to `WINDOW` events in flight, their
@@ -353,9 +383,24 @@ async fn publish_some<S: Storage>(
     }
     let left = done.len();
     if !done.is_empty() {
-        st.storage.outbox_delete(done, dead.clone()).await?;
+        let buried = st.storage.outbox_delete(done, dead).await?;
+        status.dead_letters.fetch_add(buried, Relaxed);
     }
-    status.dead_letters.fetch_add(dead.len() as u64, Relaxed);
+    // The entry the batch stopped in: the events of it that are in the
+    // stream are saved as handled, so a change with more events than go
+    // out between two NATS failures still advances.
+    if let Some(p) = planned.get(done_entries)
+        && p.change.is_some()
+    {
+        let before: usize = planned[..done_entries].iter().map(|p| p.events.len()).sum();
+        let in_row = acked.saturating_sub(before).min(p.events.len());
+        if in_row > 0 {
+            let handled = p
+                .first
+                .saturating_add(u32::try_from(in_row).unwrap_or(u32::MAX));
+            st.storage.outbox_progress(p.id, handled).await?;
+        }
+    }
     if acked_events > 0 {
         status.published.fetch_add(acked_events, Relaxed);
         status
@@ -386,10 +431,13 @@ async fn publish_some<S: Storage>(
         return Err(e);
     }
     *refused = None;
-    st.storage
+    let written = st
+        .storage
         .outbox_dead_letter(p.id, index.saturating_add(1), event.clone(), reason.clone())
         .await?;
-    status.dead_letters.fetch_add(1, Relaxed);
+    if written {
+        status.dead_letters.fetch_add(1, Relaxed);
+    }
     tracing::error!(
         event_id = %event.event_id,
         subject = %event.subject,
@@ -437,4 +485,67 @@ async fn connect(url: &str) -> Result<Session, PublishFailure> {
     .await
     .map_err(|e| PublishFailure::Stream(e.to_string()))?;
     Ok(Session { client, js })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::StoredChange;
+
+    fn change_row(id: i64, handled: u32) -> OutboxRow {
+        OutboxRow {
+            id,
+            created_ms: 0,
+            entry: OutboxEntry::Change {
+                store_pk: 1,
+                seq: 7,
+                handled,
+                stored: Some(StoredChange {
+                    doc_id: "store/s/ledger/t/2026-05".into(),
+                    hash: [0; 32],
+                    bytes: vec![1],
+                }),
+            },
+        }
+    }
+
+    fn two_events(_: &str, _: &[u8]) -> crate::events::Derived {
+        let e = |id: &str| OutboxEvent {
+            event_id: id.into(),
+            subject: "shopsync.s.sale.recorded".into(),
+            payload: "{}".into(),
+        };
+        crate::events::Derived {
+            events: vec![e("a"), e("b")],
+            problem: None,
+        }
+    }
+
+    #[allow(clippy::panic)]
+    fn panics(_: &str, _: &[u8]) -> crate::events::Derived {
+        panic!("a record no code path expected")
+    }
+
+    /// A panic deriving one change's events makes that entry a dead
+    /// letter with the reason, instead of failing the whole batch.
+    #[test]
+    fn a_panic_while_deriving_becomes_the_entrys_problem() {
+        let p = plan_row(change_row(3, 0), panics);
+        assert_eq!(p.id, 3);
+        assert!(p.events.is_empty());
+        let why = p.problem.unwrap_or_default();
+        assert!(why.contains("panicked"), "{why}");
+        assert!(why.contains("a record no code path expected"), "{why}");
+        assert_eq!(p.change, Some((1, 7)));
+    }
+
+    /// Events already handled are skipped, from `handled` on.
+    #[test]
+    fn a_change_is_published_from_its_handled_events_on() {
+        let p = plan_row(change_row(3, 1), two_events);
+        assert_eq!(p.first, 1);
+        let ids: Vec<&str> = p.events.iter().map(|e| e.event_id.as_str()).collect();
+        assert_eq!(ids, ["b"]);
+        assert!(p.problem.is_none());
+    }
 }

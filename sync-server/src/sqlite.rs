@@ -777,7 +777,7 @@ impl Storage for SqliteStorage {
             .await
     }
 
-    async fn outbox_delete(&self, ids: Vec<i64>, dead: Vec<(i64, String)>) -> StorageResult<()> {
+    async fn outbox_delete(&self, ids: Vec<i64>, dead: Vec<(i64, String)>) -> StorageResult<u64> {
         self.write(move |conn| crate::sqlite_outbox::delete(conn, &ids, &dead))
             .await
     }
@@ -788,11 +788,16 @@ impl Storage for SqliteStorage {
         handled: u32,
         event: crate::events::OutboxEvent,
         error: String,
-    ) -> StorageResult<()> {
+    ) -> StorageResult<bool> {
         self.write(move |conn| {
             crate::sqlite_outbox::dead_letter(conn, entry, handled, &event, &error)
         })
         .await
+    }
+
+    async fn outbox_progress(&self, entry: i64, handled: u32) -> StorageResult<()> {
+        self.write(move |conn| crate::sqlite_outbox::progress(conn, entry, handled))
+            .await
     }
 
     fn keeps_event_cursors(&self) -> bool {

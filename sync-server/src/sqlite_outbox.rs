@@ -33,7 +33,7 @@ pub(crate) fn queue(conn: &Connection, events: &[OutboxEvent]) -> StorageResult<
     let now = chrono::Utc::now().timestamp_millis();
     let mut insert = conn.prepare_cached(
         "INSERT INTO event_outbox (event_id, subject, payload, created_ms) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (event_id) WHERE event_id IS NOT NULL DO NOTHING",
+         ON CONFLICT (event_id) DO NOTHING",
     )?;
     for e in events {
         insert.execute(params![e.event_id, e.subject, e.payload, now])?;
@@ -132,11 +132,15 @@ pub(crate) fn batch(conn: &Connection, after: i64, limit: u32) -> StorageResult<
     {
         let seq: Option<i64> = r.get(6)?;
         let entry = match seq {
-            None => OutboxEntry::Event(OutboxEvent {
-                event_id: r.get(2)?,
-                subject: r.get(3)?,
-                payload: r.get(4)?,
-            }),
+            None => {
+                let payload: String = r.get(4)?;
+                bytes += payload.len() as u64;
+                OutboxEntry::Event(OutboxEvent {
+                    event_id: r.get(2)?,
+                    subject: r.get(3)?,
+                    payload,
+                })
+            }
             Some(seq) => {
                 let doc_id: Option<String> = r.get(8)?;
                 let stored = match doc_id {
@@ -172,14 +176,17 @@ pub(crate) fn batch(conn: &Connection, after: i64, limit: u32) -> StorageResult<
 }
 
 /// Deletes published entries; `dead` (entry, reason) change entries are
-/// recorded in `event_change_dead_letters` first, in the same transaction.
+/// recorded in `event_change_dead_letters` first, in the same write
+/// transaction, from the entry's row: if another publisher deleted it
+/// already, nothing is written. Returns how many dead letters were written.
 pub(crate) fn delete(
     conn: &mut Connection,
     ids: &[i64],
     dead: &[(i64, String)],
-) -> StorageResult<()> {
+) -> StorageResult<u64> {
     let now = chrono::Utc::now().timestamp_millis();
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut written = 0u64;
     {
         let mut bury = tx.prepare_cached(
             "INSERT INTO event_change_dead_letters
@@ -191,7 +198,7 @@ pub(crate) fn delete(
              WHERE o.id = ?1 AND o.change_seq IS NOT NULL",
         )?;
         for (id, error) in dead {
-            bury.execute(params![id, error, now])?;
+            written += bury.execute(params![id, error, now])? as u64;
         }
         let mut delete = tx.prepare_cached("DELETE FROM event_outbox WHERE id = ?1")?;
         for id in ids {
@@ -199,31 +206,35 @@ pub(crate) fn delete(
         }
     }
     tx.commit()?;
-    Ok(())
+    Ok(written)
 }
 
 /// Moves one event JetStream refused to `event_dead_letters` (migration
 /// 07-dead-letters): an event entry is deleted, a change entry marks its
-/// first `handled` events done.
+/// first `handled` events done. The dead letter is written only if the
+/// entry is still there and not already past it (another publisher may
+/// have moved it); returns whether it was.
 pub(crate) fn dead_letter(
     conn: &mut Connection,
     entry: i64,
     handled: u32,
     event: &OutboxEvent,
     error: &str,
-) -> StorageResult<()> {
+) -> StorageResult<bool> {
     let now = chrono::Utc::now().timestamp_millis();
-    let tx = conn.transaction()?;
-    tx.execute(
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let written = tx.execute(
         "INSERT INTO event_dead_letters (event_id, subject, payload, created_ms, error, failed_ms)
-         SELECT ?2, ?3, ?4, created_ms, ?5, ?6 FROM event_outbox WHERE id = ?1",
+         SELECT ?2, ?3, ?4, created_ms, ?5, ?6 FROM event_outbox
+         WHERE id = ?1 AND (change_seq IS NULL OR handled < ?7)",
         params![
             entry,
             event.event_id,
             event.subject,
             event.payload,
             error,
-            now
+            now,
+            handled
         ],
     )?;
     tx.execute(
@@ -235,6 +246,17 @@ pub(crate) fn dead_letter(
         params![entry, handled],
     )?;
     tx.commit()?;
+    Ok(written > 0)
+}
+
+/// Saves that the first `handled` events of a change entry are published
+/// (never moving back).
+pub(crate) fn progress(conn: &Connection, entry: i64, handled: u32) -> StorageResult<()> {
+    conn.execute(
+        "UPDATE event_outbox SET handled = MAX(handled, ?2)
+         WHERE id = ?1 AND change_seq IS NOT NULL",
+        params![entry, handled],
+    )?;
     Ok(())
 }
 
@@ -360,23 +382,39 @@ mod tests {
 
         // An event JetStream refused, of change 1: set aside, change 1's
         // first event is handled.
-        st.outbox_dead_letter(rows[0].id, 1, event("x"), "too big".into())
-            .await
-            .unwrap();
+        assert!(
+            st.outbox_dead_letter(rows[0].id, 1, event("x"), "too big".into())
+                .await
+                .unwrap()
+        );
+        // A second publisher setting the same event aside writes nothing.
+        assert!(
+            !st.outbox_dead_letter(rows[0].id, 1, event("x"), "too big".into())
+                .await
+                .unwrap()
+        );
         let rows = st.outbox_batch(0, 10).await.unwrap();
         assert!(matches!(
             rows[0].entry,
             OutboxEntry::Change { handled: 1, .. }
         ));
+        // Progress saved after a failure never moves back.
+        st.outbox_progress(rows[1].id, 5).await.unwrap();
+        st.outbox_progress(rows[1].id, 2).await.unwrap();
+        let rows = st.outbox_batch(0, 10).await.unwrap();
+        assert!(matches!(
+            rows[1].entry,
+            OutboxEntry::Change { handled: 5, .. }
+        ));
 
         // Change 1 published, change 2 could not be derived: both leave,
         // change 2 to the dead letters with the reason.
-        st.outbox_delete(
-            vec![rows[0].id, rows[1].id],
-            vec![(rows[1].id, "unreadable".into())],
-        )
-        .await
-        .unwrap();
+        let gone = vec![rows[0].id, rows[1].id];
+        let dead = vec![(rows[1].id, "unreadable".to_string())];
+        let buried = st.outbox_delete(gone.clone(), dead.clone()).await.unwrap();
+        assert_eq!(buried, 1);
+        // Another publisher deleting the same entries buries nothing again.
+        assert_eq!(st.outbox_delete(gone, dead).await.unwrap(), 0);
         assert!(st.outbox_batch(0, 10).await.unwrap().is_empty());
         assert_eq!(st.outbox_backlog().await.unwrap(), OutboxBacklog::default());
         let conn = Connection::open(dir.path().join("s.db")).unwrap();
@@ -430,8 +468,28 @@ mod tests {
             [store.pk],
         )
         .unwrap();
+        // Half an entry (no event id, no store) is refused.
+        for bad in [
+            "INSERT INTO event_outbox (subject, payload, created_ms) VALUES ('s', '{}', 0)",
+            "INSERT INTO event_outbox (change_seq, created_ms) VALUES (5, 0)",
+            "INSERT INTO event_outbox (event_id, subject, payload, store_pk, change_seq, \
+             created_ms) VALUES ('e', 's', '{}', 1, 5, 0)",
+        ] {
+            assert!(conn.execute(bad, []).is_err(), "{bad}");
+        }
         let rows = st.outbox_batch(next[0].id, 10).await.unwrap();
         assert_eq!(ids(&rows), ["(gone)"]);
+
+        // Whole events count by their payload.
+        let fat = |id: &str| OutboxEvent {
+            payload: "x".repeat(OUTBOX_BATCH_BYTES as usize / 2 + 1),
+            ..event(id)
+        };
+        st.queue_replica_events(store.pk, 1, vec![fat("p"), fat("q"), fat("r")])
+            .await
+            .unwrap();
+        let fat_rows = st.outbox_batch(rows[0].id, 10).await.unwrap();
+        assert_eq!(ids(&fat_rows), ["p", "q"]);
         assert!(matches!(
             rows[0].entry,
             OutboxEntry::Change {

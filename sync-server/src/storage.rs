@@ -444,7 +444,8 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Up to `limit` outbox entries with an id above `after`, oldest first,
     /// each change entry with its stored change; stops early once the
-    /// changes read pass `OUTBOX_BATCH_BYTES` inflated (at least one entry).
+    /// entries read pass `OUTBOX_BATCH_BYTES` (changes inflated, whole
+    /// events by their payload; at least one entry).
     fn outbox_batch(
         &self,
         after: i64,
@@ -458,28 +459,44 @@ pub trait Storage: Send + Sync + 'static {
     /// set aside): by id, not by range, as a lower id may commit later.
     /// `dead` (entry id, reason): change entries whose events could not all
     /// be derived, recorded in `event_change_dead_letters` in the same
-    /// transaction.
+    /// transaction, only by the call that deleted the entry (another
+    /// publisher may have handled it already). Returns how many dead
+    /// letters this call wrote.
     fn outbox_delete(
         &self,
         ids: Vec<i64>,
         dead: Vec<(i64, String)>,
-    ) -> impl Future<Output = StorageResult<()>> + Send {
+    ) -> impl Future<Output = StorageResult<u64>> + Send {
         let _ = (ids, dead);
-        async { Ok(()) }
+        async { Ok(0) }
     }
 
     /// JetStream refused an event for good: it goes to the dead letters
     /// with `error`; the entry it came from is deleted (an event entry) or
     /// marks `handled` events of its change done (a change entry), in one
-    /// transaction.
+    /// transaction. Only the call that deleted or moved the entry writes
+    /// the dead letter; returns whether it did.
     fn outbox_dead_letter(
         &self,
         entry: i64,
         handled: u32,
         event: crate::events::OutboxEvent,
         error: String,
-    ) -> impl Future<Output = StorageResult<()>> + Send {
+    ) -> impl Future<Output = StorageResult<bool>> + Send {
         let _ = (entry, handled, event, error);
+        async { Ok(false) }
+    }
+
+    /// The first `handled` events of a change entry are in the stream:
+    /// saved when a batch fails partway through the entry, so a change
+    /// with many events advances even if NATS fails before it is all out.
+    /// Never moves back.
+    fn outbox_progress(
+        &self,
+        entry: i64,
+        handled: u32,
+    ) -> impl Future<Output = StorageResult<()>> + Send {
+        let _ = (entry, handled);
         async { Ok(()) }
     }
 
@@ -548,9 +565,10 @@ pub struct DocPage {
     pub more: bool,
 }
 
-/// Change bytes, once inflated, one `outbox_batch` reads at most (past its
-/// first entry): what the publisher decodes at once stays below this plus
-/// one change (`MAX_INFLATED_CHANGE_BYTES`), and their events' JSON.
+/// Bytes one `outbox_batch` reads at most (past its first entry): changes
+/// counted inflated, whole events by their payload. What the publisher
+/// holds at once stays below this plus one entry
+/// (`MAX_INFLATED_CHANGE_BYTES`), and the derived events' JSON.
 pub const OUTBOX_BATCH_BYTES: u64 = 8 * 1024 * 1024;
 
 /// An entry of the outbox: one event, or a change whose events are derived

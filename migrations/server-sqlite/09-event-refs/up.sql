@@ -9,7 +9,8 @@
 CREATE TABLE event_outbox_refs (
     id         INTEGER PRIMARY KEY,
     -- An event, whole: its id (JetStream's Nats-Msg-Id), subject and JSON.
-    event_id   TEXT,
+    -- UNIQUE as before (NULLs are distinct: references have none).
+    event_id   TEXT UNIQUE,
     subject    TEXT,
     payload    TEXT,
     -- Or a change whose events are derived when published.
@@ -19,15 +20,14 @@ CREATE TABLE event_outbox_refs (
     -- dead letters), in the order they are derived: published from there.
     handled    INTEGER NOT NULL DEFAULT 0,
     created_ms INTEGER NOT NULL,
-    CHECK ((change_seq IS NULL) <> (payload IS NULL))
+    CHECK ((change_seq IS NULL AND payload IS NOT NULL AND event_id IS NOT NULL
+            AND subject IS NOT NULL)
+        OR (change_seq IS NOT NULL AND store_pk IS NOT NULL AND payload IS NULL))
 ) STRICT;
 INSERT INTO event_outbox_refs (id, event_id, subject, payload, created_ms)
     SELECT id, event_id, subject, payload, created_ms FROM event_outbox ORDER BY id;
 DROP TABLE event_outbox;
 ALTER TABLE event_outbox_refs RENAME TO event_outbox;
--- The same event queued twice while the first waits is kept once (replica
--- events); references have no event id and no index entry.
-CREATE UNIQUE INDEX event_outbox_event_id ON event_outbox (event_id) WHERE event_id IS NOT NULL;
 
 -- A change whose events cannot be derived when published (its bytes do not
 -- decode, a record does not read, the change is gone): set aside here with
