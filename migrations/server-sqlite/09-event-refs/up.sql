@@ -29,6 +29,11 @@ INSERT INTO event_outbox_refs (id, event_id, subject, payload, created_ms)
 DROP TABLE event_outbox;
 ALTER TABLE event_outbox_refs RENAME TO event_outbox;
 
+-- From here on `event_dead_letters.id` is the dead letter's own number
+-- (07-dead-letters' comment, "the event's id in event_outbox", held before;
+-- 07 is released and stays as it was): several dead letters may now come
+-- from one outbox row, the events of one change.
+
 -- A change whose events cannot be derived when published (its bytes do not
 -- decode, a record does not read, the change is gone): set aside here with
 -- the reason so the entries behind it are published; the events that could
