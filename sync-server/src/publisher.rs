@@ -163,6 +163,8 @@ pub async fn run<S: Storage>(st: Arc<AppState<S>>, url: String) {
     let mut session: Option<Session> = None;
     let mut backoff = FIRST_BACKOFF;
     let mut failing = false;
+    // The outbox (the database) failing: logged once until it answers.
+    let mut outbox_failing = false;
     let mut refused = None;
     loop {
         if *shutdown.borrow() {
@@ -180,6 +182,7 @@ pub async fn run<S: Storage>(st: Arc<AppState<S>>, url: String) {
                     tracing::info!("NATS is reachable again: publishing the events that waited");
                     failing = false;
                 }
+                outbox_failing = false;
                 backoff = FIRST_BACKOFF;
                 if published > 0 {
                     continue;
@@ -196,13 +199,17 @@ pub async fn run<S: Storage>(st: Arc<AppState<S>>, url: String) {
                 } else if let PublishFailure::Derive(_) = e {
                     tracing::error!("{e}; the events wait in the outbox and are retried");
                 } else if let PublishFailure::Outbox(_) = e {
-                    tracing::error!("cannot read or update the event outbox ({e}); retried");
+                    if !outbox_failing {
+                        tracing::error!("cannot read or update the event outbox ({e}); retried");
+                    }
+                    outbox_failing = true;
                 } else if !failing {
                     tracing::warn!(
                         "cannot publish events to NATS ({e}); they wait in the outbox and are retried"
                     );
                 }
-                failing = true;
+                // "NATS is reachable again" is for NATS failures only.
+                failing |= !local;
                 // A fresh connection next time (the old one may be stuck),
                 // unless JetStream answered (it refused this one event).
                 if !refusal && !local {
@@ -386,20 +393,8 @@ async fn publish_some<S: Storage>(
         let buried = st.storage.outbox_delete(done, dead).await?;
         status.dead_letters.fetch_add(buried, Relaxed);
     }
-    // The entry the batch stopped in: the events of it that are in the
-    // stream are saved as handled, so a change with more events than go
-    // out between two NATS failures still advances.
-    if let Some(p) = planned.get(done_entries)
-        && p.change.is_some()
-    {
-        let before: usize = planned[..done_entries].iter().map(|p| p.events.len()).sum();
-        let in_row = acked.saturating_sub(before).min(p.events.len());
-        if in_row > 0 {
-            let handled = p
-                .first
-                .saturating_add(u32::try_from(in_row).unwrap_or(u32::MAX));
-            st.storage.outbox_progress(p.id, handled).await?;
-        }
+    if let Some((id, handled)) = partial_progress(&planned, done_entries, acked) {
+        st.storage.outbox_progress(id, handled).await?;
     }
     if acked_events > 0 {
         status.published.fetch_add(acked_events, Relaxed);
@@ -445,6 +440,23 @@ async fn publish_some<S: Storage>(
          event_dead_letters (docs/EVENTS.md); the events after it are published"
     );
     Ok(left + 1)
+}
+
+/// The change entry a batch stopped in, and how many of its events are
+/// then handled, if some of them are in the stream: saved, so a change
+/// with more events than go out between two NATS failures still advances.
+fn partial_progress(planned: &[Planned], done_entries: usize, acked: usize) -> Option<(i64, u32)> {
+    let p = planned.get(done_entries)?;
+    p.change?;
+    let before: usize = planned[..done_entries].iter().map(|p| p.events.len()).sum();
+    let in_row = acked.saturating_sub(before).min(p.events.len());
+    if in_row == 0 {
+        return None;
+    }
+    let handled = p
+        .first
+        .saturating_add(u32::try_from(in_row).unwrap_or(u32::MAX));
+    Some((p.id, handled))
 }
 
 /// A refusal JetStream will repeat for this message (too large, invalid,
@@ -537,6 +549,37 @@ mod tests {
         assert!(why.contains("panicked"), "{why}");
         assert!(why.contains("a record no code path expected"), "{why}");
         assert_eq!(p.change, Some((1, 7)));
+    }
+
+    /// A batch that failed partway through a change keeps what of that
+    /// change is in the stream; entries done before it, or an event entry,
+    /// or nothing acknowledged in it, save nothing.
+    #[test]
+    fn a_failure_partway_through_a_change_saves_its_acknowledged_events() {
+        let planned = plan(vec![change_row(1, 0), change_row(2, 0), change_row(3, 0)])
+            .into_iter()
+            .map(|mut p| {
+                p.events = two_events("", &[]).events;
+                p
+            })
+            .collect::<Vec<_>>();
+        let mut resumed = plan_row(change_row(2, 1), two_events);
+        resumed.events.extend(two_events("", &[]).events);
+        // Entry 1 done (2 events), 1 of entry 2's acknowledged.
+        assert_eq!(partial_progress(&planned, 1, 3), Some((2, 1)));
+        assert_eq!(partial_progress(&planned, 1, 2), None);
+        assert_eq!(partial_progress(&planned, 3, 6), None);
+        // Resumed from its second event: handled counts from the change's
+        // first event.
+        assert_eq!(partial_progress(&[resumed], 0, 2), Some((2, 3)));
+        let event_entry = Planned {
+            id: 9,
+            first: 0,
+            events: two_events("", &[]).events,
+            problem: None,
+            change: None,
+        };
+        assert_eq!(partial_progress(&[event_entry], 0, 1), None);
     }
 
     /// Events already handled are skipped, from `handled` on.
