@@ -469,33 +469,21 @@ async fn sync<S: Storage>(
         check_quotas(&st, &device, &v.batch).await?;
         let doc_ids: Vec<String> = v.batch.iter().map(|d| d.doc_id.clone()).collect();
         st.metrics.changes_received.fetch_add(received, Relaxed);
-        // Events (with --nats) only for a request that passed everything
-        // else, and for changes the server does not have yet; the store
-        // queues those of the changes new to it.
-        let (batch, events) = if st.events.is_some() {
-            let hashes = v
-                .batch
-                .iter()
-                .filter(|d| d.doc_id.contains("/ledger/") || d.doc_id.contains("/orders/"))
-                .map(|d| (d.doc_id.clone(), d.changes.iter().map(|c| c.hash).collect()))
-                .collect();
-            let known = st.storage.known_changes(store_pk, hashes).await?;
-            tokio::task::spawn_blocking(move || {
-                crate::events::derive(&v.batch, &known).map(|events| (v.batch, events))
-            })
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))??
-        } else {
-            (v.batch, Vec::new())
+        // Events (with --nats): the store queues a reference to each new
+        // ledger or order change, and the publisher derives its events.
+        let stored = match &st.events {
+            Some(events) => {
+                let stored = st
+                    .storage
+                    .store_changes_with_events(store_pk, v.batch)
+                    .await?;
+                if stored.new_changes > 0 {
+                    events.wake.notify_one();
+                }
+                stored
+            }
+            None => st.storage.store_changes(store_pk, v.batch).await?,
         };
-        let queued = !events.is_empty();
-        let stored = st
-            .storage
-            .store_changes_with_events(store_pk, batch, events)
-            .await?;
-        if let (true, Some(events)) = (queued, &st.events) {
-            events.wake.notify_one();
-        }
         st.metrics
             .changes_stored
             .fetch_add(stored.new_changes, Relaxed);

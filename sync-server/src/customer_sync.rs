@@ -24,7 +24,6 @@ use shopsync_core::sync::wire;
 use crate::AppState;
 use crate::auth::Device;
 use crate::error::ApiError;
-use crate::events::OutboxEvent;
 use crate::storage::{DocBatch, NewChange, Storage};
 use crate::upload_budget::UploadBudget;
 
@@ -234,12 +233,10 @@ pub async fn sync<S: Storage>(
     // Where each uploaded document lives: the customer's own document in the
     // customers' scope, order requests in their store's.
     let scope = st.storage.customers_scope().await?;
-    let mut batches: BTreeMap<i64, (String, Vec<DocBatch>, Vec<OutboxEvent>)> = BTreeMap::new();
-    // The store each uploaded order document goes to, for its events.
-    let mut order_docs: Vec<(i64, usize)> = Vec::new();
+    let mut batches: BTreeMap<i64, (String, Vec<DocBatch>)> = BTreeMap::new();
     let mut uploaded: HashSet<[u8; 32]> = HashSet::new();
     let mut bytes = 0u64;
-    for (i, d) in docs.iter().enumerate() {
+    for d in &docs {
         if d.changes.is_empty() || d.refused.is_some() {
             continue;
         }
@@ -248,16 +245,13 @@ pub async fn sync<S: Storage>(
                 let row = st.storage.find_store(store.clone()).await?.ok_or_else(|| {
                     ApiError::NotFound(format!("there is no shop {store} on this server"))
                 })?;
-                order_docs.push((row.pk, i));
                 (row.pk, row.store_id)
             }
             _ => (scope.pk, scope.store_id.clone()),
         };
         uploaded.extend(d.changes.iter().map(|c| c.hash));
         bytes += d.changes.iter().map(|c| c.bytes.len() as u64).sum::<u64>();
-        let entry = batches
-            .entry(pk)
-            .or_insert_with(|| (store_id, Vec::new(), Vec::new()));
+        let entry = batches.entry(pk).or_insert_with(|| (store_id, Vec::new()));
         entry.1.push(DocBatch {
             doc_id: d.id.to_string(),
             changes: d.changes.clone(),
@@ -276,36 +270,23 @@ pub async fn sync<S: Storage>(
                 ))
             })?;
     }
-    // Events (with --nats) of the order records, once the request passed
-    // the quota: each store queues those of the changes new to it, and the
-    // whole request holds at most `MAX_REQUEST_EVENT_BYTES` of them.
-    if st.events.is_some() {
-        let mut event_bytes = 0usize;
-        for (pk, i) in order_docs {
-            let d = &docs[i];
-            let events = crate::events::decoded_events(
-                &d.id,
-                d.changes.iter().map(|c| c.hash).zip(d.decoded.iter()),
-                &mut event_bytes,
-            )?;
-            if let Some(entry) = batches.get_mut(&pk) {
-                entry.2.extend(events);
-            }
-        }
-    }
-    for (pk, (store_id, batch, events)) in batches {
+    for (pk, (store_id, batch)) in batches {
         let doc_ids: Vec<String> = batch.iter().map(|b| b.doc_id.clone()).collect();
         st.metrics
             .changes_received
             .fetch_add(batch.iter().map(|b| b.changes.len() as u64).sum(), Relaxed);
-        let queued = !events.is_empty();
-        let stored = st
-            .storage
-            .store_changes_with_events(pk, batch, events)
-            .await?;
-        if let (true, Some(status)) = (queued, &st.events) {
-            status.wake.notify_one();
-        }
+        // Events (with --nats): the store queues a reference to each new
+        // order change, and the publisher derives its events.
+        let stored = match &st.events {
+            Some(status) => {
+                let stored = st.storage.store_changes_with_events(pk, batch).await?;
+                if stored.new_changes > 0 {
+                    status.wake.notify_one();
+                }
+                stored
+            }
+            None => st.storage.store_changes(pk, batch).await?,
+        };
         st.metrics
             .changes_stored
             .fetch_add(stored.new_changes, Relaxed);

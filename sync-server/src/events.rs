@@ -3,9 +3,11 @@
 //! published to NATS JetStream by [`crate::publisher`].
 //!
 //! Sales (`sale.recorded`, one per sale, and `product.sold`, one per sale
-//! line) are derived here from the ledger records of a sync request, and
-//! pickup orders (`shopping-list.sent`, `order.status`, [`orders`]) from
-//! order records, and queued in the transaction that stores them. Catalog changes
+//! line) are derived here from ledger records, and pickup orders
+//! (`shopping-list.sent`, `order.status`, [`orders`]) from order records:
+//! the sync transaction queues only a reference to each new change of such
+//! a document, and the publisher derives its events from the stored change
+//! ([`stored_change_events`]) when it publishes them. Catalog changes
 //! (`catalog.updated`, [`catalog`]) need the catalog document and
 //! `stock.low` ([`stock`]) the stock levels, so they are derived on the
 //! server's replica of the shop ([`replica`]) after the changes are stored.
@@ -15,15 +17,11 @@ pub mod orders;
 pub mod replica;
 pub mod stock;
 
-use std::collections::HashSet;
-
 use serde::Serialize;
+use shopsync_core::change_bytes::{self, MAX_INFLATED_CHANGE_BYTES};
 use shopsync_core::ids::DocId;
 use shopsync_core::records::{Record, SaleRecord};
-
-use crate::error::ApiError;
-use crate::storage::DocBatch;
-use crate::upload_budget::UploadBudget;
+use shopsync_core::validate::MAX_OPS_PER_CHANGE;
 
 /// The version of every event's JSON (`schema_version`): a consumer reads
 /// the versions it knows; fields are only added within one version.
@@ -35,12 +33,10 @@ pub const STREAM: &str = "SHOPSYNC";
 /// Subjects of the stream: `shopsync.{store}.{kind}`.
 pub const STREAM_SUBJECTS: &str = "shopsync.>";
 
-/// One event waiting in the outbox, and the change it comes from: it is
-/// queued only if that change is new to the server (a change uploaded again
-/// queues nothing).
+/// One event, as published (and as queued whole in the outbox, for the
+/// events derived on replicas).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxEvent {
-    pub change_hash: [u8; 32],
     /// Unique per event, stable across uploads: JetStream's `Nats-Msg-Id`.
     pub event_id: String,
     pub subject: String,
@@ -100,111 +96,95 @@ pub fn subject(store_id: &str, kind: &str) -> String {
     format!("shopsync.{store_id}.{kind}")
 }
 
-/// JSON bytes of events one sync request may queue (8 client batches): a
-/// request past it is refused whole (413) and stores nothing, so deriving
-/// never holds more than this.
+/// JSON bytes of events the replica holds for one page of changes before
+/// queueing them (`replica.rs`): past it, the page's further catalog
+/// events list no products.
 pub const MAX_REQUEST_EVENT_BYTES: usize = 64 * 1024 * 1024;
 
-/// The events of a request's ledger changes, derived once the request
-/// passed validation and the quotas: each change is decoded again from its
-/// bytes (within the request's budget, as it was), so only the events are
-/// held, up to `MAX_REQUEST_EVENT_BYTES`. Records that do not decode are
-/// skipped (validation refused those already).
-/// Changes in `known` (the server has them) are skipped: they queue nothing.
-pub fn derive(batch: &[DocBatch], known: &HashSet<[u8; 32]>) -> Result<Vec<OutboxEvent>, ApiError> {
-    derive_within(batch, known, MAX_REQUEST_EVENT_BYTES)
+/// Whether changes of `doc_id` give events when published (ledgers: sales;
+/// order documents: order steps): a change of such a document new to the
+/// server gets an outbox entry in the transaction that stores it.
+pub fn yields_events(doc_id: &str) -> bool {
+    matches!(
+        DocId::parse(doc_id),
+        Some(DocId::Ledger { .. } | DocId::OrderRequests { .. } | DocId::OrderStatus { .. })
+    )
 }
 
-pub(crate) fn derive_within(
-    batch: &[DocBatch],
-    known: &HashSet<[u8; 32]>,
-    cap: usize,
-) -> Result<Vec<OutboxEvent>, ApiError> {
-    let mut out = Vec::new();
-    let mut bytes = 0usize;
-    let mut budget = UploadBudget::default();
-    for doc in batch {
-        let Some(id) = DocId::parse(&doc.doc_id) else {
-            continue;
+/// The events of one stored change, and why some could not be derived.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Derived {
+    pub events: Vec<OutboxEvent>,
+    /// Set when the change, or some of its records, could not be read: the
+    /// events that could be derived are in `events`, the change goes to
+    /// the dead letters with this reason.
+    pub problem: Option<String>,
+}
+
+/// The events of a change the server stored, read from its bytes within
+/// the bounds every uploaded change was held to. Deterministic: the same
+/// change gives the same events, ids and JSON, so a change published again
+/// (after a failure or a restart) gives repeats JetStream and consumers
+/// drop by id.
+pub fn stored_change_events(doc_id: &str, bytes: &[u8]) -> Derived {
+    let Some(id) = DocId::parse(doc_id) else {
+        return Derived {
+            events: Vec::new(),
+            problem: Some(format!("the document id {doc_id:?} does not parse")),
         };
-        if !matches!(id, DocId::Ledger { .. } | DocId::OrderStatus { .. }) {
-            continue;
-        }
-        for (i, c) in doc.changes.iter().enumerate() {
-            if known.contains(&c.hash) {
-                continue;
-            }
-            let change = budget.decode(&id, i, &c.bytes)?;
-            for e in change_events(&id, c.hash, &change) {
-                bytes += e.payload.len() + e.event_id.len() + e.subject.len();
-                if bytes > cap {
-                    return Err(ApiError::ChangeTooLarge(format!(
-                        "this request's changes make more than {cap} bytes of events for NATS \
-                         (--nats): send fewer changes per request"
-                    )));
-                }
-                out.push(e);
-            }
-        }
+    };
+    match change_bytes::decode_change_within(bytes, MAX_INFLATED_CHANGE_BYTES, MAX_OPS_PER_CHANGE) {
+        Ok((change, _)) => change_events(&id, &change),
+        Err(e) => Derived {
+            events: Vec::new(),
+            problem: Some(format!("the change of {doc_id} does not decode: {e}")),
+        },
     }
-    Ok(out)
 }
 
-/// The events of changes already decoded (a customer's order requests).
-/// `bytes` is the running total of the request's event JSON, over all its
-/// documents: past `MAX_REQUEST_EVENT_BYTES` the request is refused, like
-/// a till's.
-pub fn decoded_events<'a>(
-    id: &DocId,
-    changes: impl IntoIterator<Item = ([u8; 32], &'a automerge::Change)>,
-    bytes: &mut usize,
-) -> Result<Vec<OutboxEvent>, ApiError> {
-    let mut out = Vec::new();
-    for (hash, change) in changes {
-        for e in change_events(id, hash, change) {
-            *bytes += e.payload.len() + e.event_id.len() + e.subject.len();
-            if *bytes > MAX_REQUEST_EVENT_BYTES {
-                return Err(ApiError::ChangeTooLarge(format!(
-                    "this request's changes make more than {MAX_REQUEST_EVENT_BYTES} bytes of \
-                     events for NATS (--nats): send fewer changes per request"
-                )));
-            }
-            out.push(e);
-        }
-    }
-    Ok(out)
-}
-
-/// The events of one change new to the server: sales of a ledger, order
-/// records of an order document; nothing for other documents.
-pub fn change_events(id: &DocId, hash: [u8; 32], change: &automerge::Change) -> Vec<OutboxEvent> {
+/// The events of one change: sales of a ledger, order records of an order
+/// document; nothing for other documents.
+pub fn change_events(id: &DocId, change: &automerge::Change) -> Derived {
+    let mut out = Derived::default();
+    let mut unread = 0usize;
+    let mut first = None;
+    let mut note = |what: String| {
+        unread += 1;
+        first.get_or_insert(what);
+    };
     match id {
-        DocId::Ledger { store, till, .. } => shopsync_core::validate::ledger_items(change)
-            .into_iter()
-            .flatten()
-            .filter_map(|record| match record {
-                Record::Sale(sale) => Some(sale_events(hash, store, till, &sale)),
-                _ => None,
-            })
-            .flatten()
-            .collect(),
-        DocId::OrderRequests { store, customer } | DocId::OrderStatus { store, customer } => {
-            orders::records(change)
-                .iter()
-                .map(|r| orders::order_event(hash, store, customer, r))
-                .collect()
+        DocId::Ledger { store, till, .. } => {
+            for item in shopsync_core::validate::ledger_items(change) {
+                match item {
+                    Ok(Record::Sale(sale)) => {
+                        out.events.extend(sale_events(store, till, &sale));
+                    }
+                    Ok(_) => {}
+                    Err(v) => note(format!("record {}: {}", v.record, v.detail)),
+                }
+            }
         }
-        _ => Vec::new(),
+        DocId::OrderRequests { store, customer } | DocId::OrderStatus { store, customer } => {
+            for record in orders::records(change) {
+                match record {
+                    Ok(r) => out.events.push(orders::order_event(store, customer, &r)),
+                    Err(e) => note(e),
+                }
+            }
+        }
+        _ => {}
     }
+    if let Some(first) = first {
+        out.problem = Some(format!(
+            "{unread} record(s) of this change of {id} could not be read (first: {first}); \
+             the events of the others were published"
+        ));
+    }
+    out
 }
 
 /// A sale's events: `sale.recorded`, then `product.sold` per line.
-pub fn sale_events(
-    change_hash: [u8; 32],
-    store_id: &str,
-    till_id: &str,
-    sale: &SaleRecord,
-) -> Vec<OutboxEvent> {
+pub fn sale_events(store_id: &str, till_id: &str, sale: &SaleRecord) -> Vec<OutboxEvent> {
     let mut out = Vec::with_capacity(sale.lines.len() + 1);
     // The till is part of the id: record ids are unique per till only, and
     // a clash must not drop another till's sale as a duplicate.
@@ -226,7 +206,6 @@ pub fn sale_events(
         staff_id: sale.staff_id.as_deref(),
     };
     out.push(OutboxEvent {
-        change_hash,
         subject: subject(store_id, recorded.kind),
         payload: to_json(&recorded),
         event_id,
@@ -252,7 +231,6 @@ pub fn sale_events(
             at: sale.at,
         };
         out.push(OutboxEvent {
-            change_hash,
             subject: subject(store_id, sold.kind),
             payload: to_json(&sold),
             event_id,
@@ -270,40 +248,6 @@ pub(crate) fn to_json<T: Serialize>(value: &T) -> String {
 mod tests {
     use super::*;
     use shopsync_core::records::SaleLine;
-
-    /// The customer sync's cap counts every document of the request: two
-    /// documents each below it, together above it, are refused.
-    #[test]
-    fn the_cap_on_decoded_events_counts_the_whole_request() {
-        use automerge::transaction::Transactable;
-        use shopsync_core::orders::records::{Cancel, OrderRecord};
-        let record = OrderRecord::Cancel(Cancel {
-            order: "o1".into(),
-            reason: None,
-            at: 1,
-        });
-        let mut doc = automerge::AutoCommit::new();
-        doc.put(automerge::ROOT, record.key(), record.encode().unwrap())
-            .unwrap();
-        doc.commit();
-        let change = doc.get_last_local_change().unwrap().clone();
-        let id = DocId::OrderRequests {
-            store: "s".into(),
-            customer: "c".into(),
-        };
-        let mut bytes = 0;
-        let one = decoded_events(&id, [([1; 32], &change)], &mut bytes).unwrap();
-        assert_eq!(one.len(), 1);
-        assert!(bytes > 0);
-        let size = bytes;
-        // Another document of the same request, with room for one event.
-        bytes = MAX_REQUEST_EVENT_BYTES - size;
-        assert!(decoded_events(&id, [([2; 32], &change)], &mut bytes).is_ok());
-        assert!(matches!(
-            decoded_events(&id, [([3; 32], &change)], &mut bytes),
-            Err(ApiError::ChangeTooLarge(_))
-        ));
-    }
 
     fn line(sku: &str, qty: i64, unit_price: i64) -> SaleLine {
         SaleLine {
@@ -345,7 +289,7 @@ mod tests {
 
     #[test]
     fn a_sale_gives_one_sale_recorded_and_one_product_sold_per_line() {
-        let events = sale_events([7; 32], "store-1", "till-a", &sale());
+        let events = sale_events("store-1", "till-a", &sale());
         let subjects: Vec<&str> = events.iter().map(|e| e.subject.as_str()).collect();
         assert_eq!(
             subjects,
@@ -355,7 +299,6 @@ mod tests {
                 "shopsync.store-1.product.sold"
             ]
         );
-        assert!(events.iter().all(|e| e.change_hash == [7; 32]));
         let ids: std::collections::HashSet<&str> =
             events.iter().map(|e| e.event_id.as_str()).collect();
         assert_eq!(ids.len(), 3, "event ids are unique");
@@ -386,60 +329,77 @@ mod tests {
 
     #[test]
     fn the_same_sale_id_on_another_till_gives_other_event_ids() {
-        let a = sale_events([1; 32], "s", "till-a", &sale());
-        let b = sale_events([1; 32], "s", "till-b", &sale());
+        let a = sale_events("s", "till-a", &sale());
+        let b = sale_events("s", "till-b", &sale());
         assert!(a.iter().zip(&b).all(|(x, y)| x.event_id != y.event_id));
     }
 
     #[test]
     fn the_same_sale_gives_the_same_event_ids() {
-        let a = sale_events([1; 32], "s", "t", &sale());
-        let b = sale_events([2; 32], "s", "t", &sale());
+        let a = sale_events("s", "t", &sale());
+        let b = sale_events("s", "t", &sale());
         let ids = |v: &[OutboxEvent]| v.iter().map(|e| e.event_id.clone()).collect::<Vec<_>>();
         assert_eq!(ids(&a), ids(&b));
     }
 
-    /// A ledger document's batch holding one change with `sale`.
-    fn sale_batch(sale: &SaleRecord) -> DocBatch {
+    /// The bytes of a ledger change putting `records` (key, bytes).
+    fn ledger_change(records: &[(&str, Vec<u8>)]) -> Vec<u8> {
         use automerge::{AutoCommit, ROOT, ScalarValue, transaction::Transactable};
         let mut doc = AutoCommit::new();
-        let bytes = Record::Sale(sale.clone()).encode().unwrap();
-        doc.put(ROOT, sale.id.as_str(), ScalarValue::Bytes(bytes))
-            .unwrap();
-        doc.commit();
-        let change = doc.get_changes(&[]).into_iter().next().unwrap().clone();
-        DocBatch {
-            doc_id: "store/s/ledger/t/2026-05".into(),
-            changes: vec![crate::storage::NewChange {
-                hash: change.hash().0,
-                deps: vec![],
-                inflated_len: change.raw_bytes().len() as u64,
-                actor: change.actor_id().to_bytes().to_vec(),
-                actor_seq: change.seq(),
-                bytes: change.raw_bytes().to_vec(),
-            }],
+        for (key, bytes) in records {
+            doc.put(ROOT, *key, ScalarValue::Bytes(bytes.clone()))
+                .unwrap();
         }
+        doc.commit();
+        doc.get_last_local_change().unwrap().raw_bytes().to_vec()
     }
 
     #[test]
-    fn a_request_past_the_event_bytes_cap_is_refused_with_413() {
-        let batch = [sale_batch(&sale())];
-        let none = HashSet::new();
-        let events = derive_within(&batch, &none, MAX_REQUEST_EVENT_BYTES).unwrap();
-        assert_eq!(events.len(), 3);
-        assert_eq!(events[0].event_id, "s/t/sale/s1");
-        let bytes: usize = events
-            .iter()
-            .map(|e| e.payload.len() + e.event_id.len() + e.subject.len())
-            .sum();
-        assert!(derive_within(&batch, &none, bytes).is_ok(), "at the cap");
-        let refused = derive_within(&batch, &none, bytes - 1).unwrap_err();
-        assert!(
-            matches!(&refused, ApiError::ChangeTooLarge(m) if m.contains("bytes of events")),
-            "{refused:?}"
+    fn a_stored_change_gives_the_events_of_its_sales() {
+        let sale = sale();
+        let bytes = ledger_change(&[("s1", Record::Sale(sale.clone()).encode().unwrap())]);
+        let derived = stored_change_events("store/s/ledger/t/2026-05", &bytes);
+        assert_eq!(derived.problem, None);
+        assert_eq!(derived.events, sale_events("s", "t", &sale));
+        // Deterministic: the same change again gives the same events.
+        assert_eq!(
+            stored_change_events("store/s/ledger/t/2026-05", &bytes),
+            derived
         );
-        // A change the server has already derives nothing (and costs nothing).
-        let known = HashSet::from([batch[0].changes[0].hash]);
-        assert_eq!(derive_within(&batch, &known, 0).unwrap(), []);
+        // A catalog change gives none, and is no problem.
+        let none = stored_change_events("store/s/catalog", &bytes);
+        assert_eq!(none, Derived::default());
+        assert!(yields_events("store/s/ledger/t/2026-05"));
+        assert!(!yields_events("store/s/catalog"));
+    }
+
+    /// A change whose events cannot all be derived (bytes that do not
+    /// decode, a record that does not read) says why, with the events of
+    /// the records that did read.
+    #[test]
+    fn a_change_that_cannot_be_read_says_why() {
+        let garbage = stored_change_events("store/s/ledger/t/2026-05", b"not a change");
+        assert!(garbage.events.is_empty());
+        assert!(
+            garbage
+                .problem
+                .as_deref()
+                .unwrap()
+                .contains("does not decode"),
+            "{garbage:?}"
+        );
+        let bytes = ledger_change(&[
+            ("bad", b"\x01{not json".to_vec()),
+            ("s1", Record::Sale(sale()).encode().unwrap()),
+        ]);
+        let partly = stored_change_events("store/s/ledger/t/2026-05", &bytes);
+        assert_eq!(partly.events.len(), 3, "the good sale's events");
+        let problem = partly.problem.unwrap();
+        assert!(
+            problem.contains("1 record(s)") && problem.contains("bad"),
+            "{problem}"
+        );
+        let unknown = stored_change_events("no/such/doc", &bytes);
+        assert!(unknown.problem.is_some());
     }
 }

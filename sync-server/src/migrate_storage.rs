@@ -182,17 +182,19 @@ fn unpublished_events(conn: &Connection) -> StorageResult<()> {
         Ok(conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
     };
     let waiting = count("event_outbox")?;
-    let dead = count("event_dead_letters")?;
+    let dead = count("event_dead_letters")? + count("event_change_dead_letters")?;
     if waiting > 0 {
         return Err(StorageError::Conflict(format!(
-            "{waiting} events wait in the outbox to be published to NATS, and migrate-storage \
+            "{waiting} entries (events, or changes whose events) wait in the outbox to be \
+             published to NATS, and migrate-storage \
              does not copy the outbox: run the server with --nats until shopsync_events_outbox \
              is 0, then migrate (docs/EVENTS.md)"
         )));
     }
     if dead > 0 {
         return Err(StorageError::Conflict(format!(
-            "{dead} events JetStream refused are kept in event_dead_letters, and migrate-storage \
+            "{dead} dead letters are kept in event_dead_letters or event_change_dead_letters, \
+             and migrate-storage \
              does not copy them: export them and delete the rows, then migrate \
              (docs/EVENTS.md, \"Dead letters\")"
         )));
@@ -572,7 +574,11 @@ mod tests {
             // file with any is refused (test below).
             // event_cursors only tell where replica events resume: nothing
             // is lost without them.
-            if name == "event_outbox" || name == "event_dead_letters" || name == "event_cursors" {
+            if name == "event_outbox"
+                || name == "event_dead_letters"
+                || name == "event_change_dead_letters"
+                || name == "event_cursors"
+            {
                 continue;
             }
             let Some((_, columns)) = TABLES.iter().find(|(t, _)| t == name) else {
@@ -611,14 +617,16 @@ mod tests {
         let refused = Source::open(&path).err().map(|e| e.to_string());
         let e = refused.unwrap_or_default();
         assert!(
-            e.contains("1 events wait in the outbox") && e.contains("--nats"),
+            e.contains("1 entries (events, or changes whose events) wait in the outbox")
+                && e.contains("--nats"),
             "{e}"
         );
 
         // Dead letters are refused too; nothing was changed by refusing.
         conn.execute_batch(
-            "INSERT INTO event_dead_letters SELECT id, event_id, subject, payload, created_ms, \
-             'too large', 0 FROM event_outbox; DELETE FROM event_outbox",
+            "INSERT INTO event_dead_letters (event_id, subject, payload, created_ms, error, \
+             failed_ms) SELECT event_id, subject, payload, created_ms, 'too large', 0 \
+             FROM event_outbox; DELETE FROM event_outbox",
         )
         .unwrap_or_else(|e| panic!("{e}"));
         let e = Source::open(&path)

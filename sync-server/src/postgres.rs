@@ -584,21 +584,11 @@ impl Storage for PgStorage {
     }
 
     async fn store_changes(&self, store_pk: i64, batch: Vec<DocBatch>) -> StorageResult<Stored> {
-        self.store_changes_with_events(store_pk, batch, Vec::new())
-            .await
+        self.store_batch(store_pk, batch, false).await
     }
 
     fn keeps_outbox(&self) -> bool {
         true
-    }
-
-    async fn known_changes(
-        &self,
-        store_pk: i64,
-        hashes: Vec<(String, Vec<[u8; 32]>)>,
-    ) -> StorageResult<HashSet<[u8; 32]>> {
-        let c = self.conn().await?;
-        crate::postgres_outbox::known_changes(&c, store_pk, &hashes).await
     }
 
     async fn outbox_batch(&self, after: i64, limit: u32) -> StorageResult<Vec<OutboxRow>> {
@@ -606,16 +596,25 @@ impl Storage for PgStorage {
         crate::postgres_outbox::batch(&c, after, limit).await
     }
 
-    async fn outbox_delete(&self, ids: Vec<i64>) -> StorageResult<()> {
+    async fn outbox_delete(&self, ids: Vec<i64>, dead: Vec<(i64, String)>) -> StorageResult<u64> {
         let c = self.conn().await?;
-        crate::postgres_outbox::delete(&c, &ids).await
+        crate::postgres_outbox::delete(&c, &ids, &dead).await
     }
 
-    async fn outbox_dead_letter(&self, id: i64, error: String) -> StorageResult<()> {
-        let mut c = self.conn().await?;
-        let tx = c.transaction().await.map_err(pg)?;
-        crate::postgres_outbox::dead_letter(&tx, id, &error).await?;
-        tx.commit().await.map_err(pg)
+    async fn outbox_dead_letter(
+        &self,
+        entry: i64,
+        handled: u32,
+        event: crate::events::OutboxEvent,
+        error: String,
+    ) -> StorageResult<bool> {
+        let c = self.conn().await?;
+        crate::postgres_outbox::dead_letter(&c, entry, handled, &event, &error).await
+    }
+
+    async fn outbox_progress(&self, entry: i64, handled: u32) -> StorageResult<()> {
+        let c = self.conn().await?;
+        crate::postgres_outbox::progress(&c, entry, handled).await
     }
 
     async fn outbox_backlog(&self) -> StorageResult<OutboxBacklog> {
@@ -627,32 +626,8 @@ impl Storage for PgStorage {
         &self,
         store_pk: i64,
         batch: Vec<DocBatch>,
-        events: Vec<crate::events::OutboxEvent>,
     ) -> StorageResult<Stored> {
-        let mut c = self.conn().await?;
-        let tx = c.transaction().await.map_err(pg)?;
-        let doc_ids: Vec<String> = batch.iter().map(|d| d.doc_id.clone()).collect();
-        let out = crate::postgres_docs::store_changes_tx(&tx, store_pk, batch, events).await?;
-        tx.commit().await.map_err(pg)?;
-        if out.new_changes > 0 {
-            // Other instances hear of it once it committed, on its own
-            // statement: a NOTIFY inside the write's transaction would take
-            // PostgreSQL's one notify lock through the commit's flush and
-            // queue every store's commits behind each other. If this
-            // process dies between the two, the devices of other instances
-            // hear of the write at their next notice or timed sync.
-            let payload = crate::notice_bus::encode(&self.instance, store_pk, out.head, &doc_ids);
-            if let Err(e) = exec(
-                &c,
-                "SELECT pg_notify($1, $2)",
-                &[&crate::notice_bus::CHANNEL, &payload],
-            )
-            .await
-            {
-                tracing::warn!("the change notice to other instances was not sent: {e}");
-            }
-        }
-        Ok(out)
+        self.store_batch(store_pk, batch, true).await
     }
 
     async fn changes_since(
@@ -917,6 +892,42 @@ impl Storage for PgStorage {
     async fn customers_scope(&self) -> StorageResult<StoreRow> {
         let c = self.conn().await?;
         crate::postgres_customers::customers_scope(&c).await
+    }
+}
+
+impl PgStorage {
+    /// Stores a validated batch in one transaction; with `events`, queues
+    /// an outbox reference to each new change that may give events.
+    async fn store_batch(
+        &self,
+        store_pk: i64,
+        batch: Vec<DocBatch>,
+        events: bool,
+    ) -> StorageResult<Stored> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await.map_err(pg)?;
+        let doc_ids: Vec<String> = batch.iter().map(|d| d.doc_id.clone()).collect();
+        let out = crate::postgres_docs::store_changes_tx(&tx, store_pk, batch, events).await?;
+        tx.commit().await.map_err(pg)?;
+        if out.new_changes > 0 {
+            // Other instances hear of it once it committed, on its own
+            // statement: a NOTIFY inside the write's transaction would take
+            // PostgreSQL's one notify lock through the commit's flush and
+            // queue every store's commits behind each other. If this
+            // process dies between the two, the devices of other instances
+            // hear of the write at their next notice or timed sync.
+            let payload = crate::notice_bus::encode(&self.instance, store_pk, out.head, &doc_ids);
+            if let Err(e) = exec(
+                &c,
+                "SELECT pg_notify($1, $2)",
+                &[&crate::notice_bus::CHANNEL, &payload],
+            )
+            .await
+            {
+                tracing::warn!("the change notice to other instances was not sent: {e}");
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -32,11 +32,11 @@ pub(crate) async fn store_changes_tx<C: GenericClient>(
     tx: &C,
     store_pk: i64,
     batch: Vec<DocBatch>,
-    events: Vec<crate::events::OutboxEvent>,
+    events: bool,
 ) -> StorageResult<Stored> {
-    // events for other systems: queued with the new changes they come from.
-    let mut events = crate::sqlite_outbox::by_change(events);
-    let mut queued = Vec::new();
+    // events for other systems: a reference to each new change that may
+    // give some, derived when published.
+    let mut queued: Vec<i64> = Vec::new();
     let locked = opt(
         tx,
         "SELECT head FROM stores WHERE pk = $1 FOR UPDATE",
@@ -48,6 +48,7 @@ pub(crate) async fn store_changes_tx<C: GenericClient>(
     let mut head = start;
     let mut out = Stored::default();
     for doc in batch {
+        let refs = events && crate::events::yields_events(&doc.doc_id);
         let (doc_pk, heads) = find_or_create_document(tx, store_pk, &doc.doc_id, &mut out).await?;
         // Which of the hashes this batch names (its changes and their
         // dependencies) the document already has: one query per document.
@@ -133,14 +134,14 @@ pub(crate) async fn store_changes_tx<C: GenericClient>(
                 out.known_changes += 1;
                 continue;
             }
-            if let Some(e) = events.remove(&change.hash) {
-                queued.extend(e);
-            }
             for dep in &change.deps {
                 heads.remove(dep);
             }
             heads.insert(change.hash);
             head += 1;
+            if refs {
+                queued.push(head);
+            }
             inserts.push(Insert {
                 seq: head,
                 hash: change.hash.to_vec(),
@@ -176,7 +177,7 @@ pub(crate) async fn store_changes_tx<C: GenericClient>(
         )
         .await?;
     }
-    crate::postgres_outbox::queue(tx, &queued).await?;
+    crate::postgres_outbox::queue_changes(tx, store_pk, &queued).await?;
     out.head = head.max(0) as u64;
     Ok(out)
 }

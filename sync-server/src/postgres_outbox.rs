@@ -1,114 +1,201 @@
-//! The event outbox on PostgreSQL (migration V2__outbox; docs/EVENTS.md):
-//! the same rules as `sqlite_outbox.rs`. Queued inside `store_changes`'
-//! transaction; published events are deleted by id, never by range (an id
-//! is taken before its transaction commits, so with several writers a
-//! lower id can become visible after a higher one was published).
-
-use std::collections::HashSet;
+//! The event outbox on PostgreSQL (migrations V2__outbox, V3__event_refs;
+//! docs/EVENTS.md): the same rules as `sqlite_outbox.rs`. References to new
+//! changes are queued inside `store_changes`' transaction; published
+//! entries are deleted by id, never by range (an id is taken before its
+//! transaction commits, so with several writers a lower id can become
+//! visible after a higher one was published).
 
 use deadpool_postgres::GenericClient;
 
 use crate::events::OutboxEvent;
 use crate::postgres::{col, exec, opt, rows};
 use crate::sqlite::hash32;
-use crate::storage::{OutboxBacklog, OutboxRow, StorageResult};
+use crate::storage::{
+    OUTBOX_BATCH_BYTES, OutboxBacklog, OutboxEntry, OutboxRow, StorageResult, StoredChange,
+};
 
-/// Queues `events` in the caller's transaction; an id already waiting is
-/// not queued twice.
-pub(crate) async fn queue<C: GenericClient>(tx: &C, events: &[OutboxEvent]) -> StorageResult<()> {
-    if events.is_empty() {
+/// Queues references to the store's changes `seqs`, in this order, in the
+/// caller's transaction.
+pub(crate) async fn queue_changes<C: GenericClient>(
+    tx: &C,
+    store_pk: i64,
+    seqs: &[i64],
+) -> StorageResult<()> {
+    if seqs.is_empty() {
         return Ok(());
     }
     let now = chrono::Utc::now().timestamp_millis();
-    let ids: Vec<&str> = events.iter().map(|e| e.event_id.as_str()).collect();
-    let subjects: Vec<&str> = events.iter().map(|e| e.subject.as_str()).collect();
-    let payloads: Vec<&str> = events.iter().map(|e| e.payload.as_str()).collect();
-    // unnest keeps the order of the arrays, so ids follow the events' order.
+    // unnest keeps the order of the array, so ids follow the changes' order.
     exec(
         tx,
-        "INSERT INTO event_outbox (event_id, subject, payload, created_ms)
-         SELECT e.event_id, e.subject, e.payload, $4
-         FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY
-              AS e(event_id, subject, payload, n)
-         ORDER BY e.n
-         ON CONFLICT (event_id) DO NOTHING",
-        &[&ids, &subjects, &payloads, &now],
+        "INSERT INTO event_outbox (store_pk, change_seq, created_ms)
+         SELECT $1, s.seq, $3 FROM unnest($2::bigint[]) WITH ORDINALITY AS s(seq, n)
+         ORDER BY s.n",
+        &[&store_pk, &seqs, &now],
     )
     .await?;
     Ok(())
 }
 
-/// The changes of `hashes` (per document id) the store already has.
-pub(crate) async fn known_changes<C: GenericClient>(
-    c: &C,
-    store_pk: i64,
-    hashes: &[(String, Vec<[u8; 32]>)],
-) -> StorageResult<HashSet<[u8; 32]>> {
-    let mut known = HashSet::new();
-    for (doc_id, doc_hashes) in hashes {
-        let list: Vec<Vec<u8>> = doc_hashes.iter().map(|h| h.to_vec()).collect();
-        for r in rows(
-            c,
-            "SELECT c.hash FROM changes c JOIN documents d ON d.pk = c.doc_pk
-             WHERE d.doc_id = $1 AND d.store_pk = $2 AND c.hash = ANY($3)",
-            &[doc_id, &store_pk, &list],
-        )
-        .await?
-        {
-            known.insert(hash32(col(&r, 0)?));
-        }
-    }
-    Ok(known)
-}
-
+/// Up to `limit` entries after `after`, with their changes; the rows that
+/// come after `OUTBOX_BATCH_BYTES` of earlier ones (changes inflated, as
+/// the publisher decodes them; whole events by their payload) are left for
+/// the next batch (counted in the query, so their bytes are not sent).
 pub(crate) async fn batch<C: GenericClient>(
     c: &C,
     after: i64,
     limit: u32,
 ) -> StorageResult<Vec<OutboxRow>> {
+    let max = i64::try_from(OUTBOX_BATCH_BYTES).unwrap_or(i64::MAX);
     rows(
         c,
-        "SELECT id, event_id, subject, payload, created_ms FROM event_outbox
-         WHERE id > $1 ORDER BY id LIMIT $2",
-        &[&after, &i64::from(limit)],
+        "WITH head AS (
+             SELECT id, created_ms, event_id, subject, payload, store_pk, change_seq, handled
+             FROM event_outbox WHERE id > $1 ORDER BY id LIMIT $2),
+         page AS (
+             SELECT h.*, c.doc_pk, c.hash,
+                    (sum(coalesce(c.inflated, octet_length(c.bytes), octet_length(h.payload), 0))
+                       OVER (ORDER BY h.id))::bigint
+                      - coalesce(c.inflated, octet_length(c.bytes), octet_length(h.payload), 0)
+                      AS before
+             FROM head h
+             LEFT JOIN changes c ON c.store_pk = h.store_pk AND c.seq = h.change_seq)
+         SELECT p.id, p.created_ms, p.event_id, p.subject, p.payload, p.store_pk,
+                p.change_seq, p.handled, d.doc_id, p.hash, c.bytes
+         FROM page p
+         LEFT JOIN documents d ON d.pk = p.doc_pk
+         LEFT JOIN changes c ON c.store_pk = p.store_pk AND c.seq = p.change_seq
+         WHERE p.before < $3 ORDER BY p.id",
+        &[&after, &i64::from(limit), &max],
     )
     .await?
     .iter()
     .map(|r| {
+        let seq: Option<i64> = col(r, 6)?;
+        let entry = match seq {
+            None => OutboxEntry::Event(OutboxEvent {
+                event_id: col(r, 2)?,
+                subject: col(r, 3)?,
+                payload: col(r, 4)?,
+            }),
+            Some(seq) => {
+                let doc_id: Option<String> = col(r, 8)?;
+                let hash: Option<Vec<u8>> = col(r, 9)?;
+                let bytes: Option<Vec<u8>> = col(r, 10)?;
+                let stored = match (doc_id, hash, bytes) {
+                    (Some(doc_id), Some(hash), Some(bytes)) => Some(StoredChange {
+                        doc_id,
+                        hash: hash32(hash),
+                        bytes,
+                    }),
+                    _ => None,
+                };
+                OutboxEntry::Change {
+                    store_pk: col::<Option<i64>>(r, 5)?.unwrap_or_default(),
+                    seq,
+                    handled: col::<i32>(r, 7)?.max(0) as u32,
+                    stored,
+                }
+            }
+        };
         Ok(OutboxRow {
             id: col(r, 0)?,
-            event_id: col(r, 1)?,
-            subject: col(r, 2)?,
-            payload: col(r, 3)?,
-            created_ms: col(r, 4)?,
+            created_ms: col(r, 1)?,
+            entry,
         })
     })
     .collect()
 }
 
-pub(crate) async fn delete<C: GenericClient>(c: &C, ids: &[i64]) -> StorageResult<()> {
-    exec(c, "DELETE FROM event_outbox WHERE id = ANY($1)", &[&ids]).await?;
-    Ok(())
+/// Deletes published entries; `dead` (entry, reason) change entries are
+/// recorded in `event_change_dead_letters` by the same statement, from the
+/// rows it deleted: of two publishers handling the same entry, only the
+/// one whose delete took the row writes its dead letter. Returns how many
+/// it wrote.
+pub(crate) async fn delete<C: GenericClient>(
+    c: &C,
+    ids: &[i64],
+    dead: &[(i64, String)],
+) -> StorageResult<u64> {
+    if dead.is_empty() {
+        exec(c, "DELETE FROM event_outbox WHERE id = ANY($1)", &[&ids]).await?;
+        return Ok(0);
+    }
+    let now = chrono::Utc::now().timestamp_millis();
+    let entries: Vec<i64> = dead.iter().map(|(id, _)| *id).collect();
+    let errors: Vec<&str> = dead.iter().map(|(_, e)| e.as_str()).collect();
+    exec(
+        c,
+        "WITH gone AS (
+             DELETE FROM event_outbox WHERE id = ANY($1)
+             RETURNING id, store_pk, change_seq, created_ms)
+         INSERT INTO event_change_dead_letters
+           (store_pk, change_seq, doc_id, hash, error, created_ms, failed_ms)
+         SELECT g.store_pk, g.change_seq, d.doc_id, ch.hash, k.error, g.created_ms, $4
+         FROM unnest($2::bigint[], $3::text[]) AS k(id, error)
+         JOIN gone g ON g.id = k.id AND g.change_seq IS NOT NULL
+         LEFT JOIN changes ch ON ch.store_pk = g.store_pk AND ch.seq = g.change_seq
+         LEFT JOIN documents d ON d.pk = ch.doc_pk",
+        &[&ids, &entries, &errors, &now],
+    )
+    .await
 }
 
-/// Moves one event to `event_dead_letters`, in the caller's transaction.
+/// Moves one event JetStream refused to `event_dead_letters`: an event
+/// entry is deleted, a change entry marks its first `handled` events done.
+/// One statement, the dead letter written from the row it deleted or moved
+/// forward, so two publishers never both write it. Returns whether this
+/// call wrote it.
 pub(crate) async fn dead_letter<C: GenericClient>(
-    tx: &C,
-    id: i64,
+    c: &C,
+    entry: i64,
+    handled: u32,
+    event: &OutboxEvent,
     error: &str,
-) -> StorageResult<()> {
+) -> StorageResult<bool> {
     let now = chrono::Utc::now().timestamp_millis();
-    exec(
-        tx,
-        "INSERT INTO event_dead_letters
-           (id, event_id, subject, payload, created_ms, error, failed_ms)
-         SELECT id, event_id, subject, payload, created_ms, $2, $3
-         FROM event_outbox WHERE id = $1
-         ON CONFLICT (id) DO UPDATE SET error = excluded.error, failed_ms = excluded.failed_ms",
-        &[&id, &error, &now],
+    let handled = i32::try_from(handled).unwrap_or(i32::MAX);
+    let written = exec(
+        c,
+        "WITH gone AS (
+             DELETE FROM event_outbox WHERE id = $1 AND change_seq IS NULL
+             RETURNING created_ms),
+         moved AS (
+             UPDATE event_outbox SET handled = $7
+             WHERE id = $1 AND change_seq IS NOT NULL AND handled < $7
+             RETURNING created_ms)
+         INSERT INTO event_dead_letters (event_id, subject, payload, created_ms, error, failed_ms)
+         SELECT $2, $3, $4, x.created_ms, $5, $6
+         FROM (SELECT created_ms FROM gone UNION ALL SELECT created_ms FROM moved) AS x",
+        &[
+            &entry,
+            &event.event_id,
+            &event.subject,
+            &event.payload,
+            &error,
+            &now,
+            &handled,
+        ],
     )
     .await?;
-    exec(tx, "DELETE FROM event_outbox WHERE id = $1", &[&id]).await?;
+    Ok(written > 0)
+}
+
+/// Saves that the first `handled` events of a change entry are published
+/// (never moving back).
+pub(crate) async fn progress<C: GenericClient>(
+    c: &C,
+    entry: i64,
+    handled: u32,
+) -> StorageResult<()> {
+    let handled = i32::try_from(handled).unwrap_or(i32::MAX);
+    exec(
+        c,
+        "UPDATE event_outbox SET handled = $2
+         WHERE id = $1 AND change_seq IS NOT NULL AND handled < $2",
+        &[&entry, &handled],
+    )
+    .await?;
     Ok(())
 }
 

@@ -13,7 +13,8 @@ use shopsync_core::access::Role;
 
 use crate::storage::*;
 
-static MIGRATIONS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../migrations/server-sqlite");
+pub(crate) static MIGRATIONS: Dir<'_> =
+    include_dir!("$CARGO_MANIFEST_DIR/../migrations/server-sqlite");
 
 const READERS: usize = 4;
 
@@ -182,6 +183,150 @@ impl SqliteStorage {
         })
         .await
         .map_err(backend)?
+    }
+}
+
+impl SqliteStorage {
+    /// Stores a validated batch in one transaction; with `events`, queues
+    /// an outbox reference to each new change that may give events.
+    async fn store_batch(
+        &self,
+        store_pk: i64,
+        batch: Vec<DocBatch>,
+        events: bool,
+    ) -> StorageResult<Stored> {
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut out = Stored::default();
+            {
+                let mut find_doc = tx.prepare_cached(
+                    "SELECT pk, store_pk, heads FROM documents WHERE doc_id = ?1",
+                )?;
+                let mut new_doc = tx.prepare_cached(
+                    "INSERT INTO documents (store_pk, doc_id, heads, changes) VALUES (?1, ?2, x'', 0)",
+                )?;
+                let mut exists =
+                    tx.prepare_cached("SELECT 1 FROM changes WHERE doc_pk = ?1 AND hash = ?2")?;
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO changes (store_pk, doc_pk, hash, bytes, inflated, actor, actor_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT (doc_pk, hash) DO NOTHING",
+                )?;
+                let mut update_doc = tx.prepare_cached(
+                    "UPDATE documents SET heads = ?1, changes = changes + ?2 WHERE pk = ?3",
+                )?;
+                let now = chrono::Utc::now().timestamp_millis();
+                for doc in batch {
+                    // events for other systems: a reference to each new
+                    // change that may give some, derived when published.
+                    let refs = events && crate::events::yields_events(&doc.doc_id);
+                    let found: Option<(i64, i64, Vec<u8>)> = find_doc
+                        .query_row([&doc.doc_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                        .optional()?;
+                    let (doc_pk, heads) = match found {
+                        Some((pk, owner, heads)) => {
+                            if owner != store_pk {
+                                return Err(StorageError::Invalid(format!(
+                                    "document {} belongs to another store",
+                                    doc.doc_id
+                                )));
+                            }
+                            (pk, heads)
+                        }
+                        None => {
+                            new_doc.execute(params![store_pk, doc.doc_id])?;
+                            out.new_documents += 1;
+                            (tx.last_insert_rowid(), Vec::new())
+                        }
+                    };
+                    // A set, so each new change updates the heads in time
+                    // proportional to its own dependencies (a Vec here made
+                    // a request of N dependency-free changes cost N^2).
+                    let mut heads: HashSet<[u8; 32]> =
+                        heads.chunks_exact(32).map(|c| hash32(c.to_vec())).collect();
+                    let mut seen: HashSet<[u8; 32]> = HashSet::new();
+                    // restore: (actor, seq) of this batch's changes, to refuse a fork.
+                    let mut actor_seqs: HashMap<(Vec<u8>, u64), [u8; 32]> = HashMap::new();
+                    let mut added = 0i64;
+                    for change in doc.changes {
+                        if seen.contains(&change.hash) {
+                            out.known_changes += 1;
+                            continue;
+                        }
+                        // A known change's dependencies are stored, so this
+                        // check passes for it too; the insert then skips it.
+                        for dep in &change.deps {
+                            if !seen.contains(dep)
+                                && !exists.exists(params![doc_pk, dep.as_slice()])?
+                            {
+                                return Err(StorageError::Invalid(format!(
+                                    "a change to {} depends on {}, which the server does not have and the request does not carry before it",
+                                    doc.doc_id,
+                                    hex(dep)
+                                )));
+                            }
+                        }
+                        seen.insert(change.hash);
+                        // restore: never store a change that forks an actor.
+                        let key = (change.actor.clone(), change.actor_seq);
+                        if actor_seqs
+                            .insert(key, change.hash)
+                            .is_some_and(|h| h != change.hash)
+                        {
+                            return Err(crate::restore::fork_error(
+                                &doc.doc_id,
+                                &change.actor,
+                                change.actor_seq,
+                            ));
+                        }
+                        crate::restore::check_fork(
+                            &tx,
+                            doc_pk,
+                            &doc.doc_id,
+                            &change.actor,
+                            change.actor_seq,
+                            &change.hash,
+                        )?;
+                        let inserted = insert.execute(params![
+                            store_pk,
+                            doc_pk,
+                            change.hash.as_slice(),
+                            change.bytes,
+                            change.inflated_len.min(i64::MAX as u64) as i64,
+                            change.actor,
+                            change.actor_seq as i64
+                        ])?;
+                        if inserted == 0 {
+                            out.known_changes += 1;
+                            continue;
+                        }
+                        if refs {
+                            crate::sqlite_outbox::queue_change(
+                                &tx,
+                                store_pk,
+                                tx.last_insert_rowid(),
+                                now,
+                            )?;
+                        }
+                        for dep in &change.deps {
+                            heads.remove(dep);
+                        }
+                        heads.insert(change.hash);
+                        added += 1;
+                    }
+                    if added > 0 {
+                        let mut heads: Vec<[u8; 32]> = heads.into_iter().collect();
+                        heads.sort_unstable();
+                        let flat: Vec<u8> = heads.concat();
+                        update_doc.execute(params![flat, added, doc_pk])?;
+                        out.new_changes += added as u64;
+                    }
+                }
+            }
+            out.head = head_of(&tx, store_pk)?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
     }
 }
 
@@ -458,141 +603,15 @@ impl Storage for SqliteStorage {
     }
 
     async fn store_changes(&self, store_pk: i64, batch: Vec<DocBatch>) -> StorageResult<Stored> {
-        self.store_changes_with_events(store_pk, batch, Vec::new())
-            .await
+        self.store_batch(store_pk, batch, false).await
     }
 
     async fn store_changes_with_events(
         &self,
         store_pk: i64,
         batch: Vec<DocBatch>,
-        events: Vec<crate::events::OutboxEvent>,
     ) -> StorageResult<Stored> {
-        self.write(move |conn| {
-            // events for other systems: queued with the new changes they come from.
-            let mut events = crate::sqlite_outbox::by_change(events);
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let mut out = Stored::default();
-            {
-                let mut find_doc = tx.prepare_cached(
-                    "SELECT pk, store_pk, heads FROM documents WHERE doc_id = ?1",
-                )?;
-                let mut new_doc = tx.prepare_cached(
-                    "INSERT INTO documents (store_pk, doc_id, heads, changes) VALUES (?1, ?2, x'', 0)",
-                )?;
-                let mut exists =
-                    tx.prepare_cached("SELECT 1 FROM changes WHERE doc_pk = ?1 AND hash = ?2")?;
-                let mut insert = tx.prepare_cached(
-                    "INSERT INTO changes (store_pk, doc_pk, hash, bytes, inflated, actor, actor_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                     ON CONFLICT (doc_pk, hash) DO NOTHING",
-                )?;
-                let mut update_doc = tx.prepare_cached(
-                    "UPDATE documents SET heads = ?1, changes = changes + ?2 WHERE pk = ?3",
-                )?;
-                for doc in batch {
-                    let found: Option<(i64, i64, Vec<u8>)> = find_doc
-                        .query_row([&doc.doc_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                        .optional()?;
-                    let (doc_pk, heads) = match found {
-                        Some((pk, owner, heads)) => {
-                            if owner != store_pk {
-                                return Err(StorageError::Invalid(format!(
-                                    "document {} belongs to another store",
-                                    doc.doc_id
-                                )));
-                            }
-                            (pk, heads)
-                        }
-                        None => {
-                            new_doc.execute(params![store_pk, doc.doc_id])?;
-                            out.new_documents += 1;
-                            (tx.last_insert_rowid(), Vec::new())
-                        }
-                    };
-                    // A set, so each new change updates the heads in time
-                    // proportional to its own dependencies (a Vec here made
-                    // a request of N dependency-free changes cost N^2).
-                    let mut heads: HashSet<[u8; 32]> =
-                        heads.chunks_exact(32).map(|c| hash32(c.to_vec())).collect();
-                    let mut seen: HashSet<[u8; 32]> = HashSet::new();
-                    // restore: (actor, seq) of this batch's changes, to refuse a fork.
-                    let mut actor_seqs: HashMap<(Vec<u8>, u64), [u8; 32]> = HashMap::new();
-                    let mut added = 0i64;
-                    for change in doc.changes {
-                        if seen.contains(&change.hash) {
-                            out.known_changes += 1;
-                            continue;
-                        }
-                        // A known change's dependencies are stored, so this
-                        // check passes for it too; the insert then skips it.
-                        for dep in &change.deps {
-                            if !seen.contains(dep)
-                                && !exists.exists(params![doc_pk, dep.as_slice()])?
-                            {
-                                return Err(StorageError::Invalid(format!(
-                                    "a change to {} depends on {}, which the server does not have and the request does not carry before it",
-                                    doc.doc_id,
-                                    hex(dep)
-                                )));
-                            }
-                        }
-                        seen.insert(change.hash);
-                        // restore: never store a change that forks an actor.
-                        let key = (change.actor.clone(), change.actor_seq);
-                        if actor_seqs
-                            .insert(key, change.hash)
-                            .is_some_and(|h| h != change.hash)
-                        {
-                            return Err(crate::restore::fork_error(
-                                &doc.doc_id,
-                                &change.actor,
-                                change.actor_seq,
-                            ));
-                        }
-                        crate::restore::check_fork(
-                            &tx,
-                            doc_pk,
-                            &doc.doc_id,
-                            &change.actor,
-                            change.actor_seq,
-                            &change.hash,
-                        )?;
-                        let inserted = insert.execute(params![
-                            store_pk,
-                            doc_pk,
-                            change.hash.as_slice(),
-                            change.bytes,
-                            change.inflated_len.min(i64::MAX as u64) as i64,
-                            change.actor,
-                            change.actor_seq as i64
-                        ])?;
-                        if inserted == 0 {
-                            out.known_changes += 1;
-                            continue;
-                        }
-                        if let Some(queued) = events.remove(&change.hash) {
-                            crate::sqlite_outbox::queue(&tx, &queued)?;
-                        }
-                        for dep in &change.deps {
-                            heads.remove(dep);
-                        }
-                        heads.insert(change.hash);
-                        added += 1;
-                    }
-                    if added > 0 {
-                        let mut heads: Vec<[u8; 32]> = heads.into_iter().collect();
-                        heads.sort_unstable();
-                        let flat: Vec<u8> = heads.concat();
-                        update_doc.execute(params![flat, added, doc_pk])?;
-                        out.new_changes += added as u64;
-                    }
-                }
-            }
-            out.head = head_of(&tx, store_pk)?;
-            tx.commit()?;
-            Ok(out)
-        })
-        .await
+        self.store_batch(store_pk, batch, true).await
     }
 
     async fn changes_since(
@@ -758,22 +777,26 @@ impl Storage for SqliteStorage {
             .await
     }
 
-    async fn outbox_delete(&self, ids: Vec<i64>) -> StorageResult<()> {
-        self.write(move |conn| crate::sqlite_outbox::delete(conn, &ids))
+    async fn outbox_delete(&self, ids: Vec<i64>, dead: Vec<(i64, String)>) -> StorageResult<u64> {
+        self.write(move |conn| crate::sqlite_outbox::delete(conn, &ids, &dead))
             .await
     }
 
-    async fn known_changes(
+    async fn outbox_dead_letter(
         &self,
-        store_pk: i64,
-        hashes: Vec<(String, Vec<[u8; 32]>)>,
-    ) -> StorageResult<HashSet<[u8; 32]>> {
-        self.read(move |conn| crate::sqlite_outbox::known_changes(conn, store_pk, &hashes))
-            .await
+        entry: i64,
+        handled: u32,
+        event: crate::events::OutboxEvent,
+        error: String,
+    ) -> StorageResult<bool> {
+        self.write(move |conn| {
+            crate::sqlite_outbox::dead_letter(conn, entry, handled, &event, &error)
+        })
+        .await
     }
 
-    async fn outbox_dead_letter(&self, id: i64, error: String) -> StorageResult<()> {
-        self.write(move |conn| crate::sqlite_outbox::dead_letter(conn, id, &error))
+    async fn outbox_progress(&self, entry: i64, handled: u32) -> StorageResult<()> {
+        self.write(move |conn| crate::sqlite_outbox::progress(conn, entry, handled))
             .await
     }
 

@@ -425,37 +425,27 @@ pub trait Storage: Send + Sync + 'static {
         false
     }
 
-    /// Like `store_changes`, and queues `events` in the outbox in the same
-    /// transaction: those whose change is new to the server.
+    /// Like `store_changes`, and queues in the outbox, in the same
+    /// transaction, a reference to each change new to the server of a
+    /// document whose changes give events (`events::yields_events`): the
+    /// publisher derives the events from the stored change.
     fn store_changes_with_events(
         &self,
         store_pk: i64,
         batch: Vec<DocBatch>,
-        events: Vec<crate::events::OutboxEvent>,
     ) -> impl Future<Output = StorageResult<Stored>> + Send {
         async move {
-            if !events.is_empty() {
-                return Err(StorageError::Backend(
-                    "this storage backend keeps no event outbox".into(),
-                ));
-            }
-            self.store_changes(store_pk, batch).await
+            let _ = (store_pk, batch);
+            Err(StorageError::Backend(
+                "this storage backend keeps no event outbox".into(),
+            ))
         }
     }
 
-    /// Which of `hashes` (per document id) the store has already: their
-    /// events are not derived again (a backend without an outbox: none).
-    fn known_changes(
-        &self,
-        store_pk: i64,
-        hashes: Vec<(String, Vec<[u8; 32]>)>,
-    ) -> impl Future<Output = StorageResult<HashSet<[u8; 32]>>> + Send {
-        let _ = (store_pk, hashes);
-        async { Ok(HashSet::new()) }
-    }
-
-    /// Up to `limit` queued events with an outbox id above `after`, oldest
-    /// first.
+    /// Up to `limit` outbox entries with an id above `after`, oldest first,
+    /// each change entry with its stored change; stops early once the
+    /// entries read pass `OUTBOX_BATCH_BYTES` (changes inflated, whole
+    /// events by their payload; at least one entry).
     fn outbox_batch(
         &self,
         after: i64,
@@ -465,21 +455,48 @@ pub trait Storage: Send + Sync + 'static {
         async { Ok(Vec::new()) }
     }
 
-    /// Removes the events with these outbox ids (JetStream acknowledged
-    /// them): by id, not by range, as a lower id may commit later.
-    fn outbox_delete(&self, ids: Vec<i64>) -> impl Future<Output = StorageResult<()>> + Send {
-        let _ = ids;
-        async { Ok(()) }
+    /// Removes the entries with these ids (all their events acknowledged or
+    /// set aside): by id, not by range, as a lower id may commit later.
+    /// `dead` (entry id, reason): change entries whose events could not all
+    /// be derived, recorded in `event_change_dead_letters` in the same
+    /// transaction, only by the call that deleted the entry (another
+    /// publisher may have handled it already). Returns how many dead
+    /// letters this call wrote.
+    fn outbox_delete(
+        &self,
+        ids: Vec<i64>,
+        dead: Vec<(i64, String)>,
+    ) -> impl Future<Output = StorageResult<u64>> + Send {
+        let _ = (ids, dead);
+        async { Ok(0) }
     }
 
-    /// Moves the event with outbox id `id` to the dead letters with
-    /// `error` (JetStream refused it for good), in one transaction.
+    /// JetStream refused an event for good: it goes to the dead letters
+    /// with `error`; the entry it came from is deleted (an event entry) or
+    /// marks `handled` events of its change done (a change entry), in one
+    /// transaction. Only the call that deleted or moved the entry writes
+    /// the dead letter; returns whether it did.
     fn outbox_dead_letter(
         &self,
-        id: i64,
+        entry: i64,
+        handled: u32,
+        event: crate::events::OutboxEvent,
         error: String,
+    ) -> impl Future<Output = StorageResult<bool>> + Send {
+        let _ = (entry, handled, event, error);
+        async { Ok(false) }
+    }
+
+    /// The first `handled` events of a change entry are in the stream:
+    /// saved when a batch fails partway through the entry, so a change
+    /// with many events advances even if NATS fails before it is all out.
+    /// Never moves back.
+    fn outbox_progress(
+        &self,
+        entry: i64,
+        handled: u32,
     ) -> impl Future<Output = StorageResult<()>> + Send {
-        let _ = (id, error);
+        let _ = (entry, handled);
         async { Ok(()) }
     }
 
@@ -548,14 +565,40 @@ pub struct DocPage {
     pub more: bool,
 }
 
-/// An event in the outbox (see [`crate::events::OutboxEvent`]).
+/// Bytes one `outbox_batch` reads at most (past its first entry): changes
+/// counted inflated, whole events by their payload. What the publisher
+/// holds at once stays below this plus one entry
+/// (`MAX_INFLATED_CHANGE_BYTES`), and the derived events' JSON.
+pub const OUTBOX_BATCH_BYTES: u64 = 8 * 1024 * 1024;
+
+/// An entry of the outbox: one event, or a change whose events are derived
+/// when published.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxRow {
     pub id: i64,
-    pub event_id: String,
-    pub subject: String,
-    pub payload: String,
     pub created_ms: i64,
+    pub entry: OutboxEntry,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutboxEntry {
+    Event(crate::events::OutboxEvent),
+    Change {
+        store_pk: i64,
+        seq: i64,
+        /// Its first `handled` events are acknowledged or set aside.
+        handled: u32,
+        /// None: the change is not in the database.
+        stored: Option<StoredChange>,
+    },
+}
+
+/// A change as the server stored it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredChange {
+    pub doc_id: String,
+    pub hash: [u8; 32],
+    pub bytes: Vec<u8>,
 }
 
 /// The outbox's size, for `/metrics`.

@@ -181,8 +181,8 @@ fn sales_reach_jetstream_once_per_id_across_a_nats_outage() {
     }
     assert_eq!(
         metric(&server.url, "shopsync_events_outbox"),
-        6.0,
-        "three sales' events wait in the outbox"
+        3.0,
+        "three sales' changes wait in the outbox"
     );
     wait_for("/readyz tells NATS is not connected", || {
         readyz(&server.url).contains("nats: not connected")
@@ -258,7 +258,11 @@ fn on_postgresql_sales_reach_jetstream_once_per_id_across_a_nats_outage() {
         sales.push(sell(&mut a, minute, 1));
         sync(&mut a).expect("a sync succeeds while NATS is down");
     }
-    assert_eq!(metric(&server.url, "shopsync_events_outbox"), 4.0);
+    assert_eq!(
+        metric(&server.url, "shopsync_events_outbox"),
+        2.0,
+        "two sales' changes wait in the outbox"
+    );
     nats.start_again();
     let all = common::block_on(read_events(nats.url(), store.clone(), SALES, 8));
     let expected: Vec<String> = sales
@@ -373,6 +377,105 @@ fn an_event_jetstream_refuses_goes_to_the_dead_letters_and_can_be_replayed() {
         .map(|(_, e)| e["event_id"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(ids, sale_ids(&store, &till, &sale));
+}
+
+/// A change whose events cannot be derived when it is published (here: a
+/// reference to a change that is not in the database, and one to a change
+/// whose bytes do not decode, both put into the database behind the
+/// server's back) is set aside in `event_change_dead_letters` with the
+/// reason, and the sale synced after it is published. On either backend.
+#[test]
+fn a_change_whose_events_cannot_be_derived_is_set_aside_and_later_events_flow() {
+    if skip_without_nats() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let nats = NatsServer::start();
+    let db = dir.path().join("server");
+    let server = Server::start_with(&db, "127.0.0.1:0", &["--nats", &nats.url()]);
+    let (_, code) = server.create_store("Corner Shop");
+    let a_path = dir.path().join("a.db");
+    drop(first_till(&a_path, 20));
+    let mut a = enrol(&a_path, &server, &code, None);
+    let store = a.info().store_id.clone();
+    let till = a.info().till_id.clone();
+    let first = sell(&mut a, 1, 1);
+    sync(&mut a).unwrap();
+    common::block_on(read_events(nats.url(), store.clone(), SALES, 2));
+
+    // A store no till syncs, holding a ledger change that does not decode,
+    // and references to a change that does not exist and to that one.
+    let ghost = "store/ghost/ledger/t/2026-01";
+    let sql = if on_postgres() {
+        format!(
+            r"BEGIN;
+              INSERT INTO stores (store_id, name, created_at, head) VALUES ('ghost', 'ghost', 0, 1);
+              INSERT INTO documents (store_pk, doc_id, heads, changes)
+                SELECT pk, '{ghost}', '\x'::bytea, 1 FROM stores WHERE store_id = 'ghost';
+              INSERT INTO changes (store_pk, seq, doc_pk, hash, bytes, inflated, actor, actor_seq)
+                SELECT store_pk, 1, pk, decode(repeat('00', 32), 'hex'), '\x00010203'::bytea, 4,
+                       '\x01'::bytea, 1
+                FROM documents WHERE doc_id = '{ghost}';
+              INSERT INTO event_outbox (store_pk, change_seq, created_ms)
+                SELECT pk, 999999, 0 FROM stores WHERE store_id = 'ghost';
+              INSERT INTO event_outbox (store_pk, change_seq, created_ms)
+                SELECT pk, 1, 0 FROM stores WHERE store_id = 'ghost';
+              COMMIT;"
+        )
+    } else {
+        format!(
+            "BEGIN IMMEDIATE;
+             INSERT INTO stores (store_id, name, created_at) VALUES ('ghost', 'ghost', 0);
+             INSERT INTO documents (store_pk, doc_id, heads, changes)
+               SELECT pk, '{ghost}', x'', 1 FROM stores WHERE store_id = 'ghost';
+             INSERT INTO changes (store_pk, doc_pk, hash, bytes, inflated, actor, actor_seq)
+               SELECT store_pk, pk, zeroblob(32), x'00010203', 4, x'01', 1 FROM documents
+               WHERE doc_id = '{ghost}';
+             INSERT INTO event_outbox (store_pk, change_seq, created_ms)
+               SELECT store_pk, 999999, 0 FROM changes ORDER BY seq DESC LIMIT 1;
+             INSERT INTO event_outbox (store_pk, change_seq, created_ms)
+               SELECT store_pk, seq, 0 FROM changes ORDER BY seq DESC LIMIT 1;
+             COMMIT;"
+        )
+    };
+    db_execute(&db, &sql);
+
+    // A sale after them still reaches the stream.
+    let second = sell(&mut a, 2, 1);
+    sync(&mut a).unwrap();
+    let events = common::block_on(read_events(nats.url(), store.clone(), SALES, 4));
+    let ids: Vec<String> = dedup(&events)
+        .iter()
+        .map(|(_, e)| e["event_id"].as_str().unwrap().to_string())
+        .collect();
+    let expected: Vec<String> = [&first, &second]
+        .iter()
+        .flat_map(|s| sale_ids(&store, &till, s))
+        .collect();
+    assert_eq!(ids, expected);
+    wait_for("the outbox drains", || {
+        metric(&server.url, "shopsync_events_outbox") == 0.0
+    });
+    let count = |filter: &str| {
+        db_ints(
+            &db,
+            &format!("SELECT count(*) FROM event_change_dead_letters WHERE {filter}"),
+        )[0]
+    };
+    assert_eq!(count("true"), 2);
+    assert_eq!(
+        count("doc_id IS NULL AND change_seq = 999999 AND error LIKE '%not in the database%'"),
+        1,
+        "the missing change, with the reason"
+    );
+    assert_eq!(
+        count(&format!(
+            "doc_id = '{ghost}' AND error LIKE '%does not decode%' AND length(hash) = 32"
+        )),
+        1,
+        "the change that does not decode, named, with the reason"
+    );
+    assert!(metric(&server.url, "shopsync_events_dead_letters_total") >= 2.0);
 }
 
 /// The kinds of catalog events.

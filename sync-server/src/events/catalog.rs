@@ -99,7 +99,6 @@ pub fn catalog_event(
         products,
     };
     Some(OutboxEvent {
-        change_hash,
         subject: subject(store_id, event.kind),
         payload: to_json(&event),
         event_id,

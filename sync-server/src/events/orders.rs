@@ -63,16 +63,16 @@ pub struct OrderStatus<'a> {
     pub sale_id: Option<&'a str>,
 }
 
-/// The order records a change puts (records that do not decode are left
-/// out: validation refused those already).
-pub fn records(change: &Change) -> Vec<OrderRecord> {
+/// The order records a change puts, each as read (validation refused
+/// records that do not decode when they were uploaded).
+pub fn records(change: &Change) -> Vec<Result<OrderRecord, String>> {
     change
         .decode()
         .operations
         .iter()
         .filter_map(|op| match (&op.obj, &op.key, &op.action) {
-            (ObjectId::Root, Key::Map(_), OpType::Put(ScalarValue::Bytes(b))) => {
-                OrderRecord::decode(b).ok()
+            (ObjectId::Root, Key::Map(key), OpType::Put(ScalarValue::Bytes(b))) => {
+                Some(OrderRecord::decode(b).map_err(|e| format!("record {key}: {e}")))
             }
             _ => None,
         })
@@ -83,12 +83,7 @@ pub fn records(change: &Change) -> Vec<OrderRecord> {
 /// as the record's key does: two tills putting the same step offline give
 /// two events with one id and their own contents (docs/EVENTS.md,
 /// `order.status`).
-pub fn order_event(
-    change_hash: [u8; 32],
-    store_id: &str,
-    customer_id: &str,
-    record: &OrderRecord,
-) -> OutboxEvent {
+pub fn order_event(store_id: &str, customer_id: &str, record: &OrderRecord) -> OutboxEvent {
     let order_id = record.order_id();
     let (status, till, at, unavailable, sale): (&str, Option<&str>, i64, &[u32], Option<&str>) =
         match record {
@@ -114,7 +109,6 @@ pub fn order_event(
                         .collect(),
                 };
                 return OutboxEvent {
-                    change_hash,
                     subject: subject(store_id, event.kind),
                     payload: to_json(&event),
                     event_id,
@@ -141,7 +135,6 @@ pub fn order_event(
         sale_id: sale,
     };
     OutboxEvent {
-        change_hash,
         subject: subject(store_id, event.kind),
         payload: to_json(&event),
         event_id,
@@ -177,7 +170,7 @@ mod tests {
                 },
             ],
         });
-        let e = order_event([1; 32], "s", "c", &order);
+        let e = order_event("s", "c", &order);
         assert_eq!(e.subject, "shopsync.s.shopping-list.sent");
         assert_eq!(e.event_id, "s/order/c/o1/sent");
         for secret in ["Ana", "555", "party", "candles"] {
@@ -194,7 +187,7 @@ mod tests {
             at: 9,
             unavailable: vec![2],
         });
-        let e = order_event([1; 32], "s", "c", &accept);
+        let e = order_event("s", "c", &accept);
         assert_eq!(e.event_id, "s/order/c/o1/accepted");
         let json: serde_json::Value = serde_json::from_str(&e.payload).unwrap();
         assert_eq!(json["status"], "accepted");

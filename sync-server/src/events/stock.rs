@@ -108,7 +108,6 @@ pub fn crossings(
             seq,
         };
         out.push(OutboxEvent {
-            change_hash: [0; 32],
             subject: subject(store_id, event.kind),
             payload: to_json(&event),
             event_id,

@@ -1,6 +1,6 @@
 //! `shopsync-load --nats URL`: the event publisher's lag. While the tills
 //! upload, a thread reads the first instance's `/metrics` every 250 ms and
-//! keeps the largest age of the oldest waiting event
+//! keeps the largest age of the oldest waiting outbox entry
 //! (`shopsync_events_lag_seconds`); after the merge, the report waits until
 //! every instance's outbox is empty and says how long that took.
 
@@ -61,13 +61,13 @@ impl Sampler {
             }
             if Instant::now() > deadline {
                 return Err(anyhow!(
-                    "{waiting} events still waiting 5 minutes after the merge"
+                    "{waiting} outbox entries still waiting 5 minutes after the merge"
                 ));
             }
             std::thread::sleep(Duration::from_millis(100));
         };
         println!(
-            "events: {published:.0} published ({dead:.0} dead letters); during the merge the oldest waiting event was at most {max_lag:.1} s old and the outbox held at most {max_outbox:.0}; outbox empty {:.2} s after the merge ended",
+            "events: {published:.0} published ({dead:.0} dead letters); during the merge the oldest waiting outbox entry was at most {max_lag:.1} s old and the outbox held at most {max_outbox:.0} entries (changes or events); outbox empty {:.2} s after the merge ended",
             merged.elapsed().as_secs_f64()
         );
         Ok(())
