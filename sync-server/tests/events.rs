@@ -77,6 +77,14 @@ async fn read_events(url: String, store: String, kinds: &[&str], want: usize) ->
     out
 }
 
+/// Till A of a new store "Corner Shop" on `server` (20 in stock), enrolled.
+fn corner_shop_till(server: &Server, dir: &std::path::Path) -> shopsync_core::Store {
+    let (_, code) = server.create_store("Corner Shop");
+    let a_path = dir.join("a.db");
+    drop(first_till(&a_path, 20));
+    enrol(&a_path, server, &code, None)
+}
+
 /// The events one after the other with repeats dropped (a consumer's
 /// de-duplication by event id), asserting each one's id is its header's.
 fn dedup(events: &[Received]) -> Vec<Received> {
@@ -125,10 +133,7 @@ fn sales_reach_jetstream_once_per_id_across_a_nats_outage() {
     let dir = tempfile::tempdir().unwrap();
     let mut nats = NatsServer::start();
     let server = Server::start_sqlite_with(&dir.path().join("server.db"), &["--nats", &nats.url()]);
-    let (_, code) = server.create_store("Corner Shop");
-    let a_path = dir.path().join("a.db");
-    drop(first_till(&a_path, 20));
-    let mut a = enrol(&a_path, &server, &code, None);
+    let mut a = corner_shop_till(&server, dir.path());
     let store = a.info().store_id.clone();
     let till = a.info().till_id.clone();
 
@@ -228,10 +233,7 @@ fn on_postgresql_sales_reach_jetstream_once_per_id_across_a_nats_outage() {
         "127.0.0.1:0",
         &["--nats", &nats.url()],
     );
-    let (_, code) = server.create_store("Corner Shop");
-    let a_path = dir.path().join("a.db");
-    drop(first_till(&a_path, 20));
-    let mut a = enrol(&a_path, &server, &code, None);
+    let mut a = corner_shop_till(&server, dir.path());
     let store = a.info().store_id.clone();
     let till = a.info().till_id.clone();
     let mut sales = vec![sell(&mut a, 1, 2), sell(&mut a, 2, 1)];
@@ -330,10 +332,7 @@ fn an_event_jetstream_refuses_goes_to_the_dead_letters_and_can_be_replayed() {
     create(16);
     let db = dir.path().join("server.db");
     let server = Server::start_sqlite_with(&db, &["--nats", &nats.url()]);
-    let (_, code) = server.create_store("Corner Shop");
-    let a_path = dir.path().join("a.db");
-    drop(first_till(&a_path, 20));
-    let mut a = enrol(&a_path, &server, &code, None);
+    let mut a = corner_shop_till(&server, dir.path());
     let store = a.info().store_id.clone();
     let till = a.info().till_id.clone();
     let sale = sell(&mut a, 1, 2);
@@ -393,10 +392,7 @@ fn a_change_whose_events_cannot_be_derived_is_set_aside_and_later_events_flow() 
     let nats = NatsServer::start();
     let db = dir.path().join("server");
     let server = Server::start_with(&db, "127.0.0.1:0", &["--nats", &nats.url()]);
-    let (_, code) = server.create_store("Corner Shop");
-    let a_path = dir.path().join("a.db");
-    drop(first_till(&a_path, 20));
-    let mut a = enrol(&a_path, &server, &code, None);
+    let mut a = corner_shop_till(&server, dir.path());
     let store = a.info().store_id.clone();
     let till = a.info().till_id.clone();
     let first = sell(&mut a, 1, 1);
@@ -494,10 +490,7 @@ fn catalog_changes_reach_jetstream_once_each_in_order() {
     let nats = NatsServer::start();
     let db = dir.path().join("server.db");
     let mut server = Server::start_sqlite_with(&db, &["--nats", &nats.url()]);
-    let (_, code) = server.create_store("Corner Shop");
-    let a_path = dir.path().join("a.db");
-    drop(first_till(&a_path, 20));
-    let mut a = enrol(&a_path, &server, &code, None);
+    let mut a = corner_shop_till(&server, dir.path());
     let store = a.info().store_id.clone();
     sync(&mut a).unwrap();
     let p = a.product("P").unwrap().id;
@@ -599,10 +592,7 @@ fn a_product_crossing_its_reorder_point_gives_one_stock_low_per_crossing() {
     let dir = tempfile::tempdir().unwrap();
     let nats = NatsServer::start();
     let server = Server::start_sqlite_with(&dir.path().join("server.db"), &["--nats", &nats.url()]);
-    let (_, code) = server.create_store("Corner Shop");
-    let a_path = dir.path().join("a.db");
-    drop(first_till(&a_path, 20));
-    let mut a = enrol(&a_path, &server, &code, None);
+    let mut a = corner_shop_till(&server, dir.path());
     let store = a.info().store_id.clone();
     let p = a.product("P").unwrap().id;
     // Crossings are seen between two derivations on the replica: let each
