@@ -14,6 +14,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::{CoreError, Result};
 use crate::ids::DocId;
+use crate::ledger_tip::Tip;
 
 /// Write a snapshot once a loaded document has this many changes on top of
 /// its last one, so start-up never replays a long history.
@@ -28,24 +29,15 @@ pub struct LoadedDoc {
     /// Highest `doc_changes.seq` of this document applied to `doc`.
     pub upto_seq: i64,
     pub since_snapshot: u64,
-    /// The number of root keys (ledger records) as of `upto_seq`, so the
-    /// partition-full check need not count them on every sale: `length(ROOT)`
-    /// walks every key (~0.5-1 ms at 20k records).
-    pub root_len: Option<(i64, u64)>,
+    /// A ledger partition appended to without `doc` (see
+    /// `crate::ledger_tip`): the change log holds changes of this document
+    /// past `upto_seq` that `doc` lacks until [`DocCache::get`] catches up.
+    pub(crate) tip: Option<Tip>,
     /// `PRAGMA data_version` when `doc` last caught up with the change log:
     /// while it is unchanged no other connection has committed, and every
     /// change this connection stores goes through the cache, so there is
     /// nothing to catch up with.
     caught_up_at: Option<i64>,
-}
-
-/// Who applies the server's rules to a local change.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Checked {
-    /// `commit_local` decodes the change and checks it.
-    ByChange,
-    /// The caller checked the one record the change puts.
-    ByCaller,
 }
 
 pub struct DocCache {
@@ -92,46 +84,110 @@ impl DocCache {
             .docs
             .get_mut(&key)
             .ok_or_else(|| CoreError::Corrupt(format!("document {key} vanished from cache")))?;
-        if entry.caught_up_at != Some(version) {
-            catch_up(conn, &key, entry)?;
+        if entry.tip.is_some() || entry.caught_up_at != Some(version) {
+            bring_up_to_date(conn, &key, entry)?;
             entry.caught_up_at = Some(version);
         }
         Ok(entry)
     }
 
+    /// Appends one ledger record, already checked with
+    /// [`crate::validate::check_record`], to `doc_id` inside the caller's
+    /// transaction: the put of its encoding under its id, made from the
+    /// partition's tip without touching the loaded document
+    /// (`crate::ledger_tip`). A key already taken is refused.
+    pub(crate) fn append_record(
+        &mut self,
+        conn: &Connection,
+        doc_id: &DocId,
+        time_ms: i64,
+        record_id: &str,
+        encoded: Vec<u8>,
+    ) -> Result<ChangeHash> {
+        let key = doc_id.to_string();
+        let entry = self.tip(conn, doc_id)?;
+        let Some(tip) = entry.tip.as_mut() else {
+            return Err(CoreError::Corrupt(format!("no tip for {key}")));
+        };
+        // Never a put over a record (the server refuses a rewrite).
+        if tip.has(record_id) {
+            return Err(CoreError::Conflict(format!(
+                "record {record_id} is already in the ledger"
+            )));
+        }
+        let mut change = tip.change(record_id, encoded, time_ms.div_euclid(1000))?;
+        let hash = change.hash();
+        // Stored uncompressed up to STORE_RAW_UP_TO, as in commit_local_as.
+        let bytes = stored_form(&mut change).into_owned();
+        if bytes.len() > crate::sync::wire::limits::MAX_CHANGE_BYTES {
+            return Err(CoreError::invalid(
+                "record",
+                format!(
+                    "this change is {} bytes, more than a sync server takes in one change ({}): make it in smaller parts",
+                    bytes.len(),
+                    crate::sync::wire::limits::MAX_CHANGE_BYTES
+                ),
+            ));
+        }
+        if tip.last_seq <= 0 {
+            ensure_document(conn, doc_id)?;
+        }
+        let seq = insert_change(conn, &key, &hash, &bytes, true)?;
+        tip.advance(record_id, &change, seq);
+        entry.since_snapshot += 1;
+        // Rolled back, the transaction takes the tip with it.
+        self.dirty.insert(key);
+        Ok(hash)
+    }
+
+    /// Records (root keys) in a ledger partition.
+    pub(crate) fn records(&mut self, conn: &Connection, doc_id: &DocId) -> Result<u64> {
+        let entry = self.tip(conn, doc_id)?;
+        Ok(entry.tip.as_ref().map_or(0, Tip::records))
+    }
+
+    /// The document with a tip current with the change log: the one it
+    /// has while no other connection wrote to this document, else a new one
+    /// from the document brought up to date.
+    fn tip(&mut self, conn: &Connection, doc_id: &DocId) -> Result<&mut LoadedDoc> {
+        let key = doc_id.to_string();
+        let version = data_version(conn)?;
+        let current = match self.docs.get(&key).and_then(|e| e.tip.as_ref()) {
+            Some(tip) if tip.version == version => true,
+            // Another connection committed (the snapshot worker, another
+            // process): the tip stands unless it wrote to this document.
+            Some(tip) => last_change_seq(conn, &key)? == tip.last_seq,
+            None => false,
+        };
+        if current {
+            let entry = self
+                .docs
+                .get_mut(&key)
+                .ok_or_else(|| CoreError::Corrupt(format!("document {key} vanished from cache")))?;
+            if let Some(tip) = entry.tip.as_mut() {
+                tip.version = version;
+            }
+            return Ok(entry);
+        }
+        let entry = self.get(conn, doc_id)?;
+        let tip = Tip::of(
+            &mut entry.doc,
+            entry.upto_seq,
+            version,
+            crate::ids::new_actor(),
+        )?;
+        entry.tip = Some(tip);
+        Ok(entry)
+    }
+
     /// Makes one local change to a document and appends it to the change log
     /// inside the caller's transaction. `Ok(None)` if `edit` changed nothing.
+    /// (A ledger record goes through [`Self::append_record`].)
     pub fn commit_local(
         &mut self,
         conn: &Connection,
         doc_id: &DocId,
         time_ms: i64,
-        edit: impl FnOnce(&mut AutoCommit) -> Result<()>,
-    ) -> Result<Option<ChangeHash>> {
-        self.commit_local_as(conn, doc_id, time_ms, Checked::ByChange, edit)
-    }
-
-    /// [`Self::commit_local`] for one ledger record the caller has already
-    /// checked with [`crate::validate::check_record`]: the change it makes
-    /// is one put of that record's encoding under its id, which is exactly
-    /// what checking the change would decode and check again (~15 µs of a
-    /// sale).
-    pub(crate) fn commit_checked_record(
-        &mut self,
-        conn: &Connection,
-        doc_id: &DocId,
-        time_ms: i64,
-        edit: impl FnOnce(&mut AutoCommit) -> Result<()>,
-    ) -> Result<Option<ChangeHash>> {
-        self.commit_local_as(conn, doc_id, time_ms, Checked::ByCaller, edit)
-    }
-
-    fn commit_local_as(
-        &mut self,
-        conn: &Connection,
-        doc_id: &DocId,
-        time_ms: i64,
-        checked: Checked,
         edit: impl FnOnce(&mut AutoCommit) -> Result<()>,
     ) -> Result<Option<ChangeHash>> {
         let key = doc_id.to_string();
@@ -157,20 +213,7 @@ impl DocCache {
         // The server's rules, here: a change it would refuse must never
         // reach the outbox, where it would stop this till's sync for good.
         // (The caller's transaction rolls back and drops the document.)
-        // The caller checked one record: a change of anything more is
-        // refused rather than sent unchecked (counting needs no decoding).
-        if checked == Checked::ByCaller && change.len() != 1 {
-            return Err(CoreError::invalid(
-                "record",
-                format!(
-                    "a checked record's change holds {} operations, not one",
-                    change.len()
-                ),
-            ));
-        }
-        if checked == Checked::ByChange
-            && let Err(e) = crate::validate::validate_changes(doc_id, std::slice::from_ref(&change))
-        {
+        if let Err(e) = crate::validate::validate_changes(doc_id, std::slice::from_ref(&change)) {
             return Err(CoreError::invalid(
                 "record",
                 format!("{} ({}): {}", e.record, e.rule.as_str(), e.detail),
@@ -392,6 +435,9 @@ impl DocCache {
         let mut written = 0;
         for (key, entry) in &mut self.docs {
             if entry.since_snapshot >= self.snapshot_every {
+                if entry.tip.is_some() {
+                    bring_up_to_date(conn, key, entry)?;
+                }
                 let bytes = entry.doc.save();
                 store_snapshot(conn, key, &bytes, entry.upto_seq)?;
                 entry.since_snapshot = 0;
@@ -459,7 +505,7 @@ pub fn load(conn: &Connection, key: &str, actor: Option<&ActorId>) -> Result<Loa
         doc,
         upto_seq,
         since_snapshot: 0,
-        root_len: None,
+        tip: None,
         caught_up_at: None,
     };
     catch_up(conn, key, &mut entry)?;
@@ -491,6 +537,23 @@ fn catch_up(conn: &Connection, key: &str, entry: &mut LoadedDoc) -> Result<()> {
         entry.upto_seq = last;
     }
     Ok(())
+}
+
+/// Catches `entry.doc` up with the change log, the changes its tip made
+/// included (counted towards the next snapshot when they were made), and
+/// drops the tip: the next append makes a new one, as a new actor.
+fn bring_up_to_date(conn: &Connection, key: &str, entry: &mut LoadedDoc) -> Result<()> {
+    let appended = entry.tip.take().map_or(0, |t| t.appended);
+    catch_up(conn, key, entry)?;
+    entry.since_snapshot = entry.since_snapshot.saturating_sub(appended);
+    Ok(())
+}
+
+/// `doc_changes.seq` of a document's last stored change (0 if none).
+fn last_change_seq(conn: &Connection, key: &str) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM doc_changes WHERE doc_id = ?1")?
+        .query_row([key], |r| r.get(0))?)
 }
 
 /// Decodes a change that came from outside (a server, a bundle), refusing

@@ -32,6 +32,7 @@ pub mod error;
 #[cfg(feature = "store")]
 mod export_file;
 pub mod ids;
+mod ledger_tip;
 #[cfg(feature = "store")]
 pub mod ops;
 pub mod orders;

@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use automerge::{ROOT, ReadDoc, ScalarValue, transaction::Transactable};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use shopsync_types::zone::StoreZone;
@@ -562,7 +561,8 @@ impl Writer<'_> {
         }
         let record = &stamped;
         let id = record.id().to_string();
-        // The server's rules, on the record itself (see commit_checked_record).
+        // The server's rules, on the record itself: the change that puts it
+        // is made without decoding (see DocCache::append_record).
         crate::validate::check_record(&id, record).map_err(|v| {
             CoreError::invalid(
                 "record",
@@ -571,28 +571,8 @@ impl Writer<'_> {
         })?;
         let doc_id = self.partition_for(record.at())?;
         let bytes = record.encode()?;
-        let len_before = self
-            .docs
-            .loaded(&doc_id)
-            .and_then(|e| e.root_len.filter(|(seq, _)| *seq == e.upto_seq));
-        let committed = self
-            .docs
-            .commit_checked_record(self.conn, &doc_id, self.now, |doc| {
-                // Never a put over a record (the server refuses a rewrite).
-                if doc.get(ROOT, id.as_str())?.is_some() {
-                    return Err(CoreError::Conflict(format!(
-                        "record {id} is already in the ledger"
-                    )));
-                }
-                doc.put(ROOT, id.as_str(), ScalarValue::Bytes(bytes))?;
-                Ok(())
-            })?;
-        // One new key (record ids are fresh): keep the count current.
-        if let (Some((_, n)), Some(_)) = (len_before, committed)
-            && let Some(entry) = self.docs.loaded(&doc_id)
-        {
-            entry.root_len = Some((entry.upto_seq, n + 1));
-        }
+        self.docs
+            .append_record(self.conn, &doc_id, self.now, &id, bytes)?;
         self.docs
             .retain(&[&doc_id, &DocId::catalog(&self.info.store_id)]);
         projection::ledger::apply(self.conn, &self.info.till_id, record)
@@ -656,15 +636,7 @@ impl Writer<'_> {
     /// `doc_id`, or the part after it once it holds
     /// [`PARTITION_MAX_RECORDS`] records.
     fn part_with_room(&mut self, doc_id: DocId, when: DateTime<Utc>) -> Result<DocId> {
-        let entry = self.docs.get(self.conn, &doc_id)?;
-        let len = match entry.root_len {
-            Some((seq, n)) if seq == entry.upto_seq => n,
-            _ => {
-                let n = entry.doc.length(ROOT) as u64;
-                entry.root_len = Some((entry.upto_seq, n));
-                n
-            }
-        };
+        let len = self.docs.records(self.conn, &doc_id)?;
         if len < PARTITION_MAX_RECORDS {
             return Ok(doc_id);
         }
