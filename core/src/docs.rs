@@ -33,6 +33,10 @@ pub struct LoadedDoc {
     /// `crate::ledger_tip`): the change log holds changes of this document
     /// past `upto_seq` that `doc` lacks until [`DocCache::get`] catches up.
     pub(crate) tip: Option<Tip>,
+    /// The actor (and its last seq) of this document's dropped tip: the
+    /// next tip goes on as it. Forgotten with the entry (a rollback drops
+    /// it), so a rolled-back seq is never reused by a stored change.
+    writer: Option<(ActorId, u64)>,
     /// `PRAGMA data_version` when `doc` last caught up with the change log:
     /// while it is unchanged no other connection has committed, and every
     /// change this connection stores goes through the cache, so there is
@@ -117,7 +121,7 @@ impl DocCache {
         }
         let mut change = tip.change(record_id, encoded, time_ms.div_euclid(1000))?;
         let hash = change.hash();
-        // Stored uncompressed up to STORE_RAW_UP_TO, as in commit_local_as.
+        // Stored uncompressed up to STORE_RAW_UP_TO, as in commit_local.
         let bytes = stored_form(&mut change).into_owned();
         if bytes.len() > crate::sync::wire::limits::MAX_CHANGE_BYTES {
             return Err(CoreError::invalid(
@@ -170,12 +174,11 @@ impl DocCache {
             return Ok(entry);
         }
         let entry = self.get(conn, doc_id)?;
-        let tip = Tip::of(
-            &mut entry.doc,
-            entry.upto_seq,
-            version,
-            crate::ids::new_actor(),
-        )?;
+        let (actor, seq) = entry
+            .writer
+            .take()
+            .unwrap_or_else(|| (crate::ids::new_actor(), 0));
+        let tip = Tip::of(&mut entry.doc, entry.upto_seq, version, actor, seq)?;
         entry.tip = Some(tip);
         Ok(entry)
     }
@@ -506,6 +509,7 @@ pub fn load(conn: &Connection, key: &str, actor: Option<&ActorId>) -> Result<Loa
         upto_seq,
         since_snapshot: 0,
         tip: None,
+        writer: None,
         caught_up_at: None,
     };
     catch_up(conn, key, &mut entry)?;
@@ -543,7 +547,13 @@ fn catch_up(conn: &Connection, key: &str, entry: &mut LoadedDoc) -> Result<()> {
 /// included (counted towards the next snapshot when they were made), and
 /// drops the tip: the next append makes a new one, as a new actor.
 fn bring_up_to_date(conn: &Connection, key: &str, entry: &mut LoadedDoc) -> Result<()> {
-    let appended = entry.tip.take().map_or(0, |t| t.appended);
+    let appended = match entry.tip.take() {
+        Some(t) => {
+            entry.writer = Some(t.writer());
+            t.appended
+        }
+        None => 0,
+    };
     catch_up(conn, key, entry)?;
     entry.since_snapshot = entry.since_snapshot.saturating_sub(appended);
     Ok(())

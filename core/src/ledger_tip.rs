@@ -11,9 +11,13 @@
 //! and so its hash, are what a commit of the same put would have made (a
 //! test compares them).
 //!
-//! Each tip writes as a fresh actor: the loaded document's actor may have
-//! changes the tip does not know of (another code path, another process),
-//! and an actor must never use one sequence number twice.
+//! A tip writes as its own actor, not the loaded document's: that actor
+//! may have changes the tip does not know of (another code path), and an
+//! actor must never use one sequence number twice. A tip made again for
+//! the same loaded document (another process wrote the partition) goes on
+//! as the last tip's actor; a document loaded anew (after a rollback, a
+//! restart) gets a fresh one. Every actor costs each later load of the
+//! partition a little, so they are not made per change.
 
 use std::collections::HashSet;
 use std::num::NonZeroU64;
@@ -48,6 +52,7 @@ impl Tip {
         last_seq: i64,
         version: i64,
         actor: ActorId,
+        seq: u64,
     ) -> Result<Tip> {
         let mut heads = doc.get_heads();
         heads.sort_unstable();
@@ -63,7 +68,7 @@ impl Tip {
         }
         Ok(Tip {
             actor,
-            seq: 0,
+            seq,
             max_op,
             heads,
             keys: doc.keys(ROOT).collect(),
@@ -71,6 +76,12 @@ impl Tip {
             version,
             appended: 0,
         })
+    }
+
+    /// The tip's actor and its last sequence number, for the next tip of
+    /// the same loaded document.
+    pub(crate) fn writer(&self) -> (ActorId, u64) {
+        (self.actor.clone(), self.seq)
     }
 
     /// Records (root keys) in the partition.
@@ -150,7 +161,7 @@ mod tests {
         a.merge(&mut b).unwrap();
         assert_eq!(a.get_heads().len(), 2, "two concurrent heads");
 
-        let mut tip = Tip::of(&mut a, 4, 0, tip_actor.clone()).unwrap();
+        let mut tip = Tip::of(&mut a, 4, 0, tip_actor.clone(), 0).unwrap();
         assert_eq!(tip.records(), 4);
         assert!(tip.has("r3") && !tip.has("r5"));
         let mut reference = a.fork().with_actor(tip_actor);
@@ -165,18 +176,27 @@ mod tests {
         }
         assert_eq!(tip.records(), 7);
         assert_eq!(tip.appended, 3);
+        // A tip made again from the caught-up document goes on as the same
+        // actor, as a commit by that actor would.
+        let (actor, seq) = tip.writer();
+        let mut caught_up = reference.fork();
+        let mut again = Tip::of(&mut caught_up, 7, 0, actor, seq).unwrap();
+        let made = again.change("r8", b"eight".to_vec(), 7).unwrap();
+        let expected = put_and_commit(&mut reference, "r8", b"eight", 7);
+        assert_eq!(made.raw_bytes(), expected.raw_bytes(), "change 8");
+        again.advance("r8", &made, 12);
         // And the document takes them: a third party applies them all.
         let mut other = a.fork();
         other
             .apply_changes(reference.get_changes(&a.get_heads()))
             .unwrap();
-        assert_eq!(other.keys(ROOT).count(), 7);
+        assert_eq!(other.keys(ROOT).count(), 8);
     }
 
     #[test]
     fn the_tip_of_an_empty_partition_starts_at_op_one() {
         let mut doc = AutoCommit::new();
-        let tip = Tip::of(&mut doc, 0, 0, ActorId::from([3u8; 16])).unwrap();
+        let tip = Tip::of(&mut doc, 0, 0, ActorId::from([3u8; 16]), 0).unwrap();
         let change = tip.change("k", b"v".to_vec(), 5).unwrap();
         assert_eq!(change.start_op().get(), 1);
         assert!(change.deps().is_empty());
