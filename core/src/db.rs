@@ -46,6 +46,8 @@ pub fn open(path: &Path) -> Result<Connection> {
             ),
         ));
     }
+    // Before migrations: they run on the schema they were written for.
+    crate::enrol_indexes::restore(&mut conn)?;
     migrate(&mut conn)?;
     Ok(conn)
 }

@@ -403,8 +403,11 @@ impl Store {
     /// A new till downloading its store at enrolment (no counter sells
     /// from the file yet) applies whole pages per transaction, hands a
     /// checkpoint to the background worker after every commit (off the
-    /// applying thread), and uses a page cache big enough for a large
-    /// store's indexes. [`Store::end_enrol_download`] puts all three back.
+    /// applying thread), uses a page cache big enough for a large
+    /// store's indexes, and builds the indexes the download does not read
+    /// only at its end (`crate::enrol_indexes`). [`Store::end_enrol_download`]
+    /// puts all four back; a till that dies before gets its indexes back
+    /// the next time its file is opened.
     pub(crate) fn start_enrol_download(&mut self) {
         if self.long_download.is_some() {
             return;
@@ -418,17 +421,25 @@ impl Store {
         {
             tracing::warn!("could not grow the page cache for the download: {e}");
         }
+        // Only slower without it: the indexes stay and are kept up to date.
+        if let Err(e) = crate::enrol_indexes::defer(&mut self.conn) {
+            tracing::warn!("the indexes are kept up to date during the download: {e}");
+        }
     }
 
     /// Ends [`Store::start_enrol_download`], waiting for the worker's job in
-    /// progress, and empties the WAL the download grew (it would otherwise
-    /// keep its size on disk).
-    pub(crate) fn end_enrol_download(&mut self) {
+    /// progress, creates the deferred indexes again, and empties the WAL the
+    /// download grew (it would otherwise keep its size on disk). Runs after
+    /// a failed download too. An error is the indexes': they stay pending
+    /// and the next open of the file creates them.
+    pub(crate) fn end_enrol_download(&mut self) -> Result<()> {
         let Some(mode) = self.long_download.take() else {
-            return;
+            return Ok(());
         };
         self.set_snapshots(mode);
         self.apply_chunk = crate::sync::APPLY_CHUNK;
+        // With the download's page cache still: the sorts fit in it.
+        let indexes = crate::enrol_indexes::restore(&mut self.conn);
         if let Err(e) = self
             .conn
             .pragma_update(None, "cache_size", crate::db::CACHE_KIB)
@@ -441,6 +452,7 @@ impl Store {
         {
             tracing::warn!("could not empty the WAL after the download: {e}");
         }
+        indexes.map(|_| ())
     }
 
     /// Stops the background worker after the job in progress (it starts
@@ -695,7 +707,7 @@ mod long_download_tests {
         assert_eq!(s.snapshots, Snapshots::Background);
         assert_eq!(cache_size(&s), crate::db::LONG_DOWNLOAD_CACHE_KIB);
         assert_eq!(s.apply_chunk, crate::sync::ENROL_APPLY_CHUNK);
-        s.end_enrol_download();
+        s.end_enrol_download()?;
         assert_eq!(s.apply_chunk, crate::sync::APPLY_CHUNK);
         assert_eq!(
             s.snapshots,
@@ -706,7 +718,7 @@ mod long_download_tests {
         // A till at the counter (Background already) stays in Background.
         s.set_snapshots(Snapshots::Background);
         s.start_enrol_download();
-        s.end_enrol_download();
+        s.end_enrol_download()?;
         assert_eq!(s.snapshots, Snapshots::Background);
         Ok(())
     }
