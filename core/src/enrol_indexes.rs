@@ -48,7 +48,8 @@ pub(crate) fn defer(conn: &mut Connection) -> Result<usize> {
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         for row in rows {
             let (name, sql) = row?;
-            if DEFERRED.contains(&name.as_str()) {
+            // Only what `restore` will accept back is dropped.
+            if check_entry(&name, &sql).is_ok() {
                 found.push((name, sql));
             }
         }
@@ -122,14 +123,120 @@ fn pending(conn: &Connection) -> Result<Option<String>> {
         .optional()?)
 }
 
-/// The file's own `meta` is run as SQL: only an index this module defers,
-/// created under its own name, is accepted.
+/// The file's own `meta` is run as SQL: only one statement creating an
+/// index this module defers, under its own name, is accepted.
 fn check_entry(name: &str, sql: &str) -> Result<()> {
     let expected = format!("CREATE INDEX {name} ON ");
-    if !DEFERRED.contains(&name) || !sql.starts_with(&expected) {
+    if !DEFERRED.contains(&name) || !sql.starts_with(&expected) || sql.contains(';') {
         return Err(CoreError::Corrupt(format!(
             "meta {KEY_PENDING} names an index this till does not defer: {name}"
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{InitOptions, Store};
+
+    fn store(dir: &std::path::Path) -> Result<Store> {
+        Store::init(
+            &dir.join("t.db"),
+            InitOptions {
+                store_name: "S".into(),
+                till_name: "A".into(),
+                currency: "EUR".into(),
+            },
+        )
+    }
+
+    fn index_exists(c: &Connection, name: &str) -> Result<bool> {
+        Ok(
+            c.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = ?1")?
+                .exists([name])?,
+        )
+    }
+
+    #[test]
+    fn defer_drops_only_the_listed_indexes_once_and_restore_brings_them_back() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| CoreError::io("tempdir", e))?;
+        let mut conn = store(dir.path())?.conn;
+        assert_eq!(defer(&mut conn)?, DEFERRED.len());
+        assert_eq!(
+            defer(&mut conn)?,
+            0,
+            "pending already: nothing more dropped"
+        );
+        for name in DEFERRED {
+            assert!(!index_exists(&conn, name)?, "{name}");
+        }
+        assert!(index_exists(&conn, "stock_movements_product_hlc")?);
+        assert!(index_exists(&conn, "doc_changes_unacked")?);
+        assert_eq!(restore(&mut conn)?, DEFERRED.len());
+        assert_eq!(restore(&mut conn)?, 0);
+        for name in DEFERRED {
+            assert!(index_exists(&conn, name)?, "{name}");
+        }
+        Ok(())
+    }
+
+    /// `meta` is run as SQL: an entry that is not one of these indexes'
+    /// creation is left out, and opening the file still works.
+    #[test]
+    fn a_pending_entry_that_is_not_a_deferred_index_is_never_run() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| CoreError::io("tempdir", e))?;
+        let path = dir.path().join("t.db");
+        let mut conn = store(dir.path())?.conn;
+        defer(&mut conn)?;
+        let hostile = serde_json::json!([
+            [
+                "sales_at",
+                "CREATE INDEX sales_at ON sales (at); DROP TABLE sales"
+            ],
+            [
+                "doc_changes_hash",
+                "CREATE INDEX doc_changes_hash ON sales (id)"
+            ],
+            ["sales_staff", "DROP TABLE sale_lines"],
+            [
+                "sales_till_seq",
+                "CREATE INDEX sales_till_seq ON sales (till_id, seq)"
+            ],
+        ]);
+        conn.execute(
+            "UPDATE meta SET value = ?1 WHERE key = ?2",
+            [hostile.to_string().as_str(), KEY_PENDING],
+        )?;
+        drop(conn);
+        let s = Store::open(&path)?;
+        let c = s.connection();
+        assert!(index_exists(c, "sales_till_seq")?, "the good entry is run");
+        assert!(!index_exists(c, "sales_at")?);
+        assert!(!index_exists(c, "sales_staff")?);
+        let tables: i64 = c.query_row(
+            "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('sales', 'sale_lines')",
+            [],
+            |r| r.get(0),
+        )?;
+        assert_eq!(tables, 2);
+        assert_eq!(pending(c)?, None);
+        Ok(())
+    }
+
+    /// Unreadable pending SQL does not stop the till from opening its file.
+    #[test]
+    fn a_store_opens_with_unreadable_pending_indexes() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| CoreError::io("tempdir", e))?;
+        let path = dir.path().join("t.db");
+        let conn = store(dir.path())?.conn;
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, 'not json')",
+            [KEY_PENDING],
+        )?;
+        drop(conn);
+        let s = Store::open(&path)?;
+        assert_eq!(pending(s.connection())?.as_deref(), Some("not json"));
+        Ok(())
+    }
 }
