@@ -224,6 +224,36 @@ mod tests {
         Ok(())
     }
 
+    /// A till that died mid-download, then updated: its pending SQL is of
+    /// the schema it had, so it runs before the migrations that change
+    /// those indexes (migration 14 drops `sales_staff` and makes it again).
+    #[test]
+    fn pending_indexes_come_back_before_the_migrations_run() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| CoreError::io("tempdir", e))?;
+        let path = dir.path().join("t.db");
+        let mut conn = store(dir.path())?.conn;
+        defer(&mut conn)?;
+        // The file as migration 13 left it, with that schema's SQL pending.
+        let json: String = pending(&conn)?.unwrap_or_default();
+        let before_14 = json.replace(" WHERE staff_id IS NOT NULL", "");
+        assert_ne!(json, before_14, "migration 14's form was pending");
+        conn.execute(
+            "UPDATE meta SET value = ?1 WHERE key = ?2",
+            [before_14.as_str(), KEY_PENDING],
+        )?;
+        conn.pragma_update(None, "user_version", 13)?;
+        drop(conn);
+        let s = Store::open(&path)?;
+        let sql: String = s.connection().query_row(
+            "SELECT sql FROM sqlite_schema WHERE name = 'sales_staff'",
+            [],
+            |r| r.get(0),
+        )?;
+        assert!(sql.ends_with("WHERE staff_id IS NOT NULL"), "{sql}");
+        assert_eq!(pending(s.connection())?, None);
+        Ok(())
+    }
+
     /// Unreadable pending SQL does not stop the till from opening its file.
     #[test]
     fn a_store_opens_with_unreadable_pending_indexes() -> Result<()> {
