@@ -21,6 +21,9 @@ pub(crate) const CACHE_KIB: i64 = -32_000;
 /// the indexes of a large store's change log and projections.
 pub(crate) const LONG_DOWNLOAD_CACHE_KIB: i64 = -256_000;
 
+/// A till's durability (see [`open`]).
+pub(crate) const SYNCHRONOUS: &str = "FULL";
+
 /// Opens (creating if needed) a till database and brings its schema up to date.
 ///
 /// WAL with `synchronous=FULL`: a commit returns only after the WAL is fsync'd,
@@ -46,6 +49,12 @@ pub fn open(path: &Path) -> Result<Connection> {
             ),
         ));
     }
+    // Before migrations: they run on the schema they were written for.
+    // A failure leaves them pending for the next open: the till works
+    // without them (reports are slower).
+    if let Err(e) = crate::enrol_indexes::restore(&mut conn) {
+        tracing::warn!("the indexes an enrolment download deferred are not back yet: {e}");
+    }
     migrate(&mut conn)?;
     Ok(conn)
 }
@@ -53,7 +62,7 @@ pub fn open(path: &Path) -> Result<Connection> {
 pub fn configure(conn: &Connection) -> Result<()> {
     conn.busy_handler(Some(wait_for_lock))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "synchronous", SYNCHRONOUS)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.pragma_update(None, "cache_size", CACHE_KIB)?;

@@ -28,6 +28,8 @@ pub mod demo;
 pub mod docs;
 #[cfg(feature = "store")]
 pub mod drawer;
+#[cfg(feature = "store")]
+mod enrol_indexes;
 pub mod error;
 #[cfg(feature = "store")]
 mod export_file;

@@ -403,8 +403,12 @@ impl Store {
     /// A new till downloading its store at enrolment (no counter sells
     /// from the file yet) applies whole pages per transaction, hands a
     /// checkpoint to the background worker after every commit (off the
-    /// applying thread), and uses a page cache big enough for a large
-    /// store's indexes. [`Store::end_enrol_download`] puts all three back.
+    /// applying thread), uses a page cache big enough for a large
+    /// store's indexes, commits without waiting for an fsync, and builds
+    /// the indexes the download does not read only at its end
+    /// (`crate::enrol_indexes`). [`Store::end_enrol_download`] puts all of
+    /// it back; a till that dies before gets its indexes back the next time
+    /// its file is opened (and its fsyncs with every open).
     pub(crate) fn start_enrol_download(&mut self) {
         if self.long_download.is_some() {
             return;
@@ -418,17 +422,37 @@ impl Store {
         {
             tracing::warn!("could not grow the page cache for the download: {e}");
         }
+        // A power cut during the download loses at most the last pages
+        // applied, never the file's consistency (WAL), and a page's cursor
+        // commits with it, so those pages are downloaded again: no fsync
+        // per commit (checkpoints still sync).
+        if let Err(e) = self.conn.pragma_update(None, "synchronous", "NORMAL") {
+            tracing::warn!("each page of the download waits for its fsync: {e}");
+        }
+        // Only slower without it: the indexes stay and are kept up to date.
+        if let Err(e) = crate::enrol_indexes::defer(&mut self.conn) {
+            tracing::warn!("the indexes are kept up to date during the download: {e}");
+        }
     }
 
     /// Ends [`Store::start_enrol_download`], waiting for the worker's job in
-    /// progress, and empties the WAL the download grew (it would otherwise
-    /// keep its size on disk).
-    pub(crate) fn end_enrol_download(&mut self) {
+    /// progress, creates the deferred indexes again, and empties the WAL the
+    /// download grew (it would otherwise keep its size on disk). Runs after
+    /// a failed download too. An error means the fsyncs or the indexes are
+    /// not back on this connection; indexes left pending are created by the
+    /// next open of the file.
+    pub(crate) fn end_enrol_download(&mut self) -> Result<()> {
         let Some(mode) = self.long_download.take() else {
-            return;
+            return Ok(());
         };
         self.set_snapshots(mode);
         self.apply_chunk = crate::sync::APPLY_CHUNK;
+        // Every later sale needs its fsync: a failure here is the caller's.
+        let durable = self
+            .conn
+            .pragma_update(None, "synchronous", crate::db::SYNCHRONOUS);
+        // With the download's page cache still: the sorts fit in it.
+        let indexes = crate::enrol_indexes::restore(&mut self.conn);
         if let Err(e) = self
             .conn
             .pragma_update(None, "cache_size", crate::db::CACHE_KIB)
@@ -441,6 +465,8 @@ impl Store {
         {
             tracing::warn!("could not empty the WAL after the download: {e}");
         }
+        durable?;
+        indexes.map(|_| ())
     }
 
     /// Stops the background worker after the job in progress (it starts
@@ -677,8 +703,14 @@ mod long_download_tests {
             .unwrap_or_default()
     }
 
+    fn synchronous(s: &Store) -> i64 {
+        s.conn
+            .pragma_query_value(None, "synchronous", |r| r.get(0))
+            .unwrap_or_default()
+    }
+
     #[test]
-    fn an_enrolment_download_gives_back_the_page_cache_the_chunk_and_the_snapshot_mode()
+    fn an_enrolment_download_gives_back_the_page_cache_the_chunk_the_sync_and_the_snapshot_mode()
     -> Result<()> {
         let dir = tempfile::tempdir().map_err(|e| CoreError::io("tempdir", e))?;
         let mut s = Store::init(
@@ -695,7 +727,9 @@ mod long_download_tests {
         assert_eq!(s.snapshots, Snapshots::Background);
         assert_eq!(cache_size(&s), crate::db::LONG_DOWNLOAD_CACHE_KIB);
         assert_eq!(s.apply_chunk, crate::sync::ENROL_APPLY_CHUNK);
-        s.end_enrol_download();
+        assert_eq!(synchronous(&s), 1, "NORMAL");
+        s.end_enrol_download()?;
+        assert_eq!(synchronous(&s), 2, "FULL again");
         assert_eq!(s.apply_chunk, crate::sync::APPLY_CHUNK);
         assert_eq!(
             s.snapshots,
@@ -706,7 +740,7 @@ mod long_download_tests {
         // A till at the counter (Background already) stays in Background.
         s.set_snapshots(Snapshots::Background);
         s.start_enrol_download();
-        s.end_enrol_download();
+        s.end_enrol_download()?;
         assert_eq!(s.snapshots, Snapshots::Background);
         Ok(())
     }

@@ -125,12 +125,22 @@ fn a_till_offline_for_5000_sales_syncs_and_a_new_till_bootstraps() -> R {
     assert_eq!(stock(&d), 5_000);
     assert_eq!(d.sales(&Default::default())?.len().min(100), 100);
     assert_same(&[&s.a, &s.b, &d]);
-    // The enrolment download's page cache and checkpoints are put back, and
-    // the WAL it grew is emptied.
+    // The enrolment download's page cache, checkpoints and fsyncs are put
+    // back, and the WAL it grew is emptied.
     let conn = d.connection();
     let cache: i64 = conn.pragma_query_value(None, "cache_size", |r| r.get(0))?;
     let autocheckpoint: i64 = conn.pragma_query_value(None, "wal_autocheckpoint", |r| r.get(0))?;
     assert_eq!((cache, autocheckpoint), (-32_000, 1_000));
+    let synchronous: i64 = conn.pragma_query_value(None, "synchronous", |r| r.get(0))?;
+    assert_eq!(synchronous, 2, "FULL again: every sale waits for its fsync");
+    // The indexes built at the end of the download are there, none pending.
+    let sales_at: bool = conn
+        .prepare("SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = 'sales_at'")?
+        .exists([])?;
+    let pending: bool = conn
+        .prepare("SELECT 1 FROM meta WHERE key = 'enrol.deferred_indexes'")?
+        .exists([])?;
+    assert!(sales_at && !pending);
     let wal = std::fs::metadata(s.dir.path().join("d.db-wal"))?.len();
     assert_eq!(wal, 0, "the WAL is emptied after the download");
     Ok(())

@@ -723,8 +723,14 @@ pub fn enrol_via<T: Transport>(
         store.start_enrol_download();
     }
     let sync = store.sync_now(&authed, progress);
-    store.end_enrol_download();
+    let ended = store.end_enrol_download();
+    if let (Err(e), Err(_)) = (&ended, &sync) {
+        tracing::warn!(
+            "after the failed download, the deferred indexes wait for the next open: {e}"
+        );
+    }
     let sync = sync?;
+    ended?;
     let unsent_catalog_changes = store.unsendable_catalog_changes()?;
     let catalog_note = (unsent_catalog_changes > 0).then(|| {
         format!(
