@@ -72,16 +72,33 @@ pub(crate) fn defer(conn: &mut Connection) -> Result<usize> {
 }
 
 /// Creates again the indexes [`defer`] dropped, if any are pending, and
-/// forgets them, in one transaction. Returns how many were created. Safe on
-/// a file without a `meta` table yet (a new file, before migrations).
+/// forgets those it created. Returns how many were created. Safe on a file
+/// without a `meta` table yet (a new file, before migrations).
+///
+/// Each index is made under its own savepoint: one that fails (an entry
+/// that passes [`check_entry`] yet cannot run) stays pending with any entry
+/// this version does not know (a later version's, kept for its return),
+/// and the others are kept. The sorts spill to temporary files, not memory,
+/// so a big store's rebuild needs about the page cache, not the index's
+/// size, in RAM.
 pub(crate) fn restore(conn: &mut Connection) -> Result<usize> {
     let has_meta = conn
         .prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'meta'")?
         .exists([])?;
-    if !has_meta {
+    // A plain read first: most opens have nothing pending and take no lock.
+    if !has_meta || pending(conn)?.is_none() {
         return Ok(0);
     }
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    conn.pragma_update(None, "temp_store", "FILE")?;
+    let restored = restore_pending(conn);
+    if let Err(e) = conn.pragma_update(None, "temp_store", "MEMORY") {
+        tracing::warn!("temporary tables stay on disk for this connection: {e}");
+    }
+    restored
+}
+
+fn restore_pending(conn: &mut Connection) -> Result<usize> {
+    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let Some(json) = pending(&tx)? else {
         return Ok(0);
     };
@@ -89,23 +106,48 @@ pub(crate) fn restore(conn: &mut Connection) -> Result<usize> {
         CoreError::Corrupt(format!("meta {KEY_PENDING} is not a list of indexes: {e}"))
     })?;
     let mut created = 0;
-    for (name, sql) in &list {
+    let mut left: Vec<&(String, String)> = Vec::new();
+    for entry in &list {
+        let (name, sql) = entry;
         if let Err(e) = check_entry(name, sql) {
-            // Left out rather than refusing to open: without it the till
-            // still works (its reports are slower), and nothing else is run.
+            // Not run, and kept: without it the till still works (its
+            // reports are slower).
             tracing::warn!("{e}");
+            left.push(entry);
             continue;
         }
         let exists = tx
             .prepare("SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = ?1")?
             .exists([name])?;
-        if !exists {
-            // `execute` runs exactly one statement (more is an error).
-            tx.execute(sql, [])?;
-            created += 1;
+        if exists {
+            continue;
+        }
+        let sp = tx.savepoint()?;
+        // `execute` runs exactly one statement (more is an error).
+        match sp.execute(sql, []) {
+            Ok(_) => {
+                sp.commit()?;
+                created += 1;
+            }
+            Err(e) => {
+                drop(sp);
+                tracing::warn!(
+                    "the deferred index {name} could not be created (kept pending): {e}"
+                );
+                left.push(entry);
+            }
         }
     }
-    tx.execute("DELETE FROM meta WHERE key = ?1", [KEY_PENDING])?;
+    if left.is_empty() {
+        tx.execute("DELETE FROM meta WHERE key = ?1", [KEY_PENDING])?;
+    } else {
+        let json = serde_json::to_string(&left)
+            .map_err(|e| CoreError::Corrupt(format!("cannot encode the deferred indexes: {e}")))?;
+        tx.execute(
+            "UPDATE meta SET value = ?2 WHERE key = ?1",
+            [KEY_PENDING, json.as_str()],
+        )?;
+    }
     tx.commit()?;
     if created > 0 {
         tracing::info!("{created} index(es) deferred by an enrolment download created again");
@@ -220,7 +262,45 @@ mod tests {
             |r| r.get(0),
         )?;
         assert_eq!(tables, 2);
-        assert_eq!(pending(c)?, None);
+        // Never run, and kept (a later version's entries come back with it).
+        let left: Vec<(String, String)> =
+            serde_json::from_str(&pending(c)?.unwrap_or_default()).unwrap_or_default();
+        let names: Vec<&str> = left.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["sales_at", "doc_changes_hash", "sales_staff"]);
+        Ok(())
+    }
+
+    /// An entry that passes the check but cannot run stays pending alone:
+    /// the others are created and kept (review: one bad entry rolled back
+    /// every index, at every open).
+    #[test]
+    fn an_index_that_cannot_be_created_stays_pending_alone() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| CoreError::io("tempdir", e))?;
+        let mut conn = store(dir.path())?.conn;
+        defer(&mut conn)?;
+        let json = pending(&conn)?.unwrap_or_default();
+        let mut list: Vec<(String, String)> = serde_json::from_str(&json).unwrap_or_default();
+        for (name, sql) in &mut list {
+            if name == "sales_at" {
+                *sql = "CREATE INDEX sales_at ON sales (no_such_column)".into();
+            }
+        }
+        let broken = serde_json::to_string(&list).unwrap_or_default();
+        conn.execute(
+            "UPDATE meta SET value = ?1 WHERE key = ?2",
+            [broken.as_str(), KEY_PENDING],
+        )?;
+        assert_eq!(restore(&mut conn)?, DEFERRED.len() - 1);
+        for name in DEFERRED.iter().filter(|n| **n != "sales_at") {
+            assert!(index_exists(&conn, name)?, "{name}");
+        }
+        assert!(!index_exists(&conn, "sales_at")?);
+        let left: Vec<(String, String)> =
+            serde_json::from_str(&pending(&conn)?.unwrap_or_default()).unwrap_or_default();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].0, "sales_at");
+        let temp_store: i64 = conn.pragma_query_value(None, "temp_store", |r| r.get(0))?;
+        assert_eq!(temp_store, 2, "MEMORY again after the rebuild");
         Ok(())
     }
 

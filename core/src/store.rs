@@ -438,9 +438,9 @@ impl Store {
     /// Ends [`Store::start_enrol_download`], waiting for the worker's job in
     /// progress, creates the deferred indexes again, and empties the WAL the
     /// download grew (it would otherwise keep its size on disk). Runs after
-    /// a failed download too. An error means the fsyncs or the indexes are
-    /// not back on this connection; indexes left pending are created by the
-    /// next open of the file.
+    /// a failed download too. An error means the fsyncs are not back on
+    /// this connection; indexes left pending are created by the next open
+    /// of the file.
     pub(crate) fn end_enrol_download(&mut self) -> Result<()> {
         let Some(mode) = self.long_download.take() else {
             return Ok(());
@@ -451,8 +451,12 @@ impl Store {
         let durable = self
             .conn
             .pragma_update(None, "synchronous", crate::db::SYNCHRONOUS);
-        // With the download's page cache still: the sorts fit in it.
-        let indexes = crate::enrol_indexes::restore(&mut self.conn);
+        // With the download's page cache still (the sorts use it). A
+        // failure is not the enrolment's: the till is enrolled and works
+        // without them, and the next open of the file creates them.
+        if let Err(e) = crate::enrol_indexes::restore(&mut self.conn) {
+            tracing::warn!("the indexes the download deferred wait for the next open: {e}");
+        }
         if let Err(e) = self
             .conn
             .pragma_update(None, "cache_size", crate::db::CACHE_KIB)
@@ -466,7 +470,7 @@ impl Store {
             tracing::warn!("could not empty the WAL after the download: {e}");
         }
         durable?;
-        indexes.map(|_| ())
+        Ok(())
     }
 
     /// Stops the background worker after the job in progress (it starts
