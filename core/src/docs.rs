@@ -123,16 +123,7 @@ impl DocCache {
         let hash = change.hash();
         // Stored uncompressed up to STORE_RAW_UP_TO, as in commit_local.
         let bytes = stored_form(&mut change).into_owned();
-        if bytes.len() > crate::sync::wire::limits::MAX_CHANGE_BYTES {
-            return Err(CoreError::invalid(
-                "record",
-                format!(
-                    "this change is {} bytes, more than a sync server takes in one change ({}): make it in smaller parts",
-                    bytes.len(),
-                    crate::sync::wire::limits::MAX_CHANGE_BYTES
-                ),
-            ));
-        }
+        check_local_size(&bytes)?;
         if tip.last_seq <= 0 {
             ensure_document(conn, doc_id)?;
         }
@@ -230,16 +221,7 @@ impl DocCache {
         // thousand-line sale, a catalog import chunk) is deflated: raw, it
         // could pass the size a server takes in one change.
         let bytes = stored_form(&mut change).into_owned();
-        if bytes.len() > crate::sync::wire::limits::MAX_CHANGE_BYTES {
-            return Err(CoreError::invalid(
-                "record",
-                format!(
-                    "this change is {} bytes, more than a sync server takes in one change ({}): make it in smaller parts",
-                    bytes.len(),
-                    crate::sync::wire::limits::MAX_CHANGE_BYTES
-                ),
-            ));
-        }
+        check_local_size(&bytes)?;
         let seq = insert_change(conn, &doc_id.to_string(), &hash, &bytes, true)?;
         entry.upto_seq = seq;
         entry.since_snapshot += 1;
@@ -556,6 +538,22 @@ fn bring_up_to_date(conn: &Connection, key: &str, entry: &mut LoadedDoc) -> Resu
     };
     catch_up(conn, key, entry)?;
     entry.since_snapshot = entry.since_snapshot.saturating_sub(appended);
+    Ok(())
+}
+
+/// A local change a sync server would refuse for its size is refused here,
+/// before it reaches the outbox.
+fn check_local_size(bytes: &[u8]) -> Result<()> {
+    let limit = crate::sync::wire::limits::MAX_CHANGE_BYTES;
+    if bytes.len() > limit {
+        return Err(CoreError::invalid(
+            "record",
+            format!(
+                "this change is {} bytes, more than a sync server takes in one change ({limit}): make it in smaller parts",
+                bytes.len()
+            ),
+        ));
+    }
     Ok(())
 }
 
