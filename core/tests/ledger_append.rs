@@ -8,8 +8,8 @@ mod common;
 use std::collections::HashSet;
 use std::path::Path;
 
-use automerge::{AutoCommit, Change, ReadDoc};
-use common::{R, Till, product, sell_cash, verify_clean};
+use automerge::{Change, ReadDoc};
+use common::{R, Till, doc_from_whole_log, product, sell_cash, verify_clean};
 use rusqlite::Connection;
 use shopsync_core::Store;
 
@@ -29,13 +29,7 @@ fn ledger_docs(conn: &Connection) -> Result<Vec<(usize, usize)>, Box<dyn std::er
         .collect::<rusqlite::Result<_>>()?;
     let mut out = Vec::new();
     for id in ids {
-        let mut doc = AutoCommit::new();
-        let changes = conn
-            .prepare("SELECT bytes FROM doc_changes WHERE doc_id = ?1 ORDER BY seq")?
-            .query_map([&id], |r| r.get::<_, Vec<u8>>(0))?
-            .map(|b| Ok(Change::try_from(b?.as_slice())?))
-            .collect::<Result<Vec<_>, Box<dyn std::error::Error>>>()?;
-        doc.apply_changes(changes)?;
+        let mut doc = doc_from_whole_log(conn, &id)?;
         out.push((doc.length(automerge::ROOT), doc.get_heads().len()));
     }
     Ok(out)

@@ -6,8 +6,8 @@ mod common;
 
 use std::path::Path;
 
-use automerge::{AutoCommit, Change, ReadDoc};
-use common::{R, Till, product, sell_cash, verify_clean};
+use automerge::ReadDoc;
+use common::{R, Till, doc_from_whole_log, product, sell_cash, verify_clean};
 use rusqlite::{Connection, params};
 use shopsync_core::{Snapshots, Store, docs};
 
@@ -28,21 +28,6 @@ fn ledgers(conn: &Connection) -> rusqlite::Result<Vec<(String, Option<i64>)>> {
     )?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     rows.collect()
-}
-
-/// The document rebuilt from every change in the log, snapshot ignored.
-fn from_whole_log(
-    conn: &Connection,
-    doc_id: &str,
-) -> Result<AutoCommit, Box<dyn std::error::Error>> {
-    let mut stmt = conn.prepare("SELECT bytes FROM doc_changes WHERE doc_id = ?1 ORDER BY seq")?;
-    let mut doc = AutoCommit::new();
-    let changes = stmt
-        .query_map([doc_id], |r| r.get::<_, Vec<u8>>(0))?
-        .map(|b| Ok(Change::try_from(b?.as_slice())?))
-        .collect::<Result<Vec<_>, Box<dyn std::error::Error>>>()?;
-    doc.apply_changes(changes)?;
-    Ok(doc)
 }
 
 fn wal_bytes(db: &Path) -> u64 {
@@ -79,7 +64,7 @@ fn background_snapshots_land_and_equal_the_whole_log() -> R {
 
     // Snapshot plus the changes after it is exactly the whole history.
     let mut loaded = docs::load(conn, doc_id, None)?;
-    let mut whole = from_whole_log(conn, doc_id)?;
+    let mut whole = doc_from_whole_log(conn, doc_id)?;
     assert_eq!(loaded.doc.get_heads(), whole.get_heads());
     assert_eq!(
         loaded.doc.length(automerge::ROOT),

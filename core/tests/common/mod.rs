@@ -526,3 +526,20 @@ pub fn golden(name: &str, bytes: &[u8]) -> R {
     );
     Ok(())
 }
+
+// -- documents -----------------------------------------------------------------
+
+/// A document rebuilt from every change of it in the log (snapshots ignored).
+pub fn doc_from_whole_log(
+    conn: &rusqlite::Connection,
+    doc_id: &str,
+) -> Result<automerge::AutoCommit, Box<dyn std::error::Error>> {
+    let mut stmt = conn.prepare("SELECT bytes FROM doc_changes WHERE doc_id = ?1 ORDER BY seq")?;
+    let changes = stmt
+        .query_map([doc_id], |r| r.get::<_, Vec<u8>>(0))?
+        .map(|b| Ok(automerge::Change::try_from(b?.as_slice())?))
+        .collect::<Result<Vec<_>, Box<dyn std::error::Error>>>()?;
+    let mut doc = automerge::AutoCommit::new();
+    doc.apply_changes(changes)?;
+    Ok(doc)
+}
