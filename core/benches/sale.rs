@@ -12,9 +12,10 @@
 //! `OFF`, both sides checkpointing on a thread of their own as the app does.
 //! Target: ShopSync <= 2x the baseline.
 //!
-//! `-- tail`: the slowest sale in 10,000 (`SALE_TAIL_ROUNDS`) back-to-back,
-//! synchronous=NORMAL, 100k earlier sales, with snapshots inline (as before
-//! issue 13) and in the background, each interleaved with the baseline.
+//! `-- tail`: the slowest sale in 10,000 (`SALE_TAIL_ROUNDS`) back-to-back
+//! (or `SALE_TAIL_GAP_MS` apart), synchronous=NORMAL, 100k earlier sales,
+//! with snapshots inline (as before issue 13) and in the background, each
+//! interleaved with the baseline.
 //!
 //! `-- pages`: WAL pages each side writes per sale, by table and index.
 
@@ -379,8 +380,15 @@ fn tail_all() -> common::R {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
+    let gap = Duration::from_millis(
+        std::env::var("SALE_TAIL_GAP_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+    );
     println!(
-        "tail: {rounds} rounds of (ShopSync sale, baseline sale), 100k earlier sales, synchronous=NORMAL:"
+        "tail: {rounds} rounds of (ShopSync sale, baseline sale), {} ms between rounds, 100k earlier sales, synchronous=NORMAL:",
+        gap.as_millis()
     );
     let carts = carts(rounds + 20);
     for (label, mode) in [
@@ -418,6 +426,9 @@ fn tail_all() -> common::R {
             let ms = t.elapsed().as_secs_f64() * 1e3;
             slow_b.add(ms, salt != wal_salt(&base_wal));
             b.push(ms);
+            if !gap.is_zero() {
+                std::thread::sleep(gap);
+            }
         }
         let snapshots: i64 =
             store
