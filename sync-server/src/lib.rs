@@ -24,6 +24,7 @@ mod postgres_enrolment;
 mod postgres_outbox;
 pub mod public_derive;
 pub mod publisher;
+mod replica_cache;
 pub mod restore;
 pub mod sqlite;
 mod sqlite_customers;

@@ -59,6 +59,9 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
         ],
     ),
     ("server_meta", &[("key", Text), ("value", Text)]),
+    // Where each store's catalog and stock events resume (numbers kept:
+    // a change keeps its seq; fixed up after the copy, see `copy`).
+    ("event_cursors", &[("store_pk", Int), ("upto", Int)]),
     (
         "enrol_codes",
         &[
@@ -499,6 +502,25 @@ async fn copy(
     )
     .await
     .map_err(pg)?;
+    // Catalog and stock events resume where the file's did (docs/EVENTS.md):
+    // a store without a cursor where the file's events started (its
+    // 'events_from_seq', a number of the file's one sequence), each cursor
+    // at most the store's head (PostgreSQL numbers each store's new changes
+    // after its own highest: a cursor above it would skip them).
+    tx.batch_execute(
+        "INSERT INTO event_cursors (store_pk, upto) \
+             SELECT s.pk, CAST(m.value AS BIGINT) FROM stores s \
+             JOIN server_meta m ON m.key = 'events_from_seq' \
+         ON CONFLICT (store_pk) DO NOTHING; \
+         UPDATE event_cursors e SET upto = LEAST(e.upto, s.head) FROM stores s \
+             WHERE s.pk = e.store_pk AND e.upto > s.head; \
+         INSERT INTO server_meta (key, value) \
+             SELECT 'replica_events', 'on' FROM server_meta WHERE key = 'events_from_seq' \
+         ON CONFLICT (key) DO NOTHING; \
+         DELETE FROM server_meta WHERE key = 'events_from_seq';",
+    )
+    .await
+    .map_err(pg)?;
     tx.commit().await.map_err(pg)?;
     Ok(tables)
 }
@@ -572,12 +594,9 @@ mod tests {
         for name in &names {
             // Events not yet published (docs/EVENTS.md) are not copied: a
             // file with any is refused (test below).
-            // event_cursors only tell where replica events resume: nothing
-            // is lost without them.
             if name == "event_outbox"
                 || name == "event_dead_letters"
                 || name == "event_change_dead_letters"
-                || name == "event_cursors"
             {
                 continue;
             }

@@ -319,6 +319,84 @@ impl PgStorage {
         self.pool.get().await.map_err(pool_err)
     }
 
+    /// Changes with seq > `since` (and <= `until`), as `changes_since`; once
+    /// every one up to `until` was looked at, the cursor is `until` (or the
+    /// head).
+    async fn changes_between(
+        &self,
+        store_pk: i64,
+        since: u64,
+        until: Option<u64>,
+        exclude: HashSet<[u8; 32]>,
+        max_bytes: u64,
+    ) -> StorageResult<Page> {
+        let mut c = self.conn().await?;
+
+        // One snapshot: the head and the changes agree.
+        let tx = c
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await
+            .map_err(pg)?;
+        let head = head_of(&tx, store_pk).await?;
+        // A change marked undecodable (actor_seq -1) is never served.
+        let cut = cut_page(
+            &tx,
+            "SELECT seq, hash, octet_length(bytes)::bigint,
+                    COALESCE(inflated, octet_length(bytes))::bigint
+             FROM changes
+             WHERE store_pk = $1 AND seq > $2 AND seq <= $4
+               AND (actor_seq IS NULL OR actor_seq >= 0)
+             ORDER BY seq LIMIT $3",
+            store_pk,
+            since,
+            until,
+            &exclude,
+            max_bytes,
+        )
+        .await?;
+        let mut page = Page {
+            cursor: cut.cursor,
+            head,
+            more: cut.more,
+            ..Page::default()
+        };
+        if !cut.seqs.is_empty() {
+            let found = rows(
+                &tx,
+                "SELECT c.doc_pk, d.doc_id, c.bytes FROM changes c JOIN documents d ON d.pk = c.doc_pk
+                 WHERE c.store_pk = $1 AND c.seq = ANY($2) ORDER BY c.seq",
+                &[&store_pk, &cut.seqs],
+            )
+            .await?;
+            let mut index: HashMap<i64, usize> = HashMap::new();
+            for row in &found {
+                let doc_pk: i64 = col(row, 0)?;
+                let i = match index.get(&doc_pk) {
+                    Some(i) => *i,
+                    None => {
+                        page.docs.push((col(row, 1)?, Vec::new()));
+                        index.insert(doc_pk, page.docs.len() - 1);
+                        page.docs.len() - 1
+                    }
+                };
+                let bytes: Vec<u8> = col(row, 2)?;
+                page.bytes += bytes.len() as u64;
+                page.changes += 1;
+                page.docs[i].1.push(bytes);
+            }
+        }
+        if let Some(until) = until
+            && !page.more
+        {
+            page.cursor = page.cursor.max(until.min(head));
+        }
+        tx.commit().await.map_err(pg)?;
+        Ok(page)
+    }
+
     async fn check_ready(&self) -> StorageResult<()> {
         let c = self.conn().await?;
         let row = one(
@@ -379,17 +457,20 @@ pub(crate) struct PageCut {
 /// Which changes after `since` fit a page, with the rules of the SQLite
 /// reader (at least one change; stop before `max_bytes` or
 /// [`PAGE_INFLATED_BYTES`]; `exclude` skipped but passed by the cursor).
-/// Reads sizes only, [`PAGE_SCAN_ROWS`] at a time (`scan_sql` takes the key,
-/// the seq to start after, and a row limit), never the bytes of changes
-/// left for the next page.
+/// Reads sizes only, [`PAGE_SCAN_ROWS`] at a time, never the bytes of
+/// changes left for the next page. `scan_sql` takes the key ($1), the seq
+/// to read after ($2), a row limit ($3) and the highest seq to read ($4:
+/// `until`, or no bound).
 async fn cut_page<C: GenericClient>(
     c: &C,
     scan_sql: &str,
     key: i64,
     since: u64,
+    until: Option<u64>,
     exclude: &HashSet<[u8; 32]>,
     max_bytes: u64,
 ) -> StorageResult<PageCut> {
+    let last = big(until.unwrap_or(u64::MAX));
     let mut cut = PageCut {
         seqs: Vec::new(),
         bytes: 0,
@@ -399,7 +480,7 @@ async fn cut_page<C: GenericClient>(
     let mut inflated_total = 0u64;
     let mut after = big(since);
     loop {
-        let rows = rows(c, scan_sql, &[&key, &after, &PAGE_SCAN_ROWS]).await?;
+        let rows = rows(c, scan_sql, &[&key, &after, &PAGE_SCAN_ROWS, &last]).await?;
         let full = rows.len() as i64 == PAGE_SCAN_ROWS;
         for row in &rows {
             let m = change_meta(row)?;
@@ -612,6 +693,51 @@ impl Storage for PgStorage {
         crate::postgres_outbox::dead_letter(&c, entry, handled, &event, &error).await
     }
 
+    fn keeps_event_cursors(&self) -> bool {
+        true
+    }
+
+    async fn start_replica_events(&self, enabled: bool) -> StorageResult<()> {
+        let c = self.conn().await?;
+        crate::postgres_outbox::start_replica_events(&c, enabled).await
+    }
+
+    async fn replica_events_from(&self, store_pk: i64) -> StorageResult<Option<u64>> {
+        let c = self.conn().await?;
+        crate::postgres_outbox::replica_events_from(&c, store_pk).await
+    }
+
+    async fn stores_behind_events(&self) -> StorageResult<Vec<StoreRow>> {
+        let c = self.conn().await?;
+        crate::postgres_outbox::stores_behind_events(&c).await
+    }
+
+    async fn lease_replica_events(&self, store_pk: i64) -> StorageResult<bool> {
+        let c = self.conn().await?;
+        crate::postgres_outbox::lease_replica_events(&c, store_pk, &self.instance).await
+    }
+
+    async fn release_replica_events(&self, store_pk: i64) -> StorageResult<()> {
+        let c = self.conn().await?;
+        crate::postgres_outbox::release_replica_events(&c, store_pk, &self.instance).await
+    }
+
+    async fn queue_replica_events(
+        &self,
+        store_pk: i64,
+        from: u64,
+        upto: u64,
+        events: Vec<crate::events::OutboxEvent>,
+    ) -> StorageResult<()> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await.map_err(pg)?;
+        let page = (from, upto);
+        crate::postgres_outbox::queue_replica_events(&tx, store_pk, page, &events, &self.instance)
+            .await?;
+        tx.commit().await.map_err(pg)?;
+        Ok(())
+    }
+
     async fn outbox_progress(&self, entry: i64, handled: u32) -> StorageResult<()> {
         let c = self.conn().await?;
         crate::postgres_outbox::progress(&c, entry, handled).await
@@ -637,63 +763,19 @@ impl Storage for PgStorage {
         exclude: HashSet<[u8; 32]>,
         max_bytes: u64,
     ) -> StorageResult<Page> {
-        let mut c = self.conn().await?;
-        // One snapshot: the head and the changes agree.
-        let tx = c
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
+        self.changes_between(store_pk, since, None, exclude, max_bytes)
             .await
-            .map_err(pg)?;
-        let head = head_of(&tx, store_pk).await?;
-        // A change marked undecodable (actor_seq -1) is never served.
-        let cut = cut_page(
-            &tx,
-            "SELECT seq, hash, octet_length(bytes)::bigint,
-                    COALESCE(inflated, octet_length(bytes))::bigint
-             FROM changes
-             WHERE store_pk = $1 AND seq > $2 AND (actor_seq IS NULL OR actor_seq >= 0)
-             ORDER BY seq LIMIT $3",
-            store_pk,
-            since,
-            &exclude,
-            max_bytes,
-        )
-        .await?;
-        let mut page = Page {
-            cursor: cut.cursor,
-            head,
-            more: cut.more,
-            ..Page::default()
-        };
-        if !cut.seqs.is_empty() {
-            let found = rows(
-                &tx,
-                "SELECT c.doc_pk, d.doc_id, c.bytes FROM changes c JOIN documents d ON d.pk = c.doc_pk
-                 WHERE c.store_pk = $1 AND c.seq = ANY($2) ORDER BY c.seq",
-                &[&store_pk, &cut.seqs],
-            )
-            .await?;
-            let mut index: HashMap<i64, usize> = HashMap::new();
-            for row in &found {
-                let doc_pk: i64 = col(row, 0)?;
-                let i = match index.get(&doc_pk) {
-                    Some(i) => *i,
-                    None => {
-                        page.docs.push((col(row, 1)?, Vec::new()));
-                        index.insert(doc_pk, page.docs.len() - 1);
-                        page.docs.len() - 1
-                    }
-                };
-                let bytes: Vec<u8> = col(row, 2)?;
-                page.bytes += bytes.len() as u64;
-                page.changes += 1;
-                page.docs[i].1.push(bytes);
-            }
-        }
-        tx.commit().await.map_err(pg)?;
-        Ok(page)
+    }
+
+    async fn changes_until(
+        &self,
+        store_pk: i64,
+        since: u64,
+        until: u64,
+        max_bytes: u64,
+    ) -> StorageResult<Page> {
+        self.changes_between(store_pk, since, Some(until), HashSet::new(), max_bytes)
+            .await
     }
 
     async fn head(&self, store_pk: i64) -> StorageResult<u64> {
@@ -945,10 +1027,11 @@ pub(crate) async fn cut_document_page<C: GenericClient>(
         "SELECT seq, hash, octet_length(bytes)::bigint,
                 COALESCE(inflated, octet_length(bytes))::bigint
          FROM changes
-         WHERE doc_pk = $1 AND seq > $2 AND (actor_seq IS NULL OR actor_seq >= 0)
+         WHERE doc_pk = $1 AND seq > $2 AND seq <= $4 AND (actor_seq IS NULL OR actor_seq >= 0)
          ORDER BY seq LIMIT $3",
         doc_pk,
         since,
+        None,
         exclude,
         max_bytes,
     )

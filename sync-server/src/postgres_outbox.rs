@@ -218,3 +218,146 @@ pub(crate) async fn backlog<C: GenericClient>(c: &C) -> StorageResult<OutboxBack
         oldest_ms: Some(oldest_ms),
     })
 }
+
+/// How long an instance holds a store's replica events after its last page
+/// (`lease_replica_events`): longer than any one page takes to import.
+const LEASE: &str = "60 seconds";
+
+/// At the first start with `--nats` on this database (`enabled`): every
+/// store gets a cursor at its head (history is not derived), and stores made
+/// from then on start at 0, whichever instance starts later. Without it
+/// nothing is forgotten: other instances may derive events meanwhile, and
+/// a later start with `--nats` catches up.
+pub(crate) async fn start_replica_events<C: GenericClient>(
+    c: &C,
+    enabled: bool,
+) -> StorageResult<()> {
+    if !enabled {
+        return Ok(());
+    }
+    // One statement: the cursors are seeded only by the start that turns
+    // events on, never again (a store made since has no row, and starts
+    // at 0, even if another instance starts before it is derived).
+    exec(
+        c,
+        "WITH first AS (
+             INSERT INTO server_meta (key, value) VALUES ('replica_events', 'on')
+             ON CONFLICT (key) DO NOTHING RETURNING 1)
+         INSERT INTO event_cursors (store_pk, upto)
+         SELECT pk, head FROM stores WHERE EXISTS (SELECT 1 FROM first)
+         ON CONFLICT (store_pk) DO NOTHING",
+        &[],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Up to where a store's replica events were derived (None: never turned
+/// on in this database).
+pub(crate) async fn replica_events_from<C: GenericClient>(
+    c: &C,
+    store_pk: i64,
+) -> StorageResult<Option<u64>> {
+    let row = opt(
+        c,
+        "SELECT COALESCE(
+             (SELECT upto FROM event_cursors WHERE store_pk = $1),
+             (SELECT 0::bigint FROM server_meta WHERE key = 'replica_events'))",
+        &[&store_pk],
+    )
+    .await?;
+    let upto: Option<i64> = match row {
+        Some(r) => col(&r, 0)?,
+        None => None,
+    };
+    Ok(upto.map(|u| u.max(0) as u64))
+}
+
+/// Stores whose head is past their cursor.
+pub(crate) async fn stores_behind_events<C: GenericClient>(
+    c: &C,
+) -> StorageResult<Vec<crate::storage::StoreRow>> {
+    let found = rows(
+        c,
+        "SELECT s.pk, s.store_id, s.name FROM stores s
+         LEFT JOIN event_cursors e ON e.store_pk = s.pk
+         WHERE EXISTS (SELECT 1 FROM server_meta WHERE key = 'replica_events')
+           AND s.head > COALESCE(e.upto, 0)
+         ORDER BY s.pk",
+        &[],
+    )
+    .await?;
+    found.iter().map(crate::postgres::store_row).collect()
+}
+
+/// Takes (or renews) the store's lease for `instance`: false while another
+/// instance holds it.
+pub(crate) async fn lease_replica_events<C: GenericClient>(
+    c: &C,
+    store_pk: i64,
+    instance: &str,
+) -> StorageResult<bool> {
+    let sql = format!(
+        "INSERT INTO event_cursors (store_pk, upto, leased_by, lease_until)
+         VALUES ($1, 0, $2, now() + interval '{LEASE}')
+         ON CONFLICT (store_pk) DO UPDATE
+             SET leased_by = excluded.leased_by, lease_until = excluded.lease_until
+             WHERE event_cursors.leased_by IS NULL OR event_cursors.leased_by = excluded.leased_by
+                OR event_cursors.lease_until < now()"
+    );
+    Ok(exec(c, &sql, &[&store_pk, &instance]).await? == 1)
+}
+
+/// Gives the lease back (if this instance still holds it).
+pub(crate) async fn release_replica_events<C: GenericClient>(
+    c: &C,
+    store_pk: i64,
+    instance: &str,
+) -> StorageResult<()> {
+    exec(
+        c,
+        "UPDATE event_cursors SET leased_by = NULL, lease_until = NULL
+         WHERE store_pk = $1 AND leased_by = $2",
+        &[&store_pk, &instance],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Queues the events of a store's page `(from, upto]` and moves its cursor
+/// from `from` to `upto`, renewing the lease, in the caller's transaction.
+/// Refused (nothing queued) unless `instance` holds the lease and the
+/// cursor is still at `from`: otherwise another instance derived pages
+/// meanwhile (this one lost the lease, perhaps took it again), and this
+/// page's events may be queued already.
+pub(crate) async fn queue_replica_events<C: GenericClient>(
+    tx: &C,
+    store_pk: i64,
+    (from, upto): (u64, u64),
+    events: &[OutboxEvent],
+    instance: &str,
+) -> StorageResult<()> {
+    let from = from.min(i64::MAX as u64) as i64;
+    let upto = upto.min(i64::MAX as u64) as i64;
+    let sql = format!(
+        "UPDATE event_cursors SET upto = $2, lease_until = now() + interval '{LEASE}'
+         WHERE store_pk = $1 AND leased_by = $3 AND upto = $4"
+    );
+    if exec(tx, &sql, &[&store_pk, &upto, &instance, &from]).await? != 1 {
+        return Err(crate::storage::StorageError::Conflict(
+            "another instance derives this store's catalog and stock events now, or did meanwhile"
+                .into(),
+        ));
+    }
+    let now = chrono::Utc::now().timestamp_millis();
+    for e in events {
+        exec(
+            tx,
+            "INSERT INTO event_outbox (event_id, subject, payload, created_ms)
+             VALUES ($1, $2, $3, $4) ON CONFLICT (event_id) DO NOTHING",
+            &[&e.event_id, &e.subject, &e.payload, &now],
+        )
+        .await?;
+    }
+    Ok(())
+}

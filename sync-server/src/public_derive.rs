@@ -15,6 +15,7 @@
 //! another lifetime of the database (an epoch it does not know) is thrown
 //! away and rebuilt from the feed.
 
+use crate::replica_cache::{OPEN_REPLICAS, ReplicaCache};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -34,6 +35,9 @@ use crate::storage::{DocBatch, NewChange, Storage, StorageError};
 
 /// The least time between two derivations of one store.
 pub const DEBOUNCE: Duration = Duration::from_millis(200);
+/// How soon a store left waiting (a failure, another instance's lease on
+/// its events) is derived again without a new sync.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
 
 const REPLICA_TILL_ID: &str = "server-public-catalog";
 const KEY_CURSOR: &str = "public.cursor";
@@ -55,6 +59,9 @@ pub struct DeriveStats {
     /// Time spent catching replicas up and deriving, in microseconds.
     pub busy_micros: AtomicU64,
     pub failures: AtomicU64,
+    /// Derivations put off because another instance held the store's
+    /// lease on its events.
+    pub lease_waits: AtomicU64,
 }
 
 impl DeriveStats {
@@ -89,6 +96,11 @@ impl DeriveStats {
                 self.failures.load(Relaxed) as f64,
             ),
             (
+                "shopsync_events_lease_waits_total",
+                "derivations put off while another instance derived the store's events",
+                self.lease_waits.load(Relaxed) as f64,
+            ),
+            (
                 "shopsync_public_busy_seconds_total",
                 "time spent catching replicas up and deriving",
                 busy,
@@ -109,10 +121,12 @@ pub struct Deriver {
     wake: Notify,
     /// Stores whose last derivation found them not publishing.
     unpublished: Mutex<HashSet<i64>>,
-    replicas: Mutex<HashMap<i64, Store>>,
+    replicas: Mutex<ReplicaCache>,
     /// With `--nats`: every store's replica is kept up to date, publishing
     /// or not, to derive its catalog and stock events (docs/EVENTS.md).
     events: AtomicBool,
+    /// A store waits for another instance's lease on its events.
+    lease_wait: AtomicBool,
     pub stats: DeriveStats,
 }
 
@@ -126,6 +140,8 @@ pub enum DeriveError {
     Decode(String),
     #[error("the derivation task failed: {0}")]
     Join(String),
+    #[error("the replica is at {cursor}, past its events' cursor {from}")]
+    AheadOfEvents { cursor: u64, from: u64 },
 }
 
 impl Deriver {
@@ -136,8 +152,9 @@ impl Deriver {
             dirty: Mutex::new(HashMap::new()),
             wake: Notify::new(),
             unpublished: Mutex::new(HashSet::new()),
-            replicas: Mutex::new(HashMap::new()),
+            replicas: Mutex::new(ReplicaCache::new(OPEN_REPLICAS)),
             events: AtomicBool::new(false),
+            lease_wait: AtomicBool::new(false),
             stats: DeriveStats::default(),
         }
     }
@@ -171,6 +188,18 @@ impl Deriver {
             d.insert(store_pk, store_id.to_string());
         }
         self.wake.notify_one();
+    }
+
+    /// Another instance derives this store's events now: tried again
+    /// after [`RETRY_AFTER`] (its pass may end before this instance's
+    /// latest changes were stored).
+    fn wait_for_lease(&self, store_pk: i64, store_id: &str) {
+        tracing::debug!(store = %store_id, "another instance derives this store's events now");
+        self.stats.lease_waits.fetch_add(1, Relaxed);
+        if let Ok(mut d) = self.dirty.lock() {
+            d.insert(store_pk, store_id.to_string());
+        }
+        self.lease_wait.store(true, Relaxed);
     }
 
     fn take_dirty(&self) -> Vec<(i64, String)> {
@@ -237,8 +266,13 @@ pub async fn run<S: Storage>(st: std::sync::Arc<AppState<S>>) {
         st.deriver.wake.notify_one();
     }
     loop {
+        // Stores left waiting for another instance's lease on their events
+        // are tried again after a while even if no sync wakes the deriver
+        // (a failed one waits for the next wake, as a rebuild is costly).
+        let again = st.deriver.lease_wait.swap(false, Relaxed);
         tokio::select! {
             _ = st.deriver.wake.notified() => {}
+            _ = tokio::time::sleep(RETRY_AFTER), if again => {}
             _ = shutdown.changed() => return,
         }
         tokio::time::sleep(DEBOUNCE).await;
@@ -330,11 +364,34 @@ fn open_replica(
 }
 
 /// Catches the store's replica up with the feed and writes its public
-/// catalog's changes, if any.
+/// catalog's changes, if any. With events, only while this instance holds
+/// the store's lease on them (`Storage::lease_replica_events`): a store
+/// another instance derives now is left waiting and tried again later.
 pub async fn derive_store<S: Storage>(
     st: &AppState<S>,
     store_pk: i64,
     store_id: &str,
+) -> Result<(), DeriveError> {
+    if st.deriver.dir.is_none() {
+        return Ok(());
+    }
+    let events = st.events.is_some() && st.deriver.events.load(Relaxed);
+    if events && !st.storage.lease_replica_events(store_pk).await? {
+        st.deriver.wait_for_lease(store_pk, store_id);
+        return Ok(());
+    }
+    let result = derive_leased(st, store_pk, store_id, events).await;
+    if events && let Err(e) = st.storage.release_replica_events(store_pk).await {
+        tracing::warn!(store = %store_id, "could not give back the lease on its events (it expires): {e}");
+    }
+    result
+}
+
+async fn derive_leased<S: Storage>(
+    st: &AppState<S>,
+    store_pk: i64,
+    store_id: &str,
+    events: bool,
 ) -> Result<(), DeriveError> {
     let Some(dir) = st.deriver.dir.clone() else {
         return Ok(());
@@ -342,7 +399,7 @@ pub async fn derive_store<S: Storage>(
     let started = Instant::now();
     let head = st.storage.head(store_pk).await?;
     let epoch = st.storage.epoch();
-    let events_from = if st.events.is_some() {
+    let events_from = if events {
         st.storage.replica_events_from(store_pk).await?
     } else {
         None
@@ -352,7 +409,7 @@ pub async fn derive_store<S: Storage>(
         .replicas
         .lock()
         .ok()
-        .and_then(|mut r| r.remove(&store_pk));
+        .and_then(|mut r| r.take(store_pk));
     let mut replica = match taken {
         Some(r) => Some(r),
         None => {
@@ -366,11 +423,33 @@ pub async fn derive_store<S: Storage>(
             )
         }
     };
-    let result = catch_up_and_write(st, store_pk, store_id, &mut replica).await;
+    let result = catch_up_and_write(st, store_pk, store_id, &mut replica, events).await;
     match (replica, &result) {
+        // Another instance took the store's events over (or derived pages
+        // meanwhile): this replica may hold a page whose events it did not
+        // queue. Closed, not deleted: opening it again compares its
+        // in-flight page with the cursor (`open_replica`) and rebuilds it
+        // only if it is ahead. Tried again soon.
+        (replica, Err(DeriveError::Storage(StorageError::Conflict(_)))) if events => {
+            if let Some(replica) = replica {
+                tokio::task::spawn_blocking(move || drop(replica));
+            }
+            st.deriver.wait_for_lease(store_pk, store_id);
+            st.deriver
+                .stats
+                .busy_micros
+                .fetch_add(started.elapsed().as_micros() as u64, Relaxed);
+            return Ok(());
+        }
         (Some(replica), Ok(())) => {
-            if let Ok(mut r) = st.deriver.replicas.lock() {
-                r.insert(store_pk, replica);
+            let closed = st
+                .deriver
+                .replicas
+                .lock()
+                .ok()
+                .and_then(|mut r| r.put(store_pk, replica));
+            if let Some(closed) = closed {
+                tokio::task::spawn_blocking(move || drop(closed));
             }
         }
         // After any failure the replica may hold a public change the server
@@ -402,14 +481,39 @@ async fn catch_up_and_write<S: Storage>(
     store_pk: i64,
     store_id: &str,
     replica: &mut Option<Store>,
+    leased: bool,
 ) -> Result<(), DeriveError> {
     // Catalog and stock events (with --nats), for changes after `from`.
-    let from = if st.events.is_some() {
+    let from = if leased {
         st.storage.replica_events_from(store_pk).await?
     } else {
         None
     };
+    // A replica ahead of the event cursor (it imported changes without
+    // deriving their events: a run without `--nats` on this folder, or a
+    // page whose queuing was refused) would skip them: rebuilt.
+    if let Some(from) = from {
+        let cursor: u64 = replica
+            .as_ref()
+            .and_then(|r| meta(r, KEY_CURSOR))
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        if cursor > from {
+            return Err(DeriveError::AheadOfEvents { cursor, from });
+        }
+    }
+    let mut first = true;
     loop {
+        // The lease is renewed before every page after the first (a
+        // catch-up of a large shop takes many); lost, the pass stops with
+        // the replica at most at the event cursor.
+        if leased
+            && !std::mem::take(&mut first)
+            && !st.storage.lease_replica_events(store_pk).await?
+        {
+            st.deriver.wait_for_lease(store_pk, store_id);
+            return Ok(());
+        }
         let cursor: u64 = replica
             .as_ref()
             .and_then(|r| meta(r, KEY_CURSOR))
@@ -495,7 +599,7 @@ async fn catch_up_and_write<S: Storage>(
         if with_events {
             let queued = !events.is_empty();
             st.storage
-                .queue_replica_events(store_pk, new_cursor, events)
+                .queue_replica_events(store_pk, cursor, new_cursor, events)
                 .await?;
             st.deriver
                 .stats

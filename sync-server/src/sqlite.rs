@@ -821,9 +821,11 @@ impl Storage for SqliteStorage {
     async fn queue_replica_events(
         &self,
         store_pk: i64,
+        _from: u64,
         upto: u64,
         events: Vec<crate::events::OutboxEvent>,
     ) -> StorageResult<()> {
+        // One server process derives a SQLite database's events.
         self.write(move |conn| {
             crate::sqlite_outbox::queue_replica_events(conn, store_pk, upto, &events)
         })

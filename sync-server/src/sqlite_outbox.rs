@@ -485,7 +485,7 @@ mod tests {
             payload: "x".repeat(OUTBOX_BATCH_BYTES as usize / 2 + 1),
             ..event(id)
         };
-        st.queue_replica_events(store.pk, 1, vec![fat("p"), fat("q"), fat("r")])
+        st.queue_replica_events(store.pk, 0, 1, vec![fat("p"), fat("q"), fat("r")])
             .await
             .unwrap();
         let fat_rows = st.outbox_batch(rows[0].id, 10).await.unwrap();
@@ -530,7 +530,7 @@ mod tests {
         )
         .await
         .unwrap();
-        st.queue_replica_events(store.pk, 1, vec![event("old"), event("new")])
+        st.queue_replica_events(store.pk, 0, 1, vec![event("old"), event("new")])
             .await
             .unwrap();
         let rows = st.outbox_batch(0, 10).await.unwrap();
@@ -580,10 +580,12 @@ mod tests {
         st.start_replica_events(true).await.unwrap();
         assert_eq!(st.replica_events_from(store.pk).await.unwrap(), Some(2));
 
-        st.queue_replica_events(store.pk, 3, vec![event("c")])
+        st.queue_replica_events(store.pk, 2, 3, vec![event("c")])
             .await
             .unwrap();
-        st.queue_replica_events(store.pk, 1, vec![]).await.unwrap();
+        st.queue_replica_events(store.pk, 3, 1, vec![])
+            .await
+            .unwrap();
         assert_eq!(st.replica_events_from(store.pk).await.unwrap(), Some(3));
         assert!(behind(&st).await.is_empty());
         assert_eq!(ids(&st.outbox_batch(0, 10).await.unwrap()), ["c"]);

@@ -533,15 +533,40 @@ pub trait Storage: Send + Sync + 'static {
         async { Ok(Vec::new()) }
     }
 
+    /// Takes, or renews, this instance's lease on deriving a store's
+    /// replica events: false while another instance holds it (several
+    /// instances on one database each keep replicas; one at a time derives
+    /// a store's events, or a page could be queued twice).
+    fn lease_replica_events(
+        &self,
+        store_pk: i64,
+    ) -> impl Future<Output = StorageResult<bool>> + Send {
+        let _ = store_pk;
+        async { Ok(true) }
+    }
+
+    /// Gives the lease of [`Storage::lease_replica_events`] back.
+    fn release_replica_events(
+        &self,
+        store_pk: i64,
+    ) -> impl Future<Output = StorageResult<()>> + Send {
+        let _ = store_pk;
+        async { Ok(()) }
+    }
+
     /// Queues events derived from a store's replica and moves its cursor
-    /// to `upto`, in one transaction.
+    /// to `upto`, in one transaction (refused if this instance lost the
+    /// store's lease).
+    /// `from`: the cursor the events' page started after (several
+    /// instances: refused unless the cursor is still there).
     fn queue_replica_events(
         &self,
         store_pk: i64,
+        from: u64,
         upto: u64,
         events: Vec<crate::events::OutboxEvent>,
     ) -> impl Future<Output = StorageResult<()>> + Send {
-        let _ = (store_pk, upto, events);
+        let _ = (store_pk, from, upto, events);
         async {
             Err(StorageError::Backend(
                 "this storage backend keeps no event outbox".into(),

@@ -213,3 +213,88 @@ fn a_move_under_a_running_server_loses_no_sale() {
     let b = enrol(&dir.path().join("b.db"), &new, &b_code, Some("B"));
     assert_eq!(stock(&b), 6);
 }
+
+/// A file whose server derived catalog and stock events: their cursors move
+/// with it, each at most its store's head (PostgreSQL numbers a store's new
+/// changes after its own highest), and a store without one starts where
+/// the file's events started.
+#[test]
+fn catalog_and_stock_event_cursors_move_with_the_file() {
+    if skip_without_postgres() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let old_db = dir.path().join("server.db");
+    let new_db = dir.path().join("moved");
+    let to = postgres_url(&new_db).unwrap();
+    let mut server = Server::start_sqlite(&old_db);
+    let (_, code) = server.create_store("Corner Shop");
+    let (other_id, _) = server.create_store("Other Shop");
+    let a_path = dir.path().join("a.db");
+    drop(first_till(&a_path, 20));
+    let mut a = enrol(&a_path, &server, &code, None);
+    let store_id = a.info().store_id.clone();
+    sell(&mut a, 1, 2);
+    sync(&mut a).unwrap();
+    server.kill();
+    // The file itself (the suite's PostgreSQL is only the target here).
+    let file = rusqlite::Connection::open(&old_db).unwrap();
+    let (shop, head): (i64, i64) = file
+        .query_row(
+            "SELECT s.pk, MAX(c.seq) FROM stores s JOIN changes c ON c.store_pk = s.pk \
+             WHERE s.store_id = ?1",
+            [&store_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(head > 1);
+    // As a server with `--nats` leaves them: events from seq 1 on, the
+    // corner shop's derived up to a number past its own changes.
+    file.execute_batch(&format!(
+        "INSERT INTO server_meta (key, value) VALUES ('events_from_seq', '1');
+         INSERT INTO event_cursors (store_pk, upto) VALUES ({shop}, {})",
+        head + 50
+    ))
+    .unwrap();
+    drop(file);
+    let out = migrate(&old_db, &to);
+    assert!(
+        out.status.success(),
+        "migrate-storage failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        db_ints(
+            &new_db,
+            &format!("SELECT upto FROM event_cursors WHERE store_pk = {shop}")
+        ),
+        vec![head],
+        "at most the store's head"
+    );
+    let other_pk = db_ints(
+        &new_db,
+        &format!("SELECT pk FROM stores WHERE store_id = '{other_id}'"),
+    )[0];
+    assert_eq!(
+        db_ints(
+            &new_db,
+            &format!("SELECT upto FROM event_cursors WHERE store_pk = {other_pk}")
+        ),
+        vec![0],
+        "where the file's events started, at most its head (none)"
+    );
+    assert_eq!(
+        db_ints(
+            &new_db,
+            "SELECT COUNT(*) FROM server_meta WHERE key = 'replica_events'"
+        ),
+        vec![1]
+    );
+    assert_eq!(
+        db_ints(
+            &new_db,
+            "SELECT COUNT(*) FROM server_meta WHERE key = 'events_from_seq'"
+        ),
+        vec![0]
+    );
+}

@@ -1,8 +1,9 @@
 //! The PostgreSQL backend's own guarantees, on the storage API directly
 //! (runs only with `SHOPSYNC_TEST_POSTGRES`: scripts/with-postgres.sh):
 //! sequence numbers follow commit order with many concurrent writers,
-//! the same change stored twice at once is one row, and an enrolment code
-//! used twice at once enrols one device.
+//! the same change stored twice at once is one row, an enrolment code
+//! used twice at once enrols one device, and one instance at a time derives
+//! a store's replica events.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -285,4 +286,102 @@ fn a_code_used_twice_at_once_enrols_one_device() {
             assert_eq!(devices[0].device_id, enrolled.device_id);
         }
     });
+}
+
+/// Two instances (two `PgStorage`, as two server processes) and one
+/// store's catalog and stock events: one at a time holds the lease on
+/// deriving them; the other can neither take it nor queue a page until it
+/// is given back or has expired, and the cursor only moves forward.
+#[test]
+fn one_instance_at_a_time_derives_a_stores_replica_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((_db, url)) = database(&dir) else {
+        return;
+    };
+    let path = dir.path().join("server.db");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let url2 = url.clone();
+    let (a, b, store) = rt.block_on(async move {
+        let a = PgStorage::connect(&url).await.unwrap();
+        let b = PgStorage::connect(&url2).await.unwrap();
+        a.start_replica_events(true).await.unwrap();
+        let store = a.create_store("Leased".into(), 0).await.unwrap();
+        (a, b, store)
+    });
+    let event = |id: &str| shopsync_server::events::OutboxEvent {
+        event_id: id.into(),
+        subject: "shopsync.s.catalog.updated".into(),
+        payload: "{}".into(),
+    };
+    rt.block_on(async {
+        // Made after events were turned on: its history is derived, even
+        // if another instance starts (with `--nats`) before it is.
+        let doc_id = format!("store/{}/catalog", store.store_id);
+        let batch = vec![DocBatch {
+            doc_id,
+            changes: vec![change(1, 0), change(1, 1)],
+        }];
+        a.store_changes(store.pk, batch).await.unwrap();
+        b.start_replica_events(true).await.unwrap();
+        assert_eq!(a.replica_events_from(store.pk).await.unwrap(), Some(0));
+        assert!(a.lease_replica_events(store.pk).await.unwrap());
+        assert!(a.lease_replica_events(store.pk).await.unwrap(), "renewed");
+        assert!(!b.lease_replica_events(store.pk).await.unwrap());
+        let refused = b
+            .queue_replica_events(store.pk, 0, 5, vec![event("b")])
+            .await
+            .unwrap_err();
+        assert!(matches!(refused, StorageError::Conflict(_)), "{refused}");
+        a.queue_replica_events(store.pk, 0, 5, vec![event("a")])
+            .await
+            .unwrap();
+        assert_eq!(b.replica_events_from(store.pk).await.unwrap(), Some(5));
+        // The same page again (a pass that read the cursor before): refused.
+        assert!(
+            a.queue_replica_events(store.pk, 0, 5, vec![event("a2")])
+                .await
+                .is_err()
+        );
+        // Given back: the other instance takes it, the first cannot queue.
+        a.release_replica_events(store.pk).await.unwrap();
+        assert!(b.lease_replica_events(store.pk).await.unwrap());
+        assert!(!a.lease_replica_events(store.pk).await.unwrap());
+        assert!(
+            a.queue_replica_events(store.pk, 5, 9, vec![])
+                .await
+                .is_err()
+        );
+        b.queue_replica_events(store.pk, 5, 9, vec![])
+            .await
+            .unwrap();
+    });
+    // The second instance stops holding it: the lease expires.
+    db_execute(
+        &path,
+        "UPDATE event_cursors SET lease_until = now() - interval '1 second'",
+    );
+    rt.block_on(async {
+        assert!(a.lease_replica_events(store.pk).await.unwrap());
+        // Lost and taken again: a page from the cursor it knew is refused,
+        // one from the cursor as it is now is queued.
+        assert!(
+            a.queue_replica_events(store.pk, 5, 12, vec![event("a3")])
+                .await
+                .is_err()
+        );
+        a.queue_replica_events(store.pk, 9, 12, vec![event("a4")])
+            .await
+            .unwrap();
+        assert_eq!(b.replica_events_from(store.pk).await.unwrap(), Some(12));
+    });
+    let queued = db_ints(
+        &path,
+        "SELECT COUNT(*) FROM event_outbox WHERE event_id IN ('a', 'a4')",
+    );
+    assert_eq!(queued, vec![2]);
+    let all = db_ints(
+        &path,
+        "SELECT COUNT(*) FROM event_outbox WHERE event_id IS NOT NULL",
+    );
+    assert_eq!(all, vec![2], "only the refused pages' events are missing");
 }

@@ -64,11 +64,16 @@ impl Server {
     /// database as every other server on `db`), keeping its public
     /// catalogs' replicas in a folder of its own (`{db}.{name}.public`).
     pub fn start_instance(db: &Path, name: &str) -> Server {
+        Self::start_instance_with(db, name, &[])
+    }
+
+    /// [`Server::start_instance`] with more `serve` flags.
+    pub fn start_instance_with(db: &Path, name: &str, extra: &[&str]) -> Server {
         let mut database = TestDb::for_path(db);
         let mut public = db.as_os_str().to_owned();
         public.push(format!(".{name}.public"));
         database.serve_args = vec!["--public-dir".into(), public];
-        Self::start_db(db, database, "127.0.0.1:0", &[])
+        Self::start_db(db, database, "127.0.0.1:0", extra)
     }
 
     /// On the SQLite file at `db` even when the tests run on PostgreSQL
@@ -89,7 +94,11 @@ impl Server {
             .args(["serve", "--listen", listen, "--heartbeat-secs", "1"])
             .args(&database.serve_args)
             .args(extra)
-            .env("SHOPSYNC_LOG", "warn")
+            // SHOPSYNC_TEST_SERVER_LOG=debug shows a failing test's server.
+            .env(
+                "SHOPSYNC_LOG",
+                std::env::var("SHOPSYNC_TEST_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .env("SHOPSYNC_METRICS_TOKEN", TEST_METRICS_TOKEN)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -125,6 +134,15 @@ impl Server {
     pub fn restart(&mut self) {
         self.kill();
         let again = Server::start_on(&self.db, &self.addr);
+        *self = again;
+    }
+
+    /// Starts again on the same database (SQLite, or PostgreSQL under
+    /// scripts/with-postgres.sh) and port, with more `serve` flags.
+    #[allow(dead_code)]
+    pub fn restart_with(&mut self, extra: &[&str]) {
+        self.kill();
+        let again = Server::start_db(&self.db, TestDb::for_path(&self.db), &self.addr, extra);
         *self = again;
     }
 
