@@ -181,8 +181,7 @@ struct ServeArgs {
     )]
     no_web_app: bool,
     /// Publish events (sales, catalog, low stock, orders) to this NATS
-    /// server's JetStream, e.g. nats://127.0.0.1:4222 (docs/EVENTS.md; on
-    /// PostgreSQL sales and order events only).
+    /// server's JetStream, e.g. nats://127.0.0.1:4222 (docs/EVENTS.md).
     /// Credentials in the URL (nats://user:password@host) are sent with
     /// NATS' user/password authentication and never logged.
     #[arg(long, env = "SHOPSYNC_NATS", hide_env_values = true)]

@@ -502,13 +502,17 @@ async fn copy(
     )
     .await
     .map_err(pg)?;
-    // Catalog and stock events resume where the file's did (docs/EVENTS.md):
+    // Catalog and stock events resume where the file's did (docs/EVENTS.md;
+    // cursors left from before its events were last turned off are not
+    // theirs):
     // a store without a cursor where the file's events started (its
     // 'events_from_seq', a number of the file's one sequence), each cursor
     // at most the store's head (PostgreSQL numbers each store's new changes
     // after its own highest: a cursor above it would skip them).
     tx.batch_execute(
-        "INSERT INTO event_cursors (store_pk, upto) \
+        "DELETE FROM event_cursors WHERE NOT EXISTS \
+             (SELECT 1 FROM server_meta WHERE key = 'events_from_seq'); \
+         INSERT INTO event_cursors (store_pk, upto) \
              SELECT s.pk, CAST(m.value AS BIGINT) FROM stores s \
              JOIN server_meta m ON m.key = 'events_from_seq' \
          ON CONFLICT (store_pk) DO NOTHING; \

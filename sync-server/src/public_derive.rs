@@ -9,9 +9,13 @@
 //! server stores like any other (so customers sync it and get a notice).
 //!
 //! Work is batched: a store marked dirty is derived at most once per
-//! `DEBOUNCE`, however many sales arrive meanwhile. A store known not to
-//! publish is looked at again only when its catalog changes (where the
-//! `publish` setting lives). Replicas are caches: one that belongs to
+//! `DEBOUNCE`, however many sales arrive meanwhile. Without `--nats`, a
+//! store is derived only when its catalog changes (where the `publish`
+//! setting lives) or, once a derivation found it publishing, when anything
+//! of it changes; shops that publish are derived at start. A store this
+//! process has not derived yet is not derived for its sales: a shop's
+//! first sales would otherwise be projected on a replica before the server
+//! learns the shop does not publish. Replicas are caches: one that belongs to
 //! another lifetime of the database (an epoch it does not know) is thrown
 //! away and rebuilt from the feed.
 
@@ -35,8 +39,8 @@ use crate::storage::{DocBatch, NewChange, Storage, StorageError};
 
 /// The least time between two derivations of one store.
 pub const DEBOUNCE: Duration = Duration::from_millis(200);
-/// How soon a store left waiting (a failure, another instance's lease on
-/// its events) is derived again without a new sync.
+/// How soon a store left waiting for another instance's lease on its events
+/// is derived again without a new sync.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
 const REPLICA_TILL_ID: &str = "server-public-catalog";
@@ -121,12 +125,23 @@ pub struct Deriver {
     wake: Notify,
     /// Stores whose last derivation found them not publishing.
     unpublished: Mutex<HashSet<i64>>,
+    /// Stores whose last derivation found them publishing: their sales
+    /// change the public catalog's availability. Any other store (not
+    /// publishing, or not derived since this process started) is derived
+    /// only when its catalog changes (publishing is a catalog setting) or
+    /// with `--nats`; publishing ones are derived at start (`run`).
+    published: Mutex<HashSet<i64>>,
     replicas: Mutex<ReplicaCache>,
     /// With `--nats`: every store's replica is kept up to date, publishing
     /// or not, to derive its catalog and stock events (docs/EVENTS.md).
     events: AtomicBool,
-    /// A store waits for another instance's lease on its events.
-    lease_wait: AtomicBool,
+    /// Stores waiting for another instance's lease on their events (or a
+    /// replica just found ahead of them): derived again after
+    /// [`RETRY_AFTER`].
+    retry_soon: Mutex<HashMap<i64, String>>,
+    /// Stores whose derivation failed: derived again at the next sync of
+    /// any store (a rebuild is costly; a lasting cause would repeat it).
+    failed: Mutex<HashMap<i64, String>>,
     pub stats: DeriveStats,
 }
 
@@ -142,6 +157,9 @@ pub enum DeriveError {
     Join(String),
     #[error("the replica is at {cursor}, past its events' cursor {from}")]
     AheadOfEvents { cursor: u64, from: u64 },
+    /// Another instance derives the store's events now, or did meanwhile.
+    #[error("{0}")]
+    LeaseLost(String),
 }
 
 impl Deriver {
@@ -152,9 +170,11 @@ impl Deriver {
             dirty: Mutex::new(HashMap::new()),
             wake: Notify::new(),
             unpublished: Mutex::new(HashSet::new()),
+            published: Mutex::new(HashSet::new()),
             replicas: Mutex::new(ReplicaCache::new(OPEN_REPLICAS)),
             events: AtomicBool::new(false),
-            lease_wait: AtomicBool::new(false),
+            retry_soon: Mutex::new(HashMap::new()),
+            failed: Mutex::new(HashMap::new()),
             stats: DeriveStats::default(),
         }
     }
@@ -176,12 +196,12 @@ impl Deriver {
         if docs.iter().all(|d| *d == public) {
             return;
         }
-        let quiet = self
-            .unpublished
+        let publishes = self
+            .published
             .lock()
-            .map(|u| u.contains(&store_pk))
-            .unwrap_or(false);
-        if quiet && !docs.contains(&catalog) && !self.events.load(Relaxed) {
+            .map(|p| p.contains(&store_pk))
+            .unwrap_or(true);
+        if !publishes && !docs.contains(&catalog) && !self.events.load(Relaxed) {
             return;
         }
         if let Ok(mut d) = self.dirty.lock() {
@@ -196,10 +216,24 @@ impl Deriver {
     fn wait_for_lease(&self, store_pk: i64, store_id: &str) {
         tracing::debug!(store = %store_id, "another instance derives this store's events now");
         self.stats.lease_waits.fetch_add(1, Relaxed);
-        if let Ok(mut d) = self.dirty.lock() {
-            d.insert(store_pk, store_id.to_string());
+        self.retry_soon(store_pk, store_id);
+    }
+
+    fn retry_soon(&self, store_pk: i64, store_id: &str) {
+        if let Ok(mut r) = self.retry_soon.lock() {
+            r.insert(store_pk, store_id.to_string());
         }
-        self.lease_wait.store(true, Relaxed);
+    }
+
+    /// Moves the stores of `from` to the dirty ones.
+    fn requeue(&self, from: &Mutex<HashMap<i64, String>>) {
+        let waiting: Vec<(i64, String)> = from
+            .lock()
+            .map(|mut w| w.drain().collect())
+            .unwrap_or_default();
+        if let Ok(mut d) = self.dirty.lock() {
+            d.extend(waiting);
+        }
     }
 
     fn take_dirty(&self) -> Vec<(i64, String)> {
@@ -246,6 +280,16 @@ pub async fn run<S: Storage>(st: std::sync::Arc<AppState<S>>) {
             Err(e) => tracing::warn!("could not list the shops whose events wait: {e}"),
         }
     }
+    // Shops that publish (a replica folder emptied since, too): their sales
+    // change their public catalogs, and this process does not know them yet.
+    match st.storage.published_shops(None, u32::MAX).await {
+        Ok(rows) => {
+            if let Ok(mut d) = st.deriver.dirty.lock() {
+                d.extend(rows.into_iter().map(|r| (r.pk, r.store_id)));
+            }
+        }
+        Err(e) => tracing::warn!("could not list the shops that publish: {e}"),
+    }
     if let Some(dir) = st.deriver.dir.clone() {
         let names: Vec<String> = std::fs::read_dir(&dir)
             .map(|entries| {
@@ -266,15 +310,16 @@ pub async fn run<S: Storage>(st: std::sync::Arc<AppState<S>>) {
         st.deriver.wake.notify_one();
     }
     loop {
-        // Stores left waiting for another instance's lease on their events
-        // are tried again after a while even if no sync wakes the deriver
-        // (a failed one waits for the next wake, as a rebuild is costly).
-        let again = st.deriver.lease_wait.swap(false, Relaxed);
+        // Stores waiting for another instance's lease on their events are
+        // tried again after a while even if no sync wakes the deriver; a
+        // failed one waits for the next sync (a rebuild is costly).
+        let again = st.deriver.retry_soon.lock().is_ok_and(|r| !r.is_empty());
         tokio::select! {
-            _ = st.deriver.wake.notified() => {}
+            _ = st.deriver.wake.notified() => st.deriver.requeue(&st.deriver.failed),
             _ = tokio::time::sleep(RETRY_AFTER), if again => {}
             _ = shutdown.changed() => return,
         }
+        st.deriver.requeue(&st.deriver.retry_soon);
         tokio::time::sleep(DEBOUNCE).await;
         for (pk, store_id) in st.deriver.take_dirty() {
             if let Err(e) = derive_store(&st, pk, &store_id).await {
@@ -430,7 +475,7 @@ async fn derive_leased<S: Storage>(
         // queue. Closed, not deleted: opening it again compares its
         // in-flight page with the cursor (`open_replica`) and rebuilds it
         // only if it is ahead. Tried again soon.
-        (replica, Err(DeriveError::Storage(StorageError::Conflict(_)))) if events => {
+        (replica, Err(DeriveError::LeaseLost(_))) => {
             if let Some(replica) = replica {
                 tokio::task::spawn_blocking(move || drop(replica));
             }
@@ -456,15 +501,24 @@ async fn derive_leased<S: Storage>(
         // never stored (every later one would depend on it and be refused):
         // throw it away; the next derivation rebuilds it from the feed.
         (replica, _) => {
-            drop(replica);
             let path = replica_path(&dir, store_id);
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            let _ = tokio::task::spawn_blocking(move || {
+                drop(replica);
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            })
+            .await;
+            if let Err(DeriveError::AheadOfEvents { .. }) = &result {
+                // Not a failure: rebuilt from the feed right away.
+                tracing::info!(store = %store_id, "the replica was ahead of its events' cursor: rebuilt");
+                st.deriver.retry_soon(store_pk, store_id);
+                return Ok(());
             }
             tracing::warn!(store = %store_id, "the replica was dropped after a failure; it will be rebuilt");
-            // Derive again soon, from a fresh replica.
-            if let Ok(mut d) = st.deriver.dirty.lock() {
-                d.insert(store_pk, store_id.to_string());
+            // Derive again at the next sync, from a fresh replica.
+            if let Ok(mut f) = st.deriver.failed.lock() {
+                f.insert(store_pk, store_id.to_string());
             }
         }
     }
@@ -600,7 +654,11 @@ async fn catch_up_and_write<S: Storage>(
             let queued = !events.is_empty();
             st.storage
                 .queue_replica_events(store_pk, cursor, new_cursor, events)
-                .await?;
+                .await
+                .map_err(|e| match e {
+                    StorageError::Conflict(why) => DeriveError::LeaseLost(why),
+                    e => DeriveError::Storage(e),
+                })?;
             st.deriver
                 .stats
                 .event_changes
@@ -628,6 +686,13 @@ async fn catch_up_and_write<S: Storage>(
                 u.remove(&store_pk);
             } else {
                 u.insert(store_pk);
+            }
+            if let Ok(mut p) = st.deriver.published.lock() {
+                if catalog.published {
+                    p.insert(store_pk);
+                } else {
+                    p.remove(&store_pk);
+                }
             }
             was
         })

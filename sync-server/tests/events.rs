@@ -110,21 +110,6 @@ fn readyz(url: &str) -> String {
     resp.text().unwrap()
 }
 
-fn metric(url: &str, name: &str) -> f64 {
-    let text = json_client()
-        .get(format!("{url}/metrics"))
-        .bearer_auth(TEST_METRICS_TOKEN)
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name} ")))
-        .unwrap_or_else(|| panic!("no {name} in /metrics: {text}"))
-        .parse()
-        .unwrap()
-}
-
 #[test]
 fn sales_reach_jetstream_once_per_id_across_a_nats_outage() {
     if skip_without_nats() {

@@ -355,6 +355,23 @@ pub fn shop_on(dir: tempfile::TempDir, server: Server, stock: i64) -> Shop {
 // -- customer accounts: JSON requests to the server --
 
 /// A blocking HTTP client (the crypto provider installed).
+/// A figure of the server's `/metrics` (Prometheus text), by name.
+#[allow(dead_code)]
+pub fn metric(url: &str, name: &str) -> f64 {
+    let text = json_client()
+        .get(format!("{url}/metrics"))
+        .bearer_auth(TEST_METRICS_TOKEN)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .unwrap_or_else(|| panic!("no {name} in /metrics: {text}"))
+        .parse()
+        .unwrap()
+}
+
 pub fn json_client() -> reqwest::blocking::Client {
     client::install_crypto_provider();
     reqwest::blocking::Client::builder()
