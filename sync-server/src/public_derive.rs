@@ -10,12 +10,13 @@
 //!
 //! Work is batched: a store marked dirty is derived at most once per
 //! `DEBOUNCE`, however many sales arrive meanwhile. Without `--nats`, a
-//! store is derived only when its catalog changes (where the `publish`
-//! setting lives) or, once a derivation found it publishing, when anything
-//! of it changes; shops that publish are derived at start. A store this
-//! process has not derived yet is not derived for its sales: a shop's
-//! first sales would otherwise be projected on a replica before the server
-//! learns the shop does not publish. Replicas are caches: one that belongs to
+//! store is derived when its catalog changes (where the `publish` setting
+//! lives), and for other changes only if it publishes: as this process's
+//! last derivation found, or else as its shop listing says (one query; an
+//! earlier process or another instance derived the change that made it
+//! publish). Shops that publish are derived at start. Before, a shop's
+//! first sales were projected on a replica before the server learnt the
+//! shop does not publish. Replicas are caches: one that belongs to
 //! another lifetime of the database (an epoch it does not know) is thrown
 //! away and rebuilt from the feed.
 
@@ -126,10 +127,10 @@ pub struct Deriver {
     /// Stores whose last derivation found them not publishing.
     unpublished: Mutex<HashSet<i64>>,
     /// Stores whose last derivation found them publishing: their sales
-    /// change the public catalog's availability. Any other store (not
-    /// publishing, or not derived since this process started) is derived
-    /// only when its catalog changes (publishing is a catalog setting) or
-    /// with `--nats`; publishing ones are derived at start (`run`).
+    /// change the public catalog's availability. Any other store's sales
+    /// are derived only if its shop listing says it publishes
+    /// (`sort_unknown`); its catalog changes always (publishing is a
+    /// catalog setting), and everything with `--nats`.
     published: Mutex<HashSet<i64>>,
     replicas: Mutex<ReplicaCache>,
     /// With `--nats`: every store's replica is kept up to date, publishing
@@ -139,6 +140,10 @@ pub struct Deriver {
     /// replica just found ahead of them): derived again after
     /// [`RETRY_AFTER`].
     retry_soon: Mutex<HashMap<i64, String>>,
+    /// Stores with new sales not known to publish: the shop listing tells
+    /// whether they do now (another instance, or an earlier process, may
+    /// have derived the change that made them publish).
+    unknown: Mutex<HashMap<i64, String>>,
     /// Stores whose derivation failed: derived again at the next sync of
     /// any store (a rebuild is costly; a lasting cause would repeat it).
     failed: Mutex<HashMap<i64, String>>,
@@ -175,6 +180,7 @@ impl Deriver {
             events: AtomicBool::new(false),
             retry_soon: Mutex::new(HashMap::new()),
             failed: Mutex::new(HashMap::new()),
+            unknown: Mutex::new(HashMap::new()),
             stats: DeriveStats::default(),
         }
     }
@@ -201,10 +207,12 @@ impl Deriver {
             .lock()
             .map(|p| p.contains(&store_pk))
             .unwrap_or(true);
-        if !publishes && !docs.contains(&catalog) && !self.events.load(Relaxed) {
-            return;
-        }
-        if let Ok(mut d) = self.dirty.lock() {
+        let derive = publishes || docs.contains(&catalog) || self.events.load(Relaxed);
+        // Otherwise the shop listing says whether it publishes (`run`):
+        // another instance may have derived the change that made it
+        // publish.
+        let waiting = if derive { &self.dirty } else { &self.unknown };
+        if let Ok(mut d) = waiting.lock() {
             d.insert(store_pk, store_id.to_string());
         }
         self.wake.notify_one();
@@ -321,10 +329,35 @@ pub async fn run<S: Storage>(st: std::sync::Arc<AppState<S>>) {
         }
         st.deriver.requeue(&st.deriver.retry_soon);
         tokio::time::sleep(DEBOUNCE).await;
+        sort_unknown(&st).await;
         for (pk, store_id) in st.deriver.take_dirty() {
             if let Err(e) = derive_store(&st, pk, &store_id).await {
                 st.deriver.stats.failures.fetch_add(1, Relaxed);
                 tracing::warn!(store = %store_id, "could not derive the public catalog: {e}");
+            }
+        }
+    }
+}
+
+/// Stores with new sales not known to publish: derived if their listing
+/// says they publish (an earlier process or another instance found them
+/// publishing); otherwise their sales change no public catalog. One query
+/// per store and batch, instead of projecting its sales on a replica.
+async fn sort_unknown<S: Storage>(st: &AppState<S>) {
+    let unknown: Vec<(i64, String)> = st
+        .deriver
+        .unknown
+        .lock()
+        .map(|mut u| u.drain().collect())
+        .unwrap_or_default();
+    for (pk, store_id) in unknown {
+        match st.storage.shop_published(pk).await {
+            Ok(false) => {}
+            // Published, or not known: derived (a derivation settles it).
+            Ok(true) | Err(_) => {
+                if let Ok(mut d) = st.deriver.dirty.lock() {
+                    d.insert(pk, store_id);
+                }
             }
         }
     }

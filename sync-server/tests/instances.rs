@@ -2,7 +2,8 @@
 //! stream on one instance hears changes uploaded through another (also after
 //! the instance's listening connection was cut), and tills syncing through a
 //! round-robin proxy in front of two instances converge with nothing lost
-//! when one instance is killed mid-run. Runs only with
+//! when one instance is killed mid-run, and a shop made to publish through
+//! one instance has its sales derived on the other. Runs only with
 //! `SHOPSYNC_TEST_POSTGRES` (scripts/with-postgres.sh).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -326,4 +327,49 @@ fn tills_behind_a_round_robin_proxy_lose_nothing_when_an_instance_dies() {
         ),
     );
     assert_eq!(head[0], local);
+}
+
+/// A shop made to publish through one instance: its sales synced through
+/// another are derived there for its public catalog too (that instance
+/// reads the shop's listing, which the first one wrote), and a shop that
+/// does not publish is not derived for its sales on either.
+#[test]
+fn a_shop_that_publishes_through_one_instance_is_derived_on_the_other() {
+    if skip_without_postgres() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    let one = Server::start_instance(&db, "one");
+    let two = Server::start_instance(&db, "two");
+    let (_, code) = one.create_store("Corner Shop");
+    let a_path = dir.path().join("a.db");
+    drop(first_till(&a_path, 20));
+    let mut a = enrol_at(&a_path, &one.url, &code, None);
+    let store_id = a.info().store_id.clone();
+    let mut b = enrol_at(
+        &dir.path().join("b.db"),
+        &two.url,
+        &one.code(&store_id, "till"),
+        Some("B"),
+    );
+    let derivations = |s: &Server| metric(&s.url, "shopsync_public_derivations_total");
+    let settle = || std::thread::sleep(Duration::from_millis(600));
+    settle();
+    let quiet = derivations(&two);
+    sell(&mut b, 1, 1);
+    sync(&mut b).unwrap();
+    settle();
+    assert_eq!(derivations(&two), quiet, "not published: no derivation");
+
+    a.set_setting("publish", "true").unwrap();
+    sync(&mut a).unwrap();
+    wait_for("one derives the catalog change", || {
+        common::db_ints(&db, "SELECT COUNT(*) FROM shop_listings WHERE published") == vec![1]
+    });
+    sell(&mut b, 2, 1);
+    sync(&mut b).unwrap();
+    wait_for("two derives the sale of a shop that publishes", || {
+        derivations(&two) > quiet
+    });
 }
