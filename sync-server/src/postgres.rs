@@ -919,6 +919,11 @@ impl Storage for PgStorage {
         .is_some())
     }
 
+    async fn stores_maybe_publishing(&self) -> StorageResult<Vec<StoreRow>> {
+        let c = self.conn().await?;
+        crate::postgres_docs::stores_maybe_publishing(&c).await
+    }
+
     async fn published_shops(
         &self,
         search: Option<String>,

@@ -299,6 +299,24 @@ pub(crate) async fn document_changes_since<C: GenericClient>(
     Ok(page)
 }
 
+/// Stores whose listing says they publish, or that have none.
+pub(crate) async fn stores_maybe_publishing<C: GenericClient>(
+    c: &C,
+) -> StorageResult<Vec<StoreRow>> {
+    rows(
+        c,
+        "SELECT s.pk, s.store_id, s.name FROM stores s
+         LEFT JOIN shop_listings l ON l.store_pk = s.pk
+         WHERE left(s.store_id, 1) <> '~' AND COALESCE(l.published, true)
+         ORDER BY s.pk",
+        &[],
+    )
+    .await?
+    .iter()
+    .map(store_row)
+    .collect()
+}
+
 /// Shops that publish, by name (any case), those whose name contains
 /// `search` if given; at most `limit`.
 pub(crate) async fn published_shops<C: GenericClient>(

@@ -289,14 +289,17 @@ pub async fn run<S: Storage>(st: std::sync::Arc<AppState<S>>) {
         }
     }
     // Shops that publish (a replica folder emptied since, too): their sales
-    // change their public catalogs, and this process does not know them yet.
-    match st.storage.published_shops(None, u32::MAX).await {
+    // change their public catalogs, and this process does not know them
+    // yet. And shops with no listing: never derived, or their derivation
+    // did not finish (a failure, a stop, a restored database), which may
+    // have been the catalog change that made them publish.
+    match st.storage.stores_maybe_publishing().await {
         Ok(rows) => {
             if let Ok(mut d) = st.deriver.dirty.lock() {
                 d.extend(rows.into_iter().map(|r| (r.pk, r.store_id)));
             }
         }
-        Err(e) => tracing::warn!("could not list the shops that publish: {e}"),
+        Err(e) => tracing::warn!("could not list the shops that may publish: {e}"),
     }
     if let Some(dir) = st.deriver.dir.clone() {
         let names: Vec<String> = std::fs::read_dir(&dir)
@@ -334,6 +337,12 @@ pub async fn run<S: Storage>(st: std::sync::Arc<AppState<S>>) {
             if let Err(e) = derive_store(&st, pk, &store_id).await {
                 st.deriver.stats.failures.fetch_add(1, Relaxed);
                 tracing::warn!(store = %store_id, "could not derive the public catalog: {e}");
+                // Derived again at the next sync, whatever failed (its
+                // later sales may not mark it: it may not be known to
+                // publish yet).
+                if let Ok(mut f) = st.deriver.failed.lock() {
+                    f.insert(pk, store_id);
+                }
             }
         }
     }
@@ -353,10 +362,17 @@ async fn sort_unknown<S: Storage>(st: &AppState<S>) {
     for (pk, store_id) in unknown {
         match st.storage.shop_published(pk).await {
             Ok(false) => {}
-            // Published, or not known: derived (a derivation settles it).
-            Ok(true) | Err(_) => {
+            Ok(true) => {
                 if let Ok(mut d) = st.deriver.dirty.lock() {
                     d.insert(pk, store_id);
+                }
+            }
+            // Asked again with the next batch (deriving it instead would
+            // be the cost this check saves).
+            Err(e) => {
+                tracing::warn!(store = %store_id, "could not read whether the shop publishes: {e}");
+                if let Ok(mut u) = st.deriver.unknown.lock() {
+                    u.insert(pk, store_id);
                 }
             }
         }
@@ -709,6 +725,7 @@ async fn catch_up_and_write<S: Storage>(
         r.refresh_public_catalog().map_err(DeriveError::from)
     })
     .await?;
+    let mut newly_published = false;
     let was_published = st
         .deriver
         .unpublished
@@ -722,7 +739,7 @@ async fn catch_up_and_write<S: Storage>(
             }
             if let Ok(mut p) = st.deriver.published.lock() {
                 if catalog.published {
-                    p.insert(store_pk);
+                    newly_published = p.insert(store_pk);
                 } else {
                     p.remove(&store_pk);
                 }
@@ -730,6 +747,12 @@ async fn catch_up_and_write<S: Storage>(
             was
         })
         .unwrap_or(true);
+    // Another instance may have stored a sale while this derivation ran and
+    // found the listing not yet saying the shop publishes: derived once
+    // more a moment later.
+    if newly_published {
+        st.deriver.retry_soon(store_pk, store_id);
+    }
     // A shop that never published is never listed (no row written).
     if catalog.published || was_published || change.is_some() {
         st.storage

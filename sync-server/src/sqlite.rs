@@ -759,6 +759,10 @@ impl Storage for SqliteStorage {
             .await
     }
 
+    async fn stores_maybe_publishing(&self) -> StorageResult<Vec<StoreRow>> {
+        self.read(crate::sqlite_docs::stores_maybe_publishing).await
+    }
+
     async fn published_shops(
         &self,
         search: Option<String>,

@@ -90,6 +90,25 @@ pub(crate) fn shop_published(conn: &Connection, store_pk: i64) -> StorageResult<
         .exists([store_pk])?)
 }
 
+pub(crate) fn stores_maybe_publishing(conn: &Connection) -> StorageResult<Vec<StoreRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.pk, s.store_id, s.name FROM stores s
+         LEFT JOIN shop_listings l ON l.store_pk = s.pk
+         WHERE substr(s.store_id, 1, 1) <> '~' AND COALESCE(l.published, 1) = 1
+         ORDER BY s.pk",
+    )?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(StoreRow {
+                pk: r.get(0)?,
+                store_id: r.get(1)?,
+                name: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
 pub(crate) fn published_shops(
     conn: &Connection,
     search: Option<&str>,

@@ -363,6 +363,11 @@ pub trait Storage: Send + Sync + 'static {
     /// Whether the store publishes its catalog now (as last derived).
     fn shop_published(&self, store_pk: i64) -> impl Future<Output = StorageResult<bool>> + Send;
 
+    /// Stores whose listing says they publish, or that have none (never
+    /// derived, or their derivation did not finish): what the public
+    /// catalog's deriver looks at when it starts.
+    fn stores_maybe_publishing(&self) -> impl Future<Output = StorageResult<Vec<StoreRow>>> + Send;
+
     /// Shops that publish, by name, those whose name contains `search`
     /// (any case) if given; at most `limit`.
     fn published_shops(

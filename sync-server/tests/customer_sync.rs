@@ -587,7 +587,9 @@ fn sales_are_derived_for_the_public_catalog_only_in_shops_that_publish() {
     let mut shop = shop(10);
     let replicas = shop.dir.path().join("server.db.public");
     let derivations = |url: &str| metric(url, "shopsync_public_derivations_total");
-    let settle = || std::thread::sleep(std::time::Duration::from_millis(600));
+    // Past the debounce and the extra derivation after a shop starts
+    // publishing (`RETRY_AFTER`).
+    let settle = || std::thread::sleep(std::time::Duration::from_millis(1500));
     let url = shop.server.url.clone();
     wait_for("the enrolment's catalog is derived", || {
         derivations(&url) >= 1.0
