@@ -895,17 +895,28 @@ impl Storage for PgStorage {
         name: String,
         published: bool,
         now_ms: i64,
-    ) -> StorageResult<()> {
-        let c = self.conn().await?;
+    ) -> StorageResult<Option<bool>> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await.map_err(pg)?;
+        // The row locked, so that of two instances writing at once the
+        // second sees the first's value.
+        let before: Option<bool> = opt(
+            &tx,
+            "SELECT published FROM shop_listings WHERE store_pk = $1 FOR UPDATE",
+            &[&store_pk],
+        )
+        .await?
+        .map(|r| r.get(0));
         exec(
-            &c,
+            &tx,
             "INSERT INTO shop_listings (store_pk, name, published, updated_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (store_pk) DO UPDATE SET name = excluded.name, published = excluded.published,
                  updated_at = excluded.updated_at",
             &[&store_pk, &name, &published, &now_ms],
         )
         .await?;
-        Ok(())
+        tx.commit().await.map_err(pg)?;
+        Ok(before)
     }
 
     async fn shop_published(&self, store_pk: i64) -> StorageResult<bool> {

@@ -299,7 +299,7 @@ pub(crate) async fn document_changes_since<C: GenericClient>(
     Ok(page)
 }
 
-/// Stores whose listing says they publish, or that have none.
+/// Stores with changes whose listing says they publish, or that have none.
 pub(crate) async fn stores_maybe_publishing<C: GenericClient>(
     c: &C,
 ) -> StorageResult<Vec<StoreRow>> {
@@ -307,7 +307,7 @@ pub(crate) async fn stores_maybe_publishing<C: GenericClient>(
         c,
         "SELECT s.pk, s.store_id, s.name FROM stores s
          LEFT JOIN shop_listings l ON l.store_pk = s.pk
-         WHERE left(s.store_id, 1) <> '~' AND COALESCE(l.published, true)
+         WHERE left(s.store_id, 1) <> '~' AND COALESCE(l.published, true) AND s.head > 0
          ORDER BY s.pk",
         &[],
     )

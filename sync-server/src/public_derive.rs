@@ -14,9 +14,13 @@
 //! lives), and for other changes only if it publishes: as this process's
 //! last derivation found, or else as its shop listing says (one query; an
 //! earlier process or another instance derived the change that made it
-//! publish). Shops that publish are derived at start. Before, a shop's
-//! first sales were projected on a replica before the server learnt the
-//! shop does not publish. Replicas are caches: one that belongs to
+//! publish). At start, shops whose listing says they publish are derived,
+//! and so are shops with changes but no listing and shops with a replica
+//! file (an empty one marks a failed derivation): their last derivation may
+//! not have finished. Before, a shop's first sales were projected on a
+//! replica before the server learnt the shop does not publish. A
+//! derivation that finds a shop starting to publish (its listing said
+//! otherwise) is followed by one more. Replicas are caches: one that belongs to
 //! another lifetime of the database (an epoch it does not know) is thrown
 //! away and rebuilt from the feed.
 
@@ -288,19 +292,7 @@ pub async fn run<S: Storage>(st: std::sync::Arc<AppState<S>>) {
             Err(e) => tracing::warn!("could not list the shops whose events wait: {e}"),
         }
     }
-    // Shops that publish (a replica folder emptied since, too): their sales
-    // change their public catalogs, and this process does not know them
-    // yet. And shops with no listing: never derived, or their derivation
-    // did not finish (a failure, a stop, a restored database), which may
-    // have been the catalog change that made them publish.
-    match st.storage.stores_maybe_publishing().await {
-        Ok(rows) => {
-            if let Ok(mut d) = st.deriver.dirty.lock() {
-                d.extend(rows.into_iter().map(|r| (r.pk, r.store_id)));
-            }
-        }
-        Err(e) => tracing::warn!("could not list the shops that may publish: {e}"),
-    }
+    let mut listed = mark_maybe_publishing(&st).await;
     if let Some(dir) = st.deriver.dir.clone() {
         let names: Vec<String> = std::fs::read_dir(&dir)
             .map(|entries| {
@@ -324,13 +316,18 @@ pub async fn run<S: Storage>(st: std::sync::Arc<AppState<S>>) {
         // Stores waiting for another instance's lease on their events are
         // tried again after a while even if no sync wakes the deriver; a
         // failed one waits for the next sync (a rebuild is costly).
-        let again = st.deriver.retry_soon.lock().is_ok_and(|r| !r.is_empty());
+        // A store whose listing could not be read is asked again likewise.
+        let again = st.deriver.retry_soon.lock().is_ok_and(|r| !r.is_empty())
+            || st.deriver.unknown.lock().is_ok_and(|u| !u.is_empty());
         tokio::select! {
             _ = st.deriver.wake.notified() => st.deriver.requeue(&st.deriver.failed),
             _ = tokio::time::sleep(RETRY_AFTER), if again => {}
             _ = shutdown.changed() => return,
         }
         st.deriver.requeue(&st.deriver.retry_soon);
+        if !listed {
+            listed = mark_maybe_publishing(&st).await;
+        }
         tokio::time::sleep(DEBOUNCE).await;
         sort_unknown(&st).await;
         for (pk, store_id) in st.deriver.take_dirty() {
@@ -344,6 +341,27 @@ pub async fn run<S: Storage>(st: std::sync::Arc<AppState<S>>) {
                     f.insert(pk, store_id);
                 }
             }
+        }
+    }
+}
+
+/// Marks the shops that publish (a replica folder emptied since, too: their
+/// sales change their public catalogs, and this process does not know them
+/// yet), and the shops with changes but no listing (their derivation never
+/// finished: a failure, a stop, a restored database; it may have been the
+/// catalog change that made them publish). False if they could not be
+/// listed: tried again at the next wake.
+async fn mark_maybe_publishing<S: Storage>(st: &AppState<S>) -> bool {
+    match st.storage.stores_maybe_publishing().await {
+        Ok(rows) => {
+            if let Ok(mut d) = st.deriver.dirty.lock() {
+                d.extend(rows.into_iter().map(|r| (r.pk, r.store_id)));
+            }
+            true
+        }
+        Err(e) => {
+            tracing::warn!("could not list the shops that may publish (asked again later): {e}");
+            false
         }
     }
 }
@@ -430,7 +448,9 @@ fn open_replica(
     })?;
     let path = replica_path(dir, store_id);
     if path.exists() {
-        if let Ok(store) = Store::open(&path) {
+        // An empty file: left by a failed derivation (`derive_leased`).
+        let empty = std::fs::metadata(&path).is_ok_and(|m| m.len() == 0);
+        if !empty && let Ok(store) = Store::open(&path) {
             let cursor: u64 = meta(&store, KEY_CURSOR)
                 .and_then(|c| c.parse().ok())
                 .unwrap_or(0);
@@ -548,14 +568,17 @@ async fn derive_leased<S: Storage>(
         }
         // After any failure the replica may hold a public change the server
         // never stored (every later one would depend on it and be refused):
-        // throw it away; the next derivation rebuilds it from the feed.
+        // throw it away; the next derivation rebuilds it from the feed. An
+        // empty file stays in its place, so that a stop before then still
+        // finds the store at start (`run`; `open_replica` rebuilds it).
         (replica, _) => {
             let path = replica_path(&dir, store_id);
             let _ = tokio::task::spawn_blocking(move || {
                 drop(replica);
-                for suffix in ["", "-wal", "-shm"] {
+                for suffix in ["-wal", "-shm"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
                 }
+                let _ = std::fs::write(&path, b"");
             })
             .await;
             if let Err(DeriveError::AheadOfEvents { .. }) = &result {
@@ -725,7 +748,6 @@ async fn catch_up_and_write<S: Storage>(
         r.refresh_public_catalog().map_err(DeriveError::from)
     })
     .await?;
-    let mut newly_published = false;
     let was_published = st
         .deriver
         .unpublished
@@ -739,7 +761,7 @@ async fn catch_up_and_write<S: Storage>(
             }
             if let Ok(mut p) = st.deriver.published.lock() {
                 if catalog.published {
-                    newly_published = p.insert(store_pk);
+                    p.insert(store_pk);
                 } else {
                     p.remove(&store_pk);
                 }
@@ -747,15 +769,10 @@ async fn catch_up_and_write<S: Storage>(
             was
         })
         .unwrap_or(true);
-    // Another instance may have stored a sale while this derivation ran and
-    // found the listing not yet saying the shop publishes: derived once
-    // more a moment later.
-    if newly_published {
-        st.deriver.retry_soon(store_pk, store_id);
-    }
     // A shop that never published is never listed (no row written).
     if catalog.published || was_published || change.is_some() {
-        st.storage
+        let before = st
+            .storage
             .set_shop_listing(
                 store_pk,
                 catalog.name.clone(),
@@ -763,6 +780,12 @@ async fn catch_up_and_write<S: Storage>(
                 chrono::Utc::now().timestamp_millis(),
             )
             .await?;
+        // The listing says it publishes from now on. Another instance may
+        // have stored a sale while this derivation ran and, reading the
+        // listing before this write, left it underived: derived once more.
+        if catalog.published && before != Some(true) {
+            st.deriver.retry_soon(store_pk, store_id);
+        }
     }
     if let Some(mut change) = change {
         let doc_id = DocId::Public {

@@ -707,7 +707,7 @@ impl Storage for SqliteStorage {
         name: String,
         published: bool,
         now_ms: i64,
-    ) -> StorageResult<()> {
+    ) -> StorageResult<Option<bool>> {
         self.write(move |conn| {
             crate::sqlite_docs::set_shop_listing(conn, store_pk, &name, published, now_ms)
         })

@@ -74,14 +74,19 @@ pub(crate) fn set_shop_listing(
     name: &str,
     published: bool,
     now_ms: i64,
-) -> StorageResult<()> {
+) -> StorageResult<Option<bool>> {
+    // One writer connection: nothing changes the row between the two.
+    let before: Option<bool> = conn
+        .prepare_cached("SELECT published FROM shop_listings WHERE store_pk = ?1")?
+        .query_row([store_pk], |r| r.get(0))
+        .optional()?;
     conn.prepare_cached(
         "INSERT INTO shop_listings (store_pk, name, published, updated_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (store_pk) DO UPDATE SET name = excluded.name, published = excluded.published,
              updated_at = excluded.updated_at",
     )?
     .execute(params![store_pk, name, published, now_ms])?;
-    Ok(())
+    Ok(before)
 }
 
 pub(crate) fn shop_published(conn: &Connection, store_pk: i64) -> StorageResult<bool> {
@@ -95,6 +100,7 @@ pub(crate) fn stores_maybe_publishing(conn: &Connection) -> StorageResult<Vec<St
         "SELECT s.pk, s.store_id, s.name FROM stores s
          LEFT JOIN shop_listings l ON l.store_pk = s.pk
          WHERE substr(s.store_id, 1, 1) <> '~' AND COALESCE(l.published, 1) = 1
+           AND EXISTS (SELECT 1 FROM changes c WHERE c.store_pk = s.pk)
          ORDER BY s.pk",
     )?;
     let rows = stmt

@@ -351,14 +351,15 @@ pub trait Storage: Send + Sync + 'static {
         max_bytes: u64,
     ) -> impl Future<Output = StorageResult<DocPage>> + Send;
 
-    /// Records whether a store publishes its catalog, under what name.
+    /// Records whether a store publishes its catalog, under what name;
+    /// returns whether it published before (`None`: no listing yet).
     fn set_shop_listing(
         &self,
         store_pk: i64,
         name: String,
         published: bool,
         now_ms: i64,
-    ) -> impl Future<Output = StorageResult<()>> + Send;
+    ) -> impl Future<Output = StorageResult<Option<bool>>> + Send;
 
     /// Whether the store publishes its catalog now (as last derived).
     fn shop_published(&self, store_pk: i64) -> impl Future<Output = StorageResult<bool>> + Send;

@@ -587,8 +587,8 @@ fn sales_are_derived_for_the_public_catalog_only_in_shops_that_publish() {
     let mut shop = shop(10);
     let replicas = shop.dir.path().join("server.db.public");
     let derivations = |url: &str| metric(url, "shopsync_public_derivations_total");
-    // Past the debounce and the extra derivation after a shop starts
-    // publishing (`RETRY_AFTER`).
+    // Past the debounce (200 ms) and, were one due, the derivation that
+    // follows a shop starting to publish (1 s).
     let settle = || std::thread::sleep(std::time::Duration::from_millis(1500));
     let url = shop.server.url.clone();
     wait_for("the enrolment's catalog is derived", || {
@@ -609,9 +609,14 @@ fn sales_are_derived_for_the_public_catalog_only_in_shops_that_publish() {
 
     shop.a.set_setting("publish", "true").unwrap();
     sync(&mut shop.a).unwrap();
-    wait_for("the catalog change is derived", || derivations(&url) >= 1.0);
+    // The listing starts saying it publishes: one more derivation follows
+    // (another instance may have stored a sale meanwhile).
+    wait_for("the catalog change is derived, then once more", || {
+        derivations(&url) >= 2.0
+    });
     settle();
     let published = derivations(&url);
+    assert_eq!(published, 2.0, "nothing else to derive");
     sell(&mut shop.a, 5, 1);
     sync(&mut shop.a).unwrap();
     wait_for("a sale of a shop that publishes is derived", || {
@@ -627,9 +632,65 @@ fn sales_are_derived_for_the_public_catalog_only_in_shops_that_publish() {
     wait_for("derived at start", || derivations(&url) >= 1.0);
     settle();
     let started = derivations(&url);
+    assert_eq!(started, 1.0, "its listing said it publishes already");
     sell(&mut shop.b, 6, 1);
     sync(&mut shop.b).unwrap();
     wait_for("a sale after the restart is derived", || {
         derivations(&url) > started
+    });
+}
+
+/// At start the server derives a shop whose last derivation may not have
+/// finished: one with changes but no listing, and one whose failed
+/// derivation left an empty replica file; not one whose listing says it
+/// does not publish.
+#[test]
+fn a_shop_whose_derivation_did_not_finish_is_derived_at_start() {
+    let mut shop = shop(10);
+    let replicas = shop.dir.path().join("server.db.public");
+    let derivations = |url: &str| metric(url, "shopsync_public_derivations_total");
+    wait_for("the enrolment's catalog is derived", || {
+        derivations(&shop.server.url) >= 1.0
+    });
+    let restart = |shop: &mut Shop| {
+        shop.server.kill();
+        let _ = std::fs::remove_dir_all(&replicas);
+        shop.server.restart();
+        shop.server.url.clone()
+    };
+
+    // The listing says it does not publish: nothing to derive.
+    let url = restart(&mut shop);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(
+        derivations(&url),
+        0.0,
+        "its listing says it does not publish"
+    );
+
+    // No listing: its first derivation did not finish.
+    shop.server.kill();
+    db_execute(&shop.server.db, "DELETE FROM shop_listings");
+    let url = restart(&mut shop);
+    wait_for("the shop with no listing is derived at start", || {
+        derivations(&url) >= 1.0
+    });
+
+    // A failed derivation left an empty file in its replica's place.
+    let url = restart(&mut shop);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(derivations(&url), 0.0, "listed as not publishing again");
+    shop.server.kill();
+    let _ = std::fs::remove_dir_all(&replicas);
+    std::fs::create_dir_all(&replicas).unwrap();
+    std::fs::write(replicas.join(format!("{}.db", shop.store_id)), b"").unwrap();
+    shop.server.restart();
+    let url = shop.server.url.clone();
+    wait_for(
+        "the shop with an empty replica file is derived at start",
+        || derivations(&url) >= 1.0,
+    );
+    wait_for("its replica is rebuilt", || {
+        std::fs::metadata(replicas.join(format!("{}.db", shop.store_id))).is_ok_and(|m| m.len() > 0)
     });
 }
