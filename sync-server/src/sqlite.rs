@@ -332,18 +332,21 @@ impl SqliteStorage {
 
 /// A real store by id; never the reserved `~customers` row (no code, device
 /// listing or enrolment can name it).
+/// A `stores` row from a query's first three columns: pk, store id, name.
+pub(crate) fn store_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoreRow> {
+    Ok(StoreRow {
+        pk: r.get(0)?,
+        store_id: r.get(1)?,
+        name: r.get(2)?,
+    })
+}
+
 pub(crate) fn store_by_id(conn: &Connection, store_id: &str) -> StorageResult<Option<StoreRow>> {
     Ok(conn
         .prepare_cached(
             "SELECT pk, store_id, name FROM stores WHERE store_id = ?1 AND substr(store_id, 1, 1) <> '~'",
         )?
-        .query_row([store_id], |r| {
-            Ok(StoreRow {
-                pk: r.get(0)?,
-                store_id: r.get(1)?,
-                name: r.get(2)?,
-            })
-        })
+        .query_row([store_id], store_row)
         .optional()?)
 }
 

@@ -14,13 +14,7 @@ use crate::storage::{
 /// The reserved `~customers` store row.
 pub(crate) fn customers_scope(conn: &Connection) -> StorageResult<StoreRow> {
     conn.prepare_cached("SELECT pk, store_id, name FROM stores WHERE store_id = ?1")?
-        .query_row([CUSTOMERS_STORE_ID], |r| {
-            Ok(StoreRow {
-                pk: r.get(0)?,
-                store_id: r.get(1)?,
-                name: r.get(2)?,
-            })
-        })
+        .query_row([CUSTOMERS_STORE_ID], crate::sqlite::store_row)
         .optional()?
         .ok_or_else(|| {
             StorageError::Backend(format!(

@@ -104,13 +104,7 @@ pub(crate) fn stores_maybe_publishing(conn: &Connection) -> StorageResult<Vec<St
          ORDER BY s.pk",
     )?;
     let rows = stmt
-        .query_map([], |r| {
-            Ok(StoreRow {
-                pk: r.get(0)?,
-                store_id: r.get(1)?,
-                name: r.get(2)?,
-            })
-        })?
+        .query_map([], crate::sqlite::store_row)?
         .collect::<rusqlite::Result<_>>()?;
     Ok(rows)
 }
@@ -138,13 +132,7 @@ pub(crate) fn published_shops(
          ORDER BY l.name COLLATE NOCASE, s.store_id LIMIT ?2",
     )?;
     let rows = stmt
-        .query_map(params![pattern, limit], |r| {
-            Ok(StoreRow {
-                pk: r.get(0)?,
-                store_id: r.get(1)?,
-                name: r.get(2)?,
-            })
-        })?
+        .query_map(params![pattern, limit], crate::sqlite::store_row)?
         .collect::<rusqlite::Result<_>>()?;
     Ok(rows)
 }

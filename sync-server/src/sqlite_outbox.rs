@@ -84,13 +84,7 @@ pub(crate) fn stores_behind_events(conn: &Connection) -> StorageResult<Vec<Store
          ORDER BY s.pk",
     )?;
     let rows = stmt
-        .query_map([], |r| {
-            Ok(StoreRow {
-                pk: r.get(0)?,
-                store_id: r.get(1)?,
-                name: r.get(2)?,
-            })
-        })?
+        .query_map([], crate::sqlite::store_row)?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
