@@ -15,6 +15,12 @@ fn migrations() -> Result<Migrations<'static>> {
         .map_err(|e| CoreError::Corrupt(format!("embedded migrations are malformed: {e}")))
 }
 
+/// The schema version `migrate` brings a till's file to (SQLite's
+/// `user_version`): one per migration.
+pub fn schema_version() -> i64 {
+    MIGRATION_DIR.dirs().count() as i64
+}
+
 /// The page cache of a till's connection (negative: KiB).
 pub(crate) const CACHE_KIB: i64 = -32_000;
 /// ... while a new till downloads its store (`Store::start_enrol_download`):

@@ -68,6 +68,10 @@ pub fn router<S: Storage>(state: Arc<AppState<S>>) -> Router {
         .route("/v1/customer/events", get(customer_sync::events::<S>))
         .route("/v1/shops", get(customer_sync::shops::<S>))
         .route("/v1/sync", post(sync::<S>))
+        .route(
+            shopsync_core::sync::snapshot::SNAPSHOT_PATH,
+            get(crate::snapshots::download::<S>),
+        )
         .route("/v1/events", get(events::<S>));
     let routes = if state.options.web_app {
         api.merge(crate::web_app::routes())
@@ -180,6 +184,7 @@ async fn metrics<S: Storage>(State(st): State<Arc<AppState<S>>>) -> Result<Respo
     let t = st.storage.totals().await?;
     let mut body = st.metrics.render(t.documents, t.changes, t.devices);
     st.deriver.stats.render(&mut body);
+    st.snapshots.stats.render(&mut body);
     if let Some(events) = &st.events {
         let backlog = st.storage.outbox_backlog().await?;
         events.render(&mut body, backlog, chrono::Utc::now().timestamp_millis());
@@ -414,7 +419,7 @@ async fn check_quotas<S: Storage>(
 
 /// The till endpoints (`/v1/sync`, `/v1/events`) refuse a customer's
 /// device with 403.
-fn refuse_customer(device: &Device, message: &str) -> Result<(), ApiError> {
+pub(crate) fn refuse_customer(device: &Device, message: &str) -> Result<(), ApiError> {
     if device.role == Role::Customer || device.customer.is_some() {
         return Err(ApiError::Forbidden(message.to_string()));
     }
@@ -494,6 +499,7 @@ async fn sync<S: Storage>(
                 doc_ids.clone(),
             ));
             st.deriver.mark(store_pk, &device.store.store_id, &doc_ids);
+            st.snapshots.mark(store_pk, &device.store.store_id);
         }
     }
     let head = st.storage.head(store_pk).await?;

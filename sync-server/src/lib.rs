@@ -26,6 +26,7 @@ pub mod public_derive;
 pub mod publisher;
 mod replica_cache;
 pub mod restore;
+pub mod snapshots;
 pub mod sqlite;
 mod sqlite_customers;
 mod sqlite_docs;
@@ -72,11 +73,23 @@ pub struct ServeOptions {
     /// Where the server keeps its replicas of shops to derive their public
     /// catalogs (`None`: no public catalogs are derived).
     pub public_dir: Option<PathBuf>,
+    /// Where the server keeps its copies of large stores for new tills
+    /// (`None`: new tills always download changes; snapshots.rs).
+    pub snapshot_dir: Option<PathBuf>,
+    /// A store gets a copy for new tills once it has this many changes.
+    pub snapshot_from: u64,
+    /// A store's copy is brought up to date at most this often.
+    pub snapshot_every: Duration,
     /// Serve the customer's web app at `/` (web_app.rs).
     pub web_app: bool,
     /// Publish events to this NATS server (`nats://…`; docs/EVENTS.md).
     pub nats: Option<String>,
 }
+
+/// A store gets a copy for new tills from this many changes on: below it a
+/// new till downloads the changes in seconds, and the copy would only cost
+/// the server work and disk.
+pub const DEFAULT_SNAPSHOT_FROM: u64 = 100_000;
 
 impl Default for ServeOptions {
     fn default() -> Self {
@@ -90,6 +103,9 @@ impl Default for ServeOptions {
             link_code_ttl: Duration::from_secs(10 * 60),
             guard: guard::GuardOptions::default(),
             public_dir: None,
+            snapshot_dir: None,
+            snapshot_from: DEFAULT_SNAPSHOT_FROM,
+            snapshot_every: Duration::from_secs(60),
             web_app: true,
             nats: None,
         }
@@ -204,6 +220,8 @@ pub struct AppState<S: Storage> {
     pub notices: broadcast::Sender<Notice>,
     /// Derives public catalogs as shops' changes arrive.
     pub deriver: public_derive::Deriver,
+    /// Stores' copies that new tills download (snapshots.rs).
+    pub snapshots: snapshots::Snapshots,
     pub options: ServeOptions,
     pub limiter: Limiter,
     /// Customer sign-ups per client address (each one counts).
@@ -230,6 +248,11 @@ pub fn app_state<S: Storage>(
         metrics: metrics::Metrics::default(),
         notices,
         deriver: public_derive::Deriver::new(options.public_dir.clone()),
+        snapshots: snapshots::Snapshots::new(
+            options.snapshot_dir.clone(),
+            options.snapshot_from,
+            options.snapshot_every,
+        ),
         events: options.nats.as_ref().map(|_| publisher::Status::default()),
         limiter: Limiter::new(options.enrol_attempts_per_minute),
         signups: Limiter::new(options.signups_per_minute),
@@ -279,6 +302,7 @@ pub async fn serve_with_metrics<S: Storage>(
     let state = app_state(storage, options, stop_rx);
     public_derive::prepare_events(&state).await;
     tokio::spawn(public_derive::run(state.clone()));
+    tokio::spawn(snapshots::run(state.clone()));
     // Several instances on one database hear each other's writes.
     if let Some(listener) = state.storage.notice_listener() {
         tokio::spawn(notice_bus::run(

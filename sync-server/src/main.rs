@@ -173,6 +173,19 @@ struct ServeArgs {
     /// `shopsync-server.public` in the working folder with PostgreSQL.
     #[arg(long, env = "SHOPSYNC_PUBLIC_DIR")]
     public_dir: Option<PathBuf>,
+    /// Where the server keeps its copies of large stores that new tills
+    /// download whole (caches, as big as a till's file each). Default:
+    /// `{db}.snapshots` next to a SQLite file; `shopsync-server.snapshots`
+    /// in the working folder with PostgreSQL.
+    #[arg(long, env = "SHOPSYNC_SNAPSHOT_DIR")]
+    snapshot_dir: Option<PathBuf>,
+    /// A store gets a copy for new tills once it holds this many changes
+    /// (0: never; new tills then download every change).
+    #[arg(long, env = "SHOPSYNC_SNAPSHOT_FROM", default_value_t = shopsync_server::DEFAULT_SNAPSHOT_FROM)]
+    snapshot_from: u64,
+    /// The least time between two refreshes of one store's copy, in seconds.
+    #[arg(long, env = "SHOPSYNC_SNAPSHOT_EVERY_SECS", default_value_t = 60)]
+    snapshot_every_secs: u64,
     /// Do not serve the customer's web app at / (it is served by default).
     #[arg(
         long,
@@ -207,6 +220,9 @@ impl std::fmt::Debug for ServeArgs {
             .field("quota_bytes_per_day", &self.quota_bytes_per_day)
             .field("signups_per_minute", &self.signups_per_minute)
             .field("public_dir", &self.public_dir)
+            .field("snapshot_dir", &self.snapshot_dir)
+            .field("snapshot_from", &self.snapshot_from)
+            .field("snapshot_every_secs", &self.snapshot_every_secs)
             .field("no_web_app", &self.no_web_app)
             // A URL may carry a user and password.
             .field("nats", &self.nats.as_ref().map(|_| "<set>"))
@@ -489,7 +505,14 @@ async fn run_with<S: Storage>(
                 guard,
                 // Replicas of the shops that publish (caches: deleting them
                 // only costs a rebuild).
-                public_dir: Some(args.public_dir.unwrap_or(default_public)),
+                public_dir: Some(args.public_dir.unwrap_or_else(|| default_public.clone())),
+                // Copies of large stores for new tills (caches too).
+                snapshot_dir: Some(
+                    args.snapshot_dir
+                        .unwrap_or_else(|| sibling(&default_public, "snapshots")),
+                ),
+                snapshot_from: args.snapshot_from,
+                snapshot_every: Duration::from_secs(args.snapshot_every_secs),
                 signups_per_minute: args.signups_per_minute,
                 web_app: !args.no_web_app,
                 nats,
@@ -528,6 +551,11 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
+}
+
+/// `{name}.public` → `{name}.{ext}`: the default folders sit side by side.
+fn sibling(public: &std::path::Path, ext: &str) -> PathBuf {
+    public.with_extension(ext)
 }
 
 /// Where replicas of publishing shops live: `{db}.public/`.

@@ -19,6 +19,7 @@ use shopsync_types::Progress;
 use thiserror::Error;
 
 use super::epoch::EPOCH_HEADER;
+use super::snapshot::SnapshotInfo;
 use super::wire::{self, SyncRequest, SyncResponse, WireError, limits};
 use super::{EnrolRequest, EnrolResponse, NETWORK_PREFIX, SyncConfig, SyncStatus};
 use crate::error::CoreError;
@@ -141,6 +142,18 @@ pub trait Transport: Clone + Send {
 
     /// The server's address as the till records it.
     fn base(&self) -> &str;
+
+    /// `GET /v1/snapshot` into `dest` (`super::snapshot`). `Ok(None)`: the
+    /// server has no snapshot for this till; the default, for a transport
+    /// that never has one.
+    fn download_snapshot(
+        &self,
+        dest: &Path,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Option<SnapshotInfo>, SyncError> {
+        let _ = (dest, progress);
+        Ok(None)
+    }
 }
 
 impl Transport for Client {
@@ -164,6 +177,14 @@ impl Transport for Client {
 
     fn base(&self) -> &str {
         &self.base
+    }
+
+    fn download_snapshot(
+        &self,
+        dest: &Path,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Option<SnapshotInfo>, SyncError> {
+        Client::download_snapshot(self, dest, progress)
     }
 }
 
@@ -587,6 +608,9 @@ pub struct EnrolReport {
     pub till_id: String,
     /// The till had a store and uploaded it (rather than downloading one).
     pub uploaded: bool,
+    /// A new till started from the server's snapshot of the store, holding
+    /// every change up to this server cursor (then synced the rest).
+    pub snapshot_cursor: Option<u64>,
     pub sync: SyncReport,
     // money: catalog edits made before enrolling as a till
     /// Catalog changes made on this device before it was enrolled as a till:
@@ -718,8 +742,15 @@ pub fn enrol_via<T: Transport>(
     })?;
     store.set_sync_allows_insecure_http(allow_insecure_http)?;
     let authed = client.with_token(&resp.token)?;
-    // A new till's file: no counter sells from it while it downloads.
+    let mut snapshot_cursor = None;
     if !uploaded {
+        let (s, adopted) = start_from_snapshot(store, path, &authed, progress)?;
+        store = s;
+        snapshot_cursor = adopted.map(|a| a.cursor);
+    }
+    // A new till's file: no counter sells from it while it downloads (the
+    // few changes after a snapshot need none of this).
+    if !uploaded && snapshot_cursor.is_none() {
         store.start_enrol_download();
     }
     let sync = store.sync_now(&authed, progress);
@@ -746,11 +777,42 @@ pub fn enrol_via<T: Transport>(
         role: resp.role,
         till_id: resp.till_id,
         uploaded,
+        snapshot_cursor,
         sync,
         unsent_catalog_changes,
         catalog_note,
     };
     Ok((store, report))
+}
+
+/// A new till takes the server's snapshot of its store when there is one
+/// (`super::snapshot`). Anything but a refusal of the device leaves the
+/// store as it was, for the change download to fill.
+fn start_from_snapshot<T: Transport>(
+    store: Store,
+    path: &Path,
+    client: &T,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(Store, Option<SnapshotInfo>), SyncError> {
+    let dest = super::snapshot::download_path(path);
+    let info = match client.download_snapshot(&dest, progress) {
+        Ok(Some(info)) => info,
+        Ok(None) => return Ok((store, None)),
+        Err(e) if e.is_unauthorized() => return Err(e),
+        Err(e) => {
+            tracing::warn!("no snapshot of the store ({e}): downloading its changes instead");
+            return Ok((store, None));
+        }
+    };
+    match store.adopt_snapshot(&dest, &info) {
+        Ok(store) => Ok((store, Some(info))),
+        Err(e) => {
+            tracing::warn!(
+                "the store's snapshot could not be used ({e}): downloading its changes instead"
+            );
+            Ok((Store::open(path)?, None))
+        }
+    }
 }
 
 /// Settings of the background worker.

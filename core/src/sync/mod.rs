@@ -16,6 +16,7 @@ pub mod customer_client;
 pub mod customer_wire;
 pub mod epoch;
 pub mod held;
+pub mod snapshot;
 pub mod transport;
 pub mod wire;
 

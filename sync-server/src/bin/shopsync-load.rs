@@ -12,12 +12,14 @@
 //! and the tills are spread over them; with `--nats URL`, the servers
 //! publish events and it prints the publisher's lag (`load/events_lag.rs`).
 
+#[path = "load/bootstrap.rs"]
+mod bootstrap;
 #[path = "load/events_lag.rs"]
 mod events_lag;
 #[path = "load/publish.rs"]
 mod publish;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
@@ -29,7 +31,7 @@ use clap::Parser;
 use shopsync_core::ids::new_id;
 use shopsync_core::records::{Record, SaleRecord};
 use shopsync_core::sync::EnrolRequest;
-use shopsync_core::sync::client::{self, Client};
+use shopsync_core::sync::client::Client;
 use shopsync_core::sync::wire::{self, DocChanges, SyncRequest};
 use shopsync_core::types::TenderKind;
 use shopsync_core::{CartLine, InitOptions, NewProduct, ReceiveLine, Store, TenderInput};
@@ -49,9 +51,15 @@ struct Args {
     /// Sales per sync request.
     #[arg(long, default_value_t = 50)]
     batch: usize,
-    /// Also measure a new till bootstrapping a store of this many sales (0: skip).
+    /// Also measure a new till bootstrapping a store of this many sales
+    /// (0: skip): from the server's snapshot of the store, and (unless
+    /// `--bootstrap-snapshot-only`) by downloading every change, one after
+    /// the other.
     #[arg(long, default_value_t = 0)]
     bootstrap_sales: usize,
+    /// Measure only the snapshot bootstrap.
+    #[arg(long)]
+    bootstrap_snapshot_only: bool,
     /// Every store publishes its catalog (exact counts) and a customer per
     /// store watches it: prints the sale-synced → customer-sees-it latency
     /// and the server's time spent deriving.
@@ -614,118 +622,11 @@ fn run(args: &Args, dir: &Path) -> Result<()> {
     }
 
     if args.bootstrap_sales > 0 {
-        bootstrap(args, dir, &server.url, &storage, &tpl)?;
+        bootstrap::run(args, dir, &server.url, &storage, &tpl)?;
         println!(
             "server peak memory (VmHWM) after bootstrap: {}",
             vm_hwm(pid)
         );
     }
-    Ok(())
-}
-
-fn bootstrap(args: &Args, dir: &Path, url: &str, storage: &Admin, tpl: &SaleRecord) -> Result<()> {
-    // A real till makes the store (catalog + one sale) and uploads it.
-    let code = storage.create_store("bootstrap")?;
-    let first = dir.join("first.db");
-    let (mut manager, _) = template(&first)?;
-    drop(manager);
-    let (m, _) = client::enrol(&first, url, &code, None, &mut |_| {})?;
-    manager = m;
-    let store_id = manager.info().store_id.clone();
-    // Simulated tills fill it with sales (50,000 per till-partition).
-    let per_till = 50_000usize;
-    let n_tills = args.bootstrap_sales.div_ceil(per_till);
-    let fill_started = Instant::now();
-    let next = Mutex::new(0usize);
-    let errors: Mutex<Vec<anyhow::Error>> = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..2 {
-            scope.spawn(|| {
-                loop {
-                    let i = {
-                        let Ok(mut n) = next.lock() else { return };
-                        let i = *n;
-                        *n += 1;
-                        i
-                    };
-                    if i >= n_tills {
-                        return;
-                    }
-                    let n = per_till.min(args.bootstrap_sales - i * per_till);
-                    let work = || -> Result<()> {
-                        let code = storage.till_code(&store_id)?;
-                        let (client, _, till_id) = enrol_sim(url, &code, None)?;
-                        let docs = generate(&store_id, &till_id, tpl, n)?;
-                        let mut t = SimTill {
-                            client,
-                            store_id: store_id.clone(),
-                            till_id,
-                            docs,
-                            cursor: u64::MAX,
-                        };
-                        // Upload only: a cursor at the head skips downloads.
-                        let head = t.client.exchange(&SyncRequest::new(0, vec![]))?.0.head;
-                        t.cursor = head;
-                        let docs = std::mem::take(&mut t.docs);
-                        for doc in docs {
-                            for chunk in doc.changes.chunks(5_000) {
-                                let req = SyncRequest::new(
-                                    t.cursor,
-                                    vec![DocChanges {
-                                        doc_id: doc.doc_id.clone(),
-                                        changes: chunk.to_vec(),
-                                    }],
-                                );
-                                let (resp, _, _) = t.client.exchange(&req)?;
-                                t.cursor = resp.head;
-                            }
-                        }
-                        Ok(())
-                    };
-                    if let Err(e) = work()
-                        && let Ok(mut errs) = errors.lock()
-                    {
-                        errs.push(e);
-                    }
-                }
-            });
-        }
-    });
-    if let Some(e) = errors
-        .into_inner()
-        .map_err(|_| anyhow!("poisoned"))?
-        .into_iter()
-        .next()
-    {
-        return Err(e);
-    }
-    println!(
-        "bootstrap store: {} sales uploaded by {n_tills} tills in {:.1} s (generation included)",
-        args.bootstrap_sales,
-        fill_started.elapsed().as_secs_f64()
-    );
-    // The new till: real client, real store, projections built.
-    let code = storage.till_code(&store_id)?;
-    let started = Instant::now();
-    let mut last = Instant::now();
-    let (new_till, report) =
-        client::enrol(&dir.join("new.db"), url, &code, Some("New"), &mut |p| {
-            if last.elapsed() > Duration::from_secs(2) {
-                last = Instant::now();
-                eprintln!("  {}: {}/{}", p.stage, p.done, p.total);
-            }
-        })?;
-    let took = started.elapsed();
-    let sales: i64 = new_till
-        .connection()
-        .query_row("SELECT COUNT(*) FROM sales", [], |r| r.get(0))?;
-    println!(
-        "new till bootstrapped {sales} sales ({} changes, {} round trips, {:.0} MB on the wire) in {:.1} s",
-        report.sync.received_new,
-        report.sync.round_trips,
-        report.sync.bytes_down as f64 / 1e6,
-        took.as_secs_f64()
-    );
-    std::io::stdout().flush()?;
     Ok(())
 }

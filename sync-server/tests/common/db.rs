@@ -151,7 +151,7 @@ pub fn db_arg(path: &Path) -> OsString {
 
 /// A server's hold on its database. With PostgreSQL, the last holder of a
 /// path's database drops it; `serve_args` keep the replicas of publishing
-/// shops next to the path, as with SQLite.
+/// shops and the snapshots for new tills next to the path, as with SQLite.
 pub struct TestDb {
     pub arg: OsString,
     pub serve_args: Vec<OsString>,
@@ -176,7 +176,17 @@ impl TestDb {
             Some(db) => {
                 let mut public = path.as_os_str().to_owned();
                 public.push(".public");
-                (db.url.clone().into(), vec!["--public-dir".into(), public])
+                let mut snapshots = path.as_os_str().to_owned();
+                snapshots.push(".snapshots");
+                (
+                    db.url.clone().into(),
+                    vec![
+                        "--public-dir".into(),
+                        public,
+                        "--snapshot-dir".into(),
+                        snapshots,
+                    ],
+                )
             }
             None => (path.as_os_str().to_owned(), Vec::new()),
         };

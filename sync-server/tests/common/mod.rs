@@ -62,7 +62,8 @@ impl Server {
 
     /// One more instance on the database at `db` (PostgreSQL: the same
     /// database as every other server on `db`), keeping its public
-    /// catalogs' replicas in a folder of its own (`{db}.{name}.public`).
+    /// catalogs' replicas and snapshots in folders of its own
+    /// (`{db}.{name}.public`, `{db}.{name}.snapshots`).
     pub fn start_instance(db: &Path, name: &str) -> Server {
         Self::start_instance_with(db, name, &[])
     }
@@ -72,7 +73,14 @@ impl Server {
         let mut database = TestDb::for_path(db);
         let mut public = db.as_os_str().to_owned();
         public.push(format!(".{name}.public"));
-        database.serve_args = vec!["--public-dir".into(), public];
+        let mut snapshots = db.as_os_str().to_owned();
+        snapshots.push(format!(".{name}.snapshots"));
+        database.serve_args = vec![
+            "--public-dir".into(),
+            public,
+            "--snapshot-dir".into(),
+            snapshots,
+        ];
         Self::start_db(db, database, "127.0.0.1:0", extra)
     }
 

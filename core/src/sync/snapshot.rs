@@ -1,0 +1,334 @@
+//! A new till in seconds (issue 11): instead of downloading a large
+//! store's changes one by one and projecting each, a new till downloads the
+//! server's ready-made copy of the store (`GET /v1/snapshot`) — a till's
+//! own store file, kept by the server (`shopsync_server::snapshots`) with
+//! every change up to a cursor, its projections and indexes built — makes it
+//! its own (its identity and enrolment in place of the server's) and syncs
+//! from the snapshot's cursor as usual.
+//!
+//! The file is downloaded next to the till's (`{file}.snapshot`), checked
+//! against its length and SHA-256, and only then swapped in: a till stopped
+//! before that keeps its new empty store, enrolled, and downloads the
+//! changes at its next sync.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, params};
+use sha2::{Digest, Sha256};
+use shopsync_types::Progress;
+
+use super::client::{Client, SyncError, network};
+use super::epoch::{EPOCH_HEADER, KEY_EPOCH};
+use super::{KEY_CURSOR, NETWORK_PREFIX};
+use crate::error::{CoreError, Result};
+use crate::store::Store;
+
+/// `GET` this path (with the device's token) for the store's snapshot.
+pub const SNAPSHOT_PATH: &str = "/v1/snapshot";
+/// Request: the newest till schema (`db::schema_version`) this till opens.
+pub const SCHEMA_HEADER: &str = "shopsync-schema";
+/// Answer: the server sequence number the snapshot holds every change up to.
+pub const CURSOR_HEADER: &str = "shopsync-snapshot-cursor";
+/// Answer: the file's SHA-256, lowercase hex.
+pub const SHA256_HEADER: &str = "shopsync-snapshot-sha256";
+
+/// A snapshot download may take this long, plus a second per
+/// `SLOWEST_BYTES_PER_SEC` bytes; a slower link gives up on it (and
+/// downloads the changes, fewer bytes).
+const MIN_DEADLINE: Duration = Duration::from_secs(60);
+const SLOWEST_BYTES_PER_SEC: u64 = 1_000_000;
+/// Progress is told every this many bytes.
+const PROGRESS_EVERY: u64 = 64 << 20;
+
+/// What came with a downloaded snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotInfo {
+    pub cursor: u64,
+    pub epoch: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+/// Where a till's snapshot is downloaded before it becomes the till's file.
+pub fn download_path(till_file: &Path) -> PathBuf {
+    let mut name = till_file.as_os_str().to_os_string();
+    name.push(".snapshot");
+    PathBuf::from(name)
+}
+
+/// Removes a SQLite file and its WAL and shared-memory files.
+fn remove_sqlite_files(path: &Path) {
+    for suffix in ["-wal", "-shm", ""] {
+        let mut p = path.as_os_str().to_os_string();
+        p.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(p));
+    }
+}
+
+fn damaged(why: String) -> SyncError {
+    SyncError::Network(format!("the store's snapshot arrived damaged: {why}"))
+}
+
+fn header<'a>(resp: &'a reqwest::blocking::Response, name: &str) -> Result<&'a str, SyncError> {
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| damaged(format!("the answer has no {name} header")))
+}
+
+/// The `Content-Length` an answer names (a `HEAD` answer has no body to
+/// measure).
+fn declared_length(resp: &reqwest::blocking::Response) -> Result<u64, SyncError> {
+    header(resp, reqwest::header::CONTENT_LENGTH.as_str())?
+        .parse()
+        .map_err(|_| damaged("its length is not a number".into()))
+}
+
+impl Client {
+    /// One snapshot request; `None` for 404 (no snapshot for this till).
+    fn snapshot_request(
+        &self,
+        method: reqwest::Method,
+        deadline: Duration,
+    ) -> Result<Option<reqwest::blocking::Response>, SyncError> {
+        let resp = self
+            .auth(
+                self.http
+                    .request(method, format!("{}{SNAPSHOT_PATH}", self.base))
+                    .header(SCHEMA_HEADER, crate::db::schema_version().to_string())
+                    .timeout(deadline),
+            )
+            .send()
+            .map_err(network)?;
+        if resp.status().as_u16() == 404 {
+            return Ok(None);
+        }
+        if !resp.status().is_success() {
+            return Err(Client::refused(resp));
+        }
+        Ok(Some(resp))
+    }
+
+    /// Downloads the store's snapshot to `dest` (replaced if it exists),
+    /// checking its length and SHA-256. `Ok(None)`: the server has none for
+    /// this till (none yet, snapshots off, or made by a newer version).
+    pub fn download_snapshot(
+        &self,
+        dest: &Path,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Option<SnapshotInfo>, SyncError> {
+        // Its length first: the download's deadline grows with it.
+        let Some(head) = self.snapshot_request(reqwest::Method::HEAD, MIN_DEADLINE)? else {
+            return Ok(None);
+        };
+        let len = declared_length(&head)?;
+        let deadline = MIN_DEADLINE + Duration::from_secs(len / SLOWEST_BYTES_PER_SEC);
+        let Some(mut resp) = self.snapshot_request(reqwest::Method::GET, deadline)? else {
+            return Ok(None);
+        };
+        let cursor: u64 = header(&resp, CURSOR_HEADER)?
+            .parse()
+            .map_err(|_| damaged(format!("{CURSOR_HEADER} is not a number")))?;
+        let epoch = header(&resp, EPOCH_HEADER)?.to_string();
+        let sha256 = header(&resp, SHA256_HEADER)?.to_ascii_lowercase();
+        let bytes = declared_length(&resp)?;
+        remove_sqlite_files(dest);
+        let io = |e: std::io::Error| {
+            SyncError::Core(CoreError::io(format!("cannot write {}", dest.display()), e))
+        };
+        let mut file = std::fs::File::create_new(dest).map_err(io)?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        let mut done = 0u64;
+        let mut told = 0u64;
+        loop {
+            let n = resp
+                .read(&mut buf)
+                .map_err(|e| SyncError::Network(format!("{NETWORK_PREFIX}: {e}")))?;
+            if n == 0 {
+                break;
+            }
+            done += n as u64;
+            if done > bytes {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            file.write_all(&buf[..n]).map_err(io)?;
+            if done - told >= PROGRESS_EVERY {
+                told = done;
+                progress(Progress {
+                    stage: "downloading the store".into(),
+                    done,
+                    total: bytes,
+                });
+            }
+        }
+        let got: String = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        if done != bytes || got != sha256 {
+            drop(file);
+            remove_sqlite_files(dest);
+            return Err(damaged(format!(
+                "{done} of {bytes} bytes, SHA-256 {got} (the server said {sha256})"
+            )));
+        }
+        file.sync_all().map_err(io)?;
+        progress(Progress {
+            stage: "downloading the store".into(),
+            done,
+            total: bytes,
+        });
+        Ok(Some(SnapshotInfo {
+            cursor,
+            epoch,
+            bytes,
+            sha256,
+        }))
+    }
+}
+
+impl Store {
+    /// Makes the snapshot downloaded to `file` this till's store: the
+    /// snapshot keeps its documents, projections, cursor and server epoch;
+    /// this store gives its identity and enrolment (till id and name,
+    /// device, token, role, the first actor). Returns the store opened on
+    /// its file, now the snapshot. On an error the file at this store's
+    /// path is still a whole store — this one as it was, or already the
+    /// snapshot — and the caller opens it again.
+    pub fn adopt_snapshot(self, file: &Path, info: &SnapshotInfo) -> Result<Store> {
+        let path = self.path.clone();
+        if let Err(e) = self.prepare_snapshot(file, info) {
+            remove_sqlite_files(file);
+            return Err(e);
+        }
+        self.swap_in(file)?;
+        Store::open(&path)
+    }
+
+    /// Writes this store's identity and enrolment into the snapshot at `file`.
+    fn prepare_snapshot(&self, file: &Path, info: &SnapshotInfo) -> Result<()> {
+        // Migrates a snapshot made by an older server; refuses a newer one.
+        let mut snap = crate::db::open(file)?;
+        let get = |conn: &Connection, key: &str| -> Result<Option<String>> {
+            use rusqlite::OptionalExtension;
+            Ok(conn
+                .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                .optional()?)
+        };
+        let store_id = get(&snap, "store_id")?;
+        if store_id.as_deref() != Some(self.info.store_id.as_str()) {
+            return Err(CoreError::Conflict(format!(
+                "the server's snapshot is of store {}, this till belongs to store {}",
+                store_id.unwrap_or_default(),
+                self.info.store_id
+            )));
+        }
+        let cursor = get(&snap, KEY_CURSOR)?;
+        let epoch = get(&snap, KEY_EPOCH)?;
+        if cursor != Some(info.cursor.to_string()) || epoch.as_deref() != Some(info.epoch.as_str())
+        {
+            return Err(CoreError::Corrupt(format!(
+                "the snapshot holds cursor {cursor:?} of epoch {epoch:?}, the server said {} of {}",
+                info.cursor, info.epoch
+            )));
+        }
+        let mine: Vec<(String, String)> = {
+            let mut stmt = self.conn.prepare("SELECT key, value FROM meta")?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        let tx = snap.transaction()?;
+        // The server's own sync state goes; its cursor and epoch stay (what
+        // the file holds), and so do clocks (the latest stamps it has seen).
+        tx.execute(
+            "DELETE FROM meta WHERE key LIKE 'sync.%' AND key NOT IN (?1, ?2)",
+            params![KEY_CURSOR, KEY_EPOCH],
+        )?;
+        {
+            let mut put = tx.prepare(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )?;
+            for (key, value) in &mine {
+                if key == KEY_CURSOR || key == KEY_EPOCH || key.starts_with("clock.") {
+                    continue;
+                }
+                put.execute(params![key, value])?;
+            }
+        }
+        // Everything in it came from the server.
+        tx.execute("UPDATE doc_changes SET acked = 1 WHERE acked = 0", [])?;
+        tx.commit()?;
+        snap.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        snap.close().map_err(|(_, e)| CoreError::from(e))?;
+        let synced = std::fs::File::open(file).and_then(|f| f.sync_all());
+        synced.map_err(|e| CoreError::io(format!("cannot sync {}", file.display()), e))
+    }
+
+    /// Closes this store and puts `file` in its place.
+    fn swap_in(self, file: &Path) -> Result<()> {
+        let path = self.path.clone();
+        // Everything of the old file in the file itself, so its WAL can go:
+        // a stale WAL next to the new file would be read into it.
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(CoreError::from)?;
+        drop(self);
+        for suffix in ["-wal", "-shm"] {
+            let mut p = path.as_os_str().to_os_string();
+            p.push(suffix);
+            match std::fs::remove_file(PathBuf::from(&p)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(CoreError::io(
+                        format!("cannot remove {}", p.to_string_lossy()),
+                        e,
+                    ));
+                }
+            }
+        }
+        std::fs::rename(file, &path).map_err(|e| {
+            CoreError::io(
+                format!("cannot move {} to {}", file.display(), path.display()),
+                e,
+            )
+        })?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+            && let Ok(d) = std::fs::File::open(dir)
+        {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// For the server's copy of a store that new tills download
+    /// (`shopsync_server::snapshots`): syncs it through `feed` like a till.
+    /// The first sync (cursor 0) is built as a new till's enrolment download
+    /// is (indexes at the end, no fsync per page). Ends with the WAL emptied
+    /// into the file, so that the file alone is the store.
+    pub fn refresh_snapshot<T: super::client::Transport>(
+        &mut self,
+        feed: &T,
+    ) -> Result<super::client::SyncReport, SyncError> {
+        let first = self.sync_cursor()? == 0;
+        if first {
+            self.start_enrol_download();
+        }
+        let synced = self.sync_now(feed, &mut |_| {});
+        let ended = self.end_enrol_download();
+        let report = synced?;
+        ended?;
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(CoreError::from)?;
+        Ok(report)
+    }
+}
