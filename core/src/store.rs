@@ -149,6 +149,8 @@ impl Store {
             return Err(CoreError::NotInitialized(path.display().to_string()));
         }
         let conn = db::open(path)?;
+        // A snapshot download an enrolment left (stopped before the swap).
+        crate::sync::snapshot::remove_leftover(path);
         let meta = |key: &str| -> Result<String> {
             conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| {
                 r.get::<_, String>(0)

@@ -1,20 +1,21 @@
 //! New tills in seconds (issue 11): the server keeps a ready-made copy of
-//! each large store — a till's own store file (`{dir}/{store_id}.db`),
-//! synced from the store's change feed by the core's sync code, the same
-//! code every till runs, with its projections and indexes built — and a new
-//! till downloads it whole (`GET /v1/snapshot`, docs/PROTOCOL.md) instead of
-//! a million changes to project one by one. It then syncs from the
-//! snapshot's cursor as usual.
+//! each large store — a till's own store file, synced from the store's
+//! change feed by the core's sync code, the same code every till runs, with
+//! its projections and indexes built — and a new till downloads it whole
+//! (`GET /v1/snapshot`, docs/PROTOCOL.md) instead of a million changes to
+//! project one by one. It then syncs from the snapshot's cursor as usual.
 //!
-//! A store gets a copy once its feed holds `snapshot_from` changes, and the
-//! copy is brought up to date at most once per `snapshot_every` after the
-//! store's tills store changes. `{store_id}.json` describes the file (its
-//! cursor, the database's epoch, length, SHA-256 and schema version); it is
-//! removed before the file changes and written after, so a described file
-//! is always whole. A refresh and the downloads of one store exclude each
-//! other (a read-write lock per store): a refresh waits for no download (it
-//! is tried again later), a download waits a little for a refresh.
-//! Snapshots are caches: deleting the folder only costs rebuilding them.
+//! A store gets a copy once it holds `snapshot_from` changes; the copy is
+//! brought up to date at most once per `snapshot_every` after the store's
+//! tills store changes. The working copy (`{store_id}.db`) is never served:
+//! each refresh publishes a new file (`{store_id}.{cursor}.snapshot`, copied
+//! and hashed, then renamed into place) and its description
+//! (`{store_id}.json`: file, cursor, epoch, length, SHA-256, schema
+//! version), and removes the older files. A download opens the file its
+//! description names and reads it to the end even if a refresh removes it
+//! meanwhile (the open file stays), so downloads and refreshes never wait
+//! for each other. Snapshots are caches: deleting the folder only costs
+//! rebuilding them.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -24,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -36,7 +37,7 @@ use shopsync_core::sync::snapshot::{CURSOR_HEADER, SCHEMA_HEADER, SHA256_HEADER}
 use shopsync_core::sync::wire::{self, DocChanges, SyncRequest, SyncResponse};
 use shopsync_core::sync::{EnrolRequest, EnrolResponse};
 use tokio::io::AsyncReadExt;
-use tokio::sync::{Notify, OwnedRwLockReadGuard, OwnedSemaphorePermit, RwLock, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 use crate::AppState;
 use crate::auth::Device;
@@ -45,8 +46,11 @@ use crate::storage::Storage;
 
 /// The till id the server's copies carry (a new till puts its own in).
 const SNAPSHOT_TILL_ID: &str = "server-snapshot";
-/// How long a download waits for a refresh of its store in progress.
-const WAIT_FOR_REFRESH: Duration = Duration::from_secs(30);
+/// A download holds its place (one of `DOWNLOADS_AT_ONCE`, one per device)
+/// at most this long, plus a second per `SLOWEST_BYTES_PER_SEC` bytes (as
+/// long as a till waits for it): a stalled one does not keep it.
+const MIN_DEADLINE: Duration = Duration::from_secs(60);
+const SLOWEST_BYTES_PER_SEC: u64 = 1_000_000;
 /// Snapshot downloads served at once by this process.
 const DOWNLOADS_AT_ONCE: usize = 4;
 /// After a failed refresh, the store's next try waits this long.
@@ -54,9 +58,11 @@ const AFTER_FAILURE: Duration = Duration::from_secs(600);
 /// How often stores left waiting (`snapshot_every`) are looked at again.
 const TICK: Duration = Duration::from_secs(5);
 
-/// What `{store_id}.json` says about `{store_id}.db`.
+/// What `{store_id}.json` says about the store's published copy.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Manifest {
+    /// The published file's name, in the snapshot folder.
+    pub file: String,
     pub cursor: u64,
     pub epoch: String,
     pub bytes: u64,
@@ -108,8 +114,9 @@ pub struct Snapshots {
     dirty: Mutex<HashMap<i64, String>>,
     /// When each store's copy was last refreshed (or failed: then later).
     next_due: Mutex<HashMap<i64, Instant>>,
-    locks: Mutex<HashMap<String, Arc<RwLock<()>>>>,
     downloads: Arc<Semaphore>,
+    /// Devices with a download running (one each).
+    downloading: Arc<Mutex<HashSet<String>>>,
     wake: Notify,
     pub stats: SnapshotStats,
 }
@@ -124,8 +131,8 @@ impl Snapshots {
             every,
             dirty: Mutex::new(HashMap::new()),
             next_due: Mutex::new(HashMap::new()),
-            locks: Mutex::new(HashMap::new()),
             downloads: Arc::new(Semaphore::new(DOWNLOADS_AT_ONCE)),
+            downloading: Arc::new(Mutex::new(HashSet::new())),
             wake: Notify::new(),
             stats: SnapshotStats::default(),
         }
@@ -144,16 +151,6 @@ impl Snapshots {
             d.insert(store_pk, store_id.to_string());
         }
         self.wake.notify_one();
-    }
-
-    fn lock_for(&self, store_id: &str) -> Option<Arc<RwLock<()>>> {
-        let mut locks = self.locks.lock().ok()?;
-        Some(
-            locks
-                .entry(store_id.to_string())
-                .or_insert_with(|| Arc::new(RwLock::new(())))
-                .clone(),
-        )
     }
 
     /// The dirty stores whose refresh is due now; the others stay dirty.
@@ -186,7 +183,7 @@ impl Snapshots {
     }
 }
 
-fn file_of(dir: &Path, store_id: &str) -> PathBuf {
+fn working_copy(dir: &Path, store_id: &str) -> PathBuf {
     dir.join(format!("{store_id}.db"))
 }
 
@@ -220,33 +217,30 @@ pub async fn run<S: Storage>(st: Arc<AppState<S>>) {
     }
 }
 
-/// Brings one store's copy up to date, if the store is large enough and no
-/// download of it is in progress (else it is tried again later).
+/// Brings one store's copy up to date, if the store is large enough.
 async fn refresh<S: Storage>(st: &Arc<AppState<S>>, dir: &Path, store_pk: i64, store_id: String) {
     let snaps = &st.snapshots;
-    let head = match st.storage.head(store_pk).await {
-        Ok(head) => head,
+    let sizes = async {
+        let count = st.storage.change_count(store_pk).await?;
+        let head = st.storage.head(store_pk).await?;
+        Ok::<_, crate::storage::StorageError>((count, head))
+    };
+    let (count, head) = match sizes.await {
+        Ok(sizes) => sizes,
         Err(e) => {
-            tracing::warn!(store = %store_id, "no snapshot refresh, the head cannot be read: {e}");
+            tracing::warn!(store = %store_id, "no snapshot refresh, the store cannot be read: {e}");
             snaps.requeue(store_pk, store_id);
             return;
         }
     };
-    if head < snaps.from_changes
+    // Looked at again no sooner than `every`, whatever happens here.
+    snaps.due_again(store_pk, snaps.every);
+    if count < snaps.from_changes
         || read_manifest(dir, &store_id)
-            .is_some_and(|m| m.cursor >= head && m.epoch == st.storage.epoch())
+            .is_some_and(|m| m.cursor == head && m.epoch == st.storage.epoch())
     {
         return;
     }
-    let Some(lock) = snaps.lock_for(&store_id) else {
-        return;
-    };
-    let Ok(guard) = lock.try_write_owned() else {
-        // Downloads in progress: the copy stays as they read it.
-        snaps.requeue(store_pk, store_id);
-        return;
-    };
-    snaps.due_again(store_pk, snaps.every);
     let started = Instant::now();
     let feed = Feed {
         st: st.clone(),
@@ -257,11 +251,7 @@ async fn refresh<S: Storage>(st: &Arc<AppState<S>>, dir: &Path, store_pk: i64, s
     let epoch = st.storage.epoch();
     let dir = dir.to_path_buf();
     let id = store_id.clone();
-    let built = tokio::task::spawn_blocking(move || {
-        let _guard = guard;
-        build(&feed, &dir, &id, &epoch)
-    })
-    .await;
+    let built = tokio::task::spawn_blocking(move || build(&feed, &dir, &id, &epoch, head)).await;
     snaps
         .stats
         .busy_micros
@@ -302,25 +292,27 @@ fn io_error(what: &str, path: &Path, e: std::io::Error) -> BuildError {
     BuildError::Io(format!("cannot {what} {}: {e}", path.display()))
 }
 
-/// Syncs the store's copy (made if missing, made again if it belongs to
-/// another lifetime of the database) and describes it.
+/// Syncs the store's working copy — made if missing, made again if it
+/// belongs to another lifetime of the database, is ahead of the store
+/// (a restored server that kept its epoch) or holds anything unsent — and
+/// publishes it. A copy that fails to sync is thrown away (it is rebuilt).
 fn build<S: Storage>(
     feed: &Feed<S>,
     dir: &Path,
     store_id: &str,
     epoch: &str,
+    head: u64,
 ) -> Result<Manifest, BuildError> {
     std::fs::create_dir_all(dir).map_err(|e| io_error("create", dir, e))?;
-    let path = file_of(dir, store_id);
-    let manifest_path = manifest_of(dir, store_id);
-    match std::fs::remove_file(&manifest_path) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(io_error("remove", &manifest_path, e)),
-    }
+    let path = working_copy(dir, store_id);
+    let usable = |s: &Store| -> Result<bool, BuildError> {
+        Ok(s.server_epoch()?.is_none_or(|e| e == epoch)
+            && s.sync_cursor()? <= head
+            && s.sync_status()?.changes_waiting == 0)
+    };
     let existing = if path.exists() {
         match Store::open(&path) {
-            Ok(s) if s.server_epoch()?.is_none_or(|e| e == epoch) => Some(s),
+            Ok(s) if usable(&s)? => Some(s),
             _ => None,
         }
     } else {
@@ -333,7 +325,11 @@ fn build<S: Storage>(
             Store::create_with_till(&path, store_id, SNAPSHOT_TILL_ID, "snapshot for new tills")?
         }
     };
-    store.refresh_snapshot(feed)?;
+    if let Err(e) = store.refresh_snapshot(feed) {
+        drop(store);
+        remove_store_files(&path)?;
+        return Err(e.into());
+    }
     let cursor = store.sync_cursor()?;
     let file_epoch = store.server_epoch()?.unwrap_or_default();
     drop(store);
@@ -344,19 +340,57 @@ fn build<S: Storage>(
             path.display()
         )));
     }
-    let (bytes, sha256) = hash_file(&path)?;
+    publish(dir, store_id, &path, cursor, file_epoch)
+}
+
+/// Copies the working copy to a new published file (hashing it on the
+/// way), describes it, and removes the store's older published files.
+fn publish(
+    dir: &Path,
+    store_id: &str,
+    working: &Path,
+    cursor: u64,
+    epoch: String,
+) -> Result<Manifest, BuildError> {
+    let tmp = dir.join(format!("{store_id}.snapshot.tmp"));
+    let (bytes, sha256) = copy_hashing(working, &tmp)?;
+    let name = format!("{store_id}.{cursor}.snapshot");
+    let published = dir.join(&name);
+    std::fs::rename(&tmp, &published).map_err(|e| io_error("write", &published, e))?;
     let manifest = Manifest {
+        file: name.clone(),
         cursor,
-        epoch: file_epoch,
+        epoch,
         bytes,
         sha256,
         schema: shopsync_core::db::schema_version(),
     };
-    let tmp = dir.join(format!("{store_id}.json.tmp"));
     let json = serde_json::to_vec(&manifest).map_err(|e| BuildError::Io(e.to_string()))?;
-    std::fs::write(&tmp, json).map_err(|e| io_error("write", &tmp, e))?;
+    let tmp = dir.join(format!("{store_id}.json.tmp"));
+    write_synced(&tmp, &json)?;
+    let manifest_path = manifest_of(dir, store_id);
     std::fs::rename(&tmp, &manifest_path).map_err(|e| io_error("write", &manifest_path, e))?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    // Older published files: a download reading one keeps it open.
+    let prefix = format!("{store_id}.");
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let n = entry.file_name().to_string_lossy().to_string();
+            if n.starts_with(&prefix) && n.ends_with(".snapshot") && n != name {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
     Ok(manifest)
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
+    use std::io::Write;
+    let mut f = std::fs::File::create(path).map_err(|e| io_error("write", path, e))?;
+    f.write_all(bytes).map_err(|e| io_error("write", path, e))?;
+    f.sync_all().map_err(|e| io_error("sync", path, e))
 }
 
 fn remove_store_files(path: &Path) -> Result<(), BuildError> {
@@ -371,20 +405,25 @@ fn remove_store_files(path: &Path) -> Result<(), BuildError> {
     Ok(())
 }
 
-fn hash_file(path: &Path) -> Result<(u64, String), BuildError> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(path).map_err(|e| io_error("read", path, e))?;
+/// Copies `from` to `to` (synced), returning its length and SHA-256.
+fn copy_hashing(from: &Path, to: &Path) -> Result<(u64, String), BuildError> {
+    use std::io::{Read, Write};
+    let mut src = std::fs::File::open(from).map_err(|e| io_error("read", from, e))?;
+    let mut dst = std::fs::File::create(to).map_err(|e| io_error("write", to, e))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut bytes = 0u64;
     loop {
-        let n = f.read(&mut buf).map_err(|e| io_error("read", path, e))?;
+        let n = src.read(&mut buf).map_err(|e| io_error("read", from, e))?;
         if n == 0 {
             break;
         }
         bytes += n as u64;
         hasher.update(&buf[..n]);
+        dst.write_all(&buf[..n])
+            .map_err(|e| io_error("write", to, e))?;
     }
+    dst.sync_all().map_err(|e| io_error("sync", to, e))?;
     let hex = hasher
         .finalize()
         .iter()
@@ -489,10 +528,28 @@ fn no_snapshot(why: &str) -> ApiError {
     ApiError::NotFound(format!("no snapshot of this store: {why}"))
 }
 
-/// `GET /v1/snapshot`: the device's store's copy, whole, with its cursor,
-/// epoch and SHA-256 in headers; 404 when there is none for this till.
+/// A running download's places: released when its body is dropped, or at
+/// its deadline if a stalled client keeps it.
+struct Place {
+    _permit: OwnedSemaphorePermit,
+    device: String,
+    downloading: Arc<Mutex<HashSet<String>>>,
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        if let Ok(mut d) = self.downloading.lock() {
+            d.remove(&self.device);
+        }
+    }
+}
+
+/// `GET /v1/snapshot`: the device's store's published copy, whole, with
+/// its cursor, epoch and SHA-256 in headers; 404 when there is none for
+/// this till. `HEAD` answers the same headers without taking a place.
 pub async fn download<S: Storage>(
     State(st): State<Arc<AppState<S>>>,
+    method: Method,
     device: Device,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -511,37 +568,60 @@ pub async fn download<S: Storage>(
             ))
         })?;
     let store_id = device.store.store_id.clone();
-    let Ok(permit): Result<OwnedSemaphorePermit, _> = snaps.downloads.clone().try_acquire_owned()
-    else {
-        return Err(no_snapshot(
-            "too many downloads at once, the till syncs the changes",
-        ));
-    };
-    let lock = snaps
-        .lock_for(&store_id)
-        .ok_or_else(|| ApiError::Internal("the snapshot locks are poisoned".into()))?;
-    let guard: OwnedRwLockReadGuard<()> =
-        match tokio::time::timeout(WAIT_FOR_REFRESH, lock.read_owned()).await {
-            Ok(g) => g,
-            Err(_) => return Err(no_snapshot("it is being refreshed")),
+    let head = st.storage.head(device.store.pk).await?;
+    let described = || -> Result<Manifest, ApiError> {
+        let Some(m) = read_manifest(&dir, &store_id) else {
+            return Err(no_snapshot("none made yet"));
         };
-    let Some(m) = read_manifest(&dir, &store_id) else {
-        return Err(no_snapshot("none made yet"));
+        if m.epoch != st.storage.epoch() || m.cursor > head {
+            return Err(no_snapshot(
+                "it belongs to another lifetime of the database (it is made again)",
+            ));
+        }
+        if m.schema > schema {
+            return Err(no_snapshot(
+                "it was made by a newer version than this till's",
+            ));
+        }
+        Ok(m)
     };
-    if m.epoch != st.storage.epoch() {
-        return Err(no_snapshot(
-            "it belongs to another lifetime of the database",
-        ));
+    let mut m = described()?;
+    if method == Method::HEAD {
+        return answer(Body::empty(), &m);
     }
-    if m.schema > schema {
-        return Err(no_snapshot(
-            "it was made by a newer version than this till's",
-        ));
-    }
-    let path = file_of(&dir, &store_id);
-    let file = tokio::fs::File::open(&path)
-        .await
-        .map_err(|e| ApiError::Internal(format!("cannot open the snapshot: {e}")))?;
+    let place = {
+        let Ok(permit) = snaps.downloads.clone().try_acquire_owned() else {
+            return Err(ApiError::Quota(
+                "too many snapshot downloads at once: try again later".into(),
+            ));
+        };
+        let fresh = snaps
+            .downloading
+            .lock()
+            .map(|mut d| d.insert(device.device_id.clone()))
+            .unwrap_or(false);
+        if !fresh {
+            return Err(ApiError::Quota(
+                "this device is already downloading the snapshot".into(),
+            ));
+        }
+        Place {
+            _permit: permit,
+            device: device.device_id.clone(),
+            downloading: snaps.downloading.clone(),
+        }
+    };
+    // A refresh may replace the file between the description and the open:
+    // read the new description once.
+    let file = match tokio::fs::File::open(dir.join(&m.file)).await {
+        Ok(f) => f,
+        Err(_) => {
+            m = described()?;
+            tokio::fs::File::open(dir.join(&m.file))
+                .await
+                .map_err(|e| ApiError::Internal(format!("cannot open the snapshot: {e}")))?
+        }
+    };
     let len = file
         .metadata()
         .await
@@ -552,28 +632,45 @@ pub async fn download<S: Storage>(
     }
     snaps.stats.served.fetch_add(1, Relaxed);
     st.metrics.bytes_out.fetch_add(len, Relaxed);
-    // The file stays as described while the body is read: the read guard
-    // (and the download's permit) live in the stream.
-    let held = (guard, permit);
-    let stream = futures_util::stream::unfold(Some((file, held)), |state| async move {
-        let (mut file, held) = state?;
+    // The place is given back when the body is dropped, or at the deadline.
+    let place = Arc::new(Mutex::new(Some(place)));
+    let deadline = MIN_DEADLINE + Duration::from_secs(len / SLOWEST_BYTES_PER_SEC);
+    let watchdog = place.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(deadline).await;
+        if let Ok(mut p) = watchdog.lock() {
+            p.take();
+        }
+    });
+    let ends = tokio::time::Instant::now() + deadline;
+    let stream = futures_util::stream::unfold(Some((file, place)), move |state| async move {
+        let (mut file, place) = state?;
+        if tokio::time::Instant::now() > ends {
+            let late = std::io::Error::new(std::io::ErrorKind::TimedOut, "too slow");
+            return Some((Err(late), None));
+        }
         let mut buf = vec![0u8; 1 << 20];
         match file.read(&mut buf).await {
             Ok(0) => None,
             Ok(n) => {
                 buf.truncate(n);
-                Some((Ok(Bytes::from(buf)), Some((file, held))))
+                Some((Ok(Bytes::from(buf)), Some((file, place))))
             }
             Err(e) => Some((Err(e), None)),
         }
     });
-    let mut resp = Body::from_stream(stream).into_response();
+    answer(Body::from_stream(stream), &m)
+}
+
+/// The snapshot's headers around `body`.
+fn answer(body: Body, m: &Manifest) -> Result<Response, ApiError> {
+    let mut resp = body.into_response();
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/vnd.sqlite3"),
     );
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(m.bytes));
     h.insert(CURSOR_HEADER, HeaderValue::from(m.cursor));
     let text = |v: &str| HeaderValue::from_str(v).map_err(|e| ApiError::Internal(e.to_string()));
     h.insert(SHA256_HEADER, text(&m.sha256)?);

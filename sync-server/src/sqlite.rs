@@ -643,6 +643,17 @@ impl Storage for SqliteStorage {
         self.read(move |conn| head_of(conn, store_pk)).await
     }
 
+    /// Counted: sequence numbers here are shared by every store.
+    async fn change_count(&self, store_pk: i64) -> StorageResult<u64> {
+        self.read(move |conn| {
+            let n: i64 = conn
+                .prepare_cached("SELECT COUNT(*) FROM changes WHERE store_pk = ?1")?
+                .query_row([store_pk], |r| r.get(0))?;
+            Ok(n.max(0) as u64)
+        })
+        .await
+    }
+
     async fn ready(&self) -> StorageResult<()> {
         let mut last = self.last_ready.lock().await;
         if let Some((at, answer)) = last.as_ref()

@@ -309,6 +309,13 @@ pub trait Storage: Send + Sync + 'static {
 
     fn head(&self, store_pk: i64) -> impl Future<Output = StorageResult<u64>> + Send;
 
+    /// How many changes the store holds. By default its head: a backend
+    /// whose sequence numbers count each store's changes (PostgreSQL's
+    /// per-store counter).
+    fn change_count(&self, store_pk: i64) -> impl Future<Output = StorageResult<u64>> + Send {
+        self.head(store_pk)
+    }
+
     fn totals(&self) -> impl Future<Output = StorageResult<Totals>> + Send;
 
     /// Whether this instance can serve now: its database opens afresh and

@@ -15,8 +15,8 @@ use shopsync_core::{SalesFilter, Store};
 /// Snapshots from 5 changes on; after the first, no refresh for an hour.
 const SNAPSHOT_FLAGS: &[&str] = &["--snapshot-from", "5", "--snapshot-every-secs", "3600"];
 
-fn start(dir: &Path) -> Server {
-    Server::start_with(&dir.join("server.db"), "127.0.0.1:0", SNAPSHOT_FLAGS)
+fn start(dir: &Path, flags: &[&str]) -> Server {
+    Server::start_with(&dir.join("server.db"), "127.0.0.1:0", flags)
 }
 
 fn snapshot_dir(server: &Server) -> PathBuf {
@@ -73,7 +73,11 @@ fn sales(s: &Store) -> usize {
 
 /// A shop whose store holds enough changes for a snapshot, and it ready.
 fn shop_with_snapshot(dir: &Path) -> (Server, Store, u64) {
-    let server = start(dir);
+    shop_with_snapshot_flags(dir, SNAPSHOT_FLAGS)
+}
+
+fn shop_with_snapshot_flags(dir: &Path, flags: &[&str]) -> (Server, Store, u64) {
+    let server = start(dir, flags);
     let (_, code) = server.create_store("Corner Shop");
     let mut a = first_till(&dir.join("a.db"), 50);
     for i in 1..=6 {
@@ -136,6 +140,53 @@ fn a_new_till_starts_from_the_snapshot_and_syncs_what_came_after() -> R {
     Ok(())
 }
 
+/// The store's published files (`{store}.{cursor}.snapshot`).
+fn published(server: &Server, store_id: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(snapshot_dir(server))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with(store_id) && n.ends_with(".snapshot"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn the_snapshot_follows_the_store_and_keeps_one_published_file() -> R {
+    let dir = tempfile::tempdir()?;
+    let flags = &["--snapshot-from", "5", "--snapshot-every-secs", "0"];
+    let (server, mut a, first) = shop_with_snapshot_flags(dir.path(), flags);
+    let store_id = a.info().store_id.clone();
+    assert_eq!(
+        published(&server, &store_id),
+        [format!("{store_id}.{first}.snapshot")]
+    );
+    sell(&mut a, 30, 1);
+    sell(&mut a, 31, 1);
+    let h = head(&mut a);
+    assert!(h > first);
+    let second = wait_for_snapshot(&server, &token(&a), h);
+    assert_eq!(second, h, "refreshed up to the store's head");
+    assert_eq!(
+        published(&server, &store_id),
+        [format!("{store_id}.{second}.snapshot")],
+        "the older file is gone"
+    );
+    let code = server.code(&store_id, "till");
+    let (c, report) = client::enrol(
+        &dir.path().join("c.db"),
+        &server.url,
+        &code,
+        Some("C"),
+        &mut |_| {},
+    )?;
+    assert_eq!(report.snapshot_cursor, Some(second));
+    assert_eq!(sales(&c), sales(&a));
+    assert_same(&[&a, &c]);
+    Ok(())
+}
+
 #[test]
 fn a_snapshot_goes_only_to_the_stores_own_devices_and_to_tills_that_can_open_it() -> R {
     let dir = tempfile::tempdir()?;
@@ -152,7 +203,11 @@ fn a_snapshot_goes_only_to_the_stores_own_devices_and_to_tills_that_can_open_it(
     // Another store's device gets its own store's.
     let (_, other_code) = server.create_store("Other Shop");
     let other_path = dir.path().join("other.db");
-    drop(first_till(&other_path, 0));
+    let mut theirs_till = first_till(&other_path, 50);
+    for i in 1..=6 {
+        sell(&mut theirs_till, i, 1);
+    }
+    drop(theirs_till);
     let mut other = enrol(&other_path, &server, &other_code, None);
     let other_head = head(&mut other);
     wait_for_snapshot(&server, &token(&other), other_head);
@@ -177,8 +232,9 @@ fn a_snapshot_goes_only_to_the_stores_own_devices_and_to_tills_that_can_open_it(
 fn a_damaged_snapshot_changes_nothing_and_the_new_till_downloads_the_changes() -> R {
     let dir = tempfile::tempdir()?;
     let (server, a, _) = shop_with_snapshot(dir.path());
-    // A byte of the server's copy changes on disk after it was described.
-    let file = snapshot_dir(&server).join(format!("{}.db", a.info().store_id));
+    // A byte of the published copy changes on disk after it was described.
+    let store_id = a.info().store_id.clone();
+    let file = snapshot_dir(&server).join(&published(&server, &store_id)[0]);
     let mut bytes = std::fs::read(&file)?;
     let last = bytes.len() - 1;
     bytes[last] ^= 0xff;

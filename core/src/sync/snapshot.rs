@@ -58,6 +58,19 @@ pub fn download_path(till_file: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Removes the snapshot download of the till file at `till_file`, if an
+/// enrolment stopped before swapping it in left one.
+pub(crate) fn remove_leftover(till_file: &Path) {
+    let dest = download_path(till_file);
+    if dest.exists() {
+        tracing::info!(
+            "removing {}, left by an enrolment that stopped",
+            dest.display()
+        );
+        remove_sqlite_files(&dest);
+    }
+}
+
 /// Removes a SQLite file and its WAL and shared-memory files.
 fn remove_sqlite_files(path: &Path) {
     for suffix in ["-wal", "-shm", ""] {
@@ -76,6 +89,31 @@ fn header<'a>(resp: &'a reqwest::blocking::Response, name: &str) -> Result<&'a s
         .get(name)
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| damaged(format!("the answer has no {name} header")))
+}
+
+/// A download being written: removed when dropped unless `done`.
+struct Partial<'a> {
+    path: &'a Path,
+    done: bool,
+}
+
+impl Drop for Partial<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            remove_sqlite_files(self.path);
+        }
+    }
+}
+
+/// Empties the WAL of `conn` into its file; an error unless all of it went.
+fn checkpoint_all(conn: &Connection) -> Result<()> {
+    let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+    if busy != 0 {
+        return Err(CoreError::Conflict(
+            "another connection holds the file: its WAL could not be emptied".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The `Content-Length` an answer names (a `HEAD` answer has no body to
@@ -139,6 +177,11 @@ impl Client {
             SyncError::Core(CoreError::io(format!("cannot write {}", dest.display()), e))
         };
         let mut file = std::fs::File::create_new(dest).map_err(io)?;
+        // Whatever stops the download below removes what it wrote.
+        let mut partial = Partial {
+            path: dest,
+            done: false,
+        };
         let mut hasher = Sha256::new();
         let mut buf = vec![0u8; 1 << 20];
         let mut done = 0u64;
@@ -171,13 +214,12 @@ impl Client {
             .map(|b| format!("{b:02x}"))
             .collect();
         if done != bytes || got != sha256 {
-            drop(file);
-            remove_sqlite_files(dest);
             return Err(damaged(format!(
                 "{done} of {bytes} bytes, SHA-256 {got} (the server said {sha256})"
             )));
         }
         file.sync_all().map_err(io)?;
+        partial.done = true;
         progress(Progress {
             stage: "downloading the store".into(),
             done,
@@ -202,11 +244,13 @@ impl Store {
     /// snapshot — and the caller opens it again.
     pub fn adopt_snapshot(self, file: &Path, info: &SnapshotInfo) -> Result<Store> {
         let path = self.path.clone();
-        if let Err(e) = self.prepare_snapshot(file, info) {
+        let adopted = self
+            .prepare_snapshot(file, info)
+            .and_then(|()| self.swap_in(file));
+        if adopted.is_err() {
             remove_sqlite_files(file);
-            return Err(e);
         }
-        self.swap_in(file)?;
+        adopted?;
         Store::open(&path)
     }
 
@@ -264,7 +308,7 @@ impl Store {
         // Everything in it came from the server.
         tx.execute("UPDATE doc_changes SET acked = 1 WHERE acked = 0", [])?;
         tx.commit()?;
-        snap.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        checkpoint_all(&snap)?;
         snap.close().map_err(|(_, e)| CoreError::from(e))?;
         let synced = std::fs::File::open(file).and_then(|f| f.sync_all());
         synced.map_err(|e| CoreError::io(format!("cannot sync {}", file.display()), e))
@@ -275,9 +319,7 @@ impl Store {
         let path = self.path.clone();
         // Everything of the old file in the file itself, so its WAL can go:
         // a stale WAL next to the new file would be read into it.
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-            .map_err(CoreError::from)?;
+        checkpoint_all(&self.conn)?;
         drop(self);
         for suffix in ["-wal", "-shm"] {
             let mut p = path.as_os_str().to_os_string();
@@ -292,6 +334,15 @@ impl Store {
                     ));
                 }
             }
+        }
+        // The snapshot's own WAL was emptied and removed when it closed.
+        let mut wal = file.as_os_str().to_os_string();
+        wal.push("-wal");
+        if std::fs::metadata(PathBuf::from(&wal)).is_ok_and(|m| m.len() > 0) {
+            return Err(CoreError::Conflict(format!(
+                "{} still has a write-ahead log",
+                file.display()
+            )));
         }
         std::fs::rename(file, &path).map_err(|e| {
             CoreError::io(
@@ -330,5 +381,63 @@ impl Store {
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
             .map_err(CoreError::from)?;
         Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::InitOptions;
+
+    fn shop(path: &Path, name: &str) -> Store {
+        Store::init(
+            path,
+            InitOptions {
+                store_name: name.into(),
+                till_name: "T".into(),
+                currency: "EUR".into(),
+            },
+        )
+        .unwrap_or_else(|e| panic!("init {name}: {e}"))
+    }
+
+    #[test]
+    fn a_download_left_by_a_stopped_enrolment_goes_at_the_next_open() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| CoreError::io("tempdir", e))?;
+        let path = dir.path().join("till.db");
+        drop(shop(&path, "Corner Shop"));
+        std::fs::write(download_path(&path), b"half a download")
+            .map_err(|e| CoreError::io("write", e))?;
+        drop(Store::open(&path)?);
+        assert!(!download_path(&path).exists());
+        Ok(())
+    }
+
+    #[test]
+    fn another_stores_snapshot_changes_nothing() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| CoreError::io("tempdir", e))?;
+        let mine = dir.path().join("mine.db");
+        let theirs = dir.path().join("theirs.db");
+        let store = shop(&mine, "Corner Shop");
+        let id = store.info().store_id.clone();
+        drop(shop(&theirs, "Other Shop"));
+        let file = download_path(&mine);
+        std::fs::copy(&theirs, &file).map_err(|e| CoreError::io("copy", e))?;
+        let info = SnapshotInfo {
+            cursor: 0,
+            epoch: String::new(),
+            bytes: 0,
+            sha256: String::new(),
+        };
+        let err = store.adopt_snapshot(&file, &info).err();
+        assert!(
+            matches!(&err, Some(CoreError::Conflict(m)) if m.contains("this till belongs to store")),
+            "{err:?}"
+        );
+        assert!(!file.exists(), "the refused snapshot is removed");
+        let store = Store::open(&mine)?;
+        assert_eq!(store.info().store_id, id);
+        assert_eq!(store.info().store_name, "Corner Shop");
+        Ok(())
     }
 }

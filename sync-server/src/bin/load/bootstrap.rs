@@ -167,20 +167,25 @@ fn wait_for_snapshot(url: &str, token: &str, head: u64) -> Result<()> {
     let deadline = Instant::now() + SNAPSHOT_DEADLINE;
     let mut said = Instant::now();
     loop {
-        let resp = http
+        let asked = http
             .head(format!("{url}{SNAPSHOT_PATH}"))
             .bearer_auth(token)
             .header(
                 SCHEMA_HEADER,
                 shopsync_core::db::schema_version().to_string(),
             )
-            .send()?;
-        let cursor = resp
-            .headers()
-            .get(CURSOR_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if resp.status().is_success() && cursor.is_some_and(|c| c >= head) {
+            .send();
+        // A busy server may not answer in time: asked again.
+        let cursor = asked
+            .ok()
+            .filter(|r| r.status().is_success())
+            .and_then(|r| {
+                r.headers()
+                    .get(CURSOR_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok())
+            });
+        if cursor.is_some_and(|c| c >= head) {
             return Ok(());
         }
         if Instant::now() > deadline {
