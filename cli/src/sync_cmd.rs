@@ -47,6 +47,11 @@ pub fn enrol(db: &Path, a: EnrolArgs) -> Result<Output> {
             "uploaded this till's store: {} changes sent",
             report.sync.sent_changes
         )
+    } else if let Some(cursor) = report.snapshot_cursor {
+        format!(
+            "downloaded the store from the server's snapshot (up to change {cursor}), then {} changes received",
+            report.sync.received_new
+        )
     } else {
         format!(
             "downloaded the store: {} changes received",

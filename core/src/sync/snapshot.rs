@@ -19,9 +19,9 @@ use rusqlite::{Connection, params};
 use sha2::{Digest, Sha256};
 use shopsync_types::Progress;
 
+use super::KEY_CURSOR;
 use super::client::{Client, SyncError, network};
 use super::epoch::{EPOCH_HEADER, KEY_EPOCH};
-use super::{KEY_CURSOR, NETWORK_PREFIX};
 use crate::error::{CoreError, Result};
 use crate::store::Store;
 
@@ -189,7 +189,7 @@ impl Client {
         loop {
             let n = resp
                 .read(&mut buf)
-                .map_err(|e| SyncError::Network(format!("{NETWORK_PREFIX}: {e}")))?;
+                .map_err(|e| SyncError::Network(format!("the snapshot download broke off: {e}")))?;
             if n == 0 {
                 break;
             }
