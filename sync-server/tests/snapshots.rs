@@ -282,3 +282,45 @@ fn without_snapshots_a_new_till_downloads_the_changes() -> R {
     let _ = Client::for_store(&c)?;
     Ok(())
 }
+
+/// A server restored from a backup (a new epoch): the old snapshot is not
+/// served; once the tills have synced again it is made anew, and a new till
+/// from it has every sale.
+#[test]
+fn a_restored_server_makes_its_snapshot_again() -> R {
+    if skip_on_postgres("`backup` and `restore` copy SQLite files") {
+        return Ok(());
+    }
+    let dir = tempfile::tempdir()?;
+    let flags = &["--snapshot-from", "5", "--snapshot-every-secs", "0"];
+    let (mut server, mut a, _) = shop_with_snapshot_flags(dir.path(), flags);
+    let backup = dir.path().join("backup.db");
+    server.admin(&["backup", backup.to_str().unwrap()]);
+    sell(&mut a, 40, 1);
+    sync(&mut a)?;
+    server.kill();
+    admin(&server.db, &["restore", backup.to_str().unwrap()]);
+    let addr = server.addr.clone();
+    let db = server.db.clone();
+    server = Server::start_with(&db, &addr, flags);
+    assert_eq!(
+        ask(&server, Some(&token(&a)), Some(&schema())).0,
+        404,
+        "the old lifetime's snapshot is not served"
+    );
+    // A sends what the restored server lost; the snapshot is made again.
+    let h = head(&mut a);
+    let cursor = wait_for_snapshot(&server, &token(&a), h);
+    let code = server.code(&a.info().store_id, "till");
+    let (c, report) = client::enrol(
+        &dir.path().join("c.db"),
+        &server.url,
+        &code,
+        Some("C"),
+        &mut |_| {},
+    )?;
+    assert_eq!(report.snapshot_cursor, Some(cursor));
+    assert_eq!(sales(&c), sales(&a));
+    assert_same(&[&a, &c]);
+    Ok(())
+}
