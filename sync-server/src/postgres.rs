@@ -783,6 +783,23 @@ impl Storage for PgStorage {
         head_of(&c, store_pk).await
     }
 
+    /// Summed over the store's documents: sequence numbers moved here by
+    /// `migrate-storage` keep SQLite's gaps, so the head is no count.
+    async fn change_count(&self, store_pk: i64) -> StorageResult<u64> {
+        let c = self.conn().await?;
+        let n: Option<i64> = match opt(
+            &c,
+            "SELECT SUM(changes)::BIGINT FROM documents WHERE store_pk = $1",
+            &[&store_pk],
+        )
+        .await?
+        {
+            Some(row) => col(&row, 0)?,
+            None => None,
+        };
+        Ok(n.unwrap_or(0).max(0) as u64)
+    }
+
     async fn totals(&self) -> StorageResult<Totals> {
         let c = self.conn().await?;
         let row = one(

@@ -201,6 +201,22 @@ pub async fn run<S: Storage>(st: Arc<AppState<S>>) {
     let Some(dir) = st.snapshots.dir.clone() else {
         return;
     };
+    // One process refreshes a folder; another one on it only serves.
+    let _lock = match take_folder(&dir) {
+        Ok(Some(lock)) => lock,
+        Ok(None) => {
+            tracing::warn!(
+                "another server process refreshes the snapshots in {}: this one only serves them",
+                dir.display()
+            );
+            return;
+        }
+        Err(e) => {
+            tracing::warn!("no snapshots are refreshed: {e}");
+            return;
+        }
+    };
+    tidy(&dir);
     let mut shutdown = st.shutdown.clone();
     loop {
         tokio::select! {
@@ -213,6 +229,50 @@ pub async fn run<S: Storage>(st: Arc<AppState<S>>) {
         }
         for (store_pk, store_id) in st.snapshots.take_due() {
             refresh(&st, &dir, store_pk, store_id).await;
+        }
+    }
+}
+
+/// The folder's lock (`.lock`), held while this process runs; `None` if
+/// another process holds it.
+fn take_folder(dir: &Path) -> Result<Option<std::fs::File>, BuildError> {
+    std::fs::create_dir_all(dir).map_err(|e| io_error("create", dir, e))?;
+    let path = dir.join(".lock");
+    let file = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| io_error("open", &path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(io_error("lock", &path, e)),
+    }
+}
+
+/// Removes what a stopped refresh left: temporary files, and published
+/// files no description names.
+fn tidy(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let names: Vec<String> = entries
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    for name in &names {
+        let orphan = if name.ends_with(".tmp") {
+            true
+        } else if name.ends_with(".snapshot") {
+            let store_id = name.split('.').next().unwrap_or_default();
+            read_manifest(dir, store_id).is_none_or(|m| &m.file != name)
+        } else {
+            false
+        };
+        if orphan {
+            tracing::info!("removing {name}, left by a refresh that stopped");
+            let _ = std::fs::remove_file(dir.join(name));
         }
     }
 }
@@ -235,9 +295,11 @@ async fn refresh<S: Storage>(st: &Arc<AppState<S>>, dir: &Path, store_pk: i64, s
     };
     // Looked at again no sooner than `every`, whatever happens here.
     snaps.due_again(store_pk, snaps.every);
+    let published =
+        |m: &Manifest| std::fs::metadata(dir.join(&m.file)).is_ok_and(|f| f.len() == m.bytes);
     if count < snaps.from_changes
         || read_manifest(dir, &store_id)
-            .is_some_and(|m| m.cursor == head && m.epoch == st.storage.epoch())
+            .is_some_and(|m| m.cursor == head && m.epoch == st.storage.epoch() && published(&m))
     {
         return;
     }
@@ -327,7 +389,12 @@ fn build<S: Storage>(
     };
     if let Err(e) = store.refresh_snapshot(feed) {
         drop(store);
-        remove_store_files(&path)?;
+        // The feed could not be read (the database is down): the copy is
+        // whole up to its cursor and goes on from there next time.
+        // Anything else: made again.
+        if !matches!(e, SyncError::Network(_)) {
+            remove_store_files(&path)?;
+        }
         return Err(e.into());
     }
     let cursor = store.sync_cursor()?;
@@ -353,12 +420,34 @@ fn publish(
     epoch: String,
 ) -> Result<Manifest, BuildError> {
     let tmp = dir.join(format!("{store_id}.snapshot.tmp"));
-    let (bytes, sha256) = copy_hashing(working, &tmp)?;
+    let (bytes, sha256) = copy_hashing(working, &tmp).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })?;
     let name = format!("{store_id}.{cursor}.snapshot");
     let published = dir.join(&name);
-    std::fs::rename(&tmp, &published).map_err(|e| io_error("write", &published, e))?;
+    std::fs::rename(&tmp, &published).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io_error("write", &published, e)
+    })?;
+    describe(dir, store_id, &name, cursor, epoch, bytes, sha256).inspect_err(|_| {
+        // Not described: never served.
+        let _ = std::fs::remove_file(&published);
+    })
+}
+
+/// Writes the description of the published file `name` and removes the
+/// store's other published files.
+fn describe(
+    dir: &Path,
+    store_id: &str,
+    name: &str,
+    cursor: u64,
+    epoch: String,
+    bytes: u64,
+    sha256: String,
+) -> Result<Manifest, BuildError> {
     let manifest = Manifest {
-        file: name.clone(),
+        file: name.to_string(),
         cursor,
         epoch,
         bytes,
@@ -367,9 +456,14 @@ fn publish(
     };
     let json = serde_json::to_vec(&manifest).map_err(|e| BuildError::Io(e.to_string()))?;
     let tmp = dir.join(format!("{store_id}.json.tmp"));
-    write_synced(&tmp, &json)?;
     let manifest_path = manifest_of(dir, store_id);
-    std::fs::rename(&tmp, &manifest_path).map_err(|e| io_error("write", &manifest_path, e))?;
+    write_synced(&tmp, &json)
+        .and_then(|()| {
+            std::fs::rename(&tmp, &manifest_path).map_err(|e| io_error("write", &manifest_path, e))
+        })
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })?;
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
     }
@@ -528,8 +622,8 @@ fn no_snapshot(why: &str) -> ApiError {
     ApiError::NotFound(format!("no snapshot of this store: {why}"))
 }
 
-/// A running download's places: released when its body is dropped, or at
-/// its deadline if a stalled client keeps it.
+/// A running download's places (one of `DOWNLOADS_AT_ONCE`, its device's),
+/// given back when dropped.
 struct Place {
     _permit: OwnedSemaphorePermit,
     device: String,
@@ -568,8 +662,8 @@ pub async fn download<S: Storage>(
             ))
         })?;
     let store_id = device.store.store_id.clone();
-    let head = st.storage.head(device.store.pk).await?;
-    let described = || -> Result<Manifest, ApiError> {
+    let store_pk = device.store.pk;
+    let described = |head: u64| -> Result<Manifest, ApiError> {
         let Some(m) = read_manifest(&dir, &store_id) else {
             return Err(no_snapshot("none made yet"));
         };
@@ -585,7 +679,7 @@ pub async fn download<S: Storage>(
         }
         Ok(m)
     };
-    let mut m = described()?;
+    let mut m = described(st.storage.head(store_pk).await?)?;
     if method == Method::HEAD {
         return answer(Body::empty(), &m);
     }
@@ -616,7 +710,7 @@ pub async fn download<S: Storage>(
     let file = match tokio::fs::File::open(dir.join(&m.file)).await {
         Ok(f) => f,
         Err(_) => {
-            m = described()?;
+            m = described(st.storage.head(store_pk).await?)?;
             tokio::fs::File::open(dir.join(&m.file))
                 .await
                 .map_err(|e| ApiError::Internal(format!("cannot open the snapshot: {e}")))?
@@ -632,32 +726,34 @@ pub async fn download<S: Storage>(
     }
     snaps.stats.served.fetch_add(1, Relaxed);
     st.metrics.bytes_out.fetch_add(len, Relaxed);
-    // The place is given back when the body is dropped, or at the deadline.
-    let place = Arc::new(Mutex::new(Some(place)));
+    // A task reads the file into the body; it ends, giving the file and
+    // the place back, when the body is read or dropped, or at the deadline
+    // (a client that stops reading does not keep them).
     let deadline = MIN_DEADLINE + Duration::from_secs(len / SLOWEST_BYTES_PER_SEC);
-    let watchdog = place.clone();
+    let ends = tokio::time::Instant::now() + deadline;
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(2);
     tokio::spawn(async move {
-        tokio::time::sleep(deadline).await;
-        if let Ok(mut p) = watchdog.lock() {
-            p.take();
+        let _place = place;
+        let mut file = file;
+        loop {
+            let mut buf = vec![0u8; 1 << 20];
+            let chunk = match file.read(&mut buf).await {
+                Ok(0) => return,
+                Ok(n) => {
+                    buf.truncate(n);
+                    Ok(Bytes::from(buf))
+                }
+                Err(e) => Err(e),
+            };
+            let failed = chunk.is_err();
+            match tokio::time::timeout_at(ends, tx.send(chunk)).await {
+                Ok(Ok(())) if !failed => {}
+                _ => return,
+            }
         }
     });
-    let ends = tokio::time::Instant::now() + deadline;
-    let stream = futures_util::stream::unfold(Some((file, place)), move |state| async move {
-        let (mut file, place) = state?;
-        if tokio::time::Instant::now() > ends {
-            let late = std::io::Error::new(std::io::ErrorKind::TimedOut, "too slow");
-            return Some((Err(late), None));
-        }
-        let mut buf = vec![0u8; 1 << 20];
-        match file.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok(Bytes::from(buf)), Some((file, place))))
-            }
-            Err(e) => Some((Err(e), None)),
-        }
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
     });
     answer(Body::from_stream(stream), &m)
 }

@@ -309,9 +309,8 @@ pub trait Storage: Send + Sync + 'static {
 
     fn head(&self, store_pk: i64) -> impl Future<Output = StorageResult<u64>> + Send;
 
-    /// How many changes the store holds. By default its head: a backend
-    /// whose sequence numbers count each store's changes (PostgreSQL's
-    /// per-store counter).
+    /// How many changes the store holds (at least roughly: it decides
+    /// whether a store is large). By default its head.
     fn change_count(&self, store_pk: i64) -> impl Future<Output = StorageResult<u64>> + Send {
         self.head(store_pk)
     }

@@ -324,3 +324,33 @@ fn a_restored_server_makes_its_snapshot_again() -> R {
     assert_same(&[&a, &c]);
     Ok(())
 }
+
+/// A refresh stopped half way leaves a temporary file or a published file
+/// no description names: removed when the server starts; the described
+/// snapshot stays and is served.
+#[test]
+fn what_a_stopped_refresh_left_goes_at_the_next_start() -> R {
+    let dir = tempfile::tempdir()?;
+    let (mut server, a, cursor) = shop_with_snapshot(dir.path());
+    let store_id = a.info().store_id.clone();
+    let folder = snapshot_dir(&server);
+    let tmp = folder.join(format!("{store_id}.snapshot.tmp"));
+    let orphan = folder.join(format!("{store_id}.{}.snapshot", cursor + 1000));
+    std::fs::write(&tmp, b"half a copy")?;
+    std::fs::write(&orphan, b"never described")?;
+    server.restart_with(SNAPSHOT_FLAGS);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tmp.exists() || orphan.exists() {
+        assert!(Instant::now() < deadline, "the leftovers stayed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        published(&server, &store_id),
+        [format!("{store_id}.{cursor}.snapshot")]
+    );
+    assert_eq!(
+        ask(&server, Some(&token(&a)), Some(&schema())),
+        (200, Some(cursor))
+    );
+    Ok(())
+}

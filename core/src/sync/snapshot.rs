@@ -6,7 +6,7 @@
 //! its own (its identity and enrolment in place of the server's) and syncs
 //! from the snapshot's cursor as usual.
 //!
-//! The file is downloaded next to the till's (`{file}.snapshot`), checked
+//! The file is downloaded next to the till's (`{file}.snapshot-download`), checked
 //! against its length and SHA-256, and only then swapped in: a till stopped
 //! before that keeps its new empty store, enrolled, and downloads the
 //! changes at its next sync.
@@ -54,7 +54,7 @@ pub struct SnapshotInfo {
 /// Where a till's snapshot is downloaded before it becomes the till's file.
 pub fn download_path(till_file: &Path) -> PathBuf {
     let mut name = till_file.as_os_str().to_os_string();
-    name.push(".snapshot");
+    name.push(".snapshot-download");
     PathBuf::from(name)
 }
 
