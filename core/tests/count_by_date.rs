@@ -460,6 +460,10 @@ mod random_clocks {
                         }
                     }
                     set(&mut tills[till], real, till);
+                    // Sold past what was received, the shelf is empty (the
+                    // till's figure goes negative, a shelf cannot): what is
+                    // counted is the truth from here on.
+                    truth = truth.max(0);
                     count_now(&mut tills[till], truth)?;
                     if causal {
                         for k in 0..TILLS {

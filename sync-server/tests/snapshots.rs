@@ -67,6 +67,20 @@ fn wait_for_snapshot(server: &Server, token: &str, head: u64) -> u64 {
     }
 }
 
+/// A counter of the server's `/metrics`.
+fn metric(server: &Server, name: &str) -> f64 {
+    let text = reqwest::blocking::Client::new()
+        .get(format!("{}/metrics", server.url))
+        .bearer_auth(TEST_METRICS_TOKEN)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in /metrics"))
+}
+
 fn sales(s: &Store) -> usize {
     s.sales(&SalesFilter::default()).unwrap().len()
 }
