@@ -125,6 +125,8 @@ fn a_new_till_starts_from_the_snapshot_and_syncs_what_came_after() -> R {
         report.sync.received_new >= 2,
         "the later sales came by sync"
     );
+    // One download: the HEAD requests (the till's, the test's) count none.
+    assert_eq!(metric(&server, "shopsync_snapshot_downloads_total"), 1.0);
     assert_eq!(sales(&c), sales(&a));
     assert_eq!(stock(&c), stock(&a));
     assert_same(&[&a, &c]);
