@@ -67,18 +67,20 @@ fn wait_for_snapshot(server: &Server, token: &str, head: u64) -> u64 {
     }
 }
 
-/// A counter of the server's `/metrics`.
-fn metric(server: &Server, name: &str) -> f64 {
-    let text = reqwest::blocking::Client::new()
-        .get(format!("{}/metrics", server.url))
-        .bearer_auth(TEST_METRICS_TOKEN)
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in /metrics"))
+/// A new till "C" of `store_id` enrolled at `{dir}/c.db`, with its report.
+fn new_till(
+    server: &Server,
+    dir: &Path,
+    store_id: &str,
+) -> Result<(Store, client::EnrolReport), client::SyncError> {
+    let code = server.code(store_id, "till");
+    client::enrol(
+        &dir.join("c.db"),
+        &server.url,
+        &code,
+        Some("C"),
+        &mut |_| {},
+    )
 }
 
 fn sales(s: &Store) -> usize {
@@ -126,7 +128,10 @@ fn a_new_till_starts_from_the_snapshot_and_syncs_what_came_after() -> R {
         "the later sales came by sync"
     );
     // One download: the HEAD requests (the till's, the test's) count none.
-    assert_eq!(metric(&server, "shopsync_snapshot_downloads_total"), 1.0);
+    assert_eq!(
+        metric(&server.url, "shopsync_snapshot_downloads_total"),
+        1.0
+    );
     assert_eq!(sales(&c), sales(&a));
     assert_eq!(stock(&c), stock(&a));
     assert_same(&[&a, &c]);
@@ -189,14 +194,7 @@ fn the_snapshot_follows_the_store_and_keeps_one_published_file() -> R {
         [format!("{store_id}.{second}.snapshot")],
         "the older file is gone"
     );
-    let code = server.code(&store_id, "till");
-    let (c, report) = client::enrol(
-        &dir.path().join("c.db"),
-        &server.url,
-        &code,
-        Some("C"),
-        &mut |_| {},
-    )?;
+    let (c, report) = new_till(&server, dir.path(), &store_id)?;
     assert_eq!(report.snapshot_cursor, Some(second));
     assert_eq!(sales(&c), sales(&a));
     assert_same(&[&a, &c]);
@@ -285,14 +283,7 @@ fn without_snapshots_a_new_till_downloads_the_changes() -> R {
     drop(a);
     let a = enrol(&dir.path().join("a.db"), &server, &code, None);
     assert_eq!(ask(&server, Some(&token(&a)), Some(&schema())).0, 404);
-    let code = server.code(&a.info().store_id, "till");
-    let (c, report) = client::enrol(
-        &dir.path().join("c.db"),
-        &server.url,
-        &code,
-        Some("C"),
-        &mut |_| {},
-    )?;
+    let (c, report) = new_till(&server, dir.path(), &a.info().store_id)?;
     assert_eq!(report.snapshot_cursor, None);
     assert_eq!(sales(&c), sales(&a));
     let _ = Client::for_store(&c)?;
@@ -327,14 +318,7 @@ fn a_restored_server_makes_its_snapshot_again() -> R {
     // A sends what the restored server lost; the snapshot is made again.
     let h = head(&mut a);
     let cursor = wait_for_snapshot(&server, &token(&a), h);
-    let code = server.code(&a.info().store_id, "till");
-    let (c, report) = client::enrol(
-        &dir.path().join("c.db"),
-        &server.url,
-        &code,
-        Some("C"),
-        &mut |_| {},
-    )?;
+    let (c, report) = new_till(&server, dir.path(), &a.info().store_id)?;
     assert_eq!(report.snapshot_cursor, Some(cursor));
     assert_eq!(sales(&c), sales(&a));
     assert_same(&[&a, &c]);
