@@ -363,7 +363,7 @@ impl Store {
                 self.conn.pragma_update(
                     None,
                     "wal_autocheckpoint",
-                    FALLBACK_AUTOCHECKPOINT_PAGES,
+                    self.fallback_checkpoint_pages(),
                 )?;
                 Ok(w)
             });
@@ -417,6 +417,7 @@ impl Store {
         }
         self.long_download = Some(self.snapshots);
         self.snapshots = Snapshots::Background;
+        self.reset_fallback_checkpoint();
         self.apply_chunk = crate::sync::ENROL_APPLY_CHUNK;
         if let Err(e) =
             self.conn
@@ -448,6 +449,7 @@ impl Store {
             return Ok(());
         };
         self.set_snapshots(mode);
+        self.reset_fallback_checkpoint();
         self.apply_chunk = crate::sync::APPLY_CHUNK;
         // Every later sale needs its fsync: a failure here is the caller's.
         let durable = self
@@ -473,6 +475,29 @@ impl Store {
         }
         durable?;
         Ok(())
+    }
+
+    /// Where the till's own connection checkpoints in a commit while the
+    /// worker checkpoints.
+    fn fallback_checkpoint_pages(&self) -> i64 {
+        if self.long_download.is_some() {
+            DOWNLOAD_FALLBACK_CHECKPOINT_PAGES
+        } else {
+            SALE_FALLBACK_CHECKPOINT_PAGES
+        }
+    }
+
+    /// After the fallback's inputs change, with the worker running.
+    fn reset_fallback_checkpoint(&self) {
+        if self.background.is_some()
+            && let Err(e) = self.conn.pragma_update(
+                None,
+                "wal_autocheckpoint",
+                self.fallback_checkpoint_pages(),
+            )
+        {
+            tracing::warn!("could not move the WAL's fallback checkpoint: {e}");
+        }
     }
 
     /// Stops the background worker after the job in progress (it starts
@@ -516,9 +541,17 @@ impl Store {
 
 /// SQLite's own checkpoint threshold (its default), while snapshots are inline.
 const SQLITE_AUTOCHECKPOINT_PAGES: i64 = 1_000;
-/// With the worker checkpointing, SQLite checkpoints on a commit only once
-/// the WAL reaches this (64 MB of 4 KB pages).
-const FALLBACK_AUTOCHECKPOINT_PAGES: i64 = 16_384;
+/// With the worker checkpointing, SQLite checkpoints in a sale's commit only
+/// once the WAL reaches this: 2 GiB of 4 KB pages, ~15,000 sales (~135 KB of
+/// WAL each) without one pause of ~25 ms between two of them. A sale that
+/// checkpoints waits for a copy and two fsyncs, 20–100 ms under that load;
+/// below this the WAL only grows while the worker's PASSIVE checkpoints
+/// cannot catch up, and starts over at the first pause. (At 64 MB, selling
+/// back-to-back made one sale in ~500 checkpoint: 33–57 ms.)
+const SALE_FALLBACK_CHECKPOINT_PAGES: i64 = 524_288;
+/// During an enrolment download (no sale waits; a bounded WAL keeps its
+/// page cache and disk use down): 64 MB.
+const DOWNLOAD_FALLBACK_CHECKPOINT_PAGES: i64 = 16_384;
 
 /// A partition with this many changes is not loaded again to append to it:
 /// a write that would have to load it starts the month's next part instead.
@@ -713,6 +746,42 @@ mod long_download_tests {
         s.conn
             .pragma_query_value(None, "synchronous", |r| r.get(0))
             .unwrap_or_default()
+    }
+
+    fn autocheckpoint(s: &Store) -> i64 {
+        s.conn
+            .pragma_query_value(None, "wal_autocheckpoint", |r| r.get(0))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_tills_own_checkpoint_moves_with_the_worker_and_the_download() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| CoreError::io("tempdir", e))?;
+        let mut s = Store::init(
+            &dir.path().join("t.db"),
+            InitOptions {
+                store_name: "S".into(),
+                till_name: "A".into(),
+                currency: "EUR".into(),
+            },
+        )?;
+        assert_eq!(autocheckpoint(&s), SQLITE_AUTOCHECKPOINT_PAGES);
+        s.set_snapshots(Snapshots::Background);
+        assert!(s.hand_to_background(true), "the worker starts");
+        assert_eq!(autocheckpoint(&s), SALE_FALLBACK_CHECKPOINT_PAGES);
+        s.start_enrol_download();
+        assert_eq!(autocheckpoint(&s), DOWNLOAD_FALLBACK_CHECKPOINT_PAGES);
+        s.end_enrol_download()?;
+        assert_eq!(autocheckpoint(&s), SALE_FALLBACK_CHECKPOINT_PAGES);
+        s.set_snapshots(Snapshots::Inline);
+        assert_eq!(autocheckpoint(&s), SQLITE_AUTOCHECKPOINT_PAGES);
+        // A download that starts the worker itself.
+        s.start_enrol_download();
+        assert!(s.hand_to_background(true));
+        assert_eq!(autocheckpoint(&s), DOWNLOAD_FALLBACK_CHECKPOINT_PAGES);
+        s.end_enrol_download()?;
+        assert_eq!(autocheckpoint(&s), SQLITE_AUTOCHECKPOINT_PAGES);
+        Ok(())
     }
 
     #[test]
