@@ -154,12 +154,16 @@ struct Baseline {
 /// What ShopSync's background mode does for its WAL, for plain SQLite: a
 /// thread with its own connection runs a PASSIVE checkpoint every
 /// 8 commits (`snapshot_worker::CHECKPOINT_EVERY_COMMITS`), and the writer's own
-/// checkpoint steps in only past 2 GiB (`store::SALE_FALLBACK_CHECKPOINT_PAGES`).
+/// checkpoint steps in only past the same fallback (2 GiB).
 fn background_checkpoints(
     conn: &Connection,
     path: &Path,
 ) -> common::R<std::sync::mpsc::Sender<()>> {
-    conn.pragma_update(None, "wal_autocheckpoint", 524_288)?;
+    conn.pragma_update(
+        None,
+        "wal_autocheckpoint",
+        shopsync_core::store::SALE_FALLBACK_CHECKPOINT_PAGES,
+    )?;
     let other = Connection::open(path)?;
     other.busy_timeout(Duration::from_millis(250))?;
     let (tx, rx) = std::sync::mpsc::channel::<()>();

@@ -26,8 +26,9 @@ pub struct InitOptions {
 /// Where due snapshots and WAL checkpoints are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Snapshots {
-    /// On a thread of their own, with their own connection: a write returns
-    /// as soon as it is durable. For the till at the counter (the app).
+    /// On two threads of their own (snapshots, checkpoints), each with its
+    /// own connection: a write returns as soon as it is durable. For the
+    /// till at the counter (the app).
     Background,
     /// Right after the write that made them due, before it returns, and
     /// SQLite's own checkpoints (the default: short-lived command-line runs,
@@ -351,7 +352,9 @@ impl Store {
             .as_ref()
             .is_some_and(Background::is_finished)
         {
-            tracing::error!("the snapshot thread stopped; snapshots are written inline");
+            tracing::error!(
+                "a background thread of the store stopped; snapshots and checkpoints are written inline"
+            );
             self.finish_background();
             return false;
         }
@@ -387,18 +390,28 @@ impl Store {
             sent &= worker.checkpoint();
         }
         if !sent {
-            tracing::error!("the snapshot thread stopped; snapshots are written inline");
+            tracing::error!(
+                "a background thread of the store stopped; snapshots and checkpoints are written inline"
+            );
             self.finish_background();
         }
         sent
     }
 
     /// Where snapshots and checkpoints are written (inline by default).
-    /// Leaving the background waits for the job in progress.
+    /// Leaving the background waits for the job in progress. Entering it
+    /// starts the worker and its first checkpoint at once: a WAL left by a
+    /// till that stopped without closing is copied off the sale path, and
+    /// the first sale does not checkpoint at SQLite's usual threshold.
     pub fn set_snapshots(&mut self, mode: Snapshots) {
         self.snapshots = mode;
-        if mode == Snapshots::Inline {
-            self.finish_background();
+        match mode {
+            Snapshots::Inline => self.finish_background(),
+            Snapshots::Background => {
+                if !self.hand_to_background(true) {
+                    self.set_snapshots(Snapshots::Inline);
+                }
+            }
         }
     }
 
@@ -540,7 +553,7 @@ impl Store {
 }
 
 /// SQLite's own checkpoint threshold (its default), while snapshots are inline.
-const SQLITE_AUTOCHECKPOINT_PAGES: i64 = 1_000;
+pub(crate) const SQLITE_AUTOCHECKPOINT_PAGES: i64 = 1_000;
 /// With the worker checkpointing, SQLite checkpoints in a sale's commit only
 /// once the WAL reaches this: 2 GiB of 4 KB pages, ~15,000 sales (~135 KB of
 /// WAL each) without one pause of ~25 ms between two of them. A sale that
@@ -548,7 +561,8 @@ const SQLITE_AUTOCHECKPOINT_PAGES: i64 = 1_000;
 /// below this the WAL only grows while the worker's PASSIVE checkpoints
 /// cannot catch up, and starts over at the first pause. (At 64 MB, selling
 /// back-to-back made one sale in ~500 checkpoint: 33–57 ms.)
-const SALE_FALLBACK_CHECKPOINT_PAGES: i64 = 524_288;
+#[doc(hidden)]
+pub const SALE_FALLBACK_CHECKPOINT_PAGES: i64 = 524_288;
 /// During an enrolment download (no sale waits; a bounded WAL keeps its
 /// page cache and disk use down): 64 MB.
 const DOWNLOAD_FALLBACK_CHECKPOINT_PAGES: i64 = 16_384;
@@ -767,7 +781,7 @@ mod long_download_tests {
         )?;
         assert_eq!(autocheckpoint(&s), SQLITE_AUTOCHECKPOINT_PAGES);
         s.set_snapshots(Snapshots::Background);
-        assert!(s.hand_to_background(true), "the worker starts");
+        assert!(s.background.is_some(), "the worker starts at once");
         assert_eq!(autocheckpoint(&s), SALE_FALLBACK_CHECKPOINT_PAGES);
         s.start_enrol_download();
         assert_eq!(autocheckpoint(&s), DOWNLOAD_FALLBACK_CHECKPOINT_PAGES);
