@@ -152,8 +152,8 @@ struct Baseline {
 }
 
 /// What ShopSync's background mode does for its WAL, for plain SQLite: a
-/// thread with its own connection runs a PASSIVE checkpoint every
-/// 8 commits (`snapshot_worker::CHECKPOINT_EVERY_COMMITS`), and the writer's own
+/// thread with its own connection runs PASSIVE checkpoints until caught up
+/// (`db::checkpoint_until_caught_up`) every 8 commits (`snapshot_worker::CHECKPOINT_EVERY_COMMITS`), and the writer's own
 /// checkpoint steps in only past the same fallback (2 GiB).
 fn background_checkpoints(
     conn: &Connection,
@@ -169,7 +169,12 @@ fn background_checkpoints(
     let (tx, rx) = std::sync::mpsc::channel::<()>();
     std::thread::spawn(move || {
         while rx.recv().is_ok() {
-            let _ = other.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+            // Requests queued meanwhile: one checkpoint, as the till's worker.
+            while rx.try_recv().is_ok() {}
+            let _ = shopsync_core::db::checkpoint_until_caught_up(
+                &other,
+                shopsync_core::db::CHECKPOINT_CATCH_UP_ROUNDS,
+            );
         }
     });
     Ok(tx)

@@ -43,9 +43,6 @@ pub const CHECKPOINT_EVERY_COMMITS: u32 = 8;
 /// for a long time.
 const LARGE_WAL_FRAMES: i64 = 131_072;
 
-/// At most this many checkpoints one after another (sales keep coming).
-const CATCH_UP_ROUNDS: u32 = 16;
-
 /// The checkpoint connection's page cache (KiB, SQLite's negative form).
 const CHECKPOINT_CACHE_KIB: i64 = -1_000;
 
@@ -259,32 +256,15 @@ fn snapshot(conn: &Connection, doc: &str) -> Result<()> {
     Ok(())
 }
 
-/// Copies the WAL into the database file without taking any lock a sale
-/// needs (PASSIVE), again while sales committed during the copy (each round
-/// copies only what came meanwhile, so rounds get shorter), until a round
-/// finds nothing new, up to [`CATCH_UP_ROUNDS`]: the next sale then starts
-/// the WAL over instead of making it longer. The till's own connection
-/// checkpoints only if the WAL reaches [`crate::store`]'s fallback
-/// threshold (thousands of sales without a pause). (One round per request, at ~400
-/// sales a second the WAL started over 7 times in 3,000 sales, with the
-/// sale-path fallback doing it; with rounds until caught up, ~300 times.)
-/// Returns the WAL's length in pages.
+/// Copies the WAL into the database file until caught up
+/// ([`db::checkpoint_until_caught_up`]). The till's own connection
+/// checkpoints only if the WAL reaches [`crate::store`]'s fallback threshold
+/// (thousands of sales without a pause). Returns the WAL's length in pages.
 fn checkpoint(conn: &Connection) -> Result<i64> {
-    let mut frames = -1;
-    for _ in 0..CATCH_UP_ROUNDS {
-        let (busy, log, copied): (i64, i64, i64) =
-            conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?;
-        // `log` is the WAL as this round found it: frames committed while
-        // it copied show in the next round's.
-        let caught_up = log == frames && copied >= log;
-        frames = log;
-        if busy != 0 || caught_up {
-            break;
-        }
-    }
-    Ok(frames)
+    Ok(db::checkpoint_until_caught_up(
+        conn,
+        db::CHECKPOINT_CATCH_UP_ROUNDS,
+    )?)
 }
 
 #[cfg(test)]

@@ -119,7 +119,7 @@ fn the_worker_keeps_the_wal_small_between_sales() -> R {
             till.wait_for_background();
         }
     }
-    // SQLite's own checkpoint is put far away (64 MB) while the worker
+    // SQLite's own checkpoint is put far away (2 GiB) while the worker
     // runs: 400 sales uncopied would leave a WAL of ~25 MB.
     let wal = wal_bytes(&db);
     assert!(wal < 4 << 20, "WAL of {wal} bytes after 400 sales");
