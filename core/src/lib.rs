@@ -67,7 +67,7 @@ pub mod store;
 #[cfg(feature = "store")]
 pub mod store_file;
 
-/// Snapshots and WAL checkpoints on a thread of their own.
+/// Snapshots and WAL checkpoints on threads of their own.
 #[cfg(feature = "store")]
 mod snapshot_worker;
 #[cfg(feature = "store")]

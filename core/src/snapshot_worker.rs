@@ -9,11 +9,12 @@
 //! store a finished snapshot, which is one row.
 //!
 //! Checkpoints have a thread of their own so that saving a snapshot
-//! (Automerge `save`, ~100 ms) does not pause them: while the WAL was not
-//! being copied, a sale's commit crossed SQLite's fallback threshold and
-//! copied it itself, with two fsyncs (the slowest sales selling back-to-back,
-//! 33–57 ms). Loading the document for a snapshot is still a read
-//! transaction: until it ends, checkpoints copy only what it can see.
+//! (Automerge `save`, ~100 ms) does not pause them, and the till's own
+//! connection checkpoints only far past SQLite's usual threshold
+//! ([`crate::store`]): a sale's commit that checkpoints copies the WAL with
+//! two fsyncs (the slowest sales selling back-to-back were those, 33–57 ms).
+//! Loading the document for a snapshot is still a read transaction: until it
+//! ends, checkpoints copy only what it can see.
 //!
 //! The worker builds a snapshot from what is on disk (the last snapshot plus
 //! the changes stored after it), never from the till's document in memory,
@@ -76,6 +77,12 @@ impl Background {
         let checkpoint_conn = open(path, till_id)?;
         // A checkpoint copies through a page-sized buffer, not the cache.
         checkpoint_conn.pragma_update(None, "cache_size", CHECKPOINT_CACHE_KIB)?;
+        // Only the checkpoint thread checkpoints: SQLite's own checkpoint
+        // after the snapshot thread's commits (the WAL is past 1,000 pages
+        // whenever sales come fast) would copy and fsync there too, and take
+        // the lock the checkpoint thread needs.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        checkpoint_conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         let (jobs, queue) = channel();
         let (checkpoints, checkpoint_queue) = channel();
         let stopping = Arc::new(AtomicBool::new(false));
@@ -222,6 +229,8 @@ fn run(
         }
         if checkpoint {
             match self::checkpoint(conn) {
+                // -1: another connection was checkpointing; nothing known.
+                Ok(frames) if frames < 0 => {}
                 Ok(frames) => {
                     let large = frames >= LARGE_WAL_FRAMES;
                     if large && !wal_was_large {

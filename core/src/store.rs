@@ -37,9 +37,10 @@ pub enum Snapshots {
 }
 
 pub struct Store {
-    /// Declared first so it is dropped first: the worker finishes what is
-    /// queued and closes its connection before the store's own closes (the
-    /// last connection to close checkpoints and removes the WAL).
+    /// Declared first so it is dropped first: the worker's threads finish
+    /// the jobs in progress and close their connections before the store's
+    /// own closes (the last connection to close checkpoints and removes the
+    /// WAL).
     background: Option<Background>,
     pub(crate) conn: Connection,
     pub(crate) path: PathBuf,
@@ -480,11 +481,16 @@ impl Store {
         {
             tracing::warn!("could not shrink the page cache after the download: {e}");
         }
-        if let Err(e) = self
+        // TRUNCATE does not wait for the checkpoint thread's lock.
+        self.wait_for_background();
+        match self
             .conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-        {
-            tracing::warn!("could not empty the WAL after the download: {e}");
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                r.get::<_, i64>(0)
+            }) {
+            Ok(0) => {}
+            Ok(_) => tracing::warn!("could not empty the WAL after the download: it is in use"),
+            Err(e) => tracing::warn!("could not empty the WAL after the download: {e}"),
         }
         durable?;
         Ok(())

@@ -71,8 +71,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The store the till sells from: snapshots and checkpoints on their own
-/// thread, so a sale never waits for them.
+/// The store the till sells from: snapshots and checkpoints on threads of
+/// their own, so a sale never waits for them.
 fn at_the_counter(mut store: Store) -> Store {
     store.set_snapshots(Snapshots::Background);
     store
@@ -340,9 +340,12 @@ impl AppState {
                         if let Err(e) = s.prepare_search() {
                             tracing::warn!("cannot build the product search index: {e}");
                         }
-                        // The old store closes outside the lock: a sale need
-                        // not wait for its snapshot thread to stop.
-                        drop(lock(&store).replace(at_the_counter(s)));
+                        // Its threads start, and the old store closes (its
+                        // threads stop), outside the lock: a sale need not
+                        // wait for either.
+                        let s = at_the_counter(s);
+                        let old = lock(&store).replace(s);
+                        drop(old);
                     }
                     Err(e) => tracing::warn!("cannot reopen the store: {e}"),
                 }
