@@ -279,19 +279,11 @@ fn checkpoint(conn: &Connection) -> Result<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{InitOptions, Store};
 
     #[test]
     fn a_checkpoint_does_not_wait_for_a_snapshot_in_progress() -> Result<()> {
         let dir = tempfile::tempdir().map_err(|e| CoreError::io("tempdir", e))?;
-        let store = Store::init(
-            &dir.path().join("t.db"),
-            InitOptions {
-                store_name: "S".into(),
-                till_name: "A".into(),
-                currency: "EUR".into(),
-            },
-        )?;
+        let store = crate::store::test_store(&dir.path().join("t.db"))?;
         // Only the worker copies the WAL here.
         store.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         let worker = Background::start(store.path(), &store.info().till_id)?;

@@ -752,6 +752,19 @@ impl Writer<'_> {
     }
 }
 
+/// A new store at `path` for unit tests.
+#[cfg(test)]
+pub(crate) fn test_store(path: &Path) -> Result<Store> {
+    Store::init(
+        path,
+        InitOptions {
+            store_name: "S".into(),
+            till_name: "A".into(),
+            currency: "EUR".into(),
+        },
+    )
+}
+
 #[cfg(test)]
 mod long_download_tests {
     use super::*;
@@ -777,14 +790,7 @@ mod long_download_tests {
     #[test]
     fn the_tills_own_checkpoint_moves_with_the_worker_and_the_download() -> Result<()> {
         let dir = tempfile::tempdir().map_err(|e| CoreError::io("tempdir", e))?;
-        let mut s = Store::init(
-            &dir.path().join("t.db"),
-            InitOptions {
-                store_name: "S".into(),
-                till_name: "A".into(),
-                currency: "EUR".into(),
-            },
-        )?;
+        let mut s = crate::store::test_store(&dir.path().join("t.db"))?;
         assert_eq!(autocheckpoint(&s), SQLITE_AUTOCHECKPOINT_PAGES);
         s.set_snapshots(Snapshots::Background);
         assert!(s.background.is_some(), "the worker starts at once");
@@ -808,14 +814,7 @@ mod long_download_tests {
     fn an_enrolment_download_gives_back_the_page_cache_the_chunk_the_sync_and_the_snapshot_mode()
     -> Result<()> {
         let dir = tempfile::tempdir().map_err(|e| CoreError::io("tempdir", e))?;
-        let mut s = Store::init(
-            &dir.path().join("t.db"),
-            InitOptions {
-                store_name: "S".into(),
-                till_name: "A".into(),
-                currency: "EUR".into(),
-            },
-        )?;
+        let mut s = crate::store::test_store(&dir.path().join("t.db"))?;
         assert_eq!(cache_size(&s), crate::db::CACHE_KIB);
         s.start_enrol_download();
         s.start_enrol_download();
